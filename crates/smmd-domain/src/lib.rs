@@ -1,0 +1,17 @@
+//! The pure domain of smmd: exact money, identifiers, the clock abstraction, service types and
+//! order validation, the order state machine with its refund rules, and refill eligibility.
+//!
+//! Nothing here performs I/O: no database, HTTP or provider calls. Every interface (reseller
+//! `/api/v2`, REST, web pages, CLI) and every job goes through these functions, so a rule is
+//! stated and tested once.
+
+pub mod clock;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod refill;
+pub mod service;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::{CategoryId, OrderId, ProviderId, RefillId, ServiceId, UserId};
+pub use money::{Money, MoneyError};
