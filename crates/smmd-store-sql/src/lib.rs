@@ -1,1 +1,414 @@
-//! stub
+//! The [`Store`] on SQL databases: SQLite (the embedded default, WAL) and PostgreSQL (several smmd
+//! instances), through sqlx's `Any` driver so each use case is written once. Every query uses
+//! `$N` placeholders, which both backends accept; the few real differences (transaction start,
+//! row locks, identity sequences) live in [`Dialect`]. Each backend has its own migration set
+//! (`migrations/sqlite`, `migrations/postgres`) with the same versions and names.
+//!
+//! SQLite writes go through a one-connection pool and start with `BEGIN IMMEDIATE`, so writers
+//! queue instead of failing with `SQLITE_BUSY` (also across processes sharing the file, with
+//! `busy_timeout`); reads use a separate pool and never block writers (WAL).
+
+mod accounts;
+mod catalog;
+mod orders;
+mod rows;
+mod wallet;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use smmd_domain::service::OrderSpec;
+use smmd_domain::{OrderId, RefillId, ServiceId, UserId};
+use smmd_store::*;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+/// The SQL flavour behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The clause that locks the selected row for the rest of the transaction (PostgreSQL);
+    /// SQLite's `BEGIN IMMEDIATE` already holds the write lock.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// Most pooled connections (readers on SQLite; all on PostgreSQL).
+    pub max_connections: u32,
+    /// Run pending migrations on connect.
+    pub migrate: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 16,
+            migrate: true,
+        }
+    }
+}
+
+/// A store on SQLite or PostgreSQL, chosen by the URL scheme.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pub(crate) read: AnyPool,
+    pub(crate) write: AnyPool,
+    pub(crate) dialect: Dialect,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl SqlStore {
+    /// Opens the database at `url`: `sqlite://PATH` (file created if missing, parent folder too)
+    /// or `postgres://…` / `postgresql://…`. Any other scheme is an error. Runs migrations when
+    /// `options.migrate`.
+    pub async fn connect(url: &str, options: ConnectOptions) -> anyhow::Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            anyhow::bail!(
+                "unsupported database URL scheme in `{}`: use sqlite:// or postgres://",
+                redact(url)
+            );
+        };
+        let store = match dialect {
+            Dialect::Sqlite => {
+                let path = sqlite_path(url)?;
+                if let Some(parent) = Path::new(&path)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                let url = format!("sqlite://{path}?mode=rwc");
+                let pragmas = |pool: AnyPoolOptions| {
+                    pool.after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
+                                 PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                };
+                let write = pragmas(
+                    AnyPoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(Duration::from_secs(30)),
+                )
+                .connect(&url)
+                .await
+                .with_context(|| format!("opening SQLite database {path}"))?;
+                let read =
+                    pragmas(AnyPoolOptions::new().max_connections(options.max_connections.max(1)))
+                        .connect(&url)
+                        .await
+                        .with_context(|| format!("opening SQLite database {path}"))?;
+                SqlStore {
+                    read,
+                    write,
+                    dialect,
+                }
+            }
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+                SqlStore {
+                    read: pool.clone(),
+                    write: pool,
+                    dialect,
+                }
+            }
+        };
+        if options.migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.write)
+            .await
+            .context("running database migrations")?;
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
+    pub(crate) async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
+        let tx = match self.dialect {
+            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.write.begin().await,
+        };
+        tx.map_err(map_err)
+    }
+}
+
+/// The file path of a `sqlite:` URL (`sqlite://data/smmd.db`, `sqlite:///abs/smmd.db`,
+/// `sqlite:smmd.db`), without query parameters.
+pub fn sqlite_path(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or("");
+    anyhow::ensure!(
+        !path.is_empty() && path != ":memory:",
+        "a SQLite URL needs a file path, e.g. sqlite://data/smmd.db"
+    );
+    Ok(path.to_string())
+}
+
+/// The URL with any password replaced by `***`, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url::Url::from_str(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Maps a database error: named unique violations become [`StoreError::Conflict`].
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
+            for (needle, name) in [
+                ("email_lower", "users.email"),
+                ("api_key_hash", "users.api_key"),
+                ("idem_key", "ledger.key"),
+                ("refills_one_active", "refills.active"),
+                ("refills.order_id", "refills.active"),
+                ("categories", "categories.name"),
+                ("providers", "providers.name"),
+                ("orders", "orders.id"),
+            ] {
+                if text.contains(needle) {
+                    return StoreError::Conflict(name);
+                }
+            }
+            return StoreError::Conflict("unique");
+        }
+    }
+    if matches!(e, sqlx::Error::RowNotFound) {
+        return StoreError::NotFound;
+    }
+    StoreError::Other(anyhow::Error::new(e))
+}
+
+/// `?`-friendly conversion for sqlx results.
+pub(crate) trait SqlResultExt<T> {
+    fn db(self) -> StoreResult<T>;
+}
+
+impl<T> SqlResultExt<T> for Result<T, sqlx::Error> {
+    fn db(self) -> StoreResult<T> {
+        self.map_err(map_err)
+    }
+}
+
+/// `$first, $first+1, …` placeholders for an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+pub(crate) type Row = AnyRow;
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .db()
+            .map(|_| ())
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        accounts::create_user(self, user).await
+    }
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        accounts::user(self, id).await
+    }
+    async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        accounts::user_credentials(self, email).await
+    }
+    async fn user_by_api_key(&self, key_hash: &str) -> StoreResult<Option<User>> {
+        accounts::user_by_api_key(self, key_hash).await
+    }
+    async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()> {
+        accounts::set_field(self, user, "api_key_hash", key_hash).await
+    }
+    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
+        accounts::set_field(self, user, "password_hash", password_hash).await
+    }
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<()> {
+        accounts::set_field(self, user, "role", role.as_str()).await
+    }
+    async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>> {
+        accounts::list_users(self, after, limit).await
+    }
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        accounts::create_session(self, token_hash, user, csrf, now, expires_at).await
+    }
+    async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>> {
+        accounts::session(self, token_hash, now).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        accounts::delete_session(self, token_hash).await
+    }
+
+    async fn change_balance(&self, change: BalanceChange) -> Result<LedgerEntry, BalanceError> {
+        wallet::change_balance(self, change).await
+    }
+    async fn ledger(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<LedgerEntry>> {
+        wallet::ledger(self, user, before, limit).await
+    }
+    async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>> {
+        wallet::ledger_mismatches(self).await
+    }
+
+    async fn create_service(&self, draft: ServiceDraft, now: i64) -> StoreResult<Service> {
+        catalog::save_service(self, None, draft, now).await
+    }
+    async fn update_service(
+        &self,
+        id: ServiceId,
+        draft: ServiceDraft,
+        now: i64,
+    ) -> StoreResult<Service> {
+        catalog::save_service(self, Some(id), draft, now).await
+    }
+    async fn service(&self, id: ServiceId) -> StoreResult<Option<Service>> {
+        catalog::service(self, id).await
+    }
+    async fn list_services(&self, enabled_only: bool) -> StoreResult<Vec<Service>> {
+        catalog::list_services(self, enabled_only).await
+    }
+    async fn list_categories(&self) -> StoreResult<Vec<Category>> {
+        catalog::list_categories(self).await
+    }
+
+    async fn place_order(
+        &self,
+        user: UserId,
+        service: &Service,
+        spec: &OrderSpec,
+        now: i64,
+    ) -> Result<Order, PlaceOrderError> {
+        orders::place_order(self, user, service, spec, now).await
+    }
+    async fn import_orders(&self, list: &[ImportedOrder]) -> StoreResult<()> {
+        orders::import_orders(self, list).await
+    }
+    async fn order(&self, id: OrderId) -> StoreResult<Option<Order>> {
+        orders::order(self, id).await
+    }
+    async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>> {
+        orders::orders_of_user(self, user, ids).await
+    }
+    async fn list_orders(
+        &self,
+        user: UserId,
+        before: Option<OrderId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Order>> {
+        orders::list_orders(self, user, before, limit).await
+    }
+    async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome> {
+        orders::apply_order_update(self, update).await
+    }
+    async fn cancel_orders(
+        &self,
+        user: UserId,
+        ids: &[OrderId],
+        now: i64,
+    ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>> {
+        orders::cancel_orders(self, user, ids, now).await
+    }
+
+    async fn request_refill(
+        &self,
+        user: UserId,
+        order: OrderId,
+        now: i64,
+    ) -> Result<Refill, RefillRequestError> {
+        orders::request_refill(self, user, order, now).await
+    }
+    async fn refills_of_user(&self, user: UserId, ids: &[RefillId]) -> StoreResult<Vec<Refill>> {
+        orders::refills_of_user(self, user, ids).await
+    }
+    async fn set_refill_status(
+        &self,
+        id: RefillId,
+        status: smmd_domain::refill::RefillStatus,
+        now: i64,
+    ) -> StoreResult<()> {
+        orders::set_refill_status(self, id, status, now).await
+    }
+}

@@ -1,1 +1,541 @@
-//! stub
+//! The storage boundary of smmd: the [`Store`] trait, whose methods are whole use cases that each
+//! own their transaction, the records they return, and their errors. Nothing outside the backend
+//! crate sees SQL or a transaction handle.
+//!
+//! Money invariants every backend keeps (and the conformance suite in [`testsuite`] checks):
+//! - every balance change is one append-only ledger row with a unique idempotency key, written in
+//!   the same transaction as the cached balance and the state change it pays for;
+//! - a debit is conditional: the balance never goes below zero;
+//! - `users.balance = Σ ledger.amount` for every user ([`Store::ledger_mismatches`]).
+//!
+//! Times are epoch milliseconds (UTC) passed in by the caller from its injected clock.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use smmd_domain::order::{OrderEvent, OrderStatus};
+use smmd_domain::refill::{RefillError, RefillStatus};
+use smmd_domain::service::{OrderError, OrderExtras, OrderSpec, ServiceRules, ServiceType};
+use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
+
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+/// A failure of the storage layer itself. Business refusals have their own error types.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was hit; the name says which (`"users.email"`).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Account role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A panel account. `balance` is the cached wallet balance (= Σ ledger).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub balance: Money,
+    pub created_at: i64,
+}
+
+/// A user with the argon2id PHC string of its password, for log-in only.
+#[derive(Clone, Debug)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A new account. `api_key_hash` is the hex SHA-256 of the API key (keys are random, 256 bits).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub api_key_hash: Option<String>,
+    pub now: i64,
+}
+
+/// What a ledger row records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    /// Funds added (payment, demo top-up, admin credit).
+    Deposit,
+    /// Admin debit or correction.
+    Adjustment,
+    /// An order's price.
+    Charge,
+    /// Money back for a canceled or partial order.
+    Refund,
+}
+
+impl LedgerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Deposit => "deposit",
+            LedgerKind::Adjustment => "adjustment",
+            LedgerKind::Charge => "charge",
+            LedgerKind::Refund => "refund",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LedgerKind> {
+        [
+            LedgerKind::Deposit,
+            LedgerKind::Adjustment,
+            LedgerKind::Charge,
+            LedgerKind::Refund,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One append-only wallet movement. `amount` is signed (credit > 0, debit < 0).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub user_id: UserId,
+    pub amount: Money,
+    pub balance_after: Money,
+    /// Unique idempotency key (`order:42:charge`, `admin:<request>`).
+    pub key: String,
+    pub kind: LedgerKind,
+    pub reason: String,
+    pub order_id: Option<OrderId>,
+    pub actor_id: Option<UserId>,
+    pub created_at: i64,
+}
+
+/// A balance change requested by an admin or a payment.
+#[derive(Clone, Debug)]
+pub struct BalanceChange {
+    pub user_id: UserId,
+    /// Signed amount; a debit never takes the balance below zero.
+    pub amount: Money,
+    pub kind: LedgerKind,
+    /// Unique key; applying the same key twice returns the first entry and changes nothing.
+    pub key: String,
+    pub reason: String,
+    pub actor_id: Option<UserId>,
+    pub now: i64,
+}
+
+/// Why a balance change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BalanceError {
+    #[error("Not enough funds on balance")]
+    InsufficientFunds,
+    #[error("amount must not be zero")]
+    ZeroAmount,
+    #[error("the idempotency key was already used for a different change")]
+    KeyReused,
+    #[error("user not found")]
+    UnknownUser,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A catalog service with its selling terms and its provider mapping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub category_id: CategoryId,
+    pub category: String,
+    pub name: String,
+    pub service_type: ServiceType,
+    /// Selling price per 1000 units (per package for package types), panel currency.
+    pub rate: Money,
+    pub min: i64,
+    pub max: i64,
+    pub refill: bool,
+    /// Refill guarantee in days, copied onto each order at purchase.
+    pub guarantee_days: i64,
+    pub cancel: bool,
+    pub dripfeed: bool,
+    /// Enforce "one active order per link" for this service.
+    pub link_rule: bool,
+    pub description: String,
+    pub enabled: bool,
+    /// Markup over provider cost in basis points; `None` = category or panel default.
+    pub markup_bp: Option<i64>,
+    pub provider_id: Option<ProviderId>,
+    pub provider_service_id: Option<String>,
+    /// The provider's rate per 1000 in its own currency.
+    pub provider_rate: Option<Money>,
+    pub provider_currency: Option<String>,
+}
+
+impl Service {
+    pub fn rules(&self) -> ServiceRules {
+        ServiceRules {
+            service_type: self.service_type,
+            rate: self.rate,
+            min: self.min,
+            max: self.max,
+            dripfeed: self.dripfeed,
+        }
+    }
+}
+
+/// Fields of a new or edited service.
+#[derive(Clone, Debug)]
+pub struct ServiceDraft {
+    pub category: String,
+    pub name: String,
+    pub service_type: ServiceType,
+    pub rate: Money,
+    pub min: i64,
+    pub max: i64,
+    pub refill: bool,
+    pub guarantee_days: i64,
+    pub cancel: bool,
+    pub dripfeed: bool,
+    pub link_rule: bool,
+    pub description: String,
+    pub enabled: bool,
+    pub markup_bp: Option<i64>,
+    pub provider_id: Option<ProviderId>,
+    pub provider_service_id: Option<String>,
+    pub provider_rate: Option<Money>,
+    pub provider_currency: Option<String>,
+}
+
+impl ServiceDraft {
+    /// A draft with the common defaults: enabled, link rule on, no refill/cancel/drip-feed.
+    pub fn new(
+        category: &str,
+        name: &str,
+        service_type: ServiceType,
+        rate: Money,
+        min: i64,
+        max: i64,
+    ) -> Self {
+        ServiceDraft {
+            category: category.to_string(),
+            name: name.to_string(),
+            service_type,
+            rate,
+            min,
+            max,
+            refill: false,
+            guarantee_days: 0,
+            cancel: false,
+            dripfeed: false,
+            link_rule: true,
+            description: String::new(),
+            enabled: true,
+            markup_bp: None,
+            provider_id: None,
+            provider_service_id: None,
+            provider_rate: None,
+            provider_currency: None,
+        }
+    }
+}
+
+/// A catalog category with how many enabled services it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub services: i64,
+}
+
+/// An order as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub service_id: ServiceId,
+    pub status: OrderStatus,
+    pub link: Option<String>,
+    /// Units per run (the whole order when not drip-fed).
+    pub quantity: i64,
+    pub runs: Option<i64>,
+    /// Minutes between runs.
+    pub interval: Option<i64>,
+    pub total_quantity: i64,
+    pub charge: Money,
+    /// Refunded so far (Σ of this order's refund ledger rows).
+    pub refunded: Money,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub extras: OrderExtras,
+    /// Refill guarantee copied from the service at purchase; 0 = none.
+    pub guarantee_days: i64,
+    pub refill: bool,
+    pub cancel: bool,
+    pub cancel_requested: bool,
+    pub provider_id: Option<ProviderId>,
+    pub provider_order_id: Option<String>,
+    /// What the provider charged us (its currency), for profit.
+    pub provider_charge: Option<Money>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When the order reached a terminal status; starts the refill guarantee.
+    pub completed_at: Option<i64>,
+}
+
+/// Why an order was not placed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceOrderError {
+    #[error(transparent)]
+    Rejected(#[from] OrderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A historical order brought over from another panel (keeps its id; no wallet effect).
+#[derive(Clone, Debug)]
+pub struct ImportedOrder {
+    pub id: OrderId,
+    pub user_id: UserId,
+    pub service_id: ServiceId,
+    pub status: OrderStatus,
+    pub link: Option<String>,
+    pub quantity: i64,
+    pub charge: Money,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+/// A state change of one order, applied only if the order is still in `expected`.
+#[derive(Clone, Debug)]
+pub struct OrderUpdate {
+    pub order_id: OrderId,
+    pub expected: OrderStatus,
+    pub event: OrderEvent,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub provider_order_id: Option<String>,
+    pub provider_charge: Option<Money>,
+    pub now: i64,
+}
+
+/// The result of [`Store::apply_order_update`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// Applied; `refunded` is what this update paid back (zero if nothing).
+    Applied { order: Order, refunded: Money },
+    /// The order was no longer in the expected state; nothing was written.
+    Stale,
+    /// The state machine forbids this event in the current state; nothing was written.
+    Illegal(smmd_domain::order::IllegalTransition),
+}
+
+/// Why a cancel of one order was refused. `Display` is the API v2 per-order error text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("Incorrect order ID")]
+    NotFound,
+    #[error("Cancel is not available for this service")]
+    NotCancelable,
+    #[error("Order is already completed")]
+    AlreadyFinished,
+    #[error("Cancel is already requested")]
+    AlreadyRequested,
+}
+
+/// What a successful cancel did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Never sent upstream: canceled now and fully refunded.
+    Canceled { refunded: Money },
+    /// Sent upstream: the provider will be asked; refund follows the synced outcome.
+    Requested,
+}
+
+/// A refill request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refill {
+    pub id: RefillId,
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub status: RefillStatus,
+    pub provider_refill_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Why a refill request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RefillRequestError {
+    #[error("Incorrect order ID")]
+    NotFound,
+    #[error(transparent)]
+    Ineligible(#[from] RefillError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user whose cached balance differs from the sum of its ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerMismatch {
+    pub user_id: UserId,
+    pub balance: Money,
+    pub ledger_sum: Money,
+}
+
+/// Storage use cases. Each method is one transaction; implementations are `Send + Sync` and
+/// shared as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip for readiness probes.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- accounts -------------------------------------------------------------------------
+
+    /// Creates an account with a zero balance. `Conflict("users.email")` if the e-mail exists.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// Case-insensitive e-mail lookup, with the password hash.
+    async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+    /// The owner of an API key, by the key's hex SHA-256.
+    async fn user_by_api_key(&self, key_hash: &str) -> StoreResult<Option<User>>;
+    /// Replaces the user's API key hash (the old key stops working at once).
+    async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()>;
+    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<()>;
+    /// Users ordered by id, at most `limit` after `after`.
+    async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>>;
+
+    /// Stores a session by the hash of its token.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The session's user and CSRF token if it has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    // ---- wallet ---------------------------------------------------------------------------
+
+    /// Applies a signed balance change with its ledger row. Idempotent on `key`: a repeat with the
+    /// same user and amount returns the original entry; a different change under a used key is
+    /// `KeyReused`.
+    async fn change_balance(&self, change: BalanceChange) -> Result<LedgerEntry, BalanceError>;
+    /// Newest first, at most `limit`, strictly before ledger id `before`.
+    async fn ledger(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<LedgerEntry>>;
+    /// Users whose cached balance is not Σ ledger (should always be empty).
+    async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>>;
+
+    // ---- catalog --------------------------------------------------------------------------
+
+    /// Creates a service (and its category by name if new).
+    async fn create_service(&self, draft: ServiceDraft, now: i64) -> StoreResult<Service>;
+    /// Replaces a service's fields.
+    async fn update_service(
+        &self,
+        id: ServiceId,
+        draft: ServiceDraft,
+        now: i64,
+    ) -> StoreResult<Service>;
+    async fn service(&self, id: ServiceId) -> StoreResult<Option<Service>>;
+    /// Services ordered by category then id; `enabled_only` for customers.
+    async fn list_services(&self, enabled_only: bool) -> StoreResult<Vec<Service>>;
+    async fn list_categories(&self) -> StoreResult<Vec<Category>>;
+
+    // ---- orders ---------------------------------------------------------------------------
+
+    /// Places a validated order in one transaction: the active-link rule (if the service has it),
+    /// the conditional debit, the ledger row `order:<id>:charge` and the order row `queued`.
+    /// The service's guarantee, refill and cancel flags are copied onto the order.
+    async fn place_order(
+        &self,
+        user: UserId,
+        service: &Service,
+        spec: &OrderSpec,
+        now: i64,
+    ) -> Result<Order, PlaceOrderError>;
+    /// Inserts historical orders with their own ids (migration from another panel). No wallet
+    /// effect. `Conflict("orders.id")` if an id exists.
+    async fn import_orders(&self, orders: &[ImportedOrder]) -> StoreResult<()>;
+    async fn order(&self, id: OrderId) -> StoreResult<Option<Order>>;
+    /// The user's orders among `ids` (others' and unknown ids are simply absent).
+    async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>>;
+    /// The user's orders, newest first, at most `limit`, strictly before id `before`.
+    async fn list_orders(
+        &self,
+        user: UserId,
+        before: Option<OrderId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Order>>;
+    /// Applies `update.event` through the domain state machine with a guarded update, and pays
+    /// the refund due for the new state in the same transaction (key `order:<id>:refund`, top-ups
+    /// `order:<id>:refund:<target µ>`). An illegal event is an error; a stale one is `Stale`.
+    async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome>;
+    /// Cancels each of the user's orders: never-sent ones are canceled and fully refunded at
+    /// once; sent ones whose service allows cancel get `cancel_requested`.
+    async fn cancel_orders(
+        &self,
+        user: UserId,
+        ids: &[OrderId],
+        now: i64,
+    ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>>;
+
+    // ---- refills --------------------------------------------------------------------------
+
+    /// Creates a `pending` refill if the order is eligible (domain rules; one active refill per
+    /// order is also enforced by a unique index).
+    async fn request_refill(
+        &self,
+        user: UserId,
+        order: OrderId,
+        now: i64,
+    ) -> Result<Refill, RefillRequestError>;
+    /// The user's refills among `ids`.
+    async fn refills_of_user(&self, user: UserId, ids: &[RefillId]) -> StoreResult<Vec<Refill>>;
+    /// Sets a refill's status (refill sync, admin).
+    async fn set_refill_status(
+        &self,
+        id: RefillId,
+        status: RefillStatus,
+        now: i64,
+    ) -> StoreResult<()>;
+}

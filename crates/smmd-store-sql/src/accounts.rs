@@ -1,0 +1,154 @@
+//! Accounts and sessions. E-mails are unique case-insensitively (`email_lower`); API keys and
+//! session tokens are stored only as hex SHA-256 hashes computed by the caller.
+
+use smmd_domain::UserId;
+use smmd_store::{NewUser, StoreResult, User, UserCredentials};
+use sqlx::Row as _;
+
+use crate::rows::{self, USER_COLS};
+use crate::{SqlResultExt, SqlStore};
+
+pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO users (email, email_lower, password_hash, role, api_key_hash, balance, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING {USER_COLS}"
+    ))
+    .bind(u.email.trim())
+    .bind(u.email.trim().to_lowercase())
+    .bind(&u.password_hash)
+    .bind(u.role.as_str())
+    .bind(u.api_key_hash.as_deref())
+    .bind(u.now)
+    .fetch_one(&s.write)
+    .await
+    .db()?;
+    rows::user(&row)
+}
+
+pub(crate) async fn user(s: &SqlStore, id: UserId) -> StoreResult<Option<User>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(crate) async fn user_credentials(
+    s: &SqlStore,
+    email: &str,
+) -> StoreResult<Option<UserCredentials>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS}, password_hash FROM users WHERE email_lower = $1"
+    ))
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some(UserCredentials {
+            user: rows::user(&r)?,
+            password_hash: r.try_get("password_hash").db()?,
+        })),
+    }
+}
+
+pub(crate) async fn user_by_api_key(s: &SqlStore, key_hash: &str) -> StoreResult<Option<User>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE api_key_hash = $1"
+    ))
+    .bind(key_hash)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+/// Sets one text column of a user; `column` is always a literal from this crate.
+pub(crate) async fn set_field(
+    s: &SqlStore,
+    id: UserId,
+    column: &'static str,
+    value: &str,
+) -> StoreResult<()> {
+    let done = sqlx::query(&format!("UPDATE users SET {column} = $1 WHERE id = $2"))
+        .bind(value)
+        .bind(id.0)
+        .execute(&s.write)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(smmd_store::StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(crate) async fn list_users(
+    s: &SqlStore,
+    after: Option<UserId>,
+    limit: i64,
+) -> StoreResult<Vec<User>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM users WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after.map_or(0, |u| u.0))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::user).collect()
+}
+
+pub(crate) async fn create_session(
+    s: &SqlStore,
+    token_hash: &str,
+    user: UserId,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash)
+        .bind(user.0)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&s.write)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub(crate) async fn session(
+    s: &SqlStore,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<(User, String)>> {
+    let cols = USER_COLS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row = sqlx::query(&format!(
+        "SELECT {cols}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some((rows::user(&r)?, r.try_get("csrf").db()?))),
+    }
+}
+
+pub(crate) async fn delete_session(s: &SqlStore, token_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&s.write)
+        .await
+        .db()?;
+    Ok(())
+}

@@ -1,0 +1,434 @@
+//! Orders and refills: placement (debit + ledger + row in one transaction), guarded state
+//! changes with their refunds, cancels and refill requests.
+//!
+//! Placement debits first: the conditional `UPDATE users … RETURNING` takes the user's row lock
+//! on PostgreSQL (SQLite holds the database write lock), so two concurrent orders of one user are
+//! serialised and the active-link check that follows sees the other's committed row.
+
+use smmd_domain::order::{self, OrderEvent, OrderStatus};
+use smmd_domain::refill::{check_refill, RefillError, RefillFacts, RefillStatus};
+use smmd_domain::service::{OrderError, OrderSpec};
+use smmd_domain::{Money, OrderId, RefillId, UserId};
+use smmd_store::*;
+use sqlx::{Any, Transaction};
+
+use crate::rows::{self, ORDER_COLS, REFILL_COLS};
+use crate::wallet::{post, Posting};
+use crate::{flag, placeholders, Dialect, SqlResultExt, SqlStore};
+
+const ACTIVE: &str = "('queued', 'submitting', 'needs_review', 'processing', 'in_progress')";
+
+pub(crate) async fn place_order(
+    s: &SqlStore,
+    user: UserId,
+    svc: &Service,
+    spec: &OrderSpec,
+    now: i64,
+) -> Result<Order, PlaceOrderError> {
+    let mut tx = s.begin().await?;
+    // 1. Conditional debit; locks the user's row (PostgreSQL) before any check that reads orders.
+    let debit = sqlx::query(
+        "UPDATE users SET balance = balance - $1 WHERE id = $2 AND balance >= $1 RETURNING balance",
+    )
+    .bind(spec.charge.micros())
+    .bind(user.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?;
+    let Some(debit) = debit else {
+        return Err(OrderError::InsufficientFunds.into());
+    };
+    // 2. One active order per (user, service, link) when the service enforces it.
+    if let (true, Some(link)) = (svc.link_rule, spec.link.as_deref()) {
+        let active = sqlx::query(&format!(
+            "SELECT id FROM orders WHERE user_id = $1 AND service_id = $2 AND link = $3 AND status IN {ACTIVE} LIMIT 1"
+        ))
+        .bind(user.0)
+        .bind(svc.id.0)
+        .bind(link)
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+        if active.is_some() {
+            return Err(OrderError::ActiveOrderWithLink.into());
+        }
+    }
+    // 3. The order row.
+    let extras = serde_json::to_string(&spec.extras).map_err(|e| StoreError::Other(e.into()))?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO orders (user_id, service_id, status, link, quantity, runs, interval_minutes, total_quantity, charge, \
+         extras, guarantee_days, refill, cancel, provider_id, created_at, updated_at) \
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {ORDER_COLS}"
+    ))
+    .bind(user.0)
+    .bind(svc.id.0)
+    .bind(spec.link.as_deref())
+    .bind(spec.quantity)
+    .bind(spec.runs)
+    .bind(spec.interval)
+    .bind(spec.total_quantity)
+    .bind(spec.charge.micros())
+    .bind(extras)
+    .bind(if svc.refill { svc.guarantee_days } else { 0 })
+    .bind(flag(svc.refill))
+    .bind(flag(svc.cancel))
+    .bind(svc.provider_id.map(|p| p.0))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
+    let placed = rows::order(&row)?;
+    // 4. The ledger row for the debit of step 1 (the balance already moved there).
+    if spec.charge.is_positive() {
+        let balance_after: i64 = sqlx::Row::try_get(&debit, 0).db()?;
+        sqlx::query(
+            "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, created_at) \
+             VALUES ($1, $2, $3, $4, 'charge', $5, $6, $7)",
+        )
+        .bind(user.0)
+        .bind(-spec.charge.micros())
+        .bind(balance_after)
+        .bind(order::charge_key(placed.id.0))
+        .bind(format!("Order #{}", placed.id))
+        .bind(placed.id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    tx.commit().await.db()?;
+    Ok(placed)
+}
+
+pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    for o in list {
+        sqlx::query(
+            "INSERT INTO orders (id, user_id, service_id, status, link, quantity, total_quantity, charge, start_count, \
+             remains, created_at, updated_at, completed_at, refill, guarantee_days, cancel) \
+             SELECT $1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $10, $11, s.refill, s.guarantee_days, s.cancel \
+             FROM services s WHERE s.id = $3",
+        )
+        .bind(o.id.0)
+        .bind(o.user_id.0)
+        .bind(o.service_id.0)
+        .bind(o.status.as_str())
+        .bind(o.link.as_deref())
+        .bind(o.quantity)
+        .bind(o.charge.micros())
+        .bind(o.start_count)
+        .bind(o.remains)
+        .bind(o.created_at)
+        .bind(o.completed_at)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    if s.dialect == Dialect::Postgres {
+        // Explicit ids do not advance the identity sequence; move it past them.
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT MAX(id) FROM orders))",
+        )
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    tx.commit().await.db()
+}
+
+pub(crate) async fn order(s: &SqlStore, id: OrderId) -> StoreResult<Option<Order>> {
+    let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    row.as_ref().map(rows::order).transpose()
+}
+
+pub(crate) async fn orders_of_user(
+    s: &SqlStore,
+    user: UserId,
+    ids: &[OrderId],
+) -> StoreResult<Vec<Order>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE user_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(user.0);
+    for id in ids {
+        q = q.bind(id.0);
+    }
+    let rows = q.fetch_all(&s.read).await.db()?;
+    rows.iter().map(rows::order).collect()
+}
+
+pub(crate) async fn list_orders(
+    s: &SqlStore,
+    user: UserId,
+    before: Option<OrderId>,
+    limit: i64,
+) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(user.0)
+    .bind(before.map_or(i64::MAX, |b| b.0))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::order).collect()
+}
+
+async fn lock_order(
+    s: &SqlStore,
+    tx: &mut Transaction<'static, Any>,
+    id: OrderId,
+) -> StoreResult<Option<Order>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE id = $1{}",
+        s.dialect.for_update()
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    row.as_ref().map(rows::order).transpose()
+}
+
+/// The guarded transition and its refund, inside `tx`. Shared by sync, admin actions and cancel.
+async fn apply_in_tx(
+    s: &SqlStore,
+    tx: &mut Transaction<'static, Any>,
+    u: &OrderUpdate,
+) -> StoreResult<UpdateOutcome> {
+    let Some(current) = lock_order(s, tx, u.order_id).await? else {
+        return Err(StoreError::NotFound);
+    };
+    if current.status != u.expected {
+        return Ok(UpdateOutcome::Stale);
+    }
+    let next = match order::transition(current.status, u.event) {
+        Ok(n) => n,
+        Err(illegal) => return Ok(UpdateOutcome::Illegal(illegal)),
+    };
+    let remains = u.remains.or(current.remains);
+    let target = order::refund_target(next, current.charge, current.total_quantity, remains);
+    let due = order::refund_due(target, current.refunded);
+    let completed_at = match (next.is_terminal(), current.completed_at) {
+        (true, None) => Some(u.now),
+        (_, existing) => existing,
+    };
+    let cancel_requested = current.cancel_requested && !next.is_terminal();
+    let done = sqlx::query(
+        "UPDATE orders SET status = $1, start_count = COALESCE($2, start_count), remains = $3, \
+         provider_order_id = COALESCE($4, provider_order_id), provider_charge = COALESCE($5, provider_charge), \
+         refunded = refunded + $6, completed_at = $7, cancel_requested = $8, updated_at = $9 \
+         WHERE id = $10 AND status = $11",
+    )
+    .bind(next.as_str())
+    .bind(u.start_count)
+    .bind(remains)
+    .bind(u.provider_order_id.as_deref())
+    .bind(u.provider_charge.map(|m| m.micros()))
+    .bind(due.micros())
+    .bind(completed_at)
+    .bind(flag(cancel_requested))
+    .bind(u.now)
+    .bind(u.order_id.0)
+    .bind(u.expected.as_str())
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    if done.rows_affected() != 1 {
+        return Ok(UpdateOutcome::Stale);
+    }
+    if due.is_positive() {
+        let key = if current.refunded == Money::ZERO {
+            order::refund_key(current.id.0)
+        } else {
+            format!("{}:{}", order::refund_key(current.id.0), target.micros())
+        };
+        let reason = format!("Refund for order #{} ({})", current.id, next.wire());
+        post(
+            tx,
+            Posting {
+                user_id: current.user_id,
+                amount: due,
+                kind: LedgerKind::Refund,
+                key: &key,
+                reason: &reason,
+                order_id: Some(current.id),
+                actor_id: None,
+                now: u.now,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            BalanceError::Store(e) => e,
+            other => StoreError::Other(anyhow::anyhow!("refund failed: {other}")),
+        })?;
+    }
+    let updated = lock_order(s, tx, u.order_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(UpdateOutcome::Applied {
+        order: updated,
+        refunded: due,
+    })
+}
+
+pub(crate) async fn apply_order_update(s: &SqlStore, u: OrderUpdate) -> StoreResult<UpdateOutcome> {
+    let mut tx = s.begin().await?;
+    let outcome = apply_in_tx(s, &mut tx, &u).await?;
+    if matches!(outcome, UpdateOutcome::Applied { .. }) {
+        tx.commit().await.db()?;
+    }
+    Ok(outcome)
+}
+
+pub(crate) async fn cancel_orders(
+    s: &SqlStore,
+    user: UserId,
+    ids: &[OrderId],
+    now: i64,
+) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>> {
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let mut tx = s.begin().await?;
+        let result = match lock_order(s, &mut tx, id).await? {
+            Some(o) if o.user_id == user => cancel_one(s, &mut tx, &o, now).await?,
+            _ => Err(CancelError::NotFound),
+        };
+        if result.is_ok() {
+            tx.commit().await.db()?;
+        }
+        results.push((id, result));
+    }
+    Ok(results)
+}
+
+async fn cancel_one(
+    s: &SqlStore,
+    tx: &mut Transaction<'static, Any>,
+    o: &Order,
+    now: i64,
+) -> StoreResult<Result<CancelOutcome, CancelError>> {
+    match o.status {
+        OrderStatus::Queued | OrderStatus::NeedsReview => {
+            let update = OrderUpdate {
+                order_id: o.id,
+                expected: o.status,
+                event: OrderEvent::LocalCancel,
+                start_count: None,
+                remains: None,
+                provider_order_id: None,
+                provider_charge: None,
+                now,
+            };
+            match apply_in_tx(s, tx, &update).await? {
+                UpdateOutcome::Applied { refunded, .. } => {
+                    Ok(Ok(CancelOutcome::Canceled { refunded }))
+                }
+                _ => Ok(Err(CancelError::AlreadyFinished)),
+            }
+        }
+        st if st.is_terminal() => Ok(Err(CancelError::AlreadyFinished)),
+        _ if !o.cancel => Ok(Err(CancelError::NotCancelable)),
+        _ if o.cancel_requested => Ok(Err(CancelError::AlreadyRequested)),
+        _ => {
+            sqlx::query("UPDATE orders SET cancel_requested = 1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(o.id.0)
+                .execute(&mut **tx)
+                .await
+                .db()?;
+            Ok(Ok(CancelOutcome::Requested))
+        }
+    }
+}
+
+pub(crate) async fn request_refill(
+    s: &SqlStore,
+    user: UserId,
+    id: OrderId,
+    now: i64,
+) -> Result<Refill, RefillRequestError> {
+    let mut tx = s.begin().await?;
+    let o = match lock_order(s, &mut tx, id).await? {
+        Some(o) if o.user_id == user => o,
+        _ => return Err(RefillRequestError::NotFound),
+    };
+    let active = sqlx::query("SELECT id FROM refills WHERE order_id = $1 AND status IN ('pending', 'in_progress') LIMIT 1")
+        .bind(o.id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+    check_refill(&RefillFacts {
+        service_refill: o.refill,
+        status: o.status,
+        completed_at_ms: o.completed_at,
+        guarantee_days: o.guarantee_days,
+        has_active_refill: active.is_some(),
+        now_ms: now,
+    })?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO refills (order_id, user_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', $3, $3) \
+         RETURNING {REFILL_COLS}"
+    ))
+    .bind(o.id.0)
+    .bind(user.0)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::map_err)
+    .map_err(|e| match e {
+        StoreError::Conflict("refills.active") => RefillRequestError::Ineligible(RefillError::AlreadyActive),
+        e => RefillRequestError::Store(e),
+    })?;
+    let refill = rows::refill(&row)?;
+    tx.commit().await.db()?;
+    Ok(refill)
+}
+
+pub(crate) async fn refills_of_user(
+    s: &SqlStore,
+    user: UserId,
+    ids: &[RefillId],
+) -> StoreResult<Vec<Refill>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {REFILL_COLS} FROM refills WHERE user_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(user.0);
+    for id in ids {
+        q = q.bind(id.0);
+    }
+    let rows = q.fetch_all(&s.read).await.db()?;
+    rows.iter().map(rows::refill).collect()
+}
+
+pub(crate) async fn set_refill_status(
+    s: &SqlStore,
+    id: RefillId,
+    status: RefillStatus,
+    now: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE refills SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id.0)
+        .execute(&s.write)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

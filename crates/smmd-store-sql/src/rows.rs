@@ -1,0 +1,148 @@
+//! Row decoding: one column list and one decoder per record, shared by every query that returns
+//! that record. Columns are portable types only (`BIGINT`, `TEXT`); flags are 0/1.
+
+use anyhow::{anyhow, Context};
+use smmd_domain::order::OrderStatus;
+use smmd_domain::refill::RefillStatus;
+use smmd_domain::service::ServiceType;
+use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
+use smmd_store::{
+    LedgerEntry, LedgerKind, Order, Refill, Role, Service, StoreError, StoreResult, User,
+};
+use sqlx::Row as _;
+
+use crate::Row;
+
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r Row,
+    col: &str,
+) -> StoreResult<T> {
+    row.try_get(col)
+        .with_context(|| format!("column {col}"))
+        .map_err(StoreError::Other)
+}
+
+fn money(row: &Row, col: &str) -> StoreResult<Money> {
+    get::<i64>(row, col).map(Money::from_micros)
+}
+
+fn opt_money(row: &Row, col: &str) -> StoreResult<Option<Money>> {
+    get::<Option<i64>>(row, col).map(|v| v.map(Money::from_micros))
+}
+
+fn bad(what: &str, value: &str) -> StoreError {
+    StoreError::Other(anyhow!("unexpected {what} `{value}` in database"))
+}
+
+pub(crate) const USER_COLS: &str = "id, email, role, balance, created_at";
+
+pub(crate) fn user(row: &Row) -> StoreResult<User> {
+    let role: String = get(row, "role")?;
+    Ok(User {
+        id: UserId(get(row, "id")?),
+        email: get(row, "email")?,
+        role: Role::parse(&role).ok_or_else(|| bad("role", &role))?,
+        balance: money(row, "balance")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) const LEDGER_COLS: &str =
+    "id, user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at";
+
+pub(crate) fn ledger(row: &Row) -> StoreResult<LedgerEntry> {
+    let kind: String = get(row, "kind")?;
+    Ok(LedgerEntry {
+        id: get(row, "id")?,
+        user_id: UserId(get(row, "user_id")?),
+        amount: money(row, "amount")?,
+        balance_after: money(row, "balance_after")?,
+        key: get(row, "idem_key")?,
+        kind: LedgerKind::parse(&kind).ok_or_else(|| bad("ledger kind", &kind))?,
+        reason: get(row, "reason")?,
+        order_id: get::<Option<i64>>(row, "order_id")?.map(OrderId),
+        actor_id: get::<Option<i64>>(row, "actor_id")?.map(UserId),
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) const SERVICE_COLS: &str = "s.id, s.category_id, c.name AS category, s.name, s.service_type, s.rate, \
+     s.min_qty, s.max_qty, s.refill, s.guarantee_days, s.cancel, s.dripfeed, s.link_rule, s.description, s.enabled, \
+     s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency";
+
+pub(crate) fn service(row: &Row) -> StoreResult<Service> {
+    let t: String = get(row, "service_type")?;
+    Ok(Service {
+        id: ServiceId(get(row, "id")?),
+        category_id: CategoryId(get(row, "category_id")?),
+        category: get(row, "category")?,
+        name: get(row, "name")?,
+        service_type: ServiceType::parse(&t).ok_or_else(|| bad("service type", &t))?,
+        rate: money(row, "rate")?,
+        min: get(row, "min_qty")?,
+        max: get(row, "max_qty")?,
+        refill: get::<i64>(row, "refill")? != 0,
+        guarantee_days: get(row, "guarantee_days")?,
+        cancel: get::<i64>(row, "cancel")? != 0,
+        dripfeed: get::<i64>(row, "dripfeed")? != 0,
+        link_rule: get::<i64>(row, "link_rule")? != 0,
+        description: get(row, "description")?,
+        enabled: get::<i64>(row, "enabled")? != 0,
+        markup_bp: get(row, "markup_bp")?,
+        provider_id: get::<Option<i64>>(row, "provider_id")?.map(ProviderId),
+        provider_service_id: get(row, "provider_service_id")?,
+        provider_rate: opt_money(row, "provider_rate")?,
+        provider_currency: get(row, "provider_currency")?,
+    })
+}
+
+pub(crate) const ORDER_COLS: &str = "id, user_id, service_id, status, link, quantity, runs, interval_minutes, \
+     total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, cancel, \
+     cancel_requested, provider_id, provider_order_id, provider_charge, created_at, updated_at, completed_at";
+
+pub(crate) fn order(row: &Row) -> StoreResult<Order> {
+    let status: String = get(row, "status")?;
+    let extras: String = get(row, "extras")?;
+    Ok(Order {
+        id: OrderId(get(row, "id")?),
+        user_id: UserId(get(row, "user_id")?),
+        service_id: ServiceId(get(row, "service_id")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| bad("order status", &status))?,
+        link: get(row, "link")?,
+        quantity: get(row, "quantity")?,
+        runs: get(row, "runs")?,
+        interval: get(row, "interval_minutes")?,
+        total_quantity: get(row, "total_quantity")?,
+        charge: money(row, "charge")?,
+        refunded: money(row, "refunded")?,
+        start_count: get(row, "start_count")?,
+        remains: get(row, "remains")?,
+        extras: serde_json::from_str(&extras).map_err(|_| bad("order extras", &extras))?,
+        guarantee_days: get(row, "guarantee_days")?,
+        refill: get::<i64>(row, "refill")? != 0,
+        cancel: get::<i64>(row, "cancel")? != 0,
+        cancel_requested: get::<i64>(row, "cancel_requested")? != 0,
+        provider_id: get::<Option<i64>>(row, "provider_id")?.map(ProviderId),
+        provider_order_id: get(row, "provider_order_id")?,
+        provider_charge: opt_money(row, "provider_charge")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+        completed_at: get(row, "completed_at")?,
+    })
+}
+
+pub(crate) const REFILL_COLS: &str =
+    "id, order_id, user_id, status, provider_refill_id, created_at, updated_at";
+
+pub(crate) fn refill(row: &Row) -> StoreResult<Refill> {
+    let status: String = get(row, "status")?;
+    Ok(Refill {
+        id: RefillId(get(row, "id")?),
+        order_id: OrderId(get(row, "order_id")?),
+        user_id: UserId(get(row, "user_id")?),
+        status: RefillStatus::parse(&status).ok_or_else(|| bad("refill status", &status))?,
+        provider_refill_id: get(row, "provider_refill_id")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}

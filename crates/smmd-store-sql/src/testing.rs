@@ -1,0 +1,132 @@
+//! Throw-away databases for tests (feature `testing`): [`fresh`] gives each test its own SQLite
+//! file or its own PostgreSQL database, dropped when the returned [`TestDb`] is dropped.
+//!
+//! PostgreSQL tests are never skipped silently: they run against `SMMD_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`, the CI service) and fail if it cannot be reached.
+//! A developer without PostgreSQL opts out explicitly with `SMMD_SKIP_PG=1`, which CI never sets.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use sqlx::Connection;
+
+use crate::{ConnectOptions, SqlStore};
+
+/// The backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated store; its database is removed on drop.
+pub struct TestDb {
+    pub store: Arc<SqlStore>,
+    /// The URL another process (e.g. a spawned `smmd`) can open.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    PgDatabase { admin_url: String, name: String },
+}
+
+/// The admin URL of the test PostgreSQL server.
+pub fn pg_admin_url() -> String {
+    std::env::var("SMMD_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// `true` when the developer opted out of PostgreSQL tests (`SMMD_SKIP_PG=1`) outside CI.
+pub fn skip_pg() -> bool {
+    let opted_out = std::env::var("SMMD_SKIP_PG").is_ok_and(|v| v == "1");
+    if opted_out && std::env::var("CI").is_ok() {
+        panic!("SMMD_SKIP_PG is set in CI: PostgreSQL tests must run there");
+    }
+    opted_out
+}
+
+/// A fresh database on `backend`; `None` only for PostgreSQL when explicitly skipped.
+pub async fn fresh(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/smmd.db", dir.path().display());
+            let store = SqlStore::connect(&url, ConnectOptions::default())
+                .await
+                .expect("open SQLite test database");
+            Some(TestDb {
+                store: Arc::new(store),
+                url,
+                cleanup: Cleanup::Dir(dir),
+            })
+        }
+        Backend::Postgres => {
+            if skip_pg() {
+                eprintln!("SMMD_SKIP_PG=1: skipping a PostgreSQL test");
+                return None;
+            }
+            sqlx::any::install_default_drivers();
+            let admin_url = pg_admin_url();
+            let name = format!("smmd_t_{:016x}", rand::thread_rng().gen::<u64>());
+            let mut admin = sqlx::AnyConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin_url} is required (SMMD_SKIP_PG=1 to opt out): {e}")
+                });
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let _ = admin.close().await;
+            let url = replace_db(&admin_url, &name);
+            let store = SqlStore::connect(
+                &url,
+                ConnectOptions {
+                    max_connections: 8,
+                    migrate: true,
+                },
+            )
+            .await
+            .expect("open PostgreSQL test database");
+            Some(TestDb {
+                store: Arc::new(store),
+                url,
+                cleanup: Cleanup::PgDatabase { admin_url, name },
+            })
+        }
+    }
+}
+
+fn replace_db(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).expect("PostgreSQL URL");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::PgDatabase { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside async tests; do the async clean-up on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(mut c) = sqlx::AnyConnection::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&mut c)
+                            .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The wallet: [`post`] is the only code that changes a balance. It moves the cached balance with
+//! a conditional update (`balance + amount >= 0`) and appends the ledger row in the caller's
+//! transaction; the ledger's unique `idem_key` makes every posting happen at most once.
+
+use smmd_domain::{Money, OrderId, UserId};
+use smmd_store::{
+    BalanceChange, BalanceError, LedgerEntry, LedgerKind, LedgerMismatch, StoreError, StoreResult,
+};
+use sqlx::{Any, Row as _, Transaction};
+
+use crate::rows::{self, LEDGER_COLS};
+use crate::{SqlResultExt, SqlStore};
+
+/// One balance movement inside a transaction.
+pub(crate) struct Posting<'a> {
+    pub user_id: UserId,
+    pub amount: Money,
+    pub kind: LedgerKind,
+    pub key: &'a str,
+    pub reason: &'a str,
+    pub order_id: Option<OrderId>,
+    pub actor_id: Option<UserId>,
+    pub now: i64,
+}
+
+/// Applies a posting in `tx`: conditional balance update, then the ledger row.
+/// `InsufficientFunds` if a debit would go below zero; `Store(Conflict("ledger.key"))` if the key
+/// was used (the caller's transaction must then be rolled back).
+pub(crate) async fn post(
+    tx: &mut Transaction<'static, Any>,
+    p: Posting<'_>,
+) -> Result<LedgerEntry, BalanceError> {
+    if p.amount == Money::ZERO {
+        return Err(BalanceError::ZeroAmount);
+    }
+    let row = sqlx::query("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance")
+        .bind(p.amount.micros())
+        .bind(p.user_id.0)
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+    let Some(row) = row else {
+        let exists = sqlx::query("SELECT id FROM users WHERE id = $1")
+            .bind(p.user_id.0)
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?;
+        return Err(if exists.is_some() {
+            BalanceError::InsufficientFunds
+        } else {
+            BalanceError::UnknownUser
+        });
+    };
+    let balance_after: i64 = row.try_get(0).db()?;
+    let entry = sqlx::query(&format!(
+        "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {LEDGER_COLS}"
+    ))
+    .bind(p.user_id.0)
+    .bind(p.amount.micros())
+    .bind(balance_after)
+    .bind(p.key)
+    .bind(p.kind.as_str())
+    .bind(p.reason)
+    .bind(p.order_id.map(|o| o.0))
+    .bind(p.actor_id.map(|a| a.0))
+    .bind(p.now)
+    .fetch_one(&mut **tx)
+    .await
+    .db()?;
+    Ok(rows::ledger(&entry)?)
+}
+
+async fn entry_by_key(s: &SqlStore, key: &str) -> StoreResult<Option<LedgerEntry>> {
+    let row = sqlx::query(&format!(
+        "SELECT {LEDGER_COLS} FROM ledger WHERE idem_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(&s.write)
+    .await
+    .db()?;
+    row.as_ref().map(rows::ledger).transpose()
+}
+
+fn same_change(e: &LedgerEntry, c: &BalanceChange) -> Result<LedgerEntry, BalanceError> {
+    if e.user_id == c.user_id && e.amount == c.amount && e.kind == c.kind {
+        Ok(e.clone())
+    } else {
+        Err(BalanceError::KeyReused)
+    }
+}
+
+pub(crate) async fn change_balance(
+    s: &SqlStore,
+    c: BalanceChange,
+) -> Result<LedgerEntry, BalanceError> {
+    if c.amount == Money::ZERO {
+        return Err(BalanceError::ZeroAmount);
+    }
+    if let Some(e) = entry_by_key(s, &c.key).await? {
+        return same_change(&e, &c);
+    }
+    let mut tx = s.begin().await?;
+    let posted = post(
+        &mut tx,
+        Posting {
+            user_id: c.user_id,
+            amount: c.amount,
+            kind: c.kind,
+            key: &c.key,
+            reason: &c.reason,
+            order_id: None,
+            actor_id: c.actor_id,
+            now: c.now,
+        },
+    )
+    .await;
+    match posted {
+        Ok(e) => {
+            tx.commit().await.db()?;
+            Ok(e)
+        }
+        Err(BalanceError::Store(StoreError::Conflict("ledger.key"))) => {
+            drop(tx);
+            // A concurrent request with the same key won: answer as a repeat of it.
+            match entry_by_key(s, &c.key).await? {
+                Some(e) => same_change(&e, &c),
+                None => Err(BalanceError::KeyReused),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn ledger(
+    s: &SqlStore,
+    user: UserId,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<LedgerEntry>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {LEDGER_COLS} FROM ledger WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(user.0)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::ledger).collect()
+}
+
+pub(crate) async fn ledger_mismatches(s: &SqlStore) -> StoreResult<Vec<LedgerMismatch>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.balance, CAST(COALESCE(l.total, 0) AS BIGINT) AS total FROM users u \
+         LEFT JOIN (SELECT user_id, SUM(amount) AS total FROM ledger GROUP BY user_id) l ON l.user_id = u.id \
+         WHERE u.balance <> COALESCE(l.total, 0) ORDER BY u.id",
+    )
+    .fetch_all(&s.write)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(LedgerMismatch {
+                user_id: UserId(r.try_get("id").db()?),
+                balance: Money::from_micros(r.try_get("balance").db()?),
+                ledger_sum: Money::from_micros(r.try_get("total").db()?),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,884 @@
+//! The conformance suite every [`Store`] backend must pass (feature `testsuite`). Each case is a
+//! plain async function taking a fresh store; [`conformance_tests!`](crate::conformance_tests)
+//! turns the whole list into `#[tokio::test]`s for one backend. Every case ends by checking the
+//! ledger invariant `balance = Σ ledger`.
+
+use std::sync::Arc;
+
+use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
+use smmd_domain::refill::{RefillError, RefillStatus};
+use smmd_domain::service::{validate_order, OrderError, OrderInput, ServiceType};
+use smmd_domain::{Money, OrderId, RefillId, UserId};
+
+use crate::*;
+
+/// Generates one `#[tokio::test]` per conformance case. `$make` is an expression evaluating to a
+/// future of `Option<T>` where `T` has a `store` field coercible to `Arc<dyn Store>`; `None`
+/// skips (explicit PostgreSQL opt-out only).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@cases $make;
+            users_are_unique_by_email_ignoring_case,
+            api_keys_and_sessions_identify_users,
+            balance_changes_are_idempotent_and_never_negative,
+            concurrent_credits_with_one_key_apply_once,
+            placing_an_order_debits_and_records_the_charge,
+            an_order_without_funds_writes_nothing,
+            active_order_with_the_same_link_is_refused,
+            concurrent_orders_spend_exactly_the_balance,
+            provider_outcomes_refund_once_and_top_up,
+            stale_and_illegal_updates_write_nothing,
+            cancel_refunds_unsent_orders_and_requests_sent_ones,
+            refills_follow_the_eligibility_rules,
+            imported_orders_keep_their_ids,
+            services_and_categories_round_trip
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(db) = $make.await else { return };
+                $crate::testsuite::$case(db.store.clone()).await;
+            }
+        )*
+    };
+}
+
+const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+fn m(s: &str) -> Money {
+    Money::parse(s).expect("amount")
+}
+
+async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
+    let u = store
+        .create_user(NewUser {
+            email: email.to_string(),
+            password_hash: "$argon2id$test".to_string(),
+            role: Role::User,
+            api_key_hash: None,
+            now: NOW,
+        })
+        .await
+        .expect("create user");
+    if m(balance).is_positive() {
+        credit(store, u.id, balance, &format!("seed:{email}")).await;
+    }
+    store.user(u.id).await.expect("read").expect("exists")
+}
+
+async fn credit(store: &Arc<dyn Store>, user: UserId, amount: &str, key: &str) -> LedgerEntry {
+    store
+        .change_balance(BalanceChange {
+            user_id: user,
+            amount: m(amount),
+            kind: LedgerKind::Deposit,
+            key: key.to_string(),
+            reason: "test".to_string(),
+            actor_id: None,
+            now: NOW,
+        })
+        .await
+        .expect("credit")
+}
+
+async fn followers(store: &Arc<dyn Store>) -> Service {
+    let mut d = ServiceDraft::new(
+        "Instagram Followers",
+        "Followers",
+        ServiceType::Default,
+        m("0.90"),
+        50,
+        10_000,
+    );
+    d.refill = true;
+    d.guarantee_days = 30;
+    d.cancel = true;
+    d.dripfeed = true;
+    store.create_service(d, NOW).await.expect("service")
+}
+
+async fn place(
+    store: &Arc<dyn Store>,
+    u: UserId,
+    svc: &Service,
+    link: &str,
+    qty: i64,
+) -> Result<Order, PlaceOrderError> {
+    let input = OrderInput {
+        link: Some(link.to_string()),
+        quantity: Some(qty.to_string()),
+        ..Default::default()
+    };
+    let spec = validate_order(&svc.rules(), &input)?;
+    store.place_order(u, svc, &spec, NOW).await
+}
+
+async fn balance(store: &Arc<dyn Store>, u: UserId) -> Money {
+    store.user(u).await.expect("read").expect("user").balance
+}
+
+async fn assert_ledger_consistent(store: &Arc<dyn Store>) {
+    let bad = store.ledger_mismatches().await.expect("ledger check");
+    assert!(bad.is_empty(), "balance != Σ ledger for {bad:?}");
+}
+
+fn update(
+    o: &Order,
+    expected: OrderStatus,
+    event: OrderEvent,
+    remains: Option<i64>,
+) -> OrderUpdate {
+    OrderUpdate {
+        order_id: o.id,
+        expected,
+        event,
+        start_count: Some(100),
+        remains,
+        provider_order_id: None,
+        provider_charge: None,
+        now: NOW + 60_000,
+    }
+}
+
+/// Moves a queued order to `processing` the way dispatch will.
+async fn accept(store: &Arc<dyn Store>, o: &Order) {
+    for (from, ev) in [
+        (OrderStatus::Queued, OrderEvent::Claim),
+        (OrderStatus::Submitting, OrderEvent::ProviderAccepted),
+    ] {
+        let mut u = update(o, from, ev, None);
+        u.provider_order_id = Some(format!("p-{}", o.id));
+        assert!(matches!(
+            store.apply_order_update(u).await.expect("update"),
+            UpdateOutcome::Applied { .. }
+        ));
+    }
+}
+
+pub async fn users_are_unique_by_email_ignoring_case(store: Arc<dyn Store>) {
+    let a = user(&store, "Ann@Example.com", "0").await;
+    assert_eq!(a.balance, Money::ZERO);
+    let dup = store
+        .create_user(NewUser {
+            email: "ann@example.COM".into(),
+            password_hash: "x".into(),
+            role: Role::Admin,
+            api_key_hash: None,
+            now: NOW,
+        })
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict("users.email"))),
+        "{dup:?}"
+    );
+    let creds = store
+        .user_credentials(" ANN@example.com ")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(
+        (creds.user.id, creds.password_hash.as_str()),
+        (a.id, "$argon2id$test")
+    );
+    store.set_role(a.id, Role::Admin).await.expect("role");
+    assert_eq!(
+        store.user(a.id).await.expect("read").expect("user").role,
+        Role::Admin
+    );
+    assert!(matches!(
+        store.set_role(UserId(999_999), Role::Admin).await,
+        Err(StoreError::NotFound)
+    ));
+    let listed = store.list_users(None, 10).await.expect("list");
+    assert_eq!(listed.len(), 1);
+}
+
+pub async fn api_keys_and_sessions_identify_users(store: Arc<dyn Store>) {
+    let a = user(&store, "a@x.io", "0").await;
+    let b = user(&store, "b@x.io", "0").await;
+    store.set_api_key(a.id, "hash-a1").await.expect("key");
+    assert_eq!(
+        store
+            .user_by_api_key("hash-a1")
+            .await
+            .expect("lookup")
+            .map(|u| u.id),
+        Some(a.id)
+    );
+    store.set_api_key(a.id, "hash-a2").await.expect("rotate");
+    assert!(
+        store
+            .user_by_api_key("hash-a1")
+            .await
+            .expect("lookup")
+            .is_none(),
+        "old key stops working"
+    );
+    assert!(matches!(
+        store.set_api_key(b.id, "hash-a2").await,
+        Err(StoreError::Conflict("users.api_key"))
+    ));
+
+    store
+        .create_session("tok", b.id, "csrf-1", NOW, NOW + 1_000)
+        .await
+        .expect("session");
+    let (u, csrf) = store
+        .session("tok", NOW + 999)
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!((u.id, csrf.as_str()), (b.id, "csrf-1"));
+    assert!(
+        store
+            .session("tok", NOW + 1_000)
+            .await
+            .expect("read")
+            .is_none(),
+        "expired"
+    );
+    store.delete_session("tok").await.expect("delete");
+    assert!(store.session("tok", NOW).await.expect("read").is_none());
+}
+
+pub async fn balance_changes_are_idempotent_and_never_negative(store: Arc<dyn Store>) {
+    let u = user(&store, "w@x.io", "0").await;
+    let first = credit(&store, u.id, "10.5", "pay:1").await;
+    let again = credit(&store, u.id, "10.5", "pay:1").await;
+    assert_eq!(first, again, "same key returns the first entry");
+    assert_eq!(balance(&store, u.id).await, m("10.5"));
+    let reused = store
+        .change_balance(BalanceChange {
+            user_id: u.id,
+            amount: m("3"),
+            kind: LedgerKind::Deposit,
+            key: "pay:1".into(),
+            reason: String::new(),
+            actor_id: None,
+            now: NOW,
+        })
+        .await;
+    assert!(matches!(reused, Err(BalanceError::KeyReused)), "{reused:?}");
+    let debit = |amount: &str, key: &str| BalanceChange {
+        user_id: u.id,
+        amount: -m(amount),
+        kind: LedgerKind::Adjustment,
+        key: key.to_string(),
+        reason: "admin debit".into(),
+        actor_id: Some(u.id),
+        now: NOW,
+    };
+    let too_much = store.change_balance(debit("10.500001", "adj:1")).await;
+    assert!(
+        matches!(too_much, Err(BalanceError::InsufficientFunds)),
+        "{too_much:?}"
+    );
+    let e = store
+        .change_balance(debit("10.5", "adj:2"))
+        .await
+        .expect("exact debit");
+    assert_eq!((e.amount, e.balance_after), (m("-10.5"), Money::ZERO));
+    assert!(matches!(
+        store.change_balance(debit("0", "adj:3")).await,
+        Err(BalanceError::ZeroAmount)
+    ));
+    let ghost = store
+        .change_balance(BalanceChange {
+            user_id: UserId(424_242),
+            ..debit("-1", "adj:4")
+        })
+        .await;
+    assert!(matches!(ghost, Err(BalanceError::UnknownUser)), "{ghost:?}");
+    let entries = store.ledger(u.id, None, 10).await.expect("ledger");
+    assert_eq!(
+        entries.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        vec!["adj:2", "pay:1"]
+    );
+    let older = store
+        .ledger(u.id, Some(entries[0].id), 10)
+        .await
+        .expect("page");
+    assert_eq!(older.len(), 1);
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn concurrent_credits_with_one_key_apply_once(store: Arc<dyn Store>) {
+    let u = user(&store, "c@x.io", "0").await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .change_balance(BalanceChange {
+                        user_id: u.id,
+                        amount: m("1.25"),
+                        kind: LedgerKind::Deposit,
+                        key: "payment:abc".into(),
+                        reason: String::new(),
+                        actor_id: None,
+                        now: NOW,
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let ids: Vec<i64> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("credit").id)
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "every caller sees the one entry: {ids:?}"
+    );
+    assert_eq!(balance(&store, u.id).await, m("1.25"));
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn placing_an_order_debits_and_records_the_charge(store: Arc<dyn Store>) {
+    let u = user(&store, "o@x.io", "1").await;
+    let svc = followers(&store).await;
+    let o = place(
+        &store,
+        u.id,
+        &svc,
+        "https://www.instagram.com/p/ABC/?a=1&b=2",
+        100,
+    )
+    .await
+    .expect("placed");
+    assert_eq!(o.status, OrderStatus::Queued);
+    assert_eq!(
+        (o.charge, o.quantity, o.total_quantity),
+        (m("0.09"), 100, 100)
+    );
+    assert_eq!(
+        o.link.as_deref(),
+        Some("https://www.instagram.com/p/ABC/?a=1&b=2")
+    );
+    assert_eq!(
+        (o.guarantee_days, o.refill, o.cancel),
+        (30, true, true),
+        "copied from the service"
+    );
+    assert_eq!(balance(&store, u.id).await, m("0.91"));
+    let entries = store.ledger(u.id, None, 10).await.expect("ledger");
+    let charge = entries.first().expect("charge entry");
+    assert_eq!(charge.key, format!("order:{}:charge", o.id));
+    assert_eq!(
+        (charge.amount, charge.kind, charge.order_id),
+        (m("-0.09"), LedgerKind::Charge, Some(o.id))
+    );
+    assert_eq!(store.order(o.id).await.expect("read"), Some(o.clone()));
+    let other = user(&store, "p@x.io", "0").await;
+    assert!(
+        store
+            .orders_of_user(other.id, &[o.id])
+            .await
+            .expect("read")
+            .is_empty(),
+        "not another user's"
+    );
+    assert_eq!(
+        store.list_orders(u.id, None, 10).await.expect("list"),
+        vec![o]
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn an_order_without_funds_writes_nothing(store: Arc<dyn Store>) {
+    let u = user(&store, "poor@x.io", "0.01").await;
+    let svc = followers(&store).await;
+    let r = place(&store, u.id, &svc, "https://x", 100).await;
+    assert!(
+        matches!(
+            r,
+            Err(PlaceOrderError::Rejected(OrderError::InsufficientFunds))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(balance(&store, u.id).await, m("0.01"));
+    assert!(store
+        .list_orders(u.id, None, 10)
+        .await
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store.ledger(u.id, None, 10).await.expect("ledger").len(),
+        1,
+        "only the seed credit"
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn active_order_with_the_same_link_is_refused(store: Arc<dyn Store>) {
+    let u = user(&store, "l@x.io", "5").await;
+    let svc = followers(&store).await;
+    let first = place(&store, u.id, &svc, "https://x/p/1", 100)
+        .await
+        .expect("first");
+    let again = place(&store, u.id, &svc, "https://x/p/1", 100).await;
+    assert!(
+        matches!(
+            again,
+            Err(PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink))
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        balance(&store, u.id).await,
+        m("4.91"),
+        "the refused order took nothing"
+    );
+    place(&store, u.id, &svc, "https://x/p/2", 100)
+        .await
+        .expect("other link is fine");
+    // Once the first order ends, the link is free again.
+    accept(&store, &first).await;
+    store
+        .apply_order_update(update(
+            &first,
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+            Some(0),
+        ))
+        .await
+        .expect("complete");
+    place(&store, u.id, &svc, "https://x/p/1", 100)
+        .await
+        .expect("link free after completion");
+    // A service without the rule accepts duplicates.
+    let mut d = ServiceDraft::new("Views", "Views", ServiceType::Default, m("0.10"), 10, 1000);
+    d.link_rule = false;
+    let views = store.create_service(d, NOW).await.expect("views");
+    place(&store, u.id, &views, "https://x/v", 100)
+        .await
+        .expect("one");
+    place(&store, u.id, &views, "https://x/v", 100)
+        .await
+        .expect("two");
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn concurrent_orders_spend_exactly_the_balance(store: Arc<dyn Store>) {
+    // The balance covers k = 7 orders of 0.09 (plus change); 24 race for it.
+    let (k, n) = (7_i64, 24_i64);
+    let start = Money::from_micros(90_000 * k + 50_000);
+    let u = user(&store, "race@x.io", &start.to_string()).await;
+    let svc = followers(&store).await;
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (store, svc) = (store.clone(), svc.clone());
+            tokio::spawn(async move {
+                place(&store, u.id, &svc, &format!("https://x/race/{i}"), 100).await
+            })
+        })
+        .collect();
+    let results = futures::future::join_all(tasks).await;
+    let mut placed = 0;
+    for r in results {
+        match r.expect("task") {
+            Ok(_) => placed += 1,
+            Err(PlaceOrderError::Rejected(OrderError::InsufficientFunds)) => {}
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(placed, k, "exactly k orders fit the balance");
+    assert_eq!(balance(&store, u.id).await, m("0.05"));
+    assert_eq!(
+        store
+            .list_orders(u.id, None, 100)
+            .await
+            .expect("list")
+            .len() as i64,
+        k
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn provider_outcomes_refund_once_and_top_up(store: Arc<dyn Store>) {
+    let u = user(&store, "r@x.io", "1").await;
+    let svc = followers(&store).await;
+    let o = place(&store, u.id, &svc, "https://x/r", 1000)
+        .await
+        .expect("placed"); // charge 0.90
+    accept(&store, &o).await;
+    let partial = update(
+        &o,
+        OrderStatus::Processing,
+        OrderEvent::Provider(ProviderStatus::Partial),
+        Some(400),
+    );
+    let UpdateOutcome::Applied {
+        order: after,
+        refunded,
+    } = store
+        .apply_order_update(partial.clone())
+        .await
+        .expect("partial")
+    else {
+        panic!("partial not applied")
+    };
+    assert_eq!(refunded, m("0.36"), "0.90 × 400 / 1000");
+    assert_eq!(
+        (after.status, after.refunded, after.remains),
+        (OrderStatus::Partial, m("0.36"), Some(400))
+    );
+    assert_eq!(after.completed_at, Some(NOW + 60_000));
+    assert_eq!(
+        after.provider_order_id.as_deref(),
+        Some(format!("p-{}", o.id).as_str())
+    );
+    // The same sync result again is stale: nothing is paid twice.
+    assert_eq!(
+        store.apply_order_update(partial).await.expect("repeat"),
+        UpdateOutcome::Stale
+    );
+    assert_eq!(balance(&store, u.id).await, m("0.46"));
+    // An upstream correction to Canceled tops the refund up to the whole charge.
+    let cancel = update(
+        &after,
+        OrderStatus::Partial,
+        OrderEvent::Provider(ProviderStatus::Canceled),
+        None,
+    );
+    let UpdateOutcome::Applied {
+        order: canceled,
+        refunded,
+    } = store.apply_order_update(cancel).await.expect("cancel")
+    else {
+        panic!("correction not applied")
+    };
+    assert_eq!(
+        (refunded, canceled.refunded, canceled.status),
+        (m("0.54"), m("0.90"), OrderStatus::Canceled)
+    );
+    assert_eq!(
+        canceled.completed_at,
+        Some(NOW + 60_000),
+        "first terminal time is kept"
+    );
+    assert_eq!(balance(&store, u.id).await, m("1"));
+    let keys: Vec<String> = store
+        .ledger(u.id, None, 10)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys[0], format!("order:{}:refund:900000", o.id));
+    assert_eq!(keys[1], format!("order:{}:refund", o.id));
+    // Completed pays nothing.
+    let c = place(&store, u.id, &svc, "https://x/c", 100)
+        .await
+        .expect("placed");
+    accept(&store, &c).await;
+    let UpdateOutcome::Applied { refunded, .. } = store
+        .apply_order_update(update(
+            &c,
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+            Some(0),
+        ))
+        .await
+        .expect("complete")
+    else {
+        panic!("not applied")
+    };
+    assert_eq!(refunded, Money::ZERO);
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn stale_and_illegal_updates_write_nothing(store: Arc<dyn Store>) {
+    let u = user(&store, "s@x.io", "1").await;
+    let svc = followers(&store).await;
+    let o = place(&store, u.id, &svc, "https://x/s", 100)
+        .await
+        .expect("placed");
+    let stale = update(
+        &o,
+        OrderStatus::Processing,
+        OrderEvent::Provider(ProviderStatus::Canceled),
+        None,
+    );
+    assert_eq!(
+        store.apply_order_update(stale).await.expect("stale"),
+        UpdateOutcome::Stale
+    );
+    let illegal = update(
+        &o,
+        OrderStatus::Queued,
+        OrderEvent::Provider(ProviderStatus::Canceled),
+        None,
+    );
+    assert!(matches!(
+        store.apply_order_update(illegal).await.expect("illegal"),
+        UpdateOutcome::Illegal(_)
+    ));
+    assert_eq!(
+        store.order(o.id).await.expect("read").expect("order"),
+        o,
+        "unchanged"
+    );
+    let missing = OrderUpdate {
+        order_id: OrderId(987_654),
+        ..update(&o, OrderStatus::Queued, OrderEvent::Claim, None)
+    };
+    assert!(matches!(
+        store.apply_order_update(missing).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(balance(&store, u.id).await, m("0.91"));
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn cancel_refunds_unsent_orders_and_requests_sent_ones(store: Arc<dyn Store>) {
+    let u = user(&store, "k@x.io", "1").await;
+    let other = user(&store, "k2@x.io", "1").await;
+    let svc = followers(&store).await;
+    let queued = place(&store, u.id, &svc, "https://x/q", 100)
+        .await
+        .expect("q");
+    let sent = place(&store, u.id, &svc, "https://x/s", 100)
+        .await
+        .expect("s");
+    accept(&store, &sent).await;
+    let theirs = place(&store, other.id, &svc, "https://x/t", 100)
+        .await
+        .expect("t");
+    let mut no_cancel = ServiceDraft::new("Likes", "Likes", ServiceType::Default, m("1"), 10, 1000);
+    no_cancel.cancel = false;
+    let likes = store.create_service(no_cancel, NOW).await.expect("likes");
+    let stuck = place(&store, u.id, &likes, "https://x/l", 100)
+        .await
+        .expect("l");
+    accept(&store, &stuck).await;
+
+    let ids = [
+        queued.id,
+        sent.id,
+        theirs.id,
+        OrderId(999_999),
+        stuck.id,
+        queued.id,
+    ];
+    let results = store
+        .cancel_orders(u.id, &ids, NOW + 1)
+        .await
+        .expect("cancel");
+    let got: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        got,
+        vec![
+            Ok(CancelOutcome::Canceled {
+                refunded: m("0.09")
+            }),
+            Ok(CancelOutcome::Requested),
+            Err(CancelError::NotFound),
+            Err(CancelError::NotFound),
+            Err(CancelError::NotCancelable),
+            Err(CancelError::AlreadyFinished),
+        ]
+    );
+    let sent_now = store.order(sent.id).await.expect("read").expect("order");
+    assert!(
+        sent_now.cancel_requested && sent_now.status == OrderStatus::Processing,
+        "refund waits for sync"
+    );
+    let again = store
+        .cancel_orders(u.id, &[sent.id], NOW + 2)
+        .await
+        .expect("cancel");
+    assert_eq!(again[0].1, Err(CancelError::AlreadyRequested));
+    assert_eq!(
+        balance(&store, u.id).await,
+        m("0.81"),
+        "1 − 2 × 0.09 − 0.10 + 0.09 refunded"
+    );
+    assert_eq!(
+        store
+            .order(theirs.id)
+            .await
+            .expect("read")
+            .expect("o")
+            .status,
+        OrderStatus::Queued
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn refills_follow_the_eligibility_rules(store: Arc<dyn Store>) {
+    let u = user(&store, "f@x.io", "1").await;
+    let svc = followers(&store).await;
+    let o = place(&store, u.id, &svc, "https://x/f", 100)
+        .await
+        .expect("placed");
+    let early = store.request_refill(u.id, o.id, NOW).await;
+    assert!(
+        matches!(
+            early,
+            Err(RefillRequestError::Ineligible(RefillError::NotCompleted))
+        ),
+        "{early:?}"
+    );
+    accept(&store, &o).await;
+    store
+        .apply_order_update(update(
+            &o,
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+            Some(0),
+        ))
+        .await
+        .expect("complete");
+    let stranger = user(&store, "g@x.io", "0").await;
+    assert!(matches!(
+        store.request_refill(stranger.id, o.id, NOW).await,
+        Err(RefillRequestError::NotFound)
+    ));
+    let r = store
+        .request_refill(u.id, o.id, NOW + 120_000)
+        .await
+        .expect("refill");
+    assert_eq!((r.status, r.order_id), (RefillStatus::Pending, o.id));
+    let dup = store.request_refill(u.id, o.id, NOW + 130_000).await;
+    assert!(
+        matches!(
+            dup,
+            Err(RefillRequestError::Ineligible(RefillError::AlreadyActive))
+        ),
+        "{dup:?}"
+    );
+    store
+        .set_refill_status(r.id, RefillStatus::Completed, NOW + 200_000)
+        .await
+        .expect("status");
+    let seen = store
+        .refills_of_user(u.id, &[r.id, RefillId(77_777)])
+        .await
+        .expect("read");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].status, RefillStatus::Completed);
+    assert!(store
+        .refills_of_user(stranger.id, &[r.id])
+        .await
+        .expect("read")
+        .is_empty());
+    store
+        .request_refill(u.id, o.id, NOW + 300_000)
+        .await
+        .expect("a new refill after the first ended");
+    let late = store
+        .request_refill(u.id, o.id, NOW + 60_000 + 31 * 86_400_000)
+        .await;
+    assert!(
+        matches!(late, Err(RefillRequestError::Ineligible(_))),
+        "{late:?}"
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn imported_orders_keep_their_ids(store: Arc<dyn Store>) {
+    let u = user(&store, "i@x.io", "1").await;
+    let svc = followers(&store).await;
+    let imported = ImportedOrder {
+        id: OrderId(23_501),
+        user_id: u.id,
+        service_id: svc.id,
+        status: OrderStatus::Partial,
+        link: Some("https://x/old".into()),
+        quantity: 1000,
+        charge: m("0.27819"),
+        start_count: Some(3572),
+        remains: Some(157),
+        created_at: NOW - 1_000,
+        completed_at: Some(NOW - 500),
+    };
+    store
+        .import_orders(std::slice::from_ref(&imported))
+        .await
+        .expect("import");
+    let o = store
+        .order(OrderId(23_501))
+        .await
+        .expect("read")
+        .expect("imported");
+    assert_eq!(
+        (o.status, o.charge, o.start_count, o.remains),
+        (OrderStatus::Partial, m("0.27819"), Some(3572), Some(157))
+    );
+    assert_eq!((o.guarantee_days, o.refill), (30, true));
+    assert!(matches!(
+        store.import_orders(&[imported]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let next = place(&store, u.id, &svc, "https://x/new", 100)
+        .await
+        .expect("placed");
+    assert!(
+        next.id.0 > 23_501,
+        "new ids continue after imported ones: {}",
+        next.id
+    );
+    assert_eq!(
+        balance(&store, u.id).await,
+        m("0.91"),
+        "imports do not touch the wallet"
+    );
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn services_and_categories_round_trip(store: Arc<dyn Store>) {
+    let svc = followers(&store).await;
+    assert_eq!(
+        (svc.category.as_str(), svc.rate, svc.min, svc.max),
+        ("Instagram Followers", m("0.90"), 50, 10_000)
+    );
+    let mut d = ServiceDraft::new(
+        "Instagram Followers",
+        "Comments",
+        ServiceType::CustomComments,
+        m("8"),
+        1,
+        1500,
+    );
+    d.description = "Custom comments 💬".into();
+    d.provider_service_id = Some("308".into());
+    d.provider_rate = Some(m("0.08011"));
+    let c = store
+        .create_service(d.clone(), NOW)
+        .await
+        .expect("comments");
+    assert_eq!(
+        (c.category_id, c.service_type),
+        (svc.category_id, ServiceType::CustomComments)
+    );
+    assert_eq!(store.service(c.id).await.expect("read"), Some(c.clone()));
+    d.enabled = false;
+    d.category = "Hidden".into();
+    let hidden = store
+        .update_service(c.id, d, NOW + 1)
+        .await
+        .expect("update");
+    assert!(!hidden.enabled && hidden.category == "Hidden");
+    assert_eq!(store.list_services(true).await.expect("list").len(), 1);
+    assert_eq!(store.list_services(false).await.expect("list").len(), 2);
+    let cats = store.list_categories().await.expect("cats");
+    assert_eq!(
+        cats.iter()
+            .map(|c| (c.name.as_str(), c.services))
+            .collect::<Vec<_>>(),
+        vec![("Instagram Followers", 1), ("Hidden", 0)]
+    );
+    let missing = store
+        .update_service(
+            smmd_domain::ServiceId(31_337),
+            ServiceDraft::new("X", "X", ServiceType::Default, m("1"), 1, 2),
+            NOW,
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
