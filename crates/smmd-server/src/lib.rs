@@ -1,1 +1,15 @@
-//! stub
+//! The smmd server: configuration, authentication, the shared use cases, and the HTTP
+//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops), plus the demo seed.
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod panel;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::App;

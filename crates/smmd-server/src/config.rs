@@ -1,0 +1,269 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `SMMD__SECTION__KEY`
+//! environment variables (architecture §7). Loaded once in `main` and passed explicitly.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The commented example printed by `smmd default-config`.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../default-config.toml");
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Folder for the SQLite file, the generated secret key and demo credentials.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub panel: PanelConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`; `None` = `sqlite://<data_dir>/smmd.db`.
+    pub url: Option<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// `host:port` to bind; port 0 picks a free port.
+    pub listen: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelConfig {
+    pub name: String,
+    /// ISO 4217 code of the panel currency.
+    pub currency: String,
+    /// IANA zone name.
+    pub timezone: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityConfig {
+    /// 64 hex characters; generated into the data dir when unset.
+    pub secret_key: Option<String>,
+    /// Session lifetime in hours.
+    pub session_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("smmd-data"),
+            database: DatabaseConfig::default(),
+            server: ServerConfig::default(),
+            panel: PanelConfig::default(),
+            security: SecurityConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        PanelConfig {
+            name: "smmd".into(),
+            currency: "USD".into(),
+            timezone: "UTC".into(),
+        }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            secret_key: None,
+            session_hours: 168,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(smmd_store_sql::redact))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityConfig")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("session_hours", &self.session_hours)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("server", &self.server)
+            .field("panel", &self.panel)
+            .field("security", &self.security)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Defaults → `file` (if given; it must exist) → `SMMD__…` environment variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
+            fig = fig.merge(Toml::file(path));
+        }
+        let config: Config = fig
+            .merge(Env::prefixed("SMMD__").split("__"))
+            .extract()
+            .context("reading configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Rejects values that would fail later in a less clear way.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let c = &self.panel.currency;
+        anyhow::ensure!(
+            c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()),
+            "panel.currency must be an ISO code like USD, got `{c}`"
+        );
+        anyhow::ensure!(
+            self.security.session_hours > 0,
+            "security.session_hours must be positive"
+        );
+        if let Some(k) = &self.security.secret_key {
+            anyhow::ensure!(
+                k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),
+                "security.secret_key must be 64 hex characters"
+            );
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/smmd.db", self.data_dir.display()))
+    }
+
+    /// The configured secret key, or the one in `<data_dir>/secret.key`, created on first use.
+    pub fn ensure_secret_key(&mut self) -> anyhow::Result<String> {
+        if let Some(k) = &self.security.secret_key {
+            return Ok(k.clone());
+        }
+        let path = self.data_dir.join("secret.key");
+        let key = if path.exists() {
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim()
+                .to_string()
+        } else {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+            let key = crate::auth::random_hex(32);
+            std::fs::write(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+            restrict_permissions(&path)?;
+            key
+        };
+        self.security.secret_key = Some(key.clone());
+        self.validate()?;
+        Ok(key)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .context("restricting secret key permissions")
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "smmd.toml",
+                "[server]\nlisten = \"127.0.0.1:9000\"\n[panel]\ncurrency = \"EUR\"\n",
+            )?;
+            jail.set_env("SMMD__PANEL__CURRENCY", "GBP");
+            let c = Config::load(Some(Path::new("smmd.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (c.server.listen.as_str(), c.panel.currency.as_str()),
+                ("127.0.0.1:9000", "GBP")
+            );
+            assert_eq!(c.database_url(), "sqlite://smmd-data/smmd.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_config_file_parses_to_the_defaults() {
+        let parsed: Config = Figment::from(Toml::string(DEFAULT_CONFIG_TOML))
+            .extract()
+            .expect("example parses");
+        assert_eq!(parsed.server.listen, Config::default().server.listen);
+        assert_eq!(parsed.panel.currency, "USD");
+        assert_eq!(parsed.security.session_hours, 168);
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_a_clear_error() {
+        let mut c = Config::default();
+        c.panel.currency = "usd".into();
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("panel.currency"));
+        let mut c = Config::default();
+        c.security.secret_key = Some("short".into());
+        assert!(c.validate().is_err());
+        assert!(Config::load(Some(Path::new("/nonexistent/smmd.toml"))).is_err());
+    }
+}

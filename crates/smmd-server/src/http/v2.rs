@@ -1,0 +1,304 @@
+//! The reseller API: SMM API v2 at `/api/v2` and `/api/v2/` (spec §4, conformance profile §7).
+//!
+//! Accepts GET and POST with form, multipart or JSON bodies, query and body merged (body wins).
+//! Always answers HTTP 200 with `application/json`; errors are `{"error":"…"}` alone, in the
+//! PerfectPanel phrasing resellers match on. Storage failures are logged and answered with a
+//! generic error; nothing is written on a refused request.
+
+use axum::body::to_bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use smmd_domain::order::OrderStatus;
+use smmd_domain::{OrderId, RefillId};
+use smmd_protocol::*;
+use smmd_store::{CancelError, Order, PlaceOrderError, RefillRequestError, User};
+
+use crate::auth::token_hash;
+use crate::panel;
+use crate::state::AppState;
+
+/// Largest accepted request body (long comment lists, spec §7.2 asks for ≥ 1 MB).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+const ERR_INTERNAL: &str = "Internal error, please try again later";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2", any(handle))
+        .route("/api/v2/", any(handle))
+}
+
+async fn handle(State(st): State<AppState>, req: Request) -> Response {
+    let body = match read_params(req).await {
+        Some(params) => dispatch(&st, &params).await,
+        None => error_value(ERR_INCORRECT_REQUEST),
+    };
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// Query string plus body, merged; `None` when the body cannot be read at all.
+async fn read_params(req: Request) -> Option<Params> {
+    let query = match req.uri().query() {
+        Some(q) => Params::form_pairs(q.as_bytes()).ok()?,
+        None => Vec::new(),
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let body = if content_type.starts_with("multipart/form-data") {
+        let mut form = Multipart::from_request(req, &()).await.ok()?;
+        let mut pairs = Vec::new();
+        while let Some(field) = form.next_field().await.ok()? {
+            let name = field.name().unwrap_or("").to_string();
+            let value = field.text().await.ok()?;
+            pairs.push((name, value));
+        }
+        pairs
+    } else {
+        let bytes = to_bytes(req.into_body(), MAX_BODY).await.ok()?;
+        let trimmed = bytes.trim_ascii_start();
+        if trimmed.is_empty() {
+            Vec::new()
+        } else if content_type.starts_with("application/json") || trimmed.starts_with(b"{") {
+            Params::json_pairs(&bytes).ok()?
+        } else {
+            Params::form_pairs(&bytes).ok()?
+        }
+    };
+    Some(Params::merge([query, body]))
+}
+
+async fn dispatch(st: &AppState, p: &Params) -> Value {
+    let Some(key) = p.get("key") else {
+        return error_value(ERR_INVALID_KEY);
+    };
+    let user = match st.store.user_by_api_key(&token_hash(key)).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return error_value(ERR_INVALID_KEY),
+        Err(e) => return internal(e),
+    };
+    let Some(action) = p.get("action").and_then(Action::parse) else {
+        return error_value(ERR_INCORRECT_REQUEST);
+    };
+    let result = match action {
+        Action::Balance => Ok(json!({
+            "balance": user.balance.to_string(),
+            "currency": st.config.panel.currency,
+        })),
+        Action::Services => services(st).await,
+        Action::Add => add(st, &user, p).await,
+        Action::Status => status(st, &user, p).await,
+        Action::Refill => refill(st, &user, p).await,
+        Action::RefillStatus => refill_status(st, &user, p).await,
+        Action::Cancel => cancel(st, &user, p).await,
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+type V2 = Result<Value, Value>;
+
+fn internal(e: impl std::fmt::Display) -> Value {
+    tracing::error!(error = %e, "api v2 request failed");
+    error_value(ERR_INTERNAL)
+}
+
+fn ids(text: &str) -> Result<Vec<IdToken>, Value> {
+    id_list(text).map_err(error_value)
+}
+
+async fn services(st: &AppState) -> V2 {
+    let list = st.store.list_services(true).await.map_err(internal)?;
+    let items: Vec<ServiceItem> = list
+        .into_iter()
+        .map(|s| ServiceItem {
+            service: s.id.0,
+            name: s.name,
+            service_type: s.service_type.as_str().to_string(),
+            category: s.category,
+            rate: s.rate.to_string(),
+            min: s.min.to_string(),
+            max: s.max.to_string(),
+            refill: s.refill,
+            cancel: s.cancel,
+            dripfeed: s.dripfeed,
+            description: s.description,
+        })
+        .collect();
+    serde_json::to_value(items).map_err(internal)
+}
+
+async fn add(st: &AppState, user: &User, p: &Params) -> V2 {
+    let service = p
+        .get("service")
+        .and_then(|s| smmd_domain::service::parse_count(Some(s)))
+        .ok_or_else(|| {
+            error_value(&smmd_domain::service::OrderError::IncorrectService.to_string())
+        })?;
+    match panel::place_order(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        user.id,
+        service,
+        &p.order_input(),
+    )
+    .await
+    {
+        Ok(order) => Ok(json!({ "order": order.id.0 })),
+        Err(PlaceOrderError::Rejected(e)) => Err(error_value(&e.to_string())),
+        Err(PlaceOrderError::Store(e)) => Err(internal(e)),
+    }
+}
+
+/// One order in the canonical status shape. `charge` is what the customer paid net of refunds.
+fn status_item(o: &Order, currency: &str) -> Value {
+    let net = o.charge.checked_sub(o.refunded).unwrap_or(o.charge);
+    let remains = o.remains.unwrap_or(if o.status == OrderStatus::Completed {
+        0
+    } else {
+        o.total_quantity
+    });
+    json!(StatusItem {
+        charge: net.to_string(),
+        start_count: o.start_count.unwrap_or(0).to_string(),
+        status: o.status.wire().to_string(),
+        remains: remains.to_string(),
+        currency: currency.to_string(),
+    })
+}
+
+async fn status(st: &AppState, user: &User, p: &Params) -> V2 {
+    let currency = st.config.panel.currency.as_str();
+    if let Some(list) = p.get("orders") {
+        let tokens = ids(list)?;
+        let wanted: Vec<OrderId> = tokens.iter().filter_map(|t| t.id.map(OrderId)).collect();
+        let found = st
+            .store
+            .orders_of_user(user.id, &wanted)
+            .await
+            .map_err(internal)?;
+        let mut out = Map::new();
+        for t in tokens {
+            let item = found
+                .iter()
+                .find(|o| Some(o.id.0) == t.id)
+                .map(|o| status_item(o, currency))
+                .unwrap_or_else(|| error_value(ERR_INCORRECT_ORDER));
+            out.insert(t.text, item);
+        }
+        return Ok(Value::Object(out));
+    }
+    let id = single_id(p.get("order")).ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
+    let found = st
+        .store
+        .orders_of_user(user.id, &[OrderId(id)])
+        .await
+        .map_err(internal)?;
+    found
+        .first()
+        .map(|o| status_item(o, currency))
+        .ok_or_else(|| error_value(ERR_INCORRECT_ORDER))
+}
+
+fn single_id(text: Option<&str>) -> Option<i64> {
+    id_list(text?).ok()?.into_iter().next()?.id
+}
+
+async fn refill_one(st: &AppState, user: &User, id: Option<i64>) -> Result<i64, Value> {
+    let id = id.ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
+    match st
+        .store
+        .request_refill(user.id, OrderId(id), st.clock.now_ms())
+        .await
+    {
+        Ok(r) => Ok(r.id.0),
+        Err(RefillRequestError::NotFound) => Err(error_value(ERR_INCORRECT_ORDER)),
+        Err(RefillRequestError::Ineligible(e)) => Err(error_value(&e.to_string())),
+        Err(RefillRequestError::Store(e)) => Err(internal(e)),
+    }
+}
+
+async fn refill(st: &AppState, user: &User, p: &Params) -> V2 {
+    if let Some(list) = p.get("orders") {
+        let mut out = Vec::new();
+        for t in ids(list)? {
+            let refill = match refill_one(st, user, t.id).await {
+                Ok(id) => Value::from(id),
+                Err(e) => e,
+            };
+            out.push(json!({ "order": t.json(), "refill": refill }));
+        }
+        return Ok(Value::Array(out));
+    }
+    let id = refill_one(st, user, single_id(p.get("order"))).await?;
+    Ok(json!({ "refill": id.to_string() }))
+}
+
+async fn refill_status(st: &AppState, user: &User, p: &Params) -> V2 {
+    if let Some(list) = p.get("refills") {
+        let tokens = ids(list)?;
+        let wanted: Vec<RefillId> = tokens.iter().filter_map(|t| t.id.map(RefillId)).collect();
+        let found = st
+            .store
+            .refills_of_user(user.id, &wanted)
+            .await
+            .map_err(internal)?;
+        let out = tokens
+            .iter()
+            .map(|t| {
+                let status = found
+                    .iter()
+                    .find(|r| Some(r.id.0) == t.id)
+                    .map(|r| Value::from(r.status.wire()))
+                    .unwrap_or_else(|| error_value(ERR_REFILL_NOT_FOUND));
+                json!({ "refill": t.json(), "status": status })
+            })
+            .collect();
+        return Ok(Value::Array(out));
+    }
+    let id = single_id(p.get("refill")).ok_or_else(|| error_value(ERR_REFILL_NOT_FOUND))?;
+    let found = st
+        .store
+        .refills_of_user(user.id, &[RefillId(id)])
+        .await
+        .map_err(internal)?;
+    found
+        .first()
+        .map(|r| json!({ "status": r.status.wire() }))
+        .ok_or_else(|| error_value(ERR_REFILL_NOT_FOUND))
+}
+
+async fn cancel(st: &AppState, user: &User, p: &Params) -> V2 {
+    // The documented form is `orders=`; some clients send a single `order=` (spec §4.6).
+    let list = p
+        .get("orders")
+        .or_else(|| p.get("order"))
+        .ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
+    let tokens = ids(list)?;
+    let wanted: Vec<OrderId> = tokens.iter().filter_map(|t| t.id.map(OrderId)).collect();
+    let results = st
+        .store
+        .cancel_orders(user.id, &wanted, st.clock.now_ms())
+        .await
+        .map_err(internal)?;
+    let out = tokens
+        .iter()
+        .map(|t| {
+            let outcome = results
+                .iter()
+                .find(|(id, _)| Some(id.0) == t.id)
+                .map(|(_, r)| r.clone());
+            let cancel = match outcome.unwrap_or(Err(CancelError::NotFound)) {
+                Ok(_) => Value::from(1),
+                Err(e) => error_value(&e.to_string()),
+            };
+            json!({ "order": t.json(), "cancel": cancel })
+        })
+        .collect();
+    Ok(Value::Array(out))
+}
