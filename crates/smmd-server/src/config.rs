@@ -225,6 +225,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -258,9 +259,7 @@ mod tests {
         c.panel.currency = "usd".into();
         assert!(c
             .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("panel.currency"));
+            .is_err_and(|e| e.to_string().contains("panel.currency")));
         let mut c = Config::default();
         c.security.secret_key = Some("short".into());
         assert!(c.validate().is_err());

@@ -276,7 +276,7 @@ async fn apply_in_tx(
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(UpdateOutcome::Applied {
-        order: updated,
+        order: Box::new(updated),
         refunded: due,
     })
 }

@@ -350,7 +350,7 @@ pub struct OrderUpdate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpdateOutcome {
     /// Applied; `refunded` is what this update paid back (zero if nothing).
-    Applied { order: Order, refunded: Money },
+    Applied { order: Box<Order>, refunded: Money },
     /// The order was no longer in the expected state; nothing was written.
     Stale,
     /// The state machine forbids this event in the current state; nothing was written.

@@ -1,0 +1,139 @@
+//! The test harness: [`spawn_app`] starts a real smmd server on `127.0.0.1:0` over a fresh
+//! database (SQLite file or PostgreSQL database) with a manual clock, and [`backend_tests!`] runs
+//! each test on both backends. [`TestApp::v2`] checks the protocol invariants of spec §7.1 (S34)
+//! on every reseller API response it returns.
+
+use std::sync::Arc;
+
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use smmd_domain::{Clock, ManualClock};
+use smmd_server::{App, Config};
+use smmd_store::Store;
+use smmd_store_sql::testing::{fresh, Backend, TestDb};
+
+/// 2026-01-01T00:00:00Z.
+pub const T0: i64 = 1_767_225_600_000;
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    /// Keeps the database alive (and drops it) with the app.
+    pub _db: TestDb,
+}
+
+/// Generates `mod sqlite` and `mod postgres`, each with one `#[tokio::test]` per listed test
+/// function `async fn(TestApp)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app(smmd_store_sql::testing::Backend::Sqlite).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::spawn_app(smmd_store_sql::testing::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    if std::env::var("TEST_LOG").is_ok() {
+        smmd_server::telemetry::init();
+    }
+    let db = fresh(backend).await?;
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.database.url = Some(db.url.clone());
+    let clock = ManualClock::new(T0);
+    let store: Arc<dyn Store> = db.store.clone();
+    let app = App::build(
+        config,
+        store.clone(),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    )
+    .await
+    .expect("build app");
+    let base = format!("http://{}", app.addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Some(TestApp {
+        base,
+        store,
+        clock,
+        client,
+        _db: db,
+    })
+}
+
+/// A reseller API answer after the S34 checks.
+#[derive(Debug)]
+pub struct V2 {
+    pub json: Value,
+}
+
+impl V2 {
+    pub fn error(&self) -> Option<&str> {
+        self.json.get("error").and_then(Value::as_str)
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a raw form body to `/api/v2`.
+    pub async fn v2(&self, form: &str) -> V2 {
+        self.v2_request(
+            self.client
+                .post(self.url("/api/v2"))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.to_string()),
+        )
+        .await
+    }
+
+    /// Sends any request to the reseller API and checks the invariants every answer must keep:
+    /// HTTP 200, `application/json`, no BOM, valid JSON, error objects with a single `error`
+    /// member, no `error` key in success objects.
+    pub async fn v2_request(&self, req: reqwest::RequestBuilder) -> V2 {
+        let resp = req.send().await.expect("request");
+        assert_eq!(resp.status(), 200, "API v2 always answers 200");
+        let ct = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert!(ct.starts_with("application/json"), "content type {ct}");
+        let bytes = resp.bytes().await.expect("body");
+        assert!(!bytes.starts_with(b"\xEF\xBB\xBF"), "no BOM");
+        let json: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        if let Some(obj) = json.as_object() {
+            if obj.contains_key("error") {
+                assert_eq!(obj.len(), 1, "error objects carry only `error`: {json}");
+                assert!(obj["error"].is_string(), "error is a string: {json}");
+            }
+        }
+        V2 { json }
+    }
+}

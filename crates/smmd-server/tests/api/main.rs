@@ -1,0 +1,27 @@
+//! API tests: one binary, a real server per test on `127.0.0.1:0`, each test on SQLite and on
+//! PostgreSQL.
+
+mod helpers;
+mod rest;
+mod v2_fuzz;
+mod v2_vectors;
+
+use rest::*;
+use v2_fuzz::*;
+use v2_vectors::*;
+
+backend_tests!(
+    balance_vectors_s1_to_s7,
+    services_vector_s8,
+    add_vectors_s9_to_s21,
+    status_vectors_s22_to_s26_and_s33,
+    refill_vectors_s27_s29_s30,
+    refill_multi_vector_s28,
+    cancel_vectors_s31_s32,
+    random_parameter_maps_get_clear_errors_and_write_nothing,
+    malformed_bodies_are_incorrect_requests,
+    concurrent_adds_spend_exactly_the_balance,
+    login_sets_an_httponly_cookie_and_csrf_guards_writes,
+    admin_routes_need_an_admin_and_adjust_balances_with_reasons,
+    health_and_readiness_answer,
+);

@@ -1,0 +1,264 @@
+//! REST account and admin routes: log-in by cookie with CSRF, Bearer API keys, role checks,
+//! balance adjustments with reasons, and clear errors for bad input.
+
+use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use serde_json::{json, Value};
+use smmd_domain::Clock;
+use smmd_server::panel;
+use smmd_store::Role;
+
+use crate::helpers::TestApp;
+
+async fn register(app: &TestApp, email: &str, role: Role) -> (i64, String) {
+    let (u, key) = panel::register(
+        app.store.as_ref(),
+        &app.clock as &dyn Clock,
+        email,
+        "password123",
+        role,
+    )
+    .await
+    .expect("register");
+    (u.id.0, key)
+}
+
+pub async fn login_sets_an_httponly_cookie_and_csrf_guards_writes(app: TestApp) {
+    register(&app, "u@x.io", Role::User).await;
+    let bad = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email":"u@x.io","password":"nope"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bad.status(), 401);
+    assert_eq!(
+        bad.json::<Value>().await.expect("json")["error"]["code"],
+        "invalid_credentials"
+    );
+    let ok = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email":"U@X.io","password":"password123"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ok.status(), 200);
+    let cookie = ok
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().expect("pair").to_string();
+    let body: Value = ok.json().await.expect("json");
+    let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
+    let account: Value = app
+        .client
+        .get(app.url("/api/account"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .expect("s")
+        .json()
+        .await
+        .expect("j");
+    assert_eq!(
+        (account["email"].as_str(), account["balance"].as_str()),
+        (Some("u@x.io"), Some("0.00"))
+    );
+    let no_csrf = app
+        .client
+        .post(app.url("/api/account/api-key"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(no_csrf.status(), 403, "cookie writes need the CSRF token");
+    let rotated = app
+        .client
+        .post(app.url("/api/account/api-key"))
+        .header(COOKIE, &session)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("s");
+    let new_key = rotated.json::<Value>().await.expect("j")["api_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let by_key = app
+        .client
+        .get(app.url("/api/account"))
+        .header(AUTHORIZATION, format!("Bearer {new_key}"))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(by_key.status(), 200);
+    let out = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header(COOKIE, &session)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/account"))
+            .header(COOKIE, &session)
+            .send()
+            .await
+            .expect("s")
+            .status(),
+        401
+    );
+}
+
+pub async fn admin_routes_need_an_admin_and_adjust_balances_with_reasons(app: TestApp) {
+    let (uid, user_key) = register(&app, "u@x.io", Role::User).await;
+    let (_, admin_key) = register(&app, "a@x.io", Role::Admin).await;
+    let as_user = app
+        .client
+        .get(app.url("/api/admin/users"))
+        .bearer_auth(&user_key)
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(as_user.status(), 403);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/admin/users"))
+            .send()
+            .await
+            .expect("s")
+            .status(),
+        401
+    );
+    let credit = |amount: &str, reason: &str, rid: &str| {
+        app.client
+            .post(app.url(&format!("/api/admin/users/{uid}/balance")))
+            .bearer_auth(&admin_key)
+            .json(&json!({"amount": amount, "reason": reason, "request_id": rid}))
+            .send()
+    };
+    let r = credit("10.50", "bank transfer #1", "r1").await.expect("s");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.expect("j")["entry"]["balance_after"],
+        "10.50"
+    );
+    assert_eq!(
+        credit("10.50", "bank transfer #1", "r1")
+            .await
+            .expect("s")
+            .status(),
+        200,
+        "same request id: no second credit"
+    );
+    let over = credit("-11", "chargeback", "r2").await.expect("s");
+    assert_eq!(
+        (
+            over.status().as_u16(),
+            over.json::<Value>().await.expect("j")["error"]["code"].clone()
+        ),
+        (422, json!("insufficient_funds"))
+    );
+    for (amount, reason) in [("abc", "x"), ("1.0000001", "x"), ("0", "x"), ("1", "  ")] {
+        let r = credit(amount, reason, &format!("bad-{amount}"))
+            .await
+            .expect("s");
+        assert_eq!(r.status(), 422, "{amount:?} {reason:?}");
+    }
+    let malformed = app
+        .client
+        .post(app.url(&format!("/api/admin/users/{uid}/balance")))
+        .bearer_auth(&admin_key)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(malformed.status(), 422);
+    assert_eq!(
+        malformed.json::<Value>().await.expect("j")["error"]["code"],
+        "invalid_body"
+    );
+    let ghost = app
+        .client
+        .post(app.url("/api/admin/users/999999/balance"))
+        .bearer_auth(&admin_key)
+        .json(&json!({"amount":"1","reason":"x"}))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(ghost.status(), 404);
+    let tx: Value = app
+        .client
+        .get(app.url("/api/account/transactions"))
+        .bearer_auth(&user_key)
+        .send()
+        .await
+        .expect("s")
+        .json()
+        .await
+        .expect("j");
+    let items = tx["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["amount"].as_str(), items[0]["reason"].as_str()),
+        (Some("10.50"), Some("bank transfer #1"))
+    );
+    let created = app
+        .client
+        .post(app.url("/api/admin/users"))
+        .bearer_auth(&admin_key)
+        .json(&json!({"email":"new@x.io","password":"password123"}))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(created.status(), 201);
+    let dup = app
+        .client
+        .post(app.url("/api/admin/users"))
+        .bearer_auth(&admin_key)
+        .json(&json!({"email":"NEW@x.io","password":"password123"}))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(dup.status(), 409);
+    assert!(app
+        .store
+        .ledger_mismatches()
+        .await
+        .expect("check")
+        .is_empty());
+}
+
+pub async fn health_and_readiness_answer(app: TestApp) {
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("s")
+            .text()
+            .await
+            .expect("t"),
+        "ok"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("s")
+            .status(),
+        200
+    );
+}
