@@ -1,1 +1,382 @@
-fn main() {}
+//! `smmd-bench`: throughput and latency of the reseller API of a real `smmd serve` process.
+//!
+//! For each backend it creates a fresh database (a SQLite file, or a new PostgreSQL database on
+//! `SMMD_TEST_PG_URL`), seeds it through the store (one reseller with a large balance, a catalog
+//! of services, imported orders to query), starts the `smmd` binary on it, and drives `/api/v2`
+//! over keep-alive HTTP/1.1 connections, one per concurrency slot, for a fixed duration per
+//! scenario. It prints requests/s and p50/p99/max latency (HDR histogram, microsecond
+//! resolution) for `status` (one order), `status` (100 orders), `services` and `add`.
+//! The load generator shares the machine with the server; its CPU use is part of the figures.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bytes::Bytes;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use rand::Rng;
+use smmd_domain::order::OrderStatus;
+use smmd_domain::service::ServiceType;
+use smmd_domain::{Money, OrderId, ServiceId};
+use smmd_store::{BalanceChange, ImportedOrder, LedgerKind, NewUser, Role, ServiceDraft, Store};
+use smmd_store_sql::{ConnectOptions, SqlStore};
+use tokio::net::TcpStream;
+
+#[derive(Parser, Clone)]
+#[command(about = "Benchmark smmd's /api/v2 over HTTP on SQLite and PostgreSQL")]
+struct Args {
+    /// The smmd binary to start (build it with `cargo build --release -p smmd`).
+    #[arg(long, default_value = "target/release/smmd")]
+    smmd: PathBuf,
+    /// Backends to run: sqlite, postgres.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    backends: Vec<String>,
+    /// Concurrency levels (open connections).
+    #[arg(long, value_delimiter = ',', default_value = "32,64")]
+    concurrency: Vec<usize>,
+    /// Scenarios: status, status100, services, add.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "status,status100,services,add"
+    )]
+    scenarios: Vec<String>,
+    /// Measured seconds per scenario and concurrency (after a 1 s warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Services in the seeded catalog.
+    #[arg(long, default_value_t = 200)]
+    services: i64,
+    /// Imported orders to query.
+    #[arg(long, default_value_t = 20_000)]
+    orders: i64,
+}
+
+const KEY: &str = "bench-key";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.smmd.exists(),
+        "{} not found: run `cargo build --release -p smmd` first",
+        args.smmd.display()
+    );
+    println!(
+        "smmd-bench: {} s per cell, {} services, {} orders, machine: {} cores",
+        args.seconds,
+        args.services,
+        args.orders,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<9} {:<10} {:>5} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
+        "backend", "scenario", "conc", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+    );
+    for backend in &args.backends {
+        let db = BenchDb::create(backend).await?;
+        seed(&db.store, &args).await.context("seeding")?;
+        let server = Server::start(&args.smmd, &db.url).await?;
+        for scenario in &args.scenarios {
+            for &conc in &args.concurrency {
+                let r = run(server.addr, scenario, conc, &args).await?;
+                println!(
+                    "{:<9} {:<10} {:>5} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
+                    backend,
+                    scenario,
+                    conc,
+                    r.requests,
+                    r.rps,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.max_ms,
+                    r.errors
+                );
+            }
+        }
+        drop(server);
+        db.drop_db().await;
+    }
+    Ok(())
+}
+
+struct BenchDb {
+    store: Arc<SqlStore>,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl BenchDb {
+    async fn create(backend: &str) -> anyhow::Result<BenchDb> {
+        sqlx::any::install_default_drivers();
+        match backend {
+            "sqlite" => {
+                let dir = tempfile::tempdir()?;
+                let url = format!("sqlite://{}/bench.db", dir.path().display());
+                let store = SqlStore::connect(&url, ConnectOptions::default()).await?;
+                Ok(BenchDb {
+                    store: Arc::new(store),
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
+            }
+            "postgres" => {
+                let admin = std::env::var("SMMD_TEST_PG_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+                let name = format!("smmd_bench_{:08x}", rand::thread_rng().gen::<u32>());
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await?;
+                let mut u = url::Url::parse(&admin)?;
+                u.set_path(&format!("/{name}"));
+                let url = u.to_string();
+                let store = SqlStore::connect(&url, ConnectOptions::default()).await?;
+                Ok(BenchDb {
+                    store: Arc::new(store),
+                    url,
+                    _dir: None,
+                    pg: Some((admin, name)),
+                })
+            }
+            other => bail!("unknown backend {other}"),
+        }
+    }
+
+    async fn drop_db(self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut c) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        }
+    }
+}
+
+async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
+    let now = 1_767_225_600_000;
+    let user = store
+        .create_user(NewUser {
+            email: "bench@example.com".into(),
+            password_hash: "x".into(),
+            role: Role::User,
+            api_key_hash: Some(smmd_server::auth::token_hash(KEY)),
+            now,
+        })
+        .await?;
+    store
+        .change_balance(BalanceChange {
+            user_id: user.id,
+            amount: Money::parse("10000000")?,
+            kind: LedgerKind::Deposit,
+            key: "bench".into(),
+            reason: String::new(),
+            actor_id: None,
+            now,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for i in 0..args.services {
+        let mut d = ServiceDraft::new(
+            &format!("Category {}", i % 20),
+            &format!("Service {i} [fast, refill]"),
+            ServiceType::Default,
+            Money::parse("0.90")?,
+            10,
+            100_000,
+        );
+        d.refill = i % 2 == 0;
+        d.guarantee_days = 30;
+        d.cancel = true;
+        d.dripfeed = true;
+        d.description =
+            "Benchmark service with a description of realistic length for a panel catalog.".into();
+        store.create_service(d, now).await?;
+    }
+    let statuses = [
+        OrderStatus::Processing,
+        OrderStatus::InProgress,
+        OrderStatus::Completed,
+        OrderStatus::Partial,
+    ];
+    let mut batch = Vec::new();
+    for id in 1..=args.orders {
+        batch.push(ImportedOrder {
+            id: OrderId(id),
+            user_id: user.id,
+            service_id: ServiceId(1),
+            status: statuses[(id % 4) as usize],
+            link: Some(format!("https://instagram.com/p/{id}")),
+            quantity: 1000,
+            charge: Money::parse("0.9")?,
+            start_count: Some(1000 + id),
+            remains: Some(id % 100),
+            created_at: now,
+            completed_at: None,
+        });
+        if batch.len() == 1000 {
+            store.import_orders(&batch).await?;
+            batch.clear();
+        }
+    }
+    store.import_orders(&batch).await?;
+    Ok(())
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(bin: &PathBuf, db_url: &str) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let data = tempfile::tempdir()?;
+        let child = Command::new(bin)
+            .arg("serve")
+            .env("SMMD__DATABASE__URL", db_url)
+            .env("SMMD__SERVER__LISTEN", addr.to_string())
+            .env("SMMD__DATA_DIR", data.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting smmd")?;
+        let server = Server {
+            child,
+            addr,
+            _data: data,
+        };
+        for _ in 0..200 {
+            if TcpStream::connect(addr).await.is_ok() {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("smmd did not start listening on {addr}")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Report {
+    requests: u64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    errors: u64,
+}
+
+/// The request body of `scenario` for the `n`-th request of worker `w`.
+fn body(scenario: &str, w: usize, n: u64, orders: i64) -> String {
+    let mut rng = rand::thread_rng();
+    match scenario {
+        "status" => format!(
+            "key={KEY}&action=status&order={}",
+            rng.gen_range(1..=orders)
+        ),
+        "status100" => {
+            let start = rng.gen_range(1..=(orders - 100).max(1));
+            let ids: Vec<String> = (start..start + 100).map(|i| i.to_string()).collect();
+            format!("key={KEY}&action=status&orders={}", ids.join("%2C"))
+        }
+        "services" => format!("key={KEY}&action=services"),
+        "add" => format!(
+            "key={KEY}&action=add&service={}&link=https%3A%2F%2Fx.io%2Fp%2F{w}-{n}-{}&quantity=100",
+            rng.gen_range(1..=10),
+            rng.gen::<u32>()
+        ),
+        _ => String::new(),
+    }
+}
+
+/// A success for this scenario: an object without `error` (or a services array).
+fn ok_response(scenario: &str, body: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Array(a)) => scenario == "services" && !a.is_empty(),
+        Ok(serde_json::Value::Object(o)) => {
+            !o.contains_key("error") && (scenario != "status100" || o.len() >= 100)
+        }
+        _ => false,
+    }
+}
+
+async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        ["status", "status100", "services", "add"].contains(&scenario),
+        "unknown scenario {scenario}"
+    );
+    let warmup = Instant::now() + Duration::from_secs(1);
+    let deadline = warmup + Duration::from_secs(args.seconds);
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..conc {
+        let (scenario, errors, orders) = (scenario.to_string(), errors.clone(), args.orders);
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(conn);
+            let mut n = 0u64;
+            loop {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                let req = Request::post("/api/v2")
+                    .header("host", addr.to_string())
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Full::new(Bytes::from(body(&scenario, w, n, orders))))?;
+                let start = Instant::now();
+                let resp = sender.send_request(req).await?;
+                let status = resp.status();
+                let bytes = resp.into_body().collect().await?.to_bytes();
+                let micros = start.elapsed().as_micros() as u64;
+                if start >= warmup {
+                    hist.record(micros.max(1))?;
+                    if status != 200 || !ok_response(&scenario, &bytes) {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                n += 1;
+            }
+            anyhow::Ok(hist)
+        }));
+    }
+    let mut total = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for t in tasks {
+        total.add(t.await??)?;
+    }
+    let secs = args.seconds as f64;
+    Ok(Report {
+        requests: total.len(),
+        rps: total.len() as f64 / secs,
+        p50_ms: total.value_at_quantile(0.50) as f64 / 1000.0,
+        p99_ms: total.value_at_quantile(0.99) as f64 / 1000.0,
+        max_ms: total.max() as f64 / 1000.0,
+        errors: errors.load(Ordering::Relaxed),
+    })
+}

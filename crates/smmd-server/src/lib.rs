@@ -2,6 +2,7 @@
 //! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops), plus the demo seed.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod error;

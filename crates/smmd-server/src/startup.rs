@@ -47,11 +47,7 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        let state = AppState {
-            store,
-            clock,
-            config: Arc::new(config),
-        };
+        let state = AppState::new(store, clock, config);
         let router = http::router(state.clone());
         Ok(App {
             listener,

@@ -45,6 +45,27 @@ impl Dialect {
             Dialect::Postgres => " FOR UPDATE",
         }
     }
+
+    /// `column` is one of the ids in the text parameter `$param` built by [`Dialect::id_list`].
+    /// One parameter instead of one per id keeps a single cached plan for every list length
+    /// (PostgreSQL spent ~1 ms planning a 100-placeholder `IN`; the generic plan takes ~0.01 ms).
+    pub(crate) fn id_in(self, column: &str, param: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+            Dialect::Postgres => {
+                format!("{column} = ANY(string_to_array(${param}, ',')::bigint[])")
+            }
+        }
+    }
+
+    /// The parameter text for [`Dialect::id_in`]: a JSON array (SQLite) or a comma list.
+    pub(crate) fn id_list(self, ids: impl Iterator<Item = i64>) -> String {
+        let joined = ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        match self {
+            Dialect::Sqlite => format!("[{joined}]"),
+            Dialect::Postgres => joined,
+        }
+    }
 }
 
 /// How to open a store.
@@ -218,6 +239,8 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 ("idem_key", "ledger.key"),
                 ("refills_one_active", "refills.active"),
                 ("refills.order_id", "refills.active"),
+                ("orders_active_link", "orders.active_link"),
+                ("link_key", "orders.active_link"),
                 ("categories", "categories.name"),
                 ("providers", "providers.name"),
                 ("orders", "orders.id"),
@@ -244,14 +267,6 @@ impl<T> SqlResultExt<T> for Result<T, sqlx::Error> {
     fn db(self) -> StoreResult<T> {
         self.map_err(map_err)
     }
-}
-
-/// `$first, $first+1, …` placeholders for an `IN (…)` list of `n` values.
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 pub(crate) fn flag(b: bool) -> i64 {
@@ -371,6 +386,13 @@ impl Store for SqlStore {
     }
     async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>> {
         orders::orders_of_user(self, user, ids).await
+    }
+    async fn order_statuses(
+        &self,
+        user: UserId,
+        ids: &[OrderId],
+    ) -> StoreResult<Vec<OrderStatusView>> {
+        orders::order_statuses(self, user, ids).await
     }
     async fn list_orders(
         &self,

@@ -1,9 +1,9 @@
 //! Orders and refills: placement (debit + ledger + row in one transaction), guarded state
 //! changes with their refunds, cancels and refill requests.
 //!
-//! Placement debits first: the conditional `UPDATE users … RETURNING` takes the user's row lock
-//! on PostgreSQL (SQLite holds the database write lock), so two concurrent orders of one user are
-//! serialised and the active-link check that follows sees the other's committed row.
+//! Placement inserts the order first, then debits: the active-link rule is a partial unique index
+//! (so a concurrent duplicate waits for, then fails against, the first one's commit), and the
+//! conditional debit takes the user's row lock (PostgreSQL) only for the last two statements.
 
 use smmd_domain::order::{self, OrderEvent, OrderStatus};
 use smmd_domain::refill::{check_refill, RefillError, RefillFacts, RefillStatus};
@@ -14,9 +14,24 @@ use sqlx::{Any, Transaction};
 
 use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
-use crate::{flag, placeholders, Dialect, SqlResultExt, SqlStore};
+use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
-const ACTIVE: &str = "('queued', 'submitting', 'needs_review', 'processing', 'in_progress')";
+/// Rows of `select` (which ends in `WHERE user_id = $1`) whose `id` is among `ids`, in one query
+/// with the list bound as a single parameter ([`Dialect::id_in`]).
+async fn owned_by_ids(
+    s: &SqlStore,
+    select: &str,
+    user: UserId,
+    ids: impl Iterator<Item = i64>,
+) -> StoreResult<Vec<Row>> {
+    let sql = format!("{select} AND {}", s.dialect.id_in("id", 2));
+    sqlx::query(&sql)
+        .bind(user.0)
+        .bind(s.dialect.id_list(ids))
+        .fetch_all(&s.read)
+        .await
+        .db()
+}
 
 pub(crate) async fn place_order(
     s: &SqlStore,
@@ -26,43 +41,19 @@ pub(crate) async fn place_order(
     now: i64,
 ) -> Result<Order, PlaceOrderError> {
     let mut tx = s.begin().await?;
-    // 1. Conditional debit; locks the user's row (PostgreSQL) before any check that reads orders.
-    let debit = sqlx::query(
-        "UPDATE users SET balance = balance - $1 WHERE id = $2 AND balance >= $1 RETURNING balance",
-    )
-    .bind(spec.charge.micros())
-    .bind(user.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?;
-    let Some(debit) = debit else {
-        return Err(OrderError::InsufficientFunds.into());
-    };
-    // 2. One active order per (user, service, link) when the service enforces it.
-    if let (true, Some(link)) = (svc.link_rule, spec.link.as_deref()) {
-        let active = sqlx::query(&format!(
-            "SELECT id FROM orders WHERE user_id = $1 AND service_id = $2 AND link = $3 AND status IN {ACTIVE} LIMIT 1"
-        ))
-        .bind(user.0)
-        .bind(svc.id.0)
-        .bind(link)
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        if active.is_some() {
-            return Err(OrderError::ActiveOrderWithLink.into());
-        }
-    }
-    // 3. The order row.
+    // 1. The order row. The unique index `orders_active_link` refuses a second active order for
+    //    the same (user, service, link) when the service enforces the rule (`link_key` set).
     let extras = serde_json::to_string(&spec.extras).map_err(|e| StoreError::Other(e.into()))?;
+    let link_key = spec.link.as_deref().filter(|_| svc.link_rule);
     let row = sqlx::query(&format!(
-        "INSERT INTO orders (user_id, service_id, status, link, quantity, runs, interval_minutes, total_quantity, charge, \
-         extras, guarantee_days, refill, cancel, provider_id, created_at, updated_at) \
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {ORDER_COLS}"
+        "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
+         charge, extras, guarantee_days, refill, cancel, provider_id, created_at, updated_at) \
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {ORDER_COLS}"
     ))
     .bind(user.0)
     .bind(svc.id.0)
     .bind(spec.link.as_deref())
+    .bind(link_key)
     .bind(spec.quantity)
     .bind(spec.runs)
     .bind(spec.interval)
@@ -76,25 +67,41 @@ pub(crate) async fn place_order(
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .db()?;
+    .map_err(crate::map_err)
+    .map_err(|e| match e {
+        StoreError::Conflict("orders.active_link") => PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink),
+        e => PlaceOrderError::Store(e),
+    })?;
     let placed = rows::order(&row)?;
-    // 4. The ledger row for the debit of step 1 (the balance already moved there).
+    // 2. The conditional debit and its ledger row, last, so the user's row lock (PostgreSQL) is
+    //    held only for the debit, one insert and the commit.
     if spec.charge.is_positive() {
-        let balance_after: i64 = sqlx::Row::try_get(&debit, 0).db()?;
-        sqlx::query(
-            "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, created_at) \
-             VALUES ($1, $2, $3, $4, 'charge', $5, $6, $7)",
+        let reason = format!("Order #{}", placed.id);
+        let key = order::charge_key(placed.id.0);
+        let posted = post(
+            &mut tx,
+            Posting {
+                user_id: user,
+                amount: -spec.charge,
+                kind: LedgerKind::Charge,
+                key: &key,
+                reason: &reason,
+                order_id: Some(placed.id),
+                actor_id: None,
+                now,
+            },
         )
-        .bind(user.0)
-        .bind(-spec.charge.micros())
-        .bind(balance_after)
-        .bind(order::charge_key(placed.id.0))
-        .bind(format!("Order #{}", placed.id))
-        .bind(placed.id.0)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        .await;
+        match posted {
+            Ok(_) => {}
+            Err(BalanceError::InsufficientFunds) => {
+                return Err(OrderError::InsufficientFunds.into())
+            }
+            Err(BalanceError::Store(e)) => return Err(e.into()),
+            Err(other) => {
+                return Err(StoreError::Other(anyhow::anyhow!("charging order: {other}")).into())
+            }
+        }
     }
     tx.commit().await.db()?;
     Ok(placed)
@@ -153,16 +160,27 @@ pub(crate) async fn orders_of_user(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {ORDER_COLS} FROM orders WHERE user_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(user.0);
-    for id in ids {
-        q = q.bind(id.0);
-    }
-    let rows = q.fetch_all(&s.read).await.db()?;
+    let rows = owned_by_ids(
+        s,
+        &format!("SELECT {ORDER_COLS} FROM orders WHERE user_id = $1"),
+        user,
+        ids.iter().map(|i| i.0),
+    )
+    .await?;
     rows.iter().map(rows::order).collect()
+}
+
+pub(crate) async fn order_statuses(
+    s: &SqlStore,
+    user: UserId,
+    ids: &[OrderId],
+) -> StoreResult<Vec<OrderStatusView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = owned_by_ids(s, &format!("SELECT id, status, charge, refunded, start_count, remains, total_quantity FROM orders \
+         WHERE user_id = $1"), user, ids.iter().map(|i| i.0)).await?;
+    rows.iter().map(rows::status_view).collect()
 }
 
 pub(crate) async fn list_orders(
@@ -402,15 +420,13 @@ pub(crate) async fn refills_of_user(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {REFILL_COLS} FROM refills WHERE user_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
-    let mut q = sqlx::query(&sql).bind(user.0);
-    for id in ids {
-        q = q.bind(id.0);
-    }
-    let rows = q.fetch_all(&s.read).await.db()?;
+    let rows = owned_by_ids(
+        s,
+        &format!("SELECT {REFILL_COLS} FROM refills WHERE user_id = $1"),
+        user,
+        ids.iter().map(|i| i.0),
+    )
+    .await?;
     rows.iter().map(rows::refill).collect()
 }
 

@@ -7,7 +7,8 @@ use smmd_domain::refill::RefillStatus;
 use smmd_domain::service::ServiceType;
 use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 use smmd_store::{
-    LedgerEntry, LedgerKind, Order, Refill, Role, Service, StoreError, StoreResult, User,
+    LedgerEntry, LedgerKind, Order, OrderStatusView, Refill, Role, Service, StoreError,
+    StoreResult, User,
 };
 use sqlx::Row as _;
 
@@ -128,6 +129,20 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
         completed_at: get(row, "completed_at")?,
+    })
+}
+
+/// Decodes `id, status, charge, refunded, start_count, remains, total_quantity`.
+pub(crate) fn status_view(row: &Row) -> StoreResult<OrderStatusView> {
+    let status: String = get(row, "status")?;
+    Ok(OrderStatusView {
+        id: OrderId(get(row, "id")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| bad("order status", &status))?,
+        charge: money(row, "charge")?,
+        refunded: money(row, "refunded")?,
+        start_count: get(row, "start_count")?,
+        remains: get(row, "remains")?,
+        total_quantity: get(row, "total_quantity")?,
     })
 }
 

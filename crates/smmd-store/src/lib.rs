@@ -308,6 +308,32 @@ pub struct Order {
     pub completed_at: Option<i64>,
 }
 
+/// The fields API v2 `status` shows, read without the rest of the order (the resellers' hot path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderStatusView {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub charge: Money,
+    pub refunded: Money,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub total_quantity: i64,
+}
+
+impl From<&Order> for OrderStatusView {
+    fn from(o: &Order) -> Self {
+        OrderStatusView {
+            id: o.id,
+            status: o.status,
+            charge: o.charge,
+            refunded: o.refunded,
+            start_count: o.start_count,
+            remains: o.remains,
+            total_quantity: o.total_quantity,
+        }
+    }
+}
+
 /// Why an order was not placed.
 #[derive(Debug, thiserror::Error)]
 pub enum PlaceOrderError {
@@ -499,6 +525,12 @@ pub trait Store: Send + Sync + 'static {
     async fn order(&self, id: OrderId) -> StoreResult<Option<Order>>;
     /// The user's orders among `ids` (others' and unknown ids are simply absent).
     async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>>;
+    /// Status fields of the user's orders among `ids` (others' and unknown ids are absent).
+    async fn order_statuses(
+        &self,
+        user: UserId,
+        ids: &[OrderId],
+    ) -> StoreResult<Vec<OrderStatusView>>;
     /// The user's orders, newest first, at most `limit`, strictly before id `before`.
     async fn list_orders(
         &self,

@@ -136,5 +136,6 @@ async fn rotate_key(
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let key = panel::rotate_api_key(st.store.as_ref(), user.id).await?;
+    st.api_keys.invalidate_user(user.id);
     Ok(Json(json!({ "api_key": key })))
 }

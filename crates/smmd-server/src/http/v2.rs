@@ -11,11 +11,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
+use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use smmd_domain::order::OrderStatus;
-use smmd_domain::{OrderId, RefillId};
+use smmd_domain::{OrderId, RefillId, UserId};
 use smmd_protocol::*;
-use smmd_store::{CancelError, Order, PlaceOrderError, RefillRequestError, User};
+use smmd_store::{CancelError, OrderStatusView, PlaceOrderError, RefillRequestError};
 
 use crate::auth::token_hash;
 use crate::panel;
@@ -32,10 +33,13 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
-    let body = match read_params(req).await {
+    match read_params(req).await {
         Some(params) => dispatch(&st, &params).await,
-        None => error_value(ERR_INCORRECT_REQUEST),
-    };
+        None => json_reply(error_value(ERR_INCORRECT_REQUEST)),
+    }
+}
+
+fn json_reply(body: Value) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
@@ -74,31 +78,45 @@ async fn read_params(req: Request) -> Option<Params> {
     Some(Params::merge([query, body]))
 }
 
-async fn dispatch(st: &AppState, p: &Params) -> Value {
+/// The caller's identity from its key: the short-lived cache, else the store.
+async fn authenticate(st: &AppState, key: &str) -> Result<Option<UserId>, Value> {
+    let hash = token_hash(key);
+    let now = st.clock.now_ms();
+    if let Some((id, _)) = st.api_keys.get(&hash, now) {
+        return Ok(Some(id));
+    }
+    match st.store.user_by_api_key(&hash).await {
+        Ok(Some(u)) => {
+            st.api_keys.put(&hash, u.id, u.role, now);
+            Ok(Some(u.id))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+async fn dispatch(st: &AppState, p: &Params) -> Response {
     let Some(key) = p.get("key") else {
-        return error_value(ERR_INVALID_KEY);
+        return json_reply(error_value(ERR_INVALID_KEY));
     };
-    let user = match st.store.user_by_api_key(&token_hash(key)).await {
+    let user = match authenticate(st, key).await {
         Ok(Some(u)) => u,
-        Ok(None) => return error_value(ERR_INVALID_KEY),
-        Err(e) => return internal(e),
+        Ok(None) => return json_reply(error_value(ERR_INVALID_KEY)),
+        Err(e) => return json_reply(e),
     };
     let Some(action) = p.get("action").and_then(Action::parse) else {
-        return error_value(ERR_INCORRECT_REQUEST);
+        return json_reply(error_value(ERR_INCORRECT_REQUEST));
     };
     let result = match action {
-        Action::Balance => Ok(json!({
-            "balance": user.balance.to_string(),
-            "currency": st.config.panel.currency,
-        })),
-        Action::Services => services(st).await,
-        Action::Add => add(st, &user, p).await,
-        Action::Status => status(st, &user, p).await,
-        Action::Refill => refill(st, &user, p).await,
-        Action::RefillStatus => refill_status(st, &user, p).await,
-        Action::Cancel => cancel(st, &user, p).await,
+        Action::Services => return services(st).await,
+        Action::Balance => balance(st, user).await,
+        Action::Add => add(st, user, p).await,
+        Action::Status => status(st, user, p).await,
+        Action::Refill => refill(st, user, p).await,
+        Action::RefillStatus => refill_status(st, user, p).await,
+        Action::Cancel => cancel(st, user, p).await,
     };
-    result.unwrap_or_else(|e| e)
+    json_reply(result.unwrap_or_else(|e| e))
 }
 
 type V2 = Result<Value, Value>;
@@ -112,7 +130,33 @@ fn ids(text: &str) -> Result<Vec<IdToken>, Value> {
     id_list(text).map_err(error_value)
 }
 
-async fn services(st: &AppState) -> V2 {
+async fn balance(st: &AppState, user: UserId) -> V2 {
+    let u = st
+        .store
+        .user(user)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| error_value(ERR_INVALID_KEY))?;
+    Ok(json!({ "balance": u.balance.to_string(), "currency": st.config.panel.currency }))
+}
+
+/// The enabled catalog, served from [`crate::cache::ServicesCache`] for a short while.
+async fn services(st: &AppState) -> Response {
+    let now = st.clock.now_ms();
+    let body = match st.services.get(now) {
+        Some(b) => b,
+        None => match build_services(st).await {
+            Ok(b) => {
+                st.services.put(b.clone(), now);
+                b
+            }
+            Err(e) => return json_reply(e),
+        },
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn build_services(st: &AppState) -> Result<Bytes, Value> {
     let list = st.store.list_services(true).await.map_err(internal)?;
     let items: Vec<ServiceItem> = list
         .into_iter()
@@ -130,10 +174,12 @@ async fn services(st: &AppState) -> V2 {
             description: s.description,
         })
         .collect();
-    serde_json::to_value(items).map_err(internal)
+    serde_json::to_vec(&items)
+        .map(Bytes::from)
+        .map_err(internal)
 }
 
-async fn add(st: &AppState, user: &User, p: &Params) -> V2 {
+async fn add(st: &AppState, user: UserId, p: &Params) -> V2 {
     let service = p
         .get("service")
         .and_then(|s| smmd_domain::service::parse_count(Some(s)))
@@ -143,7 +189,7 @@ async fn add(st: &AppState, user: &User, p: &Params) -> V2 {
     match panel::place_order(
         st.store.as_ref(),
         st.clock.as_ref(),
-        user.id,
+        user,
         service,
         &p.order_input(),
     )
@@ -156,7 +202,7 @@ async fn add(st: &AppState, user: &User, p: &Params) -> V2 {
 }
 
 /// One order in the canonical status shape. `charge` is what the customer paid net of refunds.
-fn status_item(o: &Order, currency: &str) -> Value {
+fn status_item(o: &OrderStatusView, currency: &str) -> Value {
     let net = o.charge.checked_sub(o.refunded).unwrap_or(o.charge);
     let remains = o.remains.unwrap_or(if o.status == OrderStatus::Completed {
         0
@@ -172,14 +218,14 @@ fn status_item(o: &Order, currency: &str) -> Value {
     })
 }
 
-async fn status(st: &AppState, user: &User, p: &Params) -> V2 {
+async fn status(st: &AppState, user: UserId, p: &Params) -> V2 {
     let currency = st.config.panel.currency.as_str();
     if let Some(list) = p.get("orders") {
         let tokens = ids(list)?;
         let wanted: Vec<OrderId> = tokens.iter().filter_map(|t| t.id.map(OrderId)).collect();
         let found = st
             .store
-            .orders_of_user(user.id, &wanted)
+            .order_statuses(user, &wanted)
             .await
             .map_err(internal)?;
         let mut out = Map::new();
@@ -196,7 +242,7 @@ async fn status(st: &AppState, user: &User, p: &Params) -> V2 {
     let id = single_id(p.get("order")).ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
     let found = st
         .store
-        .orders_of_user(user.id, &[OrderId(id)])
+        .order_statuses(user, &[OrderId(id)])
         .await
         .map_err(internal)?;
     found
@@ -209,11 +255,11 @@ fn single_id(text: Option<&str>) -> Option<i64> {
     id_list(text?).ok()?.into_iter().next()?.id
 }
 
-async fn refill_one(st: &AppState, user: &User, id: Option<i64>) -> Result<i64, Value> {
+async fn refill_one(st: &AppState, user: UserId, id: Option<i64>) -> Result<i64, Value> {
     let id = id.ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
     match st
         .store
-        .request_refill(user.id, OrderId(id), st.clock.now_ms())
+        .request_refill(user, OrderId(id), st.clock.now_ms())
         .await
     {
         Ok(r) => Ok(r.id.0),
@@ -223,7 +269,7 @@ async fn refill_one(st: &AppState, user: &User, id: Option<i64>) -> Result<i64, 
     }
 }
 
-async fn refill(st: &AppState, user: &User, p: &Params) -> V2 {
+async fn refill(st: &AppState, user: UserId, p: &Params) -> V2 {
     if let Some(list) = p.get("orders") {
         let mut out = Vec::new();
         for t in ids(list)? {
@@ -239,13 +285,13 @@ async fn refill(st: &AppState, user: &User, p: &Params) -> V2 {
     Ok(json!({ "refill": id.to_string() }))
 }
 
-async fn refill_status(st: &AppState, user: &User, p: &Params) -> V2 {
+async fn refill_status(st: &AppState, user: UserId, p: &Params) -> V2 {
     if let Some(list) = p.get("refills") {
         let tokens = ids(list)?;
         let wanted: Vec<RefillId> = tokens.iter().filter_map(|t| t.id.map(RefillId)).collect();
         let found = st
             .store
-            .refills_of_user(user.id, &wanted)
+            .refills_of_user(user, &wanted)
             .await
             .map_err(internal)?;
         let out = tokens
@@ -264,7 +310,7 @@ async fn refill_status(st: &AppState, user: &User, p: &Params) -> V2 {
     let id = single_id(p.get("refill")).ok_or_else(|| error_value(ERR_REFILL_NOT_FOUND))?;
     let found = st
         .store
-        .refills_of_user(user.id, &[RefillId(id)])
+        .refills_of_user(user, &[RefillId(id)])
         .await
         .map_err(internal)?;
     found
@@ -273,7 +319,7 @@ async fn refill_status(st: &AppState, user: &User, p: &Params) -> V2 {
         .ok_or_else(|| error_value(ERR_REFILL_NOT_FOUND))
 }
 
-async fn cancel(st: &AppState, user: &User, p: &Params) -> V2 {
+async fn cancel(st: &AppState, user: UserId, p: &Params) -> V2 {
     // The documented form is `orders=`; some clients send a single `order=` (spec §4.6).
     let list = p
         .get("orders")
@@ -283,7 +329,7 @@ async fn cancel(st: &AppState, user: &User, p: &Params) -> V2 {
     let wanted: Vec<OrderId> = tokens.iter().filter_map(|t| t.id.map(OrderId)).collect();
     let results = st
         .store
-        .cancel_orders(user.id, &wanted, st.clock.now_ms())
+        .cancel_orders(user, &wanted, st.clock.now_ms())
         .await
         .map_err(internal)?;
     let out = tokens

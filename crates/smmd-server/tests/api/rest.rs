@@ -23,7 +23,12 @@ async fn register(app: &TestApp, email: &str, role: Role) -> (i64, String) {
 }
 
 pub async fn login_sets_an_httponly_cookie_and_csrf_guards_writes(app: TestApp) {
-    register(&app, "u@x.io", Role::User).await;
+    let (_, first_key) = register(&app, "u@x.io", Role::User).await;
+    let balance = format!("key={first_key}&action=balance");
+    assert!(
+        app.v2(&balance).await.error().is_none(),
+        "the key works (and is now cached)"
+    );
     let bad = app
         .client
         .post(app.url("/api/auth/login"))
@@ -99,6 +104,12 @@ pub async fn login_sets_an_httponly_cookie_and_csrf_guards_writes(app: TestApp) 
         .await
         .expect("s");
     assert_eq!(by_key.status(), 200);
+    assert_eq!(
+        app.v2(&balance).await.error(),
+        Some("Invalid API key"),
+        "a rotated key stops working on /api/v2 at once, cached or not"
+    );
+    assert!(app.v2(&format!("key={new_key}&action=balance")).await.error().is_none());
     let out = app
         .client
         .post(app.url("/api/auth/logout"))

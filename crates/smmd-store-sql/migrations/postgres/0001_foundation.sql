@@ -89,6 +89,8 @@ CREATE TABLE orders (
     status             TEXT    NOT NULL CHECK (status IN ('queued', 'submitting', 'needs_review', 'processing',
                                                           'in_progress', 'completed', 'partial', 'canceled')),
     link               TEXT,
+    -- = link when the service enforces one active order per link, else NULL (see orders_active_link).
+    link_key           TEXT,
     quantity           BIGINT  NOT NULL,
     runs               BIGINT,
     interval_minutes   BIGINT,
@@ -111,7 +113,9 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_user ON orders (user_id, id);
 CREATE INDEX orders_status ON orders (status, id);
-CREATE INDEX orders_active_link ON orders (user_id, service_id, link)
+-- "You have active order with this link": at most one active order per (user, service, link)
+-- for services with the rule, enforced by the database across every instance.
+CREATE UNIQUE INDEX orders_active_link ON orders (user_id, service_id, link_key)
     WHERE status IN ('queued', 'submitting', 'needs_review', 'processing', 'in_progress');
 
 CREATE TABLE refills (

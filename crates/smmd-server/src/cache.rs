@@ -1,0 +1,111 @@
+//! Short-lived in-process caches for the reseller API hot path, timed by the injected clock.
+//!
+//! - [`ApiKeyCache`]: API key hash → (user id, role) for [`API_KEY_TTL_MS`]. Only identity is
+//!   cached; balances and orders are always read from the store. Rotating a key on this instance
+//!   drops the user's entries at once; on other instances an old key keeps working for at most
+//!   the TTL.
+//! - [`ServicesCache`]: the serialised `action=services` list for [`SERVICES_TTL_MS`]. Placing an
+//!   order always reads the service itself, so a disabled or repriced service takes effect for
+//!   orders immediately; only the listing may lag by the TTL.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use smmd_domain::UserId;
+use smmd_store::Role;
+
+/// How long a verified API key is trusted without a database lookup.
+pub const API_KEY_TTL_MS: i64 = 10_000;
+/// How long a built services list is served.
+pub const SERVICES_TTL_MS: i64 = 2_000;
+/// Entries kept before the key cache is cleared (bounds memory under key spraying).
+const MAX_KEYS: usize = 10_000;
+
+#[derive(Default)]
+pub struct ApiKeyCache {
+    map: Mutex<HashMap<String, (UserId, Role, i64)>>,
+}
+
+impl ApiKeyCache {
+    /// The cached identity for a key hash, if fresh at `now` (epoch ms).
+    pub fn get(&self, key_hash: &str, now: i64) -> Option<(UserId, Role)> {
+        let map = self.map.lock().ok()?;
+        map.get(key_hash)
+            .filter(|(_, _, exp)| *exp > now)
+            .map(|(u, r, _)| (*u, *r))
+    }
+
+    pub fn put(&self, key_hash: &str, user: UserId, role: Role, now: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= MAX_KEYS {
+                map.clear();
+            }
+            map.insert(key_hash.to_string(), (user, role, now + API_KEY_TTL_MS));
+        }
+    }
+
+    /// Forgets every key of `user` (after a rotation or a role change).
+    pub fn invalidate_user(&self, user: UserId) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (u, _, _)| *u != user);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ServicesCache {
+    slot: Mutex<Option<(i64, Bytes)>>,
+}
+
+impl ServicesCache {
+    pub fn get(&self, now: i64) -> Option<Bytes> {
+        let slot = self.slot.lock().ok()?;
+        slot.as_ref()
+            .filter(|(exp, _)| *exp > now)
+            .map(|(_, b)| b.clone())
+    }
+
+    pub fn put(&self, body: Bytes, now: i64) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((now + SERVICES_TTL_MS, body));
+        }
+    }
+
+    pub fn invalidate(&self) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_expire_and_rotation_forgets_them() {
+        let c = ApiKeyCache::default();
+        c.put("h1", UserId(1), Role::User, 1_000);
+        c.put("h2", UserId(2), Role::Admin, 1_000);
+        assert_eq!(
+            c.get("h1", 1_000 + API_KEY_TTL_MS - 1),
+            Some((UserId(1), Role::User))
+        );
+        assert_eq!(c.get("h1", 1_000 + API_KEY_TTL_MS), None, "expired");
+        c.invalidate_user(UserId(1));
+        assert_eq!(c.get("h1", 1_001), None);
+        assert_eq!(c.get("h2", 1_001), Some((UserId(2), Role::Admin)));
+    }
+
+    #[test]
+    fn services_list_expires() {
+        let c = ServicesCache::default();
+        c.put(Bytes::from_static(b"[]"), 0);
+        assert!(c.get(SERVICES_TTL_MS - 1).is_some());
+        assert!(c.get(SERVICES_TTL_MS).is_none());
+        c.put(Bytes::from_static(b"[]"), 0);
+        c.invalidate();
+        assert!(c.get(1).is_none());
+    }
+}
