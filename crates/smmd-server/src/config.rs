@@ -28,7 +28,8 @@ pub struct Config {
 pub struct DatabaseConfig {
     /// `sqlite://…` or `postgres://…`; `None` = `sqlite://<data_dir>/smmd.db`.
     pub url: Option<String>,
-    pub max_connections: u32,
+    /// Pool size; `None` = twice the CPU cores, at least 4.
+    pub max_connections: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -73,7 +74,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: None,
-            max_connections: 16,
+            max_connections: None,
         }
     }
 }

@@ -71,8 +71,8 @@ impl Dialect {
 /// How to open a store.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
-    /// Most pooled connections (readers on SQLite; all on PostgreSQL).
-    pub max_connections: u32,
+    /// Most pooled connections (readers on SQLite; all on PostgreSQL); `None` = [`default_pool_size`].
+    pub max_connections: Option<u32>,
     /// Run pending migrations on connect.
     pub migrate: bool,
 }
@@ -80,10 +80,19 @@ pub struct ConnectOptions {
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
-            max_connections: 16,
+            max_connections: None,
             migrate: true,
         }
     }
+}
+
+/// Pool size when none is configured: twice the CPU cores, at least 4. More connections than
+/// the cores can serve only add contention: on 2 cores a 16-connection PostgreSQL pool placed
+/// ~500 orders/s for one reseller with p99 > 100 ms, a 4-connection pool ~1,400/s with p99 28 ms
+/// (`smmd-bench`, see the README).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
 }
 
 /// A store on SQLite or PostgreSQL, chosen by the URL scheme.
@@ -144,11 +153,17 @@ impl SqlStore {
                 .connect(&url)
                 .await
                 .with_context(|| format!("opening SQLite database {path}"))?;
-                let read =
-                    pragmas(AnyPoolOptions::new().max_connections(options.max_connections.max(1)))
-                        .connect(&url)
-                        .await
-                        .with_context(|| format!("opening SQLite database {path}"))?;
+                let read = pragmas(
+                    AnyPoolOptions::new().max_connections(
+                        options
+                            .max_connections
+                            .unwrap_or_else(default_pool_size)
+                            .max(1),
+                    ),
+                )
+                .connect(&url)
+                .await
+                .with_context(|| format!("opening SQLite database {path}"))?;
                 SqlStore {
                     read,
                     write,
@@ -156,9 +171,24 @@ impl SqlStore {
                 }
             }
             Dialect::Postgres => {
+                // Generic plans: every query here is an index lookup, and custom plans re-planned
+                // a 100-id status list on each call (~1 ms) once short lists had made them look
+                // cheap.
                 let pool = AnyPoolOptions::new()
-                    .max_connections(options.max_connections.max(2))
+                    .max_connections(
+                        options
+                            .max_connections
+                            .unwrap_or_else(default_pool_size)
+                            .max(2),
+                    )
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET plan_cache_mode = force_generic_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await
                     .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;

@@ -84,7 +84,7 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
             let store = SqlStore::connect(
                 &url,
                 ConnectOptions {
-                    max_connections: 8,
+                    max_connections: Some(8),
                     migrate: true,
                 },
             )

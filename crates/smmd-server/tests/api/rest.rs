@@ -109,7 +109,11 @@ pub async fn login_sets_an_httponly_cookie_and_csrf_guards_writes(app: TestApp) 
         Some("Invalid API key"),
         "a rotated key stops working on /api/v2 at once, cached or not"
     );
-    assert!(app.v2(&format!("key={new_key}&action=balance")).await.error().is_none());
+    assert!(app
+        .v2(&format!("key={new_key}&action=balance"))
+        .await
+        .error()
+        .is_none());
     let out = app
         .client
         .post(app.url("/api/auth/logout"))
