@@ -1,5 +1,6 @@
 //! The smmd server: configuration, authentication, the shared use cases, and the HTTP
-//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops), plus the demo seed.
+//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops, web pages), plus the
+//! demo seed.
 
 pub mod auth;
 pub mod cache;
@@ -11,6 +12,7 @@ pub mod panel;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Config;
 pub use startup::App;

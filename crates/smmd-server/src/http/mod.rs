@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v2::router())
         .merge(api::router())
         .merge(admin::router())
+        .merge(crate::web::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .layer(DefaultBodyLimit::max(v2::MAX_BODY))

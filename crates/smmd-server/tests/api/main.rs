@@ -2,10 +2,12 @@
 //! PostgreSQL.
 
 mod helpers;
+mod pages;
 mod rest;
 mod v2_fuzz;
 mod v2_vectors;
 
+use pages::*;
 use rest::*;
 use v2_fuzz::*;
 use v2_vectors::*;
@@ -24,4 +26,5 @@ backend_tests!(
     login_sets_an_httponly_cookie_and_csrf_guards_writes,
     admin_routes_need_an_admin_and_adjust_balances_with_reasons,
     health_and_readiness_answer,
+    a_customer_logs_in_orders_and_cancels_through_the_pages,
 );
