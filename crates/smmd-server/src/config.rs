@@ -23,7 +23,7 @@ pub struct Config {
     pub security: SecurityConfig,
 }
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DatabaseConfig {
     /// `sqlite://…` or `postgres://…`; `None` = `sqlite://<data_dir>/smmd.db`.
@@ -66,15 +66,6 @@ impl Default for Config {
             server: ServerConfig::default(),
             panel: PanelConfig::default(),
             security: SecurityConfig::default(),
-        }
-    }
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: None,
-            max_connections: None,
         }
     }
 }

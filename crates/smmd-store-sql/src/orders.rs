@@ -178,8 +178,14 @@ pub(crate) async fn order_statuses(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = owned_by_ids(s, &format!("SELECT id, status, charge, refunded, start_count, remains, total_quantity FROM orders \
-         WHERE user_id = $1"), user, ids.iter().map(|i| i.0)).await?;
+    let rows = owned_by_ids(
+        s,
+        "SELECT id, status, charge, refunded, start_count, remains, total_quantity FROM orders \
+         WHERE user_id = $1",
+        user,
+        ids.iter().map(|i| i.0),
+    )
+    .await?;
     rows.iter().map(rows::status_view).collect()
 }
 

@@ -16,6 +16,7 @@ use smmd_domain::order::OrderStatus;
 use smmd_domain::refill::{check_refill, RefillFacts};
 use smmd_domain::service::{OrderInput, ServiceType};
 use smmd_domain::OrderId;
+use smmd_protocol::Params;
 use smmd_store::{Order, PlaceOrderError, RefillRequestError, Service, User};
 
 use crate::auth::{self, session_cookie};
@@ -380,29 +381,9 @@ fn by_category(services: &[Service]) -> Vec<(&str, Vec<&Service>)> {
     groups
 }
 
+/// The order fields of a submitted form, read with the same rules as API v2 parameters.
 fn input_from(f: &HashMap<String, String>) -> OrderInput {
-    let g = |k: &str| f.get(k).filter(|v| !v.trim().is_empty()).cloned();
-    OrderInput {
-        link: g("link"),
-        quantity: g("quantity"),
-        runs: g("runs"),
-        interval: g("interval"),
-        comments: g("comments"),
-        usernames: g("usernames"),
-        hashtags: g("hashtags"),
-        hashtag: g("hashtag"),
-        username: g("username"),
-        media: g("media"),
-        answer_number: g("answer_number"),
-        groups: g("groups"),
-        min: g("min"),
-        max: g("max"),
-        posts: g("posts"),
-        old_posts: g("old_posts"),
-        delay: g("delay"),
-        expiry: g("expiry"),
-        ..OrderInput::default()
-    }
+    Params::merge([f.iter().map(|(k, v)| (k.clone(), v.clone())).collect()]).order_input()
 }
 
 async fn place(

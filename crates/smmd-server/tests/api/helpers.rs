@@ -97,6 +97,28 @@ impl V2 {
 }
 
 impl TestApp {
+    /// Credits `amount` to `user` as a deposit under `key`.
+    pub async fn credit(&self, user: smmd_domain::UserId, amount: smmd_domain::Money, key: &str) {
+        self.store
+            .change_balance(smmd_store::BalanceChange {
+                user_id: user,
+                amount,
+                kind: smmd_store::LedgerKind::Deposit,
+                key: key.to_string(),
+                reason: "test".into(),
+                actor_id: None,
+                now: T0,
+            })
+            .await
+            .expect("credit");
+    }
+
+    /// Asserts `balance = Σ ledger` for every user.
+    pub async fn assert_ledger_consistent(&self) {
+        let bad = self.store.ledger_mismatches().await.expect("ledger check");
+        assert!(bad.is_empty(), "balance != Σ ledger for {bad:?}");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

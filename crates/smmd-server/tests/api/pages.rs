@@ -5,7 +5,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Clock, Money};
 use smmd_server::panel;
-use smmd_store::{BalanceChange, LedgerKind, Role, ServiceDraft};
+use smmd_store::{Role, ServiceDraft};
 
 use crate::helpers::{TestApp, T0};
 
@@ -25,18 +25,8 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
     )
     .await
     .expect("user");
-    app.store
-        .change_balance(BalanceChange {
-            user_id: user.id,
-            amount: Money::parse("10").expect("m"),
-            kind: LedgerKind::Deposit,
-            key: "web".into(),
-            reason: String::new(),
-            actor_id: None,
-            now: T0,
-        })
-        .await
-        .expect("credit");
+    app.credit(user.id, Money::parse("10").expect("m"), "web")
+        .await;
     let mut d = ServiceDraft::new(
         "Instagram <Followers>",
         "Followers <b>fast</b>",
@@ -267,10 +257,5 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         !other_page.contains("https://x/p"),
         "another user's orders are not listed"
     );
-    assert!(app
-        .store
-        .ledger_mismatches()
-        .await
-        .expect("check")
-        .is_empty());
+    app.assert_ledger_consistent().await;
 }

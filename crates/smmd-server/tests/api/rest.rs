@@ -247,12 +247,7 @@ pub async fn admin_routes_need_an_admin_and_adjust_balances_with_reasons(app: Te
         .await
         .expect("s");
     assert_eq!(dup.status(), 409);
-    assert!(app
-        .store
-        .ledger_mismatches()
-        .await
-        .expect("check")
-        .is_empty());
+    app.assert_ledger_consistent().await;
 }
 
 pub async fn health_and_readiness_answer(app: TestApp) {

@@ -199,12 +199,7 @@ pub async fn random_parameter_maps_get_clear_errors_and_write_nothing(app: TestA
         errors > 100 && successes > 10,
         "the generator reaches both outcomes: {errors} errors, {successes} successes"
     );
-    assert!(app
-        .store
-        .ledger_mismatches()
-        .await
-        .expect("check")
-        .is_empty());
+    app.assert_ledger_consistent().await;
 }
 
 pub async fn malformed_bodies_are_incorrect_requests(app: TestApp) {
@@ -243,18 +238,8 @@ pub async fn concurrent_adds_spend_exactly_the_balance(app: TestApp) {
     let f = fixture(&app).await;
     // K2 gets enough for k = 13 orders of 0.09 (it already has 0.01).
     let (k, n) = (13, 40);
-    app.store
-        .change_balance(smmd_store::BalanceChange {
-            user_id: f.k2,
-            amount: Money::from_micros(90_000 * k),
-            kind: smmd_store::LedgerKind::Deposit,
-            key: "race".into(),
-            reason: String::new(),
-            actor_id: None,
-            now: crate::helpers::T0,
-        })
-        .await
-        .expect("credit");
+    app.credit(f.k2, Money::from_micros(90_000 * k), "race")
+        .await;
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (client, url) = (app.client.clone(), app.url("/api/v2"));
@@ -297,12 +282,5 @@ pub async fn concurrent_adds_spend_exactly_the_balance(app: TestApp) {
             .len() as i64,
         k
     );
-    assert!(
-        app.store
-            .ledger_mismatches()
-            .await
-            .expect("check")
-            .is_empty(),
-        "balance = Σ ledger"
-    );
+    app.assert_ledger_consistent().await;
 }

@@ -8,7 +8,7 @@ use smmd_domain::refill::RefillStatus;
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Money, OrderId, UserId};
 use smmd_server::auth::token_hash;
-use smmd_store::{BalanceChange, ImportedOrder, LedgerKind, NewUser, Role, ServiceDraft};
+use smmd_store::{ImportedOrder, NewUser, Role, ServiceDraft};
 
 use crate::helpers::{TestApp, T0};
 
@@ -35,18 +35,7 @@ async fn account(app: &TestApp, email: &str, key: &str, balance: &str) -> UserId
         })
         .await
         .expect("user");
-    app.store
-        .change_balance(BalanceChange {
-            user_id: u.id,
-            amount: m(balance),
-            kind: LedgerKind::Deposit,
-            key: format!("seed:{email}"),
-            reason: "fixture".into(),
-            actor_id: None,
-            now: T0,
-        })
-        .await
-        .expect("balance");
+    app.credit(u.id, m(balance), &format!("seed:{email}")).await;
     u.id
 }
 
@@ -436,7 +425,7 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
         ))
         .await;
     order_id(&j, "JSON add").await;
-    assert!(store.ledger_mismatches().await.expect("check").is_empty());
+    app.assert_ledger_consistent().await;
 }
 
 pub async fn status_vectors_s22_to_s26_and_s33(app: TestApp) {
@@ -630,10 +619,5 @@ pub async fn cancel_vectors_s31_s32(app: TestApp) {
             .expect("o")
             .cancel_requested
     );
-    assert!(app
-        .store
-        .ledger_mismatches()
-        .await
-        .expect("check")
-        .is_empty());
+    app.assert_ledger_consistent().await;
 }
