@@ -1,0 +1,326 @@
+//! The `smmd` command line as an operator uses it, against a fresh SQLite database per test:
+//! every command works, and bad input fails with a clear message, a non-zero exit and no write.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn smmd(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smmd"))
+        .args(args)
+        .env("SMMD__DATA_DIR", data)
+        .env(
+            "SMMD__DATABASE__URL",
+            format!("sqlite://{}/smmd.db", data.display()),
+        )
+        .env_remove("SMMD_CONFIG")
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run smmd")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails_with(out: &Output, message: &str) {
+    assert!(
+        !out.status.success(),
+        "should fail: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(message),
+        "stderr {err:?} should contain {message:?}"
+    );
+    assert!(!err.contains("panicked"), "no panic: {err}");
+}
+
+#[test]
+fn operators_manage_accounts_and_balances_from_the_shell() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    assert!(ok(&smmd(d, &["migrate"])).contains("migrations applied"));
+    let created = ok(&smmd(
+        d,
+        &[
+            "user",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--password",
+            "s3cret-pass",
+            "--admin",
+        ],
+    ));
+    assert!(
+        created.contains("created boss@example.com") && created.contains("(admin)"),
+        "{created}"
+    );
+    let key = created
+        .lines()
+        .find_map(|l| l.strip_prefix("api key: "))
+        .expect("key printed");
+    assert_eq!(key.len(), 64);
+    ok(&smmd(
+        d,
+        &[
+            "user",
+            "create",
+            "--email",
+            "buyer@example.com",
+            "--password",
+            "buyer-pass",
+        ],
+    ));
+
+    let credited = ok(&smmd(
+        d,
+        &[
+            "user",
+            "credit",
+            "--email",
+            "buyer@example.com",
+            "--amount",
+            "25.50",
+            "--reason",
+            "bank transfer",
+            "--request-id",
+            "tx-1",
+        ],
+    ));
+    assert!(
+        credited.contains("25.50") && credited.contains("balance 25.50"),
+        "{credited}"
+    );
+    let again = ok(&smmd(
+        d,
+        &[
+            "user",
+            "credit",
+            "--email",
+            "buyer@example.com",
+            "--amount",
+            "25.50",
+            "--reason",
+            "bank transfer",
+            "--request-id",
+            "tx-1",
+        ],
+    ));
+    assert!(
+        again.contains("balance 25.50"),
+        "the same request id credits once: {again}"
+    );
+    let debited = ok(&smmd(
+        d,
+        &[
+            "user",
+            "credit",
+            "--email",
+            "buyer@example.com",
+            "--amount",
+            "-0.5",
+            "--reason",
+            "fee",
+        ],
+    ));
+    assert!(debited.contains("balance 25.00"), "{debited}");
+
+    let list = ok(&smmd(d, &["user", "list"]));
+    assert!(
+        list.contains("boss@example.com") && list.contains("admin"),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains("buyer@example.com") && l.contains("25.00")),
+        "{list}"
+    );
+
+    let new_key = ok(&smmd(
+        d,
+        &["user", "api-key", "--email", "buyer@example.com"],
+    ));
+    assert_eq!(new_key.trim().len(), 64);
+}
+
+#[test]
+fn bad_input_fails_clearly_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    ok(&smmd(
+        d,
+        &[
+            "user",
+            "create",
+            "--email",
+            "buyer@example.com",
+            "--password",
+            "buyer-pass",
+        ],
+    ));
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "create",
+                "--email",
+                "not-an-email",
+                "--password",
+                "long-enough",
+            ],
+        ),
+        "valid e-mail",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "create",
+                "--email",
+                "x@example.com",
+                "--password",
+                "short",
+            ],
+        ),
+        "8 to 1024",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "create",
+                "--email",
+                "BUYER@example.com",
+                "--password",
+                "long-enough",
+            ],
+        ),
+        "already exists",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "credit",
+                "--email",
+                "buyer@example.com",
+                "--amount",
+                "1.0000001",
+                "--reason",
+                "x",
+            ],
+        ),
+        "more than 6 decimals",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "credit",
+                "--email",
+                "buyer@example.com",
+                "--amount",
+                "ten",
+                "--reason",
+                "x",
+            ],
+        ),
+        "not a decimal number",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "credit",
+                "--email",
+                "buyer@example.com",
+                "--amount",
+                "-1",
+                "--reason",
+                "x",
+            ],
+        ),
+        "Not enough funds",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "credit",
+                "--email",
+                "buyer@example.com",
+                "--amount",
+                "1",
+                "--reason",
+                " ",
+            ],
+        ),
+        "reason is required",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "user",
+                "credit",
+                "--email",
+                "nobody@example.com",
+                "--amount",
+                "1",
+                "--reason",
+                "x",
+            ],
+        ),
+        "no account",
+    );
+    let list = ok(&smmd(d, &["user", "list"]));
+    assert_eq!(list.lines().count(), 1, "only the first account: {list}");
+    assert!(list.contains("0.00"), "nothing was credited: {list}");
+    let bad_url = Command::new(env!("CARGO_BIN_EXE_smmd"))
+        .args(["migrate"])
+        .env("SMMD__DATABASE__URL", "mysql://localhost/x")
+        .output()
+        .expect("run");
+    fails_with(&bad_url, "unsupported database URL scheme");
+    let bad_config = Command::new(env!("CARGO_BIN_EXE_smmd"))
+        .args(["migrate"])
+        .env("SMMD__PANEL__CURRENCY", "dollars")
+        .output()
+        .expect("run");
+    fails_with(&bad_config, "panel.currency");
+}
+
+#[test]
+fn default_config_prints_a_file_that_loads() {
+    let dir = tempfile::tempdir().expect("dir");
+    let text = ok(&smmd(dir.path(), &["default-config"]));
+    assert!(text.contains("[database]") && text.contains("listen = \"127.0.0.1:8080\""));
+    let file = dir.path().join("smmd.toml");
+    std::fs::write(&file, text).expect("write");
+    let out = smmd(
+        dir.path(),
+        &["--config", file.to_str().expect("path"), "migrate"],
+    );
+    ok(&out);
+    fails_with(
+        &smmd(
+            dir.path(),
+            &["--config", "/nonexistent/smmd.toml", "migrate"],
+        ),
+        "does not exist",
+    );
+}
