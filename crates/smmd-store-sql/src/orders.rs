@@ -80,6 +80,7 @@ pub(crate) async fn place_order(
         let key = order::charge_key(placed.id.0);
         let posted = post(
             &mut tx,
+            s.dialect,
             Posting {
                 user_id: user,
                 amount: -spec.charge,
@@ -279,6 +280,7 @@ async fn apply_in_tx(
         let reason = format!("Refund for order #{} ({})", current.id, next.wire());
         post(
             tx,
+            s.dialect,
             Posting {
                 user_id: current.user_id,
                 amount: due,

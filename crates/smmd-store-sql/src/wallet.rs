@@ -9,7 +9,7 @@ use smmd_store::{
 use sqlx::{Any, Row as _, Transaction};
 
 use crate::rows::{self, LEDGER_COLS};
-use crate::{SqlResultExt, SqlStore};
+use crate::{Dialect, SqlResultExt, SqlStore};
 
 /// One balance movement inside a transaction.
 pub(crate) struct Posting<'a> {
@@ -28,47 +28,83 @@ pub(crate) struct Posting<'a> {
 /// was used (the caller's transaction must then be rolled back).
 pub(crate) async fn post(
     tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     p: Posting<'_>,
 ) -> Result<LedgerEntry, BalanceError> {
     if p.amount == Money::ZERO {
         return Err(BalanceError::ZeroAmount);
     }
-    let row = sqlx::query("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance")
-        .bind(p.amount.micros())
-        .bind(p.user_id.0)
-        .fetch_optional(&mut **tx)
-        .await
-        .db()?;
-    let Some(row) = row else {
-        let exists = sqlx::query("SELECT id FROM users WHERE id = $1")
+    let entry = match dialect {
+        // One round trip: the conditional debit feeds the ledger insert, so the user's row lock
+        // is held only for this statement and the commit.
+        Dialect::Postgres => {
+            sqlx::query(&format!(
+                "WITH u AS (UPDATE users SET balance = balance + $2 WHERE id = $1 AND balance + $2 >= 0 RETURNING balance) \
+                 INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
+                 SELECT $1, $2, u.balance, $3, $4, $5, $6, $7, $8 FROM u RETURNING {LEDGER_COLS}"
+            ))
             .bind(p.user_id.0)
+            .bind(p.amount.micros())
+            .bind(p.key)
+            .bind(p.kind.as_str())
+            .bind(p.reason)
+            .bind(p.order_id.map(|o| o.0))
+            .bind(p.actor_id.map(|a| a.0))
+            .bind(p.now)
             .fetch_optional(&mut **tx)
             .await
-            .db()?;
-        return Err(if exists.is_some() {
-            BalanceError::InsufficientFunds
-        } else {
-            BalanceError::UnknownUser
-        });
+            .db()?
+        }
+        // SQLite has no data-modifying CTEs; the write lock is held by BEGIN IMMEDIATE anyway.
+        Dialect::Sqlite => {
+            let row = sqlx::query("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance")
+                .bind(p.amount.micros())
+                .bind(p.user_id.0)
+                .fetch_optional(&mut **tx)
+                .await
+                .db()?;
+            match row {
+                None => None,
+                Some(row) => {
+                    let balance_after: i64 = row.try_get(0).db()?;
+                    Some(
+                        sqlx::query(&format!(
+                            "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {LEDGER_COLS}"
+                        ))
+                        .bind(p.user_id.0)
+                        .bind(p.amount.micros())
+                        .bind(balance_after)
+                        .bind(p.key)
+                        .bind(p.kind.as_str())
+                        .bind(p.reason)
+                        .bind(p.order_id.map(|o| o.0))
+                        .bind(p.actor_id.map(|a| a.0))
+                        .bind(p.now)
+                        .fetch_one(&mut **tx)
+                        .await
+                        .db()?,
+                    )
+                }
+            }
+        }
     };
-    let balance_after: i64 = row.try_get(0).db()?;
-    let entry = sqlx::query(&format!(
-        "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {LEDGER_COLS}"
-    ))
-    .bind(p.user_id.0)
-    .bind(p.amount.micros())
-    .bind(balance_after)
-    .bind(p.key)
-    .bind(p.kind.as_str())
-    .bind(p.reason)
-    .bind(p.order_id.map(|o| o.0))
-    .bind(p.actor_id.map(|a| a.0))
-    .bind(p.now)
-    .fetch_one(&mut **tx)
-    .await
-    .db()?;
-    Ok(rows::ledger(&entry)?)
+    match entry {
+        Some(row) => Ok(rows::ledger(&row)?),
+        None => {
+            // No row: the debit was refused, or the user does not exist.
+            let exists = sqlx::query("SELECT id FROM users WHERE id = $1")
+                .bind(p.user_id.0)
+                .fetch_optional(&mut **tx)
+                .await
+                .db()?;
+            Err(if exists.is_some() {
+                BalanceError::InsufficientFunds
+            } else {
+                BalanceError::UnknownUser
+            })
+        }
+    }
 }
 
 async fn entry_by_key(s: &SqlStore, key: &str) -> StoreResult<Option<LedgerEntry>> {
@@ -103,6 +139,7 @@ pub(crate) async fn change_balance(
     let mut tx = s.begin().await?;
     let posted = post(
         &mut tx,
+        s.dialect,
         Posting {
             user_id: c.user_id,
             amount: c.amount,
