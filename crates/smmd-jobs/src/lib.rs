@@ -4,5 +4,7 @@
 //! admin preview and the engine share one code path (F12).
 
 pub mod calendar;
+pub mod policy;
 
 pub use calendar::{Calendar, CalendarError};
+pub use policy::{plan_ticks, Misfire, RetryPolicy, SkipReason, TickPlan, TickPolicy};
