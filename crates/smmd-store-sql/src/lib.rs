@@ -12,6 +12,7 @@ mod accounts;
 mod catalog;
 mod orders;
 mod rows;
+mod schedules;
 mod wallet;
 
 #[cfg(feature = "testing")]
@@ -462,5 +463,52 @@ impl Store for SqlStore {
         now: i64,
     ) -> StoreResult<()> {
         orders::set_refill_status(self, id, status, now).await
+    }
+
+    async fn ensure_schedule(&self, schedule: NewSchedule) -> StoreResult<ScheduleRecord> {
+        schedules::ensure_schedule(self, schedule).await
+    }
+    async fn schedules(&self) -> StoreResult<Vec<ScheduleRecord>> {
+        schedules::schedules(self).await
+    }
+    async fn claim_ticks(&self, now: i64, planner: Planner<'_>) -> StoreResult<ClaimStats> {
+        schedules::claim_ticks(self, now, planner).await
+    }
+    async fn start_run(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Option<RunLease>> {
+        schedules::start_run(self, owner, now, lease_ms).await
+    }
+    async fn heartbeat_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool> {
+        schedules::heartbeat_run(self, run_id, token, now, lease_ms).await
+    }
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        outcome: RunOutcome,
+        now: i64,
+    ) -> StoreResult<bool> {
+        schedules::finish_run(self, run_id, token, outcome, now).await
+    }
+    async fn reap_expired_runs(&self, now: i64) -> StoreResult<u64> {
+        schedules::reap_expired_runs(self, now).await
+    }
+    async fn schedule_runs(
+        &self,
+        schedule_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRecord>> {
+        schedules::schedule_runs(self, schedule_id, before, limit).await
     }
 }

@@ -17,8 +17,11 @@ use smmd_domain::refill::{RefillError, RefillStatus};
 use smmd_domain::service::{OrderError, OrderExtras, OrderSpec, ServiceRules, ServiceType};
 use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 
+pub mod schedules;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+
+pub use schedules::*;
 
 /// A failure of the storage layer itself. Business refusals have their own error types.
 #[derive(Debug, thiserror::Error)]
@@ -563,6 +566,55 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Refill, RefillRequestError>;
     /// The user's refills among `ids`.
     async fn refills_of_user(&self, user: UserId, ids: &[RefillId]) -> StoreResult<Vec<Refill>>;
+    // ---- scheduler ------------------------------------------------------------------------
+
+    /// Creates the schedule if no schedule has its name; returns the stored one either way
+    /// (admin edits are never overwritten by defaults).
+    async fn ensure_schedule(&self, schedule: NewSchedule) -> StoreResult<ScheduleRecord>;
+    async fn schedules(&self) -> StoreResult<Vec<ScheduleRecord>>;
+    /// Claims due ticks (F1): locks enabled schedules with `next_run_at <= now` (skipping ones
+    /// another instance holds), asks `planner` what to do, writes pending and skipped rows
+    /// (unique per schedule and tick) and moves the cursor with a compare-and-swap, all in one
+    /// transaction per pass. Overlap: with `skip`, a tick finding a pending or running run is
+    /// recorded as `skipped: overlap`; with `buffer_one`, one pending run may wait behind the
+    /// running one.
+    async fn claim_ticks(&self, now: i64, planner: Planner<'_>) -> StoreResult<ClaimStats>;
+    /// Starts the oldest pending run that is due and whose schedule has nothing running (F2):
+    /// state `running`, attempt + 1, a new fencing token, lease until `now + lease_ms`.
+    async fn start_run(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Option<RunLease>>;
+    /// Extends a lease; `false` if the token is stale (the run was reaped or finished).
+    async fn heartbeat_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Records the outcome; `false` (nothing written) if the token is stale. A retry puts the run
+    /// back to `pending` with `not_before = retry_at`.
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        outcome: RunOutcome,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Crash recovery (F10): running runs whose lease expired become `abandoned`, or `pending`
+    /// again (with the error noted) while attempts remain. Returns how many were reaped.
+    async fn reap_expired_runs(&self, now: i64) -> StoreResult<u64>;
+    /// A schedule's runs, newest first, at most `limit`, before run id `before`.
+    async fn schedule_runs(
+        &self,
+        schedule_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRecord>>;
+
     /// Sets a refill's status (refill sync, admin).
     async fn set_refill_status(
         &self,

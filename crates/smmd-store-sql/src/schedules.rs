@@ -1,0 +1,342 @@
+//! The scheduler's tables. Exactly-one-run-per-tick (F1) rests on the unique key
+//! `(schedule_id, scheduled_for, kind)` plus a compare-and-swap of `next_run_at`, inside one
+//! transaction that also locks the due schedules (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+//! `BEGIN IMMEDIATE` write lock on SQLite). One running run per schedule (F2) rests on a unique
+//! partial index; stale workers are fenced off by `lease_token`.
+
+use smmd_store::{
+    ClaimStats, NewSchedule, Planner, RunLease, RunOutcome, RunRecord, ScheduleRecord, StoreError,
+    StoreResult,
+};
+use sqlx::Row as _;
+
+use crate::{Dialect, Row, SqlResultExt, SqlStore};
+
+const SCHEDULE_COLS: &str =
+    "id, name, expr, zone, enabled, misfire, grace_ms, catch_up_ms, overlap, max_attempts, \
+     retry_base_ms, timeout_ms, next_run_at, version, updated_at";
+
+fn schedule(r: &Row) -> StoreResult<ScheduleRecord> {
+    Ok(ScheduleRecord {
+        id: r.try_get("id").db()?,
+        name: r.try_get("name").db()?,
+        expr: r.try_get("expr").db()?,
+        zone: r.try_get("zone").db()?,
+        enabled: r.try_get::<i64, _>("enabled").db()? != 0,
+        misfire: r.try_get("misfire").db()?,
+        grace_ms: r.try_get("grace_ms").db()?,
+        catch_up_ms: r.try_get("catch_up_ms").db()?,
+        overlap: r.try_get("overlap").db()?,
+        max_attempts: r.try_get("max_attempts").db()?,
+        retry_base_ms: r.try_get("retry_base_ms").db()?,
+        timeout_ms: r.try_get("timeout_ms").db()?,
+        next_run_at: r.try_get("next_run_at").db()?,
+        version: r.try_get("version").db()?,
+        updated_at: r.try_get("updated_at").db()?,
+    })
+}
+
+pub(crate) async fn ensure_schedule(s: &SqlStore, n: NewSchedule) -> StoreResult<ScheduleRecord> {
+    sqlx::query(
+        "INSERT INTO schedules (name, expr, zone, enabled, misfire, grace_ms, catch_up_ms, overlap, max_attempts, \
+         retry_base_ms, timeout_ms, next_run_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&n.name)
+    .bind(&n.expr)
+    .bind(&n.zone)
+    .bind(&n.misfire)
+    .bind(n.grace_ms)
+    .bind(n.catch_up_ms)
+    .bind(&n.overlap)
+    .bind(n.max_attempts)
+    .bind(n.retry_base_ms)
+    .bind(n.timeout_ms)
+    .bind(n.next_run_at)
+    .bind(n.now)
+    .execute(&s.write)
+    .await
+    .db()?;
+    let row = sqlx::query(&format!(
+        "SELECT {SCHEDULE_COLS} FROM schedules WHERE name = $1"
+    ))
+    .bind(&n.name)
+    .fetch_one(&s.write)
+    .await
+    .db()?;
+    schedule(&row)
+}
+
+pub(crate) async fn schedules(s: &SqlStore) -> StoreResult<Vec<ScheduleRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SCHEDULE_COLS} FROM schedules ORDER BY name"
+    ))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(schedule).collect()
+}
+
+/// Inserts one run row; an existing row for the same (schedule, tick, kind) wins (F1).
+async fn insert_run(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    schedule_id: i64,
+    tick: i64,
+    state: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO schedule_runs (schedule_id, scheduled_for, kind, state, reason, not_before, created_at) \
+         VALUES ($1, $2, 'tick', $3, $4, $2, $5) ON CONFLICT (schedule_id, scheduled_for, kind) DO NOTHING",
+    )
+    .bind(schedule_id)
+    .bind(tick)
+    .bind(state)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn claim_ticks(
+    s: &SqlStore,
+    now: i64,
+    planner: Planner<'_>,
+) -> StoreResult<ClaimStats> {
+    let mut tx = s.begin().await?;
+    let lock = match s.dialect {
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {SCHEDULE_COLS} FROM schedules WHERE enabled = 1 AND next_run_at <= $1 ORDER BY next_run_at LIMIT 100{lock}"
+    ))
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let mut stats = ClaimStats::default();
+    for row in &rows {
+        let sch = schedule(row)?;
+        let decision = planner(&sch, now);
+        // Overlap (F7): what is already waiting or running for this schedule.
+        let busy = sqlx::query(
+            "SELECT CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+             CAST(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS BIGINT) AS running \
+             FROM schedule_runs WHERE schedule_id = $1 AND state IN ('pending', 'running')",
+        )
+        .bind(sch.id)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+        let mut pending: i64 = busy.try_get::<Option<i64>, _>("pending").db()?.unwrap_or(0);
+        let running: i64 = busy.try_get::<Option<i64>, _>("running").db()?.unwrap_or(0);
+        for (tick, reason) in &decision.skipped {
+            stats.skipped +=
+                u64::from(insert_run(&mut tx, sch.id, *tick, "skipped", Some(reason), now).await?);
+        }
+        for tick in &decision.run {
+            let free = match sch.overlap.as_str() {
+                "buffer_one" => pending == 0,
+                _ => pending == 0 && running == 0,
+            };
+            if free {
+                if insert_run(&mut tx, sch.id, *tick, "pending", None, now).await? {
+                    stats.runs += 1;
+                    pending += 1;
+                }
+            } else {
+                stats.skipped += u64::from(
+                    insert_run(&mut tx, sch.id, *tick, "skipped", Some("overlap"), now).await?,
+                );
+            }
+        }
+        // Compare-and-swap of the cursor: only from the value this pass read.
+        let moved =
+            sqlx::query("UPDATE schedules SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
+                .bind(decision.next_cursor)
+                .bind(sch.id)
+                .bind(sch.next_run_at)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        if moved.rows_affected() != 1 {
+            // Another instance advanced it: undo this whole pass, nothing is written twice.
+            return Err(StoreError::Conflict("schedules.next_run_at"));
+        }
+        stats.schedules += 1;
+    }
+    tx.commit().await.db()?;
+    Ok(stats)
+}
+
+pub(crate) async fn start_run(
+    s: &SqlStore,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> StoreResult<Option<RunLease>> {
+    let lock = match s.dialect {
+        Dialect::Postgres => " FOR UPDATE OF r SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let mut tx = s.begin().await?;
+    let picked = sqlx::query(&format!(
+        "SELECT r.id FROM schedule_runs r WHERE r.state = 'pending' AND r.not_before <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM schedule_runs x WHERE x.schedule_id = r.schedule_id AND x.state = 'running') \
+         ORDER BY r.scheduled_for, r.id LIMIT 1{lock}"
+    ))
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?;
+    let Some(picked) = picked else {
+        return Ok(None);
+    };
+    let run_id: i64 = picked.try_get("id").db()?;
+    let started = sqlx::query(
+        "UPDATE schedule_runs SET state = 'running', attempt = attempt + 1, lease_owner = $1, \
+         lease_token = lease_token + 1, lease_expires_at = $2, started_at = $3, finished_at = NULL \
+         WHERE id = $4 AND state = 'pending' RETURNING schedule_id, scheduled_for, attempt, lease_token",
+    )
+    .bind(owner)
+    .bind(now + lease_ms)
+    .bind(now)
+    .bind(run_id)
+    .fetch_optional(&mut *tx)
+    .await;
+    let row = match started.map_err(crate::map_err) {
+        Ok(Some(row)) => row,
+        // Lost a race, or another run of the schedule started first (unique partial index).
+        Ok(None) | Err(StoreError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let schedule_id: i64 = row.try_get("schedule_id").db()?;
+    let scheduled_for: i64 = row.try_get("scheduled_for").db()?;
+    let sch = sqlx::query("SELECT name, timeout_ms FROM schedules WHERE id = $1")
+        .bind(schedule_id)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    let lease = RunLease {
+        run_id,
+        schedule_id,
+        schedule_name: sch.try_get("name").db()?,
+        scheduled_for,
+        attempt: row.try_get("attempt").db()?,
+        token: row.try_get("lease_token").db()?,
+        timeout_ms: sch.try_get("timeout_ms").db()?,
+        idempotency_key: format!("schedule:{schedule_id}:{scheduled_for}"),
+    };
+    tx.commit().await.db()?;
+    Ok(Some(lease))
+}
+
+pub(crate) async fn heartbeat_run(
+    s: &SqlStore,
+    run_id: i64,
+    token: i64,
+    now: i64,
+    lease_ms: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE schedule_runs SET lease_expires_at = $1 WHERE id = $2 AND lease_token = $3 AND state = 'running'",
+    )
+    .bind(now + lease_ms)
+    .bind(run_id)
+    .bind(token)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn finish_run(
+    s: &SqlStore,
+    run_id: i64,
+    token: i64,
+    outcome: RunOutcome,
+    now: i64,
+) -> StoreResult<bool> {
+    let (state, error, counters, retry_at) = match outcome {
+        RunOutcome::Succeeded { counters } => ("succeeded", None, Some(counters), None),
+        RunOutcome::Failed { error, retry_at } => ("failed", Some(error), None, retry_at),
+        RunOutcome::TimedOut { retry_at } => {
+            ("timed_out", Some("timed out".to_string()), None, retry_at)
+        }
+    };
+    let (state, not_before) = match retry_at {
+        Some(at) => ("pending", at),
+        None => (state, now),
+    };
+    let done = sqlx::query(
+        "UPDATE schedule_runs SET state = $1, error = COALESCE($2, error), counters = $3, finished_at = $4, not_before = $5, \
+         lease_owner = NULL, lease_expires_at = NULL WHERE id = $6 AND lease_token = $7 AND state = 'running'",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(counters)
+    .bind(now)
+    .bind(not_before)
+    .bind(run_id)
+    .bind(token)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn reap_expired_runs(s: &SqlStore, now: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE schedule_runs SET \
+         state = CASE WHEN attempt < (SELECT max_attempts FROM schedules s WHERE s.id = schedule_runs.schedule_id) \
+                 THEN 'pending' ELSE 'abandoned' END, \
+         error = 'abandoned: lease of ' || COALESCE(lease_owner, '?') || ' expired', \
+         not_before = $1, finished_at = $1, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE state = 'running' AND lease_expires_at < $1",
+    )
+    .bind(now)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn schedule_runs(
+    s: &SqlStore,
+    schedule_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<RunRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, schedule_id, scheduled_for, kind, state, reason, attempt, lease_owner, started_at, finished_at, \
+         error, counters FROM schedule_runs WHERE schedule_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(schedule_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(RunRecord {
+                id: r.try_get("id").db()?,
+                schedule_id: r.try_get("schedule_id").db()?,
+                scheduled_for: r.try_get("scheduled_for").db()?,
+                kind: r.try_get("kind").db()?,
+                state: r.try_get("state").db()?,
+                reason: r.try_get("reason").db()?,
+                attempt: r.try_get("attempt").db()?,
+                lease_owner: r.try_get("lease_owner").db()?,
+                started_at: r.try_get("started_at").db()?,
+                finished_at: r.try_get("finished_at").db()?,
+                error: r.try_get("error").db()?,
+                counters: r.try_get("counters").db()?,
+            })
+        })
+        .collect()
+}
