@@ -1,10 +1,12 @@
-//! The durable scheduler of smmd (`docs/scheduler.md`). This crate starts with the calendar:
-//! when a schedule fires, computed purely from its expression, its time zone and an instant.
-//! The engine (schedules and runs in the store, claims, leases, policies) builds on it, so the
-//! admin preview and the engine share one code path (F12).
+//! The durable scheduler of smmd (`docs/scheduler.md`): the calendar (when a schedule fires,
+//! purely from its expression, zone and an instant), tick planning (misfire, catch-up, retry
+//! backoff; pure), and the engine that claims ticks and runs jobs through the store's
+//! schedules and runs. The admin preview and the engine share the calendar code path (F12).
 
 pub mod calendar;
+pub mod engine;
 pub mod policy;
 
 pub use calendar::{Calendar, CalendarError};
+pub use engine::{Counters, Engine, EngineConfig, Job, JobContext, JobError, TickReport};
 pub use policy::{plan_ticks, Misfire, RetryPolicy, SkipReason, TickPlan, TickPolicy};

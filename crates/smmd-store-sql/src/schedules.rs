@@ -132,7 +132,9 @@ pub(crate) async fn claim_ticks(
         .fetch_one(&mut *tx)
         .await
         .db()?;
-        let mut pending: i64 = busy.try_get::<Option<i64>, _>("pending").db()?.unwrap_or(0);
+        // Only runs from before this pass count: the catch-up ticks of one pass queue up (they
+        // run one at a time anyway) instead of skipping each other as overlaps.
+        let pending: i64 = busy.try_get::<Option<i64>, _>("pending").db()?.unwrap_or(0);
         let running: i64 = busy.try_get::<Option<i64>, _>("running").db()?.unwrap_or(0);
         for (tick, reason) in &decision.skipped {
             stats.skipped +=
@@ -146,7 +148,6 @@ pub(crate) async fn claim_ticks(
             if free {
                 if insert_run(&mut tx, sch.id, *tick, "pending", None, now).await? {
                     stats.runs += 1;
-                    pending += 1;
                 }
             } else {
                 stats.skipped += u64::from(

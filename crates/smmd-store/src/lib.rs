@@ -575,9 +575,9 @@ pub trait Store: Send + Sync + 'static {
     /// Claims due ticks (F1): locks enabled schedules with `next_run_at <= now` (skipping ones
     /// another instance holds), asks `planner` what to do, writes pending and skipped rows
     /// (unique per schedule and tick) and moves the cursor with a compare-and-swap, all in one
-    /// transaction per pass. Overlap: with `skip`, a tick finding a pending or running run is
-    /// recorded as `skipped: overlap`; with `buffer_one`, one pending run may wait behind the
-    /// running one.
+    /// transaction per pass. Overlap (counting runs from before the pass; the catch-up ticks of
+    /// one pass all queue): with `skip`, a tick finding a pending or running run is recorded as
+    /// `skipped: overlap`; with `buffer_one`, one pending run may wait behind the running one.
     async fn claim_ticks(&self, now: i64, planner: Planner<'_>) -> StoreResult<ClaimStats>;
     /// Starts the oldest pending run that is due and whose schedule has nothing running (F2):
     /// state `running`, attempt + 1, a new fencing token, lease until `now + lease_ms`.

@@ -1,0 +1,305 @@
+//! The engine against real stores (SQLite and PostgreSQL) with a manual clock: the failure and
+//! durability scenarios of scheduler.md, and several engines sharing one database.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use smmd_domain::{Clock, ManualClock};
+use smmd_jobs::{Counters, Engine, EngineConfig, Job, JobContext, JobError};
+use smmd_store::{NewSchedule, RunRecord, Store};
+
+const T0: i64 = 1_767_225_600_000;
+
+fn schedule(
+    name: &str,
+    expr: &str,
+    misfire: &str,
+    max_attempts: i64,
+    timeout_ms: i64,
+    first: i64,
+) -> NewSchedule {
+    NewSchedule {
+        name: name.into(),
+        expr: expr.into(),
+        zone: "UTC".into(),
+        misfire: misfire.into(),
+        grace_ms: 5_000,
+        catch_up_ms: 48 * 3_600_000,
+        overlap: "skip".into(),
+        max_attempts,
+        retry_base_ms: 1_000,
+        timeout_ms,
+        next_run_at: Some(first),
+        now: first,
+    }
+}
+
+fn engine(store: &Arc<dyn Store>, clock: &ManualClock, instance: &str) -> Engine {
+    let config = EngineConfig {
+        instance: instance.into(),
+        lease_ms: 30_000,
+        ..EngineConfig::default()
+    };
+    Engine::new(
+        store.clone(),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+        config,
+    )
+}
+
+async fn runs(store: &Arc<dyn Store>, name: &str) -> Vec<RunRecord> {
+    let id = store
+        .schedules()
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|s| s.name == name)
+        .expect("schedule")
+        .id;
+    let mut r = store.schedule_runs(id, None, 10_000).await.expect("runs");
+    r.reverse();
+    r
+}
+
+/// Fails with a transient error `fail_first` times, then succeeds; counts calls and effects.
+struct Flaky {
+    fail_first: u32,
+    calls: AtomicU32,
+    effects: Mutex<HashMap<String, u32>>,
+}
+
+#[async_trait]
+impl Job for Flaky {
+    async fn run(&self, ctx: JobContext) -> Result<Counters, JobError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        if n < self.fail_first {
+            return Err(JobError::Transient(format!("provider timeout #{}", n + 1)));
+        }
+        *self
+            .effects
+            .lock()
+            .expect("lock")
+            .entry(ctx.idempotency_key)
+            .or_default() += 1;
+        Ok(Counters::from([("checked".to_string(), 3)]))
+    }
+}
+
+fn flaky(fail_first: u32) -> Arc<Flaky> {
+    Arc::new(Flaky {
+        fail_first,
+        calls: AtomicU32::new(0),
+        effects: Mutex::new(HashMap::new()),
+    })
+}
+
+struct Panics;
+#[async_trait]
+impl Job for Panics {
+    async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+        panic!("boom")
+    }
+}
+
+struct Slow;
+#[async_trait]
+impl Job for Slow {
+    async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        Ok(Counters::new())
+    }
+}
+
+async fn fails_twice_then_succeeds_with_three_attempts_recorded(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule("sync", "0 * * * *", "fire_once", 3, 60_000, T0))
+        .await
+        .expect("schedule");
+    let job = flaky(2);
+    let mut e = engine(&store, &clock, "a");
+    e.register("sync", job.clone());
+    for _ in 0..3 {
+        e.tick().await.expect("tick");
+        clock.advance_ms(5_000); // past any backoff (≤ 2 s)
+    }
+    let r = runs(&store, "sync").await;
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].state.as_str(), r[0].attempt), ("succeeded", 3));
+    assert_eq!(r[0].error.as_deref(), Some("provider timeout #2"));
+    assert_eq!(r[0].counters.as_deref(), Some("{\"checked\":3}"));
+    assert_eq!(job.calls.load(Ordering::SeqCst), 3);
+}
+
+async fn a_panic_is_recorded_and_the_engine_keeps_running(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule("bad", "0 * * * *", "fire_once", 1, 60_000, T0))
+        .await
+        .expect("schedule");
+    store
+        .ensure_schedule(schedule("good", "0 * * * *", "fire_once", 1, 60_000, T0))
+        .await
+        .expect("schedule");
+    let good = flaky(0);
+    let mut e = engine(&store, &clock, "a");
+    e.register("bad", Arc::new(Panics));
+    e.register("good", good.clone());
+    e.tick().await.expect("tick survives the panic");
+    clock.advance_ms(3_600_000);
+    e.tick().await.expect("next tick");
+    let bad = runs(&store, "bad").await;
+    assert_eq!(bad.len(), 2, "the next regular tick still ran");
+    assert!(
+        bad.iter()
+            .all(|r| r.state == "failed" && r.error.as_deref() == Some("panicked: boom")),
+        "{bad:?}"
+    );
+    assert_eq!(good.calls.load(Ordering::SeqCst), 2);
+}
+
+async fn a_run_over_its_timeout_is_timed_out(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule("slow", "0 * * * *", "fire_once", 1, 100, T0))
+        .await
+        .expect("schedule");
+    let mut e = engine(&store, &clock, "a");
+    e.register("slow", Arc::new(Slow));
+    let started = std::time::Instant::now();
+    e.tick().await.expect("tick");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the run was cut at its timeout"
+    );
+    let r = runs(&store, "slow").await;
+    assert_eq!(
+        (r[0].state.as_str(), r[0].error.as_deref()),
+        ("timed_out", Some("timed out"))
+    );
+}
+
+async fn ten_minutes_down_follows_each_misfire_policy(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    let mut jobs = Vec::new();
+    let mut e = engine(&store, &clock, "a");
+    for policy in ["skip", "fire_once", "fire_all"] {
+        store
+            .ensure_schedule(schedule(policy, "*/30 * * * * *", policy, 1, 60_000, T0))
+            .await
+            .expect("schedule");
+        let j = flaky(0);
+        e.register(policy, j.clone());
+        jobs.push(j);
+    }
+    e.tick().await.expect("tick at T0");
+    clock.advance_ms(600_000 + 10_000); // down for 10 minutes
+    e.tick().await.expect("tick after restart");
+    let calls: Vec<u32> = jobs
+        .iter()
+        .map(|j| j.calls.load(Ordering::SeqCst) - 1)
+        .collect();
+    assert_eq!(
+        calls,
+        vec![0, 1, 20],
+        "catch-up runs: skip 0, fire_once 1, fire_all 20"
+    );
+    for policy in ["skip", "fire_once", "fire_all"] {
+        let r = runs(&store, policy).await;
+        assert_eq!(
+            r.len(),
+            21,
+            "{policy}: every tick accounted for (T0 + 20 missed)"
+        );
+        let skipped = r
+            .iter()
+            .filter(|x| x.state == "skipped" && x.reason.as_deref() == Some("misfire"))
+            .count();
+        assert_eq!(
+            skipped,
+            [20, 19, 0][["skip", "fire_once", "fire_all"]
+                .iter()
+                .position(|p| *p == policy)
+                .unwrap_or(0)]
+        );
+    }
+    // The regular ticks continue.
+    clock.advance_ms(20_000);
+    e.tick().await.expect("tick");
+    assert!(jobs.iter().all(|j| j.calls.load(Ordering::SeqCst) >= 2));
+}
+
+async fn four_engines_share_one_database_without_duplicates(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule(
+            "every-second",
+            "* * * * * *",
+            "fire_all",
+            1,
+            60_000,
+            T0,
+        ))
+        .await
+        .expect("schedule");
+    let job = flaky(0);
+    let engines: Vec<Arc<Engine>> = (0..4)
+        .map(|i| {
+            let mut e = engine(&store, &clock, &format!("instance-{i}"));
+            e.register("every-second", job.clone());
+            Arc::new(e)
+        })
+        .collect();
+    let ticks = 120;
+    for _ in 0..ticks {
+        let passes: Vec<_> = engines
+            .iter()
+            .map(|e| {
+                let e = e.clone();
+                tokio::spawn(async move { e.tick().await })
+            })
+            .collect();
+        for p in futures::future::join_all(passes).await {
+            p.expect("task").expect("tick");
+        }
+        clock.advance_ms(1_000);
+    }
+    let effects = job.effects.lock().expect("lock").clone();
+    assert_eq!(effects.len(), ticks, "one run per tick, no gaps");
+    assert!(effects.values().all(|n| *n == 1), "no tick ran twice");
+    let r = runs(&store, "every-second").await;
+    assert!(r.iter().all(|x| x.state == "succeeded"));
+    let by: std::collections::BTreeSet<String> =
+        r.iter().filter_map(|x| x.lease_owner.clone()).collect();
+    assert!(by.is_empty(), "leases are released on completion");
+}
+
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let db = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Sqlite).await.expect("db");
+                super::$name(db.store.clone()).await;
+            }
+        )* }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Postgres).await {
+                    super::$name(db.store.clone()).await;
+                }
+            }
+        )* }
+    };
+}
+
+both_stores!(
+    fails_twice_then_succeeds_with_three_attempts_recorded,
+    a_panic_is_recorded_and_the_engine_keeps_running,
+    a_run_over_its_timeout_is_timed_out,
+    ten_minutes_down_follows_each_misfire_policy,
+    four_engines_share_one_database_without_duplicates,
+);
