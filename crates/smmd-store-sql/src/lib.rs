@@ -511,4 +511,35 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<RunRecord>> {
         schedules::schedule_runs(self, schedule_id, before, limit).await
     }
+    async fn update_schedule(
+        &self,
+        name: &str,
+        edit: ScheduleEdit,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<ScheduleRecord> {
+        schedules::update_schedule(self, name, edit, actor, now).await
+    }
+    async fn trigger_run(
+        &self,
+        name: &str,
+        request_key: &str,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<TriggerOutcome> {
+        schedules::trigger_run(self, name, request_key, actor, now).await
+    }
+    async fn set_scheduler_paused(&self, paused: bool, actor: &str, now: i64) -> StoreResult<()> {
+        schedules::set_scheduler_paused(self, paused, actor, now).await
+    }
+    async fn scheduler_paused(&self) -> StoreResult<bool> {
+        schedules::scheduler_paused(self).await
+    }
+    async fn schedule_audit(
+        &self,
+        schedule_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        schedules::schedule_audit(self, schedule_id, limit).await
+    }
 }

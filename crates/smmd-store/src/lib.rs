@@ -607,6 +607,33 @@ pub trait Store: Send + Sync + 'static {
     /// Crash recovery (F10): running runs whose lease expired become `abandoned`, or `pending`
     /// again (with the error noted) while attempts remain. Returns how many were reaped.
     async fn reap_expired_runs(&self, now: i64) -> StoreResult<u64>;
+    /// Applies an edit and writes its audit row in one transaction; bumps `version`. A run in
+    /// flight keeps the configuration it started with. `NotFound` for an unknown name.
+    async fn update_schedule(
+        &self,
+        name: &str,
+        edit: ScheduleEdit,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<ScheduleRecord>;
+    /// "Run now" (F11): a manual run at `now` that does not move the cursor and obeys the
+    /// overlap policy; the same `request_key` never creates a second run. Audited.
+    async fn trigger_run(
+        &self,
+        name: &str,
+        request_key: &str,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<TriggerOutcome>;
+    /// Pauses or resumes all schedules (claims and starts stop; runs in flight finish). Audited.
+    async fn set_scheduler_paused(&self, paused: bool, actor: &str, now: i64) -> StoreResult<()>;
+    async fn scheduler_paused(&self) -> StoreResult<bool>;
+    /// Audited changes, newest first; of one schedule or of all.
+    async fn schedule_audit(
+        &self,
+        schedule_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRecord>>;
     /// A schedule's runs, newest first, at most `limit`, before run id `before`.
     async fn schedule_runs(
         &self,

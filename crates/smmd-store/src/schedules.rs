@@ -121,3 +121,41 @@ pub struct RunRecord {
     pub error: Option<String>,
     pub counters: Option<String>,
 }
+
+/// A change to a schedule; `None` fields stay as they are.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleEdit {
+    pub expr: Option<String>,
+    pub zone: Option<String>,
+    pub enabled: Option<bool>,
+    pub misfire: Option<String>,
+    pub overlap: Option<String>,
+    pub max_attempts: Option<i64>,
+    pub timeout_ms: Option<i64>,
+    /// A new cursor, computed by the caller from its calendar (`Some(None)` = no next run).
+    pub next_run_at: Option<Option<i64>>,
+    /// What the audit row says about the change.
+    pub detail: String,
+}
+
+/// What "run now" did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriggerOutcome {
+    /// A manual run was queued.
+    Queued { run_id: i64 },
+    /// The same request key was used before: that run, nothing new.
+    Duplicate { run_id: i64 },
+    /// The overlap policy refused it (a run is pending or running); recorded as skipped.
+    Overlap { run_id: i64 },
+}
+
+/// One audited change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub schedule_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub created_at: i64,
+}

@@ -37,7 +37,10 @@ macro_rules! conformance_tests {
             one_run_per_schedule_runs_and_stale_leases_are_fenced,
             skipped_ticks_and_overlap_are_recorded,
             failed_runs_retry_until_attempts_are_used,
-            ensure_schedule_never_overwrites_an_edited_schedule
+            ensure_schedule_never_overwrites_an_edited_schedule,
+            schedule_edits_are_audited_and_bump_the_version,
+            run_now_with_one_request_key_makes_one_run,
+            pause_stops_claims_and_starts_until_resumed
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1286,4 +1289,151 @@ pub async fn ensure_schedule_never_overwrites_an_edited_schedule(store: Arc<dyn 
     let second = store.ensure_schedule(again).await.expect("schedule");
     assert_eq!(first, second);
     assert_eq!(store.schedules().await.expect("list").len(), 1);
+}
+
+pub async fn schedule_edits_are_audited_and_bump_the_version(store: Arc<dyn Store>) {
+    let sch = store
+        .ensure_schedule(new_schedule("edit", "skip", 1, NOW))
+        .await
+        .expect("schedule");
+    let edit = ScheduleEdit {
+        expr: Some("0 3 * * *".into()),
+        zone: Some("Europe/London".into()),
+        enabled: Some(false),
+        next_run_at: Some(Some(NOW + 99_000)),
+        detail: "expr * * * * * * -> 0 3 * * *".into(),
+        ..ScheduleEdit::default()
+    };
+    let after = store
+        .update_schedule("edit", edit, "admin@x.io", NOW + 1)
+        .await
+        .expect("update");
+    assert_eq!(
+        (after.expr.as_str(), after.zone.as_str(), after.enabled),
+        ("0 3 * * *", "Europe/London", false)
+    );
+    assert_eq!(
+        (after.version, after.next_run_at, after.misfire.as_str()),
+        (sch.version + 1, Some(NOW + 99_000), "fire_all"),
+        "untouched fields stay"
+    );
+    let audit = store.schedule_audit(Some(sch.id), 10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].action.as_str()),
+        ("admin@x.io", "update")
+    );
+    assert!(audit[0].detail.contains("0 3 * * *"));
+    let missing = store
+        .update_schedule("nope", ScheduleEdit::default(), "a", NOW)
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    // A disabled schedule is not claimed.
+    let stats = store
+        .claim_ticks(NOW + 200_000, &every_second)
+        .await
+        .expect("claim");
+    assert_eq!(stats, ClaimStats::default());
+}
+
+pub async fn run_now_with_one_request_key_makes_one_run(store: Arc<dyn Store>) {
+    let sch = store
+        .ensure_schedule(new_schedule("manual", "skip", 1, NOW + 3_600_000))
+        .await
+        .expect("schedule");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.trigger_run("manual", "req-1", "admin", NOW).await })
+        })
+        .collect();
+    let outcomes: Vec<TriggerOutcome> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").expect("trigger"))
+        .collect();
+    let queued = outcomes
+        .iter()
+        .filter(|o| matches!(o, TriggerOutcome::Queued { .. }))
+        .count();
+    assert_eq!(queued, 1, "{outcomes:?}");
+    let runs = runs_of(&store, sch.id).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].kind.as_str(), runs[0].state.as_str()),
+        ("manual", "pending")
+    );
+    let cursor = store.schedules().await.expect("list")[0].next_run_at;
+    assert_eq!(
+        cursor,
+        Some(NOW + 3_600_000),
+        "run now does not move the cursor"
+    );
+    let again = store
+        .trigger_run("manual", "req-2", "admin", NOW + 1)
+        .await
+        .expect("trigger");
+    assert!(
+        matches!(again, TriggerOutcome::Overlap { .. }),
+        "obeys overlap: {again:?}"
+    );
+    assert!(matches!(
+        store.trigger_run("nope", "req-3", "admin", NOW).await,
+        Err(StoreError::NotFound)
+    ));
+    let audit = store.schedule_audit(Some(sch.id), 10).await.expect("audit");
+    assert_eq!(audit.iter().filter(|a| a.action == "run_now").count(), 2);
+}
+
+pub async fn pause_stops_claims_and_starts_until_resumed(store: Arc<dyn Store>) {
+    let sch = store
+        .ensure_schedule(new_schedule("paused", "buffer_one", 1, NOW))
+        .await
+        .expect("schedule");
+    store.claim_ticks(NOW, &every_second).await.expect("claim");
+    assert!(!store.scheduler_paused().await.expect("state"));
+    store
+        .set_scheduler_paused(true, "admin", NOW)
+        .await
+        .expect("pause");
+    assert!(store.scheduler_paused().await.expect("state"));
+    assert_eq!(
+        store.start_run("w", NOW, 10_000).await.expect("start"),
+        None,
+        "no new starts while paused"
+    );
+    assert_eq!(
+        store
+            .claim_ticks(NOW + 5_000, &every_second)
+            .await
+            .expect("claim"),
+        ClaimStats::default()
+    );
+    store
+        .set_scheduler_paused(false, "admin", NOW + 6_000)
+        .await
+        .expect("resume");
+    assert!(store
+        .start_run("w", NOW + 6_000, 10_000)
+        .await
+        .expect("start")
+        .is_some());
+    assert!(
+        store
+            .claim_ticks(NOW + 6_000, &every_second)
+            .await
+            .expect("claim")
+            .runs
+            >= 1,
+        "claims resume"
+    );
+    let actions: Vec<String> = store
+        .schedule_audit(None, 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(actions, vec!["resume_all", "pause_all"]);
+    let _ = sch;
 }

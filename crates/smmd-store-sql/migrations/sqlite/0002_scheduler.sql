@@ -38,6 +38,8 @@ CREATE TABLE schedule_runs (
     finished_at       BIGINT,
     error             TEXT,
     counters          TEXT,
+    -- "Run now": the caller's request key, so the same request never makes two runs (F11).
+    request_key       TEXT    UNIQUE,
     created_at        BIGINT  NOT NULL,
     -- F1: exactly one run row per (schedule, nominal tick).
     UNIQUE (schedule_id, scheduled_for, kind)
@@ -47,3 +49,20 @@ CREATE UNIQUE INDEX schedule_runs_one_running ON schedule_runs (schedule_id) WHE
 CREATE INDEX schedule_runs_pending ON schedule_runs (not_before, id) WHERE state = 'pending';
 CREATE INDEX schedule_runs_leases ON schedule_runs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX schedule_runs_history ON schedule_runs (schedule_id, id);
+
+-- Every change to a schedule, with the acting admin (F11).
+CREATE TABLE schedule_audit (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id  BIGINT  REFERENCES schedules (id),
+    actor        TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    detail       TEXT    NOT NULL,
+    created_at   BIGINT  NOT NULL
+);
+CREATE INDEX schedule_audit_schedule ON schedule_audit (schedule_id, id);
+
+-- Scheduler-wide switches ("pause all").
+CREATE TABLE scheduler_settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
