@@ -4,7 +4,9 @@
 //! schedules and runs. The admin preview and the engine share the calendar code path (F12).
 
 pub mod calendar;
+pub mod control;
 pub mod engine;
+pub mod jobs;
 pub mod policy;
 
 pub use calendar::{Calendar, CalendarError};

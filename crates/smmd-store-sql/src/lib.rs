@@ -542,4 +542,10 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<AuditRecord>> {
         schedules::schedule_audit(self, schedule_id, limit).await
     }
+    async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64> {
+        schedules::prune_schedule_runs(self, before, batch).await
+    }
+    async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64> {
+        schedules::prune_sessions(self, now, batch).await
+    }
 }

@@ -576,3 +576,28 @@ pub(crate) async fn schedule_runs(
         })
         .collect()
 }
+
+pub(crate) async fn prune_schedule_runs(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM schedule_runs WHERE id IN (SELECT id FROM schedule_runs WHERE created_at < $1 \
+         AND state NOT IN ('pending', 'running') ORDER BY id LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch.clamp(1, 100_000))
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn prune_sessions(s: &SqlStore, now: i64, batch: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+    )
+    .bind(now)
+    .bind(batch.clamp(1, 100_000))
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}

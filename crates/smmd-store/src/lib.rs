@@ -634,6 +634,10 @@ pub trait Store: Send + Sync + 'static {
         schedule_id: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<AuditRecord>>;
+    /// Deletes at most `batch` finished runs (not pending/running) created before `before`.
+    async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64>;
+    /// Deletes at most `batch` sessions expired at `now`.
+    async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64>;
     /// A schedule's runs, newest first, at most `limit`, before run id `before`.
     async fn schedule_runs(
         &self,
