@@ -93,3 +93,37 @@ pub async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received");
 }
+
+/// Runs the HTTP server and the scheduler together until Ctrl-C or SIGTERM. The default
+/// schedules are created first (in the panel's zone); after the signal no new run starts and
+/// the run in flight finishes (scheduler F9).
+pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
+    let (store, clock) = (app.state.store.clone(), app.state.clock.clone());
+    let zone = app.state.config.panel.timezone.clone();
+    smmd_jobs::control::ensure_defaults(
+        store.as_ref(),
+        smmd_jobs::control::DEFAULT_JOBS,
+        &zone,
+        clock.now_ms(),
+    )
+    .await
+    .context("creating the default schedules")?;
+    let mut engine = smmd_jobs::Engine::new(
+        store.clone(),
+        clock.clone(),
+        smmd_jobs::EngineConfig::default(),
+    );
+    smmd_jobs::jobs::register_all(&mut engine, store, clock);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let scheduler = tokio::spawn(engine.run_until(until_stopped(stopped.clone())));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let served = app.run_until(until_stopped(stopped)).await;
+    let _ = scheduler.await;
+    served
+}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use smmd_domain::{Clock, Money, SystemClock};
+use smmd_jobs::{control, Engine, EngineConfig};
 use smmd_server::config::DEFAULT_CONFIG_TOML;
 use smmd_server::{demo, panel, startup, telemetry, App, Config};
 use smmd_store::{Role, Store};
@@ -44,6 +45,43 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Inspect and control the scheduled jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Every job with its expression, state, last run and next run.
+    List,
+    /// One job with its policies and the next 10 fire times.
+    Show { name: String },
+    /// A job's recent runs.
+    History {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Run a job now, in this process, and print the outcome.
+    Run { name: String },
+    /// Enable a job (missed ticks are not caught up).
+    Enable { name: String },
+    /// Disable a job.
+    Disable { name: String },
+    /// Change a job's calendar.
+    Set {
+        name: String,
+        /// Cron with optional seconds field, or `@every 30s`.
+        #[arg(long)]
+        cron: String,
+        /// IANA time zone (default: keep).
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Pause every job.
+    Pause,
+    /// Resume every job.
+    Resume,
 }
 
 #[derive(Subcommand)]
@@ -82,16 +120,23 @@ enum UserCommand {
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() {
     telemetry::init();
     let cli = Cli::parse();
-    match run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match run(cli).await {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Exit without tearing the runtime down: sqlx 0.8 pools can spin a core forever in their
+    // maintenance task at process exit (transact-rs/sqlx#3645); everything that matters (the
+    // database writes, the HTTP server's graceful shutdown) has completed by now.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(code);
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -116,7 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = startup::open_store(&config).await?;
             let app = App::build(config, store, clock).await?;
             tracing::info!(addr = %app.addr(), "smmd listening");
-            app.run_until(startup::shutdown_signal()).await
+            startup::run_with_scheduler(app).await
         }
         Command::Demo { listen, data } => {
             let mut config = Config::load(cli.config.as_deref())?;
@@ -142,14 +187,216 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("  reseller API: POST {url}/api/v2 key=<api key>&action=services");
             println!("  credentials written to {}", path.display());
-            app.run_until(startup::shutdown_signal()).await
+            startup::run_with_scheduler(app).await
         }
         Command::User(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let store = startup::open_store(&config).await?;
             user_command(store.as_ref(), clock.as_ref(), cmd).await
         }
+        Command::Jobs(cmd) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let store: Arc<dyn Store> = startup::open_store(&config).await?;
+            control::ensure_defaults(
+                store.as_ref(),
+                control::DEFAULT_JOBS,
+                &config.panel.timezone,
+                clock.now_ms(),
+            )
+            .await?;
+            jobs_command(store, clock, cmd).await
+        }
     }
+}
+
+fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || "-".into(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+async fn jobs_command(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cmd: JobsCommand,
+) -> anyhow::Result<()> {
+    const ACTOR: &str = "cli";
+    let now = clock.now_ms();
+    match cmd {
+        JobsCommand::List => {
+            let jobs = control::list(store.as_ref(), now).await?;
+            if jobs.first().is_some_and(|j| j.paused) {
+                println!("(all jobs are paused)");
+            }
+            println!("NAME                     EXPRESSION         ZONE             ENABLED  NEXT RUN                 LAST RUN");
+            for j in jobs {
+                let s = &j.schedule;
+                let next = j
+                    .preview
+                    .first()
+                    .map_or_else(|| "-".to_string(), |t| time(*t));
+                let last = j.last_run.as_ref().map_or_else(
+                    || "never".to_string(),
+                    |r| format!("{} ({})", r.state, time(r.scheduled_for)),
+                );
+                println!(
+                    "{:<24} {:<18} {:<16} {:<8} {:<24} {}",
+                    s.name,
+                    s.expr,
+                    s.zone,
+                    if s.enabled { "yes" } else { "no" },
+                    next,
+                    last
+                );
+            }
+        }
+        JobsCommand::Show { name } => {
+            let j = control::show(store.as_ref(), &name, now, 10).await?;
+            let s = &j.schedule;
+            println!(
+                "{}\n  expression  {} ({})\n  enabled     {}{}",
+                s.name,
+                s.expr,
+                s.zone,
+                s.enabled,
+                if j.paused { " (all paused)" } else { "" }
+            );
+            println!(
+                "  misfire     {} (grace {} ms, catch-up {} ms)\n  overlap     {}",
+                s.misfire, s.grace_ms, s.catch_up_ms, s.overlap
+            );
+            println!(
+                "  attempts    {} (first retry after {} ms)\n  timeout     {} ms",
+                s.max_attempts, s.retry_base_ms, s.timeout_ms
+            );
+            println!("  next runs:");
+            for t in &j.preview {
+                println!("    {}", time(*t));
+            }
+        }
+        JobsCommand::History { name, limit } => {
+            let j = control::show(store.as_ref(), &name, now, 0).await?;
+            for r in store.schedule_runs(j.schedule.id, None, limit).await? {
+                let took = match (r.started_at, r.finished_at) {
+                    (Some(a), Some(b)) => format!("{} ms", b - a),
+                    _ => "-".into(),
+                };
+                println!(
+                    "#{:<6} {:<6} {:<24} {:<10} attempt {} {:>9}  {}",
+                    r.id,
+                    r.kind,
+                    time(r.scheduled_for),
+                    r.state,
+                    r.attempt,
+                    took,
+                    r.error.or(r.reason).or(r.counters).unwrap_or_default()
+                );
+            }
+        }
+        JobsCommand::Run { name } => {
+            let key = format!("cli:{}", smmd_server::auth::random_hex(8));
+            let outcome = control::run_now(store.as_ref(), &name, &key, ACTOR, now).await?;
+            let run_id = match outcome {
+                smmd_store::TriggerOutcome::Queued { run_id } => run_id,
+                other => anyhow::bail!("not started: {other:?} (overlap policy)"),
+            };
+            let mut engine = Engine::new(
+                store.clone(),
+                clock.clone(),
+                EngineConfig {
+                    instance: "cli".into(),
+                    ..EngineConfig::default()
+                },
+            );
+            smmd_jobs::jobs::register_all(&mut engine, store.clone(), clock.clone());
+            let id = control::show(store.as_ref(), &name, now, 0)
+                .await?
+                .schedule
+                .id;
+            for _ in 0..600 {
+                engine.tick().await?;
+                let run = store
+                    .schedule_runs(id, None, 50)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.id == run_id);
+                match run {
+                    Some(r) if !matches!(r.state.as_str(), "pending" | "running") => {
+                        println!(
+                            "{} run #{}: {} {}",
+                            name,
+                            r.id,
+                            r.state,
+                            r.error.or(r.counters).unwrap_or_default()
+                        );
+                        anyhow::ensure!(r.state == "succeeded", "the run did not succeed");
+                        return Ok(());
+                    }
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+                }
+            }
+            anyhow::bail!("the run did not finish within a minute");
+        }
+        JobsCommand::Enable { name } => {
+            control::edit(
+                store.as_ref(),
+                &name,
+                control::JobEdit {
+                    enabled: Some(true),
+                    ..Default::default()
+                },
+                ACTOR,
+                now,
+            )
+            .await?;
+            println!("{name} enabled");
+        }
+        JobsCommand::Disable { name } => {
+            control::edit(
+                store.as_ref(),
+                &name,
+                control::JobEdit {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+                ACTOR,
+                now,
+            )
+            .await?;
+            println!("{name} disabled");
+        }
+        JobsCommand::Set { name, cron, tz } => {
+            let s = control::edit(
+                store.as_ref(),
+                &name,
+                control::JobEdit {
+                    expr: Some(cron),
+                    zone: tz,
+                    ..Default::default()
+                },
+                ACTOR,
+                now,
+            )
+            .await?;
+            println!(
+                "{} now `{}` ({}), next run {}",
+                s.name,
+                s.expr,
+                s.zone,
+                s.next_run_at.map_or_else(|| "-".to_string(), time)
+            );
+        }
+        JobsCommand::Pause => {
+            control::set_paused(store.as_ref(), true, ACTOR, now).await?;
+            println!("all jobs paused");
+        }
+        JobsCommand::Resume => {
+            control::set_paused(store.as_ref(), false, ACTOR, now).await?;
+            println!("all jobs resumed");
+        }
+    }
+    Ok(())
 }
 
 async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<smmd_store::User> {

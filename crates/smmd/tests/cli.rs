@@ -324,3 +324,83 @@ fn default_config_prints_a_file_that_loads() {
         "does not exist",
     );
 }
+
+#[test]
+fn operators_inspect_and_control_jobs_from_the_shell() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let list = ok(&smmd(d, &["jobs", "list"]));
+    assert!(
+        list.contains("maintenance.cleanup")
+            && list.contains("0 2 * * *")
+            && list.contains("never"),
+        "{list}"
+    );
+    fails_with(
+        &smmd(
+            d,
+            &["jobs", "set", "maintenance.cleanup", "--cron", "0 25 * * *"],
+        ),
+        "invalid cron expression",
+    );
+    fails_with(
+        &smmd(
+            d,
+            &[
+                "jobs",
+                "set",
+                "maintenance.cleanup",
+                "--cron",
+                "0 3 * * *",
+                "--tz",
+                "Mars/Base",
+            ],
+        ),
+        "unknown time zone",
+    );
+    fails_with(&smmd(d, &["jobs", "show", "no.such.job"]), "no job named");
+    let set = ok(&smmd(
+        d,
+        &[
+            "jobs",
+            "set",
+            "maintenance.cleanup",
+            "--cron",
+            "0 9 * * MON#1",
+            "--tz",
+            "Europe/London",
+        ],
+    ));
+    assert!(
+        set.contains("0 9 * * MON#1") && set.contains("Europe/London"),
+        "{set}"
+    );
+    let show = ok(&smmd(d, &["jobs", "show", "maintenance.cleanup"]));
+    assert_eq!(
+        show.lines()
+            .filter(|l| l.trim_start().starts_with("20"))
+            .count(),
+        10,
+        "ten next fire times: {show}"
+    );
+    ok(&smmd(d, &["jobs", "disable", "maintenance.cleanup"]));
+    assert!(ok(&smmd(d, &["jobs", "list"]))
+        .lines()
+        .any(|l| l.contains("maintenance.cleanup") && l.contains(" no ")));
+    ok(&smmd(d, &["jobs", "enable", "maintenance.cleanup"]));
+    let run = ok(&smmd(d, &["jobs", "run", "maintenance.cleanup"]));
+    assert!(
+        run.contains("succeeded") && run.contains("runs_pruned"),
+        "{run}"
+    );
+    let history = ok(&smmd(d, &["jobs", "history", "maintenance.cleanup"]));
+    assert!(
+        history.contains("manual")
+            && history.contains("succeeded")
+            && history.contains("attempt 1"),
+        "{history}"
+    );
+    assert!(ok(&smmd(d, &["jobs", "pause"])).contains("paused"));
+    assert!(ok(&smmd(d, &["jobs", "list"])).contains("(all jobs are paused)"));
+    assert!(ok(&smmd(d, &["jobs", "resume"])).contains("resumed"));
+}
