@@ -1,5 +1,5 @@
-//! The scheduler's tables. Exactly-one-run-per-tick (F1) rests on the unique key
-//! `(schedule_id, scheduled_for, kind)` plus a compare-and-swap of `next_run_at`, inside one
+//! The scheduler's tables. Exactly-one-run-per-tick (F1) rests on the partial unique index
+//! `(schedule_id, scheduled_for) WHERE kind = 'tick'` plus a compare-and-swap of `next_run_at`, inside one
 //! transaction that also locks the due schedules (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
 //! `BEGIN IMMEDIATE` write lock on SQLite). One running run per schedule (F2) rests on a unique
 //! partial index; stale workers are fenced off by `lease_token`.
@@ -317,7 +317,7 @@ async fn insert_run(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO schedule_runs (schedule_id, scheduled_for, kind, state, reason, not_before, created_at) \
-         VALUES ($1, $2, 'tick', $3, $4, $2, $5) ON CONFLICT (schedule_id, scheduled_for, kind) DO NOTHING",
+         VALUES ($1, $2, 'tick', $3, $4, $2, $5) ON CONFLICT (schedule_id, scheduled_for) WHERE kind = 'tick' DO NOTHING",
     )
     .bind(schedule_id)
     .bind(tick)

@@ -1370,7 +1370,7 @@ pub async fn run_now_with_one_request_key_makes_one_run(store: Arc<dyn Store>) {
         "run now does not move the cursor"
     );
     let again = store
-        .trigger_run("manual", "req-2", "admin", NOW + 1)
+        .trigger_run("manual", "req-2", "admin", NOW)
         .await
         .expect("trigger");
     assert!(

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod jobs;
 pub mod v2;
 
 use axum::extract::rejection::JsonRejection;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v2::router())
         .merge(api::router())
         .merge(admin::router())
+        .merge(jobs::router())
         .merge(crate::web::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -2,11 +2,13 @@
 //! PostgreSQL.
 
 mod helpers;
+mod jobs;
 mod pages;
 mod rest;
 mod v2_fuzz;
 mod v2_vectors;
 
+use jobs::*;
 use pages::*;
 use rest::*;
 use v2_fuzz::*;
@@ -27,4 +29,5 @@ backend_tests!(
     admin_routes_need_an_admin_and_adjust_balances_with_reasons,
     health_and_readiness_answer,
     a_customer_logs_in_orders_and_cancels_through_the_pages,
+    admins_operate_jobs_through_the_api,
 );

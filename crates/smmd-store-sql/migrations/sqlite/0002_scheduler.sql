@@ -40,10 +40,10 @@ CREATE TABLE schedule_runs (
     counters          TEXT,
     -- "Run now": the caller's request key, so the same request never makes two runs (F11).
     request_key       TEXT    UNIQUE,
-    created_at        BIGINT  NOT NULL,
-    -- F1: exactly one run row per (schedule, nominal tick).
-    UNIQUE (schedule_id, scheduled_for, kind)
+    created_at        BIGINT  NOT NULL
 );
+-- F1: exactly one run row per (schedule, nominal tick). Manual runs are unique by request key.
+CREATE UNIQUE INDEX schedule_runs_one_per_tick ON schedule_runs (schedule_id, scheduled_for) WHERE kind = 'tick';
 -- F2: at most one running run per schedule, enforced by the database.
 CREATE UNIQUE INDEX schedule_runs_one_running ON schedule_runs (schedule_id) WHERE state = 'running';
 CREATE INDEX schedule_runs_pending ON schedule_runs (not_before, id) WHERE state = 'pending';
