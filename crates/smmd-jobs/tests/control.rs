@@ -2,6 +2,8 @@
 //! validated edits with audit, no catch-up burst on re-enable, a preview that equals what the
 //! engine fires across a DST change, and the cleanup job.
 
+mod common;
+
 use std::sync::Arc;
 
 use smmd_domain::{Clock, ManualClock};
@@ -370,26 +372,6 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
         runs.len()
     );
     assert!(!runs.is_empty());
-}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Sqlite).await.expect("db");
-                super::$name(db.store.clone()).await;
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Postgres).await {
-                    super::$name(db.store.clone()).await;
-                }
-            }
-        )* }
-    };
 }
 
 both_stores!(

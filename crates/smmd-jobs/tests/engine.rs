@@ -1,6 +1,8 @@
 //! The engine against real stores (SQLite and PostgreSQL) with a manual clock: the failure and
 //! durability scenarios of scheduler.md, and several engines sharing one database.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -274,26 +276,6 @@ async fn four_engines_share_one_database_without_duplicates(store: Arc<dyn Store
     let by: std::collections::BTreeSet<String> =
         r.iter().filter_map(|x| x.lease_owner.clone()).collect();
     assert!(by.is_empty(), "leases are released on completion");
-}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Sqlite).await.expect("db");
-                super::$name(db.store.clone()).await;
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Postgres).await {
-                    super::$name(db.store.clone()).await;
-                }
-            }
-        )* }
-    };
 }
 
 both_stores!(
