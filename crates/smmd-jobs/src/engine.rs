@@ -190,19 +190,12 @@ impl Engine {
             Some(job) => self.run_with_heartbeat(job.clone(), ctx, &lease).await,
         };
         let now = self.clock.now_ms();
-        let schedule = self
-            .store
-            .schedules()
-            .await?
-            .into_iter()
-            .find(|s| s.id == lease.schedule_id);
+        let policy = RetryPolicy {
+            max_attempts: u32::try_from(lease.max_attempts).unwrap_or(1),
+            base_delay_ms: lease.retry_base_ms,
+            max_delay_ms: self.config.max_retry_delay_ms,
+        };
         let retry = |transient: bool| -> Option<i64> {
-            let s = schedule.as_ref()?;
-            let policy = RetryPolicy {
-                max_attempts: u32::try_from(s.max_attempts).unwrap_or(1),
-                base_delay_ms: s.retry_base_ms,
-                max_delay_ms: self.config.max_retry_delay_ms,
-            };
             let next = u32::try_from(lease.attempt + 1).ok()?;
             transient
                 .then(|| policy.delay_ms(next, rand::thread_rng().gen_range(0..=1000)))

@@ -452,11 +452,13 @@ pub(crate) async fn start_run(
     };
     let schedule_id: i64 = row.try_get("schedule_id").db()?;
     let scheduled_for: i64 = row.try_get("scheduled_for").db()?;
-    let sch = sqlx::query("SELECT name, timeout_ms FROM schedules WHERE id = $1")
-        .bind(schedule_id)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+    let sch = sqlx::query(
+        "SELECT name, timeout_ms, max_attempts, retry_base_ms FROM schedules WHERE id = $1",
+    )
+    .bind(schedule_id)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
     let lease = RunLease {
         run_id,
         schedule_id,
@@ -465,6 +467,8 @@ pub(crate) async fn start_run(
         attempt: row.try_get("attempt").db()?,
         token: row.try_get("lease_token").db()?,
         timeout_ms: sch.try_get("timeout_ms").db()?,
+        max_attempts: sch.try_get("max_attempts").db()?,
+        retry_base_ms: sch.try_get("retry_base_ms").db()?,
         idempotency_key: format!("schedule:{schedule_id}:{scheduled_for}"),
     };
     tx.commit().await.db()?;

@@ -85,6 +85,9 @@ pub struct RunLease {
     pub attempt: i64,
     pub token: i64,
     pub timeout_ms: i64,
+    /// The schedule's retry policy at start time.
+    pub max_attempts: i64,
+    pub retry_base_ms: i64,
     /// `schedule:<id>:<scheduled_for>`: the idempotency key handlers use for their effects.
     pub idempotency_key: String,
 }
