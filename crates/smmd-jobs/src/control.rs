@@ -43,18 +43,36 @@ pub struct JobDefaults {
     pub catch_up_ms: i64,
     pub max_attempts: i64,
     pub timeout_ms: i64,
+    /// Opt-in jobs (the canary) are created disabled.
+    pub enabled: bool,
 }
 
 /// Defaults of the jobs this build has. Later jobs add their line here.
-pub const DEFAULT_JOBS: &[JobDefaults] = &[JobDefaults {
-    name: "maintenance.cleanup",
-    expr: "0 2 * * *",
-    zone: None,
-    misfire: Misfire::FireOnce,
-    catch_up_ms: 0,
-    max_attempts: 3,
-    timeout_ms: 600_000,
-}];
+pub const DEFAULT_JOBS: &[JobDefaults] = &[
+    JobDefaults {
+        name: "maintenance.cleanup",
+        expr: "0 2 * * *",
+        zone: None,
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 3,
+        timeout_ms: 600_000,
+        enabled: true,
+    },
+    // The canary: enable it (any expression) to watch the scheduler end to end; each run
+    // appends one fenced row to `scheduler_canary`. The multi-instance tests drive it every
+    // second.
+    JobDefaults {
+        name: crate::jobs::CANARY,
+        expr: "* * * * *",
+        zone: Some("UTC"),
+        misfire: Misfire::Skip,
+        catch_up_ms: 0,
+        max_attempts: 3,
+        timeout_ms: 60_000,
+        enabled: false,
+    },
+];
 
 /// Creates the schedules of `jobs` that do not exist yet (never touching edited ones).
 pub async fn ensure_defaults(
@@ -71,6 +89,7 @@ pub async fn ensure_defaults(
                 name: j.name.to_string(),
                 expr: j.expr.to_string(),
                 zone: zone.to_string(),
+                enabled: j.enabled,
                 misfire: j.misfire.as_str().to_string(),
                 grace_ms: 5_000,
                 catch_up_ms: j.catch_up_ms,
@@ -94,6 +113,28 @@ pub struct JobView {
     pub last_run: Option<RunRecord>,
     /// The next fire times (epoch ms) from now, by the same calendar the engine uses.
     pub preview: Vec<i64>,
+    /// `false` when an enabled job has had no success for twice its interval (F12).
+    pub healthy: bool,
+}
+
+/// The health rule of F12 ("no success within 2× its interval"): an enabled job of a running
+/// scheduler is unhealthy once two of its fire times have passed since its last success (or
+/// its last edit, for a new or changed job) without another success. Counting fire times
+/// rather than multiplying one interval keeps irregular calendars (`*/30 9-17 * * *`) from
+/// alarming overnight. Disabled or paused jobs, and expressions that no longer parse (shown
+/// elsewhere), count as healthy.
+pub fn healthy(s: &ScheduleRecord, paused: bool, now: i64) -> bool {
+    if !s.enabled || paused {
+        return true;
+    }
+    let Ok(cal) = Calendar::parse(&s.expr, &s.zone) else {
+        return true;
+    };
+    let since = s.last_success_at.unwrap_or(s.updated_at).max(s.updated_at);
+    match cal.next_after(since).and_then(|first| cal.next_after(first)) {
+        Some(second) => second > now,
+        None => true,
+    }
 }
 
 async fn find(store: &dyn Store, name: &str) -> Result<ScheduleRecord, ControlError> {
@@ -122,6 +163,7 @@ async fn view(
         _ => Vec::new(),
     };
     Ok(JobView {
+        healthy: healthy(&s, paused, now),
         schedule: s,
         paused,
         last_run,

@@ -1,10 +1,21 @@
-//! The engine: one per smmd instance. [`Engine::tick`] does one pass — reap expired leases
-//! (F10), claim due ticks through the store with the pure planner (F1, F6, F7), then start and
-//! execute the due runs this instance can handle, each under its lease with heartbeats (F2), a
-//! timeout and panic capture (F9), finishing with the retry decision (F8). Tests call `tick`
-//! with a manual clock; [`Engine::run_until`] polls it until shutdown.
+//! The engine: one per smmd instance. A pass reaps expired leases (F10), claims due ticks
+//! through the store with the pure planner (F1, F6, F7), then starts due runs up to
+//! `max_concurrent_runs`, each in its own task under its lease with heartbeats (F2), a timeout
+//! and panic capture (F9), finishing with the retry decision (F8).
+//!
+//! Time: with [`TimeSource::Database`] (what `smmd serve` uses) every pass reads the database
+//! clock, and heartbeats use the local clock corrected by the offset measured then, so
+//! instances with skewed clocks agree on due-ness and leases (F14). Tests use
+//! [`TimeSource::Injected`] with a manual clock and call [`Engine::tick`], which runs everything
+//! due to completion. [`Engine::run_until`] sleeps until the next due moment (capped by `poll`,
+//! so edits made elsewhere are seen within one poll), and on shutdown starts nothing new, lets
+//! runs in flight finish within `shutdown_grace`, and hands the rest back (`release_run`).
+//!
+//! Metrics (names in [`metrics_names`]): tick lag and run duration histograms, outcomes, skips
+//! by reason and reaped leases as counters.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +24,8 @@ use futures::FutureExt;
 use rand::Rng;
 use smmd_domain::Clock;
 use smmd_store::{RunLease, RunOutcome, ScheduleRecord, Store, StoreError, TickDecision};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::calendar::Calendar;
 use crate::policy::{plan_ticks, Misfire, RetryPolicy, TickPolicy};
@@ -40,12 +53,29 @@ pub struct JobContext {
     pub scheduled_for: i64,
     /// 1 for the first attempt.
     pub attempt: i64,
+    /// The run and its fencing token: a handler that must not write once its lease is lost
+    /// presents them to the store (see `Store::record_canary`).
+    pub run_id: i64,
+    pub lease_token: i64,
+    /// This instance's name.
+    pub instance: String,
+    /// When this attempt started (epoch ms, the engine's time source).
+    pub started_at: i64,
 }
 
 /// A recurring job. Jobs are plain async functions behind this trait, registered by name.
 #[async_trait]
 pub trait Job: Send + Sync + 'static {
     async fn run(&self, ctx: JobContext) -> Result<Counters, JobError>;
+}
+
+/// Where the engine reads "now".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The injected clock only (tests drive a manual clock).
+    Injected,
+    /// The database clock, read at every pass (F14).
+    Database,
 }
 
 /// Engine settings.
@@ -55,10 +85,16 @@ pub struct EngineConfig {
     pub instance: String,
     /// Lease length (ms); heartbeats renew it every third of it.
     pub lease_ms: i64,
-    /// How often `run_until` ticks.
+    /// Longest sleep between passes in `run_until`: edits made by other instances are seen
+    /// within it.
     pub poll: Duration,
+    /// Runs this instance executes at once (across schedules; one per schedule anyway).
+    pub max_concurrent_runs: usize,
     /// Largest retry delay (ms).
     pub max_retry_delay_ms: i64,
+    pub time_source: TimeSource,
+    /// On shutdown, how long runs in flight may take to finish before they are released.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for EngineConfig {
@@ -66,8 +102,11 @@ impl Default for EngineConfig {
         EngineConfig {
             instance: format!("smmd-{}", std::process::id()),
             lease_ms: 30_000,
-            poll: Duration::from_millis(200),
+            poll: Duration::from_millis(1_000),
+            max_concurrent_runs: 4,
             max_retry_delay_ms: 3_600_000,
+            time_source: TimeSource::Injected,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -81,11 +120,34 @@ pub struct TickReport {
     pub executed: u64,
 }
 
+/// Metric names the engine records (Prometheus text at `/metrics`).
+pub mod metrics_names {
+    /// Histogram {job}: first-attempt start − nominal tick, seconds.
+    pub const TICK_LAG: &str = "smmd_job_tick_lag_seconds";
+    /// Histogram {job, outcome}: handler wall time, seconds.
+    pub const RUN_DURATION: &str = "smmd_job_run_duration_seconds";
+    /// Counter {job, outcome}: `succeeded`, `failed`, `retrying`, `timed_out`, `released`,
+    /// `lease_lost`.
+    pub const RUNS: &str = "smmd_job_runs_total";
+    /// Counter {job, reason}: skipped ticks (`misfire`, `overlap`, `invalid_expression`).
+    pub const SKIPS: &str = "smmd_job_skips_total";
+    /// Counter: expired leases reaped by this instance.
+    pub const REAPED: &str = "smmd_scheduler_reaped_leases_total";
+}
+
+/// The engine of one instance. Cheap to clone (shared state).
+#[derive(Clone)]
 pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     jobs: HashMap<String, Arc<dyn Job>>,
+    /// Database clock − injected clock (ms), measured at the last pass.
+    offset_ms: AtomicI64,
 }
 
 /// The planner the store calls inside its claim transaction: the schedule's calendar and
@@ -127,31 +189,92 @@ pub fn planner(s: &ScheduleRecord, now: i64) -> TickDecision {
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: EngineConfig) -> Engine {
         Engine {
-            store,
-            clock,
-            config,
-            jobs: HashMap::new(),
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                config,
+                jobs: HashMap::new(),
+                offset_ms: AtomicI64::new(0),
+            }),
         }
     }
 
-    /// Registers the handler of schedule `name`.
+    /// Registers the handler of schedule `name`. Call before the engine is cloned or run.
+    ///
+    /// # Panics
+    /// If the engine was already cloned (registration is a start-up step).
     pub fn register(&mut self, name: &str, job: Arc<dyn Job>) {
-        self.jobs.insert(name.to_string(), job);
+        Arc::get_mut(&mut self.inner)
+            .expect("jobs are registered before the engine is shared")
+            .jobs
+            .insert(name.to_string(), job);
     }
 
-    /// One pass: reap, claim, execute everything due now. Errors are store failures.
+    /// The instance name in leases.
+    pub fn instance(&self) -> &str {
+        &self.inner.config.instance
+    }
+
+    /// One pass that runs everything due to completion: reap, claim, then start and execute
+    /// due runs (concurrently up to the limit) until none is left startable. For tests and
+    /// `smmd jobs run`; errors are store failures.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
-        let now = self.clock.now_ms();
+        let mut report = self.reap_and_claim().await?;
+        let mut set = JoinSet::new();
+        let (_release, released) = watch::channel(false);
+        loop {
+            report.executed += self.fill(&mut set, &released).await?;
+            if set.join_next().await.is_none() {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// "Now" by the engine's time source (database time is the injected clock plus the offset
+    /// measured at the last pass).
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms() + self.inner.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Reads the time for a pass; with the database source this measures the offset.
+    async fn pass_now(&self) -> Result<i64, StoreError> {
+        match self.inner.config.time_source {
+            TimeSource::Injected => Ok(self.inner.clock.now_ms()),
+            TimeSource::Database => {
+                let before = self.inner.clock.now_ms();
+                let db = self.inner.store.db_now_ms().await?;
+                let after = self.inner.clock.now_ms();
+                self.inner
+                    .offset_ms
+                    .store(db - (before + after) / 2, Ordering::Relaxed);
+                Ok(db)
+            }
+        }
+    }
+
+    async fn reap_and_claim(&self) -> Result<TickReport, StoreError> {
+        let now = self.pass_now().await?;
+        let store = &self.inner.store;
+        let reaped = store.reap_expired_runs(now).await?;
+        if reaped > 0 {
+            metrics::counter!(metrics_names::REAPED).increment(reaped);
+            tracing::warn!(reaped, "expired leases reaped");
+        }
         let mut report = TickReport {
-            reaped: self.store.reap_expired_runs(now).await?,
+            reaped,
             ..TickReport::default()
         };
         // Claim until no schedule is due (100 per pass); a lost compare-and-swap is retried.
         for _ in 0..100 {
-            match self.store.claim_ticks(now, &planner).await {
+            match store.claim_ticks(now, &planner).await {
                 Ok(stats) => {
                     report.claimed_runs += stats.runs;
                     report.skipped += stats.skipped;
+                    for (job, reason) in &stats.skips {
+                        metrics::counter!(metrics_names::SKIPS, "job" => job.clone(), "reason" => *reason)
+                            .increment(1);
+                    }
                     if stats.schedules < 100 {
                         break;
                     }
@@ -160,40 +283,75 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
-        while let Some(lease) = self
-            .store
-            .start_run(
-                &self.config.instance,
-                self.clock.now_ms(),
-                self.config.lease_ms,
-            )
-            .await?
-        {
-            self.execute(lease).await?;
-            report.executed += 1;
-        }
         Ok(report)
     }
 
+    /// Starts due runs while this instance has free slots; each executes in `set`.
+    async fn fill(
+        &self,
+        set: &mut JoinSet<()>,
+        release: &watch::Receiver<bool>,
+    ) -> Result<u64, StoreError> {
+        let mut started = 0;
+        while set.len() < self.inner.config.max_concurrent_runs.max(1) && !*release.borrow() {
+            let Some(lease) = self
+                .inner
+                .store
+                .start_run(&self.inner.config.instance, self.now(), self.inner.config.lease_ms)
+                .await?
+            else {
+                break;
+            };
+            started += 1;
+            let engine = self.clone();
+            let release = release.clone();
+            set.spawn(async move {
+                if let Err(e) = engine.execute(lease, release).await {
+                    tracing::error!(error = %e, "recording a run failed; its lease will expire");
+                }
+            });
+        }
+        Ok(started)
+    }
+
     /// Runs one leased run to its outcome and records it (fenced by the lease token).
-    async fn execute(&self, lease: RunLease) -> Result<(), StoreError> {
+    async fn execute(
+        &self,
+        lease: RunLease,
+        release: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        let started_at = self.now();
+        let job_name = lease.schedule_name.clone();
+        if lease.attempt == 1 {
+            metrics::histogram!(metrics_names::TICK_LAG, "job" => job_name.clone())
+                .record((started_at - lease.scheduled_for).max(0) as f64 / 1000.0);
+        }
         let ctx = JobContext {
             idempotency_key: lease.idempotency_key.clone(),
             scheduled_for: lease.scheduled_for,
             attempt: lease.attempt,
+            run_id: lease.run_id,
+            lease_token: lease.token,
+            instance: self.inner.config.instance.clone(),
+            started_at,
         };
-        let result = match self.jobs.get(&lease.schedule_name) {
+        let wall = std::time::Instant::now();
+        let result = match self.inner.jobs.get(&lease.schedule_name) {
             None => Err(RunFailure::Job(JobError::Permanent(format!(
                 "no handler registered for `{}`",
                 lease.schedule_name
             )))),
-            Some(job) => self.run_with_heartbeat(job.clone(), ctx, &lease).await,
+            Some(job) => {
+                self.run_with_heartbeat(job.clone(), ctx, &lease, release)
+                    .await
+            }
         };
-        let now = self.clock.now_ms();
+        let elapsed = wall.elapsed().as_secs_f64();
+        let now = self.now();
         let policy = RetryPolicy {
             max_attempts: u32::try_from(lease.max_attempts).unwrap_or(1),
             base_delay_ms: lease.retry_base_ms,
-            max_delay_ms: self.config.max_retry_delay_ms,
+            max_delay_ms: self.inner.config.max_retry_delay_ms,
         };
         let retry = |transient: bool| -> Option<i64> {
             let next = u32::try_from(lease.attempt + 1).ok()?;
@@ -221,44 +379,69 @@ impl Engine {
                 error: format!("panicked: {msg}"),
                 retry_at: retry(true),
             },
+            Err(RunFailure::Released) => {
+                let released = self
+                    .inner
+                    .store
+                    .release_run(lease.run_id, lease.token, now)
+                    .await?;
+                metrics::counter!(metrics_names::RUNS, "job" => job_name, "outcome" => "released")
+                    .increment(1);
+                tracing::info!(run = lease.run_id, released, "run handed back at shutdown");
+                return Ok(());
+            }
+        };
+        let label = match &outcome {
+            RunOutcome::Succeeded { .. } => "succeeded",
+            RunOutcome::TimedOut { .. } => "timed_out",
+            RunOutcome::Failed {
+                retry_at: Some(_), ..
+            } => "retrying",
+            RunOutcome::Failed { .. } => "failed",
         };
         tracing::info!(job = %lease.schedule_name, run = lease.run_id, attempt = lease.attempt, ?outcome, "job run finished");
-        if !self
+        let recorded = self
+            .inner
             .store
             .finish_run(lease.run_id, lease.token, outcome, now)
-            .await?
-        {
+            .await?;
+        let label = if recorded { label } else { "lease_lost" };
+        if !recorded {
             tracing::warn!(
                 run = lease.run_id,
                 "lease lost before completion; the outcome was not recorded"
             );
         }
+        metrics::histogram!(metrics_names::RUN_DURATION, "job" => job_name.clone(), "outcome" => label)
+            .record(elapsed);
+        metrics::counter!(metrics_names::RUNS, "job" => job_name, "outcome" => label).increment(1);
         Ok(())
     }
 
     /// Runs the job in its own task (a panic cannot take the engine down) under the schedule's
-    /// timeout, renewing the lease every third of its length.
+    /// timeout, renewing the lease every third of its length; gives up the run when `release`
+    /// turns true (shutdown grace over).
     async fn run_with_heartbeat(
         &self,
         job: Arc<dyn Job>,
         ctx: JobContext,
         lease: &RunLease,
+        mut release: watch::Receiver<bool>,
     ) -> Result<Counters, RunFailure> {
         let task = tokio::spawn(async move {
             std::panic::AssertUnwindSafe(job.run(ctx))
                 .catch_unwind()
                 .await
         });
+        // Aborts the job if this future is dropped, too.
+        let _abort = AbortOnDrop(task.abort_handle());
         let timeout = tokio::time::sleep(Duration::from_millis(
             u64::try_from(lease.timeout_ms).unwrap_or(60_000),
         ));
         tokio::pin!(timeout);
         tokio::pin!(task);
-        let beat = Duration::from_millis(
-            u64::try_from(self.config.lease_ms / 3)
-                .unwrap_or(10_000)
-                .max(1),
-        );
+        let lease_ms = self.inner.config.lease_ms;
+        let beat = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(10_000).max(1));
         let mut heartbeat = tokio::time::interval(beat);
         heartbeat.tick().await;
         loop {
@@ -270,12 +453,14 @@ impl Engine {
                         Err(e) => Err(RunFailure::Panicked(e.to_string())),
                     };
                 }
-                () = &mut timeout => {
-                    task.abort();
-                    return Err(RunFailure::TimedOut);
+                () = &mut timeout => return Err(RunFailure::TimedOut),
+                Ok(()) = release.changed() => {
+                    if *release.borrow() {
+                        return Err(RunFailure::Released);
+                    }
                 }
                 _ = heartbeat.tick() => {
-                    let ok = self.store.heartbeat_run(lease.run_id, lease.token, self.clock.now_ms(), self.config.lease_ms).await;
+                    let ok = self.inner.store.heartbeat_run(lease.run_id, lease.token, self.now(), lease_ms).await;
                     if !matches!(ok, Ok(true)) {
                         tracing::warn!(run = lease.run_id, "heartbeat refused; another instance owns the run now");
                     }
@@ -284,18 +469,71 @@ impl Engine {
         }
     }
 
-    /// Ticks every `config.poll` until `shutdown` completes; the run in flight finishes first.
+    /// Passes until `shutdown` completes, sleeping until the next due moment (at most `poll`).
+    /// Then no new run starts; runs in flight get `shutdown_grace` to finish and are released
+    /// (back to pending, attempt not counted) after it.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let (release_tx, release) = watch::channel(false);
+        let mut set = JoinSet::new();
+        let poll_ms = i64::try_from(self.inner.config.poll.as_millis()).unwrap_or(1_000);
         loop {
-            if let Err(e) = self.tick().await {
-                tracing::error!(error = %e, "scheduler tick failed");
-            }
+            let wake_in = match self.pass(&mut set, &release).await {
+                Ok(wake_in) => wake_in,
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler pass failed");
+                    poll_ms
+                }
+            };
+            let sleep = tokio::time::sleep(Duration::from_millis(
+                u64::try_from(wake_in.clamp(1, poll_ms)).unwrap_or(1),
+            ));
             tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(self.config.poll) => {}
+                Some(_) = set.join_next(), if !set.is_empty() => {}
+                () = sleep => {}
             }
         }
+        tracing::info!(
+            in_flight = set.len(),
+            "scheduler stopping: no new runs; waiting for runs in flight"
+        );
+        let drained = tokio::time::timeout(self.inner.config.shutdown_grace, async {
+            while set.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            let _ = release_tx.send(true);
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    /// One pass of `run_until`; returns how long to sleep (ms) before the next.
+    async fn pass(
+        &self,
+        set: &mut JoinSet<()>,
+        release: &watch::Receiver<bool>,
+    ) -> Result<i64, StoreError> {
+        self.reap_and_claim().await?;
+        self.fill(set, release).await?;
+        let now = self.now();
+        let poll_ms = i64::try_from(self.inner.config.poll.as_millis()).unwrap_or(1_000);
+        Ok(match self.inner.store.next_wakeup_ms().await? {
+            // Something is due but could not start (its schedule is busy, all slots are
+            // taken, or the scheduler is paused): look again after a quarter poll.
+            Some(at) if at <= now => poll_ms / 4,
+            // +1 ms: wake just after the tick, not a hair before it.
+            Some(at) => at - now + 1,
+            None => poll_ms,
+        })
+    }
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -303,6 +541,7 @@ enum RunFailure {
     Job(JobError),
     TimedOut,
     Panicked(String),
+    Released,
 }
 
 fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {

@@ -1,11 +1,13 @@
 //! The jobs this build has. Each is a plain async function behind [`Job`], registered by name;
 //! later issues add dispatch, status sync, refills, services sync, balances and notifications.
+//! `maintenance.cleanup` prunes history; `scheduler.canary` is the opt-in end-to-end check of
+//! the scheduler itself.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use smmd_domain::Clock;
-use smmd_store::Store;
+use smmd_store::{CanaryEffect, Store};
 
 use crate::engine::{Counters, Engine, Job, JobContext, JobError};
 
@@ -37,6 +39,18 @@ impl Job for Cleanup {
                 break;
             }
         }
+        let mut canary = 0;
+        loop {
+            let n = self
+                .store
+                .prune_canary(now - RUN_RETENTION_MS, BATCH)
+                .await
+                .map_err(|e| JobError::Transient(e.to_string()))?;
+            canary += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
         let mut sessions = 0;
         loop {
             let n = self
@@ -55,6 +69,10 @@ impl Job for Cleanup {
                 i64::try_from(runs).unwrap_or(i64::MAX),
             ),
             (
+                "canary_pruned".to_string(),
+                i64::try_from(canary).unwrap_or(i64::MAX),
+            ),
+            (
                 "sessions_pruned".to_string(),
                 i64::try_from(sessions).unwrap_or(i64::MAX),
             ),
@@ -62,7 +80,72 @@ impl Job for Cleanup {
     }
 }
 
+/// The canary's schedule name.
+pub const CANARY: &str = "scheduler.canary";
+
+/// `scheduler.canary`: waits `work` (simulated work; 0 by default), then appends one row to
+/// `scheduler_canary` — only if the run still holds its lease (a fenced write in one
+/// statement). A lost lease is a transient failure, though its outcome is refused anyway.
+/// Counting rows per tick checks the scheduler end to end: exactly one per tick.
+pub struct Canary {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub work: std::time::Duration,
+}
+
+#[async_trait]
+impl Job for Canary {
+    async fn run(&self, ctx: JobContext) -> Result<Counters, JobError> {
+        if !self.work.is_zero() {
+            tokio::time::sleep(self.work).await;
+        }
+        let written = self
+            .store
+            .record_canary(CanaryEffect {
+                run_id: ctx.run_id,
+                token: ctx.lease_token,
+                idempotency_key: ctx.idempotency_key,
+                scheduled_for: ctx.scheduled_for,
+                attempt: ctx.attempt,
+                instance: ctx.instance,
+                started_at: ctx.started_at,
+                now: ctx.started_at.max(self.clock.now_ms()),
+            })
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        if !written {
+            return Err(JobError::Transient(
+                "lease lost before the canary row was written".into(),
+            ));
+        }
+        Ok(Counters::from([("written".to_string(), 1)]))
+    }
+}
+
+/// What the jobs of this build need.
+#[derive(Clone)]
+pub struct JobDeps {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// The canary's simulated work.
+    pub canary_work: std::time::Duration,
+}
+
 /// Registers every job of this build on `engine`.
-pub fn register_all(engine: &mut Engine, store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
-    engine.register("maintenance.cleanup", Arc::new(Cleanup { store, clock }));
+pub fn register_all(engine: &mut Engine, deps: JobDeps) {
+    engine.register(
+        "maintenance.cleanup",
+        Arc::new(Cleanup {
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
+        }),
+    );
+    engine.register(
+        CANARY,
+        Arc::new(Canary {
+            store: deps.store,
+            clock: deps.clock,
+            work: deps.canary_work,
+        }),
+    );
 }

@@ -10,5 +10,7 @@ pub mod jobs;
 pub mod policy;
 
 pub use calendar::{Calendar, CalendarError};
-pub use engine::{Counters, Engine, EngineConfig, Job, JobContext, JobError, TickReport};
+pub use engine::{
+    Counters, Engine, EngineConfig, Job, JobContext, JobError, TickReport, TimeSource,
+};
 pub use policy::{plan_ticks, Misfire, RetryPolicy, SkipReason, TickPlan, TickPolicy};

@@ -23,7 +23,14 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
             ..EngineConfig::default()
         },
     );
-    smmd_jobs::jobs::register_all(&mut e, store.clone(), clock);
+    smmd_jobs::jobs::register_all(
+        &mut e,
+        smmd_jobs::jobs::JobDeps {
+            store: store.clone(),
+            clock,
+            canary_work: std::time::Duration::ZERO,
+        },
+    );
     e
 }
 
@@ -142,6 +149,7 @@ async fn an_edit_during_a_run_applies_from_now_and_is_audited(store: Arc<dyn Sto
     let clock = ManualClock::new(T0);
     store
         .ensure_schedule(NewSchedule {
+            enabled: true,
             name: "maintenance.cleanup".into(),
             expr: "*/10 * * * *".into(),
             zone: "UTC".into(),
@@ -327,6 +335,7 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
         .expect("session");
     store
         .ensure_schedule(NewSchedule {
+            enabled: true,
             name: "maintenance.cleanup".into(),
             expr: "0 2 * * *".into(),
             zone: "UTC".into(),

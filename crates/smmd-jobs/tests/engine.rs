@@ -23,6 +23,7 @@ fn schedule(
     first: i64,
 ) -> NewSchedule {
     NewSchedule {
+        enabled: true,
         name: name.into(),
         expr: expr.into(),
         zone: "UTC".into(),

@@ -21,6 +21,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub panel: PanelConfig,
     pub security: SecurityConfig,
+    pub scheduler: SchedulerConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -58,6 +60,68 @@ pub struct SecurityConfig {
     pub session_hours: i64,
 }
 
+/// The in-process scheduler (docs/scheduler.md). Times in milliseconds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchedulerConfig {
+    /// Run jobs in this process (`false` for an HTTP-only instance).
+    pub enabled: bool,
+    /// This instance's name in run history; empty = `<hostname>-<pid>`.
+    pub instance: String,
+    /// Longest sleep between passes: edits from other instances are seen within it.
+    pub poll_ms: u64,
+    /// Lease of a running run; heartbeats renew it every third. A crashed instance's runs are
+    /// retried after it expires.
+    pub lease_ms: i64,
+    /// Runs this instance executes at once.
+    pub max_concurrent_runs: usize,
+    /// On shutdown, how long runs in flight may take before they are handed back.
+    pub shutdown_grace_ms: u64,
+    /// Simulated work of the `scheduler.canary` job before it writes its row.
+    pub canary_work_ms: u64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            enabled: true,
+            instance: String::new(),
+            poll_ms: 1_000,
+            lease_ms: 30_000,
+            max_concurrent_runs: 4,
+            shutdown_grace_ms: 30_000,
+            canary_work_ms: 0,
+        }
+    }
+}
+
+/// The Prometheus endpoint `/metrics`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            token: None,
+        }
+    }
+}
+
+impl fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -66,6 +130,8 @@ impl Default for Config {
             server: ServerConfig::default(),
             panel: PanelConfig::default(),
             security: SecurityConfig::default(),
+            scheduler: SchedulerConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -123,6 +189,8 @@ impl fmt::Debug for Config {
             .field("server", &self.server)
             .field("panel", &self.panel)
             .field("security", &self.security)
+            .field("scheduler", &self.scheduler)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -158,6 +226,25 @@ impl Config {
             self.security.session_hours > 0,
             "security.session_hours must be positive"
         );
+        let s = &self.scheduler;
+        anyhow::ensure!(
+            (100..=60_000).contains(&s.poll_ms),
+            "scheduler.poll_ms must be between 100 and 60000"
+        );
+        anyhow::ensure!(
+            (1_000..=3_600_000).contains(&s.lease_ms),
+            "scheduler.lease_ms must be between 1000 and 3600000"
+        );
+        anyhow::ensure!(
+            (1..=256).contains(&s.max_concurrent_runs),
+            "scheduler.max_concurrent_runs must be between 1 and 256"
+        );
+        if let Some(t) = &self.metrics.token {
+            anyhow::ensure!(
+                t.len() >= 16,
+                "metrics.token must be at least 16 characters"
+            );
+        }
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(
                 k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),

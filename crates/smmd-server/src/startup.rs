@@ -94,36 +94,77 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
+/// The engine settings of `config.scheduler`, on the database clock (F14).
+pub fn engine_config(config: &Config) -> smmd_jobs::EngineConfig {
+    let s = &config.scheduler;
+    let instance = if s.instance.is_empty() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "smmd".to_string());
+        format!("{host}-{}", std::process::id())
+    } else {
+        s.instance.clone()
+    };
+    smmd_jobs::EngineConfig {
+        instance,
+        lease_ms: s.lease_ms,
+        poll: std::time::Duration::from_millis(s.poll_ms),
+        max_concurrent_runs: s.max_concurrent_runs,
+        time_source: smmd_jobs::TimeSource::Database,
+        shutdown_grace: std::time::Duration::from_millis(s.shutdown_grace_ms),
+        ..smmd_jobs::EngineConfig::default()
+    }
+}
+
+/// An engine with every job of this build registered, per `config.scheduler`.
+pub fn build_engine(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> smmd_jobs::Engine {
+    let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
+    smmd_jobs::jobs::register_all(
+        &mut engine,
+        smmd_jobs::jobs::JobDeps {
+            store,
+            clock,
+            canary_work: std::time::Duration::from_millis(config.scheduler.canary_work_ms),
+        },
+    );
+    engine
+}
+
 /// Runs the HTTP server and the scheduler together until Ctrl-C or SIGTERM. The default
-/// schedules are created first (in the panel's zone); after the signal no new run starts and
-/// the run in flight finishes (scheduler F9).
+/// schedules are created first (in the panel's zone). After the signal the listener stops
+/// accepting, no new run starts, and runs in flight finish or are handed back after
+/// `scheduler.shutdown_grace_ms` (scheduler F9).
 pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
     let (store, clock) = (app.state.store.clone(), app.state.clock.clone());
-    let zone = app.state.config.panel.timezone.clone();
+    let config = app.state.config.clone();
     smmd_jobs::control::ensure_defaults(
         store.as_ref(),
         smmd_jobs::control::DEFAULT_JOBS,
-        &zone,
-        clock.now_ms(),
+        &config.panel.timezone,
+        store.db_now_ms().await.context("reading the database clock")?,
     )
     .await
     .context("creating the default schedules")?;
-    let mut engine = smmd_jobs::Engine::new(
-        store.clone(),
-        clock.clone(),
-        smmd_jobs::EngineConfig::default(),
-    );
-    smmd_jobs::jobs::register_all(&mut engine, store, clock);
+    crate::metrics::handle();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let scheduler = tokio::spawn(engine.run_until(until_stopped(stopped.clone())));
+    let scheduler = config.scheduler.enabled.then(|| {
+        let engine = build_engine(&config, store, clock);
+        tracing::info!(instance = engine.instance(), "scheduler started");
+        tokio::spawn(engine.run_until(until_stopped(stopped.clone())))
+    });
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
     let served = app.run_until(until_stopped(stopped)).await;
-    let _ = scheduler.await;
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
     served
 }

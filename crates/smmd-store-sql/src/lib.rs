@@ -185,8 +185,14 @@ impl SqlStore {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("SET plan_cache_mode = force_generic_plan")
-                                .await?;
+                            // A process paused or stuck inside a transaction (SIGSTOP, a
+                            // hung host) loses it after 10 s: its row locks are released
+                            // for the other instances and its late commit fails (fencing).
+                            conn.execute(
+                                "SET plan_cache_mode = force_generic_plan; \
+                                 SET idle_in_transaction_session_timeout = '10s'",
+                            )
+                            .await?;
                             Ok(())
                         })
                     })
@@ -547,5 +553,23 @@ impl Store for SqlStore {
     }
     async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64> {
         schedules::prune_sessions(self, now, batch).await
+    }
+    async fn db_now_ms(&self) -> StoreResult<i64> {
+        schedules::db_now_ms(self).await
+    }
+    async fn next_wakeup_ms(&self) -> StoreResult<Option<i64>> {
+        schedules::next_wakeup_ms(self).await
+    }
+    async fn release_run(&self, run_id: i64, token: i64, now: i64) -> StoreResult<bool> {
+        schedules::release_run(self, run_id, token, now).await
+    }
+    async fn record_canary(&self, effect: CanaryEffect) -> StoreResult<bool> {
+        schedules::record_canary(self, effect).await
+    }
+    async fn prune_canary(&self, before: i64, batch: i64) -> StoreResult<u64> {
+        schedules::prune_canary(self, before, batch).await
+    }
+    async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth> {
+        schedules::scheduler_health(self, now).await
     }
 }

@@ -5,8 +5,8 @@
 //! partial index; stale workers are fenced off by `lease_token`.
 
 use smmd_store::{
-    AuditRecord, ClaimStats, NewSchedule, Planner, RunLease, RunOutcome, RunRecord, ScheduleEdit,
-    ScheduleRecord, StoreError, StoreResult, TriggerOutcome,
+    AuditRecord, CanaryEffect, ClaimStats, NewSchedule, Planner, RunLease, RunOutcome, RunRecord,
+    ScheduleEdit, ScheduleRecord, SchedulerHealth, StoreError, StoreResult, TriggerOutcome,
 };
 use sqlx::Row as _;
 
@@ -14,7 +14,7 @@ use crate::{Dialect, Row, SqlResultExt, SqlStore};
 
 const SCHEDULE_COLS: &str =
     "id, name, expr, zone, enabled, misfire, grace_ms, catch_up_ms, overlap, max_attempts, \
-     retry_base_ms, timeout_ms, next_run_at, version, updated_at";
+     retry_base_ms, timeout_ms, next_run_at, version, updated_at, last_success_at";
 
 fn schedule(r: &Row) -> StoreResult<ScheduleRecord> {
     Ok(ScheduleRecord {
@@ -33,13 +33,14 @@ fn schedule(r: &Row) -> StoreResult<ScheduleRecord> {
         next_run_at: r.try_get("next_run_at").db()?,
         version: r.try_get("version").db()?,
         updated_at: r.try_get("updated_at").db()?,
+        last_success_at: r.try_get("last_success_at").db()?,
     })
 }
 
 pub(crate) async fn ensure_schedule(s: &SqlStore, n: NewSchedule) -> StoreResult<ScheduleRecord> {
     sqlx::query(
         "INSERT INTO schedules (name, expr, zone, enabled, misfire, grace_ms, catch_up_ms, overlap, max_attempts, \
-         retry_base_ms, timeout_ms, next_run_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         retry_base_ms, timeout_ms, next_run_at, updated_at) VALUES ($1, $2, $3, $13, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (name) DO NOTHING",
     )
     .bind(&n.name)
@@ -54,6 +55,7 @@ pub(crate) async fn ensure_schedule(s: &SqlStore, n: NewSchedule) -> StoreResult
     .bind(n.timeout_ms)
     .bind(n.next_run_at)
     .bind(n.now)
+    .bind(i64::from(n.enabled))
     .execute(&s.write)
     .await
     .db()?;
@@ -369,8 +371,10 @@ pub(crate) async fn claim_ticks(
         let pending: i64 = busy.try_get::<Option<i64>, _>("pending").db()?.unwrap_or(0);
         let running: i64 = busy.try_get::<Option<i64>, _>("running").db()?.unwrap_or(0);
         for (tick, reason) in &decision.skipped {
-            stats.skipped +=
-                u64::from(insert_run(&mut tx, sch.id, *tick, "skipped", Some(reason), now).await?);
+            if insert_run(&mut tx, sch.id, *tick, "skipped", Some(reason), now).await? {
+                stats.skipped += 1;
+                stats.skips.push((sch.name.clone(), *reason));
+            }
         }
         for tick in &decision.run {
             let free = match sch.overlap.as_str() {
@@ -381,10 +385,9 @@ pub(crate) async fn claim_ticks(
                 if insert_run(&mut tx, sch.id, *tick, "pending", None, now).await? {
                     stats.runs += 1;
                 }
-            } else {
-                stats.skipped += u64::from(
-                    insert_run(&mut tx, sch.id, *tick, "skipped", Some("overlap"), now).await?,
-                );
+            } else if insert_run(&mut tx, sch.id, *tick, "skipped", Some("overlap"), now).await? {
+                stats.skipped += 1;
+                stats.skips.push((sch.name.clone(), "overlap"));
             }
         }
         // Compare-and-swap of the cursor: only from the value this pass read.
@@ -512,9 +515,11 @@ pub(crate) async fn finish_run(
         Some(at) => ("pending", at),
         None => (state, now),
     };
+    let mut tx = s.begin().await?;
     let done = sqlx::query(
         "UPDATE schedule_runs SET state = $1, error = COALESCE($2, error), counters = $3, finished_at = $4, not_before = $5, \
-         lease_owner = NULL, lease_expires_at = NULL WHERE id = $6 AND lease_token = $7 AND state = 'running'",
+         lease_owner = NULL, lease_expires_at = NULL WHERE id = $6 AND lease_token = $7 AND state = 'running' \
+         RETURNING schedule_id",
     )
     .bind(state)
     .bind(error)
@@ -523,10 +528,22 @@ pub(crate) async fn finish_run(
     .bind(not_before)
     .bind(run_id)
     .bind(token)
-    .execute(&s.write)
+    .fetch_optional(&mut *tx)
     .await
     .db()?;
-    Ok(done.rows_affected() == 1)
+    let Some(done) = done else {
+        return Ok(false);
+    };
+    if state == "succeeded" {
+        sqlx::query("UPDATE schedules SET last_success_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(done.try_get::<i64, _>("schedule_id").db()?)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    tx.commit().await.db()?;
+    Ok(true)
 }
 
 pub(crate) async fn reap_expired_runs(s: &SqlStore, now: i64) -> StoreResult<u64> {
@@ -604,4 +621,107 @@ pub(crate) async fn prune_sessions(s: &SqlStore, now: i64, batch: i64) -> StoreR
     .await
     .db()?;
     Ok(done.rows_affected())
+}
+
+pub(crate) async fn db_now_ms(s: &SqlStore) -> StoreResult<i64> {
+    let sql = match s.dialect {
+        Dialect::Postgres => {
+            "SELECT CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT) AS now"
+        }
+        Dialect::Sqlite => {
+            "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) AS now"
+        }
+    };
+    let row = sqlx::query(sql).fetch_one(&s.read).await.db()?;
+    row.try_get("now").db()
+}
+
+pub(crate) async fn next_wakeup_ms(s: &SqlStore) -> StoreResult<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT (SELECT MIN(next_run_at) FROM schedules WHERE enabled = 1) AS cursor, \
+         (SELECT MIN(not_before) FROM schedule_runs WHERE state = 'pending') AS pending",
+    )
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    let cursor: Option<i64> = row.try_get("cursor").db()?;
+    let pending: Option<i64> = row.try_get("pending").db()?;
+    Ok(match (cursor, pending) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+pub(crate) async fn release_run(
+    s: &SqlStore,
+    run_id: i64,
+    token: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE schedule_runs SET state = 'pending', attempt = attempt - 1, not_before = $1, \
+         error = 'released: the instance shut down', lease_owner = NULL, lease_expires_at = NULL \
+         WHERE id = $2 AND lease_token = $3 AND state = 'running'",
+    )
+    .bind(now)
+    .bind(run_id)
+    .bind(token)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn record_canary(s: &SqlStore, e: CanaryEffect) -> StoreResult<bool> {
+    // One statement: the token check and the insert cannot be split by a pause of this process.
+    // The token is the fence: reaping or finishing changes the state, a restart bumps the token.
+    let done = sqlx::query(
+        "INSERT INTO scheduler_canary (run_id, idempotency_key, scheduled_for, attempt, instance, started_at, written_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM schedule_runs \
+         WHERE id = $1 AND lease_token = $8 AND state = 'running')",
+    )
+    .bind(e.run_id)
+    .bind(&e.idempotency_key)
+    .bind(e.scheduled_for)
+    .bind(e.attempt)
+    .bind(&e.instance)
+    .bind(e.started_at)
+    .bind(e.now)
+    .bind(e.token)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn prune_canary(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM scheduler_canary WHERE id IN (SELECT id FROM scheduler_canary WHERE written_at < $1 ORDER BY id LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch.clamp(1, 100_000))
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn scheduler_health(s: &SqlStore, now: i64) -> StoreResult<SchedulerHealth> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM schedule_runs WHERE state = 'running') AS running, \
+         (SELECT COUNT(*) FROM schedule_runs WHERE state = 'running' AND lease_expires_at < $1) AS stuck, \
+         (SELECT COUNT(*) FROM schedule_runs WHERE state = 'pending' AND not_before <= $1) AS pending_due",
+    )
+    .bind(now)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    let count = |name: &str| -> StoreResult<u64> {
+        Ok(u64::try_from(row.try_get::<i64, _>(name).db()?).unwrap_or(0))
+    };
+    Ok(SchedulerHealth {
+        running: count("running")?,
+        stuck_leases: count("stuck")?,
+        pending_due: count("pending_due")?,
+    })
 }

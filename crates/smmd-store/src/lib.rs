@@ -638,6 +638,22 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64>;
     /// Deletes at most `batch` sessions expired at `now`.
     async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64>;
+    /// The database's clock (epoch ms): due-ness and leases are judged by it (scheduler F14), so
+    /// instances with skewed clocks agree.
+    async fn db_now_ms(&self) -> StoreResult<i64>;
+    /// The earliest moment something may become due (epoch ms): the smallest cursor of an
+    /// enabled schedule or `not_before` of a pending run; `None` when nothing is scheduled.
+    async fn next_wakeup_ms(&self) -> StoreResult<Option<i64>>;
+    /// Graceful shutdown (F9): hands a running run back as `pending`, due at `now`, without
+    /// counting the attempt. `false` if the token is stale.
+    async fn release_run(&self, run_id: i64, token: i64, now: i64) -> StoreResult<bool>;
+    /// The canary job's effect, written only while the run still holds its lease (the fenced
+    /// write handlers can copy); `false` (nothing written) when the token is stale.
+    async fn record_canary(&self, effect: CanaryEffect) -> StoreResult<bool>;
+    /// Deletes at most `batch` canary rows written before `before`.
+    async fn prune_canary(&self, before: i64, batch: i64) -> StoreResult<u64>;
+    /// Lease and queue figures for metrics (F12), judged at `now`.
+    async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth>;
     /// A schedule's runs, newest first, at most `limit`, before run id `before`.
     async fn schedule_runs(
         &self,

@@ -31,6 +31,8 @@ pub struct ScheduleRecord {
     /// Bumped on every edit.
     pub version: i64,
     pub updated_at: i64,
+    /// When a run last succeeded (epoch ms).
+    pub last_success_at: Option<i64>,
 }
 
 /// A schedule to create when it does not exist yet (defaults on first start).
@@ -39,6 +41,8 @@ pub struct NewSchedule {
     pub name: String,
     pub expr: String,
     pub zone: String,
+    /// Whether it starts enabled (an opt-in job like the canary starts disabled).
+    pub enabled: bool,
     pub misfire: String,
     pub grace_ms: i64,
     pub catch_up_ms: i64,
@@ -65,13 +69,15 @@ pub struct TickDecision {
 pub type Planner<'a> = &'a (dyn Fn(&ScheduleRecord, i64) -> TickDecision + Send + Sync);
 
 /// What one claim pass wrote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClaimStats {
     pub schedules: u64,
     /// Pending runs created.
     pub runs: u64,
     /// Skipped rows written (misfire, overlap, …).
     pub skipped: u64,
+    /// Each skipped row written: the schedule's name and the reason (for metrics).
+    pub skips: Vec<(String, &'static str)>,
 }
 
 /// A run started by this worker: present `token` on heartbeat and finish.
@@ -161,4 +167,30 @@ pub struct AuditRecord {
     pub action: String,
     pub detail: String,
     pub created_at: i64,
+}
+
+/// One execution of the canary job (`scheduler.canary`), fenced by its lease token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CanaryEffect {
+    pub run_id: i64,
+    pub token: i64,
+    pub idempotency_key: String,
+    pub scheduled_for: i64,
+    pub attempt: i64,
+    pub instance: String,
+    /// When the execution began (epoch ms).
+    pub started_at: i64,
+    /// When the effect is written (epoch ms).
+    pub now: i64,
+}
+
+/// Scheduler figures read at one instant, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SchedulerHealth {
+    /// Runs in state `running`.
+    pub running: u64,
+    /// Running runs whose lease has expired and not yet been reaped.
+    pub stuck_leases: u64,
+    /// Pending runs already due.
+    pub pending_due: u64,
 }

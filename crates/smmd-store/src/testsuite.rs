@@ -895,6 +895,7 @@ pub async fn services_and_categories_round_trip(store: Arc<dyn Store>) {
 
 fn new_schedule(name: &str, overlap: &str, max_attempts: i64, first: i64) -> NewSchedule {
     NewSchedule {
+        enabled: true,
         name: name.to_string(),
         expr: "* * * * * *".into(),
         zone: "UTC".into(),

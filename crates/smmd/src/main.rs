@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use smmd_domain::{Clock, Money, SystemClock};
-use smmd_jobs::{control, Engine, EngineConfig};
+use smmd_jobs::control;
 use smmd_server::config::DEFAULT_CONFIG_TOML;
 use smmd_server::{demo, panel, startup, telemetry, App, Config};
 use smmd_store::{Role, Store};
@@ -197,14 +197,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let store: Arc<dyn Store> = startup::open_store(&config).await?;
+            // The scheduler judges time by the database clock (F14); so does its CLI.
+            let now = store.db_now_ms().await?;
             control::ensure_defaults(
                 store.as_ref(),
                 control::DEFAULT_JOBS,
                 &config.panel.timezone,
-                clock.now_ms(),
+                now,
             )
             .await?;
-            jobs_command(store, clock, cmd).await
+            jobs_command(&config, store, clock, now, cmd).await
         }
     }
 }
@@ -217,12 +219,13 @@ fn time(ms: i64) -> String {
 }
 
 async fn jobs_command(
+    config: &Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    now: i64,
     cmd: JobsCommand,
 ) -> anyhow::Result<()> {
     const ACTOR: &str = "cli";
-    let now = clock.now_ms();
     match cmd {
         JobsCommand::List => {
             let jobs = control::list(store.as_ref(), now).await?;
@@ -301,15 +304,10 @@ async fn jobs_command(
                 smmd_store::TriggerOutcome::Queued { run_id } => run_id,
                 other => anyhow::bail!("not started: {other:?} (overlap policy)"),
             };
-            let mut engine = Engine::new(
-                store.clone(),
-                clock.clone(),
-                EngineConfig {
-                    instance: "cli".into(),
-                    ..EngineConfig::default()
-                },
-            );
-            smmd_jobs::jobs::register_all(&mut engine, store.clone(), clock.clone());
+            let mut config = config.clone();
+            config.scheduler.instance = "cli".into();
+            let engine =
+                smmd_server::startup::build_engine(&config, store.clone(), clock.clone());
             let id = control::show(store.as_ref(), &name, now, 0)
                 .await?
                 .schedule

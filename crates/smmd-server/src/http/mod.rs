@@ -1,5 +1,5 @@
 //! HTTP interfaces. Each module exposes `router()`; [`router`] merges them with the ops routes
-//! (`/healthz`, `/readyz`) and the shared layers (body limit, tracing).
+//! (`/healthz`, `/readyz`, `/metrics`) and the shared layers (body limit, tracing).
 
 pub mod admin;
 pub mod api;
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(crate::metrics::scrape))
         .layer(DefaultBodyLimit::max(v2::MAX_BODY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

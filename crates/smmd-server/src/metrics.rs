@@ -1,0 +1,101 @@
+//! Prometheus metrics at `/metrics` (scheduler F12). The engine records counters and
+//! histograms as runs happen (tick lag, duration, outcomes, skips by reason, reaped leases; see
+//! `smmd_jobs::engine::metrics_names`) into the process-wide recorder installed by
+//! [`handle`]. At scrape time this module adds gauges read from the database — the same on
+//! every instance, since the database is shared: stuck leases, running and due runs, pause,
+//! and per job its last success, next run and the health signal (no success within twice its
+//! interval, `smmd_jobs::control::healthy`).
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Histogram buckets (seconds) for lag and duration: 1 ms to 10 min.
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    300.0, 600.0,
+];
+
+/// The process-wide recorder, installed on first use. `None` if another recorder was installed
+/// first (then `/metrics` shows only the database gauges' absence: it answers 503).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// `GET /metrics`: Prometheus text format 0.0.4. With `metrics.token` set, scrapes need
+/// `Authorization: Bearer <token>` (401 otherwise); 404 when `metrics.enabled = false`.
+pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    if !st.config.metrics.enabled {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Metrics are disabled",
+        ));
+    }
+    if let Some(token) = &st.config.metrics.token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Compared as SHA-256 digests, so the time taken says nothing about the token.
+        let expected = crate::auth::token_hash(token);
+        if !sent.is_some_and(|s| crate::auth::token_hash(s) == expected) {
+            return Err(AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send the metrics token as a Bearer token",
+            ));
+        }
+    }
+    let Some(handle) = handle() else {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            "Another metrics recorder is installed in this process",
+        ));
+    };
+    let now = st.store.db_now_ms().await?;
+    let health = st.store.scheduler_health(now).await?;
+    let paused = st.store.scheduler_paused().await?;
+    metrics::gauge!("smmd_scheduler_stuck_leases").set(health.stuck_leases as f64);
+    metrics::gauge!("smmd_scheduler_running_runs").set(health.running as f64);
+    metrics::gauge!("smmd_scheduler_pending_due_runs").set(health.pending_due as f64);
+    metrics::gauge!("smmd_scheduler_paused").set(f64::from(u8::from(paused)));
+    for s in st.store.schedules().await? {
+        let job = s.name.clone();
+        let healthy = smmd_jobs::control::healthy(&s, paused, now);
+        metrics::gauge!("smmd_job_enabled", "job" => job.clone())
+            .set(f64::from(u8::from(s.enabled)));
+        metrics::gauge!("smmd_job_healthy", "job" => job.clone()).set(f64::from(u8::from(healthy)));
+        if let Some(at) = s.last_success_at {
+            metrics::gauge!("smmd_job_last_success_timestamp_seconds", "job" => job.clone())
+                .set(at as f64 / 1000.0);
+        }
+        if let Some(at) = s.next_run_at.filter(|_| s.enabled) {
+            metrics::gauge!("smmd_job_next_run_timestamp_seconds", "job" => job).set(at as f64 / 1000.0);
+        }
+    }
+    handle.run_upkeep();
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        handle.render(),
+    )
+        .into_response())
+}
