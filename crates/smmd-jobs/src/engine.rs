@@ -489,6 +489,7 @@ impl Engine {
                 u64::try_from(wake_in.clamp(1, poll_ms)).unwrap_or(1),
             ));
             tokio::select! {
+                biased;
                 () = &mut shutdown => break,
                 Some(_) = set.join_next(), if !set.is_empty() => {}
                 () = sleep => {}

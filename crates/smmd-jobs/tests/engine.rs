@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use smmd_domain::{Clock, ManualClock};
-use smmd_jobs::{Counters, Engine, EngineConfig, Job, JobContext, JobError};
+use smmd_jobs::{Counters, Engine, EngineConfig, Job, JobContext, JobError, TimeSource};
 use smmd_store::{NewSchedule, RunRecord, Store};
 
 const T0: i64 = 1_767_225_600_000;
@@ -279,7 +279,141 @@ async fn four_engines_share_one_database_without_duplicates(store: Arc<dyn Store
     assert!(by.is_empty(), "leases are released on completion");
 }
 
+/// Waits at a barrier that only a second, concurrent run can open.
+struct Meet(Arc<tokio::sync::Barrier>);
+#[async_trait]
+impl Job for Meet {
+    async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.0.wait())
+            .await
+            .map_err(|_| JobError::Permanent("the other job never ran alongside".into()))?;
+        Ok(Counters::new())
+    }
+}
+
+async fn runs_of_different_schedules_execute_concurrently(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    let meet = Arc::new(tokio::sync::Barrier::new(2));
+    let mut e = engine(&store, &clock, "a");
+    for name in ["left", "right"] {
+        store
+            .ensure_schedule(schedule(name, "* * * * *", "skip", 1, 60_000, T0))
+            .await
+            .expect("schedule");
+        e.register(name, Arc::new(Meet(meet.clone())));
+    }
+    let report = e.tick().await.expect("tick");
+    assert_eq!(report.executed, 2);
+    for name in ["left", "right"] {
+        let r = runs(&store, name).await;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].state, "succeeded", "{name}: {:?}", r[0].error);
+    }
+}
+
+/// F14: with the database as the time source, an engine whose own clock is 25 years off
+/// still runs what the database clock says is due, and nothing early.
+async fn the_database_clock_decides_what_is_due(store: Arc<dyn Store>) {
+    let wrong = ManualClock::new(T0 - 25 * 365 * 86_400_000);
+    let db_now = store.db_now_ms().await.expect("db clock");
+    store
+        .ensure_schedule(schedule("due", "@every 1h", "fire_once", 1, 60_000, db_now - 1_000))
+        .await
+        .expect("schedule");
+    store
+        .ensure_schedule(schedule("not-yet", "@every 1h", "fire_once", 1, 60_000, db_now + 600_000))
+        .await
+        .expect("schedule");
+    let job = flaky(0);
+    let mut local = engine(&store, &wrong, "local-clock");
+    local.register("due", job.clone());
+    local.register("not-yet", job.clone());
+    assert_eq!(local.tick().await.expect("tick").executed, 0, "by its own clock nothing is due");
+    let mut e = Engine::new(
+        store.clone(),
+        Arc::new(wrong.clone()) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: "db-clock".into(),
+            time_source: TimeSource::Database,
+            ..EngineConfig::default()
+        },
+    );
+    e.register("due", job.clone());
+    e.register("not-yet", job.clone());
+    assert_eq!(e.tick().await.expect("tick").executed, 1);
+    let r = runs(&store, "due").await;
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].state, "succeeded");
+    let started = r[0].started_at.expect("started");
+    assert!((started - db_now).abs() < 60_000, "leases use database time: {started} vs {db_now}");
+    assert!(runs(&store, "not-yet").await.is_empty());
+}
+
+/// F9: after the shutdown signal nothing new starts; a run that finishes within the grace is
+/// recorded, one that does not is handed back (pending, attempt not counted).
+async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
+    let db_now = store.db_now_ms().await.expect("db clock");
+    for name in ["quick", "long"] {
+        store
+            .ensure_schedule(schedule(name, "@every 1h", "fire_once", 3, 60_000, db_now - 1_000))
+            .await
+            .expect("schedule");
+    }
+    struct Sleep(u64, Arc<tokio::sync::Notify>);
+    #[async_trait]
+    impl Job for Sleep {
+        async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+            self.1.notify_one();
+            tokio::time::sleep(std::time::Duration::from_millis(self.0)).await;
+            Ok(Counters::new())
+        }
+    }
+    let (quick_started, long_started) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+    let mut e = Engine::new(
+        store.clone(),
+        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: "stopping".into(),
+            time_source: TimeSource::Database,
+            shutdown_grace: std::time::Duration::from_millis(1_500),
+            ..EngineConfig::default()
+        },
+    );
+    e.register("quick", Arc::new(Sleep(300, quick_started.clone())));
+    e.register("long", Arc::new(Sleep(60_000, long_started.clone())));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(e.run_until(async {
+        let _ = stopped.await;
+    }));
+    quick_started.notified().await;
+    long_started.notified().await;
+    let _ = stop.send(());
+    // A tick that becomes due while the engine drains must not start.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    store
+        .ensure_schedule(schedule("after-stop", "@every 1h", "fire_once", 1, 60_000, db_now - 1_000))
+        .await
+        .expect("schedule");
+    tokio::time::timeout(std::time::Duration::from_secs(20), running)
+        .await
+        .expect("the engine stops within the grace")
+        .expect("task");
+    let quick = runs(&store, "quick").await;
+    assert_eq!(quick[0].state, "succeeded");
+    let long = runs(&store, "long").await;
+    assert_eq!(
+        (long[0].state.as_str(), long[0].attempt, long[0].lease_owner.as_deref()),
+        ("pending", 0, None),
+        "handed back: {:?}",
+        long[0]
+    );
+    assert!(runs(&store, "after-stop").await.is_empty(), "nothing new after the signal");
+}
+
 both_stores!(
+    runs_of_different_schedules_execute_concurrently,
+    the_database_clock_decides_what_is_due,
+    shutdown_finishes_or_hands_back_runs_in_flight,
     fails_twice_then_succeeds_with_three_attempts_recorded,
     a_panic_is_recorded_and_the_engine_keeps_running,
     a_run_over_its_timeout_is_timed_out,

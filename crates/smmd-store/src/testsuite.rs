@@ -40,7 +40,10 @@ macro_rules! conformance_tests {
             ensure_schedule_never_overwrites_an_edited_schedule,
             schedule_edits_are_audited_and_bump_the_version,
             run_now_with_one_request_key_makes_one_run,
-            pause_stops_claims_and_starts_until_resumed
+            pause_stops_claims_and_starts_until_resumed,
+            released_runs_return_to_pending_without_counting_the_attempt,
+            canary_writes_are_fenced_by_the_lease_token,
+            clock_wakeup_and_health_figures
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1437,4 +1440,162 @@ pub async fn pause_stops_claims_and_starts_until_resumed(store: Arc<dyn Store>) 
         .collect();
     assert_eq!(actions, vec!["resume_all", "pause_all"]);
     let _ = sch;
+}
+
+/// Shutdown hands a run back: pending again, due now, attempt not counted; the old token can
+/// no longer finish it, and a second release is refused.
+pub async fn released_runs_return_to_pending_without_counting_the_attempt(store: Arc<dyn Store>) {
+    store
+        .ensure_schedule(new_schedule("release", "skip", 3, NOW))
+        .await
+        .expect("schedule");
+    store.claim_ticks(NOW, &every_second).await.expect("claim");
+    let a = store
+        .start_run("instance-a", NOW, 10_000)
+        .await
+        .expect("start")
+        .expect("a run");
+    assert!(store
+        .release_run(a.run_id, a.token, NOW + 500)
+        .await
+        .expect("release"));
+    assert!(!store
+        .release_run(a.run_id, a.token, NOW + 500)
+        .await
+        .expect("second release"));
+    let outcome = RunOutcome::Succeeded {
+        counters: "{}".into(),
+    };
+    assert!(!store
+        .finish_run(a.run_id, a.token, outcome, NOW + 600)
+        .await
+        .expect("stale finish"));
+    let b = store
+        .start_run("instance-b", NOW + 500, 10_000)
+        .await
+        .expect("start")
+        .expect("the released run starts again");
+    assert_eq!((b.run_id, b.attempt), (a.run_id, 1), "the attempt was not counted");
+    assert!(b.token > a.token);
+}
+
+/// The canary's effect is written only by the current holder of the lease.
+pub async fn canary_writes_are_fenced_by_the_lease_token(store: Arc<dyn Store>) {
+    store
+        .ensure_schedule(new_schedule("canary", "skip", 3, NOW))
+        .await
+        .expect("schedule");
+    store.claim_ticks(NOW, &every_second).await.expect("claim");
+    let a = store
+        .start_run("instance-a", NOW, 1_000)
+        .await
+        .expect("start")
+        .expect("a run");
+    let effect = |lease: &RunLease, instance: &str, now: i64| CanaryEffect {
+        run_id: lease.run_id,
+        token: lease.token,
+        idempotency_key: lease.idempotency_key.clone(),
+        scheduled_for: lease.scheduled_for,
+        attempt: lease.attempt,
+        instance: instance.to_string(),
+        started_at: now,
+        now,
+    };
+    // Instance A stalls past its lease; B reaps and restarts the run.
+    assert_eq!(store.reap_expired_runs(NOW + 2_000).await.expect("reap"), 1);
+    let b = store
+        .start_run("instance-b", NOW + 2_000, 1_000)
+        .await
+        .expect("start")
+        .expect("the retry");
+    assert!(
+        !store
+            .record_canary(effect(&a, "instance-a", NOW + 2_100))
+            .await
+            .expect("stale write"),
+        "a stale lease writes nothing"
+    );
+    assert!(store
+        .record_canary(effect(&b, "instance-b", NOW + 2_100))
+        .await
+        .expect("write"));
+    assert!(store
+        .finish_run(
+            b.run_id,
+            b.token,
+            RunOutcome::Succeeded {
+                counters: "{}".into()
+            },
+            NOW + 2_200
+        )
+        .await
+        .expect("finish"));
+    assert!(
+        !store
+            .record_canary(effect(&b, "instance-b", NOW + 2_300))
+            .await
+            .expect("late write"),
+        "a finished run writes nothing"
+    );
+    assert_eq!(store.prune_canary(NOW + 2_101, 10).await.expect("prune"), 1);
+    assert_eq!(store.prune_canary(NOW + 9_999, 10).await.expect("prune"), 0);
+}
+
+/// The database clock is close to real time; the next wakeup is the earliest cursor or due
+/// pending run; health counts running, stuck and due runs; a success stamps the schedule.
+pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
+    let real = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64;
+    let db = store.db_now_ms().await.expect("db clock");
+    assert!((db - real).abs() < 5_000, "db clock {db} vs {real}");
+    assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), None);
+    store
+        .ensure_schedule(new_schedule("later", "skip", 1, NOW + 60_000))
+        .await
+        .expect("schedule");
+    store
+        .ensure_schedule(new_schedule("sooner", "skip", 1, NOW))
+        .await
+        .expect("schedule");
+    assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), Some(NOW));
+    store.claim_ticks(NOW, &every_second).await.expect("claim");
+    // The pending run of `sooner` at NOW is now the earliest thing.
+    assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), Some(NOW));
+    let health = store.scheduler_health(NOW).await.expect("health");
+    assert_eq!((health.running, health.stuck_leases, health.pending_due), (0, 0, 1));
+    let run = store
+        .start_run("a", NOW, 1_000)
+        .await
+        .expect("start")
+        .expect("run");
+    assert_eq!(
+        store.next_wakeup_ms().await.expect("wakeup"),
+        Some(NOW + 1_000),
+        "the next cursor"
+    );
+    let health = store.scheduler_health(NOW + 5_000).await.expect("health");
+    assert_eq!((health.running, health.stuck_leases), (1, 1), "lease expired");
+    assert!(store
+        .finish_run(
+            run.run_id,
+            run.token,
+            RunOutcome::Succeeded {
+                counters: "{}".into()
+            },
+            NOW + 300
+        )
+        .await
+        .expect("finish"));
+    let sooner = store
+        .schedules()
+        .await
+        .expect("schedules")
+        .into_iter()
+        .find(|s| s.name == "sooner")
+        .expect("sooner");
+    assert_eq!(sooner.last_success_at, Some(NOW + 300));
+    let health = store.scheduler_health(NOW + 5_000).await.expect("health");
+    assert_eq!(health, SchedulerHealth::default());
 }
