@@ -7,6 +7,10 @@
 //! scenario. It prints requests/s and p50/p99/max latency (HDR histogram, microsecond
 //! resolution) for `status` (one order), `status` (100 orders), `services` and `add`.
 //! The load generator shares the machine with the server; its CPU use is part of the figures.
+//!
+//! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]).
+
+mod scheduler;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,6 +62,15 @@ struct Args {
     /// Imported orders to query.
     #[arg(long, default_value_t = 20_000)]
     orders: i64,
+    #[command(subcommand)]
+    command: Option<BenchCommand>,
+}
+
+#[derive(clap::Subcommand, Clone)]
+enum BenchCommand {
+    /// Scheduler figures: per-run overhead (claim → handler → record) in process, and tick
+    /// lateness of a 1-second schedule across real `smmd serve` processes.
+    Scheduler(scheduler::SchedulerArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -65,6 +78,9 @@ const KEY: &str = "bench-key";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(BenchCommand::Scheduler(s)) = &args.command {
+        return scheduler::run(&args, s).await;
+    }
     anyhow::ensure!(
         args.smmd.exists(),
         "{} not found: run `cargo build --release -p smmd` first",

@@ -131,7 +131,10 @@ pub fn healthy(s: &ScheduleRecord, paused: bool, now: i64) -> bool {
         return true;
     };
     let since = s.last_success_at.unwrap_or(s.updated_at).max(s.updated_at);
-    match cal.next_after(since).and_then(|first| cal.next_after(first)) {
+    match cal
+        .next_after(since)
+        .and_then(|first| cal.next_after(first))
+    {
         Some(second) => second > now,
         None => true,
     }

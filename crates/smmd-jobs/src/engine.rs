@@ -297,7 +297,11 @@ impl Engine {
             let Some(lease) = self
                 .inner
                 .store
-                .start_run(&self.inner.config.instance, self.now(), self.inner.config.lease_ms)
+                .start_run(
+                    &self.inner.config.instance,
+                    self.now(),
+                    self.inner.config.lease_ms,
+                )
                 .await?
             else {
                 break;

@@ -317,18 +317,36 @@ async fn the_database_clock_decides_what_is_due(store: Arc<dyn Store>) {
     let wrong = ManualClock::new(T0 - 25 * 365 * 86_400_000);
     let db_now = store.db_now_ms().await.expect("db clock");
     store
-        .ensure_schedule(schedule("due", "@every 1h", "fire_once", 1, 60_000, db_now - 1_000))
+        .ensure_schedule(schedule(
+            "due",
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now - 1_000,
+        ))
         .await
         .expect("schedule");
     store
-        .ensure_schedule(schedule("not-yet", "@every 1h", "fire_once", 1, 60_000, db_now + 600_000))
+        .ensure_schedule(schedule(
+            "not-yet",
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now + 600_000,
+        ))
         .await
         .expect("schedule");
     let job = flaky(0);
     let mut local = engine(&store, &wrong, "local-clock");
     local.register("due", job.clone());
     local.register("not-yet", job.clone());
-    assert_eq!(local.tick().await.expect("tick").executed, 0, "by its own clock nothing is due");
+    assert_eq!(
+        local.tick().await.expect("tick").executed,
+        0,
+        "by its own clock nothing is due"
+    );
     let mut e = Engine::new(
         store.clone(),
         Arc::new(wrong.clone()) as Arc<dyn Clock>,
@@ -345,7 +363,10 @@ async fn the_database_clock_decides_what_is_due(store: Arc<dyn Store>) {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].state, "succeeded");
     let started = r[0].started_at.expect("started");
-    assert!((started - db_now).abs() < 60_000, "leases use database time: {started} vs {db_now}");
+    assert!(
+        (started - db_now).abs() < 60_000,
+        "leases use database time: {started} vs {db_now}"
+    );
     assert!(runs(&store, "not-yet").await.is_empty());
 }
 
@@ -355,7 +376,14 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
     let db_now = store.db_now_ms().await.expect("db clock");
     for name in ["quick", "long"] {
         store
-            .ensure_schedule(schedule(name, "@every 1h", "fire_once", 3, 60_000, db_now - 1_000))
+            .ensure_schedule(schedule(
+                name,
+                "@every 1h",
+                "fire_once",
+                3,
+                60_000,
+                db_now - 1_000,
+            ))
             .await
             .expect("schedule");
     }
@@ -368,7 +396,10 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
             Ok(Counters::new())
         }
     }
-    let (quick_started, long_started) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+    let (quick_started, long_started) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
     let mut e = Engine::new(
         store.clone(),
         Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
@@ -391,7 +422,14 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
     // A tick that becomes due while the engine drains must not start.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     store
-        .ensure_schedule(schedule("after-stop", "@every 1h", "fire_once", 1, 60_000, db_now - 1_000))
+        .ensure_schedule(schedule(
+            "after-stop",
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now - 1_000,
+        ))
         .await
         .expect("schedule");
     tokio::time::timeout(std::time::Duration::from_secs(20), running)
@@ -402,12 +440,19 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
     assert_eq!(quick[0].state, "succeeded");
     let long = runs(&store, "long").await;
     assert_eq!(
-        (long[0].state.as_str(), long[0].attempt, long[0].lease_owner.as_deref()),
+        (
+            long[0].state.as_str(),
+            long[0].attempt,
+            long[0].lease_owner.as_deref()
+        ),
         ("pending", 0, None),
         "handed back: {:?}",
         long[0]
     );
-    assert!(runs(&store, "after-stop").await.is_empty(), "nothing new after the signal");
+    assert!(
+        runs(&store, "after-stop").await.is_empty(),
+        "nothing new after the signal"
+    );
 }
 
 both_stores!(

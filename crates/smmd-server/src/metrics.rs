@@ -56,7 +56,7 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
             .and_then(|v| v.strip_prefix("Bearer "));
         // Compared as SHA-256 digests, so the time taken says nothing about the token.
         let expected = crate::auth::token_hash(token);
-        if !sent.is_some_and(|s| crate::auth::token_hash(s) == expected) {
+        if sent.is_none_or(|s| crate::auth::token_hash(s) != expected) {
             return Err(AppError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -89,12 +89,16 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
                 .set(at as f64 / 1000.0);
         }
         if let Some(at) = s.next_run_at.filter(|_| s.enabled) {
-            metrics::gauge!("smmd_job_next_run_timestamp_seconds", "job" => job).set(at as f64 / 1000.0);
+            metrics::gauge!("smmd_job_next_run_timestamp_seconds", "job" => job)
+                .set(at as f64 / 1000.0);
         }
     }
     handle.run_upkeep();
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         handle.render(),
     )
         .into_response())

@@ -47,6 +47,10 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        if config.metrics.enabled {
+            // Before anything records: counters of the first runs must not be lost.
+            crate::metrics::handle();
+        }
         let state = AppState::new(store, clock, config);
         let router = http::router(state.clone());
         Ok(App {
@@ -120,7 +124,11 @@ pub fn engine_config(config: &Config) -> smmd_jobs::EngineConfig {
 }
 
 /// An engine with every job of this build registered, per `config.scheduler`.
-pub fn build_engine(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> smmd_jobs::Engine {
+pub fn build_engine(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> smmd_jobs::Engine {
     let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
     smmd_jobs::jobs::register_all(
         &mut engine,
@@ -144,11 +152,13 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
         store.as_ref(),
         smmd_jobs::control::DEFAULT_JOBS,
         &config.panel.timezone,
-        store.db_now_ms().await.context("reading the database clock")?,
+        store
+            .db_now_ms()
+            .await
+            .context("reading the database clock")?,
     )
     .await
     .context("creating the default schedules")?;
-    crate::metrics::handle();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;

@@ -1475,7 +1475,11 @@ pub async fn released_runs_return_to_pending_without_counting_the_attempt(store:
         .await
         .expect("start")
         .expect("the released run starts again");
-    assert_eq!((b.run_id, b.attempt), (a.run_id, 1), "the attempt was not counted");
+    assert_eq!(
+        (b.run_id, b.attempt),
+        (a.run_id, 1),
+        "the attempt was not counted"
+    );
     assert!(b.token > a.token);
 }
 
@@ -1564,7 +1568,10 @@ pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
     // The pending run of `sooner` at NOW is now the earliest thing.
     assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), Some(NOW));
     let health = store.scheduler_health(NOW).await.expect("health");
-    assert_eq!((health.running, health.stuck_leases, health.pending_due), (0, 0, 1));
+    assert_eq!(
+        (health.running, health.stuck_leases, health.pending_due),
+        (0, 0, 1)
+    );
     let run = store
         .start_run("a", NOW, 1_000)
         .await
@@ -1576,7 +1583,11 @@ pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
         "the next cursor"
     );
     let health = store.scheduler_health(NOW + 5_000).await.expect("health");
-    assert_eq!((health.running, health.stuck_leases), (1, 1), "lease expired");
+    assert_eq!(
+        (health.running, health.stuck_leases),
+        (1, 1),
+        "lease expired"
+    );
     assert!(store
         .finish_run(
             run.run_id,

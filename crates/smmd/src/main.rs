@@ -306,8 +306,7 @@ async fn jobs_command(
             };
             let mut config = config.clone();
             config.scheduler.instance = "cli".into();
-            let engine =
-                smmd_server::startup::build_engine(&config, store.clone(), clock.clone());
+            let engine = smmd_server::startup::build_engine(&config, store.clone(), clock.clone());
             let id = control::show(store.as_ref(), &name, now, 0)
                 .await?
                 .schedule

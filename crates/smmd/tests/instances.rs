@@ -80,7 +80,9 @@ fn free_port() -> u16 {
 
 impl Cluster {
     async fn new(backend: Backend, settings: &[(&str, &str)]) -> Cluster {
-        let db = fresh(backend).await.expect("PostgreSQL is required for this test");
+        let db = fresh(backend)
+            .await
+            .expect("PostgreSQL is required for this test");
         let cluster = Cluster {
             db,
             dir: tempfile::tempdir().expect("dir"),
@@ -139,7 +141,10 @@ impl Cluster {
         let url = format!("http://127.0.0.1:{port}/healthz");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if reqwest::get(&url).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 return instance;
             }
             if let Some(status) = instance.child.try_wait().expect("wait") {
@@ -290,25 +295,40 @@ async fn exactly_once_per_tick(cluster: &Cluster, n: usize, ticks: usize) -> Str
     }
     for i in &mut instances {
         let status = i.wait_exit(Duration::from_secs(60));
-        assert!(status.success(), "{} exited with {status}:\n{}", i.name, i.log_text());
+        assert!(
+            status.success(),
+            "{} exited with {status}:\n{}",
+            i.name,
+            i.log_text()
+        );
     }
     let runs = cluster.runs().await;
     let ticks_seen: Vec<&Run> = runs.iter().filter(|r| r.kind == "tick").collect();
     let first = ticks_seen.first().expect("some ticks").scheduled_for;
     let last = ticks_seen.last().expect("some ticks").scheduled_for;
     let expected = ((last - first) / 1_000 + 1) as usize;
-    let by_tick: BTreeMap<i64, Vec<&Run>> =
-        ticks_seen.iter().fold(BTreeMap::new(), |mut m, r| {
-            m.entry(r.scheduled_for).or_insert_with(Vec::new).push(*r);
-            m
-        });
-    assert_eq!(by_tick.len(), ticks_seen.len(), "{n} instances: a tick has two run rows");
-    assert_eq!(by_tick.len(), expected, "{n} instances: gaps between {first} and {last}");
+    let by_tick: BTreeMap<i64, Vec<&Run>> = ticks_seen.iter().fold(BTreeMap::new(), |mut m, r| {
+        m.entry(r.scheduled_for).or_insert_with(Vec::new).push(*r);
+        m
+    });
+    assert_eq!(
+        by_tick.len(),
+        ticks_seen.len(),
+        "{n} instances: a tick has two run rows"
+    );
+    assert_eq!(
+        by_tick.len(),
+        expected,
+        "{n} instances: gaps between {first} and {last}"
+    );
     let bad: Vec<&&Run> = ticks_seen
         .iter()
         .filter(|r| r.state != "succeeded" || r.attempt != 1)
         .collect();
-    assert!(bad.is_empty(), "{n} instances: runs not succeeded first time: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "{n} instances: runs not succeeded first time: {bad:?}"
+    );
     let effects = cluster.effects().await;
     let mut per_run: BTreeMap<i64, usize> = BTreeMap::new();
     for (run, _, _) in &effects {
@@ -320,7 +340,10 @@ async fn exactly_once_per_tick(cluster: &Cluster, n: usize, ticks: usize) -> Str
         ids,
         "{n} instances: one effect per run"
     );
-    assert!(per_run.values().all(|c| *c == 1), "{n} instances: a run's effect was written twice");
+    assert!(
+        per_run.values().all(|c| *c == 1),
+        "{n} instances: a run's effect was written twice"
+    );
     let workers: BTreeSet<&str> = effects.iter().map(|(_, i, _)| i.as_str()).collect();
     let mut lateness: Vec<i64> = ticks_seen
         .iter()
@@ -394,11 +417,15 @@ async fn a_paused_instance_cannot_commit_a_stale_completion() {
     let stopped = instances.iter().find(|i| i.name == owner).expect("owner");
     stopped.signal("-STOP");
     let taken_over = cluster
-        .wait_for("the other instance to finish the run", Duration::from_secs(30), |runs| {
-            runs.iter()
-                .find(|r| r.id == run_id && r.state == "succeeded")
-                .cloned()
-        })
+        .wait_for(
+            "the other instance to finish the run",
+            Duration::from_secs(30),
+            |runs| {
+                runs.iter()
+                    .find(|r| r.id == run_id && r.state == "succeeded")
+                    .cloned()
+            },
+        )
         .await;
     stopped.signal("-CONT");
     // The stopped instance wakes with its work nearly done: give it time to try to commit.
@@ -410,9 +437,19 @@ async fn a_paused_instance_cannot_commit_a_stale_completion() {
         .into_iter()
         .find(|r| r.id == run_id)
         .expect("run");
-    assert_eq!((run.state.as_str(), run.attempt), ("succeeded", 2), "{run:?}");
-    assert_eq!(run.finished_at, taken_over.finished_at, "the stale completion changed nothing");
-    assert!(run.error.contains(&format!("lease of {owner} expired")), "{run:?}");
+    assert_eq!(
+        (run.state.as_str(), run.attempt),
+        ("succeeded", 2),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.finished_at, taken_over.finished_at,
+        "the stale completion changed nothing"
+    );
+    assert!(
+        run.error.contains(&format!("lease of {owner} expired")),
+        "{run:?}"
+    );
     let effects: Vec<_> = cluster
         .effects()
         .await
@@ -420,7 +457,10 @@ async fn a_paused_instance_cannot_commit_a_stale_completion() {
         .filter(|(id, _, _)| *id == run_id)
         .collect();
     assert_eq!(effects.len(), 1, "one effect: {effects:?}");
-    assert_ne!(effects[0].1, owner, "written by the instance that took over");
+    assert_ne!(
+        effects[0].1, owner,
+        "written by the instance that took over"
+    );
     assert_eq!(effects[0].2, 2);
 }
 
@@ -446,19 +486,32 @@ async fn a_killed_instance_s_run_is_retried_after_its_lease() {
     let _ = a.child.wait();
     let _b = cluster.spawn("survivor", &[]).await;
     let (retried, next) = cluster
-        .wait_for("the retry and the next tick", Duration::from_secs(60), |runs| {
-            let retried = runs.iter().find(|r| r.id == run_id && r.state == "succeeded")?;
-            let next = runs
-                .iter()
-                .find(|r| r.scheduled_for > retried.scheduled_for && r.state == "succeeded")?;
-            Some((retried.clone(), next.clone()))
-        })
+        .wait_for(
+            "the retry and the next tick",
+            Duration::from_secs(60),
+            |runs| {
+                let retried = runs
+                    .iter()
+                    .find(|r| r.id == run_id && r.state == "succeeded")?;
+                let next = runs
+                    .iter()
+                    .find(|r| r.scheduled_for > retried.scheduled_for && r.state == "succeeded")?;
+                Some((retried.clone(), next.clone()))
+            },
+        )
         .await;
     cluster.drain_canary().await;
     assert_eq!(retried.attempt, 2);
-    assert!(retried.error.contains("lease of doomed expired"), "{retried:?}");
+    assert!(
+        retried.error.contains("lease of doomed expired"),
+        "{retried:?}"
+    );
     assert_eq!(next.attempt, 1);
-    assert_eq!(next.scheduled_for, retried.scheduled_for + 10_000, "the next regular tick");
+    assert_eq!(
+        next.scheduled_for,
+        retried.scheduled_for + 10_000,
+        "the next regular tick"
+    );
     let effects = cluster.effects().await;
     assert_eq!(
         effects.iter().filter(|(id, _, _)| *id == run_id).count(),
@@ -486,17 +539,28 @@ async fn sigterm_finishes_or_hands_back_the_run_in_flight() {
         .expect("db clock");
     a.signal("-TERM");
     let status = a.wait_exit(Duration::from_secs(30));
-    assert!(status.success(), "exit status {status}:
-{}", a.log_text());
+    assert!(
+        status.success(),
+        "exit status {status}:
+{}",
+        a.log_text()
+    );
     let runs = cluster.runs().await;
     let run = runs.iter().find(|r| r.id == run_id).expect("run");
-    assert_eq!((run.state.as_str(), run.attempt), ("succeeded", 1), "{run:?}");
+    assert_eq!(
+        (run.state.as_str(), run.attempt),
+        ("succeeded", 1),
+        "{run:?}"
+    );
     let late: Vec<&Run> = runs.iter().filter(|r| r.started_at > signalled).collect();
     assert!(late.is_empty(), "runs started after SIGTERM: {late:?}");
 
     // Grace 300 ms, work 2 s: handed back as pending, attempt not counted.
     let mut b = cluster
-        .spawn("impatient", &[("SMMD__SCHEDULER__SHUTDOWN_GRACE_MS", "300")])
+        .spawn(
+            "impatient",
+            &[("SMMD__SCHEDULER__SHUTDOWN_GRACE_MS", "300")],
+        )
         .await;
     let (run_id, _) = cluster
         .wait_for("a running canary", Duration::from_secs(30), |runs| {
@@ -507,8 +571,12 @@ async fn sigterm_finishes_or_hands_back_the_run_in_flight() {
         .await;
     b.signal("-TERM");
     let status = b.wait_exit(Duration::from_secs(10));
-    assert!(status.success(), "exit status {status}:
-{}", b.log_text());
+    assert!(
+        status.success(),
+        "exit status {status}:
+{}",
+        b.log_text()
+    );
     let run = cluster
         .runs()
         .await
@@ -560,8 +628,15 @@ async fn a_long_job_over_four_instances_never_runs_twice_at_once() {
         .iter()
         .filter(|r| r.state == "skipped" && r.reason == "overlap")
         .count();
-    assert!(skipped >= done.len(), "{skipped} overlap skips for {} runs", done.len());
-    println!("{samples} samples, {} runs, {skipped} overlap skips", done.len());
+    assert!(
+        skipped >= done.len(),
+        "{skipped} overlap skips for {} runs",
+        done.len()
+    );
+    println!(
+        "{samples} samples, {} runs, {skipped} overlap skips",
+        done.len()
+    );
 }
 
 /// "Run now" sent to two instances with the same request key makes one run.
@@ -569,7 +644,13 @@ async fn a_long_job_over_four_instances_never_runs_twice_at_once() {
 async fn run_now_sent_to_two_instances_with_one_key_makes_one_run() {
     let cluster = Cluster::new(Backend::Postgres, &[]).await;
     let out = cluster.cli(&[
-        "user", "create", "--email", "ops@example.com", "--password", "ops-password-1", "--admin",
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--password",
+        "ops-password-1",
+        "--admin",
     ]);
     let key = String::from_utf8_lossy(&out.stdout)
         .lines()

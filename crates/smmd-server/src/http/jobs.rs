@@ -1,16 +1,18 @@
 //! Admin API for the scheduler under `/api/admin/jobs` (admin session or an admin's API key):
 //! list, show with the next 10 fire times, paged run history, trigger ("run now", idempotent on
 //! the `Idempotency-Key` header or `request_key`), edit (validated; clear errors), pause and
-//! resume all. Every change is audited with the acting admin's e-mail.
+//! resume all. Every change is audited with the acting admin's e-mail. The shapes below are
+//! the OpenAPI document's (`GET /api/openapi.json`, [`ApiDoc`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use smmd_jobs::control::{self, ControlError, JobEdit, JobView};
 use smmd_store::{RunRecord, TriggerOutcome};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::JsonBody;
 use crate::auth::{self, AdminUser};
@@ -25,6 +27,132 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/jobs/{name}", get(show).patch(edit))
         .route("/api/admin/jobs/{name}/runs", get(runs))
         .route("/api/admin/jobs/{name}/trigger", post(trigger))
+        .route("/api/openapi.json", get(openapi))
+}
+
+/// The OpenAPI 3.1 document of the admin jobs API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "smmd admin API", description = "Scheduler control (docs/scheduler.md F11, F12). Admin session cookie with X-CSRF-Token on writes, or an admin's API key as a Bearer token."),
+    paths(list, show, runs, trigger, edit, pause, resume),
+    components(schemas(JobDto, PoliciesDto, RunDto, JobList, RunPage, TriggerDto, EditDto, TriggerBody, ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = doc.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The error shape of every REST route: `{"error":{"code","message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`invalid_schedule`, `unknown_job`).
+    code: String,
+    message: String,
+}
+
+/// A job's policies (scheduler F6–F9). Durations in milliseconds.
+#[derive(Serialize, ToSchema)]
+pub struct PoliciesDto {
+    /// `skip` | `fire_once` | `fire_all`.
+    misfire: String,
+    grace_ms: i64,
+    catch_up_ms: i64,
+    /// `skip` | `buffer_one`.
+    overlap: String,
+    max_attempts: i64,
+    retry_base_ms: i64,
+    timeout_ms: i64,
+}
+
+/// One run in history. Times are epoch milliseconds (UTC).
+#[derive(Serialize, ToSchema)]
+pub struct RunDto {
+    id: i64,
+    /// `tick` | `manual`.
+    kind: String,
+    scheduled_for: i64,
+    /// `pending` | `running` | `succeeded` | `failed` | `timed_out` | `abandoned` | `skipped`.
+    state: String,
+    /// Why a tick was skipped: `misfire`, `overlap`, `invalid_expression`.
+    reason: Option<String>,
+    attempt: i64,
+    /// The instance holding the lease while running.
+    instance: Option<String>,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    duration_ms: Option<i64>,
+    error: Option<String>,
+    /// What the job reported (`{"checked": 100, "changed": 3}`).
+    #[schema(value_type = Option<Object>)]
+    counters: Option<Value>,
+}
+
+/// A job as the admin sees it. Times are epoch milliseconds (UTC).
+#[derive(Serialize, ToSchema)]
+pub struct JobDto {
+    name: String,
+    /// Cron (5 or 6 fields; AND semantics for day-of-month and day-of-week) or `@every 30s`.
+    expression: String,
+    /// IANA zone.
+    zone: String,
+    enabled: bool,
+    /// All jobs paused.
+    paused: bool,
+    /// `active` | `disabled` | `paused`.
+    state: String,
+    /// `false` when the job has had no success within twice its interval.
+    healthy: bool,
+    policies: PoliciesDto,
+    version: i64,
+    next_run: Option<i64>,
+    last_success_at: Option<i64>,
+    last_run: Option<RunDto>,
+    /// The next fire times (only in `GET /api/admin/jobs/{name}`: 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<Vec<i64>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    items: Vec<JobDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunPage {
+    items: Vec<RunDto>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    next_before: Option<i64>,
+}
+
+/// What "run now" did.
+#[derive(Serialize, ToSchema)]
+pub struct TriggerDto {
+    run_id: i64,
+    /// `queued` (202), `duplicate` (200: the same request key was used before) or
+    /// `skipped_overlap` (409: a run is in flight and the overlap policy is `skip`).
+    status: String,
 }
 
 fn control_error(e: ControlError) -> AppError {
@@ -38,64 +166,105 @@ fn control_error(e: ControlError) -> AppError {
     }
 }
 
-fn run_json(r: &RunRecord) -> Value {
-    json!({
-        "id": r.id, "kind": r.kind, "scheduled_for": r.scheduled_for, "state": r.state, "reason": r.reason,
-        "attempt": r.attempt, "instance": r.lease_owner, "started_at": r.started_at, "finished_at": r.finished_at,
-        "duration_ms": r.started_at.zip(r.finished_at).map(|(a, b)| b - a), "error": r.error,
-        "counters": r.counters.as_deref().and_then(|c| serde_json::from_str::<Value>(c).ok()),
-    })
+fn run_dto(r: &RunRecord) -> RunDto {
+    RunDto {
+        id: r.id,
+        kind: r.kind.clone(),
+        scheduled_for: r.scheduled_for,
+        state: r.state.clone(),
+        reason: r.reason.clone(),
+        attempt: r.attempt,
+        instance: r.lease_owner.clone(),
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: r.started_at.zip(r.finished_at).map(|(a, b)| b - a),
+        error: r.error.clone(),
+        counters: r
+            .counters
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Value>(c).ok()),
+    }
 }
 
-fn job_json(j: &JobView) -> Value {
+fn job_dto(j: &JobView, preview: bool) -> JobDto {
     let s = &j.schedule;
-    json!({
-        "name": s.name, "expression": s.expr, "zone": s.zone, "enabled": s.enabled, "paused": j.paused,
-        "state": if !s.enabled { "disabled" } else if j.paused { "paused" } else { "active" },
-        "policies": {
-            "misfire": s.misfire, "grace_ms": s.grace_ms, "catch_up_ms": s.catch_up_ms, "overlap": s.overlap,
-            "max_attempts": s.max_attempts, "retry_base_ms": s.retry_base_ms, "timeout_ms": s.timeout_ms,
+    JobDto {
+        name: s.name.clone(),
+        expression: s.expr.clone(),
+        zone: s.zone.clone(),
+        enabled: s.enabled,
+        paused: j.paused,
+        state: if !s.enabled {
+            "disabled"
+        } else if j.paused {
+            "paused"
+        } else {
+            "active"
+        }
+        .into(),
+        healthy: j.healthy,
+        policies: PoliciesDto {
+            misfire: s.misfire.clone(),
+            grace_ms: s.grace_ms,
+            catch_up_ms: s.catch_up_ms,
+            overlap: s.overlap.clone(),
+            max_attempts: s.max_attempts,
+            retry_base_ms: s.retry_base_ms,
+            timeout_ms: s.timeout_ms,
         },
-        "version": s.version,
-        "next_run": j.preview.first(),
-        "last_run": j.last_run.as_ref().map(run_json),
-    })
+        version: s.version,
+        next_run: j.preview.first().copied(),
+        last_success_at: s.last_success_at,
+        last_run: j.last_run.as_ref().map(run_dto),
+        preview: preview.then(|| j.preview.clone()),
+    }
 }
 
-async fn list(State(st): State<AppState>, _a: AdminUser) -> Result<Json<Value>, AppError> {
+/// Every job with its state, policies, last run and next run.
+#[utoipa::path(get, path = "/api/admin/jobs", tag = "jobs",
+    responses((status = 200, body = JobList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list(State(st): State<AppState>, _a: AdminUser) -> Result<Json<JobList>, AppError> {
     let jobs = control::list(st.store.as_ref(), st.clock.now_ms())
         .await
         .map_err(control_error)?;
-    Ok(Json(
-        json!({ "items": jobs.iter().map(job_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(JobList {
+        items: jobs.iter().map(|j| job_dto(j, false)).collect(),
+    }))
 }
 
+/// One job with a preview of its next 10 fire times (the engine's own calendar).
+#[utoipa::path(get, path = "/api/admin/jobs/{name}", tag = "jobs",
+    params(("name" = String, Path, description = "Job name, e.g. `maintenance.cleanup`")),
+    responses((status = 200, body = JobDto), (status = 404, body = ErrorBody)))]
 async fn show(
     State(st): State<AppState>,
     _a: AdminUser,
     Path(name): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<JobDto>, AppError> {
     let j = control::show(st.store.as_ref(), &name, st.clock.now_ms(), 10)
         .await
         .map_err(control_error)?;
-    let mut v = job_json(&j);
-    v["preview"] = json!(j.preview);
-    Ok(Json(v))
+    Ok(Json(job_dto(&j, true)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct RunsPage {
+    /// Only runs with a smaller id (from `next_before`).
     before: Option<i64>,
+    /// Page size, 1 to 500 (default 50).
     limit: Option<i64>,
 }
 
+/// The job's runs, newest first, with state, attempt, instance, duration, counters and error.
+#[utoipa::path(get, path = "/api/admin/jobs/{name}/runs", tag = "jobs",
+    params(("name" = String, Path, description = "Job name"), RunsPage),
+    responses((status = 200, body = RunPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn runs(
     State(st): State<AppState>,
     _a: AdminUser,
     Path(name): Path<String>,
     page: Result<Query<RunsPage>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<RunPage>, AppError> {
     let Query(page) = page.map_err(|e| AppError::invalid("invalid_query", e.body_text()))?;
     let j = control::show(st.store.as_ref(), &name, st.clock.now_ms(), 0)
         .await
@@ -108,25 +277,35 @@ async fn runs(
     let next = (runs.len() as i64 == limit)
         .then(|| runs.last().map(|r| r.id))
         .flatten();
-    Ok(Json(
-        json!({ "items": runs.iter().map(run_json).collect::<Vec<_>>(), "next_before": next }),
-    ))
+    Ok(Json(RunPage {
+        items: runs.iter().map(run_dto).collect(),
+        next_before: next,
+    }))
 }
 
-#[derive(Deserialize, Default)]
-struct Trigger {
+/// Optional body of "run now"; the `Idempotency-Key` header takes precedence.
+#[derive(Deserialize, Default, ToSchema)]
+pub struct TriggerBody {
+    /// 1 to 200 characters; the same key never makes a second run.
     request_key: Option<String>,
 }
 
+/// "Run now": a manual run that does not move the schedule and obeys its overlap policy.
+#[utoipa::path(post, path = "/api/admin/jobs/{name}/trigger", tag = "jobs",
+    params(("name" = String, Path, description = "Job name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Request key (1-200 characters)")),
+    request_body(content = Option<TriggerBody>, content_type = "application/json"),
+    responses((status = 202, body = TriggerDto), (status = 200, body = TriggerDto, description = "The same request key was used before"),
+        (status = 409, body = TriggerDto, description = "Skipped: a run is in flight"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn trigger(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    let body: Trigger = if body.iter().all(u8::is_ascii_whitespace) {
-        Trigger::default()
+) -> Result<(StatusCode, Json<TriggerDto>), AppError> {
+    let body: TriggerBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TriggerBody::default()
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| AppError::invalid("invalid_body", e.to_string()))?
@@ -152,40 +331,52 @@ async fn trigger(
     )
     .await
     .map_err(control_error)?;
-    Ok(match outcome {
-        TriggerOutcome::Queued { run_id } => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "run_id": run_id, "status": "queued" })),
-        ),
-        TriggerOutcome::Duplicate { run_id } => (
-            StatusCode::OK,
-            Json(json!({ "run_id": run_id, "status": "duplicate" })),
-        ),
-        TriggerOutcome::Overlap { run_id } => (
-            StatusCode::CONFLICT,
-            Json(json!({ "run_id": run_id, "status": "skipped_overlap" })),
-        ),
-    })
+    let (status, run_id, label) = match outcome {
+        TriggerOutcome::Queued { run_id } => (StatusCode::ACCEPTED, run_id, "queued"),
+        TriggerOutcome::Duplicate { run_id } => (StatusCode::OK, run_id, "duplicate"),
+        TriggerOutcome::Overlap { run_id } => (StatusCode::CONFLICT, run_id, "skipped_overlap"),
+    };
+    Ok((
+        status,
+        Json(TriggerDto {
+            run_id,
+            status: label.into(),
+        }),
+    ))
 }
 
-#[derive(Deserialize)]
+/// A change to a job; absent fields stay. A new expression or zone recomputes the next run
+/// from now; re-enabling does not burst catch-up runs. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Edit {
+pub struct EditDto {
+    /// Cron (optional seconds field; `MON#1`, `L`, `W`) or `@every 30s|5m|1h|1d`.
     expression: Option<String>,
+    /// IANA zone, e.g. `Europe/London`.
     zone: Option<String>,
     enabled: Option<bool>,
+    /// `skip` | `fire_once` | `fire_all`.
     misfire: Option<String>,
+    /// `skip` | `buffer_one`.
     overlap: Option<String>,
+    /// 1 to 100.
     max_attempts: Option<i64>,
+    /// 1000 to 86400000 ms.
     timeout_ms: Option<i64>,
 }
 
+/// Edits expression, zone, enabled and policies (audited with the acting admin).
+#[utoipa::path(patch, path = "/api/admin/jobs/{name}", tag = "jobs",
+    params(("name" = String, Path, description = "Job name")),
+    request_body = EditDto,
+    responses((status = 200, body = JobDto), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`invalid_schedule` or `invalid_policy`, nothing changed")))]
 async fn edit(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(name): Path<String>,
-    JsonBody(e): JsonBody<Edit>,
-) -> Result<Json<Value>, AppError> {
+    JsonBody(e): JsonBody<EditDto>,
+) -> Result<Json<JobDto>, AppError> {
     let edit = JobEdit {
         expr: e.expression,
         zone: e.zone,
@@ -207,6 +398,8 @@ async fn edit(
     show(State(st), AdminUser(admin), Path(name)).await
 }
 
+/// Pauses every job: no claims and no starts until resumed; runs in flight finish.
+#[utoipa::path(post, path = "/api/admin/jobs/pause", tag = "jobs", responses((status = 204), (status = 403, body = ErrorBody)))]
 async fn pause(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -217,6 +410,8 @@ async fn pause(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Resumes every job (each follows its misfire policy for ticks missed while paused).
+#[utoipa::path(post, path = "/api/admin/jobs/resume", tag = "jobs", responses((status = 204), (status = 403, body = ErrorBody)))]
 async fn resume(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -30,4 +30,5 @@ backend_tests!(
     health_and_readiness_answer,
     a_customer_logs_in_orders_and_cancels_through_the_pages,
     admins_operate_jobs_through_the_api,
+    openapi_and_metrics_describe_the_scheduler,
 );
