@@ -9,6 +9,9 @@
 //! - The `err*` constants are the PerfectPanel error texts of spec §6.4.
 //! - [`StatusItem`] and friends serialise the canonical response shapes of spec §7.1.
 
+#[cfg(feature = "axum")]
+pub mod http;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -5,8 +5,7 @@
 //! PerfectPanel phrasing resellers match on. Storage failures are logged and answered with a
 //! generic error; nothing is written on a refused request.
 
-use axum::body::to_bytes;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -22,8 +21,7 @@ use crate::auth::token_hash;
 use crate::panel;
 use crate::state::AppState;
 
-/// Largest accepted request body (long comment lists, spec §7.2 asks for ≥ 1 MB).
-pub const MAX_BODY: usize = 4 * 1024 * 1024;
+pub use smmd_protocol::http::MAX_BODY;
 const ERR_INTERNAL: &str = "Internal error, please try again later";
 
 pub fn router() -> Router<AppState> {
@@ -33,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn handle(State(st): State<AppState>, req: Request) -> Response {
-    match read_params(req).await {
+    match smmd_protocol::http::read_params(req).await {
         Some(params) => dispatch(&st, &params).await,
         None => json_reply(error_value(ERR_INCORRECT_REQUEST)),
     }
@@ -41,41 +39,6 @@ async fn handle(State(st): State<AppState>, req: Request) -> Response {
 
 fn json_reply(body: Value) -> Response {
     (StatusCode::OK, Json(body)).into_response()
-}
-
-/// Query string plus body, merged; `None` when the body cannot be read at all.
-async fn read_params(req: Request) -> Option<Params> {
-    let query = match req.uri().query() {
-        Some(q) => Params::form_pairs(q.as_bytes()).ok()?,
-        None => Vec::new(),
-    };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let body = if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(req, &()).await.ok()?;
-        let mut pairs = Vec::new();
-        while let Some(field) = form.next_field().await.ok()? {
-            let name = field.name().unwrap_or("").to_string();
-            let value = field.text().await.ok()?;
-            pairs.push((name, value));
-        }
-        pairs
-    } else {
-        let bytes = to_bytes(req.into_body(), MAX_BODY).await.ok()?;
-        let trimmed = bytes.trim_ascii_start();
-        if trimmed.is_empty() {
-            Vec::new()
-        } else if content_type.starts_with("application/json") || trimmed.starts_with(b"{") {
-            Params::json_pairs(&bytes).ok()?
-        } else {
-            Params::form_pairs(&bytes).ok()?
-        }
-    };
-    Some(Params::merge([query, body]))
 }
 
 /// The caller's identity from its key: the short-lived cache, else the store.
