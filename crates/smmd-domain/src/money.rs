@@ -114,6 +114,19 @@ impl Money {
         i64::try_from(v).ok().map(Money)
     }
 
+    /// Converts into another currency at `rate_micros` (target units per source unit, in
+    /// micro-units: 1.0 = 1 000 000), rounded up to the next micro-unit so a converted cost is
+    /// never understated. `None` for a non-positive rate or overflow.
+    pub fn convert_up(self, rate_micros: i64) -> Option<Money> {
+        if rate_micros <= 0 {
+            return None;
+        }
+        let num = i128::from(self.0) * i128::from(rate_micros);
+        let d = i128::from(MICROS_PER_UNIT);
+        let v = if num >= 0 { (num + d - 1) / d } else { num / d };
+        i64::try_from(v).ok().map(Money)
+    }
+
     /// Selling price from a cost and a markup in basis points (5000 = +50 %), rounded up.
     pub fn apply_markup_bp(self, markup_bp: i64) -> Option<Money> {
         if markup_bp < -10_000 {
@@ -410,5 +423,14 @@ mod tests {
             let diff = (i128::from(got) * 1_000_000_000 - exact).abs();
             prop_assert!(diff <= 500_000_000, "{} -> {} (diff {})", text, got, diff);
         }
+    }
+
+    #[test]
+    fn convert_up_never_understates_a_cost() {
+        let m = |t: &str| Money::parse(t).expect("money");
+        assert_eq!(m("2.00").convert_up(1_000_000), Some(m("2.00")));
+        assert_eq!(m("0.000001").convert_up(1_500_000), Some(m("0.000002")));
+        assert_eq!(m("10").convert_up(92_000), Some(m("0.92")));
+        assert_eq!(m("1").convert_up(0), None);
     }
 }

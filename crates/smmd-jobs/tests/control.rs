@@ -2,7 +2,7 @@
 //! validated edits with audit, no catch-up burst on re-enable, a preview that equals what the
 //! engine fires across a DST change, and the cleanup job.
 
-mod common;
+use smmd_store_sql::both_stores;
 
 use std::sync::Arc;
 

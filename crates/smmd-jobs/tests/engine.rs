@@ -1,7 +1,7 @@
 //! The engine against real stores (SQLite and PostgreSQL) with a manual clock: the failure and
 //! durability scenarios of scheduler.md, and several engines sharing one database.
 
-mod common;
+use smmd_store_sql::both_stores;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -212,8 +212,7 @@ fn execute(sim: &Sim, p: &Params, dice: &mut Dice) -> Value {
     let q = dice.quirky;
     match action {
         Action::Services => Value::Array(
-            sim.config
-                .services
+            sim.catalog()
                 .iter()
                 .map(|s| {
                     json!({

@@ -7,7 +7,7 @@
 //! Simulated time is `t0 + (clock − t0) × speedup`, from the injected [`Clock`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use smmd_domain::service::{validate_order, OrderInput, ServiceRules, ServiceType};
@@ -47,7 +47,7 @@ enum Outcome {
 
 #[derive(Clone, Debug)]
 struct SimOrder {
-    service: usize,
+    spec: Arc<ServiceSpec>,
     link: String,
     total: i64,
     runs: i64,
@@ -117,8 +117,19 @@ pub struct Sim {
     clock: Arc<dyn Clock>,
     t0: i64,
     balance: Money,
-    rules: Vec<ServiceRules>,
+    catalog: RwLock<Vec<(Arc<ServiceSpec>, ServiceRules)>>,
     state: Mutex<State>,
+}
+
+fn rules_of(s: &ServiceSpec) -> anyhow::Result<ServiceRules> {
+    Ok(ServiceRules {
+        service_type: ServiceType::parse(&s.service_type)
+            .ok_or_else(|| anyhow::anyhow!("type {}", s.service_type))?,
+        rate: Money::parse(&s.rate)?,
+        min: s.min,
+        max: s.max,
+        dripfeed: s.dripfeed,
+    })
 }
 
 /// First order id handed out (so provider ids never look like smmd's own).
@@ -128,25 +139,16 @@ impl Sim {
     /// A fresh provider. Errors: an invalid configuration.
     pub fn new(config: SimConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Sim> {
         config.validate()?;
-        let rules = config
+        let catalog = config
             .services
             .iter()
-            .map(|s| {
-                Ok(ServiceRules {
-                    service_type: ServiceType::parse(&s.service_type)
-                        .ok_or_else(|| anyhow::anyhow!("type {}", s.service_type))?,
-                    rate: Money::parse(&s.rate)?,
-                    min: s.min,
-                    max: s.max,
-                    dripfeed: s.dripfeed,
-                })
-            })
+            .map(|s| Ok((Arc::new(s.clone()), rules_of(s)?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Sim {
             balance: Money::parse(&config.balance)?,
             t0: clock.now_ms(),
             clock,
-            rules,
+            catalog: RwLock::new(catalog),
             config,
             state: Mutex::new(State {
                 orders: Vec::new(),
@@ -193,23 +195,41 @@ impl Sim {
         self.lock().stats.clone()
     }
 
-    /// The catalog entry with API id `id`.
-    pub fn service(&self, id: i64) -> Option<(usize, &ServiceSpec)> {
-        self.config
-            .services
-            .iter()
-            .enumerate()
-            .find(|(_, s)| s.id == id)
+    /// The catalog now (API v2 `services`).
+    pub fn catalog(&self) -> Vec<Arc<ServiceSpec>> {
+        let c = self.catalog.read().unwrap_or_else(|p| p.into_inner());
+        c.iter().map(|(s, _)| s.clone()).collect()
+    }
+
+    /// Replaces the catalog, as a provider changing its services and prices does. Orders
+    /// already placed keep the terms they were placed with. Errors: an invalid service.
+    pub fn set_catalog(&self, services: Vec<ServiceSpec>) -> anyhow::Result<()> {
+        let mut probe = self.config.clone();
+        probe.services = services.clone();
+        probe.validate()?;
+        let next = services
+            .into_iter()
+            .map(|s| Ok((rules_of(&s)?, Arc::new(s))))
+            .map(|r: anyhow::Result<_>| r.map(|(r, s)| (s, r)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(())
+    }
+
+    /// The catalog entry with API id `id` and its order rules.
+    fn service(&self, id: i64) -> Option<(Arc<ServiceSpec>, ServiceRules)> {
+        let c = self.catalog.read().unwrap_or_else(|p| p.into_inner());
+        c.iter().find(|(s, _)| s.id == id).cloned()
     }
 
     /// API v2 `add`: validates like a panel (type parameters, min/max, drip-feed), debits the
     /// balance and draws the order's outcome from the seed. Returns the order id.
     pub fn add(&self, service_id: Option<&str>, input: &OrderInput) -> Result<i64, SimError> {
-        let (idx, spec) = service_id
+        let (spec, rules) = service_id
             .and_then(|s| s.trim().parse::<i64>().ok())
             .and_then(|id| self.service(id))
             .ok_or_else(|| SimError("Incorrect service ID".into()))?;
-        let order = validate_order(&self.rules[idx], input).map_err(|e| SimError(e.to_string()))?;
+        let order = validate_order(&rules, input).map_err(|e| SimError(e.to_string()))?;
         let now = self.now();
         let mut st = self.lock();
         let spent = st
@@ -237,7 +257,7 @@ impl Sim {
         }
         st.stats.orders_created += 1;
         st.orders.push(SimOrder {
-            service: idx,
+            spec: spec.clone(),
             start_count: (text_hash(&link) % 10_000) as i64,
             link,
             total: order.total_quantity,
@@ -252,7 +272,7 @@ impl Sim {
     }
 
     fn delivered_at(&self, o: &SimOrder, t: i64) -> i64 {
-        let spec = &self.config.services[o.service];
+        let spec = &o.spec;
         let start = o.created + spec.start_delay_s as i64 * 1000;
         let per_run = o.total / o.runs;
         let mut sum = 0;
@@ -273,7 +293,7 @@ impl Sim {
 
     /// The order's state at simulated time `t`.
     fn view_at(&self, o: &SimOrder, t: i64) -> OrderView {
-        let spec = &self.config.services[o.service];
+        let spec = &o.spec;
         let start = o.created + spec.start_delay_s as i64 * 1000;
         let cap = match o.outcome {
             Outcome::Partial(n) => n,
@@ -339,7 +359,7 @@ impl Sim {
             .filter(|i| *i < st.orders.len())
             .ok_or_else(|| SimError("Incorrect order ID".into()))?;
         let o = st.orders[idx].clone();
-        let spec = &self.config.services[o.service];
+        let spec = &o.spec;
         if !spec.cancel {
             return Err(SimError("Cancel is not available for this service".into()));
         }
@@ -367,7 +387,7 @@ impl Sim {
             .and_then(|i| st.orders.get(i))
             .cloned()
             .ok_or_else(|| SimError("Incorrect order ID".into()))?;
-        let spec = &self.config.services[o.service];
+        let spec = &o.spec;
         let view = self.view_at(&o, t);
         if !spec.refill || !matches!(view.status, "Completed" | "Partial") {
             return Err(SimError("Order not eligible for refill.".into()));
@@ -388,7 +408,7 @@ impl Sim {
 
     fn refill_state(&self, r: &SimRefill, t: i64, st: &State) -> &'static str {
         let o = &st.orders[(r.order - FIRST_ORDER_ID) as usize];
-        let delay = self.config.services[o.service].refill_delay_s as i64 * 1000;
+        let delay = o.spec.refill_delay_s as i64 * 1000;
         if t < r.created + delay / 3 {
             "Pending"
         } else if t < r.created + delay {
@@ -417,7 +437,7 @@ impl Sim {
         for (i, o) in st.orders.iter().enumerate().filter(|(_, o)| o.link == link) {
             let v = self.view_at(o, t);
             count += v.delivered;
-            let spec = &self.config.services[o.service];
+            let spec = &o.spec;
             if v.status != "Completed" || spec.drop_pct == 0 {
                 continue;
             }
@@ -442,7 +462,7 @@ impl Sim {
 
     /// When a completing order reached its total (simulated ms).
     fn completed_at(&self, o: &SimOrder) -> i64 {
-        let spec = &self.config.services[o.service];
+        let spec = &o.spec;
         let start = o.created + spec.start_delay_s as i64 * 1000;
         let per_run = o.total / o.runs;
         let last = o.total - per_run * (o.runs - 1);

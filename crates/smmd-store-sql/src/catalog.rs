@@ -2,7 +2,7 @@
 
 use smmd_domain::{CategoryId, ServiceId};
 use smmd_store::{Category, Service, ServiceDraft, StoreError, StoreResult};
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::rows::{self, SERVICE_COLS};
 use crate::{flag, SqlResultExt, SqlStore};
@@ -14,14 +14,34 @@ pub(crate) async fn save_service(
     now: i64,
 ) -> StoreResult<Service> {
     let mut tx = s.begin().await?;
+    let new_id = save_service_in(s, &mut tx, id, &d, now).await?;
+    let row = sqlx::query(&format!("SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"))
+        .bind(new_id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    let service = rows::service(&row)?;
+    tx.commit().await.db()?;
+    Ok(service)
+}
+
+/// Inserts (`id` = `None`) or replaces a service inside `tx`, creating its category by name.
+/// `NotFound` when `id` names no service.
+pub(crate) async fn save_service_in(
+    _s: &SqlStore,
+    tx: &mut Transaction<'static, Any>,
+    id: Option<ServiceId>,
+    d: &ServiceDraft,
+    now: i64,
+) -> StoreResult<ServiceId> {
     sqlx::query("INSERT INTO categories (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
         .bind(d.category.trim())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
     let cat: i64 = sqlx::query("SELECT id FROM categories WHERE name = $1")
         .bind(d.category.trim())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .db()?
         .try_get(0)
@@ -57,19 +77,11 @@ pub(crate) async fn save_service(
         .bind(d.provider_currency.as_deref())
         .bind(now)
         .bind(id.map_or(0, |i| i.0))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await
         .db()?
         .ok_or(StoreError::NotFound)?;
-    let new_id = ServiceId(row.try_get(0).db()?);
-    let row = sqlx::query(&format!("SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"))
-        .bind(new_id.0)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-    let service = rows::service(&row)?;
-    tx.commit().await.db()?;
-    Ok(service)
+    Ok(ServiceId(row.try_get(0).db()?))
 }
 
 pub(crate) async fn service(s: &SqlStore, id: ServiceId) -> StoreResult<Option<Service>> {
@@ -95,8 +107,9 @@ pub(crate) async fn list_services(s: &SqlStore, enabled_only: bool) -> StoreResu
 
 pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> {
     let rows = sqlx::query(
-        "SELECT c.id, c.name, CAST(COUNT(s.id) AS BIGINT) AS n FROM categories c \
-         LEFT JOIN services s ON s.category_id = c.id AND s.enabled = 1 GROUP BY c.id, c.name, c.sort ORDER BY c.sort, c.id",
+        "SELECT c.id, c.name, c.markup_bp, CAST(COUNT(s.id) AS BIGINT) AS n FROM categories c \
+         LEFT JOIN services s ON s.category_id = c.id AND s.enabled = 1 \
+         GROUP BY c.id, c.name, c.sort, c.markup_bp ORDER BY c.sort, c.id",
     )
     .fetch_all(&s.read)
     .await
@@ -107,6 +120,7 @@ pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> 
                 id: CategoryId(r.try_get("id").db()?),
                 name: r.try_get("name").db()?,
                 services: r.try_get("n").db()?,
+                markup_bp: r.try_get("markup_bp").db()?,
             })
         })
         .collect()

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod catalog;
+mod fulfil;
 mod orders;
 mod rows;
 mod schedules;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use smmd_domain::service::OrderSpec;
-use smmd_domain::{OrderId, RefillId, ServiceId, UserId};
+use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 use smmd_store::*;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -571,5 +572,101 @@ impl Store for SqlStore {
     }
     async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth> {
         schedules::scheduler_health(self, now).await
+    }
+
+    async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider> {
+        fulfil::create_provider(self, p, now).await
+    }
+    async fn providers(&self) -> StoreResult<Vec<Provider>> {
+        fulfil::providers(self).await
+    }
+    async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>> {
+        fulfil::provider(self, id).await
+    }
+    async fn set_provider_enabled(
+        &self,
+        id: ProviderId,
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        fulfil::set_provider_enabled(self, id, enabled, now).await
+    }
+    async fn record_provider_balance(
+        &self,
+        id: ProviderId,
+        balance: Money,
+        currency: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        fulfil::record_provider_balance(self, id, balance, currency, now).await
+    }
+    async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64> {
+        fulfil::add_service_offer(self, service, offer).await
+    }
+    async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>> {
+        fulfil::service_offers(self, service).await
+    }
+    async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
+        fulfil::claim_dispatch(self, limit, now).await
+    }
+    async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>> {
+        fulfil::stale_submitting(self, before, limit).await
+    }
+    async fn sync_targets(&self, provider: ProviderId, limit: i64) -> StoreResult<Vec<SyncTarget>> {
+        fulfil::sync_targets(self, provider, limit).await
+    }
+    async fn mark_checked(&self, ids: &[OrderId], now: i64) -> StoreResult<()> {
+        fulfil::mark_checked(self, ids, now).await
+    }
+    async fn cancels_to_send(
+        &self,
+        provider: ProviderId,
+        limit: i64,
+    ) -> StoreResult<Vec<(OrderId, String)>> {
+        fulfil::cancels_to_send(self, provider, limit).await
+    }
+    async fn mark_cancel_sent(&self, sent: &[(OrderId, String)], now: i64) -> StoreResult<()> {
+        fulfil::mark_cancel_sent(self, sent, now).await
+    }
+    async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>> {
+        fulfil::orders_needing_review(self, limit).await
+    }
+    async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>> {
+        fulfil::provider_services(self, provider).await
+    }
+    async fn apply_service_sync(
+        &self,
+        ops: Vec<ServiceSyncOp>,
+        source: &str,
+        now: i64,
+    ) -> StoreResult<(u64, u64, u64)> {
+        fulfil::apply_service_sync(self, ops, source, now).await
+    }
+    async fn edit_service(
+        &self,
+        id: ServiceId,
+        edit: ServiceEdit,
+        source: &str,
+        now: i64,
+    ) -> StoreResult<Service> {
+        fulfil::edit_service(self, id, edit, source, now).await
+    }
+    async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>> {
+        fulfil::service_changes(self, id, limit).await
+    }
+    async fn raise_alert(
+        &self,
+        kind: &str,
+        subject: &str,
+        message: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        fulfil::raise_alert(self, kind, subject, message, now).await
+    }
+    async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()> {
+        fulfil::resolve_alert(self, kind, subject, now).await
+    }
+    async fn open_alerts(&self) -> StoreResult<Vec<Alert>> {
+        fulfil::open_alerts(self).await
     }
 }

@@ -47,8 +47,8 @@ pub(crate) async fn place_order(
     let link_key = spec.link.as_deref().filter(|_| svc.link_rule);
     let row = sqlx::query(&format!(
         "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
-         charge, extras, guarantee_days, refill, cancel, provider_id, created_at, updated_at) \
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {ORDER_COLS}"
+         charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at) \
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15) RETURNING {ORDER_COLS}"
     ))
     .bind(user.0)
     .bind(svc.id.0)
@@ -65,6 +65,7 @@ pub(crate) async fn place_order(
     .bind(flag(svc.cancel))
     .bind(svc.provider_id.map(|p| p.0))
     .bind(now)
+    .bind(svc.provider_service_id.as_deref())
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::map_err)
@@ -248,10 +249,20 @@ async fn apply_in_tx(
         (_, existing) => existing,
     };
     let cancel_requested = current.cancel_requested && !next.is_terminal();
+    let (offer_index, offer_provider, offer_service) = match &u.offer {
+        Some((i, o)) => (
+            Some(*i),
+            Some(o.provider_id.0),
+            Some(o.provider_service_id.as_str()),
+        ),
+        None => (None, None, None),
+    };
     let done = sqlx::query(
         "UPDATE orders SET status = $1, start_count = COALESCE($2, start_count), remains = $3, \
          provider_order_id = COALESCE($4, provider_order_id), provider_charge = COALESCE($5, provider_charge), \
-         refunded = refunded + $6, completed_at = $7, cancel_requested = $8, updated_at = $9 \
+         refunded = refunded + $6, completed_at = $7, cancel_requested = $8, updated_at = $9, checked_at = $9, \
+         offer_index = COALESCE($12, offer_index), provider_id = COALESCE($13, provider_id), \
+         provider_service_id = COALESCE($14, provider_service_id), note = COALESCE($15, note) \
          WHERE id = $10 AND status = $11",
     )
     .bind(next.as_str())
@@ -265,6 +276,10 @@ async fn apply_in_tx(
     .bind(u.now)
     .bind(u.order_id.0)
     .bind(u.expected.as_str())
+    .bind(offer_index)
+    .bind(offer_provider)
+    .bind(offer_service)
+    .bind(u.note.as_deref())
     .execute(&mut **tx)
     .await
     .db()?;
@@ -345,16 +360,7 @@ async fn cancel_one(
 ) -> StoreResult<Result<CancelOutcome, CancelError>> {
     match o.status {
         OrderStatus::Queued | OrderStatus::NeedsReview => {
-            let update = OrderUpdate {
-                order_id: o.id,
-                expected: o.status,
-                event: OrderEvent::LocalCancel,
-                start_count: None,
-                remains: None,
-                provider_order_id: None,
-                provider_charge: None,
-                now,
-            };
+            let update = OrderUpdate::new(o.id, o.status, OrderEvent::LocalCancel, now);
             match apply_in_tx(s, tx, &update).await? {
                 UpdateOutcome::Applied { refunded, .. } => {
                     Ok(Ok(CancelOutcome::Canceled { refunded }))

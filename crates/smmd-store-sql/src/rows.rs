@@ -69,7 +69,7 @@ pub(crate) fn ledger(row: &Row) -> StoreResult<LedgerEntry> {
 
 pub(crate) const SERVICE_COLS: &str = "s.id, s.category_id, c.name AS category, s.name, s.service_type, s.rate, \
      s.min_qty, s.max_qty, s.refill, s.guarantee_days, s.cancel, s.dripfeed, s.link_rule, s.description, s.enabled, \
-     s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency";
+     s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency, s.overrides";
 
 pub(crate) fn service(row: &Row) -> StoreResult<Service> {
     let t: String = get(row, "service_type")?;
@@ -94,12 +94,18 @@ pub(crate) fn service(row: &Row) -> StoreResult<Service> {
         provider_service_id: get(row, "provider_service_id")?,
         provider_rate: opt_money(row, "provider_rate")?,
         provider_currency: get(row, "provider_currency")?,
+        overrides: get::<String>(row, "overrides")?
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 
 pub(crate) const ORDER_COLS: &str = "id, user_id, service_id, status, link, quantity, runs, interval_minutes, \
      total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, cancel, \
-     cancel_requested, provider_id, provider_order_id, provider_charge, created_at, updated_at, completed_at";
+     cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, provider_charge, \
+     created_at, updated_at, completed_at";
 
 pub(crate) fn order(row: &Row) -> StoreResult<Order> {
     let status: String = get(row, "status")?;
@@ -124,7 +130,10 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
         cancel: get::<i64>(row, "cancel")? != 0,
         cancel_requested: get::<i64>(row, "cancel_requested")? != 0,
         provider_id: get::<Option<i64>>(row, "provider_id")?.map(ProviderId),
+        provider_service_id: get(row, "provider_service_id")?,
+        offer_index: get(row, "offer_index")?,
         provider_order_id: get(row, "provider_order_id")?,
+        note: get(row, "note")?,
         provider_charge: opt_money(row, "provider_charge")?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
@@ -159,5 +168,69 @@ pub(crate) fn refill(row: &Row) -> StoreResult<Refill> {
         provider_refill_id: get(row, "provider_refill_id")?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
+    })
+}
+
+pub(crate) const PROVIDER_COLS: &str =
+    "id, name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
+     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, created_at";
+
+pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
+    Ok(smmd_store::Provider {
+        id: ProviderId(get(row, "id")?),
+        name: get(row, "name")?,
+        url: get(row, "url")?,
+        currency: get(row, "currency")?,
+        exchange_rate: get(row, "exchange_rate")?,
+        enabled: get::<i64>(row, "enabled")? != 0,
+        api_key_enc: get(row, "api_key_enc")?,
+        timeout_ms: get(row, "timeout_ms")?,
+        max_concurrency: get(row, "max_concurrency")?,
+        rate_per_sec: get(row, "rate_per_sec")?,
+        balance: opt_money(row, "balance")?,
+        balance_checked_at: get(row, "balance_checked_at")?,
+        balance_alert_below: opt_money(row, "balance_alert_below")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn sync_target(row: &Row) -> StoreResult<smmd_store::SyncTarget> {
+    let status: String = get(row, "status")?;
+    Ok(smmd_store::SyncTarget {
+        id: OrderId(get(row, "id")?),
+        status: OrderStatus::parse(&status).ok_or_else(|| bad("order status", &status))?,
+        provider_order_id: get(row, "provider_order_id")?,
+        start_count: get(row, "start_count")?,
+        remains: get(row, "remains")?,
+        provider_charge: opt_money(row, "provider_charge")?,
+        cancel_requested: get::<i64>(row, "cancel_requested")? != 0,
+    })
+}
+
+pub(crate) const ALERT_COLS: &str = "id, kind, subject, message, created_at, updated_at";
+
+pub(crate) fn alert(row: &Row) -> StoreResult<smmd_store::Alert> {
+    Ok(smmd_store::Alert {
+        id: get(row, "id")?,
+        kind: get(row, "kind")?,
+        subject: get(row, "subject")?,
+        message: get(row, "message")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+pub(crate) const CHANGE_COLS: &str =
+    "id, service_id, field, old_value, new_value, source, created_at";
+
+pub(crate) fn service_change(row: &Row) -> StoreResult<smmd_store::ServiceChange> {
+    Ok(smmd_store::ServiceChange {
+        id: get(row, "id")?,
+        service_id: ServiceId(get(row, "service_id")?),
+        field: get(row, "field")?,
+        old: get(row, "old_value")?,
+        new: get(row, "new_value")?,
+        source: get(row, "source")?,
+        created_at: get(row, "created_at")?,
     })
 }

@@ -17,10 +17,12 @@ use smmd_domain::refill::{RefillError, RefillStatus};
 use smmd_domain::service::{OrderError, OrderExtras, OrderSpec, ServiceRules, ServiceType};
 use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 
+pub mod fulfil;
 pub mod schedules;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
+pub use fulfil::*;
 pub use schedules::*;
 
 /// A failure of the storage layer itself. Business refusals have their own error types.
@@ -198,6 +200,8 @@ pub struct Service {
     /// The provider's rate per 1000 in its own currency.
     pub provider_rate: Option<Money>,
     pub provider_currency: Option<String>,
+    /// Fields an admin set by hand (`name`, `rate`, `min`, `max`, `enabled`); sync leaves them.
+    pub overrides: Vec<String>,
 }
 
 impl Service {
@@ -274,6 +278,8 @@ pub struct Category {
     pub id: CategoryId,
     pub name: String,
     pub services: i64,
+    /// Markup for the category's services in basis points; `None` = the panel default.
+    pub markup_bp: Option<i64>,
 }
 
 /// An order as stored.
@@ -302,7 +308,13 @@ pub struct Order {
     pub cancel: bool,
     pub cancel_requested: bool,
     pub provider_id: Option<ProviderId>,
+    /// The provider's service id of the offer this order is (or will be) sent to.
+    pub provider_service_id: Option<String>,
+    /// Which offer of the service: 0 = its own provider, then the fallbacks in order.
+    pub offer_index: i64,
     pub provider_order_id: Option<String>,
+    /// The last provider message or review reason (why it needs review, why it was refused).
+    pub note: Option<String>,
     /// What the provider charged us (its currency), for profit.
     pub provider_charge: Option<Money>,
     pub created_at: i64,
@@ -372,7 +384,29 @@ pub struct OrderUpdate {
     pub remains: Option<i64>,
     pub provider_order_id: Option<String>,
     pub provider_charge: Option<Money>,
+    /// Moves the order to another offer (`(offer index, offer)`), with a rejection that tries it.
+    pub offer: Option<(i64, Offer)>,
+    /// Replaces the order's note (provider message, review reason).
+    pub note: Option<String>,
     pub now: i64,
+}
+
+impl OrderUpdate {
+    /// An update with only the event set.
+    pub fn new(order_id: OrderId, expected: OrderStatus, event: OrderEvent, now: i64) -> Self {
+        OrderUpdate {
+            order_id,
+            expected,
+            event,
+            start_count: None,
+            remains: None,
+            provider_order_id: None,
+            provider_charge: None,
+            offer: None,
+            note: None,
+            now,
+        }
+    }
 }
 
 /// The result of [`Store::apply_order_update`].
@@ -669,4 +703,89 @@ pub trait Store: Send + Sync + 'static {
         status: RefillStatus,
         now: i64,
     ) -> StoreResult<()>;
+
+    // ---- providers and fulfilment (fulfil.rs) ----
+
+    /// Adds a provider. `Conflict("providers.name")` if the name exists.
+    async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider>;
+    /// Every provider, by id.
+    async fn providers(&self) -> StoreResult<Vec<Provider>>;
+    async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>>;
+    /// Enables or disables a provider; dispatch and sync skip disabled ones. `NotFound` if absent.
+    async fn set_provider_enabled(
+        &self,
+        id: ProviderId,
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Records a balance read (history row plus the provider's latest figure).
+    async fn record_provider_balance(
+        &self,
+        id: ProviderId,
+        balance: Money,
+        currency: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Appends a fallback offer to a service (next position). Returns its position (≥ 1).
+    async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64>;
+    /// The service's offers in order: its own mapping (if any) first, then the fallbacks.
+    async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>>;
+
+    /// Claims up to `limit` queued orders of enabled providers, oldest first: marks them
+    /// `submitting` and commits before any provider call (architecture §2 step 2). On PostgreSQL
+    /// concurrent claimers skip each other's rows.
+    async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>>;
+    /// Orders left `submitting` since before `before` (the process died mid-call), oldest first.
+    async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>>;
+    /// Active (`processing`, `in_progress`) orders of a provider with a provider order id,
+    /// oldest-checked first (never checked first), at most `limit`.
+    async fn sync_targets(&self, provider: ProviderId, limit: i64) -> StoreResult<Vec<SyncTarget>>;
+    /// Stamps `checked_at = now` on orders whose sync found nothing new.
+    async fn mark_checked(&self, ids: &[OrderId], now: i64) -> StoreResult<()>;
+    /// Orders of a provider with a cancel requested and not yet sent: `(id, provider order id)`.
+    async fn cancels_to_send(
+        &self,
+        provider: ProviderId,
+        limit: i64,
+    ) -> StoreResult<Vec<(OrderId, String)>>;
+    /// Records that the cancel of these orders was sent (accepted or refused upstream), with the
+    /// provider's answer as the order's note.
+    async fn mark_cancel_sent(&self, sent: &[(OrderId, String)], now: i64) -> StoreResult<()>;
+    /// Orders waiting for an admin (`needs_review`), oldest first.
+    async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>>;
+
+    /// The provider's services in our catalog (enabled or not), by id.
+    async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>>;
+    /// Applies a sync plan in one transaction, logging every change with `source`. Returns
+    /// `(created, updated, disabled)`.
+    async fn apply_service_sync(
+        &self,
+        ops: Vec<ServiceSyncOp>,
+        source: &str,
+        now: i64,
+    ) -> StoreResult<(u64, u64, u64)>;
+    /// An admin edit: sets the fields, records them as overrides, logs each change.
+    /// `NotFound` if the service does not exist.
+    async fn edit_service(
+        &self,
+        id: ServiceId,
+        edit: ServiceEdit,
+        source: &str,
+        now: i64,
+    ) -> StoreResult<Service>;
+    /// The change log of a service, newest first.
+    async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>>;
+
+    /// Opens an alert, or refreshes the open one with the same kind and subject. True if new.
+    async fn raise_alert(
+        &self,
+        kind: &str,
+        subject: &str,
+        message: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Resolves the open alert of this kind and subject, if any.
+    async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()>;
+    /// Open alerts, newest first.
+    async fn open_alerts(&self) -> StoreResult<Vec<Alert>>;
 }

@@ -150,6 +150,8 @@ fn update(
         remains,
         provider_order_id: None,
         provider_charge: None,
+        offer: None,
+        note: None,
         now: NOW + 60_000,
     }
 }

@@ -1,0 +1,68 @@
+//! One [`ProviderClient`] per provider, built from its stored row (the sealed key opened with the
+//! panel secret) and kept while the row's connection settings stay the same, so limits and the
+//! circuit breaker persist across job runs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smmd_domain::ProviderId;
+use smmd_provider::{ProviderClient, ProviderConfig, ProviderError};
+use smmd_store::Provider;
+
+use crate::keys;
+
+/// The client cache. Cheap to clone.
+#[derive(Clone)]
+pub struct Clients {
+    secret: Arc<[u8; 32]>,
+    breaker: (u32, Duration),
+    cache: Arc<Mutex<HashMap<ProviderId, (String, ProviderClient)>>>,
+}
+
+impl Clients {
+    /// Clients opening keys sealed with `secret` (see [`keys::seal`]).
+    /// The circuit breaker opens after 5 consecutive failures for 30 s.
+    pub fn new(secret: [u8; 32]) -> Clients {
+        Clients {
+            secret: Arc::new(secret),
+            breaker: (5, Duration::from_secs(30)),
+            cache: Arc::default(),
+        }
+    }
+
+    /// Sets the circuit breaker: `threshold` consecutive failures open it for `cooldown`.
+    pub fn with_breaker(mut self, threshold: u32, cooldown: Duration) -> Clients {
+        self.breaker = (threshold, cooldown);
+        self
+    }
+
+    /// Seals a provider API key for storage.
+    pub fn seal_key(&self, key: &str) -> String {
+        keys::seal(&self.secret, key)
+    }
+
+    /// The client of `p`. Errors: the key does not open, or the URL is invalid (`Config`).
+    pub fn get(&self, p: &Provider) -> Result<ProviderClient, ProviderError> {
+        let fingerprint = format!(
+            "{}|{}|{}|{}|{:?}",
+            p.url, p.api_key_enc, p.timeout_ms, p.max_concurrency, p.rate_per_sec
+        );
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((f, c)) = cache.get(&p.id) {
+            if *f == fingerprint {
+                return Ok(c.clone());
+            }
+        }
+        let key = keys::open(&self.secret, &p.api_key_enc)
+            .map_err(|e| ProviderError::Config(e.to_string()))?;
+        let mut cfg = ProviderConfig::new(p.url.clone(), key);
+        cfg.timeout = Duration::from_millis(p.timeout_ms.clamp(100, 600_000) as u64);
+        cfg.max_concurrency = p.max_concurrency.clamp(1, 256) as usize;
+        cfg.rate_per_sec = p.rate_per_sec.and_then(|r| u32::try_from(r).ok());
+        (cfg.breaker_threshold, cfg.breaker_cooldown) = self.breaker;
+        let client = ProviderClient::new(cfg)?;
+        cache.insert(p.id, (fingerprint, client.clone()));
+        Ok(client)
+    }
+}

@@ -1,0 +1,244 @@
+//! `orders.dispatch` (architecture §2 step 2): send queued orders to their provider offer, at
+//! most once per offer.
+//!
+//! 1. Orders left `submitting` longer than `stale_submitting_ms` were interrupted mid-call (the
+//!    process died): they go to `needs_review` — the provider may have them.
+//! 2. Claim a batch: the orders become `submitting` and are committed *before* any call.
+//! 3. One `add` per order, concurrently (each provider's client bounds its own concurrency):
+//!    - accepted → `processing` with the provider order id;
+//!    - refused (the provider said no) → the next offer of the service if there is one, else
+//!      `canceled` with a full refund, the provider's message kept on the order;
+//!    - not executed (connect failure, 429, open circuit, bad key) → back to `queued` on the same
+//!      offer, retried by a later run;
+//!    - ambiguous (timeout, 5xx, HTML or an unreadable answer after sending) → `needs_review`
+//!      with an admin alert. Never resent automatically: API v2 has no idempotency key.
+
+use std::collections::HashMap;
+
+use futures::stream::{self, StreamExt};
+use smmd_domain::order::{OrderEvent, OrderStatus};
+use smmd_domain::service::ServiceType;
+use smmd_domain::{ProviderId, ServiceId};
+use smmd_provider::{ProviderError, RejectKind};
+use smmd_store::{Order, OrderUpdate, Provider, UpdateOutcome};
+
+use crate::params::add_params;
+use crate::{bump, Fulfil, Report};
+
+/// What happened to one order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    Accepted,
+    NextOffer,
+    Canceled,
+    Requeued,
+    Review,
+    Stale,
+}
+
+/// Runs one dispatch pass. Counters: `claimed`, `accepted`, `next_offer`, `canceled`,
+/// `requeued`, `needs_review`, `recovered` (interrupted orders sent to review), `errors`.
+pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    recover_interrupted(f, &mut report).await?;
+    let providers: HashMap<ProviderId, Provider> = f
+        .store
+        .providers()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut types: HashMap<ServiceId, ServiceType> = HashMap::new();
+    for _ in 0..f.settings.dispatch_max_batches.max(1) {
+        let claimed = f
+            .store
+            .claim_dispatch(f.settings.dispatch_batch, f.clock.now_ms())
+            .await?;
+        bump(&mut report, "claimed", claimed.len() as i64);
+        if claimed.is_empty() {
+            break;
+        }
+        let full = claimed.len() as i64 >= f.settings.dispatch_batch;
+        for o in &claimed {
+            if let std::collections::hash_map::Entry::Vacant(e) = types.entry(o.service_id) {
+                if let Some(s) = f.store.service(o.service_id).await? {
+                    e.insert(s.service_type);
+                }
+            }
+        }
+        let results: Vec<anyhow::Result<Sent>> = stream::iter(claimed)
+            .map(|o| {
+                let ty = types.get(&o.service_id).copied();
+                let provider = o.provider_id.and_then(|p| providers.get(&p));
+                send_one(f, o, ty, provider)
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        for r in results {
+            match r {
+                Ok(sent) => bump(&mut report, counter(sent), 1),
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatch: storing an outcome failed");
+                    bump(&mut report, "errors", 1);
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+fn counter(s: Sent) -> &'static str {
+    match s {
+        Sent::Accepted => "accepted",
+        Sent::NextOffer => "next_offer",
+        Sent::Canceled => "canceled",
+        Sent::Requeued => "requeued",
+        Sent::Review => "needs_review",
+        Sent::Stale => "stale",
+    }
+}
+
+async fn recover_interrupted(f: &Fulfil, report: &mut Report) -> anyhow::Result<()> {
+    let now = f.clock.now_ms();
+    let stale = f
+        .store
+        .stale_submitting(now - f.settings.stale_submitting_ms, 1_000)
+        .await?;
+    for o in stale {
+        let mut u = OrderUpdate::new(o.id, OrderStatus::Submitting, OrderEvent::Ambiguous, now);
+        u.note = Some(
+            "Dispatch was interrupted during the provider call; the provider may have received \
+             the order. Check the provider panel, then attach its order id, resend, or cancel."
+                .into(),
+        );
+        if let UpdateOutcome::Applied { .. } = f.store.apply_order_update(u).await? {
+            review_alert(f, o.id.0, "dispatch interrupted").await;
+            bump(report, "recovered", 1);
+        }
+    }
+    Ok(())
+}
+
+async fn review_alert(f: &Fulfil, order: i64, why: &str) {
+    let subject = format!("order:{order}");
+    let msg = format!("Order #{order} needs review: {why}");
+    if let Err(e) = f
+        .store
+        .raise_alert("order_needs_review", &subject, &msg, f.clock.now_ms())
+        .await
+    {
+        tracing::warn!(error = %e, "raising an alert failed");
+    }
+}
+
+async fn send_one(
+    f: &Fulfil,
+    o: Order,
+    ty: Option<ServiceType>,
+    provider: Option<&Provider>,
+) -> anyhow::Result<Sent> {
+    let now = || f.clock.now_ms();
+    let (Some(ty), Some(provider), Some(psid)) = (ty, provider, o.provider_service_id.clone())
+    else {
+        // Claimed orders always have these; a vanished service or provider row goes to review.
+        return settle(
+            f,
+            &o,
+            Outcome::Ambiguous("service or provider missing".into()),
+            now(),
+        )
+        .await;
+    };
+    let outcome = match f.clients.get(provider) {
+        Err(e) => Outcome::NotSent(e.to_string()),
+        Ok(client) => match client.add(&add_params(&o, &psid, ty)).await {
+            Ok(pid) => Outcome::Accepted(pid),
+            Err(ProviderError::Rejected { kind, message }) => Outcome::Refused(kind, message),
+            Err(ProviderError::Ambiguous(m)) => Outcome::Ambiguous(m),
+            Err(
+                e @ (ProviderError::Transient(_)
+                | ProviderError::Auth(_)
+                | ProviderError::Config(_)),
+            ) => Outcome::NotSent(e.to_string()),
+            // The client reports every unreadable `add` answer as ambiguous; be safe anyway.
+            Err(e) => Outcome::Ambiguous(e.to_string()),
+        },
+    };
+    settle(f, &o, outcome, now()).await
+}
+
+enum Outcome {
+    Accepted(String),
+    Refused(RejectKind, String),
+    NotSent(String),
+    Ambiguous(String),
+}
+
+async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Result<Sent> {
+    let base = |event| OrderUpdate::new(o.id, OrderStatus::Submitting, event, now);
+    let (u, sent) = match outcome {
+        Outcome::Accepted(pid) => {
+            let mut u = base(OrderEvent::ProviderAccepted);
+            u.provider_order_id = Some(pid);
+            (u, Sent::Accepted)
+        }
+        Outcome::Refused(kind, message) => {
+            if kind == RejectKind::InsufficientFunds {
+                if let Some(p) = o.provider_id {
+                    let _ = f
+                        .store
+                        .raise_alert(
+                            "provider_funds",
+                            &format!("provider:{}", p.0),
+                            &format!("Provider refused an order for lack of funds: {message}"),
+                            now,
+                        )
+                        .await;
+                }
+            }
+            let offers = f.store.service_offers(o.service_id).await?;
+            let next = usize::try_from(o.offer_index + 1).unwrap_or(usize::MAX);
+            match offers.get(next) {
+                Some(offer) => {
+                    let mut u = base(OrderEvent::ProviderRejected { next_offer: true });
+                    u.offer = Some((next as i64, offer.clone()));
+                    u.note = Some(format!("Offer {} refused: {message}", o.offer_index));
+                    (u, Sent::NextOffer)
+                }
+                None => {
+                    let mut u = base(OrderEvent::ProviderRejected { next_offer: false });
+                    u.note = Some(format!("Refused by the provider: {message}"));
+                    (u, Sent::Canceled)
+                }
+            }
+        }
+        Outcome::NotSent(why) => {
+            // Back to the queue on the same offer: the transition is the same as a rejection
+            // that tries another offer, with no offer change.
+            let mut u = base(OrderEvent::ProviderRejected { next_offer: true });
+            u.note = Some(format!("Not sent, will retry: {why}"));
+            (u, Sent::Requeued)
+        }
+        Outcome::Ambiguous(why) => {
+            let mut u = base(OrderEvent::Ambiguous);
+            u.note = Some(format!(
+                "The provider's answer was lost ({why}); it may have the order. Check the provider \
+                 panel, then attach its order id, resend, or cancel."
+            ));
+            (u, Sent::Review)
+        }
+    };
+    match f.store.apply_order_update(u).await? {
+        UpdateOutcome::Applied { .. } => {
+            if sent == Sent::Review {
+                review_alert(f, o.id.0, "the provider's answer was lost").await;
+            }
+            Ok(sent)
+        }
+        UpdateOutcome::Stale | UpdateOutcome::Illegal(_) => Ok(Sent::Stale),
+    }
+}

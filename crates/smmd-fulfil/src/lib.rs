@@ -1,0 +1,91 @@
+//! Orders in motion (architecture §2): everything smmd does with upstream providers.
+//!
+//! - [`dispatch`] — `orders.dispatch`: at most one `add` per provider offer; ambiguous answers
+//!   park the order in `needs_review`, never resent automatically;
+//! - [`sync`] — `orders.sync_status`: pending cancels, then batched `status` (≤ 100 ids a call),
+//!   oldest-checked first, providers in parallel, guarded updates with refunds in the same
+//!   transaction;
+//! - [`catalog`] — `services.sync`: import and price services with exchange rate and markup,
+//!   disable what is gone (with a guard against truncated answers), keep admin overrides;
+//! - [`balances`] — `providers.check_balances`;
+//! - [`clients`] — one [`smmd_provider::ProviderClient`] per provider, built from its row;
+//! - [`keys`] — provider API keys sealed at rest;
+//! - [`params`] — an order's API v2 `add` parameters.
+//!
+//! Each job is a plain async function over [`Fulfil`] returning a [`Report`] of counters; the
+//! scheduler registers them.
+
+pub mod balances;
+pub mod catalog;
+pub mod clients;
+pub mod dispatch;
+pub mod keys;
+pub mod params;
+pub mod sync;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use smmd_domain::Clock;
+use smmd_store::Store;
+
+pub use clients::Clients;
+
+/// Tunables of the fulfilment jobs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Markup over cost when neither the service nor its category sets one, basis points
+    /// (5000 = +50 %).
+    pub default_markup_bp: i64,
+    /// Orders claimed per dispatch batch.
+    pub dispatch_batch: i64,
+    /// Batches one dispatch run may claim before it ends (the next run continues).
+    pub dispatch_max_batches: usize,
+    /// A `submitting` order older than this (ms) was interrupted mid-call: it goes to review.
+    pub stale_submitting_ms: i64,
+    /// Status calls in flight per provider during sync (the client's own limit also applies).
+    pub sync_parallel_calls: usize,
+    /// `services.sync` refuses to disable more than this share (percent) of a provider's
+    /// enabled services at once.
+    pub max_disable_pct: u32,
+    /// Refill guarantee (days) given to imported services that offer refill.
+    pub default_guarantee_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            default_markup_bp: 5_000,
+            dispatch_batch: 200,
+            dispatch_max_batches: 50,
+            stale_submitting_ms: 10 * 60_000,
+            sync_parallel_calls: 8,
+            max_disable_pct: 20,
+            default_guarantee_days: 30,
+        }
+    }
+}
+
+/// What the fulfilment jobs share.
+#[derive(Clone)]
+pub struct Fulfil {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub clients: Clients,
+    pub settings: Settings,
+}
+
+/// Named counters of one job run (`checked`, `changed`, `refunded_micros`, `errors`, …).
+pub type Report = BTreeMap<String, i64>;
+
+/// Adds `n` to counter `name`.
+pub fn bump(r: &mut Report, name: &str, n: i64) {
+    *r.entry(name.to_string()).or_default() += n;
+}
+
+/// Sums reports counter by counter.
+pub fn merge(into: &mut Report, other: Report) {
+    for (k, v) in other {
+        *into.entry(k).or_default() += v;
+    }
+}

@@ -1,0 +1,246 @@
+//! `orders.sync_status` (architecture §2 step 3): keep every forwarded order moving.
+//!
+//! Per enabled provider, in parallel (a failing provider only fails its own part):
+//! 1. send pending cancel requests (`action=cancel`, ≤ 100 ids a call); the refund waits for the
+//!    outcome status;
+//! 2. read all active orders oldest-checked first and ask `action=status&orders=…` in batches of
+//!    [`BATCH`] — exactly ⌈n / 100⌉ calls for n orders;
+//! 3. apply only real changes (status, start count or remains differ) with a guarded update that
+//!    pays the refund in the same transaction (`order:<id>:refund`, target − already refunded);
+//!    orders with nothing new get `checked_at` stamped in one statement per batch.
+//!
+//! Upstream `Fail`/unknown statuses and orders the provider no longer knows change nothing and
+//! raise an admin alert.
+
+use std::collections::HashMap;
+
+use futures::stream::{self, StreamExt};
+use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
+use smmd_domain::{Money, OrderId};
+use smmd_provider::{Item, OrderState, ProviderClient, UpstreamStatus};
+use smmd_store::{OrderUpdate, Provider, SyncTarget, UpdateOutcome};
+
+use crate::{bump, merge, Fulfil, Report};
+
+/// Most order ids per `status` call (API v2 limit, spec §2.2).
+pub const BATCH: usize = 100;
+
+/// Runs one sync pass over every enabled provider. Counters: `checked`, `changed`, `unchanged`,
+/// `refunds`, `refunded_micros`, `status_calls`, `cancels_sent`, `not_found`, `unknown_status`,
+/// `provider_errors`, `errors`.
+pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
+    let providers: Vec<Provider> = f
+        .store
+        .providers()
+        .await?
+        .into_iter()
+        .filter(|p| p.enabled)
+        .collect();
+    let reports = futures::future::join_all(providers.iter().map(|p| sync_provider(f, p))).await;
+    let mut total = Report::new();
+    for (p, r) in providers.iter().zip(reports) {
+        match r {
+            Ok(r) => merge(&mut total, r),
+            Err(e) => {
+                tracing::warn!(provider = p.id.0, error = %e, "status sync failed for a provider");
+                bump(&mut total, "provider_errors", 1);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// One provider's pass.
+pub async fn sync_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    let client = f.clients.get(p)?;
+    send_cancels(f, p, &client, &mut report).await?;
+    let targets = f.store.sync_targets(p.id, i64::MAX).await?;
+    let batches: Vec<Vec<SyncTarget>> = targets.chunks(BATCH).map(<[_]>::to_vec).collect();
+    let results: Vec<anyhow::Result<Report>> = stream::iter(batches)
+        .map(|b| sync_batch(f, &client, b))
+        .buffer_unordered(f.settings.sync_parallel_calls.max(1))
+        .collect()
+        .await;
+    for r in results {
+        match r {
+            Ok(r) => merge(&mut report, r),
+            Err(e) => {
+                tracing::warn!(provider = p.id.0, error = %e, "a status batch failed");
+                bump(&mut report, "provider_errors", 1);
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn send_cancels(
+    f: &Fulfil,
+    p: &Provider,
+    client: &ProviderClient,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    loop {
+        let todo = f.store.cancels_to_send(p.id, BATCH as i64).await?;
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = todo.iter().map(|(_, pid)| pid.clone()).collect();
+        let answers = client.cancel(&ids).await?;
+        let sent: Vec<(OrderId, String)> = todo
+            .iter()
+            .map(|(id, pid)| {
+                let note = match answers.get(pid) {
+                    Some(Item::Found(())) => "Cancel requested from the provider".to_string(),
+                    Some(Item::Error(m)) => format!("The provider refused the cancel: {m}"),
+                    _ => "The provider did not answer the cancel".to_string(),
+                };
+                (*id, note)
+            })
+            .collect();
+        f.store.mark_cancel_sent(&sent, f.clock.now_ms()).await?;
+        bump(report, "cancels_sent", sent.len() as i64);
+        if todo.len() < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+fn provider_status(s: &OrderState) -> Option<ProviderStatus> {
+    Some(match s {
+        OrderState::Pending => ProviderStatus::Pending,
+        OrderState::Processing => ProviderStatus::Processing,
+        OrderState::InProgress => ProviderStatus::InProgress,
+        OrderState::Completed => ProviderStatus::Completed,
+        OrderState::Partial => ProviderStatus::Partial,
+        OrderState::Canceled => ProviderStatus::Canceled,
+        OrderState::Failed | OrderState::Unknown(_) => return None,
+    })
+}
+
+/// The state our order would be in after `ps`, for comparison.
+fn next_status(ps: ProviderStatus) -> OrderStatus {
+    match ps {
+        ProviderStatus::Pending | ProviderStatus::Processing => OrderStatus::Processing,
+        ProviderStatus::InProgress => OrderStatus::InProgress,
+        ProviderStatus::Completed => OrderStatus::Completed,
+        ProviderStatus::Partial => OrderStatus::Partial,
+        ProviderStatus::Canceled => OrderStatus::Canceled,
+    }
+}
+
+fn money_of(d: &rust_decimal::Decimal) -> Option<Money> {
+    Money::parse_lenient(&d.to_string()).ok()
+}
+
+async fn sync_batch(
+    f: &Fulfil,
+    client: &ProviderClient,
+    batch: Vec<SyncTarget>,
+) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    let ids: Vec<String> = batch.iter().map(|t| t.provider_order_id.clone()).collect();
+    bump(&mut report, "status_calls", 1);
+    let answers = client.statuses(&ids).await?;
+    let now = f.clock.now_ms();
+    let mut unchanged: Vec<OrderId> = Vec::new();
+    let by_pid: HashMap<&str, &SyncTarget> = batch
+        .iter()
+        .map(|t| (t.provider_order_id.as_str(), t))
+        .collect();
+    for (pid, t) in by_pid {
+        bump(&mut report, "checked", 1);
+        match answers.get(pid) {
+            Some(Item::Found(s)) => match apply(f, t, s, now).await {
+                Ok(Applied::Changed(refund)) => {
+                    bump(&mut report, "changed", 1);
+                    if refund.is_positive() {
+                        bump(&mut report, "refunds", 1);
+                        bump(&mut report, "refunded_micros", refund.micros());
+                    }
+                }
+                Ok(Applied::Unchanged) => {
+                    bump(&mut report, "unchanged", 1);
+                    unchanged.push(t.id);
+                }
+                Ok(Applied::Unknown(raw)) => {
+                    bump(&mut report, "unknown_status", 1);
+                    unchanged.push(t.id);
+                    alert(f, "unknown_status", t.id, &format!("The provider reports status {raw:?} for order #{}; nothing was changed.", t.id.0), now).await;
+                }
+                Err(e) => {
+                    tracing::error!(order = t.id.0, error = %e, "applying a status failed");
+                    bump(&mut report, "errors", 1);
+                }
+            },
+            Some(Item::Error(m)) => {
+                bump(&mut report, "not_found", 1);
+                unchanged.push(t.id);
+                alert(
+                    f,
+                    "provider_lost_order",
+                    t.id,
+                    &format!("The provider answers {m:?} for order #{}.", t.id.0),
+                    now,
+                )
+                .await;
+            }
+            Some(Item::Missing) | None => {
+                bump(&mut report, "not_found", 1);
+                unchanged.push(t.id);
+            }
+        }
+    }
+    f.store.mark_checked(&unchanged, now).await?;
+    Ok(report)
+}
+
+async fn alert(f: &Fulfil, kind: &str, id: OrderId, msg: &str, now: i64) {
+    if let Err(e) = f
+        .store
+        .raise_alert(kind, &format!("order:{}", id.0), msg, now)
+        .await
+    {
+        tracing::warn!(error = %e, "raising an alert failed");
+    }
+}
+
+enum Applied {
+    Changed(Money),
+    Unchanged,
+    Unknown(String),
+}
+
+async fn apply(
+    f: &Fulfil,
+    t: &SyncTarget,
+    s: &UpstreamStatus,
+    now: i64,
+) -> anyhow::Result<Applied> {
+    let Some(ps) = provider_status(&s.state) else {
+        let raw = match &s.state {
+            OrderState::Unknown(r) => r.clone(),
+            other => format!("{other:?}"),
+        };
+        return Ok(Applied::Unknown(raw));
+    };
+    let next = next_status(ps);
+    let charge = s.charge.as_ref().and_then(money_of);
+    let same = next == t.status
+        && s.start_count.is_none_or(|c| Some(c) == t.start_count)
+        && s.remains.is_none_or(|r| Some(r) == t.remains)
+        && charge.is_none_or(|c| Some(c) == t.provider_charge);
+    if same {
+        return Ok(Applied::Unchanged);
+    }
+    let mut u = OrderUpdate::new(t.id, t.status, OrderEvent::Provider(ps), now);
+    u.start_count = s.start_count;
+    u.remains = s.remains.map(|r| r.max(0));
+    u.provider_charge = charge;
+    match f.store.apply_order_update(u).await? {
+        UpdateOutcome::Applied { refunded, .. } => Ok(Applied::Changed(refunded)),
+        // Changed under us (an admin action, another instance): the next pass sees it.
+        UpdateOutcome::Stale => Ok(Applied::Unchanged),
+        UpdateOutcome::Illegal(e) => anyhow::bail!("{e}"),
+    }
+}

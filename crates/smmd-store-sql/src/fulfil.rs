@@ -1,0 +1,574 @@
+//! Providers, offers, the dispatch claim, status-sync reads, cancels to send, the service sync
+//! plan with its change log, admin service edits, and alerts.
+//!
+//! The dispatch claim is one `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`: the orders
+//! become `submitting` and are committed before any provider call. On PostgreSQL the inner select
+//! uses `FOR UPDATE SKIP LOCKED`, so instances claiming at once take disjoint orders.
+
+use smmd_domain::{Money, OrderId, ProviderId, ServiceId};
+use smmd_store::*;
+use sqlx::{Any, Row as _, Transaction};
+
+use crate::rows::{self, ALERT_COLS, CHANGE_COLS, ORDER_COLS, PROVIDER_COLS, SERVICE_COLS};
+use crate::{flag, Dialect, SqlResultExt, SqlStore};
+
+pub(crate) async fn create_provider(
+    s: &SqlStore,
+    p: NewProvider,
+    now: i64,
+) -> StoreResult<Provider> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO providers (name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
+         max_concurrency, rate_per_sec, balance_alert_below, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10) RETURNING {PROVIDER_COLS}"
+    ))
+    .bind(p.name.trim())
+    .bind(p.url.trim())
+    .bind(p.currency.trim().to_ascii_uppercase())
+    .bind(p.exchange_rate)
+    .bind(&p.api_key_enc)
+    .bind(p.timeout_ms)
+    .bind(p.max_concurrency)
+    .bind(p.rate_per_sec)
+    .bind(p.balance_alert_below.map(|m| m.micros()))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(crate::map_err)?;
+    let provider = rows::provider(&row)?;
+    tx.commit().await.db()?;
+    Ok(provider)
+}
+
+pub(crate) async fn providers(s: &SqlStore) -> StoreResult<Vec<Provider>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PROVIDER_COLS} FROM providers ORDER BY id"
+    ))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::provider).collect()
+}
+
+pub(crate) async fn provider(s: &SqlStore, id: ProviderId) -> StoreResult<Option<Provider>> {
+    let row = sqlx::query(&format!(
+        "SELECT {PROVIDER_COLS} FROM providers WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    row.as_ref().map(rows::provider).transpose()
+}
+
+pub(crate) async fn set_provider_enabled(
+    s: &SqlStore,
+    id: ProviderId,
+    enabled: bool,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE providers SET enabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(flag(enabled))
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await.db()
+}
+
+pub(crate) async fn record_provider_balance(
+    s: &SqlStore,
+    id: ProviderId,
+    balance: Money,
+    currency: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done =
+        sqlx::query("UPDATE providers SET balance = $1, balance_checked_at = $2 WHERE id = $3")
+            .bind(balance.micros())
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+        "INSERT INTO provider_balances (provider_id, balance, currency, checked_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.0)
+    .bind(balance.micros())
+    .bind(currency)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()
+}
+
+pub(crate) async fn add_service_offer(
+    s: &SqlStore,
+    service: ServiceId,
+    offer: Offer,
+) -> StoreResult<i64> {
+    let mut tx = s.begin().await?;
+    let pos: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM service_offers WHERE service_id = $1",
+    )
+    .bind(service.0)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?
+    .try_get(0)
+    .db()?;
+    sqlx::query(
+        "INSERT INTO service_offers (service_id, position, provider_id, provider_service_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(service.0)
+    .bind(pos)
+    .bind(offer.provider_id.0)
+    .bind(&offer.provider_service_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(crate::map_err)?;
+    tx.commit().await.db()?;
+    Ok(pos)
+}
+
+pub(crate) async fn service_offers(s: &SqlStore, service: ServiceId) -> StoreResult<Vec<Offer>> {
+    let mut out = Vec::new();
+    let own = sqlx::query(
+        "SELECT provider_id, provider_service_id FROM services WHERE id = $1 \
+         AND provider_id IS NOT NULL AND provider_service_id IS NOT NULL",
+    )
+    .bind(service.0)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    if let Some(r) = own {
+        out.push(Offer {
+            provider_id: ProviderId(r.try_get(0).db()?),
+            provider_service_id: r.try_get(1).db()?,
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT provider_id, provider_service_id FROM service_offers WHERE service_id = $1 ORDER BY position",
+    )
+    .bind(service.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    for r in rows {
+        out.push(Offer {
+            provider_id: ProviderId(r.try_get(0).db()?),
+            provider_service_id: r.try_get(1).db()?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
+    let skip = match s.dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE OF o SKIP LOCKED",
+    };
+    let mut tx = s.begin().await?;
+    let rows = sqlx::query(&format!(
+        "UPDATE orders SET status = 'submitting', updated_at = $1 WHERE id IN (\
+           SELECT o.id FROM orders o JOIN providers p ON p.id = o.provider_id \
+           WHERE o.status = 'queued' AND p.enabled = 1 AND o.provider_service_id IS NOT NULL \
+           ORDER BY o.id LIMIT $2{skip}) \
+         AND status = 'queued' RETURNING {ORDER_COLS}"
+    ))
+    .bind(now)
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()?;
+    let mut orders = rows
+        .iter()
+        .map(rows::order)
+        .collect::<StoreResult<Vec<_>>>()?;
+    orders.sort_by_key(|o| o.id);
+    Ok(orders)
+}
+
+pub(crate) async fn stale_submitting(
+    s: &SqlStore,
+    before: i64,
+    limit: i64,
+) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE status = 'submitting' AND updated_at < $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::order).collect()
+}
+
+pub(crate) async fn sync_targets(
+    s: &SqlStore,
+    provider: ProviderId,
+    limit: i64,
+) -> StoreResult<Vec<SyncTarget>> {
+    // `checked_at` NULL (never checked) sorts first as -1.
+    let rows = sqlx::query(
+        "SELECT id, status, provider_order_id, start_count, remains, provider_charge, cancel_requested \
+         FROM orders WHERE provider_id = $1 AND status IN ('processing', 'in_progress') \
+         AND provider_order_id IS NOT NULL ORDER BY COALESCE(checked_at, -1), id LIMIT $2",
+    )
+    .bind(provider.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::sync_target).collect()
+}
+
+pub(crate) async fn mark_checked(s: &SqlStore, ids: &[OrderId], now: i64) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut tx = s.begin().await?;
+    sqlx::query(&format!(
+        "UPDATE orders SET checked_at = $1 WHERE {}",
+        s.dialect.id_in("id", 2)
+    ))
+    .bind(now)
+    .bind(s.dialect.id_list(ids.iter().map(|i| i.0)))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()
+}
+
+pub(crate) async fn cancels_to_send(
+    s: &SqlStore,
+    provider: ProviderId,
+    limit: i64,
+) -> StoreResult<Vec<(OrderId, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, provider_order_id FROM orders WHERE provider_id = $1 AND cancel_requested = 1 \
+         AND cancel_sent_at IS NULL AND provider_order_id IS NOT NULL \
+         AND status IN ('processing', 'in_progress') ORDER BY id LIMIT $2",
+    )
+    .bind(provider.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((OrderId(r.try_get(0).db()?), r.try_get(1).db()?)))
+        .collect()
+}
+
+pub(crate) async fn mark_cancel_sent(
+    s: &SqlStore,
+    sent: &[(OrderId, String)],
+    now: i64,
+) -> StoreResult<()> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let mut tx = s.begin().await?;
+    for (id, note) in sent {
+        sqlx::query("UPDATE orders SET cancel_sent_at = $1, note = $2 WHERE id = $3")
+            .bind(now)
+            .bind(note)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    tx.commit().await.db()
+}
+
+pub(crate) async fn orders_needing_review(s: &SqlStore, limit: i64) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE status = 'needs_review' ORDER BY id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::order).collect()
+}
+
+pub(crate) async fn provider_services(
+    s: &SqlStore,
+    provider: ProviderId,
+) -> StoreResult<Vec<Service>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id \
+         WHERE s.provider_id = $1 ORDER BY s.id"
+    ))
+    .bind(provider.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::service).collect()
+}
+
+async fn log_change(
+    tx: &mut Transaction<'static, Any>,
+    service: ServiceId,
+    c: &FieldChange,
+    source: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO service_changes (service_id, field, old_value, new_value, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(service.0)
+    .bind(&c.field)
+    .bind(c.old.as_deref())
+    .bind(c.new.as_deref())
+    .bind(source)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(())
+}
+
+pub(crate) async fn apply_service_sync(
+    s: &SqlStore,
+    ops: Vec<ServiceSyncOp>,
+    source: &str,
+    now: i64,
+) -> StoreResult<(u64, u64, u64)> {
+    let mut tx = s.begin().await?;
+    let (mut created, mut updated, mut disabled) = (0, 0, 0);
+    for op in ops {
+        match op {
+            ServiceSyncOp::Create(draft) => {
+                let svc = crate::catalog::save_service_in(s, &mut tx, None, &draft, now).await?;
+                let c = FieldChange {
+                    field: "created".into(),
+                    old: None,
+                    new: Some(format!("{} @ {}", draft.name, draft.rate)),
+                };
+                log_change(&mut tx, svc, &c, source, now).await?;
+                created += 1;
+            }
+            ServiceSyncOp::Update { id, draft, changes } => {
+                crate::catalog::save_service_in(s, &mut tx, Some(id), &draft, now).await?;
+                for c in &changes {
+                    log_change(&mut tx, id, c, source, now).await?;
+                }
+                updated += 1;
+            }
+            ServiceSyncOp::Disable { id } => {
+                let done = sqlx::query(
+                    "UPDATE services SET enabled = 0, updated_at = $1 WHERE id = $2 AND enabled = 1",
+                )
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+                if done.rows_affected() == 1 {
+                    let c = FieldChange {
+                        field: "enabled".into(),
+                        old: Some("true".into()),
+                        new: Some("false (gone upstream)".into()),
+                    };
+                    log_change(&mut tx, id, &c, source, now).await?;
+                    disabled += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await.db()?;
+    Ok((created, updated, disabled))
+}
+
+pub(crate) async fn edit_service(
+    s: &SqlStore,
+    id: ServiceId,
+    edit: ServiceEdit,
+    source: &str,
+    now: i64,
+) -> StoreResult<Service> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1{}",
+        match s.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE OF s",
+        }
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?
+    .ok_or(StoreError::NotFound)?;
+    let cur = rows::service(&row)?;
+    let mut overrides = cur.overrides.clone();
+    let mut changes = Vec::new();
+    let mut note = |field: &str, old: String, new: String, is_override: bool| {
+        if old != new {
+            changes.push(FieldChange {
+                field: field.into(),
+                old: Some(old),
+                new: Some(new),
+            });
+        }
+        if is_override && !overrides.iter().any(|o| o == field) {
+            overrides.push(field.to_string());
+        }
+    };
+    let name = edit.name.clone().unwrap_or(cur.name.clone());
+    if let Some(n) = &edit.name {
+        note("name", cur.name.clone(), n.clone(), true);
+    }
+    let rate = edit.rate.unwrap_or(cur.rate);
+    if let Some(r) = edit.rate {
+        note("rate", cur.rate.to_string(), r.to_string(), true);
+    }
+    let min = edit.min.unwrap_or(cur.min);
+    if let Some(v) = edit.min {
+        note("min", cur.min.to_string(), v.to_string(), true);
+    }
+    let max = edit.max.unwrap_or(cur.max);
+    if let Some(v) = edit.max {
+        note("max", cur.max.to_string(), v.to_string(), true);
+    }
+    let enabled = edit.enabled.unwrap_or(cur.enabled);
+    if let Some(v) = edit.enabled {
+        note("enabled", cur.enabled.to_string(), v.to_string(), true);
+    }
+    let markup = edit.markup_bp.unwrap_or(cur.markup_bp);
+    if let Some(v) = edit.markup_bp {
+        let show = |m: Option<i64>| m.map_or("default".to_string(), |b| b.to_string());
+        note("markup_bp", show(cur.markup_bp), show(v), false);
+    }
+    if name.trim().is_empty() || min < 0 || max < min || rate.is_negative() {
+        return Err(StoreError::Other(anyhow::anyhow!(
+            "invalid service edit: name must not be empty, 0 ≤ min ≤ max, rate ≥ 0"
+        )));
+    }
+    sqlx::query(
+        "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
+         overrides = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(name.trim())
+    .bind(rate.micros())
+    .bind(min)
+    .bind(max)
+    .bind(flag(enabled))
+    .bind(markup)
+    .bind(overrides.join(","))
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    for c in &changes {
+        log_change(&mut tx, id, c, source, now).await?;
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
+    let svc = rows::service(&row)?;
+    tx.commit().await.db()?;
+    Ok(svc)
+}
+
+pub(crate) async fn service_changes(
+    s: &SqlStore,
+    id: ServiceId,
+    limit: i64,
+) -> StoreResult<Vec<ServiceChange>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHANGE_COLS} FROM service_changes WHERE service_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(id.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::service_change).collect()
+}
+
+pub(crate) async fn raise_alert(
+    s: &SqlStore,
+    kind: &str,
+    subject: &str,
+    message: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let mut tx = s.begin().await?;
+    let refreshed = sqlx::query(
+        "UPDATE alerts SET message = $1, updated_at = $2 WHERE kind = $3 AND subject = $4 AND resolved_at IS NULL",
+    )
+    .bind(message)
+    .bind(now)
+    .bind(kind)
+    .bind(subject)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let new = refreshed.rows_affected() == 0;
+    if new {
+        sqlx::query(
+            "INSERT INTO alerts (kind, subject, message, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(kind)
+        .bind(subject)
+        .bind(message)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    tx.commit().await.db()?;
+    Ok(new)
+}
+
+pub(crate) async fn resolve_alert(
+    s: &SqlStore,
+    kind: &str,
+    subject: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    sqlx::query(
+        "UPDATE alerts SET resolved_at = $1 WHERE kind = $2 AND subject = $3 AND resolved_at IS NULL",
+    )
+    .bind(now)
+    .bind(kind)
+    .bind(subject)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()
+}
+
+pub(crate) async fn open_alerts(s: &SqlStore) -> StoreResult<Vec<Alert>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ALERT_COLS} FROM alerts WHERE resolved_at IS NULL ORDER BY updated_at DESC, id DESC"
+    ))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::alert).collect()
+}
