@@ -1,12 +1,13 @@
-//! The jobs this build has. Each is a plain async function behind [`Job`], registered by name;
-//! later issues add dispatch, status sync, refills, services sync, balances and notifications.
-//! `maintenance.cleanup` prunes history; `scheduler.canary` is the opt-in end-to-end check of
-//! the scheduler itself.
+//! The jobs this build has. Each is a plain async function behind [`Job`], registered by name:
+//! `orders.dispatch`, `orders.sync_status`, `services.sync` and `providers.check_balances`
+//! (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history) and `scheduler.canary`
+//! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use smmd_domain::Clock;
+use smmd_fulfil::Fulfil;
 use smmd_store::{CanaryEffect, Store};
 
 use crate::engine::{Counters, Engine, Job, JobContext, JobError};
@@ -122,6 +123,46 @@ impl Job for Canary {
     }
 }
 
+/// `orders.dispatch`: send queued orders to their providers.
+pub const DISPATCH: &str = "orders.dispatch";
+/// `orders.sync_status`: batched status sync, cancels, refunds.
+pub const SYNC_STATUS: &str = "orders.sync_status";
+/// `services.sync`: import services and prices from every enabled provider.
+pub const SERVICES_SYNC: &str = "services.sync";
+/// `providers.check_balances`: record balances, alert below thresholds.
+pub const CHECK_BALANCES: &str = "providers.check_balances";
+
+/// Which fulfilment function a job runs.
+#[derive(Clone, Copy, Debug)]
+enum Work {
+    Dispatch,
+    SyncStatus,
+    ServicesSync,
+    CheckBalances,
+}
+
+/// A fulfilment function as a [`Job`]: its report becomes the run's counters; a failure of the
+/// store or of every provider is transient (the next tick tries again).
+struct FulfilJob {
+    fulfil: Fulfil,
+    work: Work,
+}
+
+#[async_trait]
+impl Job for FulfilJob {
+    async fn run(&self, _ctx: JobContext) -> Result<Counters, JobError> {
+        let f = &self.fulfil;
+        let report = match self.work {
+            Work::Dispatch => smmd_fulfil::dispatch::run(f).await,
+            Work::SyncStatus => smmd_fulfil::sync::run(f).await,
+            Work::ServicesSync => smmd_fulfil::catalog::run(f, None).await,
+            Work::CheckBalances => smmd_fulfil::balances::run(f).await,
+        }
+        .map_err(|e| JobError::Transient(e.to_string()))?;
+        Ok(report.into_iter().collect())
+    }
+}
+
 /// What the jobs of this build need.
 #[derive(Clone)]
 pub struct JobDeps {
@@ -129,10 +170,28 @@ pub struct JobDeps {
     pub clock: Arc<dyn Clock>,
     /// The canary's simulated work.
     pub canary_work: std::time::Duration,
+    /// Provider clients and fulfilment settings; `None` registers no fulfilment jobs.
+    pub fulfil: Option<Fulfil>,
 }
 
 /// Registers every job of this build on `engine`.
 pub fn register_all(engine: &mut Engine, deps: JobDeps) {
+    if let Some(fulfil) = &deps.fulfil {
+        for (name, work) in [
+            (DISPATCH, Work::Dispatch),
+            (SYNC_STATUS, Work::SyncStatus),
+            (SERVICES_SYNC, Work::ServicesSync),
+            (CHECK_BALANCES, Work::CheckBalances),
+        ] {
+            engine.register(
+                name,
+                Arc::new(FulfilJob {
+                    fulfil: fulfil.clone(),
+                    work,
+                }),
+            );
+        }
+    }
     engine.register(
         "maintenance.cleanup",
         Arc::new(Cleanup {

@@ -29,6 +29,7 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
             store: store.clone(),
             clock,
             canary_work: std::time::Duration::ZERO,
+            fulfil: None,
         },
     );
     e

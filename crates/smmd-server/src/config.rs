@@ -23,6 +23,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub scheduler: SchedulerConfig,
     pub metrics: MetricsConfig,
+    pub fulfil: FulfilConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -95,6 +96,47 @@ impl Default for SchedulerConfig {
     }
 }
 
+/// How orders are bought from providers (`[fulfil]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FulfilConfig {
+    /// Markup over provider cost when the service and its category set none, in basis points
+    /// (5000 = +50 %).
+    pub default_markup_bp: i64,
+    /// Refuse a services sync that would disable more than this share (percent) at once.
+    pub max_disable_pct: u32,
+    /// An order still `submitting` after this many ms was interrupted mid-call and goes to
+    /// review.
+    pub stale_submitting_ms: i64,
+    /// Refill guarantee (days) for imported services that offer refill.
+    pub default_guarantee_days: i64,
+}
+
+impl Default for FulfilConfig {
+    fn default() -> Self {
+        let d = smmd_fulfil::Settings::default();
+        FulfilConfig {
+            default_markup_bp: d.default_markup_bp,
+            max_disable_pct: d.max_disable_pct,
+            stale_submitting_ms: d.stale_submitting_ms,
+            default_guarantee_days: d.default_guarantee_days,
+        }
+    }
+}
+
+impl FulfilConfig {
+    /// The fulfilment settings these values give.
+    pub fn settings(&self) -> smmd_fulfil::Settings {
+        smmd_fulfil::Settings {
+            default_markup_bp: self.default_markup_bp,
+            max_disable_pct: self.max_disable_pct,
+            stale_submitting_ms: self.stale_submitting_ms,
+            default_guarantee_days: self.default_guarantee_days,
+            ..smmd_fulfil::Settings::default()
+        }
+    }
+}
+
 /// The Prometheus endpoint `/metrics`.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -132,6 +174,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             scheduler: SchedulerConfig::default(),
             metrics: MetricsConfig::default(),
+            fulfil: FulfilConfig::default(),
         }
     }
 }
@@ -245,6 +288,23 @@ impl Config {
                 "metrics.token must be at least 16 characters"
             );
         }
+        let f = &self.fulfil;
+        anyhow::ensure!(
+            (0..=100_000).contains(&f.default_markup_bp),
+            "fulfil.default_markup_bp must be between 0 and 100000"
+        );
+        anyhow::ensure!(
+            f.max_disable_pct <= 100,
+            "fulfil.max_disable_pct must be at most 100"
+        );
+        anyhow::ensure!(
+            f.stale_submitting_ms >= 60_000,
+            "fulfil.stale_submitting_ms must be at least 60000 (longer than any provider timeout)"
+        );
+        anyhow::ensure!(
+            (0..=3650).contains(&f.default_guarantee_days),
+            "fulfil.default_guarantee_days must be between 0 and 3650"
+        );
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(
                 k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),

@@ -1,12 +1,18 @@
-//! `smmd demo`: seeds a panel someone can try at once: an admin, a user with a balance, and a
-//! small catalog covering the common service types. Seeding is idempotent: on every start the
-//! two accounts get their known passwords back and fresh API keys (keys are stored hashed, so new
-//! ones are the only way to print them), and the catalog and top-up are added only once.
+//! `smmd demo`: a panel someone can try at once. An in-process `smmd-sim` runs accelerated as
+//! the upstream provider ([`sandbox`]); its catalog is imported by the real `services.sync`, so
+//! the orders a person or a reseller places are dispatched, delivered and synced by the real jobs
+//! to Completed, Partial or Canceled within about a minute. Seeding is idempotent: on every start
+//! the two accounts get their known passwords back and fresh API keys (keys are stored hashed, so
+//! new ones are the only way to print them), the sandbox provider is pointed at the new
+//! simulator, and the top-up is added only once.
+
+use std::sync::Arc;
 
 use serde::Serialize;
-use smmd_domain::service::ServiceType;
 use smmd_domain::{Clock, Money};
-use smmd_store::{BalanceChange, LedgerKind, Role, ServiceDraft, Store, User};
+use smmd_fulfil::Fulfil;
+use smmd_sim::{SimConfig, SimHandle};
+use smmd_store::{BalanceChange, LedgerKind, Role, Store, User};
 
 use crate::auth;
 use crate::panel::{self, RegisterError};
@@ -17,6 +23,23 @@ pub const USER_EMAIL: &str = "user@demo.smmd";
 pub const USER_PASSWORD: &str = "demo-user-pass";
 /// The demo user's starting balance, panel currency.
 pub const USER_BALANCE: &str = "100.00";
+/// The sandbox provider's name in the demo panel.
+pub const SANDBOX: &str = "Sandbox (smmd-sim)";
+/// How much faster than real time the demo's simulator delivers.
+pub const SANDBOX_SPEEDUP: u32 = 30;
+
+/// Starts the demo's simulator on a free loopback port: the default catalog, accelerated
+/// [`SANDBOX_SPEEDUP`] times, seeded from the clock so each demo run differs a little.
+pub async fn sandbox(clock: Arc<dyn Clock>) -> anyhow::Result<SimHandle> {
+    let config = SimConfig {
+        speedup: SANDBOX_SPEEDUP,
+        seed: clock.now_ms() as u64,
+        latency_min_ms: 20,
+        latency_max_ms: 120,
+        ..SimConfig::default()
+    };
+    smmd_sim::spawn(config, clock, "127.0.0.1:0").await
+}
 
 /// One seeded account's log-in.
 #[derive(Clone, Debug, Serialize)]
@@ -60,8 +83,10 @@ async fn account(
     }
 }
 
-/// Seeds (or refreshes) the demo data and returns the log-ins.
-pub async fn seed(store: &dyn Store, clock: &dyn Clock, url: &str) -> anyhow::Result<Credentials> {
+/// Seeds (or refreshes) the demo data and returns the log-ins: the accounts, the top-up, the
+/// sandbox provider pointed at `sim`, and its catalog imported through `services.sync`.
+pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Credentials> {
+    let (store, clock) = (f.store.as_ref(), f.clock.as_ref());
     let (_, admin_key) = account(store, clock, ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin).await?;
     let (user, user_key) = account(store, clock, USER_EMAIL, USER_PASSWORD, Role::User).await?;
     store
@@ -76,11 +101,44 @@ pub async fn seed(store: &dyn Store, clock: &dyn Clock, url: &str) -> anyhow::Re
         })
         .await
         .map_err(|e| anyhow::anyhow!("demo top-up: {e}"))?;
-    if store.list_services(false).await?.is_empty() {
-        for draft in catalog()? {
-            store.create_service(draft, clock.now_ms()).await?;
+    let key = &sim.sim.config.api_key;
+    let existing = store
+        .providers()
+        .await?
+        .into_iter()
+        .find(|p| p.name == SANDBOX);
+    let provider = match existing {
+        Some(p) => {
+            store
+                .set_provider_endpoint(p.id, &sim.url, &f.clients.seal_key(key), clock.now_ms())
+                .await?;
+            store
+                .provider(p.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("sandbox vanished"))?
         }
-    }
+        None => {
+            crate::providers::add_provider(
+                store,
+                &f.clients,
+                clock,
+                crate::providers::ProviderInput {
+                    name: SANDBOX.into(),
+                    url: sim.url.clone(),
+                    key: key.clone(),
+                    currency: "USD".into(),
+                    exchange_rate: "1".into(),
+                    alert_below: Some("100".into()),
+                    timeout_ms: 10_000,
+                    max_concurrency: 8,
+                    rate_per_sec: None,
+                },
+            )
+            .await?
+        }
+    };
+    let report = smmd_fulfil::catalog::sync_provider(f, &provider).await?;
+    tracing::info!(?report, "demo catalog imported from the sandbox");
     Ok(Credentials {
         url: url.to_string(),
         admin: Login {
@@ -94,90 +152,4 @@ pub async fn seed(store: &dyn Store, clock: &dyn Clock, url: &str) -> anyhow::Re
             api_key: user_key,
         },
     })
-}
-
-fn catalog() -> anyhow::Result<Vec<ServiceDraft>> {
-    let m = Money::parse;
-    let mut list = Vec::new();
-    let mut followers = ServiceDraft::new(
-        "Instagram Followers",
-        "Instagram Followers [Real, 30 days refill]",
-        ServiceType::Default,
-        m("0.90")?,
-        50,
-        10_000,
-    );
-    followers.refill = true;
-    followers.guarantee_days = 30;
-    followers.cancel = true;
-    followers.dripfeed = true;
-    followers.description = "Starts within 1 hour, 5–10k per day. Refill for 30 days.".into();
-    list.push(followers);
-    let mut likes = ServiceDraft::new(
-        "Instagram Likes",
-        "Instagram Likes [Fast]",
-        ServiceType::Default,
-        m("0.30")?,
-        20,
-        50_000,
-    );
-    likes.cancel = true;
-    likes.dripfeed = true;
-    list.push(likes);
-    let mut comments = ServiceDraft::new(
-        "Instagram Comments",
-        "Instagram Custom Comments",
-        ServiceType::CustomComments,
-        m("8.00")?,
-        1,
-        1_500,
-    );
-    comments.description = "One comment per line.".into();
-    list.push(comments);
-    let mut views = ServiceDraft::new(
-        "YouTube",
-        "YouTube Views [Non-drop, 60 days refill]",
-        ServiceType::Default,
-        m("1.20")?,
-        100,
-        1_000_000,
-    );
-    views.refill = true;
-    views.guarantee_days = 60;
-    list.push(views);
-    list.push(ServiceDraft::new(
-        "YouTube",
-        "YouTube Channel Starter Package",
-        ServiceType::Package,
-        m("5.00")?,
-        1,
-        1,
-    ));
-    list.push(ServiceDraft::new(
-        "Telegram",
-        "Telegram Poll Votes",
-        ServiceType::Poll,
-        m("1.00")?,
-        10,
-        10_000,
-    ));
-    list.push(ServiceDraft::new(
-        "Instagram Likes",
-        "Instagram Auto Likes (Subscription)",
-        ServiceType::Subscriptions,
-        m("0.40")?,
-        100,
-        1_000,
-    ));
-    let mut traffic = ServiceDraft::new(
-        "Website Traffic",
-        "Website Traffic [Worldwide]",
-        ServiceType::WebTraffic,
-        m("0.50")?,
-        100,
-        100_000,
-    );
-    traffic.dripfeed = true;
-    list.push(traffic);
-    Ok(list)
 }

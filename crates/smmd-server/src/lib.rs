@@ -1,6 +1,6 @@
 //! The smmd server: configuration, authentication, the shared use cases, and the HTTP
-//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops, web pages), plus the
-//! demo seed.
+//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops, web pages), provider
+//! administration, plus the demo seed.
 
 pub mod auth;
 pub mod cache;
@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod panel;
+pub mod providers;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -123,12 +123,35 @@ pub fn engine_config(config: &Config) -> smmd_jobs::EngineConfig {
     }
 }
 
+/// The fulfilment context (provider clients keyed by the panel secret, `[fulfil]` settings).
+/// Errors: `security.secret_key` is unset or invalid (call `Config::ensure_secret_key` first).
+pub fn fulfil(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<smmd_fulfil::Fulfil> {
+    let hex = config
+        .security
+        .secret_key
+        .as_deref()
+        .context("security.secret_key is not set")?;
+    let secret = smmd_fulfil::keys::secret_from_hex(hex)?;
+    Ok(smmd_fulfil::Fulfil {
+        store,
+        clock,
+        clients: smmd_fulfil::Clients::new(secret),
+        settings: config.fulfil.settings(),
+    })
+}
+
 /// An engine with every job of this build registered, per `config.scheduler`.
+/// Errors: as [`fulfil`].
 pub fn build_engine(
     config: &Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-) -> smmd_jobs::Engine {
+) -> anyhow::Result<smmd_jobs::Engine> {
+    let fulfil = fulfil(config, store.clone(), clock.clone())?;
     let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
     smmd_jobs::jobs::register_all(
         &mut engine,
@@ -136,9 +159,10 @@ pub fn build_engine(
             store,
             clock,
             canary_work: std::time::Duration::from_millis(config.scheduler.canary_work_ms),
+            fulfil: Some(fulfil),
         },
     );
-    engine
+    Ok(engine)
 }
 
 /// Runs the HTTP server and the scheduler together until Ctrl-C or SIGTERM. The default
@@ -163,11 +187,15 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let scheduler = config.scheduler.enabled.then(|| {
-        let engine = build_engine(&config, store, clock);
+    let scheduler = if config.scheduler.enabled {
+        let engine = build_engine(&config, store, clock)?;
         tracing::info!(instance = engine.instance(), "scheduler started");
-        tokio::spawn(engine.run_until(until_stopped(stopped.clone())))
-    });
+        Some(tokio::spawn(
+            engine.run_until(until_stopped(stopped.clone())),
+        ))
+    } else {
+        None
+    };
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop.send(true);

@@ -202,8 +202,18 @@ impl Default for SimConfig {
             10,
             10_000,
         );
-        let mut traffic = svc(
+        let mut auto_likes = svc(
             7,
+            "Instagram Auto Likes (Subscription)",
+            "Subscriptions",
+            "Instagram Likes",
+            "0.25",
+            100,
+            1_000,
+        );
+        auto_likes.cancel = false;
+        let mut traffic = svc(
+            8,
             "Website Traffic [Worldwide]",
             "Web Traffic",
             "Website Traffic",
@@ -222,7 +232,9 @@ impl Default for SimConfig {
             latency_min_ms: 0,
             latency_max_ms: 0,
             faults: Faults::default(),
-            services: vec![followers, likes, comments, views, package, poll, traffic],
+            services: vec![
+                followers, likes, comments, views, package, poll, auto_likes, traffic,
+            ],
         }
     }
 }

@@ -62,6 +62,30 @@ pub(crate) async fn provider(s: &SqlStore, id: ProviderId) -> StoreResult<Option
     row.as_ref().map(rows::provider).transpose()
 }
 
+pub(crate) async fn set_provider_endpoint(
+    s: &SqlStore,
+    id: ProviderId,
+    url: &str,
+    api_key_enc: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "UPDATE providers SET url = $1, api_key_enc = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(url.trim())
+    .bind(api_key_enc)
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await.db()
+}
+
 pub(crate) async fn set_provider_enabled(
     s: &SqlStore,
     id: ProviderId,

@@ -583,6 +583,15 @@ impl Store for SqlStore {
     async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>> {
         fulfil::provider(self, id).await
     }
+    async fn set_provider_endpoint(
+        &self,
+        id: ProviderId,
+        url: &str,
+        api_key_enc: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        fulfil::set_provider_endpoint(self, id, url, api_key_enc, now).await
+    }
     async fn set_provider_enabled(
         &self,
         id: ProviderId,

@@ -711,6 +711,14 @@ pub trait Store: Send + Sync + 'static {
     /// Every provider, by id.
     async fn providers(&self) -> StoreResult<Vec<Provider>>;
     async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>>;
+    /// Points a provider at a new URL and key (sealed). `NotFound` if absent.
+    async fn set_provider_endpoint(
+        &self,
+        id: ProviderId,
+        url: &str,
+        api_key_enc: &str,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Enables or disables a provider; dispatch and sync skip disabled ones. `NotFound` if absent.
     async fn set_provider_enabled(
         &self,

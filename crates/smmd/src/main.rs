@@ -2,7 +2,10 @@
 //!
 //! `serve` runs the panel; `demo` runs it on SQLite in a data folder with seeded accounts and
 //! catalog and writes `demo-credentials.json`; `migrate` applies migrations; `default-config`
-//! prints the commented example configuration; `user …` manages accounts from the shell.
+//! prints the commented example configuration; `user …` manages accounts from the shell;
+//! `jobs …` the scheduler; `provider …`, `services sync` and `orders …` the upstream side.
+
+mod fulfil_cmd;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +51,15 @@ enum Command {
     /// Inspect and control the scheduled jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage upstream providers.
+    #[command(subcommand)]
+    Provider(fulfil_cmd::ProviderCommand),
+    /// Import services from providers.
+    #[command(subcommand)]
+    Services(fulfil_cmd::ServicesCommand),
+    /// Resolve orders that need review.
+    #[command(subcommand)]
+    Orders(fulfil_cmd::OrdersCommand),
 }
 
 #[derive(Subcommand)]
@@ -170,9 +182,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.server.listen = listen;
             config.ensure_secret_key()?;
             let store = startup::open_store(&config).await?;
+            let fulfil = startup::fulfil(&config, store.clone(), clock.clone())?;
+            let sim = demo::sandbox(clock.clone()).await?;
             let app = App::build(config, store.clone(), clock.clone()).await?;
             let url = format!("http://{}", app.addr());
-            let creds = demo::seed(store.as_ref(), clock.as_ref(), &url).await?;
+            let creds = demo::seed(&fulfil, &sim, &url).await?;
             let path = data.join("demo-credentials.json");
             std::fs::write(&path, serde_json::to_string_pretty(&creds)?)
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -186,8 +200,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 creds.user.email, creds.user.password, creds.user.api_key
             );
             println!("  reseller API: POST {url}/api/v2 key=<api key>&action=services");
+            println!(
+                "  provider: the sandbox simulator at {} ({}x real time)",
+                sim.url,
+                demo::SANDBOX_SPEEDUP
+            );
             println!("  credentials written to {}", path.display());
             startup::run_with_scheduler(app).await
+        }
+        Command::Provider(cmd) => {
+            fulfil_cmd::provider(&open_fulfil(cli.config.as_deref(), clock).await?, cmd).await
+        }
+        Command::Services(cmd) => {
+            fulfil_cmd::services(&open_fulfil(cli.config.as_deref(), clock).await?, cmd).await
+        }
+        Command::Orders(cmd) => {
+            let f = open_fulfil(cli.config.as_deref(), clock.clone()).await?;
+            fulfil_cmd::orders(&f, clock.as_ref(), cmd).await
         }
         Command::User(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
@@ -195,7 +224,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             user_command(store.as_ref(), clock.as_ref(), cmd).await
         }
         Command::Jobs(cmd) => {
-            let config = Config::load(cli.config.as_deref())?;
+            let mut config = Config::load(cli.config.as_deref())?;
+            config.ensure_secret_key()?;
             let store: Arc<dyn Store> = startup::open_store(&config).await?;
             // The scheduler judges time by the database clock (F14); so does its CLI.
             let now = store.db_now_ms().await?;
@@ -306,7 +336,7 @@ async fn jobs_command(
             };
             let mut config = config.clone();
             config.scheduler.instance = "cli".into();
-            let engine = smmd_server::startup::build_engine(&config, store.clone(), clock.clone());
+            let engine = smmd_server::startup::build_engine(&config, store.clone(), clock.clone())?;
             let id = control::show(store.as_ref(), &name, now, 0)
                 .await?
                 .schedule
@@ -394,6 +424,18 @@ async fn jobs_command(
         }
     }
     Ok(())
+}
+
+/// The store and provider clients of the configured panel (the secret key is created on first
+/// use, like `serve` does).
+async fn open_fulfil(
+    config_path: Option<&std::path::Path>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<smmd_fulfil::Fulfil> {
+    let mut config = Config::load(config_path)?;
+    config.ensure_secret_key()?;
+    let store: Arc<dyn Store> = startup::open_store(&config).await?;
+    startup::fulfil(&config, store, clock)
 }
 
 async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<smmd_store::User> {

@@ -275,6 +275,7 @@ pub async fn openapi_and_metrics_describe_the_scheduler(app: TestApp) {
             store: app.store.clone(),
             clock: std::sync::Arc::new(app.clock.clone()),
             canary_work: std::time::Duration::ZERO,
+            fulfil: None,
         },
     );
     app.clock.advance_ms(60_000);

@@ -1,0 +1,239 @@
+//! `smmd provider …`, `smmd services sync` and `smmd orders …`: the operator's commands for
+//! upstream providers, catalog import and orders waiting for review.
+
+use clap::Subcommand;
+use smmd_domain::{Clock, OrderId, ProviderId};
+use smmd_fulfil::Fulfil;
+use smmd_server::providers::{self, ProviderInput, Resolution};
+use smmd_store::Provider;
+
+#[derive(Subcommand)]
+pub enum ProviderCommand {
+    /// Add an upstream provider panel (its API key is stored encrypted).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The exact API v2 URL, e.g. https://panel.example/api/v2
+        #[arg(long)]
+        url: String,
+        /// The provider API key (also SMMD_PROVIDER_KEY, which keeps it out of shell history).
+        #[arg(long, env = "SMMD_PROVIDER_KEY", hide_env_values = true)]
+        key: String,
+        /// The provider's account currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Panel currency per one provider currency unit.
+        #[arg(long, default_value = "1")]
+        exchange_rate: String,
+        /// Alert when the provider balance falls below this (provider currency).
+        #[arg(long)]
+        alert_below: Option<String>,
+        #[arg(long, default_value_t = 30_000)]
+        timeout_ms: i64,
+        #[arg(long, default_value_t = 8)]
+        max_concurrency: i64,
+        /// Requests per second the provider accepts (default: unlimited).
+        #[arg(long)]
+        rate_per_sec: Option<i64>,
+    },
+    /// List providers with their last balance.
+    List,
+    /// Test the connection: ask the provider for its balance (nothing is recorded).
+    Test { provider: String },
+    /// Read and record every enabled provider's balance (the `providers.check_balances` job).
+    Balance,
+    /// Enable a provider.
+    Enable { provider: String },
+    /// Disable a provider: dispatch and sync skip it.
+    Disable { provider: String },
+}
+
+#[derive(Subcommand)]
+pub enum ServicesCommand {
+    /// Import services and prices from providers (the `services.sync` job).
+    Sync {
+        /// One provider (id or name); default: every enabled provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrdersCommand {
+    /// Orders waiting for an admin (`needs_review`), with why.
+    Review,
+    /// The provider has the order: attach its order id (status sync takes over).
+    Attach {
+        order: i64,
+        #[arg(long)]
+        provider_order: String,
+    },
+    /// The provider does not have the order: queue it for dispatch again.
+    Resend { order: i64 },
+    /// Cancel a needs-review order and refund its whole charge.
+    Cancel { order: i64 },
+}
+
+async fn find(f: &Fulfil, which: &str) -> anyhow::Result<Provider> {
+    let all = f.store.providers().await?;
+    let by_id = which.parse::<i64>().ok();
+    all.into_iter()
+        .find(|p| Some(p.id.0) == by_id || p.name.eq_ignore_ascii_case(which.trim()))
+        .ok_or_else(|| anyhow::anyhow!("no provider `{which}`"))
+}
+
+pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
+    let now = f.clock.now_ms();
+    match cmd {
+        ProviderCommand::Add {
+            name,
+            url,
+            key,
+            currency,
+            exchange_rate,
+            alert_below,
+            timeout_ms,
+            max_concurrency,
+            rate_per_sec,
+        } => {
+            let p = providers::add_provider(
+                f.store.as_ref(),
+                &f.clients,
+                f.clock.as_ref(),
+                ProviderInput {
+                    name,
+                    url,
+                    key,
+                    currency,
+                    exchange_rate,
+                    alert_below,
+                    timeout_ms,
+                    max_concurrency,
+                    rate_per_sec,
+                },
+            )
+            .await?;
+            println!("added provider #{} {} ({})", p.id, p.name, p.url);
+        }
+        ProviderCommand::List => {
+            for p in f.store.providers().await? {
+                println!(
+                    "{:>4}  {:<8}  {:<24}  balance {:>14} {}  {}",
+                    p.id,
+                    if p.enabled { "enabled" } else { "disabled" },
+                    p.name,
+                    p.balance.map_or_else(|| "-".into(), |b| b.to_string()),
+                    p.currency,
+                    p.url
+                );
+            }
+        }
+        ProviderCommand::Test { provider } => {
+            let p = find(f, &provider).await?;
+            let b = f.clients.get(&p)?.balance().await?;
+            println!(
+                "{}: connected, balance {} {}",
+                p.name,
+                b.amount,
+                b.currency.unwrap_or(p.currency)
+            );
+        }
+        ProviderCommand::Balance => {
+            let r = smmd_fulfil::balances::run(f).await?;
+            for p in f.store.providers().await?.into_iter().filter(|p| p.enabled) {
+                println!(
+                    "{:<24} {} {}",
+                    p.name,
+                    p.balance
+                        .map_or_else(|| "unreadable".into(), |b| b.to_string()),
+                    p.currency
+                );
+            }
+            println!("{r:?}");
+        }
+        ProviderCommand::Enable { provider } => {
+            let p = find(f, &provider).await?;
+            f.store.set_provider_enabled(p.id, true, now).await?;
+            println!("{} enabled", p.name);
+        }
+        ProviderCommand::Disable { provider } => {
+            let p = find(f, &provider).await?;
+            f.store.set_provider_enabled(p.id, false, now).await?;
+            println!("{} disabled", p.name);
+        }
+    }
+    Ok(())
+}
+
+pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
+    match cmd {
+        ServicesCommand::Sync { provider } => {
+            let only: Option<ProviderId> = match provider {
+                Some(p) => Some(find(f, &p).await?.id),
+                None => None,
+            };
+            let r = smmd_fulfil::catalog::run(f, only).await?;
+            let n = |k: &str| r.get(k).copied().unwrap_or(0);
+            println!(
+                "created {}, updated {}, disabled {}, unchanged {}, skipped {}",
+                n("created"),
+                n("updated"),
+                n("disabled"),
+                n("unchanged"),
+                n("skipped")
+            );
+            anyhow::ensure!(
+                n("refused") == 0,
+                "refused for {} provider(s): it would disable too many services at once (see alerts)",
+                n("refused")
+            );
+            anyhow::ensure!(
+                n("provider_errors") == 0,
+                "{} provider(s) could not be read",
+                n("provider_errors")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn orders(f: &Fulfil, clock: &dyn Clock, cmd: OrdersCommand) -> anyhow::Result<()> {
+    let resolve = |id: i64, r: Resolution| async move {
+        let o = providers::resolve_review(f.store.as_ref(), clock, OrderId(id), r).await?;
+        println!(
+            "order #{} is now {} (refunded {})",
+            o.id, o.status, o.refunded
+        );
+        anyhow::Ok(())
+    };
+    match cmd {
+        OrdersCommand::Review => {
+            for o in f.store.orders_needing_review(1_000).await? {
+                println!(
+                    "#{:<8} user {:<6} service {:<5} {:>12}  {}  {}",
+                    o.id,
+                    o.user_id,
+                    o.service_id,
+                    o.charge,
+                    o.link.unwrap_or_default(),
+                    o.note.unwrap_or_default()
+                );
+            }
+        }
+        OrdersCommand::Attach {
+            order,
+            provider_order,
+        } => {
+            resolve(
+                order,
+                Resolution::Attach {
+                    provider_order_id: provider_order,
+                },
+            )
+            .await?
+        }
+        OrdersCommand::Resend { order } => resolve(order, Resolution::Resend).await?,
+        OrdersCommand::Cancel { order } => resolve(order, Resolution::CancelAndRefund).await?,
+    }
+    Ok(())
+}
