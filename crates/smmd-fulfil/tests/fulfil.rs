@@ -580,10 +580,16 @@ async fn service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable(
         .iter()
         .any(|a| a.kind == "services_sync_refused"));
     // One service really gone is disabled and logged.
-    w.sim.sim.set_catalog(cat[..cat.len() - 1].to_vec()).expect("catalog");
+    w.sim
+        .sim
+        .set_catalog(cat[..cat.len() - 1].to_vec())
+        .expect("catalog");
     let r = catalog::run(&w.f, None).await.expect("sync");
     assert_eq!(r.get("disabled"), Some(&1), "{r:?}");
-    assert_eq!(w.store.list_services(true).await.expect("l").len(), cat.len() - 1);
+    assert_eq!(
+        w.store.list_services(true).await.expect("l").len(),
+        cat.len() - 1
+    );
     assert!(w
         .store
         .open_alerts()

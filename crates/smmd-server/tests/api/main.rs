@@ -1,6 +1,7 @@
 //! API tests: one binary, a real server per test on `127.0.0.1:0`, each test on SQLite and on
 //! PostgreSQL.
 
+mod fulfil;
 mod helpers;
 mod jobs;
 mod pages;
@@ -8,6 +9,7 @@ mod rest;
 mod v2_fuzz;
 mod v2_vectors;
 
+use fulfil::*;
 use jobs::*;
 use pages::*;
 use rest::*;
@@ -31,4 +33,6 @@ backend_tests!(
     a_customer_logs_in_orders_and_cancels_through_the_pages,
     admins_operate_jobs_through_the_api,
     openapi_and_metrics_describe_the_scheduler,
+    orders_placed_through_api_v2_reach_their_outcome_with_the_right_refunds,
+    a_second_smmd_buys_through_the_first_ones_api_v2,
 );
