@@ -8,7 +8,7 @@ use std::sync::Arc;
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::refill::{RefillError, RefillStatus};
 use smmd_domain::service::{validate_order, OrderError, OrderInput, ServiceType};
-use smmd_domain::{Money, OrderId, RefillId, UserId};
+use smmd_domain::{Money, OrderId, ProviderId, RefillId, UserId};
 
 use crate::*;
 
@@ -43,7 +43,10 @@ macro_rules! conformance_tests {
             pause_stops_claims_and_starts_until_resumed,
             released_runs_return_to_pending_without_counting_the_attempt,
             canary_writes_are_fenced_by_the_lease_token,
-            clock_wakeup_and_health_figures
+            clock_wakeup_and_health_figures,
+            concurrent_dispatch_claims_take_each_order_once,
+            dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_first,
+            offers_alerts_and_admin_edits_round_trip,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1611,4 +1614,271 @@ pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
     assert_eq!(sooner.last_success_at, Some(NOW + 300));
     let health = store.scheduler_health(NOW + 5_000).await.expect("health");
     assert_eq!(health, SchedulerHealth::default());
+}
+
+fn new_provider(name: &str) -> NewProvider {
+    NewProvider {
+        name: name.into(),
+        url: "http://127.0.0.1:9/api/v2".into(),
+        currency: "USD".into(),
+        exchange_rate: RATE_ONE,
+        api_key_enc: "v1:sealed".into(),
+        timeout_ms: 1_000,
+        max_concurrency: 4,
+        rate_per_sec: None,
+        balance_alert_below: None,
+    }
+}
+
+async fn provider(store: &Arc<dyn Store>, name: &str) -> Provider {
+    store
+        .create_provider(new_provider(name), NOW)
+        .await
+        .expect("provider")
+}
+
+async fn provided_service(store: &Arc<dyn Store>, p: ProviderId, upstream: &str) -> Service {
+    let mut d = ServiceDraft::new(
+        "Likes",
+        &format!("Likes {upstream}"),
+        ServiceType::Default,
+        m("0.30"),
+        10,
+        100_000,
+    );
+    d.link_rule = false;
+    d.cancel = true;
+    d.provider_id = Some(p);
+    d.provider_service_id = Some(upstream.into());
+    store.create_service(d, NOW).await.expect("service")
+}
+
+pub async fn concurrent_dispatch_claims_take_each_order_once(store: Arc<dyn Store>) {
+    let p = provider(&store, "up").await;
+    let svc = provided_service(&store, p.id, "7").await;
+    let u = user(&store, "d@x.io", "100").await;
+    let mut placed = Vec::new();
+    for i in 0..120 {
+        let o = place(&store, u.id, &svc, &format!("https://x/{i}"), 100)
+            .await
+            .expect("place");
+        assert_eq!(
+            o.provider_service_id.as_deref(),
+            Some("7"),
+            "offer copied at purchase"
+        );
+        placed.push(o.id);
+    }
+    let claims = (0..6).map(|_| {
+        let s = store.clone();
+        tokio::spawn(async move { s.claim_dispatch(25, NOW + 1).await.expect("claim") })
+    });
+    let mut seen = std::collections::HashSet::new();
+    for c in claims {
+        for o in c.await.expect("join") {
+            assert_eq!(o.status, OrderStatus::Submitting);
+            assert!(seen.insert(o.id), "order {} claimed twice", o.id.0);
+        }
+    }
+    let rest = store.claim_dispatch(1_000, NOW + 2).await.expect("claim");
+    for o in rest {
+        assert!(seen.insert(o.id), "order {} claimed twice", o.id.0);
+    }
+    assert_eq!(seen.len(), placed.len(), "every order claimed exactly once");
+    assert!(store
+        .claim_dispatch(10, NOW + 3)
+        .await
+        .expect("claim")
+        .is_empty());
+    assert_eq!(
+        store
+            .stale_submitting(NOW + 2, 1_000)
+            .await
+            .expect("stale")
+            .len(),
+        120,
+        "claimed at NOW+1/NOW+2, all older than NOW+2 or equal"
+    );
+}
+
+pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_first(
+    store: Arc<dyn Store>,
+) {
+    let p = provider(&store, "up").await;
+    let svc = provided_service(&store, p.id, "1").await;
+    let u = user(&store, "s@x.io", "100").await;
+    let a = place(&store, u.id, &svc, "https://x/a", 100)
+        .await
+        .expect("a");
+    store
+        .set_provider_enabled(p.id, false, NOW)
+        .await
+        .expect("disable");
+    assert!(store
+        .claim_dispatch(10, NOW)
+        .await
+        .expect("claim")
+        .is_empty());
+    store
+        .set_provider_enabled(p.id, true, NOW)
+        .await
+        .expect("enable");
+    let b = place(&store, u.id, &svc, "https://x/b", 100)
+        .await
+        .expect("b");
+    let claimed = store.claim_dispatch(10, NOW).await.expect("claim");
+    assert_eq!(
+        claimed.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![a.id, b.id]
+    );
+    for (o, pid) in [(&a, "900"), (&b, "901")] {
+        let mut up = OrderUpdate::new(
+            o.id,
+            OrderStatus::Submitting,
+            OrderEvent::ProviderAccepted,
+            NOW,
+        );
+        up.provider_order_id = Some(pid.into());
+        assert!(matches!(
+            store.apply_order_update(up).await.expect("accept"),
+            UpdateOutcome::Applied { .. }
+        ));
+    }
+    // Accepting stamps checked_at; re-check `a` later, so `b` is now the oldest checked.
+    store.mark_checked(&[a.id], NOW + 10).await.expect("mark");
+    let t = store.sync_targets(p.id, 10).await.expect("targets");
+    assert_eq!(t.iter().map(|t| t.id).collect::<Vec<_>>(), vec![b.id, a.id]);
+    assert_eq!(t[0].provider_order_id, "901");
+    assert!(store
+        .sync_targets(ProviderId(p.id.0 + 1), 10)
+        .await
+        .expect("none")
+        .is_empty());
+    // A requested cancel is listed once, until marked sent.
+    let r = store
+        .cancel_orders(u.id, &[b.id], NOW)
+        .await
+        .expect("cancel");
+    assert_eq!(r[0].1, Ok(CancelOutcome::Requested));
+    assert_eq!(
+        store.cancels_to_send(p.id, 10).await.expect("c"),
+        vec![(b.id, "901".to_string())]
+    );
+    store
+        .mark_cancel_sent(&[(b.id, "sent".into())], NOW)
+        .await
+        .expect("sent");
+    assert!(store.cancels_to_send(p.id, 10).await.expect("c").is_empty());
+    assert_eq!(
+        store
+            .order(b.id)
+            .await
+            .expect("r")
+            .expect("o")
+            .note
+            .as_deref(),
+        Some("sent")
+    );
+}
+
+pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
+    let p = provider(&store, "one").await;
+    let q = provider(&store, "two").await;
+    assert!(matches!(
+        store.create_provider(new_provider("one"), NOW).await,
+        Err(StoreError::Conflict("providers.name"))
+    ));
+    let svc = provided_service(&store, p.id, "5").await;
+    assert_eq!(
+        store
+            .add_service_offer(
+                svc.id,
+                Offer {
+                    provider_id: q.id,
+                    provider_service_id: "55".into()
+                }
+            )
+            .await
+            .expect("offer"),
+        1
+    );
+    let offers = store.service_offers(svc.id).await.expect("offers");
+    assert_eq!(
+        offers
+            .iter()
+            .map(|o| (o.provider_id, o.provider_service_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(p.id, "5"), (q.id, "55")]
+    );
+    // Alerts: one open per kind and subject; resolving closes it.
+    assert!(store
+        .raise_alert("k", "provider:1", "first", NOW)
+        .await
+        .expect("raise"));
+    assert!(!store
+        .raise_alert("k", "provider:1", "again", NOW + 1)
+        .await
+        .expect("raise"));
+    let open = store.open_alerts().await.expect("alerts");
+    assert_eq!((open.len(), open[0].message.as_str()), (1, "again"));
+    store
+        .resolve_alert("k", "provider:1", NOW + 2)
+        .await
+        .expect("resolve");
+    assert!(store.open_alerts().await.expect("alerts").is_empty());
+    assert!(
+        store
+            .raise_alert("k", "provider:1", "new", NOW + 3)
+            .await
+            .expect("raise"),
+        "a new one after resolving"
+    );
+    // An admin edit sets overrides and logs each change; a bad edit writes nothing.
+    let edited = store
+        .edit_service(
+            svc.id,
+            ServiceEdit {
+                name: Some("Mine".into()),
+                max: Some(500),
+                ..ServiceEdit::default()
+            },
+            "admin:1",
+            NOW,
+        )
+        .await
+        .expect("edit");
+    assert_eq!((edited.name.as_str(), edited.max), ("Mine", 500));
+    assert_eq!(
+        edited.overrides,
+        vec!["name".to_string(), "max".to_string()]
+    );
+    let bad = store
+        .edit_service(
+            svc.id,
+            ServiceEdit {
+                min: Some(1_000),
+                ..ServiceEdit::default()
+            },
+            "admin:1",
+            NOW,
+        )
+        .await;
+    assert!(bad.is_err(), "min above max is refused");
+    assert_eq!(
+        store.service(svc.id).await.expect("r").expect("s"),
+        edited,
+        "nothing written"
+    );
+    let log = store.service_changes(svc.id, 10).await.expect("log");
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|c| c.source == "admin:1"));
+    store
+        .record_provider_balance(p.id, m("12.5"), "USD", NOW)
+        .await
+        .expect("balance");
+    let p2 = store.provider(p.id).await.expect("r").expect("p");
+    assert_eq!(
+        (p2.balance, p2.balance_checked_at),
+        (Some(m("12.5")), Some(NOW))
+    );
 }
