@@ -12,8 +12,6 @@
 //! Upstream `Fail`/unknown statuses and orders the provider no longer knows change nothing and
 //! raise an admin alert.
 
-use std::collections::HashMap;
-
 use futures::stream::{self, StreamExt};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::{Money, OrderId};
@@ -144,50 +142,53 @@ async fn sync_batch(
     let answers = client.statuses(&ids).await?;
     let now = f.clock.now_ms();
     let mut unchanged: Vec<OrderId> = Vec::new();
-    let by_pid: HashMap<&str, &SyncTarget> = batch
-        .iter()
-        .map(|t| (t.provider_order_id.as_str(), t))
-        .collect();
-    for (pid, t) in by_pid {
+    let mut updates: Vec<OrderUpdate> = Vec::new();
+    for t in &batch {
         bump(&mut report, "checked", 1);
-        match answers.get(pid) {
-            Some(Item::Found(s)) => match apply(f, t, s, now).await {
-                Ok(Applied::Changed(refund)) => {
-                    bump(&mut report, "changed", 1);
-                    if refund.is_positive() {
-                        bump(&mut report, "refunds", 1);
-                        bump(&mut report, "refunded_micros", refund.micros());
-                    }
-                }
-                Ok(Applied::Unchanged) => {
+        match answers.get(&t.provider_order_id) {
+            Some(Item::Found(s)) => match change(t, s, now) {
+                Change::Update(u) => updates.push(*u),
+                Change::None => {
                     bump(&mut report, "unchanged", 1);
                     unchanged.push(t.id);
                 }
-                Ok(Applied::Unknown(raw)) => {
+                Change::Unknown(raw) => {
                     bump(&mut report, "unknown_status", 1);
                     unchanged.push(t.id);
-                    alert(f, "unknown_status", t.id, &format!("The provider reports status {raw:?} for order #{}; nothing was changed.", t.id.0), now).await;
-                }
-                Err(e) => {
-                    tracing::error!(order = t.id.0, error = %e, "applying a status failed");
-                    bump(&mut report, "errors", 1);
+                    let msg = format!(
+                        "The provider reports status {raw:?} for order #{}; nothing was changed.",
+                        t.id.0
+                    );
+                    alert(f, "unknown_status", t.id, &msg, now).await;
                 }
             },
             Some(Item::Error(m)) => {
                 bump(&mut report, "not_found", 1);
                 unchanged.push(t.id);
-                alert(
-                    f,
-                    "provider_lost_order",
-                    t.id,
-                    &format!("The provider answers {m:?} for order #{}.", t.id.0),
-                    now,
-                )
-                .await;
+                let msg = format!("The provider answers {m:?} for order #{}.", t.id.0);
+                alert(f, "provider_lost_order", t.id, &msg, now).await;
             }
             Some(Item::Missing) | None => {
                 bump(&mut report, "not_found", 1);
                 unchanged.push(t.id);
+            }
+        }
+    }
+    // Every change of the batch, with its refund, in one transaction; guarded per order.
+    for outcome in f.store.apply_order_updates(&updates).await? {
+        match outcome {
+            UpdateOutcome::Applied { refunded, .. } => {
+                bump(&mut report, "changed", 1);
+                if refunded.is_positive() {
+                    bump(&mut report, "refunds", 1);
+                    bump(&mut report, "refunded_micros", refunded.micros());
+                }
+            }
+            // Changed under us (an admin action, another instance): the next pass sees it.
+            UpdateOutcome::Stale => bump(&mut report, "stale", 1),
+            UpdateOutcome::Illegal(e) => {
+                tracing::error!(error = %e, "status sync produced an illegal transition");
+                bump(&mut report, "errors", 1);
             }
         }
     }
@@ -205,42 +206,34 @@ async fn alert(f: &Fulfil, kind: &str, id: OrderId, msg: &str, now: i64) {
     }
 }
 
-enum Applied {
-    Changed(Money),
-    Unchanged,
+enum Change {
+    Update(Box<OrderUpdate>),
+    None,
     Unknown(String),
 }
 
-async fn apply(
-    f: &Fulfil,
-    t: &SyncTarget,
-    s: &UpstreamStatus,
-    now: i64,
-) -> anyhow::Result<Applied> {
+/// The update an upstream status calls for, if anything really changed.
+fn change(t: &SyncTarget, s: &UpstreamStatus, now: i64) -> Change {
     let Some(ps) = provider_status(&s.state) else {
         let raw = match &s.state {
             OrderState::Unknown(r) => r.clone(),
             other => format!("{other:?}"),
         };
-        return Ok(Applied::Unknown(raw));
+        return Change::Unknown(raw);
     };
     let next = next_status(ps);
     let charge = s.charge.as_ref().and_then(money_of);
+    let remains = s.remains.map(|r| r.max(0));
     let same = next == t.status
         && s.start_count.is_none_or(|c| Some(c) == t.start_count)
-        && s.remains.is_none_or(|r| Some(r) == t.remains)
+        && remains.is_none_or(|r| Some(r) == t.remains)
         && charge.is_none_or(|c| Some(c) == t.provider_charge);
     if same {
-        return Ok(Applied::Unchanged);
+        return Change::None;
     }
     let mut u = OrderUpdate::new(t.id, t.status, OrderEvent::Provider(ps), now);
     u.start_count = s.start_count;
-    u.remains = s.remains.map(|r| r.max(0));
+    u.remains = remains;
     u.provider_charge = charge;
-    match f.store.apply_order_update(u).await? {
-        UpdateOutcome::Applied { refunded, .. } => Ok(Applied::Changed(refunded)),
-        // Changed under us (an admin action, another instance): the next pass sees it.
-        UpdateOutcome::Stale => Ok(Applied::Unchanged),
-        UpdateOutcome::Illegal(e) => anyhow::bail!("{e}"),
-    }
+    Change::Update(Box::new(u))
 }

@@ -443,6 +443,12 @@ impl Store for SqlStore {
     async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome> {
         orders::apply_order_update(self, update).await
     }
+    async fn apply_order_updates(
+        &self,
+        updates: &[OrderUpdate],
+    ) -> StoreResult<Vec<UpdateOutcome>> {
+        orders::apply_order_updates(self, updates).await
+    }
     async fn cancel_orders(
         &self,
         user: UserId,

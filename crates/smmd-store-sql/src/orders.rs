@@ -331,6 +331,22 @@ pub(crate) async fn apply_order_update(s: &SqlStore, u: OrderUpdate) -> StoreRes
     Ok(outcome)
 }
 
+pub(crate) async fn apply_order_updates(
+    s: &SqlStore,
+    updates: &[OrderUpdate],
+) -> StoreResult<Vec<UpdateOutcome>> {
+    if updates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = s.begin().await?;
+    let mut out = Vec::with_capacity(updates.len());
+    for u in updates {
+        out.push(apply_in_tx(s, &mut tx, u).await?);
+    }
+    tx.commit().await.db()?;
+    Ok(out)
+}
+
 pub(crate) async fn cancel_orders(
     s: &SqlStore,
     user: UserId,

@@ -579,6 +579,10 @@ pub trait Store: Send + Sync + 'static {
     /// the refund due for the new state in the same transaction (key `order:<id>:refund`, top-ups
     /// `order:<id>:refund:<target µ>`). An illegal event is an error; a stale one is `Stale`.
     async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome>;
+    /// [`Store::apply_order_update`] for many orders in one transaction (status sync applies a
+    /// batch of up to 100 at once). Outcomes are in input order; a store error applies none.
+    async fn apply_order_updates(&self, updates: &[OrderUpdate])
+        -> StoreResult<Vec<UpdateOutcome>>;
     /// Cancels each of the user's orders: never-sent ones are canceled and fully refunded at
     /// once; sent ones whose service allows cancel get `cancel_requested`.
     async fn cancel_orders(
