@@ -8,8 +8,10 @@
 //! resolution) for `status` (one order), `status` (100 orders), `services` and `add`.
 //! The load generator shares the machine with the server; its CPU use is part of the figures.
 //!
-//! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]).
+//! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]); `smmd-bench fulfil`
+//! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]).
 
+mod fulfil;
 mod scheduler;
 
 use std::net::SocketAddr;
@@ -71,6 +73,9 @@ enum BenchCommand {
     /// Scheduler figures: per-run overhead (claim → handler → record) in process, and tick
     /// lateness of a 1-second schedule across real `smmd serve` processes.
     Scheduler(scheduler::SchedulerArgs),
+    /// Provider figures: one status-sync cycle over 100,000 active orders on 4 simulated
+    /// providers (calls, seconds, memory), and dispatch throughput.
+    Fulfil(fulfil::FulfilArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -78,8 +83,10 @@ const KEY: &str = "bench-key";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(BenchCommand::Scheduler(s)) = &args.command {
-        return scheduler::run(&args, s).await;
+    match &args.command {
+        Some(BenchCommand::Scheduler(s)) => return scheduler::run(&args, s).await,
+        Some(BenchCommand::Fulfil(f)) => return fulfil::run(&args, f).await,
+        None => {}
     }
     anyhow::ensure!(
         args.smmd.exists(),

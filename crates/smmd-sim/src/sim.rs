@@ -238,6 +238,17 @@ impl Sim {
             .filter(|s| *s <= self.balance)
             .ok_or_else(|| SimError("Not enough funds on balance".into()))?;
         st.spent = spent;
+        Ok(self.push_order(&mut st, &spec, &order, now))
+    }
+
+    /// Records one accepted order: draws its outcome from the seed and its id, counts it.
+    fn push_order(
+        &self,
+        st: &mut State,
+        spec: &Arc<ServiceSpec>,
+        order: &smmd_domain::service::OrderSpec,
+        now: i64,
+    ) -> i64 {
         let id = FIRST_ORDER_ID + st.orders.len() as i64;
         let h = mix(self.config.seed, id as u64);
         let outcome = if roll(h, spec.canceled_pct) {
@@ -268,7 +279,35 @@ impl Sim {
             outcome,
             cancel_at: None,
         });
-        Ok(id)
+        id
+    }
+
+    /// Creates `count` orders of service `service_id` for `quantity` units each at once, as if
+    /// `add` had been called with links `https://bulk.sim/<n>`, without debiting the balance:
+    /// the upstream side of benchmarks with many active orders. Returns their ids in order.
+    /// Errors: an unknown service or an invalid quantity.
+    pub fn seed_orders(
+        &self,
+        service_id: i64,
+        count: usize,
+        quantity: i64,
+    ) -> anyhow::Result<Vec<i64>> {
+        let (spec, rules) = self
+            .service(service_id)
+            .ok_or_else(|| anyhow::anyhow!("no service {service_id}"))?;
+        let now = self.now();
+        let mut st = self.lock();
+        let mut ids = Vec::with_capacity(count);
+        for n in 0..count {
+            let input = OrderInput {
+                link: Some(format!("https://bulk.sim/{service_id}/{n}")),
+                quantity: Some(quantity.to_string()),
+                ..OrderInput::default()
+            };
+            let order = validate_order(&rules, &input).map_err(|e| anyhow::anyhow!("{e}"))?;
+            ids.push(self.push_order(&mut st, &spec, &order, now));
+        }
+        Ok(ids)
     }
 
     fn delivered_at(&self, o: &SimOrder, t: i64) -> i64 {

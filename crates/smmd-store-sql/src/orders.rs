@@ -234,21 +234,60 @@ async fn apply_in_tx(
     let Some(current) = lock_order(s, tx, u.order_id).await? else {
         return Err(StoreError::NotFound);
     };
+    apply_loaded(s, tx, &current, u).await
+}
+
+/// What a legal update of a loaded order writes.
+struct Planned {
+    next: OrderStatus,
+    remains: Option<i64>,
+    target: Money,
+    due: Money,
+    completed_at: Option<i64>,
+    cancel_requested: bool,
+}
+
+/// The state machine and refund rule applied to `current`; `Err` is the outcome when nothing
+/// may be written (stale or illegal).
+fn plan(current: &Order, u: &OrderUpdate) -> Result<Planned, UpdateOutcome> {
     if current.status != u.expected {
-        return Ok(UpdateOutcome::Stale);
+        return Err(UpdateOutcome::Stale);
     }
-    let next = match order::transition(current.status, u.event) {
-        Ok(n) => n,
-        Err(illegal) => return Ok(UpdateOutcome::Illegal(illegal)),
-    };
+    let next = order::transition(current.status, u.event).map_err(UpdateOutcome::Illegal)?;
     let remains = u.remains.or(current.remains);
     let target = order::refund_target(next, current.charge, current.total_quantity, remains);
-    let due = order::refund_due(target, current.refunded);
-    let completed_at = match (next.is_terminal(), current.completed_at) {
-        (true, None) => Some(u.now),
-        (_, existing) => existing,
+    Ok(Planned {
+        next,
+        remains,
+        target,
+        due: order::refund_due(target, current.refunded),
+        completed_at: match (next.is_terminal(), current.completed_at) {
+            (true, None) => Some(u.now),
+            (_, existing) => existing,
+        },
+        cancel_requested: current.cancel_requested && !next.is_terminal(),
+    })
+}
+
+/// The guarded transition of `current` (read in `tx`, locked on PostgreSQL) and its refund: one
+/// `UPDATE … RETURNING` plus, when a refund is due, its ledger posting.
+async fn apply_loaded(
+    s: &SqlStore,
+    tx: &mut Transaction<'static, Any>,
+    current: &Order,
+    u: &OrderUpdate,
+) -> StoreResult<UpdateOutcome> {
+    let Planned {
+        next,
+        remains,
+        target,
+        due,
+        completed_at,
+        cancel_requested,
+    } = match plan(current, u) {
+        Ok(p) => p,
+        Err(outcome) => return Ok(outcome),
     };
-    let cancel_requested = current.cancel_requested && !next.is_terminal();
     let (offer_index, offer_provider, offer_service) = match &u.offer {
         Some((i, o)) => (
             Some(*i),
@@ -257,14 +296,14 @@ async fn apply_in_tx(
         ),
         None => (None, None, None),
     };
-    let done = sqlx::query(
+    let row = sqlx::query(&format!(
         "UPDATE orders SET status = $1, start_count = COALESCE($2, start_count), remains = $3, \
          provider_order_id = COALESCE($4, provider_order_id), provider_charge = COALESCE($5, provider_charge), \
          refunded = refunded + $6, completed_at = $7, cancel_requested = $8, updated_at = $9, checked_at = $9, \
          offer_index = COALESCE($12, offer_index), provider_id = COALESCE($13, provider_id), \
          provider_service_id = COALESCE($14, provider_service_id), note = COALESCE($15, note) \
-         WHERE id = $10 AND status = $11",
-    )
+         WHERE id = $10 AND status = $11 RETURNING {ORDER_COLS}"
+    ))
     .bind(next.as_str())
     .bind(u.start_count)
     .bind(remains)
@@ -280,12 +319,13 @@ async fn apply_in_tx(
     .bind(offer_provider)
     .bind(offer_service)
     .bind(u.note.as_deref())
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
     .db()?;
-    if done.rows_affected() != 1 {
+    let Some(row) = row else {
         return Ok(UpdateOutcome::Stale);
-    }
+    };
+    let updated = rows::order(&row)?;
     if due.is_positive() {
         let key = if current.refunded == Money::ZERO {
             order::refund_key(current.id.0)
@@ -313,9 +353,6 @@ async fn apply_in_tx(
             other => StoreError::Other(anyhow::anyhow!("refund failed: {other}")),
         })?;
     }
-    let updated = lock_order(s, tx, u.order_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
     Ok(UpdateOutcome::Applied {
         order: Box::new(updated),
         refunded: due,
@@ -331,6 +368,52 @@ pub(crate) async fn apply_order_update(s: &SqlStore, u: OrderUpdate) -> StoreRes
     Ok(outcome)
 }
 
+/// One guarded `UPDATE … FROM (VALUES …)` for refund-free changes; returns the ids written.
+/// Every value is an integer or one of the fixed status names, written as literals.
+async fn bulk_update(
+    tx: &mut Transaction<'static, Any>,
+    updates: &[OrderUpdate],
+    bulk: &[(usize, Planned)],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    let int = |v: Option<i64>| {
+        v.map_or("CAST(NULL AS BIGINT)".to_string(), |n| {
+            format!("CAST({n} AS BIGINT)")
+        })
+    };
+    let rows: Vec<String> = bulk
+        .iter()
+        .map(|(i, p)| {
+            let u = &updates[*i];
+            format!(
+                "({}, '{}', '{}', {}, {}, {}, {}, {}, {})",
+                int(Some(u.order_id.0)),
+                p.next.as_str(),
+                u.expected.as_str(),
+                int(u.start_count),
+                int(p.remains),
+                int(u.provider_charge.map(|m| m.micros())),
+                int(p.completed_at),
+                int(Some(flag(p.cancel_requested))),
+                int(Some(u.now)),
+            )
+        })
+        .collect();
+    let sql = format!(
+        "WITH v (oid, next, expected, start_count, remains, provider_charge, completed_at, cancel_requested, now) \
+         AS (VALUES {}) \
+         UPDATE orders SET status = v.next, start_count = COALESCE(v.start_count, orders.start_count), \
+         remains = v.remains, provider_charge = COALESCE(v.provider_charge, orders.provider_charge), \
+         completed_at = v.completed_at, cancel_requested = v.cancel_requested, updated_at = v.now, checked_at = v.now \
+         FROM v WHERE orders.id = v.oid AND orders.status = v.expected RETURNING id",
+        rows.join(", ")
+    );
+    let written = sqlx::query(&sql).fetch_all(&mut **tx).await.db()?;
+    written
+        .iter()
+        .map(|r| sqlx::Row::try_get::<i64, _>(r, 0).db())
+        .collect()
+}
+
 pub(crate) async fn apply_order_updates(
     s: &SqlStore,
     updates: &[OrderUpdate],
@@ -339,12 +422,73 @@ pub(crate) async fn apply_order_updates(
         return Ok(Vec::new());
     }
     let mut tx = s.begin().await?;
-    let mut out = Vec::with_capacity(updates.len());
-    for u in updates {
-        out.push(apply_in_tx(s, &mut tx, u).await?);
+    // One read (and lock, on PostgreSQL) of every order of the batch.
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE {}{}",
+        s.dialect.id_in("id", 1),
+        s.dialect.for_update()
+    ))
+    .bind(s.dialect.id_list(updates.iter().map(|u| u.order_id.0)))
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let mut current: std::collections::HashMap<OrderId, Order> = rows
+        .iter()
+        .map(|r| rows::order(r).map(|o| (o.id, o)))
+        .collect::<StoreResult<_>>()?;
+    // Updates that only move status, counts and cost (no refund, no id, offer or note) are
+    // written together in one guarded `UPDATE … FROM` of a VALUES list; the rest one by one.
+    let mut out: Vec<Option<UpdateOutcome>> = vec![None; updates.len()];
+    let mut bulk: Vec<(usize, Planned)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, u) in updates.iter().enumerate() {
+        let o = current.get(&u.order_id).ok_or(StoreError::NotFound)?;
+        let simple = u.offer.is_none()
+            && u.note.is_none()
+            && u.provider_order_id.is_none()
+            && seen.insert(u.order_id);
+        match plan(o, u) {
+            Err(outcome) => out[i] = Some(outcome),
+            Ok(p) if simple && !p.due.is_positive() => bulk.push((i, p)),
+            Ok(_) => {
+                let outcome = apply_loaded(s, &mut tx, o, u).await?;
+                if let UpdateOutcome::Applied { order, .. } = &outcome {
+                    current.insert(order.id, (**order).clone());
+                }
+                out[i] = Some(outcome);
+            }
+        }
+    }
+    if !bulk.is_empty() {
+        let written = bulk_update(&mut tx, updates, &bulk).await?;
+        for (i, p) in bulk {
+            let u = &updates[i];
+            out[i] = Some(
+                match (written.contains(&u.order_id.0), current.get(&u.order_id)) {
+                    (true, Some(o)) => {
+                        let mut o = o.clone();
+                        o.status = p.next;
+                        o.start_count = u.start_count.or(o.start_count);
+                        o.remains = p.remains;
+                        o.provider_charge = u.provider_charge.or(o.provider_charge);
+                        o.completed_at = p.completed_at;
+                        o.cancel_requested = p.cancel_requested;
+                        o.updated_at = u.now;
+                        UpdateOutcome::Applied {
+                            order: Box::new(o),
+                            refunded: Money::ZERO,
+                        }
+                    }
+                    _ => UpdateOutcome::Stale,
+                },
+            );
+        }
     }
     tx.commit().await.db()?;
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .map(|o| o.unwrap_or(UpdateOutcome::Stale))
+        .collect())
 }
 
 pub(crate) async fn cancel_orders(
