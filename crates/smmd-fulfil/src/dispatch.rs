@@ -3,7 +3,9 @@
 //!
 //! 1. Orders left `submitting` longer than `stale_submitting_ms` were interrupted mid-call (the
 //!    process died): they go to `needs_review` — the provider may have them.
-//! 2. Claim a batch: the orders become `submitting` and are committed *before* any call.
+//! 2. Claim a batch no larger than what can be in flight at once (Σ of the enabled providers'
+//!    `max_concurrency`): the orders become `submitting` and are committed *before* any call,
+//!    so a crash leaves at most one batch to review.
 //! 3. One `add` per order, concurrently (each provider's client bounds its own concurrency):
 //!    - accepted → `processing` with the provider order id;
 //!    - refused (the provider said no) → the next offer of the service if there is one, else
@@ -49,16 +51,21 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
         .map(|p| (p.id, p))
         .collect();
     let mut types: HashMap<ServiceId, ServiceType> = HashMap::new();
+    // Claim no more than can be in flight at once, so a crash leaves at most that many orders
+    // `submitting` (and then in review).
+    let capacity: i64 = providers
+        .values()
+        .filter(|p| p.enabled)
+        .map(|p| p.max_concurrency.max(1))
+        .sum();
+    let batch = capacity.clamp(1, f.settings.dispatch_batch.max(1));
     for _ in 0..f.settings.dispatch_max_batches.max(1) {
-        let claimed = f
-            .store
-            .claim_dispatch(f.settings.dispatch_batch, f.clock.now_ms())
-            .await?;
+        let claimed = f.store.claim_dispatch(batch, f.clock.now_ms()).await?;
         bump(&mut report, "claimed", claimed.len() as i64);
         if claimed.is_empty() {
             break;
         }
-        let full = claimed.len() as i64 >= f.settings.dispatch_batch;
+        let full = claimed.len() as i64 >= batch;
         for o in &claimed {
             if let std::collections::hash_map::Entry::Vacant(e) = types.entry(o.service_id) {
                 if let Some(s) = f.store.service(o.service_id).await? {
@@ -72,7 +79,7 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
                 let provider = o.provider_id.and_then(|p| providers.get(&p));
                 send_one(f, o, ty, provider)
             })
-            .buffer_unordered(64)
+            .buffer_unordered(batch as usize)
             .collect()
             .await;
         for r in results {
@@ -183,8 +190,30 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
     let (u, sent) = match outcome {
         Outcome::Accepted(pid) => {
             let mut u = base(OrderEvent::ProviderAccepted);
-            u.provider_order_id = Some(pid);
-            (u, Sent::Accepted)
+            u.provider_order_id = Some(pid.clone());
+            if let UpdateOutcome::Applied { .. } = f.store.apply_order_update(u).await? {
+                return Ok(Sent::Accepted);
+            }
+            // The call outlived `stale_submitting_ms` and another pass moved the order to
+            // review meanwhile: the provider's answer settles that review.
+            let mut attach = OrderUpdate::new(
+                o.id,
+                OrderStatus::NeedsReview,
+                OrderEvent::ReviewAttach,
+                now,
+            );
+            attach.provider_order_id = Some(pid);
+            attach.note = Some("Accepted by the provider after a slow answer".into());
+            return Ok(match f.store.apply_order_update(attach).await? {
+                UpdateOutcome::Applied { .. } => {
+                    let _ = f
+                        .store
+                        .resolve_alert("order_needs_review", &format!("order:{}", o.id.0), now)
+                        .await;
+                    Sent::Accepted
+                }
+                _ => Sent::Stale,
+            });
         }
         Outcome::Refused(kind, message) => {
             if kind == RejectKind::InsufficientFunds {

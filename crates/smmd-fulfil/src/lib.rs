@@ -37,7 +37,8 @@ pub struct Settings {
     /// Markup over cost when neither the service nor its category sets one, basis points
     /// (5000 = +50 %).
     pub default_markup_bp: i64,
-    /// Orders claimed per dispatch batch.
+    /// Most orders claimed per dispatch batch (a batch is also capped by the providers'
+    /// combined `max_concurrency`).
     pub dispatch_batch: i64,
     /// Batches one dispatch run may claim before it ends (the next run continues).
     pub dispatch_max_batches: usize,
@@ -57,7 +58,7 @@ impl Default for Settings {
         Settings {
             default_markup_bp: 5_000,
             dispatch_batch: 200,
-            dispatch_max_batches: 50,
+            dispatch_max_batches: 500,
             stale_submitting_ms: 10 * 60_000,
             sync_parallel_calls: 8,
             max_disable_pct: 20,

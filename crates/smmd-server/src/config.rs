@@ -106,7 +106,7 @@ pub struct FulfilConfig {
     /// Refuse a services sync that would disable more than this share (percent) at once.
     pub max_disable_pct: u32,
     /// An order still `submitting` after this many ms was interrupted mid-call and goes to
-    /// review.
+    /// review. Keep it longer than every provider's timeout.
     pub stale_submitting_ms: i64,
     /// Refill guarantee (days) for imported services that offer refill.
     pub default_guarantee_days: i64,
@@ -298,8 +298,8 @@ impl Config {
             "fulfil.max_disable_pct must be at most 100"
         );
         anyhow::ensure!(
-            f.stale_submitting_ms >= 60_000,
-            "fulfil.stale_submitting_ms must be at least 60000 (longer than any provider timeout)"
+            f.stale_submitting_ms >= 5_000,
+            "fulfil.stale_submitting_ms must be at least 5000 (and longer than every provider timeout)"
         );
         anyhow::ensure!(
             (0..=3650).contains(&f.default_guarantee_days),

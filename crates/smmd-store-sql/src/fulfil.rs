@@ -205,12 +205,20 @@ pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreR
         Dialect::Postgres => " FOR UPDATE OF o SKIP LOCKED",
     };
     let mut tx = s.begin().await?;
+    // The pick is a CTE so it runs exactly once: PostgreSQL may re-run an `IN (SELECT … LIMIT n
+    // FOR UPDATE SKIP LOCKED)` subquery and claim more than `n` rows.
     let rows = sqlx::query(&format!(
-        "UPDATE orders SET status = 'submitting', updated_at = $1 WHERE id IN (\
+        "WITH picked AS (\
            SELECT o.id FROM orders o JOIN providers p ON p.id = o.provider_id \
            WHERE o.status = 'queued' AND p.enabled = 1 AND o.provider_service_id IS NOT NULL \
            ORDER BY o.id LIMIT $2{skip}) \
-         AND status = 'queued' RETURNING {ORDER_COLS}"
+         UPDATE orders SET status = 'submitting', updated_at = $1 FROM picked \
+         WHERE orders.id = picked.id AND orders.status = 'queued' RETURNING {}",
+        ORDER_COLS
+            .split(", ")
+            .map(|c| format!("orders.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
     .bind(now)
     .bind(limit.clamp(1, 10_000))

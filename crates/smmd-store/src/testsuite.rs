@@ -1675,7 +1675,13 @@ pub async fn concurrent_dispatch_claims_take_each_order_once(store: Arc<dyn Stor
     });
     let mut seen = std::collections::HashSet::new();
     for c in claims {
-        for o in c.await.expect("join") {
+        let got = c.await.expect("join");
+        assert!(
+            got.len() <= 25,
+            "a claim took {} orders, over its limit",
+            got.len()
+        );
+        for o in got {
             assert_eq!(o.status, OrderStatus::Submitting);
             assert!(seen.insert(o.id), "order {} claimed twice", o.id.0);
         }

@@ -12,7 +12,7 @@ use smmd_jobs::control::{self, DEFAULT_JOBS};
 use smmd_server::panel;
 use smmd_server::providers::{add_provider, ProviderInput};
 use smmd_sim::{SimConfig, SimHandle};
-use smmd_store::{Role, Store};
+use smmd_store::Role;
 
 use crate::helpers::{spawn_app, TestApp};
 

@@ -1,0 +1,171 @@
+//! Real `smmd` processes on one database for the multi-process tests: [`Cluster`] (a fresh
+//! database, a shared folder, the operator CLI) and [`Instance`] (one `smmd serve`).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use smmd_store_sql::testing::{fresh, Backend, TestDb};
+use sqlx::Connection;
+
+pub const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// One `smmd serve` process.
+pub struct Instance {
+    pub name: String,
+    pub port: u16,
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Instance {
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig} {}", self.name);
+    }
+
+    /// Waits for the process to exit; its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {limit:?}; log:\n{}",
+                self.name,
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A database plus the folder the processes share for logs.
+pub struct Cluster {
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+    pub settings: Vec<(String, String)>,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Cluster {
+    pub async fn new(backend: Backend, settings: &[(&str, &str)]) -> Cluster {
+        let db = fresh(backend)
+            .await
+            .expect("PostgreSQL is required for this test");
+        let cluster = Cluster {
+            db,
+            dir: tempfile::tempdir().expect("dir"),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        cluster.cli(&["migrate"]);
+        cluster
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_smmd"));
+        c.env_remove("SMMD_CONFIG")
+            .env("SMMD__DATABASE__URL", &self.db.url)
+            .env("SMMD__DATA_DIR", self.dir.path())
+            .env("SMMD__SECURITY__SECRET_KEY", SECRET)
+            .env("RUST_LOG", "warn");
+        for (k, v) in &self.settings {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs an operator command; panics with its stderr when it fails.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let out = self.command().args(args).output().expect("run smmd");
+        assert!(
+            out.status.success(),
+            "smmd {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Starts `smmd serve` as instance `name` and waits until it answers `/healthz`.
+    pub async fn spawn(&self, name: &str, extra: &[(&str, &str)]) -> Instance {
+        let port = free_port();
+        let log = self.dir.path().join(format!("{name}.log"));
+        let mut cmd = self.command();
+        cmd.arg("serve")
+            .env("SMMD__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("SMMD__SCHEDULER__INSTANCE", name)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut instance = Instance {
+            name: name.to_string(),
+            port,
+            child: cmd.spawn().expect("spawn smmd serve"),
+            log,
+        };
+        let url = format!("http://127.0.0.1:{port}/healthz");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return instance;
+            }
+            if let Some(status) = instance.child.try_wait().expect("wait") {
+                panic!("{name} exited with {status}:\n{}", instance.log_text());
+            }
+            assert!(Instant::now() < deadline, "{name} did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn spawn_many(&self, n: usize, extra: &[(&str, &str)]) -> Vec<Instance> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            out.push(self.spawn(&format!("inst-{i}"), extra).await);
+        }
+        out
+    }
+
+    pub async fn conn(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = if self.db.url.starts_with("sqlite:") {
+            format!("{}?mode=rw", self.db.url)
+        } else {
+            self.db.url.clone()
+        };
+        sqlx::AnyConnection::connect(&url).await.expect("connect")
+    }
+}
