@@ -7,6 +7,7 @@
 //!   transaction;
 //! - [`catalog`] — `services.sync`: import and price services with exchange rate and markup,
 //!   disable what is gone (with a guard against truncated answers), keep admin overrides;
+//! - [`refills`] — `refills.dispatch`, `refills.sync_status`, `refills.auto`;
 //! - [`balances`] — `providers.check_balances`;
 //! - [`clients`] — one [`smmd_provider::ProviderClient`] per provider, built from its row;
 //! - [`keys`] — provider API keys sealed at rest;
@@ -21,6 +22,7 @@ pub mod clients;
 pub mod dispatch;
 pub mod keys;
 pub mod params;
+pub mod refills;
 pub mod sync;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,12 @@ pub struct Settings {
     pub max_disable_pct: u32,
     /// Refill guarantee (days) given to imported services that offer refill.
     pub default_guarantee_days: i64,
+    /// Where `refills.auto` reads a link's current count: a URL template with `{link}`
+    /// answering `{"count": N}`. `None` disables automatic refills.
+    pub link_count_url: Option<String>,
+    /// `refills.auto` requests a refill when the count dropped by at least this share
+    /// (percent) of the delivered units.
+    pub auto_refill_drop_pct: u32,
 }
 
 impl Default for Settings {
@@ -63,6 +71,8 @@ impl Default for Settings {
             sync_parallel_calls: 8,
             max_disable_pct: 20,
             default_guarantee_days: 30,
+            link_count_url: None,
+            auto_refill_drop_pct: 10,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use smmd_domain::order::{refund_target, OrderEvent, OrderStatus};
 use smmd_domain::service::OrderInput;
 use smmd_domain::{Clock, ManualClock, Money, OrderId, ProviderId};
-use smmd_fulfil::{balances, catalog, dispatch, sync, Clients, Fulfil, Settings};
+use smmd_fulfil::{balances, catalog, dispatch, refills, sync, Clients, Fulfil, Settings};
 use smmd_sim::{spawn, SimConfig, SimHandle};
 use smmd_store::{
     BalanceChange, LedgerKind, NewProvider, NewUser, Offer, Order, OrderUpdate, Role, Service,
@@ -627,7 +627,94 @@ async fn balance_checks_record_and_alert_below_the_threshold(store: Arc<dyn Stor
     );
 }
 
+async fn refills_are_sent_once_and_synced_to_their_outcome(store: Arc<dyn Store>) {
+    let mut c = quiet(SimConfig::default());
+    c.services[0].refill_rejected_pct = 0;
+    c.services[0].refill_delay_s = 600;
+    let w = world(store, c).await;
+    let svc = w.service("1").await;
+    let o = w.place(&svc, "https://ig.com/u/refill", 1000).await;
+    w.settle(&[o.id], 20).await;
+    assert_eq!(w.order(o.id).await.status, OrderStatus::Completed);
+    let refill = w
+        .store
+        .request_refill(w.user.id, o.id, w.clock.now_ms())
+        .await
+        .expect("eligible");
+    let r = refills::dispatch(&w.f).await.expect("dispatch");
+    assert_eq!(r.get("sent"), Some(&1), "{r:?}");
+    let r = refills::dispatch(&w.f).await.expect("dispatch");
+    assert_eq!(r.get("claimed"), Some(&0), "sent once");
+    assert_eq!(w.sim.sim.stats().refills_created, 1);
+    w.clock.advance_ms(300_000);
+    let r = refills::sync(&w.f).await.expect("sync");
+    assert_eq!(
+        (r.get("changed"), r.get("status_calls")),
+        (Some(&1), Some(&1)),
+        "{r:?}"
+    );
+    w.clock.advance_ms(400_000);
+    refills::sync(&w.f).await.expect("sync");
+    let got = w
+        .store
+        .refills_of_user(w.user.id, &[refill.id])
+        .await
+        .expect("refills");
+    assert_eq!(got[0].status, smmd_domain::refill::RefillStatus::Completed);
+    assert!(got[0].provider_refill_id.is_some());
+    let r = refills::sync(&w.f).await.expect("sync");
+    assert_eq!(r.get("checked"), None, "finished refills are not polled");
+}
+
+async fn auto_refill_requests_a_refill_when_the_link_dropped(store: Arc<dyn Store>) {
+    let mut c = quiet(SimConfig::default());
+    c.services[0].drop_pct = 20;
+    c.services[0].drop_after_s = 3_600;
+    c.services[0].refill_rejected_pct = 0;
+    c.services[0].refill_delay_s = 600;
+    let mut w = world(store, c).await;
+    w.f.settings.link_count_url = Some(format!("http://{}/_sim/link?link={{link}}", w.sim.addr));
+    let svc = w.service("1").await;
+    let edit = ServiceEdit {
+        auto_refill: Some(true),
+        ..ServiceEdit::default()
+    };
+    w.store
+        .edit_service(svc.id, edit, "admin:1", T0)
+        .await
+        .expect("auto");
+    let link = "https://ig.com/u/dropping";
+    let o = w.place(&svc, link, 1000).await;
+    w.settle(&[o.id], 20).await;
+    assert_eq!(w.order(o.id).await.status, OrderStatus::Completed);
+    let r = refills::auto(&w.f).await.expect("auto");
+    assert_eq!(
+        (r.get("checked"), r.get("requested")),
+        (Some(&1), None),
+        "no drop yet"
+    );
+    w.clock.advance_ms(3_600_000);
+    let before = w.sim.sim.link_count(link);
+    let r = refills::auto(&w.f).await.expect("auto");
+    assert_eq!(r.get("requested"), Some(&1), "{r:?}");
+    let r = refills::auto(&w.f).await.expect("auto");
+    assert_eq!(
+        r.get("checked"),
+        None,
+        "an active refill is not asked for again"
+    );
+    refills::dispatch(&w.f).await.expect("dispatch");
+    w.clock.advance_ms(700_000);
+    refills::sync(&w.f).await.expect("sync");
+    assert!(
+        w.sim.sim.link_count(link) > before,
+        "the refill restored the drop"
+    );
+}
+
 both_stores!(
+    refills_are_sent_once_and_synced_to_their_outcome,
+    auto_refill_requests_a_refill_when_the_link_dropped,
     orders_reach_completed_partial_and_canceled_with_the_right_refunds,
     faults_never_lose_resend_or_double_refund_an_order,
     a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund,

@@ -99,6 +99,36 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         timeout_ms: 120_000,
         enabled: true,
     },
+    JobDefaults {
+        name: crate::jobs::REFILLS_DISPATCH,
+        expr: "@every 1m",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 1,
+        timeout_ms: 300_000,
+        enabled: true,
+    },
+    JobDefaults {
+        name: crate::jobs::REFILLS_SYNC,
+        expr: "@every 5m",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 1,
+        timeout_ms: 600_000,
+        enabled: true,
+    },
+    JobDefaults {
+        name: crate::jobs::REFILLS_AUTO,
+        expr: "0 */6 * * *",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 2,
+        timeout_ms: 1_800_000,
+        enabled: true,
+    },
     // The canary: enable it (any expression) to watch the scheduler end to end; each run
     // appends one fenced row to `scheduler_canary`. The multi-instance tests drive it every
     // second.

@@ -1,6 +1,6 @@
 //! The jobs this build has. Each is a plain async function behind [`Job`], registered by name:
-//! `orders.dispatch`, `orders.sync_status`, `services.sync` and `providers.check_balances`
-//! (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history) and `scheduler.canary`
+//! `orders.dispatch`, `orders.sync_status`, `services.sync`, `providers.check_balances`,
+//! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -131,6 +131,12 @@ pub const SYNC_STATUS: &str = "orders.sync_status";
 pub const SERVICES_SYNC: &str = "services.sync";
 /// `providers.check_balances`: record balances, alert below thresholds.
 pub const CHECK_BALANCES: &str = "providers.check_balances";
+/// `refills.dispatch`: send pending refill requests.
+pub const REFILLS_DISPATCH: &str = "refills.dispatch";
+/// `refills.sync_status`: batched `refill_status`.
+pub const REFILLS_SYNC: &str = "refills.sync_status";
+/// `refills.auto`: detect drops, request refills inside the guarantee.
+pub const REFILLS_AUTO: &str = "refills.auto";
 
 /// Which fulfilment function a job runs.
 #[derive(Clone, Copy, Debug)]
@@ -139,6 +145,9 @@ enum Work {
     SyncStatus,
     ServicesSync,
     CheckBalances,
+    RefillsDispatch,
+    RefillsSync,
+    RefillsAuto,
 }
 
 /// A fulfilment function as a [`Job`]: its report becomes the run's counters; a failure of the
@@ -157,6 +166,9 @@ impl Job for FulfilJob {
             Work::SyncStatus => smmd_fulfil::sync::run(f).await,
             Work::ServicesSync => smmd_fulfil::catalog::run(f, None).await,
             Work::CheckBalances => smmd_fulfil::balances::run(f).await,
+            Work::RefillsDispatch => smmd_fulfil::refills::dispatch(f).await,
+            Work::RefillsSync => smmd_fulfil::refills::sync(f).await,
+            Work::RefillsAuto => smmd_fulfil::refills::auto(f).await,
         }
         .map_err(|e| JobError::Transient(e.to_string()))?;
         Ok(report.into_iter().collect())
@@ -182,6 +194,9 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
             (SYNC_STATUS, Work::SyncStatus),
             (SERVICES_SYNC, Work::ServicesSync),
             (CHECK_BALANCES, Work::CheckBalances),
+            (REFILLS_DISPATCH, Work::RefillsDispatch),
+            (REFILLS_SYNC, Work::RefillsSync),
+            (REFILLS_AUTO, Work::RefillsAuto),
         ] {
             engine.register(
                 name,

@@ -110,6 +110,12 @@ pub struct FulfilConfig {
     pub stale_submitting_ms: i64,
     /// Refill guarantee (days) for imported services that offer refill.
     pub default_guarantee_days: i64,
+    /// Where `refills.auto` reads a link's current count: a URL template with `{link}`
+    /// answering `{"count": N}`; unset = no automatic refills.
+    pub link_count_url: Option<String>,
+    /// `refills.auto` asks for a refill when at least this share (percent) of the delivered
+    /// units dropped.
+    pub auto_refill_drop_pct: u32,
 }
 
 impl Default for FulfilConfig {
@@ -120,6 +126,8 @@ impl Default for FulfilConfig {
             max_disable_pct: d.max_disable_pct,
             stale_submitting_ms: d.stale_submitting_ms,
             default_guarantee_days: d.default_guarantee_days,
+            link_count_url: d.link_count_url,
+            auto_refill_drop_pct: d.auto_refill_drop_pct,
         }
     }
 }
@@ -132,6 +140,8 @@ impl FulfilConfig {
             max_disable_pct: self.max_disable_pct,
             stale_submitting_ms: self.stale_submitting_ms,
             default_guarantee_days: self.default_guarantee_days,
+            link_count_url: self.link_count_url.clone().filter(|u| !u.trim().is_empty()),
+            auto_refill_drop_pct: self.auto_refill_drop_pct,
             ..smmd_fulfil::Settings::default()
         }
     }
@@ -301,6 +311,16 @@ impl Config {
             f.stale_submitting_ms >= 5_000,
             "fulfil.stale_submitting_ms must be at least 5000 (and longer than every provider timeout)"
         );
+        anyhow::ensure!(
+            (1..=100).contains(&f.auto_refill_drop_pct),
+            "fulfil.auto_refill_drop_pct must be between 1 and 100"
+        );
+        if let Some(u) = f.link_count_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            anyhow::ensure!(
+                u.contains("{link}") && url::Url::parse(&u.replace("{link}", "x")).is_ok(),
+                "fulfil.link_count_url must be an http(s) URL containing {{link}}"
+            );
+        }
         anyhow::ensure!(
             (0..=3650).contains(&f.default_guarantee_days),
             "fulfil.default_guarantee_days must be between 0 and 3650"

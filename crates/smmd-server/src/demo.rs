@@ -139,6 +139,18 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
     };
     let report = smmd_fulfil::catalog::sync_provider(f, &provider).await?;
     tracing::info!(?report, "demo catalog imported from the sandbox");
+    // The sandbox's followers drop a little after completion: refill them automatically.
+    for svc in store.provider_services(provider.id).await? {
+        if svc.refill && !svc.auto_refill {
+            let edit = smmd_store::ServiceEdit {
+                auto_refill: Some(true),
+                ..smmd_store::ServiceEdit::default()
+            };
+            store
+                .edit_service(svc.id, edit, "demo", clock.now_ms())
+                .await?;
+        }
+    }
     Ok(Credentials {
         url: url.to_string(),
         admin: Login {

@@ -488,6 +488,15 @@ pub(crate) async fn edit_service(
         let show = |m: Option<i64>| m.map_or("default".to_string(), |b| b.to_string());
         note("markup_bp", show(cur.markup_bp), show(v), false);
     }
+    let auto_refill = edit.auto_refill.unwrap_or(cur.auto_refill);
+    if let Some(v) = edit.auto_refill {
+        note(
+            "auto_refill",
+            cur.auto_refill.to_string(),
+            v.to_string(),
+            false,
+        );
+    }
     if name.trim().is_empty() || min < 0 || max < min || rate.is_negative() {
         return Err(StoreError::Other(anyhow::anyhow!(
             "invalid service edit: name must not be empty, 0 ≤ min ≤ max, rate ≥ 0"
@@ -495,7 +504,7 @@ pub(crate) async fn edit_service(
     }
     sqlx::query(
         "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
-         overrides = $7, updated_at = $8 WHERE id = $9",
+         overrides = $7, updated_at = $8, auto_refill = $10 WHERE id = $9",
     )
     .bind(name.trim())
     .bind(rate.micros())
@@ -506,6 +515,7 @@ pub(crate) async fn edit_service(
     .bind(overrides.join(","))
     .bind(now)
     .bind(id.0)
+    .bind(flag(auto_refill))
     .execute(&mut *tx)
     .await
     .db()?;
@@ -603,4 +613,175 @@ pub(crate) async fn open_alerts(s: &SqlStore) -> StoreResult<Vec<Alert>> {
     .await
     .db()?;
     rows.iter().map(rows::alert).collect()
+}
+
+pub(crate) async fn claim_refills(
+    s: &SqlStore,
+    limit: i64,
+    stale_before: i64,
+    now: i64,
+) -> StoreResult<Vec<RefillTask>> {
+    let skip = match s.dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE OF r SKIP LOCKED",
+    };
+    let mut tx = s.begin().await?;
+    sqlx::query(
+        "UPDATE refills SET submitted_at = NULL WHERE status = 'pending' AND provider_refill_id IS NULL \
+         AND submitted_at IS NOT NULL AND submitted_at < $1",
+    )
+    .bind(stale_before)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let rows = sqlx::query(&format!(
+        "WITH picked AS (\
+           SELECT r.id FROM refills r JOIN orders o ON o.id = r.order_id JOIN providers p ON p.id = o.provider_id \
+           WHERE r.status = 'pending' AND r.submitted_at IS NULL AND o.provider_order_id IS NOT NULL \
+           AND p.enabled = 1 ORDER BY r.id LIMIT $2{skip}) \
+         UPDATE refills SET submitted_at = $1, updated_at = $1 FROM picked \
+         WHERE refills.id = picked.id AND refills.status = 'pending' AND refills.submitted_at IS NULL \
+         RETURNING refills.id, refills.order_id"
+    ))
+    .bind(now)
+    .bind(limit.clamp(1, 10_000))
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let mut tasks = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let order_id: i64 = r.try_get(1).db()?;
+        let o = sqlx::query("SELECT provider_id, provider_order_id FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        tasks.push(RefillTask {
+            id: smmd_domain::RefillId(r.try_get(0).db()?),
+            order_id: OrderId(order_id),
+            provider_id: ProviderId(o.try_get(0).db()?),
+            provider_order_id: o.try_get(1).db()?,
+        });
+    }
+    tx.commit().await.db()?;
+    tasks.sort_by_key(|t| t.id.0);
+    Ok(tasks)
+}
+
+pub(crate) async fn record_refill_sent(
+    s: &SqlStore,
+    id: smmd_domain::RefillId,
+    answer: Result<String, String>,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    match answer {
+        Ok(pid) => sqlx::query(
+            "UPDATE refills SET provider_refill_id = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(pid)
+        .bind(now)
+        .bind(id.0),
+        Err(note) => sqlx::query(
+            "UPDATE refills SET status = 'rejected', note = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(note)
+        .bind(now)
+        .bind(id.0),
+    }
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()
+}
+
+pub(crate) async fn refill_sync_targets(
+    s: &SqlStore,
+    provider: ProviderId,
+    limit: i64,
+) -> StoreResult<Vec<RefillSyncTarget>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.status, r.provider_refill_id FROM refills r JOIN orders o ON o.id = r.order_id \
+         WHERE o.provider_id = $1 AND r.status IN ('pending', 'in_progress') AND r.provider_refill_id IS NOT NULL \
+         ORDER BY COALESCE(r.checked_at, -1), r.id LIMIT $2",
+    )
+    .bind(provider.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get(1).db()?;
+            Ok(RefillSyncTarget {
+                id: smmd_domain::RefillId(r.try_get(0).db()?),
+                status: smmd_domain::refill::RefillStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Other(anyhow::anyhow!("unexpected refill status {status}"))
+                })?,
+                provider_refill_id: r.try_get(2).db()?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn apply_refill_sync(
+    s: &SqlStore,
+    changes: &[(smmd_domain::RefillId, smmd_domain::refill::RefillStatus)],
+    checked: &[smmd_domain::RefillId],
+    now: i64,
+) -> StoreResult<u64> {
+    let mut tx = s.begin().await?;
+    let mut changed = 0;
+    for (id, status) in changes {
+        let done = sqlx::query(
+            "UPDATE refills SET status = $1, updated_at = $2, checked_at = $2 \
+             WHERE id = $3 AND status IN ('pending', 'in_progress') AND status <> $1",
+        )
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        changed += done.rows_affected();
+    }
+    if !checked.is_empty() {
+        sqlx::query(&format!(
+            "UPDATE refills SET checked_at = $1 WHERE {}",
+            s.dialect.id_in("id", 2)
+        ))
+        .bind(now)
+        .bind(s.dialect.id_list(checked.iter().map(|i| i.0)))
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    tx.commit().await.db()?;
+    Ok(changed)
+}
+
+pub(crate) async fn auto_refill_candidates(
+    s: &SqlStore,
+    now: i64,
+    limit: i64,
+) -> StoreResult<Vec<Order>> {
+    let cols = ORDER_COLS
+        .split(", ")
+        .map(|c| format!("o.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols} FROM orders o JOIN services s ON s.id = o.service_id \
+         WHERE o.status IN ('completed', 'partial') AND o.refill = 1 AND s.auto_refill = 1 \
+         AND o.completed_at IS NOT NULL AND o.completed_at + o.guarantee_days * 86400000 > $1 \
+         AND o.link IS NOT NULL AND o.start_count IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM refills r WHERE r.order_id = o.id AND r.status IN ('pending', 'in_progress')) \
+         ORDER BY o.id LIMIT $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::order).collect()
 }

@@ -681,6 +681,40 @@ impl Store for SqlStore {
     async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()> {
         fulfil::resolve_alert(self, kind, subject, now).await
     }
+    async fn claim_refills(
+        &self,
+        limit: i64,
+        stale_before: i64,
+        now: i64,
+    ) -> StoreResult<Vec<RefillTask>> {
+        fulfil::claim_refills(self, limit, stale_before, now).await
+    }
+    async fn record_refill_sent(
+        &self,
+        id: RefillId,
+        answer: Result<String, String>,
+        now: i64,
+    ) -> StoreResult<()> {
+        fulfil::record_refill_sent(self, id, answer, now).await
+    }
+    async fn refill_sync_targets(
+        &self,
+        provider: ProviderId,
+        limit: i64,
+    ) -> StoreResult<Vec<RefillSyncTarget>> {
+        fulfil::refill_sync_targets(self, provider, limit).await
+    }
+    async fn apply_refill_sync(
+        &self,
+        changes: &[(RefillId, smmd_domain::refill::RefillStatus)],
+        checked: &[RefillId],
+        now: i64,
+    ) -> StoreResult<u64> {
+        fulfil::apply_refill_sync(self, changes, checked, now).await
+    }
+    async fn auto_refill_candidates(&self, now: i64, limit: i64) -> StoreResult<Vec<Order>> {
+        fulfil::auto_refill_candidates(self, now, limit).await
+    }
     async fn open_alerts(&self) -> StoreResult<Vec<Alert>> {
         fulfil::open_alerts(self).await
     }

@@ -69,7 +69,7 @@ pub(crate) fn ledger(row: &Row) -> StoreResult<LedgerEntry> {
 
 pub(crate) const SERVICE_COLS: &str = "s.id, s.category_id, c.name AS category, s.name, s.service_type, s.rate, \
      s.min_qty, s.max_qty, s.refill, s.guarantee_days, s.cancel, s.dripfeed, s.link_rule, s.description, s.enabled, \
-     s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency, s.overrides";
+     s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency, s.overrides, s.auto_refill";
 
 pub(crate) fn service(row: &Row) -> StoreResult<Service> {
     let t: String = get(row, "service_type")?;
@@ -99,6 +99,7 @@ pub(crate) fn service(row: &Row) -> StoreResult<Service> {
             .filter(|f| !f.is_empty())
             .map(str::to_string)
             .collect(),
+        auto_refill: get::<i64>(row, "auto_refill")? != 0,
     })
 }
 

@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 use smmd_domain::order::OrderStatus;
-use smmd_domain::{Money, OrderId, ProviderId, ServiceId};
+use smmd_domain::refill::RefillStatus;
+use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId};
 
 use crate::ServiceDraft;
 
@@ -121,6 +122,25 @@ pub struct ServiceEdit {
     pub enabled: Option<bool>,
     /// Markup in basis points (not an override: it changes how sync prices).
     pub markup_bp: Option<Option<i64>>,
+    /// Request refills automatically when a drop is detected (not an override).
+    pub auto_refill: Option<bool>,
+}
+
+/// A refill to send upstream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefillTask {
+    pub id: RefillId,
+    pub order_id: OrderId,
+    pub provider_id: ProviderId,
+    pub provider_order_id: String,
+}
+
+/// An active refill as refill sync needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefillSyncTarget {
+    pub id: RefillId,
+    pub status: RefillStatus,
+    pub provider_refill_id: String,
 }
 
 /// An open admin alert.

@@ -202,6 +202,8 @@ pub struct Service {
     pub provider_currency: Option<String>,
     /// Fields an admin set by hand (`name`, `rate`, `min`, `max`, `enabled`); sync leaves them.
     pub overrides: Vec<String>,
+    /// Refills are requested without a user when a drop is detected (`refills.auto`).
+    pub auto_refill: bool,
 }
 
 impl Service {
@@ -787,6 +789,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Service>;
     /// The change log of a service, newest first.
     async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>>;
+
+    /// Claims up to `limit` pending refills not yet sent, of enabled providers, oldest first,
+    /// stamping `submitted_at` before the call. Refills stamped before `stale_before` without a
+    /// provider refill id (the sender died) are released first and sent again: a refill request
+    /// costs nothing and providers refuse duplicates.
+    async fn claim_refills(
+        &self,
+        limit: i64,
+        stale_before: i64,
+        now: i64,
+    ) -> StoreResult<Vec<RefillTask>>;
+    /// Records the provider's answer to a refill request: its refill id, or a refusal (the
+    /// refill becomes `rejected` with the message as its note).
+    async fn record_refill_sent(
+        &self,
+        id: RefillId,
+        answer: Result<String, String>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Active refills of a provider that have a provider refill id, oldest-checked first.
+    async fn refill_sync_targets(
+        &self,
+        provider: ProviderId,
+        limit: i64,
+    ) -> StoreResult<Vec<RefillSyncTarget>>;
+    /// Applies synced refill states (guarded: only active refills change) and stamps every
+    /// listed refill as checked, in one transaction. Returns how many changed.
+    async fn apply_refill_sync(
+        &self,
+        changes: &[(RefillId, RefillStatus)],
+        checked: &[RefillId],
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Completed or Partial orders of auto-refill services still inside their guarantee at
+    /// `now`, with no active refill, oldest first.
+    async fn auto_refill_candidates(&self, now: i64, limit: i64) -> StoreResult<Vec<Order>>;
 
     /// Opens an alert, or refreshes the open one with the same kind and subject. True if new.
     async fn raise_alert(

@@ -56,6 +56,28 @@ pub enum ServicesCommand {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Edit a service. Name, rate, min, max and enabled become overrides that services.sync
+    /// never changes; every change is logged.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        /// Selling rate per 1000, panel currency.
+        #[arg(long)]
+        rate: Option<String>,
+        #[arg(long)]
+        min: Option<i64>,
+        #[arg(long)]
+        max: Option<i64>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// Markup in basis points (5000 = +50 %); `default` for the category's or panel's.
+        #[arg(long)]
+        markup_bp: Option<String>,
+        /// Request refills automatically when a drop is detected.
+        #[arg(long)]
+        auto_refill: Option<bool>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +189,56 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
 
 pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
     match cmd {
+        ServicesCommand::Edit {
+            id,
+            name,
+            rate,
+            min,
+            max,
+            enabled,
+            markup_bp,
+            auto_refill,
+        } => {
+            let rate = rate
+                .map(|r| {
+                    smmd_domain::Money::parse(&r).map_err(|e| anyhow::anyhow!("rate `{r}`: {e}"))
+                })
+                .transpose()?;
+            let markup_bp = match markup_bp.as_deref() {
+                None => None,
+                Some("default") => Some(None),
+                Some(t) => Some(Some(t.parse::<i64>().map_err(|_| {
+                    anyhow::anyhow!("markup `{t}`: basis points (5000 = +50 %) or `default`")
+                })?)),
+            };
+            let edit = smmd_store::ServiceEdit {
+                name,
+                rate,
+                min,
+                max,
+                enabled,
+                markup_bp,
+                auto_refill,
+            };
+            let s = f
+                .store
+                .edit_service(smmd_domain::ServiceId(id), edit, "cli", f.clock.now_ms())
+                .await
+                .map_err(|e| match e {
+                    smmd_store::StoreError::NotFound => anyhow::anyhow!("no service {id}"),
+                    e => e.into(),
+                })?;
+            println!(
+                "service #{} {}: {} per 1000, {}..{}, {}{}",
+                s.id,
+                s.name,
+                s.rate,
+                s.min,
+                s.max,
+                if s.enabled { "enabled" } else { "disabled" },
+                if s.auto_refill { ", auto refill" } else { "" }
+            );
+        }
         ServicesCommand::Sync { provider } => {
             let only: Option<ProviderId> = match provider {
                 Some(p) => Some(find(f, &p).await?.id),

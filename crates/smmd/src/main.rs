@@ -181,9 +181,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.database.url = Some(format!("sqlite://{}/smmd.db", data.display()));
             config.server.listen = listen;
             config.ensure_secret_key()?;
+            let sim = demo::sandbox(clock.clone()).await?;
+            // Drops are read from the sandbox, so refills.auto works in the demo.
+            config.fulfil.link_count_url =
+                Some(format!("http://{}/_sim/link?link={{link}}", sim.addr));
             let store = startup::open_store(&config).await?;
             let fulfil = startup::fulfil(&config, store.clone(), clock.clone())?;
-            let sim = demo::sandbox(clock.clone()).await?;
             let app = App::build(config, store.clone(), clock.clone()).await?;
             let url = format!("http://{}", app.addr());
             let creds = demo::seed(&fulfil, &sim, &url).await?;

@@ -15,6 +15,8 @@ ALTER TABLE providers ADD COLUMN updated_at BIGINT NOT NULL DEFAULT 0;
 
 -- Admin-set fields of a service that services.sync never overwrites (comma list: name,rate,min,max,enabled).
 ALTER TABLE services ADD COLUMN overrides TEXT NOT NULL DEFAULT '';
+-- Request refills without a user when a drop is detected inside the guarantee (refills.auto).
+ALTER TABLE services ADD COLUMN auto_refill BIGINT NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX services_upstream ON services (provider_id, provider_service_id)
     WHERE provider_id IS NOT NULL AND provider_service_id IS NOT NULL;
 
@@ -52,7 +54,7 @@ CREATE INDEX orders_dispatch ON orders (id) WHERE status = 'queued';
 ALTER TABLE refills ADD COLUMN submitted_at BIGINT;
 ALTER TABLE refills ADD COLUMN checked_at BIGINT;
 ALTER TABLE refills ADD COLUMN note TEXT;
-ALTER TABLE refills ADD COLUMN auto BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX refills_active ON refills (status, id) WHERE status IN ('pending', 'in_progress');
 
 CREATE TABLE provider_balances (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
