@@ -19,7 +19,9 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check smmpy==0.1.0 requests
 cargo build --quiet -p smmd
 data="$(mktemp -d)"
-./target/debug/smmd demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
+# The scheduler is off here: this checks the protocol, and every order must stay where the
+# script expects it (unsent). Fulfilment is covered by the Rust tests above.
+SMMD__SCHEDULER__ENABLED=false ./target/debug/smmd demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
