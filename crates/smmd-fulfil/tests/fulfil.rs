@@ -563,6 +563,19 @@ async fn service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable(
     assert!(log.iter().any(|c| c.field == "rate"
         && c.old.as_deref() == Some("0.90")
         && c.new.as_deref() == Some("1.20")));
+    // A category markup reprices its services at the next sync (0.40 upstream, +100 %).
+    w.store
+        .set_category_markup(&likes.category, Some(10_000))
+        .await
+        .expect("markup");
+    catalog::run(&w.f, None).await.expect("sync");
+    assert_eq!(w.service("2").await.rate, Money::parse("0.80").expect("m"));
+    assert!(matches!(
+        w.store
+            .set_category_markup("No such category", Some(1))
+            .await,
+        Err(smmd_store::StoreError::NotFound)
+    ));
     // A truncated answer (one service left of eight) is refused whole and alerted.
     w.sim.sim.set_catalog(cat[..1].to_vec()).expect("catalog");
     let r = catalog::run(&w.f, None).await.expect("sync");

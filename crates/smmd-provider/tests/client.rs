@@ -266,3 +266,32 @@ async fn concurrency_is_limited_per_provider() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn the_request_budget_spaces_calls_to_the_provider() {
+    let up = upstream(200, "application/json", r#"{"balance":"1"}"#, 0).await;
+    let mut cfg = ProviderConfig::new(&up.url, KEY);
+    cfg.rate_per_sec = Some(10);
+    let c = ProviderClient::new(cfg).expect("client");
+    let started = tokio::time::Instant::now();
+    for _ in 0..20 {
+        c.balance().await.expect("balance");
+    }
+    // A bucket of 10 per second: the first 10 go at once, the next 10 over about a second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(up.hits.load(Ordering::SeqCst), 20);
+}
+
+#[tokio::test]
+async fn invalid_urls_are_config_errors() {
+    for url in ["not a url", "ftp://x/api/v2"] {
+        assert!(matches!(
+            ProviderClient::new(ProviderConfig::new(url, KEY)),
+            Err(ProviderError::Config(_))
+        ));
+    }
+}

@@ -296,3 +296,34 @@ impl SimConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_round_trips_through_toml() {
+        let c = SimConfig::default();
+        let back = SimConfig::from_toml(&c.to_toml().expect("toml")).expect("parse");
+        assert_eq!(back.services.len(), c.services.len());
+        assert_eq!(back.services[0].rate, c.services[0].rate);
+    }
+
+    #[test]
+    fn bad_configurations_are_refused_with_a_reason() {
+        for (toml, why) in [
+            ("speedup = 0", "speedup"),
+            ("balance = \"lots\"", "balance"),
+            ("[faults]\ntimeout_pct = 60\nhtml_pct = 60", "over 100"),
+            ("latency_min_ms = 10\nlatency_max_ms = 5", "latency"),
+            ("[[services]]\nid = 1\ntype = \"Teleport\"", "unknown type"),
+            ("[[services]]\nid = 1\n[[services]]\nid = 1", "twice"),
+            ("[[services]]\nid = 1\nmin = 10\nmax = 5", "min > max"),
+            ("[[services]]\nid = 1\nspeed_per_min = 0", "speed_per_min"),
+            ("colour = \"blue\"", "unknown field"),
+        ] {
+            let err = SimConfig::from_toml(toml).expect_err(toml).to_string();
+            assert!(err.contains(why), "{toml}: {err}");
+        }
+    }
+}

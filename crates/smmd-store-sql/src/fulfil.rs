@@ -785,3 +785,21 @@ pub(crate) async fn auto_refill_candidates(
     .db()?;
     rows.iter().map(rows::order).collect()
 }
+
+pub(crate) async fn set_category_markup(
+    s: &SqlStore,
+    name: &str,
+    markup_bp: Option<i64>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE categories SET markup_bp = $1 WHERE name = $2")
+        .bind(markup_bp)
+        .bind(name.trim())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await.db()
+}

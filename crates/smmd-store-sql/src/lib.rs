@@ -715,6 +715,9 @@ impl Store for SqlStore {
     async fn auto_refill_candidates(&self, now: i64, limit: i64) -> StoreResult<Vec<Order>> {
         fulfil::auto_refill_candidates(self, now, limit).await
     }
+    async fn set_category_markup(&self, name: &str, markup_bp: Option<i64>) -> StoreResult<()> {
+        fulfil::set_category_markup(self, name, markup_bp).await
+    }
     async fn open_alerts(&self) -> StoreResult<Vec<Alert>> {
         fulfil::open_alerts(self).await
     }

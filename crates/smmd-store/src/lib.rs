@@ -787,6 +787,9 @@ pub trait Store: Send + Sync + 'static {
         source: &str,
         now: i64,
     ) -> StoreResult<Service>;
+    /// Sets (or with `None` clears) the markup of the category named `name`, basis points.
+    /// `NotFound` if no category has that name.
+    async fn set_category_markup(&self, name: &str, markup_bp: Option<i64>) -> StoreResult<()>;
     /// The change log of a service, newest first.
     async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>>;
 

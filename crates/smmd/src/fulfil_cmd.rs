@@ -56,6 +56,14 @@ pub enum ServicesCommand {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Set the markup of a category's services (basis points, 5000 = +50 %, or `default`);
+    /// applied by the next services sync.
+    Markup {
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        bp: String,
+    },
     /// Edit a service. Name, rate, min, max and enabled become overrides that services.sync
     /// never changes; every change is logged.
     Edit {
@@ -187,8 +195,37 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A markup argument: basis points within 0..=100000, or `default`.
+fn markup_arg(text: &str) -> anyhow::Result<Option<i64>> {
+    if text.trim() == "default" {
+        return Ok(None);
+    }
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|b| (0..=100_000).contains(b))
+        .map(Some)
+        .ok_or_else(|| {
+            anyhow::anyhow!("markup `{text}`: basis points 0..=100000 (5000 = +50 %) or `default`")
+        })
+}
+
 pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
     match cmd {
+        ServicesCommand::Markup { category, bp } => {
+            let markup = markup_arg(&bp)?;
+            f.store
+                .set_category_markup(&category, markup)
+                .await
+                .map_err(|e| match e {
+                    smmd_store::StoreError::NotFound => anyhow::anyhow!("no category `{category}`"),
+                    e => e.into(),
+                })?;
+            println!(
+                "{category}: markup {}; run `smmd services sync` to reprice",
+                markup.map_or("default".to_string(), |b| format!("{b} bp"))
+            );
+        }
         ServicesCommand::Edit {
             id,
             name,
@@ -204,13 +241,7 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
                     smmd_domain::Money::parse(&r).map_err(|e| anyhow::anyhow!("rate `{r}`: {e}"))
                 })
                 .transpose()?;
-            let markup_bp = match markup_bp.as_deref() {
-                None => None,
-                Some("default") => Some(None),
-                Some(t) => Some(Some(t.parse::<i64>().map_err(|_| {
-                    anyhow::anyhow!("markup `{t}`: basis points (5000 = +50 %) or `default`")
-                })?)),
-            };
+            let markup_bp = markup_bp.as_deref().map(markup_arg).transpose()?;
             let edit = smmd_store::ServiceEdit {
                 name,
                 rate,
