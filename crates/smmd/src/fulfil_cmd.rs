@@ -56,6 +56,20 @@ pub enum ServicesCommand {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Add a fallback offer: when the service's provider refuses an order, the next offer is
+    /// tried (in the order added).
+    Offer {
+        /// Our service id.
+        service: i64,
+        /// The fallback provider (id or name).
+        #[arg(long)]
+        provider: String,
+        /// That provider's service id.
+        #[arg(long)]
+        provider_service: String,
+    },
+    /// List a service's offers: its own provider first, then the fallbacks.
+    Offers { service: i64 },
     /// Set the markup of a category's services (basis points, 5000 = +50 %, or `default`);
     /// applied by the next services sync.
     Markup {
@@ -212,6 +226,55 @@ fn markup_arg(text: &str) -> anyhow::Result<Option<i64>> {
 
 pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
     match cmd {
+        ServicesCommand::Offer {
+            service,
+            provider,
+            provider_service,
+        } => {
+            let p = find(f, &provider).await?;
+            let id = smmd_domain::ServiceId(service);
+            anyhow::ensure!(f.store.service(id).await?.is_some(), "no service {service}");
+            anyhow::ensure!(
+                !provider_service.trim().is_empty(),
+                "the provider service id is empty"
+            );
+            let pos = f
+                .store
+                .add_service_offer(
+                    id,
+                    smmd_store::Offer {
+                        provider_id: p.id,
+                        provider_service_id: provider_service.trim().to_string(),
+                    },
+                )
+                .await?;
+            println!(
+                "service #{service}: fallback offer {pos} is {} service {provider_service}",
+                p.name
+            );
+        }
+        ServicesCommand::Offers { service } => {
+            let names: std::collections::HashMap<_, _> = f
+                .store
+                .providers()
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect();
+            for (i, o) in f
+                .store
+                .service_offers(smmd_domain::ServiceId(service))
+                .await?
+                .iter()
+                .enumerate()
+            {
+                println!(
+                    "{i}  {}  service {}",
+                    names.get(&o.provider_id).map_or("?", String::as_str),
+                    o.provider_service_id
+                );
+            }
+        }
         ServicesCommand::Markup { category, bp } => {
             let markup = markup_arg(&bp)?;
             f.store

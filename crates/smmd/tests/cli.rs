@@ -404,3 +404,153 @@ fn operators_inspect_and_control_jobs_from_the_shell() {
     assert!(ok(&smmd(d, &["jobs", "list"])).contains("(all jobs are paused)"));
     assert!(ok(&smmd(d, &["jobs", "resume"])).contains("resumed"));
 }
+
+/// `provider …`, `services …` and `orders …` against a simulator in this process: the happy
+/// path an operator follows, and bad input refused with a clear message and nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_connect_providers_import_services_and_resolve_reviews() {
+    let sim = smmd_sim::spawn(
+        smmd_sim::SimConfig::default(),
+        std::sync::Arc::new(smmd_domain_clock()),
+        "127.0.0.1:0",
+    )
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_path_buf();
+    let url = sim.url.clone();
+    let run = move |args: Vec<String>| {
+        let d = d.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                smmd(&d, &refs)
+            })
+            .await
+            .expect("join")
+        }
+    };
+    let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    fails_with(
+        &run(a(&[
+            "provider",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "not a url",
+            "--key",
+            "k",
+        ]))
+        .await,
+        "URL is not valid",
+    );
+    fails_with(
+        &run(a(&[
+            "provider",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            &url,
+            "--key",
+            "k",
+            "--exchange-rate",
+            "0",
+        ]))
+        .await,
+        "exchange rate",
+    );
+    assert_eq!(
+        ok(&run(a(&["provider", "list"])).await).trim(),
+        "",
+        "nothing written"
+    );
+    let added = ok(&run(a(&[
+        "provider", "add", "--name", "sim", "--url", &url, "--key", "sim-key",
+    ]))
+    .await);
+    assert!(added.contains("added provider #1 sim"), "{added}");
+    fails_with(
+        &run(a(&[
+            "provider", "add", "--name", "sim", "--url", &url, "--key", "sim-key",
+        ]))
+        .await,
+        "exists",
+    );
+    let tested = ok(&run(a(&["provider", "test", "sim"])).await);
+    assert!(tested.contains("connected, balance 10000"), "{tested}");
+    let synced = ok(&run(a(&["services", "sync"])).await);
+    assert!(synced.contains("created 8"), "{synced}");
+    let again = ok(&run(a(&["services", "sync", "--provider", "sim"])).await);
+    assert!(again.contains("created 0, updated 0"), "{again}");
+    fails_with(
+        &run(a(&["services", "sync", "--provider", "nope"])).await,
+        "no provider `nope`",
+    );
+    let edited = ok(&run(a(&[
+        "services",
+        "edit",
+        "2",
+        "--rate",
+        "0.50",
+        "--auto-refill",
+        "true",
+    ]))
+    .await);
+    assert!(
+        edited.contains("0.50 per 1000") && edited.contains("auto refill"),
+        "{edited}"
+    );
+    fails_with(
+        &run(a(&["services", "edit", "2", "--min", "100000000"])).await,
+        "min",
+    );
+    fails_with(
+        &run(a(&["services", "edit", "99", "--rate", "1"])).await,
+        "no service 99",
+    );
+    fails_with(
+        &run(a(&[
+            "services",
+            "markup",
+            "--category",
+            "Instagram Likes",
+            "--bp",
+            "lots",
+        ]))
+        .await,
+        "basis points",
+    );
+    ok(&run(a(&[
+        "services",
+        "markup",
+        "--category",
+        "Instagram Likes",
+        "--bp",
+        "2500",
+    ]))
+    .await);
+    ok(&run(a(&[
+        "services",
+        "offer",
+        "2",
+        "--provider",
+        "sim",
+        "--provider-service",
+        "7",
+    ]))
+    .await);
+    let offers = ok(&run(a(&["services", "offers", "2"])).await);
+    assert_eq!(offers.lines().count(), 2, "{offers}");
+    assert_eq!(ok(&run(a(&["orders", "review"])).await).trim(), "");
+    fails_with(&run(a(&["orders", "resend", "42"])).await, "no such order");
+    let balance = ok(&run(a(&["provider", "balance"])).await);
+    assert!(balance.contains("10000"), "{balance}");
+    ok(&run(a(&["provider", "disable", "sim"])).await);
+    assert!(ok(&run(a(&["provider", "list"])).await).contains("disabled"));
+}
+
+fn smmd_domain_clock() -> smmd_domain::SystemClock {
+    smmd_domain::SystemClock
+}
