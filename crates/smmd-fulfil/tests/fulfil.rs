@@ -219,17 +219,17 @@ async fn orders_reach_completed_partial_and_canceled_with_the_right_refunds(stor
     }
     assert_eq!(by.values().sum::<usize>(), 40);
     w.assert_money(&ids).await;
-    let before: Vec<Money> = futures_refunded(&w, &ids).await;
+    let before: Vec<Money> = refunds_of(&w, &ids).await;
     // Syncing again changes nothing and refunds nothing.
     let again = sync::run(&w.f).await.expect("sync");
     assert_eq!(again.get("refunds"), None, "{again:?}");
-    assert_eq!(futures_refunded(&w, &ids).await, before);
+    assert_eq!(refunds_of(&w, &ids).await, before);
     let o = w.order(ids[0]).await;
     assert!(o.provider_charge.is_some() && o.start_count.is_some());
     assert_eq!(w.sim.sim.stats().duplicate_links, 0);
 }
 
-async fn futures_refunded(w: &World, ids: &[OrderId]) -> Vec<Money> {
+async fn refunds_of(w: &World, ids: &[OrderId]) -> Vec<Money> {
     let mut v = Vec::new();
     for id in ids {
         v.push(w.order(*id).await.refunded);

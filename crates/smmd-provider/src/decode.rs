@@ -183,8 +183,10 @@ impl RejectKind {
 }
 
 /// An exact decimal from a JSON number or string (spec §6.3 rule 1): `"0.27819"`, `0.08011655652`,
-/// `"100"`, `" 12.30 "`. Never goes through `f64` arithmetic: a JSON number is read from its
-/// shortest round-trip text. `None` for anything else (empty, `"Unknown"`, `"1,234.56"`).
+/// `"100"`, `" 12.30 "`. Strings (the canonical form) are exact at any length. A JSON number is
+/// read back from its shortest round-trip text, which is exact up to 15 significant digits
+/// (serde_json holds numbers as `f64`; no arithmetic is done on them). `None` for anything else
+/// (empty, `"Unknown"`, `"1,234.56"`).
 pub fn decimal(v: &Value) -> Option<Decimal> {
     let text = match v {
         Value::String(s) => s.trim().to_string(),

@@ -125,11 +125,7 @@ pub(crate) async fn session(
     token_hash: &str,
     now: i64,
 ) -> StoreResult<Option<(User, String)>> {
-    let cols = USER_COLS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = crate::rows::qualified(USER_COLS, "u");
     let row = sqlx::query(&format!(
         "SELECT {cols}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
     ))

@@ -214,11 +214,7 @@ pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreR
            ORDER BY o.id LIMIT $2{skip}) \
          UPDATE orders SET status = 'submitting', updated_at = $1 FROM picked \
          WHERE orders.id = picked.id AND orders.status = 'queued' RETURNING {}",
-        ORDER_COLS
-            .split(", ")
-            .map(|c| format!("orders.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        rows::qualified(ORDER_COLS, "orders")
     ))
     .bind(now)
     .bind(limit.clamp(1, 10_000))
@@ -765,11 +761,7 @@ pub(crate) async fn auto_refill_candidates(
     now: i64,
     limit: i64,
 ) -> StoreResult<Vec<Order>> {
-    let cols = ORDER_COLS
-        .split(", ")
-        .map(|c| format!("o.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = rows::qualified(ORDER_COLS, "o");
     let rows = sqlx::query(&format!(
         "SELECT {cols} FROM orders o JOIN services s ON s.id = o.service_id \
          WHERE o.status IN ('completed', 'partial') AND o.refill = 1 AND s.auto_refill = 1 \

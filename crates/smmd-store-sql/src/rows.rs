@@ -108,6 +108,14 @@ pub(crate) const ORDER_COLS: &str = "id, user_id, service_id, status, link, quan
      cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, provider_charge, \
      created_at, updated_at, completed_at";
 
+/// A column list with every column prefixed by `table.` (for joins and `UPDATE … FROM`).
+pub(crate) fn qualified(cols: &str, table: &str) -> String {
+    cols.split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn order(row: &Row) -> StoreResult<Order> {
     let status: String = get(row, "status")?;
     let extras: String = get(row, "extras")?;
