@@ -11,7 +11,7 @@
 //!    - refused (the provider said no) → the next offer of the service if there is one, else
 //!      `canceled` with a full refund, the provider's message kept on the order;
 //!    - not executed (connect failure, 429, open circuit, bad key) → back to `queued` on the same
-//!      offer, retried by a later run;
+//!      offer with an admin alert, retried by the next run (never again within this one);
 //!    - ambiguous (timeout, 5xx, HTML or an unreadable answer after sending) → `needs_review`
 //!      with an admin alert. Never resent automatically: API v2 has no idempotency key.
 
@@ -82,16 +82,22 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
             .buffer_unordered(batch as usize)
             .collect()
             .await;
+        let mut requeued = false;
         for r in results {
             match r {
-                Ok(sent) => bump(&mut report, counter(sent), 1),
+                Ok(sent) => {
+                    requeued |= sent == Sent::Requeued;
+                    bump(&mut report, counter(sent), 1);
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "dispatch: storing an outcome failed");
                     bump(&mut report, "errors", 1);
                 }
             }
         }
-        if !full {
+        // A provider that could not take orders (down, rate limiting, refusing our key) gets
+        // them again at the next run, not in a loop within this one.
+        if !full || requeued {
             break;
         }
     }
@@ -246,6 +252,17 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
             }
         }
         Outcome::NotSent(why) => {
+            if let Some(p) = o.provider_id {
+                let _ = f
+                    .store
+                    .raise_alert(
+                        "provider_unavailable",
+                        &format!("provider:{}", p.0),
+                        &format!("Orders for this provider are waiting: {why}"),
+                        now,
+                    )
+                    .await;
+            }
             // Back to the queue on the same offer: the transition is the same as a rejection
             // that tries another offer, with no offer change.
             let mut u = base(OrderEvent::ProviderRejected { next_offer: true });

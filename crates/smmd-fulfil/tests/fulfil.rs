@@ -397,6 +397,48 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
     w.assert_money(&[o.id, c.id]).await;
 }
 
+async fn an_unavailable_provider_gets_its_orders_again_at_the_next_run_only(store: Arc<dyn Store>) {
+    let mut c = quiet(SimConfig::default());
+    c.faults.http_429_pct = 100;
+    let w = world(store, quiet(SimConfig::default())).await;
+    let svc = w.service("2").await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            w.place(&svc, &format!("https://x.io/busy{i}"), 100)
+                .await
+                .id,
+        );
+    }
+    // The provider now answers 429 to everything.
+    let busy = spawn(c, w.clock.clone(), "127.0.0.1:0")
+        .await
+        .expect("busy sim");
+    let p = w.store.provider(w.provider).await.expect("r").expect("p");
+    w.store
+        .set_provider_endpoint(p.id, &busy.url, &p.api_key_enc, T0)
+        .await
+        .expect("endpoint");
+    let r = dispatch::run(&w.f).await.expect("dispatch");
+    assert_eq!(r.get("requeued"), r.get("claimed"), "{r:?}");
+    assert_eq!(
+        r.get("claimed"),
+        Some(&8),
+        "one batch (the provider's in-flight limit), no loop"
+    );
+    assert_eq!(busy.sim.stats().faults.get("http_429"), Some(&8));
+    for id in &ids {
+        assert_eq!(w.order(*id).await.status, OrderStatus::Queued);
+    }
+    assert!(w
+        .store
+        .open_alerts()
+        .await
+        .expect("alerts")
+        .iter()
+        .any(|a| a.kind == "provider_unavailable"));
+}
+
 async fn an_interrupted_dispatch_goes_to_review_and_is_never_resent(store: Arc<dyn Store>) {
     let w = world(store, quiet(SimConfig::default())).await;
     let svc = w.service("2").await;
@@ -726,6 +768,7 @@ async fn auto_refill_requests_a_refill_when_the_link_dropped(store: Arc<dyn Stor
 }
 
 both_stores!(
+    an_unavailable_provider_gets_its_orders_again_at_the_next_run_only,
     refills_are_sent_once_and_synced_to_their_outcome,
     auto_refill_requests_a_refill_when_the_link_dropped,
     orders_reach_completed_partial_and_canceled_with_the_right_refunds,
