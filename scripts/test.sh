@@ -12,7 +12,8 @@ echo "== cargo nextest (workspace)"
 cargo nextest run --workspace --no-fail-fast
 
 echo "== smmpy interop against smmd demo"
-venv="target/py-venv"
+target="${CARGO_TARGET_DIR:-target}"
+venv="$target/py-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
@@ -21,7 +22,7 @@ cargo build --quiet -p smmd
 data="$(mktemp -d)"
 # The scheduler is off here: this checks the protocol, and every order must stay where the
 # script expects it (unsent). Fulfilment is covered by the Rust tests above.
-SMMD__SCHEDULER__ENABLED=false ./target/debug/smmd demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
+SMMD__SCHEDULER__ENABLED=false "$target/debug/smmd" demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
 demo_pid=$!
 trap 'kill "$demo_pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
