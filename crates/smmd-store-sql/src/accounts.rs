@@ -78,9 +78,7 @@ pub(crate) async fn set_field(
         .execute(&s.write)
         .await
         .db()?;
-    if done.rows_affected() == 0 {
-        return Err(smmd_store::StoreError::NotFound);
-    }
+    crate::found(&done)?;
     Ok(())
 }
 

@@ -80,9 +80,7 @@ pub(crate) async fn set_provider_endpoint(
     .execute(&mut *tx)
     .await
     .db()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    crate::found(&done)?;
     tx.commit().await.db()
 }
 
@@ -100,9 +98,7 @@ pub(crate) async fn set_provider_enabled(
         .execute(&mut *tx)
         .await
         .db()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    crate::found(&done)?;
     tx.commit().await.db()
 }
 
@@ -122,9 +118,7 @@ pub(crate) async fn record_provider_balance(
             .execute(&mut *tx)
             .await
             .db()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    crate::found(&done)?;
     sqlx::query(
         "INSERT INTO provider_balances (provider_id, balance, currency, checked_at) VALUES ($1, $2, $3, $4)",
     )
@@ -790,8 +784,6 @@ pub(crate) async fn set_category_markup(
         .execute(&mut *tx)
         .await
         .db()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    crate::found(&done)?;
     tx.commit().await.db()
 }

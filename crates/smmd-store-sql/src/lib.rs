@@ -307,6 +307,15 @@ impl<T> SqlResultExt<T> for Result<T, sqlx::Error> {
     }
 }
 
+/// `NotFound` when a write touched no row (the id names nothing).
+pub(crate) fn found(done: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
 }

@@ -617,8 +617,6 @@ pub(crate) async fn set_refill_status(
         .execute(&s.write)
         .await
         .db()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    crate::found(&done)?;
     Ok(())
 }
