@@ -12,13 +12,15 @@ use crate::auth;
 
 /// Places an order for `user` on service `service_id` from raw input: the service must exist and
 /// be enabled, the input must validate for its type (domain), then the store debits and records
-/// it in one transaction.
+/// it in one transaction. `request_key` is the REST `Idempotency-Key` (see
+/// [`Store::place_order`]).
 pub async fn place_order(
     store: &dyn Store,
     clock: &dyn Clock,
     user: UserId,
     service_id: i64,
     input: &OrderInput,
+    request_key: Option<&str>,
 ) -> Result<Order, PlaceOrderError> {
     let service = store
         .service(ServiceId(service_id))
@@ -27,7 +29,7 @@ pub async fn place_order(
         .ok_or(OrderError::IncorrectService)?;
     let spec = validate_order(&service.rules(), input)?;
     store
-        .place_order(user, &service, &spec, clock.now_ms())
+        .place_order(user, &service, &spec, request_key, clock.now_ms())
         .await
 }
 

@@ -12,6 +12,7 @@ mod accounts;
 mod catalog;
 mod fulfil;
 mod orders;
+mod queries;
 mod rows;
 mod schedules;
 mod wallet;
@@ -139,7 +140,7 @@ impl SqlStore {
                     pool.after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
+                                "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
                                  PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;",
                             )
                             .await?;
@@ -278,6 +279,8 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 ("refills_one_active", "refills.active"),
                 ("refills.order_id", "refills.active"),
                 ("orders_active_link", "orders.active_link"),
+                ("request_key", "orders.request_key"),
+                ("reference", "orders.reference"),
                 ("link_key", "orders.active_link"),
                 ("categories", "categories.name"),
                 ("providers", "providers.name"),
@@ -421,9 +424,22 @@ impl Store for SqlStore {
         user: UserId,
         service: &Service,
         spec: &OrderSpec,
+        request_key: Option<&str>,
         now: i64,
     ) -> Result<Order, PlaceOrderError> {
-        orders::place_order(self, user, service, spec, now).await
+        orders::place_order(self, user, service, spec, request_key, now).await
+    }
+    async fn order_by_request_key(&self, user: UserId, key: &str) -> StoreResult<Option<Order>> {
+        queries::order_by_request_key(self, user, key).await
+    }
+    async fn order_by_reference(&self, reference: &str) -> StoreResult<Option<Order>> {
+        queries::order_by_reference(self, reference).await
+    }
+    async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>> {
+        queries::search_orders(self, query).await
+    }
+    async fn search_refills(&self, query: &RefillQuery) -> StoreResult<Vec<Refill>> {
+        queries::search_refills(self, query).await
     }
     async fn import_orders(&self, list: &[ImportedOrder]) -> StoreResult<()> {
         orders::import_orders(self, list).await
@@ -440,14 +456,6 @@ impl Store for SqlStore {
         ids: &[OrderId],
     ) -> StoreResult<Vec<OrderStatusView>> {
         orders::order_statuses(self, user, ids).await
-    }
-    async fn list_orders(
-        &self,
-        user: UserId,
-        before: Option<OrderId>,
-        limit: i64,
-    ) -> StoreResult<Vec<Order>> {
-        orders::list_orders(self, user, before, limit).await
     }
     async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome> {
         orders::apply_order_update(self, update).await
@@ -566,6 +574,23 @@ impl Store for SqlStore {
     }
     async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64> {
         schedules::prune_schedule_runs(self, before, batch).await
+    }
+    async fn archive_orders(
+        &self,
+        ended_before: i64,
+        now: i64,
+        batch: i64,
+    ) -> StoreResult<Archived> {
+        queries::archive_orders(self, ended_before, now, batch).await
+    }
+    async fn upkeep(&self) -> StoreResult<Vec<String>> {
+        queries::upkeep(self).await
+    }
+    async fn record_audit(&self, entry: NewAudit) -> StoreResult<AuditEntry> {
+        queries::record_audit(self, entry).await
+    }
+    async fn audit_log(&self, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        queries::audit_log(self, before, limit).await
     }
     async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64> {
         schedules::prune_sessions(self, now, batch).await

@@ -12,25 +12,41 @@ use smmd_domain::{Money, OrderId, RefillId, UserId};
 use smmd_store::*;
 use sqlx::{Any, Transaction};
 
+use crate::queries::{archived_owner, first_of_both, Arg, ORDER_TABLES, REFILL_TABLES};
 use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
-/// Rows of `select` (which ends in `WHERE user_id = $1`) whose `id` is among `ids`, in one query
-/// with the list bound as a single parameter ([`Dialect::id_in`]).
+/// Rows of `SELECT {cols} FROM {table} WHERE user_id = $1` whose `id` is among `ids`, from the
+/// live and the archive table, each in one query with the list bound as a single parameter
+/// ([`Dialect::id_in`]).
 async fn owned_by_ids(
     s: &SqlStore,
-    select: &str,
+    cols: &str,
+    tables: [&str; 2],
     user: UserId,
-    ids: impl Iterator<Item = i64>,
+    ids: &[i64],
 ) -> StoreResult<Vec<Row>> {
-    let sql = format!("{select} AND {}", s.dialect.id_in("id", 2));
-    sqlx::query(&sql)
-        .bind(user.0)
-        .bind(s.dialect.id_list(ids))
-        .fetch_all(&s.read)
-        .await
-        .db()
+    let mut out = Vec::new();
+    let list = s.dialect.id_list(ids.iter().copied());
+    for table in tables {
+        if out.len() == ids.len() {
+            break;
+        }
+        let sql = format!(
+            "SELECT {cols} FROM {table} WHERE user_id = $1 AND {}",
+            s.dialect.id_in("id", 2)
+        );
+        out.extend(
+            sqlx::query(&sql)
+                .bind(user.0)
+                .bind(&list)
+                .fetch_all(&s.read)
+                .await
+                .db()?,
+        );
+    }
+    Ok(out)
 }
 
 pub(crate) async fn place_order(
@@ -38,6 +54,7 @@ pub(crate) async fn place_order(
     user: UserId,
     svc: &Service,
     spec: &OrderSpec,
+    request_key: Option<&str>,
     now: i64,
 ) -> Result<Order, PlaceOrderError> {
     let mut tx = s.begin().await?;
@@ -47,8 +64,10 @@ pub(crate) async fn place_order(
     let link_key = spec.link.as_deref().filter(|_| svc.link_rule);
     let row = sqlx::query(&format!(
         "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
-         charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at) \
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15) RETURNING {ORDER_COLS}"
+         charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at, \
+         reference, request_key) \
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18) \
+         RETURNING {ORDER_COLS}"
     ))
     .bind(user.0)
     .bind(svc.id.0)
@@ -66,6 +85,8 @@ pub(crate) async fn place_order(
     .bind(svc.provider_id.map(|p| p.0))
     .bind(now)
     .bind(svc.provider_service_id.as_deref())
+    .bind(new_reference())
+    .bind(request_key)
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::map_err)
@@ -114,8 +135,8 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
     for o in list {
         sqlx::query(
             "INSERT INTO orders (id, user_id, service_id, status, link, quantity, total_quantity, charge, start_count, \
-             remains, created_at, updated_at, completed_at, refill, guarantee_days, cancel) \
-             SELECT $1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $10, $11, s.refill, s.guarantee_days, s.cancel \
+             remains, created_at, updated_at, completed_at, refill, guarantee_days, cancel, reference) \
+             SELECT $1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $10, $11, s.refill, s.guarantee_days, s.cancel, $12 \
              FROM services s WHERE s.id = $3",
         )
         .bind(o.id.0)
@@ -129,6 +150,7 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
         .bind(o.remains)
         .bind(o.created_at)
         .bind(o.completed_at)
+        .bind(new_reference())
         .execute(&mut *tx)
         .await
         .db()?;
@@ -145,12 +167,17 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
     tx.commit().await.db()
 }
 
+/// A new public order reference: 6 random bytes as 12 lower-case hex characters.
+fn new_reference() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 6];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An order by id, live or archived.
 pub(crate) async fn order(s: &SqlStore, id: OrderId) -> StoreResult<Option<Order>> {
-    let row = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&s.read)
-        .await
-        .db()?;
+    let row = first_of_both(s, ORDER_COLS, ORDER_TABLES, "id = $1", &[Arg::Int(id.0)]).await?;
     row.as_ref().map(rows::order).transpose()
 }
 
@@ -162,13 +189,8 @@ pub(crate) async fn orders_of_user(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = owned_by_ids(
-        s,
-        &format!("SELECT {ORDER_COLS} FROM orders WHERE user_id = $1"),
-        user,
-        ids.iter().map(|i| i.0),
-    )
-    .await?;
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = owned_by_ids(s, ORDER_COLS, ORDER_TABLES, user, &ids).await?;
     rows.iter().map(rows::order).collect()
 }
 
@@ -180,33 +202,16 @@ pub(crate) async fn order_statuses(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
     let rows = owned_by_ids(
         s,
-        "SELECT id, status, charge, refunded, start_count, remains, total_quantity FROM orders \
-         WHERE user_id = $1",
+        "id, status, charge, refunded, start_count, remains, total_quantity",
+        ORDER_TABLES,
         user,
-        ids.iter().map(|i| i.0),
+        &ids,
     )
     .await?;
     rows.iter().map(rows::status_view).collect()
-}
-
-pub(crate) async fn list_orders(
-    s: &SqlStore,
-    user: UserId,
-    before: Option<OrderId>,
-    limit: i64,
-) -> StoreResult<Vec<Order>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ORDER_COLS} FROM orders WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
-    ))
-    .bind(user.0)
-    .bind(before.map_or(i64::MAX, |b| b.0))
-    .bind(limit.clamp(1, 1000))
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    rows.iter().map(rows::order).collect()
 }
 
 async fn lock_order(
@@ -502,7 +507,10 @@ pub(crate) async fn cancel_orders(
         let mut tx = s.begin().await?;
         let result = match lock_order(s, &mut tx, id).await? {
             Some(o) if o.user_id == user => cancel_one(s, &mut tx, &o, now).await?,
-            _ => Err(CancelError::NotFound),
+            Some(_) => Err(CancelError::NotFound),
+            // Only terminal orders are archived.
+            None if archived_owner(s, id).await? == Some(user) => Err(CancelError::AlreadyFinished),
+            None => Err(CancelError::NotFound),
         };
         if result.is_ok() {
             tx.commit().await.db()?;
@@ -552,7 +560,12 @@ pub(crate) async fn request_refill(
     let mut tx = s.begin().await?;
     let o = match lock_order(s, &mut tx, id).await? {
         Some(o) if o.user_id == user => o,
-        _ => return Err(RefillRequestError::NotFound),
+        Some(_) => return Err(RefillRequestError::NotFound),
+        // Only orders past their guarantee are archived.
+        None if archived_owner(s, id).await? == Some(user) => {
+            return Err(RefillError::GuaranteeExpired.into())
+        }
+        None => return Err(RefillRequestError::NotFound),
     };
     let active = sqlx::query("SELECT id FROM refills WHERE order_id = $1 AND status IN ('pending', 'in_progress') LIMIT 1")
         .bind(o.id.0)
@@ -594,13 +607,8 @@ pub(crate) async fn refills_of_user(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = owned_by_ids(
-        s,
-        &format!("SELECT {REFILL_COLS} FROM refills WHERE user_id = $1"),
-        user,
-        ids.iter().map(|i| i.0),
-    )
-    .await?;
+    let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+    let rows = owned_by_ids(s, REFILL_COLS, REFILL_TABLES, user, &ids).await?;
     rows.iter().map(rows::refill).collect()
 }
 

@@ -14,7 +14,7 @@ use sqlx::Row as _;
 
 use crate::Row;
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row: &'r Row,
     col: &str,
 ) -> StoreResult<T> {
@@ -103,7 +103,7 @@ pub(crate) fn service(row: &Row) -> StoreResult<Service> {
     })
 }
 
-pub(crate) const ORDER_COLS: &str = "id, user_id, service_id, status, link, quantity, runs, interval_minutes, \
+pub(crate) const ORDER_COLS: &str = "id, reference, user_id, service_id, status, link, quantity, runs, interval_minutes, \
      total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, cancel, \
      cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, provider_charge, \
      created_at, updated_at, completed_at";
@@ -121,6 +121,7 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
     let extras: String = get(row, "extras")?;
     Ok(Order {
         id: OrderId(get(row, "id")?),
+        reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
         user_id: UserId(get(row, "user_id")?),
         service_id: ServiceId(get(row, "service_id")?),
         status: OrderStatus::parse(&status).ok_or_else(|| bad("order status", &status))?,

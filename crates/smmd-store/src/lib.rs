@@ -18,11 +18,13 @@ use smmd_domain::service::{OrderError, OrderExtras, OrderSpec, ServiceRules, Ser
 use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 
 pub mod fulfil;
+pub mod queries;
 pub mod schedules;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use fulfil::*;
+pub use queries::*;
 pub use schedules::*;
 
 /// A failure of the storage layer itself. Business refusals have their own error types.
@@ -288,6 +290,8 @@ pub struct Category {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: OrderId,
+    /// The public reference (12 lower-case hex characters) the REST API and pages show.
+    pub reference: String,
     pub user_id: UserId,
     pub service_id: ServiceId,
     pub status: OrderStatus,
@@ -551,13 +555,26 @@ pub trait Store: Send + Sync + 'static {
     /// Places a validated order in one transaction: the active-link rule (if the service has it),
     /// the conditional debit, the ledger row `order:<id>:charge` and the order row `queued`.
     /// The service's guarantee, refill and cancel flags are copied onto the order.
+    ///
+    /// `request_key` (REST `Idempotency-Key`) is unique per user: a second placement with the
+    /// same key writes nothing and fails with `Conflict("orders.request_key")`; the first order
+    /// is then found with [`Store::order_by_request_key`].
     async fn place_order(
         &self,
         user: UserId,
         service: &Service,
         spec: &OrderSpec,
+        request_key: Option<&str>,
         now: i64,
     ) -> Result<Order, PlaceOrderError>;
+    /// The user's order placed with this `Idempotency-Key`, if any (live orders only).
+    async fn order_by_request_key(&self, user: UserId, key: &str) -> StoreResult<Option<Order>>;
+    /// The order with this public reference, live or archived.
+    async fn order_by_reference(&self, reference: &str) -> StoreResult<Option<Order>>;
+    /// Orders matching `query` (live and archived), newest first.
+    async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>>;
+    /// Refills matching `query` (live and archived), newest first.
+    async fn search_refills(&self, query: &RefillQuery) -> StoreResult<Vec<Refill>>;
     /// Inserts historical orders with their own ids (migration from another panel). No wallet
     /// effect. `Conflict("orders.id")` if an id exists.
     async fn import_orders(&self, orders: &[ImportedOrder]) -> StoreResult<()>;
@@ -570,13 +587,20 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
         ids: &[OrderId],
     ) -> StoreResult<Vec<OrderStatusView>>;
-    /// The user's orders, newest first, at most `limit`, strictly before id `before`.
+    /// The user's orders (live and archived), newest first, at most `limit`, strictly before id
+    /// `before`.
     async fn list_orders(
         &self,
         user: UserId,
         before: Option<OrderId>,
         limit: i64,
-    ) -> StoreResult<Vec<Order>>;
+    ) -> StoreResult<Vec<Order>> {
+        self.search_orders(&OrderQuery {
+            before,
+            ..OrderQuery::of_user(user, limit)
+        })
+        .await
+    }
     /// Applies `update.event` through the domain state machine with a guarded update, and pays
     /// the refund due for the new state in the same transaction (key `order:<id>:refund`, top-ups
     /// `order:<id>:refund:<target µ>`). An illegal event is an error; a stale one is `Stale`.
@@ -676,6 +700,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Deletes at most `batch` finished runs (not pending/running) created before `before`.
     async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64>;
+    /// Moves at most `batch` terminal orders (completed, partial, canceled) that ended before
+    /// `ended_before`, whose refill guarantee is over at `now` and that have no active refill,
+    /// into the archive tables with their refills, in one short transaction. Every order and
+    /// refill read still finds them.
+    async fn archive_orders(
+        &self,
+        ended_before: i64,
+        now: i64,
+        batch: i64,
+    ) -> StoreResult<Archived>;
+    /// The store's own upkeep: `ANALYZE` and `VACUUM` of the busy tables on PostgreSQL,
+    /// `PRAGMA optimize` and an incremental vacuum on SQLite. Returns what it ran.
+    async fn upkeep(&self) -> StoreResult<Vec<String>>;
+    /// Records an admin action.
+    async fn record_audit(&self, entry: NewAudit) -> StoreResult<AuditEntry>;
+    /// The audit log, newest first, strictly before id `before`, at most `limit` (1–500).
+    async fn audit_log(&self, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Deletes at most `batch` sessions expired at `now`.
     async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64>;
     /// The database's clock (epoch ms): due-ness and leases are judged by it (scheduler F14), so

@@ -47,6 +47,10 @@ macro_rules! conformance_tests {
             concurrent_dispatch_claims_take_each_order_once,
             dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_first,
             offers_alerts_and_admin_edits_round_trip,
+            a_request_key_places_one_order_and_finds_it_again,
+            order_searches_filter_page_and_use_public_references,
+            archived_orders_are_read_everywhere_and_refuse_changes,
+            the_audit_log_keeps_admin_actions_newest_first,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -127,7 +131,7 @@ async fn place(
         ..Default::default()
     };
     let spec = validate_order(&svc.rules(), &input)?;
-    store.place_order(u, svc, &spec, NOW).await
+    store.place_order(u, svc, &spec, None, NOW).await
 }
 
 async fn balance(store: &Arc<dyn Store>, u: UserId) -> Money {
@@ -1887,4 +1891,400 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
         (p2.balance, p2.balance_checked_at),
         (Some(m("12.5")), Some(NOW))
     );
+}
+
+pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn Store>) {
+    let u = user(&store, "k@x.io", "10").await;
+    let other = user(&store, "k2@x.io", "10").await;
+    let svc = followers(&store).await;
+    let spec = |link: &str| {
+        validate_order(
+            &svc.rules(),
+            &OrderInput {
+                link: Some(link.to_string()),
+                quantity: Some("100".to_string()),
+                ..Default::default()
+            },
+        )
+        .expect("valid")
+    };
+    // 20 concurrent placements with one key: exactly one order, one charge.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (store, svc, spec) = (store.clone(), svc.clone(), spec(&format!("https://x/k{i}")));
+        tasks.push(tokio::spawn(async move {
+            store
+                .place_order(u.id, &svc, &spec, Some("retry-1"), NOW)
+                .await
+        }));
+    }
+    let mut placed = Vec::new();
+    for t in tasks {
+        match t.await.expect("join") {
+            Ok(o) => placed.push(o),
+            Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(placed.len(), 1, "one placement wins");
+    let found = store
+        .order_by_request_key(u.id, "retry-1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(found.id, placed[0].id);
+    assert_eq!(balance(&store, u.id).await, m("9.91"));
+    // The key is per user, and no key never conflicts.
+    assert!(store
+        .order_by_request_key(other.id, "retry-1")
+        .await
+        .expect("read")
+        .is_none());
+    store
+        .place_order(other.id, &svc, &spec("https://x/o"), Some("retry-1"), NOW)
+        .await
+        .expect("another user's key");
+    for i in 0..2 {
+        store
+            .place_order(u.id, &svc, &spec(&format!("https://x/n{i}")), None, NOW)
+            .await
+            .expect("no key");
+    }
+    assert_eq!(store.list_orders(u.id, None, 10).await.expect("l").len(), 3);
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn Store>) {
+    let a = user(&store, "sa@x.io", "100").await;
+    let b = user(&store, "sb@x.io", "100").await;
+    let svc = followers(&store).await;
+    let mut other = ServiceDraft::new("Likes", "Likes", ServiceType::Default, m("1"), 10, 1000);
+    other.link_rule = false;
+    let likes = store.create_service(other, NOW).await.expect("service");
+    let mut mine = Vec::new();
+    for i in 0..7 {
+        let s = if i % 2 == 0 { &svc } else { &likes };
+        mine.push(
+            place(&store, a.id, s, &format!("https://Insta.com/P_{i}"), 100)
+                .await
+                .expect("placed"),
+        );
+    }
+    let theirs = place(&store, b.id, &svc, "https://insta.com/P_9", 100)
+        .await
+        .expect("placed");
+    accept(&store, &mine[0]).await;
+
+    // References are 12 hex characters, unique, and find the order.
+    let mut refs: Vec<&str> = mine.iter().map(|o| o.reference.as_str()).collect();
+    assert!(refs
+        .iter()
+        .all(|r| r.len() == 12 && r.chars().all(|c| c.is_ascii_hexdigit())));
+    refs.sort_unstable();
+    refs.dedup();
+    assert_eq!(refs.len(), 7);
+    let by_ref = store
+        .order_by_reference(&mine[3].reference)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(by_ref.id, mine[3].id);
+    assert!(store
+        .order_by_reference("000000000000")
+        .await
+        .expect("read")
+        .is_none());
+
+    let ids = |v: Vec<Order>| v.iter().map(|o| o.id.0).collect::<Vec<_>>();
+    let q = |f: fn(&mut OrderQuery)| {
+        let mut q = OrderQuery::of_user(a.id, 100);
+        f(&mut q);
+        q
+    };
+    // Newest first, the user's only; a cursor pages without gaps or repeats.
+    let all = ids(store.search_orders(&q(|_| {})).await.expect("s"));
+    assert_eq!(all, mine.iter().rev().map(|o| o.id.0).collect::<Vec<_>>());
+    let p1 = store
+        .search_orders(&OrderQuery::of_user(a.id, 3))
+        .await
+        .expect("s");
+    let p2 = store
+        .search_orders(&OrderQuery {
+            before: p1.last().map(|o| o.id),
+            ..OrderQuery::of_user(a.id, 3)
+        })
+        .await
+        .expect("s");
+    assert_eq!([ids(p1), ids(p2)].concat(), all[..6].to_vec());
+    // Each filter narrows.
+    let by_service = ids(store
+        .search_orders(&OrderQuery {
+            service: Some(likes.id),
+            ..OrderQuery::of_user(a.id, 100)
+        })
+        .await
+        .expect("s"));
+    assert_eq!(by_service, vec![mine[5].id.0, mine[3].id.0, mine[1].id.0]);
+    let by_status = ids(store
+        .search_orders(&q(|q| q.status = Some(OrderStatus::Processing)))
+        .await
+        .expect("s"));
+    assert_eq!(by_status, vec![mine[0].id.0]);
+    // Link search ignores case and takes `_` literally.
+    let by_link = ids(store
+        .search_orders(&OrderQuery {
+            link: Some("insta.com/p_4".into()),
+            ..OrderQuery::of_user(a.id, 100)
+        })
+        .await
+        .expect("s"));
+    assert_eq!(by_link, vec![mine[4].id.0]);
+    let none = store
+        .search_orders(&OrderQuery {
+            link: Some("p%".into()),
+            ..OrderQuery::of_user(a.id, 100)
+        })
+        .await
+        .expect("s");
+    assert!(none.is_empty(), "% is not a wildcard");
+    let window = store
+        .search_orders(&q(|q| {
+            q.created_from = Some(NOW);
+            q.created_to = Some(NOW + 1);
+        }))
+        .await
+        .expect("s");
+    assert_eq!(window.len(), 7);
+    assert!(store
+        .search_orders(&q(|q| q.created_from = Some(NOW + 1)))
+        .await
+        .expect("s")
+        .is_empty());
+    // No user filter (admin): everyone's.
+    let everyone = store
+        .search_orders(&OrderQuery {
+            limit: 100,
+            ..OrderQuery::default()
+        })
+        .await
+        .expect("s");
+    assert_eq!(everyone.len(), 8);
+    assert_eq!(everyone[0].id, theirs.id);
+    // Refills: by user and by order.
+    store
+        .apply_order_update(update(
+            &mine[0],
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+            Some(0),
+        ))
+        .await
+        .expect("complete");
+    let r = store
+        .request_refill(a.id, mine[0].id, NOW + 120_000)
+        .await
+        .expect("refill");
+    let of_a = store
+        .search_refills(&RefillQuery {
+            user: Some(a.id),
+            limit: 10,
+            ..RefillQuery::default()
+        })
+        .await
+        .expect("r");
+    assert_eq!(of_a.iter().map(|r| r.id).collect::<Vec<_>>(), vec![r.id]);
+    assert!(store
+        .search_refills(&RefillQuery {
+            user: Some(b.id),
+            limit: 10,
+            ..RefillQuery::default()
+        })
+        .await
+        .expect("r")
+        .is_empty());
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn archived_orders_are_read_everywhere_and_refuse_changes(store: Arc<dyn Store>) {
+    let u = user(&store, "ar@x.io", "100").await;
+    let svc = followers(&store).await; // 30-day guarantee
+    let mut done = Vec::new();
+    for i in 0..5 {
+        let o = place(&store, u.id, &svc, &format!("https://x/a{i}"), 100)
+            .await
+            .expect("placed");
+        accept(&store, &o).await;
+        let (status, remains) = match i {
+            0 => (ProviderStatus::Partial, Some(40)),
+            1 => (ProviderStatus::Canceled, None),
+            _ => (ProviderStatus::Completed, Some(0)),
+        };
+        store
+            .apply_order_update(update(
+                &o,
+                OrderStatus::Processing,
+                OrderEvent::Provider(status),
+                remains,
+            ))
+            .await
+            .expect("finish");
+        done.push(store.order(o.id).await.expect("r").expect("o"));
+    }
+    // One with an active refill, one still running: never archived.
+    let refill = store
+        .request_refill(u.id, done[2].id, NOW + 120_000)
+        .await
+        .expect("refill");
+    let running = place(&store, u.id, &svc, "https://x/run", 100)
+        .await
+        .expect("placed");
+    let day = 86_400_000;
+    // Inside the guarantee nothing moves, whatever the age.
+    let none = store
+        .archive_orders(NOW + 365 * day, NOW + 10 * day, 100)
+        .await
+        .expect("archive");
+    assert_eq!(none, Archived::default());
+    // Past it, batches of 2 move the 4 eligible orders.
+    let later = NOW + 40 * day;
+    let mut moved = Archived::default();
+    loop {
+        let a = store
+            .archive_orders(later - day, later, 2)
+            .await
+            .expect("archive");
+        assert!(a.orders <= 2);
+        if a.orders == 0 {
+            break;
+        }
+        moved.orders += a.orders;
+        moved.refills += a.refills;
+    }
+    assert_eq!(moved.orders, 4);
+    assert_eq!(moved.refills, 0);
+    // Every read still finds them, unchanged.
+    for o in [&done[0], &done[1], &done[3], &done[4]] {
+        assert_eq!(
+            store.order(o.id).await.expect("r").as_ref(),
+            Some(o),
+            "by id"
+        );
+        assert_eq!(
+            store
+                .order_by_reference(&o.reference)
+                .await
+                .expect("r")
+                .map(|x| x.id),
+            Some(o.id)
+        );
+    }
+    let ids: Vec<OrderId> = done.iter().map(|o| o.id).collect();
+    assert_eq!(store.orders_of_user(u.id, &ids).await.expect("r").len(), 5);
+    let views = store.order_statuses(u.id, &ids).await.expect("r");
+    assert_eq!(views.len(), 5);
+    let listed = store.list_orders(u.id, None, 100).await.expect("l");
+    assert_eq!(listed.len(), 6);
+    assert!(
+        listed.windows(2).all(|w| w[0].id > w[1].id),
+        "merged newest first"
+    );
+    assert_eq!(listed[0].id, running.id);
+    // Archived orders cannot be canceled or refilled; the answers say why.
+    let c = store
+        .cancel_orders(u.id, &[done[3].id], later)
+        .await
+        .expect("cancel");
+    assert_eq!(c[0].1, Err(CancelError::AlreadyFinished));
+    assert!(matches!(
+        store.request_refill(u.id, done[3].id, later).await,
+        Err(RefillRequestError::Ineligible(
+            RefillError::GuaranteeExpired
+        ))
+    ));
+    let stranger = user(&store, "as@x.io", "0").await;
+    assert!(matches!(
+        store.request_refill(stranger.id, done[3].id, later).await,
+        Err(RefillRequestError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .cancel_orders(stranger.id, &[done[3].id], later)
+            .await
+            .expect("c")[0]
+            .1,
+        Err(CancelError::NotFound)
+    );
+    // Once the refill ends, its order moves with it and the refill is still read.
+    store
+        .set_refill_status(refill.id, RefillStatus::Completed, later)
+        .await
+        .expect("refill done");
+    let a = store
+        .archive_orders(later - day, later, 100)
+        .await
+        .expect("archive");
+    assert_eq!(
+        a,
+        Archived {
+            orders: 1,
+            refills: 1
+        }
+    );
+    assert_eq!(
+        store
+            .refills_of_user(u.id, &[refill.id])
+            .await
+            .expect("r")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .search_refills(&RefillQuery {
+                order: Some(done[2].id),
+                limit: 5,
+                ..RefillQuery::default()
+            })
+            .await
+            .expect("r")[0]
+            .status,
+        RefillStatus::Completed
+    );
+    assert_eq!(
+        store.order(running.id).await.expect("r").map(|o| o.status),
+        Some(OrderStatus::Queued),
+        "a running order stays live"
+    );
+    // The money is untouched by archiving.
+    assert_ledger_consistent(&store).await;
+    assert!(!store.upkeep().await.expect("upkeep").is_empty());
+}
+
+pub async fn the_audit_log_keeps_admin_actions_newest_first(store: Arc<dyn Store>) {
+    let admin = user(&store, "ad@x.io", "0").await;
+    for (i, action) in ["user.credit", "order.refund", "service.edit"]
+        .iter()
+        .enumerate()
+    {
+        store
+            .record_audit(NewAudit {
+                actor_id: Some(admin.id),
+                actor: admin.email.clone(),
+                action: (*action).to_string(),
+                subject: format!("thing:{i}"),
+                detail: "because".to_string(),
+                now: NOW + i as i64,
+            })
+            .await
+            .expect("audit");
+    }
+    let all = store.audit_log(None, 10).await.expect("log");
+    assert_eq!(
+        all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["service.edit", "order.refund", "user.credit"]
+    );
+    assert_eq!(all[0].actor_id, Some(admin.id));
+    let older = store.audit_log(Some(all[0].id), 1).await.expect("log");
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].action, "order.refund");
 }

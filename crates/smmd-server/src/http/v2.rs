@@ -155,6 +155,7 @@ async fn add(st: &AppState, user: UserId, p: &Params) -> V2 {
         user,
         service,
         &p.order_input(),
+        None,
     )
     .await
     {

@@ -404,6 +404,7 @@ async fn place(
         u.user.id,
         service,
         &input_from(&f),
+        None,
     )
     .await
     {
