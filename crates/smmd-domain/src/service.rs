@@ -904,3 +904,86 @@ mod tests {
         }
     }
 }
+
+/// The platforms a service can be for, with the words that name them in a category or service
+/// name. Checked in order; the first match wins.
+const PLATFORM_WORDS: [(&str, &[&str]); 16] = [
+    ("instagram", &["instagram", "insta ", "igtv", "reels"]),
+    ("tiktok", &["tiktok", "tik tok"]),
+    ("youtube", &["youtube", "yt "]),
+    ("twitter", &["twitter", "tweet", "x.com", "x (twitter)"]),
+    ("facebook", &["facebook", "fb "]),
+    ("telegram", &["telegram"]),
+    ("threads", &["threads"]),
+    ("spotify", &["spotify"]),
+    ("twitch", &["twitch"]),
+    ("linkedin", &["linkedin"]),
+    ("discord", &["discord"]),
+    ("soundcloud", &["soundcloud"]),
+    ("snapchat", &["snapchat"]),
+    ("pinterest", &["pinterest"]),
+    ("reddit", &["reddit"]),
+    ("website", &["website", "web traffic", "traffic"]),
+];
+
+/// Every platform [`platform_of`] can answer, `other` last.
+pub const PLATFORMS: [&str; 17] = [
+    "instagram",
+    "tiktok",
+    "youtube",
+    "twitter",
+    "facebook",
+    "telegram",
+    "threads",
+    "spotify",
+    "twitch",
+    "linkedin",
+    "discord",
+    "soundcloud",
+    "snapchat",
+    "pinterest",
+    "reddit",
+    "website",
+    "other",
+];
+
+/// The platform of a service, read from its category then its name (case-insensitive), or
+/// `"other"`. Panels name categories "Instagram Followers", "TikTok Views", "YouTube – Likes".
+pub fn platform_of(category: &str, name: &str) -> &'static str {
+    for text in [category, name] {
+        let text = format!("{} ", text.to_lowercase());
+        if let Some((p, _)) = PLATFORM_WORDS
+            .iter()
+            .find(|(_, words)| words.iter().any(|w| text.contains(w)))
+        {
+            return p;
+        }
+    }
+    "other"
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+
+    #[test]
+    fn platforms_come_from_the_category_first_then_the_name() {
+        assert_eq!(
+            platform_of("Instagram Followers", "Real followers"),
+            "instagram"
+        );
+        assert_eq!(platform_of("TikTok Views", ""), "tiktok");
+        assert_eq!(
+            platform_of("Best sellers", "YouTube Likes [Refill]"),
+            "youtube"
+        );
+        assert_eq!(platform_of("Web Traffic", "Visitors"), "website");
+        assert_eq!(platform_of("Misc", "Mystery box"), "other");
+        // The category wins over words in the name.
+        assert_eq!(
+            platform_of("Telegram Members", "from Instagram promo"),
+            "telegram"
+        );
+        assert!(PLATFORM_WORDS.iter().all(|(p, _)| PLATFORMS.contains(p)));
+    }
+}

@@ -4,7 +4,8 @@
 //!   cached; balances and orders are always read from the store. Rotating a key on this instance
 //!   drops the user's entries at once; on other instances an old key keeps working for at most
 //!   the TTL.
-//! - [`ServicesCache`]: the serialised `action=services` list for [`SERVICES_TTL_MS`]. Placing an
+//! - [`ServicesCache`] / [`CatalogCache`]: the serialised `action=services` list and the enabled
+//!   catalog of the REST filters, each for [`SERVICES_TTL_MS`]. Placing an
 //!   order always reads the service itself, so a disabled or repriced service takes effect for
 //!   orders immediately; only the listing may lag by the TTL.
 
@@ -53,22 +54,31 @@ impl ApiKeyCache {
     }
 }
 
-#[derive(Default)]
-pub struct ServicesCache {
-    slot: Mutex<Option<(i64, Bytes)>>,
+/// One value kept for [`SERVICES_TTL_MS`] after it was built.
+pub struct TtlSlot<T> {
+    slot: Mutex<Option<(i64, T)>>,
 }
 
-impl ServicesCache {
-    pub fn get(&self, now: i64) -> Option<Bytes> {
+impl<T> Default for TtlSlot<T> {
+    fn default() -> Self {
+        TtlSlot {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<T: Clone> TtlSlot<T> {
+    /// The value, if built less than the TTL before `now` (epoch ms).
+    pub fn get(&self, now: i64) -> Option<T> {
         let slot = self.slot.lock().ok()?;
         slot.as_ref()
             .filter(|(exp, _)| *exp > now)
             .map(|(_, b)| b.clone())
     }
 
-    pub fn put(&self, body: Bytes, now: i64) {
+    pub fn put(&self, value: T, now: i64) {
         if let Ok(mut slot) = self.slot.lock() {
-            *slot = Some((now + SERVICES_TTL_MS, body));
+            *slot = Some((now + SERVICES_TTL_MS, value));
         }
     }
 
@@ -78,6 +88,12 @@ impl ServicesCache {
         }
     }
 }
+
+/// The serialised API v2 `action=services` list.
+pub type ServicesCache = TtlSlot<Bytes>;
+
+/// The enabled catalog for the REST service filters.
+pub type CatalogCache = TtlSlot<std::sync::Arc<Vec<smmd_store::Service>>>;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! Provider administration shared by the CLI, the demo and the admin interfaces: adding a
 //! provider from operator input (validated, key sealed), and resolving orders that need review
-//! (attach the provider's order id, resend, or cancel with a full refund) — each through the
-//! order state machine and the ledger.
+//! (attach the provider's order id, resend, or cancel with a full refund), and the other admin
+//! order actions (cancel and refund, end as partial) — each through the order state machine and
+//! the ledger, with the reason kept on the order's note.
 
 use smmd_domain::order::{OrderEvent, OrderStatus};
 use smmd_domain::{Clock, Money, OrderId};
@@ -37,6 +38,9 @@ pub enum AdminError {
     NoOrder,
     #[error("order #{0} is {1}, not waiting for review")]
     NotInReview(i64, OrderStatus),
+    /// The order state machine forbids the action in the order's current state.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -176,5 +180,57 @@ pub async fn resolve_review(
             Err(AdminError::NotInReview(id.0, now_status))
         }
         UpdateOutcome::Illegal(e) => Err(invalid(e.to_string())),
+    }
+}
+
+/// An admin decision on an order outside review.
+#[derive(Clone, Copy, Debug)]
+pub enum OrderAction {
+    /// Cancel and refund whatever was not refunded yet (from any state but canceled).
+    Refund,
+    /// End the order as Partial with `remains` undelivered; refunds `charge × remains / total`.
+    SetPartial { remains: i64 },
+}
+
+/// Applies `action` to order `id` with a guarded update (the refund in the same transaction,
+/// keyed per order so it is paid once). `reason` (1–500 characters) goes on the order's note.
+pub async fn act_on_order(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    id: OrderId,
+    action: OrderAction,
+    reason: &str,
+) -> Result<Order, AdminError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 500 {
+        return Err(invalid("give a reason of 1 to 500 characters"));
+    }
+    let o = store.order(id).await?.ok_or(AdminError::NoOrder)?;
+    let mut u = match action {
+        OrderAction::Refund => {
+            OrderUpdate::new(id, o.status, OrderEvent::AdminCancel, clock.now_ms())
+        }
+        OrderAction::SetPartial { remains } => {
+            if !(0..=o.total_quantity).contains(&remains) {
+                return Err(invalid(format!(
+                    "remains must be 0 to {}",
+                    o.total_quantity
+                )));
+            }
+            let mut u = OrderUpdate::new(id, o.status, OrderEvent::AdminSetPartial, clock.now_ms());
+            u.remains = Some(remains);
+            u
+        }
+    };
+    u.note = Some(format!("Admin: {reason}"));
+    match store.apply_order_update(u).await? {
+        UpdateOutcome::Applied { order, .. } => Ok(*order),
+        UpdateOutcome::Stale => Err(AdminError::NotAllowed(
+            "the order changed meanwhile; look at it again".into(),
+        )),
+        UpdateOutcome::Illegal(e) => Err(AdminError::NotAllowed(format!(
+            "an order that is {} cannot take this action",
+            e.from
+        ))),
     }
 }

@@ -51,7 +51,9 @@ impl App {
             // Before anything records: counters of the first runs must not be lost.
             crate::metrics::handle();
         }
-        let state = AppState::new(store, clock, config);
+        let mut state = AppState::new(store.clone(), clock.clone(), config);
+        // Without a secret key the provider admin routes answer 503; everything else works.
+        state.fulfil = fulfil(&state.config, store, clock).ok();
         let router = http::router(state.clone());
         Ok(App {
             listener,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use smmd_domain::Clock;
 use smmd_store::Store;
 
-use crate::cache::{ApiKeyCache, ServicesCache};
+use crate::cache::{ApiKeyCache, CatalogCache, ServicesCache};
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -16,6 +16,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub api_keys: Arc<ApiKeyCache>,
     pub services: Arc<ServicesCache>,
+    pub catalog: Arc<CatalogCache>,
+    /// Provider clients for the admin provider routes; `None` without `security.secret_key`.
+    pub fulfil: Option<smmd_fulfil::Fulfil>,
 }
 
 impl AppState {
@@ -26,6 +29,25 @@ impl AppState {
             config: Arc::new(config),
             api_keys: Arc::default(),
             services: Arc::default(),
+            catalog: Arc::default(),
+            fulfil: None,
         }
+    }
+
+    /// Drops the cached catalog lists after an admin change.
+    pub fn catalog_changed(&self) {
+        self.services.invalidate();
+        self.catalog.invalidate();
+    }
+
+    /// The enabled services, from [`CatalogCache`] while fresh.
+    pub async fn enabled_services(&self) -> smmd_store::StoreResult<Arc<Vec<smmd_store::Service>>> {
+        let now = self.clock.now_ms();
+        if let Some(list) = self.catalog.get(now) {
+            return Ok(list);
+        }
+        let list = Arc::new(self.store.list_services(true).await?);
+        self.catalog.put(list.clone(), now);
+        Ok(list)
     }
 }

@@ -394,6 +394,9 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<LedgerEntry>> {
         wallet::ledger(self, user, before, limit).await
     }
+    async fn order_ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>> {
+        wallet::order_ledger(self, order).await
+    }
     async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>> {
         wallet::ledger_mismatches(self).await
     }

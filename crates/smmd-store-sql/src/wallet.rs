@@ -206,3 +206,14 @@ pub(crate) async fn ledger_mismatches(s: &SqlStore) -> StoreResult<Vec<LedgerMis
         })
         .collect()
 }
+
+pub(crate) async fn order_ledger(s: &SqlStore, order: OrderId) -> StoreResult<Vec<LedgerEntry>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {LEDGER_COLS} FROM ledger WHERE order_id = $1 ORDER BY id"
+    ))
+    .bind(order.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::ledger).collect()
+}

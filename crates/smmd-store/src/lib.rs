@@ -532,6 +532,8 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<LedgerEntry>>;
     /// Users whose cached balance is not Σ ledger (should always be empty).
+    /// The ledger rows of one order (its charge and refunds), oldest first.
+    async fn order_ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>>;
     async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>>;
 
     // ---- catalog --------------------------------------------------------------------------

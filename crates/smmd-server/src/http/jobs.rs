@@ -17,6 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::JsonBody;
 use crate::auth::{self, AdminUser};
 use crate::error::AppError;
+use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -27,50 +28,28 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/jobs/{name}", get(show).patch(edit))
         .route("/api/admin/jobs/{name}/runs", get(runs))
         .route("/api/admin/jobs/{name}/trigger", post(trigger))
-        .route("/api/openapi.json", get(openapi))
 }
 
 /// The OpenAPI 3.1 document of the admin jobs API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "smmd admin API", description = "Scheduler control (docs/scheduler.md F11, F12). Admin session cookie with X-CSRF-Token on writes, or an admin's API key as a Bearer token."),
+    info(
+        title = "smmd admin API",
+        description = "Scheduler control (docs/scheduler.md F11, F12). Admin session cookie with X-CSRF-Token on writes, or an admin's API key as a Bearer token."
+    ),
     paths(list, show, runs, trigger, edit, pause, resume),
-    components(schemas(JobDto, PoliciesDto, RunDto, JobList, RunPage, TriggerDto, EditDto, TriggerBody, ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
+    components(schemas(
+        JobDto,
+        PoliciesDto,
+        RunDto,
+        JobList,
+        RunPage,
+        TriggerDto,
+        EditDto,
+        TriggerBody
+    ))
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        if let Some(c) = doc.components.as_mut() {
-            c.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
-        }
-    }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}
-
-/// The error shape of every REST route: `{"error":{"code","message"}}`.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code (`invalid_schedule`, `unknown_job`).
-    code: String,
-    message: String,
-}
 
 /// A job's policies (scheduler F6–F9). Durations in milliseconds.
 #[derive(Serialize, ToSchema)]
