@@ -6,6 +6,7 @@ mod helpers;
 mod jobs;
 mod pages;
 mod rest;
+mod smm;
 mod v2_fuzz;
 mod v2_vectors;
 
@@ -13,6 +14,7 @@ use fulfil::*;
 use jobs::*;
 use pages::*;
 use rest::*;
+use smm::*;
 use v2_fuzz::*;
 use v2_vectors::*;
 
@@ -35,4 +37,10 @@ backend_tests!(
     openapi_and_metrics_describe_the_scheduler,
     orders_placed_through_api_v2_reach_their_outcome_with_the_right_refunds,
     a_second_smmd_buys_through_the_first_ones_api_v2,
+    rest_catalog_filters_and_pages_services,
+    rest_orders_place_list_show_cancel_and_refill,
+    users_never_see_or_touch_each_others_orders,
+    an_idempotency_key_makes_one_order_under_50_parallel_requests,
+    admins_search_and_act_on_orders_with_reasons,
+    admins_test_sync_and_switch_providers,
 );

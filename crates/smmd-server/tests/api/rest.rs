@@ -165,7 +165,7 @@ pub async fn admin_routes_need_an_admin_and_adjust_balances_with_reasons(app: Te
     let r = credit("10.50", "bank transfer #1", "r1").await.expect("s");
     assert_eq!(r.status(), 200);
     assert_eq!(
-        r.json::<Value>().await.expect("j")["entry"]["balance_after"],
+        r.json::<Value>().await.expect("j")["balance_after"],
         "10.50"
     );
     assert_eq!(
