@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of smmd: the Rust workspace (unit, property, store conformance and API tests,
-# each database test on SQLite and on PostgreSQL) and the interop check of the public `smmpy`
-# client against a live `smmd demo`.
+# each database test on SQLite and on PostgreSQL), the interop check of the public `smmpy`
+# client against a live `smmd demo`, and Schemathesis fuzzing every REST operation of the served
+# OpenAPI document against another live `smmd demo`.
 #
 # PostgreSQL: SMMD_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test). The tests fail
 # if it cannot be reached; SMMD_SKIP_PG=1 skips them explicitly (never in CI).
@@ -11,24 +12,52 @@ cd "$(dirname "$0")/.."
 echo "== cargo nextest (workspace)"
 cargo nextest run --workspace --no-fail-fast
 
-echo "== smmpy interop against smmd demo"
 target="${CARGO_TARGET_DIR:-target}"
 venv="$target/py-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check smmpy==0.1.0 requests
+"$venv/bin/pip" install --quiet --disable-pip-version-check smmpy==0.1.0 requests schemathesis==4.3.18
 cargo build --quiet -p smmd
-data="$(mktemp -d)"
-# The scheduler is off here: this checks the protocol, and every order must stay where the
-# script expects it (unsent). Fulfilment is covered by the Rust tests above.
-SMMD__SCHEDULER__ENABLED=false "$target/debug/smmd" demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
-demo_pid=$!
-trap 'kill "$demo_pid" 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do
-  [ -f "$data/demo-credentials.json" ] && break
-  kill -0 "$demo_pid" 2>/dev/null || { cat "$data/demo.log"; exit 1; }
-  sleep 0.1
-done
+
+demo_pids=()
+demo_dirs=()
+trap 'for p in "${demo_pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "${demo_dirs[@]}"' EXIT
+
+# Starts `smmd demo` on a free port with its data in a new folder (printed) and waits for its
+# credentials file. The scheduler is off: these checks need orders to stay where they put them.
+start_demo() {
+  local data
+  data="$(mktemp -d)"
+  demo_dirs+=("$data")
+  SMMD__SCHEDULER__ENABLED=false "$target/debug/smmd" demo --listen 127.0.0.1:0 --data "$data" > "$data/demo.log" 2>&1 &
+  demo_pids+=($!)
+  for _ in $(seq 1 100); do
+    [ -f "$data/demo-credentials.json" ] && break
+    kill -0 "${demo_pids[-1]}" 2>/dev/null || { cat "$data/demo.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -f "$data/demo-credentials.json" ] || { echo "smmd demo did not start" >&2; exit 1; }
+  echo "$data"
+}
+
+cred() { "$venv/bin/python" -c 'import json,sys;d=json.load(open(sys.argv[1]));print(eval(sys.argv[2]))' "$1/demo-credentials.json" "$2"; }
+
+echo "== smmpy interop against smmd demo"
+data="$(start_demo)"
 "$venv/bin/python" e2e/smmpy_check.py "$data"
+
+echo "== schemathesis: every REST operation against smmd demo"
+data="$(start_demo)"
+url="$(cred "$data" 'd["url"]')"
+admin_key="$(cred "$data" 'd["admin"]["api_key"]')"
+# As the admin (who can call every route). Key rotation is left out: it would log the run out.
+"$venv/bin/st" --no-color run "$url/api/openapi.json" \
+  --header "Authorization: Bearer $admin_key" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --exclude-path /api/account/api-key \
+  --phases examples,coverage,fuzzing \
+  --max-examples 40 \
+  --workers 2 \
+  --seed 1
 echo "== all tests passed"

@@ -9,9 +9,11 @@
 //! The load generator shares the machine with the server; its CPU use is part of the figures.
 //!
 //! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]); `smmd-bench fulfil`
-//! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]).
+//! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]);
+//! `smmd-bench rest` the REST API's catalog and order lists (see [`rest`]).
 
 mod fulfil;
+mod rest;
 mod scheduler;
 
 use std::net::SocketAddr;
@@ -76,6 +78,9 @@ enum BenchCommand {
     /// Provider figures: one status-sync cycle over 100,000 active orders on 4 simulated
     /// providers (calls, seconds, memory), and dispatch throughput.
     Fulfil(fulfil::FulfilArgs),
+    /// REST figures: `GET /api/smm/services` over 5,000 services and `GET /api/smm/orders` for
+    /// a user with 100,000 orders (first page and a deep cursor), p50/p99 per backend.
+    Rest(rest::RestArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -86,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     match &args.command {
         Some(BenchCommand::Scheduler(s)) => return scheduler::run(&args, s).await,
         Some(BenchCommand::Fulfil(f)) => return fulfil::run(&args, f).await,
+        Some(BenchCommand::Rest(r)) => return rest::run(&args, r).await,
         None => {}
     }
     anyhow::ensure!(
@@ -350,12 +356,41 @@ async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyh
         ["status", "status100", "services", "add"].contains(&scenario),
         "unknown scenario {scenario}"
     );
+    let (sc, orders) = (scenario.to_string(), args.orders);
+    let make = move |w: usize, n: u64| {
+        Request::post("/api/v2")
+            .header("host", addr.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(body(&sc, w, n, orders))))
+    };
+    let sc = scenario.to_string();
+    drive(addr, conc, args.seconds, make, move |status, bytes| {
+        status == 200 && ok_response(&sc, bytes)
+    })
+    .await
+}
+
+/// Runs `conc` keep-alive HTTP/1.1 connections against `addr` for `seconds` (after a 1 s
+/// warm-up), each sending `make(worker, n)` requests back to back; latency goes into one HDR
+/// histogram, and answers `ok` refuses count as errors.
+pub(crate) async fn drive<M, K>(
+    addr: SocketAddr,
+    conc: usize,
+    seconds: u64,
+    make: M,
+    ok: K,
+) -> anyhow::Result<Report>
+where
+    M: Fn(usize, u64) -> Result<Request<Full<Bytes>>, hyper::http::Error> + Send + Sync + 'static,
+    K: Fn(u16, &[u8]) -> bool + Send + Sync + 'static,
+{
     let warmup = Instant::now() + Duration::from_secs(1);
-    let deadline = warmup + Duration::from_secs(args.seconds);
+    let deadline = warmup + Duration::from_secs(seconds);
     let errors = Arc::new(AtomicU64::new(0));
+    let (make, ok) = (Arc::new(make), Arc::new(ok));
     let mut tasks = Vec::new();
     for w in 0..conc {
-        let (scenario, errors, orders) = (scenario.to_string(), errors.clone(), args.orders);
+        let (errors, make, ok) = (errors.clone(), make.clone(), ok.clone());
         tasks.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
             let stream = TcpStream::connect(addr).await?;
@@ -369,18 +404,15 @@ async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyh
                 if now >= deadline {
                     break;
                 }
-                let req = Request::post("/api/v2")
-                    .header("host", addr.to_string())
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(Full::new(Bytes::from(body(&scenario, w, n, orders))))?;
+                let req = make(w, n)?;
                 let start = Instant::now();
                 let resp = sender.send_request(req).await?;
-                let status = resp.status();
+                let status = resp.status().as_u16();
                 let bytes = resp.into_body().collect().await?.to_bytes();
                 let micros = start.elapsed().as_micros() as u64;
                 if start >= warmup {
                     hist.record(micros.max(1))?;
-                    if status != 200 || !ok_response(&scenario, &bytes) {
+                    if !ok(status, &bytes) {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -393,7 +425,7 @@ async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyh
     for t in tasks {
         total.add(t.await??)?;
     }
-    let secs = args.seconds as f64;
+    let secs = seconds as f64;
     Ok(Report {
         requests: total.len(),
         rps: total.len() as f64 / secs,

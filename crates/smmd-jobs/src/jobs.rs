@@ -1,6 +1,6 @@
 //! The jobs this build has. Each is a plain async function behind [`Job`], registered by name:
 //! `orders.dispatch`, `orders.sync_status`, `services.sync`, `providers.check_balances`,
-//! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history) and `scheduler.canary`
+//! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -12,71 +12,110 @@ use smmd_store::{CanaryEffect, Store};
 
 use crate::engine::{Counters, Engine, Job, JobContext, JobError};
 
-/// Finished runs kept this long (ms): 30 days.
-pub const RUN_RETENTION_MS: i64 = 30 * 86_400_000;
-/// Rows deleted per statement, so pruning never holds a long lock.
-const BATCH: i64 = 1_000;
+/// What `maintenance.cleanup` keeps and moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Finished schedule runs and canary rows are kept this long (ms).
+    pub run_retention_ms: i64,
+    /// Terminal orders whose refill guarantee is over are moved to the archive tables this long
+    /// after they ended (ms); 0 = never archive.
+    pub archive_after_ms: i64,
+    /// Rows per statement: each batch is its own short transaction, so other writers (the
+    /// sync, placements) get the database between batches.
+    pub batch: i64,
+}
 
-/// `maintenance.cleanup`: prunes finished schedule runs past retention and expired sessions,
-/// in batches.
+impl Default for Maintenance {
+    fn default() -> Self {
+        Maintenance {
+            run_retention_ms: 30 * 86_400_000,
+            archive_after_ms: 90 * 86_400_000,
+            batch: 1_000,
+        }
+    }
+}
+
+/// Runs `step` (one batch, returning the rows it handled) until a batch comes back short,
+/// yielding between batches. Returns the total.
+async fn in_batches<F, Fut>(batch: i64, mut step: F) -> Result<i64, JobError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = smmd_store::StoreResult<u64>>,
+{
+    let mut total = 0i64;
+    loop {
+        let n = step()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        total = total.saturating_add(i64::try_from(n).unwrap_or(i64::MAX));
+        if n < u64::try_from(batch).unwrap_or(1) {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// `maintenance.cleanup`: prunes finished schedule runs and canary rows past retention and
+/// expired sessions; archives terminal orders past their guarantee and the archive age (with
+/// their refills) into tables every order read still sees; then runs the store's upkeep
+/// (`VACUUM (ANALYZE)` on PostgreSQL, `PRAGMA optimize` and an incremental vacuum on SQLite).
+/// Every deletion and move goes in batches of [`Maintenance::batch`] rows.
+///
+/// Counters: `runs_pruned`, `canary_pruned`, `sessions_pruned`, `orders_archived`,
+/// `refills_archived`, `upkeep_statements`.
 pub struct Cleanup {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub settings: Maintenance,
 }
 
 #[async_trait]
 impl Job for Cleanup {
     async fn run(&self, _ctx: JobContext) -> Result<Counters, JobError> {
         let now = self.clock.now_ms();
-        let mut runs = 0;
-        loop {
-            let n = self
-                .store
-                .prune_schedule_runs(now - RUN_RETENTION_MS, BATCH)
-                .await
-                .map_err(|e| JobError::Transient(e.to_string()))?;
-            runs += n;
-            if n < BATCH as u64 {
-                break;
+        let (store, m) = (&self.store, self.settings);
+        let runs = in_batches(m.batch, || {
+            store.prune_schedule_runs(now - m.run_retention_ms, m.batch)
+        })
+        .await?;
+        let canary = in_batches(m.batch, || {
+            store.prune_canary(now - m.run_retention_ms, m.batch)
+        })
+        .await?;
+        let sessions = in_batches(m.batch, || store.prune_sessions(now, m.batch)).await?;
+        let mut refills = 0u64;
+        let orders = if m.archive_after_ms > 0 {
+            let refills = &mut refills;
+            let mut moved = 0i64;
+            loop {
+                let a = store
+                    .archive_orders(now - m.archive_after_ms, now, m.batch)
+                    .await
+                    .map_err(|e| JobError::Transient(e.to_string()))?;
+                moved += i64::try_from(a.orders).unwrap_or(i64::MAX);
+                *refills += a.refills;
+                if a.orders < u64::try_from(m.batch).unwrap_or(1) {
+                    break moved;
+                }
+                tokio::task::yield_now().await;
             }
-        }
-        let mut canary = 0;
-        loop {
-            let n = self
-                .store
-                .prune_canary(now - RUN_RETENTION_MS, BATCH)
-                .await
-                .map_err(|e| JobError::Transient(e.to_string()))?;
-            canary += n;
-            if n < BATCH as u64 {
-                break;
-            }
-        }
-        let mut sessions = 0;
-        loop {
-            let n = self
-                .store
-                .prune_sessions(now, BATCH)
-                .await
-                .map_err(|e| JobError::Transient(e.to_string()))?;
-            sessions += n;
-            if n < BATCH as u64 {
-                break;
-            }
-        }
+        } else {
+            0
+        };
+        let upkeep = store
+            .upkeep()
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
         Ok(Counters::from([
+            ("runs_pruned".to_string(), runs),
+            ("canary_pruned".to_string(), canary),
+            ("sessions_pruned".to_string(), sessions),
+            ("orders_archived".to_string(), orders),
             (
-                "runs_pruned".to_string(),
-                i64::try_from(runs).unwrap_or(i64::MAX),
+                "refills_archived".to_string(),
+                i64::try_from(refills).unwrap_or(i64::MAX),
             ),
-            (
-                "canary_pruned".to_string(),
-                i64::try_from(canary).unwrap_or(i64::MAX),
-            ),
-            (
-                "sessions_pruned".to_string(),
-                i64::try_from(sessions).unwrap_or(i64::MAX),
-            ),
+            ("upkeep_statements".to_string(), upkeep.len() as i64),
         ]))
     }
 }
@@ -184,6 +223,8 @@ pub struct JobDeps {
     pub canary_work: std::time::Duration,
     /// Provider clients and fulfilment settings; `None` registers no fulfilment jobs.
     pub fulfil: Option<Fulfil>,
+    /// `maintenance.cleanup` retention and archive age.
+    pub maintenance: Maintenance,
 }
 
 /// Registers every job of this build on `engine`.
@@ -212,6 +253,7 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
         Arc::new(Cleanup {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
+            settings: deps.maintenance,
         }),
     );
     engine.register(

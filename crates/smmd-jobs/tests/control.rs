@@ -26,6 +26,7 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
     smmd_jobs::jobs::register_all(
         &mut e,
         smmd_jobs::jobs::JobDeps {
+            maintenance: smmd_jobs::jobs::Maintenance::default(),
             store: store.clone(),
             clock,
             canary_work: std::time::Duration::ZERO,

@@ -24,6 +24,7 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub metrics: MetricsConfig,
     pub fulfil: FulfilConfig,
+    pub maintenance: MaintenanceConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -147,6 +148,41 @@ impl FulfilConfig {
     }
 }
 
+/// What `maintenance.cleanup` keeps (`[maintenance]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaintenanceConfig {
+    /// Days finished job runs are kept.
+    pub run_retention_days: i64,
+    /// Days after an order ended (and its refill guarantee is over) before it moves to the
+    /// archive tables, which every page and API still read; 0 = never archive.
+    pub archive_after_days: i64,
+    /// Rows per batch (each its own short transaction).
+    pub batch: i64,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        let d = smmd_jobs::jobs::Maintenance::default();
+        MaintenanceConfig {
+            run_retention_days: d.run_retention_ms / 86_400_000,
+            archive_after_days: d.archive_after_ms / 86_400_000,
+            batch: d.batch,
+        }
+    }
+}
+
+impl MaintenanceConfig {
+    /// The job settings these values give.
+    pub fn settings(&self) -> smmd_jobs::jobs::Maintenance {
+        smmd_jobs::jobs::Maintenance {
+            run_retention_ms: self.run_retention_days * 86_400_000,
+            archive_after_ms: self.archive_after_days * 86_400_000,
+            batch: self.batch,
+        }
+    }
+}
+
 /// The Prometheus endpoint `/metrics`.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -185,6 +221,7 @@ impl Default for Config {
             scheduler: SchedulerConfig::default(),
             metrics: MetricsConfig::default(),
             fulfil: FulfilConfig::default(),
+            maintenance: MaintenanceConfig::default(),
         }
     }
 }
@@ -324,6 +361,19 @@ impl Config {
         anyhow::ensure!(
             (0..=3650).contains(&f.default_guarantee_days),
             "fulfil.default_guarantee_days must be between 0 and 3650"
+        );
+        let m = &self.maintenance;
+        anyhow::ensure!(
+            (1..=3650).contains(&m.run_retention_days),
+            "maintenance.run_retention_days must be between 1 and 3650"
+        );
+        anyhow::ensure!(
+            (0..=36500).contains(&m.archive_after_days),
+            "maintenance.archive_after_days must be between 0 (never) and 36500"
+        );
+        anyhow::ensure!(
+            (10..=100_000).contains(&m.batch),
+            "maintenance.batch must be between 10 and 100000"
         );
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(

@@ -162,6 +162,7 @@ pub fn build_engine(
             clock,
             canary_work: std::time::Duration::from_millis(config.scheduler.canary_work_ms),
             fulfil: Some(fulfil),
+            maintenance: config.maintenance.settings(),
         },
     );
     Ok(engine)

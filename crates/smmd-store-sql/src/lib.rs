@@ -140,7 +140,7 @@ impl SqlStore {
                     pool.after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
-                                "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
+                                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
                                  PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;",
                             )
                             .await?;
@@ -156,6 +156,13 @@ impl SqlStore {
                 .connect(&url)
                 .await
                 .with_context(|| format!("opening SQLite database {path}"))?;
+                // Incremental vacuum (run by `upkeep`) needs this before the first table is
+                // created; on an existing database it only takes effect after a full VACUUM.
+                // Once, on the writer: on a reader it could wait for the write lock.
+                sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
+                    .execute(&write)
+                    .await
+                    .context("setting auto_vacuum")?;
                 let read = pragmas(
                     AnyPoolOptions::new().max_connections(
                         options

@@ -112,7 +112,7 @@ async fn newest_of_both(
             out.push((rows::get(&row, "id")?, row));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     out.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(out.into_iter().map(|(_, r)| r).collect())
 }

@@ -105,7 +105,8 @@ pub fn user_json(u: &User, currency: &str) -> serde_json::Value {
 /// Checks the password and opens a session: sets the `HttpOnly; SameSite=Lax` cookie and returns
 /// the CSRF token the client must echo in `X-CSRF-Token` on state-changing requests.
 #[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = Login,
-    responses((status = 200, body = LoginDto, description = "Logged in; the session cookie is set")))]
+    responses((status = 200, body = LoginDto, description = "Logged in; the session cookie is set"),
+        (status = 401, body = crate::http::openapi::ErrorBody, description = "`invalid_credentials`")))]
 async fn login(
     State(st): State<AppState>,
     JsonBody(body): JsonBody<Login>,

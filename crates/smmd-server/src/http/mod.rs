@@ -22,12 +22,15 @@ use crate::state::AppState;
 
 /// The whole HTTP surface of smmd.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(v2::router())
+    let rest = Router::new()
         .merge(api::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())
+        .route_layer(axum::middleware::from_fn(refuse_nul));
+    Router::new()
+        .merge(v2::router())
+        .merge(rest)
         .merge(openapi::router())
         .merge(crate::web::router())
         .route("/healthz", get(|| async { "ok" }))
@@ -47,22 +50,63 @@ async fn ready(State(st): State<AppState>) -> Result<&'static str, AppError> {
 }
 
 /// A JSON body whose rejection is our REST error shape instead of axum's plain text.
+/// Strings with a NUL character are refused (422 `invalid_body`): no field has a use for one,
+/// and PostgreSQL cannot store it.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(e @ JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e @ JsonRejection::MissingJsonContentType(_)) => {
+                return Err(AppError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "invalid_body",
+                    e.body_text(),
+                ))
+            }
+            Err(e) => return Err(AppError::invalid("invalid_body", e.body_text())),
+        };
+        if has_nul(&value) {
+            return Err(AppError::invalid(
                 "invalid_body",
-                e.body_text(),
-            )),
-            Err(e) => Err(AppError::invalid("invalid_body", e.body_text())),
+                "Text fields cannot contain NUL characters",
+            ));
         }
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|e| AppError::invalid("invalid_body", e.to_string()))
     }
+}
+
+fn has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match v {
+        V::String(s) => s.contains('\0'),
+        V::Array(a) => a.iter().any(has_nul),
+        V::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refuses a REST request whose path or query carries an encoded NUL (`%00`): in the path it
+/// names nothing (404), in the query it is invalid (422). Headers cannot carry one.
+async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let has = |s: &str| s.to_ascii_lowercase().contains("%00");
+    if has(req.uri().path()) {
+        return AppError::not_found("Resource").into_response();
+    }
+    if req.uri().query().is_some_and(has) {
+        return AppError::invalid(
+            "invalid_query",
+            "Query values cannot contain NUL characters",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Query parameters whose rejection is our REST error shape (422 `invalid_query`).

@@ -330,6 +330,7 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "set_partial",
     "edit_service",
     "edit_category",
+    "sync_provider",
 ];
 
 fn description() -> String {

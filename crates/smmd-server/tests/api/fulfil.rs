@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use smmd_domain::{Clock, Money};
 use smmd_fulfil::{Clients, Fulfil, Settings};
-use smmd_jobs::control::{self, DEFAULT_JOBS};
+use smmd_jobs::control;
 use smmd_server::panel;
 use smmd_server::providers::{add_provider, ProviderInput};
 use smmd_sim::{SimConfig, SimHandle};
@@ -27,24 +27,12 @@ fn fulfil(app: &TestApp) -> Fulfil {
 
 /// The scheduler with every job of this build, on the app's manual clock.
 async fn engine(app: &TestApp, f: &Fulfil) -> smmd_jobs::Engine {
-    control::ensure_defaults(app.store.as_ref(), DEFAULT_JOBS, "UTC", app.clock.now_ms())
-        .await
-        .expect("defaults");
-    let mut e = smmd_jobs::Engine::new(
-        app.store.clone(),
-        Arc::new(app.clock.clone()) as Arc<dyn Clock>,
-        smmd_jobs::EngineConfig::default(),
-    );
-    smmd_jobs::jobs::register_all(
-        &mut e,
-        smmd_jobs::jobs::JobDeps {
-            store: app.store.clone(),
-            clock: Arc::new(app.clock.clone()),
-            canary_work: Duration::ZERO,
-            fulfil: Some(f.clone()),
-        },
-    );
-    e
+    app.engine(
+        smmd_jobs::control::DEFAULT_JOBS,
+        Some(f.clone()),
+        smmd_jobs::jobs::Maintenance::default(),
+    )
+    .await
 }
 
 async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {

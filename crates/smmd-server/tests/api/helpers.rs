@@ -99,6 +99,41 @@ impl V2 {
 }
 
 impl TestApp {
+    /// The scheduler with every job of this build on the app's manual clock, after creating the
+    /// schedules of `defaults` (in UTC): fulfilment jobs when `fulfil` is given.
+    pub async fn engine(
+        &self,
+        defaults: &[smmd_jobs::control::JobDefaults],
+        fulfil: Option<smmd_fulfil::Fulfil>,
+        maintenance: smmd_jobs::jobs::Maintenance,
+    ) -> smmd_jobs::Engine {
+        smmd_jobs::control::ensure_defaults(
+            self.store.as_ref(),
+            defaults,
+            "UTC",
+            self.clock.now_ms(),
+        )
+        .await
+        .expect("defaults");
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        let mut e = smmd_jobs::Engine::new(
+            self.store.clone(),
+            clock.clone(),
+            smmd_jobs::EngineConfig::default(),
+        );
+        smmd_jobs::jobs::register_all(
+            &mut e,
+            smmd_jobs::jobs::JobDeps {
+                store: self.store.clone(),
+                clock,
+                canary_work: std::time::Duration::ZERO,
+                fulfil,
+                maintenance,
+            },
+        );
+        e
+    }
+
     /// Credits `amount` to `user` as a deposit under `key`.
     pub async fn credit(&self, user: smmd_domain::UserId, amount: smmd_domain::Money, key: &str) {
         self.store

@@ -270,20 +270,9 @@ pub async fn openapi_and_metrics_describe_the_scheduler(app: TestApp) {
     )
     .await
     .expect("enable canary");
-    let mut engine = smmd_jobs::Engine::new(
-        app.store.clone(),
-        std::sync::Arc::new(app.clock.clone()) as std::sync::Arc<dyn Clock>,
-        smmd_jobs::EngineConfig::default(),
-    );
-    smmd_jobs::jobs::register_all(
-        &mut engine,
-        smmd_jobs::jobs::JobDeps {
-            store: app.store.clone(),
-            clock: std::sync::Arc::new(app.clock.clone()),
-            canary_work: std::time::Duration::ZERO,
-            fulfil: None,
-        },
-    );
+    let engine = app
+        .engine(&own, None, smmd_jobs::jobs::Maintenance::default())
+        .await;
     app.clock.advance_ms(60_000);
     assert_eq!(engine.tick().await.expect("tick").executed, 1);
     let text = app

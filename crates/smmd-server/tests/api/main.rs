@@ -4,6 +4,7 @@
 mod fulfil;
 mod helpers;
 mod jobs;
+mod maintenance;
 mod pages;
 mod rest;
 mod smm;
@@ -12,6 +13,7 @@ mod v2_vectors;
 
 use fulfil::*;
 use jobs::*;
+use maintenance::*;
 use pages::*;
 use rest::*;
 use smm::*;
@@ -43,4 +45,5 @@ backend_tests!(
     an_idempotency_key_makes_one_order_under_50_parallel_requests,
     admins_search_and_act_on_orders_with_reasons,
     admins_test_sync_and_switch_providers,
+    cleanup_archives_old_orders_that_still_show_everywhere,
 );

@@ -321,6 +321,11 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
             422,
             "invalid_body",
         ),
+        (
+            json!({"service": ig, "link": "https://x.io/\u{0}", "quantity": 100}),
+            422,
+            "invalid_body",
+        ),
     ] {
         let (s, v) = u.post("/api/smm/orders", body.clone()).await;
         assert_eq!(
@@ -378,7 +383,7 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
     let (_, p2) = u
         .get(&format!("/api/smm/orders?limit=1&cursor={cur}"))
         .await;
-    assert_eq!(refs(&p2), [r1.clone()]);
+    assert_eq!(refs(&p2), std::slice::from_ref(&r1));
     for (q, n) in [
         (format!("service={ig}"), 1),
         ("link=TIKTOK".into(), 1),
@@ -394,7 +399,13 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
             "{q}"
         );
     }
-    for q in ["status=lost", "cursor=zz", "limit=many", "from=yesterday"] {
+    for q in [
+        "status=lost",
+        "cursor=zz",
+        "limit=many",
+        "from=yesterday",
+        "link=a%00b",
+    ] {
         let (s, _) = u.get(&format!("/api/smm/orders?{q}")).await;
         assert_eq!(s, 422, "{q}");
     }
@@ -532,6 +543,7 @@ pub async fn users_never_see_or_touch_each_others_orders(app: TestApp) {
         format!("/api/smm/refills?order={r}"),
         "/api/smm/orders/ffffffffffff".into(),
         "/api/smm/orders/not-a-ref".into(),
+        "/api/smm/orders/ab%00cd".into(),
     ] {
         let (s, v) = b.get(&path).await;
         assert_eq!(
