@@ -887,7 +887,8 @@ pub struct RefillPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RefillFilters {
-    /// Only refills of this order (public reference).
+    /// Only refills of this order (public reference); another user's or an unknown reference
+    /// matches nothing.
     order: Option<String>,
     cursor: Option<String>,
     /// 1–200, default 50.
@@ -905,7 +906,16 @@ async fn refills(
 ) -> Result<Json<RefillPage>, AppError> {
     let limit = clamp_limit(f.limit, 50, 200);
     let order = match f.order.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => Some(own_order(&st, user.id, r).await?.id),
+        // Not one of the caller's orders: nothing matches (and nothing is revealed).
+        Some(r) => match own_order(&st, user.id, r).await {
+            Ok(o) => Some(o.id),
+            Err(_) => {
+                return Ok(Json(RefillPage {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }))
+            }
+        },
         None => None,
     };
     let list = st
