@@ -17,7 +17,10 @@ use smmd_store::{
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::api::{account_dto, AccountDto};
-use super::smm::{cancel_error, cursor, next_cursor, order_dto, status_filter, OrderDto};
+use super::smm::{
+    cancel_error, category_list, cursor, next_cursor, order_dto, status_filter, CategoryList,
+    OrderDto,
+};
 use super::{clamp_limit, ApiPath, ApiQuery, JsonBody};
 use crate::auth::{self, AdminUser};
 use crate::error::AppError;
@@ -81,8 +84,6 @@ pub fn router() -> Router<AppState> {
         AdminServiceDto,
         AdminServiceList,
         ServicePatch,
-        AdminCategoryDto,
-        AdminCategoryList,
         CategoryPatch,
         AdminOrderDto,
         AdminOrderPage,
@@ -560,41 +561,14 @@ async fn edit_service(
     Ok(Json(admin_service_dto(&s)))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AdminCategoryDto {
-    id: i64,
-    name: String,
-    /// Enabled services in it.
-    services: i64,
-    /// Markup of its services in basis points; null = the panel default.
-    markup_bp: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AdminCategoryList {
-    items: Vec<AdminCategoryDto>,
-}
-
 /// Every category, with its markup.
 #[utoipa::path(get, path = "/api/admin/categories", tag = "admin",
-    responses((status = 200, body = AdminCategoryList)))]
+    responses((status = 200, body = CategoryList)))]
 async fn list_categories(
     State(st): State<AppState>,
     _admin: AdminUser,
-) -> Result<Json<AdminCategoryList>, AppError> {
-    let items = st
-        .store
-        .list_categories()
-        .await?
-        .into_iter()
-        .map(|c| AdminCategoryDto {
-            id: c.id.0,
-            name: c.name,
-            services: c.services,
-            markup_bp: c.markup_bp,
-        })
-        .collect();
-    Ok(Json(AdminCategoryList { items }))
+) -> Result<Json<CategoryList>, AppError> {
+    Ok(Json(category_list(&st, true).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -607,13 +581,13 @@ pub struct CategoryPatch {
 /// Sets a category's markup (applied by the next service sync).
 #[utoipa::path(patch, path = "/api/admin/categories/{id}", tag = "admin",
     params(("id" = i64, Path, description = "Category id")), request_body = CategoryPatch,
-    responses((status = 200, body = AdminCategoryDto)))]
+    responses((status = 200, body = CategoryList, description = "Every category after the change")))]
 async fn edit_category(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     ApiPath(id): ApiPath<i64>,
     JsonBody(p): JsonBody<CategoryPatch>,
-) -> Result<Json<AdminCategoryDto>, AppError> {
+) -> Result<Json<CategoryList>, AppError> {
     check_markup(p.markup_bp)?;
     let c = st
         .store
@@ -631,12 +605,7 @@ async fn edit_category(
         format!("{:?}", p.markup_bp),
     )
     .await;
-    Ok(Json(AdminCategoryDto {
-        id,
-        name: c.name,
-        services: c.services,
-        markup_bp: p.markup_bp,
-    }))
+    Ok(Json(category_list(&st, true).await?))
 }
 
 // ---- orders ---------------------------------------------------------------------------------
@@ -798,6 +767,34 @@ pub struct Reason {
     reason: String,
 }
 
+/// Applies an admin order action with its reason and audits it.
+async fn order_action(
+    st: &AppState,
+    admin: &User,
+    id: i64,
+    action: OrderAction,
+    reason: &str,
+) -> Result<Json<AdminOrderDto>, AppError> {
+    let reason = reason_of(reason)?;
+    let o = providers::act_on_order(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        OrderId(id),
+        action,
+        reason,
+    )
+    .await
+    .map_err(admin_error)?;
+    let (name, detail) = match action {
+        OrderAction::Refund => ("order.refund", reason.to_string()),
+        OrderAction::SetPartial { remains } => {
+            ("order.partial", format!("remains {remains}: {reason}"))
+        }
+    };
+    audit(st, admin, name, format!("order:{id}"), detail).await;
+    Ok(Json(admin_order_dto(st, &o)))
+}
+
 /// Cancels the order and refunds what was not refunded yet, whatever its state (except
 /// canceled): the admin's "cancel and refund".
 #[utoipa::path(post, path = "/api/admin/orders/{id}/refund", tag = "admin",
@@ -809,25 +806,7 @@ async fn refund_order(
     ApiPath(id): ApiPath<i64>,
     JsonBody(b): JsonBody<Reason>,
 ) -> Result<Json<AdminOrderDto>, AppError> {
-    let reason = reason_of(&b.reason)?;
-    let o = providers::act_on_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        OrderId(id),
-        OrderAction::Refund,
-        reason,
-    )
-    .await
-    .map_err(admin_error)?;
-    audit(
-        &st,
-        &admin,
-        "order.refund",
-        format!("order:{id}"),
-        reason.to_string(),
-    )
-    .await;
-    Ok(Json(admin_order_dto(&st, &o)))
+    order_action(&st, &admin, id, OrderAction::Refund, &b.reason).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -905,25 +884,8 @@ async fn set_partial(
     ApiPath(id): ApiPath<i64>,
     JsonBody(b): JsonBody<Partial>,
 ) -> Result<Json<AdminOrderDto>, AppError> {
-    let reason = reason_of(&b.reason)?;
-    let o = providers::act_on_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        OrderId(id),
-        OrderAction::SetPartial { remains: b.remains },
-        reason,
-    )
-    .await
-    .map_err(admin_error)?;
-    audit(
-        &st,
-        &admin,
-        "order.partial",
-        format!("order:{id}"),
-        format!("remains {}: {reason}", b.remains),
-    )
-    .await;
-    Ok(Json(admin_order_dto(&st, &o)))
+    let action = OrderAction::SetPartial { remains: b.remains };
+    order_action(&st, &admin, id, action, &b.reason).await
 }
 
 // ---- providers ------------------------------------------------------------------------------

@@ -80,11 +80,33 @@ pub struct CategoryDto {
     id: i64,
     name: String,
     services: i64,
+    /// Markup of its services in basis points (admins only; absent = the panel default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markup_bp: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct CategoryList {
     items: Vec<CategoryDto>,
+}
+
+/// The categories: for customers those with an enabled service and without markup; for
+/// admins all of them with their markup.
+pub async fn category_list(st: &AppState, admin: bool) -> Result<CategoryList, AppError> {
+    let items = st
+        .store
+        .list_categories()
+        .await?
+        .into_iter()
+        .filter(|c| admin || c.services > 0)
+        .map(|c| CategoryDto {
+            id: c.id.0,
+            name: c.name,
+            services: c.services,
+            markup_bp: c.markup_bp.filter(|_| admin),
+        })
+        .collect();
+    Ok(CategoryList { items })
 }
 
 /// Categories that hold at least one enabled service, in catalog order.
@@ -94,19 +116,7 @@ async fn categories(
     State(st): State<AppState>,
     _u: AuthUser,
 ) -> Result<Json<CategoryList>, AppError> {
-    let items = st
-        .store
-        .list_categories()
-        .await?
-        .into_iter()
-        .filter(|c| c.services > 0)
-        .map(|c| CategoryDto {
-            id: c.id.0,
-            name: c.name,
-            services: c.services,
-        })
-        .collect();
-    Ok(Json(CategoryList { items }))
+    Ok(Json(category_list(&st, false).await?))
 }
 
 /// A service as customers see it. `rate` is the price per 1000 units (per package for package

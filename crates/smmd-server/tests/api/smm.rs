@@ -924,7 +924,19 @@ pub async fn admins_search_and_act_on_orders_with_reasons(app: TestApp) {
             Some(json!({"markup_bp": 2500})),
         )
         .await;
-    assert_eq!((s, v["markup_bp"].as_i64()), (200, Some(2500)));
+    assert_eq!(
+        (
+            s,
+            v["items"][0]["id"].as_i64(),
+            v["items"][0]["markup_bp"].as_i64()
+        ),
+        (200, Some(cat), Some(2500))
+    );
+    let (_, mine) = u.get("/api/smm/categories").await;
+    assert!(
+        mine["items"][0].get("markup_bp").is_none(),
+        "customers never see markup"
+    );
     let (s, _) = admin
         .call(
             Method::PATCH,
