@@ -54,15 +54,18 @@ impl ApiKeyCache {
     }
 }
 
-/// One value kept for [`SERVICES_TTL_MS`] after it was built.
+/// One value kept for [`SERVICES_TTL_MS`] after it was built. [`TtlSlot::get_or_build`] builds
+/// it once when it expires, however many requests find it expired at the same moment.
 pub struct TtlSlot<T> {
     slot: Mutex<Option<(i64, T)>>,
+    building: tokio::sync::Mutex<()>,
 }
 
 impl<T> Default for TtlSlot<T> {
     fn default() -> Self {
         TtlSlot {
             slot: Mutex::new(None),
+            building: tokio::sync::Mutex::new(()),
         }
     }
 }
@@ -86,6 +89,24 @@ impl<T: Clone> TtlSlot<T> {
         if let Ok(mut slot) = self.slot.lock() {
             *slot = None;
         }
+    }
+
+    /// The fresh value, or one built by `build` (single flight: requests that miss together
+    /// wait for one build instead of each running it). A failed build stores nothing.
+    pub async fn get_or_build<E, F>(&self, now: i64, build: F) -> Result<T, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
+        if let Some(v) = self.get(now) {
+            return Ok(v);
+        }
+        let _one = self.building.lock().await;
+        if let Some(v) = self.get(now) {
+            return Ok(v);
+        }
+        let v = build.await?;
+        self.put(v.clone(), now);
+        Ok(v)
     }
 }
 
@@ -112,6 +133,33 @@ mod tests {
         c.invalidate_user(UserId(1));
         assert_eq!(c.get("h1", 1_001), None);
         assert_eq!(c.get("h2", 1_001), Some((UserId(2), Role::Admin)));
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_build_once() {
+        let c = std::sync::Arc::new(ServicesCache::default());
+        let builds = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (c, builds) = (c.clone(), builds.clone());
+            tasks.push(tokio::spawn(async move {
+                c.get_or_build(0, async {
+                    builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok::<_, ()>(Bytes::from_static(b"[1]"))
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.expect("join"), Ok(Bytes::from_static(b"[1]")));
+        }
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let failed = c
+            .get_or_build(SERVICES_TTL_MS, async { Err::<Bytes, _>("db down") })
+            .await;
+        assert_eq!(failed, Err("db down"));
+        assert!(c.get(SERVICES_TTL_MS).is_none(), "a failure stores nothing");
     }
 
     #[test]

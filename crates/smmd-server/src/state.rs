@@ -40,14 +40,12 @@ impl AppState {
         self.catalog.invalidate();
     }
 
-    /// The enabled services, from [`CatalogCache`] while fresh.
+    /// The enabled services, from [`CatalogCache`] while fresh (rebuilt once when stale).
     pub async fn enabled_services(&self) -> smmd_store::StoreResult<Arc<Vec<smmd_store::Service>>> {
-        let now = self.clock.now_ms();
-        if let Some(list) = self.catalog.get(now) {
-            return Ok(list);
-        }
-        let list = Arc::new(self.store.list_services(true).await?);
-        self.catalog.put(list.clone(), now);
-        Ok(list)
+        self.catalog
+            .get_or_build(self.clock.now_ms(), async {
+                Ok(Arc::new(self.store.list_services(true).await?))
+            })
+            .await
     }
 }

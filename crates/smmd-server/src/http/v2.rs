@@ -105,24 +105,22 @@ async fn balance(st: &AppState, user: UserId) -> V2 {
 
 /// The enabled catalog, served from [`crate::cache::ServicesCache`] for a short while.
 async fn services(st: &AppState) -> Response {
-    let now = st.clock.now_ms();
-    let body = match st.services.get(now) {
-        Some(b) => b,
-        None => match build_services(st).await {
-            Ok(b) => {
-                st.services.put(b.clone(), now);
-                b
-            }
-            Err(e) => return json_reply(e),
-        },
+    let body = match st
+        .services
+        .get_or_build(st.clock.now_ms(), build_services(st))
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => return json_reply(e),
     };
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn build_services(st: &AppState) -> Result<Bytes, Value> {
-    let list = st.store.list_services(true).await.map_err(internal)?;
+    let list = st.enabled_services().await.map_err(internal)?;
     let items: Vec<ServiceItem> = list
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|s| ServiceItem {
             service: s.id.0,
             name: s.name,
