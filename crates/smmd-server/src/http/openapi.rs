@@ -503,6 +503,25 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_page_shows_every_operation_and_code_without_scripts() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let page = render(&doc).into_string();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("item").keys() {
+                let heading = format!("{} {}", method.to_uppercase(), path);
+                assert!(page.contains(&heading), "{heading} is on the page");
+            }
+        }
+        for (code, _, _) in ERROR_CODES {
+            assert!(page.contains(code), "{code}");
+        }
+        assert!(
+            !page.contains("<script"),
+            "the strict CSP allows no inline script"
+        );
+    }
+
+    #[test]
     fn every_operation_has_an_id_a_success_and_its_error_responses() {
         let doc = serde_json::to_value(document()).expect("json");
         let paths = doc["paths"].as_object().expect("paths");
