@@ -51,13 +51,15 @@ echo "== schemathesis: every REST operation against smmd demo"
 data="$(start_demo)"
 url="$(cred "$data" 'd["url"]')"
 admin_key="$(cred "$data" 'd["admin"]["api_key"]')"
-# As the admin (who can call every route). Key rotation is left out: it would log the run out.
-"$venv/bin/st" run "$url/api/openapi.json" --no-color \
-  --header "Authorization: Bearer $admin_key" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --exclude-path /api/account/api-key \
-  --phases examples,coverage,fuzzing \
-  --max-examples 100 \
-  --workers 1 \
-  --seed 1
+user_key="$(cred "$data" 'd["user"]["api_key"]')"
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+# One worker: with two, hypothesis trips a CPython 3.11 `ast` recursion bug (a tool error).
+# As the admin, who can call every route, except key rotation, which would log the run out...
+"$venv/bin/st" run "$url/api/openapi.json" --no-color --header "Authorization: Bearer $admin_key" \
+  --checks "$checks" --exclude-path /api/account/api-key \
+  --phases examples,coverage,fuzzing --max-examples 100 --workers 1 --seed 1
+# ...so key rotation runs last, as the user (after the first call the old key gets 401s).
+"$venv/bin/st" run "$url/api/openapi.json" --no-color --header "Authorization: Bearer $user_key" \
+  --checks "$checks" --include-path /api/account/api-key \
+  --phases examples,coverage,fuzzing --max-examples 20 --workers 1 --seed 1
 echo "== all tests passed"
