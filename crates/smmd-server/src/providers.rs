@@ -41,6 +41,10 @@ pub enum AdminError {
     /// The order state machine forbids the action in the order's current state.
     #[error("{0}")]
     NotAllowed(String),
+    #[error("give a reason of 1 to 500 characters")]
+    ReasonRequired,
+    #[error("remains must be 0 to {0}")]
+    BadRemains(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -203,7 +207,7 @@ pub async fn act_on_order(
 ) -> Result<Order, AdminError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.len() > 500 {
-        return Err(invalid("give a reason of 1 to 500 characters"));
+        return Err(AdminError::ReasonRequired);
     }
     let o = store.order(id).await?.ok_or(AdminError::NoOrder)?;
     let mut u = match action {
@@ -212,10 +216,7 @@ pub async fn act_on_order(
         }
         OrderAction::SetPartial { remains } => {
             if !(0..=o.total_quantity).contains(&remains) {
-                return Err(invalid(format!(
-                    "remains must be 0 to {}",
-                    o.total_quantity
-                )));
+                return Err(AdminError::BadRemains(o.total_quantity));
             }
             let mut u = OrderUpdate::new(id, o.status, OrderEvent::AdminSetPartial, clock.now_ms());
             u.remains = Some(remains);

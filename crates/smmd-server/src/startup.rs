@@ -154,6 +154,17 @@ pub fn build_engine(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<smmd_jobs::Engine> {
     let fulfil = fulfil(config, store.clone(), clock.clone())?;
+    Ok(engine_with(config, store, clock, fulfil))
+}
+
+/// An engine whose fulfilment jobs use `fulfil`: `serve` passes the HTTP state's own, so the
+/// admin provider routes and the jobs share each provider's limits and circuit breaker.
+fn engine_with(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    fulfil: smmd_fulfil::Fulfil,
+) -> smmd_jobs::Engine {
     let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
     smmd_jobs::jobs::register_all(
         &mut engine,
@@ -165,7 +176,7 @@ pub fn build_engine(
             maintenance: config.maintenance.settings(),
         },
     );
-    Ok(engine)
+    engine
 }
 
 /// Runs the HTTP server and the scheduler together until Ctrl-C or SIGTERM. The default
@@ -191,7 +202,10 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let scheduler = if config.scheduler.enabled {
-        let engine = build_engine(&config, store, clock)?;
+        let engine = match app.state.fulfil.clone() {
+            Some(f) => engine_with(&config, store, clock, f),
+            None => build_engine(&config, store, clock)?,
+        };
         tracing::info!(instance = engine.instance(), "scheduler started");
         Some(tokio::spawn(
             engine.run_until(until_stopped(stopped.clone())),

@@ -12,7 +12,7 @@ use smmd_domain::{Money, OrderId, RefillId, UserId};
 use smmd_store::*;
 use sqlx::{Any, Transaction};
 
-use crate::queries::{archived_owner, first_of_both, Arg, ORDER_TABLES, REFILL_TABLES};
+use crate::queries::{archived_owner, first_of_both, Filter, ORDER_TABLES, REFILL_TABLES};
 use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
@@ -177,7 +177,9 @@ fn new_reference() -> String {
 
 /// An order by id, live or archived.
 pub(crate) async fn order(s: &SqlStore, id: OrderId) -> StoreResult<Option<Order>> {
-    let row = first_of_both(s, ORDER_COLS, ORDER_TABLES, "id = $1", &[Arg::Int(id.0)]).await?;
+    let mut f = Filter::default();
+    f.int("id = ?", Some(id.0));
+    let row = first_of_both(s, ORDER_COLS, ORDER_TABLES, &f).await?;
     row.as_ref().map(rows::order).transpose()
 }
 

@@ -44,13 +44,13 @@ pub(crate) struct Filter {
 
 impl Filter {
     /// Adds `cond`, where `?` stands for the next placeholder.
-    fn push(&mut self, cond: &str, arg: Arg) {
+    pub(crate) fn push(&mut self, cond: &str, arg: Arg) {
         self.args.push(arg);
         let n = self.args.len();
         self.conds.push(cond.replace('?', &format!("${n}")));
     }
 
-    fn int(&mut self, cond: &str, v: Option<i64>) {
+    pub(crate) fn int(&mut self, cond: &str, v: Option<i64>) {
         if let Some(v) = v {
             self.push(cond, Arg::Int(v));
         }
@@ -147,25 +147,21 @@ pub(crate) async fn search_refills(s: &SqlStore, q: &RefillQuery) -> StoreResult
     rows.iter().map(rows::refill).collect()
 }
 
-/// The first row of `SELECT {cols} FROM {table} WHERE {cond}` over the live, then the archive
-/// table; `cond` uses `$1` (and `$2`) bound from `args`.
+/// The first row matching `f` in the live, then the archive table.
 pub(crate) async fn first_of_both(
     s: &SqlStore,
     cols: &str,
     tables: [&str; 2],
-    cond: &str,
-    args: &[Arg],
+    f: &Filter,
 ) -> StoreResult<Option<Row>> {
     for table in tables {
-        let sql = format!("SELECT {cols} FROM {table} WHERE {cond}");
-        let mut q = sqlx::query(&sql);
-        for a in args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-            };
-        }
-        if let Some(row) = q.fetch_optional(&s.read).await.db()? {
+        let sql = format!("SELECT {cols} FROM {table} WHERE {}", f.sql());
+        if let Some(row) = f
+            .bind(sqlx::query(&sql))
+            .fetch_optional(&s.read)
+            .await
+            .db()?
+        {
             return Ok(Some(row));
         }
     }
@@ -176,14 +172,9 @@ pub(crate) async fn order_by_reference(
     s: &SqlStore,
     reference: &str,
 ) -> StoreResult<Option<Order>> {
-    let row = first_of_both(
-        s,
-        ORDER_COLS,
-        ORDER_TABLES,
-        "reference = $1",
-        &[Arg::Text(reference.to_string())],
-    )
-    .await?;
+    let mut f = Filter::default();
+    f.push("reference = ?", Arg::Text(reference.to_string()));
+    let row = first_of_both(s, ORDER_COLS, ORDER_TABLES, &f).await?;
     row.as_ref().map(rows::order).transpose()
 }
 

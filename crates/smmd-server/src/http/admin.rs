@@ -695,8 +695,9 @@ async fn list_orders(
 
 fn admin_error(e: AdminError) -> AppError {
     match e {
-        AdminError::Invalid(m) if m.contains("remains") => AppError::invalid("invalid_remains", m),
-        AdminError::Invalid(m) if m.contains("reason") => AppError::invalid("reason_required", m),
+        AdminError::BadRemains(_) => AppError::invalid("invalid_remains", e.to_string()),
+        AdminError::ReasonRequired => AppError::invalid("reason_required", e.to_string()),
+        // The only free-text input of a review resolution.
         AdminError::Invalid(m) => AppError::invalid("invalid_provider_order_id", m),
         AdminError::NameTaken => AppError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         AdminError::NoOrder => AppError::not_found("Order"),
