@@ -665,7 +665,8 @@ pub(crate) async fn record_refill_sent(
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = s.begin().await?;
-    match answer {
+    let rejected = answer.is_err();
+    let done = match answer {
         Ok(pid) => sqlx::query(
             "UPDATE refills SET provider_refill_id = $1, updated_at = $2, checked_at = $2 WHERE id = $3 AND status = 'pending'",
         )
@@ -682,6 +683,10 @@ pub(crate) async fn record_refill_sent(
     .execute(&mut *tx)
     .await
     .db()?;
+    // A refused refill ends here; an accepted one keeps its status until refill sync.
+    if done.rows_affected() > 0 && rejected {
+        crate::events::record_refill(&mut tx, id, now).await?;
+    }
     tx.commit().await.db()
 }
 
@@ -733,6 +738,9 @@ pub(crate) async fn apply_refill_sync(
         .execute(&mut *tx)
         .await
         .db()?;
+        if done.rows_affected() > 0 {
+            crate::events::record_refill(&mut tx, *id, now).await?;
+        }
         changed += done.rows_affected();
     }
     if !checked.is_empty() {

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod catalog;
+mod events;
 mod fulfil;
 mod orders;
 mod queries;
@@ -444,6 +445,9 @@ impl Store for SqlStore {
     }
     async fn order_by_reference(&self, reference: &str) -> StoreResult<Option<Order>> {
         queries::order_by_reference(self, reference).await
+    }
+    async fn order_log(&self, order: OrderId) -> StoreResult<Vec<OrderLogEntry>> {
+        events::of_order(self, order).await
     }
     async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>> {
         queries::search_orders(self, query).await

@@ -12,6 +12,7 @@ use smmd_domain::{Money, OrderId, RefillId, UserId};
 use smmd_store::*;
 use sqlx::{Any, Transaction};
 
+use crate::events;
 use crate::queries::{archived_owner, first_of_both, Filter, ORDER_TABLES, REFILL_TABLES};
 use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
@@ -126,6 +127,19 @@ pub(crate) async fn place_order(
             }
         }
     }
+    events::record(
+        &mut tx,
+        events::Event {
+            order_id: placed.id,
+            user_id: user,
+            kind: "placed",
+            status: placed.status.as_str(),
+            amount: Some(-spec.charge),
+            detail: "",
+            now,
+        },
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(placed)
 }
@@ -333,6 +347,21 @@ async fn apply_loaded(
         return Ok(UpdateOutcome::Stale);
     };
     let updated = rows::order(&row)?;
+    if next != current.status || due.is_positive() {
+        events::record(
+            tx,
+            events::Event {
+                order_id: current.id,
+                user_id: current.user_id,
+                kind: "status",
+                status: next.as_str(),
+                amount: Some(due).filter(|d| d.is_positive()),
+                detail: u.note.as_deref().unwrap_or(""),
+                now: u.now,
+            },
+        )
+        .await?;
+    }
     if due.is_positive() {
         let key = if current.refunded == Money::ZERO {
             order::refund_key(current.id.0)
@@ -468,6 +497,16 @@ pub(crate) async fn apply_order_updates(
     }
     if !bulk.is_empty() {
         let written = bulk_update(&mut tx, updates, &bulk).await?;
+        let moved: Vec<(i64, i64, &'static str)> = bulk
+            .iter()
+            .filter(|(i, _)| written.contains(&updates[*i].order_id.0))
+            .filter_map(|(i, p)| {
+                let o = current.get(&updates[*i].order_id)?;
+                (o.status != p.next).then(|| (o.id.0, o.user_id.0, p.next.as_str()))
+            })
+            .collect();
+        let now = updates.iter().map(|u| u.now).max().unwrap_or(0);
+        events::record_statuses(&mut tx, &moved, now).await?;
         for (i, p) in bulk {
             let u = &updates[i];
             out[i] = Some(
@@ -548,6 +587,19 @@ async fn cancel_one(
                 .execute(&mut **tx)
                 .await
                 .db()?;
+            events::record(
+                tx,
+                events::Event {
+                    order_id: o.id,
+                    user_id: o.user_id,
+                    kind: "cancel_requested",
+                    status: o.status.as_str(),
+                    amount: None,
+                    detail: "",
+                    now,
+                },
+            )
+            .await?;
             Ok(Ok(CancelOutcome::Requested))
         }
     }
@@ -597,6 +649,7 @@ pub(crate) async fn request_refill(
         e => RefillRequestError::Store(e),
     })?;
     let refill = rows::refill(&row)?;
+    events::record_refill(&mut tx, refill.id, now).await?;
     tx.commit().await.db()?;
     Ok(refill)
 }
@@ -620,13 +673,15 @@ pub(crate) async fn set_refill_status(
     status: RefillStatus,
     now: i64,
 ) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
     let done = sqlx::query("UPDATE refills SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.as_str())
         .bind(now)
         .bind(id.0)
-        .execute(&s.write)
+        .execute(&mut *tx)
         .await
         .db()?;
     crate::found(&done)?;
-    Ok(())
+    events::record_refill(&mut tx, id, now).await?;
+    tx.commit().await.db()
 }

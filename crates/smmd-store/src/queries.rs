@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use smmd_domain::order::OrderStatus;
-use smmd_domain::{OrderId, ProviderId, RefillId, ServiceId, UserId};
+use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 
 /// Most rows one search returns.
 pub const MAX_PAGE: i64 = 500;
@@ -81,4 +81,20 @@ pub struct AuditEntry {
 pub struct Archived {
     pub orders: u64,
     pub refills: u64,
+}
+
+/// One row of an order's event log, written in the transaction of the change it records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderLogEntry {
+    pub id: i64,
+    pub order_id: OrderId,
+    /// `placed`, `status`, `cancel_requested` or `refill`.
+    pub kind: String,
+    /// The order's new status (`queued` when placed); the refill's for `refill`.
+    pub status: String,
+    /// The wallet effect: `-charge` when placed, the refund a status change paid.
+    pub amount: Option<Money>,
+    /// The provider message, review or admin reason; `Refill #N` for refills.
+    pub detail: String,
+    pub created_at: i64,
 }

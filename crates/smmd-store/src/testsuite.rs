@@ -51,6 +51,7 @@ macro_rules! conformance_tests {
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,
+            the_order_log_records_each_change_with_it,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -2287,4 +2288,114 @@ pub async fn the_audit_log_keeps_admin_actions_newest_first(store: Arc<dyn Store
     let older = store.audit_log(Some(all[0].id), 1).await.expect("log");
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].action, "order.refund");
+}
+
+pub async fn the_order_log_records_each_change_with_it(store: Arc<dyn Store>) {
+    let u = user(&store, "log@x.io", "2").await;
+    let svc = followers(&store).await;
+    let kinds = |log: &[OrderLogEntry]| {
+        log.iter()
+            .map(|e| format!("{}:{}", e.kind, e.status))
+            .collect::<Vec<_>>()
+    };
+    let o = place(&store, u.id, &svc, "https://x/log", 1000)
+        .await
+        .expect("placed");
+    let log = store.order_log(o.id).await.expect("log");
+    assert_eq!(kinds(&log), ["placed:queued"]);
+    assert_eq!(log[0].amount, Some(-m("0.90")));
+    // A refused placement writes no event.
+    assert!(place(&store, u.id, &svc, "https://x/poor", 10_000)
+        .await
+        .is_err());
+    accept(&store, &o).await;
+    let c = store
+        .cancel_orders(u.id, &[o.id], NOW)
+        .await
+        .expect("cancel");
+    assert_eq!(c[0].1, Ok(CancelOutcome::Requested));
+    // A stale update writes nothing, an applied one its status and refund.
+    let stale = update(
+        &o,
+        OrderStatus::InProgress,
+        OrderEvent::Provider(ProviderStatus::Partial),
+        Some(400),
+    );
+    assert_eq!(
+        store.apply_order_update(stale).await.expect("u"),
+        UpdateOutcome::Stale
+    );
+    let mut partial = update(
+        &o,
+        OrderStatus::Processing,
+        OrderEvent::Provider(ProviderStatus::Partial),
+        Some(400),
+    );
+    partial.note = Some("provider stopped".into());
+    store.apply_order_update(partial).await.expect("partial");
+    let r = store
+        .request_refill(u.id, o.id, NOW + 120_000)
+        .await
+        .expect("refill");
+    store
+        .set_refill_status(r.id, RefillStatus::Completed, NOW + 180_000)
+        .await
+        .expect("done");
+    let log = store.order_log(o.id).await.expect("log");
+    assert_eq!(
+        kinds(&log),
+        [
+            "placed:queued",
+            "status:submitting",
+            "status:processing",
+            "cancel_requested:processing",
+            "status:partial",
+            "refill:pending",
+            "refill:completed"
+        ]
+    );
+    assert_eq!(log[4].amount, Some(m("0.36")), "the refund the change paid");
+    assert_eq!(log[4].detail, "provider stopped");
+    assert_eq!(log[6].detail, format!("Refill #{}", r.id));
+    // The batched sync: status changes are logged, count-only changes are not.
+    let mut batch_orders = Vec::new();
+    for i in 0..3 {
+        let b = place(&store, u.id, &svc, &format!("https://x/b{i}"), 50)
+            .await
+            .expect("placed");
+        accept(&store, &b).await;
+        batch_orders.push(b);
+    }
+    let mut ups: Vec<OrderUpdate> = batch_orders
+        .iter()
+        .map(|b| {
+            update(
+                b,
+                OrderStatus::Processing,
+                OrderEvent::Provider(ProviderStatus::InProgress),
+                Some(40),
+            )
+        })
+        .collect();
+    ups[2] = update(
+        &batch_orders[2],
+        OrderStatus::Processing,
+        OrderEvent::Provider(ProviderStatus::Processing),
+        Some(50),
+    );
+    let out = store.apply_order_updates(&ups).await.expect("batch");
+    assert!(out
+        .iter()
+        .all(|o| matches!(o, UpdateOutcome::Applied { .. })));
+    for (b, want) in batch_orders.iter().zip([4, 4, 3]) {
+        let log = store.order_log(b.id).await.expect("log");
+        assert_eq!(log.len(), want, "{:?}", kinds(&log));
+    }
+    assert_eq!(
+        kinds(&store.order_log(batch_orders[0].id).await.expect("log"))
+            .last()
+            .map(String::as_str),
+        Some("status:in_progress")
+    );
+    assert_ledger_consistent(&store).await;
 }

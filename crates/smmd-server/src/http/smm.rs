@@ -645,14 +645,19 @@ async fn orders(
     }))
 }
 
-/// One step in an order's life.
+/// One step in an order's life, from the order's event log (written with each change).
 #[derive(Serialize, ToSchema)]
 pub struct TimelineEvent {
     /// Epoch ms.
     at: i64,
-    /// `placed`, `charged`, `refunded`, `refill_requested`, `refill_completed`,
-    /// `refill_rejected`, `completed`, `partial`, `canceled`.
+    /// `placed`, a status the order moved to (`submitting`, `processing`, `in_progress`,
+    /// `completed`, `partial`, `canceled`, `needs_review`, `queued`), `cancel_requested`, or
+    /// `refill_pending`, `refill_in_progress`, `refill_completed`, `refill_rejected`.
     event: String,
+    /// The wallet effect, decimal string: negative when placed (the charge), positive for a
+    /// refund.
+    amount: Option<String>,
+    /// The provider message, review or admin reason; `Refill #N` for refills.
     detail: String,
 }
 
@@ -682,60 +687,24 @@ async fn own_order(
         .ok_or_else(|| AppError::not_found("Order"))
 }
 
-/// Builds the timeline from the order, its ledger rows and its refills, oldest first.
-pub async fn timeline(
-    st: &AppState,
-    o: &Order,
-    refills: &[Refill],
-) -> Result<Vec<TimelineEvent>, AppError> {
-    let mut t = vec![TimelineEvent {
-        at: o.created_at,
-        event: "placed".into(),
-        detail: format!("{} units", o.total_quantity),
-    }];
-    for e in st.store.order_ledger(o.id).await? {
-        let event = if e.amount.is_negative() {
-            "charged"
-        } else {
-            "refunded"
-        };
-        let amount = if e.amount.is_negative() {
-            -e.amount
-        } else {
-            e.amount
-        };
-        t.push(TimelineEvent {
+/// The order's timeline, oldest first.
+pub async fn timeline(st: &AppState, o: &Order) -> Result<Vec<TimelineEvent>, AppError> {
+    Ok(st
+        .store
+        .order_log(o.id)
+        .await?
+        .into_iter()
+        .map(|e| TimelineEvent {
             at: e.created_at,
-            event: event.into(),
-            detail: format!("{amount} {}", st.config.panel.currency),
-        });
-    }
-    for r in refills {
-        t.push(TimelineEvent {
-            at: r.created_at,
-            event: "refill_requested".into(),
-            detail: format!("Refill #{}", r.id),
-        });
-        if refill_done(r) {
-            t.push(TimelineEvent {
-                at: r.updated_at,
-                event: format!("refill_{}", r.status.as_str()),
-                detail: format!("Refill #{}", r.id),
-            });
-        }
-    }
-    if let (Some(at), true) = (o.completed_at, o.status.is_terminal()) {
-        t.push(TimelineEvent {
-            at,
-            event: o.status.as_str().into(),
-            detail: o
-                .remains
-                .map(|r| format!("{r} remains"))
-                .unwrap_or_default(),
-        });
-    }
-    t.sort_by_key(|e| e.at);
-    Ok(t)
+            event: match e.kind.as_str() {
+                "status" => e.status,
+                "refill" => format!("refill_{}", e.status),
+                _ => e.kind,
+            },
+            amount: e.amount.map(|a| a.to_string()),
+            detail: e.detail,
+        })
+        .collect())
 }
 
 /// One of the user's orders by its public reference, with its timeline and refills.
@@ -757,11 +726,9 @@ async fn order(
         })
         .await?;
     let active = refills.iter().any(|r| !refill_done(r));
-    let mut oldest_first = refills.clone();
-    oldest_first.reverse();
     Ok(Json(OrderDetail {
         order: order_dto(&o, &st.config.panel.currency, active, st.clock.now_ms()),
-        timeline: timeline(&st, &o, &oldest_first).await?,
+        timeline: timeline(&st, &o).await?,
         refills: refills
             .iter()
             .map(|r| refill_dto(r, &o.reference))

@@ -258,7 +258,7 @@ pub async fn cleanup_archives_old_orders_that_still_show_everywhere(app: TestApp
             .as_array()
             .expect("t")
             .iter()
-            .any(|e| e["event"] == "charged"));
+            .any(|e| e["event"] == "placed" && e["amount"] == "-1.00"));
     }
     let (_, old_detail) = get(
         &app,

@@ -454,7 +454,15 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
         .iter()
         .map(|e| e["event"].as_str().expect("e"))
         .collect();
-    assert_eq!(events, ["placed", "charged", "refunded", "canceled"]);
+    assert_eq!(events, ["placed", "canceled"]);
+    assert_eq!(
+        (
+            d["timeline"][0]["amount"].as_str(),
+            d["timeline"][1]["amount"].as_str()
+        ),
+        (Some("-0.10"), Some("0.10")),
+        "the charge, then the refund"
+    );
 
     // Refill: only when completed, once at a time.
     let (s, early) = u
@@ -503,6 +511,22 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
     assert_eq!(
         detail["order"]["can_refill"], false,
         "a refill is in progress"
+    );
+    let steps: Vec<(&str, Option<&str>)> = detail["timeline"]
+        .as_array()
+        .expect("t")
+        .iter()
+        .map(|e| (e["event"].as_str().expect("e"), e["amount"].as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("placed", Some("-1.00")),
+            ("submitting", None),
+            ("processing", None),
+            ("partial", Some("0.40")),
+            ("refill_pending", None)
+        ]
     );
     let (_, tx) = u.get("/api/account/transactions").await;
     let kinds: Vec<&str> = tx["items"]
