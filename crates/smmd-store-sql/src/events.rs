@@ -1,7 +1,9 @@
 //! The order event log (`order_events`): one append-only row per thing that happened to an
 //! order, written inside the transaction of the change it records: placement, every status
-//! change (with the refund it paid), a cancel request, and every refill status. Nothing here
-//! opens a transaction of its own.
+//! change (with the refund it paid), a cancel request, and every refill status. One change is
+//! left out on purpose: the dispatch claim (`queued → submitting`), a state that lasts one
+//! provider call and is claimed in bulk; its outcome (`processing`, `queued`, `canceled`,
+//! `needs_review`) is logged. Nothing here opens a transaction of its own.
 
 use smmd_domain::{Money, OrderId, RefillId};
 use smmd_store::{OrderLogEntry, StoreResult};

@@ -573,8 +573,9 @@ pub trait Store: Send + Sync + 'static {
     async fn order_by_request_key(&self, user: UserId, key: &str) -> StoreResult<Option<Order>>;
     /// The order with this public reference, live or archived.
     async fn order_by_reference(&self, reference: &str) -> StoreResult<Option<Order>>;
-    /// The order's event log, oldest first: placement, status changes with their refunds,
-    /// cancel requests and refill statuses.
+    /// The order's event log, oldest first: placement, status changes with their refunds
+    /// (all but the transient dispatch claim to `submitting`), cancel requests and refill
+    /// statuses. Each row was written in the transaction of its change.
     async fn order_log(&self, order: OrderId) -> StoreResult<Vec<OrderLogEntry>>;
     /// Orders matching `query` (live and archived), newest first.
     async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>>;
