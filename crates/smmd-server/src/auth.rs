@@ -3,6 +3,10 @@
 //! [`AuthUser`] / [`AdminUser`] that accept either the session cookie or
 //! `Authorization: Bearer <api key>` (an admin's key for admin routes).
 //!
+//! Log-ins are limited per e-mail address by [`LoginLimiter`] (a burst of
+//! [`LOGIN_BURST`], then one every [`LOGIN_REFILL_S`] seconds), on every interface, through
+//! [`check_login`].
+//!
 //! Cookie-authenticated requests that change state must carry the session's CSRF token in the
 //! `X-CSRF-Token` header (or a `csrf_token` form field, checked by the page handlers); Bearer
 //! requests need no CSRF token because browsers never attach them on their own.
@@ -68,6 +72,63 @@ pub fn check_password_strength(password: &str) -> Result<(), AppError> {
         ));
     }
     Ok(())
+}
+
+/// Log-in attempts one e-mail address may make at once.
+pub const LOGIN_BURST: u32 = 10;
+/// Seconds per further attempt once the burst is used.
+pub const LOGIN_REFILL_S: u64 = 6;
+/// Addresses tracked before idle ones are forgotten (bounds memory under address spraying).
+const LOGIN_KEYS: usize = 10_000;
+
+/// Log-in attempts per e-mail address (lower-cased), successful or not: guessing a password
+/// is slow, and so is the argon2 work an attacker can make the server do.
+pub struct LoginLimiter(governor::DefaultKeyedRateLimiter<String>);
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let burst = std::num::NonZeroU32::new(LOGIN_BURST).unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = governor::Quota::with_period(std::time::Duration::from_secs(LOGIN_REFILL_S))
+            .unwrap_or_else(|| governor::Quota::per_minute(burst))
+            .allow_burst(burst);
+        LoginLimiter(governor::RateLimiter::keyed(quota))
+    }
+}
+
+impl LoginLimiter {
+    /// Takes one attempt for `email`; `Err(seconds)` to wait when none is left.
+    pub fn check(&self, email: &str) -> Result<(), u64> {
+        if self.0.len() > LOGIN_KEYS {
+            self.0.retain_recent();
+        }
+        let clock = governor::clock::DefaultClock::default();
+        self.0
+            .check_key(&email.trim().to_lowercase())
+            .map_err(|not_until| {
+                use governor::clock::Clock as _;
+                not_until.wait_time_from(clock.now()).as_secs().max(1)
+            })
+    }
+}
+
+/// Why a log-in failed.
+#[derive(Debug)]
+pub enum LoginError {
+    /// Unknown e-mail or wrong password (one answer for both).
+    Wrong,
+    /// Too many attempts for this address: retry after this many seconds.
+    TooMany(u64),
+    Store(smmd_store::StoreError),
+}
+
+/// Checks an e-mail and password under the per-address limit.
+pub async fn check_login(st: &AppState, email: &str, password: &str) -> Result<User, LoginError> {
+    st.logins.check(email).map_err(LoginError::TooMany)?;
+    match st.store.user_credentials(email).await {
+        Ok(Some(c)) if verify_password(password, &c.password_hash) => Ok(c.user),
+        Ok(_) => Err(LoginError::Wrong),
+        Err(e) => Err(LoginError::Store(e)),
+    }
 }
 
 /// A logged-in user, from the session cookie or a Bearer API key.
@@ -170,6 +231,21 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("correct horsE", &h));
         assert!(!verify_password("x", "not a phc string"));
+    }
+
+    #[test]
+    fn log_ins_are_limited_per_address_whatever_its_case() {
+        let l = LoginLimiter::default();
+        for _ in 0..LOGIN_BURST {
+            assert_eq!(l.check("Victim@X.io"), Ok(()));
+        }
+        let wait = l.check(" victim@x.io ").expect_err("the burst is used");
+        assert!((1..=LOGIN_REFILL_S).contains(&wait), "{wait}");
+        assert_eq!(
+            l.check("other@x.io"),
+            Ok(()),
+            "other addresses are not affected"
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeyCache>,
     pub services: Arc<ServicesCache>,
     pub catalog: Arc<CatalogCache>,
+    /// Log-in attempts per e-mail address.
+    pub logins: Arc<crate::auth::LoginLimiter>,
     /// Provider clients for the admin provider routes; `None` without `security.secret_key`.
     pub fulfil: Option<smmd_fulfil::Fulfil>,
 }
@@ -30,6 +32,7 @@ impl AppState {
             api_keys: Arc::default(),
             services: Arc::default(),
             catalog: Arc::default(),
+            logins: Arc::default(),
             fulfil: None,
         }
     }

@@ -106,21 +106,33 @@ pub fn user_json(u: &User, currency: &str) -> serde_json::Value {
 /// the CSRF token the client must echo in `X-CSRF-Token` on state-changing requests.
 #[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = Login,
     responses((status = 200, body = LoginDto, description = "Logged in; the session cookie is set"),
-        (status = 401, body = crate::http::openapi::ErrorBody, description = "`invalid_credentials`")))]
+        (status = 401, body = crate::http::openapi::ErrorBody, description = "`invalid_credentials`"),
+        (status = 429, body = crate::http::openapi::ErrorBody, description = "`too_many_attempts`: 10 attempts per address, then one every 6 s; see `Retry-After`",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn login(
     State(st): State<AppState>,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, AppError> {
-    let creds = st.store.user_credentials(&body.email).await?;
-    let user = match creds {
-        Some(c) if auth::verify_password(&body.password, &c.password_hash) => c.user,
-        _ => {
+    let user = match auth::check_login(&st, &body.email, &body.password).await {
+        Ok(u) => u,
+        Err(auth::LoginError::Wrong) => {
             return Err(AppError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "Wrong e-mail or password",
             ))
         }
+        Err(auth::LoginError::TooMany(secs)) => {
+            let mut resp = AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("Too many log-in attempts for this address; try again in {secs} s"),
+            )
+            .into_response();
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            return Ok(resp);
+        }
+        Err(auth::LoginError::Store(e)) => return Err(e.into()),
     };
     let (cookie, csrf) = open_session(&st, &user).await?;
     let mut resp = Json(LoginDto {

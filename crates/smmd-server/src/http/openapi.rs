@@ -33,6 +33,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ),
     ("invalid_credentials", 401, "Wrong e-mail or password"),
     (
+        "too_many_attempts",
+        429,
+        "Too many log-in attempts for this address (Retry-After)",
+    ),
+    (
         "csrf_failed",
         403,
         "A cookie-authenticated write without the session's X-CSRF-Token",

@@ -195,15 +195,19 @@ async fn login_page() -> Response {
 async fn login(State(st): State<AppState>, Form(f): Form<HashMap<String, String>>) -> Response {
     let email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
-    let user = match st.store.user_credentials(email).await {
-        Ok(Some(c)) if auth::verify_password(password, &c.password_hash) => c.user,
-        Ok(_) => {
+    let user = match auth::check_login(&st, email, password).await {
+        Ok(u) => u,
+        Err(auth::LoginError::Wrong) => {
             return html_response(
                 StatusCode::UNAUTHORIZED,
                 login_form(Some("Wrong e-mail or password"), email),
             )
         }
-        Err(e) => return page_error(e),
+        Err(auth::LoginError::TooMany(secs)) => {
+            let msg = format!("Too many attempts for this address. Try again in {secs} s.");
+            return html_response(StatusCode::TOO_MANY_REQUESTS, login_form(Some(&msg), email));
+        }
+        Err(auth::LoginError::Store(e)) => return page_error(e),
     };
     match open_session(&st, &user).await {
         Ok((cookie, _)) => {

@@ -34,6 +34,7 @@ backend_tests!(
     login_sets_an_httponly_cookie_and_csrf_guards_writes,
     admin_routes_need_an_admin_and_adjust_balances_with_reasons,
     health_and_readiness_answer,
+    log_ins_are_limited_per_address,
     a_customer_logs_in_orders_and_cancels_through_the_pages,
     admins_operate_jobs_through_the_api,
     openapi_and_metrics_describe_the_scheduler,

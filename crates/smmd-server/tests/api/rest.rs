@@ -272,3 +272,47 @@ pub async fn health_and_readiness_answer(app: TestApp) {
         200
     );
 }
+
+/// Guessing is limited per address on both log-in doors (REST and the page): after the burst
+/// even the right password gets 429 with `Retry-After`, and other addresses are unaffected.
+pub async fn log_ins_are_limited_per_address(app: TestApp) {
+    register(&app, "victim@x.io", Role::User).await;
+    register(&app, "bystander@x.io", Role::User).await;
+    let rest = |email: &str, password: &str| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..smmd_server::auth::LOGIN_BURST {
+        assert_eq!(rest("victim@x.io", "guess").await.expect("s").status(), 401);
+    }
+    let r = rest("VICTIM@x.io", "password123").await.expect("s");
+    assert_eq!(r.status(), 429, "the right password too, whatever the case");
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=smmd_server::auth::LOGIN_REFILL_S).contains(&wait));
+    assert_eq!(
+        r.json::<Value>().await.expect("j")["error"]["code"],
+        "too_many_attempts"
+    );
+    let page = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("email", "victim@x.io"), ("password", "password123")])
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(page.status(), 429, "the page shares the limit");
+    assert!(page.text().await.expect("t").contains("Too many attempts"));
+    assert_eq!(
+        rest("bystander@x.io", "password123")
+            .await
+            .expect("s")
+            .status(),
+        200
+    );
+}
