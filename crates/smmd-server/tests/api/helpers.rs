@@ -134,6 +134,30 @@ impl TestApp {
         e
     }
 
+    /// Registers an account (password `password123`) with `balance` (a decimal, credited as a
+    /// deposit when positive); returns it with its API key.
+    pub async fn account(
+        &self,
+        email: &str,
+        role: smmd_store::Role,
+        balance: &str,
+    ) -> (smmd_store::User, String) {
+        let (u, key) = smmd_server::panel::register(
+            self.store.as_ref(),
+            &self.clock as &dyn Clock,
+            email,
+            "password123",
+            role,
+        )
+        .await
+        .expect("register");
+        let amount = smmd_domain::Money::parse(balance).expect("balance");
+        if amount.is_positive() {
+            self.credit(u.id, amount, &format!("seed:{email}")).await;
+        }
+        (u, key)
+    }
+
     /// Credits `amount` to `user` as a deposit under `key`.
     pub async fn credit(&self, user: smmd_domain::UserId, amount: smmd_domain::Money, key: &str) {
         self.store

@@ -8,7 +8,6 @@ use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Clock, Money, OrderId};
 use smmd_jobs::jobs::Maintenance;
-use smmd_server::panel;
 use smmd_store::{OrderUpdate, Role, ServiceDraft};
 
 use crate::helpers::{TestApp, T0};
@@ -82,26 +81,8 @@ async fn cleanup(app: &TestApp) -> Value {
 }
 
 pub async fn cleanup_archives_old_orders_that_still_show_everywhere(app: TestApp) {
-    let (user, key) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
-        "old@x.io",
-        "password123",
-        Role::User,
-    )
-    .await
-    .expect("user");
-    let (_, admin_key) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
-        "root@x.io",
-        "password123",
-        Role::Admin,
-    )
-    .await
-    .expect("admin");
-    app.credit(user.id, Money::parse("100").expect("m"), "seed")
-        .await;
+    let (user, key) = app.account("old@x.io", Role::User, "100").await;
+    let (_, admin_key) = app.account("root@x.io", Role::Admin, "0").await;
     let mut d = ServiceDraft::new(
         "Instagram Likes",
         "Likes",

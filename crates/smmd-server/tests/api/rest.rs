@@ -3,22 +3,12 @@
 
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
-use smmd_domain::Clock;
-use smmd_server::panel;
 use smmd_store::Role;
 
 use crate::helpers::TestApp;
 
 async fn register(app: &TestApp, email: &str, role: Role) -> (i64, String) {
-    let (u, key) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
-        email,
-        "password123",
-        role,
-    )
-    .await
-    .expect("register");
+    let (u, key) = app.account(email, role, "0").await;
     (u.id.0, key)
 }
 

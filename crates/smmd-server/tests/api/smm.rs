@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Clock, Money, OrderId, UserId};
-use smmd_server::panel;
 use smmd_store::{OrderUpdate, Role, ServiceDraft, UpdateOutcome};
 
 use crate::helpers::TestApp;
@@ -69,18 +68,7 @@ impl Api<'_> {
 }
 
 async fn account<'a>(app: &'a TestApp, email: &str, role: Role, balance: &str) -> Api<'a> {
-    let (u, key) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
-        email,
-        "password123",
-        role,
-    )
-    .await
-    .expect("register");
-    if m(balance).is_positive() {
-        app.credit(u.id, m(balance), &format!("seed:{email}")).await;
-    }
+    let (u, key) = app.account(email, role, balance).await;
     Api { app, key, id: u.id }
 }
 
