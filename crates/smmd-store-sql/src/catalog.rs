@@ -21,7 +21,7 @@ pub(crate) async fn save_service(
         .await
         .db()?;
     let service = rows::service(&row)?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(service)
 }
 

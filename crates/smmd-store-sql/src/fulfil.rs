@@ -37,7 +37,7 @@ pub(crate) async fn create_provider(
     .await
     .map_err(crate::map_err)?;
     let provider = rows::provider(&row)?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(provider)
 }
 
@@ -81,7 +81,7 @@ pub(crate) async fn set_provider_endpoint(
     .await
     .db()?;
     crate::found(&done)?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn set_provider_enabled(
@@ -99,7 +99,7 @@ pub(crate) async fn set_provider_enabled(
         .await
         .db()?;
     crate::found(&done)?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn record_provider_balance(
@@ -129,7 +129,7 @@ pub(crate) async fn record_provider_balance(
     .execute(&mut *tx)
     .await
     .db()?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn add_service_offer(
@@ -157,7 +157,7 @@ pub(crate) async fn add_service_offer(
     .execute(&mut *tx)
     .await
     .map_err(crate::map_err)?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(pos)
 }
 
@@ -215,7 +215,7 @@ pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreR
     .fetch_all(&mut *tx)
     .await
     .db()?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     let mut orders = rows
         .iter()
         .map(rows::order)
@@ -273,7 +273,7 @@ pub(crate) async fn mark_checked(s: &SqlStore, ids: &[OrderId], now: i64) -> Sto
     .execute(&mut *tx)
     .await
     .db()?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn cancels_to_send(
@@ -314,7 +314,7 @@ pub(crate) async fn mark_cancel_sent(
             .await
             .db()?;
     }
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn orders_needing_review(s: &SqlStore, limit: i64) -> StoreResult<Vec<Order>> {
@@ -414,7 +414,7 @@ pub(crate) async fn apply_service_sync(
             }
         }
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok((created, updated, disabled))
 }
 
@@ -520,7 +520,7 @@ pub(crate) async fn edit_service(
     .await
     .db()?;
     let svc = rows::service(&row)?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(svc)
 }
 
@@ -572,7 +572,7 @@ pub(crate) async fn raise_alert(
         .await
         .db()?;
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(new)
 }
 
@@ -592,7 +592,7 @@ pub(crate) async fn resolve_alert(
     .execute(&mut *tx)
     .await
     .db()?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn open_alerts(s: &SqlStore) -> StoreResult<Vec<Alert>> {
@@ -653,7 +653,7 @@ pub(crate) async fn claim_refills(
             provider_order_id: o.try_get(1).db()?,
         });
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     tasks.sort_by_key(|t| t.id.0);
     Ok(tasks)
 }
@@ -687,7 +687,7 @@ pub(crate) async fn record_refill_sent(
     if done.rows_affected() > 0 && rejected {
         crate::events::record_refill(&mut tx, id, now).await?;
     }
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn refill_sync_targets(
@@ -754,7 +754,7 @@ pub(crate) async fn apply_refill_sync(
         .await
         .db()?;
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(changed)
 }
 
@@ -793,5 +793,5 @@ pub(crate) async fn set_category_markup(
         .await
         .db()?;
     crate::found(&done)?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }

@@ -12,11 +12,14 @@ mod accounts;
 mod catalog;
 mod events;
 mod fulfil;
+mod notify;
 mod orders;
 mod queries;
 mod rows;
 mod schedules;
 mod wallet;
+
+pub use notify::FEED_CHANNEL;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -105,6 +108,11 @@ pub struct SqlStore {
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
     pub(crate) dialect: Dialect,
+    /// Poked after every commit of this store, so the live feed reads new rows at once (the
+    /// one-instance wake-up; other instances hear PostgreSQL `NOTIFY`, see [`FEED_CHANNEL`]).
+    pub(crate) committed: tokio::sync::watch::Sender<u64>,
+    /// The PostgreSQL URL a feed listener connects to (`None` on SQLite).
+    pub(crate) listen_url: Option<String>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -179,6 +187,8 @@ impl SqlStore {
                     read,
                     write,
                     dialect,
+                    committed: tokio::sync::watch::Sender::new(0),
+                    listen_url: None,
                 }
             }
             Dialect::Postgres => {
@@ -213,6 +223,8 @@ impl SqlStore {
                     read: pool.clone(),
                     write: pool,
                     dialect,
+                    committed: tokio::sync::watch::Sender::new(0),
+                    listen_url: Some(url.to_string()),
                 }
             }
         };
@@ -246,6 +258,13 @@ impl SqlStore {
             Dialect::Postgres => self.write.begin().await,
         };
         tx.map_err(map_err)
+    }
+
+    /// Commits `tx` and wakes this instance's live feed.
+    pub(crate) async fn commit(&self, tx: Transaction<'static, Any>) -> StoreResult<()> {
+        tx.commit().await.map_err(map_err)?;
+        self.committed.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(())
     }
 }
 
@@ -765,6 +784,97 @@ impl Store for SqlStore {
     }
     async fn set_category_markup(&self, name: &str, markup_bp: Option<i64>) -> StoreResult<()> {
         fulfil::set_category_markup(self, name, markup_bp).await
+    }
+    async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings> {
+        notify::notification_settings(self, user).await
+    }
+    async fn set_notification_settings(
+        &self,
+        user: UserId,
+        settings: &NotificationSettings,
+    ) -> StoreResult<()> {
+        notify::set_notification_settings(self, user, settings).await
+    }
+    async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64> {
+        notify::notify_cursor(self, cursor).await
+    }
+    async fn notifiable_events(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<NotifiableEvent>, i64)> {
+        notify::notifiable_events(self, after, limit).await
+    }
+    async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>> {
+        notify::alerts_after(self, after, limit).await
+    }
+    async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>> {
+        notify::alert_recipients(self).await
+    }
+    async fn record_notifications(
+        &self,
+        batch: &NotificationBatch,
+        now: i64,
+    ) -> StoreResult<Option<u64>> {
+        notify::record_notifications(self, batch, now).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>> {
+        notify::claim_deliveries(self, now, lease_ms, limit).await
+    }
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> StoreResult<()> {
+        notify::finish_delivery(self, id, outcome, now).await
+    }
+    async fn deliveries_of_user(
+        &self,
+        user: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        notify::deliveries_of_user(self, user, limit).await
+    }
+    async fn notifications_of_user(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>> {
+        notify::notifications_of_user(self, user, before, limit).await
+    }
+    async fn unread_notifications(&self, user: UserId) -> StoreResult<i64> {
+        notify::unread_notifications(self, user).await
+    }
+    async fn mark_notifications_read(
+        &self,
+        user: UserId,
+        up_to: i64,
+        now: i64,
+    ) -> StoreResult<u64> {
+        notify::mark_notifications_read(self, user, up_to, now).await
+    }
+    async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64> {
+        notify::prune_notifications(self, before, batch).await
+    }
+    async fn feed_head(&self) -> StoreResult<FeedCursor> {
+        notify::feed_head(self).await
+    }
+    async fn feed_after(
+        &self,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
+        notify::feed_after(self, cursor, limit).await
+    }
+    async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
+        notify::feed_signal(self).await
     }
     async fn open_alerts(&self) -> StoreResult<Vec<Alert>> {
         fulfil::open_alerts(self).await

@@ -140,7 +140,7 @@ pub(crate) async fn place_order(
         },
     )
     .await?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(placed)
 }
 
@@ -178,7 +178,7 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
         .await
         .db()?;
     }
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 /// A new public order reference: 6 random bytes as 12 lower-case hex characters.
@@ -399,7 +399,7 @@ pub(crate) async fn apply_order_update(s: &SqlStore, u: OrderUpdate) -> StoreRes
     let mut tx = s.begin().await?;
     let outcome = apply_in_tx(s, &mut tx, &u).await?;
     if matches!(outcome, UpdateOutcome::Applied { .. }) {
-        tx.commit().await.db()?;
+        s.commit(tx).await?;
     }
     Ok(outcome)
 }
@@ -530,7 +530,7 @@ pub(crate) async fn apply_order_updates(
             );
         }
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(out
         .into_iter()
         .map(|o| o.unwrap_or(UpdateOutcome::Stale))
@@ -554,7 +554,7 @@ pub(crate) async fn cancel_orders(
             None => Err(CancelError::NotFound),
         };
         if result.is_ok() {
-            tx.commit().await.db()?;
+            s.commit(tx).await?;
         }
         results.push((id, result));
     }
@@ -650,7 +650,7 @@ pub(crate) async fn request_refill(
     })?;
     let refill = rows::refill(&row)?;
     events::record_refill(&mut tx, refill.id, now).await?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(refill)
 }
 
@@ -683,5 +683,5 @@ pub(crate) async fn set_refill_status(
         .db()?;
     crate::found(&done)?;
     events::record_refill(&mut tx, id, now).await?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }

@@ -257,7 +257,7 @@ pub(crate) async fn archive_orders(
         .await
         .db()?
         .rows_affected();
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(Archived { orders, refills })
 }
 

@@ -148,7 +148,7 @@ pub(crate) async fn update_schedule(
     .db()?;
     let updated = schedule(&updated)?;
     audit(&mut tx, Some(cur.id), actor, "update", &e.detail, now).await?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(updated)
 }
 
@@ -239,7 +239,7 @@ pub(crate) async fn trigger_run(
         now,
     )
     .await?;
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(if free {
         TriggerOutcome::Queued { run_id }
     } else {
@@ -270,7 +270,7 @@ pub(crate) async fn set_scheduler_paused(
         now,
     )
     .await?;
-    tx.commit().await.db()
+    s.commit(tx).await
 }
 
 pub(crate) async fn scheduler_paused(s: &SqlStore) -> StoreResult<bool> {
@@ -405,7 +405,7 @@ pub(crate) async fn claim_ticks(
         }
         stats.schedules += 1;
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(stats)
 }
 
@@ -474,7 +474,7 @@ pub(crate) async fn start_run(
         retry_base_ms: sch.try_get("retry_base_ms").db()?,
         idempotency_key: format!("schedule:{schedule_id}:{scheduled_for}"),
     };
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(Some(lease))
 }
 
@@ -542,7 +542,7 @@ pub(crate) async fn finish_run(
             .await
             .db()?;
     }
-    tx.commit().await.db()?;
+    s.commit(tx).await?;
     Ok(true)
 }
 

@@ -154,7 +154,7 @@ pub(crate) async fn change_balance(
     .await;
     match posted {
         Ok(e) => {
-            tx.commit().await.db()?;
+            s.commit(tx).await?;
             Ok(e)
         }
         Err(BalanceError::Store(StoreError::Conflict("ledger.key"))) => {

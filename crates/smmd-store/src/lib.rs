@@ -18,12 +18,14 @@ use smmd_domain::service::{OrderError, OrderExtras, OrderSpec, ServiceRules, Ser
 use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 
 pub mod fulfil;
+pub mod notify;
 pub mod queries;
 pub mod schedules;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use fulfil::*;
+pub use notify::*;
 pub use queries::*;
 pub use schedules::*;
 
@@ -888,4 +890,86 @@ pub trait Store: Send + Sync + 'static {
     async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()>;
     /// Open alerts, newest first.
     async fn open_alerts(&self) -> StoreResult<Vec<Alert>>;
+
+    // --- Notifications (see [`notify`]) ---
+
+    /// The user's notification settings (defaults: e-mail on, no webhook).
+    async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings>;
+    /// Replaces them. `NotFound` for an unknown user.
+    async fn set_notification_settings(
+        &self,
+        user: UserId,
+        settings: &NotificationSettings,
+    ) -> StoreResult<()>;
+    /// The `cursor` (`order_events` or `alerts`) of `notifications.deliver`.
+    async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64>;
+    /// Order events after `after` (up to `limit` read, oldest first) that are worth notifying,
+    /// with the id of the last event read (≥ `after`) to move the cursor to.
+    async fn notifiable_events(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<NotifiableEvent>, i64)>;
+    /// Alerts created after `after`, oldest first (up to `limit`).
+    async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>>;
+    /// Admins with their settings: who hears admin alerts.
+    async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>>;
+    /// Writes a batch's notifications and deliveries (each once per user and source) and moves
+    /// its cursor, in one transaction; `None` if the cursor was not at `batch.from` (another run
+    /// wrote them), else the number of new notifications.
+    async fn record_notifications(
+        &self,
+        batch: &NotificationBatch,
+        now: i64,
+    ) -> StoreResult<Option<u64>>;
+    /// Claims up to `limit` pending deliveries due at `now`, oldest due first: each gets one
+    /// more attempt and is hidden from other claims until `now + lease_ms`.
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records how a claimed delivery's attempt ended.
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The deliveries of a user's notifications, newest first.
+    async fn deliveries_of_user(
+        &self,
+        user: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+    /// A user's notifications, newest first, with ids below `before`.
+    async fn notifications_of_user(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>>;
+    /// How many of the user's notifications are unread.
+    async fn unread_notifications(&self, user: UserId) -> StoreResult<i64>;
+    /// Marks the user's notifications up to id `up_to` read; returns how many changed.
+    async fn mark_notifications_read(&self, user: UserId, up_to: i64, now: i64)
+        -> StoreResult<u64>;
+    /// Deletes up to `batch` notifications created before `before` with no pending delivery,
+    /// with their deliveries; returns how many notifications went.
+    async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64>;
+
+    // --- The live feed (see [`notify::FeedItem`]) ---
+
+    /// The newest row of every feed source: where a new hub starts.
+    async fn feed_head(&self) -> StoreResult<FeedCursor>;
+    /// Up to `limit` rows of each source after `cursor`, in commit-id order per source, and
+    /// the cursor after them.
+    async fn feed_after(
+        &self,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<(Vec<FeedItem>, FeedCursor)>;
+    /// A wake-up for the feed; see [`FeedSignal`].
+    async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>>;
 }

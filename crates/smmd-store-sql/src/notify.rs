@@ -1,0 +1,640 @@
+//! Notifications and the live feed on SQL: settings on `users`, the `notifications` and
+//! `deliveries` (outbox) tables with `notify_cursors`, and the feed read over `order_events`,
+//! `ledger`, `notifications` and `alerts`. The feed's wake-up is this store's commit signal and,
+//! on PostgreSQL, `LISTEN smmd_feed` (the migration's triggers `NOTIFY` at commit).
+
+use async_trait::async_trait;
+use smmd_domain::{Money, OrderId, UserId};
+use smmd_store::{
+    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedCursor, FeedItem,
+    FeedMessage, FeedSignal, NotifiableEvent, Notification, NotificationBatch,
+    NotificationSettings, StoreError, StoreResult,
+};
+use sqlx::postgres::PgListener;
+
+use crate::rows::{self, get, qualified, ORDER_COLS};
+use crate::{found, Dialect, Row, SqlResultExt, SqlStore};
+
+/// The PostgreSQL channel the migration's triggers notify when feed rows commit.
+pub const FEED_CHANNEL: &str = "smmd_feed";
+
+fn settings(row: &Row) -> StoreResult<NotificationSettings> {
+    Ok(NotificationSettings {
+        email: get::<i64>(row, "email_notifications")? != 0,
+        webhook_url: get(row, "webhook_url")?,
+        webhook_secret: get(row, "webhook_secret")?,
+    })
+}
+
+pub(crate) async fn notification_settings(
+    s: &SqlStore,
+    user: UserId,
+) -> StoreResult<NotificationSettings> {
+    let row = sqlx::query(
+        "SELECT email_notifications, webhook_url, webhook_secret FROM users WHERE id = $1",
+    )
+    .bind(user.0)
+    .fetch_optional(&s.read)
+    .await
+    .db()?
+    .ok_or(StoreError::NotFound)?;
+    settings(&row)
+}
+
+pub(crate) async fn set_notification_settings(
+    s: &SqlStore,
+    user: UserId,
+    n: &NotificationSettings,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "UPDATE users SET email_notifications = $1, webhook_url = $2, webhook_secret = $3 WHERE id = $4",
+    )
+    .bind(i64::from(n.email))
+    .bind(n.webhook_url.as_deref())
+    .bind(n.webhook_secret.as_deref())
+    .bind(user.0)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    found(&done)?;
+    s.commit(tx).await
+}
+
+pub(crate) async fn notify_cursor(s: &SqlStore, cursor: &str) -> StoreResult<i64> {
+    let row = sqlx::query("SELECT last_id FROM notify_cursors WHERE name = $1")
+        .bind(cursor)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    row.map(|r| get(&r, "last_id"))
+        .transpose()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// The last id of the first `limit` rows of `table` after `after` (`after` if none).
+async fn window_end(s: &SqlStore, table: &str, after: i64, limit: i64) -> StoreResult<i64> {
+    let row = sqlx::query(&format!(
+        "SELECT MAX(id) AS last FROM (SELECT id FROM {table} WHERE id > $1 ORDER BY id LIMIT $2) w"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    Ok(get::<Option<i64>>(&row, "last")?.unwrap_or(after))
+}
+
+pub(crate) async fn notifiable_events(
+    s: &SqlStore,
+    after: i64,
+    limit: i64,
+) -> StoreResult<(Vec<NotifiableEvent>, i64)> {
+    let to = window_end(s, "order_events", after, limit).await?;
+    if to == after {
+        return Ok((Vec::new(), after));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT e.id AS event_id, e.kind AS event_kind, e.status AS event_status, \
+         e.amount AS event_amount, e.detail AS event_detail, e.created_at AS event_at, {}, \
+         sv.name AS service_name, u.email AS user_email, u.email_notifications, u.webhook_url, \
+         u.webhook_secret \
+         FROM order_events e JOIN orders o ON o.id = e.order_id \
+         JOIN services sv ON sv.id = o.service_id JOIN users u ON u.id = e.user_id \
+         WHERE e.id > $1 AND e.id <= $2 AND ((e.kind = 'status' AND e.status IN \
+         ('completed', 'partial', 'canceled')) OR (e.kind = 'refill' AND e.status IN \
+         ('completed', 'rejected'))) ORDER BY e.id",
+        qualified(ORDER_COLS, "o")
+    ))
+    .bind(after)
+    .bind(to)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    let events = rows
+        .iter()
+        .map(|row| {
+            Ok(NotifiableEvent {
+                event_id: get(row, "event_id")?,
+                kind: get(row, "event_kind")?,
+                status: get(row, "event_status")?,
+                amount: get::<Option<i64>>(row, "event_amount")?.map(Money::from_micros),
+                detail: get(row, "event_detail")?,
+                created_at: get(row, "event_at")?,
+                order: rows::order(row)?,
+                service_name: get(row, "service_name")?,
+                user_email: get(row, "user_email")?,
+                settings: settings(row)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((events, to))
+}
+
+pub(crate) async fn alerts_after(
+    s: &SqlStore,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<smmd_store::Alert>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
+        rows::ALERT_COLS
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::alert).collect()
+}
+
+pub(crate) async fn alert_recipients(s: &SqlStore) -> StoreResult<Vec<AlertRecipient>> {
+    let rows = sqlx::query(
+        "SELECT id, email, email_notifications, webhook_url, webhook_secret FROM users \
+         WHERE role = 'admin' ORDER BY id",
+    )
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|row| {
+            Ok(AlertRecipient {
+                user_id: UserId(get(row, "id")?),
+                email: get(row, "email")?,
+                settings: settings(row)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn record_notifications(
+    s: &SqlStore,
+    batch: &NotificationBatch,
+    now: i64,
+) -> StoreResult<Option<u64>> {
+    let mut tx = s.begin().await?;
+    let moved =
+        sqlx::query("UPDATE notify_cursors SET last_id = $1 WHERE name = $2 AND last_id = $3")
+            .bind(batch.to)
+            .bind(batch.cursor)
+            .bind(batch.from)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    if moved.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let mut written = 0;
+    for n in &batch.items {
+        let id: Option<i64> = sqlx::query(
+            "INSERT INTO notifications (user_id, source, kind, title, body, order_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, source) DO NOTHING RETURNING id",
+        )
+        .bind(n.user_id.0)
+        .bind(&n.source)
+        .bind(&n.kind)
+        .bind(&n.title)
+        .bind(&n.body)
+        .bind(n.order_id.map(|o| o.0))
+        .bind(n.created_at)
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?
+        .map(|r| get(&r, "id"))
+        .transpose()?;
+        let Some(id) = id else { continue };
+        written += 1;
+        let email = n.email.as_ref().map(|to| {
+            (
+                Channel::Email,
+                to.as_str(),
+                n.title.as_str(),
+                n.email_text.as_str(),
+            )
+        });
+        let hook = n
+            .webhook
+            .as_ref()
+            .map(|(url, body)| (Channel::Webhook, url.as_str(), "", body.as_str()));
+        for (channel, target, subject, payload) in email.into_iter().chain(hook) {
+            sqlx::query(
+                "INSERT INTO deliveries (notification_id, user_id, channel, target, subject, payload, \
+                 next_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(id)
+            .bind(n.user_id.0)
+            .bind(channel.as_str())
+            .bind(target)
+            .bind(subject)
+            .bind(payload)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
+    }
+    s.commit(tx).await?;
+    Ok(Some(written))
+}
+
+const DELIVERY_COLS: &str = "d.id, d.notification_id, d.user_id, d.channel, d.target, d.subject, \
+     d.payload, d.attempts, d.status, d.next_at, d.last_error, d.finished_at";
+
+fn channel(text: &str) -> StoreResult<Channel> {
+    match text {
+        "email" => Ok(Channel::Email),
+        "webhook" => Ok(Channel::Webhook),
+        other => Err(StoreError::Other(anyhow::anyhow!(
+            "unknown delivery channel {other:?}"
+        ))),
+    }
+}
+
+pub(crate) async fn claim_deliveries(
+    s: &SqlStore,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> StoreResult<Vec<Delivery>> {
+    let skip = match s.dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let mut tx = s.begin().await?;
+    let ids: Vec<i64> = sqlx::query(&format!(
+        "SELECT id FROM deliveries WHERE status = 'pending' AND next_at <= $1 \
+         ORDER BY next_at, id LIMIT $2{skip}"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+    .db()?
+    .iter()
+    .map(|r| get(r, "id"))
+    .collect::<StoreResult<_>>()?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = s.dialect.id_list(ids.iter().copied());
+    sqlx::query(&format!(
+        "UPDATE deliveries SET attempts = attempts + 1, next_at = $1 WHERE {}",
+        s.dialect.id_in("id", 2)
+    ))
+    .bind(now + lease_ms)
+    .bind(&list)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let rows = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLS}, u.webhook_secret FROM deliveries d JOIN users u ON u.id = d.user_id \
+         WHERE {} ORDER BY d.id",
+        s.dialect.id_in("d.id", 1)
+    ))
+    .bind(&list)
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    s.commit(tx).await?;
+    rows.iter()
+        .map(|row| {
+            let channel = channel(&get::<String>(row, "channel")?)?;
+            Ok(Delivery {
+                id: get(row, "id")?,
+                notification_id: get(row, "notification_id")?,
+                user_id: UserId(get(row, "user_id")?),
+                channel,
+                target: get(row, "target")?,
+                subject: get(row, "subject")?,
+                payload: get(row, "payload")?,
+                attempts: get(row, "attempts")?,
+                secret: match channel {
+                    Channel::Webhook => get(row, "webhook_secret")?,
+                    Channel::Email => None,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn finish_delivery(
+    s: &SqlStore,
+    id: i64,
+    outcome: &DeliveryOutcome,
+    now: i64,
+) -> StoreResult<()> {
+    let (status, next_at, error, finished) = match outcome {
+        DeliveryOutcome::Sent => ("sent", now, None, Some(now)),
+        DeliveryOutcome::Retry { at, error } => ("pending", *at, Some(error.as_str()), None),
+        DeliveryOutcome::Failed { error } => ("failed", now, Some(error.as_str()), Some(now)),
+    };
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = $1, next_at = $2, last_error = COALESCE($3, last_error), \
+         finished_at = $4 WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(next_at)
+    .bind(error)
+    .bind(finished)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    found(&done)?;
+    s.commit(tx).await
+}
+
+pub(crate) async fn deliveries_of_user(
+    s: &SqlStore,
+    user: UserId,
+    limit: i64,
+) -> StoreResult<Vec<DeliveryRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLS} FROM deliveries d WHERE d.user_id = $1 ORDER BY d.id DESC LIMIT $2"
+    ))
+    .bind(user.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|row| {
+            Ok(DeliveryRecord {
+                id: get(row, "id")?,
+                notification_id: get(row, "notification_id")?,
+                channel: channel(&get::<String>(row, "channel")?)?.as_str(),
+                target: get(row, "target")?,
+                status: get(row, "status")?,
+                attempts: get(row, "attempts")?,
+                next_at: get(row, "next_at")?,
+                last_error: get(row, "last_error")?,
+                finished_at: get(row, "finished_at")?,
+            })
+        })
+        .collect()
+}
+
+const NOTIFICATION_COLS: &str = "id, user_id, kind, title, body, order_id, created_at, read_at";
+
+fn notification(row: &Row) -> StoreResult<Notification> {
+    Ok(Notification {
+        id: get(row, "id")?,
+        user_id: UserId(get(row, "user_id")?),
+        kind: get(row, "kind")?,
+        title: get(row, "title")?,
+        body: get(row, "body")?,
+        order_id: get::<Option<i64>>(row, "order_id")?.map(OrderId),
+        created_at: get(row, "created_at")?,
+        read_at: get(row, "read_at")?,
+    })
+}
+
+pub(crate) async fn notifications_of_user(
+    s: &SqlStore,
+    user: UserId,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Notification>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {NOTIFICATION_COLS} FROM notifications WHERE user_id = $1 AND id < $2 \
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(user.0)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(notification).collect()
+}
+
+pub(crate) async fn unread_notifications(s: &SqlStore, user: UserId) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL",
+    )
+    .bind(user.0)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    get(&row, "n")
+}
+
+pub(crate) async fn mark_notifications_read(
+    s: &SqlStore,
+    user: UserId,
+    up_to: i64,
+    now: i64,
+) -> StoreResult<u64> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND id <= $3 AND read_at IS NULL",
+    )
+    .bind(now)
+    .bind(user.0)
+    .bind(up_to)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    s.commit(tx).await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn prune_notifications(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
+    let mut tx = s.begin().await?;
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT n.id FROM notifications n WHERE n.created_at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.status = 'pending') \
+         ORDER BY n.id LIMIT $2",
+    )
+    .bind(before)
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await
+    .db()?
+    .iter()
+    .map(|r| get(r, "id"))
+    .collect::<StoreResult<_>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list = s.dialect.id_list(ids.iter().copied());
+    for delete in [
+        format!(
+            "DELETE FROM deliveries WHERE {}",
+            s.dialect.id_in("notification_id", 1)
+        ),
+        format!(
+            "DELETE FROM notifications WHERE {}",
+            s.dialect.id_in("id", 1)
+        ),
+    ] {
+        sqlx::query(&delete)
+            .bind(&list)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
+    s.commit(tx).await?;
+    Ok(ids.len() as u64)
+}
+
+pub(crate) async fn feed_head(s: &SqlStore) -> StoreResult<FeedCursor> {
+    let row = sqlx::query(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM order_events) AS events, \
+         (SELECT COALESCE(MAX(id), 0) FROM ledger) AS ledger, \
+         (SELECT COALESCE(MAX(id), 0) FROM notifications) AS notifications, \
+         (SELECT COALESCE(MAX(id), 0) FROM alerts) AS alerts",
+    )
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    Ok(FeedCursor {
+        events: get(&row, "events")?,
+        ledger: get(&row, "ledger")?,
+        notifications: get(&row, "notifications")?,
+        alerts: get(&row, "alerts")?,
+    })
+}
+
+/// Reads every source after `cursor`. Rows of one source become visible in id order except
+/// for PostgreSQL transactions that commit out of order; the feed is a best-effort live view
+/// (the pages and API read the store), so a row committed behind the cursor is not re-sent.
+pub(crate) async fn feed_after(
+    s: &SqlStore,
+    cursor: FeedCursor,
+    limit: i64,
+) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
+    let mut items = Vec::new();
+    let mut next = cursor;
+
+    let rows = sqlx::query(
+        "SELECT e.id, e.user_id, e.order_id, e.kind, e.status, e.created_at, o.reference, o.remains \
+         FROM order_events e LEFT JOIN orders o ON o.id = e.order_id \
+         WHERE e.id > $1 ORDER BY e.id LIMIT $2",
+    )
+    .bind(cursor.events)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    for row in &rows {
+        next.events = get(row, "id")?;
+        let at = get(row, "created_at")?;
+        items.push(FeedItem {
+            user_id: Some(UserId(get(row, "user_id")?)),
+            at,
+            message: FeedMessage::Order {
+                order_id: OrderId(get(row, "order_id")?),
+                reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
+                event: get(row, "kind")?,
+                status: get(row, "status")?,
+                remains: get(row, "remains")?,
+                at,
+            },
+        });
+    }
+
+    let rows = sqlx::query(
+        "SELECT id, user_id, amount, balance_after, created_at FROM ledger WHERE id > $1 \
+         ORDER BY id LIMIT $2",
+    )
+    .bind(cursor.ledger)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    for row in &rows {
+        next.ledger = get(row, "id")?;
+        let at = get(row, "created_at")?;
+        items.push(FeedItem {
+            user_id: Some(UserId(get(row, "user_id")?)),
+            at,
+            message: FeedMessage::Balance {
+                balance: Money::from_micros(get(row, "balance_after")?).to_string(),
+                amount: Money::from_micros(get(row, "amount")?).to_string(),
+                at,
+            },
+        });
+    }
+
+    let rows = sqlx::query(&format!(
+        "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(cursor.notifications)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    for row in &rows {
+        let n = notification(row)?;
+        next.notifications = n.id;
+        items.push(FeedItem {
+            user_id: Some(n.user_id),
+            at: n.created_at,
+            message: FeedMessage::Notification {
+                id: n.id,
+                kind: n.kind,
+                title: n.title,
+                body: n.body,
+                order_id: n.order_id,
+                at: n.created_at,
+            },
+        });
+    }
+
+    for a in alerts_after(s, cursor.alerts, limit).await? {
+        next.alerts = a.id;
+        items.push(FeedItem {
+            user_id: None,
+            at: a.created_at,
+            message: FeedMessage::Alert {
+                id: a.id,
+                kind: a.kind,
+                subject: a.subject,
+                message: a.message,
+                at: a.created_at,
+            },
+        });
+    }
+    Ok((items, next))
+}
+
+/// This instance's commits, and on PostgreSQL every instance's feed commits.
+struct Signal {
+    local: tokio::sync::watch::Receiver<u64>,
+    listener: Option<PgListener>,
+}
+
+#[async_trait]
+impl FeedSignal for Signal {
+    async fn changed(&mut self) -> StoreResult<()> {
+        let local = &mut self.local;
+        match &mut self.listener {
+            None => local
+                .changed()
+                .await
+                .map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed"))),
+            Some(listener) => tokio::select! {
+                r = local.changed() => {
+                    r.map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed")))
+                }
+                r = listener.recv() => r.map(|_| ()).db(),
+            },
+        }
+    }
+}
+
+pub(crate) async fn feed_signal(s: &SqlStore) -> StoreResult<Box<dyn FeedSignal>> {
+    let listener = match (&s.dialect, &s.listen_url) {
+        (Dialect::Postgres, Some(url)) => {
+            let mut l = PgListener::connect(url).await.db()?;
+            l.listen(FEED_CHANNEL).await.db()?;
+            Some(l)
+        }
+        _ => None,
+    };
+    let mut local = s.committed.subscribe();
+    local.mark_unchanged();
+    Ok(Box::new(Signal { local, listener }))
+}

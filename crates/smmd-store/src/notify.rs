@@ -1,0 +1,222 @@
+//! Records of notifications and of the live feed: a user's notification settings, the in-app
+//! notifications, the outbox of e-mails and webhooks (`deliveries`) that
+//! `notifications.deliver` sends with retries, and the items the WebSocket hub pushes as they
+//! commit. The methods are on [`crate::Store`]; times are epoch ms, money micro-units.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use smmd_domain::{Money, OrderId, UserId};
+
+use crate::{Order, StoreResult};
+
+/// What a user wants to hear about finished orders and refills (page "Settings", REST).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// E-mail when an order completes, ends partial or canceled, or a refill finishes.
+    pub email: bool,
+    /// `https://` (or `http://`) URL that receives the same events as signed webhooks.
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key of the webhook signature; set together with the URL.
+    pub webhook_secret: Option<String>,
+}
+
+/// An order event worth notifying (an order reached completed, partial or canceled; a refill
+/// reached completed or rejected), with what a message about it needs.
+#[derive(Clone, Debug)]
+pub struct NotifiableEvent {
+    /// `order_events.id`.
+    pub event_id: i64,
+    /// `status` or `refill`.
+    pub kind: String,
+    /// The order's new status, or the refill's for `refill`.
+    pub status: String,
+    /// The refund this change paid, if any.
+    pub amount: Option<Money>,
+    pub detail: String,
+    pub created_at: i64,
+    pub order: Order,
+    pub service_name: String,
+    pub user_email: String,
+    pub settings: NotificationSettings,
+}
+
+/// A recipient of admin alerts.
+#[derive(Clone, Debug)]
+pub struct AlertRecipient {
+    pub user_id: UserId,
+    pub email: String,
+    pub settings: NotificationSettings,
+}
+
+/// One notification to write, with the deliveries it starts.
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    pub user_id: UserId,
+    /// What it is about, unique per user: `event:<id>` or `alert:<id>`.
+    pub source: String,
+    /// `order.completed`, `order.partial`, `order.canceled`, `refill.completed`,
+    /// `refill.rejected`, `alert.<kind>`.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub order_id: Option<OrderId>,
+    pub created_at: i64,
+    /// E-mail to this address (subject = title, text = `email_text`).
+    pub email: Option<String>,
+    pub email_text: String,
+    /// POST this JSON body to this URL.
+    pub webhook: Option<(String, String)>,
+}
+
+/// Notifications made from one source read: written together, and the source's cursor moves
+/// from `from` to `to` in the same transaction. If another run already moved it, nothing is
+/// written ([`crate::Store::record_notifications`] returns `None`).
+#[derive(Clone, Debug)]
+pub struct NotificationBatch {
+    /// `order_events` or `alerts`.
+    pub cursor: &'static str,
+    pub from: i64,
+    pub to: i64,
+    pub items: Vec<NewNotification>,
+}
+
+/// An in-app notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub user_id: UserId,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub order_id: Option<OrderId>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Delivery channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+/// A claimed delivery: send it, then report with [`crate::Store::finish_delivery`].
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: i64,
+    pub notification_id: i64,
+    pub user_id: UserId,
+    pub channel: Channel,
+    /// E-mail address or webhook URL.
+    pub target: String,
+    /// E-mail subject (empty for webhooks).
+    pub subject: String,
+    /// E-mail text or webhook JSON body.
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: i64,
+    /// The user's current webhook secret (webhooks only).
+    pub secret: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Try again at `at` (epoch ms).
+    Retry {
+        at: i64,
+        error: String,
+    },
+    /// Give up.
+    Failed {
+        error: String,
+    },
+}
+
+/// A delivery as the admin and the user's settings page see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub notification_id: i64,
+    pub channel: &'static str,
+    pub target: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub last_error: Option<String>,
+    pub finished_at: Option<i64>,
+}
+
+/// How far the live feed has read each source (row ids).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedCursor {
+    pub events: i64,
+    pub ledger: i64,
+    pub notifications: i64,
+    pub alerts: i64,
+}
+
+/// One thing the WebSocket hub pushes: to the owner (`user_id`), or to every admin (`None`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedItem {
+    pub user_id: Option<UserId>,
+    pub message: FeedMessage,
+    /// When the change was committed (its `created_at`, epoch ms).
+    pub at: i64,
+}
+
+/// The payload of a [`FeedItem`], serialized as the WebSocket message (`{"type":…}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeedMessage {
+    /// An order event (placed, status, cancel requested, refill).
+    Order {
+        order_id: OrderId,
+        reference: String,
+        event: String,
+        status: String,
+        remains: Option<i64>,
+        at: i64,
+    },
+    /// The balance after a ledger entry (as text, panel currency).
+    Balance {
+        balance: String,
+        amount: String,
+        at: i64,
+    },
+    Notification {
+        id: i64,
+        kind: String,
+        title: String,
+        body: String,
+        order_id: Option<OrderId>,
+        at: i64,
+    },
+    /// An admin alert (admins only).
+    Alert {
+        id: i64,
+        kind: String,
+        subject: String,
+        message: String,
+        at: i64,
+    },
+}
+
+/// Wakes the live feed when rows it reads may have been committed: by this instance (at once)
+/// or, on PostgreSQL, by any instance (`LISTEN smmd_feed`).
+#[async_trait]
+pub trait FeedSignal: Send {
+    /// Returns after the next commit that may have added feed rows (possibly spuriously).
+    async fn changed(&mut self) -> StoreResult<()>;
+}
