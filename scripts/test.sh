@@ -4,20 +4,28 @@
 # client against a live `smmd demo`, and Schemathesis fuzzing every REST operation of the served
 # OpenAPI document against another live `smmd demo`.
 #
+# The e-mail tests deliver to a real SMTP server process (Python aiosmtpd, installed here into
+# the venv and passed as SMMD_TEST_PYTHON); SMMD_SKIP_SMTP=1 skips them explicitly (never in CI).
+#
 # PostgreSQL: SMMD_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test). The tests fail
 # if it cannot be reached; SMMD_SKIP_PG=1 skips them explicitly (never in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo nextest (workspace)"
-cargo nextest run --workspace --no-fail-fast
-
+# Python tools: the smmpy client, Schemathesis, and aiosmtpd (the SMTP server process the
+# e-mail tests deliver to).
 target="${CARGO_TARGET_DIR:-target}"
 venv="$target/py-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check smmpy==0.1.0 requests schemathesis==4.32.5
+"$venv/bin/pip" install --quiet --disable-pip-version-check smmpy==0.1.0 requests schemathesis==4.32.5 aiosmtpd==1.4.6
+export SMMD_TEST_PYTHON="$PWD/$venv/bin/python"
+case "$venv" in /*) export SMMD_TEST_PYTHON="$venv/bin/python" ;; esac
+
+echo "== cargo nextest (workspace)"
+cargo nextest run --workspace --no-fail-fast
+
 cargo build --quiet -p smmd
 
 demo_pids=()

@@ -129,6 +129,16 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         timeout_ms: 1_800_000,
         enabled: true,
     },
+    JobDefaults {
+        name: crate::jobs::NOTIFICATIONS_DELIVER,
+        expr: "@every 10s",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 1,
+        timeout_ms: 300_000,
+        enabled: true,
+    },
     // The canary: enable it (any expression) to watch the scheduler end to end; each run
     // appends one fenced row to `scheduler_canary`. The multi-instance tests drive it every
     // second.

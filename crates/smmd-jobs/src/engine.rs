@@ -33,6 +33,9 @@ use crate::policy::{plan_ticks, Misfire, RetryPolicy, TickPolicy};
 /// Named counters a job reports (`checked`, `changed`, `refunded`, …).
 pub type Counters = BTreeMap<String, i64>;
 
+/// The admin alert kind of a job whose run failed after its last attempt (subject `job:<name>`).
+pub const JOB_FAILED: &str = "job_failed";
+
 /// Why a job run failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
@@ -404,6 +407,21 @@ impl Engine {
             RunOutcome::Failed { .. } => "failed",
         };
         tracing::info!(job = %lease.schedule_name, run = lease.run_id, attempt = lease.attempt, ?outcome, "job run finished");
+        let alert = match &outcome {
+            RunOutcome::Failed {
+                error,
+                retry_at: None,
+            } => Some(format!(
+                "{} failed after {} attempt(s): {error}",
+                lease.schedule_name, lease.attempt
+            )),
+            RunOutcome::TimedOut { retry_at: None } => Some(format!(
+                "{} timed out after {} attempt(s)",
+                lease.schedule_name, lease.attempt
+            )),
+            _ => None,
+        };
+        let succeeded = matches!(outcome, RunOutcome::Succeeded { .. });
         let recorded = self
             .inner
             .store
@@ -419,6 +437,37 @@ impl Engine {
         metrics::histogram!(metrics_names::RUN_DURATION, "job" => job_name.clone(), "outcome" => label)
             .record(elapsed);
         metrics::counter!(metrics_names::RUNS, "job" => job_name, "outcome" => label).increment(1);
+        if recorded {
+            self.job_alert(&lease.schedule_name, alert, succeeded, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Opens the admin alert `job_failed` for a job whose run failed for good, and resolves it
+    /// when a later run succeeds (read first: most successes have nothing to resolve).
+    async fn job_alert(
+        &self,
+        job: &str,
+        failure: Option<String>,
+        succeeded: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let subject = format!("job:{job}");
+        let store = &self.inner.store;
+        if let Some(message) = failure {
+            store
+                .raise_alert(JOB_FAILED, &subject, &message, now)
+                .await?;
+        } else if succeeded
+            && store
+                .open_alerts()
+                .await?
+                .iter()
+                .any(|a| a.kind == JOB_FAILED && a.subject == subject)
+        {
+            store.resolve_alert(JOB_FAILED, &subject, now).await?;
+        }
         Ok(())
     }
 

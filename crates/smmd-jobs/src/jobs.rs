@@ -20,6 +20,9 @@ pub struct Maintenance {
     /// Terminal orders whose refill guarantee is over are moved to the archive tables this long
     /// after they ended (ms); 0 = never archive.
     pub archive_after_ms: i64,
+    /// Notifications (and their finished deliveries) are kept this long (ms); one with a
+    /// delivery still pending stays until it ends.
+    pub notification_retention_ms: i64,
     /// Rows per statement: each batch is its own short transaction, so other writers (the
     /// sync, placements) get the database between batches.
     pub batch: i64,
@@ -30,6 +33,7 @@ impl Default for Maintenance {
         Maintenance {
             run_retention_ms: 30 * 86_400_000,
             archive_after_ms: 90 * 86_400_000,
+            notification_retention_ms: 90 * 86_400_000,
             batch: 1_000,
         }
     }
@@ -83,6 +87,10 @@ impl Job for Cleanup {
         })
         .await?;
         let sessions = in_batches(m.batch, || store.prune_sessions(now, m.batch)).await?;
+        let notifications = in_batches(m.batch, || {
+            store.prune_notifications(now - m.notification_retention_ms, m.batch)
+        })
+        .await?;
         let mut refills = 0u64;
         let orders = if m.archive_after_ms > 0 {
             let refills = &mut refills;
@@ -110,6 +118,7 @@ impl Job for Cleanup {
             ("runs_pruned".to_string(), runs),
             ("canary_pruned".to_string(), canary),
             ("sessions_pruned".to_string(), sessions),
+            ("notifications_pruned".to_string(), notifications),
             ("orders_archived".to_string(), orders),
             (
                 "refills_archived".to_string(),
@@ -177,6 +186,24 @@ pub const REFILLS_SYNC: &str = "refills.sync_status";
 /// `refills.auto`: detect drops, request refills inside the guarantee.
 pub const REFILLS_AUTO: &str = "refills.auto";
 
+/// `notifications.deliver`: notify finished orders, refills and admin alerts; send e-mails
+/// and webhooks from the outbox.
+pub const NOTIFICATIONS_DELIVER: &str = "notifications.deliver";
+
+/// [`smmd_notify::run`] as a [`Job`]; a store failure is transient (the cursors and the outbox
+/// make the next run carry on where this one stopped).
+struct DeliverJob(smmd_notify::Notifier);
+
+#[async_trait]
+impl Job for DeliverJob {
+    async fn run(&self, _ctx: JobContext) -> Result<Counters, JobError> {
+        let report = smmd_notify::run(&self.0)
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+        Ok(report.into_iter().collect())
+    }
+}
+
 /// Which fulfilment function a job runs.
 #[derive(Clone, Copy, Debug)]
 enum Work {
@@ -225,6 +252,8 @@ pub struct JobDeps {
     pub fulfil: Option<Fulfil>,
     /// `maintenance.cleanup` retention and archive age.
     pub maintenance: Maintenance,
+    /// Notifications; `None` registers no `notifications.deliver`.
+    pub notify: Option<smmd_notify::Notifier>,
 }
 
 /// Registers every job of this build on `engine`.
@@ -247,6 +276,9 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
                 }),
             );
         }
+    }
+    if let Some(notifier) = deps.notify {
+        engine.register(NOTIFICATIONS_DELIVER, Arc::new(DeliverJob(notifier)));
     }
     engine.register(
         "maintenance.cleanup",

@@ -31,6 +31,7 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
             clock,
             canary_work: std::time::Duration::ZERO,
             fulfil: None,
+            notify: None,
         },
     );
     e

@@ -134,6 +134,52 @@ async fn fails_twice_then_succeeds_with_three_attempts_recorded(store: Arc<dyn S
     assert_eq!(r[0].error.as_deref(), Some("provider timeout #2"));
     assert_eq!(r[0].counters.as_deref(), Some("{\"checked\":3}"));
     assert_eq!(job.calls.load(Ordering::SeqCst), 3);
+    assert!(
+        store.open_alerts().await.expect("alerts").is_empty(),
+        "failures with attempts left raise no alert"
+    );
+}
+
+async fn a_job_that_fails_for_good_alerts_admins_until_it_succeeds(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule(
+            "balances",
+            "0 * * * *",
+            "fire_once",
+            2,
+            60_000,
+            T0,
+        ))
+        .await
+        .expect("schedule");
+    let job = flaky(2);
+    let mut e = engine(&store, &clock, "a");
+    e.register("balances", job.clone());
+    e.tick().await.expect("first attempt");
+    assert!(
+        store.open_alerts().await.expect("a").is_empty(),
+        "one attempt left"
+    );
+    clock.advance_ms(5_000);
+    e.tick().await.expect("last attempt");
+    let open = store.open_alerts().await.expect("alerts");
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].kind.as_str(), open[0].subject.as_str()),
+        (smmd_jobs::engine::JOB_FAILED, "job:balances")
+    );
+    assert_eq!(
+        open[0].message,
+        "balances failed after 2 attempt(s): provider timeout #2"
+    );
+    clock.advance_ms(3_600_000);
+    e.tick().await.expect("next hour");
+    assert_eq!(job.calls.load(Ordering::SeqCst), 3);
+    assert!(
+        store.open_alerts().await.expect("a").is_empty(),
+        "a success resolves the alert"
+    );
 }
 
 async fn a_panic_is_recorded_and_the_engine_keeps_running(store: Arc<dyn Store>) {
@@ -461,6 +507,7 @@ both_stores!(
     shutdown_finishes_or_hands_back_runs_in_flight,
     fails_twice_then_succeeds_with_three_attempts_recorded,
     a_panic_is_recorded_and_the_engine_keeps_running,
+    a_job_that_fails_for_good_alerts_admins_until_it_succeeds,
     a_run_over_its_timeout_is_timed_out,
     ten_minutes_down_follows_each_misfire_policy,
     four_engines_share_one_database_without_duplicates,

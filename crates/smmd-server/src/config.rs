@@ -25,6 +25,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub fulfil: FulfilConfig,
     pub maintenance: MaintenanceConfig,
+    pub notifications: NotificationsConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -179,6 +180,81 @@ impl MaintenanceConfig {
             run_retention_ms: self.run_retention_days * 86_400_000,
             archive_after_ms: self.archive_after_days * 86_400_000,
             batch: self.batch,
+            ..smmd_jobs::jobs::Maintenance::default()
+        }
+    }
+}
+
+/// Notifications (`[notifications]`): e-mail over SMTP, webhooks, retention.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotificationsConfig {
+    /// The panel's public address, for links in e-mails (`https://panel.example.com`); empty =
+    /// `http://<server.listen>`.
+    pub public_url: String,
+    /// `smtp://host:port` (plain), `smtp://host?tls=required` (STARTTLS), `smtps://user:pass@host`;
+    /// empty = no e-mail.
+    pub smtp_url: String,
+    /// The `From:` of e-mails.
+    pub email_from: String,
+    /// Allow webhook URLs on loopback and private networks (off: a user's webhook must not reach
+    /// the panel's own network).
+    pub allow_private_webhooks: bool,
+    /// Days in-app notifications and finished deliveries are kept.
+    pub retention_days: i64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            public_url: String::new(),
+            smtp_url: String::new(),
+            email_from: "smmd <noreply@localhost>".into(),
+            allow_private_webhooks: false,
+            retention_days: 90,
+        }
+    }
+}
+
+impl fmt::Debug for NotificationsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationsConfig")
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &crate::config::redact_url(&self.smtp_url))
+            .field("email_from", &self.email_from)
+            .field("allow_private_webhooks", &self.allow_private_webhooks)
+            .field("retention_days", &self.retention_days)
+            .finish()
+    }
+}
+
+/// `url` with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// The notifier settings these values give.
+    pub fn notify_settings(&self) -> smmd_notify::NotifySettings {
+        let n = &self.notifications;
+        let base_url = if n.public_url.trim().is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            n.public_url.trim().trim_end_matches('/').to_string()
+        };
+        smmd_notify::NotifySettings {
+            panel_name: self.panel.name.clone(),
+            currency: self.panel.currency.clone(),
+            base_url,
+            smtp_url: Some(n.smtp_url.trim().to_string()).filter(|u| !u.is_empty()),
+            email_from: n.email_from.clone(),
+            ..smmd_notify::NotifySettings::default()
         }
     }
 }
@@ -222,6 +298,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             fulfil: FulfilConfig::default(),
             maintenance: MaintenanceConfig::default(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }
@@ -375,6 +452,19 @@ impl Config {
             (10..=100_000).contains(&m.batch),
             "maintenance.batch must be between 10 and 100000"
         );
+        anyhow::ensure!(
+            (1..=3650).contains(&self.notifications.retention_days),
+            "notifications.retention_days must be between 1 and 3650"
+        );
+        if !self.notifications.smtp_url.trim().is_empty() {
+            anyhow::ensure!(
+                self.notifications
+                    .email_from
+                    .parse::<lettre::message::Mailbox>()
+                    .is_ok(),
+                "notifications.email_from must be an address like \"Panel <noreply@example.com>\""
+            );
+        }
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(
                 k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),

@@ -154,7 +154,7 @@ pub fn build_engine(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<smmd_jobs::Engine> {
     let fulfil = fulfil(config, store.clone(), clock.clone())?;
-    Ok(engine_with(config, store, clock, fulfil))
+    engine_with(config, store, clock, fulfil)
 }
 
 /// An engine whose fulfilment jobs use `fulfil`: `serve` passes the HTTP state's own, so the
@@ -164,8 +164,10 @@ fn engine_with(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     fulfil: smmd_fulfil::Fulfil,
-) -> smmd_jobs::Engine {
+) -> anyhow::Result<smmd_jobs::Engine> {
     let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
+    let notify = smmd_notify::Notifier::new(store.clone(), clock.clone(), config.notify_settings())
+        .context("setting up notifications")?;
     smmd_jobs::jobs::register_all(
         &mut engine,
         smmd_jobs::jobs::JobDeps {
@@ -173,10 +175,14 @@ fn engine_with(
             clock,
             canary_work: std::time::Duration::from_millis(config.scheduler.canary_work_ms),
             fulfil: Some(fulfil),
-            maintenance: config.maintenance.settings(),
+            maintenance: smmd_jobs::jobs::Maintenance {
+                notification_retention_ms: config.notifications.retention_days * 86_400_000,
+                ..config.maintenance.settings()
+            },
+            notify: Some(notify),
         },
     );
-    engine
+    Ok(engine)
 }
 
 /// Runs the HTTP server and the scheduler together until Ctrl-C or SIGTERM. The default
@@ -203,7 +209,7 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
     };
     let scheduler = if config.scheduler.enabled {
         let engine = match app.state.fulfil.clone() {
-            Some(f) => engine_with(&config, store, clock, f),
+            Some(f) => engine_with(&config, store, clock, f)?,
             None => build_engine(&config, store, clock)?,
         };
         tracing::info!(instance = engine.instance(), "scheduler started");

@@ -129,9 +129,16 @@ impl TestApp {
                 canary_work: std::time::Duration::ZERO,
                 fulfil,
                 maintenance,
+                notify: Some(self.notifier(smmd_notify::NotifySettings::default())),
             },
         );
         e
+    }
+
+    /// A notifier on the app's store and manual clock.
+    pub fn notifier(&self, settings: smmd_notify::NotifySettings) -> smmd_notify::Notifier {
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        smmd_notify::Notifier::new(self.store.clone(), clock, settings).expect("notifier")
     }
 
     /// Registers an account (password `password123`) with `balance` (a decimal, credited as a

@@ -1,0 +1,172 @@
+//! What a notification says: titles, in-app text, e-mail text and the webhook body of each
+//! event, as pure functions of the event (no I/O), so every channel says the same thing.
+
+use serde_json::json;
+use smmd_store::{Alert, AlertRecipient, NewNotification, NotifiableEvent};
+
+use crate::NotifySettings;
+
+/// The webhook `type` and notification kind of an event: `order.completed`, `order.partial`,
+/// `order.canceled`, `refill.completed`, `refill.rejected`.
+pub fn kind_of(e: &NotifiableEvent) -> String {
+    match e.kind.as_str() {
+        "refill" => format!("refill.{}", e.status),
+        _ => format!("order.{}", e.status),
+    }
+}
+
+fn outcome(e: &NotifiableEvent, currency: &str) -> (String, String) {
+    let refund = e
+        .amount
+        .filter(|a| a.is_positive())
+        .map(|a| format!("{a} {currency} refunded"));
+    let reference = &e.order.reference;
+    match (e.kind.as_str(), e.status.as_str()) {
+        ("refill", "completed") => (
+            format!("Refill of order {reference} completed"),
+            "The provider finished the refill.".to_string(),
+        ),
+        ("refill", _) => (
+            format!("Refill of order {reference} rejected"),
+            format!(
+                "The provider refused the refill{}.",
+                if e.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", e.detail)
+                }
+            ),
+        ),
+        (_, "completed") => (
+            format!("Order {reference} completed"),
+            "All of it was delivered.".to_string(),
+        ),
+        (_, "partial") => (
+            format!("Order {reference} partially completed"),
+            format!(
+                "{} of {} were not delivered; {}.",
+                e.order.remains.unwrap_or(0),
+                e.order.total_quantity,
+                refund.unwrap_or_else(|| "nothing was refunded".into())
+            ),
+        ),
+        (_, _) => (
+            format!("Order {reference} canceled"),
+            refund.map_or_else(|| "Nothing was charged.".into(), |r| format!("{r}.")),
+        ),
+    }
+}
+
+/// The notification of an order event for its owner, with an e-mail if the owner wants one
+/// and e-mail is configured, and a webhook if the owner set a URL.
+pub fn order_notification(
+    e: &NotifiableEvent,
+    s: &NotifySettings,
+    email_enabled: bool,
+) -> NewNotification {
+    let kind = kind_of(e);
+    let (title, summary) = outcome(e, &s.currency);
+    let o = &e.order;
+    let what = format!(
+        "{} × {}{}",
+        o.total_quantity,
+        e.service_name,
+        o.link
+            .as_deref()
+            .map(|l| format!(" for {l}"))
+            .unwrap_or_default()
+    );
+    let body = format!("{what}. {summary}");
+    let email_text = format!(
+        "Hello,\n\n{title}.\n\n{what}\n{summary}\n\nSee the order: {}/orders/{}\n\n— {}\n\n\
+         You receive these e-mails because order e-mails are on; turn them off in Settings: {}/settings\n",
+        s.base_url, o.reference, s.panel_name, s.base_url
+    );
+    let webhook_body = json!({
+        "id": format!("evt_{}", e.event_id),
+        "type": kind,
+        "created_at": e.created_at,
+        "order": {
+            "id": o.id.0,
+            "reference": o.reference,
+            "service": o.service_id.0,
+            "service_name": e.service_name,
+            "link": o.link,
+            "quantity": o.total_quantity,
+            "status": o.status.as_str(),
+            "charge": o.charge.to_string(),
+            "refunded": o.refunded.to_string(),
+            "currency": s.currency,
+            "start_count": o.start_count,
+            "remains": o.remains,
+        },
+        "refill": (e.kind == "refill").then(|| json!({ "status": e.status, "detail": e.detail })),
+    });
+    NewNotification {
+        user_id: o.user_id,
+        source: format!("event:{}", e.event_id),
+        kind,
+        title,
+        body,
+        order_id: Some(o.id),
+        created_at: e.created_at,
+        email: (email_enabled && e.settings.email).then(|| e.user_email.clone()),
+        email_text,
+        webhook: e
+            .settings
+            .webhook_url
+            .clone()
+            .map(|url| (url, webhook_body.to_string())),
+    }
+}
+
+/// A readable title for an alert kind.
+pub fn alert_title(kind: &str) -> String {
+    match kind {
+        "provider_balance_low" => "Provider balance low".into(),
+        "order_needs_review" => "Order needs review".into(),
+        "job_failed" => "A job is failing".into(),
+        "services_sync_refused" => "Service sync refused".into(),
+        "unknown_status" => "Unknown provider status".into(),
+        other => {
+            let text = other.replace('_', " ");
+            let mut c = text.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The notification of an admin alert for one admin.
+pub fn alert_notification(
+    a: &Alert,
+    to: &AlertRecipient,
+    s: &NotifySettings,
+    email_enabled: bool,
+) -> NewNotification {
+    let title = alert_title(&a.kind);
+    NewNotification {
+        user_id: to.user_id,
+        source: format!("alert:{}", a.id),
+        kind: format!("alert.{}", a.kind),
+        title: title.clone(),
+        body: a.message.clone(),
+        order_id: None,
+        created_at: a.created_at,
+        email: (email_enabled && to.settings.email).then(|| to.email.clone()),
+        email_text: format!(
+            "{title} ({}).\n\n{}\n\nAdmin dashboard: {}/admin\n\n— {}\n",
+            a.subject, a.message, s.base_url, s.panel_name
+        ),
+        webhook: to.settings.webhook_url.clone().map(|url| {
+            let body = json!({
+                "id": format!("alert_{}", a.id),
+                "type": format!("alert.{}", a.kind),
+                "created_at": a.created_at,
+                "alert": { "kind": a.kind, "subject": a.subject, "message": a.message },
+            });
+            (url, body.to_string())
+        }),
+    }
+}

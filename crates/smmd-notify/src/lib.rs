@@ -1,0 +1,308 @@
+//! Notifications of smmd, run by the job `notifications.deliver`: it reads the order event log
+//! and the admin alerts after its cursors, writes one in-app notification per event and
+//! recipient with the e-mail and webhook deliveries it starts (one transaction per window, so a
+//! crash or a second run never notifies twice), then sends the due deliveries from the outbox:
+//! e-mail over SMTP (`lettre`) and webhooks signed with HMAC-SHA256 ([`webhook`]), retried with
+//! backoff ([`retry_at`]) until they succeed or run out of attempts.
+
+pub mod compose;
+pub mod webhook;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use smmd_domain::Clock;
+use smmd_store::{Channel, Delivery, DeliveryOutcome, NotificationBatch, Store, StoreResult};
+
+/// What the notifier needs to know about the panel and its mail server.
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    pub panel_name: String,
+    /// The panel currency code shown next to refunds (`USD`).
+    pub currency: String,
+    /// The panel's public address for links in e-mails (`https://panel.example.com`, no
+    /// trailing slash).
+    pub base_url: String,
+    /// SMTP server (`smtp://host:port`, `smtps://user:pass@host`, `smtp://host?tls=required`);
+    /// `None` turns e-mail off (no e-mail deliveries are created).
+    pub smtp_url: Option<String>,
+    /// The `From:` of e-mails (`Panel <noreply@example.com>`).
+    pub email_from: String,
+    /// Events or alerts read per window.
+    pub batch: i64,
+    /// How long a claimed delivery is hidden from other runs (ms).
+    pub lease_ms: i64,
+    /// Deliveries sent in parallel.
+    pub concurrency: usize,
+    /// Most deliveries one run sends (the rest wait for the next run).
+    pub max_per_run: usize,
+    /// Timeout of one webhook request or SMTP session.
+    pub timeout: Duration,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            panel_name: "smmd".into(),
+            currency: "USD".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            email_from: "smmd <noreply@localhost>".into(),
+            batch: 500,
+            lease_ms: 120_000,
+            concurrency: 8,
+            max_per_run: 2_000,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the notifier could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("invalid SMTP URL: {0}")]
+    SmtpUrl(String),
+    #[error("invalid e-mail sender {0:?}")]
+    From(String),
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+/// The notifier: the store, the clock, an SMTP transport (if configured) and an HTTP client
+/// for webhooks (no redirects followed).
+#[derive(Clone)]
+pub struct Notifier {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: NotifySettings,
+    mailer: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+    http: reqwest::Client,
+}
+
+impl Notifier {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: NotifySettings,
+    ) -> Result<Notifier, NotifyError> {
+        let mailer = match &settings.smtp_url {
+            None => None,
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| NotifyError::SmtpUrl(e.to_string()))?
+                    .timeout(Some(settings.timeout))
+                    .build();
+                let from: Mailbox = settings
+                    .email_from
+                    .parse()
+                    .map_err(|_| NotifyError::From(settings.email_from.clone()))?;
+                Some((transport, from))
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("smmd-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Notifier {
+            store,
+            clock,
+            settings,
+            mailer,
+            http,
+        })
+    }
+
+    /// Whether e-mail deliveries are created.
+    pub fn email_enabled(&self) -> bool {
+        self.mailer.is_some()
+    }
+}
+
+/// Counters of one run (the job's report): `notified`, `alerts`, `sent`, `retried`, `failed`.
+pub type Report = BTreeMap<String, i64>;
+
+/// Delays before the 2nd, 3rd… attempt of a delivery; after the last, it fails.
+pub const RETRY_DELAYS_MS: [i64; 5] = [30_000, 120_000, 600_000, 3_600_000, 21_600_000];
+
+/// When to try again after attempt number `attempts` (1-based) failed, or `None` to give up
+/// (after `RETRY_DELAYS_MS.len() + 1` attempts: about 7 hours and 12 minutes in all).
+pub fn retry_at(attempts: i64, now: i64) -> Option<i64> {
+    let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
+    RETRY_DELAYS_MS.get(index).map(|d| now + d)
+}
+
+/// One run of `notifications.deliver`: collect, then send what is due.
+pub async fn run(n: &Notifier) -> StoreResult<Report> {
+    let mut report = Report::new();
+    let notified = collect_events(n).await?;
+    report.insert("notified".into(), notified as i64);
+    let alerts = collect_alerts(n).await?;
+    report.insert("alerts".into(), alerts as i64);
+    for (k, v) in deliver(n).await? {
+        report.insert(k, v);
+    }
+    Ok(report)
+}
+
+/// Turns new order events into notifications, window by window; returns how many were written.
+pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
+    let store = &n.store;
+    let mut cursor = store.notify_cursor("order_events").await?;
+    let mut written = 0;
+    loop {
+        let (events, to) = store.notifiable_events(cursor, n.settings.batch).await?;
+        if to == cursor {
+            return Ok(written);
+        }
+        let batch = NotificationBatch {
+            cursor: "order_events",
+            from: cursor,
+            to,
+            items: events
+                .iter()
+                .map(|e| compose::order_notification(e, &n.settings, n.email_enabled()))
+                .collect(),
+        };
+        match store.record_notifications(&batch, n.clock.now_ms()).await? {
+            Some(count) => written += count,
+            // Another run moved the cursor: it owns this window and the ones after it.
+            None => return Ok(written),
+        }
+        cursor = to;
+    }
+}
+
+/// Turns new admin alerts into one notification per admin; returns how many were written.
+pub async fn collect_alerts(n: &Notifier) -> StoreResult<u64> {
+    let store = &n.store;
+    let mut cursor = store.notify_cursor("alerts").await?;
+    let mut written = 0;
+    loop {
+        let alerts = store.alerts_after(cursor, n.settings.batch).await?;
+        let Some(last) = alerts.last().map(|a| a.id) else {
+            return Ok(written);
+        };
+        let admins = store.alert_recipients().await?;
+        let items = alerts
+            .iter()
+            .flat_map(|a| {
+                admins.iter().map(move |to| {
+                    compose::alert_notification(a, to, &n.settings, n.email_enabled())
+                })
+            })
+            .collect();
+        let batch = NotificationBatch {
+            cursor: "alerts",
+            from: cursor,
+            to: last,
+            items,
+        };
+        match store.record_notifications(&batch, n.clock.now_ms()).await? {
+            Some(count) => written += count,
+            None => return Ok(written),
+        }
+        cursor = last;
+    }
+}
+
+/// Sends due deliveries, a claimed batch at a time, `concurrency` at once.
+pub async fn deliver(n: &Notifier) -> StoreResult<Report> {
+    let mut report = Report::new();
+    let mut done = 0;
+    while done < n.settings.max_per_run {
+        let claim = (n.settings.max_per_run - done).min(100) as i64;
+        let claimed = n
+            .store
+            .claim_deliveries(n.clock.now_ms(), n.settings.lease_ms, claim)
+            .await?;
+        if claimed.is_empty() {
+            break;
+        }
+        done += claimed.len();
+        let outcomes: Vec<(i64, DeliveryOutcome)> = futures::stream::iter(claimed)
+            .map(|d| async move { (d.id, attempt(n, &d).await) })
+            .buffer_unordered(n.settings.concurrency.max(1))
+            .collect()
+            .await;
+        for (id, outcome) in outcomes {
+            let key = match &outcome {
+                DeliveryOutcome::Sent => "sent",
+                DeliveryOutcome::Retry { .. } => "retried",
+                DeliveryOutcome::Failed { .. } => "failed",
+            };
+            *report.entry(key.into()).or_insert(0) += 1;
+            n.store
+                .finish_delivery(id, &outcome, n.clock.now_ms())
+                .await?;
+        }
+    }
+    Ok(report)
+}
+
+/// What a failed attempt becomes: a retry while attempts remain, else a failure.
+fn failed(d: &Delivery, error: String, permanent: bool, now: i64) -> DeliveryOutcome {
+    match retry_at(d.attempts, now) {
+        Some(at) if !permanent => DeliveryOutcome::Retry { at, error },
+        _ => DeliveryOutcome::Failed { error },
+    }
+}
+
+async fn attempt(n: &Notifier, d: &Delivery) -> DeliveryOutcome {
+    let result = match d.channel {
+        Channel::Email => send_email(n, d).await,
+        Channel::Webhook => webhook::send(&n.http, d, n.clock.now_ms() / 1000).await,
+    };
+    match result {
+        Ok(()) => DeliveryOutcome::Sent,
+        Err((error, permanent)) => {
+            tracing::warn!(delivery = d.id, channel = d.channel.as_str(), %error, "delivery failed");
+            failed(d, error, permanent, n.clock.now_ms())
+        }
+    }
+}
+
+/// An attempt's error text and whether trying again cannot help.
+pub type AttemptError = (String, bool);
+
+async fn send_email(n: &Notifier, d: &Delivery) -> Result<(), AttemptError> {
+    let Some((transport, from)) = &n.mailer else {
+        return Err(("e-mail is not configured".into(), true));
+    };
+    let to: Mailbox = d
+        .target
+        .parse()
+        .map_err(|_| (format!("invalid address {:?}", d.target), true))?;
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(&d.subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(d.payload.clone())
+        .map_err(|e| (e.to_string(), true))?;
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e: SmtpError| (e.to_string(), e.is_permanent()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_then_give_up() {
+        assert_eq!(retry_at(1, 0), Some(30_000));
+        assert_eq!(retry_at(2, 0), Some(120_000));
+        assert_eq!(retry_at(5, 1), Some(21_600_001));
+        assert_eq!(retry_at(6, 0), None, "six attempts in all");
+        assert_eq!(retry_at(0, 0), None);
+        assert_eq!(retry_at(-3, 0), None);
+    }
+}

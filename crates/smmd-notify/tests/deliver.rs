@@ -1,0 +1,633 @@
+//! `notifications.deliver` end to end on both stores: finished orders and refills become in-app
+//! notifications, e-mails received by a real SMTP server process on loopback (Python
+//! `aiosmtpd`, writing a maildir), and webhooks received by a local HTTP server that checks the
+//! HMAC signature. Retries follow the backoff and stop after the last attempt; nothing is
+//! notified twice, even by two runs at once.
+//!
+//! The SMTP server needs Python with `aiosmtpd` (`SMMD_TEST_PYTHON`, set by `scripts/test.sh`;
+//! default `python3`). Without it these tests fail; `SMMD_SKIP_SMTP=1` skips them explicitly.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
+use smmd_domain::refill::RefillStatus;
+use smmd_domain::service::{validate_order, OrderInput, ServiceType};
+use smmd_domain::{Clock, ManualClock, Money, UserId};
+use smmd_notify::webhook::{self, DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use smmd_notify::{Notifier, NotifySettings, RETRY_DELAYS_MS};
+use smmd_store::{
+    BalanceChange, LedgerKind, NewUser, NotificationSettings, Order, OrderUpdate, Role, Service,
+    ServiceDraft, Store, User,
+};
+
+const T0: i64 = 1_767_225_600_000;
+
+/// A real SMTP server: `python -m aiosmtpd` on a free loopback port, delivering to a maildir.
+struct Smtp {
+    child: tokio::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Smtp {
+    async fn start() -> Option<Smtp> {
+        if std::env::var("SMMD_SKIP_SMTP").is_ok_and(|v| v == "1") {
+            return None;
+        }
+        let python = std::env::var("SMMD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let maildir = tempfile::tempdir().expect("maildir");
+        let child = tokio::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("box"))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("starting {python} -m aiosmtpd ({e}); run scripts/test.sh, or pip install aiosmtpd, or set SMMD_SKIP_SMTP=1")
+            });
+        let mut smtp = Smtp {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(smtp);
+            }
+            if let Ok(Some(status)) = smtp.child.try_wait() {
+                panic!("{python} -m aiosmtpd exited ({status}): is aiosmtpd installed? (scripts/test.sh installs it; SMMD_SKIP_SMTP=1 skips)");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("aiosmtpd did not listen on {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The messages received so far: (To, Subject, body).
+    fn received(&self) -> Vec<(String, String, String)> {
+        let dir: PathBuf = self.maildir.path().join("box").join("new");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().map(|f| parse_mail(f)).collect()
+    }
+}
+
+fn parse_mail(path: &Path) -> (String, String, String) {
+    let text = std::fs::read_to_string(path).expect("mail");
+    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let body = body.replace("\r\n", "\n");
+    let body = if head.contains("Content-Transfer-Encoding: quoted-printable") {
+        quoted_printable(&body)
+    } else {
+        body
+    };
+    (header("To"), header("Subject"), body)
+}
+
+/// Decodes quoted-printable text (soft line breaks and `=XX` bytes).
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A webhook receiver: records every request, answers with the queued statuses (then 200).
+#[derive(Clone, Default)]
+struct Hooks {
+    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    answers: Arc<Mutex<VecDeque<u16>>>,
+}
+
+impl Hooks {
+    async fn start(answers: &[u16]) -> (Hooks, String) {
+        let hooks = Hooks::default();
+        hooks
+            .answers
+            .lock()
+            .expect("lock")
+            .extend(answers.iter().copied());
+        let state = hooks.clone();
+        let app = Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap, body: String| {
+                let state = state.clone();
+                async move {
+                    state.seen.lock().expect("lock").push((headers, body));
+                    let code = state
+                        .answers
+                        .lock()
+                        .expect("lock")
+                        .pop_front()
+                        .unwrap_or(200);
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (hooks, url)
+    }
+
+    fn seen(&self) -> Vec<(HeaderMap, String)> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn account(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
+    let u = store
+        .create_user(NewUser {
+            email: email.into(),
+            password_hash: "x".into(),
+            role,
+            api_key_hash: None,
+            now: T0,
+        })
+        .await
+        .expect("user");
+    store
+        .change_balance(BalanceChange {
+            user_id: u.id,
+            amount: Money::parse("10").expect("m"),
+            kind: LedgerKind::Deposit,
+            key: format!("seed:{email}"),
+            reason: String::new(),
+            actor_id: None,
+            now: T0,
+        })
+        .await
+        .expect("credit");
+    u
+}
+
+async fn service(store: &Arc<dyn Store>) -> Service {
+    let mut d = ServiceDraft::new(
+        "Instagram",
+        "Followers",
+        ServiceType::Default,
+        Money::parse("1.00").expect("m"),
+        10,
+        10_000,
+    );
+    d.refill = true;
+    d.guarantee_days = 30;
+    store.create_service(d, T0).await.expect("service")
+}
+
+async fn order(store: &Arc<dyn Store>, u: UserId, svc: &Service, link: &str) -> Order {
+    let input = OrderInput {
+        link: Some(link.into()),
+        quantity: Some("1000".into()),
+        ..Default::default()
+    };
+    let spec = validate_order(&svc.rules(), &input).expect("valid");
+    store
+        .place_order(u, svc, &spec, None, T0)
+        .await
+        .expect("placed")
+}
+
+async fn step(
+    store: &Arc<dyn Store>,
+    o: &Order,
+    from: OrderStatus,
+    event: OrderEvent,
+    remains: Option<i64>,
+) {
+    store
+        .apply_order_update(OrderUpdate {
+            order_id: o.id,
+            expected: from,
+            event,
+            start_count: Some(10),
+            remains,
+            provider_order_id: Some(format!("p{}", o.id)),
+            provider_charge: None,
+            offer: None,
+            note: None,
+            now: T0 + 60_000,
+        })
+        .await
+        .expect("update");
+}
+
+/// Moves `o` from queued to `processing`, then to the provider's final status.
+async fn finish(store: &Arc<dyn Store>, o: &Order, status: ProviderStatus, remains: i64) {
+    step(store, o, OrderStatus::Queued, OrderEvent::Claim, None).await;
+    step(
+        store,
+        o,
+        OrderStatus::Submitting,
+        OrderEvent::ProviderAccepted,
+        None,
+    )
+    .await;
+    step(
+        store,
+        o,
+        OrderStatus::Processing,
+        OrderEvent::Provider(status),
+        Some(remains),
+    )
+    .await;
+}
+
+fn notifier(store: &Arc<dyn Store>, clock: &ManualClock, smtp: Option<&Smtp>) -> Notifier {
+    let settings = NotifySettings {
+        panel_name: "Test Panel".into(),
+        base_url: "https://panel.test".into(),
+        smtp_url: smtp.map(Smtp::url),
+        email_from: "Test Panel <noreply@panel.test>".into(),
+        timeout: Duration::from_secs(5),
+        ..NotifySettings::default()
+    };
+    Notifier::new(store.clone(), Arc::new(clock.clone()), settings).expect("notifier")
+}
+
+async fn finished_orders_are_emailed_and_webhooked_once_with_signatures(store: Arc<dyn Store>) {
+    let Some(smtp) = Smtp::start().await else {
+        return;
+    };
+    let (hooks, url) = Hooks::start(&[500]).await;
+    let clock = ManualClock::new(T0 + 120_000);
+    let svc = service(&store).await;
+    let ann = account(&store, "ann@example.com", Role::User).await;
+    store
+        .set_notification_settings(
+            ann.id,
+            &NotificationSettings {
+                email: true,
+                webhook_url: Some(url.clone()),
+                webhook_secret: Some("whsec_ann".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let bob = account(&store, "bob@example.com", Role::User).await;
+    store
+        .set_notification_settings(bob.id, &NotificationSettings::default())
+        .await
+        .expect("e-mail off");
+
+    let done = order(&store, ann.id, &svc, "https://instagram.com/ann").await;
+    finish(&store, &done, ProviderStatus::Completed, 0).await;
+    let part = order(&store, ann.id, &svc, "https://instagram.com/ann2").await;
+    finish(&store, &part, ProviderStatus::Partial, 250).await;
+    let gone = order(&store, bob.id, &svc, "https://instagram.com/bob").await;
+    store
+        .cancel_orders(bob.id, &[gone.id], T0 + 1)
+        .await
+        .expect("cancel");
+    let refill = store
+        .request_refill(ann.id, done.id, T0 + 90_000)
+        .await
+        .expect("refill");
+    store
+        .set_refill_status(refill.id, RefillStatus::Completed, T0 + 100_000)
+        .await
+        .expect("refilled");
+    let busy = order(&store, ann.id, &svc, "https://instagram.com/ann3").await;
+
+    // Two runs at once: each window is written by one of them.
+    let (a, b) = (
+        notifier(&store, &clock, Some(&smtp)),
+        notifier(&store, &clock, Some(&smtp)),
+    );
+    let (ra, rb) = tokio::join!(smmd_notify::run(&a), smmd_notify::run(&b));
+    let (ra, rb) = (ra.expect("run a"), rb.expect("run b"));
+    assert_eq!(ra["notified"] + rb["notified"], 4, "{ra:?} {rb:?}");
+    assert_eq!(
+        ra.get("sent").unwrap_or(&0) + rb.get("sent").unwrap_or(&0),
+        5,
+        "3 e-mails and 2 of 3 webhooks"
+    );
+    assert_eq!(
+        ra.get("retried").unwrap_or(&0) + rb.get("retried").unwrap_or(&0),
+        1,
+        "the first webhook got a 500"
+    );
+
+    let ann_notes = store
+        .notifications_of_user(ann.id, None, 10)
+        .await
+        .expect("notes");
+    let titles: Vec<&str> = ann_notes.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            format!("Refill of order {} completed", done.reference),
+            format!("Order {} partially completed", part.reference),
+            format!("Order {} completed", done.reference),
+        ]
+    );
+    assert!(
+        ann_notes[1]
+            .body
+            .contains("250 of 1000 were not delivered; 0.25 USD refunded"),
+        "{}",
+        ann_notes[1].body
+    );
+    assert!(
+        !titles.iter().any(|t| t.contains(&busy.reference)),
+        "still running"
+    );
+    let bob_notes = store
+        .notifications_of_user(bob.id, None, 10)
+        .await
+        .expect("notes");
+    assert_eq!(bob_notes.len(), 1);
+    assert_eq!(
+        bob_notes[0].title,
+        format!("Order {} canceled", gone.reference)
+    );
+    assert!(
+        bob_notes[0].body.ends_with("1.00 USD refunded."),
+        "{}",
+        bob_notes[0].body
+    );
+
+    // E-mails: Ann's three, through the SMTP server; Bob turned them off.
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(mails.iter().all(|(to, _, _)| to == "ann@example.com"));
+    let mut subjects: Vec<&str> = mails.iter().map(|(_, s, _)| s.as_str()).collect();
+    subjects.sort();
+    let mut expected = titles.clone();
+    expected.sort();
+    assert_eq!(subjects, expected);
+    let (_, _, text) = mails
+        .iter()
+        .find(|(_, s, _)| {
+            s.starts_with("Order") && s.ends_with(" completed") && !s.contains("partially")
+        })
+        .expect("completed mail");
+    assert!(
+        text.contains(&format!("https://panel.test/orders/{}", done.reference)),
+        "{text}"
+    );
+    assert!(
+        text.contains("1000 × Followers for https://instagram.com/ann"),
+        "{text}"
+    );
+
+    // Webhooks: the first answer was a 500; due again after 30 s, not before.
+    assert_eq!(hooks.seen().len(), 3);
+    let again = smmd_notify::run(&a).await.expect("run");
+    assert_eq!(again.get("sent"), None, "nothing due yet: {again:?}");
+    clock.advance_ms(RETRY_DELAYS_MS[0]);
+    let again = smmd_notify::run(&a).await.expect("run");
+    assert_eq!(again.get("sent"), Some(&1), "{again:?}");
+    let seen = hooks.seen();
+    assert_eq!(seen.len(), 4);
+    for (headers, body) in &seen {
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).expect(n);
+        let ts: i64 = h(TIMESTAMP_HEADER).parse().expect("timestamp");
+        assert!(
+            webhook::verify(
+                "whsec_ann",
+                ts,
+                body,
+                h(SIGNATURE_HEADER),
+                clock.now_ms() / 1000,
+                300
+            ),
+            "a valid signature over timestamp and body"
+        );
+        assert!(!webhook::verify(
+            "whsec_other",
+            ts,
+            body,
+            h(SIGNATURE_HEADER),
+            clock.now_ms() / 1000,
+            300
+        ));
+    }
+    let first = &seen[0];
+    let retry = seen
+        .iter()
+        .skip(1)
+        .rfind(|(h, _)| h.get(DELIVERY_HEADER) == first.0.get(DELIVERY_HEADER))
+        .expect("the retried delivery carries the same delivery id");
+    assert_eq!(retry.1, first.1, "and the same body");
+    let bodies: Vec<serde_json::Value> = seen[1..]
+        .iter()
+        .map(|(_, b)| serde_json::from_str(b).expect("json"))
+        .chain(std::iter::once(
+            serde_json::from_str(&first.1).expect("json"),
+        ))
+        .collect();
+    let mut types: Vec<&str> = bodies.iter().filter_map(|b| b["type"].as_str()).collect();
+    types.sort();
+    types.dedup();
+    assert_eq!(
+        types,
+        ["order.completed", "order.partial", "refill.completed"]
+    );
+    let partial = bodies
+        .iter()
+        .find(|b| b["type"] == "order.partial")
+        .expect("partial");
+    assert_eq!(partial["order"]["reference"], part.reference.as_str());
+    assert_eq!(partial["order"]["remains"], 250);
+    assert_eq!(partial["order"]["refunded"], "0.25");
+
+    // Nothing is notified or sent twice.
+    clock.advance_ms(3_600_000);
+    let idle = smmd_notify::run(&a).await.expect("run");
+    assert_eq!((idle["notified"], idle.get("sent")), (0, None), "{idle:?}");
+    assert_eq!(smtp.received().len(), 3);
+    assert_eq!(hooks.seen().len(), 4);
+    let records = store.deliveries_of_user(ann.id, 10).await.expect("records");
+    assert_eq!(records.len(), 6);
+    assert!(records.iter().all(|r| r.status == "sent"), "{records:?}");
+}
+
+async fn a_dead_webhook_is_retried_with_backoff_then_fails(store: Arc<dyn Store>) {
+    let (hooks, url) = Hooks::start(&[503; 10]).await;
+    let clock = ManualClock::new(T0 + 120_000);
+    let svc = service(&store).await;
+    let ann = account(&store, "dead@example.com", Role::User).await;
+    store
+        .set_notification_settings(
+            ann.id,
+            &NotificationSettings {
+                email: false,
+                webhook_url: Some(url),
+                webhook_secret: Some("k".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let o = order(&store, ann.id, &svc, "https://instagram.com/dead").await;
+    finish(&store, &o, ProviderStatus::Completed, 0).await;
+    let n = notifier(&store, &clock, None);
+    smmd_notify::run(&n).await.expect("run");
+    assert_eq!(hooks.seen().len(), 1);
+    for (i, delay) in RETRY_DELAYS_MS.iter().enumerate() {
+        clock.advance_ms(delay - 1);
+        smmd_notify::run(&n).await.expect("run");
+        assert_eq!(hooks.seen().len(), i + 1, "not due before its backoff");
+        clock.advance_ms(1);
+        smmd_notify::run(&n).await.expect("run");
+        assert_eq!(hooks.seen().len(), i + 2);
+    }
+    let records = store.deliveries_of_user(ann.id, 10).await.expect("records");
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (
+            records[0].status.as_str(),
+            records[0].attempts,
+            records[0].last_error.as_deref()
+        ),
+        ("failed", 6, Some("HTTP 503"))
+    );
+    clock.advance_ms(86_400_000);
+    smmd_notify::run(&n).await.expect("run");
+    assert_eq!(
+        hooks.seen().len(),
+        6,
+        "a failed delivery is not tried again"
+    );
+
+    // 410 Gone stops at once; the in-app notification stays either way.
+    let (gone_hooks, gone_url) = Hooks::start(&[410]).await;
+    store
+        .set_notification_settings(
+            ann.id,
+            &NotificationSettings {
+                email: false,
+                webhook_url: Some(gone_url),
+                webhook_secret: Some("k".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let o2 = order(&store, ann.id, &svc, "https://instagram.com/dead2").await;
+    finish(&store, &o2, ProviderStatus::Completed, 0).await;
+    let report = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(report.get("failed"), Some(&1), "{report:?}");
+    assert_eq!(gone_hooks.seen().len(), 1);
+    assert_eq!(
+        store
+            .notifications_of_user(ann.id, None, 10)
+            .await
+            .expect("n")
+            .len(),
+        2
+    );
+}
+
+async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
+    let Some(smtp) = Smtp::start().await else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let ops = account(&store, "ops@example.com", Role::Admin).await;
+    let boss = account(&store, "boss@example.com", Role::Admin).await;
+    store
+        .set_notification_settings(boss.id, &NotificationSettings::default())
+        .await
+        .expect("boss reads the panel only");
+    let user = account(&store, "user@example.com", Role::User).await;
+    store
+        .raise_alert(
+            "provider_balance_low",
+            "provider:1",
+            "Upstream balance 3.20 is below 10.00",
+            T0,
+        )
+        .await
+        .expect("alert");
+    store
+        .raise_alert(
+            "job_failed",
+            "job:orders.sync_status",
+            "orders.sync_status failed after 1 attempt(s): boom",
+            T0,
+        )
+        .await
+        .expect("alert");
+    // Refreshing an open alert is not a new alert.
+    store
+        .raise_alert(
+            "provider_balance_low",
+            "provider:1",
+            "Upstream balance 3.10 is below 10.00",
+            T0 + 1,
+        )
+        .await
+        .expect("alert");
+    let n = notifier(&store, &clock, Some(&smtp));
+    let report = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(report["alerts"], 4, "2 alerts × 2 admins: {report:?}");
+    for admin in [ops.id, boss.id] {
+        let titles: Vec<String> = store
+            .notifications_of_user(admin, None, 10)
+            .await
+            .expect("n")
+            .into_iter()
+            .map(|n| n.title)
+            .collect();
+        assert_eq!(titles, ["A job is failing", "Provider balance low"]);
+    }
+    assert!(store
+        .notifications_of_user(user.id, None, 10)
+        .await
+        .expect("n")
+        .is_empty());
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 2, "only ops wants e-mail: {mails:?}");
+    assert!(mails.iter().all(|(to, _, _)| to == "ops@example.com"));
+    // The alert was refreshed before the run: the message says the latest balance.
+    assert!(mails
+        .iter()
+        .any(|(_, _, body)| body.contains("Upstream balance 3.10 is below 10.00")));
+    let again = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(again["alerts"], 0);
+}
+
+smmd_store_sql::both_stores!(
+    finished_orders_are_emailed_and_webhooked_once_with_signatures,
+    a_dead_webhook_is_retried_with_backoff_then_fails,
+    admin_alerts_reach_every_admin_once,
+);
