@@ -28,3 +28,80 @@
   form.addEventListener("input", update);
   update();
 })();
+
+// Live updates: one WebSocket per page, reconnected with backoff (1 s doubling to 30 s, with
+// jitter). Messages update what the page shows in place; nothing polls.
+(function () {
+  if (!document.body || document.body.dataset.live !== "1" || !window.WebSocket) return;
+  var attempt = 0;
+  function label(status) {
+    var s = String(status).replace(/_/g, " ");
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  function each(selector, fn) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
+  }
+  function toast(title, body) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var t = document.createElement("div");
+    t.className = "toast";
+    var b = document.createElement("strong");
+    b.textContent = title;
+    t.appendChild(b);
+    if (body) {
+      var p = document.createElement("div");
+      p.textContent = body;
+      t.appendChild(p);
+    }
+    box.appendChild(t);
+    setTimeout(function () { t.remove(); }, 8000);
+  }
+  function apply(m) {
+    if (m.type === "hello" || m.type === "balance") {
+      each("[data-balance]", function (el) { el.textContent = m.balance; });
+    }
+    if (m.type === "hello") {
+      each("[data-unread]", function (el) { el.textContent = m.unread; el.hidden = !m.unread; });
+    }
+    if (m.type === "order") {
+      each('[data-order="' + m.reference + '"]', function (row) {
+        if (m.event === "status" || m.event === "placed") {
+          row.dataset.status = m.status;
+          var st = row.querySelector("[data-field=status]");
+          if (st) { st.textContent = label(m.status); st.className = "status s-" + m.status; }
+          var rem = row.querySelector("[data-field=remains]");
+          if (rem && m.remains !== null && m.remains !== undefined) rem.textContent = m.remains;
+        }
+        if (m.event === "refill") {
+          var rf = row.querySelector("[data-field=refill]");
+          if (rf) rf.textContent = "Refill " + label(m.status).toLowerCase();
+        }
+        row.classList.add("flash-update");
+        setTimeout(function () { row.classList.remove("flash-update"); }, 1200);
+      });
+    }
+    if (m.type === "notification") {
+      each("[data-unread]", function (el) {
+        el.textContent = (Number(el.textContent) || 0) + 1;
+        el.hidden = false;
+      });
+      toast(m.title, m.body);
+    }
+    if (m.type === "alert") toast("Alert: " + label(m.kind), m.message);
+    document.dispatchEvent(new CustomEvent("smmd:live", { detail: m }));
+  }
+  function connect() {
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.onopen = function () { attempt = 0; document.body.dataset.connected = "1"; };
+    ws.onmessage = function (e) {
+      try { apply(JSON.parse(e.data)); } catch (err) { /* a message we do not know */ }
+    };
+    ws.onclose = function () {
+      document.body.dataset.connected = "0";
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt++));
+      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+    };
+  }
+  connect();
+})();

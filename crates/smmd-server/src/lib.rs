@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod metrics;
 pub mod panel;
 pub mod providers;

@@ -68,15 +68,22 @@ impl App {
         self.addr
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests. The live feed
+    /// ([`crate::live::run_feed`]) runs alongside.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let feed = tokio::spawn(crate::live::run_feed(
+            self.state.store.clone(),
+            self.state.live.clone(),
+        ));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        feed.abort();
+        served
     }
 }
 

@@ -21,6 +21,8 @@ pub struct AppState {
     pub logins: Arc<crate::auth::LoginLimiter>,
     /// Provider clients for the admin provider routes; `None` without `security.secret_key`.
     pub fulfil: Option<smmd_fulfil::Fulfil>,
+    /// This instance's WebSocket clients; [`crate::live::run_feed`] publishes to them.
+    pub live: Arc<crate::live::Hub>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             catalog: Arc::default(),
             logins: Arc::default(),
             fulfil: None,
+            live: Arc::default(),
         }
     }
 

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest)
         .merge(openapi::router())
         .merge(crate::web::router())
+        .route("/ws", get(crate::live::ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::scrape))

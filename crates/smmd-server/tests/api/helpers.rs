@@ -135,6 +135,29 @@ impl TestApp {
         e
     }
 
+    /// Logs `email` in (password `password123`) through `POST /api/auth/login`; returns the
+    /// `Cookie` header value and the CSRF token.
+    pub async fn session(&self, email: &str) -> (String, String) {
+        let ok = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": "password123"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(ok.status(), 200, "log-in of {email}");
+        let cookie = ok
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .expect("cookie")
+            .to_string();
+        let body: Value = ok.json().await.expect("json");
+        let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
+        (cookie, csrf)
+    }
+
     /// A notifier on the app's store and manual clock.
     pub fn notifier(&self, settings: smmd_notify::NotifySettings) -> smmd_notify::Notifier {
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());

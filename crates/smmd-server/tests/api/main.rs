@@ -4,6 +4,7 @@
 mod fulfil;
 mod helpers;
 mod jobs;
+mod live;
 mod maintenance;
 mod pages;
 mod rest;
@@ -13,6 +14,7 @@ mod v2_vectors;
 
 use fulfil::*;
 use jobs::*;
+use live::*;
 use maintenance::*;
 use pages::*;
 use rest::*;
@@ -47,4 +49,5 @@ backend_tests!(
     admins_search_and_act_on_orders_with_reasons,
     admins_test_sync_and_switch_providers,
     cleanup_archives_old_orders_that_still_show_everywhere,
+    live_updates_reach_the_owner_as_they_commit,
 );

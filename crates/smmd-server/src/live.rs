@@ -1,0 +1,383 @@
+//! Live updates over WebSocket (`GET /ws`, authenticated by the session cookie).
+//!
+//! One feed task per instance ([`run_feed`]) waits for the store's commit signal (this
+//! instance's commits at once; on PostgreSQL every instance's, by `LISTEN smmd_feed`, plus a
+//! 1 s safety poll), reads the rows committed after its cursor (order events, ledger,
+//! notifications, alerts: [`smmd_store::FeedItem`]) and hands each to the [`Hub`], which pushes
+//! the serialized message to that user's connections, and alerts to admins' connections.
+//!
+//! A connection gets `{"type":"hello","balance":…,"unread":…}` first, then
+//! [`smmd_store::FeedMessage`]s (`order`, `balance`, `notification`, `alert`). Each connection
+//! has a bounded queue; a client too slow to drain it is disconnected (it reconnects and reloads
+//! what it shows), so one slow reader never holds up the others. The page script reconnects with
+//! backoff; no page polls.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use smmd_domain::UserId;
+use smmd_store::{FeedCursor, FeedItem, Role, Store};
+use tokio::sync::mpsc;
+
+use crate::auth::{self, session_cookie};
+use crate::state::AppState;
+
+/// Messages queued per connection before it counts as too slow and is dropped.
+const QUEUE: usize = 256;
+/// Rows read per source per feed pass.
+const FEED_BATCH: i64 = 1_000;
+/// How often an idle connection is pinged and its session checked again.
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+struct Client {
+    id: u64,
+    admin: bool,
+    tx: mpsc::Sender<Arc<str>>,
+}
+
+/// The connected clients of this instance, by user.
+#[derive(Default)]
+pub struct Hub {
+    clients: RwLock<HashMap<UserId, Vec<Client>>>,
+    next_id: AtomicU64,
+    connected: AtomicU64,
+}
+
+/// A registered connection; unregisters itself when dropped.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    user: UserId,
+    id: u64,
+    pub rx: mpsc::Receiver<Arc<str>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.remove(self.user, self.id);
+    }
+}
+
+impl Hub {
+    /// Registers a connection of `user`.
+    pub fn subscribe(self: &Arc<Self>, user: UserId, admin: bool) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE);
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(user)
+            .or_default()
+            .push(Client { id, admin, tx });
+        let now = self.connected.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::gauge!("smmd_ws_connections").set(now as f64);
+        Subscription {
+            hub: self.clone(),
+            user,
+            id,
+            rx,
+        }
+    }
+
+    fn remove(&self, user: UserId, id: u64) {
+        let mut clients = self.clients.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = clients.get_mut(&user) {
+            let before = list.len();
+            list.retain(|c| c.id != id);
+            if list.len() < before {
+                let now = self.connected.fetch_sub(1, Ordering::Relaxed) - 1;
+                metrics::gauge!("smmd_ws_connections").set(now as f64);
+            }
+            if list.is_empty() {
+                clients.remove(&user);
+            }
+        }
+    }
+
+    /// Open connections on this instance.
+    pub fn connections(&self) -> u64 {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Pushes `item` to its user's connections (or every admin connection for alerts).
+    /// Returns how many connections it was queued for.
+    pub fn publish(&self, item: &FeedItem) -> usize {
+        let text: Arc<str> = match serde_json::to_string(&item.message) {
+            Ok(t) => t.into(),
+            Err(e) => {
+                tracing::error!(error = %e, "feed message not serializable");
+                return 0;
+            }
+        };
+        let mut slow = Vec::new();
+        let mut sent = 0;
+        {
+            let clients = self.clients.read().unwrap_or_else(|e| e.into_inner());
+            let mut offer = |user: UserId, c: &Client| match c.tx.try_send(text.clone()) {
+                Ok(()) => sent += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => slow.push((user, c.id)),
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            };
+            match item.user_id {
+                Some(user) => {
+                    for c in clients.get(&user).into_iter().flatten() {
+                        offer(user, c);
+                    }
+                }
+                None => {
+                    for (user, list) in clients.iter() {
+                        for c in list.iter().filter(|c| c.admin) {
+                            offer(*user, c);
+                        }
+                    }
+                }
+            }
+        }
+        for (user, id) in slow {
+            tracing::info!(user = user.0, "live client too slow; disconnecting it");
+            metrics::counter!("smmd_ws_dropped_slow_total").increment(1);
+            // Removing the sender closes the connection's queue: its task ends and closes the socket.
+            self.remove(user, id);
+        }
+        sent
+    }
+}
+
+/// Reads the feed after the store's newest rows and publishes every new row until the process
+/// ends. Store errors are logged and retried after a second; the cursor is kept, so nothing
+/// committed meanwhile is skipped.
+pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
+    let mut cursor = loop {
+        match store.feed_head().await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed: reading the head failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut signal = None;
+    loop {
+        if signal.is_none() {
+            match store.feed_signal().await {
+                Ok(s) => signal = Some(s),
+                Err(e) => tracing::warn!(error = %e, "live feed: listening failed; polling"),
+            }
+        }
+        // Read first, then wait: rows committed while subscribing are not missed.
+        cursor = drain(store.as_ref(), &hub, cursor).await;
+        let woke = match signal.as_mut() {
+            Some(s) => tokio::time::timeout(Duration::from_secs(1), s.changed()).await,
+            None => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok(Ok(()))
+            }
+        };
+        if let Ok(Err(e)) = woke {
+            tracing::warn!(error = %e, "live feed: the signal failed; listening again");
+            signal = None;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+async fn drain(store: &dyn Store, hub: &Hub, mut cursor: FeedCursor) -> FeedCursor {
+    loop {
+        match store.feed_after(cursor, FEED_BATCH).await {
+            Ok((items, next)) => {
+                for item in &items {
+                    hub.publish(item);
+                }
+                metrics::counter!("smmd_ws_feed_items_total").increment(items.len() as u64);
+                let full = next.events - cursor.events >= FEED_BATCH
+                    || next.ledger - cursor.ledger >= FEED_BATCH
+                    || next.notifications - cursor.notifications >= FEED_BATCH
+                    || next.alerts - cursor.alerts >= FEED_BATCH;
+                cursor = next;
+                if !full {
+                    return cursor;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed: reading failed");
+                return cursor;
+            }
+        }
+    }
+}
+
+/// The `Origin` of a browser request must be this host (a page elsewhere cannot open a socket
+/// with the user's cookie). Clients that send no `Origin` (not browsers) pass.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+}
+
+/// `GET /ws`: upgrades a signed-in session to the live feed. 401 without a session, 403 from
+/// another origin.
+pub async fn ws(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
+    }
+    let Some(token) = session_cookie(&headers) else {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    };
+    let hash = auth::token_hash(&token);
+    let user = match st.store.session(&hash, st.clock.now_ms()).await {
+        Ok(Some((user, _))) => user,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "ws session lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
+    let hello: Arc<str> = serde_json::json!({
+        "type": "hello",
+        "balance": user.balance.to_string(),
+        "unread": unread,
+        "admin": user.role == Role::Admin,
+    })
+    .to_string()
+    .into();
+    let sub = st.live.subscribe(user.id, user.role == Role::Admin);
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(4 * 1024)
+        .max_frame_size(4 * 1024)
+        .on_upgrade(move |socket| serve(st, hash, hello, sub, socket))
+}
+
+async fn serve(
+    st: AppState,
+    session: String,
+    hello: Arc<str>,
+    mut sub: Subscription,
+    mut socket: WebSocket,
+) {
+    if socket
+        .send(Message::Text(hello.as_ref().into()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            msg = sub.rx.recv() => match msg {
+                Some(text) => {
+                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
+                        return;
+                    }
+                }
+                // Dropped as too slow: close so the client reconnects and reloads.
+                None => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                // A logged-out or expired session stops receiving.
+                match st.store.session(&session, st.clock.now_ms()).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "ws session check failed"),
+                }
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use smmd_store::FeedMessage;
+
+    fn item(user: Option<i64>) -> FeedItem {
+        FeedItem {
+            user_id: user.map(UserId),
+            at: 1,
+            message: FeedMessage::Balance {
+                balance: "1.00".into(),
+                amount: "1.00".into(),
+                at: 1,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn messages_reach_their_user_alerts_reach_admins_and_slow_clients_are_dropped() {
+        let hub = Arc::new(Hub::default());
+        let mut ann = hub.subscribe(UserId(1), false);
+        let mut ann2 = hub.subscribe(UserId(1), false);
+        let mut bob = hub.subscribe(UserId(2), false);
+        let mut admin = hub.subscribe(UserId(3), true);
+        assert_eq!(hub.connections(), 4);
+        assert_eq!(hub.publish(&item(Some(1))), 2, "both of Ann's tabs");
+        assert!(ann.rx.try_recv().is_ok() && ann2.rx.try_recv().is_ok());
+        assert!(bob.rx.try_recv().is_err(), "Bob sees nothing of Ann's");
+        assert_eq!(hub.publish(&item(None)), 1, "alerts go to admins only");
+        assert!(admin.rx.try_recv().is_ok());
+        assert!(ann.rx.try_recv().is_err());
+        // Ann's second tab stops reading: when its queue is full it is dropped, the first stays.
+        for _ in 0..QUEUE {
+            hub.publish(&item(Some(1)));
+            let _ = ann.rx.try_recv();
+        }
+        assert_eq!(hub.publish(&item(Some(1))), 1);
+        assert_eq!(hub.connections(), 3);
+        while ann2.rx.try_recv().is_ok() {}
+        assert!(ann2.rx.recv().await.is_none(), "its queue is closed");
+        drop(bob);
+        assert_eq!(hub.connections(), 2);
+    }
+
+    #[test]
+    fn only_same_origin_browsers_may_connect() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("panel.test:8080"));
+        assert!(same_origin(&h), "no Origin: not a browser");
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://panel.test:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.test"),
+        );
+        assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&h));
+    }
+}
