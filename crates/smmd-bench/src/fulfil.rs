@@ -45,7 +45,7 @@ pub struct FulfilArgs {
     dispatch_orders: usize,
 }
 
-const T0: i64 = 1_767_225_600_000;
+pub(crate) const T0: i64 = 1_767_225_600_000;
 
 fn rss_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -160,19 +160,22 @@ async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
     })
 }
 
-/// Writes `n` accepted orders of `svc` whose upstream ids are `upstream`, 1000 rows a statement.
-async fn bulk_orders(
+/// Writes accepted (`processing`) orders of `svc` whose upstream ids are `upstream`, owned by
+/// `users` in turn, 1000 rows a statement.
+pub(crate) async fn bulk_orders(
     db: &BenchDb,
-    user: smmd_domain::UserId,
+    users: &[smmd_domain::UserId],
     svc: &Service,
     provider: ProviderId,
     upstream: &[i64],
 ) -> anyhow::Result<()> {
     let pool = sqlx::AnyPool::connect(&db.url).await?;
-    for chunk in upstream.chunks(1_000) {
+    for (c, chunk) in upstream.chunks(1_000).enumerate() {
         let rows: Vec<String> = chunk
             .iter()
-            .map(|pid| {
+            .enumerate()
+            .map(|(i, pid)| {
+                let user = users[(c * 1_000 + i) % users.len()];
                 format!(
                     "({}, {}, 'processing', 'https://bulk.sim/{pid}', 1000, 1000, 1500000, '{{}}', {}, '1', '{pid}', {T0}, {T0})",
                     user.0, svc.id.0, provider.0
@@ -231,7 +234,7 @@ pub async fn run(args: &Args, a: &FulfilArgs) -> anyhow::Result<()> {
             };
             let ids = sim.sim.seed_orders(1, n, 1_000)?;
             let provider = s.services[i].provider_id.expect("mapped");
-            bulk_orders(&db, s.user, &s.services[i], provider, &ids).await?;
+            bulk_orders(&db, &[s.user], &s.services[i], provider, &ids).await?;
         }
         for (label, advance) in [
             ("0: first sync records start counts", 0),

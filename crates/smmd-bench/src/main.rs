@@ -10,11 +10,13 @@
 //!
 //! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]); `smmd-bench fulfil`
 //! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]);
-//! `smmd-bench rest` the REST API's catalog and order lists (see [`rest`]).
+//! `smmd-bench rest` the REST API's catalog and order lists (see [`rest`]); `smmd-bench ws` the
+//! live updates over WebSocket (see [`ws`]).
 
 mod fulfil;
 mod rest;
 mod scheduler;
+mod ws;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +83,9 @@ enum BenchCommand {
     /// REST figures: `GET /api/smm/services` over 5,000 services and `GET /api/smm/orders` for
     /// a user with 100,000 orders (first page and a deep cursor), p50/p99 per backend.
     Rest(rest::RestArgs),
+    /// Live-update figures: status event latency to 1,000 WebSocket clients during status
+    /// sync cycles, and `smmd serve` memory with 10,000 idle clients.
+    Ws(ws::WsArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -92,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Scheduler(s)) => return scheduler::run(&args, s).await,
         Some(BenchCommand::Fulfil(f)) => return fulfil::run(&args, f).await,
         Some(BenchCommand::Rest(r)) => return rest::run(&args, r).await,
+        Some(BenchCommand::Ws(w)) => return ws::run(&args, w).await,
         None => {}
     }
     anyhow::ensure!(
