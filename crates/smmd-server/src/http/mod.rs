@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod jobs;
+pub mod notifications;
 pub mod openapi;
 pub mod smm;
 pub mod v2;
@@ -24,6 +25,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let rest = Router::new()
         .merge(api::router())
+        .merge(notifications::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())

@@ -50,6 +50,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ),
     ("unknown_job", 404, "No job with this name"),
     ("conflict", 409, "The change collides with existing data"),
+    (
+        "no_webhook",
+        409,
+        "A webhook secret needs a webhook URL first",
+    ),
+    (
+        "invalid_webhook_url",
+        422,
+        "The webhook URL is not a public http(s) URL",
+    ),
     ("email_taken", 409, "An account with this e-mail exists"),
     (
         "request_id_reused",
@@ -227,6 +237,7 @@ struct Base;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     doc.merge(super::api::AccountDoc::openapi());
+    doc.merge(super::notifications::NotificationsDoc::openapi());
     doc.merge(super::smm::SmmDoc::openapi());
     doc.merge(super::admin::AdminDoc::openapi());
     doc.merge(super::jobs::ApiDoc::openapi());

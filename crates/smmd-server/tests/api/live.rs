@@ -194,3 +194,204 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
         .await;
     assert_eq!(next(&mut ann_ws).await["balance"], "10.00");
 }
+
+pub async fn notification_settings_and_the_inbox_over_rest(app: TestApp) {
+    let (ann, key) = app.account("inbox@x.io", Role::User, "10").await;
+    let (_, bob_key) = app.account("other@x.io", Role::User, "0").await;
+    let get = |path: &'static str, key: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("send");
+            (r.status().as_u16(), r.json::<Value>().await.expect("json"))
+        }
+    };
+    let put = |body: Value| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let r = app
+                .client
+                .put(app.url("/api/account/notification-settings"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            (r.status().as_u16(), r.json::<Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(
+        get("/api/account/notification-settings", key.clone()).await,
+        (
+            200,
+            json!({"email": true, "webhook_url": null, "webhook_secret": null})
+        )
+    );
+    for private in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/",
+        "ftp://x.io/",
+    ] {
+        let (status, body) = put(json!({"email": true, "webhook_url": private})).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (422, &json!("invalid_webhook_url")),
+            "{private}"
+        );
+    }
+    assert_eq!(
+        get("/api/account/notification-settings", key.clone())
+            .await
+            .1["webhook_url"],
+        Value::Null,
+        "a refused URL writes nothing"
+    );
+    let (status, set) =
+        put(json!({"email": false, "webhook_url": "https://hooks.example.com/ann"})).await;
+    assert_eq!(status, 200);
+    let secret = set["webhook_secret"].as_str().expect("secret").to_string();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 70,
+        "{secret}"
+    );
+    assert_eq!(set["email"], false);
+    let (_, again) =
+        put(json!({"email": true, "webhook_url": "https://hooks.example.com/ann2"})).await;
+    assert_eq!(
+        again["webhook_secret"],
+        secret.as_str(),
+        "the secret stays with the webhook"
+    );
+    let rotated: Value = app
+        .client
+        .post(app.url("/api/account/notification-settings/webhook-secret"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let new_secret = rotated["webhook_secret"].as_str().expect("secret");
+    assert_ne!(new_secret, secret);
+    assert_eq!(
+        app.store
+            .notification_settings(ann.id)
+            .await
+            .expect("s")
+            .webhook_secret
+            .as_deref(),
+        Some(new_secret)
+    );
+    let (_, cleared) = put(json!({"email": true, "webhook_url": null})).await;
+    assert_eq!(
+        (&cleared["webhook_url"], &cleared["webhook_secret"]),
+        (&Value::Null, &Value::Null)
+    );
+    let no_hook = app
+        .client
+        .post(app.url("/api/account/notification-settings/webhook-secret"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(no_hook.status(), 409);
+    // A cookie write without the CSRF header is refused.
+    let (cookie, _) = app.session("inbox@x.io").await;
+    let forged = app
+        .client
+        .put(app.url("/api/account/notification-settings"))
+        .header("cookie", cookie)
+        .json(&json!({"email": false, "webhook_url": null}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(forged.status(), 403);
+    assert!(
+        app.store
+            .notification_settings(ann.id)
+            .await
+            .expect("s")
+            .email
+    );
+
+    // The inbox: a finished order becomes an unread notification; marking it read.
+    let svc = app
+        .store
+        .create_service(
+            ServiceDraft::new(
+                "Instagram",
+                "Likes",
+                ServiceType::Default,
+                Money::parse("1.00").expect("m"),
+                10,
+                10_000,
+            ),
+            T0,
+        )
+        .await
+        .expect("service");
+    let placed: Value = app
+        .client
+        .post(app.url("/api/smm/orders"))
+        .bearer_auth(&key)
+        .json(&json!({"service": svc.id.0, "link": "https://instagram.com/p/1", "quantity": 100}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let cancel = app
+        .client
+        .post(app.url(&format!(
+            "/api/smm/orders/{}/cancel",
+            placed["reference"].as_str().expect("ref")
+        )))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(cancel.status(), 200);
+    smmd_notify::run(&app.notifier(smmd_notify::NotifySettings::default()))
+        .await
+        .expect("notify");
+    let (_, inbox) = get("/api/account/notifications", key.clone()).await;
+    assert_eq!(inbox["unread"], 1);
+    assert_eq!(inbox["items"][0]["kind"], "order.canceled");
+    assert_eq!(inbox["items"][0]["order_id"], placed["id"]);
+    let id = inbox["items"][0]["id"].as_i64().expect("id");
+    let (_, bobs) = get("/api/account/notifications", bob_key.clone()).await;
+    assert_eq!(bobs["items"], json!([]));
+    let mark = |who: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/account/notifications/read"))
+                .bearer_auth(who)
+                .json(&json!({"up_to": id}))
+                .send()
+                .await
+                .expect("send")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(
+        mark(bob_key.clone()).await["marked"],
+        0,
+        "not Bob's to mark"
+    );
+    assert_eq!(mark(key.clone()).await, json!({"marked": 1, "unread": 0}));
+    assert_eq!(
+        get("/api/account/deliveries", key.clone()).await,
+        (200, json!([])),
+        "no e-mail configured, no webhook"
+    );
+}

@@ -50,4 +50,5 @@ backend_tests!(
     admins_test_sync_and_switch_providers,
     cleanup_archives_old_orders_that_still_show_everywhere,
     live_updates_reach_the_owner_as_they_commit,
+    notification_settings_and_the_inbox_over_rest,
 );
