@@ -1,4 +1,6 @@
-//! Server-rendered pages for customers: log-in, new order, orders with cancel and refill.
+//! Server-rendered pages for customers: sign-up and log-in, new order, orders (live statuses),
+//! one order with its timeline, refills, notifications, settings. Every page shell opens the
+//! live-update socket (`app.js`, `/ws`) and marks what it updates with `data-*` attributes.
 //! HTML is built with `maud` (escaped by construction); CSS and JS are embedded in the binary
 //! and served from `/assets`, so the Content-Security-Policy allows only same-origin sources.
 //! Every form carries the session's CSRF token, checked before anything is written.
@@ -13,11 +15,13 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup, DOCTYPE};
 use smmd_domain::order::OrderStatus;
-use smmd_domain::refill::{check_refill, RefillFacts};
 use smmd_domain::service::{OrderInput, ServiceType};
 use smmd_domain::OrderId;
 use smmd_protocol::Params;
 use smmd_store::{Order, PlaceOrderError, RefillRequestError, Service, User};
+
+mod account;
+mod orders;
 
 use crate::auth::{self, session_cookie};
 use crate::http::api::open_session;
@@ -34,10 +38,21 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/orders", get(orders_page).post(place))
-        .route("/orders/new", get(new_order_page))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/refill", post(refill))
+        .route("/signup", get(account::signup_page).post(account::signup))
+        .route(
+            "/settings",
+            get(account::settings_page).post(account::save_settings),
+        )
+        .route("/settings/password", post(account::change_password))
+        .route("/settings/webhook-secret", post(account::rotate_secret))
+        .route("/notifications", get(account::notifications_page))
+        .route("/notifications/read", post(account::mark_read))
+        .route("/orders", get(orders::orders_page).post(orders::place))
+        .route("/orders/new", get(orders::new_order_page))
+        .route("/orders/{reference}", get(orders::order_page))
+        .route("/orders/{reference}/cancel", post(orders::cancel))
+        .route("/orders/{reference}/refill", post(orders::refill))
+        .route("/refills", get(orders::refills_page))
         .route(
             "/assets/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
@@ -57,6 +72,8 @@ pub fn router() -> Router<AppState> {
 pub struct PageUser {
     pub user: User,
     pub csrf: String,
+    /// Unread notifications (the badge in the menu).
+    pub unread: i64,
 }
 
 impl FromRequestParts<AppState> for PageUser {
@@ -70,14 +87,17 @@ impl FromRequestParts<AppState> for PageUser {
             .session(&auth::token_hash(&token), st.clock.now_ms())
             .await
         {
-            Ok(Some((user, csrf))) => Ok(PageUser { user, csrf }),
+            Ok(Some((user, csrf))) => {
+                let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
+                Ok(PageUser { user, csrf, unread })
+            }
             Ok(None) => Err(to_login()),
             Err(e) => Err(page_error(e)),
         }
     }
 }
 
-fn page_error(e: impl std::fmt::Display) -> Response {
+pub(super) fn page_error(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     html_response(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,7 +108,7 @@ fn page_error(e: impl std::fmt::Display) -> Response {
     )
 }
 
-fn html_response(status: StatusCode, body: Markup) -> Response {
+pub(super) fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -106,7 +126,7 @@ fn html_response(status: StatusCode, body: Markup) -> Response {
     resp
 }
 
-fn head(title: &str) -> Markup {
+pub(super) fn head(title: &str) -> Markup {
     html! {
         (DOCTYPE)
         meta charset="utf-8";
@@ -116,49 +136,86 @@ fn head(title: &str) -> Markup {
     }
 }
 
-fn bare(title: &str, content: Markup) -> Markup {
+pub(super) fn bare(title: &str, content: Markup) -> Markup {
     html! { (head(title)) body { main { div.card.login { h1 { (title) } (content) } } } }
 }
 
-fn layout(st: &AppState, u: &PageUser, title: &str, active: &str, content: Markup) -> Markup {
+/// A status as the pages show it (`in_progress` → `In progress`); `app.js` says the same.
+pub(super) fn status_label(wire: &str) -> String {
+    let text = wire.replace('_', " ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A status badge that live updates restyle (`data-field="status"`).
+pub(super) fn status_badge(wire: &str) -> Markup {
+    html! { span class=(format!("status s-{wire}")) data-field="status" { (status_label(wire)) } }
+}
+
+pub(super) fn layout(
+    st: &AppState,
+    u: &PageUser,
+    title: &str,
+    active: &str,
+    content: Markup,
+) -> Markup {
+    let nav = [
+        ("new", "/orders/new", "New order"),
+        ("orders", "/orders", "Orders"),
+        ("refills", "/refills", "Refills"),
+        ("notifications", "/notifications", "Notifications"),
+        ("settings", "/settings", "Settings"),
+    ];
     html! {
         (head(title))
-        body {
+        body data-live="1" {
             header.top { div.bar {
                 a.brand href="/" { (st.config.panel.name) }
                 nav {
-                    a href="/orders/new" class=[(active == "new").then_some("active")] { "New order" }
-                    a href="/orders" class=[(active == "orders").then_some("active")] { "Orders" }
+                    @for (key, href, label) in nav {
+                        a href=(href) class=[(active == key).then_some("active")] {
+                            (label)
+                            @if key == "notifications" {
+                                " " span.count data-unread hidden[u.unread == 0] { (u.unread) }
+                            }
+                        }
+                    }
                 }
-                span.balance title="Balance" { (u.user.balance) " " (st.config.panel.currency) }
-                form method="post" action="/logout" {
+                span.balance title="Balance" {
+                    span data-balance { (u.user.balance) } " " (st.config.panel.currency)
+                }
+                form.logout method="post" action="/logout" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     button.link type="submit" { "Log out" }
                 }
             } }
             main { (content) }
+            div #toasts aria-live="polite" {}
             script src="/assets/app.js" {}
         }
     }
 }
 
-fn flash(q: &HashMap<String, String>) -> Markup {
+pub(super) fn flash(q: &HashMap<String, String>) -> Markup {
     html! {
         @if let Some(m) = q.get("ok") { div.flash.ok { (m) } }
         @if let Some(m) = q.get("err") { div.flash.err { (m) } }
     }
 }
 
-fn to(path: &str, kind: &str, message: &str) -> Response {
+pub(super) fn to(path: &str, kind: &str, message: &str) -> Response {
     let q = serde_urlencoded::to_string([(kind, message)]).unwrap_or_default();
     Redirect::to(&format!("{path}?{q}")).into_response()
 }
 
-fn csrf_ok(u: &PageUser, form: &HashMap<String, String>) -> bool {
+pub(super) fn csrf_ok(u: &PageUser, form: &HashMap<String, String>) -> bool {
     form.get("csrf_token").is_some_and(|t| *t == u.csrf)
 }
 
-fn csrf_refused() -> Response {
+pub(super) fn csrf_refused() -> Response {
     html_response(
         StatusCode::FORBIDDEN,
         bare(
@@ -172,7 +229,7 @@ async fn home(u: Result<PageUser, Response>) -> Redirect {
     Redirect::to(if u.is_ok() { "/orders/new" } else { "/login" })
 }
 
-fn login_form(error: Option<&str>, email: &str) -> Markup {
+pub(super) fn login_form(error: Option<&str>, email: &str) -> Markup {
     bare(
         "Log in",
         html! {
@@ -238,334 +295,4 @@ async fn logout(
         HeaderValue::from_static("smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     resp.headers_mut().insert(header::SET_COOKIE, clear);
     resp
-}
-
-fn field(
-    name: &str,
-    label: &str,
-    hint: &str,
-    values: &HashMap<String, String>,
-    kind: &str,
-) -> Markup {
-    let value = values.get(name).map(String::as_str).unwrap_or("");
-    html! {
-        label for=(name) { (label) " " span.hint { (hint) } }
-        @if kind == "textarea" {
-            textarea id=(name) name=(name) { (value) }
-        } @else {
-            input id=(name) name=(name) type=(kind) value=(value);
-        }
-    }
-}
-
-/// The type-specific fields of the order form for `s`.
-fn order_fields(s: &Service, v: &HashMap<String, String>) -> Markup {
-    use ServiceType as T;
-    let t = s.service_type;
-    html! {
-        @if t != T::Subscriptions { (field("link", "Link", "the post, profile or page to promote", v, "url")) }
-        @if t.takes_quantity() { (field("quantity", "Quantity", &format!("{} – {}", s.min, s.max), v, "number")) }
-        @if matches!(t, T::CustomComments | T::CustomCommentsPackage | T::CommentReplies) {
-            (field("comments", "Comments", "one per line", v, "textarea"))
-        }
-        @if matches!(t, T::Mentions | T::MentionsWithHashtags | T::MentionsCustomList) {
-            (field("usernames", "Usernames", "one per line", v, "textarea"))
-        }
-        @if t == T::MentionsWithHashtags { (field("hashtags", "Hashtags", "one per line", v, "textarea")) }
-        @if t == T::MentionsHashtag { (field("hashtag", "Hashtag", "to take usernames from", v, "text")) }
-        @if matches!(t, T::MentionsUserFollowers | T::CommentLikes | T::CommentReplies | T::Subscriptions) {
-            (field("username", "Username", "", v, "text"))
-        }
-        @if t == T::MentionsMediaLikers { (field("media", "Media URL", "to take likers from", v, "url")) }
-        @if t == T::Poll { (field("answer_number", "Answer number", "which answer to vote for", v, "number")) }
-        @if t == T::InvitesFromGroups { (field("groups", "Groups", "one per line", v, "textarea")) }
-        @if t == T::Subscriptions {
-            div.row {
-                div { (field("min", "Min per post", &format!("at least {}", s.min), v, "number")) }
-                div { (field("max", "Max per post", &format!("at most {}", s.max), v, "number")) }
-            }
-            div.row {
-                div { (field("posts", "New posts", "empty = unlimited", v, "number")) }
-                div { (field("delay", "Delay (minutes)", "0, 5, 10, 15, 30, 60 …", v, "number")) }
-            }
-            (field("expiry", "Expiry", "d/m/Y, optional", v, "text"))
-        }
-        @if s.dripfeed && t.supports_drip_feed() {
-            div.row {
-                div { (field("runs", "Drip-feed runs", "optional", v, "number")) }
-                div { (field("interval", "Interval (minutes)", "between runs", v, "number")) }
-            }
-        }
-    }
-}
-
-async fn new_order_page(
-    State(st): State<AppState>,
-    u: PageUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    render_new_order(&st, &u, &q, None).await
-}
-
-async fn render_new_order(
-    st: &AppState,
-    u: &PageUser,
-    values: &HashMap<String, String>,
-    error: Option<&str>,
-) -> Response {
-    let services = match st.store.list_services(true).await {
-        Ok(s) => s,
-        Err(e) => return page_error(e),
-    };
-    let chosen_id = values.get("service").and_then(|s| s.parse::<i64>().ok());
-    let chosen = chosen_id
-        .and_then(|id| services.iter().find(|s| s.id.0 == id))
-        .or(services.first());
-    let cur = &st.config.panel.currency;
-    let content = html! {
-        (flash(values))
-        @if let Some(e) = error { div.flash.err { (e) } }
-        div.card {
-            h1 { "New order" }
-            form method="get" action="/orders/new" {
-                label for="service-pick" { "Service" }
-                select #service-pick name="service" {
-                    @for (category, group) in by_category(&services) {
-                        optgroup label=(category) {
-                            @for s in group {
-                                option value=(s.id.0) selected[chosen.is_some_and(|c| c.id == s.id)] {
-                                    (s.name) " — " (s.rate) " " (cur) " per " @if s.service_type.is_package() { "package" } @else { "1000" }
-                                }
-                            }
-                        }
-                    }
-                }
-                p { button.secondary type="submit" { "Choose" } }
-            }
-            @if let Some(s) = chosen {
-                div.service-info {
-                    div { b { "Price" } (s.rate) " " (cur) @if s.service_type.is_package() { " / package" } @else { " / 1000" } }
-                    div { b { "Min – max" } (s.min) " – " (s.max) }
-                    div { b { "Refill" } @if s.refill { (s.guarantee_days) " days" } @else { "No" } }
-                    div { b { "Type" } (s.service_type) }
-                }
-                @if !s.description.is_empty() { p.muted { (s.description) } }
-                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) {
-                    input type="hidden" name="csrf_token" value=(u.csrf);
-                    input type="hidden" name="service" value=(s.id.0);
-                    (order_fields(s, values))
-                    div.total { "Total: " span #order-total { "—" } " " (cur) }
-                    p.muted { "Your balance: " (u.user.balance) " " (cur) }
-                    button type="submit" { "Place order" }
-                }
-            } @else {
-                p.muted { "No services are available yet." }
-            }
-        }
-    };
-    html_response(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        layout(st, u, "New order", "new", content),
-    )
-}
-
-/// Services grouped by category, in catalog order (the store lists them category by category).
-fn by_category(services: &[Service]) -> Vec<(&str, Vec<&Service>)> {
-    let mut groups: Vec<(&str, Vec<&Service>)> = Vec::new();
-    for s in services {
-        match groups.last_mut() {
-            Some((c, list)) if *c == s.category => list.push(s),
-            _ => groups.push((s.category.as_str(), vec![s])),
-        }
-    }
-    groups
-}
-
-/// The order fields of a submitted form, read with the same rules as API v2 parameters.
-fn input_from(f: &HashMap<String, String>) -> OrderInput {
-    Params::merge([f.iter().map(|(k, v)| (k.clone(), v.clone())).collect()]).order_input()
-}
-
-async fn place(
-    State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
-    let service = f
-        .get("service")
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(0);
-    match panel::place_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        u.user.id,
-        service,
-        &input_from(&f),
-        None,
-    )
-    .await
-    {
-        Ok(o) => to(
-            "/orders",
-            "ok",
-            &format!(
-                "Order #{} placed: {} {} charged.",
-                o.id, o.charge, st.config.panel.currency
-            ),
-        ),
-        Err(PlaceOrderError::Rejected(e)) => {
-            render_new_order(&st, &u, &f, Some(&e.to_string())).await
-        }
-        Err(PlaceOrderError::Store(e)) => page_error(e),
-    }
-}
-
-fn can_refill(o: &Order, now: i64) -> bool {
-    check_refill(&RefillFacts {
-        service_refill: o.refill,
-        status: o.status,
-        completed_at_ms: o.completed_at,
-        guarantee_days: o.guarantee_days,
-        has_active_refill: false,
-        now_ms: now,
-    })
-    .is_ok()
-}
-
-fn can_cancel(o: &Order) -> bool {
-    matches!(o.status, OrderStatus::Queued | OrderStatus::NeedsReview)
-        || (o.cancel
-            && !o.cancel_requested
-            && matches!(o.status, OrderStatus::Processing | OrderStatus::InProgress))
-}
-
-async fn orders_page(
-    State(st): State<AppState>,
-    u: PageUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let before = q
-        .get("before")
-        .and_then(|b| b.parse::<i64>().ok())
-        .map(OrderId);
-    let orders = match st.store.list_orders(u.user.id, before, 50).await {
-        Ok(o) => o,
-        Err(e) => return page_error(e),
-    };
-    let now = st.clock.now_ms();
-    let cur = &st.config.panel.currency;
-    let content = html! {
-        (flash(&q))
-        div.card {
-            h1 { "Orders" }
-            @if orders.is_empty() {
-                p.muted { "No orders yet. " a href="/orders/new" { "Place your first order" } "." }
-            } @else {
-                table {
-                    thead { tr { th { "ID" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Start" } th { "Remains" } th { "Status" } th {} } }
-                    tbody {
-                        @for o in &orders {
-                            tr {
-                                td data-label="ID" { "#" (o.id) }
-                                td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
-                                td data-label="Quantity" { (o.total_quantity) }
-                                td data-label="Charge" {
-                                    (o.charge) " " (cur)
-                                    @if o.refunded.is_positive() { br; span.hint { "refunded " (o.refunded) } }
-                                }
-                                td data-label="Start" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) }
-                                td data-label="Remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
-                                td data-label="Status" {
-                                    span class=(format!("badge {}", o.status.wire())) { (o.status.wire()) }
-                                    @if o.cancel_requested { br; span.hint { "cancel requested" } }
-                                }
-                                td.actions {
-                                    @if can_cancel(o) {
-                                        form method="post" action=(format!("/orders/{}/cancel", o.id)) {
-                                            input type="hidden" name="csrf_token" value=(u.csrf);
-                                            button.small.secondary type="submit" { "Cancel" }
-                                        }
-                                    }
-                                    @if can_refill(o, now) {
-                                        form method="post" action=(format!("/orders/{}/refill", o.id)) {
-                                            input type="hidden" name="csrf_token" value=(u.csrf);
-                                            button.small type="submit" { "Refill" }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                @if orders.len() == 50 { @if let Some(last) = orders.last() { p { a href=(format!("/orders?before={}", last.id)) { "Older orders →" } } } }
-            }
-        }
-    };
-    html_response(StatusCode::OK, layout(&st, &u, "Orders", "orders", content))
-}
-
-async fn cancel(
-    State(st): State<AppState>,
-    u: PageUser,
-    Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
-    match st
-        .store
-        .cancel_orders(u.user.id, &[OrderId(id)], st.clock.now_ms())
-        .await
-    {
-        Ok(r) => match r.into_iter().next().map(|(_, r)| r) {
-            Some(Ok(smmd_store::CancelOutcome::Canceled { refunded })) => to(
-                "/orders",
-                "ok",
-                &format!(
-                    "Order #{id} canceled; {refunded} {} refunded.",
-                    st.config.panel.currency
-                ),
-            ),
-            Some(Ok(smmd_store::CancelOutcome::Requested)) => to(
-                "/orders",
-                "ok",
-                &format!("Cancel of order #{id} requested."),
-            ),
-            Some(Err(e)) => to("/orders", "err", &e.to_string()),
-            None => to("/orders", "err", "Incorrect order ID"),
-        },
-        Err(e) => page_error(e),
-    }
-}
-
-async fn refill(
-    State(st): State<AppState>,
-    u: PageUser,
-    Path(id): Path<i64>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
-    match st
-        .store
-        .request_refill(u.user.id, OrderId(id), st.clock.now_ms())
-        .await
-    {
-        Ok(r) => to(
-            "/orders",
-            "ok",
-            &format!("Refill #{} requested for order #{id}.", r.id),
-        ),
-        Err(RefillRequestError::Store(e)) => page_error(e),
-        Err(e) => to("/orders", "err", &e.to_string()),
-    }
 }

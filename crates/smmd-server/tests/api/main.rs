@@ -38,6 +38,7 @@ backend_tests!(
     health_and_readiness_answer,
     log_ins_are_limited_per_address,
     a_customer_logs_in_orders_and_cancels_through_the_pages,
+    sign_up_settings_and_notifications_through_the_pages,
     admins_operate_jobs_through_the_api,
     openapi_and_metrics_describe_the_scheduler,
     orders_placed_through_api_v2_reach_their_outcome_with_the_right_refunds,

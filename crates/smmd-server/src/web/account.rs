@@ -1,0 +1,315 @@
+//! The customer's account pages: sign-up, settings (order e-mails, webhook URL and signing
+//! secret, password change) and the in-app notifications.
+
+use smmd_store::Role;
+
+use super::*;
+
+fn signup_form(error: Option<&str>, email: &str) -> Markup {
+    bare(
+        "Create your account",
+        html! {
+            @if let Some(e) = error { div.flash.err { (e) } }
+            form method="post" action="/signup" {
+                label for="email" { "E-mail" }
+                input #email type="email" name="email" value=(email) required autocomplete="username";
+                label for="password" { "Password" span.hint { " at least 8 characters" } }
+                input #password type="password" name="password" required minlength="8" autocomplete="new-password";
+                p { button type="submit" { "Sign up" } }
+            }
+            p.muted { "Already have an account? " a href="/login" { "Log in" } }
+        },
+    )
+}
+
+pub(super) async fn signup_page() -> Response {
+    html_response(StatusCode::OK, signup_form(None, ""))
+}
+
+/// Creates a user account and signs it in. Sign-up is rate limited like log-in (per address).
+pub(super) async fn signup(
+    State(st): State<AppState>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let email = f.get("email").map(String::as_str).unwrap_or("").trim();
+    let password = f.get("password").map(String::as_str).unwrap_or("");
+    if let Err(secs) = st.logins.check(email) {
+        let msg = format!("Too many attempts for this address. Try again in {secs} s.");
+        return html_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            signup_form(Some(&msg), email),
+        );
+    }
+    match panel::register(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        email,
+        password,
+        Role::User,
+    )
+    .await
+    {
+        Ok((user, _key)) => match open_session(&st, &user).await {
+            Ok((cookie, _)) => {
+                let mut resp =
+                    Redirect::to("/orders/new?ok=Welcome!+Your+account+is+ready.").into_response();
+                resp.headers_mut().insert(header::SET_COOKIE, cookie);
+                resp
+            }
+            Err(e) => page_error(e.message),
+        },
+        Err(panel::RegisterError::Store(e)) => page_error(e),
+        Err(panel::RegisterError::Other(e)) => page_error(e),
+        Err(e) => html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            signup_form(Some(&e.to_string()), email),
+        ),
+    }
+}
+
+pub(super) async fn settings_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let s = match st.store.notification_settings(u.user.id).await {
+        Ok(s) => s,
+        Err(e) => return page_error(e),
+    };
+    let deliveries = st
+        .store
+        .deliveries_of_user(u.user.id, 10)
+        .await
+        .unwrap_or_default();
+    let content = html! {
+        (flash(&q))
+        div.card {
+            h1 { "Settings" }
+            h2 { "Notifications" }
+            form method="post" action="/settings" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                label.check {
+                    input type="checkbox" name="email" value="1" checked[s.email];
+                    " E-mail me when an order completes, ends partial or canceled, or a refill finishes"
+                }
+                label for="webhook_url" { "Webhook URL" span.hint { " we POST the same events here, signed" } }
+                input #webhook_url type="url" name="webhook_url" placeholder="https://example.com/smm-webhook" value=[s.webhook_url.as_deref()];
+                p { button type="submit" { "Save" } }
+            }
+            @if let Some(secret) = &s.webhook_secret {
+                div.secret {
+                    label for="webhook_secret" { "Signing secret" }
+                    input #webhook_secret type="text" readonly value=(secret);
+                    p.hint {
+                        "Each webhook carries " code { "X-Smmd-Timestamp" } " and " code { "X-Smmd-Signature: sha256=…" }
+                        ": the hex HMAC-SHA256 of " code { "timestamp.body" } " with this secret."
+                    }
+                    form method="post" action="/settings/webhook-secret" {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        button.secondary type="submit" { "New secret" }
+                    }
+                }
+            }
+            @if !deliveries.is_empty() {
+                h3 { "Recent deliveries" }
+                table {
+                    thead { tr { th { "Channel" } th { "To" } th { "Status" } th { "Attempts" } th { "Last error" } } }
+                    tbody { @for d in &deliveries {
+                        tr {
+                            td data-label="Channel" { (d.channel) }
+                            td.link data-label="To" { (d.target) }
+                            td data-label="Status" { (status_badge(&d.status)) }
+                            td data-label="Attempts" { (d.attempts) }
+                            td data-label="Last error" { (d.last_error.as_deref().unwrap_or("—")) }
+                        }
+                    } }
+                }
+            }
+        }
+        div.card {
+            h2 { "Password" }
+            form method="post" action="/settings/password" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                label for="current" { "Current password" }
+                input #current type="password" name="current" required autocomplete="current-password";
+                label for="new" { "New password" span.hint { " at least 8 characters" } }
+                input #new type="password" name="new" required minlength="8" autocomplete="new-password";
+                p { button type="submit" { "Change password" } }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Settings", "settings", content),
+    )
+}
+
+pub(super) async fn save_settings(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let saved = panel::update_notification_settings(
+        st.store.as_ref(),
+        u.user.id,
+        f.get("email").is_some_and(|v| v == "1"),
+        f.get("webhook_url").map(String::as_str),
+        false,
+        st.config.notifications.allow_private_webhooks,
+    )
+    .await;
+    match saved {
+        Ok(_) => to("/settings", "ok", "Settings saved."),
+        Err(panel::SettingsError::WebhookUrl(m)) => to("/settings", "err", m),
+        Err(panel::SettingsError::Store(e)) => page_error(e),
+    }
+}
+
+pub(super) async fn rotate_secret(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let current = match st.store.notification_settings(u.user.id).await {
+        Ok(s) => s,
+        Err(e) => return page_error(e),
+    };
+    let Some(url) = current.webhook_url else {
+        return to("/settings", "err", "Set a webhook URL first.");
+    };
+    match panel::update_notification_settings(
+        st.store.as_ref(),
+        u.user.id,
+        current.email,
+        Some(&url),
+        true,
+        true,
+    )
+    .await
+    {
+        Ok(_) => to(
+            "/settings",
+            "ok",
+            "New signing secret created; update your receiver.",
+        ),
+        Err(panel::SettingsError::WebhookUrl(m)) => to("/settings", "err", m),
+        Err(panel::SettingsError::Store(e)) => page_error(e),
+    }
+}
+
+/// Changes the password after checking the current one; other sessions stay signed in.
+pub(super) async fn change_password(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let current = f.get("current").map(String::as_str).unwrap_or("");
+    let new = f.get("new").map(String::as_str).unwrap_or("");
+    match auth::check_login(&st, &u.user.email, current).await {
+        Ok(_) => {}
+        Err(auth::LoginError::Wrong) => {
+            return to("/settings", "err", "The current password is wrong.")
+        }
+        Err(auth::LoginError::TooMany(secs)) => {
+            return to(
+                "/settings",
+                "err",
+                &format!("Too many attempts; try again in {secs} s."),
+            )
+        }
+        Err(auth::LoginError::Store(e)) => return page_error(e),
+    }
+    if let Err(e) = auth::check_password_strength(new) {
+        return to("/settings", "err", &e.message);
+    }
+    let hash = match auth::hash_password(new) {
+        Ok(h) => h,
+        Err(e) => return page_error(e),
+    };
+    match st.store.set_password(u.user.id, &hash).await {
+        Ok(()) => to("/settings", "ok", "Password changed."),
+        Err(e) => page_error(e),
+    }
+}
+
+/// `/notifications`: the caller's notifications, newest first; opening the page shows which are
+/// new, and "Mark all read" clears the badge.
+pub(super) async fn notifications_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
+    let list = match st.store.notifications_of_user(u.user.id, before, 50).await {
+        Ok(l) => l,
+        Err(e) => return page_error(e),
+    };
+    let content = html! {
+        (flash(&q))
+        div.card {
+            div.card-head {
+                h1 { "Notifications" }
+                @if let Some(first) = list.first() {
+                    @if u.unread > 0 {
+                        form method="post" action="/notifications/read" {
+                            input type="hidden" name="csrf_token" value=(u.csrf);
+                            input type="hidden" name="up_to" value=(first.id);
+                            button.secondary type="submit" { "Mark all read" }
+                        }
+                    }
+                }
+            }
+            @if list.is_empty() {
+                p.empty { "Nothing yet. You will hear here when an order finishes." }
+            } @else {
+                ul.notifications {
+                    @for n in &list {
+                        li class=[n.read_at.is_none().then_some("unread")] {
+                            div.title { (n.title) }
+                            div.body { (n.body) }
+                            div.hint { (super::orders::when(&st, n.created_at)) }
+                        }
+                    }
+                }
+                @if list.len() == 50 { @if let Some(last) = list.last() {
+                    p { a href=(format!("/notifications?before={}", last.id)) { "Older →" } }
+                } }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Notifications", "notifications", content),
+    )
+}
+
+pub(super) async fn mark_read(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let up_to = f
+        .get("up_to")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    match st
+        .store
+        .mark_notifications_read(u.user.id, up_to, st.clock.now_ms())
+        .await
+    {
+        Ok(_) => Redirect::to("/notifications").into_response(),
+        Err(e) => page_error(e),
+    }
+}

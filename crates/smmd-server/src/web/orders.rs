@@ -1,0 +1,576 @@
+//! The customer's order pages: new order (category, service, the type's fields, live total),
+//! the orders list with status filters, search and live statuses, one order with its timeline,
+//! and the cancel and refill actions, each shown only when the order is eligible.
+
+use super::*;
+
+fn field(
+    name: &str,
+    label: &str,
+    hint: &str,
+    values: &HashMap<String, String>,
+    kind: &str,
+) -> Markup {
+    let value = values.get(name).map(String::as_str).unwrap_or("");
+    html! {
+        label for=(name) { (label) " " span.hint { (hint) } }
+        @if kind == "textarea" {
+            textarea id=(name) name=(name) { (value) }
+        } @else {
+            input id=(name) name=(name) type=(kind) value=(value);
+        }
+    }
+}
+
+/// The type-specific fields of the order form for `s`.
+fn order_fields(s: &Service, v: &HashMap<String, String>) -> Markup {
+    use ServiceType as T;
+    let t = s.service_type;
+    html! {
+        @if t != T::Subscriptions { (field("link", "Link", "the post, profile or page to promote", v, "url")) }
+        @if t.takes_quantity() { (field("quantity", "Quantity", &format!("{} – {}", s.min, s.max), v, "number")) }
+        @if matches!(t, T::CustomComments | T::CustomCommentsPackage | T::CommentReplies) {
+            (field("comments", "Comments", "one per line", v, "textarea"))
+        }
+        @if matches!(t, T::Mentions | T::MentionsWithHashtags | T::MentionsCustomList) {
+            (field("usernames", "Usernames", "one per line", v, "textarea"))
+        }
+        @if t == T::MentionsWithHashtags { (field("hashtags", "Hashtags", "one per line", v, "textarea")) }
+        @if t == T::MentionsHashtag { (field("hashtag", "Hashtag", "to take usernames from", v, "text")) }
+        @if matches!(t, T::MentionsUserFollowers | T::CommentLikes | T::CommentReplies | T::Subscriptions) {
+            (field("username", "Username", "", v, "text"))
+        }
+        @if t == T::MentionsMediaLikers { (field("media", "Media URL", "to take likers from", v, "url")) }
+        @if t == T::Poll { (field("answer_number", "Answer number", "which answer to vote for", v, "number")) }
+        @if t == T::InvitesFromGroups { (field("groups", "Groups", "one per line", v, "textarea")) }
+        @if t == T::Subscriptions {
+            div.row {
+                div { (field("min", "Min per post", &format!("at least {}", s.min), v, "number")) }
+                div { (field("max", "Max per post", &format!("at most {}", s.max), v, "number")) }
+            }
+            div.row {
+                div { (field("posts", "New posts", "empty = unlimited", v, "number")) }
+                div { (field("delay", "Delay (minutes)", "0, 5, 10, 15, 30, 60 …", v, "number")) }
+            }
+            (field("expiry", "Expiry", "d/m/Y, optional", v, "text"))
+        }
+        @if s.dripfeed && t.supports_drip_feed() {
+            div.row {
+                div { (field("runs", "Drip-feed runs", "optional", v, "number")) }
+                div { (field("interval", "Interval (minutes)", "between runs", v, "number")) }
+            }
+        }
+    }
+}
+
+pub(super) async fn new_order_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    render_new_order(&st, &u, &q, None).await
+}
+
+async fn render_new_order(
+    st: &AppState,
+    u: &PageUser,
+    values: &HashMap<String, String>,
+    error: Option<&str>,
+) -> Response {
+    let services = match st.store.list_services(true).await {
+        Ok(s) => s,
+        Err(e) => return page_error(e),
+    };
+    let chosen_id = values.get("service").and_then(|s| s.parse::<i64>().ok());
+    let chosen = chosen_id
+        .and_then(|id| services.iter().find(|s| s.id.0 == id))
+        .or(services.first());
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        (flash(values))
+        @if let Some(e) = error { div.flash.err { (e) } }
+        div.card {
+            h1 { "New order" }
+            form method="get" action="/orders/new" {
+                label for="service-pick" { "Service" }
+                select #service-pick name="service" {
+                    @for (category, group) in by_category(&services) {
+                        optgroup label=(category) {
+                            @for s in group {
+                                option value=(s.id.0) selected[chosen.is_some_and(|c| c.id == s.id)] {
+                                    (s.name) " — " (s.rate) " " (cur) " per " @if s.service_type.is_package() { "package" } @else { "1000" }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { button.secondary type="submit" { "Choose" } }
+            }
+            @if let Some(s) = chosen {
+                div.service-info {
+                    div { b { "Price" } (s.rate) " " (cur) @if s.service_type.is_package() { " / package" } @else { " / 1000" } }
+                    div { b { "Min – max" } (s.min) " – " (s.max) }
+                    div { b { "Refill" } @if s.refill { (s.guarantee_days) " days" } @else { "No" } }
+                    div { b { "Type" } (s.service_type) }
+                }
+                @if !s.description.is_empty() { p.muted { (s.description) } }
+                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) {
+                    input type="hidden" name="csrf_token" value=(u.csrf);
+                    input type="hidden" name="service" value=(s.id.0);
+                    (order_fields(s, values))
+                    div.total { "Total: " span #order-total { "—" } " " (cur) }
+                    p.muted { "Your balance: " (u.user.balance) " " (cur) }
+                    button type="submit" { "Place order" }
+                }
+            } @else {
+                p.muted { "No services are available yet." }
+            }
+        }
+    };
+    html_response(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        layout(st, u, "New order", "new", content),
+    )
+}
+
+/// Services grouped by category, in catalog order (the store lists them category by category).
+fn by_category(services: &[Service]) -> Vec<(&str, Vec<&Service>)> {
+    let mut groups: Vec<(&str, Vec<&Service>)> = Vec::new();
+    for s in services {
+        match groups.last_mut() {
+            Some((c, list)) if *c == s.category => list.push(s),
+            _ => groups.push((s.category.as_str(), vec![s])),
+        }
+    }
+    groups
+}
+
+/// The order fields of a submitted form, read with the same rules as API v2 parameters.
+fn input_from(f: &HashMap<String, String>) -> OrderInput {
+    Params::merge([f.iter().map(|(k, v)| (k.clone(), v.clone())).collect()]).order_input()
+}
+
+pub(super) async fn place(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let service = f
+        .get("service")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(0);
+    match panel::place_order(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        u.user.id,
+        service,
+        &input_from(&f),
+        None,
+    )
+    .await
+    {
+        Ok(o) => to(
+            &format!("/orders/{}", o.reference),
+            "ok",
+            &format!(
+                "Order placed: {} {} charged.",
+                o.charge, st.config.panel.currency
+            ),
+        ),
+        Err(PlaceOrderError::Rejected(e)) => {
+            render_new_order(&st, &u, &f, Some(&e.to_string())).await
+        }
+        Err(PlaceOrderError::Store(e)) => page_error(e),
+    }
+}
+
+/// Epoch ms as `2026-01-31 14:05` in the panel's time zone (UTC if the zone is unknown).
+pub(super) fn when(st: &AppState, ms: i64) -> String {
+    let tz: chrono_tz::Tz = st.config.panel.timezone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+const STATUS_FILTERS: [(&str, &str); 7] = [
+    ("", "All"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("partial", "Partial"),
+    ("canceled", "Canceled"),
+    ("in_progress", "In progress"),
+    ("queued", "Queued"),
+];
+
+/// `/orders`: the caller's orders, newest first, 50 a page, filtered by status and link search.
+pub(super) async fn orders_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let status_filter = q.get("status").map(String::as_str).unwrap_or("");
+    let search = q
+        .get("q")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let mut query = smmd_store::OrderQuery::of_user(u.user.id, 50);
+    query.before = q
+        .get("before")
+        .and_then(|b| b.parse::<i64>().ok())
+        .map(OrderId);
+    query.link = search.clone();
+    query.status = OrderStatus::parse(status_filter);
+    let mut orders = match st.store.search_orders(&query).await {
+        Ok(o) => o,
+        Err(e) => return page_error(e),
+    };
+    if status_filter == "active" {
+        orders.retain(|o| !o.status.is_terminal());
+    }
+    let cur = &st.config.panel.currency;
+    let services = st.enabled_services().await.ok();
+    let service_name = |id: smmd_domain::ServiceId| {
+        services
+            .as_ref()
+            .and_then(|list| list.iter().find(|s| s.id == id).map(|s| s.name.clone()))
+            .unwrap_or_else(|| format!("Service {}", id.0))
+    };
+    let page_link = |before: Option<i64>| {
+        let mut params = vec![];
+        if !status_filter.is_empty() {
+            params.push(("status", status_filter.to_string()));
+        }
+        if let Some(s) = &search {
+            params.push(("q", s.clone()));
+        }
+        if let Some(b) = before {
+            params.push(("before", b.to_string()));
+        }
+        format!(
+            "/orders?{}",
+            serde_urlencoded::to_string(params).unwrap_or_default()
+        )
+    };
+    let content = html! {
+        (flash(&q))
+        div.card {
+            div.card-head {
+                h1 { "Orders" }
+                a.button href="/orders/new" { "New order" }
+            }
+            nav.filters {
+                @for (value, label) in STATUS_FILTERS {
+                    a class=[(value == status_filter).then_some("active")]
+                        href=(format!("/orders?{}", serde_urlencoded::to_string([("status", value)]).unwrap_or_default())) { (label) }
+                }
+            }
+            form.search method="get" action="/orders" {
+                @if !status_filter.is_empty() { input type="hidden" name="status" value=(status_filter); }
+                input type="search" name="q" placeholder="Search by link" value=[search.as_deref()];
+                button.secondary type="submit" { "Search" }
+            }
+            @if orders.is_empty() {
+                p.empty { "No orders here yet. " a href="/orders/new" { "Place an order" } "." }
+            } @else {
+                table.orders {
+                    thead { tr { th { "Order" } th { "Service" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Start" } th { "Remains" } th { "Status" } } }
+                    tbody {
+                        @for o in &orders {
+                            tr data-order=(o.reference) data-status=(o.status.as_str()) {
+                                td data-label="Order" { a href=(format!("/orders/{}", o.reference)) { (o.reference) } br; span.hint { (when(&st, o.created_at)) } }
+                                td data-label="Service" { (service_name(o.service_id)) }
+                                td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
+                                td data-label="Quantity" { (o.total_quantity) }
+                                td data-label="Charge" {
+                                    (o.charge) " " (cur)
+                                    @if o.refunded.is_positive() { br; span.hint { "refunded " (o.refunded) } }
+                                }
+                                td data-label="Start" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) }
+                                td data-label="Remains" data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
+                                td data-label="Status" {
+                                    (status_badge(o.status.as_str()))
+                                    @if o.cancel_requested { br; span.hint { "cancel requested" } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if orders.len() == 50 {
+                    @if let Some(last) = orders.last() {
+                        p { a href=(page_link(Some(last.id.0))) { "Older orders →" } }
+                    }
+                }
+            }
+        }
+    };
+    html_response(StatusCode::OK, layout(&st, &u, "Orders", "orders", content))
+}
+
+/// The caller's order by reference; another user's (or an unknown) reference is not found.
+async fn own_order(st: &AppState, u: &PageUser, reference: &str) -> Result<Order, Response> {
+    match st.store.order_by_reference(reference).await {
+        Ok(Some(o)) if o.user_id == u.user.id => Ok(o),
+        Ok(_) => Err(not_found(st, u)),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+fn not_found(st: &AppState, u: &PageUser) -> Response {
+    html_response(
+        StatusCode::NOT_FOUND,
+        layout(
+            st,
+            u,
+            "Not found",
+            "",
+            html! { div.card { h1 { "Order not found" } p { "There is no such order in your account. " a href="/orders" { "Your orders" } } } },
+        ),
+    )
+}
+
+fn event_text(e: &smmd_store::OrderLogEntry) -> String {
+    match e.kind.as_str() {
+        "placed" => "Order placed".to_string(),
+        "cancel_requested" => "Cancel requested".to_string(),
+        "refill" => format!("Refill {}", status_label(&e.status).to_lowercase()),
+        _ => status_label(&e.status),
+    }
+}
+
+/// `/orders/{reference}`: one order with its timeline and refills; cancel and refill buttons
+/// only when the order is eligible now.
+pub(super) async fn order_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(reference): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let o = match own_order(&st, &u, &reference).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let refill_query = smmd_store::RefillQuery {
+        user: Some(u.user.id),
+        order: Some(o.id),
+        before: None,
+        limit: 50,
+    };
+    let (log, refills, service) = match tokio::try_join!(
+        st.store.order_log(o.id),
+        st.store.search_refills(&refill_query),
+        st.store.service(o.service_id),
+    ) {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    let now = st.clock.now_ms();
+    let active_refill = refills.iter().any(|r| {
+        matches!(
+            r.status,
+            smmd_domain::refill::RefillStatus::Pending
+                | smmd_domain::refill::RefillStatus::InProgress
+        )
+    });
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        (flash(&q))
+        div.card data-order=(o.reference) data-status=(o.status.as_str()) {
+            div.card-head {
+                h1 { "Order " (o.reference) }
+                (status_badge(o.status.as_str()))
+            }
+            dl.facts {
+                div { dt { "Service" } dd { (service.as_ref().map_or("—", |s| s.name.as_str())) } }
+                div { dt { "Link" } dd.link { (o.link.as_deref().unwrap_or("—")) } }
+                div { dt { "Quantity" } dd { (o.total_quantity) @if let Some(r) = o.runs { " (" (r) " runs)" } } }
+                div { dt { "Charge" } dd { (o.charge) " " (cur) } }
+                div { dt { "Refunded" } dd { (o.refunded) " " (cur) } }
+                div { dt { "Start count" } dd { (o.start_count.map_or("—".to_string(), |s| s.to_string())) } }
+                div { dt { "Remains" } dd data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) } }
+                div { dt { "Refill" } dd data-field="refill" {
+                    @if o.refill && o.guarantee_days > 0 { (o.guarantee_days) "-day guarantee" } @else { "No refill" }
+                } }
+                div { dt { "Placed" } dd { (when(&st, o.created_at)) } }
+            }
+            @if let Some(note) = &o.note { p.note { (note) } }
+            div.actions {
+                @if crate::http::smm::can_cancel(&o) {
+                    form method="post" action=(format!("/orders/{}/cancel", o.reference)) {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        button.secondary #cancel type="submit" { "Cancel order" }
+                    }
+                }
+                @if crate::http::smm::can_refill(&o, active_refill, now) {
+                    form method="post" action=(format!("/orders/{}/refill", o.reference)) {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        button #refill type="submit" { "Request refill" }
+                    }
+                }
+            }
+        }
+        div.card {
+            h2 { "Timeline" }
+            ol.timeline {
+                @for e in &log {
+                    li {
+                        span.when { (when(&st, e.created_at)) }
+                        span.what { (event_text(e)) }
+                        @if let Some(a) = e.amount { span.amount { (a) " " (cur) } }
+                        @if !e.detail.is_empty() { span.detail { (e.detail) } }
+                    }
+                }
+            }
+        }
+        @if !refills.is_empty() {
+            div.card {
+                h2 { "Refills" }
+                table {
+                    thead { tr { th { "Refill" } th { "Requested" } th { "Status" } } }
+                    tbody { @for r in &refills {
+                        tr { td { "#" (r.id.0) } td { (when(&st, r.created_at)) } td { (status_badge(r.status.as_str())) } }
+                    } }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(
+            &st,
+            &u,
+            &format!("Order {}", o.reference),
+            "orders",
+            content,
+        ),
+    )
+}
+
+pub(super) async fn cancel(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(reference): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let o = match own_order(&st, &u, &reference).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let back = format!("/orders/{reference}");
+    match st
+        .store
+        .cancel_orders(u.user.id, &[o.id], st.clock.now_ms())
+        .await
+    {
+        Ok(r) => match r.into_iter().next().map(|(_, r)| r) {
+            Some(Ok(smmd_store::CancelOutcome::Canceled { refunded })) => to(
+                &back,
+                "ok",
+                &format!(
+                    "Order canceled; {refunded} {} refunded.",
+                    st.config.panel.currency
+                ),
+            ),
+            Some(Ok(smmd_store::CancelOutcome::Requested)) => {
+                to(&back, "ok", "Cancel requested from the provider.")
+            }
+            Some(Err(e)) => to(&back, "err", &e.to_string()),
+            None => not_found(&st, &u),
+        },
+        Err(e) => page_error(e),
+    }
+}
+
+pub(super) async fn refill(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(reference): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let o = match own_order(&st, &u, &reference).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let back = format!("/orders/{reference}");
+    match st
+        .store
+        .request_refill(u.user.id, o.id, st.clock.now_ms())
+        .await
+    {
+        Ok(r) => to(&back, "ok", &format!("Refill #{} requested.", r.id.0)),
+        Err(RefillRequestError::Store(e)) => page_error(e),
+        Err(e) => to(&back, "err", &e.to_string()),
+    }
+}
+
+/// `/refills`: the caller's refill requests, newest first.
+pub(super) async fn refills_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let refills = match st
+        .store
+        .search_refills(&smmd_store::RefillQuery {
+            user: Some(u.user.id),
+            order: None,
+            before: q
+                .get("before")
+                .and_then(|b| b.parse().ok())
+                .map(smmd_domain::RefillId),
+            limit: 50,
+        })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let ids: Vec<OrderId> = refills.iter().map(|r| r.order_id).collect();
+    let orders = match st.store.orders_of_user(u.user.id, &ids).await {
+        Ok(o) => o,
+        Err(e) => return page_error(e),
+    };
+    let reference = |id: OrderId| {
+        orders
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.reference.clone())
+            .unwrap_or_default()
+    };
+    let content = html! {
+        div.card {
+            h1 { "Refills" }
+            @if refills.is_empty() {
+                p.empty { "No refills yet. Completed orders with a guarantee show a Request refill button." }
+            } @else {
+                table {
+                    thead { tr { th { "Refill" } th { "Order" } th { "Requested" } th { "Status" } } }
+                    tbody { @for r in &refills {
+                        tr data-order=(reference(r.order_id)) {
+                            td data-label="Refill" { "#" (r.id.0) }
+                            td data-label="Order" { a href=(format!("/orders/{}", reference(r.order_id))) { (reference(r.order_id)) } }
+                            td data-label="Requested" { (when(&st, r.created_at)) }
+                            td data-label="Status" { (status_badge(r.status.as_str())) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Refills", "refills", content),
+    )
+}
