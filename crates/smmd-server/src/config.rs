@@ -26,6 +26,7 @@ pub struct Config {
     pub fulfil: FulfilConfig,
     pub maintenance: MaintenanceConfig,
     pub notifications: NotificationsConfig,
+    pub payments: PaymentsConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -185,6 +186,37 @@ impl MaintenanceConfig {
     }
 }
 
+/// Adding funds (`[payments]`): manual payment requests that an admin approves.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentsConfig {
+    /// The ways customers can pay, offered on the Add funds page.
+    pub methods: Vec<String>,
+    /// Shown on the Add funds page: where to send the money and what reference to give.
+    pub instructions: String,
+    /// Smallest request (panel currency, decimal).
+    pub min_amount: String,
+    /// Largest request (panel currency, decimal).
+    pub max_amount: String,
+    /// Shows an instant "test top-up" button that credits funds without a payment. `smmd demo`
+    /// turns it on; never turn it on for real customers.
+    pub test_top_up: bool,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig {
+            methods: vec!["Bank transfer".into(), "USDT (TRC-20)".into()],
+            instructions: "Send the amount, then tell us how you paid and your payment reference. \
+                           Funds are added when an admin confirms the payment."
+                .into(),
+            min_amount: "1.00".into(),
+            max_amount: "10000.00".into(),
+            test_top_up: false,
+        }
+    }
+}
+
 /// Notifications (`[notifications]`): e-mail over SMTP, webhooks, retention.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -299,6 +331,7 @@ impl Default for Config {
             fulfil: FulfilConfig::default(),
             maintenance: MaintenanceConfig::default(),
             notifications: NotificationsConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }
@@ -465,6 +498,21 @@ impl Config {
                 "notifications.email_from must be an address like \"Panel <noreply@example.com>\""
             );
         }
+        let p = &self.payments;
+        let (min, max) = (
+            smmd_domain::Money::parse(&p.min_amount)
+                .map_err(|e| anyhow::anyhow!("payments.min_amount: {e}"))?,
+            smmd_domain::Money::parse(&p.max_amount)
+                .map_err(|e| anyhow::anyhow!("payments.max_amount: {e}"))?,
+        );
+        anyhow::ensure!(
+            min.is_positive() && min <= max,
+            "payments.min_amount must be positive and at most payments.max_amount"
+        );
+        anyhow::ensure!(
+            !p.methods.is_empty() && p.methods.iter().all(|m| !m.trim().is_empty()),
+            "payments.methods must list at least one method"
+        );
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(
                 k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),

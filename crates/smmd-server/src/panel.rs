@@ -129,6 +129,49 @@ pub async fn adjust_balance(
         .await
 }
 
+/// Why a payment request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentRequestError {
+    #[error("Enter an amount between {0} and {1}")]
+    Amount(Money, Money),
+    #[error("Choose one of the payment methods")]
+    Method,
+    #[error("The payment reference is longer than 200 characters")]
+    Note,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records a manual payment request after checking it against `[payments]`: the amount within
+/// min–max (exact decimal, panel currency), one of the configured methods, a note of at most
+/// 200 characters.
+pub async fn request_payment(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    config: &crate::config::PaymentsConfig,
+    user: UserId,
+    amount: &str,
+    method: &str,
+    note: &str,
+) -> Result<smmd_store::PaymentRequest, PaymentRequestError> {
+    let min = Money::parse(&config.min_amount).unwrap_or(Money::from_micros(1_000_000));
+    let max = Money::parse(&config.max_amount).unwrap_or(min);
+    let amount = Money::parse(amount.trim())
+        .ok()
+        .filter(|a| *a >= min && *a <= max)
+        .ok_or(PaymentRequestError::Amount(min, max))?;
+    if !config.methods.iter().any(|m| m == method) {
+        return Err(PaymentRequestError::Method);
+    }
+    let note = note.trim();
+    if note.chars().count() > 200 || note.contains('\0') {
+        return Err(PaymentRequestError::Note);
+    }
+    Ok(store
+        .create_payment_request(user, amount, method, note, clock.now_ms())
+        .await?)
+}
+
 /// Why notification settings were refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -14,6 +14,7 @@ mod events;
 mod fulfil;
 mod notify;
 mod orders;
+mod payments;
 mod queries;
 mod rows;
 mod schedules;
@@ -862,6 +863,34 @@ impl Store for SqlStore {
     }
     async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64> {
         notify::prune_notifications(self, before, batch).await
+    }
+    async fn create_payment_request(
+        &self,
+        user: UserId,
+        amount: Money,
+        method: &str,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<PaymentRequest> {
+        payments::create_payment_request(self, user, amount, method, note, now).await
+    }
+    async fn payment_requests(
+        &self,
+        user: Option<UserId>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentRequest>> {
+        payments::payment_requests(self, user, status, limit).await
+    }
+    async fn decide_payment(
+        &self,
+        id: i64,
+        approve: bool,
+        admin: UserId,
+        reason: &str,
+        now: i64,
+    ) -> Result<PaymentRequest, PaymentError> {
+        payments::decide_payment(self, id, approve, admin, reason, now).await
     }
     async fn feed_head(&self) -> StoreResult<FeedCursor> {
         notify::feed_head(self).await

@@ -19,6 +19,7 @@ use smmd_domain::{CategoryId, Money, OrderId, ProviderId, RefillId, ServiceId, U
 
 pub mod fulfil;
 pub mod notify;
+pub mod payments;
 pub mod queries;
 pub mod schedules;
 #[cfg(feature = "testsuite")]
@@ -26,6 +27,7 @@ pub mod testsuite;
 
 pub use fulfil::*;
 pub use notify::*;
+pub use payments::*;
 pub use queries::*;
 pub use schedules::*;
 
@@ -958,6 +960,36 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes up to `batch` notifications created before `before` with no pending delivery,
     /// with their deliveries; returns how many notifications went.
     async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64>;
+
+    // --- Manual payments ---
+
+    /// Records a user's payment request (amount > 0, panel currency).
+    async fn create_payment_request(
+        &self,
+        user: UserId,
+        amount: Money,
+        method: &str,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<PaymentRequest>;
+    /// Payment requests newest first: of one user, and/or with one status.
+    async fn payment_requests(
+        &self,
+        user: Option<UserId>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentRequest>>;
+    /// Approves (crediting the amount through the ledger, key `payment:<id>`, in the same
+    /// transaction) or rejects a pending request. A decided request is refused with
+    /// `AlreadyDecided`, so a payment is credited at most once.
+    async fn decide_payment(
+        &self,
+        id: i64,
+        approve: bool,
+        admin: UserId,
+        reason: &str,
+        now: i64,
+    ) -> Result<PaymentRequest, PaymentError>;
 
     // --- The live feed (see [`notify::FeedItem`]) ---
 

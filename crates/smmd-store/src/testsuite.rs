@@ -54,6 +54,7 @@ macro_rules! conformance_tests {
             the_order_log_records_each_change_with_it,
             notifications_are_collected_once_and_delivered_with_retries,
             the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit,
+            payment_requests_credit_once_when_approved,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -2787,5 +2788,102 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     assert_eq!(page[0].user_id, Some(v.id));
     let (rest, _) = store.feed_after(after_page, 1).await.expect("feed");
     assert_eq!(rest[0].user_id, Some(u.id));
+    assert_ledger_consistent(&store).await;
+}
+
+pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
+    let u = user(&store, "payer@x.io", "0").await;
+    let admin = user(&store, "cashier@x.io", "0").await;
+    let first = store
+        .create_payment_request(u.id, m("10"), "Bank transfer", "ref 123", NOW)
+        .await
+        .expect("request");
+    let second = store
+        .create_payment_request(u.id, m("5"), "USDT", "", NOW + 1)
+        .await
+        .expect("request");
+    assert_eq!(first.status, "pending");
+    let mine = store
+        .payment_requests(Some(u.id), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        mine.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [second.id, first.id]
+    );
+    assert!(store
+        .payment_requests(Some(admin.id), None, 10)
+        .await
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store
+            .payment_requests(None, Some("pending"), 10)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+    let approved = store
+        .decide_payment(first.id, true, admin.id, "received", NOW + 5)
+        .await
+        .expect("approve");
+    assert_eq!(
+        (
+            approved.status.as_str(),
+            approved.decided_by,
+            approved.decided_at
+        ),
+        ("approved", Some(admin.id), Some(NOW + 5))
+    );
+    assert_eq!(balance(&store, u.id).await, m("10"));
+    for approve in [true, false] {
+        assert!(matches!(
+            store.decide_payment(first.id, approve, admin.id, "again", NOW + 6).await,
+            Err(PaymentError::AlreadyDecided(s)) if s == "approved"
+        ));
+    }
+    store
+        .decide_payment(second.id, false, admin.id, "not received", NOW + 7)
+        .await
+        .expect("reject");
+    assert_eq!(
+        balance(&store, u.id).await,
+        m("10"),
+        "a rejection credits nothing"
+    );
+    assert!(matches!(
+        store.decide_payment(999_999, true, admin.id, "", NOW).await,
+        Err(PaymentError::NotFound)
+    ));
+    let ledger = store.ledger(u.id, None, 10).await.expect("ledger");
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].key, format!("payment:{}", first.id));
+    assert_eq!(ledger[0].actor_id, Some(admin.id));
+    assert!(ledger[0].reason.contains("Bank transfer"));
+    // Ten admins approving one request at once credit it once.
+    let third = store
+        .create_payment_request(u.id, m("2.50"), "Card", "", NOW + 8)
+        .await
+        .expect("request");
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .decide_payment(third.id, true, admin.id, "", NOW + 9)
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut approved = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            approved += 1;
+        }
+    }
+    assert_eq!(approved, 1);
+    assert_eq!(balance(&store, u.id).await, m("12.50"));
     assert_ledger_consistent(&store).await;
 }

@@ -180,6 +180,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.data_dir = data.clone();
             config.database.url = Some(format!("sqlite://{}/smmd.db", data.display()));
             config.server.listen = listen;
+            // A demo has no payment provider: its Add funds page offers instant test funds.
+            config.payments.test_top_up = true;
             config.ensure_secret_key()?;
             let sim = demo::sandbox(clock.clone()).await?;
             // Drops are read from the sandbox, so refills.auto works in the demo.

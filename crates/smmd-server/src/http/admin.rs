@@ -103,7 +103,13 @@ pub fn router() -> Router<AppState> {
 pub struct AdminDoc;
 
 /// Records an admin action; a failure to record is logged, never undoes the action.
-async fn audit(st: &AppState, admin: &User, action: &str, subject: String, detail: String) {
+pub(super) async fn audit(
+    st: &AppState,
+    admin: &User,
+    action: &str,
+    subject: String,
+    detail: String,
+) {
     let entry = NewAudit {
         actor_id: Some(admin.id),
         actor: admin.email.clone(),
@@ -117,7 +123,7 @@ async fn audit(st: &AppState, admin: &User, action: &str, subject: String, detai
     }
 }
 
-fn reason_of(reason: &str) -> Result<&str, AppError> {
+pub(super) fn reason_of(reason: &str) -> Result<&str, AppError> {
     let r = reason.trim();
     if r.is_empty() || r.len() > 500 {
         return Err(AppError::invalid(

@@ -6,6 +6,7 @@ pub mod api;
 pub mod jobs;
 pub mod notifications;
 pub mod openapi;
+pub mod payments;
 pub mod smm;
 pub mod v2;
 
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let rest = Router::new()
         .merge(api::router())
         .merge(notifications::router())
+        .merge(payments::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())

@@ -51,6 +51,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("unknown_job", 404, "No job with this name"),
     ("conflict", 409, "The change collides with existing data"),
     (
+        "already_decided",
+        409,
+        "The payment request was already approved or rejected",
+    ),
+    (
+        "invalid_payment",
+        422,
+        "The amount, method or reference of a payment request is not accepted",
+    ),
+    (
         "no_webhook",
         409,
         "A webhook secret needs a webhook URL first",
@@ -238,6 +248,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     doc.merge(super::api::AccountDoc::openapi());
     doc.merge(super::notifications::NotificationsDoc::openapi());
+    doc.merge(super::payments::PaymentsDoc::openapi());
     doc.merge(super::smm::SmmDoc::openapi());
     doc.merge(super::admin::AdminDoc::openapi());
     doc.merge(super::jobs::ApiDoc::openapi());

@@ -21,6 +21,7 @@ use smmd_protocol::Params;
 use smmd_store::{Order, PlaceOrderError, RefillRequestError, Service, User};
 
 mod account;
+mod funds;
 mod orders;
 
 use crate::auth::{self, session_cookie};
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{reference}/cancel", post(orders::cancel))
         .route("/orders/{reference}/refill", post(orders::refill))
         .route("/refills", get(orders::refills_page))
+        .route("/funds", get(funds::funds_page).post(funds::request_funds))
+        .route("/funds/test", post(funds::test_top_up))
         .route(
             "/assets/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
@@ -164,6 +167,7 @@ pub(super) fn layout(
 ) -> Markup {
     let nav = [
         ("new", "/orders/new", "New order"),
+        ("funds", "/funds", "Add funds"),
         ("orders", "/orders", "Orders"),
         ("refills", "/refills", "Refills"),
         ("notifications", "/notifications", "Notifications"),

@@ -7,6 +7,7 @@ mod jobs;
 mod live;
 mod maintenance;
 mod pages;
+mod payments;
 mod rest;
 mod smm;
 mod v2_fuzz;
@@ -17,6 +18,7 @@ use jobs::*;
 use live::*;
 use maintenance::*;
 use pages::*;
+use payments::*;
 use rest::*;
 use smm::*;
 use v2_fuzz::*;
@@ -52,4 +54,5 @@ backend_tests!(
     cleanup_archives_old_orders_that_still_show_everywhere,
     live_updates_reach_the_owner_as_they_commit,
     notification_settings_and_the_inbox_over_rest,
+    funds_are_added_once_when_an_admin_approves_a_payment,
 );

@@ -1,0 +1,218 @@
+//! REST for manual payments: a user asks for funds they paid outside the panel
+//! (`/api/account/payments`), an admin approves — crediting the wallet through the ledger once —
+//! or rejects, with a reason (`/api/admin/payments`). Decisions go to the audit log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use smmd_store::{PaymentError, PaymentRequest};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::admin::{audit, reason_of};
+use super::{ApiPath, ApiQuery, JsonBody};
+use crate::auth::{AdminUser, AuthUser};
+use crate::error::AppError;
+use crate::panel::{self, PaymentRequestError};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/account/payments", get(mine).post(request))
+        .route("/api/admin/payments", get(list))
+        .route("/api/admin/payments/{id}/approve", post(approve))
+        .route("/api/admin/payments/{id}/reject", post(reject))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(mine, request, list, approve, reject),
+    components(schemas(PaymentDto, PaymentBody, DecisionBody))
+)]
+pub struct PaymentsDoc;
+
+/// A payment request.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentDto {
+    id: i64,
+    user_id: i64,
+    /// Decimal string in `currency`.
+    amount: String,
+    currency: String,
+    method: String,
+    note: String,
+    /// `pending`, `approved` or `rejected`.
+    status: String,
+    reason: String,
+    created_at: i64,
+    decided_at: Option<i64>,
+}
+
+pub fn payment_dto(p: &PaymentRequest, currency: &str) -> PaymentDto {
+    PaymentDto {
+        id: p.id,
+        user_id: p.user_id.0,
+        amount: p.amount.to_string(),
+        currency: currency.to_string(),
+        method: p.method.clone(),
+        note: p.note.clone(),
+        status: p.status.clone(),
+        reason: p.reason.clone(),
+        created_at: p.created_at,
+        decided_at: p.decided_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PaymentBody {
+    /// Decimal string in the panel currency, within `[payments]` min–max.
+    amount: String,
+    /// One of the panel's payment methods.
+    method: String,
+    /// Your payment reference (at most 200 characters).
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionBody {
+    /// Why (1–500 characters); kept on the request and in the audit log.
+    reason: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentFilter {
+    /// `pending`, `approved` or `rejected`.
+    status: Option<String>,
+}
+
+pub(crate) fn request_error(e: PaymentRequestError) -> AppError {
+    match e {
+        PaymentRequestError::Store(e) => e.into(),
+        other => AppError::invalid("invalid_payment", other.to_string()),
+    }
+}
+
+/// The caller's payment requests, newest first (100).
+#[utoipa::path(get, path = "/api/account/payments", tag = "account",
+    responses((status = 200, body = Vec<PaymentDto>)))]
+async fn mine(
+    State(st): State<AppState>,
+    AuthUser { user, .. }: AuthUser,
+) -> Result<Json<Vec<PaymentDto>>, AppError> {
+    let list = st.store.payment_requests(Some(user.id), None, 100).await?;
+    let cur = &st.config.panel.currency;
+    Ok(Json(list.iter().map(|p| payment_dto(p, cur)).collect()))
+}
+
+/// Asks to have funds added for a payment made outside the panel; an admin confirms it.
+#[utoipa::path(post, path = "/api/account/payments", tag = "account", request_body = PaymentBody,
+    responses((status = 201, body = PaymentDto)))]
+async fn request(
+    State(st): State<AppState>,
+    AuthUser { user, .. }: AuthUser,
+    JsonBody(body): JsonBody<PaymentBody>,
+) -> Result<(StatusCode, Json<PaymentDto>), AppError> {
+    let p = panel::request_payment(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        &st.config.payments,
+        user.id,
+        &body.amount,
+        &body.method,
+        &body.note,
+    )
+    .await
+    .map_err(request_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(payment_dto(&p, &st.config.panel.currency)),
+    ))
+}
+
+/// Payment requests of every user, newest first (200), optionally by status.
+#[utoipa::path(get, path = "/api/admin/payments", tag = "admin", params(PaymentFilter),
+    responses((status = 200, body = Vec<PaymentDto>)))]
+async fn list(
+    State(st): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    ApiQuery(f): ApiQuery<PaymentFilter>,
+) -> Result<Json<Vec<PaymentDto>>, AppError> {
+    let status = match f.status.as_deref() {
+        None | Some("") => None,
+        Some(s @ ("pending" | "approved" | "rejected")) => Some(s),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "invalid_query",
+                "status is pending, approved or rejected",
+            ))
+        }
+    };
+    let list = st.store.payment_requests(None, status, 200).await?;
+    let cur = &st.config.panel.currency;
+    Ok(Json(list.iter().map(|p| payment_dto(p, cur)).collect()))
+}
+
+async fn decide(
+    st: &AppState,
+    admin: &smmd_store::User,
+    id: i64,
+    approve: bool,
+    reason: &str,
+) -> Result<PaymentDto, AppError> {
+    let reason = reason_of(reason)?;
+    let p = st
+        .store
+        .decide_payment(id, approve, admin.id, reason, st.clock.now_ms())
+        .await
+        .map_err(|e| match e {
+            PaymentError::NotFound => AppError::not_found("Payment request"),
+            PaymentError::AlreadyDecided(s) => AppError::new(
+                StatusCode::CONFLICT,
+                "already_decided",
+                format!("This payment request was already {s}"),
+            ),
+            PaymentError::Store(e) => e.into(),
+        })?;
+    let action = if approve {
+        "payment.approve"
+    } else {
+        "payment.reject"
+    };
+    audit(
+        st,
+        admin,
+        action,
+        format!("payment:{id}"),
+        format!("{} to user:{}: {reason}", p.amount, p.user_id.0),
+    )
+    .await;
+    Ok(payment_dto(&p, &st.config.panel.currency))
+}
+
+/// Approves a pending request: credits its amount to the user (ledger key `payment:<id>`) in
+/// the same transaction; 409 `already_decided` if it was decided before.
+#[utoipa::path(post, path = "/api/admin/payments/{id}/approve", tag = "admin",
+    params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
+async fn approve(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(body): JsonBody<DecisionBody>,
+) -> Result<Json<PaymentDto>, AppError> {
+    decide(&st, &admin, id, true, &body.reason).await.map(Json)
+}
+
+/// Rejects a pending request; nothing is credited.
+#[utoipa::path(post, path = "/api/admin/payments/{id}/reject", tag = "admin",
+    params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
+async fn reject(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(body): JsonBody<DecisionBody>,
+) -> Result<Json<PaymentDto>, AppError> {
+    decide(&st, &admin, id, false, &body.reason).await.map(Json)
+}

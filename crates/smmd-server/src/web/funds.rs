@@ -1,0 +1,147 @@
+//! The Add funds page: the balance, a manual payment request (method, amount, reference) that an
+//! admin approves, the user's requests with their status, and — only where `[payments]
+//! test_top_up` is on, as in `smmd demo` — an instant test top-up.
+
+use smmd_domain::Money;
+use smmd_store::{BalanceChange, LedgerKind};
+
+use super::*;
+
+pub(super) async fn funds_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let requests = match st.store.payment_requests(Some(u.user.id), None, 50).await {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let p = &st.config.payments;
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        (flash(&q))
+        div.card {
+            div.card-head {
+                h1 { "Add funds" }
+                div.big-balance { span data-balance { (u.user.balance) } " " (cur) }
+            }
+            @if p.test_top_up {
+                div.demo {
+                    p { b { "Demo panel. " } "Add test funds at once, no payment needed." }
+                    form method="post" action="/funds/test" {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        button #test-top-up type="submit" { "Add 10.00 " (cur) " test funds" }
+                    }
+                }
+            }
+            p.muted { (p.instructions) }
+            form method="post" action="/funds" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                div.row {
+                    div {
+                        label for="amount" { "Amount (" (cur) ")" span.hint { " " (p.min_amount) " – " (p.max_amount) } }
+                        input #amount name="amount" type="text" inputmode="decimal" required placeholder="25.00";
+                    }
+                    div {
+                        label for="method" { "Paid with" }
+                        select #method name="method" { @for m in &p.methods { option value=(m) { (m) } } }
+                    }
+                }
+                label for="note" { "Payment reference" span.hint { " transaction id, sender name…" } }
+                input #note name="note" type="text" maxlength="200";
+                p { button type="submit" { "Request funds" } }
+            }
+        }
+        @if !requests.is_empty() {
+            div.card {
+                h2 { "Your requests" }
+                table {
+                    thead { tr { th { "Request" } th { "Amount" } th { "Method" } th { "Reference" } th { "Status" } } }
+                    tbody { @for r in &requests {
+                        tr {
+                            td data-label="Request" { "#" (r.id) br; span.hint { (super::orders::when(&st, r.created_at)) } }
+                            td data-label="Amount" { (r.amount) " " (cur) }
+                            td data-label="Method" { (r.method) }
+                            td data-label="Reference" { (r.note) }
+                            td data-label="Status" {
+                                (status_badge(&r.status))
+                                @if !r.reason.is_empty() { br; span.hint { (r.reason) } }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Add funds", "funds", content),
+    )
+}
+
+pub(super) async fn request_funds(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    match panel::request_payment(
+        st.store.as_ref(),
+        st.clock.as_ref(),
+        &st.config.payments,
+        u.user.id,
+        field("amount"),
+        field("method"),
+        field("note"),
+    )
+    .await
+    {
+        Ok(p) => to(
+            "/funds",
+            "ok",
+            &format!(
+                "Request #{} sent: {} {} will be added when an admin confirms your payment.",
+                p.id, p.amount, st.config.panel.currency
+            ),
+        ),
+        Err(panel::PaymentRequestError::Store(e)) => page_error(e),
+        Err(e) => to("/funds", "err", &e.to_string()),
+    }
+}
+
+/// The demo's instant top-up (404 unless `[payments] test_top_up`).
+pub(super) async fn test_top_up(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !st.config.payments.test_top_up {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if !csrf_ok(&u, &f) {
+        return csrf_refused();
+    }
+    let change = BalanceChange {
+        user_id: u.user.id,
+        amount: Money::from_micros(10_000_000),
+        kind: LedgerKind::Deposit,
+        key: format!("test-top-up:{}:{}", u.user.id.0, auth::random_hex(8)),
+        reason: "Test top-up (demo)".into(),
+        actor_id: None,
+        now: st.clock.now_ms(),
+    };
+    match st.store.change_balance(change).await {
+        Ok(e) => to(
+            "/funds",
+            "ok",
+            &format!(
+                "Test funds added: balance {} {}.",
+                e.balance_after, st.config.panel.currency
+            ),
+        ),
+        Err(e) => page_error(e),
+    }
+}

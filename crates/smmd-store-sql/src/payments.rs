@@ -1,0 +1,136 @@
+//! Manual payments on SQL (`payment_requests`): requests, lists, and the decision, which credits
+//! the wallet through [`crate::wallet::post`] (ledger key `payment:<id>`) in the transaction
+//! that marks the request approved.
+
+use smmd_domain::{Money, UserId};
+use smmd_store::{StoreError, StoreResult};
+
+use crate::rows::get;
+use crate::{Row, SqlResultExt, SqlStore};
+
+const PAYMENT_COLS: &str =
+    "id, user_id, amount, method, note, status, decided_by, reason, created_at, decided_at";
+
+fn payment(row: &Row) -> StoreResult<smmd_store::PaymentRequest> {
+    Ok(smmd_store::PaymentRequest {
+        id: get(row, "id")?,
+        user_id: UserId(get(row, "user_id")?),
+        amount: Money::from_micros(get(row, "amount")?),
+        method: get(row, "method")?,
+        note: get(row, "note")?,
+        status: get(row, "status")?,
+        decided_by: get::<Option<i64>>(row, "decided_by")?.map(UserId),
+        reason: get(row, "reason")?,
+        created_at: get(row, "created_at")?,
+        decided_at: get(row, "decided_at")?,
+    })
+}
+
+pub(crate) async fn create_payment_request(
+    s: &SqlStore,
+    user: UserId,
+    amount: Money,
+    method: &str,
+    note: &str,
+    now: i64,
+) -> StoreResult<smmd_store::PaymentRequest> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO payment_requests (user_id, amount, method, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {PAYMENT_COLS}"
+    ))
+    .bind(user.0)
+    .bind(amount.micros())
+    .bind(method)
+    .bind(note)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
+    s.commit(tx).await?;
+    payment(&row)
+}
+
+pub(crate) async fn payment_requests(
+    s: &SqlStore,
+    user: Option<UserId>,
+    status: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<smmd_store::PaymentRequest>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PAYMENT_COLS} FROM payment_requests WHERE ($1 IS NULL OR user_id = $1) \
+         AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(user.map(|u| u.0))
+    .bind(status)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(payment).collect()
+}
+
+pub(crate) async fn decide_payment(
+    s: &SqlStore,
+    id: i64,
+    approve: bool,
+    admin: UserId,
+    reason: &str,
+    now: i64,
+) -> Result<smmd_store::PaymentRequest, smmd_store::PaymentError> {
+    use smmd_store::PaymentError;
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "UPDATE payment_requests SET status = $1, decided_by = $2, reason = $3, decided_at = $4 \
+         WHERE id = $5 AND status = 'pending' RETURNING {PAYMENT_COLS}"
+    ))
+    .bind(if approve { "approved" } else { "rejected" })
+    .bind(admin.0)
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?;
+    let Some(row) = row else {
+        drop(tx);
+        let current = sqlx::query("SELECT status FROM payment_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&s.read)
+            .await
+            .db()?;
+        return Err(match current {
+            Some(r) => PaymentError::AlreadyDecided(get(&r, "status")?),
+            None => PaymentError::NotFound,
+        });
+    };
+    let p = payment(&row)?;
+    if approve {
+        let reason_text = if p.note.is_empty() {
+            format!("Payment #{} ({})", p.id, p.method)
+        } else {
+            format!("Payment #{} ({}, {})", p.id, p.method, p.note)
+        };
+        crate::wallet::post(
+            &mut tx,
+            s.dialect,
+            crate::wallet::Posting {
+                user_id: p.user_id,
+                amount: p.amount,
+                kind: smmd_store::LedgerKind::Deposit,
+                key: &format!("payment:{}", p.id),
+                reason: &reason_text,
+                order_id: None,
+                actor_id: Some(admin),
+                now,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            smmd_store::BalanceError::Store(e) => PaymentError::Store(e),
+            other => PaymentError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
+        })?;
+    }
+    s.commit(tx).await?;
+    Ok(p)
+}
