@@ -165,3 +165,34 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
         },
     })
 }
+
+/// The demo's job pace: orders are sent, synced and notified every few seconds, so a person
+/// clicking through sees an order move without waiting for production intervals (30 s sync).
+pub const DEMO_PACE: &[(&str, &str)] = &[
+    (smmd_jobs::jobs::DISPATCH, "@every 2s"),
+    (smmd_jobs::jobs::SYNC_STATUS, "@every 3s"),
+    (smmd_jobs::jobs::REFILLS_DISPATCH, "@every 5s"),
+    (smmd_jobs::jobs::REFILLS_SYNC, "@every 5s"),
+    (smmd_jobs::jobs::NOTIFICATIONS_DELIVER, "@every 3s"),
+];
+
+/// Creates the default schedules and sets [`DEMO_PACE`] on them (audited as `demo`).
+pub async fn quicken_jobs(store: &dyn Store, zone: &str) -> anyhow::Result<()> {
+    let now = store.db_now_ms().await?;
+    smmd_jobs::control::ensure_defaults(store, smmd_jobs::control::DEFAULT_JOBS, zone, now)
+        .await?;
+    for (name, expr) in DEMO_PACE {
+        smmd_jobs::control::edit(
+            store,
+            name,
+            smmd_jobs::control::JobEdit {
+                expr: Some((*expr).to_string()),
+                ..Default::default()
+            },
+            "demo",
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -192,6 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::build(config, store.clone(), clock.clone()).await?;
             let url = format!("http://{}", app.addr());
             let creds = demo::seed(&fulfil, &sim, &url).await?;
+            demo::quicken_jobs(store.as_ref(), &app.state.config.panel.timezone).await?;
             let path = data.join("demo-credentials.json");
             std::fs::write(&path, serde_json::to_string_pretty(&creds)?)
                 .with_context(|| format!("writing {}", path.display()))?;
