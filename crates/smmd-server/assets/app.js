@@ -57,6 +57,25 @@
     box.appendChild(t);
     setTimeout(function () { t.remove(); }, 8000);
   }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function when(ms) {
+    var d = new Date(ms);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+  // The same text as the server's timeline rows.
+  function timelineItem(m) {
+    var li = document.createElement("li");
+    var w = document.createElement("span");
+    w.className = "when";
+    w.textContent = when(m.at);
+    var t = document.createElement("span");
+    t.className = "what";
+    t.textContent = m.event === "cancel_requested" ? "Cancel requested"
+      : m.event === "refill" ? "Refill " + label(m.status).toLowerCase() : label(m.status);
+    li.appendChild(w);
+    li.appendChild(t);
+    return li;
+  }
   function apply(m) {
     if (m.type === "hello" || m.type === "balance") {
       each("[data-balance]", function (el) { el.textContent = m.balance; });
@@ -77,9 +96,18 @@
           var rf = row.querySelector("[data-field=refill]");
           if (rf) rf.textContent = "Refill " + label(m.status).toLowerCase();
         }
+        each("[data-show-on]", function (el) {
+          if (el.dataset.showOn.split(" ").indexOf(m.status) >= 0 && m.event === "status") el.hidden = false;
+        });
+        each("[data-hide-on]", function (el) {
+          if (el.dataset.hideOn.split(" ").indexOf(m.status) >= 0 && m.event === "status") el.hidden = true;
+        });
         row.classList.add("flash-update");
         setTimeout(function () { row.classList.remove("flash-update"); }, 1200);
       });
+    }
+    if (m.type === "order" && m.event !== "placed") {
+      each('[data-timeline="' + m.reference + '"]', function (ol) { ol.appendChild(timelineItem(m)); });
     }
     if (m.type === "notification") {
       each("[data-unread]", function (el) {

@@ -30,10 +30,10 @@ pub const SANDBOX_SPEEDUP: u32 = 30;
 
 /// Starts the demo's simulator on a free loopback port: the default catalog, accelerated
 /// [`SANDBOX_SPEEDUP`] times, seeded from the clock so each demo run differs a little.
-pub async fn sandbox(clock: Arc<dyn Clock>) -> anyhow::Result<SimHandle> {
+pub async fn sandbox(clock: Arc<dyn Clock>, seed: Option<u64>) -> anyhow::Result<SimHandle> {
     let config = SimConfig {
         speedup: SANDBOX_SPEEDUP,
-        seed: clock.now_ms() as u64,
+        seed: seed.unwrap_or(clock.now_ms() as u64),
         latency_min_ms: 20,
         latency_max_ms: 120,
         ..SimConfig::default()
@@ -179,8 +179,7 @@ pub const DEMO_PACE: &[(&str, &str)] = &[
 /// Creates the default schedules and sets [`DEMO_PACE`] on them (audited as `demo`).
 pub async fn quicken_jobs(store: &dyn Store, zone: &str) -> anyhow::Result<()> {
     let now = store.db_now_ms().await?;
-    smmd_jobs::control::ensure_defaults(store, smmd_jobs::control::DEFAULT_JOBS, zone, now)
-        .await?;
+    smmd_jobs::control::ensure_defaults(store, smmd_jobs::control::DEFAULT_JOBS, zone, now).await?;
     for (name, expr) in DEMO_PACE {
         smmd_jobs::control::edit(
             store,

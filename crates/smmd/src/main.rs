@@ -40,6 +40,10 @@ enum Command {
         /// Data folder (SQLite database, demo-credentials.json).
         #[arg(long, default_value = "smmd-demo")]
         data: PathBuf,
+        /// Seed of the sandbox simulator (which orders end partial or canceled); default: the
+        /// start time. Tests fix it to get the same outcomes every run.
+        #[arg(long)]
+        sim_seed: Option<u64>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -175,7 +179,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(addr = %app.addr(), "smmd listening");
             startup::run_with_scheduler(app).await
         }
-        Command::Demo { listen, data } => {
+        Command::Demo {
+            listen,
+            data,
+            sim_seed,
+        } => {
             let mut config = Config::load(cli.config.as_deref())?;
             config.data_dir = data.clone();
             config.database.url = Some(format!("sqlite://{}/smmd.db", data.display()));
@@ -183,7 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // A demo has no payment provider: its Add funds page offers instant test funds.
             config.payments.test_top_up = true;
             config.ensure_secret_key()?;
-            let sim = demo::sandbox(clock.clone()).await?;
+            let sim = demo::sandbox(clock.clone(), sim_seed).await?;
             // Drops are read from the sandbox, so refills.auto works in the demo.
             config.fulfil.link_count_url =
                 Some(format!("http://{}/_sim/link?link={{link}}", sim.addr));

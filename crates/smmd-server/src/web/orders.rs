@@ -400,9 +400,11 @@ pub(super) async fn order_page(
                 div { dt { "Placed" } dd { (when(&st, o.created_at)) } }
             }
             @if let Some(note) = &o.note { p.note { (note) } }
+            // Live updates hide the cancel button when the order ends, and show the refill
+            // button when it completes (if its service refills): no reload needed.
             div.actions {
                 @if crate::http::smm::can_cancel(&o) {
-                    form method="post" action=(format!("/orders/{}/cancel", o.reference)) {
+                    form method="post" action=(format!("/orders/{}/cancel", o.reference)) data-hide-on="completed partial canceled" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         button.secondary #cancel type="submit" { "Cancel order" }
                     }
@@ -412,12 +414,17 @@ pub(super) async fn order_page(
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         button #refill type="submit" { "Request refill" }
                     }
+                } @else if o.refill && o.guarantee_days > 0 && !o.status.is_terminal() {
+                    form method="post" action=(format!("/orders/{}/refill", o.reference)) hidden data-show-on="completed partial" {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        button #refill type="submit" { "Request refill" }
+                    }
                 }
             }
         }
         div.card {
             h2 { "Timeline" }
-            ol.timeline {
+            ol.timeline data-timeline=(o.reference) {
                 @for e in &log {
                     li {
                         span.when { (when(&st, e.created_at)) }

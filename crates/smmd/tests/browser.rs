@@ -1,0 +1,333 @@
+//! The web panel in a real browser: Debian's Chromium, headless, driven over WebDriver
+//! (`chromedriver`, `fantoccini`) against a real `smmd demo` process with its sandbox simulator.
+//!
+//! A new customer signs up, adds test funds, orders followers, and watches the order page turn
+//! Completed through live updates without reloading; then requests a refill. Every main page is
+//! screenshotted on a desktop and on a phone-sized window into `SMMD_SCREENSHOTS` (default
+//! `target/screenshots`).
+//!
+//! Needs `chromium` and `chromium-driver` (apt; `.ci/run` installs them). Without them the test
+//! fails; `SMMD_SKIP_BROWSER=1` skips it explicitly (never in CI).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "chromedriver";
+/// With this sandbox seed the demo's first follower order completes in full.
+const SIM_SEED: &str = "7";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not listen on {port}");
+}
+
+struct Demo {
+    _child: tokio::process::Child,
+    url: String,
+    admin_key: String,
+    _data: tempfile::TempDir,
+}
+
+async fn start_demo() -> Demo {
+    let data = tempfile::tempdir().expect("data dir");
+    let port = free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smmd"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--sim-seed",
+            SIM_SEED,
+        ])
+        .arg("--data")
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("smmd demo");
+    let creds_path = data.path().join("demo-credentials.json");
+    for _ in 0..300 {
+        if creds_path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(&creds_path).expect("credentials"))
+            .expect("json");
+    Demo {
+        _child: child,
+        url: creds["url"].as_str().expect("url").to_string(),
+        admin_key: creds["admin"]["api_key"].as_str().expect("key").to_string(),
+        _data: data,
+    }
+}
+
+async fn browser() -> Option<(Client, tokio::process::Child)> {
+    if std::env::var("SMMD_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let port = free_port();
+    let driver = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("starting {CHROMEDRIVER} ({e}): apt-get install chromium chromium-driver, or SMMD_SKIP_BROWSER=1")
+        });
+    wait_for_port(port, "chromedriver").await;
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,900", "--force-device-scale-factor=1"]
+        }
+    });
+    let caps = match caps {
+        Value::Object(m) => m,
+        _ => unreachable!("an object literal"),
+    };
+    // Plain HTTP to the local chromedriver: no TLS needed.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    Some((client, driver))
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = std::env::var("SMMD_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Saves the current page as `<name>-desktop.png` and `<name>-phone.png` (390×844), then
+/// restores the desktop size.
+async fn shoot(c: &Client, name: &str) {
+    let dir = shots_dir();
+    for (label, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+        c.set_window_size(w, h).await.expect("resize");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(dir.join(format!("{name}-{label}.png")), png).expect("write png");
+    }
+    c.set_window_size(1280, 900).await.expect("resize");
+}
+
+/// Waits (up to 15 s) until the browser is on a page whose path starts with `prefix`.
+async fn wait_for_path(c: &Client, prefix: &str) -> url::Url {
+    for _ in 0..150 {
+        let url = c.current_url().await.expect("url");
+        if url.path().starts_with(prefix) {
+            // And the page has loaded.
+            if c.find(Locator::Css("main")).await.is_ok() {
+                return url;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "not on {prefix}…: at {}",
+        c.current_url().await.expect("url")
+    );
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// The sandbox service the demo sells as followers with refill (API v2 `services`).
+async fn followers_service(demo: &Demo) -> i64 {
+    let services: Value = reqwest::Client::new()
+        .post(format!("{}/api/v2", demo.url))
+        .form(&[("key", demo.admin_key.as_str()), ("action", "services")])
+        .send()
+        .await
+        .expect("services")
+        .json()
+        .await
+        .expect("json");
+    services
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["refill"] == true && s["type"] == "Default")
+        .and_then(|s| {
+            s["service"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .or(s["service"].as_i64())
+        })
+        .expect("a follower service with refill")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_customer_orders_and_watches_it_complete_live() {
+    let Some((c, _driver)) = browser().await else {
+        return;
+    };
+    let demo = start_demo().await;
+    let base = demo.url.clone();
+
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    shoot(&c, "login").await;
+    c.goto(&format!("{base}/signup"))
+        .await
+        .expect("signup page");
+    fill(&c, "#email", "buyer@example.com").await;
+    fill(&c, "#password", "correct horse").await;
+    shoot(&c, "signup").await;
+    click(&c, "button[type=submit]").await;
+    wait_for_path(&c, "/orders/new").await;
+
+    // Test funds (the demo's Add funds page).
+    c.goto(&format!("{base}/funds")).await.expect("funds");
+    click(&c, "#test-top-up").await;
+    wait_for_path(&c, "/funds").await;
+    assert_eq!(text_of(&c, "header .balance [data-balance]").await, "10.00");
+    shoot(&c, "funds").await;
+
+    // Order 100 followers.
+    let service = followers_service(&demo).await;
+    c.goto(&format!("{base}/orders/new?service={service}"))
+        .await
+        .expect("new order");
+    fill(&c, "#link", "https://instagram.com/browser_test").await;
+    fill(&c, "#quantity", "100").await;
+    let total = text_of(&c, "#order-total").await;
+    assert_ne!(total, "—", "the live total is computed in the page");
+    shoot(&c, "new-order").await;
+    click(&c, "#order-form button[type=submit]").await;
+    let url = wait_for_path(&c, "/orders/").await;
+    let reference = url
+        .path()
+        .strip_prefix("/orders/")
+        .expect("the order page")
+        .to_string();
+    assert!(text_of(&c, ".flash.ok").await.contains("Order placed"));
+
+    // No reload from here: a marker set in the page must survive until Completed shows.
+    c.execute("window.__smmdMarker = 42; return true;", vec![])
+        .await
+        .expect("marker");
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let status = text_of(&c, "[data-order] [data-field=status]").await;
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "Completed" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no Completed after 2 minutes; statuses seen: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let marker = c
+        .execute("return window.__smmdMarker || null;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(marker, json!(42), "the page was never reloaded");
+    assert!(seen.len() >= 2, "the status changed in place: {seen:?}");
+
+    // Live updates also ended the cancel button, showed the refill button and extended the
+    // timeline, still without a reload.
+    let hidden = |css: &'static str| {
+        let c = &c;
+        async move {
+            c.execute(
+                &format!("var e = document.querySelector('{css}'); return e ? e.closest('form').hidden : null;"),
+                vec![],
+            )
+            .await
+            .expect("js")
+        }
+    };
+    assert_eq!(
+        hidden("#cancel").await,
+        json!(true),
+        "no cancel once completed"
+    );
+    assert_eq!(
+        hidden("#refill").await,
+        json!(false),
+        "refill offered once completed"
+    );
+    let timeline = text_of(&c, "ol.timeline").await;
+    assert!(
+        timeline.contains("Order placed") && timeline.contains("Completed"),
+        "{timeline}"
+    );
+    shoot(&c, "order-completed").await;
+    click(&c, "#refill").await;
+    wait_for_path(&c, "/orders/").await;
+    assert!(
+        text_of(&c, ".flash.ok").await.contains("Refill #"),
+        "refill requested"
+    );
+    c.goto(&format!("{base}/refills")).await.expect("refills");
+    assert!(c.source().await.expect("html").contains(&reference));
+    shoot(&c, "refills").await;
+    c.goto(&format!("{base}/orders")).await.expect("orders");
+    shoot(&c, "orders").await;
+    c.goto(&format!("{base}/notifications"))
+        .await
+        .expect("notifications");
+    shoot(&c, "notifications").await;
+    c.goto(&format!("{base}/settings")).await.expect("settings");
+    shoot(&c, "settings").await;
+    c.close().await.expect("close");
+}
