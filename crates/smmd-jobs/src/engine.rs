@@ -444,8 +444,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Opens the admin alert `job_failed` for a job whose run failed for good, and resolves it
-    /// when a later run succeeds (read first: most successes have nothing to resolve).
+    /// Opens the admin alert `job_failed` for a job whose run failed for good (keeping the
+    /// first failure's message while it stays open), and resolves it when a later run succeeds.
     async fn job_alert(
         &self,
         job: &str,
@@ -453,20 +453,26 @@ impl Engine {
         succeeded: bool,
         now: i64,
     ) -> Result<(), StoreError> {
+        if failure.is_none() && !succeeded {
+            return Ok(());
+        }
         let subject = format!("job:{job}");
         let store = &self.inner.store;
-        if let Some(message) = failure {
-            store
-                .raise_alert(JOB_FAILED, &subject, &message, now)
-                .await?;
-        } else if succeeded
-            && store
-                .open_alerts()
-                .await?
-                .iter()
-                .any(|a| a.kind == JOB_FAILED && a.subject == subject)
-        {
-            store.resolve_alert(JOB_FAILED, &subject, now).await?;
+        // A read first: a job failing every tick refreshes nothing, and a success with nothing
+        // open writes nothing.
+        let open = store
+            .open_alerts()
+            .await?
+            .iter()
+            .any(|a| a.kind == JOB_FAILED && a.subject == subject);
+        match failure {
+            Some(message) if !open => {
+                store
+                    .raise_alert(JOB_FAILED, &subject, &message, now)
+                    .await?;
+            }
+            None if open => store.resolve_alert(JOB_FAILED, &subject, now).await?,
+            _ => {}
         }
         Ok(())
     }
