@@ -18,22 +18,32 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/account/notifications", get(list))
-        .route("/api/account/notifications/read", post(mark_read))
+        .route("/api/account/notifications", get(list_notifications))
+        .route(
+            "/api/account/notifications/read",
+            post(mark_notifications_read),
+        )
         .route(
             "/api/account/notification-settings",
-            get(settings).put(update_settings),
+            get(notification_settings).put(update_notification_settings),
         )
         .route(
             "/api/account/notification-settings/webhook-secret",
-            post(rotate_secret),
+            post(rotate_webhook_secret),
         )
-        .route("/api/account/deliveries", get(deliveries))
+        .route("/api/account/deliveries", get(list_deliveries))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, mark_read, settings, update_settings, rotate_secret, deliveries),
+    paths(
+        list_notifications,
+        mark_notifications_read,
+        notification_settings,
+        update_notification_settings,
+        rotate_webhook_secret,
+        list_deliveries
+    ),
     components(schemas(
         NotificationDto,
         NotificationPage,
@@ -172,7 +182,7 @@ fn settings_error(e: SettingsError) -> AppError {
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/api/account/notifications", tag = "account", params(Page),
     responses((status = 200, body = NotificationPage)))]
-async fn list(
+async fn list_notifications(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
     ApiQuery(page): ApiQuery<Page>,
@@ -195,7 +205,7 @@ async fn list(
 /// Marks the caller's notifications up to `up_to` read.
 #[utoipa::path(post, path = "/api/account/notifications/read", tag = "account",
     request_body = ReadBody, responses((status = 200, body = ReadDto)))]
-async fn mark_read(
+async fn mark_notifications_read(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
     JsonBody(body): JsonBody<ReadBody>,
@@ -213,7 +223,7 @@ async fn mark_read(
 /// The caller's notification settings.
 #[utoipa::path(get, path = "/api/account/notification-settings", tag = "account",
     responses((status = 200, body = SettingsDto)))]
-async fn settings(
+async fn notification_settings(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<SettingsDto>, AppError> {
@@ -223,7 +233,7 @@ async fn settings(
 /// Saves the caller's notification settings. A first webhook URL gets a new signing secret.
 #[utoipa::path(put, path = "/api/account/notification-settings", tag = "account",
     request_body = SettingsBody, responses((status = 200, body = SettingsDto)))]
-async fn update_settings(
+async fn update_notification_settings(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
     JsonBody(body): JsonBody<SettingsBody>,
@@ -244,7 +254,7 @@ async fn update_settings(
 /// Replaces the webhook signing secret (409 `no_webhook` without a webhook URL).
 #[utoipa::path(post, path = "/api/account/notification-settings/webhook-secret", tag = "account",
     responses((status = 200, body = SettingsDto)))]
-async fn rotate_secret(
+async fn rotate_webhook_secret(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<SettingsDto>, AppError> {
@@ -273,7 +283,7 @@ async fn rotate_secret(
 /// The last 50 e-mail and webhook deliveries of the caller's notifications, newest first.
 #[utoipa::path(get, path = "/api/account/deliveries", tag = "account",
     responses((status = 200, body = Vec<DeliveryDto>)))]
-async fn deliveries(
+async fn list_deliveries(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<Vec<DeliveryDto>>, AppError> {

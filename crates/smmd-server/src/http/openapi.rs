@@ -358,6 +358,9 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "edit_service",
     "edit_category",
     "sync_provider",
+    "rotate_webhook_secret",
+    "approve_payment",
+    "reject_payment",
 ];
 
 fn description() -> String {
@@ -553,8 +556,14 @@ mod tests {
         let doc = serde_json::to_value(document()).expect("json");
         let paths = doc["paths"].as_object().expect("paths");
         assert!(paths.len() >= 30, "{} paths", paths.len());
+        let mut ids = std::collections::HashSet::new();
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("item") {
+                let id = op["operationId"].as_str().expect("an operation id");
+                assert!(
+                    ids.insert(id.to_string()),
+                    "{method} {path}: operation id {id} is used twice"
+                );
                 let r = op["responses"].as_object().expect("responses");
                 assert!(
                     r.keys().any(|k| k.starts_with('2')),

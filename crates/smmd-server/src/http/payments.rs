@@ -19,15 +19,24 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/account/payments", get(mine).post(request))
-        .route("/api/admin/payments", get(list))
-        .route("/api/admin/payments/{id}/approve", post(approve))
-        .route("/api/admin/payments/{id}/reject", post(reject))
+        .route(
+            "/api/account/payments",
+            get(my_payments).post(request_payment),
+        )
+        .route("/api/admin/payments", get(list_payments))
+        .route("/api/admin/payments/{id}/approve", post(approve_payment))
+        .route("/api/admin/payments/{id}/reject", post(reject_payment))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(mine, request, list, approve, reject),
+    paths(
+        my_payments,
+        request_payment,
+        list_payments,
+        approve_payment,
+        reject_payment
+    ),
     components(schemas(PaymentDto, PaymentBody, DecisionBody))
 )]
 pub struct PaymentsDoc;
@@ -98,7 +107,7 @@ pub(crate) fn request_error(e: PaymentRequestError) -> AppError {
 /// The caller's payment requests, newest first (100).
 #[utoipa::path(get, path = "/api/account/payments", tag = "account",
     responses((status = 200, body = Vec<PaymentDto>)))]
-async fn mine(
+async fn my_payments(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<Vec<PaymentDto>>, AppError> {
@@ -110,7 +119,7 @@ async fn mine(
 /// Asks to have funds added for a payment made outside the panel; an admin confirms it.
 #[utoipa::path(post, path = "/api/account/payments", tag = "account", request_body = PaymentBody,
     responses((status = 201, body = PaymentDto)))]
-async fn request(
+async fn request_payment(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
     JsonBody(body): JsonBody<PaymentBody>,
@@ -135,7 +144,7 @@ async fn request(
 /// Payment requests of every user, newest first (200), optionally by status.
 #[utoipa::path(get, path = "/api/admin/payments", tag = "admin", params(PaymentFilter),
     responses((status = 200, body = Vec<PaymentDto>)))]
-async fn list(
+async fn list_payments(
     State(st): State<AppState>,
     AdminUser(_admin): AdminUser,
     ApiQuery(f): ApiQuery<PaymentFilter>,
@@ -196,7 +205,7 @@ async fn decide(
 /// the same transaction; 409 `already_decided` if it was decided before.
 #[utoipa::path(post, path = "/api/admin/payments/{id}/approve", tag = "admin",
     params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
-async fn approve(
+async fn approve_payment(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     ApiPath(id): ApiPath<i64>,
@@ -208,7 +217,7 @@ async fn approve(
 /// Rejects a pending request; nothing is credited.
 #[utoipa::path(post, path = "/api/admin/payments/{id}/reject", tag = "admin",
     params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
-async fn reject(
+async fn reject_payment(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     ApiPath(id): ApiPath<i64>,
