@@ -65,62 +65,88 @@ struct Setup {
     user: smmd_domain::UserId,
 }
 
+/// One in-process simulator on `clock` selling "Bench followers" (delivery starts after 60 s,
+/// 100 per minute, 5 % end partial and 5 % canceled; `latency_ms` per answer), registered as
+/// provider `name` with `concurrency` requests in flight, and the panel service sold through it
+/// (1.50 per 1000, cost 1.00).
+pub(crate) async fn sim_service(
+    store: &Arc<dyn Store>,
+    clients: &Clients,
+    clock: Arc<ManualClock>,
+    name: &str,
+    seed: u64,
+    latency_ms: u64,
+    concurrency: i64,
+) -> anyhow::Result<(SimHandle, Service)> {
+    let config = SimConfig {
+        seed,
+        latency_min_ms: latency_ms,
+        latency_max_ms: latency_ms,
+        balance: "100000000".into(),
+        services: vec![ServiceSpec {
+            id: 1,
+            name: "Bench followers".into(),
+            rate: "1.00".into(),
+            min: 10,
+            max: 1_000_000,
+            start_delay_s: 60,
+            speed_per_min: 100,
+            partial_pct: 5,
+            canceled_pct: 5,
+            ..ServiceSpec::default()
+        }],
+        ..SimConfig::default()
+    };
+    let sim = smmd_sim::spawn(config, clock, "127.0.0.1:0").await?;
+    let p = store
+        .create_provider(
+            NewProvider {
+                name: name.into(),
+                url: sim.url.clone(),
+                currency: "USD".into(),
+                exchange_rate: RATE_ONE,
+                api_key_enc: clients.seal_key(&sim.sim.config.api_key),
+                timeout_ms: 30_000,
+                max_concurrency: concurrency,
+                rate_per_sec: None,
+                balance_alert_below: None,
+            },
+            T0,
+        )
+        .await?;
+    let mut d = ServiceDraft::new(
+        "Bench",
+        &format!("Followers via {name}"),
+        ServiceType::Default,
+        Money::parse("1.50")?,
+        10,
+        1_000_000,
+    );
+    d.link_rule = false;
+    d.cancel = true;
+    d.provider_id = Some(p.id);
+    d.provider_service_id = Some("1".into());
+    d.provider_rate = Some(Money::parse("1.00")?);
+    Ok((sim, store.create_service(d, T0).await?))
+}
+
 async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
     let clock = Arc::new(ManualClock::new(T0));
     let clients = Clients::new([1u8; 32]);
     let mut sims = Vec::new();
     let mut services = Vec::new();
     for i in 0..a.providers {
-        let config = SimConfig {
-            seed: 7 + i as u64,
-            latency_min_ms: a.latency_ms,
-            latency_max_ms: a.latency_ms,
-            balance: "100000000".into(),
-            services: vec![ServiceSpec {
-                id: 1,
-                name: "Bench followers".into(),
-                rate: "1.00".into(),
-                min: 10,
-                max: 1_000_000,
-                start_delay_s: 60,
-                speed_per_min: 100,
-                partial_pct: 5,
-                canceled_pct: 5,
-                ..ServiceSpec::default()
-            }],
-            ..SimConfig::default()
-        };
-        let sim = smmd_sim::spawn(config, clock.clone(), "127.0.0.1:0").await?;
-        let p = store
-            .create_provider(
-                NewProvider {
-                    name: format!("sim-{i}"),
-                    url: sim.url.clone(),
-                    currency: "USD".into(),
-                    exchange_rate: RATE_ONE,
-                    api_key_enc: clients.seal_key(&sim.sim.config.api_key),
-                    timeout_ms: 30_000,
-                    max_concurrency: a.concurrency,
-                    rate_per_sec: None,
-                    balance_alert_below: None,
-                },
-                T0,
-            )
-            .await?;
-        let mut d = ServiceDraft::new(
-            "Bench",
-            &format!("Followers via sim-{i}"),
-            ServiceType::Default,
-            Money::parse("1.50")?,
-            10,
-            1_000_000,
-        );
-        d.link_rule = false;
-        d.cancel = true;
-        d.provider_id = Some(p.id);
-        d.provider_service_id = Some("1".into());
-        d.provider_rate = Some(Money::parse("1.00")?);
-        services.push(store.create_service(d, T0).await?);
+        let (sim, svc) = sim_service(
+            &store,
+            &clients,
+            clock.clone(),
+            &format!("sim-{i}"),
+            7 + i as u64,
+            a.latency_ms,
+            a.concurrency,
+        )
+        .await?;
+        services.push(svc);
         sims.push(sim);
     }
     let user = store

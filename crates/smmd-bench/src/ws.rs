@@ -23,11 +23,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use smmd_domain::service::ServiceType;
-use smmd_domain::{Clock, ManualClock, Money, SystemClock, UserId};
+use smmd_domain::{Clock, ManualClock, SystemClock, UserId};
 use smmd_fulfil::{sync, Clients, Fulfil, Settings};
-use smmd_sim::{ServiceSpec, SimConfig};
-use smmd_store::{NewProvider, ServiceDraft, Store, RATE_ONE};
+use smmd_store::Store;
 use smmd_store_sql::{ConnectOptions, SqlStore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -177,60 +175,16 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = db.store.clone();
     let sim_clock = Arc::new(ManualClock::new(T0));
     let clients = Clients::new([1u8; 32]);
-    let config = SimConfig {
-        seed: 11,
-        latency_min_ms: 5,
-        latency_max_ms: 5,
-        balance: "100000000".into(),
-        services: vec![ServiceSpec {
-            id: 1,
-            name: "Bench followers".into(),
-            rate: "1.00".into(),
-            min: 10,
-            max: 1_000_000,
-            start_delay_s: 60,
-            speed_per_min: 100,
-            partial_pct: 5,
-            canceled_pct: 5,
-            ..ServiceSpec::default()
-        }],
-        ..SimConfig::default()
-    };
-    let sim = smmd_sim::spawn(config, sim_clock.clone(), "127.0.0.1:0").await?;
-    let provider = store
-        .create_provider(
-            NewProvider {
-                name: "sim".into(),
-                url: sim.url.clone(),
-                currency: "USD".into(),
-                exchange_rate: RATE_ONE,
-                api_key_enc: clients.seal_key(&sim.sim.config.api_key),
-                timeout_ms: 30_000,
-                max_concurrency: 8,
-                rate_per_sec: None,
-                balance_alert_below: None,
-            },
-            T0,
-        )
-        .await?;
-    let mut d = ServiceDraft::new(
-        "Bench",
-        "Followers via sim",
-        ServiceType::Default,
-        Money::parse("1.50")?,
-        10,
-        1_000_000,
-    );
-    d.link_rule = false;
-    d.provider_id = Some(provider.id);
-    d.provider_service_id = Some("1".into());
-    d.provider_rate = Some(Money::parse("1.00")?);
-    let svc = store.create_service(d, T0).await?;
+    let (sim, svc) =
+        crate::fulfil::sim_service(&store, &clients, sim_clock.clone(), "sim", 11, 5, 8).await?;
+    let provider = svc
+        .provider_id
+        .context("the bench service has a provider")?;
     let users = users_with_sessions(&db, "lat", a.clients).await?;
     let ids = sim
         .sim
         .seed_orders(1, a.clients * a.orders_per_client, 1_000)?;
-    bulk_orders(&db, &users, &svc, provider.id, &ids).await?;
+    bulk_orders(&db, &users, &svc, provider, &ids).await?;
 
     // The server: its own store on PostgreSQL (woken by NOTIFY only), the same one on SQLite.
     let server_store: Arc<dyn Store> = if backend == "postgres" {
