@@ -472,6 +472,16 @@ impl Store for SqlStore {
     async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>> {
         queries::search_orders(self, query).await
     }
+    async fn order_stats(&self, since: i64) -> StoreResult<OrderStats> {
+        queries::order_stats(self, since).await
+    }
+    async fn completion_samples(
+        &self,
+        service: ServiceId,
+        limit: i64,
+    ) -> StoreResult<Vec<CompletionSample>> {
+        queries::completion_samples(self, service, limit).await
+    }
     async fn search_refills(&self, query: &RefillQuery) -> StoreResult<Vec<Refill>> {
         queries::search_refills(self, query).await
     }

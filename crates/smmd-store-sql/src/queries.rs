@@ -5,7 +5,8 @@
 //! the same filtered, indexed query on both tables and merges the two newest-first pages, so a
 //! page costs two index range scans whatever the archive holds.
 
-use smmd_domain::{OrderId, UserId};
+use smmd_domain::order::OrderStatus;
+use smmd_domain::{Money, OrderId, ProviderId, ServiceId, UserId};
 use smmd_store::*;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -310,6 +311,79 @@ pub(crate) async fn audit_log(
     .await
     .db()?;
     rows.iter().map(audit).collect()
+}
+
+pub(crate) async fn order_stats(s: &SqlStore, since: i64) -> StoreResult<OrderStats> {
+    let rows =
+        sqlx::query("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
+            .fetch_all(&s.read)
+            .await
+            .db()?;
+    let mut by_status = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let status: String = rows::get(row, "status")?;
+        let status = OrderStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown order status {status:?}")))?;
+        by_status.push((status, rows::get(row, "n")?));
+    }
+    // SUM(bigint) is NUMERIC on PostgreSQL: cast it back so both backends read an i64.
+    let totals = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(charge - refunded), 0) AS BIGINT) AS revenue \
+         FROM orders WHERE created_at >= $1",
+    )
+    .bind(since)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    let costs = sqlx::query(
+        "SELECT provider_id, CAST(SUM(provider_charge) AS BIGINT) AS cost FROM orders \
+         WHERE created_at >= $1 AND provider_id IS NOT NULL AND provider_charge IS NOT NULL \
+         GROUP BY provider_id ORDER BY provider_id",
+    )
+    .bind(since)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    Ok(OrderStats {
+        by_status,
+        placed: rows::get(&totals, "n")?,
+        revenue: Money::from_micros(rows::get(&totals, "revenue")?),
+        cost_by_provider: costs
+            .iter()
+            .map(|r| {
+                Ok((
+                    ProviderId(rows::get(r, "provider_id")?),
+                    Money::from_micros(rows::get(r, "cost")?),
+                ))
+            })
+            .collect::<StoreResult<_>>()?,
+    })
+}
+
+pub(crate) async fn completion_samples(
+    s: &SqlStore,
+    service: ServiceId,
+    limit: i64,
+) -> StoreResult<Vec<CompletionSample>> {
+    let rows = sqlx::query(
+        "SELECT id, total_quantity, completed_at - created_at AS took FROM orders \
+         WHERE service_id = $1 AND status = 'completed' AND completed_at IS NOT NULL \
+         ORDER BY completed_at DESC LIMIT $2",
+    )
+    .bind(service.0)
+    .bind(limit.clamp(1, MAX_PAGE))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(CompletionSample {
+                order: OrderId(rows::get(r, "id")?),
+                quantity: rows::get(r, "total_quantity")?,
+                duration_ms: rows::get(r, "took")?,
+            })
+        })
+        .collect()
 }
 
 fn audit(row: &Row) -> StoreResult<AuditEntry> {

@@ -583,6 +583,16 @@ pub trait Store: Send + Sync + 'static {
     async fn order_log(&self, order: OrderId) -> StoreResult<Vec<OrderLogEntry>>;
     /// Orders matching `query` (live and archived), newest first.
     async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>>;
+    /// The admin dashboard's figures: live orders by status, and what orders placed at or after
+    /// `since` (epoch ms) were charged and cost.
+    async fn order_stats(&self, since: i64) -> StoreResult<OrderStats>;
+    /// The last `limit` Completed orders of `service` (most recent completion first), with how
+    /// long each took: the new-order page's average completion time.
+    async fn completion_samples(
+        &self,
+        service: ServiceId,
+        limit: i64,
+    ) -> StoreResult<Vec<CompletionSample>>;
     /// Refills matching `query` (live and archived), newest first.
     async fn search_refills(&self, query: &RefillQuery) -> StoreResult<Vec<Refill>>;
     /// Inserts historical orders with their own ids (migration from another panel). No wallet

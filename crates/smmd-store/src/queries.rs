@@ -98,3 +98,73 @@ pub struct OrderLogEntry {
     pub detail: String,
     pub created_at: i64,
 }
+
+/// The admin dashboard's order figures (`Store::order_stats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OrderStats {
+    /// Live (not archived) orders per status; statuses without orders are left out.
+    pub by_status: Vec<(OrderStatus, i64)>,
+    /// Orders placed at or after `since`.
+    pub placed: i64,
+    /// Σ charge − Σ refunded of those orders: what customers paid, panel currency.
+    pub revenue: Money,
+    /// Σ `provider_charge` of those orders per provider, in that provider's currency (convert
+    /// with its `exchange_rate`). Orders the provider has not priced yet count nothing.
+    pub cost_by_provider: Vec<(ProviderId, Money)>,
+}
+
+/// One completed order's delivery time, for a service's average (`Store::completion_samples`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompletionSample {
+    pub order: OrderId,
+    /// Units delivered (the whole order: `total_quantity`).
+    pub quantity: i64,
+    /// `completed_at − created_at`, milliseconds.
+    pub duration_ms: i64,
+}
+
+/// The average time to deliver 1000 units over `samples`, milliseconds: each order's
+/// `duration × 1000 / quantity`, averaged (so one huge order does not outweigh nine small
+/// ones). `None` without samples; orders of quantity 0 are skipped.
+pub fn avg_ms_per_1000(samples: &[CompletionSample]) -> Option<i64> {
+    let per_1000: Vec<i128> = samples
+        .iter()
+        .filter(|s| s.quantity > 0 && s.duration_ms >= 0)
+        .map(|s| i128::from(s.duration_ms) * 1000 / i128::from(s.quantity))
+        .collect();
+    if per_1000.is_empty() {
+        return None;
+    }
+    let mean = per_1000.iter().sum::<i128>() / per_1000.len() as i128;
+    i64::try_from(mean).ok()
+}
+
+#[cfg(test)]
+mod avg_tests {
+    use super::*;
+
+    fn sample(quantity: i64, duration_ms: i64) -> CompletionSample {
+        CompletionSample {
+            order: OrderId(1),
+            quantity,
+            duration_ms,
+        }
+    }
+
+    #[test]
+    fn the_average_is_per_order_and_per_1000_units() {
+        // 500 units in 10 min = 20 min per 1000; 2000 units in 20 min = 10 min per 1000.
+        let s = [sample(500, 600_000), sample(2000, 1_200_000)];
+        assert_eq!(avg_ms_per_1000(&s), Some(900_000));
+    }
+
+    #[test]
+    fn no_samples_or_empty_orders_give_no_average() {
+        assert_eq!(avg_ms_per_1000(&[]), None);
+        assert_eq!(avg_ms_per_1000(&[sample(0, 5_000)]), None);
+        assert_eq!(
+            avg_ms_per_1000(&[sample(0, 5_000), sample(100, 1_000)]),
+            Some(10_000)
+        );
+    }
+}

@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             notifications_are_collected_once_and_delivered_with_retries,
             the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit,
             payment_requests_credit_once_when_approved,
+            dashboard_figures_and_completion_times,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -2886,4 +2887,102 @@ pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
     assert_eq!(approved, 1);
     assert_eq!(balance(&store, u.id).await, m("12.50"));
     assert_ledger_consistent(&store).await;
+}
+
+pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
+    let p = provider(&store, "up").await;
+    let svc = provided_service(&store, p.id, "1").await;
+    let other = followers(&store).await;
+    let u = user(&store, "d@x.io", "100").await;
+    let empty = store.order_stats(NOW).await.expect("stats");
+    assert_eq!(
+        (empty.placed, empty.revenue, empty.by_status.len()),
+        (0, Money::ZERO, 0)
+    );
+    // Yesterday's order counts by status but not in today's figures.
+    let yesterday = OrderInput {
+        link: Some("https://x/old".into()),
+        quantity: Some("1000".into()),
+        ..Default::default()
+    };
+    let spec = validate_order(&other.rules(), &yesterday).expect("valid");
+    store
+        .place_order(u.id, &other, &spec, None, NOW - 86_400_000)
+        .await
+        .expect("yesterday");
+    let mut done = Vec::new();
+    // Three orders delivered in 10, 20 and 30 minutes, of 1000, 2000 and 500 units.
+    for (i, (qty, minutes)) in [(1000, 10), (2000, 20), (500, 30)].into_iter().enumerate() {
+        let o = place(&store, u.id, &svc, &format!("https://x/{i}"), qty)
+            .await
+            .expect("placed");
+        assert_eq!(store.claim_dispatch(10, NOW).await.expect("claim").len(), 1);
+        let mut up = OrderUpdate::new(
+            o.id,
+            OrderStatus::Submitting,
+            OrderEvent::ProviderAccepted,
+            NOW,
+        );
+        up.provider_order_id = Some(format!("p{i}"));
+        up.provider_charge = Some(m("0.5"));
+        store.apply_order_update(up).await.expect("accept");
+        let mut fin = OrderUpdate::new(
+            o.id,
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+            NOW + minutes * 60_000,
+        );
+        fin.remains = Some(0);
+        store.apply_order_update(fin).await.expect("complete");
+        done.push(o);
+    }
+    // A canceled order of the same service is no sample, and its refund lowers revenue.
+    let c = place(&store, u.id, &other, "https://x/c", 1000)
+        .await
+        .expect("placed");
+    let canceled = store
+        .cancel_orders(u.id, &[c.id], NOW)
+        .await
+        .expect("cancel");
+    assert_eq!(canceled.len(), 1);
+
+    let stats = store.order_stats(NOW).await.expect("stats");
+    assert_eq!(stats.placed, 4, "yesterday's order is not today's");
+    // 0.30 per 1000 × 3500 units completed; the canceled order's 0.90 was refunded.
+    assert_eq!(stats.revenue, m("1.05"));
+    assert_eq!(stats.cost_by_provider, vec![(p.id, m("1.5"))]);
+    let count = |s: OrderStatus| {
+        stats
+            .by_status
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(count(OrderStatus::Completed), Some(3));
+    assert_eq!(count(OrderStatus::Canceled), Some(1));
+    assert_eq!(count(OrderStatus::Queued), Some(1), "yesterday's order");
+    assert_eq!(count(OrderStatus::Partial), None);
+
+    let samples = store.completion_samples(svc.id, 10).await.expect("samples");
+    assert_eq!(
+        samples.iter().map(|s| s.order).collect::<Vec<_>>(),
+        vec![done[2].id, done[1].id, done[0].id],
+        "the most recent completion first"
+    );
+    assert_eq!(
+        samples
+            .iter()
+            .map(|s| (s.quantity, s.duration_ms))
+            .collect::<Vec<_>>(),
+        vec![(500, 1_800_000), (2000, 1_200_000), (1000, 600_000)]
+    );
+    // 60, 10 and 10 minutes per 1000: 26m40s.
+    assert_eq!(avg_ms_per_1000(&samples), Some(1_600_000));
+    let two = store.completion_samples(svc.id, 2).await.expect("samples");
+    assert_eq!(two.len(), 2);
+    assert!(store
+        .completion_samples(other.id, 10)
+        .await
+        .expect("none")
+        .is_empty());
 }
