@@ -1,6 +1,7 @@
 //! The simulator's HTTP face: API v2 at `/api/v2` and `/api/v2/` (the same request reading as
 //! smmd's own server), with latency, faults and dialect quirks drawn per request from the seed,
 //! plus `GET /_sim/stats` (what callers sent) and `GET /_sim/link?link=…` (a link's count now).
+//! A link containing [`LOST_ANSWER_MARK`] makes that `add` lose its answer on purpose.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -62,6 +63,7 @@ impl Dice {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Fault {
     None,
     Timeout,
@@ -110,6 +112,10 @@ async fn api(State(c): State<Ctx>, req: Request) -> Response {
     };
     dice.quirky = roll(dice.next(), f.quirks_pct);
     let params = smmd_protocol::http::read_params(req).await;
+    let fault = match &params {
+        Some(p) if fault == Fault::None && lost_answer_link(p) => Fault::Http5xx,
+        _ => fault,
+    };
     // *Before* faults: nothing is executed.
     match fault {
         Fault::Http429 => {
@@ -152,6 +158,16 @@ async fn api(State(c): State<Ctx>, req: Request) -> Response {
         }
         _ => Json(body).into_response(),
     }
+}
+
+/// A test link an owner can use to see smmd's review queue on purpose: an `add` whose link
+/// contains [`LOST_ANSWER_MARK`] is executed and its answer lost (HTTP 502), the ambiguous case
+/// smmd must send to `needs_review` rather than send again.
+pub const LOST_ANSWER_MARK: &str = "sim-lost-answer";
+
+fn lost_answer_link(p: &Params) -> bool {
+    p.get("action").and_then(Action::parse) == Some(Action::Add)
+        && p.get("link").is_some_and(|l| l.contains(LOST_ANSWER_MARK))
 }
 
 const CHALLENGE_PAGE: &str = "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title></head><body><h1>Checking your browser before accessing the panel.</h1></body></html>";

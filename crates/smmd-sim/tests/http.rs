@@ -188,3 +188,27 @@ async fn a_wrong_key_is_an_auth_error() {
     let c = ProviderClient::new(ProviderConfig::new(h.url.clone(), "wrong")).expect("client");
     assert!(matches!(c.balance().await, Err(ProviderError::Auth(_))));
 }
+
+/// The review-queue test link: the order is made upstream, the answer is lost, and only that
+/// `add` is affected (other links and other actions answer normally).
+#[tokio::test]
+async fn a_lost_answer_link_executes_the_add_and_loses_only_its_answer() {
+    let (h, _clock, c) = start(|_| {}).await;
+    let link = format!(
+        "https://instagram.com/p/{}",
+        smmd_sim::server::LOST_ANSWER_MARK
+    );
+    assert!(
+        matches!(
+            c.add(&add(&link, 500)).await,
+            Err(ProviderError::Ambiguous(_))
+        ),
+        "a 502 after sending is ambiguous"
+    );
+    let stats = h.sim.stats();
+    assert_eq!(stats.orders_created, 1, "the order exists upstream");
+    assert_eq!(stats.faults.get("http_5xx"), Some(&1));
+    assert!(c.add(&add("https://x/plain", 500)).await.is_ok());
+    assert!(c.balance().await.is_ok());
+    assert_eq!(h.sim.stats().orders_created, 2);
+}
