@@ -1,4 +1,121 @@
-// Progressive enhancement for the pages; everything also works without JavaScript.
+// Progressive enhancement for the pages; everything also works without JavaScript, except the
+// admin pages' action forms, which send JSON to the admin REST API (see below).
+
+// A toast in the corner (live notifications, action results).
+function smmdToast(title, body, kind) {
+  var box = document.getElementById("toasts");
+  if (!box) return;
+  var t = document.createElement("div");
+  t.className = "toast" + (kind ? " " + kind : "");
+  var b = document.createElement("strong");
+  b.textContent = title;
+  t.appendChild(b);
+  if (body) {
+    var p = document.createElement("div");
+    p.textContent = body;
+    t.appendChild(p);
+  }
+  box.appendChild(t);
+  setTimeout(function () { t.remove(); }, 8000);
+}
+
+// Admin action forms (`form[data-api]`): the fields go to the form's `action` as JSON with the
+// session's CSRF token. `data-type` reads a field as `int`, `bool` or `percent` (→ basis
+// points); empty non-text fields are left out (or sent as null with `data-null-if-empty`);
+// PATCH forms send only the fields that changed. On success the page reloads and says
+// `data-done`; on failure the API's message shows under the form and nothing changed.
+(function () {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var done = sessionStorage.getItem("smmd-done");
+  if (done) { sessionStorage.removeItem("smmd-done"); smmdToast(done, "", "ok"); }
+  function value(el) {
+    var t = el.dataset.type || "str";
+    if (el.type === "checkbox") return el.checked;
+    var v = el.value.trim();
+    if (v === "") return el.dataset.nullIfEmpty ? null : undefined;
+    if (t === "int") return Number(v);
+    if (t === "bool") return v === "true";
+    if (t === "percent") return Math.round(Number(v.replace(",", ".")) * 100);
+    return el.value;
+  }
+  function changed(el) {
+    if (el.type === "hidden") return true;
+    if (el.type === "checkbox") return el.checked !== el.defaultChecked;
+    if (el.tagName === "SELECT") {
+      return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return el.value !== el.defaultValue;
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.dataset || !form.dataset.api) return;
+    ev.preventDefault();
+    var method = form.dataset.api, body = {}, any = false;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled) return;
+      if (method === "PATCH" && !changed(el)) return;
+      var v = value(el);
+      if (v === undefined) return;
+      if (typeof v === "number" && isNaN(v)) v = el.value;
+      body[el.name] = v;
+      any = true;
+    });
+    var out = form.querySelector(".form-error");
+    if (out) out.textContent = "";
+    if (method === "PATCH" && !any) { if (out) out.textContent = "Nothing changed."; return; }
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    // getAttribute: a field named "action" (the review forms have one) shadows form.action.
+    fetch(form.getAttribute("action"), {
+      method: method,
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": meta ? meta.content : "" },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      if (r.ok) {
+        sessionStorage.setItem("smmd-done", form.dataset.done || "Done");
+        location.reload();
+        return;
+      }
+      return r.json().catch(function () { return {}; }).then(function (e) {
+        var msg = (e && e.error && (e.error.message || e.error)) || ("The server answered " + r.status);
+        if (typeof msg !== "string") msg = JSON.stringify(msg);
+        if (out) out.textContent = msg; else smmdToast("Not done", msg, "err");
+        if (button) button.disabled = false;
+      });
+    }, function () {
+      if (out) out.textContent = "The server could not be reached; nothing was changed.";
+      if (button) button.disabled = false;
+    });
+  });
+})();
+
+// New order: the search narrows the loaded services as the customer types; a platform, type
+// or category reloads the list for it (the server filters the whole catalog).
+(function () {
+  var pick = document.getElementById("service-pick");
+  var search = document.getElementById("service-search");
+  if (!pick || !search) return;
+  ["service-platform", "service-type", "service-category"].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) el.addEventListener("change", function () {
+      pick.disabled = true; // the new list picks its own first service
+      pick.form.submit();
+    });
+  });
+  search.addEventListener("input", function () {
+    var q = search.value.trim().toLowerCase();
+    Array.prototype.forEach.call(pick.querySelectorAll("option"), function (o) {
+      var ok = !q || o.textContent.toLowerCase().indexOf(q) >= 0;
+      o.hidden = !ok;
+      o.disabled = !ok;
+    });
+    Array.prototype.forEach.call(pick.querySelectorAll("optgroup"), function (g) {
+      g.hidden = !g.querySelector("option:not([hidden])");
+    });
+  });
+})();
+
 (function () {
   // Picking a service reloads the form for it (the "Choose" button does the same without JS).
   var pick = document.getElementById("service-pick");
@@ -23,7 +140,10 @@
   function update() {
     var q = form.elements.quantity ? Number(form.elements.quantity.value) || 0 : lines("comments") || lines("usernames");
     var runs = form.elements.runs && form.elements.runs.value ? Number(form.elements.runs.value) || 1 : 1;
-    out.textContent = money(pkg ? rate : Math.ceil(rate * q * runs / 1000));
+    var total = pkg ? rate : Math.ceil(rate * q * runs / 1000);
+    out.textContent = money(total);
+    var short = document.getElementById("order-short");
+    if (short) short.hidden = !(total > Number(form.dataset.balanceMicros));
   }
   form.addEventListener("input", update);
   update();
@@ -41,22 +161,7 @@
   function each(selector, fn) {
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
   }
-  function toast(title, body) {
-    var box = document.getElementById("toasts");
-    if (!box) return;
-    var t = document.createElement("div");
-    t.className = "toast";
-    var b = document.createElement("strong");
-    b.textContent = title;
-    t.appendChild(b);
-    if (body) {
-      var p = document.createElement("div");
-      p.textContent = body;
-      t.appendChild(p);
-    }
-    box.appendChild(t);
-    setTimeout(function () { t.remove(); }, 8000);
-  }
+  var toast = smmdToast;
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function when(ms) {
     var d = new Date(ms);

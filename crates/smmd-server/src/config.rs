@@ -272,14 +272,21 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
+    /// The panel's address as people reach it: `[notifications] public_url`, else
+    /// `http://<listen address>`; no trailing slash.
+    pub fn base_url(&self) -> String {
+        let public = self.notifications.public_url.trim();
+        if public.is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            public.trim_end_matches('/').to_string()
+        }
+    }
+
     /// The notifier settings these values give.
     pub fn notify_settings(&self) -> smmd_notify::NotifySettings {
         let n = &self.notifications;
-        let base_url = if n.public_url.trim().is_empty() {
-            format!("http://{}", self.server.listen)
-        } else {
-            n.public_url.trim().trim_end_matches('/').to_string()
-        };
+        let base_url = self.base_url();
         smmd_notify::NotifySettings {
             panel_name: self.panel.name.clone(),
             currency: self.panel.currency.clone(),

@@ -312,3 +312,103 @@ mod tests {
         }
     }
 }
+
+/// Most lines one mass order takes.
+pub const MASS_ORDER_MAX_LINES: usize = 100;
+
+/// One readable line of a mass order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MassLine {
+    /// 1-based line number in the submitted text (blank lines count).
+    pub line: usize,
+    pub service: i64,
+    pub link: String,
+    pub quantity: String,
+}
+
+/// A mass-order line read, or its 1-based number and why it could not be.
+pub type MassLineResult = Result<MassLine, (usize, String)>;
+
+/// Reads a mass order: one `service | link | quantity` per line (the PerfectPanel format),
+/// blank lines skipped. Each line is read on its own: an unreadable line gives its 1-based
+/// number and why, and does not stop the others. Errors: more than
+/// [`MASS_ORDER_MAX_LINES`] orders, or none.
+pub fn parse_mass_order(text: &str) -> Result<Vec<MassLineResult>, &'static str> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let n = i + 1;
+        out.push(match parts.as_slice() {
+            [service, link, quantity] => match service.parse::<i64>() {
+                Ok(service) if service > 0 => {
+                    if link.is_empty() {
+                        Err((n, "the link is empty".to_string()))
+                    } else {
+                        Ok(MassLine {
+                            line: n,
+                            service,
+                            link: link.to_string(),
+                            quantity: quantity.to_string(),
+                        })
+                    }
+                }
+                _ => Err((n, format!("`{service}` is not a service id"))),
+            },
+            _ => Err((n, "write it as: service id | link | quantity".to_string())),
+        });
+        if out.len() > MASS_ORDER_MAX_LINES {
+            return Err("at most 100 orders at once");
+        }
+    }
+    if out.is_empty() {
+        return Err("write one order per line: service id | link | quantity");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod mass_tests {
+    use super::*;
+
+    #[test]
+    fn each_line_is_read_on_its_own() {
+        let text = "1 | https://x/a | 100\n\n  2|https://x/b|  50 \nabc | https://x/c | 5\n3 | https://x/d\n4 |  | 10\n";
+        let got = parse_mass_order(text).expect("readable");
+        assert_eq!(
+            got[0],
+            Ok(MassLine {
+                line: 1,
+                service: 1,
+                link: "https://x/a".into(),
+                quantity: "100".into()
+            })
+        );
+        assert_eq!(
+            got[1]
+                .as_ref()
+                .map(|l| (l.line, l.service, l.quantity.as_str())),
+            Ok((3, 2, "50"))
+        );
+        assert_eq!(got[2], Err((4, "`abc` is not a service id".into())));
+        assert!(matches!(&got[3], Err((5, m)) if m.contains("service id | link | quantity")));
+        assert_eq!(got[4], Err((6, "the link is empty".into())));
+        assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn empty_or_oversized_orders_are_refused_whole() {
+        assert!(parse_mass_order(" \n\n").is_err());
+        let many: String = (0..=MASS_ORDER_MAX_LINES)
+            .map(|i| format!("1 | https://x/{i} | 100\n"))
+            .collect();
+        assert_eq!(parse_mass_order(&many), Err("at most 100 orders at once"));
+        let enough: String = (0..MASS_ORDER_MAX_LINES)
+            .map(|i| format!("1 | https://x/{i} | 100\n"))
+            .collect();
+        assert_eq!(parse_mass_order(&enough).map(|v| v.len()), Ok(100));
+    }
+}

@@ -2,7 +2,9 @@
 //! (`chromedriver`, `fantoccini`) against a real `smmd demo` process with its sandbox simulator.
 //!
 //! A new customer signs up, adds test funds, orders followers, and watches the order page turn
-//! Completed through live updates without reloading; then requests a refill. Every main page is
+//! Completed through live updates without reloading; then requests a refill, and places an
+//! order whose answer the sandbox loses (a `sim-lost-answer` link). The admin finds it in the
+//! review queue and cancels it with a reason, then edits a schedule. Every main page is
 //! screenshotted on a desktop and on a phone-sized window into `SMMD_SCREENSHOTS` (default
 //! `target/screenshots`).
 //!
@@ -45,6 +47,8 @@ struct Demo {
     _child: tokio::process::Child,
     url: String,
     admin_key: String,
+    admin_email: String,
+    admin_password: String,
     _data: tempfile::TempDir,
 }
 
@@ -80,6 +84,11 @@ async fn start_demo() -> Demo {
         _child: child,
         url: creds["url"].as_str().expect("url").to_string(),
         admin_key: creds["admin"]["api_key"].as_str().expect("key").to_string(),
+        admin_email: creds["admin"]["email"].as_str().expect("email").to_string(),
+        admin_password: creds["admin"]["password"]
+            .as_str()
+            .expect("password")
+            .to_string(),
         _data: data,
     }
 }
@@ -159,6 +168,40 @@ async fn wait_for_path(c: &Client, prefix: &str) -> url::Url {
     );
 }
 
+/// Waits (up to 15 s) for an order page (`/orders/<12 hex>`, not `/orders/new`) and returns
+/// the order's reference.
+async fn wait_for_order_page(c: &Client) -> String {
+    for _ in 0..150 {
+        let url = c.current_url().await.expect("url");
+        if let Some(r) = url.path().strip_prefix("/orders/") {
+            if r.len() == 12
+                && r.bytes().all(|b| b.is_ascii_hexdigit())
+                && c.find(Locator::Css("main")).await.is_ok()
+            {
+                return r.to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "not on an order page: at {}",
+        c.current_url().await.expect("url")
+    );
+}
+
+/// Waits (up to 15 s) until an element matching `css` contains `needle`.
+async fn wait_for_text(c: &Client, css: &str, needle: &str) {
+    for _ in 0..150 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if el.text().await.is_ok_and(|t| t.contains(needle)) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css} containing {needle:?}");
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -233,7 +276,7 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
     // Test funds (the demo's Add funds page).
     c.goto(&format!("{base}/funds")).await.expect("funds");
     click(&c, "#test-top-up").await;
-    wait_for_path(&c, "/funds").await;
+    wait_for_text(&c, ".flash.ok", "Test funds added").await;
     assert_eq!(text_of(&c, "header .balance [data-balance]").await, "10.00");
     shoot(&c, "funds").await;
 
@@ -248,12 +291,7 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
     assert_ne!(total, "—", "the live total is computed in the page");
     shoot(&c, "new-order").await;
     click(&c, "#order-form button[type=submit]").await;
-    let url = wait_for_path(&c, "/orders/").await;
-    let reference = url
-        .path()
-        .strip_prefix("/orders/")
-        .expect("the order page")
-        .to_string();
+    let reference = wait_for_order_page(&c).await;
     assert!(text_of(&c, ".flash.ok").await.contains("Order placed"));
 
     // No reload from here: a marker set in the page must survive until Completed shows.
@@ -313,11 +351,7 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
     );
     shoot(&c, "order-completed").await;
     click(&c, "#refill").await;
-    wait_for_path(&c, "/orders/").await;
-    assert!(
-        text_of(&c, ".flash.ok").await.contains("Refill #"),
-        "refill requested"
-    );
+    wait_for_text(&c, ".flash.ok", "Refill #").await;
     c.goto(&format!("{base}/refills")).await.expect("refills");
     assert!(c.source().await.expect("html").contains(&reference));
     shoot(&c, "refills").await;
@@ -329,5 +363,130 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
     shoot(&c, "notifications").await;
     c.goto(&format!("{base}/settings")).await.expect("settings");
     shoot(&c, "settings").await;
+    c.goto(&format!("{base}/api")).await.expect("api");
+    shoot(&c, "api").await;
+    c.goto(&format!("{base}/orders/mass")).await.expect("mass");
+    shoot(&c, "mass-order").await;
+
+    // An order whose answer the sandbox loses on purpose: it must wait for an admin.
+    c.goto(&format!("{base}/orders/new?service={service}"))
+        .await
+        .expect("new order");
+    fill(&c, "#link", "https://instagram.com/sim-lost-answer").await;
+    fill(&c, "#quantity", "100").await;
+    click(&c, "#order-form button[type=submit]").await;
+    let lost = wait_for_order_page(&c).await;
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
+    shoot(&c, "dashboard").await;
+    click(&c, "form.logout button").await;
+    wait_for_path(&c, "/login").await;
+
+    // The admin resolves it from the review queue.
+    fill(&c, "#email", &demo.admin_email).await;
+    fill(&c, "#password", &demo.admin_password).await;
+    click(&c, "button[type=submit]").await;
+    wait_for_path(&c, "/dashboard").await;
+    c.goto(&format!("{base}/admin")).await.expect("admin");
+    shoot(&c, "admin-dashboard").await;
+    let row = format!("tr#o-{lost}");
+    let started = Instant::now();
+    loop {
+        c.goto(&format!("{base}/admin/orders?status=needs_review"))
+            .await
+            .expect("queue");
+        if c.find(Locator::Css(&row)).await.is_ok() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            c.goto(&format!("{base}/admin/orders"))
+                .await
+                .expect("orders");
+            let seen = text_of(&c, &row).await;
+            panic!("the lost order never reached the review queue: {seen}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    shoot(&c, "admin-review").await;
+    let cancel_form = format!("{row} form:has(input[name=action][value=cancel])");
+    fill(
+        &c,
+        &format!("{cancel_form} input[name=reason]"),
+        "the provider never answered",
+    )
+    .await;
+    click(&c, &format!("{cancel_form} button[type=submit]")).await;
+    // The page reloads after the API call and says so.
+    let started = Instant::now();
+    while c.find(Locator::Css(&row)).await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "still in the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(c
+        .source()
+        .await
+        .expect("html")
+        .contains("Nothing needs review."));
+    assert!(text_of(&c, "#toasts")
+        .await
+        .contains("canceled and refunded"));
+    c.goto(&format!("{base}/admin/orders"))
+        .await
+        .expect("orders");
+    assert_eq!(
+        text_of(&c, &format!("{row} [data-field=status]")).await,
+        "Canceled"
+    );
+    let charge = text_of(&c, &format!("{row} td[data-label=Charge]")).await;
+    assert!(
+        charge.contains("refunded"),
+        "the whole charge went back: {charge}"
+    );
+    shoot(&c, "admin-orders").await;
+
+    // The admin edits a schedule: a new expression and zone, then the next runs follow it.
+    c.goto(&format!("{base}/admin/jobs/maintenance.cleanup"))
+        .await
+        .expect("job");
+    fill(&c, "#job-expression", "0 15 3 * * *").await;
+    // A zone without daylight saving: 03:15 in Tokyo is 18:15 in the panel's UTC.
+    fill(&c, "#job-zone", "Asia/Tokyo").await;
+    click(&c, "#save-job").await;
+    let started = Instant::now();
+    loop {
+        let code = c.find(Locator::Css(".service-info code")).await;
+        if let Ok(code) = code {
+            if code.text().await.unwrap_or_default() == "0 15 3 * * *" {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the schedule was not saved"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let next = text_of(&c, "#next-runs li").await;
+    assert!(next.ends_with("18:15"), "next run {next}");
+    shoot(&c, "admin-job").await;
+    c.goto(&format!("{base}/admin/audit")).await.expect("audit");
+    let audit = c.source().await.expect("html");
+    assert!(audit.contains("the provider never answered"));
+    shoot(&c, "admin-audit").await;
+    for (path, name) in [
+        ("/admin/jobs", "admin-jobs"),
+        ("/admin/services", "admin-services"),
+        ("/admin/providers", "admin-providers"),
+        ("/admin/providers/1/import", "admin-import"),
+        ("/admin/users", "admin-users"),
+        ("/admin/payments?status=all", "admin-payments"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.expect(path);
+        shoot(&c, name).await;
+    }
     c.close().await.expect("close");
 }

@@ -146,12 +146,8 @@ pub(super) async fn settings_page(
 
 pub(super) async fn save_settings(
     State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, f): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let saved = panel::update_notification_settings(
         st.store.as_ref(),
         u.user.id,
@@ -170,12 +166,8 @@ pub(super) async fn save_settings(
 
 pub(super) async fn rotate_secret(
     State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, _): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let current = match st.store.notification_settings(u.user.id).await {
         Ok(s) => s,
         Err(e) => return page_error(e),
@@ -206,12 +198,8 @@ pub(super) async fn rotate_secret(
 /// Changes the password after checking the current one; other sessions stay signed in.
 pub(super) async fn change_password(
     State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, f): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let current = f.get("current").map(String::as_str).unwrap_or("");
     let new = f.get("new").map(String::as_str).unwrap_or("");
     match auth::check_login(&st, &u.user.email, current).await {
@@ -292,14 +280,7 @@ pub(super) async fn notifications_page(
     )
 }
 
-pub(super) async fn mark_read(
-    State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
+pub(super) async fn mark_read(State(st): State<AppState>, PageForm(u, f): PageForm) -> Response {
     let up_to = f
         .get("up_to")
         .and_then(|v| v.parse::<i64>().ok())

@@ -81,12 +81,8 @@ pub(super) async fn funds_page(
 
 pub(super) async fn request_funds(
     State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, f): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     match panel::request_payment(
         st.store.as_ref(),
@@ -113,16 +109,9 @@ pub(super) async fn request_funds(
 }
 
 /// The demo's instant top-up (404 unless `[payments] test_top_up`).
-pub(super) async fn test_top_up(
-    State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
+pub(super) async fn test_top_up(State(st): State<AppState>, PageForm(u, _): PageForm) -> Response {
     if !st.config.payments.test_top_up {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
     }
     let change = BalanceChange {
         user_id: u.user.id,

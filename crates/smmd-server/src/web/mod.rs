@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,7 +21,9 @@ use smmd_protocol::Params;
 use smmd_store::{Order, PlaceOrderError, RefillRequestError, Service, User};
 
 mod account;
+mod admin;
 mod funds;
+mod home;
 mod orders;
 
 use crate::auth::{self, session_cookie};
@@ -50,12 +52,16 @@ pub fn router() -> Router<AppState> {
         .route("/notifications/read", post(account::mark_read))
         .route("/orders", get(orders::orders_page).post(orders::place))
         .route("/orders/new", get(orders::new_order_page))
+        .route("/orders/mass", get(home::mass_page).post(home::place_mass))
+        .route("/dashboard", get(home::dashboard))
+        .route("/api", get(home::api_page).post(home::new_api_key))
         .route("/orders/{reference}", get(orders::order_page))
         .route("/orders/{reference}/cancel", post(orders::cancel))
         .route("/orders/{reference}/refill", post(orders::refill))
         .route("/refills", get(orders::refills_page))
         .route("/funds", get(funds::funds_page).post(funds::request_funds))
         .route("/funds/test", post(funds::test_top_up))
+        .merge(admin::router())
         .route(
             "/assets/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
@@ -158,6 +164,20 @@ pub(super) fn status_badge(wire: &str) -> Markup {
     html! { span class=(format!("status s-{wire}")) data-field="status" { (status_label(wire)) } }
 }
 
+/// The customer menu: (key, path, label); `layout`'s `active` names the key.
+const CUSTOMER_NAV: [(&str, &str, &str); 8] = [
+    ("dashboard", "/dashboard", "Dashboard"),
+    ("new", "/orders/new", "New order"),
+    ("orders", "/orders", "Orders"),
+    ("funds", "/funds", "Add funds"),
+    ("refills", "/refills", "Refills"),
+    ("notifications", "/notifications", "Notifications"),
+    ("api", "/api", "API"),
+    ("settings", "/settings", "Settings"),
+];
+
+/// The page shell: menu (the admin menu when `active` starts with `admin`), balance, log-out,
+/// the live-update script and the CSRF token for `app.js`'s API forms (`meta[name=csrf-token]`).
 pub(super) fn layout(
     st: &AppState,
     u: &PageUser,
@@ -165,21 +185,21 @@ pub(super) fn layout(
     active: &str,
     content: Markup,
 ) -> Markup {
-    let nav = [
-        ("new", "/orders/new", "New order"),
-        ("funds", "/funds", "Add funds"),
-        ("orders", "/orders", "Orders"),
-        ("refills", "/refills", "Refills"),
-        ("notifications", "/notifications", "Notifications"),
-        ("settings", "/settings", "Settings"),
-    ];
+    let is_admin = u.user.role == smmd_store::Role::Admin;
+    let admin_section = active.starts_with("admin");
+    let nav: &[(&str, &str, &str)] = if admin_section {
+        &admin::NAV
+    } else {
+        &CUSTOMER_NAV
+    };
     html! {
         (head(title))
-        body data-live="1" {
+        meta name="csrf-token" content=(u.csrf);
+        body data-live="1" class=[admin_section.then_some("admin")] {
             header.top { div.bar {
                 a.brand href="/" { (st.config.panel.name) }
                 nav {
-                    @for (key, href, label) in nav {
+                    @for &(key, href, label) in nav {
                         a href=(href) class=[(active == key).then_some("active")] {
                             (label)
                             @if key == "notifications" {
@@ -187,9 +207,15 @@ pub(super) fn layout(
                             }
                         }
                     }
+                    @if is_admin {
+                        @if admin_section { a.switch href="/dashboard" { "Customer view" } }
+                        @else { a.switch href="/admin" { "Admin" } }
+                    }
                 }
-                span.balance title="Balance" {
-                    span data-balance { (u.user.balance) } " " (st.config.panel.currency)
+                @if !admin_section {
+                    span.balance title="Balance" {
+                        span data-balance { (u.user.balance) } " " (st.config.panel.currency)
+                    }
                 }
                 form.logout method="post" action="/logout" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
@@ -215,7 +241,29 @@ pub(super) fn to(path: &str, kind: &str, message: &str) -> Response {
     Redirect::to(&format!("{path}?{q}")).into_response()
 }
 
-pub(super) fn csrf_ok(u: &PageUser, form: &HashMap<String, String>) -> bool {
+/// A signed-in customer's submitted form (`application/x-www-form-urlencoded`) whose
+/// `csrf_token` field matched the session's; anything else is refused before the handler runs
+/// (403 "Form expired", or the log-in redirect), so no page action writes without it.
+pub struct PageForm(pub PageUser, pub HashMap<String, String>);
+
+impl FromRequest<AppState> for PageForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let u = PageUser::from_request_parts(&mut parts, st).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let Form(f) = Form::<HashMap<String, String>>::from_request(req, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !csrf_ok(&u, &f) {
+            return Err(csrf_refused());
+        }
+        Ok(PageForm(u, f))
+    }
+}
+
+fn csrf_ok(u: &PageUser, form: &HashMap<String, String>) -> bool {
     form.get("csrf_token").is_some_and(|t| *t == u.csrf)
 }
 
@@ -230,7 +278,7 @@ pub(super) fn csrf_refused() -> Response {
 }
 
 async fn home(u: Result<PageUser, Response>) -> Redirect {
-    Redirect::to(if u.is_ok() { "/orders/new" } else { "/login" })
+    Redirect::to(if u.is_ok() { "/dashboard" } else { "/login" })
 }
 
 pub(super) fn login_form(error: Option<&str>, email: &str) -> Markup {
@@ -272,7 +320,7 @@ async fn login(State(st): State<AppState>, Form(f): Form<HashMap<String, String>
     };
     match open_session(&st, &user).await {
         Ok((cookie, _)) => {
-            let mut resp = Redirect::to("/orders/new").into_response();
+            let mut resp = Redirect::to("/dashboard").into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
             resp
         }
@@ -280,15 +328,7 @@ async fn login(State(st): State<AppState>, Form(f): Form<HashMap<String, String>
     }
 }
 
-async fn logout(
-    State(st): State<AppState>,
-    u: PageUser,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
+async fn logout(State(st): State<AppState>, headers: HeaderMap, _form: PageForm) -> Response {
     if let Some(token) = session_cookie(&headers) {
         if let Err(e) = st.store.delete_session(&auth::token_hash(&token)).await {
             return page_error(e);

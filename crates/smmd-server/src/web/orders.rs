@@ -77,49 +77,127 @@ async fn render_new_order(
     values: &HashMap<String, String>,
     error: Option<&str>,
 ) -> Response {
-    let services = match st.store.list_services(true).await {
+    // The catalog cache (the same one API v2 `services` reads).
+    let services = match st.enabled_services().await {
         Ok(s) => s,
         Err(e) => return page_error(e),
     };
     let chosen_id = values.get("service").and_then(|s| s.parse::<i64>().ok());
-    let chosen = chosen_id
-        .and_then(|id| services.iter().find(|s| s.id.0 == id))
-        .or(services.first());
+    let get = |k: &str| values.get(k).map(|v| v.trim()).unwrap_or("");
+    let (needle, platform, kind) = (get("q").to_lowercase(), get("platform"), get("type"));
+    let picked = chosen_id.and_then(|id| services.iter().find(|s| s.id.0 == id));
+    // Category → service: without a search or filter the list is one category (the chosen
+    // service's, else the first), so a catalog of thousands is not one huge select. `*` = all.
+    let mut category = get("category");
+    if category.is_empty() && needle.is_empty() && platform.is_empty() && kind.is_empty() {
+        category = picked
+            .or(services.first())
+            .map_or("", |s| s.category.as_str());
+    }
+    let shown: Vec<&Service> = services
+        .iter()
+        .filter(|s| {
+            let (p, k) = platform_and_kind(&s.category);
+            (needle.is_empty()
+                || s.name.to_lowercase().contains(&needle)
+                || s.category.to_lowercase().contains(&needle)
+                || s.id.0.to_string() == needle)
+                && (platform.is_empty() || p == platform)
+                && (kind.is_empty() || k == kind)
+                && (category.is_empty() || category == "*" || s.category == category)
+        })
+        .collect();
+    let chosen = picked
+        .filter(|p| shown.iter().any(|s| s.id == p.id))
+        .or(shown.first().copied());
+    let mut categories: Vec<&str> = Vec::new();
+    for s in services.iter() {
+        if !categories.contains(&s.category.as_str()) {
+            categories.push(&s.category);
+        }
+    }
+    let mut platforms: Vec<&str> = services
+        .iter()
+        .map(|s| platform_and_kind(&s.category).0)
+        .collect();
+    platforms.sort_unstable();
+    platforms.dedup();
+    let mut kinds: Vec<&str> = services
+        .iter()
+        .map(|s| platform_and_kind(&s.category).1)
+        .filter(|k| !k.is_empty())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let avg = match chosen {
+        Some(s) => st
+            .store
+            .completion_samples(s.id, 10)
+            .await
+            .ok()
+            .and_then(|samples| smmd_store::avg_ms_per_1000(&samples)),
+        None => None,
+    };
     let cur = &st.config.panel.currency;
     let content = html! {
         (flash(values))
         @if let Some(e) = error { div.flash.err { (e) } }
         div.card {
-            h1 { "New order" }
+            div.card-head {
+                h1 { "New order" }
+                a href="/orders/mass" { "Mass order →" }
+            }
             form method="get" action="/orders/new" {
+                div.filters-row {
+                    input #service-search type="search" name="q" value=(get("q")) placeholder="Search services" aria-label="Search services";
+                    select #service-platform name="platform" aria-label="Platform" {
+                        option value="" { "All platforms" }
+                        @for p in &platforms { option value=(p) selected[*p == platform] { (p) } }
+                    }
+                    select #service-type name="type" aria-label="Type" {
+                        option value="" { "All types" }
+                        @for k in &kinds { option value=(k) selected[*k == kind] { (k) } }
+                    }
+                }
+                label for="service-category" { "Category" }
+                select #service-category name="category" {
+                    option value="*" selected[category == "*"] { "All categories" }
+                    @for c in &categories { option value=(c) selected[*c == category] { (c) } }
+                }
                 label for="service-pick" { "Service" }
                 select #service-pick name="service" {
-                    @for (category, group) in by_category(&services) {
-                        optgroup label=(category) {
+                    @for (group_name, group) in by_category(shown.iter().copied()) {
+                        optgroup label=(group_name) {
                             @for s in group {
-                                option value=(s.id.0) selected[chosen.is_some_and(|c| c.id == s.id)] {
-                                    (s.name) " — " (s.rate) " " (cur) " per " @if s.service_type.is_package() { "package" } @else { "1000" }
+                                @let (p, k) = platform_and_kind(&s.category);
+                                option value=(s.id.0) data-platform=(p) data-type=(k) selected[chosen.is_some_and(|c| c.id == s.id)] {
+                                    (s.id.0) " · " (s.name) " — " (s.rate) " " (cur) " per " @if s.service_type.is_package() { "package" } @else { "1000" }
                                 }
                             }
                         }
                     }
                 }
+                @if shown.is_empty() { p.muted { "No service matches these filters." } }
                 p { button.secondary type="submit" { "Choose" } }
             }
             @if let Some(s) = chosen {
                 div.service-info {
                     div { b { "Price" } (s.rate) " " (cur) @if s.service_type.is_package() { " / package" } @else { " / 1000" } }
                     div { b { "Min – max" } (s.min) " – " (s.max) }
-                    div { b { "Refill" } @if s.refill { (s.guarantee_days) " days" } @else { "No" } }
-                    div { b { "Type" } (s.service_type) }
+                    div { b { "Refill" } @if s.refill { (s.guarantee_days) " days guarantee" } @else { "No refill" } }
+                    div title="From the last 10 completed orders of this service" {
+                        b { "Average time" }
+                        @match avg { Some(ms) => { (duration(ms)) " per 1000" }, None => span.muted { "not enough data" } }
+                    }
                 }
                 @if !s.description.is_empty() { p.muted { (s.description) } }
-                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) {
+                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) data-balance-micros=(u.user.balance.micros()) {
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     input type="hidden" name="service" value=(s.id.0);
                     (order_fields(s, values))
                     div.total { "Total: " span #order-total { "—" } " " (cur) }
-                    p.muted { "Your balance: " (u.user.balance) " " (cur) }
+                    p.muted { "Your balance: " span data-balance { (u.user.balance) } " " (cur) }
+                    p.note #order-short hidden { "Your balance is too low for this order. " a href="/funds" { "Add funds" } }
                     button type="submit" { "Place order" }
                 }
             } @else {
@@ -137,8 +215,33 @@ async fn render_new_order(
     )
 }
 
+/// A category name's platform and kind: `Instagram Followers` → (`Instagram`, `Followers`); a
+/// one-word category is its own platform with no kind.
+pub(super) fn platform_and_kind(category: &str) -> (&str, &str) {
+    let c = category.trim();
+    match c.split_once(char::is_whitespace) {
+        Some((p, k)) => (p, k.trim()),
+        None => (c, ""),
+    }
+}
+
+/// Milliseconds as a short duration: `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
+pub(super) fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
+        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ if s % 86_400 / 3600 == 0 => format!("{} d", s / 86_400),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 /// Services grouped by category, in catalog order (the store lists them category by category).
-fn by_category(services: &[Service]) -> Vec<(&str, Vec<&Service>)> {
+fn by_category<'a>(
+    services: impl IntoIterator<Item = &'a Service>,
+) -> Vec<(&'a str, Vec<&'a Service>)> {
     let mut groups: Vec<(&str, Vec<&Service>)> = Vec::new();
     for s in services {
         match groups.last_mut() {
@@ -154,14 +257,7 @@ fn input_from(f: &HashMap<String, String>) -> OrderInput {
     Params::merge([f.iter().map(|(k, v)| (k.clone(), v.clone())).collect()]).order_input()
 }
 
-pub(super) async fn place(
-    State(st): State<AppState>,
-    u: PageUser,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
+pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) -> Response {
     let service = f
         .get("service")
         .and_then(|s| s.parse::<i64>().ok())
@@ -461,13 +557,9 @@ pub(super) async fn order_page(
 
 pub(super) async fn cancel(
     State(st): State<AppState>,
-    u: PageUser,
     Path(reference): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, _): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let o = match own_order(&st, &u, &reference).await {
         Ok(o) => o,
         Err(r) => return r,
@@ -499,13 +591,9 @@ pub(super) async fn cancel(
 
 pub(super) async fn refill(
     State(st): State<AppState>,
-    u: PageUser,
     Path(reference): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    PageForm(u, _): PageForm,
 ) -> Response {
-    if !csrf_ok(&u, &f) {
-        return csrf_refused();
-    }
     let o = match own_order(&st, &u, &reference).await {
         Ok(o) => o,
         Err(r) => return r,

@@ -210,6 +210,41 @@ impl TestApp {
         assert!(bad.is_empty(), "balance != Σ ledger for {bad:?}");
     }
 
+    /// A simulator on the app's clock (default catalog) added as provider `name` with the key the
+    /// server unseals (`[3; 32]`), balance alert threshold `alert_below` (provider currency).
+    pub async fn sim_provider(
+        &self,
+        name: &str,
+        alert_below: Option<&str>,
+    ) -> (smmd_sim::SimHandle, smmd_store::Provider) {
+        let sim = smmd_sim::spawn(
+            smmd_sim::SimConfig::default(),
+            Arc::new(self.clock.clone()),
+            "127.0.0.1:0",
+        )
+        .await
+        .expect("sim");
+        let p = smmd_server::providers::add_provider(
+            self.store.as_ref(),
+            &smmd_fulfil::Clients::new([3u8; 32]),
+            &self.clock,
+            smmd_server::providers::ProviderInput {
+                name: name.into(),
+                url: sim.url.clone(),
+                key: sim.sim.config.api_key.clone(),
+                currency: "USD".into(),
+                exchange_rate: "1".into(),
+                alert_below: alert_below.map(String::from),
+                timeout_ms: 2_000,
+                max_concurrency: 4,
+                rate_per_sec: None,
+            },
+        )
+        .await
+        .expect("provider");
+        (sim, p)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,6 +1,7 @@
 //! API tests: one binary, a real server per test on `127.0.0.1:0`, each test on SQLite and on
 //! PostgreSQL.
 
+mod admin_pages;
 mod fulfil;
 mod helpers;
 mod jobs;
@@ -13,6 +14,7 @@ mod smm;
 mod v2_fuzz;
 mod v2_vectors;
 
+use admin_pages::*;
 use fulfil::*;
 use jobs::*;
 use live::*;
@@ -55,4 +57,8 @@ backend_tests!(
     live_updates_reach_the_owner_as_they_commit,
     notification_settings_and_the_inbox_over_rest,
     funds_are_added_once_when_an_admin_approves_a_payment,
+    admin_pages_are_for_admins_and_act_through_the_admin_api,
+    admins_preview_an_import_and_edit_a_schedule_from_the_pages,
+    customers_use_the_dashboard_mass_order_and_api_pages,
+    the_api_page_documents_what_api_v2_answers,
 );

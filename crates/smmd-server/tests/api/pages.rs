@@ -21,7 +21,7 @@ async fn get(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.expect("text"))
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..start + 32].to_string()
@@ -119,7 +119,10 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         html.contains("Followers &lt;b&gt;fast&lt;/b&gt;") && !html.contains("<b>fast</b>"),
         "names are escaped"
     );
-    assert!(html.contains("10.00 USD"), "balance shown");
+    assert!(
+        html.contains("data-balance>10.00</span> USD"),
+        "balance shown"
+    );
     let csrf = csrf_of(&html);
     let sid = svc.id.0.to_string();
 

@@ -4,8 +4,6 @@
 //! with reasons and an audit trail, and authorization: a user never sees or acts on another
 //! user's orders, refills or transactions, and never reaches an admin route.
 
-use std::sync::Arc;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
@@ -15,19 +13,19 @@ use smmd_store::{OrderUpdate, Role, ServiceDraft, UpdateOutcome};
 
 use crate::helpers::TestApp;
 
-fn m(s: &str) -> Money {
+pub(crate) fn m(s: &str) -> Money {
     Money::parse(s).expect("money")
 }
 
 /// A REST client for one API key.
-struct Api<'a> {
-    app: &'a TestApp,
-    key: String,
-    id: UserId,
+pub(crate) struct Api<'a> {
+    pub app: &'a TestApp,
+    pub key: String,
+    pub id: UserId,
 }
 
 impl Api<'_> {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut req = self
             .app
             .client
@@ -59,21 +57,26 @@ impl Api<'_> {
         }
         (status, json)
     }
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call(Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(Method::POST, path, Some(body)).await
     }
 }
 
-async fn account<'a>(app: &'a TestApp, email: &str, role: Role, balance: &str) -> Api<'a> {
+pub(crate) async fn account<'a>(
+    app: &'a TestApp,
+    email: &str,
+    role: Role,
+    balance: &str,
+) -> Api<'a> {
     let (u, key) = app.account(email, role, balance).await;
     Api { app, key, id: u.id }
 }
 
 /// Four services in three platforms, one disabled. Returns their ids.
-async fn catalog(app: &TestApp) -> [i64; 4] {
+pub(crate) async fn catalog(app: &TestApp) -> [i64; 4] {
     let mut ig = ServiceDraft::new(
         "Instagram Followers",
         "Real Followers",
@@ -126,7 +129,7 @@ async fn catalog(app: &TestApp) -> [i64; 4] {
 }
 
 /// Moves an order to `processing`, then to the provider's `status` with `remains`.
-async fn finish(app: &TestApp, id: i64, status: ProviderStatus, remains: i64) {
+pub(crate) async fn finish(app: &TestApp, id: i64, status: ProviderStatus, remains: i64) {
     let now = app.clock.now_ms();
     let o = app.store.order(OrderId(id)).await.expect("r").expect("o");
     let mut steps = vec![
@@ -1019,32 +1022,7 @@ pub async fn admins_search_and_act_on_orders_with_reasons(app: TestApp) {
 
 pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
     let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
-    let sim = smmd_sim::spawn(
-        smmd_sim::SimConfig::default(),
-        Arc::new(app.clock.clone()),
-        "127.0.0.1:0",
-    )
-    .await
-    .expect("sim");
-    let clients = smmd_fulfil::Clients::new([3u8; 32]);
-    let p = smmd_server::providers::add_provider(
-        app.store.as_ref(),
-        &clients,
-        &app.clock,
-        smmd_server::providers::ProviderInput {
-            name: "sim".into(),
-            url: sim.url.clone(),
-            key: "sim-key".into(),
-            currency: "USD".into(),
-            exchange_rate: "1".into(),
-            alert_below: Some("1000000".into()),
-            timeout_ms: 2_000,
-            max_concurrency: 4,
-            rate_per_sec: None,
-        },
-    )
-    .await
-    .expect("provider");
+    let (_sim, p) = app.sim_provider("sim", Some("1000000")).await;
     let id = p.id.0;
     let (s, v) = admin
         .post(&format!("/api/admin/providers/{id}/test"), json!({}))
@@ -1086,7 +1064,7 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
     // A provider that does not answer: 502 with the reason, nothing recorded.
     let dead = smmd_server::providers::add_provider(
         app.store.as_ref(),
-        &clients,
+        &smmd_fulfil::Clients::new([3u8; 32]),
         &app.clock,
         smmd_server::providers::ProviderInput {
             name: "dead".into(),

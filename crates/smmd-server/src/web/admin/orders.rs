@@ -1,0 +1,331 @@
+//! `/admin/orders`: every user's orders with filters (status, user, service, provider, link),
+//! the needs-review queue with its resolutions (attach the provider's order id, send again,
+//! cancel and refund), refund / cancel / set partial with a reason, and the CSV export of the
+//! same filters (`/admin/orders.csv`).
+
+use std::fmt::Write as _;
+
+use smmd_domain::{ProviderId, ServiceId, UserId};
+use smmd_store::{OrderQuery, MAX_PAGE};
+
+use super::*;
+
+/// Rows of one CSV export at most; the filters narrow a larger book.
+pub const CSV_MAX_ROWS: usize = 100_000;
+
+/// The admin order filters of a query string; unknown or unreadable values are ignored (the
+/// page shows what it understood in the filter form).
+fn filters(q: &HashMap<String, String>, limit: i64) -> OrderQuery {
+    let num = |k: &str| q.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    OrderQuery {
+        user: num("user").map(UserId),
+        status: q.get("status").and_then(|s| OrderStatus::parse(s)),
+        service: num("service").map(ServiceId),
+        provider: num("provider").map(ProviderId),
+        link: q
+            .get("q")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        created_from: None,
+        created_to: None,
+        before: num("before").map(OrderId),
+        limit,
+    }
+}
+
+/// The query string of `query` without its page cursor.
+fn filter_params(query: &OrderQuery) -> Vec<(&'static str, String)> {
+    let mut p = Vec::new();
+    if let Some(s) = query.status {
+        p.push(("status", s.as_str().to_string()));
+    }
+    if let Some(u) = query.user {
+        p.push(("user", u.0.to_string()));
+    }
+    if let Some(s) = query.service {
+        p.push(("service", s.0.to_string()));
+    }
+    if let Some(pr) = query.provider {
+        p.push(("provider", pr.0.to_string()));
+    }
+    if let Some(l) = &query.link {
+        p.push(("q", l.clone()));
+    }
+    p
+}
+
+const STATUSES: [&str; 8] = [
+    "needs_review",
+    "queued",
+    "submitting",
+    "processing",
+    "in_progress",
+    "completed",
+    "partial",
+    "canceled",
+];
+
+pub(super) async fn orders_page(
+    State(st): State<AppState>,
+    AdminPage(u): AdminPage,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let query = filters(&q, 50);
+    let loaded = async {
+        let orders = st.store.search_orders(&query).await?;
+        // Only the services this page shows (a catalog can hold thousands).
+        let mut services: HashMap<ServiceId, String> = HashMap::new();
+        for o in &orders {
+            if let std::collections::hash_map::Entry::Vacant(e) = services.entry(o.service_id) {
+                let name = st.store.service(o.service_id).await?.map(|s| s.name);
+                e.insert(name.unwrap_or_default());
+            }
+        }
+        Ok::<_, smmd_store::StoreError>((orders, services, st.store.providers().await?))
+    }
+    .await;
+    let (orders, services, providers) = match loaded {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    let cur = &st.config.panel.currency;
+    let review = query.status == Some(OrderStatus::NeedsReview);
+    let params = filter_params(&query);
+    let qs = |extra: Option<(&'static str, String)>| {
+        let mut p = params.clone();
+        p.extend(extra);
+        serde_urlencoded::to_string(p).unwrap_or_default()
+    };
+    let service_name = |id: ServiceId| {
+        services
+            .get(&id)
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("Service {}", id.0))
+    };
+    let provider_name = |id: Option<ProviderId>| {
+        id.and_then(|id| providers.iter().find(|p| p.id == id))
+            .map_or_else(|| "—".to_string(), |p| p.name.clone())
+    };
+    let chosen = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let content = html! {
+        div.card {
+            div.card-head {
+                h1 { @if review { "Review queue" } @else { "Orders" } }
+                a.button.secondary href=(format!("/admin/orders.csv?{}", qs(None))) download { "Export CSV" }
+            }
+            nav.filters {
+                a class=[(query.status.is_none()).then_some("active")] href="/admin/orders" { "All" }
+                a class=[review.then_some("active")] href="/admin/orders?status=needs_review" { "Needs review" }
+                @for s in ["in_progress", "completed", "partial", "canceled"] {
+                    a class=[(query.status.map(|x| x.as_str()) == Some(s)).then_some("active")]
+                        href=(format!("/admin/orders?status={s}")) { (status_label(s)) }
+                }
+            }
+            form.search.wide method="get" action="/admin/orders" {
+                select name="status" aria-label="Status" {
+                    option value="" { "Any status" }
+                    @for s in STATUSES { option value=(s) selected[chosen("status") == s] { (status_label(s)) } }
+                }
+                input.narrow type="text" inputmode="numeric" name="user" placeholder="User id" value=(chosen("user")) aria-label="User id";
+                input.narrow type="text" inputmode="numeric" name="service" placeholder="Service id" value=(chosen("service")) aria-label="Service id";
+                select name="provider" aria-label="Provider" {
+                    option value="" { "Any provider" }
+                    @for p in &providers { option value=(p.id.0) selected[chosen("provider") == p.id.0.to_string()] { (p.name) } }
+                }
+                input type="search" name="q" placeholder="Link contains" value=(chosen("q"));
+                button.secondary type="submit" { "Filter" }
+            }
+            @if orders.is_empty() {
+                p.empty { @if review { "Nothing needs review." } @else { "No orders match." } }
+            } @else {
+                table.admin.orders {
+                    thead { tr { th { "Order" } th { "User" } th { "Service and link" } th { "Quantity" } th { "Charge" } th { "Provider" } th { "Status" } th { "Actions" } } }
+                    tbody { @for o in &orders {
+                        tr #(format!("o-{}", o.reference)) data-order=(o.reference) data-status=(o.status.as_str()) {
+                            td data-label="Order" { b { (o.reference) } br; span.hint { "#" (o.id.0) " · " (when(&st, o.created_at)) } }
+                            td data-label="User" { a href=(format!("/admin/orders?user={}", o.user_id.0)) { "#" (o.user_id.0) } }
+                            td.link data-label="Service and link" {
+                                (service_name(o.service_id)) br;
+                                span.hint title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
+                            }
+                            td data-label="Quantity" {
+                                (o.total_quantity)
+                                @if let Some(r) = o.remains { br; span.hint { "remains " (r) } }
+                            }
+                            td data-label="Charge" {
+                                (o.charge) " " (cur)
+                                @if o.refunded.is_positive() { br; span.hint { "refunded " (o.refunded) } }
+                            }
+                            td data-label="Provider" {
+                                (provider_name(o.provider_id))
+                                @if let Some(pid) = &o.provider_order_id { br; span.hint { "order " (pid) } }
+                            }
+                            td data-label="Status" {
+                                (status_badge(o.status.as_str()))
+                                @if let Some(n) = &o.note { br; span.hint.clip title=(n) { (n) } }
+                            }
+                            td.actions data-label="Actions" { (actions(o)) }
+                        }
+                    } }
+                }
+                @if orders.len() as i64 == query.limit {
+                    @if let Some(last) = orders.last() {
+                        p { a href=(format!("/admin/orders?{}", qs(Some(("before", last.id.0.to_string()))))) { "Older orders →" } }
+                    }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Orders", "admin-orders", content),
+    )
+}
+
+/// The actions an order's state allows, each an API form with a required reason.
+fn actions(o: &Order) -> Markup {
+    let id = o.id.0;
+    if o.status == OrderStatus::NeedsReview {
+        return html! {
+            details.resolve open {
+                summary { "Resolve" }
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: the provider's order is attached", html! {
+                    input type="hidden" name="action" value="attach";
+                    input.narrow type="text" name="provider_order_id" required maxlength="100" placeholder="Provider order id" aria-label="Provider order id";
+                    (reason_field("Reason"))
+                    button.small type="submit" { "Attach" }
+                }))
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: queued again", html! {
+                    input type="hidden" name="action" value="resend";
+                    (reason_field("Reason"))
+                    button.small.secondary type="submit" { "Send again" }
+                }))
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: canceled and refunded", html! {
+                    input type="hidden" name="action" value="cancel";
+                    (reason_field("Reason"))
+                    button.small.danger type="submit" { "Cancel and refund" }
+                }))
+            }
+        };
+    }
+    if o.status == OrderStatus::Canceled {
+        return html! { span.muted { "—" } };
+    }
+    html! {
+        details {
+            summary { "Act" }
+            @if !o.status.is_terminal() && !o.cancel_requested {
+                (api_form("POST", &format!("/api/admin/orders/{id}/cancel"), "Cancel sent", html! {
+                    (reason_field("Reason"))
+                    button.small.secondary type="submit" { "Cancel" }
+                }))
+            }
+            (api_form("POST", &format!("/api/admin/orders/{id}/partial"), "Set to Partial", html! {
+                input.narrow type="number" name="remains" data-type="int" required min="0" max=(o.total_quantity) placeholder="Remains" aria-label="Remains";
+                (reason_field("Reason"))
+                button.small.secondary type="submit" { "Set partial" }
+            }))
+            (api_form("POST", &format!("/api/admin/orders/{id}/refund"), "Refunded", html! {
+                (reason_field("Reason"))
+                button.small.danger type="submit" { "Refund in full" }
+            }))
+        }
+    }
+}
+
+/// `/admin/orders.csv`: the orders of the page's filters (all pages, newest first, at most
+/// [`CSV_MAX_ROWS`]) as RFC 4180 CSV; money as decimal strings in the panel currency
+/// (`provider_charge` in the provider's), times as UTC RFC 3339.
+pub(super) async fn orders_csv(
+    State(st): State<AppState>,
+    AdminPage(_u): AdminPage,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut query = filters(&q, MAX_PAGE);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "reference",
+        "created_at",
+        "user_id",
+        "service_id",
+        "status",
+        "link",
+        "quantity",
+        "charge",
+        "refunded",
+        "start_count",
+        "remains",
+        "provider_id",
+        "provider_order_id",
+        "provider_charge",
+        "completed_at",
+        "note",
+    ];
+    let mut rows = 0usize;
+    let mut result = w.write_record(header);
+    'pages: while result.is_ok() {
+        let page = match st.store.search_orders(&query).await {
+            Ok(p) => p,
+            Err(e) => return page_error(e),
+        };
+        for o in &page {
+            let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let time = |ms: i64| {
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            };
+            result = w.write_record([
+                o.id.0.to_string(),
+                o.reference.clone(),
+                time(o.created_at),
+                o.user_id.0.to_string(),
+                o.service_id.0.to_string(),
+                o.status.as_str().to_string(),
+                o.link.clone().unwrap_or_default(),
+                o.total_quantity.to_string(),
+                o.charge.to_string(),
+                o.refunded.to_string(),
+                opt(o.start_count),
+                opt(o.remains),
+                opt(o.provider_id.map(|p| p.0)),
+                o.provider_order_id.clone().unwrap_or_default(),
+                o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
+                o.completed_at.map(time).unwrap_or_default(),
+                o.note.clone().unwrap_or_default(),
+            ]);
+            rows += 1;
+            if result.is_err() || rows >= CSV_MAX_ROWS {
+                break 'pages;
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == query.limit => query.before = Some(last.id),
+            _ => break,
+        }
+    }
+    let body = match result
+        .map_err(|e| e.to_string())
+        .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
+    {
+        Ok(b) => b,
+        Err(e) => return page_error(e),
+    };
+    let mut name = String::from("orders");
+    if let Some(s) = query.status {
+        let _ = write!(name, "-{}", s.as_str());
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

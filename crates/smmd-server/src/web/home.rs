@@ -1,0 +1,348 @@
+//! The customer's dashboard (balance, active orders, recent orders with live statuses, latest
+//! notifications), mass order (`service | link | quantity` per line, a result per line) and the
+//! API page (the reseller API v2 documented with examples; a new key shown once).
+
+use smmd_store::StoreError;
+
+use super::orders::when;
+use super::*;
+
+/// Orders the dashboard reads to count the active ones.
+const RECENT: i64 = 100;
+
+/// `/dashboard`.
+pub(super) async fn dashboard(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let loaded = async {
+        let orders = st
+            .store
+            .search_orders(&smmd_store::OrderQuery::of_user(u.user.id, RECENT))
+            .await?;
+        let notes = st.store.notifications_of_user(u.user.id, None, 5).await?;
+        Ok::<_, StoreError>((orders, notes))
+    }
+    .await;
+    let (orders, notes) = match loaded {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    let active = orders.iter().filter(|o| !o.status.is_terminal()).count();
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        (flash(&q))
+        div.card {
+            div.card-head { h1 { "Welcome back" } span.hint { (u.user.email) } }
+            div.stats {
+                div.stat { span.label { "Balance" } span.value { span data-balance { (u.user.balance) } " " (cur) } }
+                div.stat { span.label { "Active orders" } span.value {
+                    (active) @if active as i64 == RECENT { "+" }
+                } }
+                div.stat { span.label { "Unread notifications" } span.value data-unread-count { (u.unread) } }
+                div.stat { span.label { "Orders" } span.value { @if orders.len() as i64 == RECENT { (RECENT) "+" } @else { (orders.len()) } } }
+            }
+            div.quick {
+                a.button href="/orders/new" { "New order" }
+                a.button.secondary href="/orders/mass" { "Mass order" }
+                a.button.secondary href="/funds" { "Add funds" }
+                a.button.secondary href="/api" { "API" }
+            }
+        }
+        div.card {
+            div.card-head { h2 { "Recent orders" } a href="/orders" { "All orders →" } }
+            @if orders.is_empty() {
+                p.empty { "No orders yet. " a href="/orders/new" { "Place your first order" } "." }
+            } @else {
+                table.orders {
+                    thead { tr { th { "Order" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Remains" } th { "Status" } } }
+                    tbody { @for o in orders.iter().take(8) {
+                        tr data-order=(o.reference) data-status=(o.status.as_str()) {
+                            td data-label="Order" { a href=(format!("/orders/{}", o.reference)) { (o.reference) } br; span.hint { (when(&st, o.created_at)) } }
+                            td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
+                            td data-label="Quantity" { (o.total_quantity) }
+                            td data-label="Charge" { (o.charge) " " (cur) }
+                            td data-label="Remains" data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
+                            td data-label="Status" { (status_badge(o.status.as_str())) }
+                        }
+                    } }
+                }
+            }
+        }
+        div.card {
+            div.card-head { h2 { "Notifications" } a href="/notifications" { "All →" } }
+            @if notes.is_empty() { p.muted { "Nothing yet: we tell you here when an order finishes." } }
+            @else {
+                ul.plain { @for n in &notes {
+                    li { b { (n.title) } " " span.hint { (when(&st, n.created_at)) } br; span { (n.body) } }
+                } }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Dashboard", "dashboard", content),
+    )
+}
+
+/// `/orders/mass`: the form.
+pub(super) async fn mass_page(State(st): State<AppState>, u: PageUser) -> Response {
+    html_response(
+        StatusCode::OK,
+        mass_form(&st, &u, "", &auth::random_hex(12), None, None),
+    )
+}
+
+fn mass_form(
+    st: &AppState,
+    u: &PageUser,
+    text: &str,
+    batch: &str,
+    error: Option<&str>,
+    results: Option<Markup>,
+) -> Markup {
+    let content = html! {
+        @if let Some(e) = error { div.flash.err { (e) } }
+        @if let Some(r) = results { (r) }
+        div.card {
+            div.card-head { h1 { "Mass order" } a href="/orders/new" { "← New order" } }
+            p.muted { "One order per line: " code { "service id | link | quantity" } ". Up to "
+                (panel::MASS_ORDER_MAX_LINES) " lines. Each line is placed on its own; one that fails does not stop the others. Service ids are on the "
+                a href="/orders/new" { "new order" } " page." }
+            form method="post" action="/orders/mass" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                input type="hidden" name="batch" value=(batch);
+                label for="orders" { "Orders" }
+                textarea #orders name="orders" rows="10" placeholder="1 | https://instagram.com/p/abc | 1000\n2 | https://instagram.com/p/def | 500" { (text) }
+                p.muted { "Your balance: " span data-balance { (u.user.balance) } " " (st.config.panel.currency) }
+                button type="submit" { "Place orders" }
+            }
+        }
+    };
+    layout(st, u, "Mass order", "new", content)
+}
+
+/// Places each line of a mass order (`panel::place_order`, the rules of a single order). Each
+/// line's request key is `mass:<batch>:<line>`, `batch` being a random token of the form: a
+/// form sent twice (a double click, a reload) places nothing twice and shows the first orders.
+pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageForm) -> Response {
+    let text = f.get("orders").map(String::as_str).unwrap_or("");
+    let batch = f
+        .get("batch")
+        .filter(|b| (8..=64).contains(&b.len()) && b.chars().all(|c| c.is_ascii_alphanumeric()))
+        .cloned()
+        .unwrap_or_else(|| auth::random_hex(12));
+    let lines = match panel::parse_mass_order(text) {
+        Ok(l) => l,
+        Err(e) => {
+            return html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                mass_form(&st, &u, text, &batch, Some(e), None),
+            )
+        }
+    };
+    let cur = &st.config.panel.currency;
+    let mut placed = 0usize;
+    let mut rows = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let outcome = match line {
+            Err((n, why)) => Err((*n, why.clone())),
+            Ok(l) => {
+                let input = OrderInput {
+                    link: Some(l.link.clone()),
+                    quantity: Some(l.quantity.clone()),
+                    ..Default::default()
+                };
+                let key = format!("mass:{batch}:{}", l.line);
+                // A form sent again: show the order its first sending placed (checked first, as
+                // the same line again could also hit the service's active-link rule).
+                match st.store.order_by_request_key(u.user.id, &key).await {
+                    Ok(Some(o)) => {
+                        placed += 1;
+                        rows.push(Ok((l.line, o)));
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => return page_error(e),
+                }
+                match panel::place_order(
+                    st.store.as_ref(),
+                    st.clock.as_ref(),
+                    u.user.id,
+                    l.service,
+                    &input,
+                    Some(&key),
+                )
+                .await
+                {
+                    Ok(o) => Ok((l.line, o)),
+                    Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => {
+                        match st.store.order_by_request_key(u.user.id, &key).await {
+                            Ok(Some(o)) => Ok((l.line, o)),
+                            Ok(None) => {
+                                Err((l.line, "placed twice at once; look at your orders".into()))
+                            }
+                            Err(e) => return page_error(e),
+                        }
+                    }
+                    Err(PlaceOrderError::Rejected(e)) => Err((l.line, e.to_string())),
+                    Err(PlaceOrderError::Store(e)) => return page_error(e),
+                }
+            }
+        };
+        if outcome.is_ok() {
+            placed += 1;
+        }
+        rows.push(outcome);
+    }
+    let results = html! {
+        div.card #mass-results {
+            h2 { (placed) " of " (rows.len()) " orders placed" }
+            ol.results {
+                @for r in &rows {
+                    @match r {
+                        Ok((n, o)) => li data-line=(n) {
+                            "Line " (n) ": " a href=(format!("/orders/{}", o.reference)) { "order " (o.reference) }
+                            " — " (o.charge) " " (cur) " charged"
+                        },
+                        Err((n, why)) => li.bad data-line=(n) { "Line " (n) ": " (why) },
+                    }
+                }
+            }
+        }
+    };
+    // Reload the balance: the orders were just charged.
+    let u = match st.store.user(u.user.id).await {
+        Ok(Some(user)) => PageUser { user, ..u },
+        Ok(None) => u,
+        Err(e) => return page_error(e),
+    };
+    let failed_text: String = rows
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .filter_map(|(n, _)| text.lines().nth(n - 1))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    html_response(
+        StatusCode::OK,
+        mass_form(
+            &st,
+            &u,
+            &failed_text,
+            &auth::random_hex(12),
+            None,
+            Some(results),
+        ),
+    )
+}
+
+/// `/api`: the reseller API v2 with examples; the key itself is stored hashed, so the page can
+/// only offer a new one.
+pub(super) async fn api_page(State(st): State<AppState>, u: PageUser) -> Response {
+    html_response(StatusCode::OK, api_doc(&st, &u, None))
+}
+
+/// Makes a new API key (the old one stops working at once) and shows it on this response only.
+pub(super) async fn new_api_key(State(st): State<AppState>, PageForm(u, _): PageForm) -> Response {
+    match panel::rotate_api_key(st.store.as_ref(), u.user.id).await {
+        Ok(key) => {
+            st.api_keys.invalidate_user(u.user.id);
+            let mut resp = html_response(StatusCode::OK, api_doc(&st, &u, Some(&key)));
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+/// One action of the API documentation: what it does, its parameters, a request and a reply.
+struct Doc {
+    action: &'static str,
+    what: &'static str,
+    params: &'static str,
+    reply: &'static str,
+}
+
+const DOCS: [Doc; 7] = [
+    Doc {
+        action: "services",
+        what: "The service list: id, name, type, category, rate per 1000, min, max, refill, cancel, dripfeed.",
+        params: "",
+        reply: r#"[{"service":1,"name":"Instagram Followers","type":"Default","category":"Instagram Followers","rate":"0.90","min":"50","max":"10000","refill":true,"cancel":true,"dripfeed":true}]"#,
+    },
+    Doc {
+        action: "add",
+        what: "Places an order and charges your balance. Drip-feed: add runs and interval (minutes). Other types take comments, usernames, hashtags… as on the new order page.",
+        params: "&service=1&link=https://instagram.com/p/abc&quantity=1000",
+        reply: r#"{"order":23501}"#,
+    },
+    Doc {
+        action: "status",
+        what: "One order's charge, start count, status and remains. Several at once: orders=1,2,3 (up to 100).",
+        params: "&order=23501",
+        reply: r#"{"charge":"0.90","start_count":"3572","status":"Partial","remains":"157","currency":"USD"}"#,
+    },
+    Doc {
+        action: "refill",
+        what: "Asks for a refill of a completed order within its guarantee. Several: orders=1,2,3.",
+        params: "&order=23501",
+        reply: r#"{"refill":"1"}"#,
+    },
+    Doc {
+        action: "refill_status",
+        what: "A refill's status. Several: refills=1,2,3.",
+        params: "&refill=1",
+        reply: r#"{"status":"Completed"}"#,
+    },
+    Doc {
+        action: "cancel",
+        what: "Cancels orders (up to 100); unsent ones are refunded at once, the others when the provider confirms.",
+        params: "&orders=23501,23502",
+        reply: r#"[{"order":23501,"cancel":1},{"order":23502,"cancel":{"error":"Incorrect order ID"}}]"#,
+    },
+    Doc {
+        action: "balance",
+        what: "Your balance and currency.",
+        params: "",
+        reply: r#"{"balance":"100.84","currency":"USD"}"#,
+    },
+];
+
+fn api_doc(st: &AppState, u: &PageUser, new_key: Option<&str>) -> Markup {
+    let url = format!("{}/api/v2", st.config.base_url());
+    let content = html! {
+        div.card {
+            div.card-head { h1 { "API" } span.hint { "SMM API v2, the standard reseller protocol" } }
+            div.service-info {
+                div { b { "URL" } code { (url) } }
+                div { b { "Method" } "POST (GET works too)" }
+                div { b { "Format" } "form fields or JSON; answers JSON" }
+                div { b { "Key" } "the " code { "key" } " field" }
+            }
+            h2 { "Your API key" }
+            @if let Some(key) = new_key {
+                div.flash.ok { "Here is your new key. Copy it now: it is shown only once, and your previous key no longer works." }
+                div.key { input #api-key type="text" readonly value=(key) aria-label="API key"; }
+            } @else {
+                p.muted { "Keys are stored hashed, so we cannot show your current key again. Make a new one if you lost it; the old one stops working at once." }
+            }
+            form method="post" action="/api" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                p { button #new-api-key .secondary[new_key.is_some()] type="submit" { "Generate a new key" } }
+            }
+        }
+        div.card {
+            h2 { "Actions" }
+            p.muted { "Every request sends " code { "key" } " and " code { "action" } ". Errors come back as " code { "{\"error\":\"…\"}" } " with HTTP 200." }
+            @for d in &DOCS {
+                h3 #(format!("action-{}", d.action)) { code { "action=" (d.action) } }
+                p { (d.what) }
+                pre { "curl -X POST " (url) " \\\n  -d 'key=YOUR_KEY&action=" (d.action) (d.params) "'" }
+                pre.reply { (d.reply) }
+            }
+        }
+    };
+    layout(st, u, "API", "api", content)
+}
