@@ -89,6 +89,9 @@ enum BenchCommand {
 }
 
 const KEY: &str = "bench-key";
+/// The seeded user's log-in (for session-cookie scenarios).
+const BENCH_EMAIL: &str = "bench@example.com";
+const BENCH_PASSWORD: &str = "bench-password";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -203,9 +206,10 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
     let now = 1_767_225_600_000;
     let user = store
         .create_user(NewUser {
-            email: "bench@example.com".into(),
-            password_hash: "x".into(),
-            role: Role::User,
+            email: BENCH_EMAIL.into(),
+            password_hash: smmd_server::auth::hash_password(BENCH_PASSWORD)?,
+            // An admin, so the page scenarios of `rest` can open the admin pages too.
+            role: Role::Admin,
             api_key_hash: Some(smmd_server::auth::token_hash(KEY)),
             now,
         })
@@ -258,7 +262,8 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
             start_count: Some(1000 + id),
             remains: Some(id % 100),
             created_at: now,
-            completed_at: None,
+            // Completed ones took 10 minutes (the new-order page's average reads them).
+            completed_at: (id % 4 >= 2).then_some(now + 600_000),
         });
         if batch.len() == 1000 {
             store.import_orders(&batch).await?;
