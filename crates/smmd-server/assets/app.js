@@ -150,10 +150,34 @@ function smmdToast(title, body, kind) {
 })();
 
 // Live updates: one WebSocket per page, reconnected with backoff (1 s doubling to 30 s, with
-// jitter). Messages update what the page shows in place; nothing polls.
+// jitter). Messages update what the page shows in place; nothing polls. The page says which
+// feed position it reflects (body data-feed, "events.ledger.notifications.alerts"); the socket
+// sends it back (?after=) and replays what was committed since, on the first connect and on
+// every reconnect. A message is applied once: one whose seq is not beyond what was applied of
+// its source (src) is skipped. "resync" (too much missed) reloads the page, at most once a
+// minute.
 (function () {
   if (!document.body || document.body.dataset.live !== "1" || !window.WebSocket) return;
   var attempt = 0;
+  var cursor = null;
+  (function () {
+    var p = (document.body.dataset.feed || "").split(".").map(Number);
+    if (p.length === 4 && p.every(function (n) { return n >= 0 && Math.floor(n) === n; })) {
+      cursor = { e: p[0], l: p[1], n: p[2], a: p[3] };
+    }
+  })();
+  function fresh(m) {
+    if (!cursor || !m.src || !(m.src in cursor)) return true;
+    if (m.seq <= cursor[m.src]) return false;
+    cursor[m.src] = m.seq;
+    return true;
+  }
+  function resync() {
+    var last = Number(sessionStorage.getItem("smmd-resync")) || 0;
+    if (Date.now() - last < 60000) return;
+    sessionStorage.setItem("smmd-resync", String(Date.now()));
+    location.reload();
+  }
   function label(status) {
     var s = String(status).replace(/_/g, " ");
     return s.charAt(0).toUpperCase() + s.slice(1);
@@ -170,6 +194,7 @@ function smmdToast(title, body, kind) {
   // The same text as the server's timeline rows.
   function timelineItem(m) {
     var li = document.createElement("li");
+    li.dataset.seq = m.seq;
     var w = document.createElement("span");
     w.className = "when";
     w.textContent = when(m.at);
@@ -212,7 +237,9 @@ function smmdToast(title, body, kind) {
       });
     }
     if (m.type === "order" && m.event !== "placed") {
-      each('[data-timeline="' + m.reference + '"]', function (ol) { ol.appendChild(timelineItem(m)); });
+      each('[data-timeline="' + m.reference + '"]', function (ol) {
+        if (!ol.querySelector('li[data-seq="' + m.seq + '"]')) ol.appendChild(timelineItem(m));
+      });
     }
     if (m.type === "notification") {
       each("[data-unread]", function (el) {
@@ -225,10 +252,15 @@ function smmdToast(title, body, kind) {
     document.dispatchEvent(new CustomEvent("smmd:live", { detail: m }));
   }
   function connect() {
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    var after = cursor ? "?after=" + [cursor.e, cursor.l, cursor.n, cursor.a].join(".") : "";
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + after);
     ws.onopen = function () { attempt = 0; document.body.dataset.connected = "1"; };
     ws.onmessage = function (e) {
-      try { apply(JSON.parse(e.data)); } catch (err) { /* a message we do not know */ }
+      var m;
+      try { m = JSON.parse(e.data); } catch (err) { return; /* not a message */ }
+      if (m.type === "resync") { resync(); return; }
+      if (!fresh(m)) return;
+      try { apply(m); } catch (err) { /* a message we do not know */ }
     };
     ws.onclose = function () {
       document.body.dataset.connected = "0";

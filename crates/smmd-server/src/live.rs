@@ -6,11 +6,23 @@
 //! notifications, alerts: [`smmd_store::FeedItem`]) and hands each to the [`Hub`], which pushes
 //! the serialized message to that user's connections, and alerts to admins' connections.
 //!
-//! A connection gets `{"type":"hello","balance":…,"unread":…}` first, then
-//! [`smmd_store::FeedMessage`]s (`order`, `balance`, `notification`, `alert`). Each connection
-//! has a bounded queue; a client too slow to drain it is disconnected (it reconnects and reloads
-//! what it shows), so one slow reader never holds up the others. The page script reconnects with
-//! backoff; no page polls.
+//! Every [`smmd_store::FeedMessage`] (`order`, `balance`, `notification`, `alert`) carries the
+//! row it was read from: `"src"` (`e` order events, `l` ledger, `n` notifications, `a` alerts)
+//! and `"seq"` (the row id, growing per source). A page is rendered with the feed position it
+//! reflects (`<body data-feed="events.ledger.notifications.alerts">`, taken before the page reads
+//! its data) and connects with `/ws?after=<that position>`; on a reconnect it sends the position
+//! of the last message it applied. The connection first replays what the user missed after
+//! `after` (their rows, and alerts for admins), then sends
+//! `{"type":"hello","balance":…,"unread":…}` (read after the replay, so its absolute figures
+//! win), then live messages. The client skips any message whose `seq` is not beyond what it has
+//! applied of that source, so overlaps between page, replay and live are harmless. When more
+//! than [`REPLAY_MAX`] rows of one source were committed since `after`, the server sends
+//! `{"type":"resync"}` instead of a replay and the page reloads. Without `after` (API clients)
+//! nothing is replayed.
+//!
+//! Each connection has a bounded queue; a client too slow to drain it is disconnected (it
+//! reconnects and catches up by replay), so one slow reader never holds up the others. The page
+//! script reconnects with backoff; no page polls.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,11 +30,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::Query;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use smmd_domain::UserId;
-use smmd_store::{FeedCursor, FeedItem, Role, Store};
+use smmd_store::{FeedCursor, FeedItem, FeedMessage, FeedSource, Role, Store, StoreResult};
 use tokio::sync::mpsc;
 
 use crate::auth::{self, session_cookie};
@@ -34,6 +48,8 @@ const QUEUE: usize = 256;
 const FEED_BATCH: i64 = 1_000;
 /// How often an idle connection is pinged and its session checked again.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Rows per source a connection replays at most; beyond that the page reloads instead.
+pub const REPLAY_MAX: i64 = 500;
 
 struct Client {
     id: u64,
@@ -47,6 +63,33 @@ pub struct Hub {
     clients: RwLock<HashMap<UserId, Vec<Client>>>,
     next_id: AtomicU64,
     connected: AtomicU64,
+    /// What the feed task has read and published; `None` until it has read the head.
+    position: RwLock<Option<FeedCursor>>,
+}
+
+/// A feed message as sent: the message and the row it came from.
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(flatten)]
+    message: &'a FeedMessage,
+    src: FeedSource,
+    seq: i64,
+}
+
+/// The text of `item` as a WebSocket message.
+fn wire(item: &FeedItem) -> Option<Arc<str>> {
+    let w = Wire {
+        message: &item.message,
+        src: item.source,
+        seq: item.id,
+    };
+    match serde_json::to_string(&w) {
+        Ok(t) => Some(t.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "feed message not serializable");
+            None
+        }
+    }
 }
 
 /// A registered connection; unregisters itself when dropped.
@@ -104,15 +147,22 @@ impl Hub {
         self.connected.load(Ordering::Relaxed)
     }
 
+    /// How far this instance's feed has published: every row at or before it was committed
+    /// before this call. Pages embed it (read before they read their data) so that their
+    /// socket replays whatever committed after. `None` until the feed task has started.
+    pub fn position(&self) -> Option<FeedCursor> {
+        *self.position.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_position(&self, cursor: FeedCursor) {
+        *self.position.write().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
+    }
+
     /// Pushes `item` to its user's connections (or every admin connection for alerts).
     /// Returns how many connections it was queued for.
     pub fn publish(&self, item: &FeedItem) -> usize {
-        let text: Arc<str> = match serde_json::to_string(&item.message) {
-            Ok(t) => t.into(),
-            Err(e) => {
-                tracing::error!(error = %e, "feed message not serializable");
-                return 0;
-            }
+        let Some(text) = wire(item) else {
+            return 0;
         };
         let mut slow = Vec::new();
         let mut sent = 0;
@@ -161,6 +211,7 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
             }
         }
     };
+    hub.set_position(cursor);
     let mut signal = None;
     loop {
         if signal.is_none() {
@@ -193,6 +244,7 @@ async fn drain(store: &dyn Store, hub: &Hub, mut cursor: FeedCursor) -> FeedCurs
                 for item in &items {
                     hub.publish(item);
                 }
+                hub.set_position(next);
                 metrics::counter!("smmd_ws_feed_items_total").increment(items.len() as u64);
                 let full = next.events - cursor.events >= FEED_BATCH
                     || next.ledger - cursor.ledger >= FEED_BATCH
@@ -226,16 +278,59 @@ fn same_origin(headers: &HeaderMap) -> bool {
         .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
 }
 
-/// `GET /ws`: upgrades a signed-in session to the live feed. 401 without a session, 403 from
-/// another origin.
+/// The query of `GET /ws`.
+#[derive(Deserialize)]
+pub struct WsQuery {
+    /// The feed position the client has applied (`events.ledger.notifications.alerts`); what
+    /// the user's rows committed after it are replayed first.
+    after: Option<String>,
+}
+
+/// What a connection replays: the user's rows after `after` (and alerts for admins), as sent;
+/// `None` when some source has [`REPLAY_MAX`] rows or more after it (the client should reload).
+async fn replay(
+    store: &dyn Store,
+    user: UserId,
+    admin: bool,
+    after: FeedCursor,
+) -> StoreResult<Option<Vec<Arc<str>>>> {
+    let (items, _) = store.feed_after(after, REPLAY_MAX).await?;
+    let mut per_source: HashMap<FeedSource, i64> = HashMap::new();
+    for item in &items {
+        *per_source.entry(item.source).or_default() += 1;
+    }
+    if per_source.values().any(|n| *n >= REPLAY_MAX) {
+        return Ok(None);
+    }
+    Ok(Some(
+        items
+            .iter()
+            .filter(|i| match i.user_id {
+                Some(owner) => owner == user,
+                None => admin,
+            })
+            .filter_map(wire)
+            .collect(),
+    ))
+}
+
+/// `GET /ws[?after=events.ledger.notifications.alerts]`: upgrades a signed-in session to the
+/// live feed (see the module doc for the replay). 401 without a session, 403 from another
+/// origin, 400 for an `after` that is not a feed position.
 pub async fn ws(
     State(st): State<AppState>,
     headers: HeaderMap,
+    Query(query): Query<WsQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
     }
+    let after = match query.after.as_deref().map(str::parse::<FeedCursor>) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return (StatusCode::BAD_REQUEST, format!("after: {e}")).into_response(),
+    };
     let Some(token) = session_cookie(&headers) else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
@@ -248,37 +343,68 @@ pub async fn ws(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
-    let hello: Arc<str> = serde_json::json!({
-        "type": "hello",
-        "balance": user.balance.to_string(),
-        "unread": unread,
-        "admin": user.role == Role::Admin,
-    })
-    .to_string()
-    .into();
-    let sub = st.live.subscribe(user.id, user.role == Role::Admin);
+    let admin = user.role == Role::Admin;
+    // Subscribe before reading the replay: a row committed in between arrives twice at worst
+    // (the client skips it), never not at all.
+    let sub = st.live.subscribe(user.id, admin);
+    let mut first: Vec<Arc<str>> = Vec::new();
+    if let Some(after) = after {
+        match replay(st.store.as_ref(), user.id, admin, after).await {
+            Ok(Some(missed)) => {
+                metrics::counter!("smmd_ws_replayed_total").increment(missed.len() as u64);
+                first = missed;
+            }
+            Ok(None) => first.push(r#"{"type":"resync"}"#.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "ws replay failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    }
+    // Read after the replay, so the absolute figures include everything replayed.
+    let (balance, unread) = match tokio::try_join!(
+        st.store.user(user.id),
+        st.store.unread_notifications(user.id)
+    ) {
+        Ok((u, unread)) => (u.map_or(user.balance, |u| u.balance), unread),
+        Err(e) => {
+            tracing::error!(error = %e, "ws hello failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    first.push(
+        serde_json::json!({
+            "type": "hello",
+            "balance": balance.to_string(),
+            "unread": unread,
+            "admin": admin,
+        })
+        .to_string()
+        .into(),
+    );
     upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(4 * 1024)
         .max_frame_size(4 * 1024)
-        .on_upgrade(move |socket| serve(st, hash, hello, sub, socket))
+        .on_upgrade(move |socket| serve(st, hash, first, sub, socket))
 }
 
 async fn serve(
     st: AppState,
     session: String,
-    hello: Arc<str>,
+    first: Vec<Arc<str>>,
     mut sub: Subscription,
     mut socket: WebSocket,
 ) {
-    if socket
-        .send(Message::Text(hello.as_ref().into()))
-        .await
-        .is_err()
-    {
-        return;
+    for text in first {
+        if socket
+            .send(Message::Text(text.as_ref().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
     }
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -327,6 +453,8 @@ mod tests {
         FeedItem {
             user_id: user.map(UserId),
             at: 1,
+            source: FeedSource::Ledger,
+            id: 7,
             message: FeedMessage::Balance {
                 balance: "1.00".into(),
                 amount: "1.00".into(),
@@ -360,6 +488,17 @@ mod tests {
         assert!(ann2.rx.recv().await.is_none(), "its queue is closed");
         drop(bob);
         assert_eq!(hub.connections(), 2);
+    }
+
+    #[test]
+    fn a_message_names_its_type_and_the_row_it_came_from() {
+        let text = wire(&item(Some(1))).expect("serializable");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "balance", "balance": "1.00", "amount": "1.00", "at": 1,
+                               "src": "l", "seq": 7})
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use smmd_domain::{Money, OrderId, UserId};
 use smmd_store::{
     AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedCursor, FeedItem,
-    FeedMessage, FeedSignal, NotifiableEvent, Notification, NotificationBatch,
+    FeedMessage, FeedSignal, FeedSource, NotifiableEvent, Notification, NotificationBatch,
     NotificationSettings, StoreError, StoreResult,
 };
 use sqlx::postgres::PgListener;
@@ -524,6 +524,8 @@ pub(crate) async fn feed_after(
         items.push(FeedItem {
             user_id: Some(UserId(get(row, "user_id")?)),
             at,
+            source: FeedSource::Events,
+            id: next.events,
             message: FeedMessage::Order {
                 order_id: OrderId(get(row, "order_id")?),
                 reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
@@ -550,6 +552,8 @@ pub(crate) async fn feed_after(
         items.push(FeedItem {
             user_id: Some(UserId(get(row, "user_id")?)),
             at,
+            source: FeedSource::Ledger,
+            id: next.ledger,
             message: FeedMessage::Balance {
                 balance: Money::from_micros(get(row, "balance_after")?).to_string(),
                 amount: Money::from_micros(get(row, "amount")?).to_string(),
@@ -572,6 +576,8 @@ pub(crate) async fn feed_after(
         items.push(FeedItem {
             user_id: Some(n.user_id),
             at: n.created_at,
+            source: FeedSource::Notifications,
+            id: n.id,
             message: FeedMessage::Notification {
                 id: n.id,
                 kind: n.kind,
@@ -588,6 +594,8 @@ pub(crate) async fn feed_after(
         items.push(FeedItem {
             user_id: None,
             at: a.created_at,
+            source: FeedSource::Alerts,
+            id: a.id,
             message: FeedMessage::Alert {
                 id: a.id,
                 kind: a.kind,

@@ -159,12 +159,88 @@ pub struct DeliveryRecord {
 }
 
 /// How far the live feed has read each source (row ids).
+///
+/// Its text form, `events.ledger.notifications.alerts` (e.g. `120.88.7.0`), is what a page
+/// embeds and a WebSocket client sends back (`/ws?after=…`) to have what it missed replayed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeedCursor {
     pub events: i64,
     pub ledger: i64,
     pub notifications: i64,
     pub alerts: i64,
+}
+
+/// The table a feed row comes from; on the wire its one-letter tag (`src`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum FeedSource {
+    /// `order_events`.
+    #[serde(rename = "e")]
+    Events,
+    /// `ledger`.
+    #[serde(rename = "l")]
+    Ledger,
+    /// `notifications`.
+    #[serde(rename = "n")]
+    Notifications,
+    /// `alerts`.
+    #[serde(rename = "a")]
+    Alerts,
+}
+
+impl FeedCursor {
+    /// The last row id read of `source`.
+    pub fn of(&self, source: FeedSource) -> i64 {
+        match source {
+            FeedSource::Events => self.events,
+            FeedSource::Ledger => self.ledger,
+            FeedSource::Notifications => self.notifications,
+            FeedSource::Alerts => self.alerts,
+        }
+    }
+
+    /// Whether every source of `self` is at or behind `other`'s.
+    pub fn is_behind_or_at(&self, other: &FeedCursor) -> bool {
+        self.events <= other.events
+            && self.ledger <= other.ledger
+            && self.notifications <= other.notifications
+            && self.alerts <= other.alerts
+    }
+}
+
+impl std::fmt::Display for FeedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}.{}.{}.{}",
+            self.events, self.ledger, self.notifications, self.alerts
+        )
+    }
+}
+
+impl std::str::FromStr for FeedCursor {
+    type Err = String;
+
+    /// Parses `events.ledger.notifications.alerts`: four non-negative integers.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad =
+            || format!("a feed cursor is four non-negative integers joined by dots, not {s:?}");
+        let mut parts = s.split('.').map(|p| {
+            p.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0 && !p.starts_with('+'))
+        });
+        let mut next = || parts.next().flatten().ok_or_else(bad);
+        let cursor = FeedCursor {
+            events: next()?,
+            ledger: next()?,
+            notifications: next()?,
+            alerts: next()?,
+        };
+        match parts.next() {
+            None => Ok(cursor),
+            Some(_) => Err(bad()),
+        }
+    }
 }
 
 /// One thing the WebSocket hub pushes: to the owner (`user_id`), or to every admin (`None`).
@@ -174,6 +250,9 @@ pub struct FeedItem {
     pub message: FeedMessage,
     /// When the change was committed (its `created_at`, epoch ms).
     pub at: i64,
+    /// The row it was read from: its table and id (ids grow per source).
+    pub source: FeedSource,
+    pub id: i64,
 }
 
 /// The payload of a [`FeedItem`], serialized as the WebSocket message (`{"type":…}`).
@@ -219,4 +298,37 @@ pub enum FeedMessage {
 pub trait FeedSignal: Send {
     /// Returns after the next commit that may have added feed rows (possibly spuriously).
     async fn changed(&mut self) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_cursors_round_trip_as_text_and_refuse_anything_else() {
+        let c = FeedCursor {
+            events: 120,
+            ledger: 88,
+            notifications: 7,
+            alerts: 0,
+        };
+        assert_eq!(c.to_string(), "120.88.7.0");
+        assert_eq!("120.88.7.0".parse::<FeedCursor>(), Ok(c));
+        for bad in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.-3.4",
+            "1.2.x.4",
+            "1..3.4",
+            "+1.2.3.4",
+            "1.2.3.4.",
+            "99999999999999999999.0.0.0",
+        ] {
+            assert!(bad.parse::<FeedCursor>().is_err(), "{bad:?}");
+        }
+        assert_eq!(c.of(FeedSource::Ledger), 88);
+        assert!(FeedCursor::default().is_behind_or_at(&c));
+        assert!(!c.is_behind_or_at(&FeedCursor::default()));
+    }
 }

@@ -2701,6 +2701,8 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
             FeedItem {
                 user_id: Some(u.id),
                 at: NOW,
+                source: FeedSource::Events,
+                id: next.events,
                 message: FeedMessage::Order {
                     order_id: o.id,
                     reference: o.reference.clone(),
@@ -2713,6 +2715,8 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
             FeedItem {
                 user_id: Some(u.id),
                 at: NOW,
+                source: FeedSource::Ledger,
+                id: next.ledger,
                 message: FeedMessage::Balance {
                     balance: "2.10".into(),
                     amount: "-0.90".into(),
@@ -2781,6 +2785,10 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         [(Some(u.id), "Hello"), (None, "provider_balance_low")]
     );
     assert_eq!(last.alerts, next.alerts + 1);
+    // Each item names its row: one row per source here, so its id is where the cursor moved.
+    for i in &items {
+        assert_eq!(i.id, last.of(i.source), "{i:?}");
+    }
     // A deposit of another user, and a page of one row per source.
     let v = user(&store, "feed2@x.io", "1").await;
     credit(&store, u.id, "1", "feed:more").await;

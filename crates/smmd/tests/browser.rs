@@ -11,11 +11,13 @@
 //! Needs `chromium` and `chromium-driver` (apt; `.ci/run` installs them). Without them the test
 //! fails; `SMMD_SKIP_BROWSER=1` skips it explicitly (never in CI).
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt;
 use serde_json::{json, Value};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -260,39 +262,64 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
         return;
     };
     let demo = start_demo().await;
+    let outcome = AssertUnwindSafe(journey(&c, &demo)).catch_unwind().await;
+    if let Err(panic) = outcome {
+        // The backtrace printed at the panic hides its message from a log's tail: say it again
+        // last, with where the browser was and what it showed.
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(not text)");
+        let url = c.current_url().await.map(|u| u.to_string());
+        let main = match c.find(Locator::Css("main")).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(e) => format!("(no main: {e})"),
+        };
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(shots_dir().join("failure.png"), png);
+        }
+        eprintln!("\n=== browser test failed: {message}\n=== at {url:?}\n=== page text:\n{main}\n");
+        std::panic::resume_unwind(panic);
+    }
+    c.close().await.expect("close");
+}
+
+/// The whole journey, customer then admin, in one browser session.
+async fn journey(c: &Client, demo: &Demo) {
     let base = demo.url.clone();
 
     c.goto(&format!("{base}/login")).await.expect("login page");
-    shoot(&c, "login").await;
+    shoot(c, "login").await;
     c.goto(&format!("{base}/signup"))
         .await
         .expect("signup page");
-    fill(&c, "#email", "buyer@example.com").await;
-    fill(&c, "#password", "correct horse").await;
-    shoot(&c, "signup").await;
-    click(&c, "button[type=submit]").await;
-    wait_for_path(&c, "/orders/new").await;
+    fill(c, "#email", "buyer@example.com").await;
+    fill(c, "#password", "correct horse").await;
+    shoot(c, "signup").await;
+    click(c, "button[type=submit]").await;
+    wait_for_path(c, "/orders/new").await;
 
     // Test funds (the demo's Add funds page).
     c.goto(&format!("{base}/funds")).await.expect("funds");
-    click(&c, "#test-top-up").await;
-    wait_for_text(&c, ".flash.ok", "Test funds added").await;
-    assert_eq!(text_of(&c, "header .balance [data-balance]").await, "10.00");
-    shoot(&c, "funds").await;
+    click(c, "#test-top-up").await;
+    wait_for_text(c, ".flash.ok", "Test funds added").await;
+    assert_eq!(text_of(c, "header .balance [data-balance]").await, "10.00");
+    shoot(c, "funds").await;
 
     // Order 100 followers.
-    let service = followers_service(&demo).await;
+    let service = followers_service(demo).await;
     c.goto(&format!("{base}/orders/new?service={service}"))
         .await
         .expect("new order");
-    fill(&c, "#link", "https://instagram.com/browser_test").await;
-    fill(&c, "#quantity", "100").await;
-    let total = text_of(&c, "#order-total").await;
+    fill(c, "#link", "https://instagram.com/browser_test").await;
+    fill(c, "#quantity", "100").await;
+    let total = text_of(c, "#order-total").await;
     assert_ne!(total, "—", "the live total is computed in the page");
-    shoot(&c, "new-order").await;
-    click(&c, "#order-form button[type=submit]").await;
-    let reference = wait_for_order_page(&c).await;
-    assert!(text_of(&c, ".flash.ok").await.contains("Order placed"));
+    shoot(c, "new-order").await;
+    click(c, "#order-form button[type=submit]").await;
+    let reference = wait_for_order_page(c).await;
+    assert!(text_of(c, ".flash.ok").await.contains("Order placed"));
 
     // No reload from here: a marker set in the page must survive until Completed shows.
     c.execute("window.__smmdMarker = 42; return true;", vec![])
@@ -301,7 +328,7 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
     let started = Instant::now();
     let mut seen = Vec::new();
     loop {
-        let status = text_of(&c, "[data-order] [data-field=status]").await;
+        let status = text_of(c, "[data-order] [data-field=status]").await;
         if seen.last() != Some(&status) {
             seen.push(status.clone());
         }
@@ -323,16 +350,13 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
 
     // Live updates also ended the cancel button, showed the refill button and extended the
     // timeline, still without a reload.
-    let hidden = |css: &'static str| {
-        let c = &c;
-        async move {
-            c.execute(
+    let hidden = |css: &'static str| async move {
+        c.execute(
                 &format!("var e = document.querySelector('{css}'); return e ? e.closest('form').hidden : null;"),
                 vec![],
             )
             .await
             .expect("js")
-        }
     };
     assert_eq!(
         hidden("#cancel").await,
@@ -344,52 +368,65 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
         json!(false),
         "refill offered once completed"
     );
-    let timeline = text_of(&c, "ol.timeline").await;
+    // The page, the socket's replay and the live messages overlap; each event shows once.
+    let seqs = c
+        .execute(
+            "return Array.from(document.querySelectorAll('ol.timeline li')).map(li => li.dataset.seq);",
+            vec![],
+        )
+        .await
+        .expect("js");
+    let seqs: Vec<String> = serde_json::from_value(seqs).expect("event ids");
+    let mut unique = seqs.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seqs.len(), "an event shown twice: {seqs:?}");
+    let timeline = text_of(c, "ol.timeline").await;
     assert!(
         timeline.contains("Order placed") && timeline.contains("Completed"),
         "{timeline}"
     );
-    shoot(&c, "order-completed").await;
-    click(&c, "#refill").await;
-    wait_for_text(&c, ".flash.ok", "Refill #").await;
+    shoot(c, "order-completed").await;
+    click(c, "#refill").await;
+    wait_for_text(c, ".flash.ok", "Refill #").await;
     c.goto(&format!("{base}/refills")).await.expect("refills");
     assert!(c.source().await.expect("html").contains(&reference));
-    shoot(&c, "refills").await;
+    shoot(c, "refills").await;
     c.goto(&format!("{base}/orders")).await.expect("orders");
-    shoot(&c, "orders").await;
+    shoot(c, "orders").await;
     c.goto(&format!("{base}/notifications"))
         .await
         .expect("notifications");
-    shoot(&c, "notifications").await;
+    shoot(c, "notifications").await;
     c.goto(&format!("{base}/settings")).await.expect("settings");
-    shoot(&c, "settings").await;
+    shoot(c, "settings").await;
     c.goto(&format!("{base}/api")).await.expect("api");
-    shoot(&c, "api").await;
+    shoot(c, "api").await;
     c.goto(&format!("{base}/orders/mass")).await.expect("mass");
-    shoot(&c, "mass-order").await;
+    shoot(c, "mass-order").await;
 
     // An order whose answer the sandbox loses on purpose: it must wait for an admin.
     c.goto(&format!("{base}/orders/new?service={service}"))
         .await
         .expect("new order");
-    fill(&c, "#link", "https://instagram.com/sim-lost-answer").await;
-    fill(&c, "#quantity", "100").await;
-    click(&c, "#order-form button[type=submit]").await;
-    let lost = wait_for_order_page(&c).await;
+    fill(c, "#link", "https://instagram.com/sim-lost-answer").await;
+    fill(c, "#quantity", "100").await;
+    click(c, "#order-form button[type=submit]").await;
+    let lost = wait_for_order_page(c).await;
     c.goto(&format!("{base}/dashboard"))
         .await
         .expect("dashboard");
-    shoot(&c, "dashboard").await;
-    click(&c, "form.logout button").await;
-    wait_for_path(&c, "/login").await;
+    shoot(c, "dashboard").await;
+    click(c, "form.logout button").await;
+    wait_for_path(c, "/login").await;
 
     // The admin resolves it from the review queue.
-    fill(&c, "#email", &demo.admin_email).await;
-    fill(&c, "#password", &demo.admin_password).await;
-    click(&c, "button[type=submit]").await;
-    wait_for_path(&c, "/dashboard").await;
+    fill(c, "#email", &demo.admin_email).await;
+    fill(c, "#password", &demo.admin_password).await;
+    click(c, "button[type=submit]").await;
+    wait_for_path(c, "/dashboard").await;
     c.goto(&format!("{base}/admin")).await.expect("admin");
-    shoot(&c, "admin-dashboard").await;
+    shoot(c, "admin-dashboard").await;
     let row = format!("tr#o-{lost}");
     let started = Instant::now();
     loop {
@@ -403,20 +440,20 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
             c.goto(&format!("{base}/admin/orders"))
                 .await
                 .expect("orders");
-            let seen = text_of(&c, &row).await;
+            let seen = text_of(c, &row).await;
             panic!("the lost order never reached the review queue: {seen}");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    shoot(&c, "admin-review").await;
+    shoot(c, "admin-review").await;
     let cancel_form = format!("{row} form:has(input[name=action][value=cancel])");
     fill(
-        &c,
+        c,
         &format!("{cancel_form} input[name=reason]"),
         "the provider never answered",
     )
     .await;
-    click(&c, &format!("{cancel_form} button[type=submit]")).await;
+    click(c, &format!("{cancel_form} button[type=submit]")).await;
     // The page reloads after the API call and says so.
     let started = Instant::now();
     while c.find(Locator::Css(&row)).await.is_ok() {
@@ -431,31 +468,31 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
         .await
         .expect("html")
         .contains("Nothing needs review."));
-    assert!(text_of(&c, "#toasts")
+    assert!(text_of(c, "#toasts")
         .await
         .contains("canceled and refunded"));
     c.goto(&format!("{base}/admin/orders"))
         .await
         .expect("orders");
     assert_eq!(
-        text_of(&c, &format!("{row} [data-field=status]")).await,
+        text_of(c, &format!("{row} [data-field=status]")).await,
         "Canceled"
     );
-    let charge = text_of(&c, &format!("{row} td[data-label=Charge]")).await;
+    let charge = text_of(c, &format!("{row} td[data-label=Charge]")).await;
     assert!(
         charge.contains("refunded"),
         "the whole charge went back: {charge}"
     );
-    shoot(&c, "admin-orders").await;
+    shoot(c, "admin-orders").await;
 
     // The admin edits a schedule: a new expression and zone, then the next runs follow it.
     c.goto(&format!("{base}/admin/jobs/maintenance.cleanup"))
         .await
         .expect("job");
-    fill(&c, "#job-expression", "0 15 3 * * *").await;
+    fill(c, "#job-expression", "0 15 3 * * *").await;
     // A zone without daylight saving: 03:15 in Tokyo is 18:15 in the panel's UTC.
-    fill(&c, "#job-zone", "Asia/Tokyo").await;
-    click(&c, "#save-job").await;
+    fill(c, "#job-zone", "Asia/Tokyo").await;
+    click(c, "#save-job").await;
     let started = Instant::now();
     loop {
         let code = c.find(Locator::Css(".service-info code")).await;
@@ -470,13 +507,13 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let next = text_of(&c, "#next-runs li").await;
+    let next = text_of(c, "#next-runs li").await;
     assert!(next.ends_with("18:15"), "next run {next}");
-    shoot(&c, "admin-job").await;
+    shoot(c, "admin-job").await;
     c.goto(&format!("{base}/admin/audit")).await.expect("audit");
     let audit = c.source().await.expect("html");
     assert!(audit.contains("the provider never answered"));
-    shoot(&c, "admin-audit").await;
+    shoot(c, "admin-audit").await;
     for (path, name) in [
         ("/admin/jobs", "admin-jobs"),
         ("/admin/services", "admin-services"),
@@ -486,7 +523,6 @@ async fn a_new_customer_orders_and_watches_it_complete_live() {
         ("/admin/payments?status=all", "admin-payments"),
     ] {
         c.goto(&format!("{base}{path}")).await.expect(path);
-        shoot(&c, name).await;
+        shoot(c, name).await;
     }
-    c.close().await.expect("close");
 }

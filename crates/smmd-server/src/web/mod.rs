@@ -18,7 +18,7 @@ use smmd_domain::order::OrderStatus;
 use smmd_domain::service::{OrderInput, ServiceType};
 use smmd_domain::OrderId;
 use smmd_protocol::Params;
-use smmd_store::{Order, PlaceOrderError, RefillRequestError, Service, User};
+use smmd_store::{FeedCursor, Order, PlaceOrderError, RefillRequestError, Service, User};
 
 mod account;
 mod admin;
@@ -83,6 +83,9 @@ pub struct PageUser {
     pub csrf: String,
     /// Unread notifications (the badge in the menu).
     pub unread: i64,
+    /// The live feed position this page reflects, read before the page reads anything else
+    /// (`<body data-feed>`, sent back as `/ws?after=`); `None` before the feed has started.
+    pub feed: Option<FeedCursor>,
 }
 
 impl FromRequestParts<AppState> for PageUser {
@@ -90,6 +93,7 @@ impl FromRequestParts<AppState> for PageUser {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/login").into_response();
+        let feed = st.live.position();
         let token = session_cookie(&parts.headers).ok_or_else(to_login)?;
         match st
             .store
@@ -98,7 +102,12 @@ impl FromRequestParts<AppState> for PageUser {
         {
             Ok(Some((user, csrf))) => {
                 let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
-                Ok(PageUser { user, csrf, unread })
+                Ok(PageUser {
+                    user,
+                    csrf,
+                    unread,
+                    feed,
+                })
             }
             Ok(None) => Err(to_login()),
             Err(e) => Err(page_error(e)),
@@ -195,7 +204,7 @@ pub(super) fn layout(
     html! {
         (head(title))
         meta name="csrf-token" content=(u.csrf);
-        body data-live="1" class=[admin_section.then_some("admin")] {
+        body data-live="1" data-feed=[u.feed.map(|c| c.to_string())] class=[admin_section.then_some("admin")] {
             header.top { div.bar {
                 a.brand href="/" { (st.config.panel.name) }
                 nav {

@@ -522,7 +522,7 @@ pub(super) async fn order_page(
             h2 { "Timeline" }
             ol.timeline data-timeline=(o.reference) {
                 @for e in &log {
-                    li {
+                    li data-seq=(e.id) {
                         span.when { (when(&st, e.created_at)) }
                         span.what { (event_text(e)) }
                         @if let Some(a) = e.amount { span.amount { (a) " " (cur) } }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::service::ServiceType;
 use smmd_domain::Money;
-use smmd_store::{OrderUpdate, Role, ServiceDraft};
+use smmd_store::{FeedCursor, OrderUpdate, Role, ServiceDraft};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -19,7 +19,16 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, cookie: Option<&str>, origin: Option<&str>) -> Result<Socket, u16> {
-    let mut req = format!("{}/ws", app.base.replace("http://", "ws://"))
+    connect_to(app, "/ws", cookie, origin).await
+}
+
+async fn connect_to(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<Socket, u16> {
+    let mut req = format!("{}{path}", app.base.replace("http://", "ws://"))
         .into_client_request()
         .expect("request");
     if let Some(c) = cookie {
@@ -394,4 +403,197 @@ pub async fn notification_settings_and_the_inbox_over_rest(app: TestApp) {
         (200, json!([])),
         "no e-mail configured, no webhook"
     );
+}
+
+/// The feed position a page embeds (`<body data-feed="e.l.n.a">`), once the feed has reached
+/// `at_least` (the rows the test just committed are published, so none arrives live as well).
+async fn page_feed(app: &TestApp, cookie: &str, at_least: Option<&FeedCursor>) -> FeedCursor {
+    for _ in 0..100 {
+        let html = app
+            .client
+            .get(app.url("/orders"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        let feed = html
+            .split_once("data-feed=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(v, _)| v.parse::<FeedCursor>().expect("a feed cursor"));
+        if let Some(f) = feed {
+            if at_least.is_none_or(|min| min.is_behind_or_at(&f)) {
+                return f;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed the feed position");
+}
+
+/// `(type, src, seq)` of the next `n` messages.
+async fn kinds(socket: &mut Socket, n: usize) -> Vec<(String, String, i64)> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let m = next(socket).await;
+        out.push((
+            m["type"].as_str().unwrap_or_default().to_string(),
+            m["src"].as_str().unwrap_or_default().to_string(),
+            m["seq"].as_i64().unwrap_or(0),
+        ));
+    }
+    out
+}
+
+pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
+    let (ann, ann_key) = app.account("ann@x.io", Role::User, "10").await;
+    let (bob, _) = app.account("bob@x.io", Role::User, "5").await;
+    app.account("root@x.io", Role::Admin, "0").await;
+    let svc = app
+        .store
+        .create_service(
+            ServiceDraft::new(
+                "Instagram",
+                "Followers",
+                ServiceType::Default,
+                Money::parse("1.00").expect("m"),
+                10,
+                10_000,
+            ),
+            T0,
+        )
+        .await
+        .expect("service");
+    let (ann_cookie, _) = app.session("ann@x.io").await;
+    let (root_cookie, _) = app.session("root@x.io").await;
+    let page = page_feed(&app, &ann_cookie, None).await;
+    let root_page = page_feed(&app, &root_cookie, Some(&page)).await;
+
+    // While Ann's page is open and before its socket connects: her order and its charge, Bob's
+    // deposit, an alert.
+    let placed: Value = app
+        .client
+        .post(app.url("/api/smm/orders"))
+        .bearer_auth(&ann_key)
+        .json(&json!({"service": svc.id.0, "link": "https://instagram.com/ann", "quantity": 1000}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    app.credit(bob.id, Money::parse("1").expect("m"), "bob:1")
+        .await;
+    app.store
+        .raise_alert("provider_balance_low", "provider:1", "Balance 1.00", T0)
+        .await
+        .expect("alert");
+    let head = app.store.feed_head().await.expect("head");
+    assert!(page.is_behind_or_at(&head) && page != head);
+    page_feed(&app, &ann_cookie, Some(&head)).await;
+
+    // Ann's socket replays her two rows, then says hello with the balance after them.
+    let mut ws = connect_to(&app, &format!("/ws?after={page}"), Some(&ann_cookie), None)
+        .await
+        .expect("ann");
+    let order = next(&mut ws).await;
+    assert_eq!(
+        (
+            &order["type"],
+            &order["event"],
+            &order["reference"],
+            &order["src"]
+        ),
+        (
+            &json!("order"),
+            &json!("placed"),
+            &placed["reference"],
+            &json!("e")
+        )
+    );
+    assert_eq!(order["seq"], head.events);
+    let charge = next(&mut ws).await;
+    assert_eq!(
+        (&charge["type"], &charge["amount"], &charge["src"]),
+        (&json!("balance"), &json!("-1.00"), &json!("l"))
+    );
+    let hello = next(&mut ws).await;
+    assert_eq!(
+        (&hello["type"], &hello["balance"]),
+        (&json!("hello"), &json!("9.00"))
+    );
+    // Neither Bob's deposit nor the alert was replayed: the next message is Ann's own, live.
+    app.credit(ann.id, Money::parse("1").expect("m"), "ann:1")
+        .await;
+    let live = next(&mut ws).await;
+    assert_eq!(
+        (&live["balance"], &live["src"]),
+        (&json!("10.00"), &json!("l"))
+    );
+    assert!(live["seq"].as_i64() > charge["seq"].as_i64());
+    drop(ws);
+
+    // A reconnect from the last applied row replays nothing: hello comes first.
+    let resumed = FeedCursor {
+        ledger: live["seq"].as_i64().expect("seq"),
+        ..head
+    };
+    let mut ws = connect_to(
+        &app,
+        &format!("/ws?after={resumed}"),
+        Some(&ann_cookie),
+        None,
+    )
+    .await
+    .expect("ann again");
+    assert_eq!(kinds(&mut ws, 1).await[0].0, "hello");
+
+    // The admin's page replays the alert only (admins get alerts, not others' rows).
+    let mut root_ws = connect_to(
+        &app,
+        &format!("/ws?after={root_page}"),
+        Some(&root_cookie),
+        None,
+    )
+    .await
+    .expect("root");
+    assert_eq!(
+        kinds(&mut root_ws, 2).await,
+        [
+            ("alert".to_string(), "a".to_string(), head.alerts),
+            ("hello".to_string(), String::new(), 0)
+        ]
+    );
+
+    // A position that is not one is refused; one too far behind asks the page to reload.
+    for bad in ["1.2.3", "a.b.c.d", "-1.0.0.0"] {
+        assert_eq!(
+            connect_to(&app, &format!("/ws?after={bad}"), Some(&ann_cookie), None)
+                .await
+                .err(),
+            Some(400),
+            "{bad}"
+        );
+    }
+    for i in 0..smmd_server::live::REPLAY_MAX {
+        app.credit(
+            bob.id,
+            Money::parse("0.01").expect("m"),
+            &format!("bulk:{i}"),
+        )
+        .await;
+    }
+    let mut ws = connect_to(
+        &app,
+        &format!("/ws?after={resumed}"),
+        Some(&ann_cookie),
+        None,
+    )
+    .await
+    .expect("ann, far behind");
+    assert_eq!(next(&mut ws).await, json!({"type": "resync"}));
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    app.assert_ledger_consistent().await;
 }

@@ -55,6 +55,7 @@ backend_tests!(
     admins_test_sync_and_switch_providers,
     cleanup_archives_old_orders_that_still_show_everywhere,
     live_updates_reach_the_owner_as_they_commit,
+    a_socket_replays_what_its_page_missed_once,
     notification_settings_and_the_inbox_over_rest,
     funds_are_added_once_when_an_admin_approves_a_payment,
     admin_pages_are_for_admins_and_act_through_the_admin_api,
