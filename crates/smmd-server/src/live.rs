@@ -16,7 +16,7 @@
 //! `{"type":"hello","balance":…,"unread":…}` (read after the replay, so its absolute figures
 //! win), then live messages. The client skips any message whose `seq` is not beyond what it has
 //! applied of that source, so overlaps between page, replay and live are harmless. When more
-//! than [`REPLAY_MAX`] rows of one source were committed since `after`, the server sends
+//! than [`REPLAY_MAX`] of the user's rows of one source were committed since `after`, the server sends
 //! `{"type":"resync"}` instead of a replay and the page reloads. Without `after` (API clients)
 //! nothing is replayed.
 //!
@@ -48,7 +48,7 @@ const QUEUE: usize = 256;
 const FEED_BATCH: i64 = 1_000;
 /// How often an idle connection is pinged and its session checked again.
 const PING_EVERY: Duration = Duration::from_secs(30);
-/// Rows per source a connection replays at most; beyond that the page reloads instead.
+/// The user's rows per source a connection replays at most; beyond that the page reloads.
 pub const REPLAY_MAX: i64 = 500;
 
 struct Client {
@@ -287,14 +287,18 @@ pub struct WsQuery {
 }
 
 /// What a connection replays: the user's rows after `after` (and alerts for admins), as sent;
-/// `None` when some source has [`REPLAY_MAX`] rows or more after it (the client should reload).
+/// `None` when the user has [`REPLAY_MAX`] rows or more of one source after it (the client
+/// should reload instead). Reads only this user's rows (`Store::feed_of_user_after`), so a
+/// crowd reconnecting after a restart costs each one its own few rows.
 async fn replay(
     store: &dyn Store,
     user: UserId,
     admin: bool,
     after: FeedCursor,
 ) -> StoreResult<Option<Vec<Arc<str>>>> {
-    let (items, _) = store.feed_after(after, REPLAY_MAX).await?;
+    let items = store
+        .feed_of_user_after(user, admin, after, REPLAY_MAX)
+        .await?;
     let mut per_source: HashMap<FeedSource, i64> = HashMap::new();
     for item in &items {
         *per_source.entry(item.source).or_default() += 1;
@@ -302,16 +306,7 @@ async fn replay(
     if per_source.values().any(|n| *n >= REPLAY_MAX) {
         return Ok(None);
     }
-    Ok(Some(
-        items
-            .iter()
-            .filter(|i| match i.user_id {
-                Some(owner) => owner == user,
-                None => admin,
-            })
-            .filter_map(wire)
-            .collect(),
-    ))
+    Ok(Some(items.iter().filter_map(wire).collect()))
 }
 
 /// `GET /ws[?after=events.ledger.notifications.alerts]`: upgrades a signed-in session to the

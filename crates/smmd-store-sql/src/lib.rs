@@ -912,6 +912,15 @@ impl Store for SqlStore {
     ) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
         notify::feed_after(self, cursor, limit).await
     }
+    async fn feed_of_user_after(
+        &self,
+        user: UserId,
+        admin: bool,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<Vec<FeedItem>> {
+        notify::feed_of_user_after(self, user, admin, cursor, limit).await
+    }
     async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
         notify::feed_signal(self).await
     }

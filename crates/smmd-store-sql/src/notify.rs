@@ -505,19 +505,55 @@ pub(crate) async fn feed_after(
     cursor: FeedCursor,
     limit: i64,
 ) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
+    feed_rows(s, cursor, limit, None).await
+}
+
+/// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by
+/// the `(user_id, id)` indexes.
+pub(crate) async fn feed_of_user_after(
+    s: &SqlStore,
+    user: UserId,
+    admin: bool,
+    cursor: FeedCursor,
+    limit: i64,
+) -> StoreResult<Vec<FeedItem>> {
+    Ok(feed_rows(s, cursor, limit, Some((user, admin))).await?.0)
+}
+
+/// The feed read: every user's rows, or only `whose` user's (and alerts if they are an admin).
+async fn feed_rows(
+    s: &SqlStore,
+    cursor: FeedCursor,
+    limit: i64,
+    whose: Option<(UserId, bool)>,
+) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
     let mut items = Vec::new();
     let mut next = cursor;
+    // `AND <column> = $3` for a user's replay; bound only then.
+    let only = |column: &str| match whose {
+        Some(_) => format!(" AND {column} = $3"),
+        None => String::new(),
+    };
+    fn bind_user<'q>(
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        whose: Option<(UserId, bool)>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match whose {
+            Some((user, _)) => q.bind(user.0),
+            None => q,
+        }
+    }
 
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT e.id, e.user_id, e.order_id, e.kind, e.status, e.created_at, o.reference, o.remains \
          FROM order_events e LEFT JOIN orders o ON o.id = e.order_id \
-         WHERE e.id > $1 ORDER BY e.id LIMIT $2",
-    )
-    .bind(cursor.events)
-    .bind(limit)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
+         WHERE e.id > $1{} ORDER BY e.id LIMIT $2",
+        only("e.user_id")
+    );
+    let rows = bind_user(sqlx::query(&sql).bind(cursor.events).bind(limit), whose)
+        .fetch_all(&s.read)
+        .await
+        .db()?;
     for row in &rows {
         next.events = get(row, "id")?;
         let at = get(row, "created_at")?;
@@ -537,15 +573,15 @@ pub(crate) async fn feed_after(
         });
     }
 
-    let rows = sqlx::query(
-        "SELECT id, user_id, amount, balance_after, created_at FROM ledger WHERE id > $1 \
+    let sql = format!(
+        "SELECT id, user_id, amount, balance_after, created_at FROM ledger WHERE id > $1{} \
          ORDER BY id LIMIT $2",
-    )
-    .bind(cursor.ledger)
-    .bind(limit)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
+        only("user_id")
+    );
+    let rows = bind_user(sqlx::query(&sql).bind(cursor.ledger).bind(limit), whose)
+        .fetch_all(&s.read)
+        .await
+        .db()?;
     for row in &rows {
         next.ledger = get(row, "id")?;
         let at = get(row, "created_at")?;
@@ -562,11 +598,14 @@ pub(crate) async fn feed_after(
         });
     }
 
-    let rows = sqlx::query(&format!(
-        "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id > $1 ORDER BY id LIMIT $2"
-    ))
-    .bind(cursor.notifications)
-    .bind(limit)
+    let sql = format!(
+        "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id > $1{} ORDER BY id LIMIT $2",
+        only("user_id")
+    );
+    let rows = bind_user(
+        sqlx::query(&sql).bind(cursor.notifications).bind(limit),
+        whose,
+    )
     .fetch_all(&s.read)
     .await
     .db()?;
@@ -589,7 +628,11 @@ pub(crate) async fn feed_after(
         });
     }
 
-    for a in alerts_after(s, cursor.alerts, limit).await? {
+    let alerts = match whose {
+        None | Some((_, true)) => alerts_after(s, cursor.alerts, limit).await?,
+        Some((_, false)) => Vec::new(),
+    };
+    for a in alerts {
         next.alerts = a.id;
         items.push(FeedItem {
             user_id: None,

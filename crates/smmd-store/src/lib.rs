@@ -1012,6 +1012,16 @@ pub trait Store: Send + Sync + 'static {
         cursor: FeedCursor,
         limit: i64,
     ) -> StoreResult<(Vec<FeedItem>, FeedCursor)>;
+    /// The rows of `user` after `cursor` (their order events, ledger entries and
+    /// notifications, and every alert when `admin`): up to `limit` per source, in id order per
+    /// source. What a WebSocket that reconnects from a page's position replays.
+    async fn feed_of_user_after(
+        &self,
+        user: UserId,
+        admin: bool,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<Vec<FeedItem>>;
     /// A wake-up for the feed; see [`FeedSignal`].
     async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>>;
 }

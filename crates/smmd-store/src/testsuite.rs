@@ -2797,6 +2797,50 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     assert_eq!(page[0].user_id, Some(v.id));
     let (rest, _) = store.feed_after(after_page, 1).await.expect("feed");
     assert_eq!(rest[0].user_id, Some(u.id));
+
+    // A user's replay: their own rows of every source, the alerts only for an admin.
+    use FeedSource::{Alerts, Events, Ledger, Notifications};
+    let replay = |who: UserId, admin: bool, limit: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .feed_of_user_after(who, admin, head, limit)
+                .await
+                .expect("replay")
+                .into_iter()
+                .map(|i| (i.user_id, i.source, i.id))
+                .collect::<Vec<_>>()
+        }
+    };
+    let mine = replay(u.id, false, 100).await;
+    assert_eq!(
+        mine.iter().map(|(_, s, _)| *s).collect::<Vec<_>>(),
+        [Events, Ledger, Ledger, Notifications],
+        "the order, its charge, the deposit and the notification: {mine:?}"
+    );
+    assert!(mine.iter().all(|(who, _, _)| *who == Some(u.id)));
+    let as_admin = replay(u.id, true, 100).await;
+    assert_eq!(as_admin[..4], mine[..]);
+    assert_eq!(as_admin[4], (None, Alerts, last.alerts));
+    assert_eq!(
+        replay(u.id, false, 1).await,
+        [mine[0], mine[1], mine[3]],
+        "limit is per source"
+    );
+    assert_eq!(
+        replay(v.id, false, 100)
+            .await
+            .iter()
+            .map(|(who, s, _)| (*who, *s))
+            .collect::<Vec<_>>(),
+        [(Some(v.id), Ledger)],
+        "Bob's replay is his deposit only"
+    );
+    assert!(store
+        .feed_of_user_after(u.id, true, store.feed_head().await.expect("head"), 100)
+        .await
+        .expect("replay")
+        .is_empty());
     assert_ledger_consistent(&store).await;
 }
 

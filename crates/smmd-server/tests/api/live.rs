@@ -577,11 +577,29 @@ pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
             "{bad}"
         );
     }
+    // Only the user's own rows count: Bob's many deposits leave Ann's replay empty.
     for i in 0..smmd_server::live::REPLAY_MAX {
         app.credit(
             bob.id,
             Money::parse("0.01").expect("m"),
             &format!("bulk:{i}"),
+        )
+        .await;
+    }
+    let mut ws = connect_to(
+        &app,
+        &format!("/ws?after={resumed}"),
+        Some(&ann_cookie),
+        None,
+    )
+    .await
+    .expect("ann, after Bob's deposits");
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    for i in 0..smmd_server::live::REPLAY_MAX {
+        app.credit(
+            ann.id,
+            Money::parse("0.01").expect("m"),
+            &format!("bulk-ann:{i}"),
         )
         .await;
     }
