@@ -12,6 +12,11 @@
 //!   store (connection pool), separate from the sync job's: it hears the commits only through
 //!   `LISTEN/NOTIFY`, as a second smmd instance would. On SQLite (one instance by design) it
 //!   shares the store, so it is woken by the commit itself.
+//! - **Reconnect** (same clients): after the cycles every client reconnects at once with
+//!   `?after=` the feed position from before them, as pages do after a restart; the server
+//!   replays each one's own rows (status events, refunds) before the hello. p50/p99/max of
+//!   connect-to-hello per client, replayed messages, and the time for all of them ("sync s"
+//!   column).
 //! - **Idle memory** (`--idle`, default 10,000): a real `smmd serve` process on SQLite, with
 //!   that many signed-in clients connected and idle; its resident memory (VmRSS) before and
 //!   after.
@@ -25,7 +30,7 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 use smmd_domain::{Clock, ManualClock, SystemClock, UserId};
 use smmd_fulfil::{sync, Clients, Fulfil, Settings};
-use smmd_store::Store;
+use smmd_store::{FeedCursor, Store};
 use smmd_store_sql::{ConnectOptions, SqlStore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -110,17 +115,45 @@ async fn users_with_sessions(db: &BenchDb, prefix: &str, n: usize) -> anyhow::Re
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens a socket for session `token` and waits for its `hello`.
-async fn connect(addr: std::net::SocketAddr, token: &str) -> anyhow::Result<Socket> {
-    let mut req = format!("ws://{addr}/ws").into_client_request()?;
+/// A socket that has said hello: how many replayed messages came before the hello, and how
+/// long the handshake, replay and hello took.
+struct Connected {
+    socket: Socket,
+    replayed: usize,
+    took: Duration,
+}
+
+/// Opens a socket for session `token` (from feed position `after` when given, so the server
+/// replays what the user missed) and waits for its `hello`.
+async fn connect(
+    addr: std::net::SocketAddr,
+    token: &str,
+    after: Option<FeedCursor>,
+) -> anyhow::Result<Connected> {
+    let started = Instant::now();
+    let query = after.map(|c| format!("?after={c}")).unwrap_or_default();
+    let mut req = format!("ws://{addr}/ws{query}").into_client_request()?;
     req.headers_mut().insert(
         "cookie",
         HeaderValue::from_str(&format!("{}={token}", smmd_server::auth::SESSION_COOKIE))?,
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(req).await?;
-    match tokio::time::timeout(Duration::from_secs(30), socket.next()).await {
-        Ok(Some(Ok(Message::Text(t)))) if t.contains("\"hello\"") => Ok(socket),
-        other => anyhow::bail!("no hello: {other:?}"),
+    let mut replayed = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.contains("\"hello\"") => {
+                return Ok(Connected {
+                    socket,
+                    replayed,
+                    took: started.elapsed(),
+                })
+            }
+            Ok(Some(Ok(Message::Text(t)))) if t.contains("\"resync\"") => {
+                anyhow::bail!("asked to resync instead of a replay")
+            }
+            Ok(Some(Ok(Message::Text(_)))) => replayed += 1,
+            other => anyhow::bail!("no hello: {other:?}"),
+        }
     }
 }
 
@@ -129,9 +162,10 @@ async fn connect_all(
     addr: std::net::SocketAddr,
     tokens: Vec<String>,
     parallel: usize,
-) -> anyhow::Result<Vec<Socket>> {
+    after: Option<FeedCursor>,
+) -> anyhow::Result<Vec<Connected>> {
     futures::stream::iter(tokens)
-        .map(|t| async move { connect(addr, &t).await })
+        .map(|t| async move { connect(addr, &t, after).await })
         .buffered(parallel)
         .collect::<Vec<_>>()
         .await
@@ -210,7 +244,7 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
 
     let tokens: Vec<String> = (0..a.clients).map(|i| format!("ws-lat-{i}")).collect();
     let started = Instant::now();
-    let sockets = connect_all(addr, tokens, 50)
+    let sockets = connect_all(addr, tokens.clone(), 50, None)
         .await
         .context("connecting clients")?;
     let connect_s = started.elapsed().as_secs_f64();
@@ -218,7 +252,7 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
         1, 60_000_000, 3,
     )?));
     let received = Arc::new(AtomicU64::new(0));
-    for mut socket in sockets {
+    for Connected { mut socket, .. } in sockets {
         let (hist, received) = (hist.clone(), received.clone());
         tokio::spawn(async move {
             while let Some(Ok(msg)) = socket.next().await {
@@ -255,6 +289,8 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
             ..Settings::default()
         },
     };
+    // Where pages opened before the cycles stand: the reconnect figure replays from here.
+    let before_cycles = store.feed_head().await?;
     for (label, advance) in [
         ("delivery started (~5 % canceled)", 90_000),
         ("delivery ended", 20 * 60_000),
@@ -288,6 +324,30 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
             sync_s
         );
     }
+
+    // Every client reconnects at once from the position its page had before both cycles (as
+    // after a restart): each replays its own status events and refunds, then says hello.
+    let started = Instant::now();
+    let again = connect_all(addr, tokens, 50, Some(before_cycles))
+        .await
+        .context("reconnecting clients")?;
+    let all_s = started.elapsed().as_secs_f64();
+    let mut took = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for c in &again {
+        took.record((c.took.as_micros() as u64).max(1))?;
+    }
+    let replayed: usize = again.iter().map(|c| c.replayed).sum();
+    let ms = |v: u64| v as f64 / 1_000.0;
+    println!(
+        "{backend:<9} {:<30} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>9.2}",
+        "reconnect + replay (to hello)",
+        replayed,
+        ms(took.value_at_quantile(0.5)),
+        ms(took.value_at_quantile(0.99)),
+        ms(took.max()),
+        all_s
+    );
+    drop(again);
     db.drop_db().await;
     Ok(())
 }
@@ -306,7 +366,7 @@ async fn idle_memory(args: &Args, a: &WsArgs) -> anyhow::Result<()> {
     let before = rss_kb(pid);
     let tokens: Vec<String> = (0..a.idle).map(|i| format!("ws-idle-{i}")).collect();
     let started = Instant::now();
-    let sockets = connect_all(server.addr, tokens, 100)
+    let sockets = connect_all(server.addr, tokens, 100, None)
         .await
         .context("connecting idle clients")?;
     let took = started.elapsed().as_secs_f64();
