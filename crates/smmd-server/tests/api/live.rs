@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::service::ServiceType;
 use smmd_domain::Money;
-use smmd_store::{FeedCursor, OrderUpdate, Role, ServiceDraft};
+use smmd_store::{FeedCursor, OrderUpdate, Role, Service, ServiceDraft, User};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -60,7 +60,16 @@ async fn next(socket: &mut Socket) -> Value {
     }
 }
 
-pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
+/// Ann (10.00, with an API key) and Bob (5.00), customers; `root@x.io`, an admin; and a
+/// followers service at 1.00 per 1000.
+struct Cast {
+    ann: User,
+    ann_key: String,
+    bob: User,
+    svc: Service,
+}
+
+async fn cast(app: &TestApp) -> Cast {
     let (ann, ann_key) = app.account("ann@x.io", Role::User, "10").await;
     let (bob, _) = app.account("bob@x.io", Role::User, "5").await;
     app.account("root@x.io", Role::Admin, "0").await;
@@ -79,6 +88,21 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
         )
         .await
         .expect("service");
+    Cast {
+        ann,
+        ann_key,
+        bob,
+        svc,
+    }
+}
+
+pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
+    let Cast {
+        ann,
+        ann_key,
+        bob,
+        svc,
+    } = cast(&app).await;
     let (ann_cookie, _) = app.session("ann@x.io").await;
     let (bob_cookie, _) = app.session("bob@x.io").await;
     let (root_cookie, _) = app.session("root@x.io").await;
@@ -448,24 +472,12 @@ async fn kinds(socket: &mut Socket, n: usize) -> Vec<(String, String, i64)> {
 }
 
 pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
-    let (ann, ann_key) = app.account("ann@x.io", Role::User, "10").await;
-    let (bob, _) = app.account("bob@x.io", Role::User, "5").await;
-    app.account("root@x.io", Role::Admin, "0").await;
-    let svc = app
-        .store
-        .create_service(
-            ServiceDraft::new(
-                "Instagram",
-                "Followers",
-                ServiceType::Default,
-                Money::parse("1.00").expect("m"),
-                10,
-                10_000,
-            ),
-            T0,
-        )
-        .await
-        .expect("service");
+    let Cast {
+        ann,
+        ann_key,
+        bob,
+        svc,
+    } = cast(&app).await;
     let (ann_cookie, _) = app.session("ann@x.io").await;
     let (root_cookie, _) = app.session("root@x.io").await;
     let page = page_feed(&app, &ann_cookie, None).await;
