@@ -43,6 +43,9 @@ pub struct NotifySettings {
     pub max_per_run: usize,
     /// Timeout of one webhook request or SMTP session.
     pub timeout: Duration,
+    /// Let webhooks reach loopback and private addresses (off: host names are resolved through
+    /// [`webhook::PublicOnly`]).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for NotifySettings {
@@ -58,6 +61,7 @@ impl Default for NotifySettings {
             concurrency: 8,
             max_per_run: 2_000,
             timeout: Duration::from_secs(10),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -74,7 +78,7 @@ pub enum NotifyError {
 }
 
 /// The notifier: the store, the clock, an SMTP transport (if configured) and an HTTP client
-/// for webhooks (no redirects followed).
+/// for webhooks (no redirects followed; public addresses only unless allowed).
 #[derive(Clone)]
 pub struct Notifier {
     pub store: Arc<dyn Store>,
@@ -104,11 +108,14 @@ impl Notifier {
                 Some((transport, from))
             }
         };
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("smmd-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .user_agent(concat!("smmd-webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.allow_private_webhooks {
+            http = http.dns_resolver(Arc::new(webhook::PublicOnly));
+        }
+        let http = http.build()?;
         Ok(Notifier {
             store,
             clock,

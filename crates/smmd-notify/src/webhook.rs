@@ -8,6 +8,13 @@
 //!
 //! A 2xx answer is delivered. 410 Gone stops at once; any other answer, a timeout or a
 //! connection error is retried. Redirects are not followed.
+//!
+//! A customer's URL must not reach the panel's own network. Saving it refuses `localhost` and
+//! non-public IP literals; sending resolves host names through [`PublicOnly`], which keeps only
+//! public addresses, so a name pointed (or re-pointed after saving) at 127.0.0.1, 10.0.0.0/8 or
+//! 169.254.169.254 is refused at connection time. `allow_private_webhooks` turns both off.
+
+use std::net::{IpAddr, SocketAddr};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -61,6 +68,54 @@ pub fn verify(
     mac.verify_slice(&bytes).is_ok()
 }
 
+/// Whether a webhook may be sent to `ip`: not loopback, private (RFC 1918), shared
+/// (100.64.0.0/10), link-local (including 169.254.169.254, cloud metadata), unspecified or
+/// broadcast; for IPv6 not loopback, unspecified, unique-local (fc00::/7), link-local
+/// (fe80::/10) nor IPv4-mapped.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => {
+            !(ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]))
+        }
+        IpAddr::V6(ip) => {
+            !(ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some())
+        }
+    }
+}
+
+/// The webhook client's DNS resolver: the system's answers for a host name, keeping only
+/// [`is_public`] addresses; a name with none left fails to connect with [`PrivateOnly`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PublicOnly;
+
+/// A webhook host name resolved only to addresses a webhook may not reach.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves only to private or local addresses")]
+pub struct PrivateOnly(pub String);
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public: Vec<SocketAddr> = found.filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(Box::new(PrivateOnly(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Sends one webhook delivery at `now_s` (Unix seconds).
 pub async fn send(http: &reqwest::Client, d: &Delivery, now_s: i64) -> Result<(), AttemptError> {
     let Some(secret) = d.secret.as_deref().filter(|s| !s.is_empty()) else {
@@ -88,6 +143,13 @@ pub async fn send(http: &reqwest::Client, d: &Delivery, now_s: i64) -> Result<()
 }
 
 fn describe(e: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(refused) = inner.downcast_ref::<PrivateOnly>() {
+            return format!("refused: {refused}");
+        }
+        source = inner.source();
+    }
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
@@ -100,6 +162,45 @@ fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_addresses_take_webhooks() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_a_name_with_only_local_addresses() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().expect("name");
+        let err = match PublicOnly.resolve(name).await {
+            Ok(addrs) => panic!("localhost resolved to {:?}", addrs.collect::<Vec<_>>()),
+            Err(e) => e,
+        };
+        assert_eq!(
+            err.to_string(),
+            "localhost resolves only to private or local addresses"
+        );
+    }
 
     #[test]
     fn signatures_match_a_reference_hmac_and_verify_only_when_fresh() {

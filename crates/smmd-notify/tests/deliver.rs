@@ -626,8 +626,53 @@ async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
     assert_eq!(again["alerts"], 0);
 }
 
+/// A webhook host name that resolves to the panel's own network (here `localhost`, as a saved
+/// public name re-pointed at 127.0.0.1 would) is refused when sending, unless allowed.
+async fn a_webhook_name_resolving_to_a_private_address_is_refused(store: Arc<dyn Store>) {
+    let (hooks, url) = Hooks::start(&[]).await;
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let clock = ManualClock::new(T0 + 120_000);
+    let svc = service(&store).await;
+    let ann = account(&store, "rebind@example.com", Role::User).await;
+    store
+        .set_notification_settings(
+            ann.id,
+            &NotificationSettings {
+                email: false,
+                webhook_url: Some(by_name),
+                webhook_secret: Some("k".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let o = order(&store, ann.id, &svc, "https://instagram.com/rebind").await;
+    finish(&store, &o, ProviderStatus::Completed, 0).await;
+    smmd_notify::run(&notifier(&store, &clock, None))
+        .await
+        .expect("run");
+    assert!(hooks.seen().is_empty(), "nothing reached the loopback");
+    let records = store.deliveries_of_user(ann.id, 10).await.expect("records");
+    assert_eq!(
+        (records[0].attempts, records[0].last_error.as_deref()),
+        (
+            1,
+            Some("refused: localhost resolves only to private or local addresses")
+        )
+    );
+    // A panel whose owner allows private webhooks (a test bench, an internal receiver) sends it.
+    let mut allowed = notifier(&store, &clock, None).settings.clone();
+    allowed.allow_private_webhooks = true;
+    let allowed = Notifier::new(store.clone(), Arc::new(clock.clone()), allowed).expect("notifier");
+    clock.advance_ms(RETRY_DELAYS_MS[0]);
+    smmd_notify::run(&allowed).await.expect("run");
+    assert_eq!(hooks.seen().len(), 1);
+    let records = store.deliveries_of_user(ann.id, 10).await.expect("records");
+    assert_eq!(records[0].status, "sent");
+}
+
 smmd_store_sql::both_stores!(
     finished_orders_are_emailed_and_webhooked_once_with_signatures,
     a_dead_webhook_is_retried_with_backoff_then_fails,
+    a_webhook_name_resolving_to_a_private_address_is_refused,
     admin_alerts_reach_every_admin_once,
 );

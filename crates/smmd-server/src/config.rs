@@ -293,6 +293,7 @@ impl Config {
             base_url,
             smtp_url: Some(n.smtp_url.trim().to_string()).filter(|u| !u.is_empty()),
             email_from: n.email_from.clone(),
+            allow_private_webhooks: n.allow_private_webhooks,
             ..smmd_notify::NotifySettings::default()
         }
     }

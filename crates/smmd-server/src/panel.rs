@@ -183,8 +183,8 @@ pub enum SettingsError {
 
 /// Checks a webhook URL: `http` or `https`, a host, at most 2,000 characters, no credentials;
 /// unless `allow_private`, not `localhost` nor a loopback, private, link-local or unspecified
-/// IP address (a customer's webhook must not reach the panel's own network). Host names are not
-/// resolved here.
+/// IP address (a customer's webhook must not reach the panel's own network). Host names are
+/// resolved when sending, through `smmd_notify::webhook::PublicOnly`.
 pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), &'static str> {
     if url.len() > 2_000 {
         return Err("The webhook URL is longer than 2000 characters");
@@ -206,21 +206,8 @@ pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), &'static 
             let d = d.to_ascii_lowercase();
             d == "localhost" || d.ends_with(".localhost")
         }
-        url::Host::Ipv4(ip) => {
-            ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-                || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1])
-        }
-        url::Host::Ipv6(ip) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-                || ip.to_ipv4_mapped().is_some()
-        }
+        url::Host::Ipv4(ip) => !smmd_notify::webhook::is_public(ip.into()),
+        url::Host::Ipv6(ip) => !smmd_notify::webhook::is_public(ip.into()),
     };
     if private {
         return Err("The webhook URL points to a private or local address");
