@@ -161,6 +161,23 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// The `Set-Cookie` value that removes the session cookie.
+pub const CLEAR_SESSION_COOKIE: &str = "smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/// Logs out the session of the request's cookie, if any: deletes it from the store and closes
+/// its live sockets on this instance. Errors: the store's.
+pub async fn end_session(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), smmd_store::StoreError> {
+    if let Some(token) = session_cookie(headers) {
+        let hash = token_hash(&token);
+        st.store.delete_session(&hash).await?;
+        st.live.end_session(&hash);
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 

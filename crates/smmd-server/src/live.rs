@@ -54,6 +54,8 @@ pub const REPLAY_MAX: i64 = 500;
 struct Client {
     id: u64,
     admin: bool,
+    /// The session's token hash: log-out closes its sockets.
+    session: Arc<str>,
     tx: mpsc::Sender<Arc<str>>,
 }
 
@@ -107,8 +109,9 @@ impl Drop for Subscription {
 }
 
 impl Hub {
-    /// Registers a connection of `user`.
-    pub fn subscribe(self: &Arc<Self>, user: UserId, admin: bool) -> Subscription {
+    /// Registers a connection of `user` signed in with the session whose token hash is
+    /// `session`.
+    pub fn subscribe(self: &Arc<Self>, user: UserId, admin: bool, session: &str) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE);
         self.clients
@@ -116,7 +119,12 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
             .entry(user)
             .or_default()
-            .push(Client { id, admin, tx });
+            .push(Client {
+                id,
+                admin,
+                session: session.into(),
+                tx,
+            });
         let now = self.connected.fetch_add(1, Ordering::Relaxed) + 1;
         metrics::gauge!("smmd_ws_connections").set(now as f64);
         Subscription {
@@ -140,6 +148,28 @@ impl Hub {
                 clients.remove(&user);
             }
         }
+    }
+
+    /// Closes this instance's sockets of the session whose token hash is `session` (at
+    /// log-out); returns how many. Sockets on other instances notice within [`PING_EVERY`],
+    /// when they check the session again.
+    pub fn end_session(&self, session: &str) -> usize {
+        let ended: Vec<(UserId, u64)> = self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flat_map(|(user, list)| {
+                list.iter()
+                    .filter(|c| &*c.session == session)
+                    .map(move |c| (*user, c.id))
+            })
+            .collect();
+        for (user, id) in &ended {
+            // Dropping the sender closes the queue: the socket's task sends Close and ends.
+            self.remove(*user, *id);
+        }
+        ended.len()
     }
 
     /// Open connections on this instance.
@@ -341,7 +371,7 @@ pub async fn ws(
     let admin = user.role == Role::Admin;
     // Subscribe before reading the replay: a row committed in between arrives twice at worst
     // (the client skips it), never not at all.
-    let sub = st.live.subscribe(user.id, admin);
+    let sub = st.live.subscribe(user.id, admin, &hash);
     let mut first: Vec<Arc<str>> = Vec::new();
     if let Some(after) = after {
         match replay(st.store.as_ref(), user.id, admin, after).await {
@@ -461,10 +491,10 @@ mod tests {
     #[tokio::test]
     async fn messages_reach_their_user_alerts_reach_admins_and_slow_clients_are_dropped() {
         let hub = Arc::new(Hub::default());
-        let mut ann = hub.subscribe(UserId(1), false);
-        let mut ann2 = hub.subscribe(UserId(1), false);
-        let mut bob = hub.subscribe(UserId(2), false);
-        let mut admin = hub.subscribe(UserId(3), true);
+        let mut ann = hub.subscribe(UserId(1), false, "s-ann");
+        let mut ann2 = hub.subscribe(UserId(1), false, "s-ann2");
+        let mut bob = hub.subscribe(UserId(2), false, "s-bob");
+        let mut admin = hub.subscribe(UserId(3), true, "s-root");
         assert_eq!(hub.connections(), 4);
         assert_eq!(hub.publish(&item(Some(1))), 2, "both of Ann's tabs");
         assert!(ann.rx.try_recv().is_ok() && ann2.rx.try_recv().is_ok());
@@ -483,6 +513,15 @@ mod tests {
         assert!(ann2.rx.recv().await.is_none(), "its queue is closed");
         drop(bob);
         assert_eq!(hub.connections(), 2);
+        // Log-out closes that session's sockets only.
+        assert_eq!(hub.end_session("s-root"), 1);
+        assert!(
+            admin.rx.recv().await.is_none(),
+            "the admin's queue is closed"
+        );
+        assert_eq!(hub.end_session("s-root"), 0);
+        assert_eq!(hub.connections(), 1);
+        assert!(hub.publish(&item(Some(1))) == 1 && ann.rx.try_recv().is_ok());
     }
 
     #[test]

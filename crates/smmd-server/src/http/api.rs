@@ -177,13 +177,9 @@ async fn logout(
     _user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Some(token) = auth::session_cookie(&headers) {
-        st.store.delete_session(&auth::token_hash(&token)).await?;
-    }
+    auth::end_session(&st, &headers).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    let clear = header::HeaderValue::from_static(
-        "smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-    );
+    let clear = header::HeaderValue::from_static(auth::CLEAR_SESSION_COOKIE);
     resp.headers_mut().insert(header::SET_COOKIE, clear);
     Ok(resp)
 }

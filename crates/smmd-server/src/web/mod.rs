@@ -338,14 +338,11 @@ async fn login(State(st): State<AppState>, Form(f): Form<HashMap<String, String>
 }
 
 async fn logout(State(st): State<AppState>, headers: HeaderMap, _form: PageForm) -> Response {
-    if let Some(token) = session_cookie(&headers) {
-        if let Err(e) = st.store.delete_session(&auth::token_hash(&token)).await {
-            return page_error(e);
-        }
+    if let Err(e) = auth::end_session(&st, &headers).await {
+        return page_error(e);
     }
     let mut resp = Redirect::to("/login").into_response();
-    let clear =
-        HeaderValue::from_static("smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let clear = HeaderValue::from_static(auth::CLEAR_SESSION_COOKIE);
     resp.headers_mut().insert(header::SET_COOKIE, clear);
     resp
 }

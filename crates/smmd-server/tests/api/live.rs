@@ -478,7 +478,7 @@ pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
         bob,
         svc,
     } = cast(&app).await;
-    let (ann_cookie, _) = app.session("ann@x.io").await;
+    let (ann_cookie, ann_csrf) = app.session("ann@x.io").await;
     let (root_cookie, _) = app.session("root@x.io").await;
     let page = page_feed(&app, &ann_cookie, None).await;
     let root_page = page_feed(&app, &root_cookie, Some(&page)).await;
@@ -625,5 +625,37 @@ pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
     .expect("ann, far behind");
     assert_eq!(next(&mut ws).await, json!({"type": "resync"}));
     assert_eq!(next(&mut ws).await["type"], "hello");
+
+    // Logging out closes that session's sockets at once; Ann's other session keeps its own.
+    let (other_cookie, _) = app.session("ann@x.io").await;
+    let mut other = connect(&app, Some(&other_cookie), None)
+        .await
+        .expect("ann elsewhere");
+    assert_eq!(next(&mut other).await["type"], "hello");
+    let out = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", &ann_cookie)
+        .header("x-csrf-token", &ann_csrf)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 204);
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the logged-out socket closes at once, not at the next check"
+    );
+    app.credit(ann.id, Money::parse("1").expect("m"), "ann:after-logout")
+        .await;
+    assert_eq!(next(&mut other).await["type"], "balance");
     app.assert_ledger_consistent().await;
 }
