@@ -156,6 +156,7 @@ async fn killed_mid_dispatch_and_mid_sync(backend: Backend) {
     .await;
     b.signal("-KILL");
     b.wait_exit(Duration::from_secs(10));
+    let at_second_kill = census(&store, &ids).await;
 
     // 3. Instance C brings everything to an end.
     let c = cluster.spawn("c", &[]).await;
@@ -204,8 +205,12 @@ async fn killed_mid_dispatch_and_mid_sync(backend: Backend) {
         "an order was sent twice: {stats:?}"
     );
     // Dispatch claims no more than fit in flight (4 at this provider): a crash strands at most
-    // that many orders in review.
-    assert!(review <= 4, "{review} orders in review");
+    // that many orders in review. B may still be dispatching when it is killed (on a slow
+    // machine the first outcomes arrive before dispatch ends), so two kills strand at most 8.
+    assert!(
+        review <= 2 * 4,
+        "{review} orders in review; at the kills: {at_kill:?}, {at_second_kill:?}"
+    );
     assert!(stats.orders_created as usize >= with_provider_id);
     assert!(
         stats.orders_created as usize <= with_provider_id + review,
