@@ -156,6 +156,7 @@ async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
             role: Role::User,
             api_key_hash: None,
             now: T0,
+            audit: None,
         })
         .await?
         .id;
@@ -168,6 +169,7 @@ async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
             reason: "bench".into(),
             actor_id: None,
             now: T0,
+            audit: None,
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -207,11 +207,12 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
     let user = store
         .create_user(NewUser {
             email: BENCH_EMAIL.into(),
-            password_hash: smmd_server::auth::hash_password(BENCH_PASSWORD)?,
+            password_hash: smmd_app::secrets::hash_password(BENCH_PASSWORD)?,
             // An admin, so the page scenarios of `rest` can open the admin pages too.
             role: Role::Admin,
             api_key_hash: Some(smmd_server::auth::token_hash(KEY)),
             now,
+            audit: None,
         })
         .await?;
     store
@@ -223,6 +224,7 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
             reason: String::new(),
             actor_id: None,
             now,
+            audit: None,
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -205,16 +205,6 @@ pub fn refund_due(target: Money, already_refunded: Money) -> Money {
     }
 }
 
-/// The ledger idempotency key of an order's charge.
-pub fn charge_key(order_id: i64) -> String {
-    format!("order:{order_id}:charge")
-}
-
-/// The ledger idempotency key of an order's refund; a top-up gets `:<n>` appended by the store.
-pub fn refund_key(order_id: i64) -> String {
-    format!("order:{order_id}:refund")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! provider, history in `provider_balances`), and keep one admin alert per provider open while
 //! the balance is under its threshold.
 
+use smmd_domain::alert::{provider_subject, AlertKind};
 use smmd_domain::Money;
 use smmd_store::Provider;
 
@@ -44,7 +45,7 @@ pub enum CheckError {
 /// whether it is under the provider's threshold.
 pub async fn check(f: &Fulfil, p: &Provider) -> Result<((Money, String), bool), CheckError> {
     let now = f.clock.now_ms();
-    let subject = format!("provider:{}", p.id.0);
+    let subject = provider_subject(p.id);
     let client = f
         .clients
         .get(p)
@@ -67,13 +68,13 @@ pub async fn check(f: &Fulfil, p: &Provider) -> Result<((Money, String), bool), 
                 p.name
             );
             f.store
-                .raise_alert("provider_balance_low", &subject, &msg, now)
+                .raise_alert(AlertKind::ProviderBalanceLow, &subject, &msg, now)
                 .await?;
             true
         }
         _ => {
             f.store
-                .resolve_alert("provider_balance_low", &subject, now)
+                .resolve_alert(AlertKind::ProviderBalanceLow, &subject, now)
                 .await?;
             false
         }

@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use smmd_domain::alert::{provider_subject, AlertKind};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Money, ProviderId};
 use smmd_provider::UpstreamService;
@@ -65,8 +66,8 @@ pub async fn run(f: &Fulfil, provider: Option<ProviderId>) -> anyhow::Result<Rep
                 let _ = f
                     .store
                     .raise_alert(
-                        "services_sync_refused",
-                        &format!("provider:{}", p.id.0),
+                        AlertKind::ServicesSyncRefused,
+                        &provider_subject(p.id),
                         &format!("Service sync from {} {e}", p.name),
                         f.clock.now_ms(),
                     )
@@ -182,8 +183,8 @@ pub async fn sync_provider(f: &Fulfil, p: &Provider) -> Result<Report, SyncError
     let _ = f
         .store
         .resolve_alert(
-            "services_sync_refused",
-            &format!("provider:{}", p.id.0),
+            AlertKind::ServicesSyncRefused,
+            &provider_subject(p.id),
             f.clock.now_ms(),
         )
         .await;

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 
 use futures::stream::{self, StreamExt};
+use smmd_domain::alert::{order_subject, provider_subject, AlertKind};
 use smmd_domain::order::{OrderEvent, OrderStatus};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{ProviderId, ServiceId};
@@ -137,11 +138,16 @@ async fn recover_interrupted(f: &Fulfil, report: &mut Report) -> anyhow::Result<
 }
 
 async fn review_alert(f: &Fulfil, order: i64, why: &str) {
-    let subject = format!("order:{order}");
+    let subject = order_subject(smmd_domain::OrderId(order));
     let msg = format!("Order #{order} needs review: {why}");
     if let Err(e) = f
         .store
-        .raise_alert("order_needs_review", &subject, &msg, f.clock.now_ms())
+        .raise_alert(
+            AlertKind::OrderNeedsReview,
+            &subject,
+            &msg,
+            f.clock.now_ms(),
+        )
         .await
     {
         tracing::warn!(error = %e, "raising an alert failed");
@@ -214,7 +220,7 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
                 UpdateOutcome::Applied { .. } => {
                     let _ = f
                         .store
-                        .resolve_alert("order_needs_review", &format!("order:{}", o.id.0), now)
+                        .resolve_alert(AlertKind::OrderNeedsReview, &order_subject(o.id), now)
                         .await;
                     Sent::Accepted
                 }
@@ -227,8 +233,8 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
                     let _ = f
                         .store
                         .raise_alert(
-                            "provider_funds",
-                            &format!("provider:{}", p.0),
+                            AlertKind::ProviderFunds,
+                            &provider_subject(p),
                             &format!("Provider refused an order for lack of funds: {message}"),
                             now,
                         )
@@ -256,8 +262,8 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
                 let _ = f
                     .store
                     .raise_alert(
-                        "provider_unavailable",
-                        &format!("provider:{}", p.0),
+                        AlertKind::ProviderUnavailable,
+                        &provider_subject(p),
                         &format!("Orders for this provider are waiting: {why}"),
                         now,
                     )

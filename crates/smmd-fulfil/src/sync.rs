@@ -13,6 +13,7 @@
 //! raise an admin alert.
 
 use futures::stream::{self, StreamExt};
+use smmd_domain::alert::{order_subject, AlertKind};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::{Money, OrderId};
 use smmd_provider::{Item, OrderState, ProviderClient, UpstreamStatus};
@@ -159,14 +160,14 @@ async fn sync_batch(
                         "The provider reports status {raw:?} for order #{}; nothing was changed.",
                         t.id.0
                     );
-                    alert(f, "unknown_status", t.id, &msg, now).await;
+                    alert(f, AlertKind::UnknownStatus, t.id, &msg, now).await;
                 }
             },
             Some(Item::Error(m)) => {
                 bump(&mut report, "not_found", 1);
                 unchanged.push(t.id);
                 let msg = format!("The provider answers {m:?} for order #{}.", t.id.0);
-                alert(f, "provider_lost_order", t.id, &msg, now).await;
+                alert(f, AlertKind::ProviderLostOrder, t.id, &msg, now).await;
             }
             Some(Item::Missing) | None => {
                 bump(&mut report, "not_found", 1);
@@ -196,10 +197,10 @@ async fn sync_batch(
     Ok(report)
 }
 
-async fn alert(f: &Fulfil, kind: &str, id: OrderId, msg: &str, now: i64) {
+async fn alert(f: &Fulfil, kind: AlertKind, id: OrderId, msg: &str, now: i64) {
     if let Err(e) = f
         .store
-        .raise_alert(kind, &format!("order:{}", id.0), msg, now)
+        .raise_alert(kind, &order_subject(id), msg, now)
         .await
     {
         tracing::warn!(error = %e, "raising an alert failed");

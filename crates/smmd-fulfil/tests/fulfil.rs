@@ -90,6 +90,7 @@ async fn world(store: Arc<dyn Store>, config: SimConfig) -> World {
             role: Role::User,
             api_key_hash: None,
             now: T0,
+            audit: None,
         })
         .await
         .expect("user");
@@ -102,6 +103,7 @@ async fn world(store: Arc<dyn Store>, config: SimConfig) -> World {
             reason: "seed".into(),
             actor_id: None,
             now: T0,
+            audit: None,
         })
         .await
         .expect("credit");
@@ -368,7 +370,7 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
         .any(|a| a.kind == "provider_funds"));
     // With no fallback left, a refusal cancels and refunds in full.
     w.store
-        .set_provider_enabled(w.provider, false, T0)
+        .set_provider_enabled(w.provider, false, T0, None)
         .await
         .expect("disable");
     let lone = w.store.service(svc.id).await.expect("r").expect("s");
@@ -378,7 +380,7 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
     let c1 = w.order(c.id).await;
     assert_eq!((c1.status, c1.offer_index), (OrderStatus::Queued, 1));
     w.store
-        .set_provider_enabled(w.provider, true, T0)
+        .set_provider_enabled(w.provider, true, T0, None)
         .await
         .expect("enable");
     w.sim.sim.set_catalog(Vec::new()).expect("empty catalog");
@@ -534,7 +536,7 @@ async fn a_cancel_goes_upstream_and_the_refund_follows_the_outcome(store: Arc<dy
     assert_eq!(w.order(o.id).await.status, OrderStatus::InProgress);
     let res = w
         .store
-        .cancel_orders(w.user.id, &[o.id], w.clock.now_ms())
+        .cancel_orders(w.user.id, &[o.id], w.clock.now_ms(), None)
         .await
         .expect("cancel");
     assert!(matches!(res[0].1, Ok(smmd_store::CancelOutcome::Requested)));
@@ -577,6 +579,7 @@ async fn service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable(
             },
             "admin:1",
             T0,
+            None,
         )
         .await
         .expect("edit");
@@ -607,14 +610,14 @@ async fn service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable(
         && c.new.as_deref() == Some("1.20")));
     // A category markup reprices its services at the next sync (0.40 upstream, +100 %).
     w.store
-        .set_category_markup(&likes.category, Some(10_000))
+        .set_category_markup(&likes.category, Some(10_000), None)
         .await
         .expect("markup");
     catalog::run(&w.f, None).await.expect("sync");
     assert_eq!(w.service("2").await.rate, Money::parse("0.80").expect("m"));
     assert!(matches!(
         w.store
-            .set_category_markup("No such category", Some(1))
+            .set_category_markup("No such category", Some(1), None)
             .await,
         Err(smmd_store::StoreError::NotFound)
     ));
@@ -735,7 +738,7 @@ async fn auto_refill_requests_a_refill_when_the_link_dropped(store: Arc<dyn Stor
         ..ServiceEdit::default()
     };
     w.store
-        .edit_service(svc.id, edit, "admin:1", T0)
+        .edit_service(svc.id, edit, "admin:1", T0, None)
         .await
         .expect("auto");
     let link = "https://ig.com/u/dropping";

@@ -27,6 +27,8 @@ use smmd_store::{RunLease, RunOutcome, ScheduleRecord, Store, StoreError, TickDe
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use smmd_domain::alert::AlertKind;
+
 use crate::calendar::Calendar;
 use crate::policy::{plan_ticks, Misfire, RetryPolicy, TickPolicy};
 
@@ -34,7 +36,7 @@ use crate::policy::{plan_ticks, Misfire, RetryPolicy, TickPolicy};
 pub type Counters = BTreeMap<String, i64>;
 
 /// The admin alert kind of a job whose run failed after its last attempt (subject `job:<name>`).
-pub const JOB_FAILED: &str = "job_failed";
+pub const JOB_FAILED: AlertKind = AlertKind::JobFailed;
 
 /// Why a job run failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -456,7 +458,7 @@ impl Engine {
         if failure.is_none() && !succeeded {
             return Ok(());
         }
-        let subject = format!("job:{job}");
+        let subject = smmd_domain::alert::job_subject(job);
         let store = &self.inner.store;
         // A read first: a job failing every tick refreshes nothing, and a success with nothing
         // open writes nothing.
@@ -464,7 +466,7 @@ impl Engine {
             .open_alerts()
             .await?
             .iter()
-            .any(|a| a.kind == JOB_FAILED && a.subject == subject);
+            .any(|a| a.kind == JOB_FAILED.as_str() && a.subject == subject);
         match failure {
             Some(message) if !open => {
                 store

@@ -337,6 +337,7 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
             role: Role::User,
             api_key_hash: None,
             now: T0,
+            audit: None,
         })
         .await
         .expect("user");

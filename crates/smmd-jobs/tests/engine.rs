@@ -167,7 +167,7 @@ async fn a_job_that_fails_for_good_alerts_admins_until_it_succeeds(store: Arc<dy
     assert_eq!(open.len(), 1);
     assert_eq!(
         (open[0].kind.as_str(), open[0].subject.as_str()),
-        (smmd_jobs::engine::JOB_FAILED, "job:balances")
+        (smmd_jobs::engine::JOB_FAILED.as_str(), "job:balances")
     );
     assert_eq!(
         open[0].message,

@@ -120,16 +120,13 @@ pub fn order_notification(
     }
 }
 
-/// A readable title for an alert kind.
+/// A readable title for an alert kind ([`AlertKind::title`]); a kind this build does not
+/// know (written by a newer version) is shown as its words.
 pub fn alert_title(kind: &str) -> String {
-    match kind {
-        "provider_balance_low" => "Provider balance low".into(),
-        "order_needs_review" => "Order needs review".into(),
-        "job_failed" => "A job is failing".into(),
-        "services_sync_refused" => "Service sync refused".into(),
-        "unknown_status" => "Unknown provider status".into(),
-        other => {
-            let text = other.replace('_', " ");
+    match smmd_domain::alert::AlertKind::parse(kind) {
+        Some(k) => k.title().to_string(),
+        None => {
+            let text = kind.replace('_', " ");
             let mut c = text.chars();
             c.next()
                 .map(|f| f.to_uppercase().chain(c).collect())

@@ -182,6 +182,7 @@ async fn account(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
             role,
             api_key_hash: None,
             now: T0,
+            audit: None,
         })
         .await
         .expect("user");
@@ -194,6 +195,7 @@ async fn account(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
             reason: String::new(),
             actor_id: None,
             now: T0,
+            audit: None,
         })
         .await
         .expect("credit");
@@ -246,6 +248,7 @@ async fn step(
             offer: None,
             note: None,
             now: T0 + 60_000,
+            audit: None,
         })
         .await
         .expect("update");
@@ -315,7 +318,7 @@ async fn finished_orders_are_emailed_and_webhooked_once_with_signatures(store: A
     finish(&store, &part, ProviderStatus::Partial, 250).await;
     let gone = order(&store, bob.id, &svc, "https://instagram.com/bob").await;
     store
-        .cancel_orders(bob.id, &[gone.id], T0 + 1)
+        .cancel_orders(bob.id, &[gone.id], T0 + 1, None)
         .await
         .expect("cancel");
     let refill = store
@@ -571,7 +574,7 @@ async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
     let user = account(&store, "user@example.com", Role::User).await;
     store
         .raise_alert(
-            "provider_balance_low",
+            smmd_domain::alert::AlertKind::ProviderBalanceLow,
             "provider:1",
             "Upstream balance 3.20 is below 10.00",
             T0,
@@ -580,7 +583,7 @@ async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
         .expect("alert");
     store
         .raise_alert(
-            "job_failed",
+            smmd_domain::alert::AlertKind::JobFailed,
             "job:orders.sync_status",
             "orders.sync_status failed after 1 attempt(s): boom",
             T0,
@@ -590,7 +593,7 @@ async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
     // Refreshing an open alert is not a new alert.
     store
         .raise_alert(
-            "provider_balance_low",
+            smmd_domain::alert::AlertKind::ProviderBalanceLow,
             "provider:1",
             "Upstream balance 3.10 is below 10.00",
             T0 + 1,

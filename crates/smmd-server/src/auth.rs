@@ -1,5 +1,5 @@
-//! Authentication: argon2id password hashes, random API keys stored as SHA-256, database
-//! sessions behind an `HttpOnly; SameSite=Lax` cookie with a CSRF token, and the extractors
+//! Authentication at the HTTP edge: the session cookie (`HttpOnly; SameSite=Lax`) and its CSRF
+//! token, the per-address log-in limit, and the extractors
 //! [`AuthUser`] / [`AdminUser`] that accept either the session cookie or
 //! `Authorization: Bearer <api key>` (an admin's key for admin routes).
 //!
@@ -11,68 +11,18 @@
 //! `X-CSRF-Token` header (or a `csrf_token` form field, checked by the page handlers); Bearer
 //! requests need no CSRF token because browsers never attach them on their own.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use smmd_store::{Role, User};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "smmd_session";
 
-/// `n` random bytes from the OS CSPRNG as lower-case hex.
-pub fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-/// The argon2id PHC string of a password (default parameters: 19 MiB, 2 passes).
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
-}
-
-/// Whether `password` matches the PHC string; a malformed hash never matches.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A new API key: 32 random bytes as 64 hex characters.
-pub fn new_api_key() -> String {
-    random_hex(32)
-}
-
-/// The stored form of an API key or session token: hex SHA-256.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Password rules for sign-up and password changes.
-pub fn check_password_strength(password: &str) -> Result<(), AppError> {
-    if password.chars().count() < 8 || password.len() > 1024 {
-        return Err(AppError::invalid(
-            "weak_password",
-            "Password must be 8 to 1024 characters long",
-        ));
-    }
-    Ok(())
-}
+pub use smmd_app::secrets::{random_hex, token_hash};
 
 /// Log-in attempts one e-mail address may make at once.
 pub const LOGIN_BURST: u32 = 10;
@@ -121,12 +71,13 @@ pub enum LoginError {
     Store(smmd_store::StoreError),
 }
 
-/// Checks an e-mail and password under the per-address limit.
+/// Checks an e-mail and password ([`smmd_app::accounts::check_credentials`]) under the
+/// per-address limit.
 pub async fn check_login(st: &AppState, email: &str, password: &str) -> Result<User, LoginError> {
     st.logins.check(email).map_err(LoginError::TooMany)?;
-    match st.store.user_credentials(email).await {
-        Ok(Some(c)) if verify_password(password, &c.password_hash) => Ok(c.user),
-        Ok(_) => Err(LoginError::Wrong),
+    match smmd_app::accounts::check_credentials(st.app(), email, password).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(LoginError::Wrong),
         Err(e) => Err(LoginError::Store(e)),
     }
 }
@@ -171,8 +122,7 @@ pub async fn end_session(
     headers: &axum::http::HeaderMap,
 ) -> Result<(), smmd_store::StoreError> {
     if let Some(token) = session_cookie(headers) {
-        let hash = token_hash(&token);
-        st.store.delete_session(&hash).await?;
+        let hash = smmd_app::accounts::end_session(st.app(), &token).await?;
         st.live.end_session(&hash);
     }
     Ok(())
@@ -206,8 +156,8 @@ impl FromRequestParts<AppState> for AuthUser {
                 .get("x-csrf-token")
                 .and_then(|v| v.to_str().ok());
             if sent != Some(csrf.as_str()) {
-                return Err(AppError::forbidden(
-                    "csrf_failed",
+                return Err(AppError::new(
+                    ErrorCode::CsrfFailed,
                     "Missing or wrong CSRF token",
                 ));
             }
@@ -228,8 +178,8 @@ impl FromRequestParts<AppState> for AdminUser {
     ) -> Result<Self, Self::Rejection> {
         let AuthUser { user, .. } = AuthUser::from_request_parts(parts, state).await?;
         if user.role != Role::Admin {
-            return Err(AppError::forbidden(
-                "admin_only",
+            return Err(AppError::new(
+                ErrorCode::AdminOnly,
                 "This action needs an admin account",
             ));
         }
@@ -240,15 +190,6 @@ impl FromRequestParts<AppState> for AdminUser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_verify_only_against_their_own_hash() {
-        let h = hash_password("correct horse").expect("hash");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("correct horsE", &h));
-        assert!(!verify_password("x", "not a phc string"));
-    }
 
     #[test]
     fn log_ins_are_limited_per_address_whatever_its_case() {
@@ -262,17 +203,6 @@ mod tests {
             l.check("other@x.io"),
             Ok(()),
             "other addresses are not affected"
-        );
-    }
-
-    #[test]
-    fn api_keys_are_random_and_hashed() {
-        let (a, b) = (new_api_key(), new_api_key());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 64);
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 }

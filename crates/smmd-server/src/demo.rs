@@ -9,13 +9,11 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use smmd_domain::{Clock, Money};
+use smmd_app::{accounts, Actor, App, ErrorCode, UseCaseError};
+use smmd_domain::Clock;
 use smmd_fulfil::Fulfil;
 use smmd_sim::{SimConfig, SimHandle};
-use smmd_store::{BalanceChange, LedgerKind, Role, Store, User};
-
-use crate::auth;
-use crate::panel::{self, RegisterError};
+use smmd_store::{Role, Store, User};
 
 pub const ADMIN_EMAIL: &str = "admin@demo.smmd";
 pub const ADMIN_PASSWORD: &str = "demo-admin-pass";
@@ -57,26 +55,32 @@ pub struct Credentials {
     pub user: Login,
 }
 
+/// The actor of the demo's own changes in the audit log.
+fn demo_actor() -> Actor {
+    Actor {
+        id: None,
+        name: "demo".into(),
+    }
+}
+
 async fn account(
-    store: &dyn Store,
-    clock: &dyn Clock,
+    app: App<'_>,
     email: &str,
     password: &str,
     role: Role,
 ) -> anyhow::Result<(User, String)> {
-    match panel::register(store, clock, email, password, role).await {
+    match accounts::register(app, email, password, role, None).await {
         Ok(created) => Ok(created),
-        Err(RegisterError::EmailTaken) => {
-            let user = store
+        Err(UseCaseError::Refused(r)) if r.code == ErrorCode::EmailTaken => {
+            let user = app
+                .store
                 .user_credentials(email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo account vanished"))?
                 .user;
-            store
-                .set_password(user.id, &auth::hash_password(password)?)
-                .await?;
-            store.set_role(user.id, role).await?;
-            let key = panel::rotate_api_key(store, user.id).await?;
+            accounts::set_password(app, user.id, password).await?;
+            accounts::set_role(app, &demo_actor(), user.id, role.as_str()).await?;
+            let key = accounts::rotate_api_key(app, user.id).await?;
             Ok((user, key))
         }
         Err(e) => Err(anyhow::anyhow!("seeding {email}: {e}")),
@@ -87,18 +91,10 @@ async fn account(
 /// sandbox provider pointed at `sim`, and its catalog imported through `services.sync`.
 pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Credentials> {
     let (store, clock) = (f.store.as_ref(), f.clock.as_ref());
-    let (_, admin_key) = account(store, clock, ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin).await?;
-    let (user, user_key) = account(store, clock, USER_EMAIL, USER_PASSWORD, Role::User).await?;
-    store
-        .change_balance(BalanceChange {
-            user_id: user.id,
-            amount: Money::parse(USER_BALANCE)?,
-            kind: LedgerKind::Deposit,
-            key: "demo:seed-balance".into(),
-            reason: "Demo top-up".into(),
-            actor_id: None,
-            now: clock.now_ms(),
-        })
+    let app = App::new(store, clock);
+    let (_, admin_key) = account(app, ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin).await?;
+    let (user, user_key) = account(app, USER_EMAIL, USER_PASSWORD, Role::User).await?;
+    smmd_app::wallet::demo_seed_balance(app, user.id, USER_BALANCE)
         .await
         .map_err(|e| anyhow::anyhow!("demo top-up: {e}"))?;
     let key = &sim.sim.config.api_key;
@@ -118,11 +114,10 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
                 .ok_or_else(|| anyhow::anyhow!("sandbox vanished"))?
         }
         None => {
-            crate::providers::add_provider(
-                store,
+            smmd_app::providers::add_provider(
+                app,
                 &f.clients,
-                clock,
-                crate::providers::ProviderInput {
+                smmd_app::providers::ProviderInput {
                     name: SANDBOX.into(),
                     url: sim.url.clone(),
                     key: key.clone(),
@@ -142,13 +137,11 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
     // The sandbox's followers drop a little after completion: refill them automatically.
     for svc in store.provider_services(provider.id).await? {
         if svc.refill && !svc.auto_refill {
-            let edit = smmd_store::ServiceEdit {
+            let edit = smmd_app::catalog::ServicePatch {
                 auto_refill: Some(true),
-                ..smmd_store::ServiceEdit::default()
+                ..Default::default()
             };
-            store
-                .edit_service(svc.id, edit, "demo", clock.now_ms())
-                .await?;
+            smmd_app::catalog::edit_service(app, &demo_actor(), svc.id, edit).await?;
         }
     }
     Ok(Credentials {

@@ -1,6 +1,7 @@
-//! The smmd server: configuration, authentication, the shared use cases, and the HTTP
-//! interfaces (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops, web pages), provider
-//! administration, plus the demo seed.
+//! The smmd server: configuration, the HTTP edge of authentication, and the HTTP interfaces
+//! (reseller `/api/v2`, REST `/api`, admin `/api/admin`, ops, web pages, `/ws`), plus the demo
+//! seed. Every use case these interfaces offer lives in `smmd-app`; the handlers here extract,
+//! call one and render its result.
 
 pub mod auth;
 pub mod cache;
@@ -10,8 +11,6 @@ pub mod error;
 pub mod http;
 pub mod live;
 pub mod metrics;
-pub mod panel;
-pub mod providers;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -9,11 +9,11 @@
 use std::sync::OnceLock;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 /// Histogram buckets (seconds) for lag and duration: 1 ms to 10 min.
@@ -43,11 +43,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 /// `Authorization: Bearer <token>` (401 otherwise); 404 when `metrics.enabled = false`.
 pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if !st.config.metrics.enabled {
-        return Err(AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Metrics are disabled",
-        ));
+        return Err(AppError::new(ErrorCode::NotFound, "Metrics are disabled"));
     }
     if let Some(token) = &st.config.metrics.token {
         let sent = headers
@@ -58,16 +54,14 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
         let expected = crate::auth::token_hash(token);
         if sent.is_none_or(|s| crate::auth::token_hash(s) != expected) {
             return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "Send the metrics token as a Bearer token",
             ));
         }
     }
     let Some(handle) = handle() else {
         return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metrics_unavailable",
+            ErrorCode::MetricsUnavailable,
             "Another metrics recorder is installed in this process",
         ));
     };

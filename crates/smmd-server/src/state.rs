@@ -40,6 +40,16 @@ impl AppState {
         }
     }
 
+    /// The use cases ([`smmd_app`]) over this panel's store and clock.
+    pub fn app(&self) -> smmd_app::App<'_> {
+        smmd_app::App::new(self.store.as_ref(), self.clock.as_ref())
+    }
+
+    /// The admin actor of a use case: the signed-in admin.
+    pub fn actor(admin: &smmd_store::User) -> smmd_app::Actor {
+        smmd_app::Actor::admin(admin)
+    }
+
     /// Drops the cached catalog lists after an admin change.
     pub fn catalog_changed(&self) {
         self.services.invalidate();

@@ -9,6 +9,7 @@ use crate::rows::{self, USER_COLS};
 use crate::{SqlResultExt, SqlStore};
 
 pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
+    let mut tx = s.begin().await?;
     let row = sqlx::query(&format!(
         "INSERT INTO users (email, email_lower, password_hash, role, api_key_hash, balance, created_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING {USER_COLS}"
@@ -19,10 +20,17 @@ pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
     .bind(u.role.as_str())
     .bind(u.api_key_hash.as_deref())
     .bind(u.now)
-    .fetch_one(&s.write)
+    .fetch_one(&mut *tx)
     .await
     .db()?;
-    rows::user(&row)
+    let user = rows::user(&row)?;
+    let mut audit = u.audit;
+    if let Some(a) = audit.as_mut() {
+        a.subject = format!("user:{}", user.id);
+    }
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(user)
 }
 
 pub(crate) async fn user(s: &SqlStore, id: UserId) -> StoreResult<Option<User>> {
@@ -80,6 +88,25 @@ pub(crate) async fn set_field(
         .db()?;
     crate::found(&done)?;
     Ok(())
+}
+
+/// Sets the role, with its audit line in the same transaction.
+pub(crate) async fn set_role(
+    s: &SqlStore,
+    id: UserId,
+    role: smmd_store::Role,
+    audit: Option<smmd_store::NewAudit>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await
 }
 
 pub(crate) async fn list_users(

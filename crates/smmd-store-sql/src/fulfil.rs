@@ -89,6 +89,7 @@ pub(crate) async fn set_provider_enabled(
     id: ProviderId,
     enabled: bool,
     now: i64,
+    audit: Option<NewAudit>,
 ) -> StoreResult<()> {
     let mut tx = s.begin().await?;
     let done = sqlx::query("UPDATE providers SET enabled = $1, updated_at = $2 WHERE id = $3")
@@ -99,6 +100,7 @@ pub(crate) async fn set_provider_enabled(
         .await
         .db()?;
     crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await
 }
 
@@ -424,6 +426,7 @@ pub(crate) async fn edit_service(
     edit: ServiceEdit,
     source: &str,
     now: i64,
+    audit: Option<NewAudit>,
 ) -> StoreResult<Service> {
     let mut tx = s.begin().await?;
     let row = sqlx::query(&format!(
@@ -487,10 +490,10 @@ pub(crate) async fn edit_service(
             false,
         );
     }
-    if name.trim().is_empty() || min < 0 || max < min || rate.is_negative() {
-        return Err(StoreError::Other(anyhow::anyhow!(
-            "invalid service edit: name must not be empty, 0 ≤ min ≤ max, rate ≥ 0"
-        )));
+    // The use case checked the edit against what it read; a concurrent edit can still make
+    // the merged terms invalid (min of one edit above max of the other): refuse, not store it.
+    if smmd_domain::catalog::check_service_terms(&name, rate, min, max).is_err() {
+        return Err(StoreError::Conflict("services.terms"));
     }
     sqlx::query(
         "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
@@ -512,6 +515,20 @@ pub(crate) async fn edit_service(
     for c in &changes {
         log_change(&mut tx, id, c, source, now).await?;
     }
+    let audit = audit.map(|mut a| {
+        if a.detail.is_empty() {
+            a.detail = changes
+                .iter()
+                .map(|c| {
+                    let show = |v: &Option<String>| v.clone().unwrap_or_default();
+                    format!("{}: {} -> {}", c.field, show(&c.old), show(&c.new))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        a
+    });
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     let row = sqlx::query(&format!(
         "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"
     ))
@@ -784,6 +801,7 @@ pub(crate) async fn set_category_markup(
     s: &SqlStore,
     name: &str,
     markup_bp: Option<i64>,
+    audit: Option<NewAudit>,
 ) -> StoreResult<()> {
     let mut tx = s.begin().await?;
     let done = sqlx::query("UPDATE categories SET markup_bp = $1 WHERE name = $2")
@@ -793,5 +811,6 @@ pub(crate) async fn set_category_markup(
         .await
         .db()?;
     crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await
 }

@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use smmd_domain::alert::AlertKind;
 use smmd_domain::service::OrderSpec;
 use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
 use smmd_store::*;
@@ -388,8 +389,8 @@ impl Store for SqlStore {
     async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
         accounts::set_field(self, user, "password_hash", password_hash).await
     }
-    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<()> {
-        accounts::set_field(self, user, "role", role.as_str()).await
+    async fn set_role(&self, user: UserId, role: Role, audit: Option<NewAudit>) -> StoreResult<()> {
+        accounts::set_role(self, user, role, audit).await
     }
     async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>> {
         accounts::list_users(self, after, limit).await
@@ -515,8 +516,9 @@ impl Store for SqlStore {
         user: UserId,
         ids: &[OrderId],
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>> {
-        orders::cancel_orders(self, user, ids, now).await
+        orders::cancel_orders(self, user, ids, now, audit).await
     }
 
     async fn request_refill(
@@ -681,8 +683,9 @@ impl Store for SqlStore {
         id: ProviderId,
         enabled: bool,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<()> {
-        fulfil::set_provider_enabled(self, id, enabled, now).await
+        fulfil::set_provider_enabled(self, id, enabled, now, audit).await
     }
     async fn record_provider_balance(
         &self,
@@ -741,23 +744,24 @@ impl Store for SqlStore {
         edit: ServiceEdit,
         source: &str,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<Service> {
-        fulfil::edit_service(self, id, edit, source, now).await
+        fulfil::edit_service(self, id, edit, source, now, audit).await
     }
     async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>> {
         fulfil::service_changes(self, id, limit).await
     }
     async fn raise_alert(
         &self,
-        kind: &str,
+        kind: AlertKind,
         subject: &str,
         message: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        fulfil::raise_alert(self, kind, subject, message, now).await
+        fulfil::raise_alert(self, kind.as_str(), subject, message, now).await
     }
-    async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()> {
-        fulfil::resolve_alert(self, kind, subject, now).await
+    async fn resolve_alert(&self, kind: AlertKind, subject: &str, now: i64) -> StoreResult<()> {
+        fulfil::resolve_alert(self, kind.as_str(), subject, now).await
     }
     async fn claim_refills(
         &self,
@@ -793,8 +797,13 @@ impl Store for SqlStore {
     async fn auto_refill_candidates(&self, now: i64, limit: i64) -> StoreResult<Vec<Order>> {
         fulfil::auto_refill_candidates(self, now, limit).await
     }
-    async fn set_category_markup(&self, name: &str, markup_bp: Option<i64>) -> StoreResult<()> {
-        fulfil::set_category_markup(self, name, markup_bp).await
+    async fn set_category_markup(
+        &self,
+        name: &str,
+        markup_bp: Option<i64>,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<()> {
+        fulfil::set_category_markup(self, name, markup_bp, audit).await
     }
     async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings> {
         notify::notification_settings(self, user).await
@@ -899,8 +908,9 @@ impl Store for SqlStore {
         admin: UserId,
         reason: &str,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> Result<PaymentRequest, PaymentError> {
-        payments::decide_payment(self, id, approve, admin, reason, now).await
+        payments::decide_payment(self, id, approve, admin, reason, now, audit).await
     }
     async fn feed_head(&self) -> StoreResult<FeedCursor> {
         notify::feed_head(self).await

@@ -5,6 +5,7 @@
 //! (so a concurrent duplicate waits for, then fails against, the first one's commit), and the
 //! conditional debit takes the user's row lock (PostgreSQL) only for the last two statements.
 
+use smmd_domain::cancel::{check_cancel, CancelFacts, CancelPath};
 use smmd_domain::order::{self, OrderEvent, OrderStatus};
 use smmd_domain::refill::{check_refill, RefillError, RefillFacts, RefillStatus};
 use smmd_domain::service::{OrderError, OrderSpec};
@@ -100,7 +101,7 @@ pub(crate) async fn place_order(
     //    held only for the debit, one insert and the commit.
     if spec.charge.is_positive() {
         let reason = format!("Order #{}", placed.id);
-        let key = order::charge_key(placed.id.0);
+        let key = smmd_domain::ledger::charge_key(placed.id.0);
         let posted = post(
             &mut tx,
             s.dialect,
@@ -364,9 +365,9 @@ async fn apply_loaded(
     }
     if due.is_positive() {
         let key = if current.refunded == Money::ZERO {
-            order::refund_key(current.id.0)
+            smmd_domain::ledger::refund_key(current.id.0)
         } else {
-            format!("{}:{}", order::refund_key(current.id.0), target.micros())
+            smmd_domain::ledger::refund_top_up_key(current.id.0, target.micros())
         };
         let reason = format!("Refund for order #{} ({})", current.id, next.wire());
         post(
@@ -399,6 +400,7 @@ pub(crate) async fn apply_order_update(s: &SqlStore, u: OrderUpdate) -> StoreRes
     let mut tx = s.begin().await?;
     let outcome = apply_in_tx(s, &mut tx, &u).await?;
     if matches!(outcome, UpdateOutcome::Applied { .. }) {
+        crate::queries::audit_in(&mut tx, u.audit.as_ref()).await?;
         s.commit(tx).await?;
     }
     Ok(outcome)
@@ -542,6 +544,7 @@ pub(crate) async fn cancel_orders(
     user: UserId,
     ids: &[OrderId],
     now: i64,
+    audit: Option<NewAudit>,
 ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>> {
     let mut results = Vec::with_capacity(ids.len());
     for &id in ids {
@@ -554,6 +557,7 @@ pub(crate) async fn cancel_orders(
             None => Err(CancelError::NotFound),
         };
         if result.is_ok() {
+            crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
             s.commit(tx).await?;
         }
         results.push((id, result));
@@ -567,8 +571,14 @@ async fn cancel_one(
     o: &Order,
     now: i64,
 ) -> StoreResult<Result<CancelOutcome, CancelError>> {
-    match o.status {
-        OrderStatus::Queued | OrderStatus::NeedsReview => {
+    let path = check_cancel(&CancelFacts {
+        status: o.status,
+        service_cancel: o.cancel,
+        cancel_requested: o.cancel_requested,
+    });
+    match path {
+        Err(refusal) => Ok(Err(refusal.into())),
+        Ok(CancelPath::Local) => {
             let update = OrderUpdate::new(o.id, o.status, OrderEvent::LocalCancel, now);
             match apply_in_tx(s, tx, &update).await? {
                 UpdateOutcome::Applied { refunded, .. } => {
@@ -577,10 +587,7 @@ async fn cancel_one(
                 _ => Ok(Err(CancelError::AlreadyFinished)),
             }
         }
-        st if st.is_terminal() => Ok(Err(CancelError::AlreadyFinished)),
-        _ if !o.cancel => Ok(Err(CancelError::NotCancelable)),
-        _ if o.cancel_requested => Ok(Err(CancelError::AlreadyRequested)),
-        _ => {
+        Ok(CancelPath::Upstream) => {
             sqlx::query("UPDATE orders SET cancel_requested = 1, updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(o.id.0)

@@ -77,6 +77,7 @@ pub(crate) async fn decide_payment(
     admin: UserId,
     reason: &str,
     now: i64,
+    audit: Option<smmd_store::NewAudit>,
 ) -> Result<smmd_store::PaymentRequest, smmd_store::PaymentError> {
     use smmd_store::PaymentError;
     let mut tx = s.begin().await?;
@@ -118,7 +119,7 @@ pub(crate) async fn decide_payment(
                 user_id: p.user_id,
                 amount: p.amount,
                 kind: smmd_store::LedgerKind::Deposit,
-                key: &format!("payment:{}", p.id),
+                key: &smmd_domain::ledger::payment_key(p.id),
                 reason: &reason_text,
                 order_id: None,
                 actor_id: Some(admin),
@@ -131,6 +132,12 @@ pub(crate) async fn decide_payment(
             other => PaymentError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
         })?;
     }
+    // The audit line names what was decided: "<amount> to user:<id>: <reason>".
+    let audit = audit.map(|mut a| {
+        a.detail = format!("{} to user:{}: {}", p.amount, p.user_id.0, a.detail);
+        a
+    });
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;
     Ok(p)
 }

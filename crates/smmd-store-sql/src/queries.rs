@@ -51,6 +51,11 @@ impl Filter {
         self.conds.push(cond.replace('?', &format!("${n}")));
     }
 
+    /// Adds a condition that takes no bind value.
+    pub(crate) fn raw(&mut self, cond: &str) {
+        self.conds.push(cond.to_string());
+    }
+
     pub(crate) fn int(&mut self, cond: &str, v: Option<i64>) {
         if let Some(v) = v {
             self.push(cond, Arg::Int(v));
@@ -77,6 +82,17 @@ impl Filter {
         }
         q
     }
+}
+
+/// `status IN (…)` of every status that has not reached an outcome, from the domain's
+/// [`OrderStatus::is_active`] (the statuses are fixed words, never user input).
+fn active_condition() -> String {
+    let list: Vec<String> = smmd_domain::order::OrderStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_active())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("status IN ({})", list.join(", "))
 }
 
 /// `pattern` as a case-insensitive `LIKE … ESCAPE '\'` substring pattern.
@@ -123,6 +139,9 @@ pub(crate) async fn search_orders(s: &SqlStore, q: &OrderQuery) -> StoreResult<V
     f.int("user_id = ?", q.user.map(|u| u.0));
     if let Some(status) = q.status {
         f.push("status = ?", Arg::Text(status.as_str().to_string()));
+    }
+    if q.active {
+        f.raw(&active_condition());
     }
     f.int("service_id = ?", q.service.map(|v| v.0));
     f.int("provider_id = ?", q.provider.map(|v| v.0));
@@ -294,6 +313,29 @@ pub(crate) async fn record_audit(s: &SqlStore, e: NewAudit) -> StoreResult<Audit
     .await
     .db()?;
     audit(&row)
+}
+
+/// Writes `entry` (when there is one) inside `tx`, so the audit line commits with the change it
+/// records or not at all.
+pub(crate) async fn audit_in(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    entry: Option<&NewAudit>,
+) -> StoreResult<()> {
+    let Some(e) = entry else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO audit_log (actor_id, actor, action, subject, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(e.actor_id.map(|u| u.0))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.subject)
+    .bind(&e.detail)
+    .bind(e.now)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(())
 }
 
 pub(crate) async fn audit_log(

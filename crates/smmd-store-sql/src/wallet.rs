@@ -154,6 +154,7 @@ pub(crate) async fn change_balance(
     .await;
     match posted {
         Ok(e) => {
+            crate::queries::audit_in(&mut tx, c.audit.as_ref()).await?;
             s.commit(tx).await?;
             Ok(e)
         }

@@ -43,6 +43,7 @@ mod across_instances {
                 role: Role::User,
                 api_key_hash: None,
                 now: 1,
+                audit: None,
             })
             .await
             .expect("user");
@@ -56,6 +57,7 @@ mod across_instances {
                 reason: String::new(),
                 actor_id: None,
                 now: 2,
+                audit: None,
             })
             .await
             .expect("deposit");

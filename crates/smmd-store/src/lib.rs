@@ -95,6 +95,9 @@ pub struct NewUser {
     pub role: Role,
     pub api_key_hash: Option<String>,
     pub now: i64,
+    /// The admin action this change is, written to the audit log in the same transaction
+    /// (never without the change, never twice for a replayed key). `None` for system changes.
+    pub audit: Option<NewAudit>,
 }
 
 /// What a ledger row records.
@@ -161,6 +164,9 @@ pub struct BalanceChange {
     pub reason: String,
     pub actor_id: Option<UserId>,
     pub now: i64,
+    /// The admin action this change is, written to the audit log in the same transaction
+    /// (never without the change, never twice for a replayed key). `None` for system changes.
+    pub audit: Option<NewAudit>,
 }
 
 /// Why a balance change was refused.
@@ -399,6 +405,9 @@ pub struct OrderUpdate {
     /// Replaces the order's note (provider message, review reason).
     pub note: Option<String>,
     pub now: i64,
+    /// The admin action this change is, written to the audit log in the same transaction
+    /// (never without the change, never twice for a stale update). `None` for system changes.
+    pub audit: Option<NewAudit>,
 }
 
 impl OrderUpdate {
@@ -415,6 +424,7 @@ impl OrderUpdate {
             offer: None,
             note: None,
             now,
+            audit: None,
         }
     }
 }
@@ -441,6 +451,17 @@ pub enum CancelError {
     AlreadyFinished,
     #[error("Cancel is already requested")]
     AlreadyRequested,
+}
+
+impl From<smmd_domain::cancel::CancelRefusal> for CancelError {
+    fn from(r: smmd_domain::cancel::CancelRefusal) -> Self {
+        use smmd_domain::cancel::CancelRefusal as R;
+        match r {
+            R::NotCancelable => CancelError::NotCancelable,
+            R::AlreadyFinished => CancelError::AlreadyFinished,
+            R::AlreadyRequested => CancelError::AlreadyRequested,
+        }
+    }
 }
 
 /// What a successful cancel did.
@@ -505,7 +526,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the user's API key hash (the old key stops working at once).
     async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()>;
     async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
-    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<()>;
+    /// Sets the role; `audit` is written in the same transaction.
+    async fn set_role(&self, user: UserId, role: Role, audit: Option<NewAudit>) -> StoreResult<()>;
     /// Users ordered by id, at most `limit` after `after`.
     async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>>;
 
@@ -636,6 +658,7 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
         ids: &[OrderId],
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>>;
 
     // ---- refills --------------------------------------------------------------------------
@@ -792,6 +815,7 @@ pub trait Store: Send + Sync + 'static {
         id: ProviderId,
         enabled: bool,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<()>;
     /// Records a balance read (history row plus the provider's latest figure).
     async fn record_provider_balance(
@@ -847,10 +871,16 @@ pub trait Store: Send + Sync + 'static {
         edit: ServiceEdit,
         source: &str,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> StoreResult<Service>;
     /// Sets (or with `None` clears) the markup of the category named `name`, basis points.
     /// `NotFound` if no category has that name.
-    async fn set_category_markup(&self, name: &str, markup_bp: Option<i64>) -> StoreResult<()>;
+    async fn set_category_markup(
+        &self,
+        name: &str,
+        markup_bp: Option<i64>,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<()>;
     /// The change log of a service, newest first.
     async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>>;
 
@@ -893,13 +923,18 @@ pub trait Store: Send + Sync + 'static {
     /// Opens an alert, or refreshes the open one with the same kind and subject. True if new.
     async fn raise_alert(
         &self,
-        kind: &str,
+        kind: smmd_domain::alert::AlertKind,
         subject: &str,
         message: &str,
         now: i64,
     ) -> StoreResult<bool>;
     /// Resolves the open alert of this kind and subject, if any.
-    async fn resolve_alert(&self, kind: &str, subject: &str, now: i64) -> StoreResult<()>;
+    async fn resolve_alert(
+        &self,
+        kind: smmd_domain::alert::AlertKind,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Open alerts, newest first.
     async fn open_alerts(&self) -> StoreResult<Vec<Alert>>;
 
@@ -999,6 +1034,7 @@ pub trait Store: Send + Sync + 'static {
         admin: UserId,
         reason: &str,
         now: i64,
+        audit: Option<NewAudit>,
     ) -> Result<PaymentRequest, PaymentError>;
 
     // --- The live feed (see [`notify::FeedItem`]) ---

@@ -29,7 +29,7 @@ pub struct PaymentRequest {
 pub enum PaymentError {
     #[error("no such payment request")]
     NotFound,
-    #[error("this payment request was already {0}")]
+    #[error("This payment request was already {0}")]
     AlreadyDecided(String),
     #[error(transparent)]
     Store(#[from] crate::StoreError),

@@ -15,6 +15,9 @@ pub const MAX_PAGE: i64 = 500;
 pub struct OrderQuery {
     pub user: Option<UserId>,
     pub status: Option<OrderStatus>,
+    /// Only orders that have not reached an outcome ([`OrderStatus::is_active`]); applied in
+    /// the query, so a page holds `limit` active orders and the cursor skips none.
+    pub active: bool,
     pub service: Option<ServiceId>,
     pub provider: Option<ProviderId>,
     /// Case-insensitive substring of the link (`%` and `_` match themselves).

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use smmd_domain::alert::AlertKind;
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::refill::{RefillError, RefillStatus};
 use smmd_domain::service::{validate_order, OrderError, OrderInput, ServiceType};
@@ -83,6 +84,7 @@ async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
             role: Role::User,
             api_key_hash: None,
             now: NOW,
+            audit: None,
         })
         .await
         .expect("create user");
@@ -102,6 +104,7 @@ async fn credit(store: &Arc<dyn Store>, user: UserId, amount: &str, key: &str) -
             reason: "test".to_string(),
             actor_id: None,
             now: NOW,
+            audit: None,
         })
         .await
         .expect("credit")
@@ -165,6 +168,7 @@ fn update(
         offer: None,
         note: None,
         now: NOW + 60_000,
+        audit: None,
     }
 }
 
@@ -193,6 +197,7 @@ pub async fn users_are_unique_by_email_ignoring_case(store: Arc<dyn Store>) {
             role: Role::Admin,
             api_key_hash: None,
             now: NOW,
+            audit: None,
         })
         .await;
     assert!(
@@ -208,13 +213,13 @@ pub async fn users_are_unique_by_email_ignoring_case(store: Arc<dyn Store>) {
         (creds.user.id, creds.password_hash.as_str()),
         (a.id, "$argon2id$test")
     );
-    store.set_role(a.id, Role::Admin).await.expect("role");
+    store.set_role(a.id, Role::Admin, None).await.expect("role");
     assert_eq!(
         store.user(a.id).await.expect("read").expect("user").role,
         Role::Admin
     );
     assert!(matches!(
-        store.set_role(UserId(999_999), Role::Admin).await,
+        store.set_role(UserId(999_999), Role::Admin, None).await,
         Err(StoreError::NotFound)
     ));
     let listed = store.list_users(None, 10).await.expect("list");
@@ -284,6 +289,7 @@ pub async fn balance_changes_are_idempotent_and_never_negative(store: Arc<dyn St
             reason: String::new(),
             actor_id: None,
             now: NOW,
+            audit: None,
         })
         .await;
     assert!(matches!(reused, Err(BalanceError::KeyReused)), "{reused:?}");
@@ -295,6 +301,7 @@ pub async fn balance_changes_are_idempotent_and_never_negative(store: Arc<dyn St
         reason: "admin debit".into(),
         actor_id: Some(u.id),
         now: NOW,
+        audit: None,
     };
     let too_much = store.change_balance(debit("10.500001", "adj:1")).await;
     assert!(
@@ -345,6 +352,7 @@ pub async fn concurrent_credits_with_one_key_apply_once(store: Arc<dyn Store>) {
                         reason: String::new(),
                         actor_id: None,
                         now: NOW,
+                        audit: None,
                     })
                     .await
             })
@@ -691,7 +699,7 @@ pub async fn cancel_refunds_unsent_orders_and_requests_sent_ones(store: Arc<dyn 
         queued.id,
     ];
     let results = store
-        .cancel_orders(u.id, &ids, NOW + 1)
+        .cancel_orders(u.id, &ids, NOW + 1, None)
         .await
         .expect("cancel");
     let got: Vec<_> = results.into_iter().map(|(_, r)| r).collect();
@@ -714,7 +722,7 @@ pub async fn cancel_refunds_unsent_orders_and_requests_sent_ones(store: Arc<dyn 
         "refund waits for sync"
     );
     let again = store
-        .cancel_orders(u.id, &[sent.id], NOW + 2)
+        .cancel_orders(u.id, &[sent.id], NOW + 2, None)
         .await
         .expect("cancel");
     assert_eq!(again[0].1, Err(CancelError::AlreadyRequested));
@@ -1726,7 +1734,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
         .await
         .expect("a");
     store
-        .set_provider_enabled(p.id, false, NOW)
+        .set_provider_enabled(p.id, false, NOW, None)
         .await
         .expect("disable");
     assert!(store
@@ -1735,7 +1743,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
         .expect("claim")
         .is_empty());
     store
-        .set_provider_enabled(p.id, true, NOW)
+        .set_provider_enabled(p.id, true, NOW, None)
         .await
         .expect("enable");
     let b = place(&store, u.id, &svc, "https://x/b", 100)
@@ -1771,7 +1779,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
         .is_empty());
     // A requested cancel is listed once, until marked sent.
     let r = store
-        .cancel_orders(u.id, &[b.id], NOW)
+        .cancel_orders(u.id, &[b.id], NOW, None)
         .await
         .expect("cancel");
     assert_eq!(r[0].1, Ok(CancelOutcome::Requested));
@@ -1827,23 +1835,28 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
     );
     // Alerts: one open per kind and subject; resolving closes it.
     assert!(store
-        .raise_alert("k", "provider:1", "first", NOW)
+        .raise_alert(AlertKind::ProviderBalanceLow, "provider:1", "first", NOW)
         .await
         .expect("raise"));
     assert!(!store
-        .raise_alert("k", "provider:1", "again", NOW + 1)
+        .raise_alert(
+            AlertKind::ProviderBalanceLow,
+            "provider:1",
+            "again",
+            NOW + 1
+        )
         .await
         .expect("raise"));
     let open = store.open_alerts().await.expect("alerts");
     assert_eq!((open.len(), open[0].message.as_str()), (1, "again"));
     store
-        .resolve_alert("k", "provider:1", NOW + 2)
+        .resolve_alert(AlertKind::ProviderBalanceLow, "provider:1", NOW + 2)
         .await
         .expect("resolve");
     assert!(store.open_alerts().await.expect("alerts").is_empty());
     assert!(
         store
-            .raise_alert("k", "provider:1", "new", NOW + 3)
+            .raise_alert(AlertKind::ProviderBalanceLow, "provider:1", "new", NOW + 3)
             .await
             .expect("raise"),
         "a new one after resolving"
@@ -1859,6 +1872,7 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
             },
             "admin:1",
             NOW,
+            None,
         )
         .await
         .expect("edit");
@@ -1876,6 +1890,7 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
             },
             "admin:1",
             NOW,
+            None,
         )
         .await;
     assert!(bad.is_err(), "min above max is refused");
@@ -2065,6 +2080,40 @@ pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn
         .await
         .expect("s")
         .is_empty());
+    // Active only, in the query: with orders 1, 2, 4 and 6 canceled, pages of 2 hold two
+    // active orders each and the cursor skips none (mine[0] is processing, 3 and 5 queued).
+    let canceled = [1, 2, 4, 6].map(|i| mine[i].id);
+    for (_, r) in store
+        .cancel_orders(a.id, &canceled, NOW + 1, None)
+        .await
+        .expect("cancel")
+    {
+        r.expect("canceled");
+    }
+    let active_page = |before: Option<OrderId>| {
+        let mut q = OrderQuery::of_user(a.id, 2);
+        q.active = true;
+        q.before = before;
+        q
+    };
+    let a1 = store.search_orders(&active_page(None)).await.expect("s");
+    let a2 = store
+        .search_orders(&active_page(a1.last().map(|o| o.id)))
+        .await
+        .expect("s");
+    assert_eq!(
+        [ids(a1), ids(a2)].concat(),
+        vec![mine[5].id.0, mine[3].id.0, mine[0].id.0],
+        "active orders, two to a page"
+    );
+    let active_canceled = store
+        .search_orders(&q(|q| {
+            q.active = true;
+            q.status = Some(OrderStatus::Canceled);
+        }))
+        .await
+        .expect("s");
+    assert!(active_canceled.is_empty(), "the filters combine");
     // No user filter (admin): everyone's.
     let everyone = store
         .search_orders(&OrderQuery {
@@ -2196,7 +2245,7 @@ pub async fn archived_orders_are_read_everywhere_and_refuse_changes(store: Arc<d
     assert_eq!(listed[0].id, running.id);
     // Archived orders cannot be canceled or refilled; the answers say why.
     let c = store
-        .cancel_orders(u.id, &[done[3].id], later)
+        .cancel_orders(u.id, &[done[3].id], later, None)
         .await
         .expect("cancel");
     assert_eq!(c[0].1, Err(CancelError::AlreadyFinished));
@@ -2213,7 +2262,7 @@ pub async fn archived_orders_are_read_everywhere_and_refuse_changes(store: Arc<d
     ));
     assert_eq!(
         store
-            .cancel_orders(stranger.id, &[done[3].id], later)
+            .cancel_orders(stranger.id, &[done[3].id], later, None)
             .await
             .expect("c")[0]
             .1,
@@ -2314,7 +2363,7 @@ pub async fn the_order_log_records_each_change_with_it(store: Arc<dyn Store>) {
         .is_err());
     accept(&store, &o).await;
     let c = store
-        .cancel_orders(u.id, &[o.id], NOW)
+        .cancel_orders(u.id, &[o.id], NOW, None)
         .await
         .expect("cancel");
     assert_eq!(c[0].1, Ok(CancelOutcome::Requested));
@@ -2466,7 +2515,7 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
         .await
         .expect("placed");
     store
-        .cancel_orders(u.id, &[gone.id], NOW + 1)
+        .cancel_orders(u.id, &[gone.id], NOW + 1, None)
         .await
         .expect("cancel");
     let busy = place(&store, u.id, &svc, "https://x/n3", 1000)
@@ -2737,7 +2786,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     // Alerts go to admins (no user); notifications to their user; `limit` is per source.
     store
         .raise_alert(
-            "provider_balance_low",
+            AlertKind::ProviderBalanceLow,
             "provider:1",
             "Balance 1.00",
             NOW + 5,
@@ -2878,7 +2927,7 @@ pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
         2
     );
     let approved = store
-        .decide_payment(first.id, true, admin.id, "received", NOW + 5)
+        .decide_payment(first.id, true, admin.id, "received", NOW + 5, None)
         .await
         .expect("approve");
     assert_eq!(
@@ -2892,12 +2941,12 @@ pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
     assert_eq!(balance(&store, u.id).await, m("10"));
     for approve in [true, false] {
         assert!(matches!(
-            store.decide_payment(first.id, approve, admin.id, "again", NOW + 6).await,
+            store.decide_payment(first.id, approve, admin.id, "again", NOW + 6, None).await,
             Err(PaymentError::AlreadyDecided(s)) if s == "approved"
         ));
     }
     store
-        .decide_payment(second.id, false, admin.id, "not received", NOW + 7)
+        .decide_payment(second.id, false, admin.id, "not received", NOW + 7, None)
         .await
         .expect("reject");
     assert_eq!(
@@ -2906,7 +2955,9 @@ pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
         "a rejection credits nothing"
     );
     assert!(matches!(
-        store.decide_payment(999_999, true, admin.id, "", NOW).await,
+        store
+            .decide_payment(999_999, true, admin.id, "", NOW, None)
+            .await,
         Err(PaymentError::NotFound)
     ));
     let ledger = store.ledger(u.id, None, 10).await.expect("ledger");
@@ -2924,7 +2975,7 @@ pub async fn payment_requests_credit_once_when_approved(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .decide_payment(third.id, true, admin.id, "", NOW + 9)
+                    .decide_payment(third.id, true, admin.id, "", NOW + 9, None)
                     .await
                     .is_ok()
             })
@@ -2993,7 +3044,7 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
         .await
         .expect("placed");
     let canceled = store
-        .cancel_orders(u.id, &[c.id], NOW)
+        .cancel_orders(u.id, &[c.id], NOW, None)
         .await
         .expect("cancel");
     assert_eq!(canceled.len(), 1);

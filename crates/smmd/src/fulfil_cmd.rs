@@ -2,9 +2,12 @@
 //! upstream providers, catalog import and orders waiting for review.
 
 use clap::Subcommand;
+use smmd_app::catalog::CategoryRef;
+use smmd_app::providers::ProviderInput;
+use smmd_app::review::{self, Resolution};
+use smmd_app::{Actor, App, Coded, ErrorCode};
 use smmd_domain::{Clock, OrderId, ProviderId};
 use smmd_fulfil::Fulfil;
-use smmd_server::providers::{self, ProviderInput, Resolution};
 use smmd_store::Provider;
 
 #[derive(Subcommand)]
@@ -111,11 +114,32 @@ pub enum OrdersCommand {
         order: i64,
         #[arg(long)]
         provider_order: String,
+        /// Why (1 to 500 characters), kept in the audit log.
+        #[arg(long, default_value = DEFAULT_REASON)]
+        reason: String,
     },
     /// The provider does not have the order: queue it for dispatch again.
-    Resend { order: i64 },
+    Resend {
+        order: i64,
+        /// Why (1 to 500 characters), kept in the audit log.
+        #[arg(long, default_value = DEFAULT_REASON)]
+        reason: String,
+    },
     /// Cancel a needs-review order and refund its whole charge.
-    Cancel { order: i64 },
+    Cancel {
+        order: i64,
+        /// Why (1 to 500 characters), kept in the audit log.
+        #[arg(long, default_value = DEFAULT_REASON)]
+        reason: String,
+    },
+}
+
+/// The audit reason of a review resolved at the shell without `--reason`.
+const DEFAULT_REASON: &str = "resolved from the command line";
+
+/// The use cases over the fulfilment context's store and clock.
+fn app(f: &Fulfil) -> App<'_> {
+    App::new(f.store.as_ref(), f.clock.as_ref())
 }
 
 async fn find(f: &Fulfil, which: &str) -> anyhow::Result<Provider> {
@@ -127,7 +151,6 @@ async fn find(f: &Fulfil, which: &str) -> anyhow::Result<Provider> {
 }
 
 pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
-    let now = f.clock.now_ms();
     match cmd {
         ProviderCommand::Add {
             name,
@@ -140,10 +163,9 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
             max_concurrency,
             rate_per_sec,
         } => {
-            let p = providers::add_provider(
-                f.store.as_ref(),
+            let p = smmd_app::providers::add_provider(
+                app(f),
                 &f.clients,
-                f.clock.as_ref(),
                 ProviderInput {
                     name,
                     url,
@@ -197,12 +219,12 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
         }
         ProviderCommand::Enable { provider } => {
             let p = find(f, &provider).await?;
-            f.store.set_provider_enabled(p.id, true, now).await?;
+            smmd_app::providers::set_provider_enabled(app(f), &Actor::cli(), p.id, true).await?;
             println!("{} enabled", p.name);
         }
         ProviderCommand::Disable { provider } => {
             let p = find(f, &provider).await?;
-            f.store.set_provider_enabled(p.id, false, now).await?;
+            smmd_app::providers::set_provider_enabled(app(f), &Actor::cli(), p.id, false).await?;
             println!("{} disabled", p.name);
         }
     }
@@ -277,13 +299,17 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
         }
         ServicesCommand::Markup { category, bp } => {
             let markup = markup_arg(&bp)?;
-            f.store
-                .set_category_markup(&category, markup)
-                .await
-                .map_err(|e| match e {
-                    smmd_store::StoreError::NotFound => anyhow::anyhow!("no category `{category}`"),
-                    e => e.into(),
-                })?;
+            smmd_app::catalog::set_category_markup(
+                app(f),
+                &Actor::cli(),
+                CategoryRef::Name(&category),
+                markup,
+            )
+            .await
+            .map_err(|e| match e.code() {
+                ErrorCode::NotFound => anyhow::anyhow!("no category `{category}`"),
+                _ => anyhow::anyhow!("{e}"),
+            })?;
             println!(
                 "{category}: markup {}; run `smmd services sync` to reprice",
                 markup.map_or("default".to_string(), |b| format!("{b} bp"))
@@ -299,13 +325,8 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
             markup_bp,
             auto_refill,
         } => {
-            let rate = rate
-                .map(|r| {
-                    smmd_domain::Money::parse(&r).map_err(|e| anyhow::anyhow!("rate `{r}`: {e}"))
-                })
-                .transpose()?;
             let markup_bp = markup_bp.as_deref().map(markup_arg).transpose()?;
-            let edit = smmd_store::ServiceEdit {
+            let edit = smmd_app::catalog::ServicePatch {
                 name,
                 rate,
                 min,
@@ -314,14 +335,17 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
                 markup_bp,
                 auto_refill,
             };
-            let s = f
-                .store
-                .edit_service(smmd_domain::ServiceId(id), edit, "cli", f.clock.now_ms())
-                .await
-                .map_err(|e| match e {
-                    smmd_store::StoreError::NotFound => anyhow::anyhow!("no service {id}"),
-                    e => e.into(),
-                })?;
+            let s = smmd_app::catalog::edit_service(
+                app(f),
+                &Actor::cli(),
+                smmd_domain::ServiceId(id),
+                edit,
+            )
+            .await
+            .map_err(|e| match e.code() {
+                ErrorCode::NotFound => anyhow::anyhow!("no service {id}"),
+                _ => anyhow::anyhow!("{e}"),
+            })?;
             println!(
                 "service #{} {}: {} per 1000, {}..{}, {}{}",
                 s.id,
@@ -364,8 +388,9 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
 }
 
 pub async fn orders(f: &Fulfil, clock: &dyn Clock, cmd: OrdersCommand) -> anyhow::Result<()> {
-    let resolve = |id: i64, r: Resolution| async move {
-        let o = providers::resolve_review(f.store.as_ref(), clock, OrderId(id), r).await?;
+    let resolve = |id: i64, r: Resolution, reason: String| async move {
+        let app = App::new(f.store.as_ref(), clock);
+        let o = review::resolve_review(app, &Actor::cli(), OrderId(id), r, &reason).await?;
         println!(
             "order #{} is now {} (refunded {})",
             o.id, o.status, o.refunded
@@ -389,17 +414,19 @@ pub async fn orders(f: &Fulfil, clock: &dyn Clock, cmd: OrdersCommand) -> anyhow
         OrdersCommand::Attach {
             order,
             provider_order,
+            reason,
         } => {
-            resolve(
-                order,
-                Resolution::Attach {
-                    provider_order_id: provider_order,
-                },
-            )
-            .await?
+            let r = Resolution::Attach {
+                provider_order_id: provider_order,
+            };
+            resolve(order, r, reason).await?
         }
-        OrdersCommand::Resend { order } => resolve(order, Resolution::Resend).await?,
-        OrdersCommand::Cancel { order } => resolve(order, Resolution::CancelAndRefund).await?,
+        OrdersCommand::Resend { order, reason } => {
+            resolve(order, Resolution::Resend, reason).await?
+        }
+        OrdersCommand::Cancel { order, reason } => {
+            resolve(order, Resolution::CancelAndRefund, reason).await?
+        }
     }
     Ok(())
 }

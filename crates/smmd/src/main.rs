@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use smmd_domain::{Clock, Money, SystemClock};
+use smmd_app::{accounts, wallet, Actor, App, Coded};
+use smmd_domain::{Clock, SystemClock};
 use smmd_jobs::control;
 use smmd_server::config::DEFAULT_CONFIG_TOML;
-use smmd_server::{demo, panel, startup, telemetry, App, Config};
+use smmd_server::{demo, startup, telemetry, App as Server, Config};
 use smmd_store::{Role, Store};
 
 #[derive(Parser)]
@@ -175,7 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut config = Config::load(cli.config.as_deref())?;
             config.ensure_secret_key()?;
             let store = startup::open_store(&config).await?;
-            let app = App::build(config, store, clock).await?;
+            let app = Server::build(config, store, clock).await?;
             tracing::info!(addr = %app.addr(), "smmd listening");
             startup::run_with_scheduler(app).await
         }
@@ -197,7 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(format!("http://{}/_sim/link?link={{link}}", sim.addr));
             let store = startup::open_store(&config).await?;
             let fulfil = startup::fulfil(&config, store.clone(), clock.clone())?;
-            let app = App::build(config, store.clone(), clock.clone()).await?;
+            let app = Server::build(config, store.clone(), clock.clone()).await?;
             let url = format!("http://{}", app.addr());
             let creds = demo::seed(&fulfil, &sim, &url).await?;
             demo::quicken_jobs(store.as_ref(), &app.state.config.panel.timezone).await?;
@@ -472,7 +473,8 @@ async fn user_command(
             admin,
         } => {
             let role = if admin { Role::Admin } else { Role::User };
-            let (user, key) = panel::register(store, clock, &email, &password, role).await?;
+            let (user, key) =
+                accounts::register(App::new(store, clock), &email, &password, role, None).await?;
             println!("created {} #{} ({})", user.email, user.id, role.as_str());
             println!("api key: {key}");
         }
@@ -483,19 +485,21 @@ async fn user_command(
             request_id,
         } => {
             let user = find_user(store, &email).await?;
-            let amount = Money::parse(&amount).with_context(|| format!("amount `{amount}`"))?;
-            anyhow::ensure!(!reason.trim().is_empty(), "a reason is required");
-            let key = request_id.unwrap_or_else(|| smmd_server::auth::random_hex(16));
-            let entry = panel::adjust_balance(
-                store,
-                clock,
-                None,
+            // CLI request ids are their own namespace of admin keys (`admin:cli:<id>`).
+            let key = request_id.unwrap_or_else(|| smmd_app::secrets::random_hex(16));
+            let entry = wallet::adjust_balance(
+                App::new(store, clock),
+                &Actor::cli(),
                 user.id,
-                amount,
+                &amount,
                 &reason,
-                &format!("cli:{key}"),
+                Some(&format!("cli:{key}")),
             )
-            .await?;
+            .await
+            .map_err(|e| match e.code() {
+                smmd_app::ErrorCode::InvalidAmount => anyhow::anyhow!("amount `{amount}`: {e}"),
+                _ => anyhow::anyhow!("{e}"),
+            })?;
             println!(
                 "{} {} → balance {}",
                 user.email, entry.amount, entry.balance_after
@@ -522,7 +526,10 @@ async fn user_command(
         }
         UserCommand::ApiKey { email } => {
             let user = find_user(store, &email).await?;
-            println!("{}", panel::rotate_api_key(store, user.id).await?);
+            println!(
+                "{}",
+                accounts::rotate_api_key(App::new(store, clock), user.id).await?
+            );
         }
     }
     Ok(())

@@ -269,7 +269,7 @@ fn bad_input_fails_clearly_and_writes_nothing() {
                 " ",
             ],
         ),
-        "reason is required",
+        "Give a reason of 1 to 500 characters",
     );
     fails_with(
         &smmd(

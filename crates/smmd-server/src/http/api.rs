@@ -13,8 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{clamp_limit, ApiQuery, JsonBody};
 use crate::auth::{self, AuthUser, SESSION_COOKIE};
-use crate::error::AppError;
-use crate::panel;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -117,15 +116,13 @@ async fn login(
         Ok(u) => u,
         Err(auth::LoginError::Wrong) => {
             return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "Wrong e-mail or password",
             ))
         }
         Err(auth::LoginError::TooMany(secs)) => {
             let mut resp = AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
+                ErrorCode::TooManyAttempts,
                 format!("Too many log-in attempts for this address; try again in {secs} s"),
             )
             .into_response();
@@ -149,23 +146,12 @@ pub async fn open_session(
     st: &AppState,
     user: &User,
 ) -> Result<(header::HeaderValue, String), AppError> {
-    let token = auth::random_hex(32);
-    let csrf = auth::random_hex(16);
-    let now = st.clock.now_ms();
-    let hours = st.config.security.session_hours;
-    st.store
-        .create_session(
-            &auth::token_hash(&token),
-            user.id,
-            &csrf,
-            now,
-            now + hours * 3_600_000,
-        )
-        .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        hours * 3600
-    );
+    let session =
+        smmd_app::accounts::open_session(st.app(), user.id, st.config.security.session_hours)
+            .await?;
+    let (token, csrf, max_age) = (session.token, session.csrf, session.max_age_s);
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
     let value = header::HeaderValue::from_str(&cookie).map_err(AppError::internal)?;
     Ok((value, csrf))
 }
@@ -238,7 +224,7 @@ async fn rotate_key(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<ApiKeyDto>, AppError> {
-    let key = panel::rotate_api_key(st.store.as_ref(), user.id).await?;
+    let key = smmd_app::accounts::rotate_api_key(st.app(), user.id).await?;
     st.api_keys.invalidate_user(user.id);
     Ok(Json(ApiKeyDto { api_key: key }))
 }

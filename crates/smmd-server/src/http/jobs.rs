@@ -16,7 +16,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::JsonBody;
 use crate::auth::{self, AdminUser};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
@@ -136,11 +136,9 @@ pub struct TriggerDto {
 
 fn control_error(e: ControlError) -> AppError {
     match e {
-        ControlError::UnknownJob(_) => {
-            AppError::new(StatusCode::NOT_FOUND, "unknown_job", e.to_string())
-        }
-        ControlError::Calendar(_) => AppError::invalid("invalid_schedule", e.to_string()),
-        ControlError::Invalid { .. } => AppError::invalid("invalid_policy", e.to_string()),
+        ControlError::UnknownJob(_) => AppError::new(ErrorCode::UnknownJob, e.to_string()),
+        ControlError::Calendar(_) => AppError::new(ErrorCode::InvalidSchedule, e.to_string()),
+        ControlError::Invalid { .. } => AppError::new(ErrorCode::InvalidPolicy, e.to_string()),
         ControlError::Store(e) => e.into(),
     }
 }
@@ -244,7 +242,7 @@ async fn runs(
     Path(name): Path<String>,
     page: Result<Query<RunsPage>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<RunPage>, AppError> {
-    let Query(page) = page.map_err(|e| AppError::invalid("invalid_query", e.body_text()))?;
+    let Query(page) = page.map_err(|e| AppError::new(ErrorCode::InvalidQuery, e.body_text()))?;
     let j = control::show(st.store.as_ref(), &name, st.clock.now_ms(), 0)
         .await
         .map_err(control_error)?;
@@ -287,7 +285,7 @@ async fn trigger(
         TriggerBody::default()
     } else {
         serde_json::from_slice(&body)
-            .map_err(|e| AppError::invalid("invalid_body", e.to_string()))?
+            .map_err(|e| AppError::new(ErrorCode::InvalidBody, e.to_string()))?
     };
     let key = headers
         .get("idempotency-key")
@@ -296,8 +294,8 @@ async fn trigger(
         .or(body.request_key)
         .unwrap_or_else(|| auth::random_hex(16));
     if key.is_empty() || key.len() > 200 {
-        return Err(AppError::invalid(
-            "invalid_request_key",
+        return Err(AppError::new(
+            ErrorCode::InvalidRequestKey,
             "The request key must be 1 to 200 characters",
         ));
     }

@@ -19,7 +19,7 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 /// The whole HTTP surface of smmd.
@@ -50,7 +50,7 @@ async fn ready(State(st): State<AppState>) -> Result<&'static str, AppError> {
     st.store
         .ping()
         .await
-        .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", e.to_string()))?;
+        .map_err(|e| AppError::new(ErrorCode::NotReady, e.to_string()))?;
     Ok("ready")
 }
 
@@ -66,23 +66,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(v)) => v,
             Err(e @ JsonRejection::MissingJsonContentType(_)) => {
-                return Err(AppError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "invalid_body",
-                    e.body_text(),
-                ))
+                return Err(AppError::new(ErrorCode::InvalidBody, e.body_text())
+                    .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
             }
-            Err(e) => return Err(AppError::invalid("invalid_body", e.body_text())),
+            Err(e) => return Err(AppError::new(ErrorCode::InvalidBody, e.body_text())),
         };
         if has_nul(&value) {
-            return Err(AppError::invalid(
-                "invalid_body",
+            return Err(AppError::new(
+                ErrorCode::InvalidBody,
                 "Text fields cannot contain NUL characters",
             ));
         }
         serde_json::from_value(value)
             .map(JsonBody)
-            .map_err(|e| AppError::invalid("invalid_body", e.to_string()))
+            .map_err(|e| AppError::new(ErrorCode::InvalidBody, e.to_string()))
     }
 }
 
@@ -105,8 +102,8 @@ async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::respons
         return AppError::not_found("Resource").into_response();
     }
     if req.uri().query().is_some_and(has) {
-        return AppError::invalid(
-            "invalid_query",
+        return AppError::new(
+            ErrorCode::InvalidQuery,
             "Query values cannot contain NUL characters",
         )
         .into_response();
@@ -124,7 +121,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| AppError::invalid("invalid_query", e.body_text()))
+            .map_err(|e| AppError::new(ErrorCode::InvalidQuery, e.body_text()))
     }
 }
 

@@ -13,7 +13,6 @@ use super::api::Page;
 use super::{clamp_limit, ApiQuery, JsonBody};
 use crate::auth::AuthUser;
 use crate::error::AppError;
-use crate::panel::{self, SettingsError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -172,13 +171,6 @@ impl From<DeliveryRecord> for DeliveryDto {
     }
 }
 
-fn settings_error(e: SettingsError) -> AppError {
-    match e {
-        SettingsError::WebhookUrl(m) => AppError::invalid("invalid_webhook_url", m),
-        SettingsError::Store(e) => e.into(),
-    }
-}
-
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/api/account/notifications", tag = "account", params(Page),
     responses((status = 200, body = NotificationPage)))]
@@ -238,16 +230,15 @@ async fn update_notification_settings(
     AuthUser { user, .. }: AuthUser,
     JsonBody(body): JsonBody<SettingsBody>,
 ) -> Result<Json<SettingsDto>, AppError> {
-    let saved = panel::update_notification_settings(
-        st.store.as_ref(),
+    let saved = smmd_app::notifications::update_notification_settings(
+        st.app(),
         user.id,
         body.email,
         body.webhook_url.as_deref(),
         false,
         st.config.notifications.allow_private_webhooks,
     )
-    .await
-    .map_err(settings_error)?;
+    .await?;
     Ok(Json(saved.into()))
 }
 
@@ -258,25 +249,7 @@ async fn rotate_webhook_secret(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
 ) -> Result<Json<SettingsDto>, AppError> {
-    let current = st.store.notification_settings(user.id).await?;
-    let Some(url) = current.webhook_url else {
-        return Err(AppError::new(
-            axum::http::StatusCode::CONFLICT,
-            "no_webhook",
-            "Set a webhook URL first",
-        ));
-    };
-    let saved = panel::update_notification_settings(
-        st.store.as_ref(),
-        user.id,
-        current.email,
-        Some(&url),
-        true,
-        // The URL was accepted when it was saved.
-        true,
-    )
-    .await
-    .map_err(settings_error)?;
+    let saved = smmd_app::notifications::rotate_webhook_secret(st.app(), user.id).await?;
     Ok(Json(saved.into()))
 }
 

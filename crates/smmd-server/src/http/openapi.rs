@@ -5,7 +5,8 @@
 //! The document also carries what the annotations cannot: the two auth schemes (`bearer`:
 //! `Authorization: Bearer <api key>`; `session`: the `smmd_session` cookie, with `X-CSRF-Token`
 //! on writes), the error responses each operation can give (derived from what it takes: auth,
-//! path, query, body), and the table of stable error codes ([`ERROR_CODES`]).
+//! path, query, body), and the stable error codes, generated from [`ErrorCode::ALL`] (the
+//! `code` property's `enum` and the description's table).
 
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -16,6 +17,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{RefOr, ResponseBuilder};
 use utoipa::{OpenApi, ToSchema};
 
+use crate::error::ErrorCode;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -23,202 +25,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/openapi.json", get(json))
         .route("/api/docs", get(page))
 }
-
-/// Every stable `error.code` a REST route can answer, with its HTTP status and meaning.
-pub const ERROR_CODES: &[(&str, u16, &str)] = &[
-    (
-        "unauthenticated",
-        401,
-        "No valid session cookie or Bearer API key",
-    ),
-    ("invalid_credentials", 401, "Wrong e-mail or password"),
-    (
-        "too_many_attempts",
-        429,
-        "Too many log-in attempts for this address (Retry-After)",
-    ),
-    (
-        "csrf_failed",
-        403,
-        "A cookie-authenticated write without the session's X-CSRF-Token",
-    ),
-    ("admin_only", 403, "The route needs an admin account"),
-    (
-        "not_found",
-        404,
-        "The resource does not exist or is not yours",
-    ),
-    ("unknown_job", 404, "No job with this name"),
-    ("conflict", 409, "The change collides with existing data"),
-    (
-        "already_decided",
-        409,
-        "The payment request was already approved or rejected",
-    ),
-    (
-        "invalid_payment",
-        422,
-        "The amount, method or reference of a payment request is not accepted",
-    ),
-    (
-        "no_webhook",
-        409,
-        "A webhook secret needs a webhook URL first",
-    ),
-    (
-        "invalid_webhook_url",
-        422,
-        "The webhook URL is not a public http(s) URL",
-    ),
-    ("email_taken", 409, "An account with this e-mail exists"),
-    (
-        "request_id_reused",
-        409,
-        "A balance request id was used for another change",
-    ),
-    (
-        "active_order_with_link",
-        409,
-        "An active order for this link and service exists",
-    ),
-    ("not_cancelable", 409, "The service does not allow cancel"),
-    ("already_finished", 409, "The order has reached its outcome"),
-    (
-        "cancel_already_requested",
-        409,
-        "A cancel was already asked",
-    ),
-    ("refill_not_available", 409, "The service has no refill"),
-    (
-        "order_not_completed",
-        409,
-        "Refill needs a completed or partial order",
-    ),
-    ("guarantee_expired", 409, "The refill guarantee is over"),
-    (
-        "refill_already_active",
-        409,
-        "A refill of this order is in progress",
-    ),
-    ("not_in_review", 409, "The order is not waiting for review"),
-    (
-        "invalid_transition",
-        409,
-        "The order state machine forbids this action now",
-    ),
-    (
-        "invalid_body",
-        422,
-        "The JSON body is malformed or has wrong types (415 without a JSON content type)",
-    ),
-    (
-        "invalid_query",
-        422,
-        "A query parameter is malformed or unknown",
-    ),
-    (
-        "invalid_cursor",
-        422,
-        "The paging cursor is not one the API gave",
-    ),
-    ("invalid_service", 422, "No enabled service with this id"),
-    ("invalid_link", 422, "The link is missing or malformed"),
-    (
-        "invalid_quantity",
-        422,
-        "Quantity missing or outside the service's min/max",
-    ),
-    (
-        "dripfeed_not_allowed",
-        422,
-        "The service does not support drip-feed",
-    ),
-    ("invalid_runs", 422, "Drip-feed runs out of range"),
-    ("invalid_interval", 422, "Drip-feed interval out of range"),
-    (
-        "invalid_field",
-        422,
-        "A type-specific field is missing or malformed",
-    ),
-    (
-        "insufficient_funds",
-        422,
-        "The balance does not cover the charge (or the debit)",
-    ),
-    ("amount_too_large", 422, "The charge overflows"),
-    (
-        "invalid_idempotency_key",
-        422,
-        "Idempotency-Key must be 1-200 visible ASCII characters",
-    ),
-    (
-        "idempotency_key_reused",
-        422,
-        "The Idempotency-Key was used for a different order",
-    ),
-    ("invalid_email", 422, "Not an e-mail address"),
-    ("weak_password", 422, "Passwords have 8 to 1024 characters"),
-    ("invalid_amount", 422, "Not a decimal amount, or zero"),
-    (
-        "reason_required",
-        422,
-        "Admin money and order actions need a reason",
-    ),
-    (
-        "invalid_remains",
-        422,
-        "Remains must be 0 to the order's quantity",
-    ),
-    ("invalid_markup", 422, "Markup is 0 to 100000 basis points"),
-    (
-        "invalid_service_edit",
-        422,
-        "Name, min, max or rate out of range",
-    ),
-    ("invalid_role", 422, "Role is `user` or `admin`"),
-    (
-        "invalid_provider_order_id",
-        422,
-        "A provider order id has 1 to 100 characters",
-    ),
-    (
-        "invalid_schedule",
-        422,
-        "The cron expression or time zone is invalid",
-    ),
-    ("invalid_policy", 422, "A job policy value is out of range"),
-    (
-        "invalid_request_key",
-        422,
-        "A job request key has 1 to 200 characters",
-    ),
-    (
-        "provider_error",
-        502,
-        "The provider did not answer as API v2 should",
-    ),
-    (
-        "providers_unavailable",
-        503,
-        "Provider routes need security.secret_key",
-    ),
-    (
-        "internal",
-        500,
-        "An unexpected failure (logged, never detailed)",
-    ),
-    ("unauthorized", 401, "`/metrics` without its Bearer token"),
-    (
-        "metrics_unavailable",
-        503,
-        "`/metrics`: another recorder is installed",
-    ),
-    (
-        "not_ready",
-        503,
-        "`/readyz`: the database cannot be reached",
-    ),
-];
 
 /// The error shape of every REST route.
 #[derive(Serialize, ToSchema)]
@@ -228,10 +34,22 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable snake_case code; the table is in the document's description.
+    /// Stable snake_case code: one of [`ErrorCode::ALL`]; the table with statuses and meanings
+    /// is in the document's description.
+    #[schema(schema_with = error_code_schema)]
     pub code: String,
     /// Safe to show to a person.
     pub message: String,
+}
+
+/// The `code` property: a string, one of every [`ErrorCode`] (generated, so the document lists
+/// exactly the codes the server can answer).
+fn error_code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("Stable snake_case error code"))
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 #[derive(OpenApi)]
@@ -376,8 +194,12 @@ fn description() -> String {
          **Errors** are `{\"error\":{\"code\":\"…\",\"message\":\"…\"}}` with a real HTTP \
          status. Stable codes:\n\n| code | status | meaning |\n|---|---|---|\n",
     );
-    for (code, status, what) in ERROR_CODES {
-        d.push_str(&format!("| `{code}` | {status} | {what} |\n"));
+    for code in ErrorCode::ALL {
+        d.push_str(&format!(
+            "| `{code}` | {} | {} |\n",
+            code.status(),
+            code.description()
+        ));
     }
     d
 }
@@ -489,45 +311,52 @@ fn escape(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Every code the server's source passes to an `AppError` constructor is in the table, so
-    /// the document lists every code a client can meet.
+    /// The document lists exactly the codes of [`ErrorCode`] — as the `code` property's enum
+    /// and in the description's table, each with its status and meaning — and every status a
+    /// code answers with is one an operation documents.
     #[test]
-    fn every_error_code_in_the_source_is_documented() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = vec![root.clone()];
-        let mut seen = Vec::new();
-        while let Some(p) = files.pop() {
-            if p.is_dir() {
-                for e in std::fs::read_dir(&p).expect("dir").flatten() {
-                    files.push(e.path());
-                }
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).expect("read");
-            for ctor in [
-                "AppError::new(",
-                "AppError::invalid(",
-                "AppError::forbidden(",
-            ] {
-                for (i, _) in text.match_indices(ctor) {
-                    let rest = &text[i + ctor.len()..];
-                    let Some(q) = rest.find('"') else { continue };
-                    let lit: String = rest[q + 1..].chars().take_while(|c| *c != '"').collect();
-                    if lit.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !lit.is_empty() {
-                        seen.push((p.display().to_string(), lit));
-                    }
+    fn the_document_lists_exactly_every_error_code_with_its_status() {
+        let doc = serde_json::to_value(document()).expect("json");
+        let listed: Vec<&str> = doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]
+            ["enum"]
+            .as_array()
+            .expect("the code is an enum")
+            .iter()
+            .map(|v| v.as_str().expect("text"))
+            .collect();
+        let all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(listed, all);
+        let description = doc["info"]["description"].as_str().expect("description");
+        let rows: Vec<&str> = description
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .collect();
+        assert_eq!(rows.len(), ErrorCode::ALL.len(), "one table row per code");
+        let mut statuses = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let row = format!(
+                "| `{}` | {} | {} |",
+                code.as_str(),
+                code.status(),
+                code.description()
+            );
+            assert!(rows.contains(&row.as_str()), "{row}");
+            statuses.insert(code.status().to_string());
+        }
+        // Every status a code answers with is documented on some operation.
+        let mut documented = std::collections::BTreeSet::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("item").values() {
+                for status in op["responses"].as_object().expect("responses").keys() {
+                    documented.insert(status.clone());
                 }
             }
         }
-        assert!(
-            seen.len() > 30,
-            "the scan finds the constructors: {}",
-            seen.len()
-        );
-        for (file, code) in seen {
+        // `/metrics` and `/readyz` (401, 503) are ops endpoints outside the document.
+        for s in statuses {
             assert!(
-                ERROR_CODES.iter().any(|(c, _, _)| *c == code),
-                "`{code}` ({file}) is not in ERROR_CODES"
+                documented.contains(&s) || ["401", "503"].contains(&s.as_str()),
+                "status {s} is answered but no operation documents it"
             );
         }
     }
@@ -542,8 +371,8 @@ mod tests {
                 assert!(page.contains(&heading), "{heading} is on the page");
             }
         }
-        for (code, _, _) in ERROR_CODES {
-            assert!(page.contains(code), "{code}");
+        for code in ErrorCode::ALL {
+            assert!(page.contains(code.as_str()), "{code}");
         }
         assert!(
             !page.contains("<script"),

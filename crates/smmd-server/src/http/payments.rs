@@ -7,14 +7,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use smmd_store::{PaymentError, PaymentRequest};
+use smmd_store::PaymentRequest;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::admin::{audit, reason_of};
 use super::{ApiPath, ApiQuery, JsonBody};
 use crate::auth::{AdminUser, AuthUser};
-use crate::error::AppError;
-use crate::panel::{self, PaymentRequestError};
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -97,13 +95,6 @@ pub struct PaymentFilter {
     status: Option<String>,
 }
 
-pub(crate) fn request_error(e: PaymentRequestError) -> AppError {
-    match e {
-        PaymentRequestError::Store(e) => e.into(),
-        other => AppError::invalid("invalid_payment", other.to_string()),
-    }
-}
-
 /// The caller's payment requests, newest first (100).
 #[utoipa::path(get, path = "/api/account/payments", tag = "account",
     responses((status = 200, body = Vec<PaymentDto>)))]
@@ -124,17 +115,15 @@ async fn request_payment(
     AuthUser { user, .. }: AuthUser,
     JsonBody(body): JsonBody<PaymentBody>,
 ) -> Result<(StatusCode, Json<PaymentDto>), AppError> {
-    let p = panel::request_payment(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        &st.config.payments,
+    let p = smmd_app::wallet::request_payment(
+        st.app(),
+        payment_terms(&st.config.payments),
         user.id,
         &body.amount,
         &body.method,
         &body.note,
     )
-    .await
-    .map_err(request_error)?;
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(payment_dto(&p, &st.config.panel.currency)),
@@ -153,8 +142,8 @@ async fn list_payments(
         None | Some("") => None,
         Some(s @ ("pending" | "approved" | "rejected")) => Some(s),
         Some(_) => {
-            return Err(AppError::invalid(
-                "invalid_query",
+            return Err(AppError::new(
+                ErrorCode::InvalidQuery,
                 "status is pending, approved or rejected",
             ))
         }
@@ -171,34 +160,21 @@ async fn decide(
     approve: bool,
     reason: &str,
 ) -> Result<PaymentDto, AppError> {
-    let reason = reason_of(reason)?;
-    let p = st
-        .store
-        .decide_payment(id, approve, admin.id, reason, st.clock.now_ms())
-        .await
-        .map_err(|e| match e {
-            PaymentError::NotFound => AppError::not_found("Payment request"),
-            PaymentError::AlreadyDecided(s) => AppError::new(
-                StatusCode::CONFLICT,
-                "already_decided",
-                format!("This payment request was already {s}"),
-            ),
-            PaymentError::Store(e) => e.into(),
-        })?;
-    let action = if approve {
-        "payment.approve"
-    } else {
-        "payment.reject"
-    };
-    audit(
-        st,
-        admin,
-        action,
-        format!("payment:{id}"),
-        format!("{} to user:{}: {reason}", p.amount, p.user_id.0),
-    )
-    .await;
+    let p =
+        smmd_app::wallet::decide_payment(st.app(), &AppState::actor(admin), id, approve, reason)
+            .await?;
     Ok(payment_dto(&p, &st.config.panel.currency))
+}
+
+/// The `[payments]` limits as the payment use cases take them.
+pub(crate) fn payment_terms(
+    c: &crate::config::PaymentsConfig,
+) -> smmd_app::wallet::PaymentTerms<'_> {
+    smmd_app::wallet::PaymentTerms {
+        min_amount: &c.min_amount,
+        max_amount: &c.max_amount,
+        methods: &c.methods,
+    }
 }
 
 /// Approves a pending request: credits its amount to the user (ledger key `payment:<id>`) in

@@ -13,20 +13,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use smmd_app::orders;
 use smmd_domain::order::OrderStatus;
-use smmd_domain::refill::{check_refill, RefillError, RefillFacts};
-use smmd_domain::service::{platform_of, OrderError, OrderInput, ServiceType, PLATFORMS};
+use smmd_domain::service::{platform_of, OrderInput, ServiceType, PLATFORMS};
 use smmd_domain::{OrderId, RefillId};
-use smmd_store::{
-    CancelError, CancelOutcome, Order, OrderQuery, PlaceOrderError, Refill, RefillQuery,
-    RefillRequestError, Service, StoreError,
-};
+use smmd_store::{CancelOutcome, Order, OrderQuery, Refill, RefillQuery, Service};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{clamp_limit, ApiPath, ApiQuery, JsonBody};
 use crate::auth::AuthUser;
-use crate::error::AppError;
-use crate::panel;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -212,7 +208,10 @@ async fn services(
     let wanted_type = match f.service_type.as_deref().filter(|t| !t.trim().is_empty()) {
         None => None,
         Some(t) => Some(ServiceType::parse(t).ok_or_else(|| {
-            AppError::invalid("invalid_query", format!("Unknown service type `{t}`"))
+            AppError::new(
+                ErrorCode::InvalidQuery,
+                format!("Unknown service type `{t}`"),
+            )
         })?),
     };
     let platform = match f.platform.as_deref().filter(|p| !p.is_empty()) {
@@ -222,7 +221,7 @@ async fn services(
                 .iter()
                 .find(|k| k.eq_ignore_ascii_case(p))
                 .ok_or_else(|| {
-                    AppError::invalid("invalid_query", format!("Unknown platform `{p}`"))
+                    AppError::new(ErrorCode::InvalidQuery, format!("Unknown platform `{p}`"))
                 })?,
         ),
     };
@@ -387,28 +386,6 @@ pub struct OrderDto {
     completed_at: Option<i64>,
 }
 
-/// Whether a cancel of `o` would be taken now (same rules as [`smmd_store::Store::cancel_orders`]).
-pub fn can_cancel(o: &Order) -> bool {
-    match o.status {
-        OrderStatus::Queued | OrderStatus::NeedsReview => true,
-        s if s.is_terminal() => false,
-        _ => o.cancel && !o.cancel_requested,
-    }
-}
-
-/// Whether a refill of `o` would be taken at `now` (domain refill rules).
-pub fn can_refill(o: &Order, has_active_refill: bool, now: i64) -> bool {
-    check_refill(&RefillFacts {
-        service_refill: o.refill,
-        status: o.status,
-        completed_at_ms: o.completed_at,
-        guarantee_days: o.guarantee_days,
-        has_active_refill,
-        now_ms: now,
-    })
-    .is_ok()
-}
-
 pub fn order_dto(o: &Order, currency: &str, active_refill: bool, now: i64) -> OrderDto {
     OrderDto {
         id: o.id.0,
@@ -426,38 +403,13 @@ pub fn order_dto(o: &Order, currency: &str, active_refill: bool, now: i64) -> Or
         start_count: o.start_count,
         remains: o.remains,
         guarantee_days: o.guarantee_days,
-        can_cancel: can_cancel(o),
-        can_refill: can_refill(o, active_refill, now),
+        can_cancel: orders::can_cancel(o),
+        can_refill: orders::can_refill(o, active_refill, now),
         cancel_requested: o.cancel_requested,
         created_at: o.created_at,
         updated_at: o.updated_at,
         completed_at: o.completed_at,
     }
-}
-
-/// The REST error of a refused placement (API v2's texts, stable codes).
-pub fn order_error(e: OrderError) -> AppError {
-    let code = match e {
-        OrderError::IncorrectService => "invalid_service",
-        OrderError::IncorrectLink => "invalid_link",
-        OrderError::IncorrectQuantity
-        | OrderError::QuantityBelowMin(_)
-        | OrderError::QuantityAboveMax(_) => "invalid_quantity",
-        OrderError::DripFeedNotAllowed => "dripfeed_not_allowed",
-        OrderError::IncorrectRuns => "invalid_runs",
-        OrderError::IncorrectInterval => "invalid_interval",
-        OrderError::IncorrectField(_) => "invalid_field",
-        OrderError::InsufficientFunds => "insufficient_funds",
-        OrderError::AmountTooLarge => "amount_too_large",
-        OrderError::ActiveOrderWithLink => {
-            return AppError::new(
-                StatusCode::CONFLICT,
-                "active_order_with_link",
-                e.to_string(),
-            )
-        }
-    };
-    AppError::invalid(code, e.to_string())
 }
 
 /// The `Idempotency-Key` header: 1–200 visible ASCII characters.
@@ -471,8 +423,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            AppError::invalid(
-                "invalid_idempotency_key",
+            AppError::new(
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 200 visible ASCII characters",
             )
         })?;
@@ -495,50 +447,36 @@ async fn create_order(
     let key = idempotency_key(&headers)?;
     let currency = &st.config.panel.currency;
     let now = st.clock.now_ms();
-    if let Some(key) = key.as_deref() {
-        if let Some(first) = st.store.order_by_request_key(user.id, key).await? {
-            return replay(&first, &body, currency, now);
-        }
-    }
     let input = body.input();
-    match panel::place_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        user.id,
-        body.service,
-        &input,
-        key.as_deref(),
-    )
-    .await
-    {
-        Ok(o) => Ok((
+    let Some(key) = key else {
+        let o = orders::place_order(st.app(), user.id, body.service, &input, None).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(order_dto(&o, currency, false, now)),
+        )
+            .into_response());
+    };
+    match orders::place_order_once(st.app(), user.id, body.service, &input, &key).await? {
+        orders::Placed::New(o) => Ok((
             StatusCode::CREATED,
             Json(order_dto(&o, currency, false, now)),
         )
             .into_response()),
-        Err(PlaceOrderError::Rejected(e)) => Err(order_error(e)),
-        // A concurrent request with the same key won the race: answer with its order.
-        Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => {
-            let key = key.unwrap_or_default();
-            let first = st
-                .store
-                .order_by_request_key(user.id, &key)
-                .await?
-                .ok_or_else(|| AppError::internal("request key conflict without an order"))?;
-            replay(&first, &body, currency, now)
-        }
-        Err(PlaceOrderError::Store(e)) => Err(e.into()),
+        orders::Placed::Replayed(first) => replay(&first, &body, &input, currency, now),
     }
 }
 
 /// The first order of a key, if `body` asks for the same thing.
-fn replay(first: &Order, body: &NewOrder, currency: &str, now: i64) -> Result<Response, AppError> {
-    let same = first.service_id.0 == body.service
-        && first.link.as_deref().map(str::trim) == body.link.as_deref().map(str::trim)
-        && body.quantity.is_none_or(|q| q == first.quantity);
-    if !same {
-        return Err(AppError::invalid(
-            "idempotency_key_reused",
+fn replay(
+    first: &Order,
+    body: &NewOrder,
+    input: &OrderInput,
+    currency: &str,
+    now: i64,
+) -> Result<Response, AppError> {
+    if !orders::asks_for_same(first, body.service, input) {
+        return Err(AppError::new(
+            ErrorCode::IdempotencyKeyReused,
             "This Idempotency-Key was used for a different order",
         ));
     }
@@ -587,7 +525,7 @@ pub fn status_filter(s: Option<&str>) -> Result<Option<OrderStatus>, AppError> {
         None => Ok(None),
         Some(s) => OrderStatus::parse(s)
             .map(Some)
-            .ok_or_else(|| AppError::invalid("invalid_query", format!("Unknown status `{s}`"))),
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidQuery, format!("Unknown status `{s}`"))),
     }
 }
 
@@ -600,7 +538,7 @@ pub fn cursor(c: Option<&str>) -> Result<Option<i64>, AppError> {
             .ok()
             .filter(|v| *v > 0)
             .map(Some)
-            .ok_or_else(|| AppError::invalid("invalid_cursor", "Unknown cursor")),
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidCursor, "Unknown cursor")),
     }
 }
 
@@ -632,6 +570,7 @@ async fn orders(
             created_to: f.to,
             before: cursor(f.cursor.as_deref())?.map(OrderId),
             limit,
+            active: false,
         })
         .await?;
     let now = st.clock.now_ms();
@@ -748,23 +687,6 @@ pub struct CancelDto {
 }
 
 /// The REST error of a refused cancel.
-pub fn cancel_error(e: CancelError) -> AppError {
-    match e {
-        CancelError::NotFound => AppError::not_found("Order"),
-        CancelError::NotCancelable => {
-            AppError::new(StatusCode::CONFLICT, "not_cancelable", e.to_string())
-        }
-        CancelError::AlreadyFinished => {
-            AppError::new(StatusCode::CONFLICT, "already_finished", e.to_string())
-        }
-        CancelError::AlreadyRequested => AppError::new(
-            StatusCode::CONFLICT,
-            "cancel_already_requested",
-            e.to_string(),
-        ),
-    }
-}
-
 /// Cancels the order: at once with a full refund if it was never sent, otherwise by asking the
 /// provider (services with cancel only).
 #[utoipa::path(post, path = "/api/smm/orders/{reference}/cancel", tag = "orders",
@@ -777,11 +699,7 @@ async fn cancel(
 ) -> Result<Json<CancelDto>, AppError> {
     let o = own_order(&st, user.id, &reference).await?;
     let now = st.clock.now_ms();
-    let mut out = st.store.cancel_orders(user.id, &[o.id], now).await?;
-    let (_, result) = out
-        .pop()
-        .ok_or_else(|| AppError::internal("cancel returned nothing"))?;
-    let (result, refunded) = match result.map_err(cancel_error)? {
+    let (result, refunded) = match orders::cancel_order(st.app(), user.id, o.id).await? {
         CancelOutcome::Canceled { refunded } => ("canceled", refunded),
         CancelOutcome::Requested => ("cancel_requested", smmd_domain::Money::ZERO),
     };
@@ -821,22 +739,6 @@ pub fn refill_dto(r: &Refill, order_reference: &str) -> RefillDto {
 }
 
 /// The REST error of a refused refill.
-pub fn refill_error(e: RefillRequestError) -> AppError {
-    match e {
-        RefillRequestError::NotFound => AppError::not_found("Order"),
-        RefillRequestError::Ineligible(e) => {
-            let code = match e {
-                RefillError::NotRefillable => "refill_not_available",
-                RefillError::NotCompleted => "order_not_completed",
-                RefillError::GuaranteeExpired => "guarantee_expired",
-                RefillError::AlreadyActive => "refill_already_active",
-            };
-            AppError::new(StatusCode::CONFLICT, code, e.to_string())
-        }
-        RefillRequestError::Store(e) => e.into(),
-    }
-}
-
 /// Requests a refill of a completed or partial order inside its guarantee.
 #[utoipa::path(post, path = "/api/smm/orders/{reference}/refill", tag = "orders",
     params(("reference" = String, Path, description = "Public order reference")),
@@ -847,11 +749,7 @@ async fn refill(
     ApiPath(reference): ApiPath<String>,
 ) -> Result<(StatusCode, Json<RefillDto>), AppError> {
     let o = own_order(&st, user.id, &reference).await?;
-    let r = st
-        .store
-        .request_refill(user.id, o.id, st.clock.now_ms())
-        .await
-        .map_err(refill_error)?;
+    let r = orders::request_refill(st.app(), user.id, o.id).await?;
     Ok((StatusCode::CREATED, Json(refill_dto(&r, &o.reference))))
 }
 

@@ -18,8 +18,8 @@ use smmd_protocol::*;
 use smmd_store::{CancelError, OrderStatusView, PlaceOrderError, RefillRequestError};
 
 use crate::auth::token_hash;
-use crate::panel;
 use crate::state::AppState;
+use smmd_app::orders;
 
 pub use smmd_protocol::http::MAX_BODY;
 const ERR_INTERNAL: &str = "Internal error, please try again later";
@@ -147,16 +147,7 @@ async fn add(st: &AppState, user: UserId, p: &Params) -> V2 {
         .ok_or_else(|| {
             error_value(&smmd_domain::service::OrderError::IncorrectService.to_string())
         })?;
-    match panel::place_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        user,
-        service,
-        &p.order_input(),
-        None,
-    )
-    .await
-    {
+    match orders::place_order(st.app(), user, service, &p.order_input(), None).await {
         Ok(order) => Ok(json!({ "order": order.id.0 })),
         Err(PlaceOrderError::Rejected(e)) => Err(error_value(&e.to_string())),
         Err(PlaceOrderError::Store(e)) => Err(internal(e)),
@@ -219,11 +210,7 @@ fn single_id(text: Option<&str>) -> Option<i64> {
 
 async fn refill_one(st: &AppState, user: UserId, id: Option<i64>) -> Result<i64, Value> {
     let id = id.ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
-    match st
-        .store
-        .request_refill(user, OrderId(id), st.clock.now_ms())
-        .await
-    {
+    match orders::request_refill(st.app(), user, OrderId(id)).await {
         Ok(r) => Ok(r.id.0),
         Err(RefillRequestError::NotFound) => Err(error_value(ERR_INCORRECT_ORDER)),
         Err(RefillRequestError::Ineligible(e)) => Err(error_value(&e.to_string())),
@@ -289,9 +276,7 @@ async fn cancel(st: &AppState, user: UserId, p: &Params) -> V2 {
         .ok_or_else(|| error_value(ERR_INCORRECT_ORDER))?;
     let tokens = ids(list)?;
     let wanted: Vec<OrderId> = tokens.iter().filter_map(|t| t.id.map(OrderId)).collect();
-    let results = st
-        .store
-        .cancel_orders(user, &wanted, st.clock.now_ms())
+    let results = orders::cancel_orders(st.app(), user, &wanted)
         .await
         .map_err(internal)?;
     let out = tokens

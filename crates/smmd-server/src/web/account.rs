@@ -1,6 +1,7 @@
 //! The customer's account pages: sign-up, settings (order e-mails, webhook URL and signing
 //! secret, password change) and the in-app notifications.
 
+use smmd_app::UseCaseError;
 use smmd_store::Role;
 
 use super::*;
@@ -30,40 +31,29 @@ pub(super) async fn signup_page() -> Response {
 pub(super) async fn signup(
     State(st): State<AppState>,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let email = f.get("email").map(String::as_str).unwrap_or("").trim();
     let password = f.get("password").map(String::as_str).unwrap_or("");
     if let Err(secs) = st.logins.check(email) {
         let msg = format!("Too many attempts for this address. Try again in {secs} s.");
-        return html_response(
+        return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
             signup_form(Some(&msg), email),
-        );
+        ));
     }
-    match panel::register(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        email,
-        password,
-        Role::User,
-    )
-    .await
-    {
-        Ok((user, _key)) => match open_session(&st, &user).await {
-            Ok((cookie, _)) => {
-                let mut resp =
-                    Redirect::to("/orders/new?ok=Welcome!+Your+account+is+ready.").into_response();
-                resp.headers_mut().insert(header::SET_COOKIE, cookie);
-                resp
-            }
-            Err(e) => page_error(e.message),
-        },
-        Err(panel::RegisterError::Store(e)) => page_error(e),
-        Err(panel::RegisterError::Other(e)) => page_error(e),
-        Err(e) => html_response(
+    match smmd_app::accounts::register(st.app(), email, password, Role::User, None).await {
+        Ok((user, _key)) => {
+            let (cookie, _) = open_session(&st, &user).await?;
+            let mut resp =
+                Redirect::to("/orders/new?ok=Welcome!+Your+account+is+ready.").into_response();
+            resp.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(resp)
+        }
+        Err(UseCaseError::Refused(r)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            signup_form(Some(&e.to_string()), email),
-        ),
+            signup_form(Some(&r.message), email),
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -147,9 +137,9 @@ pub(super) async fn settings_page(
 pub(super) async fn save_settings(
     State(st): State<AppState>,
     PageForm(u, f): PageForm,
-) -> Response {
-    let saved = panel::update_notification_settings(
-        st.store.as_ref(),
+) -> PageResult {
+    let saved = smmd_app::notifications::update_notification_settings(
+        st.app(),
         u.user.id,
         f.get("email").is_some_and(|v| v == "1"),
         f.get("webhook_url").map(String::as_str),
@@ -158,40 +148,24 @@ pub(super) async fn save_settings(
     )
     .await;
     match saved {
-        Ok(_) => to("/settings", "ok", "Settings saved."),
-        Err(panel::SettingsError::WebhookUrl(m)) => to("/settings", "err", m),
-        Err(panel::SettingsError::Store(e)) => page_error(e),
+        Ok(_) => Ok(to("/settings", "ok", "Settings saved.")),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &r.message)),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub(super) async fn rotate_secret(
     State(st): State<AppState>,
     PageForm(u, _): PageForm,
-) -> Response {
-    let current = match st.store.notification_settings(u.user.id).await {
-        Ok(s) => s,
-        Err(e) => return page_error(e),
-    };
-    let Some(url) = current.webhook_url else {
-        return to("/settings", "err", "Set a webhook URL first.");
-    };
-    match panel::update_notification_settings(
-        st.store.as_ref(),
-        u.user.id,
-        current.email,
-        Some(&url),
-        true,
-        true,
-    )
-    .await
-    {
-        Ok(_) => to(
+) -> PageResult {
+    match smmd_app::notifications::rotate_webhook_secret(st.app(), u.user.id).await {
+        Ok(_) => Ok(to(
             "/settings",
             "ok",
             "New signing secret created; update your receiver.",
-        ),
-        Err(panel::SettingsError::WebhookUrl(m)) => to("/settings", "err", m),
-        Err(panel::SettingsError::Store(e)) => page_error(e),
+        )),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &format!("{}.", r.message))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -199,33 +173,28 @@ pub(super) async fn rotate_secret(
 pub(super) async fn change_password(
     State(st): State<AppState>,
     PageForm(u, f): PageForm,
-) -> Response {
+) -> PageResult {
     let current = f.get("current").map(String::as_str).unwrap_or("");
     let new = f.get("new").map(String::as_str).unwrap_or("");
+    // The current password is checked under the log-in limit, like any log-in.
     match auth::check_login(&st, &u.user.email, current).await {
         Ok(_) => {}
         Err(auth::LoginError::Wrong) => {
-            return to("/settings", "err", "The current password is wrong.")
+            return Ok(to("/settings", "err", "The current password is wrong."))
         }
         Err(auth::LoginError::TooMany(secs)) => {
-            return to(
+            return Ok(to(
                 "/settings",
                 "err",
                 &format!("Too many attempts; try again in {secs} s."),
-            )
+            ))
         }
-        Err(auth::LoginError::Store(e)) => return page_error(e),
+        Err(auth::LoginError::Store(e)) => return Err(e.into()),
     }
-    if let Err(e) = auth::check_password_strength(new) {
-        return to("/settings", "err", &e.message);
-    }
-    let hash = match auth::hash_password(new) {
-        Ok(h) => h,
-        Err(e) => return page_error(e),
-    };
-    match st.store.set_password(u.user.id, &hash).await {
-        Ok(()) => to("/settings", "ok", "Password changed."),
-        Err(e) => page_error(e),
+    match smmd_app::accounts::set_password(st.app(), u.user.id, new).await {
+        Ok(()) => Ok(to("/settings", "ok", "Password changed.")),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &r.message)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -2,8 +2,7 @@
 //! admin approves, the user's requests with their status, and — only where `[payments]
 //! test_top_up` is on, as in `smmd demo` — an instant test top-up.
 
-use smmd_domain::Money;
-use smmd_store::{BalanceChange, LedgerKind};
+use smmd_app::UseCaseError;
 
 use super::*;
 
@@ -82,55 +81,48 @@ pub(super) async fn funds_page(
 pub(super) async fn request_funds(
     State(st): State<AppState>,
     PageForm(u, f): PageForm,
-) -> Response {
+) -> PageResult {
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    match panel::request_payment(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        &st.config.payments,
+    let terms = crate::http::payments::payment_terms(&st.config.payments);
+    let requested = smmd_app::wallet::request_payment(
+        st.app(),
+        terms,
         u.user.id,
         field("amount"),
         field("method"),
         field("note"),
     )
-    .await
-    {
-        Ok(p) => to(
+    .await;
+    match requested {
+        Ok(p) => Ok(to(
             "/funds",
             "ok",
             &format!(
                 "Request #{} sent: {} {} will be added when an admin confirms your payment.",
                 p.id, p.amount, st.config.panel.currency
             ),
-        ),
-        Err(panel::PaymentRequestError::Store(e)) => page_error(e),
-        Err(e) => to("/funds", "err", &e.to_string()),
+        )),
+        Err(UseCaseError::Refused(r)) => Ok(to("/funds", "err", &r.message)),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// The demo's instant top-up (404 unless `[payments] test_top_up`).
-pub(super) async fn test_top_up(State(st): State<AppState>, PageForm(u, _): PageForm) -> Response {
+/// The demo's instant top-up (404 unless `[payments] test_top_up`), through the wallet's use
+/// case like every other credit.
+pub(super) async fn test_top_up(
+    State(st): State<AppState>,
+    PageForm(u, _): PageForm,
+) -> PageResult {
     if !st.config.payments.test_top_up {
-        return StatusCode::NOT_FOUND.into_response();
+        return Ok(StatusCode::NOT_FOUND.into_response());
     }
-    let change = BalanceChange {
-        user_id: u.user.id,
-        amount: Money::from_micros(10_000_000),
-        kind: LedgerKind::Deposit,
-        key: format!("test-top-up:{}:{}", u.user.id.0, auth::random_hex(8)),
-        reason: "Test top-up (demo)".into(),
-        actor_id: None,
-        now: st.clock.now_ms(),
-    };
-    match st.store.change_balance(change).await {
-        Ok(e) => to(
-            "/funds",
-            "ok",
-            &format!(
-                "Test funds added: balance {} {}.",
-                e.balance_after, st.config.panel.currency
-            ),
+    let e = smmd_app::wallet::test_top_up(st.app(), u.user.id).await?;
+    Ok(to(
+        "/funds",
+        "ok",
+        &format!(
+            "Test funds added: balance {} {}.",
+            e.balance_after, st.config.panel.currency
         ),
-        Err(e) => page_error(e),
-    }
+    ))
 }

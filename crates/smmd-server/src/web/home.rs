@@ -2,7 +2,7 @@
 //! notifications), mass order (`service | link | quantity` per line, a result per line) and the
 //! API page (the reseller API v2 documented with examples; a new key shown once).
 
-use smmd_store::StoreError;
+use smmd_app::orders;
 
 use super::orders::when;
 use super::*;
@@ -22,7 +22,7 @@ pub(super) async fn dashboard(
             .search_orders(&smmd_store::OrderQuery::of_user(u.user.id, RECENT))
             .await?;
         let notes = st.store.notifications_of_user(u.user.id, None, 5).await?;
-        Ok::<_, StoreError>((orders, notes))
+        Ok::<_, smmd_store::StoreError>((orders, notes))
     }
     .await;
     let (orders, notes) = match loaded {
@@ -108,7 +108,7 @@ fn mass_form(
         div.card {
             div.card-head { h1 { "Mass order" } a href="/orders/new" { "← New order" } }
             p.muted { "One order per line: " code { "service id | link | quantity" } ". Up to "
-                (panel::MASS_ORDER_MAX_LINES) " lines. Each line is placed on its own; one that fails does not stop the others. Service ids are on the "
+                (orders::MASS_ORDER_MAX_LINES) " lines. Each line is placed on its own; one that fails does not stop the others. Service ids are on the "
                 a href="/orders/new" { "new order" } " page." }
             form method="post" action="/orders/mass" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
@@ -123,79 +123,27 @@ fn mass_form(
     layout(st, u, "Mass order", "new", content)
 }
 
-/// Places each line of a mass order (`panel::place_order`, the rules of a single order). Each
+/// Places each line of a mass order (`smmd_app::orders::place_mass_order`, the rules of a single order). Each
 /// line's request key is `mass:<batch>:<line>`, `batch` being a random token of the form: a
 /// form sent twice (a double click, a reload) places nothing twice and shows the first orders.
-pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageForm) -> Response {
+pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
     let text = f.get("orders").map(String::as_str).unwrap_or("");
     let batch = f
         .get("batch")
         .filter(|b| (8..=64).contains(&b.len()) && b.chars().all(|c| c.is_ascii_alphanumeric()))
         .cloned()
         .unwrap_or_else(|| auth::random_hex(12));
-    let lines = match panel::parse_mass_order(text) {
-        Ok(l) => l,
+    let rows = match orders::place_mass_order(st.app(), u.user.id, text, &batch).await? {
+        Ok(rows) => rows,
         Err(e) => {
-            return html_response(
+            return Ok(html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 mass_form(&st, &u, text, &batch, Some(e), None),
-            )
+            ))
         }
     };
     let cur = &st.config.panel.currency;
-    let mut placed = 0usize;
-    let mut rows = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let outcome = match line {
-            Err((n, why)) => Err((*n, why.clone())),
-            Ok(l) => {
-                let input = OrderInput {
-                    link: Some(l.link.clone()),
-                    quantity: Some(l.quantity.clone()),
-                    ..Default::default()
-                };
-                let key = format!("mass:{batch}:{}", l.line);
-                // A form sent again: show the order its first sending placed (checked first, as
-                // the same line again could also hit the service's active-link rule).
-                match st.store.order_by_request_key(u.user.id, &key).await {
-                    Ok(Some(o)) => {
-                        placed += 1;
-                        rows.push(Ok((l.line, o)));
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(e) => return page_error(e),
-                }
-                match panel::place_order(
-                    st.store.as_ref(),
-                    st.clock.as_ref(),
-                    u.user.id,
-                    l.service,
-                    &input,
-                    Some(&key),
-                )
-                .await
-                {
-                    Ok(o) => Ok((l.line, o)),
-                    Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => {
-                        match st.store.order_by_request_key(u.user.id, &key).await {
-                            Ok(Some(o)) => Ok((l.line, o)),
-                            Ok(None) => {
-                                Err((l.line, "placed twice at once; look at your orders".into()))
-                            }
-                            Err(e) => return page_error(e),
-                        }
-                    }
-                    Err(PlaceOrderError::Rejected(e)) => Err((l.line, e.to_string())),
-                    Err(PlaceOrderError::Store(e)) => return page_error(e),
-                }
-            }
-        };
-        if outcome.is_ok() {
-            placed += 1;
-        }
-        rows.push(outcome);
-    }
+    let placed = rows.iter().filter(|r| r.is_ok()).count();
     let results = html! {
         div.card #mass-results {
             h2 { (placed) " of " (rows.len()) " orders placed" }
@@ -213,10 +161,9 @@ pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageF
         }
     };
     // Reload the balance: the orders were just charged.
-    let u = match st.store.user(u.user.id).await {
-        Ok(Some(user)) => PageUser { user, ..u },
-        Ok(None) => u,
-        Err(e) => return page_error(e),
+    let u = match st.store.user(u.user.id).await? {
+        Some(user) => PageUser { user, ..u },
+        None => u,
     };
     let failed_text: String = rows
         .iter()
@@ -224,7 +171,7 @@ pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageF
         .filter_map(|(n, _)| text.lines().nth(n - 1))
         .map(|l| format!("{}\n", l.trim()))
         .collect();
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         mass_form(
             &st,
@@ -234,7 +181,7 @@ pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageF
             None,
             Some(results),
         ),
-    )
+    ))
 }
 
 /// `/api`: the reseller API v2 with examples; the key itself is stored hashed, so the page can
@@ -245,7 +192,7 @@ pub(super) async fn api_page(State(st): State<AppState>, u: PageUser) -> Respons
 
 /// Makes a new API key (the old one stops working at once) and shows it on this response only.
 pub(super) async fn new_api_key(State(st): State<AppState>, PageForm(u, _): PageForm) -> Response {
-    match panel::rotate_api_key(st.store.as_ref(), u.user.id).await {
+    match smmd_app::accounts::rotate_api_key(st.app(), u.user.id).await {
         Ok(key) => {
             st.api_keys.invalidate_user(u.user.id);
             let mut resp = html_response(StatusCode::OK, api_doc(&st, &u, Some(&key)));

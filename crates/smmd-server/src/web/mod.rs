@@ -28,7 +28,6 @@ mod orders;
 
 use crate::auth::{self, session_cookie};
 use crate::http::api::open_session;
-use crate::panel;
 use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/app.css");
@@ -125,6 +124,47 @@ pub(super) fn page_error(e: impl std::fmt::Display) -> Response {
         ),
     )
 }
+
+/// A page handler's failure, so handlers can use `?` on any use case or store error: an
+/// `internal` one gives the "Something went wrong" page (its cause logged once), a missing
+/// resource the not-found page, any other refusal a page with its message and status. A refusal
+/// a handler shows on its own form (a flash message) is handled before `?`.
+pub struct PageError(Response);
+
+impl<E: crate::error::Coded> From<E> for PageError {
+    fn from(e: E) -> Self {
+        use crate::error::ErrorCode;
+        PageError(match e.code() {
+            ErrorCode::Internal => page_error(e),
+            ErrorCode::NotFound => html_response(
+                StatusCode::NOT_FOUND,
+                bare("Not found", html! { p { "There is nothing here." } }),
+            ),
+            code => html_response(
+                StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                bare("That did not work", html! { p { (e.to_string()) } }),
+            ),
+        })
+    }
+}
+
+impl From<crate::error::AppError> for PageError {
+    fn from(e: crate::error::AppError) -> Self {
+        PageError(match e.code {
+            crate::error::ErrorCode::Internal => page_error(e.message),
+            _ => e.into_response(),
+        })
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+/// What page handlers return.
+pub type PageResult = Result<Response, PageError>;
 
 pub(super) fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut resp = (status, body).into_response();

@@ -2,6 +2,8 @@
 //! the orders list with status filters, search and live statuses, one order with its timeline,
 //! and the cancel and refill actions, each shown only when the order is eligible.
 
+use smmd_app::{orders, UseCaseError};
+
 use super::*;
 
 fn field(
@@ -257,33 +259,24 @@ fn input_from(f: &HashMap<String, String>) -> OrderInput {
     Params::merge([f.iter().map(|(k, v)| (k.clone(), v.clone())).collect()]).order_input()
 }
 
-pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) -> Response {
+pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
     let service = f
         .get("service")
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);
-    match panel::place_order(
-        st.store.as_ref(),
-        st.clock.as_ref(),
-        u.user.id,
-        service,
-        &input_from(&f),
-        None,
-    )
-    .await
-    {
-        Ok(o) => to(
+    match orders::place_order(st.app(), u.user.id, service, &input_from(&f), None).await {
+        Ok(o) => Ok(to(
             &format!("/orders/{}", o.reference),
             "ok",
             &format!(
                 "Order placed: {} {} charged.",
                 o.charge, st.config.panel.currency
             ),
-        ),
+        )),
         Err(PlaceOrderError::Rejected(e)) => {
-            render_new_order(&st, &u, &f, Some(&e.to_string())).await
+            Ok(render_new_order(&st, &u, &f, Some(&e.to_string())).await)
         }
-        Err(PlaceOrderError::Store(e)) => page_error(e),
+        Err(PlaceOrderError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -323,13 +316,11 @@ pub(super) async fn orders_page(
         .map(OrderId);
     query.link = search.clone();
     query.status = OrderStatus::parse(status_filter);
-    let mut orders = match st.store.search_orders(&query).await {
+    query.active = status_filter == "active";
+    let orders = match st.store.search_orders(&query).await {
         Ok(o) => o,
         Err(e) => return page_error(e),
     };
-    if status_filter == "active" {
-        orders.retain(|o| !o.status.is_terminal());
-    }
     let cur = &st.config.panel.currency;
     let services = st.enabled_services().await.ok();
     let service_name = |id: smmd_domain::ServiceId| {
@@ -499,13 +490,13 @@ pub(super) async fn order_page(
             // Live updates hide the cancel button when the order ends, and show the refill
             // button when it completes (if its service refills): no reload needed.
             div.actions {
-                @if crate::http::smm::can_cancel(&o) {
+                @if orders::can_cancel(&o) {
                     form method="post" action=(format!("/orders/{}/cancel", o.reference)) data-hide-on="completed partial canceled" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         button.secondary #cancel type="submit" { "Cancel order" }
                     }
                 }
-                @if crate::http::smm::can_refill(&o, active_refill, now) {
+                @if orders::can_refill(&o, active_refill, now) {
                     form method="post" action=(format!("/orders/{}/refill", o.reference)) {
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         button #refill type="submit" { "Request refill" }
@@ -559,33 +550,26 @@ pub(super) async fn cancel(
     State(st): State<AppState>,
     Path(reference): Path<String>,
     PageForm(u, _): PageForm,
-) -> Response {
+) -> PageResult {
     let o = match own_order(&st, &u, &reference).await {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     let back = format!("/orders/{reference}");
-    match st
-        .store
-        .cancel_orders(u.user.id, &[o.id], st.clock.now_ms())
-        .await
-    {
-        Ok(r) => match r.into_iter().next().map(|(_, r)| r) {
-            Some(Ok(smmd_store::CancelOutcome::Canceled { refunded })) => to(
-                &back,
-                "ok",
-                &format!(
-                    "Order canceled; {refunded} {} refunded.",
-                    st.config.panel.currency
-                ),
+    match orders::cancel_order(st.app(), u.user.id, o.id).await {
+        Ok(smmd_store::CancelOutcome::Canceled { refunded }) => Ok(to(
+            &back,
+            "ok",
+            &format!(
+                "Order canceled; {refunded} {} refunded.",
+                st.config.panel.currency
             ),
-            Some(Ok(smmd_store::CancelOutcome::Requested)) => {
-                to(&back, "ok", "Cancel requested from the provider.")
-            }
-            Some(Err(e)) => to(&back, "err", &e.to_string()),
-            None => not_found(&st, &u),
-        },
-        Err(e) => page_error(e),
+        )),
+        Ok(smmd_store::CancelOutcome::Requested) => {
+            Ok(to(&back, "ok", "Cancel requested from the provider."))
+        }
+        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &r.message)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -593,20 +577,16 @@ pub(super) async fn refill(
     State(st): State<AppState>,
     Path(reference): Path<String>,
     PageForm(u, _): PageForm,
-) -> Response {
+) -> PageResult {
     let o = match own_order(&st, &u, &reference).await {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     let back = format!("/orders/{reference}");
-    match st
-        .store
-        .request_refill(u.user.id, o.id, st.clock.now_ms())
-        .await
-    {
-        Ok(r) => to(&back, "ok", &format!("Refill #{} requested.", r.id.0)),
-        Err(RefillRequestError::Store(e)) => page_error(e),
-        Err(e) => to(&back, "err", &e.to_string()),
+    match orders::request_refill(st.app(), u.user.id, o.id).await {
+        Ok(r) => Ok(to(&back, "ok", &format!("Refill #{} requested.", r.id.0))),
+        Err(RefillRequestError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(to(&back, "err", &e.to_string())),
     }
 }
 

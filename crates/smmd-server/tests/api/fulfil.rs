@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use smmd_app::providers::ProviderInput;
 use smmd_domain::{Clock, Money};
 use smmd_fulfil::{Clients, Fulfil, Settings};
 use smmd_jobs::control;
-use smmd_server::panel;
-use smmd_server::providers::{add_provider, ProviderInput};
 use smmd_sim::{SimConfig, SimHandle};
 use smmd_store::Role;
 
@@ -36,10 +35,9 @@ async fn engine(app: &TestApp, f: &Fulfil) -> smmd_jobs::Engine {
 }
 
 async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
-    let p = add_provider(
-        app.store.as_ref(),
+    let p = smmd_app::providers::add_provider(
+        smmd_app::App::new(app.store.as_ref(), &app.clock),
         &f.clients,
-        &app.clock,
         ProviderInput {
             name: name.into(),
             url: url.into(),
@@ -62,12 +60,12 @@ async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
 
 /// A reseller account with `balance` and its API key.
 async fn reseller(app: &TestApp, email: &str, balance: &str) -> String {
-    let (u, key) = panel::register(
-        app.store.as_ref(),
-        &app.clock,
+    let (u, key) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock),
         email,
         "password-123",
         Role::User,
+        None,
     )
     .await
     .expect("register");

@@ -172,12 +172,12 @@ impl TestApp {
         role: smmd_store::Role,
         balance: &str,
     ) -> (smmd_store::User, String) {
-        let (u, key) = smmd_server::panel::register(
-            self.store.as_ref(),
-            &self.clock as &dyn Clock,
+        let (u, key) = smmd_app::accounts::register(
+            smmd_app::App::new(self.store.as_ref(), &self.clock as &dyn Clock),
             email,
             "password123",
             role,
+            None,
         )
         .await
         .expect("register");
@@ -199,6 +199,7 @@ impl TestApp {
                 reason: "test".into(),
                 actor_id: None,
                 now: T0,
+                audit: None,
             })
             .await
             .expect("credit");
@@ -224,11 +225,10 @@ impl TestApp {
         )
         .await
         .expect("sim");
-        let p = smmd_server::providers::add_provider(
-            self.store.as_ref(),
+        let p = smmd_app::providers::add_provider(
+            smmd_app::App::new(self.store.as_ref(), &self.clock),
             &smmd_fulfil::Clients::new([3u8; 32]),
-            &self.clock,
-            smmd_server::providers::ProviderInput {
+            smmd_app::providers::ProviderInput {
                 name: name.into(),
                 url: sim.url.clone(),
                 key: sim.sim.config.api_key.clone(),

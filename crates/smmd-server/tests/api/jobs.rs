@@ -4,7 +4,6 @@
 use serde_json::{json, Value};
 use smmd_domain::Clock;
 use smmd_jobs::control::{self, DEFAULT_JOBS};
-use smmd_server::panel;
 use smmd_store::Role;
 
 use crate::helpers::{TestApp, T0};
@@ -13,21 +12,21 @@ pub async fn admins_operate_jobs_through_the_api(app: TestApp) {
     control::ensure_defaults(app.store.as_ref(), DEFAULT_JOBS, "UTC", T0)
         .await
         .expect("defaults");
-    let (_, admin) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
+    let (_, admin) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock as &dyn Clock),
         "ops@x.io",
         "password123",
         Role::Admin,
+        None,
     )
     .await
     .expect("admin");
-    let (_, user) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
+    let (_, user) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock as &dyn Clock),
         "u@x.io",
         "password123",
         Role::User,
+        None,
     )
     .await
     .expect("user");

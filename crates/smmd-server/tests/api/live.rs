@@ -205,7 +205,12 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
     assert_eq!(note["type"], "notification");
     assert_eq!(note["title"], format!("Order {reference} completed"));
     app.store
-        .raise_alert("provider_balance_low", "provider:1", "Balance 1.00", T0)
+        .raise_alert(
+            smmd_domain::alert::AlertKind::ProviderBalanceLow,
+            "provider:1",
+            "Balance 1.00",
+            T0,
+        )
         .await
         .expect("alert");
     let alert = next(&mut root_ws).await;
@@ -499,7 +504,12 @@ pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
     app.credit(bob.id, Money::parse("1").expect("m"), "bob:1")
         .await;
     app.store
-        .raise_alert("provider_balance_low", "provider:1", "Balance 1.00", T0)
+        .raise_alert(
+            smmd_domain::alert::AlertKind::ProviderBalanceLow,
+            "provider:1",
+            "Balance 1.00",
+            T0,
+        )
         .await
         .expect("alert");
     let head = app.store.feed_head().await.expect("head");

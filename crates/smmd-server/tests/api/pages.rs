@@ -4,7 +4,6 @@
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Clock, Money};
-use smmd_server::panel;
 use smmd_store::{Role, ServiceDraft};
 
 use crate::helpers::{TestApp, T0};
@@ -28,12 +27,12 @@ pub(crate) fn csrf_of(html: &str) -> String {
 }
 
 pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestApp) {
-    let (user, _) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
+    let (user, _) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock as &dyn Clock),
         "web@x.io",
         "password123",
         Role::User,
+        None,
     )
     .await
     .expect("user");
@@ -221,12 +220,12 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
 
     // Another user sees none of it and can touch none of it: every page and action of the
     // order answers 404 and writes nothing.
-    let (_, _) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
+    let (_, _) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock as &dyn Clock),
         "intruder@x.io",
         "password123",
         Role::User,
+        None,
     )
     .await
     .expect("user");
@@ -297,12 +296,12 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .contains(&reference));
 
     // Another user cannot cancel it (ids are checked against the owner).
-    let (_, _) = panel::register(
-        app.store.as_ref(),
-        &app.clock as &dyn Clock,
+    let (_, _) = smmd_app::accounts::register(
+        smmd_app::App::new(app.store.as_ref(), &app.clock as &dyn Clock),
         "other@x.io",
         "password123",
         Role::User,
+        None,
     )
     .await
     .expect("user");

@@ -1062,11 +1062,10 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
     let (s, _) = admin.post("/api/admin/providers/999/test", json!({})).await;
     assert_eq!(s, 404);
     // A provider that does not answer: 502 with the reason, nothing recorded.
-    let dead = smmd_server::providers::add_provider(
-        app.store.as_ref(),
+    let dead = smmd_app::providers::add_provider(
+        smmd_app::App::new(app.store.as_ref(), &app.clock),
         &smmd_fulfil::Clients::new([3u8; 32]),
-        &app.clock,
-        smmd_server::providers::ProviderInput {
+        smmd_app::providers::ProviderInput {
             name: "dead".into(),
             url: "http://127.0.0.1:9/api/v2".into(),
             key: "k".into(),

@@ -32,6 +32,7 @@ async fn account(app: &TestApp, email: &str, key: &str, balance: &str) -> UserId
             role: Role::User,
             api_key_hash: Some(token_hash(key)),
             now: T0,
+            audit: None,
         })
         .await
         .expect("user");

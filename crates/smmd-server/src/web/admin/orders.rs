@@ -30,6 +30,7 @@ fn filters(q: &HashMap<String, String>, limit: i64) -> OrderQuery {
         created_to: None,
         before: num("before").map(OrderId),
         limit,
+        active: false,
     }
 }
 

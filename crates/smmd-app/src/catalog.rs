@@ -1,0 +1,136 @@
+//! Catalog use cases: an admin's edit of a service's selling terms and a category's markup,
+//! from REST, the pages or the CLI, checked by the domain's catalog bounds and audited with the
+//! change.
+
+use smmd_domain::catalog::{check_markup, check_service_terms};
+use smmd_domain::{Money, ServiceId};
+use smmd_store::{Service, ServiceEdit, StoreError};
+
+use crate::audit::Actor;
+use crate::error::{ErrorCode, Refusal, UseCaseError};
+use crate::App;
+
+/// Fields to change on a service; `None` keeps the current value. `name`, `rate`, `min`, `max`
+/// and `enabled` become overrides that the services sync leaves alone.
+#[derive(Clone, Debug, Default)]
+pub struct ServicePatch {
+    /// 1 to 200 characters (trimmed).
+    pub name: Option<String>,
+    /// Selling rate per 1000, a decimal string in the panel currency.
+    pub rate: Option<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the service's markup (the category's or panel's applies); basis
+    /// points 0–100000.
+    pub markup_bp: Option<Option<i64>>,
+    pub auto_refill: Option<bool>,
+}
+
+fn terms(e: smmd_domain::catalog::TermsError) -> Refusal {
+    use smmd_domain::catalog::TermsError;
+    let code = match e {
+        TermsError::Markup => ErrorCode::InvalidMarkup,
+        _ => ErrorCode::InvalidServiceEdit,
+    };
+    Refusal::new(code, e.to_string())
+}
+
+/// Edits service `id` as a whole: the merged terms must pass
+/// [`smmd_domain::catalog::check_service_terms`]. Each changed field goes to the service's
+/// change history under the actor's name, and the audit line `service.edit` lists them.
+///
+/// Errors: `not_found`, `invalid_service_edit`, `invalid_markup`; nothing written.
+pub async fn edit_service(
+    app: App<'_>,
+    actor: &Actor,
+    id: ServiceId,
+    p: ServicePatch,
+) -> Result<Service, UseCaseError> {
+    let current = app.store.service(id).await?.ok_or(StoreError::NotFound)?;
+    let rate = p
+        .rate
+        .as_deref()
+        .map(|r| Money::parse(r.trim()))
+        .transpose()
+        .map_err(|e| Refusal::new(ErrorCode::InvalidServiceEdit, format!("rate: {e}")))?;
+    let name = p.name.as_deref().map(str::trim);
+    check_service_terms(
+        name.unwrap_or(&current.name),
+        rate.unwrap_or(current.rate),
+        p.min.unwrap_or(current.min),
+        p.max.unwrap_or(current.max),
+    )
+    .map_err(terms)?;
+    check_markup(p.markup_bp.flatten()).map_err(terms)?;
+    let edit = ServiceEdit {
+        name: name.map(str::to_string),
+        rate,
+        min: p.min,
+        max: p.max,
+        enabled: p.enabled,
+        markup_bp: p.markup_bp,
+        auto_refill: p.auto_refill,
+    };
+    let now = app.now();
+    let source = match actor.id {
+        Some(_) => format!("admin:{}", actor.name),
+        None => actor.name.clone(),
+    };
+    // An empty detail is filled by the store with the fields that changed.
+    let audit = actor.audit(
+        "service.edit",
+        format!("service:{}", id.0),
+        String::new(),
+        now,
+    );
+    app.store
+        .edit_service(id, edit, &source, now, Some(audit))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict("services.terms") => UseCaseError::refused(
+                ErrorCode::InvalidServiceEdit,
+                "The service changed meanwhile and the terms no longer hold; look at it again",
+            ),
+            e => e.into(),
+        })
+}
+
+/// A category by id (REST, pages) or by name (CLI).
+#[derive(Clone, Copy, Debug)]
+pub enum CategoryRef<'a> {
+    Id(i64),
+    Name(&'a str),
+}
+
+/// Sets (or with `None` clears) a category's markup, basis points 0–100000; the next services
+/// sync prices its services with it. Audited as `category.markup`.
+///
+/// Errors: `invalid_markup`, `not_found`; nothing written.
+pub async fn set_category_markup(
+    app: App<'_>,
+    actor: &Actor,
+    category: CategoryRef<'_>,
+    markup_bp: Option<i64>,
+) -> Result<(), UseCaseError> {
+    check_markup(markup_bp).map_err(terms)?;
+    let categories = app.store.list_categories().await?;
+    let c = categories
+        .iter()
+        .find(|c| match category {
+            CategoryRef::Id(id) => c.id.0 == id,
+            CategoryRef::Name(n) => c.name == n.trim(),
+        })
+        .ok_or(StoreError::NotFound)?;
+    let shown = markup_bp.map_or("default".to_string(), |b| format!("{b} bp"));
+    let audit = actor.audit(
+        "category.markup",
+        format!("category:{}", c.id.0),
+        shown,
+        app.now(),
+    );
+    app.store
+        .set_category_markup(&c.name, markup_bp, Some(audit))
+        .await?;
+    Ok(())
+}

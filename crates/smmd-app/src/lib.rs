@@ -1,0 +1,60 @@
+//! `smmd-app`: every use case of the panel, in one place.
+//!
+//! A use case is one thing a person or a job asks for — place an order, cancel it, ask for a
+//! refill, resolve a review, adjust a balance, change a role, edit a service, add a provider,
+//! request or decide a payment, register, log in, rotate a key. Each is a function here that
+//! takes an [`App`] (the store and the clock), checks the rules the pure domain does not own
+//! (reasons, self-demotion, payment limits, webhook URLs), calls the domain for the rules it
+//! does own (pricing, the order state machine, cancel and refill eligibility, catalog bounds),
+//! and makes one store call whose transaction holds the change, its ledger entry and its audit
+//! line together.
+//!
+//! Interfaces — REST, `/api/v2`, the pages, the CLI and the demo — are thin adapters over these
+//! functions: they extract input, call one use case and render its result or its
+//! [`error::ErrorCode`]. Nothing here knows HTTP, HTML or the command line.
+//!
+//! | module | use cases |
+//! |---|---|
+//! | [`accounts`] | register, log-in check, sessions, API keys, passwords, roles |
+//! | [`wallet`] | admin balance adjustments, the demo's test top-up, payment requests and decisions |
+//! | [`catalog`] | service and category edits |
+//! | [`orders`] | place (single and mass), cancel, refill |
+//! | [`review`] | resolving `needs_review` orders, admin order actions |
+//! | [`providers`] | adding and enabling providers |
+//! | [`notifications`] | notification settings and webhook URLs |
+
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod error;
+pub mod notifications;
+pub mod orders;
+pub mod providers;
+pub mod review;
+pub mod secrets;
+pub mod wallet;
+
+use smmd_domain::Clock;
+use smmd_store::Store;
+
+pub use audit::Actor;
+pub use error::{Coded, ErrorCode, Refusal, UseCaseError};
+
+/// What every use case runs against: the panel's store and clock. Cheap to copy; interfaces
+/// build one per request from their shared state.
+#[derive(Clone, Copy)]
+pub struct App<'a> {
+    pub store: &'a dyn Store,
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> App<'a> {
+    pub fn new(store: &'a dyn Store, clock: &'a dyn Clock) -> App<'a> {
+        App { store, clock }
+    }
+
+    /// Now, epoch milliseconds, from the injected clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

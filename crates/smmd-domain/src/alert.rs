@@ -1,0 +1,84 @@
+//! Admin alert vocabulary: the kinds of alert the panel raises and the subjects they are about.
+//! An alert is open per `(kind, subject)` until resolved; raising it again refreshes it. The
+//! kind's text is stored and shown in notifications (`alert.<kind>`), so it never changes.
+
+use crate::ids::{OrderId, ProviderId};
+
+macro_rules! kinds {
+    ($($variant:ident = ($text:literal, $title:literal),)*) => {
+        /// What an admin alert is about.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum AlertKind {
+            $(#[doc = $title] $variant,)*
+        }
+
+        impl AlertKind {
+            pub const ALL: &'static [AlertKind] = &[$(AlertKind::$variant,)*];
+
+            /// The stored snake_case text.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(AlertKind::$variant => $text,)* }
+            }
+
+            /// A short title for notifications and pages.
+            pub const fn title(self) -> &'static str {
+                match self { $(AlertKind::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+kinds! {
+    ProviderBalanceLow = ("provider_balance_low", "Provider balance low"),
+    OrderNeedsReview = ("order_needs_review", "Order needs review"),
+    JobFailed = ("job_failed", "A job is failing"),
+    UnknownStatus = ("unknown_status", "Unknown provider status"),
+    ProviderLostOrder = ("provider_lost_order", "Provider does not know an order"),
+    ServicesSyncRefused = ("services_sync_refused", "Services sync refused"),
+    ProviderFunds = ("provider_funds", "Provider out of funds"),
+    ProviderUnavailable = ("provider_unavailable", "Provider unavailable"),
+}
+
+impl AlertKind {
+    /// The kind stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<AlertKind> {
+        AlertKind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The subject of an alert about an order: `order:<id>`.
+pub fn order_subject(id: OrderId) -> String {
+    format!("order:{}", id.0)
+}
+
+/// The subject of an alert about a provider: `provider:<id>`.
+pub fn provider_subject(id: ProviderId) -> String {
+    format!("provider:{}", id.0)
+}
+
+/// The subject of an alert about a scheduled job: `job:<name>`.
+pub fn job_subject(name: &str) -> String {
+    format!("job:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_stored_text() {
+        for k in AlertKind::ALL {
+            assert_eq!(AlertKind::parse(k.as_str()), Some(*k));
+            assert!(!k.title().is_empty());
+        }
+        assert_eq!(AlertKind::parse("nope"), None);
+        assert_eq!(order_subject(OrderId(42)), "order:42");
+        assert_eq!(provider_subject(ProviderId(3)), "provider:3");
+    }
+}

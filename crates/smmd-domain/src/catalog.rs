@@ -1,0 +1,89 @@
+//! Catalog edit rules: the bounds an admin edit (REST, pages, CLI) must keep, checked by the
+//! use case before writing and by the store on the merged row, with the same function.
+
+use crate::money::Money;
+
+/// Most characters in a service name.
+pub const MAX_SERVICE_NAME: usize = 200;
+
+/// Highest markup, in basis points (100000 bp = +1000 %).
+pub const MAX_MARKUP_BP: i64 = 100_000;
+
+/// Why service terms are refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TermsError {
+    #[error("The name has 1 to 200 characters")]
+    Name,
+    #[error("The rate cannot be negative")]
+    NegativeRate,
+    #[error("Need 0 <= min <= max and max >= 1")]
+    Quantities,
+    #[error("Markup is 0 to 100000 basis points")]
+    Markup,
+}
+
+/// A service's selling terms after an edit: a name of 1–200 characters (not only spaces), a
+/// rate per 1000 ≥ 0 (panel currency), and `0 ≤ min ≤ max`, `max ≥ 1`.
+pub fn check_service_terms(name: &str, rate: Money, min: i64, max: i64) -> Result<(), TermsError> {
+    if name.trim().is_empty() || name.chars().count() > MAX_SERVICE_NAME {
+        return Err(TermsError::Name);
+    }
+    if rate.is_negative() {
+        return Err(TermsError::NegativeRate);
+    }
+    if min < 0 || max < 1 || min > max {
+        return Err(TermsError::Quantities);
+    }
+    Ok(())
+}
+
+/// A markup of a service or category, basis points; `None` falls back to the next level.
+pub fn check_markup(bp: Option<i64>) -> Result<(), TermsError> {
+    match bp {
+        Some(b) if !(0..=MAX_MARKUP_BP).contains(&b) => Err(TermsError::Markup),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_keep_a_name_a_non_negative_rate_and_ordered_quantities() {
+        let r = Money::from_micros(1_500_000);
+        assert_eq!(check_service_terms("Followers", r, 10, 1000), Ok(()));
+        assert_eq!(check_service_terms("F", Money::ZERO, 0, 1), Ok(()));
+        assert_eq!(
+            check_service_terms("  ", r, 10, 1000),
+            Err(TermsError::Name)
+        );
+        let long = "é".repeat(MAX_SERVICE_NAME + 1);
+        assert_eq!(
+            check_service_terms(&long, r, 10, 1000),
+            Err(TermsError::Name)
+        );
+        let exact = "é".repeat(MAX_SERVICE_NAME);
+        assert_eq!(check_service_terms(&exact, r, 10, 1000), Ok(()));
+        assert_eq!(
+            check_service_terms("F", Money::from_micros(-1), 10, 1000),
+            Err(TermsError::NegativeRate)
+        );
+        for (min, max) in [(-1, 10), (0, 0), (11, 10)] {
+            assert_eq!(
+                check_service_terms("F", r, min, max),
+                Err(TermsError::Quantities)
+            );
+        }
+    }
+
+    #[test]
+    fn markups_are_zero_to_a_hundred_thousand_basis_points() {
+        for ok in [None, Some(0), Some(5_000), Some(MAX_MARKUP_BP)] {
+            assert_eq!(check_markup(ok), Ok(()));
+        }
+        for bad in [Some(-1), Some(MAX_MARKUP_BP + 1), Some(i64::MIN)] {
+            assert_eq!(check_markup(bad), Err(TermsError::Markup));
+        }
+    }
+}

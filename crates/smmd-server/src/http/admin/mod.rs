@@ -1,0 +1,111 @@
+//! Admin REST under `/api/admin` (admin session or an admin's API key), one module per
+//! resource: [`users`] (list, create, credit/debit with a reason, role), [`catalog`] (services
+//! and categories), [`orders`] (search, resolve `needs_review`, refund, cancel, set partial),
+//! [`providers`] (list, test, balance, sync now, enable) and [`audit`] (the log). Each handler
+//! extracts, calls one `smmd_app` use case (which writes the audit line in the transaction of
+//! its change) and renders the result. Scheduler routes are in `http::jobs`, payment decisions
+//! in `http::payments`.
+
+pub mod audit;
+pub mod catalog;
+pub mod orders;
+pub mod providers;
+pub mod users;
+
+use axum::routing::{get, patch, post};
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/admin/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route("/api/admin/users/{id}/balance", post(users::adjust_balance))
+        .route("/api/admin/users/{id}/role", post(users::set_role))
+        .route("/api/admin/services", get(catalog::list_services))
+        .route("/api/admin/services/{id}", patch(catalog::edit_service))
+        .route("/api/admin/categories", get(catalog::list_categories))
+        .route("/api/admin/categories/{id}", patch(catalog::edit_category))
+        .route("/api/admin/orders", get(orders::list_orders))
+        .route(
+            "/api/admin/orders/{id}/resolve",
+            post(orders::resolve_order),
+        )
+        .route("/api/admin/orders/{id}/refund", post(orders::refund_order))
+        .route("/api/admin/orders/{id}/cancel", post(orders::cancel_order))
+        .route("/api/admin/orders/{id}/partial", post(orders::set_partial))
+        .route("/api/admin/providers", get(providers::list_providers))
+        .route(
+            "/api/admin/providers/{id}/test",
+            post(providers::test_provider),
+        )
+        .route(
+            "/api/admin/providers/{id}/balance",
+            post(providers::check_balance),
+        )
+        .route(
+            "/api/admin/providers/{id}/sync",
+            post(providers::sync_provider),
+        )
+        .route(
+            "/api/admin/providers/{id}/enable",
+            post(providers::enable_provider),
+        )
+        .route("/api/admin/audit", get(audit::audit_log))
+}
+
+/// The admin part of the OpenAPI document (jobs are in `http::jobs`).
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        users::list_users,
+        users::create_user,
+        users::adjust_balance,
+        users::set_role,
+        catalog::list_services,
+        catalog::edit_service,
+        catalog::list_categories,
+        catalog::edit_category,
+        orders::list_orders,
+        orders::resolve_order,
+        orders::refund_order,
+        orders::cancel_order,
+        orders::set_partial,
+        providers::list_providers,
+        providers::test_provider,
+        providers::check_balance,
+        providers::sync_provider,
+        providers::enable_provider,
+        audit::audit_log
+    ),
+    components(schemas(
+        users::UserPage,
+        users::CreateUser,
+        users::CreatedUser,
+        users::Adjust,
+        users::LedgerEntryDto,
+        users::RoleBody,
+        catalog::AdminServiceDto,
+        catalog::AdminServiceList,
+        catalog::ServicePatch,
+        catalog::CategoryPatch,
+        orders::AdminOrderDto,
+        orders::AdminOrderPage,
+        orders::Resolve,
+        orders::Reason,
+        orders::Partial,
+        orders::AdminCancelDto,
+        providers::ProviderDto,
+        providers::ProviderList,
+        providers::ProviderCheck,
+        providers::SyncReport,
+        providers::EnableBody,
+        audit::AuditDto,
+        audit::AuditPage
+    ))
+)]
+pub struct AdminDoc;
