@@ -205,9 +205,59 @@ pub fn refund_due(target: Money, already_refunded: Money) -> Money {
     }
 }
 
+/// What an order event log row records (`order_events.kind`, stored as the snake_case name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The order was paid and queued.
+    Placed,
+    /// The order moved to a new status (with the refund it paid, if any).
+    Status,
+    /// A cancel was asked of the provider.
+    CancelRequested,
+    /// A refill of the order changed status.
+    Refill,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::Placed,
+        EventKind::Status,
+        EventKind::CancelRequested,
+        EventKind::Refill,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Placed => "placed",
+            EventKind::Status => "status",
+            EventKind::CancelRequested => "cancel_requested",
+            EventKind::Refill => "refill",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_kinds_round_trip_through_their_stored_names() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EventKind::parse("Status"), None);
+    }
 
     fn all_events() -> Vec<OrderEvent> {
         use OrderEvent as E;

@@ -26,6 +26,7 @@ use smmd_domain::Clock;
 use smmd_store::{RunLease, RunOutcome, ScheduleRecord, Store, StoreError, TickDecision};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use smmd_domain::alert::AlertKind;
 
@@ -314,11 +315,23 @@ impl Engine {
             started += 1;
             let engine = self.clone();
             let release = release.clone();
-            set.spawn(async move {
-                if let Err(e) = engine.execute(lease, release).await {
-                    tracing::error!(error = %e, "recording a run failed; its lease will expire");
+            // One span per run: every log line of the job (and of the store and provider calls
+            // it makes) carries the job, the run id and the attempt; `outcome` is set at the end.
+            let span = tracing::info_span!(
+                "job_run",
+                job = %lease.schedule_name,
+                run_id = lease.run_id,
+                attempt = lease.attempt,
+                outcome = tracing::field::Empty,
+            );
+            set.spawn(
+                async move {
+                    if let Err(e) = engine.execute(lease, release).await {
+                        tracing::error!(error = %e, "recording a run failed; its lease will expire");
+                    }
                 }
-            });
+                .instrument(span),
+            );
         }
         Ok(started)
     }
@@ -396,6 +409,7 @@ impl Engine {
                     .await?;
                 metrics::counter!(metrics_names::RUNS, "job" => job_name, "outcome" => "released")
                     .increment(1);
+                tracing::Span::current().record("outcome", "released");
                 tracing::info!(run = lease.run_id, released, "run handed back at shutdown");
                 return Ok(());
             }
@@ -408,7 +422,8 @@ impl Engine {
             } => "retrying",
             RunOutcome::Failed { .. } => "failed",
         };
-        tracing::info!(job = %lease.schedule_name, run = lease.run_id, attempt = lease.attempt, ?outcome, "job run finished");
+        tracing::Span::current().record("outcome", label);
+        tracing::info!(?outcome, "job run finished");
         let alert = match &outcome {
             RunOutcome::Failed {
                 error,
@@ -430,6 +445,7 @@ impl Engine {
             .finish_run(lease.run_id, lease.token, outcome, now)
             .await?;
         let label = if recorded { label } else { "lease_lost" };
+        tracing::Span::current().record("outcome", label);
         if !recorded {
             tracing::warn!(
                 run = lease.run_id,
@@ -489,11 +505,14 @@ impl Engine {
         lease: &RunLease,
         mut release: watch::Receiver<bool>,
     ) -> Result<Counters, RunFailure> {
-        let task = tokio::spawn(async move {
-            std::panic::AssertUnwindSafe(job.run(ctx))
-                .catch_unwind()
-                .await
-        });
+        let task = tokio::spawn(
+            async move {
+                std::panic::AssertUnwindSafe(job.run(ctx))
+                    .catch_unwind()
+                    .await
+            }
+            .instrument(tracing::Span::current()),
+        );
         // Aborts the job if this future is dropped, too.
         let _abort = AbortOnDrop(task.abort_handle());
         let timeout = tokio::time::sleep(Duration::from_millis(

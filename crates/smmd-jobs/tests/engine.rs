@@ -512,3 +512,72 @@ both_stores!(
     ten_minutes_down_follows_each_misfire_policy,
     four_engines_share_one_database_without_duplicates,
 );
+
+/// Writes a log line from inside the job.
+struct Logs;
+#[async_trait]
+impl Job for Logs {
+    async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+        tracing::info!("inside the job");
+        Ok(Counters::new())
+    }
+}
+
+/// A log sink the test reads back.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::ErrorKind::Other)?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every line a run writes — the job's own and the engine's — is inside one `job_run` span
+/// naming the job, the run id and the attempt; the engine's closing line carries the outcome.
+#[tokio::test(flavor = "current_thread")]
+async fn each_job_run_logs_inside_a_span_with_its_job_run_attempt_and_outcome() {
+    let db = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Sqlite)
+        .await
+        .expect("db");
+    let store: Arc<dyn Store> = db.store.clone();
+    let clock = ManualClock::new(T0);
+    store
+        .ensure_schedule(schedule("logs", "0 * * * *", "fire_once", 1, 60_000, T0))
+        .await
+        .expect("schedule");
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut e = engine(&store, &clock, "a");
+    e.register("logs", Arc::new(Logs));
+    e.tick().await.expect("tick");
+    let run = &runs(&store, "logs").await[0];
+    assert_eq!(run.state, "succeeded");
+    let log = String::from_utf8(sink.0.lock().expect("log").clone()).expect("utf-8");
+    let span = format!("job_run{{job=logs run_id={} attempt=1", run.id);
+    let inside = log
+        .lines()
+        .find(|l| l.contains("inside the job"))
+        .expect("the job's line");
+    assert!(inside.contains(&span), "{span} in {inside}");
+    let finished = log
+        .lines()
+        .find(|l| l.contains("job run finished"))
+        .expect("the engine's line");
+    assert!(
+        finished.contains(&span) && finished.contains("outcome=\"succeeded\""),
+        "{finished}"
+    );
+}

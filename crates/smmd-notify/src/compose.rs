@@ -2,6 +2,7 @@
 //! event, as pure functions of the event (no I/O), so every channel says the same thing.
 
 use serde_json::json;
+use smmd_domain::order::EventKind;
 use smmd_store::{Alert, AlertRecipient, NewNotification, NotifiableEvent};
 
 use crate::NotifySettings;
@@ -9,8 +10,8 @@ use crate::NotifySettings;
 /// The webhook `type` and notification kind of an event: `order.completed`, `order.partial`,
 /// `order.canceled`, `refill.completed`, `refill.rejected`.
 pub fn kind_of(e: &NotifiableEvent) -> String {
-    match e.kind.as_str() {
-        "refill" => format!("refill.{}", e.status),
+    match e.kind {
+        EventKind::Refill => format!("refill.{}", e.status),
         _ => format!("order.{}", e.status),
     }
 }
@@ -21,7 +22,8 @@ fn outcome(e: &NotifiableEvent, currency: &str) -> (String, String) {
         .filter(|a| a.is_positive())
         .map(|a| format!("{a} {currency} refunded"));
     let reference = &e.order.reference;
-    match (e.kind.as_str(), e.status.as_str()) {
+    let refill = e.kind == EventKind::Refill;
+    match (if refill { "refill" } else { "order" }, e.status.as_str()) {
         ("refill", "completed") => (
             format!("Refill of order {reference} completed"),
             "The provider finished the refill.".to_string(),
@@ -100,7 +102,7 @@ pub fn order_notification(
             "start_count": o.start_count,
             "remains": o.remains,
         },
-        "refill": (e.kind == "refill").then(|| json!({ "status": e.status, "detail": e.detail })),
+        "refill": (e.kind == EventKind::Refill).then(|| json!({ "status": e.status, "detail": e.detail })),
     });
     NewNotification {
         user_id: o.user_id,

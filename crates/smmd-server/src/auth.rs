@@ -61,6 +61,21 @@ impl LoginLimiter {
     }
 }
 
+/// Creates a session row and the `Set-Cookie` header for it; returns (cookie header, CSRF token).
+pub async fn open_session(
+    st: &AppState,
+    user: &User,
+) -> Result<(axum::http::HeaderValue, String), AppError> {
+    let session =
+        smmd_app::accounts::open_session(st.app(), user.id, st.config.security.session_hours)
+            .await?;
+    let (token, csrf, max_age) = (session.token, session.csrf, session.max_age_s);
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+    let value = axum::http::HeaderValue::from_str(&cookie).map_err(AppError::internal)?;
+    Ok((value, csrf))
+}
+
 /// Why a log-in failed.
 #[derive(Debug)]
 pub enum LoginError {

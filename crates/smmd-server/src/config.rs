@@ -203,6 +203,17 @@ pub struct PaymentsConfig {
     pub test_top_up: bool,
 }
 
+impl PaymentsConfig {
+    /// The limits as the payment use cases take them.
+    pub fn terms(&self) -> smmd_app::wallet::PaymentTerms<'_> {
+        smmd_app::wallet::PaymentTerms {
+            min_amount: &self.min_amount,
+            max_amount: &self.max_amount,
+            methods: &self.methods,
+        }
+    }
+}
+
 impl Default for PaymentsConfig {
     fn default() -> Self {
         PaymentsConfig {

@@ -101,6 +101,32 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The error shape of every REST route.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code: one of [`ErrorCode::ALL`]; the table with statuses and meanings
+    /// is in the document's description.
+    #[schema(schema_with = error_code_schema)]
+    pub code: String,
+    /// Safe to show to a person.
+    pub message: String,
+}
+
+/// The `code` property: a string, one of every [`ErrorCode`] (generated, so the document lists
+/// exactly the codes the server can answer).
+fn error_code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("Stable snake_case error code"))
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;

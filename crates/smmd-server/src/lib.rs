@@ -11,10 +11,12 @@ pub mod error;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod router;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod web;
 
 pub use config::Config;
+pub use router::router;
 pub use startup::App;

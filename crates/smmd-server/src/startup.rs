@@ -12,7 +12,6 @@ use smmd_store_sql::{ConnectOptions, SqlStore};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::http;
 use crate::state::AppState;
 
 /// Opens (and migrates) the configured database.
@@ -54,7 +53,7 @@ impl App {
         let mut state = AppState::new(store.clone(), clock.clone(), config);
         // Without a secret key the provider admin routes answer 503; everything else works.
         state.fulfil = fulfil(&state.config, store, clock).ok();
-        let router = http::router(state.clone());
+        let router = crate::router(state.clone());
         Ok(App {
             listener,
             router,

@@ -5,6 +5,7 @@
 //! provider call and is claimed in bulk; its outcome (`processing`, `queued`, `canceled`,
 //! `needs_review`) is logged. Nothing here opens a transaction of its own.
 
+use smmd_domain::order::EventKind;
 use smmd_domain::{Money, OrderId, RefillId};
 use smmd_store::{OrderLogEntry, StoreResult};
 use sqlx::{Any, Transaction};
@@ -18,8 +19,7 @@ const COLS: &str = "id, order_id, kind, status, amount, detail, created_at";
 pub(crate) struct Event<'a> {
     pub order_id: OrderId,
     pub user_id: smmd_domain::UserId,
-    /// `placed`, `status` or `cancel_requested`.
-    pub kind: &'a str,
+    pub kind: EventKind,
     pub status: &'a str,
     pub amount: Option<Money>,
     pub detail: &'a str,
@@ -33,7 +33,7 @@ pub(crate) async fn record(tx: &mut Transaction<'static, Any>, e: Event<'_>) -> 
     )
     .bind(e.order_id.0)
     .bind(e.user_id.0)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.status)
     .bind(e.amount.map(Money::micros))
     .bind(e.detail)
@@ -56,7 +56,10 @@ pub(crate) async fn record_statuses(
     }
     let values: Vec<String> = changes
         .iter()
-        .map(|(o, u, st)| format!("({o}, {u}, 'status', '{st}', NULL, '', {now})"))
+        .map(|(o, u, st)| {
+            let kind = EventKind::Status.as_str();
+            format!("({o}, {u}, '{kind}', '{st}', NULL, '', {now})")
+        })
         .collect();
     sqlx::query(&format!(
         "INSERT INTO order_events (order_id, user_id, kind, status, amount, detail, created_at) VALUES {}",
@@ -74,11 +77,12 @@ pub(crate) async fn record_refill(
     id: RefillId,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO order_events (order_id, user_id, kind, status, amount, detail, created_at) \
-         SELECT order_id, user_id, 'refill', status, NULL, 'Refill #' || id || COALESCE(': ' || note, ''), $2 \
+         SELECT order_id, user_id, '{}', status, NULL, 'Refill #' || id || COALESCE(': ' || note, ''), $2 \
          FROM refills WHERE id = $1",
-    )
+        EventKind::Refill.as_str()
+    ))
     .bind(id.0)
     .bind(now)
     .execute(&mut **tx)
@@ -100,7 +104,7 @@ pub(crate) async fn of_order(s: &SqlStore, order: OrderId) -> StoreResult<Vec<Or
             Ok(OrderLogEntry {
                 id: rows::get(r, "id")?,
                 order_id: OrderId(rows::get(r, "order_id")?),
-                kind: rows::get(r, "kind")?,
+                kind: rows::event_kind(&rows::get::<String>(r, "kind")?)?,
                 status: rows::get(r, "status")?,
                 amount: rows::get::<Option<i64>>(r, "amount")?.map(Money::from_micros),
                 detail: rows::get(r, "detail")?,

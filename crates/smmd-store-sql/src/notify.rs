@@ -116,7 +116,7 @@ pub(crate) async fn notifiable_events(
         .map(|row| {
             Ok(NotifiableEvent {
                 event_id: get(row, "event_id")?,
-                kind: get(row, "event_kind")?,
+                kind: crate::rows::event_kind(&get::<String>(row, "event_kind")?)?,
                 status: get(row, "event_status")?,
                 amount: get::<Option<i64>>(row, "event_amount")?.map(Money::from_micros),
                 detail: get(row, "event_detail")?,

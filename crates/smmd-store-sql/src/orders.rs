@@ -6,7 +6,7 @@
 //! conditional debit takes the user's row lock (PostgreSQL) only for the last two statements.
 
 use smmd_domain::cancel::{check_cancel, CancelFacts, CancelPath};
-use smmd_domain::order::{self, OrderEvent, OrderStatus};
+use smmd_domain::order::{self, EventKind, OrderEvent, OrderStatus};
 use smmd_domain::refill::{check_refill, RefillError, RefillFacts, RefillStatus};
 use smmd_domain::service::{OrderError, OrderSpec};
 use smmd_domain::{Money, OrderId, RefillId, UserId};
@@ -133,7 +133,7 @@ pub(crate) async fn place_order(
         events::Event {
             order_id: placed.id,
             user_id: user,
-            kind: "placed",
+            kind: EventKind::Placed,
             status: placed.status.as_str(),
             amount: Some(-spec.charge),
             detail: "",
@@ -354,7 +354,7 @@ async fn apply_loaded(
             events::Event {
                 order_id: current.id,
                 user_id: current.user_id,
-                kind: "status",
+                kind: EventKind::Status,
                 status: next.as_str(),
                 amount: Some(due).filter(|d| d.is_positive()),
                 detail: u.note.as_deref().unwrap_or(""),
@@ -599,7 +599,7 @@ async fn cancel_one(
                 events::Event {
                     order_id: o.id,
                     user_id: o.user_id,
-                    kind: "cancel_requested",
+                    kind: EventKind::CancelRequested,
                     status: o.status.as_str(),
                     amount: None,
                     detail: "",

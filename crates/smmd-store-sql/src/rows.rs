@@ -217,6 +217,11 @@ pub(crate) fn sync_target(row: &Row) -> StoreResult<smmd_store::SyncTarget> {
     })
 }
 
+/// An `order_events.kind` read back; an unknown name is a store error, never a guess.
+pub(crate) fn event_kind(text: &str) -> StoreResult<smmd_domain::order::EventKind> {
+    smmd_domain::order::EventKind::parse(text).ok_or_else(|| bad("order event kind", text))
+}
+
 pub(crate) const ALERT_COLS: &str = "id, kind, subject, message, created_at, updated_at";
 
 pub(crate) fn alert(row: &Row) -> StoreResult<smmd_store::Alert> {

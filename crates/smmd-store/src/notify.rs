@@ -26,8 +26,8 @@ pub struct NotificationSettings {
 pub struct NotifiableEvent {
     /// `order_events.id`.
     pub event_id: i64,
-    /// `status` or `refill`.
-    pub kind: String,
+    /// [`EventKind::Status`](smmd_domain::order::EventKind) or `Refill`.
+    pub kind: smmd_domain::order::EventKind,
     /// The order's new status, or the refill's for `refill`.
     pub status: String,
     /// The refund this change paid, if any.

@@ -91,8 +91,7 @@ pub struct Archived {
 pub struct OrderLogEntry {
     pub id: i64,
     pub order_id: OrderId,
-    /// `placed`, `status`, `cancel_requested` or `refill`.
-    pub kind: String,
+    pub kind: smmd_domain::order::EventKind,
     /// The order's new status (`queued` when placed); the refill's for `refill`.
     pub status: String,
     /// The wallet effect: `-charge` when placed, the refund a status change paid.

@@ -12,7 +12,7 @@ use smmd_store::{LedgerEntry, User};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{clamp_limit, ApiQuery, JsonBody};
-use crate::auth::{self, AuthUser, SESSION_COOKIE};
+use crate::auth::{self, AuthUser};
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
@@ -105,8 +105,8 @@ pub fn user_json(u: &User, currency: &str) -> serde_json::Value {
 /// the CSRF token the client must echo in `X-CSRF-Token` on state-changing requests.
 #[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = Login,
     responses((status = 200, body = LoginDto, description = "Logged in; the session cookie is set"),
-        (status = 401, body = crate::http::openapi::ErrorBody, description = "`invalid_credentials`"),
-        (status = 429, body = crate::http::openapi::ErrorBody, description = "`too_many_attempts`: 10 attempts per address, then one every 6 s; see `Retry-After`",
+        (status = 401, body = crate::error::ErrorBody, description = "`invalid_credentials`"),
+        (status = 429, body = crate::error::ErrorBody, description = "`too_many_attempts`: 10 attempts per address, then one every 6 s; see `Retry-After`",
             headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn login(
     State(st): State<AppState>,
@@ -131,7 +131,7 @@ async fn login(
         }
         Err(auth::LoginError::Store(e)) => return Err(e.into()),
     };
-    let (cookie, csrf) = open_session(&st, &user).await?;
+    let (cookie, csrf) = auth::open_session(&st, &user).await?;
     let mut resp = Json(LoginDto {
         user: account_dto(&user, &st.config.panel.currency),
         csrf_token: csrf,
@@ -139,21 +139,6 @@ async fn login(
     .into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
-}
-
-/// Creates a session row and the `Set-Cookie` header for it; returns (cookie header, CSRF token).
-pub async fn open_session(
-    st: &AppState,
-    user: &User,
-) -> Result<(header::HeaderValue, String), AppError> {
-    let session =
-        smmd_app::accounts::open_session(st.app(), user.id, st.config.security.session_hours)
-            .await?;
-    let (token, csrf, max_age) = (session.token, session.csrf, session.max_age_s);
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
-    let value = header::HeaderValue::from_str(&cookie).map_err(AppError::internal)?;
-    Ok((value, csrf))
 }
 
 /// Ends the session of the cookie (a Bearer call ends nothing).

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::JsonBody;
 use crate::auth::{self, AdminUser};
 use crate::error::{AppError, ErrorCode};
-use crate::http::openapi::ErrorBody;
+use crate::error::ErrorBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

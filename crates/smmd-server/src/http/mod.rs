@@ -1,5 +1,5 @@
-//! HTTP interfaces. Each module exposes `router()`; [`router`] merges them with the ops routes
-//! (`/healthz`, `/readyz`, `/metrics`) and the shared layers (body limit, tracing).
+//! The JSON interfaces. Each module exposes `router()`; [`routes`] merges them with the ops
+//! routes (`/healthz`, `/readyz`, `/metrics`). The shared layers are in [`crate::router`].
 
 pub mod admin;
 pub mod api;
@@ -11,19 +11,20 @@ pub mod smm;
 pub mod v2;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use serde::de::DeserializeOwned;
-use tower_http::trace::TraceLayer;
 
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
-/// The whole HTTP surface of smmd.
-pub fn router(state: AppState) -> Router {
+/// The JSON interfaces: reseller `/api/v2`, REST `/api/...` (with the NUL guard), the OpenAPI
+/// document and the ops endpoints. The pages and `/ws` are merged beside them by
+/// [`crate::router`].
+pub fn routes() -> Router<AppState> {
     let rest = Router::new()
         .merge(api::router())
         .merge(notifications::router())
@@ -36,14 +37,9 @@ pub fn router(state: AppState) -> Router {
         .merge(v2::router())
         .merge(rest)
         .merge(openapi::router())
-        .merge(crate::web::router())
-        .route("/ws", get(crate::live::ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::scrape))
-        .layer(DefaultBodyLimit::max(v2::MAX_BODY))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 async fn ready(State(st): State<AppState>) -> Result<&'static str, AppError> {

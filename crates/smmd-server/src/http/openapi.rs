@@ -12,44 +12,17 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use serde::Serialize;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{RefOr, ResponseBuilder};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(json))
         .route("/api/docs", get(page))
-}
-
-/// The error shape of every REST route.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable snake_case code: one of [`ErrorCode::ALL`]; the table with statuses and meanings
-    /// is in the document's description.
-    #[schema(schema_with = error_code_schema)]
-    pub code: String,
-    /// Safe to show to a person.
-    pub message: String,
-}
-
-/// The `code` property: a string, one of every [`ErrorCode`] (generated, so the document lists
-/// exactly the codes the server can answer).
-fn error_code_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .description(Some("Stable snake_case error code"))
-        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
-        .build()
 }
 
 #[derive(OpenApi)]

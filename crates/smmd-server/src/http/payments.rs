@@ -117,7 +117,7 @@ async fn request_payment(
 ) -> Result<(StatusCode, Json<PaymentDto>), AppError> {
     let p = smmd_app::wallet::request_payment(
         st.app(),
-        payment_terms(&st.config.payments),
+        st.config.payments.terms(),
         user.id,
         &body.amount,
         &body.method,
@@ -164,17 +164,6 @@ async fn decide(
         smmd_app::wallet::decide_payment(st.app(), &AppState::actor(admin), id, approve, reason)
             .await?;
     Ok(payment_dto(&p, &st.config.panel.currency))
-}
-
-/// The `[payments]` limits as the payment use cases take them.
-pub(crate) fn payment_terms(
-    c: &crate::config::PaymentsConfig,
-) -> smmd_app::wallet::PaymentTerms<'_> {
-    smmd_app::wallet::PaymentTerms {
-        min_amount: &c.min_amount,
-        max_amount: &c.max_amount,
-        methods: &c.methods,
-    }
 }
 
 /// Approves a pending request: credits its amount to the user (ledger key `payment:<id>`) in

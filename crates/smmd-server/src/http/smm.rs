@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use smmd_app::orders;
-use smmd_domain::order::OrderStatus;
+use smmd_domain::order::{EventKind, OrderStatus};
 use smmd_domain::service::{platform_of, OrderInput, ServiceType, PLATFORMS};
 use smmd_domain::{OrderId, RefillId};
 use smmd_store::{CancelOutcome, Order, OrderQuery, Refill, RefillQuery, Service};
@@ -635,10 +635,10 @@ pub async fn timeline(st: &AppState, o: &Order) -> Result<Vec<TimelineEvent>, Ap
         .into_iter()
         .map(|e| TimelineEvent {
             at: e.created_at,
-            event: match e.kind.as_str() {
-                "status" => e.status,
-                "refill" => format!("refill_{}", e.status),
-                _ => e.kind,
+            event: match e.kind {
+                EventKind::Status => e.status,
+                EventKind::Refill => format!("refill_{}", e.status),
+                kind => kind.as_str().to_string(),
             },
             amount: e.amount.map(|a| a.to_string()),
             detail: e.detail,

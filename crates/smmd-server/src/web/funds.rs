@@ -83,7 +83,7 @@ pub(super) async fn request_funds(
     PageForm(u, f): PageForm,
 ) -> PageResult {
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    let terms = crate::http::payments::payment_terms(&st.config.payments);
+    let terms = st.config.payments.terms();
     let requested = smmd_app::wallet::request_payment(
         st.app(),
         terms,

@@ -27,7 +27,7 @@ mod home;
 mod orders;
 
 use crate::auth::{self, session_cookie};
-use crate::http::api::open_session;
+use crate::auth::open_session;
 use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/app.css");

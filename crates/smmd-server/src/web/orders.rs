@@ -423,11 +423,12 @@ fn not_found(st: &AppState, u: &PageUser) -> Response {
 }
 
 fn event_text(e: &smmd_store::OrderLogEntry) -> String {
-    match e.kind.as_str() {
-        "placed" => "Order placed".to_string(),
-        "cancel_requested" => "Cancel requested".to_string(),
-        "refill" => format!("Refill {}", status_label(&e.status).to_lowercase()),
-        _ => status_label(&e.status),
+    use smmd_domain::order::EventKind;
+    match e.kind {
+        EventKind::Placed => "Order placed".to_string(),
+        EventKind::CancelRequested => "Cancel requested".to_string(),
+        EventKind::Refill => format!("Refill {}", status_label(&e.status).to_lowercase()),
+        EventKind::Status => status_label(&e.status),
     }
 }
 
