@@ -36,7 +36,8 @@ use rand::Rng;
 use smmd_domain::order::OrderStatus;
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Money, OrderId, ServiceId};
-use smmd_store::{BalanceChange, ImportedOrder, LedgerKind, NewUser, Role, ServiceDraft, Store};
+use smmd_store::prelude::*;
+use smmd_store::{BalanceChange, ImportedOrder, LedgerKind, NewUser, Role, ServiceDraft};
 use smmd_store_sql::{ConnectOptions, SqlStore};
 use tokio::net::TcpStream;
 

@@ -50,7 +50,10 @@ fn request_span(req: &Request) -> Span {
 
 fn record_response(resp: &Response, latency: Duration, span: &Span) {
     span.record("status", resp.status().as_u16());
-    span.record("duration_ms", u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
+    span.record(
+        "duration_ms",
+        u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+    );
     tracing::debug!("response");
 }
 
@@ -69,7 +72,10 @@ mod tests {
 
     impl std::io::Write for Sink {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().map_err(|_| std::io::ErrorKind::Other)?.extend_from_slice(buf);
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -104,7 +110,11 @@ mod tests {
             .expect("response");
         assert_eq!(resp.status().as_u16(), 401);
         let resp = app
-            .oneshot(Request::get("/healthz").body(Body::empty()).expect("request"))
+            .oneshot(
+                Request::get("/healthz")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
             .await
             .expect("response");
         assert_eq!(resp.status().as_u16(), 200);
@@ -125,7 +135,10 @@ mod tests {
         ] {
             assert!(first.contains(part), "{part} in {first}");
         }
-        assert!(!first.contains("0123456789ab"), "the route, not the raw path: {first}");
+        assert!(
+            !first.contains("0123456789ab"),
+            "the route, not the raw path: {first}"
+        );
         assert!(closes[1].contains("route=\"/healthz\"") && closes[1].contains("status=200"));
     }
 }

@@ -173,3 +173,75 @@ pub(crate) async fn delete_session(s: &SqlStore, token_hash: &str) -> StoreResul
         .db()?;
     Ok(())
 }
+
+/// The [`AccountStore`](smmd_store::AccountStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::UserId;
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl AccountStore for SqlStore {
+        async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+            crate::accounts::create_user(self, user).await
+        }
+
+        async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+            crate::accounts::user(self, id).await
+        }
+
+        async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+            crate::accounts::user_credentials(self, email).await
+        }
+
+        async fn user_by_api_key(&self, key_hash: &str) -> StoreResult<Option<User>> {
+            crate::accounts::user_by_api_key(self, key_hash).await
+        }
+
+        async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()> {
+            crate::accounts::set_field(self, user, "api_key_hash", key_hash).await
+        }
+
+        async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
+            crate::accounts::set_field(self, user, "password_hash", password_hash).await
+        }
+
+        async fn set_role(
+            &self,
+            user: UserId,
+            role: Role,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<()> {
+            crate::accounts::set_role(self, user, role, audit).await
+        }
+
+        async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>> {
+            crate::accounts::list_users(self, after, limit).await
+        }
+
+        async fn create_session(
+            &self,
+            token_hash: &str,
+            user: UserId,
+            csrf: &str,
+            now: i64,
+            expires_at: i64,
+        ) -> StoreResult<()> {
+            crate::accounts::create_session(self, token_hash, user, csrf, now, expires_at).await
+        }
+
+        async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>> {
+            crate::accounts::session(self, token_hash, now).await
+        }
+
+        async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+            crate::accounts::delete_session(self, token_hash).await
+        }
+
+        async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64> {
+            crate::schedules::prune_sessions(self, now, batch).await
+        }
+    }
+}

@@ -125,3 +125,89 @@ pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> 
         })
         .collect()
 }
+
+/// The [`CatalogStore`](smmd_store::CatalogStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::{ProviderId, ServiceId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl CatalogStore for SqlStore {
+        async fn create_service(&self, draft: ServiceDraft, now: i64) -> StoreResult<Service> {
+            crate::catalog::save_service(self, None, draft, now).await
+        }
+
+        async fn update_service(
+            &self,
+            id: ServiceId,
+            draft: ServiceDraft,
+            now: i64,
+        ) -> StoreResult<Service> {
+            crate::catalog::save_service(self, Some(id), draft, now).await
+        }
+
+        async fn service(&self, id: ServiceId) -> StoreResult<Option<Service>> {
+            crate::catalog::service(self, id).await
+        }
+
+        async fn list_services(&self, enabled_only: bool) -> StoreResult<Vec<Service>> {
+            crate::catalog::list_services(self, enabled_only).await
+        }
+
+        async fn list_categories(&self) -> StoreResult<Vec<Category>> {
+            crate::catalog::list_categories(self).await
+        }
+
+        async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64> {
+            crate::fulfil::add_service_offer(self, service, offer).await
+        }
+
+        async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>> {
+            crate::fulfil::service_offers(self, service).await
+        }
+
+        async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>> {
+            crate::fulfil::provider_services(self, provider).await
+        }
+
+        async fn apply_service_sync(
+            &self,
+            ops: Vec<ServiceSyncOp>,
+            source: &str,
+            now: i64,
+        ) -> StoreResult<(u64, u64, u64)> {
+            crate::fulfil::apply_service_sync(self, ops, source, now).await
+        }
+
+        async fn edit_service(
+            &self,
+            id: ServiceId,
+            edit: ServiceEdit,
+            source: &str,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<Service> {
+            crate::fulfil::edit_service(self, id, edit, source, now, audit).await
+        }
+
+        async fn service_changes(
+            &self,
+            id: ServiceId,
+            limit: i64,
+        ) -> StoreResult<Vec<ServiceChange>> {
+            crate::fulfil::service_changes(self, id, limit).await
+        }
+
+        async fn set_category_markup(
+            &self,
+            name: &str,
+            markup_bp: Option<i64>,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<()> {
+            crate::fulfil::set_category_markup(self, name, markup_bp, audit).await
+        }
+    }
+}

@@ -814,3 +814,112 @@ pub(crate) async fn set_category_markup(
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await
 }
+
+/// The [`FulfilStore`](smmd_store::FulfilStore) section on SQL: each method is one of the functions above.
+mod section {
+    use smmd_domain::alert::AlertKind;
+
+    use smmd_domain::{Money, OrderId, ProviderId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl FulfilStore for SqlStore {
+        async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider> {
+            crate::fulfil::create_provider(self, p, now).await
+        }
+
+        async fn providers(&self) -> StoreResult<Vec<Provider>> {
+            crate::fulfil::providers(self).await
+        }
+
+        async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>> {
+            crate::fulfil::provider(self, id).await
+        }
+
+        async fn set_provider_endpoint(
+            &self,
+            id: ProviderId,
+            url: &str,
+            api_key_enc: &str,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::fulfil::set_provider_endpoint(self, id, url, api_key_enc, now).await
+        }
+
+        async fn set_provider_enabled(
+            &self,
+            id: ProviderId,
+            enabled: bool,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<()> {
+            crate::fulfil::set_provider_enabled(self, id, enabled, now, audit).await
+        }
+
+        async fn record_provider_balance(
+            &self,
+            id: ProviderId,
+            balance: Money,
+            currency: &str,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::fulfil::record_provider_balance(self, id, balance, currency, now).await
+        }
+
+        async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
+            crate::fulfil::claim_dispatch(self, limit, now).await
+        }
+
+        async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>> {
+            crate::fulfil::stale_submitting(self, before, limit).await
+        }
+
+        async fn sync_targets(
+            &self,
+            provider: ProviderId,
+            limit: i64,
+        ) -> StoreResult<Vec<SyncTarget>> {
+            crate::fulfil::sync_targets(self, provider, limit).await
+        }
+
+        async fn mark_checked(&self, ids: &[OrderId], now: i64) -> StoreResult<()> {
+            crate::fulfil::mark_checked(self, ids, now).await
+        }
+
+        async fn cancels_to_send(
+            &self,
+            provider: ProviderId,
+            limit: i64,
+        ) -> StoreResult<Vec<(OrderId, String)>> {
+            crate::fulfil::cancels_to_send(self, provider, limit).await
+        }
+
+        async fn mark_cancel_sent(&self, sent: &[(OrderId, String)], now: i64) -> StoreResult<()> {
+            crate::fulfil::mark_cancel_sent(self, sent, now).await
+        }
+
+        async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>> {
+            crate::fulfil::orders_needing_review(self, limit).await
+        }
+
+        async fn raise_alert(
+            &self,
+            kind: AlertKind,
+            subject: &str,
+            message: &str,
+            now: i64,
+        ) -> StoreResult<bool> {
+            crate::fulfil::raise_alert(self, kind.as_str(), subject, message, now).await
+        }
+
+        async fn resolve_alert(&self, kind: AlertKind, subject: &str, now: i64) -> StoreResult<()> {
+            crate::fulfil::resolve_alert(self, kind.as_str(), subject, now).await
+        }
+
+        async fn open_alerts(&self) -> StoreResult<Vec<Alert>> {
+            crate::fulfil::open_alerts(self).await
+        }
+    }
+}

@@ -689,3 +689,136 @@ pub(crate) async fn feed_signal(s: &SqlStore) -> StoreResult<Box<dyn FeedSignal>
     local.mark_unchanged();
     Ok(Box::new(Signal { local, listener }))
 }
+
+/// The [`NotificationStore`](smmd_store::NotificationStore) and [`FeedStore`](smmd_store::FeedStore) sections on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::UserId;
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl NotificationStore for SqlStore {
+        async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings> {
+            crate::notify::notification_settings(self, user).await
+        }
+
+        async fn set_notification_settings(
+            &self,
+            user: UserId,
+            settings: &NotificationSettings,
+        ) -> StoreResult<()> {
+            crate::notify::set_notification_settings(self, user, settings).await
+        }
+
+        async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64> {
+            crate::notify::notify_cursor(self, cursor).await
+        }
+
+        async fn notifiable_events(
+            &self,
+            after: i64,
+            limit: i64,
+        ) -> StoreResult<(Vec<NotifiableEvent>, i64)> {
+            crate::notify::notifiable_events(self, after, limit).await
+        }
+
+        async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>> {
+            crate::notify::alerts_after(self, after, limit).await
+        }
+
+        async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>> {
+            crate::notify::alert_recipients(self).await
+        }
+
+        async fn record_notifications(
+            &self,
+            batch: &NotificationBatch,
+            now: i64,
+        ) -> StoreResult<Option<u64>> {
+            crate::notify::record_notifications(self, batch, now).await
+        }
+
+        async fn claim_deliveries(
+            &self,
+            now: i64,
+            lease_ms: i64,
+            limit: i64,
+        ) -> StoreResult<Vec<Delivery>> {
+            crate::notify::claim_deliveries(self, now, lease_ms, limit).await
+        }
+
+        async fn finish_delivery(
+            &self,
+            id: i64,
+            outcome: &DeliveryOutcome,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::notify::finish_delivery(self, id, outcome, now).await
+        }
+
+        async fn deliveries_of_user(
+            &self,
+            user: UserId,
+            limit: i64,
+        ) -> StoreResult<Vec<DeliveryRecord>> {
+            crate::notify::deliveries_of_user(self, user, limit).await
+        }
+
+        async fn notifications_of_user(
+            &self,
+            user: UserId,
+            before: Option<i64>,
+            limit: i64,
+        ) -> StoreResult<Vec<Notification>> {
+            crate::notify::notifications_of_user(self, user, before, limit).await
+        }
+
+        async fn unread_notifications(&self, user: UserId) -> StoreResult<i64> {
+            crate::notify::unread_notifications(self, user).await
+        }
+
+        async fn mark_notifications_read(
+            &self,
+            user: UserId,
+            up_to: i64,
+            now: i64,
+        ) -> StoreResult<u64> {
+            crate::notify::mark_notifications_read(self, user, up_to, now).await
+        }
+
+        async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64> {
+            crate::notify::prune_notifications(self, before, batch).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl FeedStore for SqlStore {
+        async fn feed_head(&self) -> StoreResult<FeedCursor> {
+            crate::notify::feed_head(self).await
+        }
+
+        async fn feed_after(
+            &self,
+            cursor: FeedCursor,
+            limit: i64,
+        ) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
+            crate::notify::feed_after(self, cursor, limit).await
+        }
+
+        async fn feed_of_user_after(
+            &self,
+            user: UserId,
+            admin: bool,
+            cursor: FeedCursor,
+            limit: i64,
+        ) -> StoreResult<Vec<FeedItem>> {
+            crate::notify::feed_of_user_after(self, user, admin, cursor, limit).await
+        }
+
+        async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
+            crate::notify::feed_signal(self).await
+        }
+    }
+}

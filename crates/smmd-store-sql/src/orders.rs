@@ -692,3 +692,172 @@ pub(crate) async fn set_refill_status(
     events::record_refill(&mut tx, id, now).await?;
     s.commit(tx).await
 }
+
+/// The [`OrderStore`](smmd_store::OrderStore) and [`RefillStore`](smmd_store::RefillStore) sections on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::service::OrderSpec;
+    use smmd_domain::{OrderId, ProviderId, RefillId, ServiceId, UserId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl OrderStore for SqlStore {
+        async fn place_order(
+            &self,
+            user: UserId,
+            service: &Service,
+            spec: &OrderSpec,
+            request_key: Option<&str>,
+            now: i64,
+        ) -> Result<Order, PlaceOrderError> {
+            crate::orders::place_order(self, user, service, spec, request_key, now).await
+        }
+
+        async fn order_by_request_key(
+            &self,
+            user: UserId,
+            key: &str,
+        ) -> StoreResult<Option<Order>> {
+            crate::queries::order_by_request_key(self, user, key).await
+        }
+
+        async fn order_by_reference(&self, reference: &str) -> StoreResult<Option<Order>> {
+            crate::queries::order_by_reference(self, reference).await
+        }
+
+        async fn order_log(&self, order: OrderId) -> StoreResult<Vec<OrderLogEntry>> {
+            crate::events::of_order(self, order).await
+        }
+
+        async fn search_orders(&self, query: &OrderQuery) -> StoreResult<Vec<Order>> {
+            crate::queries::search_orders(self, query).await
+        }
+
+        async fn order_stats(&self, since: i64) -> StoreResult<OrderStats> {
+            crate::queries::order_stats(self, since).await
+        }
+
+        async fn completion_samples(
+            &self,
+            service: ServiceId,
+            limit: i64,
+        ) -> StoreResult<Vec<CompletionSample>> {
+            crate::queries::completion_samples(self, service, limit).await
+        }
+
+        async fn import_orders(&self, list: &[ImportedOrder]) -> StoreResult<()> {
+            crate::orders::import_orders(self, list).await
+        }
+
+        async fn order(&self, id: OrderId) -> StoreResult<Option<Order>> {
+            crate::orders::order(self, id).await
+        }
+
+        async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>> {
+            crate::orders::orders_of_user(self, user, ids).await
+        }
+
+        async fn order_statuses(
+            &self,
+            user: UserId,
+            ids: &[OrderId],
+        ) -> StoreResult<Vec<OrderStatusView>> {
+            crate::orders::order_statuses(self, user, ids).await
+        }
+
+        async fn apply_order_update(&self, update: OrderUpdate) -> StoreResult<UpdateOutcome> {
+            crate::orders::apply_order_update(self, update).await
+        }
+
+        async fn apply_order_updates(
+            &self,
+            updates: &[OrderUpdate],
+        ) -> StoreResult<Vec<UpdateOutcome>> {
+            crate::orders::apply_order_updates(self, updates).await
+        }
+
+        async fn cancel_orders(
+            &self,
+            user: UserId,
+            ids: &[OrderId],
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<Vec<(OrderId, Result<CancelOutcome, CancelError>)>> {
+            crate::orders::cancel_orders(self, user, ids, now, audit).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl RefillStore for SqlStore {
+        async fn search_refills(&self, query: &RefillQuery) -> StoreResult<Vec<Refill>> {
+            crate::queries::search_refills(self, query).await
+        }
+
+        async fn request_refill(
+            &self,
+            user: UserId,
+            order: OrderId,
+            now: i64,
+        ) -> Result<Refill, RefillRequestError> {
+            crate::orders::request_refill(self, user, order, now).await
+        }
+
+        async fn refills_of_user(
+            &self,
+            user: UserId,
+            ids: &[RefillId],
+        ) -> StoreResult<Vec<Refill>> {
+            crate::orders::refills_of_user(self, user, ids).await
+        }
+
+        async fn set_refill_status(
+            &self,
+            id: RefillId,
+            status: smmd_domain::refill::RefillStatus,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::orders::set_refill_status(self, id, status, now).await
+        }
+
+        async fn claim_refills(
+            &self,
+            limit: i64,
+            stale_before: i64,
+            now: i64,
+        ) -> StoreResult<Vec<RefillTask>> {
+            crate::fulfil::claim_refills(self, limit, stale_before, now).await
+        }
+
+        async fn record_refill_sent(
+            &self,
+            id: RefillId,
+            answer: Result<String, String>,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::fulfil::record_refill_sent(self, id, answer, now).await
+        }
+
+        async fn refill_sync_targets(
+            &self,
+            provider: ProviderId,
+            limit: i64,
+        ) -> StoreResult<Vec<RefillSyncTarget>> {
+            crate::fulfil::refill_sync_targets(self, provider, limit).await
+        }
+
+        async fn apply_refill_sync(
+            &self,
+            changes: &[(RefillId, smmd_domain::refill::RefillStatus)],
+            checked: &[RefillId],
+            now: i64,
+        ) -> StoreResult<u64> {
+            crate::fulfil::apply_refill_sync(self, changes, checked, now).await
+        }
+
+        async fn auto_refill_candidates(&self, now: i64, limit: i64) -> StoreResult<Vec<Order>> {
+            crate::fulfil::auto_refill_candidates(self, now, limit).await
+        }
+    }
+}

@@ -141,3 +141,47 @@ pub(crate) async fn decide_payment(
     s.commit(tx).await?;
     Ok(p)
 }
+
+/// The [`PaymentStore`](smmd_store::PaymentStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::{Money, UserId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl PaymentStore for SqlStore {
+        async fn create_payment_request(
+            &self,
+            user: UserId,
+            amount: Money,
+            method: &str,
+            note: &str,
+            now: i64,
+        ) -> StoreResult<PaymentRequest> {
+            crate::payments::create_payment_request(self, user, amount, method, note, now).await
+        }
+
+        async fn payment_requests(
+            &self,
+            user: Option<UserId>,
+            status: Option<&str>,
+            limit: i64,
+        ) -> StoreResult<Vec<PaymentRequest>> {
+            crate::payments::payment_requests(self, user, status, limit).await
+        }
+
+        async fn decide_payment(
+            &self,
+            id: i64,
+            approve: bool,
+            admin: UserId,
+            reason: &str,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<PaymentRequest, PaymentError> {
+            crate::payments::decide_payment(self, id, approve, admin, reason, now, audit).await
+        }
+    }
+}

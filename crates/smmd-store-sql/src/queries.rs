@@ -462,3 +462,35 @@ mod tests {
         assert_eq!(f.args.len(), 3);
     }
 }
+
+/// The [`AdminStore`](smmd_store::AdminStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl AdminStore for SqlStore {
+        async fn archive_orders(
+            &self,
+            ended_before: i64,
+            now: i64,
+            batch: i64,
+        ) -> StoreResult<Archived> {
+            crate::queries::archive_orders(self, ended_before, now, batch).await
+        }
+
+        async fn upkeep(&self) -> StoreResult<Vec<String>> {
+            crate::queries::upkeep(self).await
+        }
+
+        async fn record_audit(&self, entry: NewAudit) -> StoreResult<AuditEntry> {
+            crate::queries::record_audit(self, entry).await
+        }
+
+        async fn audit_log(&self, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+            crate::queries::audit_log(self, before, limit).await
+        }
+    }
+}

@@ -725,3 +725,137 @@ pub(crate) async fn scheduler_health(s: &SqlStore, now: i64) -> StoreResult<Sche
         pending_due: count("pending_due")?,
     })
 }
+
+/// The [`SchedulerStore`](smmd_store::SchedulerStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl SchedulerStore for SqlStore {
+        async fn ensure_schedule(&self, schedule: NewSchedule) -> StoreResult<ScheduleRecord> {
+            crate::schedules::ensure_schedule(self, schedule).await
+        }
+
+        async fn schedules(&self) -> StoreResult<Vec<ScheduleRecord>> {
+            crate::schedules::schedules(self).await
+        }
+
+        async fn claim_ticks(&self, now: i64, planner: Planner<'_>) -> StoreResult<ClaimStats> {
+            crate::schedules::claim_ticks(self, now, planner).await
+        }
+
+        async fn start_run(
+            &self,
+            owner: &str,
+            now: i64,
+            lease_ms: i64,
+        ) -> StoreResult<Option<RunLease>> {
+            crate::schedules::start_run(self, owner, now, lease_ms).await
+        }
+
+        async fn heartbeat_run(
+            &self,
+            run_id: i64,
+            token: i64,
+            now: i64,
+            lease_ms: i64,
+        ) -> StoreResult<bool> {
+            crate::schedules::heartbeat_run(self, run_id, token, now, lease_ms).await
+        }
+
+        async fn finish_run(
+            &self,
+            run_id: i64,
+            token: i64,
+            outcome: RunOutcome,
+            now: i64,
+        ) -> StoreResult<bool> {
+            crate::schedules::finish_run(self, run_id, token, outcome, now).await
+        }
+
+        async fn reap_expired_runs(&self, now: i64) -> StoreResult<u64> {
+            crate::schedules::reap_expired_runs(self, now).await
+        }
+
+        async fn schedule_runs(
+            &self,
+            schedule_id: i64,
+            before: Option<i64>,
+            limit: i64,
+        ) -> StoreResult<Vec<RunRecord>> {
+            crate::schedules::schedule_runs(self, schedule_id, before, limit).await
+        }
+
+        async fn update_schedule(
+            &self,
+            name: &str,
+            edit: ScheduleEdit,
+            actor: &str,
+            now: i64,
+        ) -> StoreResult<ScheduleRecord> {
+            crate::schedules::update_schedule(self, name, edit, actor, now).await
+        }
+
+        async fn trigger_run(
+            &self,
+            name: &str,
+            request_key: &str,
+            actor: &str,
+            now: i64,
+        ) -> StoreResult<TriggerOutcome> {
+            crate::schedules::trigger_run(self, name, request_key, actor, now).await
+        }
+
+        async fn set_scheduler_paused(
+            &self,
+            paused: bool,
+            actor: &str,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::schedules::set_scheduler_paused(self, paused, actor, now).await
+        }
+
+        async fn scheduler_paused(&self) -> StoreResult<bool> {
+            crate::schedules::scheduler_paused(self).await
+        }
+
+        async fn schedule_audit(
+            &self,
+            schedule_id: Option<i64>,
+            limit: i64,
+        ) -> StoreResult<Vec<AuditRecord>> {
+            crate::schedules::schedule_audit(self, schedule_id, limit).await
+        }
+
+        async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64> {
+            crate::schedules::prune_schedule_runs(self, before, batch).await
+        }
+
+        async fn db_now_ms(&self) -> StoreResult<i64> {
+            crate::schedules::db_now_ms(self).await
+        }
+
+        async fn next_wakeup_ms(&self) -> StoreResult<Option<i64>> {
+            crate::schedules::next_wakeup_ms(self).await
+        }
+
+        async fn release_run(&self, run_id: i64, token: i64, now: i64) -> StoreResult<bool> {
+            crate::schedules::release_run(self, run_id, token, now).await
+        }
+
+        async fn record_canary(&self, effect: CanaryEffect) -> StoreResult<bool> {
+            crate::schedules::record_canary(self, effect).await
+        }
+
+        async fn prune_canary(&self, before: i64, batch: i64) -> StoreResult<u64> {
+            crate::schedules::prune_canary(self, before, batch).await
+        }
+
+        async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth> {
+            crate::schedules::scheduler_health(self, now).await
+        }
+    }
+}

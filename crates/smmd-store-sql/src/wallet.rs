@@ -218,3 +218,36 @@ pub(crate) async fn order_ledger(s: &SqlStore, order: OrderId) -> StoreResult<Ve
     .db()?;
     rows.iter().map(rows::ledger).collect()
 }
+
+/// The [`WalletStore`](smmd_store::WalletStore) section on SQL: each method is one of the functions above.
+mod section {
+
+    use smmd_domain::{OrderId, UserId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl WalletStore for SqlStore {
+        async fn change_balance(&self, change: BalanceChange) -> Result<LedgerEntry, BalanceError> {
+            crate::wallet::change_balance(self, change).await
+        }
+
+        async fn ledger(
+            &self,
+            user: UserId,
+            before: Option<i64>,
+            limit: i64,
+        ) -> StoreResult<Vec<LedgerEntry>> {
+            crate::wallet::ledger(self, user, before, limit).await
+        }
+
+        async fn order_ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>> {
+            crate::wallet::order_ledger(self, order).await
+        }
+
+        async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>> {
+            crate::wallet::ledger_mismatches(self).await
+        }
+    }
+}

@@ -16,7 +16,8 @@ mod postgres {
 mod across_instances {
     use std::time::Duration;
 
-    use smmd_store::{BalanceChange, LedgerKind, NewUser, Role, Store};
+    use smmd_store::prelude::*;
+    use smmd_store::{BalanceChange, LedgerKind, NewUser, Role};
     use smmd_store_sql::testing::{fresh, Backend};
     use smmd_store_sql::{ConnectOptions, SqlStore};
 

@@ -2,6 +2,7 @@
 //! status sync read and write, the service change log and admin alerts. The use cases are methods
 //! of [`crate::Store`]; this module holds their inputs and outputs.
 
+use crate::*;
 use serde::Serialize;
 use smmd_domain::order::OrderStatus;
 use smmd_domain::refill::RefillStatus;
@@ -154,4 +155,92 @@ pub struct Alert {
     pub message: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Fulfilment: providers, the dispatch claim, status-sync targets, cancels to send, the review queue and admin alerts.
+#[async_trait::async_trait]
+pub trait FulfilStore: Send + Sync {
+    /// Adds a provider. `Conflict("providers.name")` if the name exists.
+    async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider>;
+
+    /// Every provider, by id.
+    async fn providers(&self) -> StoreResult<Vec<Provider>>;
+
+    async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>>;
+
+    /// Points a provider at a new URL and key (sealed). `NotFound` if absent.
+    async fn set_provider_endpoint(
+        &self,
+        id: ProviderId,
+        url: &str,
+        api_key_enc: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// Enables or disables a provider; dispatch and sync skip disabled ones. `NotFound` if absent.
+    async fn set_provider_enabled(
+        &self,
+        id: ProviderId,
+        enabled: bool,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<()>;
+
+    /// Records a balance read (history row plus the provider's latest figure).
+    async fn record_provider_balance(
+        &self,
+        id: ProviderId,
+        balance: Money,
+        currency: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// Claims up to `limit` queued orders of enabled providers, oldest first: marks them
+    /// `submitting` and commits before any provider call (architecture §2 step 2). On PostgreSQL
+    /// concurrent claimers skip each other's rows.
+    async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>>;
+
+    /// Orders left `submitting` since before `before` (the process died mid-call), oldest first.
+    async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>>;
+
+    /// Active (`processing`, `in_progress`) orders of a provider with a provider order id,
+    /// oldest-checked first (never checked first), at most `limit`.
+    async fn sync_targets(&self, provider: ProviderId, limit: i64) -> StoreResult<Vec<SyncTarget>>;
+
+    /// Stamps `checked_at = now` on orders whose sync found nothing new.
+    async fn mark_checked(&self, ids: &[OrderId], now: i64) -> StoreResult<()>;
+
+    /// Orders of a provider with a cancel requested and not yet sent: `(id, provider order id)`.
+    async fn cancels_to_send(
+        &self,
+        provider: ProviderId,
+        limit: i64,
+    ) -> StoreResult<Vec<(OrderId, String)>>;
+
+    /// Records that the cancel of these orders was sent (accepted or refused upstream), with the
+    /// provider's answer as the order's note.
+    async fn mark_cancel_sent(&self, sent: &[(OrderId, String)], now: i64) -> StoreResult<()>;
+
+    /// Orders waiting for an admin (`needs_review`), oldest first.
+    async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>>;
+
+    /// Opens an alert, or refreshes the open one with the same kind and subject. True if new.
+    async fn raise_alert(
+        &self,
+        kind: smmd_domain::alert::AlertKind,
+        subject: &str,
+        message: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Resolves the open alert of this kind and subject, if any.
+    async fn resolve_alert(
+        &self,
+        kind: smmd_domain::alert::AlertKind,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// Open alerts, newest first.
+    async fn open_alerts(&self) -> StoreResult<Vec<Alert>>;
 }

@@ -3,6 +3,7 @@
 //! `notifications.deliver` sends with retries, and the items the WebSocket hub pushes as they
 //! commit. The methods are on [`crate::Store`]; times are epoch ms, money micro-units.
 
+use crate::*;
 use async_trait::async_trait;
 use serde::Serialize;
 use smmd_domain::{Money, OrderId, UserId};
@@ -298,6 +299,118 @@ pub enum FeedMessage {
 pub trait FeedSignal: Send {
     /// Returns after the next commit that may have added feed rows (possibly spuriously).
     async fn changed(&mut self) -> StoreResult<()>;
+}
+
+/// Notifications: settings, the collection of notifiable events and alerts, the delivery outbox and the in-app inbox.
+#[async_trait::async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// The user's notification settings (defaults: e-mail on, no webhook).
+    async fn notification_settings(&self, user: UserId) -> StoreResult<NotificationSettings>;
+
+    /// Replaces them. `NotFound` for an unknown user.
+    async fn set_notification_settings(
+        &self,
+        user: UserId,
+        settings: &NotificationSettings,
+    ) -> StoreResult<()>;
+
+    /// The `cursor` (`order_events` or `alerts`) of `notifications.deliver`.
+    async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64>;
+
+    /// Order events after `after` (up to `limit` read, oldest first) that are worth notifying,
+    /// with the id of the last event read (≥ `after`) to move the cursor to.
+    async fn notifiable_events(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<NotifiableEvent>, i64)>;
+
+    /// Alerts created after `after`, oldest first (up to `limit`).
+    async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>>;
+
+    /// Admins with their settings: who hears admin alerts.
+    async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>>;
+
+    /// Writes a batch's notifications and deliveries (each once per user and source) and moves
+    /// its cursor, in one transaction; `None` if the cursor was not at `batch.from` (another run
+    /// wrote them), else the number of new notifications.
+    async fn record_notifications(
+        &self,
+        batch: &NotificationBatch,
+        now: i64,
+    ) -> StoreResult<Option<u64>>;
+
+    /// Claims up to `limit` pending deliveries due at `now`, oldest due first: each gets one
+    /// more attempt and is hidden from other claims until `now + lease_ms`.
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Records how a claimed delivery's attempt ended.
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// The deliveries of a user's notifications, newest first.
+    async fn deliveries_of_user(
+        &self,
+        user: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+
+    /// A user's notifications, newest first, with ids below `before`.
+    async fn notifications_of_user(
+        &self,
+        user: UserId,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>>;
+
+    /// How many of the user's notifications are unread.
+    async fn unread_notifications(&self, user: UserId) -> StoreResult<i64>;
+
+    /// Marks the user's notifications up to id `up_to` read; returns how many changed.
+    async fn mark_notifications_read(&self, user: UserId, up_to: i64, now: i64)
+        -> StoreResult<u64>;
+
+    /// Deletes up to `batch` notifications created before `before` with no pending delivery,
+    /// with their deliveries; returns how many notifications went.
+    async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64>;
+}
+
+/// The live feed: committed rows after a cursor, and the signal that wakes readers.
+#[async_trait::async_trait]
+pub trait FeedStore: Send + Sync {
+    /// The newest row of every feed source: where a new hub starts.
+    async fn feed_head(&self) -> StoreResult<FeedCursor>;
+
+    /// Up to `limit` rows of each source after `cursor`, in commit-id order per source, and
+    /// the cursor after them.
+    async fn feed_after(
+        &self,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<(Vec<FeedItem>, FeedCursor)>;
+
+    /// The rows of `user` after `cursor` (their order events, ledger entries and
+    /// notifications, and every alert when `admin`): up to `limit` per source, in id order per
+    /// source. What a WebSocket that reconnects from a page's position replays.
+    async fn feed_of_user_after(
+        &self,
+        user: UserId,
+        admin: bool,
+        cursor: FeedCursor,
+        limit: i64,
+    ) -> StoreResult<Vec<FeedItem>>;
+
+    /// A wake-up for the feed; see [`FeedSignal`].
+    async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>>;
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! and why an admin decision was refused. The methods are on [`crate::Store`]; money is in the
 //! panel currency, times are epoch ms.
 
+use crate::*;
 use serde::Serialize;
 use smmd_domain::{Money, UserId};
 
@@ -33,4 +34,39 @@ pub enum PaymentError {
     AlreadyDecided(String),
     #[error(transparent)]
     Store(#[from] crate::StoreError),
+}
+
+/// Manual payment requests and their decisions.
+#[async_trait::async_trait]
+pub trait PaymentStore: Send + Sync {
+    /// Records a user's payment request (amount > 0, panel currency).
+    async fn create_payment_request(
+        &self,
+        user: UserId,
+        amount: Money,
+        method: &str,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<PaymentRequest>;
+
+    /// Payment requests newest first: of one user, and/or with one status.
+    async fn payment_requests(
+        &self,
+        user: Option<UserId>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PaymentRequest>>;
+
+    /// Approves (crediting the amount through the ledger, key `payment:<id>`, in the same
+    /// transaction) or rejects a pending request. A decided request is refused with
+    /// `AlreadyDecided`, so a payment is credited at most once.
+    async fn decide_payment(
+        &self,
+        id: i64,
+        approve: bool,
+        admin: UserId,
+        reason: &str,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> Result<PaymentRequest, PaymentError>;
 }

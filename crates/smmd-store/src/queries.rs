@@ -1,6 +1,7 @@
 //! Records of the REST API and of database maintenance: order and refill searches (live and
 //! archived rows alike), the admin audit log, and what an archive or upkeep pass did.
 
+use crate::*;
 use serde::Serialize;
 use smmd_domain::order::OrderStatus;
 use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId, UserId};
@@ -139,6 +140,31 @@ pub fn avg_ms_per_1000(samples: &[CompletionSample]) -> Option<i64> {
     }
     let mean = per_1000.iter().sum::<i128>() / per_1000.len() as i128;
     i64::try_from(mean).ok()
+}
+
+/// The admin audit log and the maintenance passes: archiving old orders and the database upkeep.
+#[async_trait::async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Moves at most `batch` terminal orders (completed, partial, canceled) that ended before
+    /// `ended_before`, whose refill guarantee is over at `now` and that have no active refill,
+    /// into the archive tables with their refills, in one short transaction. Every order and
+    /// refill read still finds them.
+    async fn archive_orders(
+        &self,
+        ended_before: i64,
+        now: i64,
+        batch: i64,
+    ) -> StoreResult<Archived>;
+
+    /// The store's own upkeep: `ANALYZE` and `VACUUM` of the busy tables on PostgreSQL,
+    /// `PRAGMA optimize` and an incremental vacuum on SQLite. Returns what it ran.
+    async fn upkeep(&self) -> StoreResult<Vec<String>>;
+
+    /// Records an admin action.
+    async fn record_audit(&self, entry: NewAudit) -> StoreResult<AuditEntry>;
+
+    /// The audit log, newest first, strictly before id `before`, at most `limit` (1–500).
+    async fn audit_log(&self, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
 }
 
 #[cfg(test)]

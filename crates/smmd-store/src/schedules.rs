@@ -3,6 +3,8 @@
 //! caller's pure planner; the store persists them atomically and enforces F1 (one run per
 //! schedule and tick) and F2 (one running run per schedule, fenced leases) in the database.
 
+use crate::*;
+
 /// A schedule as stored. Policy names are the snake_case names of `smmd-jobs`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleRecord {
@@ -193,4 +195,119 @@ pub struct SchedulerHealth {
     pub stuck_leases: u64,
     /// Pending runs already due.
     pub pending_due: u64,
+}
+
+/// The scheduler: schedules, exactly-once tick claims, run leases and their outcomes, edits, pause and health.
+#[async_trait::async_trait]
+pub trait SchedulerStore: Send + Sync {
+    /// Creates the schedule if no schedule has its name; returns the stored one either way
+    /// (admin edits are never overwritten by defaults).
+    async fn ensure_schedule(&self, schedule: NewSchedule) -> StoreResult<ScheduleRecord>;
+
+    async fn schedules(&self) -> StoreResult<Vec<ScheduleRecord>>;
+
+    /// Claims due ticks (F1): locks enabled schedules with `next_run_at <= now` (skipping ones
+    /// another instance holds), asks `planner` what to do, writes pending and skipped rows
+    /// (unique per schedule and tick) and moves the cursor with a compare-and-swap, all in one
+    /// transaction per pass. Overlap (counting runs from before the pass; the catch-up ticks of
+    /// one pass all queue): with `skip`, a tick finding a pending or running run is recorded as
+    /// `skipped: overlap`; with `buffer_one`, one pending run may wait behind the running one.
+    async fn claim_ticks(&self, now: i64, planner: Planner<'_>) -> StoreResult<ClaimStats>;
+
+    /// Starts the oldest pending run that is due and whose schedule has nothing running (F2):
+    /// state `running`, attempt + 1, a new fencing token, lease until `now + lease_ms`.
+    async fn start_run(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Option<RunLease>>;
+
+    /// Extends a lease; `false` if the token is stale (the run was reaped or finished).
+    async fn heartbeat_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        now: i64,
+        lease_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Records the outcome; `false` (nothing written) if the token is stale. A retry puts the run
+    /// back to `pending` with `not_before = retry_at`.
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        token: i64,
+        outcome: RunOutcome,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Crash recovery (F10): running runs whose lease expired become `abandoned`, or `pending`
+    /// again (with the error noted) while attempts remain. Returns how many were reaped.
+    async fn reap_expired_runs(&self, now: i64) -> StoreResult<u64>;
+
+    /// Applies an edit and writes its audit row in one transaction; bumps `version`. A run in
+    /// flight keeps the configuration it started with. `NotFound` for an unknown name.
+    async fn update_schedule(
+        &self,
+        name: &str,
+        edit: ScheduleEdit,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<ScheduleRecord>;
+
+    /// "Run now" (F11): a manual run at `now` that does not move the cursor and obeys the
+    /// overlap policy; the same `request_key` never creates a second run. Audited.
+    async fn trigger_run(
+        &self,
+        name: &str,
+        request_key: &str,
+        actor: &str,
+        now: i64,
+    ) -> StoreResult<TriggerOutcome>;
+
+    /// Pauses or resumes all schedules (claims and starts stop; runs in flight finish). Audited.
+    async fn set_scheduler_paused(&self, paused: bool, actor: &str, now: i64) -> StoreResult<()>;
+
+    async fn scheduler_paused(&self) -> StoreResult<bool>;
+
+    /// Audited changes, newest first; of one schedule or of all.
+    async fn schedule_audit(
+        &self,
+        schedule_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRecord>>;
+
+    /// Deletes at most `batch` finished runs (not pending/running) created before `before`.
+    async fn prune_schedule_runs(&self, before: i64, batch: i64) -> StoreResult<u64>;
+
+    /// The database's clock (epoch ms): due-ness and leases are judged by it (scheduler F14), so
+    /// instances with skewed clocks agree.
+    async fn db_now_ms(&self) -> StoreResult<i64>;
+
+    /// The earliest moment something may become due (epoch ms): the smallest cursor of an
+    /// enabled schedule or `not_before` of a pending run; `None` when nothing is scheduled.
+    async fn next_wakeup_ms(&self) -> StoreResult<Option<i64>>;
+
+    /// Graceful shutdown (F9): hands a running run back as `pending`, due at `now`, without
+    /// counting the attempt. `false` if the token is stale.
+    async fn release_run(&self, run_id: i64, token: i64, now: i64) -> StoreResult<bool>;
+
+    /// The canary job's effect, written only while the run still holds its lease (the fenced
+    /// write handlers can copy); `false` (nothing written) when the token is stale.
+    async fn record_canary(&self, effect: CanaryEffect) -> StoreResult<bool>;
+
+    /// Deletes at most `batch` canary rows written before `before`.
+    async fn prune_canary(&self, before: i64, batch: i64) -> StoreResult<u64>;
+
+    /// Lease and queue figures for metrics (F12), judged at `now`.
+    async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth>;
+
+    /// A schedule's runs, newest first, at most `limit`, before run id `before`.
+    async fn schedule_runs(
+        &self,
+        schedule_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<RunRecord>>;
 }

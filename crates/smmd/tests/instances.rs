@@ -378,7 +378,7 @@ async fn sigterm_finishes_or_hands_back_the_run_in_flight() {
     let (run_id, _) = cluster
         .wait_for("a running canary", Duration::from_secs(30), running)
         .await;
-    let signalled = smmd_store::Store::db_now_ms(cluster.db.store.as_ref())
+    let signalled = smmd_store::SchedulerStore::db_now_ms(cluster.db.store.as_ref())
         .await
         .expect("db clock");
     a.signal("-TERM");

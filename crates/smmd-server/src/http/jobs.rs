@@ -16,8 +16,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::JsonBody;
 use crate::auth::{self, AdminUser};
-use crate::error::{AppError, ErrorCode};
 use crate::error::ErrorBody;
+use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -26,8 +26,8 @@ mod funds;
 mod home;
 mod orders;
 
-use crate::auth::{self, session_cookie};
 use crate::auth::open_session;
+use crate::auth::{self, session_cookie};
 use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/app.css");

@@ -1,0 +1,105 @@
+//! Accounts: roles, users, credentials and new accounts.
+
+use serde::{Deserialize, Serialize};
+use smmd_domain::{Money, UserId};
+
+use crate::*;
+
+/// Account role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A panel account. `balance` is the cached wallet balance (= Σ ledger).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub balance: Money,
+    pub created_at: i64,
+}
+
+/// A user with the argon2id PHC string of its password, for log-in only.
+#[derive(Clone, Debug)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A new account. `api_key_hash` is the hex SHA-256 of the API key (keys are random, 256 bits).
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub api_key_hash: Option<String>,
+    pub now: i64,
+    /// The admin action this change is, written to the audit log in the same transaction
+    /// (never without the change, never twice for a replayed key). `None` for system changes.
+    pub audit: Option<NewAudit>,
+}
+
+/// Accounts: users, credentials, API keys, roles and sessions.
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account with a zero balance. `Conflict("users.email")` if the e-mail exists.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+
+    /// Case-insensitive e-mail lookup, with the password hash.
+    async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+
+    /// The owner of an API key, by the key's hex SHA-256.
+    async fn user_by_api_key(&self, key_hash: &str) -> StoreResult<Option<User>>;
+
+    /// Replaces the user's API key hash (the old key stops working at once).
+    async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()>;
+
+    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
+
+    /// Sets the role; `audit` is written in the same transaction.
+    async fn set_role(&self, user: UserId, role: Role, audit: Option<NewAudit>) -> StoreResult<()>;
+
+    /// Users ordered by id, at most `limit` after `after`.
+    async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>>;
+
+    /// Stores a session by the hash of its token.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+
+    /// The session's user and CSRF token if it has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>>;
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    /// Deletes at most `batch` sessions expired at `now`.
+    async fn prune_sessions(&self, now: i64, batch: i64) -> StoreResult<u64>;
+}
