@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod refill;
+pub mod schedule;
 pub mod service;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -8,7 +8,7 @@ use smmd_store::{
 };
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::policy::Misfire;
+use crate::policy::{Misfire, Overlap};
 
 /// Why a control operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -170,10 +170,10 @@ pub async fn ensure_defaults(
                 expr: j.expr.to_string(),
                 zone: zone.to_string(),
                 enabled: j.enabled,
-                misfire: j.misfire.as_str().to_string(),
+                misfire: j.misfire,
                 grace_ms: 5_000,
                 catch_up_ms: j.catch_up_ms,
-                overlap: "skip".to_string(),
+                overlap: Overlap::Skip,
                 max_attempts: j.max_attempts,
                 retry_base_ms: 10_000,
                 timeout_ms: j.timeout_ms,
@@ -297,20 +297,27 @@ pub async fn edit(
     now: i64,
 ) -> Result<ScheduleRecord, ControlError> {
     let cur = find(store, name).await?;
-    if let Some(m) = &e.misfire {
-        Misfire::parse(m).ok_or(ControlError::Invalid {
-            field: "misfire",
-            message: "use skip, fire_once or fire_all".into(),
-        })?;
-    }
-    if let Some(o) = &e.overlap {
-        if o != "skip" && o != "buffer_one" {
-            return Err(ControlError::Invalid {
+    // Policy names come as text from the API and the CLI: parsed here, typed below.
+    let misfire = e
+        .misfire
+        .as_deref()
+        .map(|m| {
+            Misfire::parse(m).ok_or(ControlError::Invalid {
+                field: "misfire",
+                message: "use skip, fire_once or fire_all".into(),
+            })
+        })
+        .transpose()?;
+    let overlap = e
+        .overlap
+        .as_deref()
+        .map(|o| {
+            Overlap::parse(o).ok_or(ControlError::Invalid {
                 field: "overlap",
                 message: "use skip or buffer_one".into(),
-            });
-        }
-    }
+            })
+        })
+        .transpose()?;
     if e.max_attempts.is_some_and(|n| !(1..=100).contains(&n)) {
         return Err(ControlError::Invalid {
             field: "max_attempts",
@@ -364,8 +371,8 @@ pub async fn edit(
         expr: Some(cal.expr().to_string()),
         zone: Some(zone),
         enabled: e.enabled,
-        misfire: e.misfire,
-        overlap: e.overlap,
+        misfire,
+        overlap,
         max_attempts: e.max_attempts,
         timeout_ms: e.timeout_ms,
         next_run_at,

@@ -31,7 +31,7 @@ use tracing::Instrument;
 use smmd_domain::alert::AlertKind;
 
 use crate::calendar::Calendar;
-use crate::policy::{plan_ticks, Misfire, RetryPolicy, TickPolicy};
+use crate::policy::{plan_ticks, RetryPolicy, TickPolicy};
 
 /// Named counters a job reports (`checked`, `changed`, `refunded`, …).
 pub type Counters = BTreeMap<String, i64>;
@@ -170,7 +170,7 @@ pub fn planner(s: &ScheduleRecord, now: i64) -> TickDecision {
             next_cursor: None,
         };
     };
-    let misfire = Misfire::parse(&s.misfire).unwrap_or(Misfire::FireOnce);
+    let misfire = s.misfire;
     let plan = plan_ticks(
         &cal,
         cursor,

@@ -11,32 +11,7 @@ use std::collections::VecDeque;
 
 use crate::calendar::Calendar;
 
-/// What to do with ticks missed while no instance was running (scheduler.md F6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Misfire {
-    /// Run none of the missed ticks.
-    Skip,
-    /// Run the newest missed tick once (coalesce).
-    FireOnce,
-    /// Run every missed tick inside the catch-up window.
-    FireAll,
-}
-
-impl Misfire {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Misfire::Skip => "skip",
-            Misfire::FireOnce => "fire_once",
-            Misfire::FireAll => "fire_all",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Misfire> {
-        [Misfire::Skip, Misfire::FireOnce, Misfire::FireAll]
-            .into_iter()
-            .find(|m| m.as_str() == s)
-    }
-}
+pub use smmd_domain::schedule::{Misfire, Overlap};
 
 /// Policies of one schedule that decide its ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! `BEGIN IMMEDIATE` write lock on SQLite). One running run per schedule (F2) rests on a unique
 //! partial index; stale workers are fenced off by `lease_token`.
 
+use smmd_domain::schedule::{Misfire, Overlap, RunKind, RunState};
 use smmd_store::{
     AuditRecord, CanaryEffect, ClaimStats, NewSchedule, Planner, RunLease, RunOutcome, RunRecord,
     ScheduleEdit, ScheduleRecord, SchedulerHealth, StoreError, StoreResult, TriggerOutcome,
@@ -16,6 +17,14 @@ const SCHEDULE_COLS: &str =
     "id, name, expr, zone, enabled, misfire, grace_ms, catch_up_ms, overlap, max_attempts, \
      retry_base_ms, timeout_ms, next_run_at, version, updated_at, last_success_at";
 
+/// A vocabulary column read back strictly: a name this build does not know is a store error.
+fn vocab<T>(r: &Row, column: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    let text: String = r.try_get(column).db()?;
+    parse(&text).ok_or_else(|| {
+        StoreError::Other(anyhow::anyhow!("unknown {column} `{text}` in the database"))
+    })
+}
+
 fn schedule(r: &Row) -> StoreResult<ScheduleRecord> {
     Ok(ScheduleRecord {
         id: r.try_get("id").db()?,
@@ -23,10 +32,10 @@ fn schedule(r: &Row) -> StoreResult<ScheduleRecord> {
         expr: r.try_get("expr").db()?,
         zone: r.try_get("zone").db()?,
         enabled: r.try_get::<i64, _>("enabled").db()? != 0,
-        misfire: r.try_get("misfire").db()?,
+        misfire: vocab(r, "misfire", Misfire::parse)?,
         grace_ms: r.try_get("grace_ms").db()?,
         catch_up_ms: r.try_get("catch_up_ms").db()?,
-        overlap: r.try_get("overlap").db()?,
+        overlap: vocab(r, "overlap", Overlap::parse)?,
         max_attempts: r.try_get("max_attempts").db()?,
         retry_base_ms: r.try_get("retry_base_ms").db()?,
         timeout_ms: r.try_get("timeout_ms").db()?,
@@ -46,10 +55,10 @@ pub(crate) async fn ensure_schedule(s: &SqlStore, n: NewSchedule) -> StoreResult
     .bind(&n.name)
     .bind(&n.expr)
     .bind(&n.zone)
-    .bind(&n.misfire)
+    .bind(n.misfire.as_str())
     .bind(n.grace_ms)
     .bind(n.catch_up_ms)
-    .bind(&n.overlap)
+    .bind(n.overlap.as_str())
     .bind(n.max_attempts)
     .bind(n.retry_base_ms)
     .bind(n.timeout_ms)
@@ -136,8 +145,8 @@ pub(crate) async fn update_schedule(
     .bind(e.expr.unwrap_or(cur.expr))
     .bind(e.zone.unwrap_or(cur.zone))
     .bind(i64::from(e.enabled.unwrap_or(cur.enabled)))
-    .bind(e.misfire.unwrap_or(cur.misfire))
-    .bind(e.overlap.unwrap_or(cur.overlap))
+    .bind(e.misfire.unwrap_or(cur.misfire).as_str())
+    .bind(e.overlap.unwrap_or(cur.overlap).as_str())
     .bind(e.max_attempts.unwrap_or(cur.max_attempts))
     .bind(e.timeout_ms.unwrap_or(cur.timeout_ms))
     .bind(next_run_at)
@@ -192,9 +201,9 @@ pub(crate) async fn trigger_run(
                 .is_ok_and(|st| st == "pending")
         })
         .count();
-    let free = match sch.overlap.as_str() {
-        "buffer_one" => pending == 0,
-        _ => busy.is_empty(),
+    let free = match sch.overlap {
+        Overlap::BufferOne => pending == 0,
+        Overlap::Skip => busy.is_empty(),
     };
     let (state, reason) = if free {
         ("pending", None)
@@ -377,9 +386,9 @@ pub(crate) async fn claim_ticks(
             }
         }
         for tick in &decision.run {
-            let free = match sch.overlap.as_str() {
-                "buffer_one" => pending == 0,
-                _ => pending == 0 && running == 0,
+            let free = match sch.overlap {
+                Overlap::BufferOne => pending == 0,
+                Overlap::Skip => pending == 0 && running == 0,
             };
             if free {
                 if insert_run(&mut tx, sch.id, *tick, "pending", None, now).await? {
@@ -584,8 +593,8 @@ pub(crate) async fn schedule_runs(
                 id: r.try_get("id").db()?,
                 schedule_id: r.try_get("schedule_id").db()?,
                 scheduled_for: r.try_get("scheduled_for").db()?,
-                kind: r.try_get("kind").db()?,
-                state: r.try_get("state").db()?,
+                kind: vocab(r, "kind", RunKind::parse)?,
+                state: vocab(r, "state", RunState::parse)?,
                 reason: r.try_get("reason").db()?,
                 attempt: r.try_get("attempt").db()?,
                 lease_owner: r.try_get("lease_owner").db()?,

@@ -3,9 +3,11 @@
 //! caller's pure planner; the store persists them atomically and enforces F1 (one run per
 //! schedule and tick) and F2 (one running run per schedule, fenced leases) in the database.
 
+use smmd_domain::schedule::{Misfire, Overlap, RunKind, RunState};
+
 use crate::*;
 
-/// A schedule as stored. Policy names are the snake_case names of `smmd-jobs`.
+/// A schedule as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduleRecord {
     pub id: i64,
@@ -15,14 +17,12 @@ pub struct ScheduleRecord {
     /// IANA zone.
     pub zone: String,
     pub enabled: bool,
-    /// `skip` | `fire_once` | `fire_all`.
-    pub misfire: String,
+    pub misfire: Misfire,
     /// Ticks older than this at claim time are missed (ms).
     pub grace_ms: i64,
     /// `fire_all` catch-up window (ms).
     pub catch_up_ms: i64,
-    /// `skip` | `buffer_one`.
-    pub overlap: String,
+    pub overlap: Overlap,
     pub max_attempts: i64,
     /// First retry delay (ms), doubling.
     pub retry_base_ms: i64,
@@ -45,10 +45,10 @@ pub struct NewSchedule {
     pub zone: String,
     /// Whether it starts enabled (an opt-in job like the canary starts disabled).
     pub enabled: bool,
-    pub misfire: String,
+    pub misfire: Misfire,
     pub grace_ms: i64,
     pub catch_up_ms: i64,
-    pub overlap: String,
+    pub overlap: Overlap,
     pub max_attempts: i64,
     pub retry_base_ms: i64,
     pub timeout_ms: i64,
@@ -122,8 +122,8 @@ pub struct RunRecord {
     pub id: i64,
     pub schedule_id: i64,
     pub scheduled_for: i64,
-    pub kind: String,
-    pub state: String,
+    pub kind: RunKind,
+    pub state: RunState,
     pub reason: Option<String>,
     pub attempt: i64,
     pub lease_owner: Option<String>,
@@ -139,8 +139,8 @@ pub struct ScheduleEdit {
     pub expr: Option<String>,
     pub zone: Option<String>,
     pub enabled: Option<bool>,
-    pub misfire: Option<String>,
-    pub overlap: Option<String>,
+    pub misfire: Option<Misfire>,
+    pub overlap: Option<Overlap>,
     pub max_attempts: Option<i64>,
     pub timeout_ms: Option<i64>,
     /// A new cursor, computed by the caller from its calendar (`Some(None)` = no next run).

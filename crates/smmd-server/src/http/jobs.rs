@@ -146,9 +146,9 @@ fn control_error(e: ControlError) -> AppError {
 fn run_dto(r: &RunRecord) -> RunDto {
     RunDto {
         id: r.id,
-        kind: r.kind.clone(),
+        kind: r.kind.as_str().to_string(),
         scheduled_for: r.scheduled_for,
-        state: r.state.clone(),
+        state: r.state.as_str().to_string(),
         reason: r.reason.clone(),
         attempt: r.attempt,
         instance: r.lease_owner.clone(),
@@ -181,10 +181,10 @@ fn job_dto(j: &JobView, preview: bool) -> JobDto {
         .into(),
         healthy: j.healthy,
         policies: PoliciesDto {
-            misfire: s.misfire.clone(),
+            misfire: s.misfire.as_str().to_string(),
             grace_ms: s.grace_ms,
             catch_up_ms: s.catch_up_ms,
-            overlap: s.overlap.clone(),
+            overlap: s.overlap.as_str().to_string(),
             max_attempts: s.max_attempts,
             retry_base_ms: s.retry_base_ms,
             timeout_ms: s.timeout_ms,

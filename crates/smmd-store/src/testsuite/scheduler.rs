@@ -1,20 +1,23 @@
 //! Conformance cases — The scheduler: one run per tick under contention, fenced leases, misfires and overlap, retries, edits, run now, pause, release, the canary, health.
 
-use crate::*;
 use std::sync::Arc;
+
+use smmd_domain::schedule::{Misfire, Overlap};
+
+use crate::*;
 
 use super::*;
 
-fn new_schedule(name: &str, overlap: &str, max_attempts: i64, first: i64) -> NewSchedule {
+fn new_schedule(name: &str, overlap: Overlap, max_attempts: i64, first: i64) -> NewSchedule {
     NewSchedule {
         enabled: true,
         name: name.to_string(),
         expr: "* * * * * *".into(),
         zone: "UTC".into(),
-        misfire: "fire_all".into(),
+        misfire: Misfire::FireAll,
         grace_ms: 5_000,
         catch_up_ms: 3_600_000,
-        overlap: overlap.to_string(),
+        overlap,
         max_attempts,
         retry_base_ms: 1_000,
         timeout_ms: 60_000,
@@ -48,7 +51,7 @@ async fn runs_of(store: &Arc<dyn Store>, id: i64) -> Vec<RunRecord> {
 /// 3 workers start and finish runs; every tick gets exactly one run row and one side effect.
 pub async fn concurrent_claimers_create_exactly_one_run_per_tick(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("race", "buffer_one", 1, NOW))
+        .ensure_schedule(new_schedule("race", Overlap::BufferOne, 1, NOW))
         .await
         .expect("schedule");
     let effects = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
@@ -140,7 +143,7 @@ pub async fn concurrent_claimers_create_exactly_one_run_per_tick(store: Arc<dyn 
 
 pub async fn one_run_per_schedule_runs_and_stale_leases_are_fenced(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("lease", "buffer_one", 3, NOW))
+        .ensure_schedule(new_schedule("lease", Overlap::BufferOne, 3, NOW))
         .await
         .expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -238,7 +241,7 @@ pub async fn one_run_per_schedule_runs_and_stale_leases_are_fenced(store: Arc<dy
         .expect("buffered");
     assert_eq!(next.scheduled_for, NOW + 1_000);
     // With attempts used up, an expired lease ends as abandoned.
-    let mut one = new_schedule("once", "skip", 1, NOW);
+    let mut one = new_schedule("once", Overlap::Skip, 1, NOW);
     one.max_attempts = 1;
     let once = store.ensure_schedule(one).await.expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -260,7 +263,7 @@ pub async fn one_run_per_schedule_runs_and_stale_leases_are_fenced(store: Arc<dy
 
 pub async fn skipped_ticks_and_overlap_are_recorded(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("skips", "skip", 1, NOW))
+        .ensure_schedule(new_schedule("skips", Overlap::Skip, 1, NOW))
         .await
         .expect("schedule");
     // A planner that reports 3 missed ticks and runs the 4th.
@@ -328,7 +331,7 @@ pub async fn skipped_ticks_and_overlap_are_recorded(store: Arc<dyn Store>) {
 
 pub async fn failed_runs_retry_until_attempts_are_used(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("retry", "skip", 3, NOW))
+        .ensure_schedule(new_schedule("retry", Overlap::Skip, 3, NOW))
         .await
         .expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -394,10 +397,10 @@ pub async fn failed_runs_retry_until_attempts_are_used(store: Arc<dyn Store>) {
 
 pub async fn ensure_schedule_never_overwrites_an_edited_schedule(store: Arc<dyn Store>) {
     let first = store
-        .ensure_schedule(new_schedule("keep", "skip", 1, NOW))
+        .ensure_schedule(new_schedule("keep", Overlap::Skip, 1, NOW))
         .await
         .expect("schedule");
-    let mut again = new_schedule("keep", "buffer_one", 5, NOW + 1);
+    let mut again = new_schedule("keep", Overlap::BufferOne, 5, NOW + 1);
     again.expr = "0 0 * * *".into();
     let second = store.ensure_schedule(again).await.expect("schedule");
     assert_eq!(first, second);
@@ -406,7 +409,7 @@ pub async fn ensure_schedule_never_overwrites_an_edited_schedule(store: Arc<dyn 
 
 pub async fn schedule_edits_are_audited_and_bump_the_version(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("edit", "skip", 1, NOW))
+        .ensure_schedule(new_schedule("edit", Overlap::Skip, 1, NOW))
         .await
         .expect("schedule");
     let edit = ScheduleEdit {
@@ -451,7 +454,7 @@ pub async fn schedule_edits_are_audited_and_bump_the_version(store: Arc<dyn Stor
 
 pub async fn run_now_with_one_request_key_makes_one_run(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("manual", "skip", 1, NOW + 3_600_000))
+        .ensure_schedule(new_schedule("manual", Overlap::Skip, 1, NOW + 3_600_000))
         .await
         .expect("schedule");
     let tasks: Vec<_> = (0..8)
@@ -500,7 +503,7 @@ pub async fn run_now_with_one_request_key_makes_one_run(store: Arc<dyn Store>) {
 
 pub async fn pause_stops_claims_and_starts_until_resumed(store: Arc<dyn Store>) {
     let sch = store
-        .ensure_schedule(new_schedule("paused", "buffer_one", 1, NOW))
+        .ensure_schedule(new_schedule("paused", Overlap::BufferOne, 1, NOW))
         .await
         .expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -555,7 +558,7 @@ pub async fn pause_stops_claims_and_starts_until_resumed(store: Arc<dyn Store>) 
 /// no longer finish it, and a second release is refused.
 pub async fn released_runs_return_to_pending_without_counting_the_attempt(store: Arc<dyn Store>) {
     store
-        .ensure_schedule(new_schedule("release", "skip", 3, NOW))
+        .ensure_schedule(new_schedule("release", Overlap::Skip, 3, NOW))
         .await
         .expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -595,7 +598,7 @@ pub async fn released_runs_return_to_pending_without_counting_the_attempt(store:
 /// The canary's effect is written only by the current holder of the lease.
 pub async fn canary_writes_are_fenced_by_the_lease_token(store: Arc<dyn Store>) {
     store
-        .ensure_schedule(new_schedule("canary", "skip", 3, NOW))
+        .ensure_schedule(new_schedule("canary", Overlap::Skip, 3, NOW))
         .await
         .expect("schedule");
     store.claim_ticks(NOW, &every_second).await.expect("claim");
@@ -665,11 +668,11 @@ pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
     assert!((db - real).abs() < 5_000, "db clock {db} vs {real}");
     assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), None);
     store
-        .ensure_schedule(new_schedule("later", "skip", 1, NOW + 60_000))
+        .ensure_schedule(new_schedule("later", Overlap::Skip, 1, NOW + 60_000))
         .await
         .expect("schedule");
     store
-        .ensure_schedule(new_schedule("sooner", "skip", 1, NOW))
+        .ensure_schedule(new_schedule("sooner", Overlap::Skip, 1, NOW))
         .await
         .expect("schedule");
     assert_eq!(store.next_wakeup_ms().await.expect("wakeup"), Some(NOW));

@@ -22,7 +22,7 @@ fn run_cell(st: &AppState, r: Option<&RunRecord>) -> Markup {
         @match r {
             None => span.muted { "never" },
             Some(r) => {
-                (status_badge(&r.state)) " " span.hint { (when(st, r.scheduled_for)) }
+                (status_badge(r.state.as_str())) " " span.hint { (when(st, r.scheduled_for)) }
                 @if let Some(e) = &r.error { br; span.hint.err { (e) } }
             }
         }
@@ -154,7 +154,7 @@ pub(super) async fn job_page(
                         tr {
                             td data-label="Run" { "#" (r.id) br; span.hint { (r.kind) } }
                             td data-label="Scheduled for" { (when(&st, r.scheduled_for)) }
-                            td data-label="State" { (status_badge(&r.state)) @if let Some(why) = &r.reason { br; span.hint { (why) } } }
+                            td data-label="State" { (status_badge(r.state.as_str())) @if let Some(why) = &r.reason { br; span.hint { (why) } } }
                             td data-label="Attempt" { (r.attempt) }
                             td data-label="Took" { @if let (Some(a), Some(b)) = (r.started_at, r.finished_at) { (b - a) " ms" } @else { "—" } }
                             td data-label="Counters or error" {
