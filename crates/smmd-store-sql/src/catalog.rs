@@ -1,11 +1,12 @@
-//! Categories and services. A category is created by name the first time a service names it.
+//! Categories and services: a category is created by name the first time a service names it;
+//! offers; the services sync plan with its change log; admin service edits and category markup.
 
-use smmd_domain::{CategoryId, ServiceId};
-use smmd_store::{Category, Service, ServiceDraft, StoreError, StoreResult};
+use smmd_domain::{CategoryId, ProviderId, ServiceId};
+use smmd_store::*;
 use sqlx::{Any, Row as _, Transaction};
 
-use crate::rows::{self, SERVICE_COLS};
-use crate::{flag, SqlResultExt, SqlStore};
+use crate::rows::{self, CHANGE_COLS, SERVICE_COLS};
+use crate::{flag, Dialect, SqlResultExt, SqlStore};
 
 pub(crate) async fn save_service(
     s: &SqlStore,
@@ -126,6 +127,312 @@ pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> 
         .collect()
 }
 
+pub(crate) async fn add_service_offer(
+    s: &SqlStore,
+    service: ServiceId,
+    offer: Offer,
+) -> StoreResult<i64> {
+    let mut tx = s.begin().await?;
+    let pos: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM service_offers WHERE service_id = $1",
+    )
+    .bind(service.0)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?
+    .try_get(0)
+    .db()?;
+    sqlx::query(
+        "INSERT INTO service_offers (service_id, position, provider_id, provider_service_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(service.0)
+    .bind(pos)
+    .bind(offer.provider_id.0)
+    .bind(&offer.provider_service_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(crate::map_err)?;
+    s.commit(tx).await?;
+    Ok(pos)
+}
+
+pub(crate) async fn service_offers(s: &SqlStore, service: ServiceId) -> StoreResult<Vec<Offer>> {
+    let mut out = Vec::new();
+    let own = sqlx::query(
+        "SELECT provider_id, provider_service_id FROM services WHERE id = $1 \
+         AND provider_id IS NOT NULL AND provider_service_id IS NOT NULL",
+    )
+    .bind(service.0)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    if let Some(r) = own {
+        out.push(Offer {
+            provider_id: ProviderId(r.try_get(0).db()?),
+            provider_service_id: r.try_get(1).db()?,
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT provider_id, provider_service_id FROM service_offers WHERE service_id = $1 ORDER BY position",
+    )
+    .bind(service.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    for r in rows {
+        out.push(Offer {
+            provider_id: ProviderId(r.try_get(0).db()?),
+            provider_service_id: r.try_get(1).db()?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn provider_services(
+    s: &SqlStore,
+    provider: ProviderId,
+) -> StoreResult<Vec<Service>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id \
+         WHERE s.provider_id = $1 ORDER BY s.id"
+    ))
+    .bind(provider.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::service).collect()
+}
+
+async fn log_change(
+    tx: &mut Transaction<'static, Any>,
+    service: ServiceId,
+    c: &FieldChange,
+    source: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO service_changes (service_id, field, old_value, new_value, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(service.0)
+    .bind(&c.field)
+    .bind(c.old.as_deref())
+    .bind(c.new.as_deref())
+    .bind(source)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(())
+}
+
+pub(crate) async fn apply_service_sync(
+    s: &SqlStore,
+    ops: Vec<ServiceSyncOp>,
+    source: &str,
+    now: i64,
+) -> StoreResult<(u64, u64, u64)> {
+    let mut tx = s.begin().await?;
+    let (mut created, mut updated, mut disabled) = (0, 0, 0);
+    for op in ops {
+        match op {
+            ServiceSyncOp::Create(draft) => {
+                let svc = crate::catalog::save_service_in(s, &mut tx, None, &draft, now).await?;
+                let c = FieldChange {
+                    field: "created".into(),
+                    old: None,
+                    new: Some(format!("{} @ {}", draft.name, draft.rate)),
+                };
+                log_change(&mut tx, svc, &c, source, now).await?;
+                created += 1;
+            }
+            ServiceSyncOp::Update { id, draft, changes } => {
+                crate::catalog::save_service_in(s, &mut tx, Some(id), &draft, now).await?;
+                for c in &changes {
+                    log_change(&mut tx, id, c, source, now).await?;
+                }
+                updated += 1;
+            }
+            ServiceSyncOp::Disable { id } => {
+                let done = sqlx::query(
+                    "UPDATE services SET enabled = 0, updated_at = $1 WHERE id = $2 AND enabled = 1",
+                )
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+                if done.rows_affected() == 1 {
+                    let c = FieldChange {
+                        field: "enabled".into(),
+                        old: Some("true".into()),
+                        new: Some("false (gone upstream)".into()),
+                    };
+                    log_change(&mut tx, id, &c, source, now).await?;
+                    disabled += 1;
+                }
+            }
+        }
+    }
+    s.commit(tx).await?;
+    Ok((created, updated, disabled))
+}
+
+pub(crate) async fn edit_service(
+    s: &SqlStore,
+    id: ServiceId,
+    edit: ServiceEdit,
+    source: &str,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> StoreResult<Service> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1{}",
+        match s.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE OF s",
+        }
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?
+    .ok_or(StoreError::NotFound)?;
+    let cur = rows::service(&row)?;
+    let mut overrides = cur.overrides.clone();
+    let mut changes = Vec::new();
+    let mut note = |field: &str, old: String, new: String, is_override: bool| {
+        if old != new {
+            changes.push(FieldChange {
+                field: field.into(),
+                old: Some(old),
+                new: Some(new),
+            });
+        }
+        if is_override && !overrides.iter().any(|o| o == field) {
+            overrides.push(field.to_string());
+        }
+    };
+    let name = edit.name.clone().unwrap_or(cur.name.clone());
+    if let Some(n) = &edit.name {
+        note("name", cur.name.clone(), n.clone(), true);
+    }
+    let rate = edit.rate.unwrap_or(cur.rate);
+    if let Some(r) = edit.rate {
+        note("rate", cur.rate.to_string(), r.to_string(), true);
+    }
+    let min = edit.min.unwrap_or(cur.min);
+    if let Some(v) = edit.min {
+        note("min", cur.min.to_string(), v.to_string(), true);
+    }
+    let max = edit.max.unwrap_or(cur.max);
+    if let Some(v) = edit.max {
+        note("max", cur.max.to_string(), v.to_string(), true);
+    }
+    let enabled = edit.enabled.unwrap_or(cur.enabled);
+    if let Some(v) = edit.enabled {
+        note("enabled", cur.enabled.to_string(), v.to_string(), true);
+    }
+    let markup = edit.markup_bp.unwrap_or(cur.markup_bp);
+    if let Some(v) = edit.markup_bp {
+        let show = |m: Option<i64>| m.map_or("default".to_string(), |b| b.to_string());
+        note("markup_bp", show(cur.markup_bp), show(v), false);
+    }
+    let auto_refill = edit.auto_refill.unwrap_or(cur.auto_refill);
+    if let Some(v) = edit.auto_refill {
+        note(
+            "auto_refill",
+            cur.auto_refill.to_string(),
+            v.to_string(),
+            false,
+        );
+    }
+    // The use case checked the edit against what it read; a concurrent edit can still make
+    // the merged terms invalid (min of one edit above max of the other): refuse, not store it.
+    if smmd_domain::catalog::check_service_terms(&name, rate, min, max).is_err() {
+        return Err(StoreError::Conflict("services.terms"));
+    }
+    sqlx::query(
+        "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
+         overrides = $7, updated_at = $8, auto_refill = $10 WHERE id = $9",
+    )
+    .bind(name.trim())
+    .bind(rate.micros())
+    .bind(min)
+    .bind(max)
+    .bind(flag(enabled))
+    .bind(markup)
+    .bind(overrides.join(","))
+    .bind(now)
+    .bind(id.0)
+    .bind(flag(auto_refill))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    for c in &changes {
+        log_change(&mut tx, id, c, source, now).await?;
+    }
+    let audit = audit.map(|mut a| {
+        if a.detail.is_empty() {
+            a.detail = changes
+                .iter()
+                .map(|c| {
+                    let show = |v: &Option<String>| v.clone().unwrap_or_default();
+                    format!("{}: {} -> {}", c.field, show(&c.old), show(&c.new))
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        a
+    });
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
+    let svc = rows::service(&row)?;
+    s.commit(tx).await?;
+    Ok(svc)
+}
+
+pub(crate) async fn service_changes(
+    s: &SqlStore,
+    id: ServiceId,
+    limit: i64,
+) -> StoreResult<Vec<ServiceChange>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHANGE_COLS} FROM service_changes WHERE service_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(id.0)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::service_change).collect()
+}
+
+pub(crate) async fn set_category_markup(
+    s: &SqlStore,
+    name: &str,
+    markup_bp: Option<i64>,
+    audit: Option<NewAudit>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE categories SET markup_bp = $1 WHERE name = $2")
+        .bind(markup_bp)
+        .bind(name.trim())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await
+}
+
 /// The [`CatalogStore`](smmd_store::CatalogStore) section on SQL: each method is one of the functions above.
 mod section {
 
@@ -162,15 +469,15 @@ mod section {
         }
 
         async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64> {
-            crate::fulfil::add_service_offer(self, service, offer).await
+            crate::catalog::add_service_offer(self, service, offer).await
         }
 
         async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>> {
-            crate::fulfil::service_offers(self, service).await
+            crate::catalog::service_offers(self, service).await
         }
 
         async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>> {
-            crate::fulfil::provider_services(self, provider).await
+            crate::catalog::provider_services(self, provider).await
         }
 
         async fn apply_service_sync(
@@ -179,7 +486,7 @@ mod section {
             source: &str,
             now: i64,
         ) -> StoreResult<(u64, u64, u64)> {
-            crate::fulfil::apply_service_sync(self, ops, source, now).await
+            crate::catalog::apply_service_sync(self, ops, source, now).await
         }
 
         async fn edit_service(
@@ -190,7 +497,7 @@ mod section {
             now: i64,
             audit: Option<NewAudit>,
         ) -> StoreResult<Service> {
-            crate::fulfil::edit_service(self, id, edit, source, now, audit).await
+            crate::catalog::edit_service(self, id, edit, source, now, audit).await
         }
 
         async fn service_changes(
@@ -198,7 +505,7 @@ mod section {
             id: ServiceId,
             limit: i64,
         ) -> StoreResult<Vec<ServiceChange>> {
-            crate::fulfil::service_changes(self, id, limit).await
+            crate::catalog::service_changes(self, id, limit).await
         }
 
         async fn set_category_markup(
@@ -207,7 +514,7 @@ mod section {
             markup_bp: Option<i64>,
             audit: Option<NewAudit>,
         ) -> StoreResult<()> {
-            crate::fulfil::set_category_markup(self, name, markup_bp, audit).await
+            crate::catalog::set_category_markup(self, name, markup_bp, audit).await
         }
     }
 }

@@ -1,15 +1,16 @@
-//! Providers, offers, the dispatch claim, status-sync reads, cancels to send, the service sync
-//! plan with its change log, admin service edits, and alerts.
+//! Providers, the dispatch claim, status-sync reads, cancels to send, refill claims and their
+//! sync, and alerts. (Offers, the services sync with its change log and admin service edits
+//! are in `catalog`.)
 //!
 //! The dispatch claim is one `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`: the orders
 //! become `submitting` and are committed before any provider call. On PostgreSQL the inner select
 //! uses `FOR UPDATE SKIP LOCKED`, so instances claiming at once take disjoint orders.
 
-use smmd_domain::{Money, OrderId, ProviderId, ServiceId};
+use smmd_domain::{Money, OrderId, ProviderId};
 use smmd_store::*;
-use sqlx::{Any, Row as _, Transaction};
+use sqlx::Row as _;
 
-use crate::rows::{self, ALERT_COLS, CHANGE_COLS, ORDER_COLS, PROVIDER_COLS, SERVICE_COLS};
+use crate::rows::{self, ALERT_COLS, ORDER_COLS, PROVIDER_COLS};
 use crate::{flag, Dialect, SqlResultExt, SqlStore};
 
 pub(crate) async fn create_provider(
@@ -132,67 +133,6 @@ pub(crate) async fn record_provider_balance(
     .await
     .db()?;
     s.commit(tx).await
-}
-
-pub(crate) async fn add_service_offer(
-    s: &SqlStore,
-    service: ServiceId,
-    offer: Offer,
-) -> StoreResult<i64> {
-    let mut tx = s.begin().await?;
-    let pos: i64 = sqlx::query(
-        "SELECT COALESCE(MAX(position), 0) + 1 FROM service_offers WHERE service_id = $1",
-    )
-    .bind(service.0)
-    .fetch_one(&mut *tx)
-    .await
-    .db()?
-    .try_get(0)
-    .db()?;
-    sqlx::query(
-        "INSERT INTO service_offers (service_id, position, provider_id, provider_service_id) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(service.0)
-    .bind(pos)
-    .bind(offer.provider_id.0)
-    .bind(&offer.provider_service_id)
-    .execute(&mut *tx)
-    .await
-    .map_err(crate::map_err)?;
-    s.commit(tx).await?;
-    Ok(pos)
-}
-
-pub(crate) async fn service_offers(s: &SqlStore, service: ServiceId) -> StoreResult<Vec<Offer>> {
-    let mut out = Vec::new();
-    let own = sqlx::query(
-        "SELECT provider_id, provider_service_id FROM services WHERE id = $1 \
-         AND provider_id IS NOT NULL AND provider_service_id IS NOT NULL",
-    )
-    .bind(service.0)
-    .fetch_optional(&s.read)
-    .await
-    .db()?;
-    if let Some(r) = own {
-        out.push(Offer {
-            provider_id: ProviderId(r.try_get(0).db()?),
-            provider_service_id: r.try_get(1).db()?,
-        });
-    }
-    let rows = sqlx::query(
-        "SELECT provider_id, provider_service_id FROM service_offers WHERE service_id = $1 ORDER BY position",
-    )
-    .bind(service.0)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    for r in rows {
-        out.push(Offer {
-            provider_id: ProviderId(r.try_get(0).db()?),
-            provider_service_id: r.try_get(1).db()?,
-        });
-    }
-    Ok(out)
 }
 
 pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
@@ -328,233 +268,6 @@ pub(crate) async fn orders_needing_review(s: &SqlStore, limit: i64) -> StoreResu
     .await
     .db()?;
     rows.iter().map(rows::order).collect()
-}
-
-pub(crate) async fn provider_services(
-    s: &SqlStore,
-    provider: ProviderId,
-) -> StoreResult<Vec<Service>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id \
-         WHERE s.provider_id = $1 ORDER BY s.id"
-    ))
-    .bind(provider.0)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    rows.iter().map(rows::service).collect()
-}
-
-async fn log_change(
-    tx: &mut Transaction<'static, Any>,
-    service: ServiceId,
-    c: &FieldChange,
-    source: &str,
-    now: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO service_changes (service_id, field, old_value, new_value, source, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(service.0)
-    .bind(&c.field)
-    .bind(c.old.as_deref())
-    .bind(c.new.as_deref())
-    .bind(source)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .db()?;
-    Ok(())
-}
-
-pub(crate) async fn apply_service_sync(
-    s: &SqlStore,
-    ops: Vec<ServiceSyncOp>,
-    source: &str,
-    now: i64,
-) -> StoreResult<(u64, u64, u64)> {
-    let mut tx = s.begin().await?;
-    let (mut created, mut updated, mut disabled) = (0, 0, 0);
-    for op in ops {
-        match op {
-            ServiceSyncOp::Create(draft) => {
-                let svc = crate::catalog::save_service_in(s, &mut tx, None, &draft, now).await?;
-                let c = FieldChange {
-                    field: "created".into(),
-                    old: None,
-                    new: Some(format!("{} @ {}", draft.name, draft.rate)),
-                };
-                log_change(&mut tx, svc, &c, source, now).await?;
-                created += 1;
-            }
-            ServiceSyncOp::Update { id, draft, changes } => {
-                crate::catalog::save_service_in(s, &mut tx, Some(id), &draft, now).await?;
-                for c in &changes {
-                    log_change(&mut tx, id, c, source, now).await?;
-                }
-                updated += 1;
-            }
-            ServiceSyncOp::Disable { id } => {
-                let done = sqlx::query(
-                    "UPDATE services SET enabled = 0, updated_at = $1 WHERE id = $2 AND enabled = 1",
-                )
-                .bind(now)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .db()?;
-                if done.rows_affected() == 1 {
-                    let c = FieldChange {
-                        field: "enabled".into(),
-                        old: Some("true".into()),
-                        new: Some("false (gone upstream)".into()),
-                    };
-                    log_change(&mut tx, id, &c, source, now).await?;
-                    disabled += 1;
-                }
-            }
-        }
-    }
-    s.commit(tx).await?;
-    Ok((created, updated, disabled))
-}
-
-pub(crate) async fn edit_service(
-    s: &SqlStore,
-    id: ServiceId,
-    edit: ServiceEdit,
-    source: &str,
-    now: i64,
-    audit: Option<NewAudit>,
-) -> StoreResult<Service> {
-    let mut tx = s.begin().await?;
-    let row = sqlx::query(&format!(
-        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1{}",
-        match s.dialect {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE OF s",
-        }
-    ))
-    .bind(id.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?
-    .ok_or(StoreError::NotFound)?;
-    let cur = rows::service(&row)?;
-    let mut overrides = cur.overrides.clone();
-    let mut changes = Vec::new();
-    let mut note = |field: &str, old: String, new: String, is_override: bool| {
-        if old != new {
-            changes.push(FieldChange {
-                field: field.into(),
-                old: Some(old),
-                new: Some(new),
-            });
-        }
-        if is_override && !overrides.iter().any(|o| o == field) {
-            overrides.push(field.to_string());
-        }
-    };
-    let name = edit.name.clone().unwrap_or(cur.name.clone());
-    if let Some(n) = &edit.name {
-        note("name", cur.name.clone(), n.clone(), true);
-    }
-    let rate = edit.rate.unwrap_or(cur.rate);
-    if let Some(r) = edit.rate {
-        note("rate", cur.rate.to_string(), r.to_string(), true);
-    }
-    let min = edit.min.unwrap_or(cur.min);
-    if let Some(v) = edit.min {
-        note("min", cur.min.to_string(), v.to_string(), true);
-    }
-    let max = edit.max.unwrap_or(cur.max);
-    if let Some(v) = edit.max {
-        note("max", cur.max.to_string(), v.to_string(), true);
-    }
-    let enabled = edit.enabled.unwrap_or(cur.enabled);
-    if let Some(v) = edit.enabled {
-        note("enabled", cur.enabled.to_string(), v.to_string(), true);
-    }
-    let markup = edit.markup_bp.unwrap_or(cur.markup_bp);
-    if let Some(v) = edit.markup_bp {
-        let show = |m: Option<i64>| m.map_or("default".to_string(), |b| b.to_string());
-        note("markup_bp", show(cur.markup_bp), show(v), false);
-    }
-    let auto_refill = edit.auto_refill.unwrap_or(cur.auto_refill);
-    if let Some(v) = edit.auto_refill {
-        note(
-            "auto_refill",
-            cur.auto_refill.to_string(),
-            v.to_string(),
-            false,
-        );
-    }
-    // The use case checked the edit against what it read; a concurrent edit can still make
-    // the merged terms invalid (min of one edit above max of the other): refuse, not store it.
-    if smmd_domain::catalog::check_service_terms(&name, rate, min, max).is_err() {
-        return Err(StoreError::Conflict("services.terms"));
-    }
-    sqlx::query(
-        "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
-         overrides = $7, updated_at = $8, auto_refill = $10 WHERE id = $9",
-    )
-    .bind(name.trim())
-    .bind(rate.micros())
-    .bind(min)
-    .bind(max)
-    .bind(flag(enabled))
-    .bind(markup)
-    .bind(overrides.join(","))
-    .bind(now)
-    .bind(id.0)
-    .bind(flag(auto_refill))
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    for c in &changes {
-        log_change(&mut tx, id, c, source, now).await?;
-    }
-    let audit = audit.map(|mut a| {
-        if a.detail.is_empty() {
-            a.detail = changes
-                .iter()
-                .map(|c| {
-                    let show = |v: &Option<String>| v.clone().unwrap_or_default();
-                    format!("{}: {} -> {}", c.field, show(&c.old), show(&c.new))
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-        }
-        a
-    });
-    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
-    let row = sqlx::query(&format!(
-        "SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"
-    ))
-    .bind(id.0)
-    .fetch_one(&mut *tx)
-    .await
-    .db()?;
-    let svc = rows::service(&row)?;
-    s.commit(tx).await?;
-    Ok(svc)
-}
-
-pub(crate) async fn service_changes(
-    s: &SqlStore,
-    id: ServiceId,
-    limit: i64,
-) -> StoreResult<Vec<ServiceChange>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {CHANGE_COLS} FROM service_changes WHERE service_id = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(id.0)
-    .bind(limit)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    rows.iter().map(rows::service_change).collect()
 }
 
 pub(crate) async fn raise_alert(
@@ -795,24 +508,6 @@ pub(crate) async fn auto_refill_candidates(
     .await
     .db()?;
     rows.iter().map(rows::order).collect()
-}
-
-pub(crate) async fn set_category_markup(
-    s: &SqlStore,
-    name: &str,
-    markup_bp: Option<i64>,
-    audit: Option<NewAudit>,
-) -> StoreResult<()> {
-    let mut tx = s.begin().await?;
-    let done = sqlx::query("UPDATE categories SET markup_bp = $1 WHERE name = $2")
-        .bind(markup_bp)
-        .bind(name.trim())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    crate::found(&done)?;
-    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
-    s.commit(tx).await
 }
 
 /// The [`FulfilStore`](smmd_store::FulfilStore) section on SQL: each method is one of the functions above.
