@@ -125,11 +125,12 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
         "no admin link for customers"
     );
 
-    // The book: three orders today, one of them with a comma and a quote in its link.
+    // The book: three orders today, one with a comma and a quote in its link, one whose link a
+    // spreadsheet would run as a formula.
     let mut ids = Vec::new();
     for (svc, link, qty) in [
         (ig, "https://instagram.com/p/a,\"b\"", 1000),
-        (ig, "https://instagram.com/p/c", 2000),
+        (ig, "=HYPERLINK(\"https://evil.example\",\"c\")", 2000),
         (tt, "https://tiktok.com/v/d", 10_000),
     ] {
         let (s, o) = buyer
@@ -263,6 +264,11 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
     assert_eq!(records.len(), 2, "the filter applies to the export");
     let col = |name: &str| header.iter().position(|h| h == name).expect("column");
     assert_eq!(&records[1][col("link")], "https://instagram.com/p/a,\"b\"");
+    assert_eq!(
+        &records[0][col("link")],
+        "'=HYPERLINK(\"https://evil.example\",\"c\")",
+        "a cell a spreadsheet would evaluate is neutralised"
+    );
     assert_eq!(&records[1][col("charge")], "1.00");
     assert_eq!(&records[0][col("status")], "completed");
     assert_eq!(&records[1][col("created_at")], "2026-01-01T00:00:00Z");

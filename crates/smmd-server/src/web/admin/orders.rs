@@ -235,6 +235,17 @@ fn actions(o: &Order) -> Markup {
     }
 }
 
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is prefixed with `'` (OWASP "CSV injection"), so a customer's link or a
+/// provider's message such as `=HYPERLINK(…)` is shown, never evaluated. The export's numbers
+/// are never negative, so no figure changes.
+pub(crate) fn spreadsheet_safe(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
 /// `/admin/orders.csv`: the orders of the page's filters (all pages, newest first, at most
 /// [`CSV_MAX_ROWS`]) as RFC 4180 CSV; money as decimal strings in the panel currency
 /// (`provider_charge` in the provider's), times as UTC RFC 3339.
@@ -278,25 +289,28 @@ pub(super) async fn orders_csv(
                     .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                     .unwrap_or_default()
             };
-            result = w.write_record([
-                o.id.0.to_string(),
-                o.reference.clone(),
-                time(o.created_at),
-                o.user_id.0.to_string(),
-                o.service_id.0.to_string(),
-                o.status.as_str().to_string(),
-                o.link.clone().unwrap_or_default(),
-                o.total_quantity.to_string(),
-                o.charge.to_string(),
-                o.refunded.to_string(),
-                opt(o.start_count),
-                opt(o.remains),
-                opt(o.provider_id.map(|p| p.0)),
-                o.provider_order_id.clone().unwrap_or_default(),
-                o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
-                o.completed_at.map(time).unwrap_or_default(),
-                o.note.clone().unwrap_or_default(),
-            ]);
+            result = w.write_record(
+                [
+                    o.id.0.to_string(),
+                    o.reference.clone(),
+                    time(o.created_at),
+                    o.user_id.0.to_string(),
+                    o.service_id.0.to_string(),
+                    o.status.as_str().to_string(),
+                    o.link.clone().unwrap_or_default(),
+                    o.total_quantity.to_string(),
+                    o.charge.to_string(),
+                    o.refunded.to_string(),
+                    opt(o.start_count),
+                    opt(o.remains),
+                    opt(o.provider_id.map(|p| p.0)),
+                    o.provider_order_id.clone().unwrap_or_default(),
+                    o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
+                    o.completed_at.map(time).unwrap_or_default(),
+                    o.note.clone().unwrap_or_default(),
+                ]
+                .map(spreadsheet_safe),
+            );
             rows += 1;
             if result.is_err() || rows >= CSV_MAX_ROWS {
                 break 'pages;
@@ -329,4 +343,27 @@ pub(super) async fn orders_csv(
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_get_a_quote() {
+        for (cell, want) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("\tcmd", "'\tcmd"),
+            ("\rx", "'\rx"),
+            ("https://x.io/a", "https://x.io/a"),
+            ("1.00", "1.00"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(spreadsheet_safe(cell.to_string()), want, "{cell:?}");
+        }
+    }
 }
