@@ -13,7 +13,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderMap, Method};
 use smmd_store::{Role, User};
 
 use crate::error::{AppError, ErrorCode};
@@ -74,6 +74,23 @@ pub async fn open_session(
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
     let value = axum::http::HeaderValue::from_str(&cookie).map_err(AppError::internal)?;
     Ok((value, csrf))
+}
+
+/// Whether a browser request comes from a page of this host: its `Origin` names the `Host` it
+/// was sent to. A page elsewhere can neither open a socket with the user's cookie (`/ws`) nor
+/// sign a visitor into the attacker's account (`/login`, `/signup`: log-in CSRF). Clients that
+/// send no `Origin` (not browsers) pass.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
 }
 
 /// Why a log-in failed.

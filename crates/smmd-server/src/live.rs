@@ -32,7 +32,7 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::Query;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smmd_domain::UserId;
@@ -293,21 +293,6 @@ async fn drain(store: &dyn Store, hub: &Hub, mut cursor: FeedCursor) -> FeedCurs
     }
 }
 
-/// The `Origin` of a browser request must be this host (a page elsewhere cannot open a socket
-/// with the user's cookie). Clients that send no `Origin` (not browsers) pass.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
-}
-
 /// The query of `GET /ws`.
 #[derive(Deserialize)]
 pub struct WsQuery {
@@ -348,7 +333,7 @@ pub async fn ws(
     Query(query): Query<WsQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !crate::auth::same_origin(&headers) {
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
     }
     let after = match query.after.as_deref().map(str::parse::<FeedCursor>) {
@@ -471,7 +456,7 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
     use smmd_store::FeedMessage;
 
     fn item(user: Option<i64>) -> FeedItem {
@@ -539,18 +524,18 @@ mod tests {
     fn only_same_origin_browsers_may_connect() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("panel.test:8080"));
-        assert!(same_origin(&h), "no Origin: not a browser");
+        assert!(crate::auth::same_origin(&h), "no Origin: not a browser");
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://panel.test:8080"),
         );
-        assert!(same_origin(&h));
+        assert!(crate::auth::same_origin(&h));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://evil.test"),
         );
-        assert!(!same_origin(&h));
+        assert!(!crate::auth::same_origin(&h));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&h));
+        assert!(!crate::auth::same_origin(&h));
     }
 }

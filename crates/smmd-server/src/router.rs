@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::routes())
         .merge(crate::web::router())
         .route("/ws", get(crate::live::ws))
+        .layer(axum::middleware::map_response(html_security_headers))
         .layer(DefaultBodyLimit::max(crate::http::v2::MAX_BODY))
         .layer(
             TraceLayer::new_for_http()
@@ -32,6 +33,31 @@ pub fn router(state: AppState) -> Router {
                 .on_response(record_response),
         )
         .with_state(state)
+}
+
+/// Every response that a browser renders (HTML) gets the pages' security headers when its
+/// handler set none: the strict CSP (`frame-ancestors 'none'` included), `nosniff` and
+/// `same-origin` referrers. Pages set them themselves; this covers the rest (`/api/docs`).
+async fn html_security_headers(mut resp: Response) -> Response {
+    use axum::http::{header, HeaderValue};
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        let h = resp.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_SECURITY_POLICY, crate::web::CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+        ] {
+            if !h.contains_key(&name) {
+                h.insert(name, HeaderValue::from_static(value));
+            }
+        }
+    }
+    resp
 }
 
 fn request_span(req: &Request) -> Span {
@@ -140,5 +166,52 @@ mod tests {
             "the route, not the raw path: {first}"
         );
         assert!(closes[1].contains("route=\"/healthz\"") && closes[1].contains("status=200"));
+    }
+
+    /// `/api/docs` renders in a browser like the pages do, so it gets their headers.
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_html_response_gets_the_security_headers() {
+        let db = smmd_store_sql::testing::fresh(smmd_store_sql::testing::Backend::Sqlite)
+            .await
+            .expect("db");
+        let clock = Arc::new(smmd_domain::ManualClock::new(1_800_000_000_000));
+        let app = router(AppState::new(
+            db.store.clone(),
+            clock,
+            crate::Config::default(),
+        ));
+        for path in ["/api/docs", "/login"] {
+            let resp = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+                .await
+                .expect("response");
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            let h = resp.headers();
+            let csp = h
+                .get("content-security-policy")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp:?}");
+            assert_eq!(
+                h.get("x-content-type-options")
+                    .and_then(|v| v.to_str().ok()),
+                Some("nosniff"),
+                "{path}"
+            );
+        }
+        let json = app
+            .oneshot(
+                Request::get("/api/openapi.json")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert!(
+            json.headers().get("content-security-policy").is_none(),
+            "JSON is not rendered"
+        );
     }
 }

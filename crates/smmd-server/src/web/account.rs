@@ -30,8 +30,12 @@ pub(super) async fn signup_page() -> Response {
 /// Creates a user account and signs it in. Sign-up is rate limited like log-in (per address).
 pub(super) async fn signup(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> PageResult {
+    if !auth::same_origin(&headers) {
+        return Ok(foreign_form());
+    }
     let email = f.get("email").map(String::as_str).unwrap_or("").trim();
     let password = f.get("password").map(String::as_str).unwrap_or("");
     if let Err(secs) = st.logins.check(email) {

@@ -32,7 +32,8 @@ use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub(crate) const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn router() -> Router<AppState> {
@@ -350,7 +351,26 @@ async fn login_page() -> Response {
     html_response(StatusCode::OK, login_form(None, ""))
 }
 
-async fn login(State(st): State<AppState>, Form(f): Form<HashMap<String, String>>) -> Response {
+/// A log-in or sign-up form posted from another site's page: refused before anything is read,
+/// so nobody can be signed into an account of the attacker's choosing (log-in CSRF).
+pub(super) fn foreign_form() -> Response {
+    html_response(
+        StatusCode::FORBIDDEN,
+        bare(
+            "Form from another site",
+            html! { p { "This form was not sent from this panel. " a href="/login" { "Log in here" } } },
+        ),
+    )
+}
+
+async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !auth::same_origin(&headers) {
+        return foreign_form();
+    }
     let email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
     let user = match auth::check_login(&st, email, password).await {

@@ -78,9 +78,21 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .await
         .expect("t")
         .contains("Wrong e-mail or password"));
+    // Log-in CSRF: the right password posted from another site's page signs nobody in.
+    let foreign = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "web@x.io"), ("password", "password123")])
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(foreign.status(), 403);
+    assert!(foreign.headers().get(SET_COOKIE).is_none(), "no session");
     let ok = app
         .client
         .post(app.url("/login"))
+        .header("origin", app.base.trim_end_matches('/'))
         .form(&[("email", "web@x.io"), ("password", "password123")])
         .send()
         .await
@@ -361,6 +373,21 @@ pub async fn sign_up_settings_and_notifications_through_the_pages(app: TestApp) 
         .await
         .expect("t")
         .contains("Enter a valid e-mail address"));
+    let foreign = app
+        .client
+        .post(app.url("/signup"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "new@x.io"), ("password", "password123")])
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(foreign.status(), 403, "a sign-up form from another site");
+    assert!(app
+        .store
+        .user_credentials("new@x.io")
+        .await
+        .expect("read")
+        .is_none());
     let ok = app
         .client
         .post(app.url("/signup"))
