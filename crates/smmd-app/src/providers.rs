@@ -98,6 +98,7 @@ pub async fn add_provider(
                 max_concurrency: input.max_concurrency,
                 rate_per_sec: input.rate_per_sec,
                 balance_alert_below: alert_below,
+                limits: smmd_store::ProviderLimits::default(),
             },
             app.now(),
         )

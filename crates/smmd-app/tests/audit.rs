@@ -105,6 +105,7 @@ async fn scenario(backend: Backend) {
                 max_concurrency: 1,
                 rate_per_sec: None,
                 balance_alert_below: None,
+                limits: smmd_store::ProviderLimits::default(),
             },
             T0,
         )

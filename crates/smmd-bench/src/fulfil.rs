@@ -110,6 +110,7 @@ pub(crate) async fn sim_service(
                 max_concurrency: concurrency,
                 rate_per_sec: None,
                 balance_alert_below: None,
+                limits: smmd_store::ProviderLimits::default(),
             },
             T0,
         )
@@ -177,7 +178,12 @@ async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
         store,
         clock: clock.clone(),
         clients,
-        settings: Settings::default(),
+        // The figures count whole runs: wait for every provider's part.
+        settings: Settings {
+            provider_wait_ms: 3_600_000,
+            ..Settings::default()
+        },
+        lanes: Default::default(),
     };
     Ok(Setup {
         f,

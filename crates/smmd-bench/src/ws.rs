@@ -286,8 +286,10 @@ async fn latency(backend: &str, a: &WsArgs) -> anyhow::Result<()> {
         // its own write, not before a wait for the writer behind other batches (SQLite has one).
         settings: Settings {
             sync_parallel_calls: a.parallel_calls,
+            provider_wait_ms: 3_600_000,
             ..Settings::default()
         },
+        lanes: Default::default(),
     };
     // Where pages opened before the cycles stand: the reconnect figure replays from here.
     let before_cycles = store.feed_head().await?;

@@ -37,6 +37,8 @@ kinds! {
     ServicesSyncRefused = ("services_sync_refused", "Services sync refused"),
     ProviderFunds = ("provider_funds", "Provider out of funds"),
     ProviderUnavailable = ("provider_unavailable", "Provider unavailable"),
+    ProviderAnswerTooLarge = ("provider_answer_too_large", "Provider answer too large"),
+    PriceJumpHeld = ("price_jump_held", "Price changes held for approval"),
 }
 
 impl AlertKind {

@@ -45,9 +45,41 @@ pub fn check_markup(bp: Option<i64>) -> Result<(), TermsError> {
     }
 }
 
+/// Whether a provider rate moving from `old` to `new` is a jump a services sync must hold for
+/// the admin's approval: more than `factor_pct` percent of the other, up or down (200 = ×2; a
+/// factor of 100 or less turns the hold off). A rate appearing from zero is a jump. Exact
+/// integer arithmetic (issue 15, "prices that jump": a panel that multiplied every price by 111).
+pub fn is_price_jump(old: Money, new: Money, factor_pct: i64) -> bool {
+    if factor_pct <= 100 || old == new {
+        return false;
+    }
+    let (old, new, f) = (
+        i128::from(old.micros()),
+        i128::from(new.micros()),
+        i128::from(factor_pct),
+    );
+    new * 100 > old * f || old * 100 > new * f
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn price_jumps_beyond_the_factor_either_way() {
+        let m = |s: &str| Money::parse(s).expect("m");
+        assert!(is_price_jump(m("1.08"), m("119.88"), 200));
+        assert!(is_price_jump(m("1.00"), m("2.01"), 200));
+        assert!(!is_price_jump(m("1.00"), m("2.00"), 200));
+        assert!(is_price_jump(m("1.00"), m("0.49"), 200));
+        assert!(!is_price_jump(m("1.00"), m("0.50"), 200));
+        assert!(is_price_jump(Money::ZERO, m("0.01"), 200));
+        assert!(!is_price_jump(m("1.00"), m("500"), 100), "factor 100 = off");
+        assert!(!is_price_jump(m("1.00"), m("1.40"), 150));
+        assert!(is_price_jump(m("1.00"), m("1.51"), 150));
+        let big = Money::from_micros(i64::MAX);
+        assert!(is_price_jump(m("0.000001"), big, 200), "no overflow");
+    }
 
     #[test]
     fn terms_keep_a_name_a_non_negative_rate_and_ordered_quantities() {

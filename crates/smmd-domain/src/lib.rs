@@ -14,6 +14,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod order;
+pub mod provider_facts;
 pub mod refill;
 pub mod schedule;
 pub mod service;

@@ -128,6 +128,9 @@ pub enum OrderEvent {
     LocalCancel,
     /// Status sync saw this upstream status.
     Provider(ProviderStatus),
+    /// Status sync saw a status it cannot apply as reported (a `Partial` saying nothing was
+    /// left undelivered; see [`crate::provider_facts`]): an admin decides.
+    ProviderImplausible,
     /// An admin ends the order as Partial (remains set by the admin).
     AdminSetPartial,
     /// An admin cancels and fully refunds an order.
@@ -162,6 +165,7 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
             ProviderStatus::Partial => S::Partial,
             ProviderStatus::Canceled => S::Canceled,
         },
+        (S::Processing | S::InProgress, E::ProviderImplausible) => S::NeedsReview,
         // A later upstream correction of a Partial order to Canceled tops the refund up.
         (S::Partial, E::Provider(ProviderStatus::Canceled)) => S::Canceled,
         (S::Processing | S::InProgress | S::Completed | S::NeedsReview, E::AdminSetPartial) => {
@@ -272,6 +276,7 @@ mod tests {
             E::LocalCancel,
             E::AdminSetPartial,
             E::AdminCancel,
+            E::ProviderImplausible,
         ];
         for p in [
             ProviderStatus::Pending,
@@ -311,6 +316,8 @@ mod tests {
             (S::NeedsReview, E::ReviewResend, S::Queued),
             (S::NeedsReview, E::LocalCancel, S::Canceled),
             (S::NeedsReview, E::AdminSetPartial, S::Partial),
+            (S::Processing, E::ProviderImplausible, S::NeedsReview),
+            (S::InProgress, E::ProviderImplausible, S::NeedsReview),
             (S::NeedsReview, E::AdminCancel, S::Canceled),
             (S::Processing, E::Provider(P::Pending), S::Processing),
             (S::Processing, E::Provider(P::Processing), S::Processing),
@@ -349,7 +356,7 @@ mod tests {
                 legal += usize::from(got.is_some());
             }
         }
-        assert_eq!(legal, 32, "the table has 32 legal transitions");
+        assert_eq!(legal, 34, "the table has 34 legal transitions");
     }
 
     #[test]

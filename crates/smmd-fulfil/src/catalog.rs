@@ -6,8 +6,10 @@
 //! category's name; changed ones are updated field by field; ones gone upstream are disabled.
 //! Fields an admin set by hand (`Service::overrides`) are never overwritten. A sync that would
 //! disable more than `max_disable_pct` of the provider's enabled services at once is refused
-//! whole and alerted: a truncated `services` answer must not empty the catalog. Every change
-//! lands in the service change log, in one transaction.
+//! whole and alerted: a truncated `services` answer must not empty the catalog. A provider rate
+//! that moves beyond the provider's `price_jump_pct` factor (either way) is held, alerted and
+//! shown in the import preview until an admin approves it. Every change lands in the service
+//! change log, in one transaction.
 
 use std::collections::{HashMap, HashSet};
 
@@ -60,7 +62,7 @@ pub async fn run(f: &Fulfil, provider: Option<ProviderId>) -> anyhow::Result<Rep
         if provider.is_some_and(|id| id != p.id) || (provider.is_none() && !p.enabled) {
             continue;
         }
-        match sync_provider(f, &p).await {
+        match sync_provider(f, &p, false).await {
             Ok(r) => crate::merge(&mut report, r),
             Err(e @ SyncError::TooManyDisabled { .. }) => {
                 let _ = f
@@ -76,6 +78,9 @@ pub async fn run(f: &Fulfil, provider: Option<ProviderId>) -> anyhow::Result<Rep
             }
             Err(e) => {
                 tracing::warn!(provider = p.id.0, error = %e, "services sync failed");
+                if let SyncError::Provider(pe) = &e {
+                    crate::alert_provider_error(f, &p, pe).await;
+                }
                 bump(&mut report, "provider_errors", 1);
             }
         }
@@ -83,8 +88,30 @@ pub async fn run(f: &Fulfil, provider: Option<ProviderId>) -> anyhow::Result<Rep
     Ok(report)
 }
 
-/// The plan for one provider, without applying it (for an admin preview), and its counters.
-pub async fn plan(f: &Fulfil, p: &Provider) -> Result<(Vec<ServiceSyncOp>, Report), SyncError> {
+/// A provider rate change a sync holds for the admin's approval
+/// ([`smmd_domain::catalog::is_price_jump`] beyond the provider's `price_jump_pct`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceJump {
+    pub service_id: smmd_domain::ServiceId,
+    pub name: String,
+    /// Provider rate per 1000 now, provider currency.
+    pub old_cost: Money,
+    /// Provider rate per 1000 the provider now answers, provider currency.
+    pub new_cost: Money,
+}
+
+/// What a sync would do for one provider: the changes, the counters, and the rate changes held
+/// back (their services keep their current rates; every other field still syncs).
+#[derive(Debug)]
+pub struct Plan {
+    pub ops: Vec<ServiceSyncOp>,
+    pub report: Report,
+    pub held: Vec<PriceJump>,
+}
+
+/// The plan for one provider, without applying it (for an admin preview). Rate changes beyond
+/// the provider's jump factor are held unless `approve_price_jumps`.
+pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result<Plan, SyncError> {
     let client = f.clients.get(p)?;
     let (upstream, unreadable) = client.services().await?;
     let existing = f.store.provider_services(p.id).await?;
@@ -102,6 +129,7 @@ pub async fn plan(f: &Fulfil, p: &Provider) -> Result<(Vec<ServiceSyncOp>, Repor
         .filter_map(|s| s.provider_service_id.as_deref().map(|id| (id, s)))
         .collect();
     let mut ops = Vec::new();
+    let mut held = Vec::new();
     let mut seen = HashSet::new();
     for u in &upstream {
         let Some(ty) = u.service_type else {
@@ -127,6 +155,26 @@ pub async fn plan(f: &Fulfil, p: &Provider) -> Result<(Vec<ServiceSyncOp>, Repor
                 ops.push(ServiceSyncOp::Create(new_draft(f, p, u, ty, cost, rate)));
             }
             Some(cur) => {
+                let cost = match cur.provider_rate {
+                    Some(old)
+                        if !approve_price_jumps
+                            && smmd_domain::catalog::is_price_jump(
+                                old,
+                                cost,
+                                p.limits.price_jump_pct,
+                            ) =>
+                    {
+                        held.push(PriceJump {
+                            service_id: cur.id,
+                            name: cur.name.clone(),
+                            old_cost: old,
+                            new_cost: cost,
+                        });
+                        bump(&mut report, "held_price_jumps", 1);
+                        old
+                    }
+                    _ => cost,
+                };
                 let markup = cur
                     .markup_bp
                     .or(markups.get(&cur.category).copied().flatten())
@@ -167,12 +215,21 @@ pub async fn plan(f: &Fulfil, p: &Provider) -> Result<(Vec<ServiceSyncOp>, Repor
         });
     }
     ops.extend(gone.iter().map(|s| ServiceSyncOp::Disable { id: s.id }));
-    Ok((ops, report))
+    Ok(Plan { ops, report, held })
 }
 
-/// Plans and applies one provider's sync.
-pub async fn sync_provider(f: &Fulfil, p: &Provider) -> Result<Report, SyncError> {
-    let (ops, mut report) = plan(f, p).await?;
+/// Plans and applies one provider's sync. Held price jumps raise (or refresh) an admin alert;
+/// a sync that holds none resolves it.
+pub async fn sync_provider(
+    f: &Fulfil,
+    p: &Provider,
+    approve_price_jumps: bool,
+) -> Result<Report, SyncError> {
+    let Plan {
+        ops,
+        mut report,
+        held,
+    } = plan(f, p, approve_price_jumps).await?;
     let (created, updated, disabled) = f
         .store
         .apply_service_sync(ops, &format!("sync:{}", p.id.0), f.clock.now_ms())
@@ -180,14 +237,40 @@ pub async fn sync_provider(f: &Fulfil, p: &Provider) -> Result<Report, SyncError
     bump(&mut report, "created", created as i64);
     bump(&mut report, "updated", updated as i64);
     bump(&mut report, "disabled", disabled as i64);
+    let now = f.clock.now_ms();
+    let subject = provider_subject(p.id);
     let _ = f
         .store
-        .resolve_alert(
-            AlertKind::ServicesSyncRefused,
-            &provider_subject(p.id),
-            f.clock.now_ms(),
-        )
+        .resolve_alert(AlertKind::ServicesSyncRefused, &subject, now)
         .await;
+    let _ = match held.first() {
+        None => f
+            .store
+            .resolve_alert(AlertKind::PriceJumpHeld, &subject, now)
+            .await
+            .map(|_| ()),
+        Some(j) => f
+            .store
+            .raise_alert(
+                AlertKind::PriceJumpHeld,
+                &subject,
+                &format!(
+                    "{}: {} rate change(s) beyond x{}.{:02} held for approval, e.g. {} from {} to {} {} per 1000. \
+                     Review them in the import preview and apply them there if they are right.",
+                    p.name,
+                    held.len(),
+                    p.limits.price_jump_pct / 100,
+                    p.limits.price_jump_pct % 100,
+                    j.name,
+                    j.old_cost,
+                    j.new_cost,
+                    p.currency
+                ),
+                now,
+            )
+            .await
+            .map(|_| ()),
+    };
     Ok(report)
 }
 

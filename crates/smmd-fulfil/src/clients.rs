@@ -45,8 +45,8 @@ impl Clients {
     /// The client of `p`. Errors: the key does not open, or the URL is invalid (`Config`).
     pub fn get(&self, p: &Provider) -> Result<ProviderClient, ProviderError> {
         let fingerprint = format!(
-            "{}|{}|{}|{}|{:?}",
-            p.url, p.api_key_enc, p.timeout_ms, p.max_concurrency, p.rate_per_sec
+            "{}|{}|{}|{}|{:?}|{:?}",
+            p.url, p.api_key_enc, p.timeout_ms, p.max_concurrency, p.rate_per_sec, p.limits
         );
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((f, c)) = cache.get(&p.id) {
@@ -61,6 +61,8 @@ impl Clients {
         cfg.max_concurrency = p.max_concurrency.clamp(1, 256) as usize;
         cfg.rate_per_sec = p.rate_per_sec.and_then(|r| u32::try_from(r).ok());
         (cfg.breaker_threshold, cfg.breaker_cooldown) = self.breaker;
+        cfg.answer_max_bytes = p.limits.answer_max_bytes.clamp(1 << 10, 1 << 30) as usize;
+        cfg.services_max_bytes = p.limits.services_max_bytes.clamp(1 << 10, 1 << 30) as usize;
         let client = ProviderClient::new(cfg)?;
         cache.insert(p.id, (fingerprint, client.clone()));
         Ok(client)

@@ -3,9 +3,10 @@
 //!
 //! 1. Orders left `submitting` longer than `stale_submitting_ms` were interrupted mid-call (the
 //!    process died): they go to `needs_review` — the provider may have them.
-//! 2. Claim a batch no larger than what can be in flight at once (Σ of the enabled providers'
-//!    `max_concurrency`): the orders become `submitting` and are committed *before* any call,
-//!    so a crash leaves at most one batch to review.
+//! 2. Per enabled provider, in its own lane ([`crate::lanes`]): claim a batch no larger than
+//!    what can be in flight at once to it (its `max_concurrency`): the orders become
+//!    `submitting` and are committed *before* any call, so a crash leaves at most one batch per
+//!    provider to review, and a hung provider holds up only its own orders.
 //! 3. One `add` per order, concurrently (each provider's client bounds its own concurrency):
 //!    - accepted → `processing` with the provider order id;
 //!    - refused (the provider said no) → the next offer of the service if there is one, else
@@ -21,12 +22,12 @@ use futures::stream::{self, StreamExt};
 use smmd_domain::alert::{order_subject, provider_subject, AlertKind};
 use smmd_domain::order::{OrderEvent, OrderStatus};
 use smmd_domain::service::ServiceType;
-use smmd_domain::{ProviderId, ServiceId};
+use smmd_domain::ServiceId;
 use smmd_provider::{ProviderError, RejectKind};
 use smmd_store::{Order, OrderUpdate, Provider, UpdateOutcome};
 
 use crate::params::add_params;
-use crate::{bump, Fulfil, Report};
+use crate::{bump, lanes, Fulfil, Report};
 
 /// What happened to one order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,28 +41,39 @@ enum Sent {
 }
 
 /// Runs one dispatch pass. Counters: `claimed`, `accepted`, `next_offer`, `canceled`,
-/// `requeued`, `needs_review`, `recovered` (interrupted orders sent to review), `errors`.
+/// `requeued`, `needs_review`, `recovered` (interrupted orders sent to review), `errors`, and
+/// the lane counters of [`lanes::per_provider`]: each enabled provider is dispatched in its own
+/// lane, so a provider that hangs delays only its own orders.
 pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
     let mut report = Report::new();
     recover_interrupted(f, &mut report).await?;
-    let providers: HashMap<ProviderId, Provider> = f
+    let providers: Vec<Provider> = f
         .store
         .providers()
         .await?
         .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let mut types: HashMap<ServiceId, ServiceType> = HashMap::new();
-    // Claim no more than can be in flight at once, so a crash leaves at most that many orders
-    // `submitting` (and then in review).
-    let capacity: i64 = providers
-        .values()
         .filter(|p| p.enabled)
-        .map(|p| p.max_concurrency.max(1))
-        .sum();
-    let batch = capacity.clamp(1, f.settings.dispatch_batch.max(1));
+        .collect();
+    let parts = lanes::per_provider(f, "dispatch", providers, |f, p| async move {
+        dispatch_provider(&f, &p).await
+    })
+    .await;
+    crate::merge(&mut report, parts);
+    Ok(report)
+}
+
+/// One provider's part: batches no larger than what can be in flight at once to it (its
+/// `max_concurrency`), so a crash leaves at most that many orders `submitting` (then in review)
+/// and no claimed order waits behind another call.
+async fn dispatch_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    let mut types: HashMap<ServiceId, ServiceType> = HashMap::new();
+    let batch = p.max_concurrency.clamp(1, f.settings.dispatch_batch.max(1));
     for _ in 0..f.settings.dispatch_max_batches.max(1) {
-        let claimed = f.store.claim_dispatch(batch, f.clock.now_ms()).await?;
+        let claimed = f
+            .store
+            .claim_dispatch(Some(p.id), batch, f.clock.now_ms())
+            .await?;
         bump(&mut report, "claimed", claimed.len() as i64);
         if claimed.is_empty() {
             break;
@@ -77,8 +89,7 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
         let results: Vec<anyhow::Result<Sent>> = stream::iter(claimed)
             .map(|o| {
                 let ty = types.get(&o.service_id).copied();
-                let provider = o.provider_id.and_then(|p| providers.get(&p));
-                send_one(f, o, ty, provider)
+                send_one(f, o, ty, Some(p))
             })
             .buffer_unordered(batch as usize)
             .collect()
@@ -175,7 +186,11 @@ async fn send_one(
     let outcome = match f.clients.get(provider) {
         Err(e) => Outcome::NotSent(e.to_string()),
         Ok(client) => match client.add(&add_params(&o, &psid, ty)).await {
-            Ok(pid) => Outcome::Accepted(pid),
+            // An id such as "-5" cannot be tracked; the order may exist upstream: review.
+            Ok(pid) => match smmd_domain::provider_facts::check_provider_order_id(&pid) {
+                Ok(()) => Outcome::Accepted(pid),
+                Err(why) => Outcome::Ambiguous(why),
+            },
             Err(ProviderError::Rejected { kind, message }) => Outcome::Refused(kind, message),
             Err(ProviderError::Ambiguous(m)) => Outcome::Ambiguous(m),
             Err(
@@ -278,7 +293,7 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
         Outcome::Ambiguous(why) => {
             let mut u = base(OrderEvent::Ambiguous);
             u.note = Some(format!(
-                "The provider's answer was lost ({why}); it may have the order. Check the provider \
+                "The provider's answer was lost or unusable ({why}); it may have the order. Check the provider \
                  panel, then attach its order id, resend, or cancel."
             ));
             (u, Sent::Review)

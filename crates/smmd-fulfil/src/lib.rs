@@ -11,6 +11,8 @@
 //! - [`balances`] — `providers.check_balances`;
 //! - [`clients`] — one [`smmd_provider::ProviderClient`] per provider, built from its row;
 //! - [`keys`] — provider API keys sealed at rest;
+//! - [`lanes`] — each provider's part of a run in its own task: a hung provider delays only
+//!   its own orders;
 //! - [`params`] — an order's API v2 `add` parameters.
 //!
 //! Each job is a plain async function over [`Fulfil`] returning a [`Report`] of counters; the
@@ -21,6 +23,7 @@ pub mod catalog;
 pub mod clients;
 pub mod dispatch;
 pub mod keys;
+pub mod lanes;
 pub mod params;
 pub mod refills;
 pub mod sync;
@@ -32,6 +35,7 @@ use smmd_domain::Clock;
 use smmd_store::Store;
 
 pub use clients::Clients;
+pub use lanes::Lanes;
 
 /// Tunables of the fulfilment jobs.
 #[derive(Clone, Debug)]
@@ -59,6 +63,9 @@ pub struct Settings {
     /// `refills.auto` requests a refill when the count dropped by at least this share
     /// (percent) of the delivered units.
     pub auto_refill_drop_pct: u32,
+    /// How long (ms) a dispatch, status or refill run waits for each provider's part before it
+    /// ends and leaves a slow part to finish on its own ([`lanes`]).
+    pub provider_wait_ms: u64,
 }
 
 impl Default for Settings {
@@ -73,6 +80,7 @@ impl Default for Settings {
             default_guarantee_days: 30,
             link_count_url: None,
             auto_refill_drop_pct: 10,
+            provider_wait_ms: 5_000,
         }
     }
 }
@@ -84,6 +92,8 @@ pub struct Fulfil {
     pub clock: Arc<dyn Clock>,
     pub clients: Clients,
     pub settings: Settings,
+    /// The provider lanes in use by this process's runs.
+    pub lanes: Lanes,
 }
 
 /// Named counters of one job run (`checked`, `changed`, `refunded_micros`, `errors`, …).
@@ -98,5 +108,31 @@ pub fn bump(r: &mut Report, name: &str, n: i64) {
 pub fn merge(into: &mut Report, other: Report) {
     for (k, v) in other {
         *into.entry(k).or_default() += v;
+    }
+}
+
+/// Raises the provider alert a failure calls for (an answer past its size cap), if any.
+pub async fn alert_provider_error(
+    f: &Fulfil,
+    p: &smmd_store::Provider,
+    e: &smmd_provider::ProviderError,
+) {
+    if let smmd_provider::ProviderError::TooLarge { .. } = e {
+        let msg = format!(
+            "{}: {e}. Raise the provider's answer limit if its answers really are this large.",
+            p.name
+        );
+        if let Err(err) = f
+            .store
+            .raise_alert(
+                smmd_domain::alert::AlertKind::ProviderAnswerTooLarge,
+                &smmd_domain::alert::provider_subject(p.id),
+                &msg,
+                f.clock.now_ms(),
+            )
+            .await
+        {
+            tracing::warn!(error = %err, "raising an alert failed");
+        }
     }
 }

@@ -17,13 +17,14 @@ use smmd_domain::{ProviderId, RefillId};
 use smmd_provider::{Item, ProviderError, RefillState};
 use smmd_store::{Provider, RefillTask};
 
-use crate::{bump, merge, Fulfil, Report};
+use crate::{bump, lanes, merge, Fulfil, Report};
 
 /// Most refill ids per `refill_status` call.
 pub const BATCH: usize = 100;
 
 /// `refills.dispatch`. Counters: `claimed`, `sent`, `refused`, `retry` (not sent, tried again
-/// by a later run), `errors`.
+/// by a later run), `errors`, and the lane counters: each provider's refills are sent in its
+/// own lane ([`lanes::per_provider`]), so a hung provider does not hold up the others.
 pub async fn dispatch(f: &Fulfil) -> anyhow::Result<Report> {
     let mut report = Report::new();
     let now = f.clock.now_ms();
@@ -39,19 +40,56 @@ pub async fn dispatch(f: &Fulfil) -> anyhow::Result<Report> {
         .claim_refills(500, now - f.settings.stale_submitting_ms, now)
         .await?;
     bump(&mut report, "claimed", tasks.len() as i64);
+    let mut by_provider: HashMap<ProviderId, Vec<RefillTask>> = HashMap::new();
+    for t in tasks {
+        by_provider.entry(t.provider_id).or_default().push(t);
+    }
+    let mut groups: HashMap<ProviderId, Vec<RefillTask>> = HashMap::new();
+    let mut with_provider = Vec::new();
+    for (id, ts) in by_provider {
+        match providers.get(&id) {
+            Some(p) => {
+                with_provider.push(p.clone());
+                groups.insert(id, ts);
+            }
+            None => {
+                for t in ts {
+                    tracing::warn!(refill = t.id.0, "refill request not sent: provider missing");
+                    bump(&mut report, "retry", 1);
+                }
+            }
+        }
+    }
+    let groups = std::sync::Arc::new(std::sync::Mutex::new(groups));
+    let parts = lanes::per_provider(f, "refills_dispatch", with_provider, |f, p| {
+        let tasks = groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&p.id)
+            .unwrap_or_default();
+        async move { send_refills(&f, &p, tasks).await }
+    })
+    .await;
+    merge(&mut report, parts);
+    Ok(report)
+}
+
+/// Sends one provider's claimed refills (a claim left unsent goes stale and is retried).
+async fn send_refills(f: &Fulfil, p: &Provider, tasks: Vec<RefillTask>) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    let client = f.clients.get(p);
     let results: Vec<(RefillTask, Result<String, ProviderError>)> = stream::iter(tasks)
         .map(|t| {
-            let provider = providers.get(&t.provider_id);
+            let client = client.clone();
             async move {
-                let r = match provider.map(|p| f.clients.get(p)) {
-                    Some(Ok(c)) => c.refill(&t.provider_order_id).await,
-                    Some(Err(e)) => Err(e),
-                    None => Err(ProviderError::Config("provider missing".into())),
+                let r = match client {
+                    Ok(c) => c.refill(&t.provider_order_id).await,
+                    Err(e) => Err(e),
                 };
                 (t, r)
             }
         })
-        .buffer_unordered(32)
+        .buffer_unordered(p.max_concurrency.clamp(1, 256) as usize)
         .collect()
         .await;
     for (t, r) in results {
@@ -91,17 +129,19 @@ fn refill_status(s: &RefillState) -> Option<RefillStatus> {
 /// `refills.sync_status`. Counters: `checked`, `changed`, `status_calls`, `unknown_status`,
 /// `provider_errors`.
 pub async fn sync(f: &Fulfil) -> anyhow::Result<Report> {
-    let mut total = Report::new();
-    for p in f.store.providers().await?.into_iter().filter(|p| p.enabled) {
-        match sync_provider(f, &p).await {
-            Ok(r) => merge(&mut total, r),
-            Err(e) => {
-                tracing::warn!(provider = p.id.0, error = %e, "refill sync failed");
-                bump(&mut total, "provider_errors", 1);
-            }
-        }
-    }
-    Ok(total)
+    let providers: Vec<Provider> = f
+        .store
+        .providers()
+        .await?
+        .into_iter()
+        .filter(|p| p.enabled)
+        .collect();
+    Ok(
+        lanes::per_provider(f, "refills_sync", providers, |f, p| async move {
+            sync_provider(&f, &p).await
+        })
+        .await,
+    )
 }
 
 async fn sync_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {

@@ -1,6 +1,7 @@
 //! `orders.sync_status` (architecture §2 step 3): keep every forwarded order moving.
 //!
-//! Per enabled provider, in parallel (a failing provider only fails its own part):
+//! Per enabled provider, each in its own lane ([`crate::lanes`]: a failing or hung provider
+//! only holds up its own part):
 //! 1. send pending cancel requests (`action=cancel`, ≤ 100 ids a call); the refund waits for the
 //!    outcome status;
 //! 2. read all active orders oldest-checked first and ask `action=status&orders=…` in batches of
@@ -15,17 +16,19 @@
 use futures::stream::{self, StreamExt};
 use smmd_domain::alert::{order_subject, AlertKind};
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
+use smmd_domain::provider_facts::{self, Reported};
 use smmd_domain::{Money, OrderId};
 use smmd_provider::{Item, OrderState, ProviderClient, UpstreamStatus};
 use smmd_store::{OrderUpdate, Provider, SyncTarget, UpdateOutcome};
 
-use crate::{bump, merge, Fulfil, Report};
+use crate::{bump, lanes, merge, Fulfil, Report};
 
 /// Most order ids per `status` call (API v2 limit, spec §2.2).
 pub const BATCH: usize = 100;
 
 /// Runs one sync pass over every enabled provider. Counters: `checked`, `changed`, `unchanged`,
 /// `refunds`, `refunded_micros`, `status_calls`, `cancels_sent`, `not_found`, `unknown_status`,
+/// `to_review`,
 /// `provider_errors`, `errors`.
 pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
     let providers: Vec<Provider> = f
@@ -35,18 +38,12 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
         .into_iter()
         .filter(|p| p.enabled)
         .collect();
-    let reports = futures::future::join_all(providers.iter().map(|p| sync_provider(f, p))).await;
-    let mut total = Report::new();
-    for (p, r) in providers.iter().zip(reports) {
-        match r {
-            Ok(r) => merge(&mut total, r),
-            Err(e) => {
-                tracing::warn!(provider = p.id.0, error = %e, "status sync failed for a provider");
-                bump(&mut total, "provider_errors", 1);
-            }
-        }
-    }
-    Ok(total)
+    Ok(
+        lanes::per_provider(f, "sync_status", providers, |f, p| async move {
+            sync_provider(&f, &p).await
+        })
+        .await,
+    )
 }
 
 /// One provider's pass.
@@ -66,6 +63,9 @@ pub async fn sync_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {
             Ok(r) => merge(&mut report, r),
             Err(e) => {
                 tracing::warn!(provider = p.id.0, error = %e, "a status batch failed");
+                if let Some(pe) = e.downcast_ref::<smmd_provider::ProviderError>() {
+                    crate::alert_provider_error(f, p, pe).await;
+                }
                 bump(&mut report, "provider_errors", 1);
             }
         }
@@ -149,6 +149,12 @@ async fn sync_batch(
         match answers.get(&t.provider_order_id) {
             Some(Item::Found(s)) => match change(t, s, now) {
                 Change::Update(u) => updates.push(*u),
+                Change::Review(u, reason) => {
+                    bump(&mut report, "to_review", 1);
+                    updates.push(*u);
+                    let msg = format!("Order #{}: {reason}", t.id.0);
+                    alert(f, AlertKind::OrderNeedsReview, t.id, &msg, now).await;
+                }
                 Change::None => {
                     bump(&mut report, "unchanged", 1);
                     unchanged.push(t.id);
@@ -209,11 +215,15 @@ async fn alert(f: &Fulfil, kind: AlertKind, id: OrderId, msg: &str, now: i64) {
 
 enum Change {
     Update(Box<OrderUpdate>),
+    /// The order goes to review (the update), with the reason for the alert.
+    Review(Box<OrderUpdate>, String),
     None,
     Unknown(String),
 }
 
-/// The update an upstream status calls for, if anything really changed.
+/// The update an upstream status calls for, if anything really changed. The provider's
+/// numbers are checked against the order first ([`provider_facts::check_status`]): nonsense is
+/// clamped or dropped with a note, and a status that cannot be applied goes to review.
 fn change(t: &SyncTarget, s: &UpstreamStatus, now: i64) -> Change {
     let Some(ps) = provider_status(&s.state) else {
         let raw = match &s.state {
@@ -222,19 +232,36 @@ fn change(t: &SyncTarget, s: &UpstreamStatus, now: i64) -> Change {
         };
         return Change::Unknown(raw);
     };
+    let checked = provider_facts::check_status(
+        t.total_quantity,
+        &Reported {
+            status: ps,
+            start_count: s.start_count,
+            remains: s.remains,
+            charge: s.charge.as_ref().and_then(money_of),
+        },
+    );
+    if let Some(reason) = checked.review {
+        let mut u = OrderUpdate::new(t.id, t.status, OrderEvent::ProviderImplausible, now);
+        u.start_count = checked.start_count;
+        u.provider_charge = checked.charge;
+        u.note = Some(reason.clone());
+        return Change::Review(Box::new(u), reason);
+    }
     let next = next_status(ps);
-    let charge = s.charge.as_ref().and_then(money_of);
-    let remains = s.remains.map(|r| r.max(0));
     let same = next == t.status
-        && s.start_count.is_none_or(|c| Some(c) == t.start_count)
-        && remains.is_none_or(|r| Some(r) == t.remains)
-        && charge.is_none_or(|c| Some(c) == t.provider_charge);
+        && checked.start_count.is_none_or(|c| Some(c) == t.start_count)
+        && checked.remains.is_none_or(|r| Some(r) == t.remains)
+        && checked.charge.is_none_or(|c| Some(c) == t.provider_charge);
     if same {
         return Change::None;
     }
     let mut u = OrderUpdate::new(t.id, t.status, OrderEvent::Provider(ps), now);
-    u.start_count = s.start_count;
-    u.remains = remains;
-    u.provider_charge = charge;
+    u.start_count = checked.start_count;
+    u.remains = checked.remains;
+    u.provider_charge = checked.charge;
+    if !checked.notes.is_empty() {
+        u.note = Some(checked.notes.join(" "));
+    }
     Change::Update(Box::new(u))
 }

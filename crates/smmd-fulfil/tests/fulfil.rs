@@ -55,6 +55,7 @@ async fn add_provider(
                 max_concurrency: 8,
                 rate_per_sec: None,
                 balance_alert_below: Some(Money::parse("50").expect("m")),
+                limits: smmd_store::ProviderLimits::default(),
             },
             T0,
         )
@@ -76,6 +77,7 @@ async fn world(store: Arc<dyn Store>, config: SimConfig) -> World {
         clock: clock.clone(),
         clients,
         settings: Settings::default(),
+        lanes: Default::default(),
     };
     let r = catalog::run(&f, None).await.expect("services sync");
     assert_eq!(
@@ -448,7 +450,7 @@ async fn an_interrupted_dispatch_goes_to_review_and_is_never_resent(store: Arc<d
     // A claim whose process died before the call returned.
     let claimed = w
         .store
-        .claim_dispatch(10, w.clock.now_ms())
+        .claim_dispatch(None, 10, w.clock.now_ms())
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);

@@ -47,11 +47,16 @@ pub struct ProviderConfig {
     pub breaker_cooldown: Duration,
     /// `User-Agent` header (some WAFs block library defaults, spec §6.1 rule 5).
     pub user_agent: String,
+    /// Largest answer read for every action but `services`, bytes. Reading stops at the cap and
+    /// the call fails with [`ProviderError::TooLarge`] (for `add`: `Ambiguous`).
+    pub answer_max_bytes: usize,
+    /// Largest `services` answer read, bytes.
+    pub services_max_bytes: usize,
 }
 
 impl ProviderConfig {
     /// Defaults: 30 s timeout, 8 concurrent requests, no rate limit, the circuit opens after 5
-    /// consecutive failures for 30 s.
+    /// consecutive failures for 30 s; answers are capped at 1 MiB (`services`: 16 MiB).
     pub fn new(url: impl Into<String>, key: impl Into<String>) -> ProviderConfig {
         ProviderConfig {
             url: url.into(),
@@ -62,6 +67,8 @@ impl ProviderConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
             user_agent: concat!("smmd/", env!("CARGO_PKG_VERSION")).to_string(),
+            answer_max_bytes: 1 << 20,
+            services_max_bytes: 16 << 20,
         }
     }
 }
@@ -106,6 +113,9 @@ pub enum ProviderError {
     /// JSON of the wrong shape or not JSON at all, on a read.
     #[error("provider sent an unreadable answer: {0}")]
     Malformed(String),
+    /// The answer to a read was longer than the provider's cap (bytes); reading stopped there.
+    #[error("provider answer longer than the {limit}-byte limit for `{action}`; reading stopped")]
+    TooLarge { action: String, limit: usize },
 }
 
 impl ProviderError {
@@ -168,6 +178,9 @@ impl ProviderClient {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(config.user_agent.clone())
+            // One cookie jar per provider: panels built on PHP sessions otherwise create a
+            // session row for every call.
+            .cookie_store(true)
             .build()
             .map_err(|e| ProviderError::Config(e.to_string()))?;
         let budget = config
@@ -270,7 +283,12 @@ impl ProviderClient {
         form.push(("key", self.inner.config.key.as_str()));
         form.push(("action", action));
         form.extend(params.iter().map(|(k, v)| (*k, v.as_str())));
-        let answer = self.send(&form, may_execute).await?;
+        let cap = if action == "services" {
+            self.inner.config.services_max_bytes
+        } else {
+            self.inner.config.answer_max_bytes
+        };
+        let answer = self.send(&form, may_execute, action, cap).await?;
         self.decode(answer, may_execute)
     }
 
@@ -278,6 +296,8 @@ impl ProviderClient {
         &self,
         form: &[(&str, &str)],
         may_execute: bool,
+        action: &str,
+        cap: usize,
     ) -> Result<Answer, ProviderError> {
         let sent = self
             .inner
@@ -302,10 +322,53 @@ impl ProviderClient {
                 "the provider redirects ({status}) to {location}; configure that exact URL (a POST is never re-sent as GET)"
             )));
         }
-        match response.bytes().await {
-            Ok(body) => Ok(Answer { status, body }),
-            Err(e) => Err(self.transport_error(&e, may_execute)),
+        self.read_capped(response, status, may_execute, action, cap)
+            .await
+    }
+
+    /// Reads the body chunk by chunk and stops (dropping the connection) once it passes `cap`
+    /// bytes, so a hostile provider cannot make us hold an unbounded answer.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        status: StatusCode,
+        may_execute: bool,
+        action: &str,
+        cap: usize,
+    ) -> Result<Answer, ProviderError> {
+        let too_large = || {
+            if may_execute {
+                ProviderError::Ambiguous(format!(
+                    "the answer was longer than the {cap}-byte limit; reading stopped"
+                ))
+            } else {
+                ProviderError::TooLarge {
+                    action: action.to_string(),
+                    limit: cap,
+                }
+            }
+        };
+        let announced = response.content_length().unwrap_or(0);
+        if announced > cap as u64 {
+            return Err(too_large());
         }
+        let mut body = bytes::BytesMut::with_capacity(announced as usize);
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > cap {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.transport_error(&e, may_execute)),
+            }
+        }
+        Ok(Answer {
+            status,
+            body: body.freeze(),
+        })
     }
 
     fn transport_error(&self, e: &reqwest::Error, may_execute: bool) -> ProviderError {
@@ -329,6 +392,8 @@ impl ProviderClient {
 
     fn decode(&self, a: Answer, may_execute: bool) -> Result<Value, ProviderError> {
         let parsed = decode::parse_body(&a.body);
+        // The body is not needed once parsed: free it before the caller builds its own copy.
+        drop(a.body);
         if a.status == StatusCode::TOO_MANY_REQUESTS {
             return Err(ProviderError::Transient(format!(
                 "rate limited by the provider (HTTP 429){}",
@@ -404,7 +469,7 @@ impl ProviderClient {
         &self,
     ) -> Result<(Vec<decode::UpstreamService>, Vec<String>), ProviderError> {
         let v = self.call("services", &[], false).await?;
-        decode::services_from(&v).map_err(|e| self.shape(e, false))
+        decode::services_from(v).map_err(|e| self.shape(e, false))
     }
 
     /// API v2 `action=add`: the provider's order id. `params` are the type's parameters

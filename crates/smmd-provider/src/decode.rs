@@ -365,21 +365,32 @@ fn check(v: &Value) -> Result<(), ShapeError> {
 /// `action=services` (spec §4.1, §6.2 rule 6, C1): a list, a list wrapped in `services`/`data`,
 /// or SmartPanel's `{"status":"success","data":"Empty Data"}` for none. Entries without an id or
 /// a rate are skipped (returned in the second list as raw text for the sync report).
-pub fn services_from(v: &Value) -> Result<(Vec<UpstreamService>, Vec<String>), ShapeError> {
-    check(v)?;
+///
+/// Takes the answer by value and frees each entry as it is read, so a large catalogue is not
+/// held twice (as JSON and as services) at once.
+pub fn services_from(v: Value) -> Result<(Vec<UpstreamService>, Vec<String>), ShapeError> {
+    check(&v)?;
     let list = match v {
         Value::Array(a) => a,
-        Value::Object(o) => match ["services", "data"].iter().find_map(|k| field(o, k)) {
-            Some(Value::Array(a)) => a,
-            Some(Value::String(_)) => return Ok((Vec::new(), Vec::new())),
-            _ => return Err(unexpected(v)),
-        },
-        _ => return Err(unexpected(v)),
+        Value::Object(mut o) => {
+            let key = ["services", "data"].iter().find_map(|k| {
+                o.keys()
+                    .find(|name| name.as_str() == *k)
+                    .or_else(|| o.keys().find(|name| name.eq_ignore_ascii_case(k)))
+                    .cloned()
+            });
+            match key.and_then(|k| o.remove(&k)) {
+                Some(Value::Array(a)) => a,
+                Some(Value::String(_)) => return Ok((Vec::new(), Vec::new())),
+                _ => return Err(unexpected(&Value::Object(o))),
+            }
+        }
+        other => return Err(unexpected(&other)),
     };
     let mut out = Vec::with_capacity(list.len());
     let mut skipped = Vec::new();
     for item in list {
-        match service_item(item) {
+        match service_item(&item) {
             Some(s) => out.push(s),
             None => skipped.push(snippet(&item.to_string())),
         }
@@ -679,7 +690,7 @@ mod tests {
     fn c1_services_with_strings_numbers_and_flags() {
         let v = parse_body(br#"[{"service":"308","name":"X","type":"default","category":"C","rate":0.02,"min":10,"max":"2147483647","refill":"1","cancel":0,"desc":"d"}]"#)
             .expect("json");
-        let (list, skipped) = services_from(&v).expect("services");
+        let (list, skipped) = services_from(v.clone()).expect("services");
         assert!(skipped.is_empty());
         let s = &list[0];
         assert_eq!(s.id, "308");
@@ -696,17 +707,17 @@ mod tests {
     #[test]
     fn services_wrappers_empty_data_and_bad_entries() {
         let wrapped = json!({"data":[{"service":1,"rate":"1.5","type":"Custom_Comments"}]});
-        let (list, _) = services_from(&wrapped).expect("wrapped");
+        let (list, _) = services_from(wrapped).expect("wrapped");
         assert_eq!(list[0].service_type, Some(ServiceType::CustomComments));
         let empty = json!({"status":"success","data":"Empty Data"});
-        assert_eq!(services_from(&empty).expect("empty").0.len(), 0);
+        assert_eq!(services_from(empty).expect("empty").0.len(), 0);
         let partly = json!([{"service":1,"rate":"x"},{"service":2,"rate":"1","type":"Teleport"}]);
-        let (list, skipped) = services_from(&partly).expect("partly");
+        let (list, skipped) = services_from(partly).expect("partly");
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].service_type, None, "unknown type kept raw");
         assert_eq!(list[0].type_raw, "Teleport");
         assert_eq!(skipped.len(), 1);
-        assert!(services_from(&json!({"error":"Invalid API key"})).is_err());
+        assert!(services_from(json!({"error":"Invalid API key"})).is_err());
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
             .await?
         }
     };
-    let report = smmd_fulfil::catalog::sync_provider(f, &provider).await?;
+    let report = smmd_fulfil::catalog::sync_provider(f, &provider, false).await?;
     tracing::info!(?report, "demo catalog imported from the sandbox");
     // The sandbox's followers drop a little after completion: refill them automatically.
     for svc in store.provider_services(provider.id).await? {

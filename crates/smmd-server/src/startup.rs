@@ -149,6 +149,7 @@ pub fn fulfil(
         clock,
         clients: smmd_fulfil::Clients::new(secret),
         settings: config.fulfil.settings(),
+        lanes: Default::default(),
     })
 }
 

@@ -21,8 +21,9 @@ pub(crate) async fn create_provider(
     let mut tx = s.begin().await?;
     let row = sqlx::query(&format!(
         "INSERT INTO providers (name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
-         max_concurrency, rate_per_sec, balance_alert_below, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10) RETURNING {PROVIDER_COLS}"
+         max_concurrency, rate_per_sec, balance_alert_below, created_at, updated_at, \
+         answer_max_bytes, services_max_bytes, price_jump_pct) \
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING {PROVIDER_COLS}"
     ))
     .bind(p.name.trim())
     .bind(p.url.trim())
@@ -34,6 +35,9 @@ pub(crate) async fn create_provider(
     .bind(p.rate_per_sec)
     .bind(p.balance_alert_below.map(|m| m.micros()))
     .bind(now)
+    .bind(p.limits.answer_max_bytes)
+    .bind(p.limits.services_max_bytes)
+    .bind(p.limits.price_jump_pct)
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::map_err)?;
@@ -135,7 +139,12 @@ pub(crate) async fn record_provider_balance(
     s.commit(tx).await
 }
 
-pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
+pub(crate) async fn claim_dispatch(
+    s: &SqlStore,
+    provider: Option<ProviderId>,
+    limit: i64,
+    now: i64,
+) -> StoreResult<Vec<Order>> {
     let skip = match s.dialect {
         Dialect::Sqlite => "",
         Dialect::Postgres => " FOR UPDATE OF o SKIP LOCKED",
@@ -147,6 +156,7 @@ pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreR
         "WITH picked AS (\
            SELECT o.id FROM orders o JOIN providers p ON p.id = o.provider_id \
            WHERE o.status = 'queued' AND p.enabled = 1 AND o.provider_service_id IS NOT NULL \
+           AND ($3 = 0 OR o.provider_id = $3) \
            ORDER BY o.id LIMIT $2{skip}) \
          UPDATE orders SET status = 'submitting', updated_at = $1 FROM picked \
          WHERE orders.id = picked.id AND orders.status = 'queued' RETURNING {}",
@@ -154,6 +164,7 @@ pub(crate) async fn claim_dispatch(s: &SqlStore, limit: i64, now: i64) -> StoreR
     ))
     .bind(now)
     .bind(limit.clamp(1, 10_000))
+    .bind(provider.map_or(0, |p| p.0))
     .fetch_all(&mut *tx)
     .await
     .db()?;
@@ -189,8 +200,8 @@ pub(crate) async fn sync_targets(
 ) -> StoreResult<Vec<SyncTarget>> {
     // `checked_at` NULL (never checked) sorts first as -1.
     let rows = sqlx::query(
-        "SELECT id, status, provider_order_id, start_count, remains, provider_charge, cancel_requested \
-         FROM orders WHERE provider_id = $1 AND status IN ('processing', 'in_progress') \
+        "SELECT id, status, provider_order_id, start_count, remains, provider_charge, cancel_requested, \
+         total_quantity FROM orders WHERE provider_id = $1 AND status IN ('processing', 'in_progress') \
          AND provider_order_id IS NOT NULL ORDER BY COALESCE(checked_at, -1), id LIMIT $2",
     )
     .bind(provider.0)
@@ -563,8 +574,13 @@ mod section {
             crate::fulfil::record_provider_balance(self, id, balance, currency, now).await
         }
 
-        async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>> {
-            crate::fulfil::claim_dispatch(self, limit, now).await
+        async fn claim_dispatch(
+            &self,
+            provider: Option<ProviderId>,
+            limit: i64,
+            now: i64,
+        ) -> StoreResult<Vec<Order>> {
+            crate::fulfil::claim_dispatch(self, provider, limit, now).await
         }
 
         async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>> {

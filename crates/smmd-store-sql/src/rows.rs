@@ -183,7 +183,8 @@ pub(crate) fn refill(row: &Row) -> StoreResult<Refill> {
 
 pub(crate) const PROVIDER_COLS: &str =
     "id, name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
-     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, created_at";
+     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, created_at, \
+     answer_max_bytes, services_max_bytes, price_jump_pct";
 
 pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
     Ok(smmd_store::Provider {
@@ -200,6 +201,11 @@ pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
         balance: opt_money(row, "balance")?,
         balance_checked_at: get(row, "balance_checked_at")?,
         balance_alert_below: opt_money(row, "balance_alert_below")?,
+        limits: smmd_store::ProviderLimits {
+            answer_max_bytes: get(row, "answer_max_bytes")?,
+            services_max_bytes: get(row, "services_max_bytes")?,
+            price_jump_pct: get(row, "price_jump_pct")?,
+        },
         created_at: get(row, "created_at")?,
     })
 }
@@ -214,6 +220,7 @@ pub(crate) fn sync_target(row: &Row) -> StoreResult<smmd_store::SyncTarget> {
         remains: get(row, "remains")?,
         provider_charge: opt_money(row, "provider_charge")?,
         cancel_requested: get::<i64>(row, "cancel_requested")? != 0,
+        total_quantity: get(row, "total_quantity")?,
     })
 }
 

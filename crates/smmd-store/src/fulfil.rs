@@ -3,7 +3,7 @@
 //! of [`crate::Store`]; this module holds their inputs and outputs.
 
 use crate::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smmd_domain::order::OrderStatus;
 use smmd_domain::refill::RefillStatus;
 use smmd_domain::{Money, OrderId, ProviderId, RefillId, ServiceId};
@@ -39,7 +39,32 @@ pub struct Provider {
     pub balance_checked_at: Option<i64>,
     /// Raise an admin alert when the balance is below this (provider currency).
     pub balance_alert_below: Option<Money>,
+    /// Answer size caps and the price-jump hold.
+    pub limits: ProviderLimits,
     pub created_at: i64,
+}
+
+/// What smmd accepts from one provider before it stops trusting the answer (issue 15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderLimits {
+    /// Largest answer read for any action but `services`, bytes (default 1 MiB). A longer body is
+    /// cut off unread and the call fails as a provider error.
+    pub answer_max_bytes: i64,
+    /// Largest `services` answer read, bytes (default 16 MiB).
+    pub services_max_bytes: i64,
+    /// A services sync holds a rate change for the admin's approval when the new provider rate
+    /// is more than this factor (percent: 200 = x2) above or below the old one (default 200).
+    pub price_jump_pct: i64,
+}
+
+impl Default for ProviderLimits {
+    fn default() -> ProviderLimits {
+        ProviderLimits {
+            answer_max_bytes: 1 << 20,
+            services_max_bytes: 16 << 20,
+            price_jump_pct: 200,
+        }
+    }
 }
 
 /// A provider to add.
@@ -54,6 +79,7 @@ pub struct NewProvider {
     pub max_concurrency: i64,
     pub rate_per_sec: Option<i64>,
     pub balance_alert_below: Option<Money>,
+    pub limits: ProviderLimits,
 }
 
 /// Where an order can be bought: a provider and its service id. Offer 0 is the service's own
@@ -74,6 +100,8 @@ pub struct SyncTarget {
     pub remains: Option<i64>,
     pub provider_charge: Option<Money>,
     pub cancel_requested: bool,
+    /// Units ordered in all (quantity × runs for drip-feed): the bound for `remains`.
+    pub total_quantity: i64,
 }
 
 /// A change `services.sync` wants; applied with [`crate::Store::apply_service_sync`].
@@ -195,10 +223,15 @@ pub trait FulfilStore: Send + Sync {
         now: i64,
     ) -> StoreResult<()>;
 
-    /// Claims up to `limit` queued orders of enabled providers, oldest first: marks them
-    /// `submitting` and commits before any provider call (architecture §2 step 2). On PostgreSQL
-    /// concurrent claimers skip each other's rows.
-    async fn claim_dispatch(&self, limit: i64, now: i64) -> StoreResult<Vec<Order>>;
+    /// Claims up to `limit` queued orders of enabled providers (`provider` = that one only),
+    /// oldest first: marks them `submitting` and commits before any provider call (architecture
+    /// §2 step 2). On PostgreSQL concurrent claimers skip each other's rows.
+    async fn claim_dispatch(
+        &self,
+        provider: Option<ProviderId>,
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<Vec<Order>>;
 
     /// Orders left `submitting` since before `before` (the process died mid-call), oldest first.
     async fn stale_submitting(&self, before: i64, limit: i64) -> StoreResult<Vec<Order>>;

@@ -21,6 +21,7 @@ fn fulfil(app: &TestApp) -> Fulfil {
         clock: Arc::new(app.clock.clone()),
         clients: Clients::new([3u8; 32]).with_breaker(1_000, Duration::from_millis(1)),
         settings: Settings::default(),
+        lanes: Default::default(),
     }
 }
 
@@ -52,7 +53,7 @@ async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
     )
     .await
     .expect("provider");
-    let r = smmd_fulfil::catalog::sync_provider(f, &p)
+    let r = smmd_fulfil::catalog::sync_provider(f, &p, false)
         .await
         .expect("import");
     assert!(r.get("created").copied().unwrap_or(0) > 0, "{r:?}");

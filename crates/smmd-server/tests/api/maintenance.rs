@@ -154,6 +154,7 @@ pub async fn cleanup_archives_old_orders_that_still_show_everywhere(app: TestApp
         clock: std::sync::Arc::new(app.clock.clone()),
         clients: smmd_fulfil::Clients::new([3u8; 32]),
         settings: smmd_fulfil::Settings::default(),
+        lanes: Default::default(),
     };
     let engine = app
         .engine(

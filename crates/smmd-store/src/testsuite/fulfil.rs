@@ -26,7 +26,7 @@ pub async fn concurrent_dispatch_claims_take_each_order_once(store: Arc<dyn Stor
     }
     let claims = (0..6).map(|_| {
         let s = store.clone();
-        tokio::spawn(async move { s.claim_dispatch(25, NOW + 1).await.expect("claim") })
+        tokio::spawn(async move { s.claim_dispatch(None, 25, NOW + 1).await.expect("claim") })
     });
     let mut seen = std::collections::HashSet::new();
     for c in claims {
@@ -41,13 +41,16 @@ pub async fn concurrent_dispatch_claims_take_each_order_once(store: Arc<dyn Stor
             assert!(seen.insert(o.id), "order {} claimed twice", o.id.0);
         }
     }
-    let rest = store.claim_dispatch(1_000, NOW + 2).await.expect("claim");
+    let rest = store
+        .claim_dispatch(None, 1_000, NOW + 2)
+        .await
+        .expect("claim");
     for o in rest {
         assert!(seen.insert(o.id), "order {} claimed twice", o.id.0);
     }
     assert_eq!(seen.len(), placed.len(), "every order claimed exactly once");
     assert!(store
-        .claim_dispatch(10, NOW + 3)
+        .claim_dispatch(None, 10, NOW + 3)
         .await
         .expect("claim")
         .is_empty());
@@ -76,7 +79,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
         .await
         .expect("disable");
     assert!(store
-        .claim_dispatch(10, NOW)
+        .claim_dispatch(None, 10, NOW)
         .await
         .expect("claim")
         .is_empty());
@@ -87,7 +90,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
     let b = place(&store, u.id, &svc, "https://x/b", 100)
         .await
         .expect("b");
-    let claimed = store.claim_dispatch(10, NOW).await.expect("claim");
+    let claimed = store.claim_dispatch(None, 10, NOW).await.expect("claim");
     assert_eq!(
         claimed.iter().map(|o| o.id).collect::<Vec<_>>(),
         vec![a.id, b.id]

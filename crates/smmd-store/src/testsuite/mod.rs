@@ -220,6 +220,7 @@ pub(super) fn new_provider(name: &str) -> NewProvider {
         max_concurrency: 4,
         rate_per_sec: None,
         balance_alert_below: None,
+        limits: crate::ProviderLimits::default(),
     }
 }
 

@@ -486,7 +486,14 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
         let o = place(&store, u.id, &svc, &format!("https://x/{i}"), qty)
             .await
             .expect("placed");
-        assert_eq!(store.claim_dispatch(10, NOW).await.expect("claim").len(), 1);
+        assert_eq!(
+            store
+                .claim_dispatch(None, 10, NOW)
+                .await
+                .expect("claim")
+                .len(),
+            1
+        );
         let mut up = OrderUpdate::new(
             o.id,
             OrderStatus::Submitting,

@@ -6,11 +6,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use smmd_domain::{Money, ProviderId};
 use smmd_store::User;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AdminUser;
 use crate::error::{AppError, ErrorCode};
-use crate::http::{ApiPath, JsonBody};
+use crate::http::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AppState;
 
 /// Records an admin action that is not one transaction of its own (a provider test reads; a
@@ -168,19 +168,28 @@ pub struct SyncReport {
     counters: std::collections::BTreeMap<String, i64>,
 }
 
+/// `?approve_price_jumps=true` applies rate changes a sync would hold.
+#[derive(Deserialize, IntoParams)]
+pub struct SyncQuery {
+    #[serde(default)]
+    approve_price_jumps: bool,
+}
+
 /// Imports the provider's catalog now (`services.sync` for one provider: prices with markup,
-/// admin overrides kept, a mass disable refused).
+/// admin overrides kept, a mass disable refused, provider rate changes beyond the provider's
+/// jump factor held unless `approve_price_jumps`; counter `held_price_jumps`).
 #[utoipa::path(post, path = "/api/admin/providers/{id}/sync", tag = "admin",
-    params(("id" = i64, Path, description = "Provider id")),
+    params(("id" = i64, Path, description = "Provider id"), SyncQuery),
     responses((status = 200, body = SyncReport)))]
 pub async fn sync_provider(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<SyncQuery>,
 ) -> Result<Json<SyncReport>, AppError> {
     use smmd_fulfil::catalog::SyncError;
     let (p, f) = provider_and_fulfil(&st, id).await?;
-    let counters = smmd_fulfil::catalog::sync_provider(f, &p)
+    let counters = smmd_fulfil::catalog::sync_provider(f, &p, q.approve_price_jumps)
         .await
         .map_err(|e| match e {
             SyncError::Store(e) => e.into(),

@@ -244,7 +244,7 @@ pub(super) async fn import_preview(
     };
     let cur = &st.config.panel.currency;
     let planned = match &st.fulfil {
-        Some(f) => smmd_fulfil::catalog::plan(f, &p)
+        Some(f) => smmd_fulfil::catalog::plan(f, &p, false)
             .await
             .map_err(|e| e.to_string()),
         None => Err("Set security.secret_key in the configuration to call providers.".into()),
@@ -264,7 +264,7 @@ pub(super) async fn import_preview(
             div.card-head { h1 { "Import from " (p.name) } a href="/admin/providers" { "← Providers" } }
             @match &planned {
                 Err(e) => div.flash.err { "The provider's catalog could not be read: " (e) },
-                Ok((ops, report)) => {
+                Ok(smmd_fulfil::catalog::Plan { ops, report, held }) => {
                     @let creates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Create(d) => Some(d), _ => None }).collect();
                     @let updates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Update { id, changes, .. } => Some((id, changes)), _ => None }).collect();
                     @let disables: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Disable { id } => Some(id), _ => None }).collect();
@@ -275,10 +275,30 @@ pub(super) async fn import_preview(
                         div.stat { span.label { "Unchanged" } span.value { (report.get("unchanged").copied().unwrap_or(0)) } }
                     }
                     @if let Some(n) = report.get("skipped").filter(|n| **n > 0) { p.muted { (n) " entries were skipped (unknown type or unreadable)." } }
-                    @if ops.is_empty() { p { "Everything is up to date." } }
-                    @else {
+                    @if ops.is_empty() && held.is_empty() { p { "Everything is up to date." } }
+                    @else if !ops.is_empty() {
                         (api_form("POST", &format!("/api/admin/providers/{}/sync", p.id.0), "Import applied", html! {
                             button #apply-import type="submit" { "Apply these changes" }
+                        }))
+                    }
+                    @if !held.is_empty() {
+                        h2 { "Price changes held for approval" }
+                        p.muted {
+                            "These provider rates moved by more than ×" (p.limits.price_jump_pct / 100) "." (format!("{:02}", p.limits.price_jump_pct % 100))
+                            " since the last sync (a currency setting changed upstream?). Their services keep their current rates until you apply them."
+                        }
+                        table.admin #held-price-jumps {
+                            thead { tr { th { "Service" } th { "Provider rate now" } th { "Provider rate answered" } } }
+                            tbody { @for j in held {
+                                tr {
+                                    td data-label="Service" { (j.name) }
+                                    td data-label="Provider rate now" { (j.old_cost) " " (p.currency) }
+                                    td data-label="Provider rate answered" { b { (j.new_cost) " " (p.currency) } }
+                                }
+                            } }
+                        }
+                        (api_form("POST", &format!("/api/admin/providers/{}/sync?approve_price_jumps=true", p.id.0), "Import applied with the held price changes", html! {
+                            button #apply-price-jumps.danger type="submit" { "Apply everything, held price changes included" }
                         }))
                     }
                     @if !creates.is_empty() {
