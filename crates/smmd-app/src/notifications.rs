@@ -9,8 +9,8 @@ use crate::error::{ErrorCode, UseCaseError};
 use crate::{secrets, App};
 
 /// Checks a webhook URL: `http` or `https`, a host, at most 2,000 characters, no credentials;
-/// unless `allow_private`, not `localhost` nor a loopback, private, link-local or unspecified
-/// IP address (a customer's webhook must not reach the panel's own network). Host names are
+/// unless `allow_private`, not `localhost` nor an IP address of a special-purpose range or of
+/// this host (`smmd_notify::address`: a customer's webhook must not reach the panel's network). Host names are
 /// resolved when sending, through `smmd_notify::webhook::PublicOnly`.
 pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), &'static str> {
     if url.len() > 2_000 {
@@ -33,11 +33,11 @@ pub fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), &'static 
             let d = d.to_ascii_lowercase();
             d == "localhost" || d.ends_with(".localhost")
         }
-        url::Host::Ipv4(ip) => !smmd_notify::webhook::is_public(ip.into()),
-        url::Host::Ipv6(ip) => !smmd_notify::webhook::is_public(ip.into()),
+        url::Host::Ipv4(ip) => !smmd_notify::address::is_webhook_target(ip.into()),
+        url::Host::Ipv6(ip) => !smmd_notify::address::is_webhook_target(ip.into()),
     };
     if private {
-        return Err("The webhook URL points to a private or local address");
+        return Err("The webhook URL points to a private, local or special-purpose address");
     }
     Ok(())
 }
@@ -107,7 +107,8 @@ mod tests {
         for ok in [
             "https://example.com/hook",
             "http://hooks.example.org:8080/a?b=c",
-            "https://203.0.113.9/x",
+            "https://8.8.8.8/x",
+            "https://[2606:4700::1111]/x",
         ] {
             assert_eq!(check_webhook_url(ok, false), Ok(()), "{ok}");
         }
@@ -129,6 +130,18 @@ mod tests {
             "http://[fd00::1]/",
             "http://[fe80::1]/",
             "http://[::ffff:127.0.0.1]/",
+            // Issue 15: every special-purpose range, and IPv4 embedded in IPv6 forms.
+            "https://203.0.113.9/x",
+            "http://198.18.0.1/",
+            "http://240.0.0.1/",
+            "http://224.0.0.251/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[::7f00:1]/",
+            "http://[2002:c0a8:101::]/",
+            "http://[fec0::1]/",
+            "http://[ff02::1]/",
+            "http://[2001:db8::1]/",
         ] {
             assert!(check_webhook_url(bad, false).is_err(), "{bad}");
         }

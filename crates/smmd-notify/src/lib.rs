@@ -5,6 +5,7 @@
 //! e-mail over SMTP (`lettre`) and webhooks signed with HMAC-SHA256 ([`webhook`]), retried with
 //! backoff ([`retry_at`]) until they succeed or run out of attempts.
 
+pub mod address;
 pub mod compose;
 pub mod webhook;
 
@@ -263,7 +264,15 @@ fn failed(d: &Delivery, error: String, permanent: bool, now: i64) -> DeliveryOut
 async fn attempt(n: &Notifier, d: &Delivery) -> DeliveryOutcome {
     let result = match d.channel {
         Channel::Email => send_email(n, d).await,
-        Channel::Webhook => webhook::send(&n.http, d, n.clock.now_ms() / 1000).await,
+        Channel::Webhook => {
+            webhook::send(
+                &n.http,
+                d,
+                n.clock.now_ms() / 1000,
+                n.settings.allow_private_webhooks,
+            )
+            .await
+        }
     };
     match result {
         Ok(()) => DeliveryOutcome::Sent,

@@ -10,11 +10,13 @@
 //! connection error is retried. Redirects are not followed.
 //!
 //! A customer's URL must not reach the panel's own network. Saving it refuses `localhost` and
-//! non-public IP literals; sending resolves host names through [`PublicOnly`], which keeps only
-//! public addresses, so a name pointed (or re-pointed after saving) at 127.0.0.1, 10.0.0.0/8 or
-//! 169.254.169.254 is refused at connection time. `allow_private_webhooks` turns both off.
+//! special-purpose IP literals ([`crate::address`]: the IANA registries, IPv4 embedded in IPv6
+//! forms, the host's own addresses); sending refuses the same literals again and resolves host
+//! names through [`PublicOnly`], which keeps only allowed addresses, so a name pointed (or
+//! re-pointed after saving) at 127.0.0.1, 10.0.0.0/8 or 169.254.169.254 is refused at connection
+//! time. `allow_private_webhooks` turns all of it off.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -68,32 +70,10 @@ pub fn verify(
     mac.verify_slice(&bytes).is_ok()
 }
 
-/// Whether a webhook may be sent to `ip`: not loopback, private (RFC 1918), shared
-/// (100.64.0.0/10), link-local (including 169.254.169.254, cloud metadata), unspecified or
-/// broadcast; for IPv6 not loopback, unspecified, unique-local (fc00::/7), link-local
-/// (fe80::/10) nor IPv4-mapped.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => {
-            !(ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-                || ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]))
-        }
-        IpAddr::V6(ip) => {
-            !(ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-                || ip.to_ipv4_mapped().is_some())
-        }
-    }
-}
+pub use crate::address::{is_public, is_webhook_target};
 
 /// The webhook client's DNS resolver: the system's answers for a host name, keeping only
-/// [`is_public`] addresses; a name with none left fails to connect with [`PrivateOnly`].
+/// [`is_webhook_target`] addresses; a name with none left fails to connect with [`PrivateOnly`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PublicOnly;
 
@@ -107,7 +87,7 @@ impl reqwest::dns::Resolve for PublicOnly {
         let host = name.as_str().to_string();
         Box::pin(async move {
             let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            let public: Vec<SocketAddr> = found.filter(|a| is_public(a.ip())).collect();
+            let public: Vec<SocketAddr> = found.filter(|a| is_webhook_target(a.ip())).collect();
             if public.is_empty() {
                 return Err(Box::new(PrivateOnly(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -116,11 +96,36 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Sends one webhook delivery at `now_s` (Unix seconds).
-pub async fn send(http: &reqwest::Client, d: &Delivery, now_s: i64) -> Result<(), AttemptError> {
+/// Whether `target`'s host is an IP literal a webhook may not reach (the resolver only sees
+/// host names, so literals are checked here, at every send).
+pub fn refused_literal(target: &str) -> bool {
+    match url::Url::parse(target)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Ipv4(ip)) => !is_webhook_target(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_webhook_target(ip.into()),
+        _ => false,
+    }
+}
+
+/// Sends one webhook delivery at `now_s` (Unix seconds). Unless `allow_private`, a target
+/// whose host is a special-purpose IP literal fails for good without a connection.
+pub async fn send(
+    http: &reqwest::Client,
+    d: &Delivery,
+    now_s: i64,
+    allow_private: bool,
+) -> Result<(), AttemptError> {
     let Some(secret) = d.secret.as_deref().filter(|s| !s.is_empty()) else {
         return Err(("the webhook secret was removed".into(), true));
     };
+    if !allow_private && refused_literal(&d.target) {
+        return Err((
+            "the webhook URL points to a private, local or special-purpose address".into(),
+            true,
+        ));
+    }
     let answer = http
         .post(&d.target)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -163,29 +168,41 @@ fn describe(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_public_addresses_take_webhooks() {
-        for ip in [
+    #[tokio::test]
+    async fn a_special_purpose_literal_is_refused_at_send_without_a_connection() {
+        // A listener on loopback that counts connections: a NAT64 form of 127.0.0.1 must not
+        // reach it, nor any other special-purpose literal.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("client");
+        for host in [
+            "[64:ff9b::7f00:1]",
+            "[::ffff:127.0.0.1]",
             "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "100.64.0.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fc00::1",
-            "fd12::1",
-            "fe80::1",
-            "::ffff:8.8.8.8",
+            "[2002:7f00:1::]",
         ] {
-            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
+            let d = Delivery {
+                id: 1,
+                notification_id: 1,
+                user_id: smmd_domain::UserId(1),
+                channel: smmd_store::Channel::Webhook,
+                target: format!("http://{host}:{port}/hook"),
+                subject: String::new(),
+                payload: "{}".into(),
+                attempts: 1,
+                secret: Some("whsec_x".into()),
+            };
+            let (why, permanent) = send(&http, &d, 1, false).await.expect_err("refused");
+            assert!(
+                permanent && why.contains("special-purpose"),
+                "{host}: {why}"
+            );
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "2606:4700::1111"] {
-            assert!(is_public(ip.parse().expect("ip")), "{ip}");
-        }
+        listener.set_nonblocking(true).expect("nonblocking");
+        assert!(listener.accept().is_err(), "no connection was made");
     }
 
     #[tokio::test]
