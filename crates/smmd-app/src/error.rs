@@ -85,6 +85,7 @@ codes! {
     InvalidEmail = ("invalid_email", 422, "Not an e-mail address"),
     WeakPassword = ("weak_password", 422, "Passwords have 8 to 1024 characters"),
     InvalidAmount = ("invalid_amount", 422, "Not a decimal amount, or zero"),
+    AboveLimit = ("above_limit", 422, "The amount, or the balance after it, is above the panel's maximum"),
     ReasonRequired = ("reason_required", 422, "Admin money and order actions need a reason"),
     InvalidRemains = ("invalid_remains", 422, "Remains must be 0 to the order's quantity"),
     InvalidMarkup = ("invalid_markup", 422, "Markup is 0 to 100000 basis points"),
@@ -191,6 +192,7 @@ impl Coded for BalanceError {
         match self {
             BalanceError::InsufficientFunds => ErrorCode::InsufficientFunds,
             BalanceError::ZeroAmount => ErrorCode::InvalidAmount,
+            BalanceError::AboveLimit { .. } => ErrorCode::AboveLimit,
             BalanceError::KeyReused => ErrorCode::RequestIdReused,
             BalanceError::UnknownUser => ErrorCode::NotFound,
             BalanceError::Store(e) => e.code(),

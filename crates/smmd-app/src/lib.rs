@@ -34,23 +34,55 @@ pub mod review;
 pub mod secrets;
 pub mod wallet;
 
-use smmd_domain::Clock;
+use smmd_domain::{Clock, Money};
 use smmd_store::Store;
 
 pub use audit::Actor;
 pub use error::{Coded, ErrorCode, Refusal, UseCaseError};
 
-/// What every use case runs against: the panel's store and clock. Cheap to copy; interfaces
-/// build one per request from their shared state.
+/// The panel's money limits (`[panel]` `max_balance`, `max_order_amount`), panel currency.
+/// Both are at most [`Money::MAX_AMOUNT`], which the store enforces whatever is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The highest balance a credit (admin, payment, test top-up) may leave on a wallet.
+    pub max_balance: Money,
+    /// The highest charge of one order.
+    pub max_order_amount: Money,
+}
+
+impl Default for Limits {
+    /// The hard ceiling for both.
+    fn default() -> Limits {
+        Limits {
+            max_balance: Money::MAX_AMOUNT,
+            max_order_amount: Money::MAX_AMOUNT,
+        }
+    }
+}
+
+/// What every use case runs against: the panel's store, clock and money limits. Cheap to copy;
+/// interfaces build one per request from their shared state.
 #[derive(Clone, Copy)]
 pub struct App<'a> {
     pub store: &'a dyn Store,
     pub clock: &'a dyn Clock,
+    pub limits: Limits,
 }
 
 impl<'a> App<'a> {
+    /// An app with the hard money ceilings as limits.
     pub fn new(store: &'a dyn Store, clock: &'a dyn Clock) -> App<'a> {
-        App { store, clock }
+        App {
+            store,
+            clock,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same app with the panel's configured limits.
+    pub fn with_limits(mut self, limits: Limits) -> App<'a> {
+        self.limits = limits;
+        self
     }
 
     /// Now, epoch milliseconds, from the injected clock.

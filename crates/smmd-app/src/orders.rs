@@ -35,6 +35,10 @@ pub async fn place_order(
         .filter(|s| s.enabled)
         .ok_or(OrderError::IncorrectService)?;
     let spec = validate_order(&service.rules(), input)?;
+    // The panel's maximum order amount (`[panel] max_order_amount`).
+    if spec.charge > app.limits.max_order_amount {
+        return Err(OrderError::AmountTooLarge.into());
+    }
     app.store
         .place_order(user, &service, &spec, request_key, app.now())
         .await

@@ -36,6 +36,9 @@ pub async fn adjust_balance(
     } else {
         (LedgerKind::Adjustment, "user.debit")
     };
+    if amount.is_positive() {
+        check_room(app, user, amount).await?;
+    }
     let now = app.now();
     Ok(app
         .store
@@ -55,6 +58,27 @@ pub async fn adjust_balance(
             )),
         })
         .await?)
+}
+
+/// Refuses a credit that would take `user`'s balance past the panel's `max_balance` (checked
+/// arithmetic: a sum past `i64` is refused too). The store enforces the hard ceiling
+/// ([`Money::MAX_AMOUNT`]) atomically whatever this read saw.
+async fn check_room(app: App<'_>, user: UserId, amount: Money) -> Result<(), UseCaseError> {
+    let max = app.limits.max_balance;
+    let Some(u) = app.store.user(user).await? else {
+        return Err(Refusal::new(ErrorCode::NotFound, "No such user").into());
+    };
+    match u.balance.checked_add(amount) {
+        Some(after) if after <= max => Ok(()),
+        _ => Err(Refusal::new(
+            ErrorCode::AboveLimit,
+            format!(
+                "The balance would pass the panel's maximum of {max} (it is {} now)",
+                u.balance
+            ),
+        )
+        .into()),
+    }
 }
 
 /// The demo's instant test funds: 10.00 in the panel currency, one credit per click (its own

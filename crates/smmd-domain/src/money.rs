@@ -43,6 +43,11 @@ pub enum MoneyError {
 impl Money {
     pub const ZERO: Money = Money(0);
 
+    /// The largest balance and the largest single amount any money operation takes:
+    /// 1 000 000 000 000 currency units (10^18 micro-units). Two such values add without
+    /// overflowing `i64`, so every sum the store computes is exact (issue 15, "overflow").
+    pub const MAX_AMOUNT: Money = Money(1_000_000_000_000_000_000);
+
     /// An amount from micro-units.
     pub const fn from_micros(micros: i64) -> Money {
         Money(micros)

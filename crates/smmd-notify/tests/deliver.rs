@@ -275,11 +275,20 @@ async fn finish(store: &Arc<dyn Store>, o: &Order, status: ProviderStatus, remai
     .await;
 }
 
+/// A notifier whose webhooks may reach the loopback receivers of these tests.
 fn notifier(store: &Arc<dyn Store>, clock: &ManualClock, smtp: Option<&Smtp>) -> Notifier {
+    let mut settings = strict_notifier(store, clock).settings.clone();
+    settings.smtp_url = smtp.map(Smtp::url);
+    settings.allow_private_webhooks = true;
+    Notifier::new(store.clone(), Arc::new(clock.clone()), settings).expect("notifier")
+}
+
+/// A notifier with the production default: webhooks reach public addresses only.
+fn strict_notifier(store: &Arc<dyn Store>, clock: &ManualClock) -> Notifier {
     let settings = NotifySettings {
         panel_name: "Test Panel".into(),
         base_url: "https://panel.test".into(),
-        smtp_url: smtp.map(Smtp::url),
+        smtp_url: None,
         email_from: "Test Panel <noreply@panel.test>".into(),
         timeout: Duration::from_secs(5),
         ..NotifySettings::default()
@@ -650,7 +659,7 @@ async fn a_webhook_name_resolving_to_a_private_address_is_refused(store: Arc<dyn
         .expect("settings");
     let o = order(&store, ann.id, &svc, "https://instagram.com/rebind").await;
     finish(&store, &o, ProviderStatus::Completed, 0).await;
-    smmd_notify::run(&notifier(&store, &clock, None))
+    smmd_notify::run(&strict_notifier(&store, &clock))
         .await
         .expect("run");
     assert!(hooks.seen().is_empty(), "nothing reached the loopback");
@@ -663,9 +672,7 @@ async fn a_webhook_name_resolving_to_a_private_address_is_refused(store: Arc<dyn
         )
     );
     // A panel whose owner allows private webhooks (a test bench, an internal receiver) sends it.
-    let mut allowed = notifier(&store, &clock, None).settings.clone();
-    allowed.allow_private_webhooks = true;
-    let allowed = Notifier::new(store.clone(), Arc::new(clock.clone()), allowed).expect("notifier");
+    let allowed = notifier(&store, &clock, None);
     clock.advance_ms(RETRY_DELAYS_MS[0]);
     smmd_notify::run(&allowed).await.expect("run");
     assert_eq!(hooks.seen().len(), 1);

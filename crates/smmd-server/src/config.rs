@@ -53,6 +53,20 @@ pub struct PanelConfig {
     pub currency: String,
     /// IANA zone name.
     pub timezone: String,
+    /// The highest balance a credit (admin, payment, top-up) may leave, panel currency.
+    pub max_balance: smmd_domain::Money,
+    /// The highest charge of one order, panel currency.
+    pub max_order_amount: smmd_domain::Money,
+}
+
+impl PanelConfig {
+    /// The money limits the use cases apply.
+    pub fn limits(&self) -> smmd_app::Limits {
+        smmd_app::Limits {
+            max_balance: self.max_balance,
+            max_order_amount: self.max_order_amount,
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -369,6 +383,8 @@ impl Default for PanelConfig {
             name: "smmd".into(),
             currency: "USD".into(),
             timezone: "UTC".into(),
+            max_balance: smmd_domain::Money::from_micros(10_000_000 * 1_000_000),
+            max_order_amount: smmd_domain::Money::from_micros(1_000_000 * 1_000_000),
         }
     }
 }
@@ -441,6 +457,16 @@ impl Config {
             c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()),
             "panel.currency must be an ISO code like USD, got `{c}`"
         );
+        for (name, m) in [
+            ("panel.max_balance", self.panel.max_balance),
+            ("panel.max_order_amount", self.panel.max_order_amount),
+        ] {
+            anyhow::ensure!(
+                m.is_positive() && m <= smmd_domain::Money::MAX_AMOUNT,
+                "{name} must be above 0 and at most {}",
+                smmd_domain::Money::MAX_AMOUNT
+            );
+        }
         anyhow::ensure!(
             self.security.session_hours > 0,
             "security.session_hours must be positive"

@@ -43,6 +43,7 @@ impl AppState {
     /// The use cases ([`smmd_app`]) over this panel's store and clock.
     pub fn app(&self) -> smmd_app::App<'_> {
         smmd_app::App::new(self.store.as_ref(), self.clock.as_ref())
+            .with_limits(self.config.panel.limits())
     }
 
     /// The admin actor of a use case: the signed-in admin.

@@ -24,7 +24,8 @@ pub(crate) struct Posting<'a> {
 }
 
 /// Applies a posting in `tx`: conditional balance update, then the ledger row.
-/// `InsufficientFunds` if a debit would go below zero; `Store(Conflict("ledger.key"))` if the key
+/// `InsufficientFunds` if a debit would go below zero, `AboveLimit` if a credit would take the
+/// balance past [`Money::MAX_AMOUNT`]; `Store(Conflict("ledger.key"))` if the key
 /// was used (the caller's transaction must then be rolled back).
 pub(crate) async fn post(
     tx: &mut Transaction<'static, Any>,
@@ -34,12 +35,23 @@ pub(crate) async fn post(
     if p.amount == Money::ZERO {
         return Err(BalanceError::ZeroAmount);
     }
+    // Bounded amounts and balances: `balance + amount` below can never overflow.
+    let max = Money::MAX_AMOUNT;
+    if p.amount
+        .micros()
+        .checked_abs()
+        .is_none_or(|a| a > max.micros())
+    {
+        return Err(BalanceError::AboveLimit { max });
+    }
+    let max_micros = max.micros();
     let entry = match dialect {
         // One round trip: the conditional debit feeds the ledger insert, so the user's row lock
         // is held only for this statement and the commit.
         Dialect::Postgres => {
             sqlx::query(&format!(
-                "WITH u AS (UPDATE users SET balance = balance + $2 WHERE id = $1 AND balance + $2 >= 0 RETURNING balance) \
+                "WITH u AS (UPDATE users SET balance = balance + $2 WHERE id = $1 AND balance + $2 >= 0 \
+                 AND balance + $2 <= {max_micros} RETURNING balance) \
                  INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
                  SELECT $1, $2, u.balance, $3, $4, $5, $6, $7, $8 FROM u RETURNING {LEDGER_COLS}"
             ))
@@ -57,7 +69,7 @@ pub(crate) async fn post(
         }
         // SQLite has no data-modifying CTEs; the write lock is held by BEGIN IMMEDIATE anyway.
         Dialect::Sqlite => {
-            let row = sqlx::query("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance")
+            let row = sqlx::query(&format!("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 AND balance + $1 <= {max_micros} RETURNING balance"))
                 .bind(p.amount.micros())
                 .bind(p.user_id.0)
                 .fetch_optional(&mut **tx)
@@ -92,16 +104,17 @@ pub(crate) async fn post(
     match entry {
         Some(row) => Ok(rows::ledger(&row)?),
         None => {
-            // No row: the debit was refused, or the user does not exist.
-            let exists = sqlx::query("SELECT id FROM users WHERE id = $1")
+            // No row: the change was refused (below zero or above the maximum), or the user
+            // does not exist.
+            let balance = sqlx::query("SELECT balance FROM users WHERE id = $1")
                 .bind(p.user_id.0)
                 .fetch_optional(&mut **tx)
                 .await
                 .db()?;
-            Err(if exists.is_some() {
-                BalanceError::InsufficientFunds
-            } else {
-                BalanceError::UnknownUser
+            Err(match balance {
+                None => BalanceError::UnknownUser,
+                Some(_) if p.amount.is_positive() => BalanceError::AboveLimit { max },
+                Some(_) => BalanceError::InsufficientFunds,
             })
         }
     }

@@ -79,6 +79,9 @@ pub struct BalanceChange {
 pub enum BalanceError {
     #[error("Not enough funds on balance")]
     InsufficientFunds,
+    /// The amount, or the balance after it, would pass `max` (at most [`Money::MAX_AMOUNT`]).
+    #[error("The balance would pass the panel's maximum of {max}")]
+    AboveLimit { max: Money },
     #[error("amount must not be zero")]
     ZeroAmount,
     #[error("the idempotency key was already used for a different change")]
