@@ -131,7 +131,7 @@ impl Coded for OrderError {
     fn code(&self) -> ErrorCode {
         match self {
             OrderError::IncorrectService => ErrorCode::InvalidService,
-            OrderError::IncorrectLink => ErrorCode::InvalidLink,
+            OrderError::IncorrectLink | OrderError::Link(_) => ErrorCode::InvalidLink,
             OrderError::IncorrectQuantity
             | OrderError::QuantityBelowMin(_)
             | OrderError::QuantityAboveMax(_) => ErrorCode::InvalidQuantity,

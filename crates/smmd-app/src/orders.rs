@@ -284,14 +284,14 @@ mod tests {
 
     #[test]
     fn each_line_is_read_on_its_own() {
-        let text = "1 | https://x/a | 100\n\n  2|https://x/b|  50 \nabc | https://x/c | 5\n3 | https://x/d\n4 |  | 10\n";
+        let text = "1 | https://x.io/a | 100\n\n  2|https://x.io/b|  50 \nabc | https://x.io/c | 5\n3 | https://x.io/d\n4 |  | 10\n";
         let got = parse_mass_order(text).expect("readable");
         assert_eq!(
             got[0],
             Ok(MassLine {
                 line: 1,
                 service: 1,
-                link: "https://x/a".into(),
+                link: "https://x.io/a".into(),
                 quantity: "100".into()
             })
         );
@@ -311,11 +311,11 @@ mod tests {
     fn empty_or_oversized_orders_are_refused_whole() {
         assert!(parse_mass_order(" \n\n").is_err());
         let many: String = (0..=MASS_ORDER_MAX_LINES)
-            .map(|i| format!("1 | https://x/{i} | 100\n"))
+            .map(|i| format!("1 | https://x.io/{i} | 100\n"))
             .collect();
         assert_eq!(parse_mass_order(&many), Err("at most 100 orders at once"));
         let enough: String = (0..MASS_ORDER_MAX_LINES)
-            .map(|i| format!("1 | https://x/{i} | 100\n"))
+            .map(|i| format!("1 | https://x.io/{i} | 100\n"))
             .collect();
         assert_eq!(parse_mass_order(&enough).map(|v| v.len()), Ok(100));
     }

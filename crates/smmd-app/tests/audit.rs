@@ -87,12 +87,24 @@ async fn scenario(backend: Backend) {
         quantity: Some("100".into()),
         ..OrderInput::default()
     };
-    let o1 = orders::place_order(app, ann.id, svc.id.0, &order("https://x.io/a"), None)
-        .await
-        .expect("order 1");
-    let o2 = orders::place_order(app, ann.id, svc.id.0, &order("https://x.io/b"), None)
-        .await
-        .expect("order 2");
+    let o1 = orders::place_order(
+        app,
+        ann.id,
+        svc.id.0,
+        &order("https://instagram.com/a"),
+        None,
+    )
+    .await
+    .expect("order 1");
+    let o2 = orders::place_order(
+        app,
+        ann.id,
+        svc.id.0,
+        &order("https://instagram.com/b"),
+        None,
+    )
+    .await
+    .expect("order 2");
     let provider = store
         .create_provider(
             NewProvider {

@@ -100,7 +100,7 @@ async fn scenario(backend: Backend) {
         .await
         .expect("service");
     let input = |q: &str| OrderInput {
-        link: Some(format!("https://x.io/{q}")),
+        link: Some(format!("https://instagram.com/{q}")),
         quantity: Some(q.into()),
         ..OrderInput::default()
     };

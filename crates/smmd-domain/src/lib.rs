@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod ids;
 pub mod ledger;
+pub mod link;
 pub mod money;
 pub mod order;
 pub mod provider_facts;

@@ -135,6 +135,9 @@ pub struct ServiceRules {
     /// Maximum quantity per order (per run for drip-feed).
     pub max: i64,
     pub dripfeed: bool,
+    /// The service's platform ([`platform_of`]); its links must have the platform's hosts
+    /// ([`crate::link`]). `"other"` takes any host.
+    pub platform: &'static str,
 }
 
 /// Raw order input as every interface delivers it: optional texts, already stripped of the
@@ -259,6 +262,9 @@ pub enum OrderError {
     IncorrectService,
     #[error("Incorrect link")]
     IncorrectLink,
+    /// A link refused with a reason (`Display` starts with "Incorrect link").
+    #[error("{0}")]
+    Link(#[from] crate::link::LinkError),
     #[error("Incorrect quantity")]
     IncorrectQuantity,
     #[error("Quantity less than minimal {0}")]
@@ -294,9 +300,18 @@ pub enum OrderError {
 pub fn validate_order(rules: &ServiceRules, input: &OrderInput) -> Result<OrderSpec, OrderError> {
     let t = rules.service_type;
     let link = if t == ServiceType::Subscriptions {
-        opt_trim(&input.link).map(str::to_string)
+        // A username (or a profile link) to watch; optional.
+        match opt_trim(&input.link) {
+            Some(l) if l.chars().any(crate::link::is_forbidden_char) || l.len() > MAX_LINK_LEN => {
+                return Err(crate::link::LinkError::Characters.into())
+            }
+            other => other.map(str::to_string),
+        }
     } else {
-        Some(parse_link(input.link.as_deref())?)
+        // No link at all is API v2's plain "Incorrect link" (spec vector); a link that is
+        // there but wrong says what to fix.
+        let raw = opt_trim(&input.link).ok_or(OrderError::IncorrectLink)?;
+        Some(crate::link::normalize_link(raw, rules.platform)?)
     };
     let mut extras = OrderExtras::default();
 
@@ -408,19 +423,6 @@ fn count(items: &[String]) -> i64 {
 
 fn opt_trim(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// A link: non-empty after trimming, no whitespace or control characters inside, at most
-/// [`MAX_LINK_LEN`] bytes. Stored exactly as given otherwise (query strings included).
-pub fn parse_link(link: Option<&str>) -> Result<String, OrderError> {
-    let l = link.map(str::trim).unwrap_or("");
-    if l.is_empty()
-        || l.len() > MAX_LINK_LEN
-        || l.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(OrderError::IncorrectLink);
-    }
-    Ok(l.to_string())
 }
 
 /// A non-negative whole number, optionally surrounded by whitespace; fractions, signs other than

@@ -258,7 +258,11 @@ async fn faults_never_lose_resend_or_double_refund_an_order(store: Arc<dyn Store
     let svc = w.service("2").await;
     let mut ids = Vec::new();
     for i in 0..150 {
-        ids.push(w.place(&svc, &format!("https://x.io/{i}"), 500).await.id);
+        ids.push(
+            w.place(&svc, &format!("https://instagram.com/{i}"), 500)
+                .await
+                .id,
+        );
     }
     w.settle(&ids, 60).await;
     let stats = w.sim.sim.stats();
@@ -352,7 +356,7 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
         )
         .await
         .expect("fallback");
-    let o = w.place(&svc, "https://x.io/fallback", 1000).await;
+    let o = w.place(&svc, "https://instagram.com/fallback", 1000).await;
     let r = dispatch::run(&w.f).await.expect("dispatch");
     assert_eq!(r.get("next_offer"), Some(&1), "{r:?}");
     let r = dispatch::run(&w.f).await.expect("dispatch");
@@ -376,7 +380,9 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
         .await
         .expect("disable");
     let lone = w.store.service(svc.id).await.expect("r").expect("s");
-    let c = w.place(&lone, "https://x.io/nofallback", 1000).await;
+    let c = w
+        .place(&lone, "https://instagram.com/nofallback", 1000)
+        .await;
     // Offer 0 refuses; offer 1's provider is disabled so the order waits queued on offer 1.
     dispatch::run(&w.f).await.expect("dispatch");
     let c1 = w.order(c.id).await;
@@ -409,7 +415,7 @@ async fn an_unavailable_provider_gets_its_orders_again_at_the_next_run_only(stor
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
-            w.place(&svc, &format!("https://x.io/busy{i}"), 100)
+            w.place(&svc, &format!("https://instagram.com/busy{i}"), 100)
                 .await
                 .id,
         );
@@ -446,7 +452,7 @@ async fn an_unavailable_provider_gets_its_orders_again_at_the_next_run_only(stor
 async fn an_interrupted_dispatch_goes_to_review_and_is_never_resent(store: Arc<dyn Store>) {
     let w = world(store, quiet(SimConfig::default())).await;
     let svc = w.service("2").await;
-    let o = w.place(&svc, "https://x.io/crash", 1000).await;
+    let o = w.place(&svc, "https://instagram.com/crash", 1000).await;
     // A claim whose process died before the call returned.
     let claimed = w
         .store
@@ -496,7 +502,11 @@ async fn one_sync_pass_asks_for_100_orders_per_call_oldest_checked_first(store: 
     let svc = w.service("2").await;
     let mut ids = Vec::new();
     for i in 0..250 {
-        ids.push(w.place(&svc, &format!("https://x.io/b{i}"), 100).await.id);
+        ids.push(
+            w.place(&svc, &format!("https://instagram.com/b{i}"), 100)
+                .await
+                .id,
+        );
     }
     dispatch::run(&w.f).await.expect("dispatch");
     let before = w.sim.sim.stats();
@@ -531,7 +541,7 @@ async fn one_sync_pass_asks_for_100_orders_per_call_oldest_checked_first(store: 
 async fn a_cancel_goes_upstream_and_the_refund_follows_the_outcome(store: Arc<dyn Store>) {
     let w = world(store, quiet(SimConfig::default())).await;
     let svc = w.service("2").await;
-    let o = w.place(&svc, "https://x.io/cancel", 10_000).await;
+    let o = w.place(&svc, "https://instagram.com/cancel", 10_000).await;
     dispatch::run(&w.f).await.expect("dispatch");
     w.clock.advance_ms(20_000 + 60_000);
     sync::run(&w.f).await.expect("sync");
@@ -693,7 +703,7 @@ async fn refills_are_sent_once_and_synced_to_their_outcome(store: Arc<dyn Store>
     c.services[0].refill_delay_s = 600;
     let w = world(store, c).await;
     let svc = w.service("1").await;
-    let o = w.place(&svc, "https://ig.com/u/refill", 1000).await;
+    let o = w.place(&svc, "https://instagram.com/u/refill", 1000).await;
     w.settle(&[o.id], 20).await;
     assert_eq!(w.order(o.id).await.status, OrderStatus::Completed);
     let refill = w
@@ -743,7 +753,7 @@ async fn auto_refill_requests_a_refill_when_the_link_dropped(store: Arc<dyn Stor
         .edit_service(svc.id, edit, "admin:1", T0, None)
         .await
         .expect("auto");
-    let link = "https://ig.com/u/dropping";
+    let link = "https://instagram.com/u/dropping";
     let o = w.place(&svc, link, 1000).await;
     w.settle(&[o.id], 20).await;
     assert_eq!(w.order(o.id).await.status, OrderStatus::Completed);

@@ -72,7 +72,7 @@ fn client(url: &str) -> ProviderClient {
 fn add_params() -> Vec<(&'static str, String)> {
     vec![
         ("service", "1".into()),
-        ("link", "https://x/p".into()),
+        ("link", "https://x.io/p".into()),
         ("quantity", "100".into()),
     ]
 }
@@ -108,7 +108,7 @@ async fn add_sends_key_action_and_parameters_as_a_form() {
     let body = up.last_body.lock().expect("lock").clone();
     assert!(body.contains("action=add"), "{body}");
     assert!(body.contains(&format!("key={KEY}")), "{body}");
-    assert!(body.contains("link=https%3A%2F%2Fx%2Fp"), "{body}");
+    assert!(body.contains("link=https%3A%2F%2Fx.io%2Fp"), "{body}");
 }
 
 #[tokio::test]

@@ -129,6 +129,8 @@ fn rules_of(s: &ServiceSpec) -> anyhow::Result<ServiceRules> {
         min: s.min,
         max: s.max,
         dripfeed: s.dripfeed,
+        // The simulator takes any link a panel forwards.
+        platform: "other",
     })
 }
 
@@ -561,7 +563,9 @@ mod tests {
     fn delivery_moves_from_pending_to_completed_at_the_service_speed() {
         let (sim, clock) = new_sim(|_| {});
         // Service 2: start after 20 s, 1000 per minute.
-        let id = sim.add(Some("2"), &input("https://x/1", 500)).expect("add");
+        let id = sim
+            .add(Some("2"), &input("https://x.io/1", 500))
+            .expect("add");
         assert_eq!(sim.status(id).expect("s").status, "Pending");
         clock.advance_ms(20_000 + 15_000);
         let v = sim.status(id).expect("s");
@@ -583,7 +587,7 @@ mod tests {
         });
         let ids: Vec<i64> = (0..1000)
             .map(|i| {
-                sim.add(Some("2"), &input(&format!("https://x/{i}"), 100))
+                sim.add(Some("2"), &input(&format!("https://x.io/{i}"), 100))
                     .expect("add")
             })
             .collect();
@@ -603,7 +607,7 @@ mod tests {
         });
         for i in 0..1000 {
             again
-                .add(Some("2"), &input(&format!("https://x/{i}"), 100))
+                .add(Some("2"), &input(&format!("https://x.io/{i}"), 100))
                 .expect("add");
         }
         clock2.advance_ms(3_600_000);
@@ -617,7 +621,7 @@ mod tests {
         let (sim, clock) = new_sim(|c| c.services[1].partial_pct = 100);
         let before = sim.balance();
         let id = sim
-            .add(Some("2"), &input("https://x/p", 1000))
+            .add(Some("2"), &input("https://x.io/p", 1000))
             .expect("add");
         clock.advance_ms(3_600_000);
         let v = sim.status(id).expect("s");
@@ -631,7 +635,7 @@ mod tests {
     fn cancel_freezes_delivery_and_refused_cancels_are_errors() {
         let (sim, clock) = new_sim(|c| c.services[2].cancel = false);
         let id = sim
-            .add(Some("2"), &input("https://x/c", 10_000))
+            .add(Some("2"), &input("https://x.io/c", 10_000))
             .expect("add");
         clock.advance_ms(20_000 + 60_000);
         sim.cancel(id).expect("cancel accepted");
@@ -647,14 +651,16 @@ mod tests {
             .add(
                 Some("3"),
                 &OrderInput {
-                    link: Some("https://x/cm".into()),
+                    link: Some("https://x.io/cm".into()),
                     comments: Some("a\nb".into()),
                     ..OrderInput::default()
                 },
             )
             .expect("comments");
         assert!(sim.cancel(c).is_err(), "service 3 refuses cancels");
-        let early = sim.add(Some("2"), &input("https://x/e", 100)).expect("add");
+        let early = sim
+            .add(Some("2"), &input("https://x.io/e", 100))
+            .expect("add");
         sim.cancel(early).expect("before start");
         clock.advance_ms(10_000);
         assert_eq!(sim.status(early).expect("s").status, "Canceled");
@@ -693,10 +699,10 @@ mod tests {
     #[test]
     fn an_empty_balance_refuses_orders() {
         let (sim, _) = new_sim(|c| c.balance = "0.10".into());
-        sim.add(Some("2"), &input("https://x/a", 500))
+        sim.add(Some("2"), &input("https://x.io/a", 500))
             .expect("0.10 fits");
         assert_eq!(
-            sim.add(Some("2"), &input("https://x/b", 500)),
+            sim.add(Some("2"), &input("https://x.io/b", 500)),
             Err(SimError("Not enough funds on balance".into()))
         );
         assert_eq!(sim.stats().orders_created, 1);
@@ -709,7 +715,7 @@ mod tests {
             .add(
                 Some("2"),
                 &OrderInput {
-                    link: Some("https://x/d".into()),
+                    link: Some("https://x.io/d".into()),
                     quantity: Some("100".into()),
                     runs: Some("3".into()),
                     interval: Some("10".into()),

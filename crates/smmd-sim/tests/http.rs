@@ -51,7 +51,7 @@ async fn run_once(quirky: bool) -> Vec<String> {
         services[0].id,
         services[0].rate
     ));
-    let id = c.add(&add("https://x/1", 500)).await.expect("add");
+    let id = c.add(&add("https://x.io/1", 500)).await.expect("add");
     facts.push(format!("order {id}"));
     clock.advance_ms(35_000);
     let got = c
@@ -66,7 +66,7 @@ async fn run_once(quirky: bool) -> Vec<String> {
         other => panic!("{other:?}"),
     }
     assert!(matches!(got["999"], Item::Error(_)), "{:?}", got["999"]);
-    let refused = c.add(&add("https://x/2", 1)).await;
+    let refused = c.add(&add("https://x.io/2", 1)).await;
     assert!(
         matches!(refused, Err(ProviderError::Rejected { .. })),
         "{refused:?}"
@@ -114,7 +114,7 @@ async fn faults_are_classified_and_after_faults_really_execute() {
     ];
     for (name, set, class, created) in cases {
         let (h, _, c) = start(|c| set(&mut c.faults)).await;
-        let got = c.add(&add("https://x/f", 500)).await;
+        let got = c.add(&add("https://x.io/f", 500)).await;
         let seen = match &got {
             Err(ProviderError::Ambiguous(_)) => "ambiguous",
             Err(ProviderError::Transient(_)) => "transient",
@@ -149,12 +149,12 @@ async fn stats_count_calls_and_status_ids() {
     let mut ids = Vec::new();
     for i in 0..150 {
         ids.push(
-            c.add(&add(&format!("https://x/{i}"), 100))
+            c.add(&add(&format!("https://x.io/{i}"), 100))
                 .await
                 .expect("add"),
         );
     }
-    c.add(&add("https://x/0", 100))
+    c.add(&add("https://x.io/0", 100))
         .await
         .expect("same link again");
     for chunk in ids.chunks(100) {
@@ -173,7 +173,7 @@ async fn stats_count_calls_and_status_ids() {
     assert_eq!(body["orders_created"], 151);
     assert_eq!(body["duplicate_links"], 1);
     let link: serde_json::Value =
-        reqwest::get(format!("http://{}/_sim/link?link=https://x/1", h.addr))
+        reqwest::get(format!("http://{}/_sim/link?link=https://x.io/1", h.addr))
             .await
             .expect("link")
             .json()
@@ -208,7 +208,7 @@ async fn a_lost_answer_link_executes_the_add_and_loses_only_its_answer() {
     let stats = h.sim.stats();
     assert_eq!(stats.orders_created, 1, "the order exists upstream");
     assert_eq!(stats.faults.get("http_5xx"), Some(&1));
-    assert!(c.add(&add("https://x/plain", 500)).await.is_ok());
+    assert!(c.add(&add("https://x.io/plain", 500)).await.is_ok());
     assert!(c.balance().await.is_ok());
     assert_eq!(h.sim.stats().orders_created, 2);
 }

@@ -48,6 +48,7 @@ impl Service {
             min: self.min,
             max: self.max,
             dripfeed: self.dripfeed,
+            platform: smmd_domain::service::platform_of(&self.category, &self.name),
         }
     }
 }

@@ -112,7 +112,7 @@ async fn killed_mid_dispatch_and_mid_sync(backend: Backend) {
                 ("key", key.as_str()),
                 ("action", "add"),
                 ("service", "2"),
-                ("link", &format!("https://ig.com/p/kill{i}")),
+                ("link", &format!("https://instagram.com/p/kill{i}")),
                 ("quantity", "500"),
             ])
             .send()

@@ -11,6 +11,7 @@ fn rules(t: ServiceType, rate: &str, min: i64, max: i64, drip: bool) -> ServiceR
         min,
         max,
         dripfeed: drip,
+        platform: "other",
     }
 }
 
@@ -70,7 +71,7 @@ fn drip_feed_multiplies_quantity_by_runs() {
     let spec = validate_order(
         &r,
         &input(&[
-            ("link", "x"),
+            ("link", "x.io/p"),
             ("quantity", "100"),
             ("runs", "2"),
             ("interval", "5"),
@@ -87,7 +88,7 @@ fn drip_feed_multiplies_quantity_by_runs() {
         validate_order(
             &no_drip,
             &input(&[
-                ("link", "x"),
+                ("link", "x.io/p"),
                 ("quantity", "100"),
                 ("runs", "2"),
                 ("interval", "5")
@@ -98,7 +99,7 @@ fn drip_feed_multiplies_quantity_by_runs() {
     assert_eq!(
         validate_order(
             &r,
-            &input(&[("link", "x"), ("quantity", "100"), ("runs", "2")])
+            &input(&[("link", "x.io/p"), ("quantity", "100"), ("runs", "2")])
         ),
         Err(OrderError::IncorrectInterval)
     );
@@ -106,7 +107,7 @@ fn drip_feed_multiplies_quantity_by_runs() {
         validate_order(
             &r,
             &input(&[
-                ("link", "x"),
+                ("link", "x.io/p"),
                 ("quantity", "100"),
                 ("runs", "0"),
                 ("interval", "5")
@@ -119,7 +120,7 @@ fn drip_feed_multiplies_quantity_by_runs() {
 #[test]
 fn quantity_bounds_and_format_are_enforced() {
     let r = rules(ServiceType::Default, "0.90", 50, 10_000, true);
-    let q = |v: &str| validate_order(&r, &input(&[("link", "x"), ("quantity", v)]));
+    let q = |v: &str| validate_order(&r, &input(&[("link", "x.io/p"), ("quantity", v)]));
     assert_eq!(q("10"), Err(OrderError::QuantityBelowMin(50)));
     assert_eq!(q("10001"), Err(OrderError::QuantityAboveMax(10_000)));
     assert_eq!(q("1.5"), Err(OrderError::IncorrectQuantity));
@@ -130,7 +131,7 @@ fn quantity_bounds_and_format_are_enforced() {
     );
     assert!(q(" 100 ").is_ok());
     assert_eq!(
-        validate_order(&r, &input(&[("link", "x")])),
+        validate_order(&r, &input(&[("link", "x.io/p")])),
         Err(OrderError::IncorrectQuantity)
     );
     assert_eq!(
@@ -139,7 +140,7 @@ fn quantity_bounds_and_format_are_enforced() {
     );
     assert_eq!(
         validate_order(&r, &input(&[("link", "a b"), ("quantity", "100")])),
-        Err(OrderError::IncorrectLink)
+        Err(crate::link::LinkError::Characters.into())
     );
 }
 
@@ -149,7 +150,7 @@ fn custom_comments_count_non_empty_lines_and_ignore_quantity() {
     let spec = validate_order(
         &r,
         &input(&[
-            ("link", "https://x/p"),
+            ("link", "https://x.io/p"),
             ("quantity", "10"),
             ("comments", "good pic\ngreat photo\r\n:)\n\n"),
         ]),
@@ -161,7 +162,7 @@ fn custom_comments_count_non_empty_lines_and_ignore_quantity() {
         (3, "0.024".to_string())
     );
     assert_eq!(
-        validate_order(&r, &input(&[("link", "x"), ("comments", "\n \n")])),
+        validate_order(&r, &input(&[("link", "x.io/p"), ("comments", "\n \n")])),
         Err(OrderError::IncorrectField("comments"))
     );
 }
@@ -169,8 +170,11 @@ fn custom_comments_count_non_empty_lines_and_ignore_quantity() {
 #[test]
 fn package_costs_its_rate() {
     let r = rules(ServiceType::Package, "5.00", 1, 1, false);
-    let spec =
-        validate_order(&r, &input(&[("link", "https://x/u"), ("quantity", "777")])).expect("valid");
+    let spec = validate_order(
+        &r,
+        &input(&[("link", "https://x.io/u"), ("quantity", "777")]),
+    )
+    .expect("valid");
     assert_eq!(
         (spec.quantity, spec.charge.to_string()),
         (1, "5.00".to_string())
@@ -222,7 +226,7 @@ fn mentions_split_usernames_on_commas_and_strip_hash_from_hashtags() {
     let spec = validate_order(
         &r,
         &input(&[
-            ("link", "x"),
+            ("link", "x.io/p"),
             ("quantity", "10"),
             ("usernames", "test, testing"),
             ("hashtags", "#a\nb"),
@@ -232,8 +236,11 @@ fn mentions_split_usernames_on_commas_and_strip_hash_from_hashtags() {
     assert_eq!(spec.extras.usernames, vec!["test", "testing"]);
     assert_eq!(spec.extras.hashtags, vec!["a", "b"]);
     let list = rules(ServiceType::MentionsCustomList, "1", 1, 100, false);
-    let spec =
-        validate_order(&list, &input(&[("link", "x"), ("usernames", "a\nb\nc")])).expect("valid");
+    let spec = validate_order(
+        &list,
+        &input(&[("link", "x.io/p"), ("usernames", "a\nb\nc")]),
+    )
+    .expect("valid");
     assert_eq!(spec.quantity, 3);
 }
 
@@ -242,25 +249,33 @@ fn poll_and_web_traffic_check_their_parameters() {
     let poll = rules(ServiceType::Poll, "1", 10, 10_000, false);
     assert!(validate_order(
         &poll,
-        &input(&[("link", "x"), ("quantity", "100"), ("answer_number", "7")])
+        &input(&[
+            ("link", "x.io/p"),
+            ("quantity", "100"),
+            ("answer_number", "7")
+        ])
     )
     .is_ok());
     assert_eq!(
-        validate_order(&poll, &input(&[("link", "x"), ("quantity", "100")])),
+        validate_order(&poll, &input(&[("link", "x.io/p"), ("quantity", "100")])),
         Err(OrderError::IncorrectField("answer_number"))
     );
     let web = rules(ServiceType::WebTraffic, "1", 10, 10_000, true);
     assert_eq!(
         validate_order(
             &web,
-            &input(&[("link", "x"), ("quantity", "100"), ("type_of_traffic", "1")])
+            &input(&[
+                ("link", "x.io/p"),
+                ("quantity", "100"),
+                ("type_of_traffic", "1")
+            ])
         ),
         Err(OrderError::IncorrectField("google_keyword"))
     );
     assert!(validate_order(
         &web,
         &input(&[
-            ("link", "x"),
+            ("link", "x.io/p"),
             ("quantity", "100"),
             ("type_of_traffic", "1"),
             ("google_keyword", "k"),
@@ -271,7 +286,7 @@ fn poll_and_web_traffic_check_their_parameters() {
     assert_eq!(
         validate_order(
             &web,
-            &input(&[("link", "x"), ("quantity", "100"), ("device", "6")])
+            &input(&[("link", "x.io/p"), ("quantity", "100"), ("device", "6")])
         ),
         Err(OrderError::IncorrectField("device"))
     );
@@ -280,7 +295,7 @@ fn poll_and_web_traffic_check_their_parameters() {
 #[test]
 fn every_type_with_a_full_input_validates() {
     let full = input(&[
-        ("link", "https://x/y"),
+        ("link", "https://x.io/y"),
         ("quantity", "100"),
         ("comments", "a\nb"),
         ("usernames", "u1\nu2"),

@@ -125,12 +125,20 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
         "no admin link for customers"
     );
 
-    // The book: three orders today, one with a comma and a quote in its link, one whose link a
-    // spreadsheet would run as a formula.
+    // The book: three orders today, one with a comma in its link, one whose provider message a
+    // spreadsheet would run as a formula (a link like that is refused at placement).
+    let (s, refused) = buyer
+        .post(
+            "/api/smm/orders",
+            json!({"service": ig, "link": "=HYPERLINK(\"https://evil.example\",\"c\")", "quantity": 2000}),
+        )
+        .await;
+    assert_eq!(s, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_link");
     let mut ids = Vec::new();
     for (svc, link, qty) in [
-        (ig, "https://instagram.com/p/a,\"b\"", 1000),
-        (ig, "=HYPERLINK(\"https://evil.example\",\"c\")", 2000),
+        (ig, "https://instagram.com/p/a,b", 1000),
+        (ig, "https://instagram.com/p/c", 2000),
         (tt, "https://tiktok.com/v/d", 10_000),
     ] {
         let (s, o) = buyer
@@ -142,7 +150,21 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
         assert_eq!(s, 201, "{o}");
         ids.push(o["id"].as_i64().expect("id"));
     }
-    finish(&app, ids[1], ProviderStatus::Completed, 0).await;
+    let now = app.clock.now_ms();
+    for (from, ev) in [
+        (OrderStatus::Queued, OrderEvent::Claim),
+        (OrderStatus::Submitting, OrderEvent::ProviderAccepted),
+        (
+            OrderStatus::Processing,
+            OrderEvent::Provider(ProviderStatus::Completed),
+        ),
+    ] {
+        let mut u = OrderUpdate::new(OrderId(ids[1]), from, ev, now);
+        u.provider_order_id = Some("p1".into());
+        u.remains = Some(0);
+        u.note = Some("=HYPERLINK(\"https://evil.example\",\"c\")".into());
+        app.store.apply_order_update(u).await.expect("update");
+    }
     let now = app.clock.now_ms();
     for (from, ev) in [
         (OrderStatus::Queued, OrderEvent::Claim),
@@ -263,9 +285,9 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
     let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
     assert_eq!(records.len(), 2, "the filter applies to the export");
     let col = |name: &str| header.iter().position(|h| h == name).expect("column");
-    assert_eq!(&records[1][col("link")], "https://instagram.com/p/a,\"b\"");
+    assert_eq!(&records[1][col("link")], "https://instagram.com/p/a,b");
     assert_eq!(
-        &records[0][col("link")],
+        &records[0][col("note")],
         "'=HYPERLINK(\"https://evil.example\",\"c\")",
         "a cell a spreadsheet would evaluate is neutralised"
     );
@@ -425,7 +447,7 @@ pub async fn customers_use_the_dashboard_mass_order_and_api_pages(app: TestApp) 
         form[start..start + 24].to_string()
     };
     let text = format!(
-        "{ig} | https://instagram.com/p/1 | 1000\n{tt} | https://tiktok.com/v/2 | 5\nnope | https://x | 10\n\n{off} | https://x/3 | 100\n{tt} | https://tiktok.com/v/4 | 2000\n"
+        "{ig} | https://instagram.com/p/1 | 1000\n{tt} | https://tiktok.com/v/2 | 5\nnope | https://x | 10\n\n{off} | https://instagram.com/3 | 100\n{tt} | https://tiktok.com/v/4 | 2000\n"
     );
     let send = |csrf: String| {
         let (app, cookie, text, batch) = (&app, cookie.clone(), text.clone(), batch.clone());

@@ -124,7 +124,7 @@ pub async fn orders_placed_through_api_v2_reach_their_outcome_with_the_right_ref
     for i in 0..30 {
         let r = app
             .v2(&format!(
-                "key={key}&action=add&service=2&link=https%3A%2F%2Fig.com%2Fp%2F{i}&quantity=1000"
+                "key={key}&action=add&service=2&link=https%3A%2F%2Finstagram.com%2Fp%2F{i}&quantity=1000"
             ))
             .await;
         ids.push(r.json["order"].as_i64().expect("order id"));
@@ -218,7 +218,7 @@ pub async fn a_second_smmd_buys_through_the_first_ones_api_v2(app: TestApp) {
     assert_eq!(likes["rate"], "0.45");
     let sid = likes["service"].as_i64().expect("id");
     let placed = downstream
-        .v2(&format!("key={buyer}&action=add&service={sid}&link=https%3A%2F%2Fig.com%2Fp%2Fchain&quantity=2000"))
+        .v2(&format!("key={buyer}&action=add&service={sid}&link=https%3A%2F%2Finstagram.com%2Fp%2Fchain&quantity=2000"))
         .await;
     let id = placed.json["order"].as_i64().expect("order");
     run_for(&[(&downstream, &eb), (&app, &ea)], 240).await;

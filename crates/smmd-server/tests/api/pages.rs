@@ -143,7 +143,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .header(COOKIE, &cookie)
         .form(&[
             ("service", sid.as_str()),
-            ("link", "https://x/p"),
+            ("link", "https://instagram.com/p"),
             ("quantity", "100"),
         ])
         .send()
@@ -157,7 +157,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .form(&[
             ("csrf_token", csrf.as_str()),
             ("service", sid.as_str()),
-            ("link", "https://x/p"),
+            ("link", "https://instagram.com/p"),
             ("quantity", "10"),
         ])
         .send()
@@ -186,7 +186,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .form(&[
             ("csrf_token", csrf.as_str()),
             ("service", sid.as_str()),
-            ("link", "https://x/p"),
+            ("link", "https://instagram.com/p"),
             ("quantity", "100"),
             ("runs", ""),
             ("interval", ""),
@@ -215,7 +215,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
     );
     assert!(
         list.contains(&format!("data-order=\"{reference}\""))
-            && list.contains("https://x/p")
+            && list.contains("https://instagram.com/p")
             && list.contains("Queued"),
         "listed with its live-update hooks"
     );
@@ -344,7 +344,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
         .await
         .expect("t");
     assert!(
-        !other_page.contains("https://x/p"),
+        !other_page.contains("https://instagram.com/p"),
         "another user's orders are not listed"
     );
     app.assert_ledger_consistent().await;

@@ -288,12 +288,12 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
             "invalid_link",
         ),
         (
-            json!({"service": off, "link": "https://x.io", "quantity": 100}),
+            json!({"service": off, "link": "https://instagram.com/x", "quantity": 100}),
             422,
             "invalid_service",
         ),
         (
-            json!({"service": 424242, "link": "https://x.io", "quantity": 100}),
+            json!({"service": 424242, "link": "https://instagram.com/x", "quantity": 100}),
             422,
             "invalid_service",
         ),
@@ -308,12 +308,12 @@ pub async fn rest_orders_place_list_show_cancel_and_refill(app: TestApp) {
             "dripfeed_not_allowed",
         ),
         (
-            json!({"service": "one", "link": "https://x.io"}),
+            json!({"service": "one", "link": "https://instagram.com/x"}),
             422,
             "invalid_body",
         ),
         (
-            json!({"service": ig, "link": "https://x.io/\u{0}", "quantity": 100}),
+            json!({"service": ig, "link": "https://instagram.com/\u{0}", "quantity": 100}),
             422,
             "invalid_body",
         ),

@@ -60,8 +60,8 @@ const VALUES: &[&str] = &[
     "null",
     "a,b,,",
     "1,2,3",
-    "https://x/p",
-    "https://x/p?a=1&b=2",
+    "https://instagram.com/p",
+    "https://instagram.com/p?a=1&b=2",
     "💥",
     "%00",
     "\n\n",
@@ -245,7 +245,7 @@ pub async fn concurrent_adds_spend_exactly_the_balance(app: TestApp) {
             let (client, url) = (app.client.clone(), app.url("/api/v2"));
             tokio::spawn(async move {
                 let body = format!(
-                    "key=K2&action=add&service=1&link=https%3A%2F%2Fx%2Frace{i}&quantity=100"
+                    "key=K2&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Frace{i}&quantity=100"
                 );
                 let resp = client
                     .post(url)

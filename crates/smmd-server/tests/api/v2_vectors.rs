@@ -125,7 +125,7 @@ pub async fn fixture(app: &TestApp) -> Fixture {
                 "0.27819",
                 3572,
                 157,
-                "https://x/a",
+                "https://instagram.com/a",
             ),
             imported(
                 100,
@@ -133,9 +133,16 @@ pub async fn fixture(app: &TestApp) -> Fixture {
                 "1.44219",
                 234,
                 10,
-                "https://x/b",
+                "https://instagram.com/b",
             ),
-            imported(2, OrderStatus::Queued, "0.05", 0, 1000, "https://x/c"),
+            imported(
+                2,
+                OrderStatus::Queued,
+                "0.05",
+                0,
+                1000,
+                "https://instagram.com/c",
+            ),
         ])
         .await
         .expect("import");
@@ -325,7 +332,7 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
     }
     // S13: smmpy-style comments, + as space, CRLF and empty lines.
     let r = app
-        .v2("key=K&action=add&service=2&link=https%3A%2F%2Fx%2Fp&quantity=10&comments=good+pic%0Agreat+photo%0D%0A%3A%29%0A%0A")
+        .v2("key=K&action=add&service=2&link=https%3A%2F%2Finstagram.com%2Fp&quantity=10&comments=good+pic%0Agreat+photo%0D%0A%3A%29%0A%0A")
         .await;
     let o = store
         .order(order_id(&r, "S13").await)
@@ -342,7 +349,7 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
     let o = store
         .order(
             order_id(
-                &app.v2("key=K&action=add&service=3&link=https%3A%2F%2Fx%2Fu")
+                &app.v2("key=K&action=add&service=3&link=https%3A%2F%2Finstagram.com%2Fu")
                     .await,
                 "S14",
             )
@@ -360,7 +367,7 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
         .expect("o");
     assert_eq!(o.link, None, "S15");
     let s16 = app
-        .v2("key=K&action=add&service=5&link=https%3A%2F%2Fx%2Fpoll&quantity=100&answer_number=7")
+        .v2("key=K&action=add&service=5&link=https%3A%2F%2Finstagram.com%2Fpoll&quantity=100&answer_number=7")
         .await;
     assert_eq!(
         store
@@ -377,32 +384,32 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
     let orders_before = store.list_orders(f.k, None, 100).await.expect("list").len();
     let refusals = [
         (
-            "key=K&action=add&service=1&link=https%3A%2F%2Fx&quantity=10",
+            "key=K&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fx&quantity=10",
             "Quantity less than minimal 50",
         ),
         (
-            "key=K&action=add&service=999&link=https%3A%2F%2Fx&quantity=100",
+            "key=K&action=add&service=999&link=https%3A%2F%2Finstagram.com%2Fx&quantity=100",
             "Incorrect service ID",
         ),
         (
-            "key=K2&action=add&service=1&link=https%3A%2F%2Fx&quantity=100",
+            "key=K2&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fx&quantity=100",
             "Not enough funds on balance",
         ),
         ("key=K&action=add&service=1&quantity=100", "Incorrect link"),
         (
-            "key=K&action=add&service=1&link=https%3A%2F%2Fx&quantity=10001",
+            "key=K&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fx&quantity=10001",
             "Quantity more than maximum 10000",
         ),
         (
-            "key=K&action=add&service=2&link=https%3A%2F%2Fx&comments=a&runs=2&interval=5",
+            "key=K&action=add&service=2&link=https%3A%2F%2Finstagram.com%2Fx&comments=a&runs=2&interval=5",
             "This service does not support drip-feed",
         ),
         (
-            "key=K&action=add&service=abc&link=https%3A%2F%2Fx&quantity=100",
+            "key=K&action=add&service=abc&link=https%3A%2F%2Finstagram.com%2Fx&quantity=100",
             "Incorrect service ID",
         ),
         (
-            "key=K&action=add&service=1&link=https%3A%2F%2Fx&quantity=1.5",
+            "key=K&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fx&quantity=1.5",
             "Incorrect quantity",
         ),
     ];
@@ -422,7 +429,7 @@ pub async fn add_vectors_s9_to_s21(app: TestApp) {
     // JSON bodies with numbers (some JS clients) are orders too.
     let j = app
         .v2_request(app.client.post(app.url("/api/v2")).json(
-            &json!({"key":"K","action":"add","service":1,"link":"https://x/json","quantity":100}),
+            &json!({"key":"K","action":"add","service":1,"link":"https://instagram.com/json","quantity":100}),
         ))
         .await;
     order_id(&j, "JSON add").await;
@@ -595,7 +602,7 @@ pub async fn cancel_vectors_s31_s32(app: TestApp) {
     );
     // S32 on a fresh unsent order: the single-id list still answers with the array shape.
     let id = order_id(
-        &app.v2("key=K&action=add&service=1&link=https%3A%2F%2Fx%2Fs32&quantity=100")
+        &app.v2("key=K&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fs32&quantity=100")
             .await,
         "add",
     )

@@ -14,9 +14,15 @@ pub async fn concurrent_dispatch_claims_take_each_order_once(store: Arc<dyn Stor
     let u = user(&store, "d@x.io", "100").await;
     let mut placed = Vec::new();
     for i in 0..120 {
-        let o = place(&store, u.id, &svc, &format!("https://x/{i}"), 100)
-            .await
-            .expect("place");
+        let o = place(
+            &store,
+            u.id,
+            &svc,
+            &format!("https://instagram.com/{i}"),
+            100,
+        )
+        .await
+        .expect("place");
         assert_eq!(
             o.provider_service_id.as_deref(),
             Some("7"),
@@ -71,7 +77,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
     let p = provider(&store, "up").await;
     let svc = provided_service(&store, p.id, "1").await;
     let u = user(&store, "s@x.io", "100").await;
-    let a = place(&store, u.id, &svc, "https://x/a", 100)
+    let a = place(&store, u.id, &svc, "https://instagram.com/a", 100)
         .await
         .expect("a");
     store
@@ -87,7 +93,7 @@ pub async fn dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_fir
         .set_provider_enabled(p.id, true, NOW, None)
         .await
         .expect("enable");
-    let b = place(&store, u.id, &svc, "https://x/b", 100)
+    let b = place(&store, u.id, &svc, "https://instagram.com/b", 100)
         .await
         .expect("b");
     let claimed = store.claim_dispatch(None, 10, NOW).await.expect("claim");

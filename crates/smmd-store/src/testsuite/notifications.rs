@@ -55,7 +55,7 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
     assert_eq!(store.notify_cursor("order_events").await.expect("c"), 0);
 
     // One order completes, one is canceled before it is sent, one stays processing.
-    let done = place(&store, u.id, &svc, "https://x/n1", 1000)
+    let done = place(&store, u.id, &svc, "https://instagram.com/n1", 1000)
         .await
         .expect("placed");
     accept(&store, &done).await;
@@ -66,14 +66,14 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
         Some(0),
     );
     store.apply_order_update(completed).await.expect("done");
-    let gone = place(&store, u.id, &svc, "https://x/n2", 1000)
+    let gone = place(&store, u.id, &svc, "https://instagram.com/n2", 1000)
         .await
         .expect("placed");
     store
         .cancel_orders(u.id, &[gone.id], NOW + 1, None)
         .await
         .expect("cancel");
-    let busy = place(&store, u.id, &svc, "https://x/n3", 1000)
+    let busy = place(&store, u.id, &svc, "https://instagram.com/n3", 1000)
         .await
         .expect("placed");
     accept(&store, &busy).await;
@@ -291,7 +291,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     let head = store.feed_head().await.expect("head");
     assert!(head.ledger > 0, "the seed credit is behind the head");
     let mut signal = store.feed_signal().await.expect("signal");
-    let o = place(&store, u.id, &svc, "https://x/feed", 1000)
+    let o = place(&store, u.id, &svc, "https://instagram.com/feed", 1000)
         .await
         .expect("placed");
     tokio::time::timeout(std::time::Duration::from_secs(5), signal.changed())

@@ -62,7 +62,7 @@ pub async fn placing_an_order_debits_and_records_the_charge(store: Arc<dyn Store
 pub async fn an_order_without_funds_writes_nothing(store: Arc<dyn Store>) {
     let u = user(&store, "poor@x.io", "0.01").await;
     let svc = followers(&store).await;
-    let r = place(&store, u.id, &svc, "https://x", 100).await;
+    let r = place(&store, u.id, &svc, "https://instagram.com/x", 100).await;
     assert!(
         matches!(
             r,
@@ -87,10 +87,10 @@ pub async fn an_order_without_funds_writes_nothing(store: Arc<dyn Store>) {
 pub async fn active_order_with_the_same_link_is_refused(store: Arc<dyn Store>) {
     let u = user(&store, "l@x.io", "5").await;
     let svc = followers(&store).await;
-    let first = place(&store, u.id, &svc, "https://x/p/1", 100)
+    let first = place(&store, u.id, &svc, "https://instagram.com/p/1", 100)
         .await
         .expect("first");
-    let again = place(&store, u.id, &svc, "https://x/p/1", 100).await;
+    let again = place(&store, u.id, &svc, "https://instagram.com/p/1", 100).await;
     assert!(
         matches!(
             again,
@@ -103,7 +103,7 @@ pub async fn active_order_with_the_same_link_is_refused(store: Arc<dyn Store>) {
         m("4.91"),
         "the refused order took nothing"
     );
-    place(&store, u.id, &svc, "https://x/p/2", 100)
+    place(&store, u.id, &svc, "https://instagram.com/p/2", 100)
         .await
         .expect("other link is fine");
     // Once the first order ends, the link is free again.
@@ -117,17 +117,17 @@ pub async fn active_order_with_the_same_link_is_refused(store: Arc<dyn Store>) {
         ))
         .await
         .expect("complete");
-    place(&store, u.id, &svc, "https://x/p/1", 100)
+    place(&store, u.id, &svc, "https://instagram.com/p/1", 100)
         .await
         .expect("link free after completion");
     // A service without the rule accepts duplicates.
     let mut d = ServiceDraft::new("Views", "Views", ServiceType::Default, m("0.10"), 10, 1000);
     d.link_rule = false;
     let views = store.create_service(d, NOW).await.expect("views");
-    place(&store, u.id, &views, "https://x/v", 100)
+    place(&store, u.id, &views, "https://instagram.com/v", 100)
         .await
         .expect("one");
-    place(&store, u.id, &views, "https://x/v", 100)
+    place(&store, u.id, &views, "https://instagram.com/v", 100)
         .await
         .expect("two");
     assert_ledger_consistent(&store).await;
@@ -143,7 +143,14 @@ pub async fn concurrent_orders_spend_exactly_the_balance(store: Arc<dyn Store>) 
         .map(|i| {
             let (store, svc) = (store.clone(), svc.clone());
             tokio::spawn(async move {
-                place(&store, u.id, &svc, &format!("https://x/race/{i}"), 100).await
+                place(
+                    &store,
+                    u.id,
+                    &svc,
+                    &format!("https://instagram.com/race/{i}"),
+                    100,
+                )
+                .await
             })
         })
         .collect();
@@ -172,7 +179,7 @@ pub async fn concurrent_orders_spend_exactly_the_balance(store: Arc<dyn Store>) 
 pub async fn provider_outcomes_refund_once_and_top_up(store: Arc<dyn Store>) {
     let u = user(&store, "r@x.io", "1").await;
     let svc = followers(&store).await;
-    let o = place(&store, u.id, &svc, "https://x/r", 1000)
+    let o = place(&store, u.id, &svc, "https://instagram.com/r", 1000)
         .await
         .expect("placed"); // charge 0.90
     accept(&store, &o).await;
@@ -242,7 +249,7 @@ pub async fn provider_outcomes_refund_once_and_top_up(store: Arc<dyn Store>) {
     assert_eq!(keys[0], format!("order:{}:refund:900000", o.id));
     assert_eq!(keys[1], format!("order:{}:refund", o.id));
     // Completed pays nothing.
-    let c = place(&store, u.id, &svc, "https://x/c", 100)
+    let c = place(&store, u.id, &svc, "https://instagram.com/c", 100)
         .await
         .expect("placed");
     accept(&store, &c).await;
@@ -265,7 +272,7 @@ pub async fn provider_outcomes_refund_once_and_top_up(store: Arc<dyn Store>) {
 pub async fn stale_and_illegal_updates_write_nothing(store: Arc<dyn Store>) {
     let u = user(&store, "s@x.io", "1").await;
     let svc = followers(&store).await;
-    let o = place(&store, u.id, &svc, "https://x/s", 100)
+    let o = place(&store, u.id, &svc, "https://instagram.com/s", 100)
         .await
         .expect("placed");
     let stale = update(
@@ -309,20 +316,20 @@ pub async fn cancel_refunds_unsent_orders_and_requests_sent_ones(store: Arc<dyn 
     let u = user(&store, "k@x.io", "1").await;
     let other = user(&store, "k2@x.io", "1").await;
     let svc = followers(&store).await;
-    let queued = place(&store, u.id, &svc, "https://x/q", 100)
+    let queued = place(&store, u.id, &svc, "https://instagram.com/q", 100)
         .await
         .expect("q");
-    let sent = place(&store, u.id, &svc, "https://x/s", 100)
+    let sent = place(&store, u.id, &svc, "https://instagram.com/s", 100)
         .await
         .expect("s");
     accept(&store, &sent).await;
-    let theirs = place(&store, other.id, &svc, "https://x/t", 100)
+    let theirs = place(&store, other.id, &svc, "https://instagram.com/t", 100)
         .await
         .expect("t");
     let mut no_cancel = ServiceDraft::new("Likes", "Likes", ServiceType::Default, m("1"), 10, 1000);
     no_cancel.cancel = false;
     let likes = store.create_service(no_cancel, NOW).await.expect("likes");
-    let stuck = place(&store, u.id, &likes, "https://x/l", 100)
+    let stuck = place(&store, u.id, &likes, "https://instagram.com/l", 100)
         .await
         .expect("l");
     accept(&store, &stuck).await;
@@ -388,7 +395,7 @@ pub async fn imported_orders_keep_their_ids(store: Arc<dyn Store>) {
         user_id: u.id,
         service_id: svc.id,
         status: OrderStatus::Partial,
-        link: Some("https://x/old".into()),
+        link: Some("https://instagram.com/old".into()),
         quantity: 1000,
         charge: m("0.27819"),
         start_count: Some(3572),
@@ -414,7 +421,7 @@ pub async fn imported_orders_keep_their_ids(store: Arc<dyn Store>) {
         store.import_orders(&[imported]).await,
         Err(StoreError::Conflict(_))
     ));
-    let next = place(&store, u.id, &svc, "https://x/new", 100)
+    let next = place(&store, u.id, &svc, "https://instagram.com/new", 100)
         .await
         .expect("placed");
     assert!(
@@ -448,7 +455,11 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
     // 20 concurrent placements with one key: exactly one order, one charge.
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let (store, svc, spec) = (store.clone(), svc.clone(), spec(&format!("https://x/k{i}")));
+        let (store, svc, spec) = (
+            store.clone(),
+            svc.clone(),
+            spec(&format!("https://instagram.com/k{i}")),
+        );
         tasks.push(tokio::spawn(async move {
             store
                 .place_order(u.id, &svc, &spec, Some("retry-1"), NOW)
@@ -478,12 +489,24 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
         .expect("read")
         .is_none());
     store
-        .place_order(other.id, &svc, &spec("https://x/o"), Some("retry-1"), NOW)
+        .place_order(
+            other.id,
+            &svc,
+            &spec("https://instagram.com/o"),
+            Some("retry-1"),
+            NOW,
+        )
         .await
         .expect("another user's key");
     for i in 0..2 {
         store
-            .place_order(u.id, &svc, &spec(&format!("https://x/n{i}")), None, NOW)
+            .place_order(
+                u.id,
+                &svc,
+                &spec(&format!("https://instagram.com/n{i}")),
+                None,
+                NOW,
+            )
             .await
             .expect("no key");
     }

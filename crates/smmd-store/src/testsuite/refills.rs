@@ -11,7 +11,7 @@ use super::*;
 pub async fn refills_follow_the_eligibility_rules(store: Arc<dyn Store>) {
     let u = user(&store, "f@x.io", "1").await;
     let svc = followers(&store).await;
-    let o = place(&store, u.id, &svc, "https://x/f", 100)
+    let o = place(&store, u.id, &svc, "https://instagram.com/f", 100)
         .await
         .expect("placed");
     let early = store.request_refill(u.id, o.id, NOW).await;

@@ -20,12 +20,18 @@ pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn
     for i in 0..7 {
         let s = if i % 2 == 0 { &svc } else { &likes };
         mine.push(
-            place(&store, a.id, s, &format!("https://Insta.com/P_{i}"), 100)
-                .await
-                .expect("placed"),
+            place(
+                &store,
+                a.id,
+                s,
+                &format!("https://Instagram.com/P_{i}"),
+                100,
+            )
+            .await
+            .expect("placed"),
         );
     }
-    let theirs = place(&store, b.id, &svc, "https://insta.com/P_9", 100)
+    let theirs = place(&store, b.id, &svc, "https://instagram.com/P_9", 100)
         .await
         .expect("placed");
     accept(&store, &mine[0]).await;
@@ -88,7 +94,7 @@ pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn
     // Link search ignores case and takes `_` literally.
     let by_link = ids(store
         .search_orders(&OrderQuery {
-            link: Some("insta.com/p_4".into()),
+            link: Some("gram.com/p_4".into()),
             ..OrderQuery::of_user(a.id, 100)
         })
         .await
@@ -199,9 +205,15 @@ pub async fn archived_orders_are_read_everywhere_and_refuse_changes(store: Arc<d
     let svc = followers(&store).await; // 30-day guarantee
     let mut done = Vec::new();
     for i in 0..5 {
-        let o = place(&store, u.id, &svc, &format!("https://x/a{i}"), 100)
-            .await
-            .expect("placed");
+        let o = place(
+            &store,
+            u.id,
+            &svc,
+            &format!("https://instagram.com/a{i}"),
+            100,
+        )
+        .await
+        .expect("placed");
         accept(&store, &o).await;
         let (status, remains) = match i {
             0 => (ProviderStatus::Partial, Some(40)),
@@ -224,7 +236,7 @@ pub async fn archived_orders_are_read_everywhere_and_refuse_changes(store: Arc<d
         .request_refill(u.id, done[2].id, NOW + 120_000)
         .await
         .expect("refill");
-    let running = place(&store, u.id, &svc, "https://x/run", 100)
+    let running = place(&store, u.id, &svc, "https://instagram.com/run", 100)
         .await
         .expect("placed");
     let day = 86_400_000;
@@ -357,16 +369,18 @@ pub async fn the_order_log_records_each_change_with_it(store: Arc<dyn Store>) {
             .map(|e| format!("{}:{}", e.kind, e.status))
             .collect::<Vec<_>>()
     };
-    let o = place(&store, u.id, &svc, "https://x/log", 1000)
+    let o = place(&store, u.id, &svc, "https://instagram.com/log", 1000)
         .await
         .expect("placed");
     let log = store.order_log(o.id).await.expect("log");
     assert_eq!(kinds(&log), ["placed:queued"]);
     assert_eq!(log[0].amount, Some(-m("0.90")));
     // A refused placement writes no event.
-    assert!(place(&store, u.id, &svc, "https://x/poor", 10_000)
-        .await
-        .is_err());
+    assert!(
+        place(&store, u.id, &svc, "https://instagram.com/poor", 10_000)
+            .await
+            .is_err()
+    );
     accept(&store, &o).await;
     let c = store
         .cancel_orders(u.id, &[o.id], NOW, None)
@@ -419,9 +433,15 @@ pub async fn the_order_log_records_each_change_with_it(store: Arc<dyn Store>) {
     // The batched sync: status changes are logged, count-only changes are not.
     let mut batch_orders = Vec::new();
     for i in 0..3 {
-        let b = place(&store, u.id, &svc, &format!("https://x/b{i}"), 50)
-            .await
-            .expect("placed");
+        let b = place(
+            &store,
+            u.id,
+            &svc,
+            &format!("https://instagram.com/b{i}"),
+            50,
+        )
+        .await
+        .expect("placed");
         accept(&store, &b).await;
         batch_orders.push(b);
     }
@@ -471,7 +491,7 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
     );
     // Yesterday's order counts by status but not in today's figures.
     let yesterday = OrderInput {
-        link: Some("https://x/old".into()),
+        link: Some("https://instagram.com/old".into()),
         quantity: Some("1000".into()),
         ..Default::default()
     };
@@ -483,9 +503,15 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
     let mut done = Vec::new();
     // Three orders delivered in 10, 20 and 30 minutes, of 1000, 2000 and 500 units.
     for (i, (qty, minutes)) in [(1000, 10), (2000, 20), (500, 30)].into_iter().enumerate() {
-        let o = place(&store, u.id, &svc, &format!("https://x/{i}"), qty)
-            .await
-            .expect("placed");
+        let o = place(
+            &store,
+            u.id,
+            &svc,
+            &format!("https://instagram.com/{i}"),
+            qty,
+        )
+        .await
+        .expect("placed");
         assert_eq!(
             store
                 .claim_dispatch(None, 10, NOW)
@@ -514,7 +540,7 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
         done.push(o);
     }
     // A canceled order of the same service is no sample, and its refund lowers revenue.
-    let c = place(&store, u.id, &other, "https://x/c", 1000)
+    let c = place(&store, u.id, &other, "https://instagram.com/c", 1000)
         .await
         .expect("placed");
     let canceled = store
