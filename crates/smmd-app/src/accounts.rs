@@ -163,11 +163,19 @@ pub async fn rotate_api_key(app: App<'_>, user: UserId) -> Result<String, StoreE
 }
 
 /// Sets a password that passed [`check_password_strength`] (the caller has checked the
-/// current one, or is an operator).
-pub async fn set_password(app: App<'_>, user: UserId, password: &str) -> Result<(), UseCaseError> {
+/// current one, or is an operator) and ends every other session of the user in the same
+/// transaction: all but `keep_session` (the raw session token of the browser that changed it).
+/// Live sockets of ended sessions close at their next session check, on every instance.
+pub async fn set_password(
+    app: App<'_>,
+    user: UserId,
+    password: &str,
+    keep_session: Option<&str>,
+) -> Result<(), UseCaseError> {
     check_password_strength(password)?;
     let hash = secrets::hash_password(password)?;
-    app.store.set_password(user, &hash).await?;
+    let keep = keep_session.map(secrets::token_hash);
+    app.store.set_password(user, &hash, keep.as_deref()).await?;
     Ok(())
 }
 
@@ -189,10 +197,11 @@ pub async fn change_password(
             "The current password is wrong",
         ));
     }
-    set_password(app, user.id, new).await
+    set_password(app, user.id, new, None).await
 }
 
-/// Sets `user`'s role (`user` or `admin`) and audits it in the same transaction. An admin
+/// Sets `user`'s role (`user` or `admin`) and audits it in the same transaction, which also
+/// ends every session of the user (and so their live sockets, at the next check). An admin
 /// cannot remove their own admin role, so a panel always keeps one.
 ///
 /// Errors: `invalid_role` (unknown role text or self-demotion), `not_found`.

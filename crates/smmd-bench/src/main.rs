@@ -14,6 +14,7 @@
 //! live updates over WebSocket (see [`ws`]).
 
 mod fulfil;
+mod idle;
 mod rest;
 mod scheduler;
 mod ws;
@@ -87,6 +88,12 @@ enum BenchCommand {
     /// Live-update figures: status event latency to 1,000 WebSocket clients during status
     /// sync cycles, and `smmd serve` memory with 10,000 idle clients.
     Ws(ws::WsArgs),
+    /// Hostile clients: `smmd serve` under 20,000 connections that never finish their headers
+    /// (held connections, memory, `/healthz` latency from another address).
+    Idle(idle::IdleArgs),
+    /// (Helper of `idle`: holds connections from given source addresses.)
+    #[command(hide = true)]
+    IdleHold(idle::HoldArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -102,6 +109,8 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Fulfil(f)) => return fulfil::run(&args, f).await,
         Some(BenchCommand::Rest(r)) => return rest::run(&args, r).await,
         Some(BenchCommand::Ws(w)) => return ws::run(&args, w).await,
+        Some(BenchCommand::Idle(i)) => return idle::run(&args, i).await,
+        Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
         None => {}
     }
     anyhow::ensure!(
@@ -285,6 +294,15 @@ struct Server {
 
 impl Server {
     async fn start(bin: &PathBuf, db_url: &str) -> anyhow::Result<Server> {
+        Server::start_with(bin, db_url, &[]).await
+    }
+
+    /// [`Server::start`] with extra `SMMD__…` settings.
+    async fn start_with(
+        bin: &PathBuf,
+        db_url: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -296,6 +314,7 @@ impl Server {
             .env("SMMD__SERVER__LISTEN", addr.to_string())
             .env("SMMD__DATA_DIR", data.path())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -362,7 +362,13 @@ async fn idle_memory(args: &Args, a: &WsArgs) -> anyhow::Result<()> {
     );
     let db = BenchDb::create("sqlite").await?;
     users_with_sessions(&db, "idle", a.idle).await?;
-    let server = Server::start(&args.smmd, &db.url).await?;
+    // All clients come from 127.0.0.1: lift the per-address connection limit for this figure.
+    let server = Server::start_with(
+        &args.smmd,
+        &db.url,
+        &[("SMMD__SERVER__MAX_CONNECTIONS_PER_ADDRESS", "10000")],
+    )
+    .await?;
     let pid = server.child.id();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = rss_kb(pid);

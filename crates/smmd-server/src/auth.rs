@@ -3,13 +3,14 @@
 //! [`AuthUser`] / [`AdminUser`] that accept either the session cookie or
 //! `Authorization: Bearer <api key>` (an admin's key for admin routes).
 //!
-//! Log-ins are limited per e-mail address by [`LoginLimiter`] (a burst of
-//! [`LOGIN_BURST`], then one every [`LOGIN_REFILL_S`] seconds), on every interface, through
-//! [`check_login`].
+//! Log-ins are limited per client address and per (address, account) by [`LoginLimiter`], on
+//! every interface, through [`check_login`] with the [`ClientAddr`] of the request.
 //!
 //! Cookie-authenticated requests that change state must carry the session's CSRF token in the
 //! `X-CSRF-Token` header (or a `csrf_token` form field, checked by the page handlers); Bearer
 //! requests need no CSRF token because browsers never attach them on their own.
+
+use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -24,40 +25,98 @@ pub const SESSION_COOKIE: &str = "smmd_session";
 
 pub use smmd_app::secrets::{random_hex, token_hash};
 
-/// Log-in attempts one e-mail address may make at once.
+/// Log-in attempts one client address may make for one account at once.
 pub const LOGIN_BURST: u32 = 10;
-/// Seconds per further attempt once the burst is used.
+/// Seconds per further attempt (per address and account) once the burst is used.
 pub const LOGIN_REFILL_S: u64 = 6;
-/// Addresses tracked before idle ones are forgotten (bounds memory under address spraying).
+/// Log-in attempts one client address may make at once, whatever the accounts.
+pub const ADDRESS_BURST: u32 = 20;
+/// Seconds per further attempt from one address once its burst is used.
+pub const ADDRESS_REFILL_S: u64 = 3;
+/// Keys tracked before idle ones are forgotten (bounds memory under address spraying).
 const LOGIN_KEYS: usize = 10_000;
 
-/// Log-in attempts per e-mail address (lower-cased), successful or not: guessing a password
-/// is slow, and so is the argon2 work an attacker can make the server do.
-pub struct LoginLimiter(governor::DefaultKeyedRateLimiter<String>);
+fn keyed<K: std::hash::Hash + Eq + Clone>(
+    burst: u32,
+    refill_s: u64,
+) -> governor::DefaultKeyedRateLimiter<K> {
+    let burst = std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN);
+    let quota = governor::Quota::with_period(std::time::Duration::from_secs(refill_s))
+        .unwrap_or_else(|| governor::Quota::per_minute(burst))
+        .allow_burst(burst);
+    governor::RateLimiter::keyed(quota)
+}
+
+/// Log-in attempts, successful or not, limited per client address and per (address, account):
+/// guessing one password is slow, one client cannot spray many accounts, and failures from
+/// one address never lock the owner out when logging in from another (issue 15). The argon2
+/// work an attacker can make the server do is bounded the same way.
+pub struct LoginLimiter {
+    per_address: governor::DefaultKeyedRateLimiter<IpAddr>,
+    per_account: governor::DefaultKeyedRateLimiter<(IpAddr, String)>,
+}
 
 impl Default for LoginLimiter {
     fn default() -> Self {
-        let burst = std::num::NonZeroU32::new(LOGIN_BURST).unwrap_or(std::num::NonZeroU32::MIN);
-        let quota = governor::Quota::with_period(std::time::Duration::from_secs(LOGIN_REFILL_S))
-            .unwrap_or_else(|| governor::Quota::per_minute(burst))
-            .allow_burst(burst);
-        LoginLimiter(governor::RateLimiter::keyed(quota))
+        LoginLimiter {
+            per_address: keyed(ADDRESS_BURST, ADDRESS_REFILL_S),
+            per_account: keyed(LOGIN_BURST, LOGIN_REFILL_S),
+        }
     }
 }
 
 impl LoginLimiter {
-    /// Takes one attempt for `email`; `Err(seconds)` to wait when none is left.
-    pub fn check(&self, email: &str) -> Result<(), u64> {
-        if self.0.len() > LOGIN_KEYS {
-            self.0.retain_recent();
+    /// Takes one attempt by `client` for `email`; `Err(seconds)` to wait when none is left.
+    pub fn check(&self, client: IpAddr, email: &str) -> Result<(), u64> {
+        if self.per_address.len() > LOGIN_KEYS {
+            self.per_address.retain_recent();
+        }
+        if self.per_account.len() > LOGIN_KEYS {
+            self.per_account.retain_recent();
         }
         let clock = governor::clock::DefaultClock::default();
-        self.0
-            .check_key(&email.trim().to_lowercase())
-            .map_err(|not_until| {
-                use governor::clock::Clock as _;
-                not_until.wait_time_from(clock.now()).as_secs().max(1)
-            })
+        let wait = |not_until: governor::NotUntil<_>| {
+            use governor::clock::Clock as _;
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        };
+        self.per_account
+            .check_key(&(client, email.trim().to_lowercase()))
+            .map_err(wait)?;
+        self.per_address.check_key(&client).map_err(wait)
+    }
+}
+
+/// The client's address: the TCP peer ([`crate::serve`] puts it on every request), or with
+/// `server.trust_forwarded_for` and a loopback peer (a reverse proxy on this host) the last
+/// address of `X-Forwarded-For`. `0.0.0.0` when neither is known (in-process tests).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .next_back()
+        };
+        Ok(ClientAddr(match peer {
+            Some(p) if p.is_loopback() && st.config.server.trust_forwarded_for => {
+                forwarded().unwrap_or(p)
+            }
+            Some(p) => p,
+            None => IpAddr::from([0, 0, 0, 0]),
+        }))
     }
 }
 
@@ -98,15 +157,22 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 pub enum LoginError {
     /// Unknown e-mail or wrong password (one answer for both).
     Wrong,
-    /// Too many attempts for this address: retry after this many seconds.
+    /// Too many attempts from this client (for this account): retry after this many seconds.
     TooMany(u64),
     Store(smmd_store::StoreError),
 }
 
-/// Checks an e-mail and password ([`smmd_app::accounts::check_credentials`]) under the
-/// per-address limit.
-pub async fn check_login(st: &AppState, email: &str, password: &str) -> Result<User, LoginError> {
-    st.logins.check(email).map_err(LoginError::TooMany)?;
+/// Checks an e-mail and password ([`smmd_app::accounts::check_credentials`]) under the log-in
+/// limits of `client`.
+pub async fn check_login(
+    st: &AppState,
+    client: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<User, LoginError> {
+    st.logins
+        .check(client, email)
+        .map_err(LoginError::TooMany)?;
     match smmd_app::accounts::check_credentials(st.app(), email, password).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(LoginError::Wrong),
@@ -224,17 +290,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn log_ins_are_limited_per_address_whatever_its_case() {
+    fn log_ins_are_limited_per_address_and_account_whatever_its_case() {
         let l = LoginLimiter::default();
+        let attacker = IpAddr::from([203, 0, 113, 7]);
+        let owner = IpAddr::from([198, 51, 100, 9]);
         for _ in 0..LOGIN_BURST {
-            assert_eq!(l.check("Victim@X.io"), Ok(()));
+            assert_eq!(l.check(attacker, "Victim@X.io"), Ok(()));
         }
-        let wait = l.check(" victim@x.io ").expect_err("the burst is used");
+        let wait = l
+            .check(attacker, " victim@x.io ")
+            .expect_err("the burst is used");
         assert!((1..=LOGIN_REFILL_S).contains(&wait), "{wait}");
         assert_eq!(
-            l.check("other@x.io"),
+            l.check(owner, "victim@x.io"),
             Ok(()),
-            "other addresses are not affected"
+            "the owner logging in from elsewhere is not locked out"
+        );
+    }
+
+    #[test]
+    fn one_address_cannot_spray_many_accounts() {
+        let l = LoginLimiter::default();
+        let sprayer = IpAddr::from([203, 0, 113, 8]);
+        let mut allowed = 0;
+        for i in 0..25 {
+            if l.check(sprayer, &format!("user{i}@x.io")).is_ok() {
+                allowed += 1;
+            }
+        }
+        assert_eq!(
+            allowed, ADDRESS_BURST,
+            "then one every {ADDRESS_REFILL_S} s"
+        );
+        assert_eq!(
+            l.check(IpAddr::from([198, 51, 100, 1]), "user0@x.io"),
+            Ok(()),
+            "another address is not slowed"
         );
     }
 }

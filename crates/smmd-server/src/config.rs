@@ -43,6 +43,31 @@ pub struct DatabaseConfig {
 pub struct ServerConfig {
     /// `host:port` to bind; port 0 picks a free port.
     pub listen: String,
+    /// Connections held at once; more are closed on accept (`crate::serve`).
+    pub max_connections: usize,
+    /// Connections held at once from one client address.
+    pub max_connections_per_address: usize,
+    /// A client must send a request's headers within this many milliseconds.
+    pub header_timeout_ms: u64,
+    /// A connection with no traffic for this many milliseconds is closed (longer than the
+    /// live socket's ping interval).
+    pub idle_timeout_ms: u64,
+    /// Behind a reverse proxy on this host: take the client address from the last
+    /// `X-Forwarded-For` entry of requests from a loopback peer (for the log-in limits).
+    pub trust_forwarded_for: bool,
+}
+
+impl ServerConfig {
+    /// The accept loop's limits.
+    pub fn conn_limits(&self, shutdown_grace_ms: u64) -> crate::serve::ConnLimits {
+        crate::serve::ConnLimits {
+            max_connections: self.max_connections,
+            max_per_address: self.max_connections_per_address,
+            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms),
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms),
+            shutdown_grace: std::time::Duration::from_millis(shutdown_grace_ms),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -373,6 +398,11 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
+            max_connections: 10_000,
+            max_connections_per_address: 256,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 120_000,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -467,6 +497,17 @@ impl Config {
                 smmd_domain::Money::MAX_AMOUNT
             );
         }
+        let sv = &self.server;
+        anyhow::ensure!(
+            (1..=1_000_000).contains(&sv.max_connections)
+                && (1..=sv.max_connections).contains(&sv.max_connections_per_address),
+            "server.max_connections must be 1 to 1000000 and max_connections_per_address 1 to max_connections"
+        );
+        anyhow::ensure!(
+            (100..=600_000).contains(&sv.header_timeout_ms)
+                && (1_000..=3_600_000).contains(&sv.idle_timeout_ms),
+            "server.header_timeout_ms must be 100 to 600000 and idle_timeout_ms 1000 to 3600000"
+        );
         anyhow::ensure!(
             self.security.session_hours > 0,
             "security.session_hours must be positive"

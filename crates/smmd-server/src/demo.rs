@@ -78,7 +78,7 @@ async fn account(
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo account vanished"))?
                 .user;
-            accounts::set_password(app, user.id, password).await?;
+            accounts::set_password(app, user.id, password, None).await?;
             accounts::set_role(app, &demo_actor(), user.id, role.as_str()).await?;
             let key = accounts::rotate_api_key(app, user.id).await?;
             Ok((user, key))

@@ -12,6 +12,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod router;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -42,6 +42,7 @@ impl App {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
+        crate::serve::raise_fd_limit();
         let listener = TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -77,8 +78,12 @@ impl App {
             self.state.store.clone(),
             self.state.live.clone(),
         ));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+        let limits = self
+            .state
+            .config
+            .server
+            .conn_limits(self.state.config.scheduler.shutdown_grace_ms);
+        let served = crate::serve::serve(self.listener, self.router, limits, shutdown)
             .await
             .context("serving HTTP");
         feed.abort();

@@ -90,6 +90,30 @@ pub(crate) async fn set_field(
     Ok(())
 }
 
+/// Sets the password hash and ends the user's other sessions, in one transaction.
+pub(crate) async fn set_password(
+    s: &SqlStore,
+    id: UserId,
+    password_hash: &str,
+    keep_session: Option<&str>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    crate::found(&done)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(id.0)
+        .bind(keep_session.unwrap_or(""))
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    s.commit(tx).await
+}
+
 /// Sets the role, with its audit line in the same transaction.
 pub(crate) async fn set_role(
     s: &SqlStore,
@@ -105,6 +129,12 @@ pub(crate) async fn set_role(
         .await
         .db()?;
     crate::found(&done)?;
+    // Every session of the user ends: the next request signs in again under the new role.
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await
 }
@@ -204,8 +234,13 @@ mod section {
             crate::accounts::set_field(self, user, "api_key_hash", key_hash).await
         }
 
-        async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()> {
-            crate::accounts::set_field(self, user, "password_hash", password_hash).await
+        async fn set_password(
+            &self,
+            user: UserId,
+            password_hash: &str,
+            keep_session: Option<&str>,
+        ) -> StoreResult<()> {
+            crate::accounts::set_password(self, user, password_hash, keep_session).await
         }
 
         async fn set_role(

@@ -77,7 +77,14 @@ pub trait AccountStore: Send + Sync {
     /// Replaces the user's API key hash (the old key stops working at once).
     async fn set_api_key(&self, user: UserId, key_hash: &str) -> StoreResult<()>;
 
-    async fn set_password(&self, user: UserId, password_hash: &str) -> StoreResult<()>;
+    /// Sets the password hash and, in the same transaction, ends every session of the user but
+    /// `keep_session` (a session token hash: the browser that changed it stays signed in).
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<()>;
 
     /// Sets the role; `audit` is written in the same transaction.
     async fn set_role(&self, user: UserId, role: Role, audit: Option<NewAudit>) -> StoreResult<()>;

@@ -106,13 +106,14 @@ pub fn user_json(u: &User, currency: &str) -> serde_json::Value {
 #[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = Login,
     responses((status = 200, body = LoginDto, description = "Logged in; the session cookie is set"),
         (status = 401, body = crate::error::ErrorBody, description = "`invalid_credentials`"),
-        (status = 429, body = crate::error::ErrorBody, description = "`too_many_attempts`: 10 attempts per address, then one every 6 s; see `Retry-After`",
+        (status = 429, body = crate::error::ErrorBody, description = "`too_many_attempts`: per client address 20 attempts then one every 3 s, and per address and account 10 then one every 6 s; see `Retry-After`",
             headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn login(
     State(st): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, AppError> {
-    let user = match auth::check_login(&st, &body.email, &body.password).await {
+    let user = match auth::check_login(&st, client, &body.email, &body.password).await {
         Ok(u) => u,
         Err(auth::LoginError::Wrong) => {
             return Err(AppError::new(
@@ -123,7 +124,7 @@ async fn login(
         Err(auth::LoginError::TooMany(secs)) => {
             let mut resp = AppError::new(
                 ErrorCode::TooManyAttempts,
-                format!("Too many log-in attempts for this address; try again in {secs} s"),
+                format!("Too many log-in attempts from this client; try again in {secs} s"),
             )
             .into_response();
             resp.headers_mut().insert(header::RETRY_AFTER, secs.into());

@@ -27,9 +27,11 @@ pub(super) async fn signup_page() -> Response {
     html_response(StatusCode::OK, signup_form(None, ""))
 }
 
-/// Creates a user account and signs it in. Sign-up is rate limited like log-in (per address).
+/// Creates a user account and signs it in. Sign-up is rate limited like log-in (per client
+/// address and per e-mail).
 pub(super) async fn signup(
     State(st): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> PageResult {
@@ -38,8 +40,8 @@ pub(super) async fn signup(
     }
     let email = f.get("email").map(String::as_str).unwrap_or("").trim();
     let password = f.get("password").map(String::as_str).unwrap_or("");
-    if let Err(secs) = st.logins.check(email) {
-        let msg = format!("Too many attempts for this address. Try again in {secs} s.");
+    if let Err(secs) = st.logins.check(client, email) {
+        let msg = format!("Too many attempts from here. Try again in {secs} s.");
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
             signup_form(Some(&msg), email),
@@ -173,15 +175,17 @@ pub(super) async fn rotate_secret(
     }
 }
 
-/// Changes the password after checking the current one; other sessions stay signed in.
+/// Changes the password after checking the current one; every other session ends.
 pub(super) async fn change_password(
     State(st): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
+    headers: HeaderMap,
     PageForm(u, f): PageForm,
 ) -> PageResult {
     let current = f.get("current").map(String::as_str).unwrap_or("");
     let new = f.get("new").map(String::as_str).unwrap_or("");
     // The current password is checked under the log-in limit, like any log-in.
-    match auth::check_login(&st, &u.user.email, current).await {
+    match auth::check_login(&st, client, &u.user.email, current).await {
         Ok(_) => {}
         Err(auth::LoginError::Wrong) => {
             return Ok(to("/settings", "err", "The current password is wrong."))
@@ -195,8 +199,14 @@ pub(super) async fn change_password(
         }
         Err(auth::LoginError::Store(e)) => return Err(e.into()),
     }
-    match smmd_app::accounts::set_password(st.app(), u.user.id, new).await {
-        Ok(()) => Ok(to("/settings", "ok", "Password changed.")),
+    // This browser stays signed in; every other session and socket of the account ends.
+    let keep = auth::session_cookie(&headers);
+    match smmd_app::accounts::set_password(st.app(), u.user.id, new, keep.as_deref()).await {
+        Ok(()) => Ok(to(
+            "/settings",
+            "ok",
+            "Password changed. Every other session was signed out.",
+        )),
         Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &r.message)),
         Err(e) => Err(e.into()),
     }

@@ -365,6 +365,7 @@ pub(super) fn foreign_form() -> Response {
 
 async fn login(
     State(st): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
@@ -373,7 +374,7 @@ async fn login(
     }
     let email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
-    let user = match auth::check_login(&st, email, password).await {
+    let user = match auth::check_login(&st, client, email, password).await {
         Ok(u) => u,
         Err(auth::LoginError::Wrong) => {
             return html_response(
@@ -382,7 +383,7 @@ async fn login(
             )
         }
         Err(auth::LoginError::TooMany(secs)) => {
-            let msg = format!("Too many attempts for this address. Try again in {secs} s.");
+            let msg = format!("Too many attempts from here. Try again in {secs} s.");
             return html_response(StatusCode::TOO_MANY_REQUESTS, login_form(Some(&msg), email));
         }
         Err(auth::LoginError::Store(e)) => return page_error(e),

@@ -492,7 +492,10 @@ pub async fn sign_up_settings_and_notifications_through_the_pages(app: TestApp) 
         "shown to its owner"
     );
 
-    // Password: the current one is checked; the new one logs in.
+    // Password: the current one is checked; the new one logs in; every other session of the
+    // account ends (issue 15), this browser's stays.
+    let (other_session, _) = app.session("new@x.io").await;
+    assert_eq!(get(&app, "/api/account", &other_session).await.0, 200);
     let (_, wrong) = post(
         "/settings/password",
         vec![
@@ -513,6 +516,16 @@ pub async fn sign_up_settings_and_notifications_through_the_pages(app: TestApp) 
     )
     .await;
     assert!(changed.contains("ok="), "{changed}");
+    assert_eq!(
+        get(&app, "/api/account", &other_session).await.0,
+        401,
+        "the other session ended with the password change"
+    );
+    assert_eq!(
+        get(&app, "/settings", &cookie).await.0,
+        200,
+        "this one stays"
+    );
     let login = app
         .client
         .post(app.url("/login"))

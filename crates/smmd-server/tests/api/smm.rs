@@ -960,6 +960,23 @@ pub async fn admins_search_and_act_on_orders_with_reasons(app: TestApp) {
         )
         .await;
     assert_eq!(s, 422);
+    // A role change ends every session of the account (issue 15): it signs in again under the
+    // new role.
+    let (session, _) = app.session("buyer@x.io").await;
+    let me = |cookie: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url("/api/account"))
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .expect("send")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(me(session.clone()).await, 200);
     let (s, v) = admin
         .post(
             &format!("/api/admin/users/{}/role", u.id.0),
@@ -967,6 +984,11 @@ pub async fn admins_search_and_act_on_orders_with_reasons(app: TestApp) {
         )
         .await;
     assert_eq!((s, v["role"].as_str()), (200, Some("admin")));
+    assert_eq!(
+        me(session).await,
+        401,
+        "the session ended with the role change"
+    );
     let (s, _) = admin
         .post(
             &format!("/api/admin/users/{}/role", admin.id.0),
