@@ -129,8 +129,14 @@ pub async fn open_session(
         smmd_app::accounts::open_session(st.app(), user.id, st.config.security.session_hours)
             .await?;
     let (token, csrf, max_age) = (session.token, session.csrf, session.max_age_s);
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+    let secure = if st.config.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    );
     let value = axum::http::HeaderValue::from_str(&cookie).map_err(AppError::internal)?;
     Ok((value, csrf))
 }
@@ -212,6 +218,17 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub const CLEAR_SESSION_COOKIE: &str = "smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/// The header that removes the session cookie, `Secure` like the cookie it removes.
+pub fn clear_session_cookie(st: &AppState) -> axum::http::HeaderValue {
+    if st.config.cookie_secure() {
+        axum::http::HeaderValue::from_static(
+            "smmd_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure",
+        )
+    } else {
+        axum::http::HeaderValue::from_static(CLEAR_SESSION_COOKIE)
+    }
+}
 
 /// Logs out the session of the request's cookie, if any: deletes it from the store and closes
 /// its live sockets on this instance. Errors: the store's.

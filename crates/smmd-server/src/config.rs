@@ -55,6 +55,12 @@ pub struct ServerConfig {
     /// Behind a reverse proxy on this host: take the client address from the last
     /// `X-Forwarded-For` entry of requests from a loopback peer (for the log-in limits).
     pub trust_forwarded_for: bool,
+    /// The panel's address as people reach it (`https://panel.example.com`): every URL shown or
+    /// sent (pages, e-mails, webhooks, the OpenAPI `servers`). Empty = derived from a request's
+    /// `Host` where there is one, else `http://<listen>` unless that is a wildcard or port 0.
+    pub public_url: String,
+    /// `Secure` session cookies; unset = on exactly when `public_url` is https.
+    pub secure_cookies: Option<bool>,
 }
 
 impl ServerConfig {
@@ -322,21 +328,55 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
-    /// The panel's address as people reach it: `[notifications] public_url`, else
-    /// `http://<listen address>`; no trailing slash.
-    pub fn base_url(&self) -> String {
-        let public = self.notifications.public_url.trim();
-        if public.is_empty() {
-            format!("http://{}", self.server.listen)
-        } else {
-            public.trim_end_matches('/').to_string()
-        }
+    /// The configured public address (`server.public_url`, else the older
+    /// `notifications.public_url`), without a trailing slash; `None` when unset.
+    pub fn public_url(&self) -> Option<String> {
+        [&self.server.public_url, &self.notifications.public_url]
+            .into_iter()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .find(|u| !u.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The panel's address without a request: [`Config::public_url`], else `http://<listen>`
+    /// when that is a real address (not a wildcard such as `0.0.0.0`, not port 0).
+    pub fn base_url(&self) -> Option<String> {
+        self.public_url().or_else(|| {
+            let addr: std::net::SocketAddr = self.server.listen.parse().ok()?;
+            (!addr.ip().is_unspecified() && addr.port() != 0).then(|| format!("http://{addr}"))
+        })
+    }
+
+    /// The panel's address for a response to a request: [`Config::public_url`], else the
+    /// request's `Host` (when it is a plausible host), else [`Config::base_url`].
+    pub fn url_for(&self, headers: &axum::http::HeaderMap) -> String {
+        self.public_url()
+            .or_else(|| {
+                let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+                let ok = !host.is_empty()
+                    && host.len() <= 255
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+                ok.then(|| format!("http://{host}"))
+            })
+            .or_else(|| self.base_url())
+            .unwrap_or_default()
+    }
+
+    /// Whether session cookies carry `Secure`: `server.secure_cookies`, else whether the
+    /// public URL is https.
+    pub fn cookie_secure(&self) -> bool {
+        self.server.secure_cookies.unwrap_or_else(|| {
+            self.public_url()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+        })
     }
 
     /// The notifier settings these values give.
     pub fn notify_settings(&self) -> smmd_notify::NotifySettings {
         let n = &self.notifications;
-        let base_url = self.base_url();
+        let base_url = self.base_url().unwrap_or_default();
         smmd_notify::NotifySettings {
             panel_name: self.panel.name.clone(),
             currency: self.panel.currency.clone(),
@@ -403,6 +443,8 @@ impl Default for ServerConfig {
             header_timeout_ms: 10_000,
             idle_timeout_ms: 120_000,
             trust_forwarded_for: false,
+            public_url: String::new(),
+            secure_cookies: None,
         }
     }
 }
@@ -498,6 +540,16 @@ impl Config {
             );
         }
         let sv = &self.server;
+        if let Some(u) = self.public_url() {
+            let parsed = url::Url::parse(&u).ok();
+            anyhow::ensure!(
+                parsed.as_ref().is_some_and(|p| matches!(p.scheme(), "http" | "https")
+                    && p.host().is_some()
+                    && p.query().is_none()
+                    && p.username().is_empty()),
+                "server.public_url must be an http(s) address such as https://panel.example.com, got `{u}`"
+            );
+        }
         anyhow::ensure!(
             (1..=1_000_000).contains(&sv.max_connections)
                 && (1..=sv.max_connections).contains(&sv.max_connections_per_address),
@@ -656,6 +708,39 @@ fn restrict_permissions(_: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_address_is_never_a_wildcard_or_port_zero() {
+        let mut c = Config::default();
+        c.server.listen = "0.0.0.0:8080".into();
+        assert_eq!(c.base_url(), None);
+        c.server.listen = "127.0.0.1:0".into();
+        assert_eq!(c.base_url(), None);
+        assert!(!c.cookie_secure());
+        c.server.listen = "127.0.0.1:8080".into();
+        assert_eq!(c.base_url().as_deref(), Some("http://127.0.0.1:8080"));
+        c.server.public_url = "https://panel.example.com/".into();
+        assert_eq!(c.base_url().as_deref(), Some("https://panel.example.com"));
+        assert!(c.cookie_secure());
+        c.server.secure_cookies = Some(false);
+        assert!(!c.cookie_secure(), "the setting wins");
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(axum::http::header::HOST, "evil.example".parse().expect("h"));
+        assert_eq!(
+            c.url_for(&headers),
+            "https://panel.example.com",
+            "set: never the Host"
+        );
+        c.server.public_url = String::new();
+        c.server.listen = "0.0.0.0:8080".into();
+        assert_eq!(
+            c.url_for(&headers),
+            "http://evil.example",
+            "unset: the request's host"
+        );
+        c.server.public_url = "ftp://panel.example.com".into();
+        assert!(c.validate().is_err());
+    }
 
     #[test]
     #[allow(clippy::result_large_err)]

@@ -151,7 +151,7 @@ async fn logout(
 ) -> Result<Response, AppError> {
     auth::end_session(&st, &headers).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    let clear = header::HeaderValue::from_static(auth::CLEAR_SESSION_COOKIE);
+    let clear = auth::clear_session_cookie(&st);
     resp.headers_mut().insert(header::SET_COOKIE, clear);
     Ok(resp)
 }

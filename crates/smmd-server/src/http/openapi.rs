@@ -177,8 +177,17 @@ fn description() -> String {
     d
 }
 
-async fn json() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+/// The document, with the panel's address as its `servers` entry.
+async fn json(
+    axum::extract::State(st): axum::extract::State<crate::state::AppState>,
+    headers: axum::http::HeaderMap,
+) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = document();
+    let url = st.config.url_for(&headers);
+    if !url.is_empty() {
+        doc.servers = Some(vec![utoipa::openapi::Server::new(url)]);
+    }
+    Json(doc)
 }
 
 /// The reference page: every operation with its parameters, body and responses.

@@ -186,16 +186,24 @@ pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageF
 
 /// `/api`: the reseller API v2 with examples; the key itself is stored hashed, so the page can
 /// only offer a new one.
-pub(super) async fn api_page(State(st): State<AppState>, u: PageUser) -> Response {
-    html_response(StatusCode::OK, api_doc(&st, &u, None))
+pub(super) async fn api_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    u: PageUser,
+) -> Response {
+    html_response(StatusCode::OK, api_doc(&st, &headers, &u, None))
 }
 
 /// Makes a new API key (the old one stops working at once) and shows it on this response only.
-pub(super) async fn new_api_key(State(st): State<AppState>, PageForm(u, _): PageForm) -> Response {
+pub(super) async fn new_api_key(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PageForm(u, _): PageForm,
+) -> Response {
     match smmd_app::accounts::rotate_api_key(st.app(), u.user.id).await {
         Ok(key) => {
             st.api_keys.invalidate_user(u.user.id);
-            let mut resp = html_response(StatusCode::OK, api_doc(&st, &u, Some(&key)));
+            let mut resp = html_response(StatusCode::OK, api_doc(&st, &headers, &u, Some(&key)));
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
@@ -257,8 +265,8 @@ const DOCS: [Doc; 7] = [
     },
 ];
 
-fn api_doc(st: &AppState, u: &PageUser, new_key: Option<&str>) -> Markup {
-    let url = format!("{}/api/v2", st.config.base_url());
+fn api_doc(st: &AppState, headers: &HeaderMap, u: &PageUser, new_key: Option<&str>) -> Markup {
+    let url = format!("{}/api/v2", st.config.url_for(headers));
     let content = html! {
         div.card {
             div.card-head { h1 { "API" } span.hint { "SMM API v2, the standard reseller protocol" } }

@@ -403,7 +403,7 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap, _form: PageForm)
         return page_error(e);
     }
     let mut resp = Redirect::to("/login").into_response();
-    let clear = HeaderValue::from_static(auth::CLEAR_SESSION_COOKIE);
+    let clear = auth::clear_session_cookie(&st);
     resp.headers_mut().insert(header::SET_COOKIE, clear);
     resp
 }

@@ -22,6 +22,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Keeps the database alive (and drops it) with the app.
     pub _db: TestDb,
+    backend: Backend,
+}
+
+impl TestApp {
+    /// The backend this app runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
 }
 
 /// Generates `mod sqlite` and `mod postgres`, each with one `#[tokio::test]` per listed test
@@ -53,6 +61,11 @@ macro_rules! backend_tests {
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the configuration changed by `edit` first.
+pub async fn spawn_app_with(backend: Backend, edit: impl FnOnce(&mut Config)) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
         smmd_server::telemetry::init();
     }
@@ -62,6 +75,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     config.database.url = Some(db.url.clone());
     // The key `fulfil::fulfil` tests seal provider keys with ([3; 32]).
     config.security.secret_key = Some("03".repeat(32));
+    edit(&mut config);
     let clock = ManualClock::new(T0);
     let store: Arc<dyn Store> = db.store.clone();
     let app = App::build(
@@ -83,6 +97,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         clock,
         client,
         _db: db,
+        backend,
     })
 }
 

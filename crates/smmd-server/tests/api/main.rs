@@ -41,6 +41,7 @@ backend_tests!(
     admin_routes_need_an_admin_and_adjust_balances_with_reasons,
     health_and_readiness_answer,
     log_ins_are_limited_per_address,
+    the_public_url_is_used_everywhere_and_makes_cookies_secure,
     a_customer_logs_in_orders_and_cancels_through_the_pages,
     sign_up_settings_and_notifications_through_the_pages,
     admins_operate_jobs_through_the_api,

@@ -342,3 +342,70 @@ pub async fn log_ins_are_limited_per_address(app: TestApp) {
     assert!(statuses[..burst].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[burst..].iter().all(|s| *s == 429), "{statuses:?}");
 }
+
+/// One public address everywhere a URL is shown (issue 15): unset, the API page and the
+/// OpenAPI `servers` use the request's host, never the `:0` listen address; set to https, they
+/// use it and the session cookie is `Secure`.
+pub async fn the_public_url_is_used_everywhere_and_makes_cookies_secure(app: TestApp) {
+    register(&app, "pub@x.io", Role::User).await;
+    let (cookie, _) = app.session("pub@x.io").await;
+    let page = |app: &TestApp, cookie: &str| {
+        let req = app
+            .client
+            .get(app.url("/api"))
+            .header(reqwest::header::COOKIE, cookie.to_string());
+        async move { req.send().await.expect("s").text().await.expect("t") }
+    };
+    let host = app.base.trim_start_matches("http://").to_string();
+    let html = page(&app, &cookie).await;
+    assert!(
+        html.contains(&format!("http://{host}/api/v2")),
+        "the request's host"
+    );
+    assert!(!html.contains(":0/api/v2"));
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("s")
+        .json()
+        .await
+        .expect("j");
+    assert_eq!(doc["servers"][0]["url"], format!("http://{host}"));
+
+    let Some(public) = crate::helpers::spawn_app_with(app.backend(), |c| {
+        c.server.public_url = "https://panel.example.com/".into();
+    })
+    .await
+    else {
+        return;
+    };
+    register(&public, "pub@x.io", Role::User).await;
+    let login = public
+        .client
+        .post(public.url("/api/auth/login"))
+        .json(&json!({"email": "pub@x.io", "password": "password123"}))
+        .send()
+        .await
+        .expect("s");
+    let set_cookie = login.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(set_cookie.ends_with("; Secure"), "{set_cookie}");
+    let (cookie, _) = public.session("pub@x.io").await;
+    assert!(page(&public, &cookie)
+        .await
+        .contains("https://panel.example.com/api/v2"));
+    let doc: Value = public
+        .client
+        .get(public.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("s")
+        .json()
+        .await
+        .expect("j");
+    assert_eq!(doc["servers"][0]["url"], "https://panel.example.com");
+}
