@@ -121,29 +121,57 @@ function smmdToast(title, body, kind) {
   var pick = document.getElementById("service-pick");
   if (pick) pick.addEventListener("change", function () { pick.form.submit(); });
 
-  // Live order total: rate per 1000 × quantity (× runs) / 1000 rounded up to the micro-unit, or
-  // the package price. Display only: the server computes the charge with exact integer money.
+  // Live order total, with the server's rules (issue 15): a quantity is a whole number (an
+  // optional leading +, digits only) within the service's min–max, drip-feed runs 1 to the
+  // maximum, and the charge is rate per 1000 × quantity × runs / 1000 rounded up to the
+  // micro-unit, in exact integer arithmetic (BigInt), or the package price. Display only: the
+  // server computes and checks the charge itself.
   var form = document.getElementById("order-form");
   if (!form) return;
   var out = document.getElementById("order-total");
-  var rate = Number(form.dataset.rateMicros), pkg = form.dataset.package === "1";
+  var invalid = document.getElementById("order-invalid");
+  var rate = BigInt(form.dataset.rateMicros || "0"), pkg = form.dataset.package === "1";
+  var min = BigInt(form.dataset.min || "0"), max = BigInt(form.dataset.max || "0");
+  var maxRuns = BigInt(form.dataset.maxRuns || "1000");
   function lines(name) {
     var el = form.elements[name];
     return el ? el.value.split(/\r?\n/).filter(function (l) { return l.trim() !== ""; }).length : 0;
   }
+  // A whole number as the server reads it, or null.
+  function count(text) {
+    var t = String(text).trim().replace(/^\+/, "");
+    return /^[0-9]{1,18}$/.test(t) ? BigInt(t) : null;
+  }
   // Same text as the server's Money display: 2 to 6 decimals, trailing zeros trimmed.
   function money(micros) {
-    var s = (micros / 1e6).toFixed(6).replace(/0+$/, "");
-    var decimals = s.length - s.indexOf(".") - 1;
-    return decimals < 2 ? s + "00".slice(decimals) : s;
+    var whole = micros / 1000000n, frac = (micros % 1000000n).toString().padStart(6, "0");
+    frac = frac.replace(/0+$/, "");
+    while (frac.length < 2) frac += "0";
+    return whole.toString() + "." + frac;
+  }
+  function show(total, why) {
+    out.textContent = total === null ? "—" : money(total);
+    if (invalid) { invalid.hidden = !why; invalid.textContent = why || ""; }
+    var short = document.getElementById("order-short");
+    if (short) short.hidden = total === null || !(total > BigInt(form.dataset.balanceMicros || "0"));
   }
   function update() {
-    var q = form.elements.quantity ? Number(form.elements.quantity.value) || 0 : lines("comments") || lines("usernames");
-    var runs = form.elements.runs && form.elements.runs.value ? Number(form.elements.runs.value) || 1 : 1;
-    var total = pkg ? rate : Math.ceil(rate * q * runs / 1000);
-    out.textContent = money(total);
-    var short = document.getElementById("order-short");
-    if (short) short.hidden = !(total > Number(form.dataset.balanceMicros));
+    if (pkg) return show(rate, "");
+    var q;
+    if (form.elements.quantity) {
+      if (form.elements.quantity.value.trim() === "") return show(null, "");
+      q = count(form.elements.quantity.value);
+      if (q === null) return show(null, "The quantity is a whole number.");
+      if (q < min || q > max) return show(null, "The quantity is " + min + " to " + max + ".");
+    } else {
+      q = BigInt(lines("comments") || lines("usernames"));
+    }
+    var runs = 1n;
+    if (form.elements.runs && form.elements.runs.value.trim() !== "") {
+      runs = count(form.elements.runs.value);
+      if (runs === null || runs < 1n || runs > maxRuns) return show(null, "Runs are 1 to " + maxRuns + ".");
+    }
+    show((rate * q * runs + 999n) / 1000n, "");
   }
   form.addEventListener("input", update);
   update();

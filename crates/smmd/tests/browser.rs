@@ -313,6 +313,18 @@ async fn journey(c: &Client, demo: &Demo) {
         .await
         .expect("new order");
     fill(c, "#link", "https://instagram.com/browser_test").await;
+    // The live total follows the server's rules (issue 15): no total for a quantity the server
+    // would refuse, and a reason instead.
+    for bad in ["29999999999999999999", "-3", "1.5", "1e3", "5"] {
+        fill(c, "#quantity", bad).await;
+        assert_eq!(text_of(c, "#order-total").await, "—", "quantity {bad}");
+        assert!(
+            text_of(c, "#order-invalid")
+                .await
+                .starts_with("The quantity is"),
+            "quantity {bad}"
+        );
+    }
     fill(c, "#quantity", "100").await;
     let total = text_of(c, "#order-total").await;
     assert_ne!(total, "—", "the live total is computed in the page");

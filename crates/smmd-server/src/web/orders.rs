@@ -24,13 +24,28 @@ fn field(
     }
 }
 
+/// A whole-number input with its bounds (the server checks the same ones).
+fn count_field(
+    name: &str,
+    label: &str,
+    hint: &str,
+    values: &HashMap<String, String>,
+    (min, max): (i64, i64),
+) -> Markup {
+    let value = values.get(name).map(String::as_str).unwrap_or("");
+    html! {
+        label for=(name) { (label) " " span.hint { (hint) } }
+        input id=(name) name=(name) type="number" inputmode="numeric" min=(min) max=(max) step="1" value=(value);
+    }
+}
+
 /// The type-specific fields of the order form for `s`.
 fn order_fields(s: &Service, v: &HashMap<String, String>) -> Markup {
     use ServiceType as T;
     let t = s.service_type;
     html! {
         @if t != T::Subscriptions { (field("link", "Link", "the post, profile or page to promote", v, "url")) }
-        @if t.takes_quantity() { (field("quantity", "Quantity", &format!("{} – {}", s.min, s.max), v, "number")) }
+        @if t.takes_quantity() { (count_field("quantity", "Quantity", &format!("{} – {}", s.min, s.max), v, (s.min, s.max))) }
         @if matches!(t, T::CustomComments | T::CustomCommentsPackage | T::CommentReplies) {
             (field("comments", "Comments", "one per line", v, "textarea"))
         }
@@ -58,7 +73,7 @@ fn order_fields(s: &Service, v: &HashMap<String, String>) -> Markup {
         }
         @if s.dripfeed && t.supports_drip_feed() {
             div.row {
-                div { (field("runs", "Drip-feed runs", "optional", v, "number")) }
+                div { (count_field("runs", "Drip-feed runs", "optional", v, (1, smmd_domain::service::MAX_RUNS))) }
                 div { (field("interval", "Interval (minutes)", "between runs", v, "number")) }
             }
         }
@@ -193,11 +208,12 @@ async fn render_new_order(
                     }
                 }
                 @if !s.description.is_empty() { p.muted { (s.description) } }
-                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) data-balance-micros=(u.user.balance.micros()) {
+                form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) data-balance-micros=(u.user.balance.micros()) data-min=(s.min) data-max=(s.max) data-max-runs=(smmd_domain::service::MAX_RUNS) {
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     input type="hidden" name="service" value=(s.id.0);
                     (order_fields(s, values))
                     div.total { "Total: " span #order-total { "—" } " " (cur) }
+                    p.note #order-invalid hidden {}
                     p.muted { "Your balance: " span data-balance { (u.user.balance) } " " (cur) }
                     p.note #order-short hidden { "Your balance is too low for this order. " a href="/funds" { "Add funds" } }
                     button type="submit" { "Place order" }
