@@ -27,6 +27,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
     Ok(Arc::new(store))
 }
 
+/// The file of a SQLite database URL (`sqlite://path/smmd.db?mode=rwc` → `path/smmd.db`);
+/// `None` for other backends and in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Opens the configured database for a command that works on an existing panel (every command
+/// but `migrate`, `serve` and `demo`): a SQLite file that does not exist is an error naming it,
+/// never a new empty panel. Says on stderr which database it uses.
+pub async fn open_existing_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
+    let url = config.database_url();
+    if let Some(file) = sqlite_file(&url) {
+        anyhow::ensure!(
+            file.exists(),
+            "no database at {}: run `smmd migrate` (or `smmd serve`) first, or pass the panel's --config",
+            file.display()
+        );
+    }
+    eprintln!("using database {}", smmd_store_sql::redact(&url));
+    open_store(config).await
+}
+
 /// A bound, not yet running server.
 pub struct App {
     listener: TcpListener,

@@ -107,9 +107,10 @@ enum UserCommand {
     Create {
         #[arg(long)]
         email: String,
-        /// Password (also SMMD_PASSWORD); at least 8 characters.
+        /// Password (also SMMD_PASSWORD); at least 8 characters. Without one a random password
+        /// is made and printed once.
         #[arg(long, env = "SMMD_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: Option<String>,
         /// Make the account an admin.
         #[arg(long)]
         admin: bool,
@@ -235,13 +236,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
-            let store = startup::open_store(&config).await?;
+            let store = startup::open_existing_store(&config).await?;
             user_command(store.as_ref(), clock.as_ref(), cmd).await
         }
         Command::Jobs(cmd) => {
             let mut config = Config::load(cli.config.as_deref())?;
+            let store: Arc<dyn Store> = startup::open_existing_store(&config).await?;
             config.ensure_secret_key()?;
-            let store: Arc<dyn Store> = startup::open_store(&config).await?;
             // The scheduler judges time by the database clock (F14); so does its CLI.
             let now = store.db_now_ms().await?;
             control::ensure_defaults(
@@ -448,8 +449,8 @@ async fn open_fulfil(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<smmd_fulfil::Fulfil> {
     let mut config = Config::load(config_path)?;
+    let store: Arc<dyn Store> = startup::open_existing_store(&config).await?;
     config.ensure_secret_key()?;
-    let store: Arc<dyn Store> = startup::open_store(&config).await?;
     startup::fulfil(&config, store, clock)
 }
 
@@ -473,9 +474,14 @@ async fn user_command(
             admin,
         } => {
             let role = if admin { Role::Admin } else { Role::User };
+            let made = password.is_none();
+            let password = password.unwrap_or_else(|| smmd_app::secrets::random_hex(12));
             let (user, key) =
                 accounts::register(App::new(store, clock), &email, &password, role, None).await?;
             println!("created {} #{} ({})", user.email, user.id, role.as_str());
+            if made {
+                println!("password: {password}  (shown once; change it on the Settings page)");
+            }
             println!("api key: {key}");
         }
         UserCommand::Credit {

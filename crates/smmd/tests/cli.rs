@@ -4,7 +4,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Runs `smmd args` on the panel in `data`, migrated first when new (commands other than
+/// `migrate`, `serve` and `demo` refuse to create a database).
 fn smmd(data: &Path, args: &[&str]) -> Output {
+    if !data.join("smmd.db").exists() && args.first() != Some(&"migrate") {
+        ok(&run(data, &["migrate"]));
+    }
+    run(data, args)
+}
+
+fn run(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_smmd"))
         .args(args)
         .env("SMMD__DATA_DIR", data)
