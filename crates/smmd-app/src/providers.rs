@@ -25,22 +25,27 @@ pub struct ProviderInput {
     pub timeout_ms: i64,
     pub max_concurrency: i64,
     pub rate_per_sec: Option<i64>,
+    /// Ask the provider for its balance with this key before adding it (`--no-check` skips).
+    pub check_key: bool,
 }
 
 fn invalid(msg: impl Into<String>) -> UseCaseError {
     UseCaseError::refused(ErrorCode::InvalidProvider, msg)
 }
 
-/// Validates `input`, seals the key with the panel's secret and stores the provider.
+/// Validates `input`, tests the key when `check_key` (API v2 `action=balance`), seals the key
+/// with the panel's secret and stores the provider. Returns the provider and, when checked,
+/// what it answered (`"12.50 USD"`).
 ///
 /// Errors: `invalid_provider` (name 1–100 characters, an http(s) URL, a key, a 3-letter
 /// currency, a positive exchange rate with at most 6 decimals, timeout 100–600000 ms,
-/// concurrency 1–256, rate 1–100000 per second), `provider_name_taken`; nothing written.
+/// concurrency 1–256, rate 1–100000 per second; or the provider refused the key or could not be
+/// reached, with its answer), `provider_name_taken`; nothing written.
 pub async fn add_provider(
     app: App<'_>,
     clients: &Clients,
     input: ProviderInput,
-) -> Result<Provider, UseCaseError> {
+) -> Result<(Provider, Option<String>), UseCaseError> {
     let name = input.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(invalid("the name must have 1 to 100 characters"));
@@ -86,7 +91,26 @@ pub async fn add_provider(
             "the rate limit must be between 1 and 100000 requests per second",
         ));
     }
-    app.store
+    let answered = if input.check_key {
+        let mut cfg = smmd_provider::ProviderConfig::new(url.to_string(), input.key.trim());
+        cfg.timeout = std::time::Duration::from_millis(input.timeout_ms as u64);
+        let client = smmd_provider::ProviderClient::new(cfg)
+            .map_err(|e| invalid(format!("the URL cannot be used: {e}")))?;
+        let b = client.balance().await.map_err(|e| {
+            invalid(format!(
+                "the provider did not accept the key ({e}); check the URL and key, or add it without the check"
+            ))
+        })?;
+        Some(
+            format!("{} {}", b.amount, b.currency.as_deref().unwrap_or(""))
+                .trim()
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    let provider = app
+        .store
         .create_provider(
             NewProvider {
                 name: name.to_string(),
@@ -109,7 +133,8 @@ pub async fn add_provider(
                 "a provider with this name exists",
             ),
             e => e.into(),
-        })
+        })?;
+    Ok((provider, answered))
 }
 
 /// Enables or disables provider `id` (dispatch and sync skip disabled ones); audited as

@@ -127,9 +127,11 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
                     timeout_ms: 10_000,
                     max_concurrency: 8,
                     rate_per_sec: None,
+                    check_key: true,
                 },
             )
             .await?
+            .0
         }
     };
     let report = smmd_fulfil::catalog::sync_provider(f, &provider, false).await?;

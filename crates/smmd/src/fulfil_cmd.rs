@@ -38,6 +38,9 @@ pub enum ProviderCommand {
         /// Requests per second the provider accepts (default: unlimited).
         #[arg(long)]
         rate_per_sec: Option<i64>,
+        /// Add it without asking the provider for its balance with this key first.
+        #[arg(long)]
+        no_check: bool,
     },
     /// List providers with their last balance.
     List,
@@ -162,8 +165,9 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
             timeout_ms,
             max_concurrency,
             rate_per_sec,
+            no_check,
         } => {
-            let p = smmd_app::providers::add_provider(
+            let (p, answered) = smmd_app::providers::add_provider(
                 app(f),
                 &f.clients,
                 ProviderInput {
@@ -176,10 +180,15 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
                     timeout_ms,
                     max_concurrency,
                     rate_per_sec,
+                    check_key: !no_check,
                 },
             )
             .await?;
             println!("added provider #{} {} ({})", p.id, p.name, p.url);
+            match answered {
+                Some(balance) => println!("the provider accepted the key: balance {balance}"),
+                None => println!("the key was not checked (--no-check)"),
+            }
         }
         ProviderCommand::List => {
             for p in f.store.providers().await? {

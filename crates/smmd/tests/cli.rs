@@ -480,6 +480,39 @@ async fn operators_connect_providers_import_services_and_resolve_reviews() {
     ]))
     .await);
     assert!(added.contains("added provider #1 sim"), "{added}");
+    assert!(
+        added.contains("the provider accepted the key: balance"),
+        "{added}"
+    );
+    // A wrong key is tested on add and refused with the provider's answer; --no-check skips.
+    fails_with(
+        &run(a(&[
+            "provider",
+            "add",
+            "--name",
+            "typo",
+            "--url",
+            &url,
+            "--key",
+            "wrong-key",
+        ]))
+        .await,
+        "did not accept the key",
+    );
+    let unchecked = ok(&run(a(&[
+        "provider",
+        "add",
+        "--name",
+        "typo",
+        "--url",
+        &url,
+        "--key",
+        "wrong-key",
+        "--no-check",
+    ]))
+    .await);
+    assert!(unchecked.contains("not checked"), "{unchecked}");
+    ok(&run(a(&["provider", "disable", "typo"])).await);
     fails_with(
         &run(a(&[
             "provider", "add", "--name", "sim", "--url", &url, "--key", "sim-key",

@@ -49,10 +49,12 @@ async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
             timeout_ms: 2_000,
             max_concurrency: 8,
             rate_per_sec: None,
+            check_key: true,
         },
     )
     .await
-    .expect("provider");
+    .expect("provider")
+    .0;
     let r = smmd_fulfil::catalog::sync_provider(f, &p, false)
         .await
         .expect("import");

@@ -253,10 +253,12 @@ impl TestApp {
                 timeout_ms: 2_000,
                 max_concurrency: 4,
                 rate_per_sec: None,
+                check_key: true,
             },
         )
         .await
-        .expect("provider");
+        .expect("provider")
+        .0;
         (sim, p)
     }
 

@@ -1044,8 +1044,45 @@ pub async fn admins_search_and_act_on_orders_with_reasons(app: TestApp) {
 
 pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
     let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
-    let (_sim, p) = app.sim_provider("sim", Some("1000000")).await;
+    let (sim, p) = app.sim_provider("sim", Some("1000000")).await;
     let id = p.id.0;
+    // A wrong key is refused on add with what the provider answered (issue 15); nothing stored.
+    let input = |name: &str, key: &str, check_key: bool| smmd_app::providers::ProviderInput {
+        name: name.into(),
+        url: sim.url.clone(),
+        key: key.into(),
+        currency: "USD".into(),
+        exchange_rate: "1".into(),
+        alert_below: None,
+        timeout_ms: 2_000,
+        max_concurrency: 1,
+        rate_per_sec: None,
+        check_key,
+    };
+    let app_ = smmd_app::App::new(app.store.as_ref(), &app.clock);
+    let clients = smmd_fulfil::Clients::new([3u8; 32]);
+    let refused =
+        smmd_app::providers::add_provider(app_, &clients, input("typo", "wrong-key", true))
+            .await
+            .expect_err("a wrong key is refused");
+    assert_eq!(
+        smmd_app::Coded::code(&refused),
+        smmd_app::ErrorCode::InvalidProvider
+    );
+    assert!(
+        refused.to_string().contains("did not accept the key"),
+        "{refused}"
+    );
+    assert_eq!(
+        app.store.providers().await.expect("p").len(),
+        1,
+        "nothing stored"
+    );
+    let (_, answered) =
+        smmd_app::providers::add_provider(app_, &clients, input("typo", "wrong-key", false))
+            .await
+            .expect("--no-check adds it anyway");
+    assert_eq!(answered, None);
     let (s, v) = admin
         .post(&format!("/api/admin/providers/{id}/test"), json!({}))
         .await;
@@ -1097,10 +1134,12 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
             timeout_ms: 500,
             max_concurrency: 1,
             rate_per_sec: None,
+            check_key: false,
         },
     )
     .await
-    .expect("provider");
+    .expect("provider")
+    .0;
     let (s, v) = admin
         .post(
             &format!("/api/admin/providers/{}/balance", dead.id.0),
