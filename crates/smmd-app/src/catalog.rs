@@ -63,6 +63,11 @@ pub async fn edit_service(
     )
     .map_err(terms)?;
     check_markup(p.markup_bp.flatten()).map_err(terms)?;
+    // A markup edit reprices the service at once, with the sync's pricing function.
+    let priced_rate = match (p.markup_bp, rate) {
+        (Some(markup), None) => repriced(app, &current, markup).await?,
+        _ => None,
+    };
     let edit = ServiceEdit {
         name: name.map(str::to_string),
         rate,
@@ -71,6 +76,7 @@ pub async fn edit_service(
         enabled: p.enabled,
         markup_bp: p.markup_bp,
         auto_refill: p.auto_refill,
+        priced_rate,
     };
     let now = app.now();
     let source = match actor.id {
@@ -96,6 +102,42 @@ pub async fn edit_service(
         })
 }
 
+/// The selling rate of `s` under `markup` (its own; `None` = its category's, else the panel
+/// default), by the services sync's pricing function
+/// ([`smmd_fulfil::catalog::sell_rate`]: cost × exchange rate × (1 + markup), rounded up).
+/// `None` for a service without a provider cost or whose provider is gone.
+async fn repriced(
+    app: App<'_>,
+    s: &Service,
+    markup: Option<i64>,
+) -> Result<Option<Money>, UseCaseError> {
+    let (Some(cost), Some(pid)) = (s.provider_rate, s.provider_id) else {
+        return Ok(None);
+    };
+    let Some(provider) = app.store.provider(pid).await? else {
+        return Ok(None);
+    };
+    let category_markup = || async {
+        Ok::<_, UseCaseError>(
+            app.store
+                .list_categories()
+                .await?
+                .into_iter()
+                .find(|c| c.name == s.category)
+                .and_then(|c| c.markup_bp),
+        )
+    };
+    let bp = match markup {
+        Some(bp) => bp,
+        None => category_markup().await?.unwrap_or(app.default_markup_bp),
+    };
+    Ok(smmd_fulfil::catalog::sell_rate(
+        cost,
+        provider.exchange_rate,
+        bp,
+    ))
+}
+
 /// A category by id (REST, pages) or by name (CLI).
 #[derive(Clone, Copy, Debug)]
 pub enum CategoryRef<'a> {
@@ -103,8 +145,9 @@ pub enum CategoryRef<'a> {
     Name(&'a str),
 }
 
-/// Sets (or with `None` clears) a category's markup, basis points 0–100000; the next services
-/// sync prices its services with it. Audited as `category.markup`.
+/// Sets (or with `None` clears) a category's markup, basis points 0–100000, and reprices at
+/// once every service of the category that has no markup of its own (and no rate set by
+/// hand) with the sync's pricing function. Audited as `category.markup`.
 ///
 /// Errors: `invalid_markup`, `not_found`; nothing written.
 pub async fn set_category_markup(
@@ -132,5 +175,24 @@ pub async fn set_category_markup(
     app.store
         .set_category_markup(&c.name, markup_bp, Some(audit))
         .await?;
+    let source = match actor.id {
+        Some(_) => format!("admin:{}", actor.name),
+        None => actor.name.clone(),
+    };
+    for s in app.store.list_services(false).await? {
+        if s.category != c.name || s.markup_bp.is_some() {
+            continue;
+        }
+        // The category's new markup is stored: `repriced` reads it.
+        if let Some(rate) = repriced(app, &s, None).await?.filter(|r| *r != s.rate) {
+            let edit = ServiceEdit {
+                priced_rate: Some(rate),
+                ..ServiceEdit::default()
+            };
+            app.store
+                .edit_service(s.id, edit, &source, app.now(), None)
+                .await?;
+        }
+    }
     Ok(())
 }

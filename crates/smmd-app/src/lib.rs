@@ -60,13 +60,16 @@ impl Default for Limits {
     }
 }
 
-/// What every use case runs against: the panel's store, clock and money limits. Cheap to copy;
-/// interfaces build one per request from their shared state.
+/// What every use case runs against: the panel's store, clock, money limits and the markup a
+/// service gets when neither it nor its category sets one (basis points, `[fulfil]
+/// default_markup_bp`, 5000 = +50 %). Cheap to copy; interfaces build one per request from
+/// their shared state.
 #[derive(Clone, Copy)]
 pub struct App<'a> {
     pub store: &'a dyn Store,
     pub clock: &'a dyn Clock,
     pub limits: Limits,
+    pub default_markup_bp: i64,
 }
 
 impl<'a> App<'a> {
@@ -76,7 +79,14 @@ impl<'a> App<'a> {
             store,
             clock,
             limits: Limits::default(),
+            default_markup_bp: 5_000,
         }
+    }
+
+    /// The same app with the panel's default markup (basis points).
+    pub fn with_default_markup(mut self, bp: i64) -> App<'a> {
+        self.default_markup_bp = bp;
+        self
     }
 
     /// The same app with the panel's configured limits.

@@ -44,6 +44,7 @@ impl AppState {
     pub fn app(&self) -> smmd_app::App<'_> {
         smmd_app::App::new(self.store.as_ref(), self.clock.as_ref())
             .with_limits(self.config.panel.limits())
+            .with_default_markup(self.config.fulfil.default_markup_bp)
     }
 
     /// The admin actor of a use case: the signed-in admin.

@@ -318,10 +318,18 @@ pub(crate) async fn edit_service(
     if let Some(n) = &edit.name {
         note("name", cur.name.clone(), n.clone(), true);
     }
-    let rate = edit.rate.unwrap_or(cur.rate);
-    if let Some(r) = edit.rate {
-        note("rate", cur.rate.to_string(), r.to_string(), true);
-    }
+    let rate_overridden = cur.overrides.iter().any(|o| o == "rate");
+    let rate = match (edit.rate, edit.priced_rate) {
+        (Some(r), _) => {
+            note("rate", cur.rate.to_string(), r.to_string(), true);
+            r
+        }
+        (None, Some(r)) if !rate_overridden => {
+            note("rate", cur.rate.to_string(), r.to_string(), false);
+            r
+        }
+        _ => cur.rate,
+    };
     let min = edit.min.unwrap_or(cur.min);
     if let Some(v) = edit.min {
         note("min", cur.min.to_string(), v.to_string(), true);

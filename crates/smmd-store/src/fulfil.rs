@@ -153,6 +153,9 @@ pub struct ServiceEdit {
     pub markup_bp: Option<Option<i64>>,
     /// Request refills automatically when a drop is detected (not an override).
     pub auto_refill: Option<bool>,
+    /// A selling rate from the pricing function (cost × exchange rate × markup), applied like a
+    /// sync's: not an override, and ignored when `rate` is given or the rate is overridden.
+    pub priced_rate: Option<Money>,
 }
 
 /// A refill to send upstream.

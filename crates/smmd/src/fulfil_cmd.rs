@@ -140,9 +140,9 @@ pub enum OrdersCommand {
 /// The audit reason of a review resolved at the shell without `--reason`.
 const DEFAULT_REASON: &str = "resolved from the command line";
 
-/// The use cases over the fulfilment context's store and clock.
+/// The use cases over the fulfilment context's store, clock and default markup.
 fn app(f: &Fulfil) -> App<'_> {
-    App::new(f.store.as_ref(), f.clock.as_ref())
+    App::new(f.store.as_ref(), f.clock.as_ref()).with_default_markup(f.settings.default_markup_bp)
 }
 
 async fn find(f: &Fulfil, which: &str) -> anyhow::Result<Provider> {

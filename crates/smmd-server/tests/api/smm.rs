@@ -1111,6 +1111,46 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
         .get(&format!("/api/admin/services?provider={id}"))
         .await;
     assert_eq!(services["items"].as_array().map(Vec::len), Some(8));
+    // A markup edit reprices at once with the sync's pricing function (issue 15): likes cost
+    // 0.20, +25 % = 0.25; the followers' category at +100 %: 0.60 → 1.20.
+    let find = |services: &Value, name: &str| {
+        services["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with(name)))
+            })
+            .cloned()
+            .expect("service")
+    };
+    let likes = find(&services, "Instagram Likes [Fast]");
+    assert_eq!(likes["rate"], "0.30", "+50 % by default");
+    let (s, v) = admin
+        .call(
+            Method::PATCH,
+            &format!("/api/admin/services/{}", likes["id"]),
+            Some(json!({"markup_bp": 2500})),
+        )
+        .await;
+    assert_eq!((s, v["rate"].as_str()), (200, Some("0.25")), "{v}");
+    let (_, cats) = admin.get("/api/admin/categories").await;
+    let followers_cat = cats["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "Instagram Followers"))
+        .map(|c| c["id"].clone())
+        .expect("category");
+    let (s, _) = admin
+        .call(
+            Method::PATCH,
+            &format!("/api/admin/categories/{followers_cat}"),
+            Some(json!({"markup_bp": 10000})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, services) = admin
+        .get(&format!("/api/admin/services?provider={id}"))
+        .await;
+    assert_eq!(find(&services, "Instagram Followers [Real")["rate"], "1.20");
     let (s, v) = admin
         .post(
             &format!("/api/admin/providers/{id}/enable"),
