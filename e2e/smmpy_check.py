@@ -52,7 +52,7 @@ def main(data_dir):
                  f"Quantity less than minimal {followers['min']}")
     drip = api.add_order(followers["service"], link + "&drip", int(followers["min"]), runs=2, interval=10)
     assert isinstance(drip["order"], int), drip
-    c = api.add_order(comments["service"], "https://x/comments", 999, comments="nice pic\ngreat shot 🔥\n")
+    c = api.add_order(comments["service"], "https://instagram.com/p/comments", 999, comments="nice pic\ngreat shot 🔥\n")
     checks += 3
 
     status = api.get_status(order["order"])
