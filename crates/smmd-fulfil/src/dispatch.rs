@@ -47,17 +47,10 @@ enum Sent {
 pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
     let mut report = Report::new();
     recover_interrupted(f, &mut report).await?;
-    let providers: Vec<Provider> = f
-        .store
-        .providers()
-        .await?
-        .into_iter()
-        .filter(|p| p.enabled)
-        .collect();
-    let parts = lanes::per_provider(f, "dispatch", providers, |f, p| async move {
+    let parts = lanes::per_enabled_provider(f, "dispatch", |f, p| async move {
         dispatch_provider(&f, &p).await
     })
-    .await;
+    .await?;
     crate::merge(&mut report, parts);
     Ok(report)
 }

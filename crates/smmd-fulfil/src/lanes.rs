@@ -113,3 +113,23 @@ where
     }
     report
 }
+
+/// [`per_provider`] over every enabled provider.
+pub async fn per_enabled_provider<F, Fut>(
+    f: &Fulfil,
+    job: &'static str,
+    work: F,
+) -> anyhow::Result<Report>
+where
+    F: Fn(Fulfil, Provider) -> Fut,
+    Fut: Future<Output = anyhow::Result<Report>> + Send + 'static,
+{
+    let providers: Vec<Provider> = f
+        .store
+        .providers()
+        .await?
+        .into_iter()
+        .filter(|p| p.enabled)
+        .collect();
+    Ok(per_provider(f, job, providers, work).await)
+}

@@ -129,19 +129,10 @@ fn refill_status(s: &RefillState) -> Option<RefillStatus> {
 /// `refills.sync_status`. Counters: `checked`, `changed`, `status_calls`, `unknown_status`,
 /// `provider_errors`.
 pub async fn sync(f: &Fulfil) -> anyhow::Result<Report> {
-    let providers: Vec<Provider> = f
-        .store
-        .providers()
-        .await?
-        .into_iter()
-        .filter(|p| p.enabled)
-        .collect();
-    Ok(
-        lanes::per_provider(f, "refills_sync", providers, |f, p| async move {
-            sync_provider(&f, &p).await
-        })
-        .await,
-    )
+    lanes::per_enabled_provider(f, "refills_sync", |f, p| async move {
+        sync_provider(&f, &p).await
+    })
+    .await
 }
 
 async fn sync_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {

@@ -31,19 +31,10 @@ pub const BATCH: usize = 100;
 /// `to_review`,
 /// `provider_errors`, `errors`.
 pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
-    let providers: Vec<Provider> = f
-        .store
-        .providers()
-        .await?
-        .into_iter()
-        .filter(|p| p.enabled)
-        .collect();
-    Ok(
-        lanes::per_provider(f, "sync_status", providers, |f, p| async move {
-            sync_provider(&f, &p).await
-        })
-        .await,
-    )
+    lanes::per_enabled_provider(f, "sync_status", |f, p| async move {
+        sync_provider(&f, &p).await
+    })
+    .await
 }
 
 /// One provider's pass.
