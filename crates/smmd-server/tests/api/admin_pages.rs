@@ -368,6 +368,15 @@ pub async fn admins_preview_an_import_and_edit_a_schedule_from_the_pages(app: Te
     assert_eq!(s, 404);
     let (_, services, _) = page(&app, "/admin/services?q=likes", Some(&cookie)).await;
     assert!(services.contains("Instagram Likes [Fast]") && !services.contains("Followers [Real"));
+    // Cost, the markup that prices it (and where it comes from) and the price, side by side.
+    assert!(
+        services.contains("0.20 USD") && services.contains("0.30 USD"),
+        "cost and price"
+    );
+    assert!(
+        services.contains("50 %<br><span class=\"hint\">default</span>"),
+        "the effective markup and its source"
+    );
 
     // Jobs: the list, one job's calendar, and its edit form as the page sends it.
     smmd_jobs::control::ensure_defaults(

@@ -52,11 +52,17 @@ pub(super) async fn services_page(
         .filter(|s| enabled.is_none_or(|e| s.enabled == e))
         .collect();
     let cur = &st.config.panel.currency;
-    let default_markup = st
-        .fulfil
-        .as_ref()
-        .map(|f| f.settings.default_markup_bp)
-        .unwrap_or(0);
+    let default_markup = st.config.fulfil.default_markup_bp;
+    // The markup that prices a service, and where it comes from (the sync's order: the
+    // service's own, its category's, the panel default).
+    let markup_of = |svc: &smmd_store::Service| match svc.markup_bp {
+        Some(bp) => (bp, "own"),
+        None => categories
+            .iter()
+            .find(|c| c.name == svc.category)
+            .and_then(|c| c.markup_bp)
+            .map_or((default_markup, "default"), |bp| (bp, "category")),
+    };
     let chosen = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let content = html! {
         div.card {
@@ -88,7 +94,9 @@ pub(super) async fn services_page(
                         }
                         td data-label="Min – max" { (s.min) " – " (s.max) }
                         td data-label="Markup" {
-                            @match s.markup_bp { Some(bp) => (percent(bp)), None => span.hint { "category / default" } }
+                            @let (bp, from) = markup_of(s);
+                            (percent(bp)) br; span.hint { (from) }
+                            @if s.overrides.iter().any(|o| o == "rate") { br; span.hint { "rate set by hand" } }
                         }
                         td data-label="State" {
                             @if s.enabled { span.status.s-completed { "Enabled" } } @else { span.status.s-canceled { "Disabled" } }
