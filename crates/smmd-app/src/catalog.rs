@@ -79,10 +79,7 @@ pub async fn edit_service(
         priced_rate,
     };
     let now = app.now();
-    let source = match actor.id {
-        Some(_) => format!("admin:{}", actor.name),
-        None => actor.name.clone(),
-    };
+    let source = change_source(actor);
     // An empty detail is filled by the store with the fields that changed.
     let audit = actor.audit(
         "service.edit",
@@ -102,7 +99,15 @@ pub async fn edit_service(
         })
 }
 
-/// The selling rate of `s` under `markup` (its own; `None` = its category's, else the panel
+/// Who a service change log entry names: `admin:<name>`, or the system actor's name.
+fn change_source(actor: &Actor) -> String {
+    match actor.id {
+        Some(_) => format!("admin:{}", actor.name),
+        None => actor.name.clone(),
+    }
+}
+
+/// The selling rate of `s` under `markup` basis points (`None` = its category's, else the panel
 /// default), by the services sync's pricing function
 /// ([`smmd_fulfil::catalog::sell_rate`]: cost × exchange rate × (1 + markup), rounded up).
 /// `None` for a service without a provider cost or whose provider is gone.
@@ -175,16 +180,13 @@ pub async fn set_category_markup(
     app.store
         .set_category_markup(&c.name, markup_bp, Some(audit))
         .await?;
-    let source = match actor.id {
-        Some(_) => format!("admin:{}", actor.name),
-        None => actor.name.clone(),
-    };
+    let source = change_source(actor);
     for s in app.store.list_services(false).await? {
         if s.category != c.name || s.markup_bp.is_some() {
             continue;
         }
-        // The category's new markup is stored: `repriced` reads it.
-        if let Some(rate) = repriced(app, &s, None).await?.filter(|r| *r != s.rate) {
+        let bp = markup_bp.unwrap_or(app.default_markup_bp);
+        if let Some(rate) = repriced(app, &s, Some(bp)).await?.filter(|r| *r != s.rate) {
             let edit = ServiceEdit {
                 priced_rate: Some(rate),
                 ..ServiceEdit::default()
