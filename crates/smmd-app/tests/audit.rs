@@ -120,6 +120,7 @@ async fn scenario(backend: Backend) {
                 limits: smmd_store::ProviderLimits::default(),
             },
             T0,
+            None,
         )
         .await
         .expect("provider");

@@ -113,6 +113,7 @@ pub(crate) async fn sim_service(
                 limits: smmd_store::ProviderLimits::default(),
             },
             T0,
+            None,
         )
         .await?;
     let mut d = ServiceDraft::new(

@@ -42,6 +42,12 @@ impl Clients {
         keys::seal(&self.secret, key)
     }
 
+    /// Opens a sealed provider key (to test it again after the URL changes). Errors: it was
+    /// not sealed with this panel's secret.
+    pub fn open_key(&self, sealed: &str) -> Result<String, keys::KeyError> {
+        keys::open(&self.secret, sealed)
+    }
+
     /// The client of `p`. Errors: the key does not open, or the URL is invalid (`Config`).
     pub fn get(&self, p: &Provider) -> Result<ProviderClient, ProviderError> {
         let fingerprint = format!(

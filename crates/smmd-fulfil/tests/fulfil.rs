@@ -58,6 +58,7 @@ async fn add_provider(
                 limits: smmd_store::ProviderLimits::default(),
             },
             T0,
+            None,
         )
         .await
         .expect("provider")

@@ -201,6 +201,7 @@ impl World {
                     limits,
                 },
                 T0,
+                None,
             )
             .await
             .expect("provider")

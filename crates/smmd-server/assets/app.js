@@ -21,7 +21,8 @@ function smmdToast(title, body, kind) {
 
 // Admin action forms (`form[data-api]`): the fields go to the form's `action` as JSON with the
 // session's CSRF token. `data-type` reads a field as `int`, `bool` or `percent` (→ basis
-// points); empty non-text fields are left out (or sent as null with `data-null-if-empty`);
+// points); empty fields are left out (sent as null with `data-null-if-empty`, as "" with
+// `data-keep-empty`);
 // PATCH forms send only the fields that changed. On success the page reloads and says
 // `data-done`; on failure the API's message shows under the form and nothing changed.
 (function () {
@@ -32,7 +33,7 @@ function smmdToast(title, body, kind) {
     var t = el.dataset.type || "str";
     if (el.type === "checkbox") return el.checked;
     var v = el.value.trim();
-    if (v === "") return el.dataset.nullIfEmpty ? null : undefined;
+    if (v === "") return el.dataset.nullIfEmpty ? null : el.dataset.keepEmpty ? "" : undefined;
     if (t === "int") return Number(v);
     if (t === "bool") return v === "true";
     if (t === "percent") return Math.round(Number(v.replace(",", ".")) * 100);
@@ -179,25 +180,29 @@ function smmdToast(title, body, kind) {
 
 // Live updates: one WebSocket per page, reconnected with backoff (1 s doubling to 30 s, with
 // jitter). Messages update what the page shows in place; nothing polls. The page says which
-// feed position it reflects (body data-feed, "events.ledger.notifications.alerts"); the socket
-// sends it back (?after=) and replays what was committed since, on the first connect and on
-// every reconnect. A message is applied once: one whose seq is not beyond what was applied of
-// its source (src) is skipped. "resync" (too much missed) reloads the page, at most once a
-// minute.
+// feed position it reflects (body data-feed, "events.ledger.notifications.alerts", each part
+// "seq" or "tx:seq"); the socket sends it back (?after=) and replays what was committed since, on
+// the first connect and on every reconnect. A message is applied once: one whose (tx, seq) is not
+// beyond what was applied of its source (src) is skipped. "resync" (too much missed) reloads the
+// page, at most once a minute.
 (function () {
   if (!document.body || document.body.dataset.live !== "1" || !window.WebSocket) return;
   var attempt = 0;
   var cursor = null;
+  function pos(text) {
+    var p = String(text).split(":").map(function (n) { return /^[0-9]+$/.test(n) ? Number(n) : NaN; });
+    if (p.length === 1) p.unshift(0);
+    return p.length === 2 && p.every(function (n) { return n >= 0; }) ? p : null;
+  }
   (function () {
-    var p = (document.body.dataset.feed || "").split(".").map(Number);
-    if (p.length === 4 && p.every(function (n) { return n >= 0 && Math.floor(n) === n; })) {
-      cursor = { e: p[0], l: p[1], n: p[2], a: p[3] };
-    }
+    var p = (document.body.dataset.feed || "").split(".").map(pos);
+    if (p.length === 4 && p.every(Boolean)) cursor = { e: p[0], l: p[1], n: p[2], a: p[3] };
   })();
   function fresh(m) {
     if (!cursor || !m.src || !(m.src in cursor)) return true;
-    if (m.seq <= cursor[m.src]) return false;
-    cursor[m.src] = m.seq;
+    var tx = m.tx || 0, at = cursor[m.src];
+    if (tx < at[0] || (tx === at[0] && m.seq <= at[1])) return false;
+    cursor[m.src] = [tx, m.seq];
     return true;
   }
   function resync() {
@@ -280,7 +285,9 @@ function smmdToast(title, body, kind) {
     document.dispatchEvent(new CustomEvent("smmd:live", { detail: m }));
   }
   function connect() {
-    var after = cursor ? "?after=" + [cursor.e, cursor.l, cursor.n, cursor.a].join(".") : "";
+    var after = cursor ? "?after=" + [cursor.e, cursor.l, cursor.n, cursor.a].map(function (p) {
+      return p[0] ? p[0] + ":" + p[1] : String(p[1]);
+    }).join(".") : "";
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + after);
     ws.onopen = function () { attempt = 0; document.body.dataset.connected = "1"; };
     ws.onmessage = function (e) {

@@ -117,6 +117,7 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
             smmd_app::providers::add_provider(
                 app,
                 &f.clients,
+                None,
                 smmd_app::providers::ProviderInput {
                     name: SANDBOX.into(),
                     url: sim.url.clone(),
@@ -128,6 +129,7 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
                     max_concurrency: 8,
                     rate_per_sec: None,
                     check_key: true,
+                    limits: Default::default(),
                 },
             )
             .await?

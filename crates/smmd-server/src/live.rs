@@ -7,17 +7,21 @@
 //! the serialized message to that user's connections, and alerts to admins' connections.
 //!
 //! Every [`smmd_store::FeedMessage`] (`order`, `balance`, `notification`, `alert`) carries the
-//! row it was read from: `"src"` (`e` order events, `l` ledger, `n` notifications, `a` alerts)
-//! and `"seq"` (the row id, growing per source). A page is rendered with the feed position it
-//! reflects (`<body data-feed="events.ledger.notifications.alerts">`, taken before the page reads
-//! its data) and connects with `/ws?after=<that position>`; on a reconnect it sends the position
-//! of the last message it applied. The connection first replays what the user missed after
-//! `after` (their rows, and alerts for admins), then sends
-//! `{"type":"hello","balance":…,"unread":…}` (read after the replay, so its absolute figures
-//! win), then live messages. The client skips any message whose `seq` is not beyond what it has
-//! applied of that source, so overlaps between page, replay and live are harmless. When more
-//! than [`REPLAY_MAX`] of the user's rows of one source were committed since `after`, the server sends
-//! `{"type":"resync"}` instead of a replay and the page reloads. Without `after` (API clients)
+//! row it was read from: `"src"` (`e` order events, `l` ledger, `n` notifications, `a` alerts),
+//! `"seq"` (the row id) and `"tx"` (its transaction on PostgreSQL, 0 on SQLite); `(tx, seq)` is
+//! the row's [`smmd_store::FeedPos`] and grows per source in the order the feed sends. The feed
+//! is commit-ordered ([`smmd_store::FeedStore::feed_after`]): a row that commits behind a later
+//! one on another instance is sent when it becomes readable, never skipped. A page is rendered
+//! with the feed position it reflects (`<body data-feed="events.ledger.notifications.alerts">`,
+//! each part `seq` or `tx:seq`, taken before the page reads its data) and connects with
+//! `/ws?after=<that position>`; on a reconnect it sends the position of the last message it
+//! applied. The connection first replays what the user missed after `after` (their rows, and
+//! alerts for admins), then sends `{"type":"hello","balance":…,"unread":…}` (read after the
+//! replay, so its absolute figures win), then live messages. The client skips any message whose
+//! `(tx, seq)` is not beyond what it has applied of that source, so overlaps between page, replay
+//! and live are harmless. When more than [`REPLAY_MAX`] of the user's rows of one source were
+//! committed since `after`, the server sends `{"type":"resync"}` instead of a replay and the page
+//! reloads. Without `after` (API clients)
 //! nothing is replayed.
 //!
 //! Each connection has a bounded queue; a client too slow to drain it is disconnected (it
@@ -46,6 +50,10 @@ use crate::state::AppState;
 const QUEUE: usize = 256;
 /// Rows read per source per feed pass.
 const FEED_BATCH: i64 = 1_000;
+/// How soon the feed reads again while rows are held back behind a transaction in flight.
+const HELD_POLL: Duration = Duration::from_millis(50);
+/// How long rows may stay held back before the feed logs a warning (and again as often).
+const HELD_WARN: Duration = Duration::from_secs(10);
 /// How often an idle connection is pinged and its session checked again.
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// The user's rows per source a connection replays at most; beyond that the page reloads.
@@ -69,13 +77,15 @@ pub struct Hub {
     position: RwLock<Option<FeedCursor>>,
 }
 
-/// A feed message as sent: the message and the row it came from.
+/// A feed message as sent: the message and the row it came from (`src`, and its feed position
+/// `tx`, `seq`).
 #[derive(Serialize)]
 struct Wire<'a> {
     #[serde(flatten)]
     message: &'a FeedMessage,
     src: FeedSource,
     seq: i64,
+    tx: i64,
 }
 
 /// The text of `item` as a WebSocket message.
@@ -83,7 +93,8 @@ fn wire(item: &FeedItem) -> Option<Arc<str>> {
     let w = Wire {
         message: &item.message,
         src: item.source,
-        seq: item.id,
+        seq: item.pos.id,
+        tx: item.pos.tx,
     };
     match serde_json::to_string(&w) {
         Ok(t) => Some(t.into()),
@@ -243,6 +254,7 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
     };
     hub.set_position(cursor);
     let mut signal = None;
+    let mut held_since: Option<tokio::time::Instant> = None;
     loop {
         if signal.is_none() {
             match store.feed_signal().await {
@@ -251,11 +263,33 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
             }
         }
         // Read first, then wait: rows committed while subscribing are not missed.
-        cursor = drain(store.as_ref(), &hub, cursor).await;
+        let held;
+        (cursor, held) = drain(store.as_ref(), &hub, cursor).await;
+        match (held, held_since) {
+            (false, _) => held_since = None,
+            (true, None) => held_since = Some(tokio::time::Instant::now()),
+            (true, Some(since)) if since.elapsed() >= HELD_WARN => {
+                tracing::warn!(
+                    seconds = since.elapsed().as_secs(),
+                    "live feed: rows are held back behind a transaction that stays open \
+                     (PostgreSQL: see pg_stat_activity for a long transaction); they are sent \
+                     when it ends"
+                );
+                held_since = Some(tokio::time::Instant::now());
+            }
+            (true, Some(_)) => {}
+        }
+        // Rows held back behind a transaction in flight become readable when it ends, which
+        // may signal nothing (a rollback, a transaction without feed rows): look again soon.
+        let wait = if held {
+            HELD_POLL
+        } else {
+            Duration::from_secs(1)
+        };
         let woke = match signal.as_mut() {
-            Some(s) => tokio::time::timeout(Duration::from_secs(1), s.changed()).await,
+            Some(s) => tokio::time::timeout(wait, s.changed()).await,
             None => {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(wait).await;
                 Ok(Ok(()))
             }
         };
@@ -267,27 +301,30 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
     }
 }
 
-async fn drain(store: &dyn Store, hub: &Hub, mut cursor: FeedCursor) -> FeedCursor {
+/// Publishes every readable row after `cursor`, batch after batch; returns the cursor after
+/// them and whether rows are held back behind a transaction still in flight (read again soon:
+/// its end may not signal).
+async fn drain(store: &dyn Store, hub: &Hub, mut cursor: FeedCursor) -> (FeedCursor, bool) {
     loop {
         match store.feed_after(cursor, FEED_BATCH).await {
-            Ok((items, next)) => {
-                for item in &items {
+            Ok(read) => {
+                for item in &read.items {
                     hub.publish(item);
                 }
-                hub.set_position(next);
-                metrics::counter!("smmd_ws_feed_items_total").increment(items.len() as u64);
-                let full = next.events - cursor.events >= FEED_BATCH
-                    || next.ledger - cursor.ledger >= FEED_BATCH
-                    || next.notifications - cursor.notifications >= FEED_BATCH
-                    || next.alerts - cursor.alerts >= FEED_BATCH;
-                cursor = next;
-                if !full {
-                    return cursor;
+                hub.set_position(read.next);
+                metrics::counter!("smmd_ws_feed_items_total").increment(read.items.len() as u64);
+                let mut per_source: HashMap<FeedSource, i64> = HashMap::new();
+                for item in &read.items {
+                    *per_source.entry(item.source).or_default() += 1;
+                }
+                cursor = read.next;
+                if !per_source.values().any(|n| *n >= FEED_BATCH) {
+                    return (cursor, read.held);
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "live feed: reading failed");
-                return cursor;
+                return (cursor, false);
             }
         }
     }
@@ -464,7 +501,7 @@ mod tests {
             user_id: user.map(UserId),
             at: 1,
             source: FeedSource::Ledger,
-            id: 7,
+            pos: smmd_store::FeedPos::new(4410, 7),
             message: FeedMessage::Balance {
                 balance: "1.00".into(),
                 amount: "1.00".into(),
@@ -516,7 +553,7 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"type": "balance", "balance": "1.00", "amount": "1.00", "at": 1,
-                               "src": "l", "seq": 7})
+                               "src": "l", "seq": 7, "tx": 4410})
         );
     }
 

@@ -17,6 +17,7 @@ pub(crate) async fn create_provider(
     s: &SqlStore,
     p: NewProvider,
     now: i64,
+    audit: Option<NewAudit>,
 ) -> StoreResult<Provider> {
     let mut tx = s.begin().await?;
     let row = sqlx::query(&format!(
@@ -42,6 +43,48 @@ pub(crate) async fn create_provider(
     .await
     .map_err(crate::map_err)?;
     let provider = rows::provider(&row)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(provider)
+}
+
+pub(crate) async fn update_provider(
+    s: &SqlStore,
+    id: ProviderId,
+    p: &NewProvider,
+    replace_key: bool,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> StoreResult<Provider> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "UPDATE providers SET name = $1, url = $2, currency = $3, exchange_rate = $4, \
+         api_key_enc = CASE WHEN $5 = 1 THEN $6 ELSE api_key_enc END, timeout_ms = $7, \
+         max_concurrency = $8, rate_per_sec = $9, balance_alert_below = $10, updated_at = $11, \
+         answer_max_bytes = $12, services_max_bytes = $13, price_jump_pct = $14 \
+         WHERE id = $15 RETURNING {PROVIDER_COLS}"
+    ))
+    .bind(p.name.trim())
+    .bind(p.url.trim())
+    .bind(p.currency.trim().to_ascii_uppercase())
+    .bind(p.exchange_rate)
+    .bind(flag(replace_key))
+    .bind(&p.api_key_enc)
+    .bind(p.timeout_ms)
+    .bind(p.max_concurrency)
+    .bind(p.rate_per_sec)
+    .bind(p.balance_alert_below.map(|m| m.micros()))
+    .bind(now)
+    .bind(p.limits.answer_max_bytes)
+    .bind(p.limits.services_max_bytes)
+    .bind(p.limits.price_jump_pct)
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(crate::map_err)?
+    .ok_or(StoreError::NotFound)?;
+    let provider = rows::provider(&row)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;
     Ok(provider)
 }
@@ -532,8 +575,24 @@ mod section {
 
     #[async_trait::async_trait]
     impl FulfilStore for SqlStore {
-        async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider> {
-            crate::fulfil::create_provider(self, p, now).await
+        async fn create_provider(
+            &self,
+            p: NewProvider,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<Provider> {
+            crate::fulfil::create_provider(self, p, now, audit).await
+        }
+
+        async fn update_provider(
+            &self,
+            id: ProviderId,
+            p: &NewProvider,
+            replace_key: bool,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<Provider> {
+            crate::fulfil::update_provider(self, id, p, replace_key, now, audit).await
         }
 
         async fn providers(&self) -> StoreResult<Vec<Provider>> {

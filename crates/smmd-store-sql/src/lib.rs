@@ -11,6 +11,7 @@
 mod accounts;
 mod catalog;
 mod events;
+mod feed;
 mod fulfil;
 mod notify;
 mod orders;
@@ -20,7 +21,7 @@ mod rows;
 mod schedules;
 mod wallet;
 
-pub use notify::FEED_CHANNEL;
+pub use feed::FEED_CHANNEL;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,22 +1,14 @@
-//! Notifications and the live feed on SQL: settings on `users`, the `notifications` and
-//! `deliveries` (outbox) tables with `notify_cursors`, and the feed read over `order_events`,
-//! `ledger`, `notifications` and `alerts`. The feed's wake-up is this store's commit signal and,
-//! on PostgreSQL, `LISTEN smmd_feed` (the migration's triggers `NOTIFY` at commit).
+//! Notifications on SQL: settings on `users`, the `notifications` and `deliveries` (outbox)
+//! tables with `notify_cursors`. The live feed over them is [`crate::feed`].
 
-use async_trait::async_trait;
 use smmd_domain::{Money, OrderId, UserId};
 use smmd_store::{
-    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedCursor, FeedItem,
-    FeedMessage, FeedSignal, FeedSource, NotifiableEvent, Notification, NotificationBatch,
-    NotificationSettings, StoreError, StoreResult,
+    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, NotifiableEvent,
+    Notification, NotificationBatch, NotificationSettings, StoreError, StoreResult,
 };
-use sqlx::postgres::PgListener;
 
 use crate::rows::{self, get, qualified, ORDER_COLS};
 use crate::{found, Dialect, Row, SqlResultExt, SqlStore};
-
-/// The PostgreSQL channel the migration's triggers notify when feed rows commit.
-pub const FEED_CHANNEL: &str = "smmd_feed";
 
 fn settings(row: &Row) -> StoreResult<NotificationSettings> {
     Ok(NotificationSettings {
@@ -375,9 +367,10 @@ pub(crate) async fn deliveries_of_user(
         .collect()
 }
 
-const NOTIFICATION_COLS: &str = "id, user_id, kind, title, body, order_id, created_at, read_at";
+pub(crate) const NOTIFICATION_COLS: &str =
+    "id, user_id, kind, title, body, order_id, created_at, read_at";
 
-fn notification(row: &Row) -> StoreResult<Notification> {
+pub(crate) fn notification(row: &Row) -> StoreResult<Notification> {
     Ok(Notification {
         id: get(row, "id")?,
         user_id: UserId(get(row, "user_id")?),
@@ -479,218 +472,7 @@ pub(crate) async fn prune_notifications(s: &SqlStore, before: i64, batch: i64) -
     Ok(ids.len() as u64)
 }
 
-pub(crate) async fn feed_head(s: &SqlStore) -> StoreResult<FeedCursor> {
-    let row = sqlx::query(
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM order_events) AS events, \
-         (SELECT COALESCE(MAX(id), 0) FROM ledger) AS ledger, \
-         (SELECT COALESCE(MAX(id), 0) FROM notifications) AS notifications, \
-         (SELECT COALESCE(MAX(id), 0) FROM alerts) AS alerts",
-    )
-    .fetch_one(&s.read)
-    .await
-    .db()?;
-    Ok(FeedCursor {
-        events: get(&row, "events")?,
-        ledger: get(&row, "ledger")?,
-        notifications: get(&row, "notifications")?,
-        alerts: get(&row, "alerts")?,
-    })
-}
-
-/// Reads every source after `cursor`. Rows of one source become visible in id order except
-/// for PostgreSQL transactions that commit out of order; the feed is a best-effort live view
-/// (the pages and API read the store), so a row committed behind the cursor is not re-sent.
-pub(crate) async fn feed_after(
-    s: &SqlStore,
-    cursor: FeedCursor,
-    limit: i64,
-) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
-    feed_rows(s, cursor, limit, None).await
-}
-
-/// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by
-/// the `(user_id, id)` indexes.
-pub(crate) async fn feed_of_user_after(
-    s: &SqlStore,
-    user: UserId,
-    admin: bool,
-    cursor: FeedCursor,
-    limit: i64,
-) -> StoreResult<Vec<FeedItem>> {
-    Ok(feed_rows(s, cursor, limit, Some((user, admin))).await?.0)
-}
-
-/// The feed read: every user's rows, or only `whose` user's (and alerts if they are an admin).
-async fn feed_rows(
-    s: &SqlStore,
-    cursor: FeedCursor,
-    limit: i64,
-    whose: Option<(UserId, bool)>,
-) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
-    let mut items = Vec::new();
-    let mut next = cursor;
-    // `AND <column> = $3` for a user's replay; bound only then.
-    let only = |column: &str| match whose {
-        Some(_) => format!(" AND {column} = $3"),
-        None => String::new(),
-    };
-    fn bind_user<'q>(
-        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-        whose: Option<(UserId, bool)>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        match whose {
-            Some((user, _)) => q.bind(user.0),
-            None => q,
-        }
-    }
-
-    let sql = format!(
-        "SELECT e.id, e.user_id, e.order_id, e.kind, e.status, e.created_at, o.reference, o.remains \
-         FROM order_events e LEFT JOIN orders o ON o.id = e.order_id \
-         WHERE e.id > $1{} ORDER BY e.id LIMIT $2",
-        only("e.user_id")
-    );
-    let rows = bind_user(sqlx::query(&sql).bind(cursor.events).bind(limit), whose)
-        .fetch_all(&s.read)
-        .await
-        .db()?;
-    for row in &rows {
-        next.events = get(row, "id")?;
-        let at = get(row, "created_at")?;
-        items.push(FeedItem {
-            user_id: Some(UserId(get(row, "user_id")?)),
-            at,
-            source: FeedSource::Events,
-            id: next.events,
-            message: FeedMessage::Order {
-                order_id: OrderId(get(row, "order_id")?),
-                reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
-                event: get(row, "kind")?,
-                status: get(row, "status")?,
-                remains: get(row, "remains")?,
-                at,
-            },
-        });
-    }
-
-    let sql = format!(
-        "SELECT id, user_id, amount, balance_after, created_at FROM ledger WHERE id > $1{} \
-         ORDER BY id LIMIT $2",
-        only("user_id")
-    );
-    let rows = bind_user(sqlx::query(&sql).bind(cursor.ledger).bind(limit), whose)
-        .fetch_all(&s.read)
-        .await
-        .db()?;
-    for row in &rows {
-        next.ledger = get(row, "id")?;
-        let at = get(row, "created_at")?;
-        items.push(FeedItem {
-            user_id: Some(UserId(get(row, "user_id")?)),
-            at,
-            source: FeedSource::Ledger,
-            id: next.ledger,
-            message: FeedMessage::Balance {
-                balance: Money::from_micros(get(row, "balance_after")?).to_string(),
-                amount: Money::from_micros(get(row, "amount")?).to_string(),
-                at,
-            },
-        });
-    }
-
-    let sql = format!(
-        "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id > $1{} ORDER BY id LIMIT $2",
-        only("user_id")
-    );
-    let rows = bind_user(
-        sqlx::query(&sql).bind(cursor.notifications).bind(limit),
-        whose,
-    )
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    for row in &rows {
-        let n = notification(row)?;
-        next.notifications = n.id;
-        items.push(FeedItem {
-            user_id: Some(n.user_id),
-            at: n.created_at,
-            source: FeedSource::Notifications,
-            id: n.id,
-            message: FeedMessage::Notification {
-                id: n.id,
-                kind: n.kind,
-                title: n.title,
-                body: n.body,
-                order_id: n.order_id,
-                at: n.created_at,
-            },
-        });
-    }
-
-    let alerts = match whose {
-        None | Some((_, true)) => alerts_after(s, cursor.alerts, limit).await?,
-        Some((_, false)) => Vec::new(),
-    };
-    for a in alerts {
-        next.alerts = a.id;
-        items.push(FeedItem {
-            user_id: None,
-            at: a.created_at,
-            source: FeedSource::Alerts,
-            id: a.id,
-            message: FeedMessage::Alert {
-                id: a.id,
-                kind: a.kind,
-                subject: a.subject,
-                message: a.message,
-                at: a.created_at,
-            },
-        });
-    }
-    Ok((items, next))
-}
-
-/// This instance's commits, and on PostgreSQL every instance's feed commits.
-struct Signal {
-    local: tokio::sync::watch::Receiver<u64>,
-    listener: Option<PgListener>,
-}
-
-#[async_trait]
-impl FeedSignal for Signal {
-    async fn changed(&mut self) -> StoreResult<()> {
-        let local = &mut self.local;
-        match &mut self.listener {
-            None => local
-                .changed()
-                .await
-                .map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed"))),
-            Some(listener) => tokio::select! {
-                r = local.changed() => {
-                    r.map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed")))
-                }
-                r = listener.recv() => r.map(|_| ()).db(),
-            },
-        }
-    }
-}
-
-pub(crate) async fn feed_signal(s: &SqlStore) -> StoreResult<Box<dyn FeedSignal>> {
-    let listener = match (&s.dialect, &s.listen_url) {
-        (Dialect::Postgres, Some(url)) => {
-            let mut l = PgListener::connect(url).await.db()?;
-            l.listen(FEED_CHANNEL).await.db()?;
-            Some(l)
-        }
-        _ => None,
-    };
-    let mut local = s.committed.subscribe();
-    local.mark_unchanged();
-    Ok(Box::new(Signal { local, listener }))
-}
-
-/// The [`NotificationStore`](smmd_store::NotificationStore) and [`FeedStore`](smmd_store::FeedStore) sections on SQL: each method is one of the functions above.
+/// The [`NotificationStore`](smmd_store::NotificationStore) section on SQL: each method is one of the functions above.
 mod section {
 
     use smmd_domain::UserId;
@@ -790,35 +572,6 @@ mod section {
 
         async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64> {
             crate::notify::prune_notifications(self, before, batch).await
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl FeedStore for SqlStore {
-        async fn feed_head(&self) -> StoreResult<FeedCursor> {
-            crate::notify::feed_head(self).await
-        }
-
-        async fn feed_after(
-            &self,
-            cursor: FeedCursor,
-            limit: i64,
-        ) -> StoreResult<(Vec<FeedItem>, FeedCursor)> {
-            crate::notify::feed_after(self, cursor, limit).await
-        }
-
-        async fn feed_of_user_after(
-            &self,
-            user: UserId,
-            admin: bool,
-            cursor: FeedCursor,
-            limit: i64,
-        ) -> StoreResult<Vec<FeedItem>> {
-            crate::notify::feed_of_user_after(self, user, admin, cursor, limit).await
-        }
-
-        async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
-            crate::notify::feed_signal(self).await
         }
     }
 }

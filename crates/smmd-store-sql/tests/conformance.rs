@@ -17,7 +17,7 @@ mod across_instances {
     use std::time::Duration;
 
     use smmd_store::prelude::*;
-    use smmd_store::{BalanceChange, LedgerKind, NewUser, Role};
+    use smmd_store::{BalanceChange, FeedCursor, FeedRead, FeedSource, LedgerKind, NewUser, Role};
     use smmd_store_sql::testing::{fresh, Backend};
     use smmd_store_sql::{ConnectOptions, SqlStore};
 
@@ -66,8 +66,142 @@ mod across_instances {
             .await
             .expect("the other instance's commit arrives by NOTIFY")
             .expect("signal");
-        let (items, _) = db.store.feed_after(head, 10).await.expect("feed");
+        // Another test's transaction (another database, same server) can hold the horizon
+        // for a moment.
+        let mut items = Vec::new();
+        for _ in 0..500 {
+            items = db.store.feed_after(head, 10).await.expect("feed").items;
+            if !items.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].user_id, Some(user.id));
+    }
+
+    async fn user(store: &SqlStore, email: &str) -> smmd_store::User {
+        store
+            .create_user(NewUser {
+                email: email.into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                api_key_hash: None,
+                now: 1,
+                audit: None,
+            })
+            .await
+            .expect("user")
+    }
+
+    /// The feed after `cursor` once nothing is held back (another test's transaction can hold
+    /// the server-wide horizon for a moment).
+    async fn settled(store: &SqlStore, cursor: FeedCursor) -> FeedRead {
+        for _ in 0..500 {
+            let read = store.feed_after(cursor, 100).await.expect("feed");
+            if !read.held {
+                return read;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the feed stayed held back for 5 s");
+    }
+
+    /// Two transactions that commit out of id order (issue 15): a slow one writes ledger row N
+    /// and stays open while another instance commits row N+1. The feed must not read past N+1
+    /// while N can still commit, and then gives both, N first; a feed that follows ids would
+    /// read N+1, move its cursor past N and never send N.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_row_committed_behind_a_later_one_is_read_not_skipped() {
+        use sqlx::Connection;
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let other = SqlStore::connect(
+            &db.url,
+            ConnectOptions {
+                migrate: false,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+        .expect("second instance");
+        let ann = user(&db.store, "ann@x.io").await;
+        let bob = user(&db.store, "bob@x.io").await;
+        let start = settled(&db.store, db.store.feed_head().await.expect("head"))
+            .await
+            .next;
+
+        // The slow writer: Ann's balance and her ledger row, as the store writes them, in a
+        // transaction left open.
+        sqlx::any::install_default_drivers();
+        let mut slow = sqlx::AnyConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        let mut tx = slow.begin().await.expect("begin");
+        sqlx::query("UPDATE users SET balance = balance + 1000000 WHERE id = $1")
+            .bind(ann.id.0)
+            .execute(&mut *tx)
+            .await
+            .expect("balance");
+        let ann_row: i64 = sqlx::Row::get(
+            &sqlx::query(
+                "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, created_at) \
+                 VALUES ($1, 1000000, 1000000, 'slow:1', 'deposit', 3) RETURNING id",
+            )
+            .bind(ann.id.0)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("ledger row"),
+            0,
+        );
+
+        // Bob's deposit on the other instance commits first, with the later id.
+        other
+            .change_balance(BalanceChange {
+                user_id: bob.id,
+                amount: smmd_domain::Money::parse("2").expect("m"),
+                kind: LedgerKind::Deposit,
+                key: "bob:1".into(),
+                reason: String::new(),
+                actor_id: None,
+                now: 4,
+                audit: None,
+            })
+            .await
+            .expect("deposit");
+        let bob_row = db.store.ledger(bob.id, None, 1).await.expect("ledger")[0].id;
+        assert!(bob_row > ann_row, "ids {ann_row} then {bob_row}");
+
+        // While Ann's transaction is open, Bob's committed row is held back, not read.
+        let early = db.store.feed_after(start, 100).await.expect("feed");
+        assert!(
+            early.items.is_empty(),
+            "read past an open transaction: {early:?}"
+        );
+        assert!(early.held, "Bob's committed row is reported as held back");
+
+        // Ann's transaction commits: both rows come, hers first (feed order is commit-safe).
+        tx.commit().await.expect("commit");
+        let read = settled(&db.store, early.next).await;
+        let ledger: Vec<i64> = read
+            .items
+            .iter()
+            .filter(|i| i.source == FeedSource::Ledger)
+            .map(|i| i.pos.id)
+            .collect();
+        assert_eq!(ledger, [ann_row, bob_row]);
+        // And nothing comes twice.
+        assert!(settled(&db.store, read.next).await.items.is_empty());
+        // The per-user replay from the start sees Ann's row too.
+        let replay = db
+            .store
+            .feed_of_user_after(ann.id, false, start, 100)
+            .await
+            .expect("replay");
+        assert_eq!(
+            replay.iter().map(|i| i.pos.id).collect::<Vec<_>>(),
+            [ann_row]
+        );
     }
 }

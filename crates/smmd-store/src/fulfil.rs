@@ -191,8 +191,27 @@ pub struct Alert {
 /// Fulfilment: providers, the dispatch claim, status-sync targets, cancels to send, the review queue and admin alerts.
 #[async_trait::async_trait]
 pub trait FulfilStore: Send + Sync {
-    /// Adds a provider. `Conflict("providers.name")` if the name exists.
-    async fn create_provider(&self, p: NewProvider, now: i64) -> StoreResult<Provider>;
+    /// Adds a provider, with its audit entry in the same transaction.
+    /// `Conflict("providers.name")` if the name exists.
+    async fn create_provider(
+        &self,
+        p: NewProvider,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<Provider>;
+
+    /// Replaces a provider's settings with `p` (name, URL, currency and exchange rate, timeout,
+    /// concurrency, rate limit, alert threshold, limits), and its sealed key with
+    /// `p.api_key_enc` only when `replace_key`; with its audit entry in the same transaction.
+    /// `NotFound` if absent; `Conflict("providers.name")` if another provider has the name.
+    async fn update_provider(
+        &self,
+        id: ProviderId,
+        p: &NewProvider,
+        replace_key: bool,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<Provider>;
 
     /// Every provider, by id.
     async fn providers(&self) -> StoreResult<Vec<Provider>>;

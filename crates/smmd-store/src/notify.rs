@@ -159,16 +159,64 @@ pub struct DeliveryRecord {
     pub finished_at: Option<i64>,
 }
 
-/// How far the live feed has read each source (row ids).
+/// Where a reader is in one feed source: the last row it has read, in feed order.
 ///
-/// Its text form, `events.ledger.notifications.alerts` (e.g. `120.88.7.0`), is what a page
-/// embeds and a WebSocket client sends back (`/ws?after=…`) to have what it missed replayed.
+/// Feed order is `(tx, id)`: on PostgreSQL `tx` is the id of the transaction that wrote the row
+/// (`pg_current_xact_id()`), so that a reader can take rows in the order their transactions
+/// became safe to read (see [`FeedStore::feed_after`]); on SQLite, where one writer commits at a
+/// time and ids are commit order, `tx` is always 0. Text form: `id` when `tx` is 0, else
+/// `tx:id`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FeedPos {
+    pub tx: i64,
+    pub id: i64,
+}
+
+impl FeedPos {
+    /// The position of row `id` written by transaction `tx`.
+    pub const fn new(tx: i64, id: i64) -> Self {
+        FeedPos { tx, id }
+    }
+}
+
+impl std::fmt::Display for FeedPos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.tx {
+            0 => write!(f, "{}", self.id),
+            tx => write!(f, "{tx}:{}", self.id),
+        }
+    }
+}
+
+impl std::str::FromStr for FeedPos {
+    type Err = ();
+
+    /// `id` or `tx:id`, each a non-negative integer without sign.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let num = |p: &str| {
+            p.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0 && !p.starts_with('+'))
+                .ok_or(())
+        };
+        match s.split_once(':') {
+            None => Ok(FeedPos::new(0, num(s)?)),
+            Some((tx, id)) => Ok(FeedPos::new(num(tx)?, num(id)?)),
+        }
+    }
+}
+
+/// How far the live feed has read each source.
+///
+/// Its text form, `events.ledger.notifications.alerts` with each part a [`FeedPos`] (e.g.
+/// `120.88.7.0` on SQLite, `7301:120.7288:88.7290:7.0` on PostgreSQL), is what a page embeds
+/// and a WebSocket client sends back (`/ws?after=…`) to have what it missed replayed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeedCursor {
-    pub events: i64,
-    pub ledger: i64,
-    pub notifications: i64,
-    pub alerts: i64,
+    pub events: FeedPos,
+    pub ledger: FeedPos,
+    pub notifications: FeedPos,
+    pub alerts: FeedPos,
 }
 
 /// The table a feed row comes from; on the wire its one-letter tag (`src`).
@@ -189,13 +237,23 @@ pub enum FeedSource {
 }
 
 impl FeedCursor {
-    /// The last row id read of `source`.
-    pub fn of(&self, source: FeedSource) -> i64 {
+    /// The position read of `source`.
+    pub fn of(&self, source: FeedSource) -> FeedPos {
         match source {
             FeedSource::Events => self.events,
             FeedSource::Ledger => self.ledger,
             FeedSource::Notifications => self.notifications,
             FeedSource::Alerts => self.alerts,
+        }
+    }
+
+    /// The position of `source`, to move it.
+    pub fn of_mut(&mut self, source: FeedSource) -> &mut FeedPos {
+        match source {
+            FeedSource::Events => &mut self.events,
+            FeedSource::Ledger => &mut self.ledger,
+            FeedSource::Notifications => &mut self.notifications,
+            FeedSource::Alerts => &mut self.alerts,
         }
     }
 
@@ -221,15 +279,15 @@ impl std::fmt::Display for FeedCursor {
 impl std::str::FromStr for FeedCursor {
     type Err = String;
 
-    /// Parses `events.ledger.notifications.alerts`: four non-negative integers.
+    /// Parses `events.ledger.notifications.alerts`: four positions, each `id` or `tx:id` with
+    /// non-negative integers.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad =
-            || format!("a feed cursor is four non-negative integers joined by dots, not {s:?}");
-        let mut parts = s.split('.').map(|p| {
-            p.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0 && !p.starts_with('+'))
-        });
+        let bad = || {
+            format!(
+                "a feed cursor is four positions (id or tx:id, non-negative integers) joined by dots, not {s:?}"
+            )
+        };
+        let mut parts = s.split('.').map(|p| p.parse::<FeedPos>().ok());
         let mut next = || parts.next().flatten().ok_or_else(bad);
         let cursor = FeedCursor {
             events: next()?,
@@ -244,6 +302,18 @@ impl std::str::FromStr for FeedCursor {
     }
 }
 
+/// What one [`FeedStore::feed_after`] read returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedRead {
+    /// The rows read, per source in feed order.
+    pub items: Vec<FeedItem>,
+    /// The cursor after them.
+    pub next: FeedCursor,
+    /// Whether a source has rows committed after `next` that are held back because an older
+    /// transaction is still in flight: read again shortly, they become readable when it ends.
+    pub held: bool,
+}
+
 /// One thing the WebSocket hub pushes: to the owner (`user_id`), or to every admin (`None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedItem {
@@ -251,9 +321,9 @@ pub struct FeedItem {
     pub message: FeedMessage,
     /// When the change was committed (its `created_at`, epoch ms).
     pub at: i64,
-    /// The row it was read from: its table and id (ids grow per source).
+    /// The row it was read from: its table, and its position in that source's feed order.
     pub source: FeedSource,
-    pub id: i64,
+    pub pos: FeedPos,
 }
 
 /// The payload of a [`FeedItem`], serialized as the WebSocket message (`{"type":…}`).
@@ -390,17 +460,17 @@ pub trait FeedStore: Send + Sync {
     /// The newest row of every feed source: where a new hub starts.
     async fn feed_head(&self) -> StoreResult<FeedCursor>;
 
-    /// Up to `limit` rows of each source after `cursor`, in commit-id order per source, and
-    /// the cursor after them.
-    async fn feed_after(
-        &self,
-        cursor: FeedCursor,
-        limit: i64,
-    ) -> StoreResult<(Vec<FeedItem>, FeedCursor)>;
+    /// Up to `limit` rows of each source after `cursor`, in feed order per source, and the
+    /// cursor after them. Commit-ordered: a row is read only once every transaction that could
+    /// still commit a row before it in feed order has ended (on PostgreSQL, rows of
+    /// transactions older than the oldest one in flight, `pg_snapshot_xmin`), so a reader that
+    /// moves its cursor to `next` never skips a row that commits later. Rows committed but held
+    /// back that way set [`FeedRead::held`].
+    async fn feed_after(&self, cursor: FeedCursor, limit: i64) -> StoreResult<FeedRead>;
 
     /// The rows of `user` after `cursor` (their order events, ledger entries and
-    /// notifications, and every alert when `admin`): up to `limit` per source, in id order per
-    /// source. What a WebSocket that reconnects from a page's position replays.
+    /// notifications, and every alert when `admin`): up to `limit` per source, in feed order per
+    /// source, commit-ordered as [`feed_after`](Self::feed_after). What a WebSocket that reconnects from a page's position replays.
     async fn feed_of_user_after(
         &self,
         user: UserId,
@@ -420,13 +490,21 @@ mod tests {
     #[test]
     fn feed_cursors_round_trip_as_text_and_refuse_anything_else() {
         let c = FeedCursor {
-            events: 120,
-            ledger: 88,
-            notifications: 7,
-            alerts: 0,
+            events: FeedPos::new(0, 120),
+            ledger: FeedPos::new(0, 88),
+            notifications: FeedPos::new(0, 7),
+            alerts: FeedPos::new(0, 0),
         };
         assert_eq!(c.to_string(), "120.88.7.0");
         assert_eq!("120.88.7.0".parse::<FeedCursor>(), Ok(c));
+        let pg = FeedCursor {
+            events: FeedPos::new(7301, 120),
+            ledger: FeedPos::new(7288, 88),
+            notifications: FeedPos::new(0, 7),
+            alerts: FeedPos::new(7290, 0),
+        };
+        assert_eq!(pg.to_string(), "7301:120.7288:88.7.7290:0");
+        assert_eq!("7301:120.7288:88.7.7290:0".parse::<FeedCursor>(), Ok(pg));
         for bad in [
             "",
             "1.2.3",
@@ -437,11 +515,21 @@ mod tests {
             "+1.2.3.4",
             "1.2.3.4.",
             "99999999999999999999.0.0.0",
+            "1:2:3.0.0.0",
+            ":1.0.0.0",
+            "1:.0.0.0",
+            "-1:2.0.0.0",
+            "1:+2.0.0.0",
         ] {
             assert!(bad.parse::<FeedCursor>().is_err(), "{bad:?}");
         }
-        assert_eq!(c.of(FeedSource::Ledger), 88);
+        assert_eq!(c.of(FeedSource::Ledger), FeedPos::new(0, 88));
         assert!(FeedCursor::default().is_behind_or_at(&c));
         assert!(!c.is_behind_or_at(&FeedCursor::default()));
+        // Feed order is (tx, id): a later transaction's row is after an earlier one's, whatever
+        // the ids.
+        assert!(FeedPos::new(5, 900) < FeedPos::new(6, 3));
+        assert!(FeedPos::new(6, 3) < FeedPos::new(6, 4));
+        assert!(c.is_behind_or_at(&pg));
     }
 }

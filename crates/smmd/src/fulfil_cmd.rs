@@ -170,6 +170,7 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
             let (p, answered) = smmd_app::providers::add_provider(
                 app(f),
                 &f.clients,
+                None,
                 ProviderInput {
                     name,
                     url,
@@ -181,6 +182,7 @@ pub async fn provider(f: &Fulfil, cmd: ProviderCommand) -> anyhow::Result<()> {
                     max_concurrency,
                     rate_per_sec,
                     check_key: !no_check,
+                    limits: Default::default(),
                 },
             )
             .await?;

@@ -522,8 +522,42 @@ async fn journey(c: &Client, demo: &Demo) {
     let next = text_of(c, "#next-runs li").await;
     assert!(next.ends_with("18:15"), "next run {next}");
     shoot(c, "admin-job").await;
+    // The admin edits the sandbox provider's limits on the Providers page (issue 15): the
+    // edit form, its limits section, save; the page comes back with the new figures.
+    c.goto(&format!("{base}/admin/providers"))
+        .await
+        .expect("providers");
+    click(c, "#p-1 details.edit summary").await;
+    click(c, "#p-1 details.edit details.limits summary").await;
+    fill(c, "#p-1 details.edit input[name=price_jump_pct]", "150").await;
+    fill(
+        c,
+        "#p-1 details.edit input[name=answer_max_bytes]",
+        "2097152",
+    )
+    .await;
+    shoot(c, "admin-provider-edit").await;
+    click(c, "#p-1 details.edit button[type=submit]").await;
+    let started = Instant::now();
+    loop {
+        // The page reloads after the save: an element read during the reload goes stale.
+        let hint = match c.find(Locator::Css("#p-1 td[data-label=Provider]")).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if hint.contains("beyond x1.5") {
+            assert!(hint.contains("answers ≤ 2 MiB"), "{hint}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the provider edit was not saved: {hint}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     c.goto(&format!("{base}/admin/audit")).await.expect("audit");
     let audit = c.source().await.expect("html");
+    assert!(audit.contains("answer_max_bytes, price_jump_pct"));
     assert!(audit.contains("the provider never answered"));
     shoot(c, "admin-audit").await;
     for (path, name) in [

@@ -330,6 +330,29 @@ pub async fn admins_preview_an_import_and_edit_a_schedule_from_the_pages(app: Te
     let (sim, p) = app.sim_provider("Upstream", None).await;
     let upstream = sim.sim.config.services.len();
 
+    // The Providers page adds providers and edits each one, limits included, through the
+    // admin API (issue 15), and shows each provider's limits.
+    let (s, list, _) = page(&app, "/admin/providers", Some(&cookie)).await;
+    assert_eq!(s, 200);
+    assert!(list.contains(
+        r#"<form class="api" method="post" action="/api/admin/providers" data-api="POST""#
+    ));
+    let edit = format!(
+        r#"<form class="api" method="post" action="/api/admin/providers/{}" data-api="PATCH""#,
+        p.id.0
+    );
+    assert!(list.contains(&edit), "an edit form for Upstream");
+    let form = list.split(&edit).nth(1).expect("the form");
+    for field in [
+        r#"name="answer_max_bytes" data-type="int" min="1024" max="67108864" value="1048576""#,
+        r#"name="services_max_bytes" data-type="int" min="65536" max="1073741824" value="16777216""#,
+        r#"name="price_jump_pct" data-type="int" min="110" max="100000" value="200""#,
+        r#"name="key" autocomplete="new-password" placeholder="unchanged""#,
+    ] {
+        assert!(form.contains(field), "{field}");
+    }
+    assert!(list.contains("answers ≤ 1 MiB, services ≤ 16 MiB, holds price changes beyond x2"));
+
     // The preview reads the provider and writes nothing.
     let path = format!("/admin/providers/{}/import", p.id.0);
     let (s, preview, _) = page(&app, &path, Some(&cookie)).await;

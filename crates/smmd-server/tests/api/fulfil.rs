@@ -39,6 +39,7 @@ async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
     let p = smmd_app::providers::add_provider(
         smmd_app::App::new(app.store.as_ref(), &app.clock),
         &f.clients,
+        None,
         ProviderInput {
             name: name.into(),
             url: url.into(),
@@ -50,6 +51,7 @@ async fn connect(app: &TestApp, f: &Fulfil, name: &str, url: &str, key: &str) {
             max_concurrency: 8,
             rate_per_sec: None,
             check_key: true,
+            limits: Default::default(),
         },
     )
     .await

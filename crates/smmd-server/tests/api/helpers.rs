@@ -20,8 +20,10 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub clock: ManualClock,
     pub client: reqwest::Client,
-    /// Keeps the database alive (and drops it) with the app.
-    pub _db: TestDb,
+    /// Keeps the database alive (and drops it) with the app; `None` on a [`TestApp::sibling`].
+    pub _db: Option<TestDb>,
+    /// The database URL (another instance or a raw connection opens it).
+    pub db_url: String,
     backend: Backend,
 }
 
@@ -29,6 +31,31 @@ impl TestApp {
     /// The backend this app runs on.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A second instance over this app's database, as another `smmd serve` would run: its own
+    /// store (connection pools, feed listener), server, feed hub and scheduler; the same clock.
+    /// The database lives as long as `self`.
+    pub async fn sibling(&self) -> TestApp {
+        let store = smmd_store_sql::SqlStore::connect(
+            &self.db_url,
+            smmd_store_sql::ConnectOptions {
+                migrate: false,
+                ..smmd_store_sql::ConnectOptions::default()
+            },
+        )
+        .await
+        .expect("a second instance's store");
+        let store: Arc<dyn Store> = Arc::new(store);
+        start(
+            self.backend,
+            None,
+            self.db_url.clone(),
+            store,
+            self.clock.clone(),
+            |_| {},
+        )
+        .await
     }
 }
 
@@ -70,14 +97,26 @@ pub async fn spawn_app_with(backend: Backend, edit: impl FnOnce(&mut Config)) ->
         smmd_server::telemetry::init();
     }
     let db = fresh(backend).await?;
+    let store: Arc<dyn Store> = db.store.clone();
+    let url = db.url.clone();
+    Some(start(backend, Some(db), url, store, ManualClock::new(T0), edit).await)
+}
+
+/// Builds and serves an app over `store` (the database at `url`).
+async fn start(
+    backend: Backend,
+    db: Option<TestDb>,
+    url: String,
+    store: Arc<dyn Store>,
+    clock: ManualClock,
+    edit: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::default();
     config.server.listen = "127.0.0.1:0".into();
-    config.database.url = Some(db.url.clone());
+    config.database.url = Some(url.clone());
     // The key `fulfil::fulfil` tests seal provider keys with ([3; 32]).
     config.security.secret_key = Some("03".repeat(32));
     edit(&mut config);
-    let clock = ManualClock::new(T0);
-    let store: Arc<dyn Store> = db.store.clone();
     let app = App::build(
         config,
         store.clone(),
@@ -91,14 +130,15 @@ pub async fn spawn_app_with(backend: Backend, edit: impl FnOnce(&mut Config)) ->
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Some(TestApp {
+    TestApp {
         base,
         store,
         clock,
         client,
         _db: db,
+        db_url: url,
         backend,
-    })
+    }
 }
 
 /// A reseller API answer after the S34 checks.
@@ -243,6 +283,7 @@ impl TestApp {
         let p = smmd_app::providers::add_provider(
             smmd_app::App::new(self.store.as_ref(), &self.clock),
             &smmd_fulfil::Clients::new([3u8; 32]),
+            None,
             smmd_app::providers::ProviderInput {
                 name: name.into(),
                 url: sim.url.clone(),
@@ -254,6 +295,7 @@ impl TestApp {
                 max_concurrency: 4,
                 rate_per_sec: None,
                 check_key: true,
+                limits: Default::default(),
             },
         )
         .await

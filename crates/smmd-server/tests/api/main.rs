@@ -6,9 +6,11 @@ mod fulfil;
 mod helpers;
 mod jobs;
 mod live;
+mod live_instances;
 mod maintenance;
 mod pages;
 mod payments;
+mod providers_admin;
 mod rest;
 mod smm;
 mod v2_fuzz;
@@ -18,9 +20,11 @@ use admin_pages::*;
 use fulfil::*;
 use jobs::*;
 use live::*;
+use live_instances::*;
 use maintenance::*;
 use pages::*;
 use payments::*;
+use providers_admin::*;
 use rest::*;
 use smm::*;
 use v2_fuzz::*;
@@ -54,9 +58,11 @@ backend_tests!(
     an_idempotency_key_makes_one_order_under_50_parallel_requests,
     admins_search_and_act_on_orders_with_reasons,
     admins_test_sync_and_switch_providers,
+    admins_add_and_edit_providers_with_their_limits,
     cleanup_archives_old_orders_that_still_show_everywhere,
     live_updates_reach_the_owner_as_they_commit,
     a_socket_replays_what_its_page_missed_once,
+    every_row_reaches_every_page_once_across_two_instances,
     notification_settings_and_the_inbox_over_rest,
     funds_are_added_once_when_an_admin_approves_a_payment,
     admin_pages_are_for_admins_and_act_through_the_admin_api,

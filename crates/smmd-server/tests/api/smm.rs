@@ -1058,11 +1058,12 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
         max_concurrency: 1,
         rate_per_sec: None,
         check_key,
+        limits: Default::default(),
     };
     let app_ = smmd_app::App::new(app.store.as_ref(), &app.clock);
     let clients = smmd_fulfil::Clients::new([3u8; 32]);
     let refused =
-        smmd_app::providers::add_provider(app_, &clients, input("typo", "wrong-key", true))
+        smmd_app::providers::add_provider(app_, &clients, None, input("typo", "wrong-key", true))
             .await
             .expect_err("a wrong key is refused");
     assert_eq!(
@@ -1079,7 +1080,7 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
         "nothing stored"
     );
     let (_, answered) =
-        smmd_app::providers::add_provider(app_, &clients, input("typo", "wrong-key", false))
+        smmd_app::providers::add_provider(app_, &clients, None, input("typo", "wrong-key", false))
             .await
             .expect("--no-check adds it anyway");
     assert_eq!(answered, None);
@@ -1164,6 +1165,7 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
     let dead = smmd_app::providers::add_provider(
         smmd_app::App::new(app.store.as_ref(), &app.clock),
         &smmd_fulfil::Clients::new([3u8; 32]),
+        None,
         smmd_app::providers::ProviderInput {
             name: "dead".into(),
             url: "http://127.0.0.1:9/api/v2".into(),
@@ -1175,6 +1177,7 @@ pub async fn admins_test_sync_and_switch_providers(app: TestApp) {
             max_concurrency: 1,
             rate_per_sec: None,
             check_key: false,
+            limits: Default::default(),
         },
     )
     .await

@@ -155,9 +155,50 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
     let p = provider(&store, "one").await;
     let q = provider(&store, "two").await;
     assert!(matches!(
-        store.create_provider(new_provider("one"), NOW).await,
+        store.create_provider(new_provider("one"), NOW, None).await,
         Err(StoreError::Conflict("providers.name"))
     ));
+    // An edit replaces the settings, and the key only when asked; a taken name or a missing
+    // provider is refused and changes nothing.
+    let mut edit = new_provider("two (edited)");
+    edit.url = "https://two.example/api/v2".into();
+    edit.api_key_enc = "sealed-new".into();
+    edit.limits.price_jump_pct = 300;
+    let kept = store
+        .update_provider(q.id, &edit, false, NOW + 1, None)
+        .await
+        .expect("edit");
+    assert_eq!(
+        (
+            kept.name.as_str(),
+            kept.url.as_str(),
+            kept.limits.price_jump_pct
+        ),
+        ("two (edited)", "https://two.example/api/v2", 300)
+    );
+    assert_eq!(kept.api_key_enc, q.api_key_enc, "the key is kept");
+    let rekeyed = store
+        .update_provider(q.id, &edit, true, NOW + 2, None)
+        .await
+        .expect("edit");
+    assert_eq!(rekeyed.api_key_enc, "sealed-new");
+    assert!(matches!(
+        store
+            .update_provider(q.id, &new_provider("one"), false, NOW + 3, None)
+            .await,
+        Err(StoreError::Conflict("providers.name"))
+    ));
+    assert!(matches!(
+        store
+            .update_provider(ProviderId(999_999), &edit, false, NOW + 3, None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.provider(q.id).await.expect("read"),
+        Some(rekeyed),
+        "the refused edits changed nothing"
+    );
     let svc = provided_service(&store, p.id, "5").await;
     assert_eq!(
         store

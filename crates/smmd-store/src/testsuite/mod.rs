@@ -226,7 +226,7 @@ pub(super) fn new_provider(name: &str) -> NewProvider {
 
 pub(super) async fn provider(store: &Arc<dyn Store>, name: &str) -> Provider {
     store
-        .create_provider(new_provider(name), NOW)
+        .create_provider(new_provider(name), NOW, None)
         .await
         .expect("provider")
 }

@@ -1,7 +1,7 @@
 //! Admin REST under `/api/admin` (admin session or an admin's API key), one module per
 //! resource: [`users`] (list, create, credit/debit with a reason, role), [`catalog`] (services
 //! and categories), [`orders`] (search, resolve `needs_review`, refund, cancel, set partial),
-//! [`providers`] (list, test, balance, sync now, enable) and [`audit`] (the log). Each handler
+//! [`providers`] (list, add, edit, test, balance, sync now, enable) and [`audit`] (the log). Each handler
 //! extracts, calls one `smmd_app` use case (which writes the audit line in the transaction of
 //! its change) and renders the result. Scheduler routes are in `http::jobs`, payment decisions
 //! in `http::payments`.
@@ -38,7 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/orders/{id}/refund", post(orders::refund_order))
         .route("/api/admin/orders/{id}/cancel", post(orders::cancel_order))
         .route("/api/admin/orders/{id}/partial", post(orders::set_partial))
-        .route("/api/admin/providers", get(providers::list_providers))
+        .route(
+            "/api/admin/providers",
+            get(providers::list_providers).post(providers::add_provider),
+        )
+        .route("/api/admin/providers/{id}", patch(providers::edit_provider))
         .route(
             "/api/admin/providers/{id}/test",
             post(providers::test_provider),
@@ -76,6 +80,8 @@ pub fn router() -> Router<AppState> {
         orders::cancel_order,
         orders::set_partial,
         providers::list_providers,
+        providers::add_provider,
+        providers::edit_provider,
         providers::test_provider,
         providers::check_balance,
         providers::sync_provider,
@@ -100,6 +106,9 @@ pub fn router() -> Router<AppState> {
         orders::Partial,
         orders::AdminCancelDto,
         providers::ProviderDto,
+        providers::AddProviderBody,
+        providers::EditProviderBody,
+        providers::ProviderSaved,
         providers::ProviderList,
         providers::ProviderCheck,
         providers::SyncReport,

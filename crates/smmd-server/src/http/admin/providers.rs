@@ -1,5 +1,7 @@
-//! Admin providers: list them with their last balance, test one (`action=balance`, nothing
-//! recorded), read and record its balance, import its catalogue now, and enable or disable it.
+//! Admin providers: list them with their last balance, add one and edit one (the use cases of
+//! `smmd_app::providers`: the key tested, sealed, never shown), test one (`action=balance`,
+//! nothing recorded), read and record its balance, import its catalogue now, and enable or
+//! disable it.
 
 use axum::extract::State;
 use axum::Json;
@@ -40,6 +42,12 @@ pub struct ProviderDto {
     timeout_ms: i64,
     max_concurrency: i64,
     rate_per_sec: Option<i64>,
+    /// Largest answer read for any action but `services`, bytes.
+    answer_max_bytes: i64,
+    /// Largest `services` answer read, bytes.
+    services_max_bytes: i64,
+    /// A services sync holds a provider rate change beyond this factor (percent, 200 = x2).
+    price_jump_pct: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -61,7 +69,182 @@ fn provider_dto(p: &smmd_store::Provider) -> ProviderDto {
         timeout_ms: p.timeout_ms,
         max_concurrency: p.max_concurrency,
         rate_per_sec: p.rate_per_sec,
+        answer_max_bytes: p.limits.answer_max_bytes,
+        services_max_bytes: p.limits.services_max_bytes,
+        price_jump_pct: p.limits.price_jump_pct,
     }
+}
+
+/// A provider to add. Defaults: currency `USD`, exchange rate `1`, timeout 30 000 ms, 8 calls
+/// at once, no rate limit, the limits of `smmd_store::ProviderLimits::default` (1 MiB, 16 MiB,
+/// 200 %), and the key tested (`check_key`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddProviderBody {
+    name: String,
+    /// The exact API v2 URL.
+    url: String,
+    key: String,
+    #[serde(default = "usd")]
+    currency: String,
+    /// Panel currency per one provider currency unit, decimal string.
+    #[serde(default = "one")]
+    exchange_rate: String,
+    /// Alert below this balance (provider currency), decimal string.
+    alert_below: Option<String>,
+    #[serde(default = "thirty_seconds")]
+    timeout_ms: i64,
+    #[serde(default = "eight")]
+    max_concurrency: i64,
+    rate_per_sec: Option<i64>,
+    answer_max_bytes: Option<i64>,
+    services_max_bytes: Option<i64>,
+    price_jump_pct: Option<i64>,
+    /// Ask the provider for its balance with the key before adding it (default true).
+    #[serde(default = "yes")]
+    check_key: bool,
+}
+
+fn usd() -> String {
+    "USD".into()
+}
+fn one() -> String {
+    "1".into()
+}
+fn thirty_seconds() -> i64 {
+    30_000
+}
+fn eight() -> i64 {
+    8
+}
+fn yes() -> bool {
+    true
+}
+
+/// What an edit changes: every field is optional and keeps its value when absent; an empty
+/// `key` keeps the key, an empty `alert_below` removes the threshold, `rate_per_sec: 0` the
+/// rate limit. When the URL or key changes the provider is asked for its balance first unless
+/// `check_key` is false.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditProviderBody {
+    name: Option<String>,
+    url: Option<String>,
+    key: Option<String>,
+    currency: Option<String>,
+    exchange_rate: Option<String>,
+    alert_below: Option<String>,
+    timeout_ms: Option<i64>,
+    max_concurrency: Option<i64>,
+    rate_per_sec: Option<i64>,
+    answer_max_bytes: Option<i64>,
+    services_max_bytes: Option<i64>,
+    price_jump_pct: Option<i64>,
+    #[serde(default = "yes")]
+    check_key: bool,
+}
+
+/// A provider after an add or edit, with what it answered when its key was tested.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderSaved {
+    provider: ProviderDto,
+    /// The balance the provider answered with the key (`"12.50 USD"`); absent when not tested.
+    answered: Option<String>,
+}
+
+fn clients(st: &AppState) -> Result<&smmd_fulfil::Clients, AppError> {
+    st.fulfil.as_ref().map(|f| &f.clients).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::ProvidersUnavailable,
+            "Set security.secret_key to use providers",
+        )
+    })
+}
+
+/// Adds a provider (audited as `provider.add`); its key is tested with `action=balance` first
+/// unless `check_key` is false. 422 `invalid_provider` for a field out of range or a key the
+/// provider refuses, 409 `provider_name_taken`.
+#[utoipa::path(post, path = "/api/admin/providers", tag = "admin",
+    request_body = AddProviderBody,
+    responses((status = 201, body = ProviderSaved)))]
+pub async fn add_provider(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    JsonBody(b): JsonBody<AddProviderBody>,
+) -> Result<(axum::http::StatusCode, Json<ProviderSaved>), AppError> {
+    let defaults = smmd_store::ProviderLimits::default();
+    let input = smmd_app::providers::ProviderInput {
+        name: b.name,
+        url: b.url,
+        key: b.key,
+        currency: b.currency,
+        exchange_rate: b.exchange_rate,
+        alert_below: b.alert_below,
+        timeout_ms: b.timeout_ms,
+        max_concurrency: b.max_concurrency,
+        rate_per_sec: b.rate_per_sec,
+        limits: smmd_store::ProviderLimits {
+            answer_max_bytes: b.answer_max_bytes.unwrap_or(defaults.answer_max_bytes),
+            services_max_bytes: b.services_max_bytes.unwrap_or(defaults.services_max_bytes),
+            price_jump_pct: b.price_jump_pct.unwrap_or(defaults.price_jump_pct),
+        },
+        check_key: b.check_key,
+    };
+    let (p, answered) = smmd_app::providers::add_provider(
+        st.app(),
+        clients(&st)?,
+        Some(&AppState::actor(&admin)),
+        input,
+    )
+    .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(ProviderSaved {
+            provider: provider_dto(&p),
+            answered,
+        }),
+    ))
+}
+
+/// Edits a provider (audited as `provider.edit` with the fields changed): its settings, key
+/// and per-provider limits; the next call uses them. 404, 422 `invalid_provider`, 409
+/// `provider_name_taken`.
+#[utoipa::path(patch, path = "/api/admin/providers/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Provider id")), request_body = EditProviderBody,
+    responses((status = 200, body = ProviderSaved)))]
+pub async fn edit_provider(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(b): JsonBody<EditProviderBody>,
+) -> Result<Json<ProviderSaved>, AppError> {
+    let patch = smmd_app::providers::ProviderPatch {
+        name: b.name,
+        url: b.url,
+        key: b.key,
+        currency: b.currency,
+        exchange_rate: b.exchange_rate,
+        alert_below: b.alert_below,
+        timeout_ms: b.timeout_ms,
+        max_concurrency: b.max_concurrency,
+        rate_per_sec: b.rate_per_sec,
+        answer_max_bytes: b.answer_max_bytes,
+        services_max_bytes: b.services_max_bytes,
+        price_jump_pct: b.price_jump_pct,
+        check_key: b.check_key,
+    };
+    let (p, answered) = smmd_app::providers::edit_provider(
+        st.app(),
+        clients(&st)?,
+        &AppState::actor(&admin),
+        ProviderId(id),
+        patch,
+    )
+    .await?;
+    Ok(Json(ProviderSaved {
+        provider: provider_dto(&p),
+        answered,
+    }))
 }
 
 /// Every provider with its last balance.

@@ -1,7 +1,7 @@
 //! Admin pages of the catalog: services (filters; edit name, rate, min/max, markup, enabled,
 //! auto-refill — each edit becomes an override service sync keeps), categories (markup), and
-//! providers (balance, test, enable, and an import that shows what a sync would change before
-//! it changes anything).
+//! providers (add, edit with their limits, balance, test, enable, and an import that shows what
+//! a sync would change before it changes anything).
 
 use smmd_domain::ProviderId;
 use smmd_store::{Service, ServiceSyncOp};
@@ -158,8 +158,55 @@ fn provider_label(providers: &[smmd_store::Provider], id: Option<ProviderId>) ->
         .map_or_else(|| "provider".to_string(), |p| p.name.clone())
 }
 
-/// `/admin/providers`: each provider's balance (last read), threshold and state, with test,
-/// check-balance, enable/disable and import actions.
+/// Bytes as an owner reads them (`1 GiB`, `1 MiB`, `512 KiB`, `1536 B`).
+fn bytes(n: i64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} B"),
+    }
+}
+
+/// The fields of the add form (`p` = `None`: defaults, key required) and of a provider's edit
+/// form (its values; an empty key keeps the current one). One set of fields for both, read by
+/// `POST /api/admin/providers` and `PATCH /api/admin/providers/{id}`.
+fn provider_fields(p: Option<&smmd_store::Provider>) -> Markup {
+    let limits = p.map(|p| p.limits).unwrap_or_default();
+    let [answer, services, jump] = smmd_app::providers::LIMIT_RANGES;
+    html! {
+        label { "Name" input type="text" name="name" value=[p.map(|p| &p.name)] maxlength="100" required; }
+        label { "API v2 URL" input type="url" name="url" value=[p.map(|p| &p.url)] placeholder="https://provider.example/api/v2" required; }
+        @match p {
+            None => label { "API key" input type="password" name="key" autocomplete="off" required; },
+            Some(_) => label { "API key (empty keeps the current one)" input type="password" name="key" autocomplete="new-password" placeholder="unchanged"; },
+        }
+        div.row {
+            label { "Currency" input type="text" name="currency" value=(p.map_or("USD", |p| &p.currency)) maxlength="3" required; }
+            label { "Exchange rate" input type="text" inputmode="decimal" name="exchange_rate" value=(p.map_or("1".to_string(), |p| Money::from_micros(p.exchange_rate).to_string())) required; }
+        }
+        label { "Alert when the balance is below (provider currency; empty = never)"
+            input type="text" inputmode="decimal" name="alert_below" data-keep-empty="1" value=[p.and_then(|p| p.balance_alert_below).map(|m| m.to_string())]; }
+        div.row {
+            label { "Timeout, ms" input type="number" name="timeout_ms" data-type="int" min="100" max="600000" value=(p.map_or(30_000, |p| p.timeout_ms)) required; }
+            label { "Calls at once" input type="number" name="max_concurrency" data-type="int" min="1" max="256" value=(p.map_or(8, |p| p.max_concurrency)) required; }
+            label { "Requests/s (0 = no limit)" input type="number" name="rate_per_sec" data-type="int" min="0" max="100000" value=(p.and_then(|p| p.rate_per_sec).unwrap_or(0)); }
+        }
+        details.limits {
+            summary { "Limits: answers up to " (bytes(limits.answer_max_bytes)) ", services up to " (bytes(limits.services_max_bytes)) ", provider price changes beyond x" (percent_value(limits.price_jump_pct)) " held" }
+            label { "Largest answer, bytes (" (bytes(answer.1)) " to " (bytes(answer.2)) ")"
+                input type="number" name="answer_max_bytes" data-type="int" min=(answer.1) max=(answer.2) value=(limits.answer_max_bytes) required; }
+            label { "Largest services list, bytes (" (bytes(services.1)) " to " (bytes(services.2)) ")"
+                input type="number" name="services_max_bytes" data-type="int" min=(services.1) max=(services.2) value=(limits.services_max_bytes) required; }
+            label { "Hold a provider price change beyond, % (200 = twice or half; " (jump.1) " to " (jump.2) ")"
+                input type="number" name="price_jump_pct" data-type="int" min=(jump.1) max=(jump.2) value=(limits.price_jump_pct) required; }
+        }
+        label.check { input type="checkbox" name="check_key" checked; " Test the key with the provider first" }
+    }
+}
+
+/// `/admin/providers`: each provider's balance (last read), threshold, limits and state, with
+/// edit, test, check-balance, enable/disable and import actions, and a form to add one.
 pub(super) async fn providers_page(
     State(st): State<AppState>,
     AdminPage(u): AdminPage,
@@ -176,13 +223,23 @@ pub(super) async fn providers_page(
         div.card {
             div.card-head { h1 { "Providers" } }
             @if st.fulfil.is_none() { div.flash.err { "Set security.secret_key in the configuration to call providers." } }
-            @if providers.is_empty() { p.empty { "No providers yet: add one with " code { "smmd provider add" } "." } }
+            @if providers.is_empty() { p.empty { "No providers yet: add one below (or with " code { "smmd provider add" } ")." } }
+            details.add-provider open[providers.is_empty()] {
+                summary.button.small { "Add a provider" }
+                (api_form("POST", "/api/admin/providers", "Provider added", html! {
+                    (provider_fields(None))
+                    button type="submit" { "Add provider" }
+                }))
+            }
             table.admin {
                 thead { tr { th { "Provider" } th { "Balance" } th { "Services" } th { "State" } th { "Actions" } } }
                 tbody { @for p in &providers {
                     tr #(format!("p-{}", p.id.0)) {
-                        td data-label="Provider" { b { (p.name) } br; span.hint { (p.url) } }
-                        td data-label="Balance" {
+                        td data-label="Provider" { div {
+                            b { (p.name) } br; span.hint { (p.url) }
+                            br; span.hint { "answers ≤ " (bytes(p.limits.answer_max_bytes)) ", services ≤ " (bytes(p.limits.services_max_bytes)) ", holds price changes beyond x" (percent_value(p.limits.price_jump_pct)) }
+                        } }
+                        td data-label="Balance" { div {
                             @match p.balance {
                                 Some(b) => {
                                     (b) " " (p.currency)
@@ -192,12 +249,19 @@ pub(super) async fn providers_page(
                                 None => span.muted { "not checked yet" },
                             }
                             @if let Some(low) = p.balance_alert_below { br; span.hint { "alert below " (low) } }
-                        }
+                        } }
                         td data-label="Services" { (services.iter().filter(|s| s.provider_id == Some(p.id)).count()) }
                         td data-label="State" {
                             @if p.enabled { span.status.s-completed { "Enabled" } } @else { span.status.s-canceled { "Disabled" } }
                         }
                         td.actions data-label="Actions" {
+                            details.edit {
+                                summary { "Edit" }
+                                (api_form("PATCH", &format!("/api/admin/providers/{}", p.id.0), "Provider saved", html! {
+                                    (provider_fields(Some(p)))
+                                    button.small type="submit" { "Save" }
+                                }))
+                            }
                             a.button.small href=(format!("/admin/providers/{}/import", p.id.0)) { "Import services…" }
                             (api_form("POST", &format!("/api/admin/providers/{}/balance", p.id.0), "Balance checked", html! {
                                 button.small.secondary type="submit" { "Check balance" }

@@ -1,0 +1,375 @@
+//! The live feed on SQL: the rows committed after a [`FeedCursor`] in `order_events`, `ledger`,
+//! `notifications` and `alerts`, and the signal that wakes a reader.
+//!
+//! **Commit order.** SQLite commits one writer at a time, so row ids are commit order and a
+//! source is read by id. On PostgreSQL two transactions can commit out of id order, so each feed
+//! row carries the id of its transaction (`tx`, migration `0011_feed_commit_order`) and a source
+//! is read in `(tx, id)` order, only up to the *horizon*: `pg_snapshot_xmin` of a snapshot taken
+//! before the rows are read, the oldest transaction still in flight. Every transaction below it
+//! has ended, so its rows are all visible to the read that follows, and no row can later commit
+//! below a position already read past. A row of a transaction at or above the horizon waits
+//! (committed or not) and the read reports [`FeedRead::held`]; a transaction that stays open
+//! holds the feed back by as long (never loses a row). The horizon is cluster-wide: any long
+//! transaction on the server, in any database, delays the feed (not the pages).
+//!
+//! **Wake-up.** This store's commits (a watch channel) and, on PostgreSQL, `LISTEN smmd_feed`:
+//! the feed tables' triggers `NOTIFY` at commit, so every instance hears every instance.
+
+use async_trait::async_trait;
+use smmd_domain::{Money, OrderId, UserId};
+use smmd_store::{
+    FeedCursor, FeedItem, FeedMessage, FeedPos, FeedRead, FeedSignal, FeedSource, StoreError,
+    StoreResult,
+};
+use sqlx::postgres::PgListener;
+
+use crate::notify::{notification, NOTIFICATION_COLS};
+use crate::rows::{self, get};
+use crate::{Dialect, Row, SqlResultExt, SqlStore};
+
+/// The PostgreSQL channel the migration's triggers notify when feed rows commit.
+pub const FEED_CHANNEL: &str = "smmd_feed";
+
+/// The oldest transaction still in flight on PostgreSQL (every row of an older one is readable
+/// now); on SQLite every committed row is readable, so `i64::MAX`.
+async fn horizon(s: &SqlStore) -> StoreResult<i64> {
+    match s.dialect {
+        Dialect::Sqlite => Ok(i64::MAX),
+        Dialect::Postgres => {
+            let row =
+                sqlx::query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS h")
+                    .fetch_one(&s.read)
+                    .await
+                    .db()?;
+            get(&row, "h")
+        }
+    }
+}
+
+pub(crate) async fn feed_head(s: &SqlStore) -> StoreResult<FeedCursor> {
+    match s.dialect {
+        // Every row below the horizon is committed and before the head; every later one after.
+        Dialect::Postgres => {
+            let at = FeedPos::new(horizon(s).await?, 0);
+            Ok(FeedCursor {
+                events: at,
+                ledger: at,
+                notifications: at,
+                alerts: at,
+            })
+        }
+        Dialect::Sqlite => {
+            let row = sqlx::query(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM order_events) AS events, \
+                 (SELECT COALESCE(MAX(id), 0) FROM ledger) AS ledger, \
+                 (SELECT COALESCE(MAX(id), 0) FROM notifications) AS notifications, \
+                 (SELECT COALESCE(MAX(id), 0) FROM alerts) AS alerts",
+            )
+            .fetch_one(&s.read)
+            .await
+            .db()?;
+            let at = |c: &str| get(&row, c).map(|id| FeedPos::new(0, id));
+            Ok(FeedCursor {
+                events: at("events")?,
+                ledger: at("ledger")?,
+                notifications: at("notifications")?,
+                alerts: at("alerts")?,
+            })
+        }
+    }
+}
+
+pub(crate) async fn feed_after(
+    s: &SqlStore,
+    cursor: FeedCursor,
+    limit: i64,
+) -> StoreResult<FeedRead> {
+    feed_rows(s, cursor, limit, None).await
+}
+
+/// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by
+/// the `(user_id, tx, id)` indexes.
+pub(crate) async fn feed_of_user_after(
+    s: &SqlStore,
+    user: UserId,
+    admin: bool,
+    cursor: FeedCursor,
+    limit: i64,
+) -> StoreResult<Vec<FeedItem>> {
+    Ok(feed_rows(s, cursor, limit, Some((user, admin)))
+        .await?
+        .items)
+}
+
+/// One source's read: `SELECT cols, <tx> AS feed_tx FROM from WHERE <after position>
+/// [AND user = …] ORDER BY <feed order> LIMIT …`, in the dialect's feed order (`a` is the
+/// source table's alias).
+fn source_sql(d: Dialect, cols: &str, from: &str, a: &str, user_col: Option<&str>) -> String {
+    let (tx, after, order, next) = match d {
+        Dialect::Postgres => (
+            format!("{a}.tx"),
+            format!("({a}.tx, {a}.id) > ($1, $2)"),
+            format!("{a}.tx, {a}.id"),
+            3,
+        ),
+        Dialect::Sqlite => ("0".into(), format!("{a}.id > $1"), format!("{a}.id"), 2),
+    };
+    let only = user_col.map_or(String::new(), |c| format!(" AND {c} = ${}", next + 1));
+    format!(
+        "SELECT {cols}, {tx} AS feed_tx FROM {from} WHERE {after}{only} \
+         ORDER BY {order} LIMIT ${next}"
+    )
+}
+
+/// Reads one source after `at` and turns each row readable below `horizon` into an item.
+/// Returns the items, the position after them, and whether a committed row was held back.
+async fn read_source(
+    s: &SqlStore,
+    sql: &str,
+    at: FeedPos,
+    limit: i64,
+    user: Option<UserId>,
+    horizon: i64,
+    item: impl Fn(&Row, FeedPos) -> StoreResult<FeedItem>,
+) -> StoreResult<(Vec<FeedItem>, FeedPos, bool)> {
+    let q = sqlx::query(sql);
+    let q = match s.dialect {
+        Dialect::Postgres => q.bind(at.tx).bind(at.id),
+        Dialect::Sqlite => q.bind(at.id),
+    };
+    let q = q.bind(limit);
+    let q = match user {
+        Some(u) => q.bind(u.0),
+        None => q,
+    };
+    let rows = q.fetch_all(&s.read).await.db()?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut next = at;
+    let mut held = false;
+    for row in &rows {
+        let pos = FeedPos::new(get(row, "feed_tx")?, get(row, "id")?);
+        if pos.tx >= horizon {
+            // Feed order is by tx: every row after this one is held back as well.
+            held = true;
+            break;
+        }
+        items.push(item(row, pos)?);
+        next = pos;
+    }
+    // Every row below the horizon is read (the rest is held back, or there is no more): the
+    // cursor moves up to the horizon, where `feed_head` starts a new reader.
+    if (held || (rows.len() as i64) < limit) && horizon != i64::MAX {
+        next = next.max(FeedPos::new(horizon, 0));
+    }
+    Ok((items, next, held))
+}
+
+/// The feed read: every user's rows, or only `whose` user's (and alerts if they are an admin).
+async fn feed_rows(
+    s: &SqlStore,
+    cursor: FeedCursor,
+    limit: i64,
+    whose: Option<(UserId, bool)>,
+) -> StoreResult<FeedRead> {
+    // The horizon first: every transaction below it ended before the reads' snapshots.
+    let horizon = horizon(s).await?;
+    let d = s.dialect;
+    let user = whose.map(|(u, _)| u);
+    let by = |column: &'static str| whose.map(|_| column);
+    let mut read = FeedRead {
+        next: cursor,
+        ..FeedRead::default()
+    };
+    let mut take = |source: FeedSource, (items, next, held): (Vec<FeedItem>, FeedPos, bool)| {
+        read.items.extend(items);
+        *read.next.of_mut(source) = next;
+        read.held |= held;
+    };
+
+    let sql = source_sql(
+        d,
+        "e.id, e.user_id, e.order_id, e.kind, e.status, e.created_at, o.reference, o.remains",
+        "order_events e LEFT JOIN orders o ON o.id = e.order_id",
+        "e",
+        by("e.user_id"),
+    );
+    let events = read_source(s, &sql, cursor.events, limit, user, horizon, |row, pos| {
+        let at = get(row, "created_at")?;
+        Ok(FeedItem {
+            user_id: Some(UserId(get(row, "user_id")?)),
+            at,
+            source: FeedSource::Events,
+            pos,
+            message: FeedMessage::Order {
+                order_id: OrderId(get(row, "order_id")?),
+                reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
+                event: get(row, "kind")?,
+                status: get(row, "status")?,
+                remains: get(row, "remains")?,
+                at,
+            },
+        })
+    })
+    .await?;
+    take(FeedSource::Events, events);
+
+    let sql = source_sql(
+        d,
+        "l.id, l.user_id, l.amount, l.balance_after, l.created_at",
+        "ledger l",
+        "l",
+        by("l.user_id"),
+    );
+    let ledger = read_source(s, &sql, cursor.ledger, limit, user, horizon, |row, pos| {
+        let at = get(row, "created_at")?;
+        Ok(FeedItem {
+            user_id: Some(UserId(get(row, "user_id")?)),
+            at,
+            source: FeedSource::Ledger,
+            pos,
+            message: FeedMessage::Balance {
+                balance: Money::from_micros(get(row, "balance_after")?).to_string(),
+                amount: Money::from_micros(get(row, "amount")?).to_string(),
+                at,
+            },
+        })
+    })
+    .await?;
+    take(FeedSource::Ledger, ledger);
+
+    let cols = NOTIFICATION_COLS
+        .split(", ")
+        .map(|c| format!("n.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = source_sql(d, &cols, "notifications n", "n", by("n.user_id"));
+    let notifications = read_source(
+        s,
+        &sql,
+        cursor.notifications,
+        limit,
+        user,
+        horizon,
+        |row, pos| {
+            let n = notification(row)?;
+            Ok(FeedItem {
+                user_id: Some(n.user_id),
+                at: n.created_at,
+                source: FeedSource::Notifications,
+                pos,
+                message: FeedMessage::Notification {
+                    id: n.id,
+                    kind: n.kind,
+                    title: n.title,
+                    body: n.body,
+                    order_id: n.order_id,
+                    at: n.created_at,
+                },
+            })
+        },
+    )
+    .await?;
+    take(FeedSource::Notifications, notifications);
+
+    // Alerts are every admin's: read for the hub and for an admin's replay, never per user.
+    if let None | Some((_, true)) = whose {
+        let cols = rows::ALERT_COLS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = source_sql(d, &cols, "alerts a", "a", None);
+        let alerts = read_source(s, &sql, cursor.alerts, limit, None, horizon, |row, pos| {
+            let a = rows::alert(row)?;
+            Ok(FeedItem {
+                user_id: None,
+                at: a.created_at,
+                source: FeedSource::Alerts,
+                pos,
+                message: FeedMessage::Alert {
+                    id: a.id,
+                    kind: a.kind,
+                    subject: a.subject,
+                    message: a.message,
+                    at: a.created_at,
+                },
+            })
+        })
+        .await?;
+        take(FeedSource::Alerts, alerts);
+    }
+    Ok(read)
+}
+
+/// This instance's commits, and on PostgreSQL every instance's feed commits.
+struct Signal {
+    local: tokio::sync::watch::Receiver<u64>,
+    listener: Option<PgListener>,
+}
+
+#[async_trait]
+impl FeedSignal for Signal {
+    async fn changed(&mut self) -> StoreResult<()> {
+        let local = &mut self.local;
+        match &mut self.listener {
+            None => local
+                .changed()
+                .await
+                .map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed"))),
+            Some(listener) => tokio::select! {
+                r = local.changed() => {
+                    r.map_err(|_| StoreError::Other(anyhow::anyhow!("the store was closed")))
+                }
+                r = listener.recv() => r.map(|_| ()).db(),
+            },
+        }
+    }
+}
+
+pub(crate) async fn feed_signal(s: &SqlStore) -> StoreResult<Box<dyn FeedSignal>> {
+    let listener = match (&s.dialect, &s.listen_url) {
+        (Dialect::Postgres, Some(url)) => {
+            let mut l = PgListener::connect(url).await.db()?;
+            l.listen(FEED_CHANNEL).await.db()?;
+            Some(l)
+        }
+        _ => None,
+    };
+    let mut local = s.committed.subscribe();
+    local.mark_unchanged();
+    Ok(Box::new(Signal { local, listener }))
+}
+
+/// The [`FeedStore`](smmd_store::FeedStore) section on SQL: each method is one of the
+/// functions above.
+mod section {
+    use smmd_domain::UserId;
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl FeedStore for SqlStore {
+        async fn feed_head(&self) -> StoreResult<FeedCursor> {
+            crate::feed::feed_head(self).await
+        }
+
+        async fn feed_after(&self, cursor: FeedCursor, limit: i64) -> StoreResult<FeedRead> {
+            crate::feed::feed_after(self, cursor, limit).await
+        }
+
+        async fn feed_of_user_after(
+            &self,
+            user: UserId,
+            admin: bool,
+            cursor: FeedCursor,
+            limit: i64,
+        ) -> StoreResult<Vec<FeedItem>> {
+            crate::feed::feed_of_user_after(self, user, admin, cursor, limit).await
+        }
+
+        async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
+            crate::feed::feed_signal(self).await
+        }
+    }
+}
