@@ -32,7 +32,7 @@ pub const FEED_CHANNEL: &str = "smmd_feed";
 
 /// The oldest transaction still in flight on PostgreSQL (every row of an older one is readable
 /// now); on SQLite every committed row is readable, so `i64::MAX`.
-async fn horizon(s: &SqlStore) -> StoreResult<i64> {
+pub(crate) async fn horizon(s: &SqlStore) -> StoreResult<i64> {
     match s.dialect {
         Dialect::Sqlite => Ok(i64::MAX),
         Dialect::Postgres => {
@@ -104,7 +104,13 @@ pub(crate) async fn feed_of_user_after(
 /// One source's read: `SELECT cols, <tx> AS feed_tx FROM from WHERE <after position>
 /// [AND user = …] ORDER BY <feed order> LIMIT …`, in the dialect's feed order (`a` is the
 /// source table's alias).
-fn source_sql(d: Dialect, cols: &str, from: &str, a: &str, user_col: Option<&str>) -> String {
+pub(crate) fn source_sql(
+    d: Dialect,
+    cols: &str,
+    from: &str,
+    a: &str,
+    user_col: Option<&str>,
+) -> String {
     let (tx, after, order, next) = match d {
         Dialect::Postgres => (
             format!("{a}.tx"),
@@ -121,17 +127,18 @@ fn source_sql(d: Dialect, cols: &str, from: &str, a: &str, user_col: Option<&str
     )
 }
 
-/// Reads one source after `at` and turns each row readable below `horizon` into an item.
-/// Returns the items, the position after them, and whether a committed row was held back.
-async fn read_source(
+/// Reads one source after `at` ([`source_sql`]) and turns each row readable below `horizon`
+/// into an item. Returns the items, the position after them, and whether a committed row was
+/// held back.
+pub(crate) async fn read_source<T>(
     s: &SqlStore,
     sql: &str,
     at: FeedPos,
     limit: i64,
     user: Option<UserId>,
     horizon: i64,
-    item: impl Fn(&Row, FeedPos) -> StoreResult<FeedItem>,
-) -> StoreResult<(Vec<FeedItem>, FeedPos, bool)> {
+    item: impl Fn(&Row, FeedPos) -> StoreResult<T>,
+) -> StoreResult<(Vec<T>, FeedPos, bool)> {
     let q = sqlx::query(sql);
     let q = match s.dialect {
         Dialect::Postgres => q.bind(at.tx).bind(at.id),
@@ -299,6 +306,42 @@ async fn feed_rows(
         take(FeedSource::Alerts, alerts);
     }
     Ok(read)
+}
+
+/// `after < position <= to` of alias `a` in the dialect's feed order, its parameters from
+/// `$first` on (bind them with [`bind_range`]).
+pub(crate) fn range_sql(d: Dialect, a: &str, first: usize) -> String {
+    match d {
+        Dialect::Postgres => format!(
+            "({a}.tx, {a}.id) > (${}, ${}) AND ({a}.tx, {a}.id) <= (${}, ${})",
+            first,
+            first + 1,
+            first + 2,
+            first + 3
+        ),
+        Dialect::Sqlite => format!("{a}.id > ${} AND {a}.id <= ${}", first, first + 1),
+    }
+}
+
+/// Binds the bounds of a [`range_sql`].
+pub(crate) fn bind_range<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    d: Dialect,
+    after: FeedPos,
+    to: FeedPos,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match d {
+        Dialect::Postgres => q.bind(after.tx).bind(after.id).bind(to.tx).bind(to.id),
+        Dialect::Sqlite => q.bind(after.id).bind(to.id),
+    }
+}
+
+/// The feed order of alias `a` in the dialect.
+pub(crate) fn order_sql(d: Dialect, a: &str) -> String {
+    match d {
+        Dialect::Postgres => format!("{a}.tx, {a}.id"),
+        Dialect::Sqlite => format!("{a}.id"),
+    }
 }
 
 /// This instance's commits, and on PostgreSQL every instance's feed commits.

@@ -3,10 +3,11 @@
 
 use smmd_domain::{Money, OrderId, UserId};
 use smmd_store::{
-    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, NotifiableEvent,
+    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedPos, NotifiableEvent,
     Notification, NotificationBatch, NotificationSettings, StoreError, StoreResult,
 };
 
+use crate::feed;
 use crate::rows::{self, get, qualified, ORDER_COLS};
 use crate::{found, Dialect, Row, SqlResultExt, SqlStore};
 
@@ -53,56 +54,56 @@ pub(crate) async fn set_notification_settings(
     s.commit(tx).await
 }
 
-pub(crate) async fn notify_cursor(s: &SqlStore, cursor: &str) -> StoreResult<i64> {
-    let row = sqlx::query("SELECT last_id FROM notify_cursors WHERE name = $1")
+pub(crate) async fn notify_cursor(s: &SqlStore, cursor: &str) -> StoreResult<FeedPos> {
+    let row = sqlx::query("SELECT last_tx, last_id FROM notify_cursors WHERE name = $1")
         .bind(cursor)
         .fetch_optional(&s.read)
         .await
         .db()?;
-    row.map(|r| get(&r, "last_id"))
+    row.map(|r| Ok(FeedPos::new(get(&r, "last_tx")?, get(&r, "last_id")?)))
         .transpose()
-        .map(|v| v.unwrap_or(0))
+        .map(Option::unwrap_or_default)
 }
 
-/// The last id of the first `limit` rows of `table` after `after` (`after` if none).
-async fn window_end(s: &SqlStore, table: &str, after: i64, limit: i64) -> StoreResult<i64> {
-    let row = sqlx::query(&format!(
-        "SELECT MAX(id) AS last FROM (SELECT id FROM {table} WHERE id > $1 ORDER BY id LIMIT $2) w"
-    ))
-    .bind(after)
-    .bind(limit)
-    .fetch_one(&s.read)
-    .await
-    .db()?;
-    Ok(get::<Option<i64>>(&row, "last")?.unwrap_or(after))
+/// The position of the last readable row of the first `limit` of `table` (alias `a`) after
+/// `after` in feed order; `after` if none.
+async fn window_end(s: &SqlStore, table: &str, after: FeedPos, limit: i64) -> StoreResult<FeedPos> {
+    let horizon = feed::horizon(s).await?;
+    let sql = feed::source_sql(s.dialect, "w.id", &format!("{table} w"), "w", None);
+    let (rows, next, _) =
+        feed::read_source(s, &sql, after, limit, None, horizon, |_, _| Ok(())).await?;
+    // With nothing read the cursor stays put: moving it to the horizon alone is a write for
+    // nothing.
+    Ok(if rows.is_empty() { after } else { next })
 }
 
 pub(crate) async fn notifiable_events(
     s: &SqlStore,
-    after: i64,
+    after: FeedPos,
     limit: i64,
-) -> StoreResult<(Vec<NotifiableEvent>, i64)> {
+) -> StoreResult<(Vec<NotifiableEvent>, FeedPos)> {
     let to = window_end(s, "order_events", after, limit).await?;
     if to == after {
         return Ok((Vec::new(), after));
     }
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT e.id AS event_id, e.kind AS event_kind, e.status AS event_status, \
          e.amount AS event_amount, e.detail AS event_detail, e.created_at AS event_at, {}, \
          sv.name AS service_name, u.email AS user_email, u.email_notifications, u.webhook_url, \
          u.webhook_secret \
          FROM order_events e JOIN orders o ON o.id = e.order_id \
          JOIN services sv ON sv.id = o.service_id JOIN users u ON u.id = e.user_id \
-         WHERE e.id > $1 AND e.id <= $2 AND ((e.kind = 'status' AND e.status IN \
+         WHERE {} AND ((e.kind = 'status' AND e.status IN \
          ('completed', 'partial', 'canceled')) OR (e.kind = 'refill' AND e.status IN \
-         ('completed', 'rejected'))) ORDER BY e.id",
-        qualified(ORDER_COLS, "o")
-    ))
-    .bind(after)
-    .bind(to)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
+         ('completed', 'rejected'))) ORDER BY {}",
+        qualified(ORDER_COLS, "o"),
+        feed::range_sql(s.dialect, "e", 1),
+        feed::order_sql(s.dialect, "e"),
+    );
+    let rows = feed::bind_range(sqlx::query(&sql), s.dialect, after, to)
+        .fetch_all(&s.read)
+        .await
+        .db()?;
     let events = rows
         .iter()
         .map(|row| {
@@ -125,19 +126,21 @@ pub(crate) async fn notifiable_events(
 
 pub(crate) async fn alerts_after(
     s: &SqlStore,
-    after: i64,
+    after: FeedPos,
     limit: i64,
-) -> StoreResult<Vec<smmd_store::Alert>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM alerts WHERE id > $1 ORDER BY id LIMIT $2",
-        rows::ALERT_COLS
-    ))
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    rows.iter().map(rows::alert).collect()
+) -> StoreResult<(Vec<smmd_store::Alert>, FeedPos)> {
+    let horizon = feed::horizon(s).await?;
+    let cols = qualified(rows::ALERT_COLS, "a");
+    let sql = feed::source_sql(s.dialect, &cols, "alerts a", "a", None);
+    let (alerts, next, _) = feed::read_source(s, &sql, after, limit, None, horizon, |row, _| {
+        rows::alert(row)
+    })
+    .await?;
+    Ok(if alerts.is_empty() {
+        (alerts, after)
+    } else {
+        (alerts, next)
+    })
 }
 
 pub(crate) async fn alert_recipients(s: &SqlStore) -> StoreResult<Vec<AlertRecipient>> {
@@ -165,14 +168,18 @@ pub(crate) async fn record_notifications(
     now: i64,
 ) -> StoreResult<Option<u64>> {
     let mut tx = s.begin().await?;
-    let moved =
-        sqlx::query("UPDATE notify_cursors SET last_id = $1 WHERE name = $2 AND last_id = $3")
-            .bind(batch.to)
-            .bind(batch.cursor)
-            .bind(batch.from)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+    let moved = sqlx::query(
+        "UPDATE notify_cursors SET last_tx = $1, last_id = $2 \
+             WHERE name = $3 AND last_tx = $4 AND last_id = $5",
+    )
+    .bind(batch.to.tx)
+    .bind(batch.to.id)
+    .bind(batch.cursor)
+    .bind(batch.from.tx)
+    .bind(batch.from.id)
+    .execute(&mut *tx)
+    .await
+    .db()?;
     if moved.rows_affected() == 0 {
         return Ok(None);
     }
@@ -494,19 +501,23 @@ mod section {
             crate::notify::set_notification_settings(self, user, settings).await
         }
 
-        async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64> {
+        async fn notify_cursor(&self, cursor: &str) -> StoreResult<FeedPos> {
             crate::notify::notify_cursor(self, cursor).await
         }
 
         async fn notifiable_events(
             &self,
-            after: i64,
+            after: FeedPos,
             limit: i64,
-        ) -> StoreResult<(Vec<NotifiableEvent>, i64)> {
+        ) -> StoreResult<(Vec<NotifiableEvent>, FeedPos)> {
             crate::notify::notifiable_events(self, after, limit).await
         }
 
-        async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>> {
+        async fn alerts_after(
+            &self,
+            after: FeedPos,
+            limit: i64,
+        ) -> StoreResult<(Vec<Alert>, FeedPos)> {
             crate::notify::alerts_after(self, after, limit).await
         }
 

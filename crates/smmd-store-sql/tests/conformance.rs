@@ -204,4 +204,55 @@ mod across_instances {
             [ann_row]
         );
     }
+
+    /// The notifier's cursor follows the same order (issue 15): an alert written by a slow
+    /// transaction and committed after a later one is still turned into notifications; a cursor
+    /// that followed ids would have moved past it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_notifier_reads_alerts_in_commit_order_too() {
+        use smmd_domain::alert::AlertKind;
+        use sqlx::Connection;
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        settled(&db.store, db.store.feed_head().await.expect("head")).await;
+        let start = db.store.notify_cursor("alerts").await.expect("cursor");
+        sqlx::any::install_default_drivers();
+        let mut slow = sqlx::AnyConnection::connect(&db.url)
+            .await
+            .expect("connect");
+        let mut tx = slow.begin().await.expect("begin");
+        let first: i64 = sqlx::Row::get(
+            &sqlx::query(
+                "INSERT INTO alerts (kind, subject, message, created_at, updated_at) \
+                 VALUES ('provider_balance_low', 'provider:1', 'slow', 1, 1) RETURNING id",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .expect("alert"),
+            0,
+        );
+        db.store
+            .raise_alert(AlertKind::OrderNeedsReview, "order:9", "fast", 2)
+            .await
+            .expect("alert");
+        let (early, at) = db.store.alerts_after(start, 100).await.expect("alerts");
+        assert!(early.is_empty(), "read past an open transaction: {early:?}");
+        assert_eq!(at, start, "the cursor stays before the open transaction");
+        tx.commit().await.expect("commit");
+        let mut read = Vec::new();
+        for _ in 0..500 {
+            read = db.store.alerts_after(start, 100).await.expect("alerts").0;
+            if read.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            read.iter()
+                .map(|a| (a.id, a.message.as_str()))
+                .collect::<Vec<_>>(),
+            [(first, "slow"), (first + 1, "fast")]
+        );
+    }
 }

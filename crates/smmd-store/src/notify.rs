@@ -76,8 +76,10 @@ pub struct NewNotification {
 pub struct NotificationBatch {
     /// `order_events` or `alerts`.
     pub cursor: &'static str,
-    pub from: i64,
-    pub to: i64,
+    /// Where the cursor is (the write is refused if it moved), and where it moves to, in feed
+    /// order ([`FeedPos`]).
+    pub from: FeedPos,
+    pub to: FeedPos,
     pub items: Vec<NewNotification>,
 }
 
@@ -385,18 +387,21 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<()>;
 
     /// The `cursor` (`order_events` or `alerts`) of `notifications.deliver`.
-    async fn notify_cursor(&self, cursor: &str) -> StoreResult<i64>;
+    async fn notify_cursor(&self, cursor: &str) -> StoreResult<FeedPos>;
 
-    /// Order events after `after` (up to `limit` read, oldest first) that are worth notifying,
-    /// with the id of the last event read (≥ `after`) to move the cursor to.
+    /// Order events after `after` (up to `limit` read, in feed order) that are worth notifying,
+    /// with the position of the last event read (`after` if none) to move the cursor to.
+    /// Commit-ordered as [`FeedStore::feed_after`]: an event of a transaction still in flight
+    /// ends the window, so the cursor never passes an event that commits later.
     async fn notifiable_events(
         &self,
-        after: i64,
+        after: FeedPos,
         limit: i64,
-    ) -> StoreResult<(Vec<NotifiableEvent>, i64)>;
+    ) -> StoreResult<(Vec<NotifiableEvent>, FeedPos)>;
 
-    /// Alerts created after `after`, oldest first (up to `limit`).
-    async fn alerts_after(&self, after: i64, limit: i64) -> StoreResult<Vec<Alert>>;
+    /// Alerts created after `after`, in feed order (up to `limit`, commit-ordered as
+    /// [`FeedStore::feed_after`]), and the position of the last one (`after` if none).
+    async fn alerts_after(&self, after: FeedPos, limit: i64) -> StoreResult<(Vec<Alert>, FeedPos)>;
 
     /// Admins with their settings: who hears admin alerts.
     async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>>;
@@ -481,6 +486,30 @@ pub trait FeedStore: Send + Sync {
 
     /// A wake-up for the feed; see [`FeedSignal`].
     async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>>;
+
+    /// Waits, up to `within`, until no committed feed row is held back behind a transaction in
+    /// flight (re-reading every 10 ms), so that every read after it sees each row committed
+    /// before this call. Returns whether that happened in time. The notifier waits so before a
+    /// run (an event committed a moment ago is notified now, not a run later); the live feed
+    /// never waits, it re-reads.
+    async fn feed_settled(&self, within: std::time::Duration) -> StoreResult<bool> {
+        const BATCH: i64 = 1_000;
+        let deadline = tokio::time::Instant::now() + within;
+        let mut at = self.feed_head().await?;
+        loop {
+            let read = self.feed_after(at, BATCH).await?;
+            at = read.next;
+            if !read.held && (read.items.len() as i64) < BATCH {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            if read.held {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

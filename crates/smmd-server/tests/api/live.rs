@@ -480,16 +480,17 @@ async fn kinds(socket: &mut Socket, n: usize) -> Vec<(String, String, FeedPos)> 
 /// already committed on PostgreSQL while another test's transaction is in flight: it is where a
 /// new reader starts, not the end.)
 pub async fn settled_head(app: &TestApp) -> FeedCursor {
-    let mut at = app.store.feed_head().await.expect("head");
-    for _ in 0..500 {
-        let read = app.store.feed_after(at, 1000).await.expect("feed");
-        at = read.next;
-        if !read.held && read.items.len() < 1000 {
-            return at;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the feed stayed held back for 5 s");
+    assert!(
+        app.store
+            .feed_settled(Duration::from_secs(5))
+            .await
+            .expect("settle"),
+        "the feed stayed held back for 5 s"
+    );
+    let at = app.store.feed_head().await.expect("head");
+    // Read past the head to the end: the head itself may lag rows just committed.
+    let read = app.store.feed_after(at, 10_000).await.expect("feed");
+    read.next
 }
 
 /// The feed position of a message (`tx`, `seq`; zeros when it has none).
@@ -651,6 +652,7 @@ pub async fn a_socket_replays_what_its_page_missed_once(app: TestApp) {
         )
         .await;
     }
+    settled_head(&app).await;
     let mut ws = connect_to(
         &app,
         &format!("/ws?after={resumed}"),

@@ -22,3 +22,7 @@ CREATE INDEX notifications_user_feed ON notifications (user_id, tx, id);
 ALTER TABLE alerts ADD COLUMN tx BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE alerts ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint);
 CREATE INDEX alerts_feed ON alerts (tx, id);
+
+-- The notifier's cursors (notifications.deliver reads order_events and alerts after them) move
+-- in the same order: a position is (last_tx, last_id).
+ALTER TABLE notify_cursors ADD COLUMN last_tx BIGINT NOT NULL DEFAULT 0;
