@@ -10,6 +10,8 @@
 //! | `admin:<request id>` | an admin credit or debit (the request id makes a retry a replay) |
 //! | `test-top-up:<user>:<nonce>` | the demo's instant test funds |
 //! | `demo:seed-balance` | the demo's seeded customer |
+//! | `rent:<rental>:<hour>` | one billed hour of a rental (hour = its start, epoch ms) |
+//! | `rent-credit:<rental>:<hour>` | an admin's credit of that billed hour |
 
 /// The key of an order's charge.
 pub fn charge_key(order_id: i64) -> String {
@@ -42,6 +44,17 @@ pub fn test_top_up_key(user_id: i64, nonce: &str) -> String {
     format!("test-top-up:{user_id}:{nonce}")
 }
 
+/// The key of the charge of one billed hour of a rental (`docs/billing.md`): `hour_ms` is the
+/// hour's start (epoch ms), so each (rental, hour) is paid at most once, whoever bills it.
+pub fn rent_key(rental_id: i64, hour_ms: i64) -> String {
+    format!("rent:{rental_id}:{hour_ms}")
+}
+
+/// The key of an admin's credit of one billed hour (at most once per hour).
+pub fn rent_credit_key(rental_id: i64, hour_ms: i64) -> String {
+    format!("rent-credit:{rental_id}:{hour_ms}")
+}
+
 /// The key of the demo customer's seeded balance (once per demo database).
 pub const DEMO_SEED_KEY: &str = "demo:seed-balance";
 
@@ -59,9 +72,12 @@ mod tests {
             admin_key("7"),
             test_top_up_key(7, "ab"),
             DEMO_SEED_KEY.to_string(),
+            rent_key(7, 1_773_100_800_000),
+            rent_credit_key(7, 1_773_100_800_000),
         ];
         assert_eq!(keys[0], "order:7:charge");
         assert_eq!(keys[2], "order:7:refund:400000");
+        assert_eq!(keys[7], "rent:7:1773100800000");
         let mut unique = keys.to_vec();
         unique.sort();
         unique.dedup();
