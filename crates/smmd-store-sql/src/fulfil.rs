@@ -13,6 +13,28 @@ use sqlx::Row as _;
 use crate::rows::{self, ALERT_COLS, ORDER_COLS, PROVIDER_COLS};
 use crate::{flag, Dialect, SqlResultExt, SqlStore};
 
+/// Binds a provider row's settings as `$1`…`$13`: name, URL, currency, exchange rate, sealed
+/// key, timeout, concurrency, rate limit, alert threshold, `now`, then the three limits.
+fn bind_provider<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    p: &'q NewProvider,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(p.name.trim())
+        .bind(p.url.trim())
+        .bind(p.currency.trim().to_ascii_uppercase())
+        .bind(p.exchange_rate)
+        .bind(&p.api_key_enc)
+        .bind(p.timeout_ms)
+        .bind(p.max_concurrency)
+        .bind(p.rate_per_sec)
+        .bind(p.balance_alert_below.map(|m| m.micros()))
+        .bind(now)
+        .bind(p.limits.answer_max_bytes)
+        .bind(p.limits.services_max_bytes)
+        .bind(p.limits.price_jump_pct)
+}
+
 pub(crate) async fn create_provider(
     s: &SqlStore,
     p: NewProvider,
@@ -20,28 +42,16 @@ pub(crate) async fn create_provider(
     audit: Option<NewAudit>,
 ) -> StoreResult<Provider> {
     let mut tx = s.begin().await?;
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO providers (name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
          max_concurrency, rate_per_sec, balance_alert_below, created_at, updated_at, \
          answer_max_bytes, services_max_bytes, price_jump_pct) \
          VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING {PROVIDER_COLS}"
-    ))
-    .bind(p.name.trim())
-    .bind(p.url.trim())
-    .bind(p.currency.trim().to_ascii_uppercase())
-    .bind(p.exchange_rate)
-    .bind(&p.api_key_enc)
-    .bind(p.timeout_ms)
-    .bind(p.max_concurrency)
-    .bind(p.rate_per_sec)
-    .bind(p.balance_alert_below.map(|m| m.micros()))
-    .bind(now)
-    .bind(p.limits.answer_max_bytes)
-    .bind(p.limits.services_max_bytes)
-    .bind(p.limits.price_jump_pct)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(crate::map_err)?;
+    );
+    let row = bind_provider(sqlx::query(&sql), &p, now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::map_err)?;
     let provider = rows::provider(&row)?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;
@@ -57,32 +67,20 @@ pub(crate) async fn update_provider(
     audit: Option<NewAudit>,
 ) -> StoreResult<Provider> {
     let mut tx = s.begin().await?;
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE providers SET name = $1, url = $2, currency = $3, exchange_rate = $4, \
-         api_key_enc = CASE WHEN $5 = 1 THEN $6 ELSE api_key_enc END, timeout_ms = $7, \
-         max_concurrency = $8, rate_per_sec = $9, balance_alert_below = $10, updated_at = $11, \
-         answer_max_bytes = $12, services_max_bytes = $13, price_jump_pct = $14 \
+         api_key_enc = CASE WHEN $14 = 1 THEN $5 ELSE api_key_enc END, timeout_ms = $6, \
+         max_concurrency = $7, rate_per_sec = $8, balance_alert_below = $9, updated_at = $10, \
+         answer_max_bytes = $11, services_max_bytes = $12, price_jump_pct = $13 \
          WHERE id = $15 RETURNING {PROVIDER_COLS}"
-    ))
-    .bind(p.name.trim())
-    .bind(p.url.trim())
-    .bind(p.currency.trim().to_ascii_uppercase())
-    .bind(p.exchange_rate)
-    .bind(flag(replace_key))
-    .bind(&p.api_key_enc)
-    .bind(p.timeout_ms)
-    .bind(p.max_concurrency)
-    .bind(p.rate_per_sec)
-    .bind(p.balance_alert_below.map(|m| m.micros()))
-    .bind(now)
-    .bind(p.limits.answer_max_bytes)
-    .bind(p.limits.services_max_bytes)
-    .bind(p.limits.price_jump_pct)
-    .bind(id.0)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(crate::map_err)?
-    .ok_or(StoreError::NotFound)?;
+    );
+    let row = bind_provider(sqlx::query(&sql), p, now)
+        .bind(flag(replace_key))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(crate::map_err)?
+        .ok_or(StoreError::NotFound)?;
     let provider = rows::provider(&row)?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;

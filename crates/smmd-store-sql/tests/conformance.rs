@@ -26,15 +26,7 @@ mod across_instances {
         let Some(db) = fresh(Backend::Postgres).await else {
             return;
         };
-        let other = SqlStore::connect(
-            &db.url,
-            ConnectOptions {
-                migrate: false,
-                ..ConnectOptions::default()
-            },
-        )
-        .await
-        .expect("second instance");
+        let other = second_instance(&db).await;
         let head = db.store.feed_head().await.expect("head");
         let mut signal = db.store.feed_signal().await.expect("signal");
         let user = other
@@ -80,6 +72,19 @@ mod across_instances {
         assert_eq!(items[0].user_id, Some(user.id));
     }
 
+    /// Another instance's store on the same database (its own pools and listener).
+    async fn second_instance(db: &smmd_store_sql::testing::TestDb) -> SqlStore {
+        SqlStore::connect(
+            &db.url,
+            ConnectOptions {
+                migrate: false,
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+        .expect("second instance")
+    }
+
     async fn user(store: &SqlStore, email: &str) -> smmd_store::User {
         store
             .create_user(NewUser {
@@ -117,15 +122,7 @@ mod across_instances {
         let Some(db) = fresh(Backend::Postgres).await else {
             return;
         };
-        let other = SqlStore::connect(
-            &db.url,
-            ConnectOptions {
-                migrate: false,
-                ..ConnectOptions::default()
-            },
-        )
-        .await
-        .expect("second instance");
+        let other = second_instance(&db).await;
         let ann = user(&db.store, "ann@x.io").await;
         let bob = user(&db.store, "bob@x.io").await;
         let start = settled(&db.store, db.store.feed_head().await.expect("head"))

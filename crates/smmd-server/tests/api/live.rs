@@ -436,7 +436,7 @@ pub async fn notification_settings_and_the_inbox_over_rest(app: TestApp) {
 
 /// The feed position a page embeds (`<body data-feed="e.l.n.a">`), once the feed has reached
 /// `at_least` (the rows the test just committed are published, so none arrives live as well).
-async fn page_feed(app: &TestApp, cookie: &str, at_least: Option<&FeedCursor>) -> FeedCursor {
+pub async fn page_feed(app: &TestApp, cookie: &str, at_least: Option<&FeedCursor>) -> FeedCursor {
     for _ in 0..100 {
         let html = app
             .client

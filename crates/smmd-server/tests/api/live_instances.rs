@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::TestApp;
-use crate::live::pos;
+use crate::live::{page_feed, pos};
 
 const USERS: usize = 4;
 /// Writer tasks per instance, and deposits per writer.
@@ -43,21 +43,7 @@ impl Page {
     /// Opens `/orders` on `app` as `email` and connects its socket from the page's position.
     async fn open(app: &TestApp, user: &User) -> Page {
         let (cookie, _) = app.session(&user.email).await;
-        let html = app
-            .client
-            .get(app.url("/orders"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
-        let start = html
-            .split_once("data-feed=\"")
-            .and_then(|(_, rest)| rest.split_once('"'))
-            .map(|(v, _)| v.parse::<FeedCursor>().expect("a feed cursor"))
-            .expect("the page has its feed position");
+        let start = page_feed(app, &cookie, None).await;
         let mut req = format!("{}/ws?after={start}", app.base.replace("http://", "ws://"))
             .into_client_request()
             .expect("request");
