@@ -101,9 +101,14 @@ pub(crate) async fn feed_of_user_after(
         .items)
 }
 
-/// One source's read: `SELECT cols, <tx> AS feed_tx FROM from WHERE <after position>
-/// [AND user = …] ORDER BY <feed order> LIMIT …`, in the dialect's feed order (`a` is the
-/// source table's alias).
+/// One source's read after a position, in the dialect's feed order (`a` is the source table's
+/// alias; `user_col` filters one user's rows).
+///
+/// - PostgreSQL: the rows readable below the horizon, up to the limit, and at most one row at or
+///   above it (to know whether rows are held back), so a long-held horizon costs one extra row,
+///   not a batch of rows read and dropped on every poll. Parameters: `$1, $2` the position (tx,
+///   id), `$3` the limit, `$4` the horizon, `$5` the user.
+/// - SQLite: rows by id. Parameters: `$1` the id, `$2` the limit, `$3` the user.
 pub(crate) fn source_sql(
     d: Dialect,
     cols: &str,
@@ -111,24 +116,34 @@ pub(crate) fn source_sql(
     a: &str,
     user_col: Option<&str>,
 ) -> String {
-    let (tx, after, order, next) = match d {
-        Dialect::Postgres => (
-            format!("{a}.tx"),
-            format!("({a}.tx, {a}.id) > ($1, $2)"),
-            format!("{a}.tx, {a}.id"),
-            3,
-        ),
-        Dialect::Sqlite => ("0".into(), format!("{a}.id > $1"), format!("{a}.id"), 2),
-    };
-    let only = user_col.map_or(String::new(), |c| format!(" AND {c} = ${}", next + 1));
-    format!(
-        "SELECT {cols}, {tx} AS feed_tx FROM {from} WHERE {after}{only} \
-         ORDER BY {order} LIMIT ${next}"
-    )
+    match d {
+        Dialect::Postgres => {
+            let only = user_col.map_or(String::new(), |c| format!(" AND {c} = $5"));
+            let part = |cmp: &str, limit: &str| {
+                format!(
+                    "(SELECT {cols}, {a}.tx AS feed_tx FROM {from} \
+                     WHERE ({a}.tx, {a}.id) > ($1, $2) AND {a}.tx {cmp} $4{only} \
+                     ORDER BY {a}.tx, {a}.id LIMIT {limit})"
+                )
+            };
+            format!(
+                "SELECT * FROM ({} UNION ALL {}) f ORDER BY f.feed_tx, f.id",
+                part("<", "$3"),
+                part(">=", "1")
+            )
+        }
+        Dialect::Sqlite => {
+            let only = user_col.map_or(String::new(), |c| format!(" AND {c} = $3"));
+            format!(
+                "SELECT {cols}, 0 AS feed_tx FROM {from} WHERE {a}.id > $1{only} \
+                 ORDER BY {a}.id LIMIT $2"
+            )
+        }
+    }
 }
 
 /// Reads one source after `at` ([`source_sql`]) and turns each row readable below `horizon`
-/// into an item. Returns the items, the position after them, and whether a committed row was
+/// into an item. Returns the items, the position after them, and whether a committed row is
 /// held back.
 pub(crate) async fn read_source<T>(
     s: &SqlStore,
@@ -141,10 +156,9 @@ pub(crate) async fn read_source<T>(
 ) -> StoreResult<(Vec<T>, FeedPos, bool)> {
     let q = sqlx::query(sql);
     let q = match s.dialect {
-        Dialect::Postgres => q.bind(at.tx).bind(at.id),
-        Dialect::Sqlite => q.bind(at.id),
+        Dialect::Postgres => q.bind(at.tx).bind(at.id).bind(limit).bind(horizon),
+        Dialect::Sqlite => q.bind(at.id).bind(limit),
     };
-    let q = q.bind(limit);
     let q = match user {
         Some(u) => q.bind(u.0),
         None => q,
@@ -163,9 +177,9 @@ pub(crate) async fn read_source<T>(
         items.push(item(row, pos)?);
         next = pos;
     }
-    // Every row below the horizon is read (the rest is held back, or there is no more): the
-    // cursor moves up to the horizon, where `feed_head` starts a new reader.
-    if (held || (rows.len() as i64) < limit) && horizon != i64::MAX {
+    // Fewer readable rows than asked for: every row below the horizon is read, so the cursor
+    // moves up to the horizon, where `feed_head` starts a new reader.
+    if (items.len() as i64) < limit && horizon != i64::MAX {
         next = next.max(FeedPos::new(horizon, 0));
     }
     Ok((items, next, held))

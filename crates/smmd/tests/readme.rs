@@ -47,18 +47,23 @@ async fn the_readme_commands_run_as_written_on_a_fresh_folder() {
             continue;
         }
         let line = line.replace("./target/release/smmd", smmd);
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(&line)
-            .current_dir(dir.path())
-            .env("SMMD__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env_remove("SMMD_CONFIG")
-            .env_remove("SMMD_PASSWORD")
-            .env_remove("SMMD__DATABASE__URL")
-            .env_remove("SMMD__DATA_DIR")
-            .env("RUST_LOG", "error");
+        let shell = |script: String| {
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c")
+                .arg(script)
+                .current_dir(dir.path())
+                .env("SMMD__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+                .env_remove("SMMD_CONFIG")
+                .env_remove("SMMD_PASSWORD")
+                .env_remove("SMMD__DATABASE__URL")
+                .env_remove("SMMD__DATA_DIR")
+                .env("RUST_LOG", "error");
+            cmd
+        };
         if line.ends_with(" serve") {
-            let mut child = cmd
+            // `exec`: the shell becomes smmd, so killing the child stops the server (killing
+            // `sh` alone left `smmd serve` running after the test).
+            let mut child = shell(format!("exec {line}"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -75,10 +80,14 @@ async fn the_readme_commands_run_as_written_on_a_fresh_folder() {
             let _ = child.kill();
             let _ = child.wait();
             assert!(ok, "`{line}` answers /healthz");
+            assert!(
+                reqwest::get(&url).await.is_err(),
+                "the server stopped with the test"
+            );
             served = true;
             continue;
         }
-        let out = cmd.output().expect("run");
+        let out = shell(line.clone()).output().expect("run");
         assert!(
             out.status.success(),
             "`{line}` failed: {}{}",
