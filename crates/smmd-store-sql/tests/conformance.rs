@@ -29,17 +29,7 @@ mod across_instances {
         let other = second_instance(&db).await;
         let head = db.store.feed_head().await.expect("head");
         let mut signal = db.store.feed_signal().await.expect("signal");
-        let user = other
-            .create_user(NewUser {
-                email: "far@x.io".into(),
-                password_hash: "x".into(),
-                role: Role::User,
-                api_key_hash: None,
-                now: 1,
-                audit: None,
-            })
-            .await
-            .expect("user");
+        let user = user(&other, "far@x.io").await;
         // A user row is not a feed row: no NOTIFY for it, so only the deposit below wakes us.
         other
             .change_balance(BalanceChange {

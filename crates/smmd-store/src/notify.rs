@@ -475,7 +475,8 @@ pub trait FeedStore: Send + Sync {
 
     /// The rows of `user` after `cursor` (their order events, ledger entries and
     /// notifications, and every alert when `admin`): up to `limit` per source, in feed order per
-    /// source, commit-ordered as [`feed_after`](Self::feed_after). What a WebSocket that reconnects from a page's position replays.
+    /// source, commit-ordered as [`feed_after`](Self::feed_after). What a WebSocket that
+    /// reconnects from a page's position replays.
     async fn feed_of_user_after(
         &self,
         user: UserId,
