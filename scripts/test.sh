@@ -34,7 +34,7 @@ cleanup() {
   local p
   for p in $(cat "$state/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
   for p in $(cat "$state/pids" 2>/dev/null); do wait "$p" 2>/dev/null || true; done
-  xargs -r rm -rf < "$state/dirs" 2>/dev/null || true
+  if [ -f "$state/dirs" ]; then xargs -r rm -rf < "$state/dirs" || true; fi
   rm -rf "$state"
 }
 trap cleanup EXIT
