@@ -50,6 +50,11 @@ pub fn rent_key(rental_id: i64, hour_ms: i64) -> String {
     format!("rent:{rental_id}:{hour_ms}")
 }
 
+/// The key of a rental's one-off setup fee, paid with its first hour.
+pub fn rent_setup_key(rental_id: i64) -> String {
+    format!("rent:{rental_id}:setup")
+}
+
 /// The key of an admin's credit of one billed hour (at most once per hour).
 pub fn rent_credit_key(rental_id: i64, hour_ms: i64) -> String {
     format!("rent-credit:{rental_id}:{hour_ms}")

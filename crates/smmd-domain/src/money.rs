@@ -75,6 +75,11 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
+    /// Sum that stops at the `i64` bounds (for totals of reports, never for balances).
+    pub fn saturating_add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         self.0.checked_sub(other.0).map(Money)
     }

@@ -9,6 +9,7 @@
 //! `busy_timeout`); reads use a separate pool and never block writers (WAL).
 
 mod accounts;
+mod billing;
 mod catalog;
 mod events;
 mod feed;
@@ -310,6 +311,7 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 ("reference", "orders.reference"),
                 ("link_key", "orders.active_link"),
                 ("categories", "categories.name"),
+                ("plans", "plans.code"),
                 ("providers", "providers.name"),
                 ("orders", "orders.id"),
             ] {

@@ -13,6 +13,7 @@
 use async_trait::async_trait;
 
 pub mod accounts;
+pub mod billing;
 pub mod catalog;
 pub mod fulfil;
 pub mod notify;
@@ -26,6 +27,7 @@ pub mod testsuite;
 pub mod wallet;
 
 pub use accounts::*;
+pub use billing::*;
 pub use catalog::*;
 pub use fulfil::*;
 pub use notify::*;
@@ -57,6 +59,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[async_trait]
 pub trait Store:
     AccountStore
+    + BillingStore
     + WalletStore
     + CatalogStore
     + OrderStore
@@ -81,7 +84,8 @@ pub trait Store:
 /// The section traits, to call store methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AdminStore, CatalogStore, FeedStore, FulfilStore, NotificationStore,
-        OrderStore, PaymentStore, RefillStore, SchedulerStore, Store, WalletStore,
+        AccountStore, AdminStore, BillingStore, CatalogStore, FeedStore, FulfilStore,
+        NotificationStore, OrderStore, PaymentStore, RefillStore, SchedulerStore, Store,
+        WalletStore,
     };
 }

@@ -17,6 +17,10 @@ pub enum LedgerKind {
     Charge,
     /// Money back for a canceled or partial order.
     Refund,
+    /// A billed hour of a rental, or its setup fee (`docs/billing.md`).
+    Rent,
+    /// An admin's refund of billed hours.
+    RentCredit,
 }
 
 impl LedgerKind {
@@ -26,6 +30,8 @@ impl LedgerKind {
             LedgerKind::Adjustment => "adjustment",
             LedgerKind::Charge => "charge",
             LedgerKind::Refund => "refund",
+            LedgerKind::Rent => "rent",
+            LedgerKind::RentCredit => "rent_credit",
         }
     }
 
@@ -35,6 +41,8 @@ impl LedgerKind {
             LedgerKind::Adjustment,
             LedgerKind::Charge,
             LedgerKind::Refund,
+            LedgerKind::Rent,
+            LedgerKind::RentCredit,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

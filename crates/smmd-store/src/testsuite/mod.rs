@@ -5,6 +5,7 @@
 
 mod accounts;
 mod admin;
+mod billing;
 mod catalog;
 mod fulfil;
 mod notifications;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 pub use accounts::*;
 pub use admin::*;
+pub use billing::*;
 pub use catalog::*;
 pub use fulfil::*;
 pub use notifications::*;
@@ -74,6 +76,12 @@ macro_rules! conformance_tests {
             the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit,
             payment_requests_credit_once_when_approved,
             dashboard_figures_and_completion_times,
+            renting_pays_the_first_hour_and_refuses_what_it_cannot,
+            an_outage_is_billed_once_and_paused_hours_are_waived,
+            a_month_never_costs_more_than_the_plan,
+            the_dunning_ladder_runs_at_its_exact_instants,
+            a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension,
+            credits_plan_changes_and_cancels_keep_the_rules,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -1,0 +1,673 @@
+//! Hourly billing on SQL (`billing_settings`, `billing_pauses`, `plans`, `rentals`,
+//! `rental_events`, `rental_hours`): settings and pauses, plans, the reads of the billing pages,
+//! and the transactions of [`engine`] (renting, reconciling, actions, collection, credits).
+
+mod engine;
+
+use smmd_domain::billing::charge::CapMode;
+use smmd_domain::billing::rental::{Dunning, RentalState};
+use smmd_domain::{Money, UserId};
+use smmd_store::{
+    BillReport, BillingError, BillingPause, BillingSettings, BillingSettingsPatch, BillingStatus,
+    HourStatus, NewAudit, NewPlan, Plan, PlanPatch, Rental, RentalAction, RentalHour,
+    RentalLogEntry, StoreError, StoreResult,
+};
+use sqlx::AnyConnection;
+
+use crate::rows::get;
+use crate::{flag, Row, SqlResultExt, SqlStore};
+
+fn bad(what: &str, value: &str) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("unexpected {what} `{value}` in database"))
+}
+
+fn cap_mode(text: &str) -> StoreResult<CapMode> {
+    CapMode::parse(text).ok_or_else(|| bad("cap mode", text))
+}
+
+fn pause_row(row: &Row) -> StoreResult<BillingPause> {
+    Ok(BillingPause {
+        id: get(row, "id")?,
+        from_at: get(row, "from_at")?,
+        until_at: get(row, "until_at")?,
+        reason: get(row, "reason")?,
+        actor_id: get::<Option<i64>>(row, "actor_id")?.map(UserId),
+    })
+}
+
+const PAUSE_COLS: &str = "id, from_at, until_at, reason, actor_id";
+
+/// The settings with the open pause, on `conn` (inside a transaction or not).
+pub(crate) async fn settings_in(conn: &mut AnyConnection) -> StoreResult<BillingSettings> {
+    let row = sqlx::query("SELECT * FROM billing_settings WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    let pause = sqlx::query(&format!(
+        "SELECT {PAUSE_COLS} FROM billing_pauses WHERE until_at IS NULL ORDER BY id DESC LIMIT 1"
+    ))
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    let mode: String = get(&row, "default_cap_mode")?;
+    Ok(BillingSettings {
+        enabled: get::<i64>(&row, "enabled")? != 0,
+        hours_per_month: get(&row, "hours_per_month")?,
+        default_cap_mode: cap_mode(&mode)?,
+        dunning: Dunning {
+            suspend_after_hours: get(&row, "suspend_after_hours")?,
+            terminate_after_days: get(&row, "terminate_after_days")?,
+        },
+        warn_hours: [get(&row, "warn_hours_high")?, get(&row, "warn_hours_low")?],
+        statement_grace_days: get(&row, "statement_grace_days")?,
+        rent_reserve_hours: get(&row, "rent_reserve_hours")?,
+        pause: pause.as_ref().map(pause_row).transpose()?,
+        watermark: get(&row, "watermark")?,
+        last_run_at: get(&row, "last_run_at")?,
+        updated_at: get(&row, "updated_at")?,
+    })
+}
+
+const PLAN_COLS: &str = "id, code, name, description, price, cap_mode, setup_fee, entitlement, \
+                         settings, active, created_at, updated_at";
+
+fn plan_row(row: &Row) -> StoreResult<Plan> {
+    let mode: String = get(row, "cap_mode")?;
+    Ok(Plan {
+        id: get(row, "id")?,
+        code: get(row, "code")?,
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        price: Money::from_micros(get(row, "price")?),
+        cap_mode: cap_mode(&mode)?,
+        setup_fee: Money::from_micros(get(row, "setup_fee")?),
+        entitlement: get(row, "entitlement")?,
+        settings: get(row, "settings")?,
+        active: get::<i64>(row, "active")? != 0,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+pub(crate) async fn plan_in(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<Plan>> {
+    let row = sqlx::query(&format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .db()?;
+    row.as_ref().map(plan_row).transpose()
+}
+
+pub(crate) const RENTAL_COLS: &str = "id, user_id, plan_id, state, reason, billed_through, \
+                                      first_due_hour, state_at, created_at, updated_at";
+
+pub(crate) fn rental_row(row: &Row) -> StoreResult<Rental> {
+    let state: String = get(row, "state")?;
+    let reason: Option<String> = get(row, "reason")?;
+    Ok(Rental {
+        id: get(row, "id")?,
+        user_id: UserId(get(row, "user_id")?),
+        plan_id: get(row, "plan_id")?,
+        state: RentalState::parse(&state, reason.as_deref())
+            .ok_or_else(|| bad("rental state", &state))?,
+        billed_through: get(row, "billed_through")?,
+        first_due_hour: get(row, "first_due_hour")?,
+        state_at: get(row, "state_at")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+async fn settings(s: &SqlStore) -> StoreResult<BillingSettings> {
+    let mut conn = s.read.acquire().await.db()?;
+    settings_in(&mut conn).await
+}
+
+/// Opens a pause at `now` unless one is open; closes the open one when `!paused`.
+async fn pause_in(
+    conn: &mut AnyConnection,
+    paused: bool,
+    reason: &str,
+    actor: Option<UserId>,
+    now: i64,
+) -> StoreResult<()> {
+    if paused {
+        sqlx::query(
+            "INSERT INTO billing_pauses (from_at, reason, actor_id) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM billing_pauses WHERE until_at IS NULL)",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(actor.map(|a| a.0))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    } else {
+        sqlx::query("UPDATE billing_pauses SET until_at = $1 WHERE until_at IS NULL")
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+    }
+    Ok(())
+}
+
+async fn update_settings(
+    s: &SqlStore,
+    p: &BillingSettingsPatch,
+    actor: Option<UserId>,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> StoreResult<BillingSettings> {
+    let mut tx = s.begin().await?;
+    let before = settings_in(&mut tx).await?;
+    let [high, low] = p.warn_hours.unwrap_or(before.warn_hours);
+    sqlx::query(
+        "UPDATE billing_settings SET enabled = $1, hours_per_month = $2, default_cap_mode = $3, \
+         suspend_after_hours = $4, terminate_after_days = $5, warn_hours_high = $6, \
+         warn_hours_low = $7, statement_grace_days = $8, rent_reserve_hours = $9, updated_at = $10 \
+         WHERE id = 1",
+    )
+    .bind(flag(p.enabled.unwrap_or(before.enabled)))
+    .bind(p.hours_per_month.unwrap_or(before.hours_per_month))
+    .bind(
+        p.default_cap_mode
+            .unwrap_or(before.default_cap_mode)
+            .as_str(),
+    )
+    .bind(
+        p.suspend_after_hours
+            .unwrap_or(before.dunning.suspend_after_hours),
+    )
+    .bind(
+        p.terminate_after_days
+            .unwrap_or(before.dunning.terminate_after_days),
+    )
+    .bind(high)
+    .bind(low)
+    .bind(
+        p.statement_grace_days
+            .unwrap_or(before.statement_grace_days),
+    )
+    .bind(p.rent_reserve_hours.unwrap_or(before.rent_reserve_hours))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    // Disabling billing waives the hours while it is off; enabling ends that pause.
+    match p.enabled {
+        Some(false) if before.enabled => pause_in(&mut tx, true, "disabled", actor, now).await?,
+        Some(true) if !before.enabled => pause_in(&mut tx, false, "", actor, now).await?,
+        _ => {}
+    }
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    let after = settings_in(&mut tx).await?;
+    s.commit(tx).await?;
+    Ok(after)
+}
+
+async fn set_pause(
+    s: &SqlStore,
+    paused: bool,
+    reason: &str,
+    actor: Option<UserId>,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> StoreResult<BillingSettings> {
+    let mut tx = s.begin().await?;
+    pause_in(&mut tx, paused, reason, actor, now).await?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    let after = settings_in(&mut tx).await?;
+    s.commit(tx).await?;
+    Ok(after)
+}
+
+async fn pauses(s: &SqlStore) -> StoreResult<Vec<BillingPause>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PAUSE_COLS} FROM billing_pauses ORDER BY from_at, id"
+    ))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(pause_row).collect()
+}
+
+async fn create_plan(
+    s: &SqlStore,
+    p: &NewPlan,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> Result<Plan, BillingError> {
+    let mut tx = s.begin().await?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO plans (code, name, description, price, cap_mode, setup_fee, entitlement, settings, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {PLAN_COLS}"
+    ))
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(p.price.micros())
+    .bind(p.cap_mode.as_str())
+    .bind(p.setup_fee.micros())
+    .bind(&p.entitlement)
+    .bind(&p.settings)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .db()
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => BillingError::DuplicateCode,
+        e => BillingError::Store(e),
+    })?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(plan_row(&row)?)
+}
+
+async fn update_plan(
+    s: &SqlStore,
+    id: i64,
+    p: &PlanPatch,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> Result<Plan, BillingError> {
+    let mut tx = s.begin().await?;
+    let before = plan_in(&mut tx, id)
+        .await?
+        .ok_or(BillingError::PlanNotFound)?;
+    let row = sqlx::query(&format!(
+        "UPDATE plans SET name = $1, description = $2, price = $3, cap_mode = $4, setup_fee = $5, \
+         settings = $6, active = $7, updated_at = $8 WHERE id = $9 RETURNING {PLAN_COLS}"
+    ))
+    .bind(p.name.as_ref().unwrap_or(&before.name))
+    .bind(p.description.as_ref().unwrap_or(&before.description))
+    .bind(p.price.unwrap_or(before.price).micros())
+    .bind(p.cap_mode.unwrap_or(before.cap_mode).as_str())
+    .bind(p.setup_fee.unwrap_or(before.setup_fee).micros())
+    .bind(p.settings.as_ref().unwrap_or(&before.settings))
+    .bind(flag(p.active.unwrap_or(before.active)))
+    .bind(now)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .db()?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(plan_row(&row)?)
+}
+
+async fn plans(s: &SqlStore, all: bool) -> StoreResult<Vec<Plan>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PLAN_COLS} FROM plans WHERE $1 = 1 OR active = 1 ORDER BY price, id"
+    ))
+    .bind(flag(all))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(plan_row).collect()
+}
+
+async fn rent(s: &SqlStore, user: UserId, plan_id: i64, now: i64) -> Result<Rental, BillingError> {
+    let mut tx = s.begin().await?;
+    let r = engine::rent(&mut tx, s.dialect, user, plan_id, now).await?;
+    s.commit(tx).await?;
+    Ok(r)
+}
+
+async fn rental_action(
+    s: &SqlStore,
+    id: i64,
+    action: RentalAction,
+    owner: Option<UserId>,
+    actor: Option<UserId>,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> Result<Rental, BillingError> {
+    let mut tx = s.begin().await?;
+    let mut r = engine::lock_rental(&mut tx, s.dialect, id)
+        .await?
+        .filter(|r| owner.is_none_or(|o| o == r.user_id))
+        .ok_or(BillingError::RentalNotFound)?;
+    engine::act(&mut tx, s.dialect, &mut r, action, actor, now).await?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(r)
+}
+
+async fn bill_rental(s: &SqlStore, id: i64, now: i64) -> StoreResult<BillReport> {
+    let mut tx = s.begin().await?;
+    let mut report = BillReport::default();
+    if let Some(mut r) = engine::lock_rental(&mut tx, s.dialect, id).await? {
+        let terms = engine::Terms::load(&mut tx).await?;
+        engine::reconcile(&mut tx, s.dialect, &terms, &mut r, now, &mut report).await?;
+        report.rentals = 1;
+    }
+    s.commit(tx).await?;
+    Ok(report)
+}
+
+async fn rentals_to_bill(s: &SqlStore, after: i64, limit: i64) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT id FROM rentals WHERE id > $1 AND state IN ('active', 'grace', 'suspended') \
+         ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(|r| get(r, "id")).collect()
+}
+
+async fn collect_dues(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillReport> {
+    let rows = sqlx::query(
+        "SELECT id FROM rentals WHERE user_id = $1 AND first_due_hour IS NOT NULL ORDER BY id",
+    )
+    .bind(user.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    let mut total = BillReport::default();
+    for row in &rows {
+        total.add(&bill_rental(s, get(row, "id")?, now).await?);
+    }
+    Ok(total)
+}
+
+async fn record_run(s: &SqlStore, watermark: i64, now: i64) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    sqlx::query(
+        "UPDATE billing_settings SET watermark = CASE WHEN watermark IS NULL OR watermark < $1 \
+         THEN $1 ELSE watermark END, last_run_at = $2 WHERE id = 1",
+    )
+    .bind(watermark)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    s.commit(tx).await
+}
+
+async fn credit(
+    s: &SqlStore,
+    id: i64,
+    hours: &[i64],
+    actor: Option<UserId>,
+    now: i64,
+    audit: Option<NewAudit>,
+) -> Result<Money, BillingError> {
+    let mut tx = s.begin().await?;
+    let r = engine::lock_rental(&mut tx, s.dialect, id)
+        .await?
+        .ok_or(BillingError::RentalNotFound)?;
+    let total = engine::credit(&mut tx, s.dialect, &r, hours, actor, now).await?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await?;
+    Ok(total)
+}
+
+async fn rental(s: &SqlStore, id: i64) -> StoreResult<Option<Rental>> {
+    let row = sqlx::query(&format!("SELECT {RENTAL_COLS} FROM rentals WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    row.as_ref().map(rental_row).transpose()
+}
+
+async fn rentals(
+    s: &SqlStore,
+    user: Option<UserId>,
+    state: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Rental>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {RENTAL_COLS} FROM rentals WHERE ($1 IS NULL OR user_id = $1) \
+         AND ($2 IS NULL OR state = $2) ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(user.map(|u| u.0))
+    .bind(state)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rental_row).collect()
+}
+
+async fn rental_hours(
+    s: &SqlStore,
+    id: i64,
+    from: i64,
+    until: i64,
+    limit: i64,
+) -> StoreResult<Vec<RentalHour>> {
+    let rows = sqlx::query(
+        "SELECT rental_id, hour, month, plan_id, k, price, divisor, amount, status, paid_at, credited \
+         FROM rental_hours WHERE rental_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour LIMIT $4",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(until)
+    .bind(limit.max(0))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            let status: String = get(r, "status")?;
+            Ok(RentalHour {
+                rental_id: get(r, "rental_id")?,
+                hour: get(r, "hour")?,
+                month: get(r, "month")?,
+                plan_id: get(r, "plan_id")?,
+                k: get(r, "k")?,
+                price: Money::from_micros(get(r, "price")?),
+                divisor: get(r, "divisor")?,
+                amount: Money::from_micros(get(r, "amount")?),
+                status: HourStatus::parse(&status).ok_or_else(|| bad("hour status", &status))?,
+                paid_at: get(r, "paid_at")?,
+                credited: Money::from_micros(get(r, "credited")?),
+            })
+        })
+        .collect()
+}
+
+async fn rental_log(s: &SqlStore, id: i64) -> StoreResult<Vec<RentalLogEntry>> {
+    let rows = sqlx::query(
+        "SELECT id, rental_id, at, event, state, reason, plan_id, detail, actor_id FROM rental_events \
+         WHERE rental_id = $1 ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            let state: String = get(r, "state")?;
+            let reason: Option<String> = get(r, "reason")?;
+            Ok(RentalLogEntry {
+                id: get(r, "id")?,
+                rental_id: get(r, "rental_id")?,
+                at: get(r, "at")?,
+                event: get(r, "event")?,
+                state: RentalState::parse(&state, reason.as_deref())
+                    .ok_or_else(|| bad("rental state", &state))?,
+                plan_id: get(r, "plan_id")?,
+                detail: get(r, "detail")?,
+                actor_id: get::<Option<i64>>(r, "actor_id")?.map(UserId),
+            })
+        })
+        .collect()
+}
+
+async fn status(s: &SqlStore) -> StoreResult<BillingStatus> {
+    let settings = settings(s).await?;
+    let rows = sqlx::query(
+        "SELECT state, reason, COUNT(*) AS n FROM rentals GROUP BY state, reason ORDER BY state, reason",
+    )
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    let mut by_state = Vec::new();
+    for r in &rows {
+        let state: String = get(r, "state")?;
+        let reason: Option<String> = get(r, "reason")?;
+        let name = match reason {
+            Some(reason) => format!("{state}:{reason}"),
+            None => state,
+        };
+        by_state.push((name, get(r, "n")?));
+    }
+    let due = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total, MIN(hour) AS oldest \
+         FROM rental_hours WHERE status = 'due'",
+    )
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    Ok(BillingStatus {
+        settings,
+        rentals_by_state: by_state,
+        hours_due: get(&due, "n")?,
+        due_total: Money::from_micros(get(&due, "total")?),
+        oldest_due_hour: get(&due, "oldest")?,
+    })
+}
+
+/// The [`BillingStore`](smmd_store::BillingStore) section on SQL: each method is one of the
+/// functions above.
+mod section {
+    use smmd_domain::{Money, UserId};
+    use smmd_store::*;
+
+    use crate::SqlStore;
+
+    #[async_trait::async_trait]
+    impl BillingStore for SqlStore {
+        async fn billing_settings(&self) -> StoreResult<BillingSettings> {
+            super::settings(self).await
+        }
+
+        async fn update_billing_settings(
+            &self,
+            patch: &BillingSettingsPatch,
+            actor: Option<UserId>,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<BillingSettings> {
+            super::update_settings(self, patch, actor, now, audit).await
+        }
+
+        async fn set_billing_pause(
+            &self,
+            paused: bool,
+            reason: &str,
+            actor: Option<UserId>,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<BillingSettings> {
+            super::set_pause(self, paused, reason, actor, now, audit).await
+        }
+
+        async fn billing_pauses(&self) -> StoreResult<Vec<BillingPause>> {
+            super::pauses(self).await
+        }
+
+        async fn create_plan(
+            &self,
+            plan: &NewPlan,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<Plan, BillingError> {
+            super::create_plan(self, plan, now, audit).await
+        }
+
+        async fn update_plan(
+            &self,
+            id: i64,
+            patch: &PlanPatch,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<Plan, BillingError> {
+            super::update_plan(self, id, patch, now, audit).await
+        }
+
+        async fn plans(&self, all: bool) -> StoreResult<Vec<Plan>> {
+            super::plans(self, all).await
+        }
+
+        async fn rent(&self, user: UserId, plan_id: i64, now: i64) -> Result<Rental, BillingError> {
+            super::rent(self, user, plan_id, now).await
+        }
+
+        async fn rental_action(
+            &self,
+            id: i64,
+            action: RentalAction,
+            owner: Option<UserId>,
+            actor: Option<UserId>,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<Rental, BillingError> {
+            super::rental_action(self, id, action, owner, actor, now, audit).await
+        }
+
+        async fn bill_rental(&self, id: i64, now: i64) -> StoreResult<BillReport> {
+            super::bill_rental(self, id, now).await
+        }
+
+        async fn rentals_to_bill(&self, after: i64, limit: i64) -> StoreResult<Vec<i64>> {
+            super::rentals_to_bill(self, after, limit).await
+        }
+
+        async fn collect_dues(&self, user: UserId, now: i64) -> StoreResult<BillReport> {
+            super::collect_dues(self, user, now).await
+        }
+
+        async fn record_billing_run(&self, watermark: i64, now: i64) -> StoreResult<()> {
+            super::record_run(self, watermark, now).await
+        }
+
+        async fn credit_rental_hours(
+            &self,
+            id: i64,
+            hours: &[i64],
+            actor: Option<UserId>,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<Money, BillingError> {
+            super::credit(self, id, hours, actor, now, audit).await
+        }
+
+        async fn rental(&self, id: i64) -> StoreResult<Option<Rental>> {
+            super::rental(self, id).await
+        }
+
+        async fn rentals(
+            &self,
+            user: Option<UserId>,
+            state: Option<&str>,
+            limit: i64,
+        ) -> StoreResult<Vec<Rental>> {
+            super::rentals(self, user, state, limit).await
+        }
+
+        async fn rental_hours(
+            &self,
+            id: i64,
+            from: i64,
+            until: i64,
+            limit: i64,
+        ) -> StoreResult<Vec<RentalHour>> {
+            super::rental_hours(self, id, from, until, limit).await
+        }
+
+        async fn rental_log(&self, id: i64) -> StoreResult<Vec<RentalLogEntry>> {
+            super::rental_log(self, id).await
+        }
+
+        async fn billing_status(&self) -> StoreResult<BillingStatus> {
+            super::status(self).await
+        }
+    }
+}
