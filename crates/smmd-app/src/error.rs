@@ -10,7 +10,8 @@
 use smmd_domain::refill::RefillError;
 use smmd_domain::service::OrderError;
 use smmd_store::{
-    BalanceError, CancelError, PaymentError, PlaceOrderError, RefillRequestError, StoreError,
+    BalanceError, BillingError, CancelError, PaymentError, PlaceOrderError, RefillRequestError,
+    StoreError,
 };
 
 macro_rules! codes {
@@ -97,6 +98,14 @@ codes! {
     InvalidSchedule = ("invalid_schedule", 422, "The cron expression or time zone is invalid"),
     InvalidPolicy = ("invalid_policy", 422, "A job policy value is out of range"),
     InvalidRequestKey = ("invalid_request_key", 422, "A job request key has 1 to 200 characters"),
+    BillingDisabled = ("billing_disabled", 409, "Hourly billing is off: nothing can be rented until the owner enables it"),
+    BillingPaused = ("billing_paused", 409, "Billing is paused: nothing can be rented until it resumes"),
+    PlanInactive = ("plan_inactive", 409, "The plan is no longer offered"),
+    PlanCodeTaken = ("plan_code_taken", 409, "A plan with this code exists"),
+    InvalidPlan = ("invalid_plan", 422, "A plan's code, name, price, cap mode, setup fee, entitlement or settings are out of range"),
+    InvalidRentalAction = ("invalid_rental_action", 409, "The rental's state forbids this action (or it is on that plan already)"),
+    HourNotBilled = ("hour_not_billed", 422, "A credit names an hour that was not billed and paid"),
+    InvalidBillingSettings = ("invalid_billing_settings", 422, "A billing setting is out of range"),
     ProviderError = ("provider_error", 502, "The provider did not answer as API v2 should"),
     ProvidersUnavailable = ("providers_unavailable", 503, "Provider routes need security.secret_key"),
     Internal = ("internal", 500, "An unexpected failure (logged, never detailed)"),
@@ -279,6 +288,33 @@ impl From<BalanceError> for UseCaseError {
     fn from(e: BalanceError) -> Self {
         match e {
             BalanceError::Store(e) => UseCaseError::Store(e),
+            e => UseCaseError::refused(e.code(), e.to_string()),
+        }
+    }
+}
+
+impl Coded for BillingError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            BillingError::Disabled => ErrorCode::BillingDisabled,
+            BillingError::Paused => ErrorCode::BillingPaused,
+            BillingError::PlanNotFound | BillingError::RentalNotFound => ErrorCode::NotFound,
+            BillingError::PlanInactive => ErrorCode::PlanInactive,
+            BillingError::DuplicateCode => ErrorCode::PlanCodeTaken,
+            BillingError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            BillingError::Illegal(_) | BillingError::SamePlan | BillingError::Invalid(_) => {
+                ErrorCode::InvalidRentalAction
+            }
+            BillingError::NotBilled(_) => ErrorCode::HourNotBilled,
+            BillingError::Store(e) => e.code(),
+        }
+    }
+}
+
+impl From<BillingError> for UseCaseError {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::Store(e) => UseCaseError::Store(e),
             e => UseCaseError::refused(e.code(), e.to_string()),
         }
     }

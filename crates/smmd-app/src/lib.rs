@@ -21,10 +21,12 @@
 //! | [`orders`] | place (single and mass), cancel, refill |
 //! | [`review`] | resolving `needs_review` orders, admin order actions |
 //! | [`providers`] | adding and enabling providers |
+//! | [`billing`] | plans, billing settings and pause, renting, rental actions, credits, collection |
 //! | [`notifications`] | notification settings and webhook URLs |
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod catalog;
 pub mod error;
 pub mod notifications;

@@ -1,5 +1,6 @@
 //! The wallet's use cases: admin credits and debits, the demo's instant test funds, and manual
-//! payment requests with their admin decisions. Every balance change is one ledger row under a
+//! payment requests with their admin decisions. Every deposit then collects the user's rent
+//! dues ([`crate::billing::collect_after_deposit`]). Every balance change is one ledger row under a
 //! key from [`smmd_domain::ledger`], written with its audit line in one transaction.
 
 use smmd_domain::{ledger, Money, UserId};
@@ -40,7 +41,7 @@ pub async fn adjust_balance(
         check_room(app, user, amount).await?;
     }
     let now = app.now();
-    Ok(app
+    let entry = app
         .store
         .change_balance(BalanceChange {
             user_id: user,
@@ -57,7 +58,11 @@ pub async fn adjust_balance(
                 now,
             )),
         })
-        .await?)
+        .await?;
+    if amount.is_positive() {
+        crate::billing::collect_after_deposit(app, user).await;
+    }
+    Ok(entry)
 }
 
 /// Refuses a credit that would take `user`'s balance past the panel's `max_balance` (checked
@@ -85,7 +90,7 @@ async fn check_room(app: App<'_>, user: UserId, amount: Money) -> Result<(), Use
 /// key `test-top-up:<user>:<nonce>`). Interfaces offer it only when `[payments] test_top_up`
 /// is on.
 pub async fn test_top_up(app: App<'_>, user: UserId) -> Result<LedgerEntry, UseCaseError> {
-    Ok(app
+    let entry = app
         .store
         .change_balance(BalanceChange {
             user_id: user,
@@ -97,7 +102,9 @@ pub async fn test_top_up(app: App<'_>, user: UserId) -> Result<LedgerEntry, UseC
             now: app.now(),
             audit: None,
         })
-        .await?)
+        .await?;
+    crate::billing::collect_after_deposit(app, user).await;
+    Ok(entry)
 }
 
 /// The demo customer's starting balance (`amount`, a decimal in the panel currency), credited
@@ -193,8 +200,12 @@ pub async fn decide_payment(
     };
     // The store prefixes the detail with the amount and the user it decided.
     let audit = actor.audit(action, format!("payment:{id}"), reason.to_string(), now);
-    Ok(app
+    let decided = app
         .store
         .decide_payment(id, approve, admin, reason, now, Some(audit))
-        .await?)
+        .await?;
+    if approve {
+        crate::billing::collect_after_deposit(app, decided.user_id).await;
+    }
+    Ok(decided)
 }

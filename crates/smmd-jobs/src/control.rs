@@ -130,6 +130,16 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         enabled: true,
     },
     JobDefaults {
+        name: crate::billing::BILLING_RENTALS,
+        expr: "0 * * * *",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 2,
+        timeout_ms: 1_800_000,
+        enabled: true,
+    },
+    JobDefaults {
         name: crate::jobs::NOTIFICATIONS_DELIVER,
         expr: "@every 10s",
         zone: Some("UTC"),

@@ -1,6 +1,7 @@
 //! The jobs this build has. Each is a plain async function behind [`Job`], registered by name:
 //! `orders.dispatch`, `orders.sync_status`, `services.sync`, `providers.check_balances`,
-//! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
+//! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`),
+//! `billing.rentals` (hourly billing, [`crate::billing`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -280,6 +281,13 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
     if let Some(notifier) = deps.notify {
         engine.register(NOTIFICATIONS_DELIVER, Arc::new(DeliverJob(notifier)));
     }
+    engine.register(
+        crate::billing::BILLING_RENTALS,
+        Arc::new(crate::billing::BillRentals {
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
+        }),
+    );
     engine.register(
         "maintenance.cleanup",
         Arc::new(Cleanup {

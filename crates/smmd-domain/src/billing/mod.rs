@@ -6,6 +6,7 @@
 //!   costs more than the plan's price and a full month costs exactly that.
 //! - [`hours`]: which UTC hours of a rental are billed or waived, from its state log and the
 //!   billing pauses alone (never from when the job ran).
+//! - [`entitlement`]: what a plan grants (`reseller_tier`) and its settings' rules.
 //! - [`rental`]: the rental state machine (`pending → active ⇄ grace → suspended →
 //!   terminated`, `canceled`), the dunning instants, the runway warning and statement numbers.
 //!
@@ -13,6 +14,7 @@
 //! currency.
 
 pub mod charge;
+pub mod entitlement;
 pub mod hours;
 pub mod rental;
 

@@ -292,9 +292,7 @@ async fn line(
         });
     }
     // A new line takes the plan's price and cap mode as they are now.
-    let plan = plan_in(tx, plan_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let plan = plan_in(tx, plan_id).await?.ok_or(StoreError::NotFound)?;
     Ok(Line {
         price: plan.price,
         divisor: terms.divisor(plan.cap_mode, month),

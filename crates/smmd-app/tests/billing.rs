@@ -1,0 +1,250 @@
+//! Hourly billing's use cases on both backends (issue 16, "Bad input and faults"): every bad
+//! input is a clear error that writes nothing; a deposit collects dues at once; the
+//! `billing.rentals` run catches up an outage exactly once, whoever triggers it how often.
+
+use std::sync::Arc;
+
+use smmd_app::billing::{self, PlanEdit, PlanInput, SettingsInput};
+use smmd_app::{accounts, wallet, Actor, App, Coded, ErrorCode};
+use smmd_domain::billing::HOUR_MS;
+use smmd_domain::{Clock, ManualClock, Money};
+use smmd_store::{HourStatus, RentalAction, Role, Store};
+use smmd_store_sql::testing::{fresh, Backend};
+
+/// 2027-03-01T00:00Z, the start of an hour and of a month.
+const T0: i64 = 1_803_859_200_000;
+
+fn plan(price: &str) -> PlanInput {
+    PlanInput {
+        code: "pro".into(),
+        name: "Reseller Pro".into(),
+        description: String::new(),
+        price: price.into(),
+        cap_mode: Some("h730".into()),
+        setup_fee: None,
+        entitlement: "reseller_tier".into(),
+        settings: Some(r#"{"discount_bp": 1000}"#.into()),
+    }
+}
+
+async fn scenario(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let store: Arc<dyn Store> = db.store.clone();
+    let clock = ManualClock::new(T0);
+    let app = App::new(store.as_ref(), &clock);
+    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
+        .await
+        .expect("admin");
+    let actor = Actor::admin(&admin);
+    let (ann, _) = accounts::register(app, "ann@x.io", "password-1", Role::User, None)
+        .await
+        .expect("ann");
+    let audit_len = || async { store.audit_log(None, 1000).await.expect("audit").len() };
+
+    // Bad plans: each refused with its code, nothing written.
+    let before = audit_len().await;
+    for (input, code) in [
+        (plan("0"), ErrorCode::InvalidPlan),
+        (plan("-5"), ErrorCode::InvalidPlan),
+        (plan("abc"), ErrorCode::InvalidPlan),
+        (
+            PlanInput {
+                cap_mode: Some("h999".into()),
+                ..plan("73")
+            },
+            ErrorCode::InvalidPlan,
+        ),
+        (
+            PlanInput {
+                entitlement: "unknown".into(),
+                ..plan("73")
+            },
+            ErrorCode::InvalidPlan,
+        ),
+        (
+            PlanInput {
+                settings: Some(r#"{"discount_bp": 20000}"#.into()),
+                ..plan("73")
+            },
+            ErrorCode::InvalidPlan,
+        ),
+        (
+            PlanInput {
+                code: "Has Spaces".into(),
+                ..plan("73")
+            },
+            ErrorCode::InvalidPlan,
+        ),
+        (
+            PlanInput {
+                setup_fee: Some("-1".into()),
+                ..plan("73")
+            },
+            ErrorCode::InvalidPlan,
+        ),
+    ] {
+        let e = billing::create_plan(app, &actor, input.clone())
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code(), code, "{input:?}: {e}");
+    }
+    assert!(store.plans(true).await.expect("plans").is_empty());
+    assert_eq!(audit_len().await, before, "refusals write no audit line");
+
+    let pro = billing::create_plan(app, &actor, plan("73"))
+        .await
+        .expect("plan");
+    let dup = billing::create_plan(app, &actor, plan("10")).await;
+    assert_eq!(dup.expect_err("dup").code(), ErrorCode::PlanCodeTaken);
+    let bad_edit = billing::edit_plan(
+        app,
+        &actor,
+        pro.id,
+        PlanEdit {
+            price: Some("0".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(bad_edit.expect_err("zero").code(), ErrorCode::InvalidPlan);
+    let preview = billing::preview(&pro, &store.billing_settings().await.expect("s"), T0);
+    assert_eq!(preview.first_hour, Money::parse("0.1").expect("m"));
+    assert_eq!(
+        preview.summary,
+        "billed hourly, 0.10/h, never more than 73.00 per calendar month"
+    );
+
+    // Renting: disabled on a new panel, then paused, then short of funds.
+    let e = billing::rent(app, ann.id, pro.id)
+        .await
+        .expect_err("disabled");
+    assert_eq!(e.code(), ErrorCode::BillingDisabled);
+    for bad in [
+        SettingsInput {
+            hours_per_month: Some(600),
+            ..Default::default()
+        },
+        SettingsInput {
+            warn_hours: Some([24, 72]),
+            ..Default::default()
+        },
+        SettingsInput {
+            default_cap_mode: Some("weekly".into()),
+            ..Default::default()
+        },
+    ] {
+        let e = billing::update_settings(app, &actor, bad)
+            .await
+            .expect_err("bad settings");
+        assert_eq!(e.code(), ErrorCode::InvalidBillingSettings);
+    }
+    assert!(!store.billing_settings().await.expect("s").enabled);
+    billing::update_settings(
+        app,
+        &actor,
+        SettingsInput {
+            enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("enable");
+    billing::set_pause(app, &actor, true, "migration")
+        .await
+        .expect("pause");
+    let e = billing::rent(app, ann.id, pro.id)
+        .await
+        .expect_err("paused");
+    assert_eq!(e.code(), ErrorCode::BillingPaused);
+    billing::set_pause(app, &actor, false, "done")
+        .await
+        .expect("resume");
+    let e = billing::rent(app, ann.id, pro.id).await.expect_err("short");
+    assert_eq!(e.code(), ErrorCode::InsufficientFunds);
+    assert!(e.to_string().contains("0.10"), "{e}");
+    assert!(store
+        .rentals(Some(ann.id), None, 10)
+        .await
+        .expect("r")
+        .is_empty());
+
+    // Rented with 1.00: ten hours paid, then three days of outage.
+    wallet::adjust_balance(app, &actor, ann.id, "1.00", "opening", Some("open"))
+        .await
+        .expect("credit");
+    let r = billing::rent(app, ann.id, pro.id).await.expect("rent");
+    clock.set_ms(T0 + 72 * HOUR_MS + 5 * 60_000);
+    let mut reports = Vec::new();
+    for _ in 0..6 {
+        reports.push(
+            smmd_jobs::billing::run(store.as_ref(), clock.now_ms())
+                .await
+                .expect("run"),
+        );
+    }
+    let (first, failed) = reports[0];
+    assert_eq!(failed, 0);
+    assert_eq!((first.hours_paid, first.hours_due), (9, 63));
+    assert!(reports[1..]
+        .iter()
+        .all(|(r, _)| r.hours_paid + r.hours_due + r.hours_waived == 0));
+    let status = store.billing_status().await.expect("status");
+    assert_eq!(status.settings.watermark, Some(T0 + 73 * HOUR_MS));
+    assert_eq!(status.hours_due, 63);
+
+    // A credit names billed, paid hours only; a deposit collects the dues at once.
+    let e = billing::credit_hours(app, &actor, r.id, &[T0 + 500 * HOUR_MS], "sorry")
+        .await
+        .expect_err("never billed");
+    assert_eq!(e.code(), ErrorCode::HourNotBilled);
+    let e = billing::credit_hours(app, &actor, r.id, &[T0 + 20 * HOUR_MS], "sorry")
+        .await
+        .expect_err("due, not paid");
+    assert_eq!(e.code(), ErrorCode::HourNotBilled);
+    wallet::adjust_balance(app, &actor, ann.id, "10.00", "top-up", Some("top"))
+        .await
+        .expect("credit");
+    let rows = store
+        .rental_hours(r.id, 0, i64::MAX, 1000)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 73);
+    assert!(rows.iter().all(|h| h.status == HourStatus::Paid));
+    let back = store.rental(r.id).await.expect("r").expect("r");
+    assert_eq!(
+        back.state,
+        smmd_domain::billing::rental::RentalState::Active
+    );
+    assert_eq!(
+        store.user(ann.id).await.expect("u").expect("u").balance,
+        Money::parse("3.70").expect("m")
+    );
+
+    // An admin terminates it; nothing changes a terminated rental.
+    billing::admin_action(app, &actor, r.id, RentalAction::Terminate, "fraud")
+        .await
+        .expect("terminate");
+    let e = billing::admin_action(app, &actor, r.id, RentalAction::Suspend, "again")
+        .await
+        .expect_err("final");
+    assert_eq!(e.code(), ErrorCode::InvalidRentalAction);
+    let e = billing::cancel(app, ann.id, r.id).await.expect_err("final");
+    assert_eq!(e.code(), ErrorCode::InvalidRentalAction);
+    let e = billing::admin_action(app, &actor, r.id, RentalAction::Suspend, " ")
+        .await
+        .expect_err("no reason");
+    assert_eq!(e.code(), ErrorCode::ReasonRequired);
+    assert!(store.ledger_mismatches().await.expect("check").is_empty());
+}
+
+#[tokio::test]
+async fn billing_use_cases_refuse_bad_input_and_bill_an_outage_once_sqlite() {
+    scenario(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn billing_use_cases_refuse_bad_input_and_bill_an_outage_once_postgres() {
+    scenario(Backend::Postgres).await;
+}

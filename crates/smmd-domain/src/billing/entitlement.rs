@@ -1,0 +1,121 @@
+//! What a plan grants (`docs/billing.md`, "What is rented"). The billing engine never looks
+//! inside: it stores an entitlement's name and its settings (a JSON object) and bills the
+//! rental. Each entitlement owns its settings' shape and validation here; the code that applies
+//! it (pricing for [`ResellerTier`], the child panel later) reads them for the rentals that
+//! are live (`active` or `grace`). A new entitlement is one more [`Entitlement`] variant.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The entitlements this build knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Entitlement {
+    /// A discount on every service (or per category) and a higher API rate limit.
+    ResellerTier,
+}
+
+impl Entitlement {
+    pub const ALL: &'static [Entitlement] = &[Entitlement::ResellerTier];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entitlement::ResellerTier => "reseller_tier",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Entitlement> {
+        Entitlement::ALL
+            .iter()
+            .copied()
+            .find(|e| e.as_str() == text)
+    }
+
+    /// Checks `settings` (JSON text) for this entitlement and returns them normalised (the
+    /// text stored), or why not.
+    pub fn validate(self, settings: &str) -> Result<String, String> {
+        match self {
+            Entitlement::ResellerTier => {
+                let value: serde_json::Value = serde_json::from_str(settings)
+                    .map_err(|e| format!("settings are not JSON: {e}"))?;
+                if !value.is_object() {
+                    return Err("settings are a JSON object".into());
+                }
+                let tier: ResellerTier = serde_json::from_value(value)
+                    .map_err(|e| format!("reseller_tier settings: {e}"))?;
+                tier.check()?;
+                serde_json::to_string(&tier).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The settings of `reseller_tier`. Discounts are basis points off the service's price (100 =
+/// 1 %, at most 9,000 = 90 %): `category_discount_bp` (category id → bp) overrides
+/// `discount_bp` for its category. `api_rate_per_minute` raises the renter's `/api/v2` limit
+/// (0 = the panel's default).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResellerTier {
+    #[serde(default)]
+    pub discount_bp: i64,
+    #[serde(default)]
+    pub category_discount_bp: BTreeMap<i64, i64>,
+    #[serde(default)]
+    pub api_rate_per_minute: i64,
+}
+
+/// The highest discount a tier may give, basis points (90 %).
+pub const MAX_DISCOUNT_BP: i64 = 9_000;
+
+impl ResellerTier {
+    fn check(&self) -> Result<(), String> {
+        let ok = |bp: i64| (0..=MAX_DISCOUNT_BP).contains(&bp);
+        if !ok(self.discount_bp) || !self.category_discount_bp.values().all(|&bp| ok(bp)) {
+            return Err(format!("discounts are 0 to {MAX_DISCOUNT_BP} basis points"));
+        }
+        if !(0..=100_000).contains(&self.api_rate_per_minute) {
+            return Err("api_rate_per_minute is 0 to 100000".into());
+        }
+        Ok(())
+    }
+
+    /// The discount of a service in `category`, basis points.
+    pub fn discount_for(&self, category: i64) -> i64 {
+        self.category_discount_bp
+            .get(&category)
+            .copied()
+            .unwrap_or(self.discount_bp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reseller_tier_settings_are_checked_and_normalised() {
+        let e = Entitlement::parse("reseller_tier").expect("known");
+        assert_eq!(Entitlement::parse("child_panel"), None);
+        let text = e
+            .validate(r#"{"discount_bp": 1500, "category_discount_bp": {"3": 2500}}"#)
+            .expect("valid");
+        let tier: ResellerTier = serde_json::from_str(&text).expect("stored form");
+        assert_eq!((tier.discount_for(3), tier.discount_for(4)), (2500, 1500));
+        for bad in [
+            r#"{"discount_bp": 9001}"#,
+            r#"{"discount_bp": -1}"#,
+            r#"{"category_discount_bp": {"1": 10000}}"#,
+            r#"{"api_rate_per_minute": 100001}"#,
+            r#"{"discount": 10}"#,
+            r#"[1]"#,
+            "not json",
+        ] {
+            assert!(e.validate(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(
+            e.validate("{}").expect("empty is no discount"),
+            r#"{"discount_bp":0,"category_discount_bp":{},"api_rate_per_minute":0}"#
+        );
+    }
+}
