@@ -432,14 +432,16 @@ pub async fn set_pause(
         .await?)
 }
 
-/// After a deposit: collects `user`'s dues oldest first (a rental whose dues are all paid
-/// returns to `active`). A failure is logged, never the deposit's: the next `billing.rentals`
-/// run collects anyway.
-pub async fn collect_after_deposit(app: App<'_>, user: UserId) -> BillReport {
-    match app.store.collect_dues(user, app.now()).await {
+/// Around a deposit: `before` it, bills the user's rentals up to now with the balance as it
+/// was (so the hours a punctual hourly run would have billed before the money arrived are
+/// billed the same way, whatever the schedule); after it, collects their dues oldest first (a
+/// rental whose dues are all paid returns to `active`). A failure is logged, never the
+/// deposit's: the next `billing.rentals` run reconciles anyway.
+pub async fn bill_user(app: App<'_>, user: UserId) -> BillReport {
+    match app.store.bill_user(user, app.now()).await {
         Ok(report) => report,
         Err(e) => {
-            tracing::warn!(user = user.0, error = %e, "collecting dues after a deposit failed");
+            tracing::warn!(user = user.0, error = %e, "billing a user's rentals failed");
             BillReport::default()
         }
     }

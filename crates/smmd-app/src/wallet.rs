@@ -1,6 +1,6 @@
 //! The wallet's use cases: admin credits and debits, the demo's instant test funds, and manual
 //! payment requests with their admin decisions. Every deposit then collects the user's rent
-//! dues ([`crate::billing::collect_after_deposit`]). Every balance change is one ledger row under a
+//! dues ([`crate::billing::bill_user`], before and after the credit). Every balance change is one ledger row under a
 //! key from [`smmd_domain::ledger`], written with its audit line in one transaction.
 
 use smmd_domain::{ledger, Money, UserId};
@@ -40,6 +40,8 @@ pub async fn adjust_balance(
     if amount.is_positive() {
         check_room(app, user, amount).await?;
     }
+    // Rent up to now is billed with the balance as it was before this change.
+    crate::billing::bill_user(app, user).await;
     let now = app.now();
     let entry = app
         .store
@@ -60,7 +62,7 @@ pub async fn adjust_balance(
         })
         .await?;
     if amount.is_positive() {
-        crate::billing::collect_after_deposit(app, user).await;
+        crate::billing::bill_user(app, user).await;
     }
     Ok(entry)
 }
@@ -90,6 +92,7 @@ async fn check_room(app: App<'_>, user: UserId, amount: Money) -> Result<(), Use
 /// key `test-top-up:<user>:<nonce>`). Interfaces offer it only when `[payments] test_top_up`
 /// is on.
 pub async fn test_top_up(app: App<'_>, user: UserId) -> Result<LedgerEntry, UseCaseError> {
+    crate::billing::bill_user(app, user).await;
     let entry = app
         .store
         .change_balance(BalanceChange {
@@ -103,7 +106,7 @@ pub async fn test_top_up(app: App<'_>, user: UserId) -> Result<LedgerEntry, UseC
             audit: None,
         })
         .await?;
-    crate::billing::collect_after_deposit(app, user).await;
+    crate::billing::bill_user(app, user).await;
     Ok(entry)
 }
 
@@ -205,7 +208,7 @@ pub async fn decide_payment(
         .decide_payment(id, approve, admin, reason, now, Some(audit))
         .await?;
     if approve {
-        crate::billing::collect_after_deposit(app, decided.user_id).await;
+        crate::billing::bill_user(app, decided.user_id).await;
     }
     Ok(decided)
 }

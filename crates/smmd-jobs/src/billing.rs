@@ -1,13 +1,13 @@
-//! `billing.rentals` (`docs/billing.md`, "The job: reconcile to now"): every live rental is
-//! reconciled to the run's `now`, each in its own short transaction, so the database is free
-//! between rentals and any number of instances, triggers or crashes converge on the same hour
+//! `billing.rentals` (`docs/billing.md`, "The job: reconcile to now"): every user's rentals
+//! are reconciled to the run's `now`, each user in its own short transaction, so the database
+//! is free between users and any number of instances, triggers or crashes converge on the same hour
 //! rows and ledger (the store's UNIQUE (rental, hour) and per-hour ledger keys).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use smmd_domain::billing::{hour_of, HOUR_MS};
-use smmd_domain::Clock;
+use smmd_domain::{Clock, UserId};
 use smmd_store::{BillReport, Store};
 
 use crate::engine::{Counters, Job, JobContext, JobError};
@@ -15,31 +15,32 @@ use crate::engine::{Counters, Job, JobContext, JobError};
 /// The job's schedule name.
 pub const BILLING_RENTALS: &str = "billing.rentals";
 
-/// Rentals read per page.
+/// Users read per page.
 const PAGE: i64 = 500;
 
-/// Reconciles every live rental to now; returns the summed figures. A failed rental is
-/// counted (`failed`) and left to the next run; the others go on.
+/// Reconciles every user's rentals to `now` (one transaction per user); returns the summed
+/// figures and how many users failed. A failed user is logged and left to the next run (the
+/// watermark then stays); the others go on.
 pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobError> {
     let mut total = BillReport::default();
     let mut failed = 0i64;
-    let mut after = 0i64;
+    let mut after = UserId(0);
     loop {
-        let ids = store
-            .rentals_to_bill(after, PAGE)
+        let users = store
+            .users_to_bill(after, PAGE)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
-        for &id in &ids {
-            match store.bill_rental(id, now).await {
+        for &user in &users {
+            match store.bill_user(user, now).await {
                 Ok(report) => total.add(&report),
                 Err(e) => {
                     failed += 1;
-                    tracing::warn!(rental = id, error = %e, "billing a rental failed");
+                    tracing::warn!(user = user.0, error = %e, "billing a user's rentals failed");
                 }
             }
         }
-        match ids.last() {
-            Some(&last) if ids.len() as i64 == PAGE => after = last,
+        match users.last() {
+            Some(&last) if users.len() as i64 == PAGE => after = last,
             _ => break,
         }
         tokio::task::yield_now().await;
@@ -53,7 +54,7 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
     Ok((total, failed))
 }
 
-/// [`run`] as a [`Job`]. Counters: `rentals`, `hours_paid`, `hours_due`, `hours_waived`,
+/// [`run`] as a [`Job`]. Counters: `rentals` (reconciled), `hours_paid`, `hours_due`, `hours_waived`,
 /// `amount_micros`, `hours_collected`, `collected_micros`, `suspended`, `terminated`,
 /// `resumed`, `failed`.
 pub struct BillRentals {

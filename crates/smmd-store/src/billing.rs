@@ -368,18 +368,16 @@ pub trait BillingStore: Send + Sync {
         audit: Option<NewAudit>,
     ) -> Result<Rental, BillingError>;
 
-    /// Reconciles one rental to `now` in one transaction: collects its dues oldest first,
-    /// applies the dunning ladder at its exact instants, and writes one row per missing
-    /// billable hour up to the current one (paid, due or waived). Idempotent: any number of
-    /// calls, instances or crashes converge on the same rows and ledger.
-    async fn bill_rental(&self, id: i64, now: i64) -> StoreResult<BillReport>;
+    /// Reconciles all of a user's rentals to `now` in one transaction: dues collected oldest
+    /// first, the dunning ladder at its exact instants, one row per missing billable hour up
+    /// to the current one (paid, due or waived), hours paid in the order a punctual hourly
+    /// run would have paid them. Idempotent: any number of calls, instances, schedules or
+    /// crashes converge on the same rows and ledger. What the job runs per user, and what a
+    /// deposit runs before (bill with the old balance) and after (collect) its credit.
+    async fn bill_user(&self, user: UserId, now: i64) -> StoreResult<BillReport>;
 
-    /// Ids of rentals the job reconciles (not pending, not final), above `after`, ascending.
-    async fn rentals_to_bill(&self, after: i64, limit: i64) -> StoreResult<Vec<i64>>;
-
-    /// Collects the user's dues (each rental in its own transaction, oldest hour first) after
-    /// a deposit; a rental whose dues are all paid returns to `active`.
-    async fn collect_dues(&self, user: UserId, now: i64) -> StoreResult<BillReport>;
+    /// Users with rentals the engine has work on, above `after`, ascending.
+    async fn users_to_bill(&self, after: UserId, limit: i64) -> StoreResult<Vec<UserId>>;
 
     /// Records that a run reconciled every rental up to `watermark` (an hour start, exclusive).
     async fn record_billing_run(&self, watermark: i64, now: i64) -> StoreResult<()>;

@@ -121,6 +121,11 @@ async fn change_state(
 ) -> StoreResult<()> {
     let at = at.max(r.state_at);
     log_event(tx, r, to, at, event, detail, actor, now).await?;
+    // Billable again from `at`: its hour may be behind the watermark (resumed at 14:10 after
+    // a run at 14:00 found it suspended), so the next reconcile looks from there.
+    if to.is_billable() && !r.state.is_billable() {
+        r.billed_through = r.billed_through.min(hour_of(at));
+    }
     r.state = to;
     r.state_at = at;
     Ok(())
@@ -422,33 +427,36 @@ async fn bill_hours(
     Ok(())
 }
 
-/// Brings a locked, live rental up to `now`: hours up to the current one (billing is in
-/// advance), the suspension of a rental in grace at first due hour + `suspend_after_hours`,
-/// the termination of one suspended for non-payment at + `terminate_after_days` (dues written
-/// off), and collection of dues at `now` (all paid: back to `active`, the current hour billed).
+/// Brings a locked, live rental up to `upto` (≤ `now`): hours up to the one holding `upto`
+/// (billing is in advance), the suspension of a rental in grace at first due hour +
+/// `suspend_after_hours`, the termination of one suspended for non-payment at +
+/// `terminate_after_days` (dues written off); and, when `upto` is `now`, collection of dues
+/// (all paid: back to `active`, the current hour billed). `now` stamps what is written.
 pub(crate) async fn reconcile(
     tx: &mut Tx,
     d: Dialect,
     terms: &Terms,
     r: &mut Rental,
+    upto: i64,
     now: i64,
     report: &mut BillReport,
 ) -> StoreResult<()> {
     if r.state == RentalState::Pending || r.state == RentalState::Terminated {
         return Ok(());
     }
-    let until = hour_of(now) + HOUR_MS;
+    let until = hour_of(upto) + HOUR_MS;
+    let before = r.clone();
     let dunning = terms.settings.dunning;
     // Each pass bills what the log allows, then applies the next dunning step that is due by
     // now; at most suspension then termination, so a few passes.
     for _ in 0..4 {
         let log = load_log(tx, r.id).await?;
-        // From where billing stopped, or the hour the current state began if earlier (an
-        // unsuspended rental pays the hour it resumed in).
-        let from = r.billed_through.min(hour_of(r.state_at));
+        // From where billing stopped (a change into a billable state moves it back to its
+        // hour, see `change_state`).
+        let from = r.billed_through;
         bill_hours(tx, d, terms, r, &log, from, until, now, report).await?;
         match (r.state, r.first_due_hour) {
-            (RentalState::Grace, Some(first)) if dunning.suspend_at(first) <= now => {
+            (RentalState::Grace, Some(first)) if dunning.suspend_at(first) <= upto => {
                 let at = dunning.suspend_at(first);
                 let to = next_state(r.state, RentalEvent::SuspendForNonPayment)
                     .map_err(|e| StoreError::Other(e.into()))?;
@@ -457,7 +465,7 @@ pub(crate) async fn reconcile(
                 report.suspended += 1;
             }
             (RentalState::Suspended(SuspendReason::NonPayment), _)
-                if dunning.terminate_at(r.state_at) <= now =>
+                if dunning.terminate_at(r.state_at) <= upto =>
             {
                 let at = dunning.terminate_at(r.state_at);
                 terminate(tx, r, at, "suspended for non-payment too long", None, now).await?;
@@ -466,7 +474,10 @@ pub(crate) async fn reconcile(
             }
             _ => {
                 // Dunning is settled: collect at now.
-                if r.first_due_hour.is_some() && !collect(tx, d, r, now, report).await? {
+                if upto == now
+                    && r.first_due_hour.is_some()
+                    && !collect(tx, d, r, now, report).await?
+                {
                     r.first_due_hour = None;
                     if let Ok(to) = next_state(r.state, RentalEvent::DuesPaid) {
                         change_state(tx, r, to, now, "resumed", "dues paid", None, now).await?;
@@ -479,7 +490,61 @@ pub(crate) async fn reconcile(
         }
     }
     r.billed_through = r.billed_through.max(until);
+    if *r == before {
+        return Ok(()); // nothing to do: no write
+    }
     save(tx, r, now).await
+}
+
+/// The user's rentals the engine still has work on, locked, by id: live ones, and ended ones
+/// with dues or hours not yet written.
+async fn lock_user_rentals(tx: &mut Tx, d: Dialect, user: UserId) -> StoreResult<Vec<Rental>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {RENTAL_COLS} FROM rentals WHERE user_id = $1 AND (state IN ('active', 'grace', 'suspended') \
+         OR first_due_hour IS NOT NULL OR (state = 'canceled' AND billed_through <= state_at)) \
+         ORDER BY id{}",
+        d.for_update()
+    ))
+    .bind(user.0)
+    .fetch_all(&mut **tx)
+    .await
+    .db()?;
+    rows.iter().map(rental_row).collect()
+}
+
+/// Brings all of a user's rentals up to `now` in one transaction. They share one wallet, so
+/// hours are paid in the order a punctual hourly run would have paid them — hour by hour,
+/// rentals by id within an hour — whatever the schedule, the triggers or the downtime were:
+/// the same timeline always gives the same rows and ledger. One rental (the common case) is
+/// reconciled in one go. Returns the rentals as they are after.
+pub(crate) async fn reconcile_user(
+    tx: &mut Tx,
+    d: Dialect,
+    terms: &Terms,
+    user: UserId,
+    now: i64,
+    report: &mut BillReport,
+) -> StoreResult<Vec<Rental>> {
+    let mut rentals = lock_user_rentals(tx, d, user).await?;
+    if rentals.len() > 1 {
+        let start = rentals
+            .iter()
+            .map(|r| r.billed_through)
+            .min()
+            .unwrap_or(now);
+        let mut h = hour_of(start);
+        while h < hour_of(now) {
+            for r in rentals.iter_mut() {
+                reconcile(tx, d, terms, r, h, now, report).await?;
+            }
+            h += HOUR_MS;
+        }
+    }
+    for r in rentals.iter_mut() {
+        reconcile(tx, d, terms, r, now, now, report).await?;
+    }
+    report.rentals += rentals.len() as i64;
+    Ok(rentals)
 }
 
 /// Ends the rental at `at` and writes off its dues.
@@ -534,6 +599,9 @@ pub(crate) async fn rent(
     if !plan.active {
         return Err(BillingError::PlanInactive);
     }
+    // The user's other rentals pay their hours up to now before this one takes its first.
+    let mut report = BillReport::default();
+    reconcile_user(tx, d, &terms, user, now, &mut report).await?;
     let row = sqlx::query(&format!(
         "INSERT INTO rentals (user_id, plan_id, state, billed_through, state_at, created_at, updated_at) \
          VALUES ($1, $2, 'active', $3, $4, $4, $4) RETURNING {RENTAL_COLS}"
@@ -578,27 +646,41 @@ pub(crate) async fn rent(
             return Err(BillingError::InsufficientFunds { needed });
         }
     }
-    let mut report = BillReport::default();
-    reconcile(tx, d, &terms, &mut r, now, &mut report).await?;
+    reconcile(tx, d, &terms, &mut r, now, now, &mut report).await?;
     if r.first_due_hour.is_some() {
         return Err(BillingError::InsufficientFunds { needed });
     }
     Ok(r)
 }
 
-/// Applies `action` to a locked rental at `now`, reconciling before and after (see
-/// `BillingStore::rental_action`).
+/// Applies `action` to rental `id` at `now` (see `BillingStore::rental_action`): the user's
+/// rentals are reconciled to now first (locked in id order, then this one), and this one again
+/// after the change (an unsuspended rental pays the current hour).
 pub(crate) async fn act(
     tx: &mut Tx,
     d: Dialect,
-    r: &mut Rental,
+    id: i64,
+    owner: Option<UserId>,
     action: RentalAction,
     actor: Option<UserId>,
     now: i64,
-) -> Result<(), BillingError> {
+) -> Result<Rental, BillingError> {
+    let user = sqlx::query("SELECT user_id FROM rentals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?
+        .map(|row| get::<i64>(&row, "user_id").map(UserId))
+        .transpose()?
+        .filter(|u| owner.is_none_or(|o| o == *u))
+        .ok_or(BillingError::RentalNotFound)?;
     let terms = Terms::load(tx).await?;
     let mut report = BillReport::default();
-    reconcile(tx, d, &terms, r, now, &mut report).await?;
+    reconcile_user(tx, d, &terms, user, now, &mut report).await?;
+    let mut rental = lock_rental(tx, d, id)
+        .await?
+        .ok_or(BillingError::RentalNotFound)?;
+    let r = &mut rental;
     match action {
         RentalAction::Cancel => {
             let to = next_state(r.state, RentalEvent::Cancel)?;
@@ -642,9 +724,9 @@ pub(crate) async fn act(
             log_event(tx, r, r.state, now, "plan_changed", &detail, actor, now).await?;
         }
     }
-    reconcile(tx, d, &terms, r, now, &mut report).await?;
+    reconcile(tx, d, &terms, r, now, now, &mut report).await?;
     save(tx, r, now).await?;
-    Ok(())
+    Ok(rental)
 }
 
 /// Refunds paid hours of a locked rental (see `BillingStore::credit_rental_hours`).

@@ -324,54 +324,33 @@ async fn rental_action(
     audit: Option<NewAudit>,
 ) -> Result<Rental, BillingError> {
     let mut tx = s.begin().await?;
-    let mut r = engine::lock_rental(&mut tx, s.dialect, id)
-        .await?
-        .filter(|r| owner.is_none_or(|o| o == r.user_id))
-        .ok_or(BillingError::RentalNotFound)?;
-    engine::act(&mut tx, s.dialect, &mut r, action, actor, now).await?;
+    let r = engine::act(&mut tx, s.dialect, id, owner, action, actor, now).await?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;
     Ok(r)
 }
 
-async fn bill_rental(s: &SqlStore, id: i64, now: i64) -> StoreResult<BillReport> {
+async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillReport> {
     let mut tx = s.begin().await?;
     let mut report = BillReport::default();
-    if let Some(mut r) = engine::lock_rental(&mut tx, s.dialect, id).await? {
-        let terms = engine::Terms::load(&mut tx).await?;
-        engine::reconcile(&mut tx, s.dialect, &terms, &mut r, now, &mut report).await?;
-        report.rentals = 1;
-    }
+    let terms = engine::Terms::load(&mut tx).await?;
+    engine::reconcile_user(&mut tx, s.dialect, &terms, user, now, &mut report).await?;
     s.commit(tx).await?;
     Ok(report)
 }
 
-async fn rentals_to_bill(s: &SqlStore, after: i64, limit: i64) -> StoreResult<Vec<i64>> {
+async fn users_to_bill(s: &SqlStore, after: UserId, limit: i64) -> StoreResult<Vec<UserId>> {
     let rows = sqlx::query(
-        "SELECT id FROM rentals WHERE id > $1 AND state IN ('active', 'grace', 'suspended') \
-         ORDER BY id LIMIT $2",
+        "SELECT DISTINCT user_id FROM rentals WHERE user_id > $1 AND (state IN ('active', 'grace', 'suspended') \
+         OR first_due_hour IS NOT NULL OR (state = 'canceled' AND billed_through <= state_at)) \
+         ORDER BY user_id LIMIT $2",
     )
-    .bind(after)
+    .bind(after.0)
     .bind(limit)
     .fetch_all(&s.read)
     .await
     .db()?;
-    rows.iter().map(|r| get(r, "id")).collect()
-}
-
-async fn collect_dues(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillReport> {
-    let rows = sqlx::query(
-        "SELECT id FROM rentals WHERE user_id = $1 AND first_due_hour IS NOT NULL ORDER BY id",
-    )
-    .bind(user.0)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    let mut total = BillReport::default();
-    for row in &rows {
-        total.add(&bill_rental(s, get(row, "id")?, now).await?);
-    }
-    Ok(total)
+    rows.iter().map(|r| get(r, "user_id").map(UserId)).collect()
 }
 
 async fn record_run(s: &SqlStore, watermark: i64, now: i64) -> StoreResult<()> {
@@ -612,16 +591,12 @@ mod section {
             super::rental_action(self, id, action, owner, actor, now, audit).await
         }
 
-        async fn bill_rental(&self, id: i64, now: i64) -> StoreResult<BillReport> {
-            super::bill_rental(self, id, now).await
+        async fn bill_user(&self, user: UserId, now: i64) -> StoreResult<BillReport> {
+            super::bill_user(self, user, now).await
         }
 
-        async fn rentals_to_bill(&self, after: i64, limit: i64) -> StoreResult<Vec<i64>> {
-            super::rentals_to_bill(self, after, limit).await
-        }
-
-        async fn collect_dues(&self, user: UserId, now: i64) -> StoreResult<BillReport> {
-            super::collect_dues(self, user, now).await
+        async fn users_to_bill(&self, after: UserId, limit: i64) -> StoreResult<Vec<UserId>> {
+            super::users_to_bill(self, after, limit).await
         }
 
         async fn record_billing_run(&self, watermark: i64, now: i64) -> StoreResult<()> {

@@ -155,12 +155,12 @@ pub async fn an_outage_is_billed_once_and_paused_hours_are_waived(store: Arc<dyn
     let r = store.rent(u.id, p.id, NOW).await.expect("rent");
     // Nobody bills for three days; then a run at 72 h 10 min catches up hours 1..=72.
     let later = NOW + 72 * H + 600_000;
-    let report = store.bill_rental(r.id, later).await.expect("bill");
+    let report = store.bill_user(u.id, later).await.expect("bill");
     assert_eq!((report.hours_paid, report.hours_due), (72, 0));
     assert_eq!(report.amount, m("7.20"));
     // More triggers, also concurrent ones, change nothing.
     for _ in 0..5 {
-        let again = futures::future::join_all((0..2).map(|_| store.bill_rental(r.id, later))).await;
+        let again = futures::future::join_all((0..2).map(|_| store.bill_user(u.id, later))).await;
         for a in again {
             assert_eq!(a.expect("bill").hours_paid, 0);
         }
@@ -186,13 +186,13 @@ pub async fn an_outage_is_billed_once_and_paused_hours_are_waived(store: Arc<dyn
         .set_billing_pause(true, "incident", None, NOW + 1_000, None)
         .await
         .expect("pause");
-    let report = store.bill_rental(r2.id, later).await.expect("bill");
+    let report = store.bill_user(v.id, later).await.expect("bill");
     assert_eq!((report.hours_waived, report.hours_paid), (72, 0));
     store
         .set_billing_pause(false, "", None, later, None)
         .await
         .expect("resume");
-    store.bill_rental(r2.id, NOW + 73 * H).await.expect("bill");
+    store.bill_user(v.id, NOW + 73 * H).await.expect("bill");
     let rows = hours(&store, r2.id).await;
     assert_eq!(count(&rows, HourStatus::Waived), 72);
     assert!(rows
@@ -222,7 +222,7 @@ pub async fn a_month_never_costs_more_than_the_plan(store: Arc<dyn Store>) {
     // January has 744 hours; bill them all, a week at a time.
     for week in 1..=5 {
         store
-            .bill_rental(r.id, (NOW + week * 168 * H).min(NOW + 743 * H))
+            .bill_user(u.id, (NOW + week * 168 * H).min(NOW + 743 * H))
             .await
             .expect("bill");
     }
@@ -238,7 +238,7 @@ pub async fn a_month_never_costs_more_than_the_plan(store: Arc<dyn Store>) {
         Money::from_micros(rows[..100].iter().map(|h| h.amount.micros()).sum())
     );
     // February starts a new line on the same plan.
-    store.bill_rental(r.id, NOW + 744 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 744 * H).await.expect("bill");
     let feb = store
         .rental_hours(r.id, NOW + 744 * H, i64::MAX, 10)
         .await
@@ -256,25 +256,22 @@ pub async fn the_dunning_ladder_runs_at_its_exact_instants(store: Arc<dyn Store>
     // 1.00 pays hours 0..=9 (0.10 each); hour 10 is the first due hour.
     let u = user(&store, "dun@x.io", "1").await;
     let r = store.rent(u.id, p.id, NOW).await.expect("rent");
-    store.bill_rental(r.id, NOW + 9 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 9 * H).await.expect("bill");
     assert_eq!(balance(&store, u.id).await, Money::ZERO);
-    let report = store.bill_rental(r.id, NOW + 10 * H).await.expect("bill");
+    let report = store.bill_user(u.id, NOW + 10 * H).await.expect("bill");
     assert_eq!(report.hours_due, 1);
     let g = store.rental(r.id).await.expect("read").expect("rental");
     use smmd_domain::billing::rental::RentalState as S;
     assert_eq!((g.state, g.first_due_hour), (S::Grace, Some(NOW + 10 * H)));
     // One ms before first due + 72 h: still in grace. At the instant: suspended, and the hour
     // starting then is not billed.
-    store
-        .bill_rental(r.id, NOW + 82 * H - 1)
-        .await
-        .expect("bill");
+    store.bill_user(u.id, NOW + 82 * H - 1).await.expect("bill");
     assert_eq!(
         store.rental(r.id).await.expect("r").expect("r").state,
         S::Grace
     );
     // The job was away for a day: the suspension still happens at its exact instant.
-    store.bill_rental(r.id, NOW + 100 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 100 * H).await.expect("bill");
     let s = store.rental(r.id).await.expect("r").expect("r");
     assert_eq!(s.state, S::Suspended(SuspendReason::NonPayment));
     assert_eq!(s.state_at, NOW + 82 * H);
@@ -298,7 +295,7 @@ pub async fn the_dunning_ladder_runs_at_its_exact_instants(store: Arc<dyn Store>
     let v = user(&store, "gone@x.io", "0.10").await;
     let r2 = store.rent(v.id, p.id, NOW).await.expect("rent");
     store
-        .bill_rental(r2.id, NOW + 40 * 24 * H)
+        .bill_user(v.id, NOW + 40 * 24 * H)
         .await
         .expect("bill");
     let t = store.rental(r2.id).await.expect("r").expect("r");
@@ -314,7 +311,7 @@ pub async fn the_dunning_ladder_runs_at_its_exact_instants(store: Arc<dyn Store>
     );
     credit(&store, v.id, "50", "late:gone").await;
     store
-        .collect_dues(v.id, NOW + 41 * 24 * H)
+        .bill_user(v.id, NOW + 41 * 24 * H)
         .await
         .expect("collect");
     assert_eq!(
@@ -344,12 +341,12 @@ pub async fn a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension(
     let p = enabled_with_plan(&store, "0").await;
     let u = user(&store, "topup@x.io", "0.10").await;
     let r = store.rent(u.id, p.id, NOW).await.expect("rent");
-    store.bill_rental(r.id, NOW + 50 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 50 * H).await.expect("bill");
     assert_eq!(count(&hours(&store, r.id).await, HourStatus::Due), 50);
     // 2.55 pays 25 of the 50 due hours (5.00), oldest first.
     credit(&store, u.id, "2.55", "topup:1").await;
     let report = store
-        .collect_dues(u.id, NOW + 50 * H + 60_000)
+        .bill_user(u.id, NOW + 50 * H + 60_000)
         .await
         .expect("collect");
     assert_eq!((report.hours_collected, report.collected), (25, m("2.50")));
@@ -368,7 +365,7 @@ pub async fn a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension(
     // The rest: all dues paid, back to active, the current hour billed in advance.
     credit(&store, u.id, "10", "topup:2").await;
     store
-        .collect_dues(u.id, NOW + 50 * H + 120_000)
+        .bill_user(u.id, NOW + 50 * H + 120_000)
         .await
         .expect("collect");
     let a = store.rental(r.id).await.expect("r").expect("r");
@@ -379,7 +376,7 @@ pub async fn a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension(
     // An admin suspension survives a top-up; only an admin lifts it.
     let v = user(&store, "admin-held@x.io", "0.10").await;
     let r2 = store.rent(v.id, p.id, NOW).await.expect("rent");
-    store.bill_rental(r2.id, NOW + 5 * H).await.expect("bill");
+    store.bill_user(v.id, NOW + 5 * H).await.expect("bill");
     store
         .rental_action(
             r2.id,
@@ -392,11 +389,8 @@ pub async fn a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension(
         .await
         .expect("suspend");
     credit(&store, v.id, "10", "topup:v").await;
-    store
-        .collect_dues(v.id, NOW + 6 * H)
-        .await
-        .expect("collect");
-    store.bill_rental(r2.id, NOW + 7 * H).await.expect("bill");
+    store.bill_user(v.id, NOW + 6 * H).await.expect("collect");
+    store.bill_user(v.id, NOW + 7 * H).await.expect("bill");
     let held = store.rental(r2.id).await.expect("r").expect("r");
     assert_eq!(held.state, S::Suspended(SuspendReason::Admin));
     assert_eq!(
@@ -451,7 +445,7 @@ pub async fn credits_plan_changes_and_cancels_keep_the_rules(store: Arc<dyn Stor
         .expect("plan");
     let u = user(&store, "change@x.io", "100").await;
     let r = store.rent(u.id, p.id, NOW).await.expect("rent");
-    store.bill_rental(r.id, NOW + 2 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 2 * H).await.expect("bill");
     // A credit names billed, paid hours; a repeat changes nothing.
     assert!(matches!(
         store
@@ -494,7 +488,7 @@ pub async fn credits_plan_changes_and_cancels_keep_the_rules(store: Arc<dyn Stor
         )
         .await
         .expect("change");
-    store.bill_rental(r.id, NOW + 4 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 4 * H).await.expect("bill");
     let rows = hours(&store, r.id).await;
     assert_eq!(
         rows.iter()
@@ -525,7 +519,7 @@ pub async fn credits_plan_changes_and_cancels_keep_the_rules(store: Arc<dyn Stor
         done.state,
         smmd_domain::billing::rental::RentalState::Canceled
     );
-    store.bill_rental(r.id, NOW + 9 * H).await.expect("bill");
+    store.bill_user(u.id, NOW + 9 * H).await.expect("bill");
     assert_eq!(hours(&store, r.id).await.len(), 5);
     assert!(matches!(
         store
