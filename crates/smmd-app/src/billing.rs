@@ -9,8 +9,8 @@ use smmd_domain::billing::charge::{charge_for_hours, hour_charge, CapMode, Month
 use smmd_domain::billing::entitlement::Entitlement;
 use smmd_domain::{Money, UserId};
 use smmd_store::{
-    BillReport, BillingSettings, BillingSettingsPatch, NewPlan, Plan, PlanPatch, Rental,
-    RentalAction,
+    BillReport, BillingSettings, BillingSettingsPatch, HourStatus, NewPlan, Plan, PlanPatch,
+    Rental, RentalAction,
 };
 
 use crate::audit::{self, Actor};
@@ -445,4 +445,121 @@ pub async fn bill_user(app: App<'_>, user: UserId) -> BillReport {
             BillReport::default()
         }
     }
+}
+
+/// One rental as its renter (or an admin) sees it this month.
+#[derive(Clone, Debug)]
+pub struct RentalView {
+    pub rental: Rental,
+    pub plan: Option<Plan>,
+    /// Billed this calendar month (paid and due, less credits), micro-units.
+    pub month_cost: Money,
+    /// Unpaid hours and their sum.
+    pub hours_due: i64,
+    pub dues: Money,
+    /// What its next hour costs at most (`⌈P/D⌉`; zero past the month's cap or when it is not
+    /// billed by the hour now).
+    pub hourly: Money,
+}
+
+/// The customer's Billing page: what can be rented (with the preview), their rentals, their
+/// hourly burn and runway, their dues.
+#[derive(Clone, Debug)]
+pub struct Overview {
+    pub settings: BillingSettings,
+    pub balance: Money,
+    pub plans: Vec<(Plan, PlanPreview)>,
+    pub rentals: Vec<RentalView>,
+    /// Σ hourly of the live rentals.
+    pub hourly: Money,
+    /// Whole hours the balance pays at that rate (`None`: nothing is billed by the hour).
+    pub runway_hours: Option<i64>,
+    pub dues: Money,
+}
+
+/// A rental with its month's figures, as of `now`.
+pub async fn rental_view(
+    app: App<'_>,
+    rental: Rental,
+    plans: &[Plan],
+) -> Result<RentalView, UseCaseError> {
+    let now = app.now();
+    let month = Month::of(now);
+    let rows = app
+        .store
+        .rental_hours(rental.id, month.start_ms(), month.end_ms(), 800)
+        .await?;
+    let mut view = RentalView {
+        plan: plans.iter().find(|p| p.id == rental.plan_id).cloned(),
+        month_cost: Money::ZERO,
+        hours_due: 0,
+        dues: Money::ZERO,
+        hourly: Money::ZERO,
+        rental,
+    };
+    let mut charged_on_plan = 0;
+    for h in &rows {
+        if matches!(h.status, HourStatus::Paid | HourStatus::Due) {
+            let net = h.amount.checked_sub(h.credited).unwrap_or(Money::ZERO);
+            view.month_cost = view.month_cost.saturating_add(net);
+        }
+        if h.plan_id == view.rental.plan_id && h.k > 0 {
+            charged_on_plan += 1;
+        }
+    }
+    if view.rental.first_due_hour.is_some() {
+        let dues = app
+            .store
+            .rental_hours(view.rental.id, 0, i64::MAX, 100_000)
+            .await?;
+        for h in dues.iter().filter(|h| h.status == HourStatus::Due) {
+            view.hours_due += 1;
+            view.dues = view.dues.saturating_add(h.amount);
+        }
+    }
+    if let (Some(plan), true) = (&view.plan, view.rental.state.is_billable()) {
+        let settings = app.store.billing_settings().await?;
+        let divisor = preview(plan, &settings, now).divisor;
+        view.hourly = hour_charge(plan.price, divisor, charged_on_plan + 1);
+    }
+    Ok(view)
+}
+
+/// The customer's billing overview at now.
+pub async fn overview(app: App<'_>, user: UserId) -> Result<Overview, UseCaseError> {
+    let now = app.now();
+    let settings = app.store.billing_settings().await?;
+    let all_plans = app.store.plans(true).await?;
+    let balance = app
+        .store
+        .user(user)
+        .await?
+        .map(|u| u.balance)
+        .unwrap_or(Money::ZERO);
+    let mut rentals = Vec::new();
+    for r in app.store.rentals(Some(user), None, 100).await? {
+        rentals.push(rental_view(app, r, &all_plans).await?);
+    }
+    let hourly = rentals
+        .iter()
+        .fold(Money::ZERO, |sum, r| sum.saturating_add(r.hourly));
+    let dues = rentals
+        .iter()
+        .fold(Money::ZERO, |sum, r| sum.saturating_add(r.dues));
+    Ok(Overview {
+        plans: all_plans
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| {
+                let preview = preview(&p, &settings, now);
+                (p, preview)
+            })
+            .collect(),
+        runway_hours: smmd_domain::billing::rental::runway_hours(balance, hourly),
+        settings,
+        balance,
+        rentals,
+        hourly,
+        dues,
+    })
 }

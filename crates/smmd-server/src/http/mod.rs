@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod billing;
 pub mod jobs;
 pub mod notifications;
 pub mod openapi;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(api::router())
         .merge(notifications::router())
         .merge(payments::router())
+        .merge(billing::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())

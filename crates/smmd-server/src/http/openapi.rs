@@ -40,6 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(super::api::AccountDoc::openapi());
     doc.merge(super::notifications::NotificationsDoc::openapi());
     doc.merge(super::payments::PaymentsDoc::openapi());
+    doc.merge(super::billing::BillingDoc::openapi());
     doc.merge(super::smm::SmmDoc::openapi());
     doc.merge(super::admin::AdminDoc::openapi());
     doc.merge(super::jobs::ApiDoc::openapi());
@@ -152,6 +153,14 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "rotate_webhook_secret",
     "approve_payment",
     "reject_payment",
+    "rent_plan",
+    "cancel_rental",
+    "update_billing_settings",
+    "create_plan",
+    "suspend_rental",
+    "unsuspend_rental",
+    "terminate_rental",
+    "change_rental_plan",
 ];
 
 fn description() -> String {

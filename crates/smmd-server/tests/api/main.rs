@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod admin_pages;
+mod billing;
 mod fulfil;
 mod helpers;
 mod jobs;
@@ -17,6 +18,7 @@ mod v2_fuzz;
 mod v2_vectors;
 
 use admin_pages::*;
+use billing::*;
 use fulfil::*;
 use jobs::*;
 use live::*;
@@ -69,4 +71,5 @@ backend_tests!(
     admins_preview_an_import_and_edit_a_schedule_from_the_pages,
     customers_use_the_dashboard_mass_order_and_api_pages,
     the_api_page_documents_what_api_v2_answers,
+    customers_rent_plans_and_admins_run_billing_over_rest,
 );

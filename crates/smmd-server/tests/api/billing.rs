@@ -1,0 +1,241 @@
+//! Hourly billing over REST (issue 16, "Surfaces"): an admin sets billing up (settings, a plan),
+//! a customer sees the plan with its preview, rents it, watches hours billed and their runway,
+//! and cancels; the admin sees the status, suspends, credits and terminates. Customers never
+//! reach the admin routes or another customer's rental; bad input writes nothing.
+
+use serde_json::json;
+use smmd_domain::billing::HOUR_MS;
+use smmd_domain::Clock;
+use smmd_store::Role;
+
+use crate::helpers::TestApp;
+use crate::smm::account;
+
+pub async fn customers_rent_plans_and_admins_run_billing_over_rest(app: TestApp) {
+    let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
+    let ann = account(&app, "ann@x.io", Role::User, "5").await;
+    let bob = account(&app, "bob@x.io", Role::User, "0").await;
+
+    // Customers cannot reach the admin routes.
+    for path in [
+        "/api/admin/billing/status",
+        "/api/admin/billing/settings",
+        "/api/admin/billing/plans",
+        "/api/admin/billing/rentals",
+    ] {
+        assert_eq!(ann.get(path).await.0, 403, "{path}");
+    }
+    // A new panel: billing is off, nothing to rent.
+    let (s, o) = ann.get("/api/billing").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (o["enabled"].as_bool(), o["plans"].as_array().map(Vec::len)),
+        (Some(false), Some(0))
+    );
+
+    // Bad plans are refused and write nothing.
+    for (body, code) in [
+        (
+            json!({"code": "pro", "name": "Pro", "price": "0", "entitlement": "reseller_tier"}),
+            "invalid_plan",
+        ),
+        (
+            json!({"code": "pro", "name": "Pro", "price": "73", "cap_mode": "weekly", "entitlement": "reseller_tier"}),
+            "invalid_plan",
+        ),
+        (
+            json!({"code": "pro", "name": "Pro", "price": "73", "entitlement": "reseller_tier", "settings": {"discount_bp": 99999}}),
+            "invalid_plan",
+        ),
+        (
+            json!({"code": "pro", "name": "Pro", "price": "73", "entitlement": "reseller_tier", "extra": 1}),
+            "invalid_body",
+        ),
+    ] {
+        let (s, e) = admin.post("/api/admin/billing/plans", body.clone()).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{body}"
+        );
+    }
+    let (s, plan) = admin
+        .post(
+            "/api/admin/billing/plans",
+            json!({"code": "pro", "name": "Reseller Pro", "price": "73", "entitlement": "reseller_tier",
+                   "settings": {"discount_bp": 1000}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{plan}");
+    assert_eq!(plan["preview"]["first_hour"], "0.10");
+    assert_eq!(
+        plan["preview"]["summary"],
+        "billed hourly, 0.10/h, never more than 73.00 per calendar month"
+    );
+    let plan_id = plan["id"].as_i64().expect("id");
+
+    // Renting needs billing enabled.
+    let (s, e) = ann
+        .post("/api/billing/rentals", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("billing_disabled"))
+    );
+    let (s, e) = admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"hours_per_month": 5})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("invalid_billing_settings"))
+    );
+    let (s, set) = admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!((s, set["enabled"].as_bool()), (200, Some(true)));
+
+    // Bob cannot pay; Ann rents and pays the first hour.
+    let (s, e) = bob
+        .post("/api/billing/rentals", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("insufficient_funds"))
+    );
+    let (s, rental) = ann
+        .post("/api/billing/rentals", json!({"plan_id": plan_id}))
+        .await;
+    assert_eq!(s, 201, "{rental}");
+    assert_eq!(
+        (rental["state"].as_str(), rental["month_cost"].as_str()),
+        (Some("active"), Some("0.10"))
+    );
+    let id = rental["id"].as_i64().expect("id");
+
+    // Ten hours pass; the job bills them.
+    app.clock.advance_ms(10 * HOUR_MS);
+    smmd_jobs::billing::run(app.store.as_ref(), app.clock.now_ms())
+        .await
+        .expect("run");
+    let (_, o) = ann.get("/api/billing").await;
+    assert_eq!(o["balance"], "3.90");
+    assert_eq!(o["hourly"], "0.10");
+    assert_eq!(o["runway_hours"], 39);
+    assert_eq!(o["rentals"][0]["month_cost"], "1.10");
+    let (s, hours) = ann.get(&format!("/api/billing/rentals/{id}/hours")).await;
+    assert_eq!((s, hours.as_array().map(Vec::len)), (200, Some(11)));
+    assert_eq!(
+        bob.get(&format!("/api/billing/rentals/{id}/hours")).await.0,
+        404
+    );
+    assert_eq!(
+        bob.post(&format!("/api/billing/rentals/{id}/cancel"), json!({}))
+            .await
+            .0,
+        404
+    );
+
+    // The admin's view: status, the rental's timeline, a credit, a suspension.
+    let (s, status) = admin.get("/api/admin/billing/status").await;
+    assert_eq!(s, 200);
+    assert_eq!(status["rentals_by_state"]["active"], 1);
+    assert_eq!(
+        (status["lag_hours"].as_i64(), status["lagging"].as_bool()),
+        (Some(0), Some(false))
+    );
+    let first_hour = hours[0]["hour"].as_i64().expect("hour");
+    let (s, c) = admin
+        .post(
+            &format!("/api/admin/billing/rentals/{id}/credit"),
+            json!({"hours": [first_hour], "reason": "goodwill"}),
+        )
+        .await;
+    assert_eq!((s, c["credited"].as_str()), (200, Some("0.10")));
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/billing/rentals/{id}/credit"),
+            json!({"hours": [first_hour + 100 * HOUR_MS], "reason": "goodwill"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("hour_not_billed"))
+    );
+    let (s, r) = admin
+        .post(
+            &format!("/api/admin/billing/rentals/{id}/suspend"),
+            json!({"reason": "abuse"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["state"].as_str(), r["suspend_reason"].as_str()),
+        (200, Some("suspended"), Some("admin"))
+    );
+    let (s, detail) = admin.get(&format!("/api/admin/billing/rentals/{id}")).await;
+    assert_eq!(s, 200);
+    let events: Vec<&str> = detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(events, ["activated", "credited", "suspended"]);
+    let (s, list) = admin
+        .get("/api/admin/billing/rentals?state=suspended")
+        .await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(
+        admin.get("/api/admin/billing/rentals?state=bogus").await.0,
+        422
+    );
+
+    // Ann cancels; nothing changes a canceled rental.
+    let (s, r) = ann
+        .post(&format!("/api/billing/rentals/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("canceled")));
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/billing/rentals/{id}/terminate"),
+            json!({"reason": "end"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("invalid_rental_action"))
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/admin/billing/rentals/999999/suspend",
+                json!({"reason": "x"})
+            )
+            .await
+            .0,
+        404
+    );
+    // Every change above is in the audit log.
+    let audit = app.store.audit_log(None, 100).await.expect("audit");
+    for action in [
+        "plan.create",
+        "billing.settings",
+        "rental.credit",
+        "rental.suspend",
+    ] {
+        assert!(audit.iter().any(|a| a.action == action), "{action} audited");
+    }
+    assert!(app
+        .store
+        .ledger_mismatches()
+        .await
+        .expect("check")
+        .is_empty());
+}
