@@ -148,6 +148,7 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
             smmd_app::catalog::edit_service(app, &demo_actor(), svc.id, edit).await?;
         }
     }
+    seed_billing(app).await?;
     Ok(Credentials {
         url: url.to_string(),
         admin: Login {
@@ -163,6 +164,56 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
     })
 }
 
+/// Hourly billing on, with two plans to rent (once per database): `starter` (7.30 a month,
+/// 0.01 an hour) and `pro` (73.00 a month, 0.10 an hour, 1.00 setup fee, 10 % off services).
+/// Hours are real UTC hours; the demo reconciles every minute ([`DEMO_PACE`]), so a rental's
+/// next hour shows within a minute of the hour turning.
+async fn seed_billing(app: App<'_>) -> anyhow::Result<()> {
+    use smmd_app::billing::{self, PlanInput, SettingsInput};
+    if !app.store.plans(true).await?.is_empty() {
+        return Ok(());
+    }
+    let actor = demo_actor();
+    let on = SettingsInput {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    billing::update_settings(app, &actor, on)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo billing: {e}"))?;
+    for (code, name, price, fee, settings) in [
+        (
+            "starter",
+            "Starter reseller",
+            "7.30",
+            "0",
+            r#"{"discount_bp": 300}"#,
+        ),
+        (
+            "pro",
+            "Pro reseller",
+            "73",
+            "1",
+            r#"{"discount_bp": 1000, "api_rate_per_minute": 600}"#,
+        ),
+    ] {
+        let input = PlanInput {
+            code: code.into(),
+            name: name.into(),
+            description: format!("{name}: a discount on every service while it is active"),
+            price: price.into(),
+            cap_mode: Some("h730".into()),
+            setup_fee: Some(fee.into()),
+            entitlement: "reseller_tier".into(),
+            settings: Some(settings.into()),
+        };
+        billing::create_plan(app, &actor, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo plan {code}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// The demo's job pace: orders are sent, synced and notified every few seconds, so a person
 /// clicking through sees an order move without waiting for production intervals (30 s sync).
 pub const DEMO_PACE: &[(&str, &str)] = &[
@@ -171,6 +222,7 @@ pub const DEMO_PACE: &[(&str, &str)] = &[
     (smmd_jobs::jobs::REFILLS_DISPATCH, "@every 5s"),
     (smmd_jobs::jobs::REFILLS_SYNC, "@every 5s"),
     (smmd_jobs::jobs::NOTIFICATIONS_DELIVER, "@every 3s"),
+    (smmd_jobs::billing::BILLING_RENTALS, "@every 1m"),
 ];
 
 /// Creates the default schedules and sets [`DEMO_PACE`] on them (audited as `demo`).

@@ -3,8 +3,10 @@
 //! `serve` runs the panel; `demo` runs it on SQLite in a data folder with seeded accounts and
 //! catalog and writes `demo-credentials.json`; `migrate` applies migrations; `default-config`
 //! prints the commented example configuration; `user …` manages accounts from the shell;
-//! `jobs …` the scheduler; `provider …`, `services sync` and `orders …` the upstream side.
+//! `jobs …` the scheduler; `provider …`, `services sync` and `orders …` the upstream side;
+//! `billing …` hourly billing.
 
+mod billing_cmd;
 mod fulfil_cmd;
 
 use std::path::PathBuf;
@@ -65,6 +67,9 @@ enum Command {
     /// Resolve orders that need review.
     #[command(subcommand)]
     Orders(fulfil_cmd::OrdersCommand),
+    /// Hourly billing: status, run, enable, pause, plans and rentals.
+    #[command(subcommand)]
+    Billing(billing_cmd::BillingCommand),
 }
 
 #[derive(Subcommand)]
@@ -233,6 +238,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Orders(cmd) => {
             let f = open_fulfil(cli.config.as_deref(), clock.clone()).await?;
             fulfil_cmd::orders(&f, clock.as_ref(), cmd).await
+        }
+        Command::Billing(cmd) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let store = startup::open_existing_store(&config).await?;
+            let app = smmd_app::App::new(store.as_ref(), clock.as_ref())
+                .with_limits(config.panel.limits());
+            billing_cmd::run(app, cmd).await
         }
         Command::User(cmd) => {
             let config = Config::load(cli.config.as_deref())?;

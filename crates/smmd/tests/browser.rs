@@ -429,6 +429,17 @@ async fn journey(c: &Client, demo: &Demo) {
         .await
         .expect("dashboard");
     shoot(c, "dashboard").await;
+
+    // Rent the demo's starter plan: the first hour is paid, the page shows the hourly charge
+    // and the runway.
+    c.goto(&format!("{base}/billing")).await.expect("billing");
+    click(c, "#plan-starter button[type=submit]").await;
+    wait_for_text(c, ".flash.ok", "is active").await;
+    assert_eq!(text_of(c, "#hourly").await, "0.01");
+    let runway = text_of(c, "#runway").await;
+    assert!(runway.ends_with(" h") && runway != "—", "runway {runway}");
+    assert!(text_of(c, "main table").await.contains("Starter reseller"));
+    shoot(c, "billing").await;
     click(c, "form.logout button").await;
     wait_for_path(c, "/login").await;
 
@@ -555,6 +566,17 @@ async fn journey(c: &Client, demo: &Demo) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The admin sees the rental and the billing status.
+    c.goto(&format!("{base}/admin/billing"))
+        .await
+        .expect("admin billing");
+    let status = text_of(c, "#billing-status").await;
+    assert!(
+        status.contains("On") && status.contains("active 1"),
+        "{status}"
+    );
+    assert!(text_of(c, "#rentals").await.contains("Starter reseller"));
+    shoot(c, "admin-billing").await;
     c.goto(&format!("{base}/admin/audit")).await.expect("audit");
     let audit = c.source().await.expect("html");
     assert!(audit.contains("answer_max_bytes, price_jump_pct"));

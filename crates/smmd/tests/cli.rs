@@ -596,3 +596,70 @@ async fn operators_connect_providers_import_services_and_resolve_reviews() {
 fn smmd_domain_clock() -> smmd_domain::SystemClock {
     smmd_domain::SystemClock
 }
+
+#[test]
+fn operators_set_up_and_run_hourly_billing_from_the_shell() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let status = ok(&smmd(d, &["billing", "status"]));
+    assert!(status.contains("enabled:   false"), "{status}");
+    assert!(status.contains("watermark: never"), "{status}");
+    let add = |price: &str, mode: &str| {
+        smmd(
+            d,
+            &[
+                "billing",
+                "plans",
+                "add",
+                "--code",
+                "pro",
+                "--name",
+                "Reseller Pro",
+                "--price",
+                price,
+                "--cap-mode",
+                mode,
+            ],
+        )
+    };
+    fails_with(&add("0", "h730"), "The monthly price is above zero");
+    fails_with(&add("25", "weekly"), "Unknown cap mode `weekly`");
+    assert!(ok(&add("25", "h672")).contains("plan 1 added: pro (25.00)"));
+    fails_with(&add("30", "h730"), "a plan with this code already exists");
+    let plans = ok(&smmd(d, &["billing", "plans", "list"]));
+    assert!(
+        plans.contains("never more than 25.00 per calendar month") && plans.contains("h672"),
+        "{plans}"
+    );
+    ok(&smmd(d, &["billing", "enable"]));
+    fails_with(
+        &smmd(d, &["billing", "pause", "--reason", " "]),
+        "Give a reason",
+    );
+    ok(&smmd(d, &["billing", "pause", "--reason", "migration"]));
+    let status = ok(&smmd(d, &["billing", "status"]));
+    assert!(
+        status.contains("enabled:   true") && status.contains("(migration)"),
+        "{status}"
+    );
+    ok(&smmd(d, &["billing", "resume", "--reason", "done"]));
+    let run = ok(&smmd(d, &["billing", "run"]));
+    assert!(
+        run.contains("rentals 0,") && run.contains("failed 0"),
+        "{run}"
+    );
+    let status = ok(&smmd(d, &["billing", "status"]));
+    assert!(
+        !status.contains("watermark: never"),
+        "the run set it: {status}"
+    );
+    fails_with(
+        &smmd(
+            d,
+            &["billing", "rentals", "suspend", "7", "--reason", "abuse"],
+        ),
+        "no such rental",
+    );
+    ok(&smmd(d, &["billing", "plans", "deactivate", "1"]));
+    assert!(ok(&smmd(d, &["billing", "plans", "list"])).contains(" no "));
+}

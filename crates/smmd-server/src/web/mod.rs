@@ -1,5 +1,5 @@
 //! Server-rendered pages for customers: sign-up and log-in, new order, orders (live statuses),
-//! one order with its timeline, refills, notifications, settings. Every page shell opens the
+//! one order with its timeline, refills, billing (rentals), notifications, settings. Every page shell opens the
 //! live-update socket (`app.js`, `/ws`) and marks what it updates with `data-*` attributes.
 //! HTML is built with `maud` (escaped by construction); CSS and JS are embedded in the binary
 //! and served from `/assets`, so the Content-Security-Policy allows only same-origin sources.
@@ -22,6 +22,7 @@ use smmd_store::{FeedCursor, Order, PlaceOrderError, RefillRequestError, Service
 
 mod account;
 mod admin;
+mod billing;
 mod funds;
 mod home;
 mod orders;
@@ -61,6 +62,9 @@ pub fn router() -> Router<AppState> {
         .route("/refills", get(orders::refills_page))
         .route("/funds", get(funds::funds_page).post(funds::request_funds))
         .route("/funds/test", post(funds::test_top_up))
+        .route("/billing", get(billing::billing_page))
+        .route("/billing/rent", post(billing::rent))
+        .route("/billing/{id}/cancel", post(billing::cancel))
         .merge(admin::router())
         .route(
             "/assets/app.css",
@@ -215,11 +219,12 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 8] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 9] = [
     ("dashboard", "/dashboard", "Dashboard"),
     ("new", "/orders/new", "New order"),
     ("orders", "/orders", "Orders"),
     ("funds", "/funds", "Add funds"),
+    ("billing", "/billing", "Billing"),
     ("refills", "/refills", "Refills"),
     ("notifications", "/notifications", "Notifications"),
     ("api", "/api", "API"),

@@ -239,3 +239,97 @@ pub async fn customers_rent_plans_and_admins_run_billing_over_rest(app: TestApp)
         .expect("check")
         .is_empty());
 }
+
+/// The Billing pages: the customer sees the plans with their one-sentence terms, rents one
+/// with a form (CSRF-checked), sees its cost, burn and runway, and cancels it; the admin page
+/// shows the status, the plan and the rental with its actions; customers get 404 there.
+pub async fn customers_rent_from_the_billing_page_and_admins_see_it(app: TestApp) {
+    use crate::pages::{csrf_of, get};
+    use reqwest::header::COOKIE;
+    let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
+    account(&app, "ann@x.io", Role::User, "2").await;
+    let (cookie, _) = app.session("ann@x.io").await;
+    let (admin_cookie, _) = app.session("ops@x.io").await;
+
+    let (s, page) = get(&app, "/billing", &cookie).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Renting is not open on this panel yet"),
+        "{page}"
+    );
+    let (s, page) = get(&app, "/admin/billing", &admin_cookie).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Turn hourly billing on"),
+        "the switch is offered"
+    );
+    assert_eq!(get(&app, "/admin/billing", &cookie).await.0, 404);
+
+    admin
+        .post(
+            "/api/admin/billing/plans",
+            json!({"code": "pro", "name": "Reseller Pro", "price": "73", "setup_fee": "0.50",
+                   "entitlement": "reseller_tier"}),
+        )
+        .await;
+    admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    let (_, page) = get(&app, "/billing", &cookie).await;
+    assert!(
+        page.contains("never more than 73.00 USD per calendar month") && page.contains("0.60 USD"),
+        "terms and what it takes to start: {page}"
+    );
+    let plan_id = app.store.plans(false).await.expect("plans")[0]
+        .id
+        .to_string();
+    let rent = |csrf: String| {
+        app.client
+            .post(app.url("/billing/rent"))
+            .header(COOKIE, &cookie)
+            .form(&[("csrf_token", csrf), ("plan_id", plan_id.clone())])
+            .send()
+    };
+    assert_eq!(
+        rent("0".repeat(32)).await.expect("s").status(),
+        403,
+        "CSRF checked"
+    );
+    let done = rent(csrf_of(&page)).await.expect("s");
+    assert_eq!(done.status(), 303);
+    let (_, page) = get(&app, "/billing", &cookie).await;
+    assert!(
+        page.contains("Rental #") || page.contains("Reseller Pro"),
+        "{page}"
+    );
+    assert!(
+        page.contains("0.10") && page.contains("14 h"),
+        "hourly and runway: {page}"
+    );
+    let (_, admin_page) = get(&app, "/admin/billing", &admin_cookie).await;
+    assert!(
+        admin_page.contains("Reseller Pro")
+            && admin_page.contains("Suspend")
+            && admin_page.contains("Turn billing off"),
+        "{admin_page}"
+    );
+    let rental = app.store.rentals(None, None, 10).await.expect("r")[0].id;
+    let cancel = app
+        .client
+        .post(app.url(&format!("/billing/{rental}/cancel")))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf_token", csrf_of(&page))])
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(cancel.status(), 303);
+    let (_, page) = get(&app, "/billing", &cookie).await;
+    assert!(
+        page.contains("Ended rentals") && page.contains("Canceled"),
+        "{page}"
+    );
+}

@@ -72,4 +72,5 @@ backend_tests!(
     customers_use_the_dashboard_mass_order_and_api_pages,
     the_api_page_documents_what_api_v2_answers,
     customers_rent_plans_and_admins_run_billing_over_rest,
+    customers_rent_from_the_billing_page_and_admins_see_it,
 );

@@ -9,7 +9,7 @@ use smmd_store::{Role, ServiceDraft};
 use crate::helpers::{TestApp, T0};
 
 /// GETs `path` with `cookie`: (status, body).
-async fn get(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
+pub(crate) async fn get(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
     let r = app
         .client
         .get(app.url(path))
