@@ -540,3 +540,78 @@ pub async fn credits_plan_changes_and_cancels_keep_the_rules(store: Arc<dyn Stor
     assert_eq!(status.hours_due, 0);
     assert_ledger_consistent(&store).await;
 }
+
+pub async fn orders_and_billing_share_a_short_wallet(store: Arc<dyn Store>) {
+    // 1,000 orders of 0.09 race two days of hourly billing (0.10 an hour) for a wallet that
+    // pays only part of both.
+    let p = enabled_with_plan(&store, "0").await;
+    let u = user(&store, "short@x.io", "20").await;
+    let svc = followers(&store).await;
+    let r = store.rent(u.id, p.id, NOW).await.expect("rent");
+    let orders: Vec<_> = (0..1000)
+        .map(|i| {
+            let (store, svc) = (store.clone(), svc.clone());
+            tokio::spawn(async move {
+                place(
+                    &store,
+                    u.id,
+                    &svc,
+                    &format!("https://instagram.com/short/{i}"),
+                    100,
+                )
+                .await
+            })
+        })
+        .collect();
+    let billing = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for hour in 1..=48 {
+                store.bill_user(u.id, NOW + hour * H).await.expect("bill");
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut placed = 0i64;
+    for o in futures::future::join_all(orders).await {
+        match o.expect("task") {
+            Ok(_) => placed += 1,
+            Err(PlaceOrderError::Rejected(smmd_domain::service::OrderError::InsufficientFunds)) => {
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    billing.await.expect("billing task");
+    assert!(
+        placed > 0 && placed < 1000,
+        "the wallet paid part: {placed}"
+    );
+    let rows = hours(&store, r.id).await;
+    assert_eq!(rows.len(), 49, "every hour has its row");
+    assert!(
+        rows.windows(2).all(|w| w[1].hour == w[0].hour + H),
+        "no gap"
+    );
+    assert!(rows
+        .iter()
+        .all(|h| matches!(h.status, HourStatus::Paid | HourStatus::Due)));
+    // Every rent entry has its paid hour, and every paid hour its entry.
+    let rent_keys: std::collections::BTreeSet<String> = rent_ledger(&store, u.id)
+        .await
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    let paid_keys: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|h| h.status == HourStatus::Paid)
+        .map(|h| smmd_domain::ledger::rent_key(r.id, h.hour))
+        .collect();
+    assert_eq!(rent_keys, paid_keys);
+    let spent = Money::from_micros(placed * 90_000 + paid_keys.len() as i64 * 100_000);
+    assert_eq!(
+        balance(&store, u.id).await.micros(),
+        m("20").micros() - spent.micros()
+    );
+    assert!(!balance(&store, u.id).await.is_negative());
+    assert_ledger_consistent(&store).await;
+}

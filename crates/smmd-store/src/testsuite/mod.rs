@@ -82,6 +82,7 @@ macro_rules! conformance_tests {
             the_dunning_ladder_runs_at_its_exact_instants,
             a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension,
             credits_plan_changes_and_cancels_keep_the_rules,
+            orders_and_billing_share_a_short_wallet,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
