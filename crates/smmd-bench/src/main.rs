@@ -11,8 +11,10 @@
 //! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]); `smmd-bench fulfil`
 //! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]);
 //! `smmd-bench rest` the REST API's catalog and order lists (see [`rest`]); `smmd-bench ws` the
-//! live updates over WebSocket (see [`ws`]).
+//! live updates over WebSocket (see [`ws`]); `smmd-bench billing` hourly billing at scale (see
+//! [`billing`]).
 
+mod billing;
 mod fulfil;
 mod idle;
 mod rest;
@@ -91,6 +93,9 @@ enum BenchCommand {
     /// Hostile clients: `smmd serve` under 20,000 connections that never finish their headers
     /// (held connections, memory, `/healthz` latency from another address).
     Idle(idle::IdleArgs),
+    /// Hourly billing figures: one run billing an hour for 100,000 rentals, then a 72-hour
+    /// catch-up (seconds, rows/s, longest transaction, peak RSS).
+    Billing(billing::BillingArgs),
     /// (Helper of `idle`: holds connections from given source addresses.)
     #[command(hide = true)]
     IdleHold(idle::HoldArgs),
@@ -110,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Rest(r)) => return rest::run(&args, r).await,
         Some(BenchCommand::Ws(w)) => return ws::run(&args, w).await,
         Some(BenchCommand::Idle(i)) => return idle::run(&args, i).await,
+        Some(BenchCommand::Billing(b)) => return billing::run(&args, b).await,
         Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
         None => {}
     }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use smmd_domain::billing::{hour_of, HOUR_MS};
 use smmd_domain::{Clock, UserId};
 use smmd_store::{BillReport, Store};
@@ -17,6 +18,10 @@ pub const BILLING_RENTALS: &str = "billing.rentals";
 
 /// Users read per page.
 const PAGE: i64 = 500;
+
+/// Users per [`Store::bill_users`] call, and calls at once.
+const GROUP: usize = 50;
+const CONCURRENCY: usize = 4;
 
 /// Reconciles every user's rentals to `now` (one transaction per user); returns the summed
 /// figures and how many users failed. A failed user is logged and left to the next run (the
@@ -30,12 +35,30 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
             .users_to_bill(after, PAGE)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
-        for &user in &users {
-            match store.bill_user(user, now).await {
+        // Groups of users, a few groups at once: on PostgreSQL their transactions overlap
+        // (each holds only its users' rentals); on SQLite they queue for the one writer, each
+        // for at most the store's batch budget. A group that fails is billed user by user, so
+        // one bad user costs only itself.
+        let groups: Vec<Vec<UserId>> = users.chunks(GROUP).map(<[UserId]>::to_vec).collect();
+        let mut results = futures::stream::iter(groups)
+            .map(|group: Vec<UserId>| async move {
+                let result = store.bill_users(&group, now).await;
+                (group, result)
+            })
+            .buffer_unordered(CONCURRENCY);
+        while let Some((group, result)) = results.next().await {
+            match result {
                 Ok(report) => total.add(&report),
-                Err(e) => {
-                    failed += 1;
-                    tracing::warn!(user = user.0, error = %e, "billing a user's rentals failed");
+                Err(_) => {
+                    for &user in &group {
+                        match store.bill_user(user, now).await {
+                            Ok(report) => total.add(&report),
+                            Err(e) => {
+                                failed += 1;
+                                tracing::warn!(user = user.0, error = %e, "billing a user's rentals failed");
+                            }
+                        }
+                    }
                 }
             }
         }

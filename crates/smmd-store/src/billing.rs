@@ -376,6 +376,12 @@ pub trait BillingStore: Send + Sync {
     /// deposit runs before (bill with the old balance) and after (collect) its credit.
     async fn bill_user(&self, user: UserId, now: i64) -> StoreResult<BillReport>;
 
+    /// [`bill_user`](Self::bill_user) for several users in as few short transactions as fit
+    /// a time budget (a new one starts after ~20 ms), so a run spends fewer commits and
+    /// settings reads per user. An error rolls back the transaction it happened in; the
+    /// caller then bills those users one by one.
+    async fn bill_users(&self, users: &[UserId], now: i64) -> StoreResult<BillReport>;
+
     /// Users with rentals the engine has work on, above `after`, ascending.
     async fn users_to_bill(&self, after: UserId, limit: i64) -> StoreResult<Vec<UserId>>;
 

@@ -339,6 +339,30 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
     Ok(report)
 }
 
+/// The longest a batch of [`bill_users`] holds its transaction before committing.
+const BATCH_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
+
+async fn bill_users(s: &SqlStore, users: &[UserId], now: i64) -> StoreResult<BillReport> {
+    let mut report = BillReport::default();
+    let mut rest = users;
+    while !rest.is_empty() {
+        let started = std::time::Instant::now();
+        let mut tx = s.begin().await?;
+        let terms = engine::Terms::load(&mut tx).await?;
+        let mut batch = BillReport::default();
+        while let Some((&user, tail)) = rest.split_first() {
+            engine::reconcile_user(&mut tx, s.dialect, &terms, user, now, &mut batch).await?;
+            rest = tail;
+            if started.elapsed() >= BATCH_BUDGET {
+                break;
+            }
+        }
+        s.commit(tx).await?;
+        report.add(&batch);
+    }
+    Ok(report)
+}
+
 async fn users_to_bill(s: &SqlStore, after: UserId, limit: i64) -> StoreResult<Vec<UserId>> {
     let rows = sqlx::query(
         "SELECT DISTINCT user_id FROM rentals WHERE user_id > $1 AND (state IN ('active', 'grace', 'suspended') \
@@ -593,6 +617,10 @@ mod section {
 
         async fn bill_user(&self, user: UserId, now: i64) -> StoreResult<BillReport> {
             super::bill_user(self, user, now).await
+        }
+
+        async fn bill_users(&self, users: &[UserId], now: i64) -> StoreResult<BillReport> {
+            super::bill_users(self, users, now).await
         }
 
         async fn users_to_bill(&self, after: UserId, limit: i64) -> StoreResult<Vec<UserId>> {
