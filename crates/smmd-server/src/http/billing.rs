@@ -95,7 +95,7 @@ pub fn router() -> Router<AppState> {
         LogDto,
         RentalDetailDto,
         StatusDto,
-        SettingsDto,
+        BillingSettingsDto,
         PauseDto,
         RentBody,
         ReasonBody,
@@ -104,7 +104,7 @@ pub fn router() -> Router<AppState> {
         CreditDto,
         PlanBody,
         PlanEditBody,
-        SettingsBody
+        BillingSettingsBody
     ))
 )]
 pub struct BillingDoc;
@@ -287,7 +287,8 @@ async fn view(st: &AppState, r: smmd_store::Rental) -> Result<RentalDto, AppErro
 /// Rents a plan now: the setup fee and the current hour are paid at once (409
 /// `billing_disabled` / `billing_paused` / `plan_inactive`, 422 `insufficient_funds`).
 #[utoipa::path(post, path = "/api/billing/rentals", tag = "billing", request_body = RentBody,
-    responses((status = 201, body = RentalDto)))]
+    responses((status = 201, body = RentalDto),
+        (status = 404, body = crate::error::ErrorBody, description = "`not_found`: no such plan")))]
 async fn rent_plan(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
@@ -435,7 +436,7 @@ async fn billing_status(
 
 /// The billing settings.
 #[derive(Serialize, ToSchema)]
-pub struct SettingsDto {
+pub struct BillingSettingsDto {
     enabled: bool,
     /// D of the `h730` cap mode (672–744).
     hours_per_month: i64,
@@ -450,8 +451,8 @@ pub struct SettingsDto {
     updated_at: i64,
 }
 
-fn settings_dto(s: &BillingSettings) -> SettingsDto {
-    SettingsDto {
+fn settings_dto(s: &BillingSettings) -> BillingSettingsDto {
+    BillingSettingsDto {
         enabled: s.enabled,
         hours_per_month: s.hours_per_month,
         default_cap_mode: s.default_cap_mode.as_str().into(),
@@ -467,18 +468,18 @@ fn settings_dto(s: &BillingSettings) -> SettingsDto {
 
 /// The billing settings.
 #[utoipa::path(get, path = "/api/admin/billing/settings", tag = "admin",
-    responses((status = 200, body = SettingsDto)))]
+    responses((status = 200, body = BillingSettingsDto)))]
 async fn billing_settings(
     State(st): State<AppState>,
     AdminUser(_admin): AdminUser,
-) -> Result<Json<SettingsDto>, AppError> {
+) -> Result<Json<BillingSettingsDto>, AppError> {
     Ok(Json(settings_dto(&st.store.billing_settings().await?)))
 }
 
 /// An edit of the settings; absent fields stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsBody {
+pub struct BillingSettingsBody {
     enabled: Option<bool>,
     hours_per_month: Option<i64>,
     default_cap_mode: Option<String>,
@@ -492,12 +493,12 @@ pub struct SettingsBody {
 /// Edits the settings (audited). Enabling billing lets plans be rented; disabling it waives
 /// the hours while it is off.
 #[utoipa::path(patch, path = "/api/admin/billing/settings", tag = "admin",
-    request_body = SettingsBody, responses((status = 200, body = SettingsDto)))]
+    request_body = BillingSettingsBody, responses((status = 200, body = BillingSettingsDto)))]
 async fn update_billing_settings(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
-    JsonBody(b): JsonBody<SettingsBody>,
-) -> Result<Json<SettingsDto>, AppError> {
+    JsonBody(b): JsonBody<BillingSettingsBody>,
+) -> Result<Json<BillingSettingsDto>, AppError> {
     let s = billing::update_settings(
         st.app(),
         &AppState::actor(&admin),
@@ -524,24 +525,24 @@ pub struct ReasonBody {
 
 /// Pauses billing: hours from now are waived and nothing can be rented until it resumes.
 #[utoipa::path(post, path = "/api/admin/billing/pause", tag = "admin",
-    request_body = ReasonBody, responses((status = 200, body = SettingsDto)))]
+    request_body = ReasonBody, responses((status = 200, body = BillingSettingsDto)))]
 async fn pause_billing(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     JsonBody(b): JsonBody<ReasonBody>,
-) -> Result<Json<SettingsDto>, AppError> {
+) -> Result<Json<BillingSettingsDto>, AppError> {
     let s = billing::set_pause(st.app(), &AppState::actor(&admin), true, &b.reason).await?;
     Ok(Json(settings_dto(&s)))
 }
 
 /// Resumes billing after a pause.
 #[utoipa::path(post, path = "/api/admin/billing/resume", tag = "admin",
-    request_body = ReasonBody, responses((status = 200, body = SettingsDto)))]
+    request_body = ReasonBody, responses((status = 200, body = BillingSettingsDto)))]
 async fn resume_billing(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
     JsonBody(b): JsonBody<ReasonBody>,
-) -> Result<Json<SettingsDto>, AppError> {
+) -> Result<Json<BillingSettingsDto>, AppError> {
     let s = billing::set_pause(st.app(), &AppState::actor(&admin), false, &b.reason).await?;
     Ok(Json(settings_dto(&s)))
 }

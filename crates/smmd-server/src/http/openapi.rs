@@ -33,17 +33,27 @@ pub fn router() -> Router<AppState> {
 )]
 struct Base;
 
+/// Each module's part of the document. Schemas are keyed by name when merged, so two modules
+/// must never name different schemas alike (a test checks).
+fn parts() -> [utoipa::openapi::OpenApi; 7] {
+    [
+        super::api::AccountDoc::openapi(),
+        super::notifications::NotificationsDoc::openapi(),
+        super::payments::PaymentsDoc::openapi(),
+        super::billing::BillingDoc::openapi(),
+        super::smm::SmmDoc::openapi(),
+        super::admin::AdminDoc::openapi(),
+        super::jobs::ApiDoc::openapi(),
+    ]
+}
+
 /// The whole document: every module's paths and schemas, the auth schemes, the error
 /// responses per operation and the error code table.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
-    doc.merge(super::api::AccountDoc::openapi());
-    doc.merge(super::notifications::NotificationsDoc::openapi());
-    doc.merge(super::payments::PaymentsDoc::openapi());
-    doc.merge(super::billing::BillingDoc::openapi());
-    doc.merge(super::smm::SmmDoc::openapi());
-    doc.merge(super::admin::AdminDoc::openapi());
-    doc.merge(super::jobs::ApiDoc::openapi());
+    for part in parts() {
+        doc.merge(part);
+    }
     doc.info.description = Some(description());
     if let Some(c) = doc.components.as_mut() {
         use utoipa::openapi::security::{
@@ -161,6 +171,7 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "unsuspend_rental",
     "terminate_rental",
     "change_rental_plan",
+    "credit_rental",
 ];
 
 fn description() -> String {
@@ -300,6 +311,22 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_two_modules_name_different_schemas_alike() {
+        // A merge keeps one schema per name: a second `SettingsDto` silently replaced the
+        // notification settings' (or the other way round), and responses broke their schema.
+        let mut seen = std::collections::HashMap::new();
+        for part in super::parts() {
+            for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
+                let json = serde_json::to_string(&schema).expect("json");
+                if let Some(before) = seen.insert(name.clone(), json.clone()) {
+                    assert_eq!(before, json, "two different schemas are named {name}");
+                }
+            }
+        }
+        assert!(seen.contains_key("BillingSettingsDto") && seen.contains_key("SettingsDto"));
+    }
+
     use super::*;
 
     /// The document lists exactly the codes of [`ErrorCode`] — as the `code` property's enum
