@@ -477,11 +477,13 @@ pub struct Overview {
     pub dues: Money,
 }
 
-/// A rental with its month's figures, as of `now`.
+/// A rental with its month's figures, as of `now`; `plans` and `settings` are read once by
+/// the caller for a whole list.
 pub async fn rental_view(
     app: App<'_>,
     rental: Rental,
     plans: &[Plan],
+    settings: &BillingSettings,
 ) -> Result<RentalView, UseCaseError> {
     let now = app.now();
     let month = Month::of(now);
@@ -518,8 +520,7 @@ pub async fn rental_view(
         }
     }
     if let (Some(plan), true) = (&view.plan, view.rental.state.is_billable()) {
-        let settings = app.store.billing_settings().await?;
-        let divisor = preview(plan, &settings, now).divisor;
+        let divisor = preview(plan, settings, now).divisor;
         view.hourly = hour_charge(plan.price, divisor, charged_on_plan + 1);
     }
     Ok(view)
@@ -538,7 +539,7 @@ pub async fn overview(app: App<'_>, user: UserId) -> Result<Overview, UseCaseErr
         .unwrap_or(Money::ZERO);
     let mut rentals = Vec::new();
     for r in app.store.rentals(Some(user), None, 100).await? {
-        rentals.push(rental_view(app, r, &all_plans).await?);
+        rentals.push(rental_view(app, r, &all_plans, &settings).await?);
     }
     let hourly = rentals
         .iter()

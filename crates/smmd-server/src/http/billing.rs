@@ -279,8 +279,9 @@ pub struct RentBody {
 
 async fn view(st: &AppState, r: smmd_store::Rental) -> Result<RentalDto, AppError> {
     let plans = st.store.plans(true).await?;
+    let settings = st.store.billing_settings().await?;
     Ok(rental_dto(
-        &billing::rental_view(st.app(), r, &plans).await?,
+        &billing::rental_view(st.app(), r, &plans, &settings).await?,
     ))
 }
 
@@ -684,10 +685,11 @@ async fn list_rentals(
         .rentals(f.user_id.map(UserId), state, clamp_limit(f.limit, 100, 500))
         .await?;
     let plans = st.store.plans(true).await?;
+    let settings = st.store.billing_settings().await?;
     let mut out = Vec::with_capacity(list.len());
     for r in list {
         out.push(rental_dto(
-            &billing::rental_view(st.app(), r, &plans).await?,
+            &billing::rental_view(st.app(), r, &plans, &settings).await?,
         ));
     }
     Ok(Json(out))
