@@ -193,6 +193,43 @@ async fn scenario(backend: Backend) {
     let status = store.billing_status().await.expect("status");
     assert_eq!(status.settings.watermark, Some(T0 + 73 * HOUR_MS));
     assert_eq!(status.hours_due, 63);
+    // The first run had no watermark to be behind of: no lag alert. Three hours without a run
+    // (4 h of lag): the next run raises `billing_lag` before catching up, and resolves it.
+    let lag_alerts = || async {
+        store
+            .alerts_after(smmd_store::FeedPos::default(), 100)
+            .await
+            .expect("alerts")
+            .0
+            .into_iter()
+            .filter(|a| a.kind == "billing_lag")
+            .collect::<Vec<_>>()
+    };
+    assert!(lag_alerts().await.is_empty());
+    clock.set_ms(T0 + 76 * HOUR_MS + 5 * 60_000);
+    assert_eq!(
+        smmd_domain::billing::lag_hours(status.settings.watermark, clock.now_ms()),
+        Some(4)
+    );
+    smmd_jobs::billing::run(store.as_ref(), clock.now_ms())
+        .await
+        .expect("run");
+    let raised = lag_alerts().await;
+    assert_eq!(raised.len(), 1);
+    assert!(
+        raised[0].message.contains("4 hours behind"),
+        "{}",
+        raised[0].message
+    );
+    assert!(
+        !store
+            .open_alerts()
+            .await
+            .expect("open")
+            .iter()
+            .any(|a| a.kind == "billing_lag"),
+        "caught up: resolved"
+    );
 
     // A credit names billed, paid hours only; a deposit collects the dues at once.
     let e = billing::credit_hours(app, &actor, r.id, &[T0 + 500 * HOUR_MS], "sorry")
@@ -210,7 +247,7 @@ async fn scenario(backend: Backend) {
         .rental_hours(r.id, 0, i64::MAX, 1000)
         .await
         .expect("rows");
-    assert_eq!(rows.len(), 73);
+    assert_eq!(rows.len(), 77, "hours 0 to 76");
     assert!(rows.iter().all(|h| h.status == HourStatus::Paid));
     let back = store.rental(r.id).await.expect("r").expect("r");
     assert_eq!(
@@ -219,7 +256,7 @@ async fn scenario(backend: Backend) {
     );
     assert_eq!(
         store.user(ann.id).await.expect("u").expect("u").balance,
-        Money::parse("3.70").expect("m")
+        Money::parse("3.30").expect("m")
     );
 
     // An admin terminates it; nothing changes a terminated rental.

@@ -4,8 +4,12 @@
 //! one plan (0.10 an hour) with a balance for a few days, then runs the `billing.rentals` job
 //! in process (the same function the scheduler runs) twice: once one hour later (one hour for
 //! every rental) and once after a simulated outage (default 72 hours for every rental). It
-//! prints, per run, the seconds, hour rows written per second, and the longest single user's
-//! transaction (what holds the SQLite writer at a time), and the bench process's peak RSS.
+//! prints, per run, the seconds, hour rows written per second, the run's longest write
+//! transaction (what holds the SQLite writer at a time), the bench process's peak RSS, and the
+//! p99 of `/api/v2` `add` from a reseller placing orders back to back on 2 connections during
+//! the first `--seconds` of the run, next to a baseline without billing. The panel serving
+//! `/api/v2` runs in this process on the same store (its scheduler off), as `smmd serve` runs
+//! the job beside its requests: they share the pools, and on SQLite the one writer.
 //! Targets: one hourly run for 100,000 rentals ≤ 10 s, the 72-hour catch-up ≤ 5 min, no
 //! transaction over 50 ms.
 
@@ -16,7 +20,7 @@ use clap::Args as ClapArgs;
 use futures::StreamExt;
 use smmd_domain::billing::charge::CapMode;
 use smmd_domain::billing::HOUR_MS;
-use smmd_domain::{Money, UserId};
+use smmd_domain::{Money, SystemClock};
 use smmd_store::prelude::*;
 use smmd_store::{BalanceChange, BillingSettingsPatch, LedgerKind, NewPlan, NewUser, Role};
 
@@ -43,13 +47,23 @@ pub async fn run(args: &Args, b: &BillingArgs) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<9} {:<10} {:>9} {:>12} {:>10} {:>14} {:>12}",
-        "backend", "run", "seconds", "hour rows", "rows/s", "longest tx ms", "peak RSS MB"
+        "{:<9} {:<10} {:>9} {:>12} {:>10} {:>14} {:>12} {:>12} {:>9}",
+        "backend",
+        "run",
+        "seconds",
+        "hour rows",
+        "rows/s",
+        "longest tx ms",
+        "peak RSS MB",
+        "add p99 ms",
+        "adds"
     );
     for backend in &args.backends {
         let db = BenchDb::create(backend).await?;
         let store: Arc<dyn Store> = db.store.clone();
         let started = Instant::now();
+        // The reseller (user 1, with services) first, then the renters.
+        crate::seed(&db.store, args).await?;
         seed(&store, b.rentals).await?;
         println!(
             "{:<9} {:<10} {:>9.1}",
@@ -57,22 +71,51 @@ pub async fn run(args: &Args, b: &BillingArgs) -> anyhow::Result<()> {
             "seed",
             started.elapsed().as_secs_f64()
         );
+        let mut config = smmd_server::Config::default();
+        config.server.listen = "127.0.0.1:0".into();
+        config.metrics.enabled = false;
+        config.scheduler.enabled = false;
+        let app = smmd_server::App::build(config, store.clone(), Arc::new(SystemClock)).await?;
+        let addr = Some(app.addr());
+        let server = tokio::spawn(app.run_until(std::future::pending()));
+        if let Some(addr) = addr {
+            let base = adds(addr, args.seconds).await?;
+            println!(
+                "{:<9} {:<10} {:>9} {:>12} {:>10} {:>14} {:>12} {:>12.2} {:>9}",
+                backend, "no billing", "", "", "", "", "", base.p99_ms, base.requests
+            );
+        }
         for (name, at) in [
             ("hourly", T0 + HOUR_MS),
             ("catch-up", T0 + (1 + b.catch_up_hours) * HOUR_MS),
         ] {
+            let load = addr.map(|a| tokio::spawn(adds(a, args.seconds)));
+            if load.is_some() {
+                // The load's 1 s warm-up, so the run starts inside its window.
+                tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+            }
             let (seconds, rows, longest) = timed_run(&store, at).await?;
+            let p99 = match load {
+                Some(l) => {
+                    let r = l.await??;
+                    (format!("{:.2}", r.p99_ms), r.requests.to_string())
+                }
+                None => ("-".into(), "-".into()),
+            };
             println!(
-                "{:<9} {:<10} {:>9.2} {:>12} {:>10.0} {:>14.1} {:>12.0}",
+                "{:<9} {:<10} {:>9.2} {:>12} {:>10.0} {:>14.1} {:>12.0} {:>12} {:>9}",
                 backend,
                 name,
                 seconds,
                 rows,
                 rows as f64 / seconds.max(1e-9),
                 longest,
-                peak_rss_mb()
+                peak_rss_mb(),
+                p99.0,
+                p99.1
             );
         }
+        server.abort();
         let bad = store.ledger_mismatches().await?;
         anyhow::ensure!(bad.is_empty(), "ledger mismatch after the runs: {bad:?}");
         db.drop_db().await;
@@ -145,25 +188,25 @@ async fn seed(store: &Arc<dyn Store>, n: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reconciles everyone to `at`: 200 users one by one first (each alone, timed: one user's
-/// transaction is the longest a run holds the SQLite writer at a time), then the job for the
-/// rest. Returns the seconds of both, the hour rows written and the longest of those 200 (ms).
+/// Runs the job to `at`. Returns its seconds, the hour rows written and its longest write
+/// transaction (ms).
 async fn timed_run(store: &Arc<dyn Store>, at: i64) -> anyhow::Result<(f64, i64, f64)> {
     let started = Instant::now();
-    let mut longest = 0f64;
-    let mut rows = 0;
-    for id in 1..=200 {
-        let one = Instant::now();
-        let r = store.bill_user(UserId(id), at).await?;
-        longest = longest.max(one.elapsed().as_secs_f64() * 1000.0);
-        rows += r.hours_paid + r.hours_due + r.hours_waived;
-    }
     let (report, failed) = smmd_jobs::billing::run(store.as_ref(), at)
         .await
         .map_err(|e| anyhow::anyhow!("run: {e:?}"))?;
     anyhow::ensure!(failed == 0, "{failed} users failed");
-    rows += report.hours_paid + report.hours_due + report.hours_waived;
-    Ok((started.elapsed().as_secs_f64(), rows, longest))
+    let rows = report.hours_paid + report.hours_due + report.hours_waived;
+    Ok((
+        started.elapsed().as_secs_f64(),
+        rows,
+        report.longest_tx_us as f64 / 1000.0,
+    ))
+}
+
+/// A reseller placing `/api/v2` `add` orders back to back on 2 connections for `seconds`.
+async fn adds(addr: std::net::SocketAddr, seconds: u64) -> anyhow::Result<crate::Report> {
+    crate::run(addr, "add", 2, seconds, 1).await
 }
 
 /// The peak resident set of this process (Linux `VmHWM`), MB.

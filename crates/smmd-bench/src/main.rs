@@ -141,7 +141,7 @@ async fn main() -> anyhow::Result<()> {
         let server = Server::start(&args.smmd, &db.url).await?;
         for scenario in &args.scenarios {
             for &conc in &args.concurrency {
-                let r = run(server.addr, scenario, conc, &args).await?;
+                let r = run(server.addr, scenario, conc, args.seconds, args.orders).await?;
                 println!(
                     "{:<9} {:<10} {:>5} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
                     backend,
@@ -390,12 +390,18 @@ fn ok_response(scenario: &str, body: &[u8]) -> bool {
     }
 }
 
-async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyhow::Result<Report> {
+async fn run(
+    addr: SocketAddr,
+    scenario: &str,
+    conc: usize,
+    seconds: u64,
+    orders: i64,
+) -> anyhow::Result<Report> {
     anyhow::ensure!(
         ["status", "status100", "services", "add"].contains(&scenario),
         "unknown scenario {scenario}"
     );
-    let (sc, orders) = (scenario.to_string(), args.orders);
+    let sc = scenario.to_string();
     let make = move |w: usize, n: u64| {
         Request::post("/api/v2")
             .header("host", addr.to_string())
@@ -403,7 +409,7 @@ async fn run(addr: SocketAddr, scenario: &str, conc: usize, args: &Args) -> anyh
             .body(Full::new(Bytes::from(body(&sc, w, n, orders))))
     };
     let sc = scenario.to_string();
-    drive(addr, conc, args.seconds, make, move |status, bytes| {
+    drive(addr, conc, seconds, make, move |status, bytes| {
         status == 200 && ok_response(&sc, bytes)
     })
     .await

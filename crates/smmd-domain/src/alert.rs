@@ -39,6 +39,7 @@ kinds! {
     ProviderUnavailable = ("provider_unavailable", "Provider unavailable"),
     ProviderAnswerTooLarge = ("provider_answer_too_large", "Provider answer too large"),
     PriceJumpHeld = ("price_jump_held", "Price changes held for approval"),
+    BillingLag = ("billing_lag", "Hourly billing is behind"),
 }
 
 impl AlertKind {
@@ -63,6 +64,9 @@ pub fn order_subject(id: OrderId) -> String {
 pub fn provider_subject(id: ProviderId) -> String {
     format!("provider:{}", id.0)
 }
+
+/// The subject of the hourly billing's alerts: `billing`.
+pub const BILLING_SUBJECT: &str = "billing";
 
 /// The subject of an alert about a scheduled job: `job:<name>`.
 pub fn job_subject(name: &str) -> String {

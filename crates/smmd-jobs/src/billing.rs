@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use smmd_domain::billing::{hour_of, HOUR_MS};
+use smmd_domain::alert::{AlertKind, BILLING_SUBJECT};
+use smmd_domain::billing::{hour_of, lag_hours, HOUR_MS, LAG_ALERT_HOURS};
 use smmd_domain::{Clock, UserId};
 use smmd_store::{BillReport, Store};
 
@@ -19,14 +20,37 @@ pub const BILLING_RENTALS: &str = "billing.rentals";
 /// Users read per page.
 const PAGE: i64 = 500;
 
-/// Users per [`Store::bill_users`] call, and calls at once.
+/// Users per [`Store::bill_users`] call, and calls at once on PostgreSQL (SQLite has one
+/// writer: its calls go one at a time, so an order waits behind at most one of them).
 const GROUP: usize = 50;
 const CONCURRENCY: usize = 4;
 
 /// Reconciles every user's rentals to `now` (one transaction per user); returns the summed
 /// figures and how many users failed. A failed user is logged and left to the next run (the
-/// watermark then stays); the others go on.
+/// watermark then stays); the others go on. A run that finds billing more than
+/// [`LAG_ALERT_HOURS`] behind (downtime, a stopped scheduler, failing runs) raises the
+/// `billing_lag` alert before it catches up; a complete run resolves it.
 pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobError> {
+    let settings = store
+        .billing_settings()
+        .await
+        .map_err(|e| JobError::Transient(e.to_string()))?;
+    if let Some(lag) =
+        lag_hours(settings.watermark, now).filter(|l| *l > LAG_ALERT_HOURS && settings.enabled)
+    {
+        let message = format!(
+            "Hourly billing is {lag} hours behind (billed through {}); this run catches up",
+            settings
+                .watermark
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default()
+        );
+        store
+            .raise_alert(AlertKind::BillingLag, BILLING_SUBJECT, &message, now)
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
+    }
     let mut total = BillReport::default();
     let mut failed = 0i64;
     let mut after = UserId(0);
@@ -45,7 +69,10 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
                 let result = store.bill_users(&group, now).await;
                 (group, result)
             })
-            .buffer_unordered(CONCURRENCY);
+            .buffer_unordered(match store.backend() {
+                "sqlite" => 1,
+                _ => CONCURRENCY,
+            });
         while let Some((group, result)) = results.next().await {
             match result {
                 Ok(report) => total.add(&report),
@@ -73,13 +100,27 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
             .record_billing_run(hour_of(now) + HOUR_MS, now)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
+        store
+            .resolve_alert(AlertKind::BillingLag, BILLING_SUBJECT, now)
+            .await
+            .map_err(|e| JobError::Transient(e.to_string()))?;
     }
+    metrics::counter!("smmd_billing_hours_total", "status" => "paid")
+        .increment(total.hours_paid.max(0) as u64);
+    metrics::counter!("smmd_billing_hours_total", "status" => "due")
+        .increment(total.hours_due.max(0) as u64);
+    metrics::counter!("smmd_billing_hours_total", "status" => "waived")
+        .increment(total.hours_waived.max(0) as u64);
+    metrics::counter!("smmd_billing_amount_micros_total")
+        .increment(total.amount.micros().max(0) as u64);
+    metrics::counter!("smmd_billing_runway_warnings_total")
+        .increment(total.runway_warnings.max(0) as u64);
     Ok((total, failed))
 }
 
 /// [`run`] as a [`Job`]. Counters: `rentals` (reconciled), `hours_paid`, `hours_due`, `hours_waived`,
 /// `amount_micros`, `hours_collected`, `collected_micros`, `suspended`, `terminated`,
-/// `resumed`, `failed`.
+/// `resumed`, `runway_warnings`, `failed`, `longest_tx_us`.
 pub struct BillRentals {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -100,7 +141,9 @@ impl Job for BillRentals {
             ("suspended".to_string(), r.suspended),
             ("terminated".to_string(), r.terminated),
             ("resumed".to_string(), r.resumed),
+            ("runway_warnings".to_string(), r.runway_warnings),
             ("failed".to_string(), failed),
+            ("longest_tx_us".to_string(), r.longest_tx_us),
         ]))
     }
 }

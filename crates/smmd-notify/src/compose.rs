@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use smmd_domain::order::EventKind;
-use smmd_store::{Alert, AlertRecipient, NewNotification, NotifiableEvent};
+use smmd_store::{Alert, AlertRecipient, BillingNotice, NewNotification, NotifiableEvent};
 
 use crate::NotifySettings;
 
@@ -167,5 +167,89 @@ pub fn alert_notification(
             });
             (url, body.to_string())
         }),
+    }
+}
+
+/// What a billing notice says: its title and in-app text.
+fn billing_text(n: &BillingNotice) -> (String, String) {
+    let rental = match (n.rental_id, &n.plan_name) {
+        (Some(id), Some(plan)) => format!("Rental #{id} ({plan})"),
+        (Some(id), None) => format!("Rental #{id}"),
+        (None, _) => String::new(),
+    };
+    let detail = if n.detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", n.detail)
+    };
+    match n.kind.as_str() {
+        "rental.activated" => (
+            format!("{rental} is active"),
+            "It is billed by the hour from your balance.".to_string(),
+        ),
+        "rental.past_due" => (
+            format!("{rental} is past due"),
+            format!(
+                "Your balance did not pay an hour{detail}. It keeps running while you add funds; unpaid hours are collected oldest first."
+            ),
+        ),
+        "rental.suspended" => (
+            format!("{rental} is suspended"),
+            format!("It stopped{detail}. Add funds to pay what is due and it resumes."),
+        ),
+        "rental.resumed" => (
+            format!("{rental} is running again"),
+            format!("It resumed{detail}."),
+        ),
+        "rental.terminated" => (
+            format!("{rental} has ended"),
+            format!("It was terminated{detail}."),
+        ),
+        "rental.runway_low" => (
+            format!(
+                "Your balance covers less than {} hours of rentals",
+                n.threshold.unwrap_or(0)
+            ),
+            format!("{}. Add funds to keep them running.", n.detail),
+        ),
+        other => (other.to_string(), n.detail.clone()),
+    }
+}
+
+/// The notification of a billing notice for its renter, with an e-mail if the renter wants
+/// one and e-mail is configured, and a webhook (`type` = the notice's kind) if they set a URL.
+pub fn billing_notification(
+    n: &BillingNotice,
+    s: &NotifySettings,
+    email_enabled: bool,
+) -> NewNotification {
+    let (title, body) = billing_text(n);
+    let email_text = format!(
+        "Hello,\n\n{title}.\n\n{body}\n\nYour billing: {}/billing\n\n— {}\n",
+        s.base_url, s.panel_name
+    );
+    let webhook_body = json!({
+        "id": format!("bill_{}", n.id),
+        "type": n.kind,
+        "created_at": n.created_at,
+        "rental": n.rental_id.map(|id| json!({ "id": id, "plan": n.plan_name })),
+        "runway": n.runway_hours.map(|h| json!({ "hours": h, "threshold_hours": n.threshold })),
+        "detail": n.detail,
+    });
+    NewNotification {
+        user_id: n.user_id,
+        source: format!("billing:{}", n.id),
+        kind: n.kind.clone(),
+        title,
+        body,
+        order_id: None,
+        created_at: n.created_at,
+        email: (email_enabled && n.settings.email).then(|| n.user_email.clone()),
+        email_text,
+        webhook: n
+            .settings
+            .webhook_url
+            .clone()
+            .map(|url| (url, webhook_body.to_string())),
     }
 }

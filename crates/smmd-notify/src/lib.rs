@@ -1,5 +1,5 @@
 //! Notifications of smmd, run by the job `notifications.deliver`: it reads the order event log
-//! and the admin alerts after its cursors, writes one in-app notification per event and
+//! the admin alerts and billing's notices (rentals, runway) after its cursors, writes one in-app notification per event and
 //! recipient with the e-mail and webhook deliveries it starts (one transaction per window, so a
 //! crash or a second run never notifies twice), then sends the due deliveries from the outbox:
 //! e-mail over SMTP (`lettre`) and webhooks signed with HMAC-SHA256 ([`webhook`]), retried with
@@ -160,6 +160,8 @@ pub async fn run(n: &Notifier) -> StoreResult<Report> {
     report.insert("notified".into(), notified as i64);
     let alerts = collect_alerts(n).await?;
     report.insert("alerts".into(), alerts as i64);
+    let billing = collect_billing(n).await?;
+    report.insert("billing".into(), billing as i64);
     for (k, v) in deliver(n).await? {
         report.insert(k, v);
     }
@@ -188,6 +190,36 @@ pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
         match store.record_notifications(&batch, n.clock.now_ms()).await? {
             Some(count) => written += count,
             // Another run moved the cursor: it owns this window and the ones after it.
+            None => return Ok(written),
+        }
+        cursor = to;
+    }
+}
+
+/// Turns new billing notices into notifications for their renters; returns how many were
+/// written.
+pub async fn collect_billing(n: &Notifier) -> StoreResult<u64> {
+    let store = &n.store;
+    let mut cursor = store.notify_cursor("billing_notices").await?;
+    let mut written = 0;
+    loop {
+        let (notices, to) = store
+            .billing_notices_after(cursor, n.settings.batch)
+            .await?;
+        if to == cursor {
+            return Ok(written);
+        }
+        let batch = NotificationBatch {
+            cursor: "billing_notices",
+            from: cursor,
+            to,
+            items: notices
+                .iter()
+                .map(|b| compose::billing_notification(b, &n.settings, n.email_enabled()))
+                .collect(),
+        };
+        match store.record_notifications(&batch, n.clock.now_ms()).await? {
+            Some(count) => written += count,
             None => return Ok(written),
         }
         cursor = to;

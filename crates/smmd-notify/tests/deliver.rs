@@ -680,9 +680,119 @@ async fn a_webhook_name_resolving_to_a_private_address_is_refused(store: Arc<dyn
     assert_eq!(records[0].status, "sent");
 }
 
+/// Billing's notices reach their renter once: in the app, by e-mail and as a signed webhook
+/// whose `type` is the notice's kind (`rental.activated`, `rental.runway_low`, …).
+async fn billing_notices_reach_their_renter_once(store: Arc<dyn Store>) {
+    let Some(smtp) = Smtp::start().await else {
+        return;
+    };
+    let (hooks, url) = Hooks::start(&[]).await;
+    let clock = ManualClock::new(T0);
+    let ann = account(&store, "renter@example.com", Role::User).await;
+    store
+        .set_notification_settings(
+            ann.id,
+            &NotificationSettings {
+                email: true,
+                webhook_url: Some(url.clone()),
+                webhook_secret: Some("whsec_renter".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let on = smmd_store::BillingSettingsPatch {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    store
+        .update_billing_settings(&on, None, T0, None)
+        .await
+        .expect("enable");
+    // 73.00 a month is 0.10 an hour: after its first hour the account's 10.00 pays 99 more;
+    // a second rental halves the runway to 49 h, below the 72-hour warning.
+    let plan = |code: &str| smmd_store::NewPlan {
+        code: code.into(),
+        name: format!("Plan {code}"),
+        description: String::new(),
+        price: Money::parse("73").expect("m"),
+        cap_mode: smmd_domain::billing::charge::CapMode::H730,
+        setup_fee: Money::ZERO,
+        entitlement: "reseller_tier".into(),
+        settings: "{}".into(),
+    };
+    let pro = store
+        .create_plan(&plan("pro"), T0, None)
+        .await
+        .expect("plan");
+    let max = store
+        .create_plan(&plan("max"), T0, None)
+        .await
+        .expect("plan");
+    store.rent(ann.id, pro.id, T0).await.expect("rent");
+    store.rent(ann.id, max.id, T0 + 1).await.expect("rent");
+
+    let n = notifier(&store, &clock, Some(&smtp));
+    let report = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(
+        report["billing"], 3,
+        "2 activations and a runway warning: {report:?}"
+    );
+    let titles: Vec<String> = store
+        .notifications_of_user(ann.id, None, 10)
+        .await
+        .expect("n")
+        .into_iter()
+        .map(|n| n.title)
+        .collect();
+    assert!(
+        titles.contains(&"Your balance covers less than 72 hours of rentals".to_string()),
+        "{titles:?}"
+    );
+    assert_eq!(
+        titles.iter().filter(|t| t.ends_with("is active")).count(),
+        2
+    );
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(mails
+        .iter()
+        .any(|(to, subject, body)| to == "renter@example.com"
+            && subject.contains("less than 72 hours")
+            && body.contains("https://panel.test/billing")));
+    let seen = hooks.seen();
+    assert_eq!(seen.len(), 3);
+    let mut types: Vec<String> = Vec::new();
+    for (headers, body) in &seen {
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).expect(n);
+        let ts: i64 = h(TIMESTAMP_HEADER).parse().expect("timestamp");
+        assert!(webhook::verify(
+            "whsec_renter",
+            ts,
+            body,
+            h(SIGNATURE_HEADER),
+            clock.now_ms() / 1000,
+            300
+        ));
+        let json: serde_json::Value = serde_json::from_str(body).expect("json");
+        types.push(json["type"].as_str().expect("type").to_string());
+        if json["type"] == "rental.runway_low" {
+            assert_eq!(json["runway"]["hours"], 49);
+            assert_eq!(json["runway"]["threshold_hours"], 72);
+        }
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        ["rental.activated", "rental.activated", "rental.runway_low"]
+    );
+    let again = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(again["billing"], 0, "once");
+}
+
 smmd_store_sql::both_stores!(
     finished_orders_are_emailed_and_webhooked_once_with_signatures,
     a_dead_webhook_is_retried_with_backoff_then_fails,
     a_webhook_name_resolving_to_a_private_address_is_refused,
     admin_alerts_reach_every_admin_once,
+    billing_notices_reach_their_renter_once,
 );

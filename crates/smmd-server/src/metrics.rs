@@ -4,7 +4,9 @@
 //! [`handle`]. At scrape time this module adds gauges read from the database — the same on
 //! every instance, since the database is shared: stuck leases, running and due runs, pause,
 //! and per job its last success, next run and the health signal (no success within twice its
-//! interval, `smmd_jobs::control::healthy`).
+//! interval, `smmd_jobs::control::healthy`), and hourly billing's enabled, paused, lag (hours),
+//! rentals by state and dues (hours, micro-units); the billing job counts hours by status and
+//! the amount as it bills (`smmd_billing_hours_total`, `smmd_billing_amount_micros_total`).
 
 use std::sync::OnceLock;
 
@@ -87,6 +89,18 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
                 .set(at as f64 / 1000.0);
         }
     }
+    let billing = st.store.billing_status().await?;
+    metrics::gauge!("smmd_billing_enabled").set(f64::from(u8::from(billing.settings.enabled)));
+    metrics::gauge!("smmd_billing_paused")
+        .set(f64::from(u8::from(billing.settings.pause.is_some())));
+    if let Some(lag) = smmd_domain::billing::lag_hours(billing.settings.watermark, now) {
+        metrics::gauge!("smmd_billing_lag_hours").set(lag as f64);
+    }
+    for (state, n) in &billing.rentals_by_state {
+        metrics::gauge!("smmd_billing_rentals", "state" => state.clone()).set(*n as f64);
+    }
+    metrics::gauge!("smmd_billing_hours_due").set(billing.hours_due as f64);
+    metrics::gauge!("smmd_billing_due_micros").set(billing.due_total.micros() as f64);
     handle.run_upkeep();
     Ok((
         [(

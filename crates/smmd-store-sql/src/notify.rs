@@ -3,8 +3,9 @@
 
 use smmd_domain::{Money, OrderId, UserId};
 use smmd_store::{
-    AlertRecipient, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedPos, NotifiableEvent,
-    Notification, NotificationBatch, NotificationSettings, StoreError, StoreResult,
+    AlertRecipient, BillingNotice, Channel, Delivery, DeliveryOutcome, DeliveryRecord, FeedPos,
+    NotifiableEvent, Notification, NotificationBatch, NotificationSettings, StoreError,
+    StoreResult,
 };
 
 use crate::feed;
@@ -141,6 +142,50 @@ pub(crate) async fn alerts_after(
     } else {
         (alerts, next)
     })
+}
+
+pub(crate) async fn billing_notices_after(
+    s: &SqlStore,
+    after: FeedPos,
+    limit: i64,
+) -> StoreResult<(Vec<BillingNotice>, FeedPos)> {
+    let to = window_end(s, "billing_notices", after, limit).await?;
+    if to == after {
+        return Ok((Vec::new(), after));
+    }
+    let sql = format!(
+        "SELECT n.id, n.user_id, n.kind, n.rental_id, n.runway_hours, n.threshold, n.detail, \
+         n.created_at, p.name AS plan_name, u.email AS user_email, u.email_notifications, \
+         u.webhook_url, u.webhook_secret \
+         FROM billing_notices n JOIN users u ON u.id = n.user_id \
+         LEFT JOIN rentals r ON r.id = n.rental_id LEFT JOIN plans p ON p.id = r.plan_id \
+         WHERE {} ORDER BY {}",
+        feed::range_sql(s.dialect, "n", 1),
+        feed::order_sql(s.dialect, "n"),
+    );
+    let rows = feed::bind_range(sqlx::query(&sql), s.dialect, after, to)
+        .fetch_all(&s.read)
+        .await
+        .db()?;
+    let notices = rows
+        .iter()
+        .map(|row| {
+            Ok(BillingNotice {
+                id: get(row, "id")?,
+                user_id: UserId(get(row, "user_id")?),
+                kind: get(row, "kind")?,
+                rental_id: get(row, "rental_id")?,
+                plan_name: get(row, "plan_name")?,
+                runway_hours: get(row, "runway_hours")?,
+                threshold: get(row, "threshold")?,
+                detail: get(row, "detail")?,
+                created_at: get(row, "created_at")?,
+                user_email: get(row, "user_email")?,
+                settings: settings(row)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((notices, to))
 }
 
 pub(crate) async fn alert_recipients(s: &SqlStore) -> StoreResult<Vec<AlertRecipient>> {
@@ -519,6 +564,14 @@ mod section {
             limit: i64,
         ) -> StoreResult<(Vec<Alert>, FeedPos)> {
             crate::notify::alerts_after(self, after, limit).await
+        }
+
+        async fn billing_notices_after(
+            &self,
+            after: FeedPos,
+            limit: i64,
+        ) -> StoreResult<(Vec<BillingNotice>, FeedPos)> {
+            crate::notify::billing_notices_after(self, after, limit).await
         }
 
         async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>> {

@@ -238,6 +238,11 @@ pub struct BillReport {
     pub suspended: i64,
     pub terminated: i64,
     pub resumed: i64,
+    /// `rental.runway_low` warnings written.
+    pub runway_warnings: i64,
+    /// The longest write transaction of the work (µs): what held the SQLite writer longest
+    /// at a time.
+    pub longest_tx_us: i64,
 }
 
 impl BillReport {
@@ -253,6 +258,8 @@ impl BillReport {
         self.suspended += o.suspended;
         self.terminated += o.terminated;
         self.resumed += o.resumed;
+        self.runway_warnings += o.runway_warnings;
+        self.longest_tx_us = self.longest_tx_us.max(o.longest_tx_us);
     }
 }
 

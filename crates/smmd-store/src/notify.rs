@@ -41,6 +41,26 @@ pub struct NotifiableEvent {
     pub settings: NotificationSettings,
 }
 
+/// A billing notice for its renter (`rental.activated`, `rental.past_due`,
+/// `rental.suspended`, `rental.resumed`, `rental.terminated`, `rental.runway_low`), written by
+/// the billing engine in the transaction of its change, with what a message about it needs.
+#[derive(Clone, Debug)]
+pub struct BillingNotice {
+    pub id: i64,
+    pub user_id: UserId,
+    pub kind: String,
+    /// The rental it is about (none for `rental.runway_low`, which is about the wallet).
+    pub rental_id: Option<i64>,
+    pub plan_name: Option<String>,
+    /// `rental.runway_low`: the runway in whole hours and the threshold it fell below.
+    pub runway_hours: Option<i64>,
+    pub threshold: Option<i64>,
+    pub detail: String,
+    pub created_at: i64,
+    pub user_email: String,
+    pub settings: NotificationSettings,
+}
+
 /// A recipient of admin alerts.
 #[derive(Clone, Debug)]
 pub struct AlertRecipient {
@@ -402,6 +422,14 @@ pub trait NotificationStore: Send + Sync {
     /// Alerts created after `after`, in feed order (up to `limit`, commit-ordered as
     /// [`FeedStore::feed_after`]), and the position of the last one (`after` if none).
     async fn alerts_after(&self, after: FeedPos, limit: i64) -> StoreResult<(Vec<Alert>, FeedPos)>;
+
+    /// Billing notices written after `after`, in feed order (up to `limit`, commit-ordered as
+    /// [`FeedStore::feed_after`]), and the position after them (`after` if none).
+    async fn billing_notices_after(
+        &self,
+        after: FeedPos,
+        limit: i64,
+    ) -> StoreResult<(Vec<BillingNotice>, FeedPos)>;
 
     /// Admins with their settings: who hears admin alerts.
     async fn alert_recipients(&self) -> StoreResult<Vec<AlertRecipient>>;

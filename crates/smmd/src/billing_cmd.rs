@@ -5,7 +5,7 @@
 use clap::Subcommand;
 use smmd_app::billing::{self, PlanEdit, PlanInput, SettingsInput};
 use smmd_app::{Actor, App};
-use smmd_domain::billing::{hour_of, HOUR_MS};
+use smmd_domain::billing::lag_hours;
 use smmd_domain::UserId;
 use smmd_store::RentalAction;
 
@@ -101,10 +101,7 @@ pub async fn run(app: App<'_>, cmd: BillingCommand) -> anyhow::Result<()> {
     match cmd {
         BillingCommand::Status => {
             let s = app.store.billing_status().await?;
-            let lag = s
-                .settings
-                .watermark
-                .map(|w| (hour_of(app.now()) + HOUR_MS - w).max(0) / HOUR_MS);
+            let lag = lag_hours(s.settings.watermark, app.now());
             println!("enabled:   {}", s.settings.enabled);
             match &s.settings.pause {
                 Some(p) => println!("paused:    since {} ({})", crate::time(p.from_at), p.reason),

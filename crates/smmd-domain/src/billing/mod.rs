@@ -21,6 +21,17 @@ pub mod rental;
 /// One hour, milliseconds.
 pub const HOUR_MS: i64 = 3_600_000;
 
+/// Hours between the billing watermark (every hour before it is reconciled, epoch ms) and the
+/// end of the UTC hour holding `now_ms`: 0 when the last run billed the current hour, 1 an
+/// hour later, and so on; `None` before the first run. Above [`LAG_ALERT_HOURS`] billing is
+/// late (`docs/billing.md`, Surfaces).
+pub fn lag_hours(watermark: Option<i64>, now_ms: i64) -> Option<i64> {
+    watermark.map(|w| (hour_of(now_ms) + HOUR_MS - w).max(0) / HOUR_MS)
+}
+
+/// A lag above this many hours is late: the `billing_lag` alert, the status's `lagging`.
+pub const LAG_ALERT_HOURS: i64 = 1;
+
 /// The start of the UTC hour holding `at_ms` (hours before 1970 round down too).
 pub fn hour_of(at_ms: i64) -> i64 {
     at_ms.div_euclid(HOUR_MS) * HOUR_MS

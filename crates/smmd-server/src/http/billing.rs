@@ -11,7 +11,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use smmd_app::billing::{self, PlanEdit, PlanInput, PlanPreview, RentalView, SettingsInput};
-use smmd_domain::billing::{hour_of, HOUR_MS};
+use smmd_domain::billing::{hour_of, lag_hours, HOUR_MS, LAG_ALERT_HOURS};
 use smmd_domain::UserId;
 use smmd_store::{BillingSettings, Plan, RentalAction, RentalHour, RentalLogEntry};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -411,11 +411,7 @@ async fn billing_status(
     AdminUser(_admin): AdminUser,
 ) -> Result<Json<StatusDto>, AppError> {
     let s = st.store.billing_status().await?;
-    let current_end = hour_of(st.clock.now_ms()) + HOUR_MS;
-    let lag = s
-        .settings
-        .watermark
-        .map(|w| (current_end - w).max(0) / HOUR_MS);
+    let lag = lag_hours(s.settings.watermark, st.clock.now_ms());
     Ok(Json(StatusDto {
         enabled: s.settings.enabled,
         pause: s.settings.pause.as_ref().map(|p| PauseDto {
@@ -425,7 +421,7 @@ async fn billing_status(
         }),
         watermark: s.settings.watermark,
         lag_hours: lag,
-        lagging: lag.is_some_and(|l| l > 1),
+        lagging: lag.is_some_and(|l| l > LAG_ALERT_HOURS),
         last_run_at: s.settings.last_run_at,
         rentals_by_state: s.rentals_by_state.into_iter().collect(),
         hours_due: s.hours_due,

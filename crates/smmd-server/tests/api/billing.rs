@@ -151,6 +151,26 @@ pub async fn customers_rent_plans_and_admins_run_billing_over_rest(app: TestApp)
         (status["lag_hours"].as_i64(), status["lagging"].as_bool()),
         (Some(0), Some(false))
     );
+    // Prometheus shows the same figures (the lag by the database clock, so not asserted).
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("s")
+        .text()
+        .await
+        .expect("t");
+    for line in [
+        "smmd_billing_enabled 1",
+        "smmd_billing_paused 0",
+        "smmd_billing_rentals{state=\"active\"} 1",
+        "smmd_billing_hours_due 0",
+        "smmd_billing_hours_total{status=\"paid\"}",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    assert!(text.contains("smmd_billing_lag_hours "), "{text}");
     let first_hour = hours[0]["hour"].as_i64().expect("hour");
     let (s, c) = admin
         .post(

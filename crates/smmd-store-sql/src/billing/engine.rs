@@ -22,7 +22,7 @@ use smmd_store::{
 };
 use sqlx::{Any, Transaction};
 
-use super::{plan_in, rental_row, settings_in, RENTAL_COLS};
+use super::{plan_in, rental_row, runway, settings_in, RENTAL_COLS};
 use crate::rows::get;
 use crate::wallet::{post, Posting};
 use crate::{Dialect, SqlResultExt};
@@ -55,7 +55,7 @@ impl Terms {
     }
 
     /// D of a new line of `mode` in `month`: the `hours_per_month` setting for `h730`.
-    fn divisor(&self, mode: CapMode, month: Month) -> i64 {
+    pub(crate) fn divisor(&self, mode: CapMode, month: Month) -> i64 {
         match mode {
             CapMode::H730 => self.settings.hours_per_month,
             other => other.divisor(month),
@@ -158,14 +158,45 @@ async fn log_event(
     .execute(&mut **tx)
     .await
     .db()?;
+    if NOTIFIED.contains(&event) {
+        let kind = format!("rental.{event}");
+        runway::notice(tx, r.user_id, &kind, Some(r.id), None, detail, now).await?;
+    }
     Ok(())
 }
 
-/// Saves the rental's state and watermarks.
-async fn save(tx: &mut Tx, r: &Rental, now: i64) -> StoreResult<()> {
+/// The log events the renter hears of (`rental.<event>` notices, migration 0014).
+const NOTIFIED: [&str; 5] = [
+    "activated",
+    "past_due",
+    "suspended",
+    "resumed",
+    "terminated",
+];
+
+/// Checks the user's runway after the engine billed them (see [`runway::check`]).
+pub(crate) async fn runway_after(
+    tx: &mut Tx,
+    d: Dialect,
+    terms: &Terms,
+    user: UserId,
+    now: i64,
+    report: &mut BillReport,
+) -> StoreResult<()> {
+    let (balance, hourly) = runway::burn_of(tx, terms, user).await?;
+    report.runway_warnings += runway::check(tx, d, terms, &[(user, balance, hourly)], now).await?;
+    Ok(())
+}
+
+/// Saves the rental's state and watermarks, and the line of the last hour written when hours
+/// were written (`line`; the column comment of migration 0013 says what it is for).
+async fn save(tx: &mut Tx, r: &Rental, line: Option<&LastLine>, now: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE rentals SET state = $1, reason = $2, plan_id = $3, billed_through = $4, \
-         first_due_hour = $5, state_at = $6, updated_at = $7 WHERE id = $8",
+         first_due_hour = $5, state_at = $6, updated_at = $7, \
+         line_month = COALESCE($9, line_month), line_plan_id = COALESCE($10, line_plan_id), \
+         line_k = COALESCE($11, line_k), line_price = COALESCE($12, line_price), \
+         line_divisor = COALESCE($13, line_divisor) WHERE id = $8",
     )
     .bind(r.state.as_str())
     .bind(r.state.reason().map(SuspendReason::as_str))
@@ -175,10 +206,20 @@ async fn save(tx: &mut Tx, r: &Rental, now: i64) -> StoreResult<()> {
     .bind(r.state_at)
     .bind(now)
     .bind(r.id)
+    .bind(line.map(|l| l.month.start_ms()))
+    .bind(line.map(|l| l.plan_id))
+    .bind(line.map(|l| l.line.charged))
+    .bind(line.map(|l| l.line.price.micros()))
+    .bind(line.map(|l| l.line.divisor))
     .execute(&mut **tx)
     .await
     .db()?;
     Ok(())
+}
+
+/// The ledger reason of a rental's hour.
+pub(crate) fn hour_reason(rental: i64, hour: i64) -> String {
+    format!("Rental #{rental} hour {}", hour / HOUR_MS)
 }
 
 /// A conditional debit of `amount` under `key`: `Ok(true)` paid, `Ok(false)` the wallet is
@@ -233,7 +274,7 @@ async fn collect(
     for (i, row) in rows.iter().enumerate() {
         let hour: i64 = get(row, "hour")?;
         let amount = Money::from_micros(get(row, "amount")?);
-        let reason = format!("Rental #{} hour {}", r.id, hour / HOUR_MS);
+        let reason = hour_reason(r.id, hour);
         if !debit(
             tx,
             d,
@@ -264,11 +305,19 @@ async fn collect(
 }
 
 /// A (month, plan) line: its P, D and the hours charged in it so far.
-#[derive(Clone, Copy)]
-struct Line {
-    price: Money,
-    divisor: i64,
-    charged: i64,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub price: Money,
+    pub divisor: i64,
+    pub charged: i64,
+}
+
+/// The line of the last hour written, saved on the rental for the set-based hourly path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LastLine {
+    pub month: Month,
+    pub plan_id: i64,
+    pub line: Line,
 }
 
 async fn line(
@@ -307,7 +356,8 @@ async fn line(
 
 /// Writes the rental's missing billable hours in `[from, until)`, oldest first, stopping at
 /// `stop` (the suspension instant of a rental in grace). An hour the wallet cannot pay — or
-/// any hour while older ones are due — is due and puts an active rental in grace.
+/// any hour while older ones are due — is due and puts an active rental in grace. Returns the
+/// line of the last hour written, if any.
 #[allow(clippy::too_many_arguments)]
 async fn bill_hours(
     tx: &mut Tx,
@@ -319,7 +369,7 @@ async fn bill_hours(
     until: i64,
     now: i64,
     report: &mut BillReport,
-) -> StoreResult<()> {
+) -> StoreResult<Option<LastLine>> {
     let changes: Vec<StateChange> = log
         .iter()
         .map(|l| StateChange {
@@ -329,7 +379,7 @@ async fn bill_hours(
         .collect();
     let candidates = billable_hours(&changes, &terms.pauses, from, until);
     if candidates.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let existing = sqlx::query(
         "SELECT hour FROM rental_hours WHERE rental_id = $1 AND hour >= $2 AND hour < $3",
@@ -344,6 +394,7 @@ async fn bill_hours(
     .map(|row| get::<i64>(row, "hour"))
     .collect::<StoreResult<std::collections::HashSet<i64>>>()?;
     let mut lines: HashMap<(Month, i64), Line> = HashMap::new();
+    let mut last = None;
     for (hour, billing) in candidates {
         if existing.contains(&hour) {
             continue;
@@ -373,7 +424,7 @@ async fn bill_hours(
             current.charged += 1;
             let k = current.charged;
             let amount = hour_charge(current.price, current.divisor, k);
-            let reason = format!("Rental #{} hour {}", r.id, hour / HOUR_MS);
+            let reason = hour_reason(r.id, hour);
             let paid = amount == Money::ZERO
                 || (r.first_due_hour.is_none()
                     && debit(
@@ -405,6 +456,11 @@ async fn bill_hours(
             }
         };
         lines.insert((month, plan_id), current);
+        last = Some(LastLine {
+            month,
+            plan_id,
+            line: current,
+        });
         sqlx::query(
             "INSERT INTO rental_hours (rental_id, hour, month, plan_id, k, price, divisor, amount, status, paid_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -424,7 +480,7 @@ async fn bill_hours(
         .await
         .db()?;
     }
-    Ok(())
+    Ok(last)
 }
 
 /// Brings a locked, live rental up to `upto` (≤ `now`): hours up to the one holding `upto`
@@ -446,6 +502,7 @@ pub(crate) async fn reconcile(
     }
     let until = hour_of(upto) + HOUR_MS;
     let before = r.clone();
+    let mut last = None;
     let dunning = terms.settings.dunning;
     // Each pass bills what the log allows, then applies the next dunning step that is due by
     // now; at most suspension then termination, so a few passes.
@@ -454,7 +511,9 @@ pub(crate) async fn reconcile(
         // From where billing stopped (a change into a billable state moves it back to its
         // hour, see `change_state`).
         let from = r.billed_through;
-        bill_hours(tx, d, terms, r, &log, from, until, now, report).await?;
+        if let Some(l) = bill_hours(tx, d, terms, r, &log, from, until, now, report).await? {
+            last = Some(l);
+        }
         match (r.state, r.first_due_hour) {
             (RentalState::Grace, Some(first)) if dunning.suspend_at(first) <= upto => {
                 let at = dunning.suspend_at(first);
@@ -490,10 +549,10 @@ pub(crate) async fn reconcile(
         }
     }
     r.billed_through = r.billed_through.max(until);
-    if *r == before {
+    if *r == before && last.is_none() {
         return Ok(()); // nothing to do: no write
     }
-    save(tx, r, now).await
+    save(tx, r, last.as_ref(), now).await
 }
 
 /// The user's rentals the engine still has work on, locked, by id: live ones, and ended ones
@@ -650,6 +709,7 @@ pub(crate) async fn rent(
     if r.first_due_hour.is_some() {
         return Err(BillingError::InsufficientFunds { needed });
     }
+    runway_after(tx, d, &terms, user, now, &mut report).await?;
     Ok(r)
 }
 
@@ -725,7 +785,8 @@ pub(crate) async fn act(
         }
     }
     reconcile(tx, d, &terms, r, now, now, &mut report).await?;
-    save(tx, r, now).await?;
+    save(tx, r, None, now).await?;
+    runway_after(tx, d, &terms, user, now, &mut report).await?;
     Ok(rental)
 }
 

@@ -615,3 +615,141 @@ pub async fn orders_and_billing_share_a_short_wallet(store: Arc<dyn Store>) {
     assert!(!balance(&store, u.id).await.is_negative());
     assert_ledger_consistent(&store).await;
 }
+
+/// A change of `amount` (negative: a debit) to the user's wallet.
+async fn adjust(store: &Arc<dyn Store>, u: UserId, amount: &str, key: &str) {
+    store
+        .change_balance(BalanceChange {
+            user_id: u,
+            amount: m(amount),
+            kind: LedgerKind::Adjustment,
+            key: key.to_string(),
+            reason: "test".to_string(),
+            actor_id: None,
+            now: NOW,
+            audit: None,
+        })
+        .await
+        .expect("adjust");
+}
+
+/// A notice as these cases compare it: (kind, rental, runway hours, threshold).
+type Notice = (String, Option<i64>, Option<i64>, Option<i64>);
+
+/// The user's billing notices so far, oldest first.
+async fn notices(store: &Arc<dyn Store>, u: UserId) -> Vec<Notice> {
+    assert!(store
+        .feed_settled(std::time::Duration::from_secs(5))
+        .await
+        .expect("settle"));
+    let (all, _) = store
+        .billing_notices_after(FeedPos::default(), 10_000)
+        .await
+        .expect("notices");
+    all.into_iter()
+        .filter(|n| n.user_id == u)
+        .map(|n| (n.kind, n.rental_id, n.runway_hours, n.threshold))
+        .collect()
+}
+
+pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
+    store: Arc<dyn Store>,
+) {
+    // 0.10 an hour; warnings below 72 h and 24 h, re-armed at 90 h and 30 h.
+    let p = enabled_with_plan(&store, "0").await;
+    let u = user(&store, "runway@x.io", "10.10").await;
+    let r = store.rent(u.id, p.id, NOW).await.expect("rent");
+    assert_eq!(balance(&store, u.id).await, m("10"), "100 hours of runway");
+    let warnings = |all: &[Notice]| {
+        all.iter()
+            .filter(|n| n.0 == "rental.runway_low")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // Within hour 0 (nothing more to bill), through the job's path and a deposit's path in
+    // turn: both check the runway.
+    let bill = |i: i64| {
+        let store = store.clone();
+        async move {
+            if i % 2 == 0 {
+                store.bill_users(&[u.id], NOW + i).await.expect("bill")
+            } else {
+                store.bill_user(u.id, NOW + i).await.expect("bill")
+            }
+        }
+    };
+    let mut i = 1;
+    for dip in 0..10 {
+        adjust(&store, u.id, "-2.90", &format!("dip:{dip}:down")).await; // 71 h
+        assert_eq!(bill(i).await.runway_warnings, 1, "dip {dip} warns");
+        i += 1;
+        assert_eq!(bill(i).await.runway_warnings, 0, "once");
+        i += 1;
+        // Hovering about the line within the dip: 73 h, then 70 h.
+        adjust(&store, u.id, "0.20", &format!("dip:{dip}:up")).await;
+        bill(i).await;
+        i += 1;
+        adjust(&store, u.id, "-0.30", &format!("dip:{dip}:again")).await;
+        assert_eq!(bill(i).await.runway_warnings, 0, "still the same dip");
+        i += 1;
+        // Back to 100 h: 25 % above the threshold, re-armed.
+        adjust(&store, u.id, "3.00", &format!("dip:{dip}:back")).await;
+        bill(i).await;
+        i += 1;
+    }
+    let all = notices(&store, u.id).await;
+    assert_eq!(warnings(&all).len(), 10, "one warning per dip: {all:?}");
+    assert!(warnings(&all)
+        .iter()
+        .all(|w| w.1.is_none() && w.2 == Some(71) && w.3 == Some(72)));
+    // A fall through both thresholds at once: one warning, naming the lower.
+    adjust(&store, u.id, "-8.00", "through").await; // 20 h
+    bill(i).await;
+    bill(i + 1).await;
+    let all = notices(&store, u.id).await;
+    let w = warnings(&all);
+    assert_eq!(w.len(), 11);
+    assert_eq!((w[10].2, w[10].3), (Some(20), Some(24)));
+    assert_eq!(all[0], ("rental.activated".into(), Some(r.id), None, None));
+
+    // The dunning ladder, each step a notice of its rental, once, in order.
+    let v = user(&store, "ladder@x.io", "0.10").await;
+    let r2 = store.rent(v.id, p.id, NOW).await.expect("rent");
+    store.bill_user(v.id, NOW + H).await.expect("due");
+    store.bill_user(v.id, NOW + 73 * H).await.expect("suspend");
+    store.bill_user(v.id, NOW + 73 * H).await.expect("again");
+    credit(&store, v.id, "20", "ladder:pay").await;
+    store.bill_user(v.id, NOW + 74 * H).await.expect("resume");
+    let kinds: Vec<String> = notices(&store, v.id)
+        .await
+        .into_iter()
+        .filter(|n| n.1 == Some(r2.id))
+        .map(|n| n.0)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "rental.activated",
+            "rental.past_due",
+            "rental.suspended",
+            "rental.resumed"
+        ]
+    );
+    store
+        .rental_action(
+            r2.id,
+            RentalAction::Terminate,
+            None,
+            None,
+            NOW + 75 * H,
+            None,
+        )
+        .await
+        .expect("terminate");
+    let last = notices(&store, v.id).await.pop().expect("one");
+    assert_eq!(
+        (last.0.as_str(), last.1),
+        ("rental.terminated", Some(r2.id))
+    );
+    assert_ledger_consistent(&store).await;
+}

@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             a_top_up_collects_dues_oldest_first_but_not_an_admin_suspension,
             credits_plan_changes_and_cancels_keep_the_rules,
             orders_and_billing_share_a_short_wallet,
+            the_runway_warns_once_per_dip_and_rental_changes_become_notices,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

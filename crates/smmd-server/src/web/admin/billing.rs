@@ -3,7 +3,7 @@
 //! add form and deactivation; the rentals (by state) with suspend, unsuspend and terminate. Every
 //! action is a `data-api` form on `/api/admin/billing/*`.
 
-use smmd_domain::billing::{hour_of, HOUR_MS};
+use smmd_domain::billing::{lag_hours, LAG_ALERT_HOURS};
 
 use super::*;
 
@@ -26,9 +26,7 @@ pub(super) async fn billing_page(
     };
     let cur = &st.config.panel.currency;
     let s = &status.settings;
-    let lag = s
-        .watermark
-        .map(|w| (hour_of(st.clock.now_ms()) + HOUR_MS - w).max(0) / HOUR_MS);
+    let lag = lag_hours(s.watermark, st.clock.now_ms());
     let plan_name = |id: i64| {
         plans
             .iter()
@@ -45,7 +43,7 @@ pub(super) async fn billing_page(
                 div.stat { span.label { "Hourly billing" } span.value { @if s.enabled { "On" } @else { "Off" } } }
                 div.stat { span.label { "Watermark" } span.value {
                     @match s.watermark { Some(w) => { (when(&st, w)) }, None => { "Never ran" } }
-                } @if let Some(l) = lag { span.hint { "lag " (l) " h" @if l > 1 { " — late" } } } }
+                } @if let Some(l) = lag { span.hint { "lag " (l) " h" @if l > LAG_ALERT_HOURS { " — late" } } } }
                 div.stat { span.label { "Rentals" } span.value {
                     (status.rentals_by_state.iter().filter(|(k, _)| k == "active" || k == "grace").map(|(_, n)| n).sum::<i64>()) " live"
                 } span.hint { (status.rentals_by_state.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(" · ")) } }
