@@ -106,6 +106,8 @@ codes! {
     InvalidRentalAction = ("invalid_rental_action", 409, "The rental's state forbids this action (or it is on that plan already)"),
     HourNotBilled = ("hour_not_billed", 422, "A credit names an hour that was not billed and paid"),
     InvalidBillingSettings = ("invalid_billing_settings", 422, "A billing setting is out of range"),
+    StatementFinal = ("statement_final", 409, "A final statement is never edited: void it and a new draft replaces it"),
+    StatementNotFinal = ("statement_not_final", 409, "Only a final statement can be voided"),
     ProviderError = ("provider_error", 502, "The provider did not answer as API v2 should"),
     ProvidersUnavailable = ("providers_unavailable", 503, "Provider routes need security.secret_key"),
     Internal = ("internal", 500, "An unexpected failure (logged, never detailed)"),
@@ -306,6 +308,9 @@ impl Coded for BillingError {
                 ErrorCode::InvalidRentalAction
             }
             BillingError::NotBilled(_) => ErrorCode::HourNotBilled,
+            BillingError::StatementNotFound => ErrorCode::NotFound,
+            BillingError::StatementFinal(_) => ErrorCode::StatementFinal,
+            BillingError::StatementNotFinal(_) => ErrorCode::StatementNotFinal,
             BillingError::Store(e) => e.code(),
         }
     }

@@ -34,6 +34,7 @@ pub mod orders;
 pub mod providers;
 pub mod review;
 pub mod secrets;
+pub mod statements;
 pub mod wallet;
 
 use smmd_domain::{Clock, Money};

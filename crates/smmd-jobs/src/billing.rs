@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use smmd_domain::alert::{AlertKind, BILLING_SUBJECT};
+use smmd_domain::billing::charge::Month;
 use smmd_domain::billing::{hour_of, lag_hours, HOUR_MS, LAG_ALERT_HOURS};
 use smmd_domain::{Clock, UserId};
 use smmd_store::{BillReport, Store};
@@ -16,6 +17,9 @@ use crate::engine::{Counters, Job, JobContext, JobError};
 
 /// The job's schedule name.
 pub const BILLING_RENTALS: &str = "billing.rentals";
+
+/// Statements drafted or finalised per store call.
+const STATEMENT_PAGE: i64 = 100;
 
 /// Users read per page.
 const PAGE: i64 = 500;
@@ -104,6 +108,29 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
             .resolve_alert(AlertKind::BillingLag, BILLING_SUBJECT, now)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
+        // Statements: last month's drafts (once every hour of it is billed), then the drafts
+        // past their grace made final.
+        let last_month = Month::of(Month::of(now).start_ms() - 1).start_ms();
+        loop {
+            let n = store
+                .draft_statements(last_month, now, STATEMENT_PAGE)
+                .await
+                .map_err(|e| JobError::Transient(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            total.statements_drafted += n;
+        }
+        loop {
+            let n = store
+                .finalize_statements(now, STATEMENT_PAGE)
+                .await
+                .map_err(|e| JobError::Transient(e.to_string()))?;
+            total.statements_finalized += n;
+            if n < STATEMENT_PAGE {
+                break;
+            }
+        }
     }
     metrics::counter!("smmd_billing_hours_total", "status" => "paid")
         .increment(total.hours_paid.max(0) as u64);
@@ -120,7 +147,8 @@ pub async fn run(store: &dyn Store, now: i64) -> Result<(BillReport, i64), JobEr
 
 /// [`run`] as a [`Job`]. Counters: `rentals` (reconciled), `hours_paid`, `hours_due`, `hours_waived`,
 /// `amount_micros`, `hours_collected`, `collected_micros`, `suspended`, `terminated`,
-/// `resumed`, `runway_warnings`, `failed`, `longest_tx_us`.
+/// `resumed`, `runway_warnings`, `statements_drafted`, `statements_finalized`, `failed`,
+/// `longest_tx_us`.
 pub struct BillRentals {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -142,6 +170,8 @@ impl Job for BillRentals {
             ("terminated".to_string(), r.terminated),
             ("resumed".to_string(), r.resumed),
             ("runway_warnings".to_string(), r.runway_warnings),
+            ("statements_drafted".to_string(), r.statements_drafted),
+            ("statements_finalized".to_string(), r.statements_finalized),
             ("failed".to_string(), failed),
             ("longest_tx_us".to_string(), r.longest_tx_us),
         ]))

@@ -5,7 +5,7 @@
 //! methods here apply them inside one transaction each. Money is micro-units of the panel
 //! currency; times are epoch ms (UTC); hours are the epoch ms of their start.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smmd_domain::billing::charge::CapMode;
 use smmd_domain::billing::rental::{Dunning, IllegalTransition, RentalState};
 use smmd_domain::{Money, UserId};
@@ -240,6 +240,9 @@ pub struct BillReport {
     pub resumed: i64,
     /// `rental.runway_low` warnings written.
     pub runway_warnings: i64,
+    /// Statements drafted (last month's) and made final by the run.
+    pub statements_drafted: i64,
+    pub statements_finalized: i64,
     /// The longest write transaction of the work (µs): what held the SQLite writer longest
     /// at a time.
     pub longest_tx_us: i64,
@@ -259,6 +262,8 @@ impl BillReport {
         self.terminated += o.terminated;
         self.resumed += o.resumed;
         self.runway_warnings += o.runway_warnings;
+        self.statements_drafted += o.statements_drafted;
+        self.statements_finalized += o.statements_finalized;
         self.longest_tx_us = self.longest_tx_us.max(o.longest_tx_us);
     }
 }
@@ -273,6 +278,80 @@ pub struct BillingStatus {
     pub hours_due: i64,
     pub due_total: Money,
     pub oldest_due_hour: Option<i64>,
+}
+
+/// A statement's state: a `draft` is remade until it is `final`; a final one is never edited,
+/// only `void`ed (and a new draft replaces it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementStatus {
+    Draft,
+    Final,
+    Void,
+}
+
+impl StatementStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementStatus::Draft => "draft",
+            StatementStatus::Final => "final",
+            StatementStatus::Void => "void",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StatementStatus> {
+        [
+            StatementStatus::Draft,
+            StatementStatus::Final,
+            StatementStatus::Void,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One line of a statement: a (rental, plan) of the month. Amounts in micro-units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub rental_id: i64,
+    pub plan_id: i64,
+    pub plan_name: String,
+    /// Hours charged by the money rule (paid, due or written off), free ones included.
+    pub hours_billed: i64,
+    /// Of those, hours past the month's cap (charged 0).
+    pub free_hours: i64,
+    /// Hours inside a billing pause (recorded, not charged).
+    pub waived_hours: i64,
+    pub paid: Money,
+    pub due: Money,
+    pub written_off: Money,
+    pub credited: Money,
+    /// The rental's setup fee when it began this month (a `rent` entry too).
+    pub setup_fee: Money,
+}
+
+/// A user's monthly statement (`docs/billing.md`, Statements): `charged` is the month's `rent`
+/// entries (paid hours and setup fees), `credited` its `rent_credit`s, `due` what is unpaid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub id: i64,
+    pub user_id: UserId,
+    /// The month's first instant (epoch ms, UTC).
+    pub month: i64,
+    pub status: StatementStatus,
+    /// `ST-YYYY-NNNNNN`, once final.
+    pub number: Option<String>,
+    pub lines: Vec<StatementLine>,
+    pub charged: Money,
+    pub credited: Money,
+    pub due: Money,
+    /// The voided statement this one re-issues.
+    pub replaces_id: Option<i64>,
+    pub void_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub finalized_at: Option<i64>,
+    pub voided_at: Option<i64>,
 }
 
 /// Why a billing operation was refused. Each writes nothing.
@@ -300,6 +379,12 @@ pub enum BillingError {
     SamePlan,
     #[error("Hour {0} was never billed, or was not paid, so there is nothing to credit")]
     NotBilled(i64),
+    #[error("no such statement")]
+    StatementNotFound,
+    #[error("Statement {0} is final: it is never edited, only voided and re-issued")]
+    StatementFinal(String),
+    #[error("Only a final statement can be voided (this one is {0})")]
+    StatementNotFinal(&'static str),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -429,4 +514,32 @@ pub trait BillingStore: Send + Sync {
     async fn rental_log(&self, id: i64) -> StoreResult<Vec<RentalLogEntry>>;
 
     async fn billing_status(&self) -> StoreResult<BillingStatus>;
+
+    /// Makes the drafts of the month starting at `month` (epoch ms) for up to `limit` users
+    /// with billed hours in it and no live statement; returns how many were made. When none
+    /// is left, the month is recorded as the last one drafted, and later calls for it return 0
+    /// at once (the job drafts only last month; any other month is searched in full).
+    async fn draft_statements(&self, month: i64, now: i64, limit: i64) -> StoreResult<i64>;
+
+    /// Finalises up to `limit` drafts of months that ended at least `statement_grace_days`
+    /// before `now`: each remade, numbered (gapless per year) and made final in its own
+    /// transaction. Returns how many. Safe to run on several instances at once.
+    async fn finalize_statements(&self, now: i64, limit: i64) -> StoreResult<i64>;
+
+    /// Remakes a draft from the hours as they are now; a final or void one is refused.
+    async fn refresh_statement(&self, id: i64, now: i64) -> Result<Statement, BillingError>;
+
+    /// Voids a final statement and makes the draft that replaces it, audited.
+    async fn void_statement(
+        &self,
+        id: i64,
+        reason: &str,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> Result<Statement, BillingError>;
+
+    async fn statement(&self, id: i64) -> StoreResult<Option<Statement>>;
+
+    /// Statements, newest month first (of one user, or everyone's).
+    async fn statements(&self, user: Option<UserId>, limit: i64) -> StoreResult<Vec<Statement>>;
 }

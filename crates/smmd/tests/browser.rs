@@ -593,4 +593,122 @@ async fn journey(c: &Client, demo: &Demo) {
         c.goto(&format!("{base}{path}")).await.expect(path);
         shoot(c, name).await;
     }
+    statement_pages(c, demo).await;
+}
+
+/// A renter whose October is over (written into the demo's database as the billing engine
+/// would have: rented on October 1st, billed through the month, canceled at its end), a
+/// draft statement made as the job makes them, and the admin reading it: the statements on
+/// the admin's Billing page and the printable statement page.
+async fn statement_pages(c: &Client, demo: &Demo) {
+    use smmd_domain::billing::charge::Month;
+    use smmd_store::prelude::*;
+    let url = format!("sqlite://{}/smmd.db", demo._data.path().display());
+    let store = smmd_store_sql::SqlStore::connect(
+        &url,
+        smmd_store_sql::ConnectOptions {
+            migrate: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the demo's database");
+    let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
+    let last = Month::of(Month::of(now).start_ms() - 1);
+    let past = Month::of(last.start_ms() - 1);
+    let u = store
+        .create_user(smmd_store::NewUser {
+            email: "october@example.com".into(),
+            password_hash: "x".into(),
+            role: smmd_store::Role::User,
+            api_key_hash: None,
+            now: past.start_ms(),
+            audit: None,
+        })
+        .await
+        .expect("user");
+    store
+        .change_balance(smmd_store::BalanceChange {
+            user_id: u.id,
+            amount: smmd_domain::Money::parse("20").expect("m"),
+            kind: smmd_store::LedgerKind::Deposit,
+            key: "browser:october".into(),
+            reason: "test".into(),
+            actor_id: None,
+            now: past.start_ms(),
+            audit: None,
+        })
+        .await
+        .expect("funds");
+    let starter = store
+        .plans(true)
+        .await
+        .expect("plans")
+        .into_iter()
+        .find(|p| p.code == "starter")
+        .expect("starter");
+    let r = store
+        .rent(u.id, starter.id, past.start_ms() + 3_600_000)
+        .await
+        .expect("rent");
+    store
+        .rental_action(
+            r.id,
+            smmd_store::RentalAction::Cancel,
+            Some(u.id),
+            Some(u.id),
+            past.end_ms() - 1,
+            None,
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(
+        store
+            .draft_statements(past.start_ms(), now, 10)
+            .await
+            .expect("draft"),
+        1
+    );
+    let st = store
+        .statements(Some(u.id), 1)
+        .await
+        .expect("list")
+        .pop()
+        .expect("statement");
+    let base = &demo.url;
+    c.goto(&format!("{base}/admin/billing"))
+        .await
+        .expect("admin billing");
+    assert!(text_of(c, "#statements")
+        .await
+        .contains(&format!("{:04}-{:02}", past.year, past.month)));
+    c.execute(
+        "document.getElementById('statements').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    shoot(c, "admin-billing-statements").await;
+    c.goto(&format!("{base}/billing/statements/{}", st.id))
+        .await
+        .expect("statement");
+    let page = text_of(c, "main").await;
+    assert!(
+        page.contains("Starter reseller") && page.contains("(draft)"),
+        "{page}"
+    );
+    shoot(c, "statement").await;
+    // The admin's own links: the CSV of another user's statement downloads.
+    let csv_link = c
+        .find(Locator::Css("main a[href$='/csv']"))
+        .await
+        .expect("csv link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("href");
+    assert!(
+        csv_link.starts_with("/api/admin/billing/statements/"),
+        "{csv_link}"
+    );
 }

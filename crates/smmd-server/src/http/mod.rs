@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod payments;
 pub mod smm;
+pub mod statements;
 pub mod v2;
 
 use axum::extract::rejection::JsonRejection;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::router())
         .merge(payments::router())
         .merge(billing::router())
+        .merge(statements::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())
@@ -141,4 +143,15 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 /// A `limit` query value clamped to 1..=`max`, `default` when absent.
 pub fn clamp_limit(limit: Option<i64>, default: i64, max: i64) -> i64 {
     limit.unwrap_or(default).clamp(1, max)
+}
+
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is prefixed with `'` (OWASP "CSV injection"), so a customer's link or a
+/// provider's message such as `=HYPERLINK(…)` is shown, never evaluated. The export's numbers
+/// are never negative, so no figure changes.
+pub(crate) fn spreadsheet_safe(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
 }

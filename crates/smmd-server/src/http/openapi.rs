@@ -35,12 +35,13 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 7] {
+fn parts() -> [utoipa::openapi::OpenApi; 8] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
         super::payments::PaymentsDoc::openapi(),
         super::billing::BillingDoc::openapi(),
+        super::statements::StatementsDoc::openapi(),
         super::smm::SmmDoc::openapi(),
         super::admin::AdminDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
@@ -172,6 +173,7 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "terminate_rental",
     "change_rental_plan",
     "credit_rental",
+    "void_statement",
 ];
 
 fn description() -> String {

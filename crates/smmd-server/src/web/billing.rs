@@ -1,9 +1,11 @@
 //! The customer's Billing page (`/billing`): their rentals with this month's cost against the
 //! cap, the hourly burn, the runway and any dues (with a link to add funds), and the plans they
 //! can rent, each stating how it bills in one sentence from the charging function. Renting and
-//! cancelling are plain forms (CSRF-checked) over `smmd_app::billing`.
+//! cancelling are plain forms (CSRF-checked) over `smmd_app::billing`. Monthly statements are
+//! listed there, each with a printable page (`/billing/statements/{id}`) and its CSV.
 
 use smmd_app::UseCaseError;
+use smmd_store::StatementStatus;
 
 use super::*;
 
@@ -14,6 +16,10 @@ pub(super) async fn billing_page(
 ) -> Response {
     let o = match smmd_app::billing::overview(st.app(), u.user.id).await {
         Ok(o) => o,
+        Err(e) => return page_error(e),
+    };
+    let statements = match smmd_app::statements::mine(st.app(), u.user.id).await {
+        Ok(s) => s,
         Err(e) => return page_error(e),
     };
     let cur = &st.config.panel.currency;
@@ -101,6 +107,27 @@ pub(super) async fn billing_page(
                 } }
             }
         }
+        @if !statements.is_empty() {
+            div.card #statements {
+                h2 { "Statements" }
+                table {
+                    thead { tr { th { "Month" } th { "Statement" } th { "Charged" } th { "Credited" } th { "Unpaid" } th {} } }
+                    tbody { @for s in statements.iter().filter(|s| s.status != StatementStatus::Void) {
+                        tr {
+                            td data-label="Month" { (crate::http::statements::month_label(s.month)) }
+                            td data-label="Statement" { span {
+                                @match &s.number { Some(n) => { (n) }, None => { span.hint { "draft" } } }
+                            } }
+                            td data-label="Charged" { (s.charged) " " (cur) }
+                            td data-label="Credited" { (s.credited) }
+                            td data-label="Unpaid" { (s.due) }
+                            td { a href=(format!("/billing/statements/{}", s.id)) { "View" } " · "
+                                 a href=(format!("/api/billing/statements/{}/csv", s.id)) { "CSV" } }
+                        }
+                    } }
+                }
+            }
+        }
         @if !ended.is_empty() {
             div.card {
                 h2 { "Ended rentals" }
@@ -114,6 +141,80 @@ pub(super) async fn billing_page(
         StatusCode::OK,
         layout(&st, &u, "Billing", "billing", content),
     )
+}
+
+/// `/billing/statements/{id}`: one statement, printable (the customer's own; admins any).
+pub(super) async fn statement_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let s = match u.user.role {
+        smmd_store::Role::Admin => smmd_app::statements::statement(st.app(), id).await?,
+        _ => smmd_app::statements::my_statement(st.app(), u.user.id, id).await?,
+    };
+    let cur = &st.config.panel.currency;
+    let owner = st
+        .store
+        .user(s.user_id)
+        .await?
+        .map(|o| o.email)
+        .unwrap_or_default();
+    let net = smmd_domain::Money::from_micros(s.charged.micros() - s.credited.micros());
+    let grace_days = st.store.billing_settings().await?.statement_grace_days;
+    // The owner's routes check ownership; an admin reading another's uses the admin's.
+    let api = match s.user_id == u.user.id {
+        true => "/api/billing/statements",
+        false => "/api/admin/billing/statements",
+    };
+    let content = html! {
+        div.card.statement {
+            div.card-head {
+                h1 { "Statement " (s.number.clone().unwrap_or_else(|| "(draft)".into())) }
+                span { (status_badge(s.status.as_str())) }
+            }
+            p { (st.config.panel.name) " · " (owner) " · " b { (crate::http::statements::month_label(s.month)) } " (UTC)" }
+            @if s.status == StatementStatus::Draft {
+                p.hint { "A draft: it becomes final, with its number, " (grace_days) " days into the next month." }
+            }
+            @if let Some(reason) = &s.void_reason { p.flash.err { "Void: " (reason) } }
+            table {
+                thead { tr { th { "Rental" } th { "Plan" } th { "Hours" } th { "Free" } th { "Waived" } th { "Paid" } th { "Setup fee" } th { "Credited" } th { "Unpaid" } } }
+                tbody { @for l in &s.lines {
+                    tr {
+                        td data-label="Rental" { "#" (l.rental_id) }
+                        td data-label="Plan" { (l.plan_name) }
+                        td data-label="Hours" { (l.hours_billed) }
+                        td data-label="Free" { (l.free_hours) }
+                        td data-label="Waived" { (l.waived_hours) }
+                        td data-label="Paid" { (l.paid) }
+                        td data-label="Setup fee" { (l.setup_fee) }
+                        td data-label="Credited" { (l.credited) }
+                        td data-label="Unpaid" { (l.due) @if l.written_off.is_positive() { br; span.hint { (l.written_off) " written off" } } }
+                    }
+                } }
+            }
+            div.stats {
+                div.stat { span.label { "Charged" } span.value #charged { (s.charged) " " (cur) } }
+                div.stat { span.label { "Credited" } span.value { (s.credited) } }
+                div.stat { span.label { "Net" } span.value #net { (net) } }
+                div.stat { span.label { "Unpaid" } span.value { (s.due) } }
+            }
+            p.hint.no-print {
+                a href=(format!("{api}/{}/csv", s.id)) { "Download CSV" } " · "
+                a href=(format!("{api}/{}", s.id)) { "JSON" } " · "
+                "Print this page for a paper copy."
+            }
+        }
+    };
+    let title = format!("Statement {}", s.number.clone().unwrap_or_default());
+    Ok(html_response(
+        StatusCode::OK,
+        layout(&st, &u, &title, "billing", content),
+    ))
 }
 
 /// "3 d 4 h" / "5 h".

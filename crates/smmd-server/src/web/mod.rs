@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing", get(billing::billing_page))
         .route("/billing/rent", post(billing::rent))
         .route("/billing/{id}/cancel", post(billing::cancel))
+        .route("/billing/statements/{id}", get(billing::statement_page))
         .merge(admin::router())
         .route(
             "/assets/app.css",

@@ -353,3 +353,171 @@ pub async fn customers_rent_from_the_billing_page_and_admins_see_it(app: TestApp
         "{page}"
     );
 }
+
+/// Statements over REST and pages: after a month of rent the billing job drafts the month
+/// and, two days later, makes it final with its number; the customer reads it (JSON, CSV, the
+/// printable page, the list on /billing), another customer cannot; the admin lists and voids
+/// it with a reason, and a draft replaces it.
+pub async fn customers_read_statements_and_admins_void_them(app: TestApp) {
+    use crate::pages::get;
+    let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
+    let ann = account(&app, "ann@x.io", Role::User, "100").await;
+    let bob = account(&app, "bob@x.io", Role::User, "0").await;
+    admin
+        .post(
+            "/api/admin/billing/plans",
+            json!({"code": "pro", "name": "Reseller Pro", "price": "73", "entitlement": "reseller_tier"}),
+        )
+        .await;
+    admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    let (_, plans) = admin.get("/api/admin/billing/plans").await;
+    let plan = plans[0]["id"].as_i64().expect("plan");
+    let (s, _) = ann
+        .post("/api/billing/rentals", json!({"plan_id": plan}))
+        .await;
+    assert_eq!(s, 201);
+    // February 1st: January is billed and drafted; February 3rd: final.
+    let feb = smmd_domain::billing::charge::Month::of(app.clock.now_ms()).end_ms();
+    for at in [feb + 1, feb + 2 * 24 * HOUR_MS] {
+        app.clock.set_ms(at);
+        let (report, failed) = smmd_jobs::billing::run(app.store.as_ref(), at)
+            .await
+            .expect("run");
+        assert_eq!(failed, 0);
+        assert_eq!(
+            (report.statements_drafted, report.statements_finalized),
+            if at == feb + 1 { (1, 0) } else { (0, 1) }
+        );
+    }
+    let (s, list) = ann.get("/api/billing/statements").await;
+    assert_eq!(s, 200);
+    let st = &list[0];
+    let id = st["id"].as_i64().expect("id");
+    assert_eq!(
+        (
+            st["status"].as_str(),
+            st["number"].as_str(),
+            st["month_label"].as_str()
+        ),
+        (Some("final"), Some("ST-2026-000001"), Some("2026-01"))
+    );
+    assert_eq!(st["charged"], "73.00");
+    assert_eq!(st["lines"][0]["free_hours"], 14);
+    let (s, one) = ann.get(&format!("/api/billing/statements/{id}")).await;
+    assert_eq!((s, &one["number"]), (200, &st["number"]));
+    // Another customer: as if it did not exist.
+    assert_eq!(
+        bob.get(&format!("/api/billing/statements/{id}")).await.0,
+        404
+    );
+    assert_eq!(bob.get("/api/billing/statements").await.1, json!([]));
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/billing/statements/{id}/csv")))
+        .bearer_auth(&ann.key)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    let text = csv.text().await.expect("text");
+    assert!(
+        text.starts_with("statement,month,rental,plan,hours billed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ST-2026-000001,2026-01,total,,,,,73.00,0.00,,0.00,,USD"),
+        "{text}"
+    );
+    // The pages.
+    let (cookie, _) = app.session("ann@x.io").await;
+    let (s, page) = get(&app, &format!("/billing/statements/{id}"), &cookie).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("ST-2026-000001") && page.contains("Reseller Pro"),
+        "{page}"
+    );
+    let (_, billing) = get(&app, "/billing", &cookie).await;
+    assert!(billing.contains(&format!("/billing/statements/{id}")));
+    let (bob_cookie, _) = app.session("bob@x.io").await;
+    assert_eq!(
+        get(&app, &format!("/billing/statements/{id}"), &bob_cookie)
+            .await
+            .0,
+        404
+    );
+    let (admin_cookie, _) = app.session("ops@x.io").await;
+    let (_, admin_page) = get(&app, "/admin/billing", &admin_cookie).await;
+    assert!(
+        admin_page.contains("ST-2026-000001")
+            && admin_page.contains(&format!("/api/admin/billing/statements/{id}/void")),
+        "{admin_page}"
+    );
+    // An admin opens any statement's page.
+    assert_eq!(
+        get(&app, &format!("/billing/statements/{id}"), &admin_cookie)
+            .await
+            .0,
+        200
+    );
+    // The admin: list, a void needs a reason, a void re-issues a draft, a draft is not voided.
+    let (s, all) = admin
+        .get(&format!(
+            "/api/admin/billing/statements?user_id={}",
+            ann.id.0
+        ))
+        .await;
+    assert_eq!((s, all.as_array().map(Vec::len)), (200, Some(1)));
+    let admin_csv = app
+        .client
+        .get(app.url(&format!("/api/admin/billing/statements/{id}/csv")))
+        .bearer_auth(&admin.key)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(admin_csv.status(), 200);
+    assert_eq!(admin_csv.text().await.expect("text"), text, "the same CSV");
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/billing/statements/{id}/void"),
+            json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("reason_required"))
+    );
+    let (s, redo) = admin
+        .post(
+            &format!("/api/admin/billing/statements/{id}/void"),
+            json!({"reason": "plan renamed"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (redo["status"].as_str(), redo["replaces_id"].as_i64()),
+        (Some("draft"), Some(id))
+    );
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/billing/statements/{}/void", redo["id"]),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("statement_not_final"))
+    );
+    assert_eq!(ann.get("/api/admin/billing/statements").await.0, 403);
+    let audit = app.store.audit_log(None, 100).await.expect("audit");
+    assert!(audit.iter().any(|a| a.action == "statement.void"));
+}

@@ -5,6 +5,7 @@
 mod engine;
 mod fast;
 mod runway;
+mod statements;
 
 use smmd_domain::billing::charge::CapMode;
 use smmd_domain::billing::rental::{Dunning, RentalState};
@@ -720,6 +721,40 @@ mod section {
 
         async fn billing_status(&self) -> StoreResult<BillingStatus> {
             super::status(self).await
+        }
+
+        async fn draft_statements(&self, month: i64, now: i64, limit: i64) -> StoreResult<i64> {
+            super::statements::draft(self, month, now, limit).await
+        }
+
+        async fn finalize_statements(&self, now: i64, limit: i64) -> StoreResult<i64> {
+            super::statements::finalize(self, now, limit).await
+        }
+
+        async fn refresh_statement(&self, id: i64, now: i64) -> Result<Statement, BillingError> {
+            super::statements::refresh(self, id, now).await
+        }
+
+        async fn void_statement(
+            &self,
+            id: i64,
+            reason: &str,
+            now: i64,
+            audit: Option<NewAudit>,
+        ) -> Result<Statement, BillingError> {
+            super::statements::void(self, id, reason, now, audit).await
+        }
+
+        async fn statement(&self, id: i64) -> StoreResult<Option<Statement>> {
+            super::statements::one(self, id).await
+        }
+
+        async fn statements(
+            &self,
+            user: Option<UserId>,
+            limit: i64,
+        ) -> StoreResult<Vec<Statement>> {
+            super::statements::list(self, user, limit).await
         }
     }
 }

@@ -84,6 +84,7 @@ macro_rules! conformance_tests {
             credits_plan_changes_and_cancels_keep_the_rules,
             orders_and_billing_share_a_short_wallet,
             the_runway_warns_once_per_dip_and_rental_changes_become_notices,
+            statements_are_drafted_then_final_with_gapless_numbers,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

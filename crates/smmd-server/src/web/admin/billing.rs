@@ -16,10 +16,11 @@ pub(super) async fn billing_page(
         Some(s @ ("active" | "grace" | "suspended" | "terminated" | "canceled")) => Some(s),
         _ => None,
     };
-    let (status, plans, rentals) = match tokio::try_join!(
+    let (status, plans, rentals, statements) = match tokio::try_join!(
         st.store.billing_status(),
         st.store.plans(true),
         st.store.rentals(None, state, 200),
+        st.store.statements(None, 50),
     ) {
         Ok(x) => x,
         Err(e) => return page_error(e),
@@ -147,6 +148,33 @@ pub(super) async fn billing_page(
                                 @if !r.state.is_final() {
                                     (api_form("POST", &format!("/api/admin/billing/rentals/{}/terminate", r.id), "Rental terminated", html! {
                                         (reason_field("Why")) button.small.danger type="submit" { "Terminate" }
+                                    }))
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+        div.card #statements {
+            h2 { "Statements" }
+            p.hint { "Drafted after each month, final (numbered) " (s.statement_grace_days) " days later. A final statement is never edited: void it and a new draft replaces it." }
+            @if statements.is_empty() { p.empty { "No statements yet." } } @else {
+                table.admin {
+                    thead { tr { th { "Statement" } th { "User" } th { "Month" } th { "Charged" } th { "Unpaid" } th { "Action" } } }
+                    tbody { @for t in &statements {
+                        tr #(format!("statement-{}", t.id)) {
+                            td data-label="Statement" { a href=(format!("/billing/statements/{}", t.id)) {
+                                (t.number.clone().unwrap_or_else(|| format!("draft #{}", t.id))) }
+                                " " (status_badge(t.status.as_str())) }
+                            td data-label="User" { "#" (t.user_id.0) }
+                            td data-label="Month" { (crate::http::statements::month_label(t.month)) }
+                            td data-label="Charged" { (t.charged) " " (cur) }
+                            td data-label="Unpaid" { (t.due) }
+                            td data-label="Action" {
+                                @if t.status == smmd_store::StatementStatus::Final {
+                                    (api_form("POST", &format!("/api/admin/billing/statements/{}/void", t.id), "Statement voided: a new draft replaces it", html! {
+                                        (reason_field("Why")) button.small.danger type="submit" { "Void" }
                                     }))
                                 }
                             }

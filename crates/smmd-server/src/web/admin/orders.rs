@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use smmd_domain::{ProviderId, ServiceId, UserId};
 use smmd_store::{OrderQuery, MAX_PAGE};
 
+use crate::http::spreadsheet_safe;
+
 use super::*;
 
 /// Rows of one CSV export at most; the filters narrow a larger book.
@@ -235,17 +237,6 @@ fn actions(o: &Order) -> Markup {
     }
 }
 
-/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a
-/// carriage return is prefixed with `'` (OWASP "CSV injection"), so a customer's link or a
-/// provider's message such as `=HYPERLINK(…)` is shown, never evaluated. The export's numbers
-/// are never negative, so no figure changes.
-pub(crate) fn spreadsheet_safe(cell: String) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell,
-    }
-}
-
 /// `/admin/orders.csv`: the orders of the page's filters (all pages, newest first, at most
 /// [`CSV_MAX_ROWS`]) as RFC 4180 CSV; money as decimal strings in the panel currency
 /// (`provider_charge` in the provider's), times as UTC RFC 3339.
@@ -347,7 +338,7 @@ pub(super) async fn orders_csv(
 
 #[cfg(test)]
 mod tests {
-    use super::spreadsheet_safe;
+    use crate::http::spreadsheet_safe;
 
     #[test]
     fn cells_a_spreadsheet_would_evaluate_get_a_quote() {
