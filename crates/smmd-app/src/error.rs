@@ -150,7 +150,9 @@ impl Coded for OrderError {
             OrderError::IncorrectRuns => ErrorCode::InvalidRuns,
             OrderError::IncorrectInterval => ErrorCode::InvalidInterval,
             OrderError::IncorrectField(_) => ErrorCode::InvalidField,
-            OrderError::InsufficientFunds => ErrorCode::InsufficientFunds,
+            OrderError::InsufficientFunds | OrderError::RentReserve { .. } => {
+                ErrorCode::InsufficientFunds
+            }
             OrderError::AmountTooLarge => ErrorCode::AmountTooLarge,
             OrderError::ActiveOrderWithLink => ErrorCode::ActiveOrderWithLink,
         }

@@ -6,7 +6,7 @@
 use smmd_domain::cancel::{check_cancel, CancelFacts};
 use smmd_domain::refill::{check_refill, RefillFacts};
 use smmd_domain::service::{validate_order, OrderError, OrderInput};
-use smmd_domain::{OrderId, ServiceId, UserId};
+use smmd_domain::{Money, OrderId, ServiceId, UserId};
 use smmd_store::{
     CancelError, CancelOutcome, Order, PlaceOrderError, Refill, RefillRequestError, StoreError,
 };
@@ -38,6 +38,17 @@ pub async fn place_order(
     // The panel's maximum order amount (`[panel] max_order_amount`).
     if spec.charge > app.limits.max_order_amount {
         return Err(OrderError::AmountTooLarge.into());
+    }
+    // The rent reserve (`docs/billing.md`): an order may not eat the hours kept for the
+    // user's rentals. A soft guard read before the debit; the debit itself never goes
+    // below zero.
+    if let Some((keep, hours, balance)) = app.store.rent_reserve(user).await? {
+        let left = balance.micros().saturating_sub(spec.charge.micros());
+        // Short of the charge itself: the store answers "Not enough funds on balance".
+        if left >= 0 && left < keep.micros() {
+            let left = Money::from_micros(left);
+            return Err(OrderError::RentReserve { keep, hours, left }.into());
+        }
     }
     app.store
         .place_order(user, &service, &spec, request_key, app.now())

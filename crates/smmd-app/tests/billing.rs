@@ -285,3 +285,97 @@ async fn billing_use_cases_refuse_bad_input_and_bill_an_outage_once_sqlite() {
 async fn billing_use_cases_refuse_bad_input_and_bill_an_outage_once_postgres() {
     scenario(Backend::Postgres).await;
 }
+
+/// The rent reserve: with `rent_reserve_hours` set, an order that would leave less than that
+/// many hours of the user's rentals is refused with a message that says so; one that leaves
+/// enough passes, one the balance cannot pay at all gets API v2's plain text, and without a
+/// reserve the same order passes.
+async fn reserve(backend: Backend) {
+    use smmd_app::orders;
+    use smmd_domain::service::{OrderInput, ServiceType};
+    use smmd_store::ServiceDraft;
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let store: Arc<dyn Store> = db.store.clone();
+    let clock = ManualClock::new(T0);
+    let app = App::new(store.as_ref(), &clock);
+    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
+        .await
+        .expect("admin");
+    let actor = Actor::admin(&admin);
+    let (ann, _) = accounts::register(app, "ann@x.io", "password-1", Role::User, None)
+        .await
+        .expect("ann");
+    let settings = |hours: i64| SettingsInput {
+        enabled: Some(true),
+        rent_reserve_hours: Some(hours),
+        ..Default::default()
+    };
+    billing::update_settings(app, &actor, settings(10))
+        .await
+        .expect("settings");
+    let pro = billing::create_plan(app, &actor, plan("73"))
+        .await
+        .expect("plan");
+    let svc = store
+        .create_service(
+            ServiceDraft::new(
+                "Instagram",
+                "Followers",
+                ServiceType::Default,
+                Money::parse("1.00").expect("rate"),
+                10,
+                100_000,
+            ),
+            T0,
+        )
+        .await
+        .expect("service");
+    let input = |q: &str| OrderInput {
+        link: Some(format!("https://instagram.com/p/{q}")),
+        quantity: Some(q.into()),
+        ..OrderInput::default()
+    };
+    wallet::adjust_balance(app, &actor, ann.id, "5.00", "opening", Some("open"))
+        .await
+        .expect("credit");
+    billing::rent(app, ann.id, pro.id).await.expect("rent"); // 0.10 an hour: 4.90 left
+                                                             // 10 hours of 0.10 are kept: 1.00 leaves 3.90, fine; 3.00 would leave 0.90.
+    orders::place_order(app, ann.id, svc.id.0, &input("1000"), None)
+        .await
+        .expect("leaves enough");
+    let e = orders::place_order(app, ann.id, svc.id.0, &input("3000"), None)
+        .await
+        .expect_err("eats the reserve");
+    assert_eq!(e.code(), ErrorCode::InsufficientFunds);
+    assert_eq!(
+        e.to_string(),
+        "Not enough funds on balance: 1.00 stays reserved for 10 hours of your rentals, and this order would leave 0.90"
+    );
+    let e = orders::place_order(app, ann.id, svc.id.0, &input("5000"), None)
+        .await
+        .expect_err("more than the balance");
+    assert_eq!(e.to_string(), "Not enough funds on balance");
+    assert_eq!(
+        store.user(ann.id).await.expect("u").expect("u").balance,
+        Money::parse("3.90").expect("m"),
+        "the refusals wrote nothing"
+    );
+    billing::update_settings(app, &actor, settings(0))
+        .await
+        .expect("no reserve");
+    orders::place_order(app, ann.id, svc.id.0, &input("3000"), None)
+        .await
+        .expect("no reserve: placed");
+}
+
+#[tokio::test]
+async fn a_rent_reserve_refuses_orders_that_would_eat_it_sqlite() {
+    reserve(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_rent_reserve_refuses_orders_that_would_eat_it_postgres() {
+    reserve(Backend::Postgres).await;
+}

@@ -286,6 +286,13 @@ pub enum OrderError {
     ActiveOrderWithLink,
     #[error("Order amount is too large")]
     AmountTooLarge,
+    /// The order would leave less than the rent reserve (`docs/billing.md`, Non-payment).
+    #[error("Not enough funds on balance: {keep} stays reserved for {hours} hours of your rentals, and this order would leave {left}")]
+    RentReserve {
+        keep: crate::Money,
+        hours: i64,
+        left: crate::Money,
+    },
 }
 
 /// Validates raw input against a service and prices it. Pure: the caller checks the service is

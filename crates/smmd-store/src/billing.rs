@@ -515,6 +515,11 @@ pub trait BillingStore: Send + Sync {
 
     async fn billing_status(&self) -> StoreResult<BillingStatus>;
 
+    /// The rent reserve `user` must keep after an order: `Some((reserve, hours, balance))`
+    /// when `rent_reserve_hours` is set and the user has running rentals — `reserve` is
+    /// `hours` × the next hour's charge of those rentals; `None` otherwise (one cheap read).
+    async fn rent_reserve(&self, user: UserId) -> StoreResult<Option<(Money, i64, Money)>>;
+
     /// Makes the drafts of the month starting at `month` (epoch ms) for up to `limit` users
     /// with billed hours in it and no live statement; returns how many were made. When none
     /// is left, the month is recorded as the last one drafted, and later calls for it return 0

@@ -723,6 +723,10 @@ mod section {
             super::status(self).await
         }
 
+        async fn rent_reserve(&self, user: UserId) -> StoreResult<Option<(Money, i64, Money)>> {
+            super::runway::reserve(self, user).await
+        }
+
         async fn draft_statements(&self, month: i64, now: i64, limit: i64) -> StoreResult<i64> {
             super::statements::draft(self, month, now, limit).await
         }

@@ -116,6 +116,36 @@ pub(crate) async fn burn_of(
     Ok((Money::from_micros(balance), hourly))
 }
 
+/// See `BillingStore::rent_reserve`.
+pub(crate) async fn reserve(
+    s: &crate::SqlStore,
+    user: UserId,
+) -> StoreResult<Option<(Money, i64, Money)>> {
+    let row = sqlx::query("SELECT enabled, rent_reserve_hours FROM billing_settings WHERE id = 1")
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    let hours = match row {
+        Some(r) if get::<i64>(&r, "enabled")? != 0 => get::<i64>(&r, "rent_reserve_hours")?,
+        _ => 0,
+    };
+    if hours <= 0 {
+        return Ok(None);
+    }
+    let mut tx = s.read.begin().await.db()?;
+    let terms = Terms::load(&mut tx).await?;
+    let (balance, hourly) = burn_of(&mut tx, &terms, user).await?;
+    tx.rollback().await.db()?;
+    if !hourly.is_positive() {
+        return Ok(None);
+    }
+    let keep = hourly
+        .micros()
+        .checked_mul(hours)
+        .map_or(Money::MAX_AMOUNT, Money::from_micros);
+    Ok(Some((keep, hours, balance)))
+}
+
 /// Observes the runway of each `(user, balance, hourly burn)` against the warning thresholds:
 /// fired thresholds write one `rental.runway_low` notice per user (naming the lowest), and
 /// every alarm whose state changed is saved. Returns the warnings written.
