@@ -31,6 +31,7 @@ pub mod catalog;
 pub mod error;
 pub mod notifications;
 pub mod orders;
+pub mod pricing;
 pub mod providers;
 pub mod review;
 pub mod secrets;

@@ -34,6 +34,9 @@ pub async fn place_order(
         .await?
         .filter(|s| s.enabled)
         .ok_or(OrderError::IncorrectService)?;
+    // The user's price (a reseller tier's discount), by the one pricing function.
+    let book = crate::pricing::price_book(app, user).await?;
+    let service = crate::pricing::priced(&book, &service);
     let spec = validate_order(&service.rules(), input)?;
     // The panel's maximum order amount (`[panel] max_order_amount`).
     if spec.charge > app.limits.max_order_amount {

@@ -315,9 +315,17 @@ async fn reserve(backend: Backend) {
     billing::update_settings(app, &actor, settings(10))
         .await
         .expect("settings");
-    let pro = billing::create_plan(app, &actor, plan("73"))
-        .await
-        .expect("plan");
+    // A plan without a discount, so the charges below are list prices.
+    let pro = billing::create_plan(
+        app,
+        &actor,
+        PlanInput {
+            settings: Some("{}".into()),
+            ..plan("73")
+        },
+    )
+    .await
+    .expect("plan");
     let svc = store
         .create_service(
             ServiceDraft::new(
@@ -378,4 +386,114 @@ async fn a_rent_reserve_refuses_orders_that_would_eat_it_sqlite() {
 #[tokio::test]
 async fn a_rent_reserve_refuses_orders_that_would_eat_it_postgres() {
     reserve(Backend::Postgres).await;
+}
+
+/// `reseller_tier`: while the rental is live the renter pays the plan's discount on every
+/// order (per category where the plan says so), by the one pricing function; others, and the
+/// renter after cancelling, pay the list price.
+async fn tier(backend: Backend) {
+    use smmd_app::{orders, pricing};
+    use smmd_domain::service::{OrderInput, ServiceType};
+    use smmd_store::ServiceDraft;
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let store: Arc<dyn Store> = db.store.clone();
+    let clock = ManualClock::new(T0);
+    let app = App::new(store.as_ref(), &clock);
+    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
+        .await
+        .expect("admin");
+    let actor = Actor::admin(&admin);
+    let mut users = Vec::new();
+    for email in ["ann@x.io", "bob@x.io"] {
+        let (u, _) = accounts::register(app, email, "password-1", Role::User, None)
+            .await
+            .expect("user");
+        wallet::adjust_balance(app, &actor, u.id, "100", "opening", Some(email))
+            .await
+            .expect("credit");
+        users.push(u.id);
+    }
+    let (ann, bob) = (users[0], users[1]);
+    let draft = |category: &str| {
+        ServiceDraft::new(
+            category,
+            "Followers",
+            ServiceType::Default,
+            Money::parse("1.00").expect("rate"),
+            10,
+            100_000,
+        )
+    };
+    let plain = store
+        .create_service(draft("Instagram"), T0)
+        .await
+        .expect("s");
+    let special = store
+        .create_service(draft("Instagram VIP"), T0)
+        .await
+        .expect("s");
+    billing::update_settings(
+        app,
+        &actor,
+        SettingsInput {
+            enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("on");
+    let settings = format!(
+        r#"{{"discount_bp": 1000, "category_discount_bp": {{"{}": 2500}}}}"#,
+        special.category_id.0
+    );
+    let pro = billing::create_plan(
+        app,
+        &actor,
+        PlanInput {
+            settings: Some(settings),
+            ..plan("73")
+        },
+    )
+    .await
+    .expect("plan");
+    let r = billing::rent(app, ann, pro.id).await.expect("rent");
+    let input = |n: u32| OrderInput {
+        link: Some(format!("https://instagram.com/p/tier{n}")),
+        quantity: Some("1000".into()),
+        ..OrderInput::default()
+    };
+    let charge = |u, svc: i64, n| async move {
+        orders::place_order(app, u, svc, &input(n), None)
+            .await
+            .expect("order")
+            .charge
+    };
+    let m = |s: &str| Money::parse(s).expect("m");
+    assert_eq!(charge(ann, plain.id.0, 1).await, m("0.90"), "10 % off");
+    assert_eq!(
+        charge(ann, special.id.0, 2).await,
+        m("0.75"),
+        "25 % in its category"
+    );
+    assert_eq!(charge(bob, plain.id.0, 3).await, m("1.00"), "list price");
+    let book = pricing::price_book(app, ann).await.expect("book");
+    assert_eq!(pricing::priced(&book, &special).rate, m("0.75"));
+    billing::cancel(app, ann, r.id).await.expect("cancel");
+    assert_eq!(
+        charge(ann, plain.id.0, 4).await,
+        m("1.00"),
+        "no live rental"
+    );
+}
+
+#[tokio::test]
+async fn a_reseller_tier_discounts_every_order_while_live_sqlite() {
+    tier(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_reseller_tier_discounts_every_order_while_live_postgres() {
+    tier(Backend::Postgres).await;
 }

@@ -515,6 +515,10 @@ pub trait BillingStore: Send + Sync {
 
     async fn billing_status(&self) -> StoreResult<BillingStatus>;
 
+    /// The `(entitlement, settings JSON)` of the user's live (`active` or `grace`) rentals:
+    /// what their plans grant now.
+    async fn live_entitlements(&self, user: UserId) -> StoreResult<Vec<(String, String)>>;
+
     /// The rent reserve `user` must keep after an order: `Some((reserve, hours, balance))`
     /// when `rent_reserve_hours` is set and the user has running rentals — `reserve` is
     /// `hours` × the next hour's charge of those rentals; `None` otherwise (one cheap read).

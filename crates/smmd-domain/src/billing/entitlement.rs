@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Money;
+
 /// The entitlements this build knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entitlement {
@@ -89,9 +91,96 @@ impl ResellerTier {
     }
 }
 
+/// What one user pays: the `reseller_tier` settings of their live rentals (`active` or
+/// `grace`), the best discount per category winning. Empty, it is the list price. The one
+/// pricing rule every interface applies (`/api/v2` `services` and `add`, REST, pages, mass
+/// order), through `smmd_app::pricing`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PriceBook {
+    tiers: Vec<ResellerTier>,
+}
+
+impl PriceBook {
+    /// From the `(entitlement, settings JSON)` of the user's live rentals; other
+    /// entitlements, and settings this build cannot read, grant no discount.
+    pub fn new(live: &[(String, String)]) -> PriceBook {
+        let tiers = live
+            .iter()
+            .filter(|(e, _)| Entitlement::parse(e) == Some(Entitlement::ResellerTier))
+            .filter_map(|(_, settings)| serde_json::from_str::<ResellerTier>(settings).ok())
+            .filter(|t| t.check().is_ok())
+            .collect();
+        PriceBook { tiers }
+    }
+
+    /// No discount anywhere: everyone's list prices.
+    pub fn is_list(&self) -> bool {
+        self.tiers
+            .iter()
+            .all(|t| t.discount_bp == 0 && t.category_discount_bp.values().all(|&bp| bp == 0))
+    }
+
+    /// The discount on a service of `category`, basis points (the best of the tiers).
+    pub fn discount_bp(&self, category: i64) -> i64 {
+        self.tiers
+            .iter()
+            .map(|t| t.discount_for(category))
+            .max()
+            .unwrap_or(0)
+            .clamp(0, MAX_DISCOUNT_BP)
+    }
+
+    /// The rate (per 1000, micro-units) this user pays for a service of `category` listed at
+    /// `rate`: `ceil(rate · (10000 − bp) / 10000)`, exact (the rounding is the panel's).
+    pub fn rate(&self, rate: Money, category: i64) -> Money {
+        let bp = self.discount_bp(category);
+        if bp == 0 || !rate.is_positive() {
+            return rate;
+        }
+        let num = i128::from(rate.micros()) * i128::from(10_000 - bp);
+        // ≤ rate, so it fits i64.
+        Money::from_micros(((num + 9_999) / 10_000) as i64)
+    }
+
+    /// The `/api/v2` requests per minute this user may make (0: the panel's default).
+    pub fn api_rate_per_minute(&self) -> i64 {
+        self.tiers
+            .iter()
+            .map(|t| t.api_rate_per_minute)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_price_book_takes_the_best_live_discount_per_category() {
+        let tier = |json: &str| ("reseller_tier".to_string(), json.to_string());
+        let list = PriceBook::new(&[]);
+        assert!(list.is_list());
+        let rate = Money::parse("1.234567").expect("m");
+        assert_eq!(list.rate(rate, 1), rate);
+        let book = PriceBook::new(&[
+            tier(r#"{"discount_bp": 1000}"#),
+            tier(r#"{"discount_bp": 500, "category_discount_bp": {"7": 2500}}"#),
+            ("child_panel".into(), "{}".into()),
+            tier("not json"),
+            tier(r#"{"discount_bp": 99999}"#),
+        ]);
+        assert!(!book.is_list());
+        assert_eq!((book.discount_bp(1), book.discount_bp(7)), (1000, 2500));
+        // 1.234567 × 0.90 = 1.1111103, rounded up to the micro-unit.
+        assert_eq!(book.rate(rate, 1), Money::parse("1.111111").expect("m"));
+        assert_eq!(book.rate(rate, 7), Money::parse("0.925926").expect("m"));
+        assert_eq!(book.rate(Money::ZERO, 7), Money::ZERO);
+        assert_eq!(
+            PriceBook::new(&[tier(r#"{"api_rate_per_minute": 600}"#)]).api_rate_per_minute(),
+            600
+        );
+    }
 
     #[test]
     fn reseller_tier_settings_are_checked_and_normalised() {

@@ -202,9 +202,10 @@ pub struct ServiceFilters {
     responses((status = 200, body = ServicePage)))]
 async fn services(
     State(st): State<AppState>,
-    _u: AuthUser,
+    u: AuthUser,
     ApiQuery(f): ApiQuery<ServiceFilters>,
 ) -> Result<Json<ServicePage>, AppError> {
+    let book = smmd_app::pricing::price_book(st.app(), u.user.id).await?;
     let wanted_type = match f.service_type.as_deref().filter(|t| !t.trim().is_empty()) {
         None => None,
         Some(t) => Some(ServiceType::parse(t).ok_or_else(|| {
@@ -253,7 +254,7 @@ async fn services(
         .iter()
         .skip(skip)
         .take(usize::try_from(per_page).unwrap_or(0))
-        .map(|s| service_dto(s, currency))
+        .map(|s| service_dto(&smmd_app::pricing::priced(&book, s), currency))
         .collect();
     Ok(Json(ServicePage {
         items,
@@ -269,16 +270,20 @@ async fn services(
     responses((status = 200, body = ServiceDto)))]
 async fn service(
     State(st): State<AppState>,
-    _u: AuthUser,
+    u: AuthUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ServiceDto>, AppError> {
+    let book = smmd_app::pricing::price_book(st.app(), u.user.id).await?;
     let s = st
         .store
         .service(smmd_domain::ServiceId(id))
         .await?
         .filter(|s| s.enabled)
         .ok_or_else(|| AppError::not_found("Service"))?;
-    Ok(Json(service_dto(&s, &st.config.panel.currency)))
+    Ok(Json(service_dto(
+        &smmd_app::pricing::priced(&book, &s),
+        &st.config.panel.currency,
+    )))
 }
 
 // ---- orders ---------------------------------------------------------------------------------

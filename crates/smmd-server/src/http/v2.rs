@@ -71,7 +71,7 @@ async fn dispatch(st: &AppState, p: &Params) -> Response {
         return json_reply(error_value(ERR_INCORRECT_REQUEST));
     };
     let result = match action {
-        Action::Services => return services(st).await,
+        Action::Services => return services(st, user).await,
         Action::Balance => balance(st, user).await,
         Action::Add => add(st, user, p).await,
         Action::Status => status(st, user, p).await,
@@ -103,24 +103,36 @@ async fn balance(st: &AppState, user: UserId) -> V2 {
     Ok(json!({ "balance": u.balance.to_string(), "currency": st.config.panel.currency }))
 }
 
-/// The enabled catalog, served from [`crate::cache::ServicesCache`] for a short while.
-async fn services(st: &AppState) -> Response {
-    let body = match st
-        .services
-        .get_or_build(st.clock.now_ms(), build_services(st))
-        .await
-    {
+/// The enabled catalog at the caller's prices: list prices are served from
+/// [`crate::cache::ServicesCache`] for a short while; a renter of a reseller tier gets the
+/// list built with their discounts (`smmd_app::pricing`).
+async fn services(st: &AppState, user: UserId) -> Response {
+    let book = match smmd_app::pricing::price_book(st.app(), user).await {
+        Ok(b) => b,
+        Err(e) => return json_reply(internal(e)),
+    };
+    let built = if book.is_list() {
+        st.services
+            .get_or_build(st.clock.now_ms(), build_services(st, &book))
+            .await
+    } else {
+        build_services(st, &book).await
+    };
+    let body = match built {
         Ok(b) => b,
         Err(e) => return json_reply(e),
     };
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn build_services(st: &AppState) -> Result<Bytes, Value> {
+async fn build_services(
+    st: &AppState,
+    book: &smmd_domain::billing::entitlement::PriceBook,
+) -> Result<Bytes, Value> {
     let list = st.enabled_services().await.map_err(internal)?;
     let items: Vec<ServiceItem> = list
         .iter()
-        .cloned()
+        .map(|s| smmd_app::pricing::priced(book, s))
         .map(|s| ServiceItem {
             service: s.id.0,
             name: s.name,

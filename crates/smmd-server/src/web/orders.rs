@@ -94,10 +94,24 @@ async fn render_new_order(
     values: &HashMap<String, String>,
     error: Option<&str>,
 ) -> Response {
-    // The catalog cache (the same one API v2 `services` reads).
+    // The catalog cache (the same one API v2 `services` reads), at the user's prices (a
+    // reseller tier's discount): the rates shown and the live total's.
     let services = match st.enabled_services().await {
         Ok(s) => s,
         Err(e) => return page_error(e),
+    };
+    let book = match smmd_app::pricing::price_book(st.app(), u.user.id).await {
+        Ok(b) => b,
+        Err(e) => return page_error(e),
+    };
+    let services: std::sync::Arc<Vec<smmd_store::Service>> = match book.is_list() {
+        true => services,
+        false => std::sync::Arc::new(
+            services
+                .iter()
+                .map(|s| smmd_app::pricing::priced(&book, s))
+                .collect(),
+        ),
     };
     let chosen_id = values.get("service").and_then(|s| s.parse::<i64>().ok());
     let get = |k: &str| values.get(k).map(|v| v.trim()).unwrap_or("");

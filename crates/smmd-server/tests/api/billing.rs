@@ -521,3 +521,79 @@ pub async fn customers_read_statements_and_admins_void_them(app: TestApp) {
     let audit = app.store.audit_log(None, 100).await.expect("audit");
     assert!(audit.iter().any(|a| a.action == "statement.void"));
 }
+
+/// `reseller_tier` on every interface: while Ann rents a plan with 20 % off, `/api/v2`
+/// `services` and `add`, and REST `/api/smm/services`, give her the discounted rate; Bob sees
+/// and pays the list price (from the shared cache).
+pub async fn a_reseller_tier_prices_api_v2_and_rest(app: TestApp) {
+    let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
+    let ann = account(&app, "ann@x.io", Role::User, "50").await;
+    let bob = account(&app, "bob@x.io", Role::User, "50").await;
+    let ids = crate::smm::catalog(&app).await;
+    admin
+        .post(
+            "/api/admin/billing/plans",
+            json!({"code": "tier", "name": "Tier", "price": "73", "entitlement": "reseller_tier",
+                   "settings": {"discount_bp": 2000}}),
+        )
+        .await;
+    admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    let (_, plans) = admin.get("/api/admin/billing/plans").await;
+    let plan = plans[0]["id"].as_i64().expect("plan");
+    assert_eq!(
+        ann.post("/api/billing/rentals", json!({"plan_id": plan}))
+            .await
+            .0,
+        201
+    );
+    let rate_of = |v: &serde_json::Value| {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .find(|s| s["service"] == ids[0])
+            .map(|s| s["rate"].as_str().expect("rate").to_string())
+    };
+    let ann_v2 = app.v2(&format!("key={}&action=services", ann.key)).await;
+    let bob_v2 = app.v2(&format!("key={}&action=services", bob.key)).await;
+    assert_eq!(rate_of(&ann_v2.json).as_deref(), Some("0.80"));
+    assert_eq!(rate_of(&bob_v2.json).as_deref(), Some("1.00"));
+    let (_, page) = ann.get("/api/smm/services?per_page=100").await;
+    let rest_rate = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["id"] == ids[0])
+        .map(|s| s["rate"].clone());
+    assert_eq!(rest_rate, Some(json!("0.80")));
+    let (_, one) = bob.get(&format!("/api/smm/services/{}", ids[0])).await;
+    assert_eq!(one["rate"], "1.00");
+    // The order page prices the chosen service (and its live total) at her rate.
+    let (cookie, _) = app.session("ann@x.io").await;
+    let (s, form) =
+        crate::pages::get(&app, &format!("/orders/new?service={}", ids[0]), &cookie).await;
+    assert_eq!(s, 200);
+    assert!(form.contains("0.80") && !form.contains(">1.00<"), "{form}");
+    // add: 1000 at 0.80, charged as listed.
+    for (who, want) in [(&ann, "0.80"), (&bob, "1.00")] {
+        let placed = app
+            .v2(&format!(
+                "key={}&action=add&service={}&link=https%3A%2F%2Finstagram.com%2Fp%2F{}&quantity=1000",
+                who.key, ids[0], who.id.0
+            ))
+            .await;
+        let order = placed.json["order"].as_i64().expect("order");
+        let o = app
+            .store
+            .order(smmd_domain::OrderId(order))
+            .await
+            .expect("r")
+            .expect("o");
+        assert_eq!(o.charge.to_string(), want);
+    }
+}

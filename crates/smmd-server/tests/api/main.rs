@@ -74,4 +74,5 @@ backend_tests!(
     customers_rent_plans_and_admins_run_billing_over_rest,
     customers_rent_from_the_billing_page_and_admins_see_it,
     customers_read_statements_and_admins_void_them,
+    a_reseller_tier_prices_api_v2_and_rest,
 );

@@ -343,6 +343,20 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
     Ok(report)
 }
 
+async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(String, String)>> {
+    sqlx::query(
+        "SELECT p.entitlement, p.settings FROM rentals r JOIN plans p ON p.id = r.plan_id \
+         WHERE r.user_id = $1 AND r.state IN ('active', 'grace') ORDER BY r.id",
+    )
+    .bind(user.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?
+    .iter()
+    .map(|r| Ok((get(r, "entitlement")?, get(r, "settings")?)))
+    .collect()
+}
+
 fn micros_since(t: std::time::Instant) -> i64 {
     i64::try_from(t.elapsed().as_micros()).unwrap_or(i64::MAX)
 }
@@ -721,6 +735,10 @@ mod section {
 
         async fn billing_status(&self) -> StoreResult<BillingStatus> {
             super::status(self).await
+        }
+
+        async fn live_entitlements(&self, user: UserId) -> StoreResult<Vec<(String, String)>> {
+            super::live_entitlements(self, user).await
         }
 
         async fn rent_reserve(&self, user: UserId) -> StoreResult<Option<(Money, i64, Money)>> {
