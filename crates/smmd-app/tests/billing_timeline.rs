@@ -3,7 +3,8 @@
 //! under `0 * * * *`, `*/5 * * * *`, `0 */6 * * *` and random manual triggers, ends with
 //! identical hour rows, rental logs and ledger — on both backends. Billing depends on what
 //! happened when, never on when the job ran. The hourly replay is also run with the store's
-//! set-based path off (every user through the per-rental engine): the reference it must match.
+//! set-based path off (every user through the per-rental engine): the reference it must match;
+//! and on PostgreSQL by 4 instances (stores with their own pools) all running every tick.
 
 use std::sync::Arc;
 
@@ -107,7 +108,7 @@ fn runs(schedule: &str, seed: u64) -> Vec<i64> {
             .take_while(move |t| *t <= end)
     };
     match schedule {
-        "0 * * * *" | ENGINE_ONLY => every(HOUR_MS).collect(),
+        "0 * * * *" | ENGINE_ONLY | FOUR_INSTANCES => every(HOUR_MS).collect(),
         "*/5 * * * *" => every(5 * MINUTE).collect(),
         "0 */6 * * *" => every(6 * HOUR_MS).collect(),
         _ => {
@@ -132,11 +133,29 @@ struct Outcome {
 
 /// The reference replay: the hourly schedule with the set-based path off.
 const ENGINE_ONLY: &str = "0 * * * * (engine only)";
+/// The hourly schedule run by 4 instances at once (PostgreSQL): four stores on the database,
+/// each with its own pool, all running the job at every tick.
+const FOUR_INSTANCES: &str = "0 * * * * on 4 instances at once";
 
 async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> {
     let db = fresh(backend).await?;
     db.store.set_billing_fast_path(schedule != ENGINE_ONLY);
     let store: Arc<dyn Store> = db.store.clone();
+    let mut instances: Vec<Arc<dyn Store>> = vec![store.clone()];
+    if schedule == FOUR_INSTANCES {
+        for _ in 0..3 {
+            let other = smmd_store_sql::SqlStore::connect(
+                &db.url,
+                smmd_store_sql::ConnectOptions {
+                    migrate: false,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("another instance");
+            instances.push(Arc::new(other));
+        }
+    }
     let clock = ManualClock::new(T0);
     let app = App::new(store.as_ref(), &clock);
     let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
@@ -200,9 +219,15 @@ async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> 
                 break;
             }
             clock.set_ms(run);
-            smmd_jobs::billing::run(store.as_ref(), run)
-                .await
-                .expect("run");
+            let all = futures::future::join_all(
+                instances
+                    .iter()
+                    .map(|s| smmd_jobs::billing::run(s.as_ref(), run)),
+            )
+            .await;
+            for r in all {
+                r.expect("run");
+            }
             runs.next();
         }
         clock.set_ms(at);
@@ -321,7 +346,11 @@ async fn same_outcome_under_every_schedule(backend: Backend) {
             hourly.hours.iter().any(|h| h.contains("Waived")),
             "and some fall in a pause (seed {seed})"
         );
-        for schedule in [ENGINE_ONLY, "*/5 * * * *", "0 */6 * * *", "random triggers"] {
+        let mut schedules = vec![ENGINE_ONLY, "*/5 * * * *", "0 */6 * * *", "random triggers"];
+        if backend == Backend::Postgres {
+            schedules.push(FOUR_INSTANCES);
+        }
+        for schedule in schedules {
             let other = replay(backend, seed, schedule).await.expect("same backend");
             assert_eq!(hourly.balances, other.balances, "{schedule}, seed {seed}");
             assert_eq!(hourly.ledger, other.ledger, "{schedule}, seed {seed}");
