@@ -7,8 +7,8 @@ use std::sync::Arc;
 use smmd_app::billing::{self, PlanEdit, PlanInput, SettingsInput};
 use smmd_app::{accounts, wallet, Actor, App, Coded, ErrorCode};
 use smmd_domain::billing::HOUR_MS;
-use smmd_domain::{Clock, ManualClock, Money};
-use smmd_store::{HourStatus, RentalAction, Role, Store};
+use smmd_domain::{Clock, ManualClock, Money, UserId};
+use smmd_store::{HourStatus, Plan, RentalAction, Role, Store};
 use smmd_store_sql::testing::{fresh, Backend};
 
 /// 2027-03-01T00:00Z, the start of an hour and of a month.
@@ -286,74 +286,100 @@ async fn billing_use_cases_refuse_bad_input_and_bill_an_outage_once_postgres() {
     scenario(Backend::Postgres).await;
 }
 
+/// The admin (as an actor) and customers with `balance` each.
+async fn people(app: App<'_>, emails: &[&str], balance: &str) -> (Actor, Vec<UserId>) {
+    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
+        .await
+        .expect("admin");
+    let actor = Actor::admin(&admin);
+    let mut users = Vec::new();
+    for email in emails {
+        let (u, _) = accounts::register(app, email, "password-1", Role::User, None)
+            .await
+            .expect("user");
+        wallet::adjust_balance(app, &actor, u.id, balance, "opening", Some(email))
+            .await
+            .expect("credit");
+        users.push(u.id);
+    }
+    (actor, users)
+}
+
+/// A followers service at 1.00 per 1000 in `category`.
+async fn service(store: &dyn Store, category: &str) -> smmd_store::Service {
+    let draft = smmd_store::ServiceDraft::new(
+        category,
+        "Followers",
+        smmd_domain::service::ServiceType::Default,
+        Money::parse("1.00").expect("rate"),
+        10,
+        100_000,
+    );
+    store.create_service(draft, T0).await.expect("service")
+}
+
+/// Billing on with `reserve` hours of rent reserve, and a plan of 73.00 (0.10 an hour) with
+/// these `reseller_tier` settings.
+async fn billing_with(app: App<'_>, actor: &Actor, reserve: i64, tier: String) -> Plan {
+    billing::update_settings(
+        app,
+        actor,
+        SettingsInput {
+            enabled: Some(true),
+            rent_reserve_hours: Some(reserve),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("settings");
+    billing::create_plan(
+        app,
+        actor,
+        PlanInput {
+            settings: Some(tier),
+            ..plan("73")
+        },
+    )
+    .await
+    .expect("plan")
+}
+
+/// 1000 followers for a link of its own.
+fn thousand(n: u32) -> smmd_domain::service::OrderInput {
+    smmd_domain::service::OrderInput {
+        link: Some(format!("https://instagram.com/p/x{n}")),
+        quantity: Some("1000".into()),
+        ..Default::default()
+    }
+}
+
 /// The rent reserve: with `rent_reserve_hours` set, an order that would leave less than that
 /// many hours of the user's rentals is refused with a message that says so; one that leaves
 /// enough passes, one the balance cannot pay at all gets API v2's plain text, and without a
 /// reserve the same order passes.
 async fn reserve(backend: Backend) {
     use smmd_app::orders;
-    use smmd_domain::service::{OrderInput, ServiceType};
-    use smmd_store::ServiceDraft;
     let Some(db) = fresh(backend).await else {
         return;
     };
     let store: Arc<dyn Store> = db.store.clone();
     let clock = ManualClock::new(T0);
     let app = App::new(store.as_ref(), &clock);
-    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
-        .await
-        .expect("admin");
-    let actor = Actor::admin(&admin);
-    let (ann, _) = accounts::register(app, "ann@x.io", "password-1", Role::User, None)
-        .await
-        .expect("ann");
-    let settings = |hours: i64| SettingsInput {
-        enabled: Some(true),
-        rent_reserve_hours: Some(hours),
-        ..Default::default()
-    };
-    billing::update_settings(app, &actor, settings(10))
-        .await
-        .expect("settings");
+    let (actor, users) = people(app, &["ann@x.io"], "5.00").await;
+    let ann = users[0];
     // A plan without a discount, so the charges below are list prices.
-    let pro = billing::create_plan(
-        app,
-        &actor,
-        PlanInput {
-            settings: Some("{}".into()),
-            ..plan("73")
-        },
-    )
-    .await
-    .expect("plan");
-    let svc = store
-        .create_service(
-            ServiceDraft::new(
-                "Instagram",
-                "Followers",
-                ServiceType::Default,
-                Money::parse("1.00").expect("rate"),
-                10,
-                100_000,
-            ),
-            T0,
-        )
-        .await
-        .expect("service");
-    let input = |q: &str| OrderInput {
-        link: Some(format!("https://instagram.com/p/{q}")),
-        quantity: Some(q.into()),
-        ..OrderInput::default()
+    let pro = billing_with(app, &actor, 10, "{}".into()).await;
+    let svc = service(store.as_ref(), "Instagram").await;
+    let times = |k: u32, n: u32| smmd_domain::service::OrderInput {
+        quantity: Some((k * 1000).to_string()),
+        ..thousand(n)
     };
-    wallet::adjust_balance(app, &actor, ann.id, "5.00", "opening", Some("open"))
-        .await
-        .expect("credit");
-    billing::rent(app, ann.id, pro.id).await.expect("rent"); // 0.10 an hour: 4.90 left
-                                                             // 10 hours of 0.10 are kept: 1.00 leaves 3.90, fine; 3.00 would leave 0.90.
-    orders::place_order(app, ann.id, svc.id.0, &input("1000"), None)
+    billing::rent(app, ann, pro.id).await.expect("rent"); // 0.10 an hour: 4.90 left
+                                                          // 10 hours of 0.10 are kept: 1.00 leaves 3.90, fine; 3.00 would leave 0.90.
+    orders::place_order(app, ann, svc.id.0, &times(1, 1), None)
         .await
         .expect("leaves enough");
-    let e = orders::place_order(app, ann.id, svc.id.0, &input("3000"), None)
+    let e = orders::place_order(app, ann, svc.id.0, &times(3, 2), None)
         .await
         .expect_err("eats the reserve");
     assert_eq!(e.code(), ErrorCode::InsufficientFunds);
@@ -361,19 +387,26 @@ async fn reserve(backend: Backend) {
         e.to_string(),
         "Not enough funds on balance: 1.00 stays reserved for 10 hours of your rentals, and this order would leave 0.90"
     );
-    let e = orders::place_order(app, ann.id, svc.id.0, &input("5000"), None)
+    let e = orders::place_order(app, ann, svc.id.0, &times(5, 3), None)
         .await
         .expect_err("more than the balance");
     assert_eq!(e.to_string(), "Not enough funds on balance");
     assert_eq!(
-        store.user(ann.id).await.expect("u").expect("u").balance,
+        store.user(ann).await.expect("u").expect("u").balance,
         Money::parse("3.90").expect("m"),
         "the refusals wrote nothing"
     );
-    billing::update_settings(app, &actor, settings(0))
-        .await
-        .expect("no reserve");
-    orders::place_order(app, ann.id, svc.id.0, &input("3000"), None)
+    billing::update_settings(
+        app,
+        &actor,
+        SettingsInput {
+            rent_reserve_hours: Some(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("no reserve");
+    orders::place_order(app, ann, svc.id.0, &times(3, 4), None)
         .await
         .expect("no reserve: placed");
 }
@@ -393,79 +426,24 @@ async fn a_rent_reserve_refuses_orders_that_would_eat_it_postgres() {
 /// renter after cancelling, pay the list price.
 async fn tier(backend: Backend) {
     use smmd_app::{orders, pricing};
-    use smmd_domain::service::{OrderInput, ServiceType};
-    use smmd_store::ServiceDraft;
     let Some(db) = fresh(backend).await else {
         return;
     };
     let store: Arc<dyn Store> = db.store.clone();
     let clock = ManualClock::new(T0);
     let app = App::new(store.as_ref(), &clock);
-    let (admin, _) = accounts::register(app, "root@x.io", "password-1", Role::Admin, None)
-        .await
-        .expect("admin");
-    let actor = Actor::admin(&admin);
-    let mut users = Vec::new();
-    for email in ["ann@x.io", "bob@x.io"] {
-        let (u, _) = accounts::register(app, email, "password-1", Role::User, None)
-            .await
-            .expect("user");
-        wallet::adjust_balance(app, &actor, u.id, "100", "opening", Some(email))
-            .await
-            .expect("credit");
-        users.push(u.id);
-    }
+    let (actor, users) = people(app, &["ann@x.io", "bob@x.io"], "100").await;
     let (ann, bob) = (users[0], users[1]);
-    let draft = |category: &str| {
-        ServiceDraft::new(
-            category,
-            "Followers",
-            ServiceType::Default,
-            Money::parse("1.00").expect("rate"),
-            10,
-            100_000,
-        )
-    };
-    let plain = store
-        .create_service(draft("Instagram"), T0)
-        .await
-        .expect("s");
-    let special = store
-        .create_service(draft("Instagram VIP"), T0)
-        .await
-        .expect("s");
-    billing::update_settings(
-        app,
-        &actor,
-        SettingsInput {
-            enabled: Some(true),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("on");
+    let plain = service(store.as_ref(), "Instagram").await;
+    let special = service(store.as_ref(), "Instagram VIP").await;
     let settings = format!(
         r#"{{"discount_bp": 1000, "category_discount_bp": {{"{}": 2500}}}}"#,
         special.category_id.0
     );
-    let pro = billing::create_plan(
-        app,
-        &actor,
-        PlanInput {
-            settings: Some(settings),
-            ..plan("73")
-        },
-    )
-    .await
-    .expect("plan");
+    let pro = billing_with(app, &actor, 0, settings).await;
     let r = billing::rent(app, ann, pro.id).await.expect("rent");
-    let input = |n: u32| OrderInput {
-        link: Some(format!("https://instagram.com/p/tier{n}")),
-        quantity: Some("1000".into()),
-        ..OrderInput::default()
-    };
     let charge = |u, svc: i64, n| async move {
-        orders::place_order(app, u, svc, &input(n), None)
+        orders::place_order(app, u, svc, &thousand(n), None)
             .await
             .expect("order")
             .charge

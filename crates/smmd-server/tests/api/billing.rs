@@ -9,7 +9,7 @@ use smmd_domain::Clock;
 use smmd_store::Role;
 
 use crate::helpers::TestApp;
-use crate::smm::account;
+use crate::smm::{account, Api};
 
 pub async fn customers_rent_plans_and_admins_run_billing_over_rest(app: TestApp) {
     let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
@@ -354,6 +354,24 @@ pub async fn customers_rent_from_the_billing_page_and_admins_see_it(app: TestApp
     );
 }
 
+/// Billing on with the one plan `plan` (REST body), and `renter` renting it.
+async fn rented(admin: &Api<'_>, renter: &Api<'_>, plan: serde_json::Value) {
+    let (s, p) = admin.post("/api/admin/billing/plans", plan).await;
+    assert_eq!(s, 201, "{p}");
+    let (s, _) = admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/admin/billing/settings",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, r) = renter
+        .post("/api/billing/rentals", json!({"plan_id": p["id"]}))
+        .await;
+    assert_eq!(s, 201, "{r}");
+}
+
 /// Statements over REST and pages: after a month of rent the billing job drafts the month
 /// and, two days later, makes it final with its number; the customer reads it (JSON, CSV, the
 /// printable page, the list on /billing), another customer cannot; the admin lists and voids
@@ -363,25 +381,12 @@ pub async fn customers_read_statements_and_admins_void_them(app: TestApp) {
     let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
     let ann = account(&app, "ann@x.io", Role::User, "100").await;
     let bob = account(&app, "bob@x.io", Role::User, "0").await;
-    admin
-        .post(
-            "/api/admin/billing/plans",
-            json!({"code": "pro", "name": "Reseller Pro", "price": "73", "entitlement": "reseller_tier"}),
-        )
-        .await;
-    admin
-        .call(
-            reqwest::Method::PATCH,
-            "/api/admin/billing/settings",
-            Some(json!({"enabled": true})),
-        )
-        .await;
-    let (_, plans) = admin.get("/api/admin/billing/plans").await;
-    let plan = plans[0]["id"].as_i64().expect("plan");
-    let (s, _) = ann
-        .post("/api/billing/rentals", json!({"plan_id": plan}))
-        .await;
-    assert_eq!(s, 201);
+    rented(
+        &admin,
+        &ann,
+        json!({"code": "pro", "name": "Reseller Pro", "price": "73", "entitlement": "reseller_tier"}),
+    )
+    .await;
     // February 1st: January is billed and drafted; February 3rd: final.
     let feb = smmd_domain::billing::charge::Month::of(app.clock.now_ms()).end_ms();
     for at in [feb + 1, feb + 2 * 24 * HOUR_MS] {
@@ -530,28 +535,13 @@ pub async fn a_reseller_tier_prices_api_v2_and_rest(app: TestApp) {
     let ann = account(&app, "ann@x.io", Role::User, "50").await;
     let bob = account(&app, "bob@x.io", Role::User, "50").await;
     let ids = crate::smm::catalog(&app).await;
-    admin
-        .post(
-            "/api/admin/billing/plans",
-            json!({"code": "tier", "name": "Tier", "price": "73", "entitlement": "reseller_tier",
-                   "settings": {"discount_bp": 2000}}),
-        )
-        .await;
-    admin
-        .call(
-            reqwest::Method::PATCH,
-            "/api/admin/billing/settings",
-            Some(json!({"enabled": true})),
-        )
-        .await;
-    let (_, plans) = admin.get("/api/admin/billing/plans").await;
-    let plan = plans[0]["id"].as_i64().expect("plan");
-    assert_eq!(
-        ann.post("/api/billing/rentals", json!({"plan_id": plan}))
-            .await
-            .0,
-        201
-    );
+    rented(
+        &admin,
+        &ann,
+        json!({"code": "tier", "name": "Tier", "price": "73", "entitlement": "reseller_tier",
+               "settings": {"discount_bp": 2000}}),
+    )
+    .await;
     let rate_of = |v: &serde_json::Value| {
         v.as_array()
             .expect("list")
