@@ -13,6 +13,7 @@ mod orders;
 mod refills;
 mod scheduler;
 mod searches;
+mod statements;
 mod wallet;
 
 use crate::*;
@@ -31,6 +32,7 @@ pub use orders::*;
 pub use refills::*;
 pub use scheduler::*;
 pub use searches::*;
+pub use statements::*;
 pub use wallet::*;
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an expression evaluating to a
 /// future of `Option<T>` where `T` has a `store` field coercible to `Arc<dyn Store>`; `None`
