@@ -33,7 +33,8 @@ pub struct Pause {
 }
 
 impl Pause {
-    fn covers(&self, at_ms: i64) -> bool {
+    /// Whether an hour starting at `at_ms` is inside the pause (waived).
+    pub fn covers(&self, at_ms: i64) -> bool {
         self.from_ms <= at_ms && self.until_ms.is_none_or(|until| at_ms < until)
     }
 }

@@ -24,6 +24,8 @@ CREATE TABLE statements (
 -- One live (draft or final) statement per user and month.
 CREATE UNIQUE INDEX statements_live ON statements (user_id, month) WHERE status <> 'void';
 CREATE INDEX statements_status ON statements (status, month, id);
+-- The drafting cursor: the last user drafted for a month.
+CREATE INDEX statements_month_user ON statements (month, user_id);
 CREATE TABLE statement_sequences (
     year  BIGINT PRIMARY KEY,
     last  BIGINT NOT NULL

@@ -8,8 +8,8 @@
 //! Why it is the same: after any action at instant t the engine has billed through the hour
 //! after t, so a rental whose `billed_through` is at or after its `state_at` has held its state
 //! and plan over every unbilled hour; the line saved by the engine (migration 0013) gives k
-//! without counting rows; an hour is waived exactly when a pause covers its start (the domain's
-//! `billable_hours` rule); and a user whose wallet pays every hour pays them in any order, so
+//! without counting rows; an hour is waived exactly when a pause covers its start
+//! (`Pause::covers`, the rule `billable_hours` applies); and a user whose wallet pays every hour pays them in any order, so
 //! the hour-major, rental-by-id order of the engine only fixes the ledger's order and balances,
 //! which this path follows.
 
@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use smmd_domain::billing::charge::{hour_charge, CapMode, Month};
-use smmd_domain::billing::hours::Pause;
 use smmd_domain::billing::{hour_of, HOUR_MS};
 use smmd_domain::ledger::rent_key;
 use smmd_domain::{Money, UserId};
@@ -102,12 +101,6 @@ struct Bill {
     /// The next hour's charge of the user's rentals after these hours (the runway's burn).
     hourly: Money,
     report: BillReport,
-}
-
-fn covered(pauses: &[Pause], hour: i64) -> bool {
-    pauses
-        .iter()
-        .any(|p| p.from_ms <= hour && p.until_ms.is_none_or(|u| hour < u))
 }
 
 /// What [`bill`] did with its users.
@@ -281,7 +274,7 @@ fn bill_user(
     };
     let mut hour = start;
     while hour < until {
-        let waived = covered(&terms.pauses, hour);
+        let waived = terms.pauses.iter().any(|p| p.covers(hour));
         let month = Month::of(hour);
         for r in list.iter_mut() {
             if r.billed_through > hour {

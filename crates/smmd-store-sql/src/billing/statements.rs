@@ -191,8 +191,12 @@ pub(crate) async fn draft(s: &SqlStore, month: i64, now: i64, limit: i64) -> Sto
     if done == Some(m.start_ms()) {
         return Ok(0);
     }
+    // Drafts are made in user order, so a page starts after the last user drafted for the
+    // month: each page costs its own users, not everyone before them.
     let users = sqlx::query(
-        "SELECT DISTINCT r.user_id FROM rentals r WHERE EXISTS (SELECT 1 FROM rental_hours h \
+        "SELECT DISTINCT r.user_id FROM rentals r WHERE r.user_id > \
+         COALESCE((SELECT MAX(s.user_id) FROM statements s WHERE s.month = $1), 0) \
+         AND EXISTS (SELECT 1 FROM rental_hours h \
          WHERE h.rental_id = r.id AND h.hour >= $1 AND h.hour < $2) AND NOT EXISTS \
          (SELECT 1 FROM statements s WHERE s.user_id = r.user_id AND s.month = $1 AND s.status <> 'void') \
          ORDER BY r.user_id LIMIT $3",
