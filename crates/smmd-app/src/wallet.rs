@@ -203,6 +203,13 @@ pub async fn decide_payment(
     };
     // The store prefixes the detail with the amount and the user it decided.
     let audit = actor.audit(action, format!("payment:{id}"), reason.to_string(), now);
+    // Like every deposit, an approval first bills the user's rentals up to now with the old
+    // balance, so the hours come out as a punctual hourly run would have billed them.
+    if approve {
+        if let Some(p) = app.store.payment_request(id).await? {
+            crate::billing::bill_user(app, p.user_id).await;
+        }
+    }
     let decided = app
         .store
         .decide_payment(id, approve, admin, reason, now, Some(audit))

@@ -195,7 +195,13 @@ async fn scenario(backend: Backend) {
     assert_eq!(status.hours_due, 63);
     // The first run had no watermark to be behind of: no lag alert. Three hours without a run
     // (4 h of lag): the next run raises `billing_lag` before catching up, and resolves it.
+    // Alerts are read in feed order: on PostgreSQL wait until other transactions (other
+    // tests' too) no longer hold the horizon.
     let lag_alerts = || async {
+        assert!(store
+            .feed_settled(std::time::Duration::from_secs(5))
+            .await
+            .expect("settle"));
         store
             .alerts_after(smmd_store::FeedPos::default(), 100)
             .await
@@ -474,4 +480,69 @@ async fn a_reseller_tier_discounts_every_order_while_live_sqlite() {
 #[tokio::test]
 async fn a_reseller_tier_discounts_every_order_while_live_postgres() {
     tier(Backend::Postgres).await;
+}
+
+/// A payment approval is a deposit like any other: it first bills the user's rentals up to now
+/// with the old balance. Ann's wallet could not pay the hour that began at 01:00; the job had
+/// not run yet when her payment was approved at 01:30, so the hour is billed due (past due at
+/// 01:00, as an hourly run would have found it) and then collected from the payment.
+async fn approval(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let store: Arc<dyn Store> = db.store.clone();
+    let clock = ManualClock::new(T0);
+    let app = App::new(store.as_ref(), &clock);
+    let (actor, users) = people(app, &["ann@x.io"], "0.15").await;
+    let ann = users[0];
+    let pro = billing_with(app, &actor, 0, "{}".into()).await;
+    let r = billing::rent(app, ann, pro.id).await.expect("rent"); // 0.05 left
+    clock.set_ms(T0 + HOUR_MS + 30 * 60_000);
+    let methods = ["bank".to_string()];
+    let terms = wallet::PaymentTerms {
+        min_amount: "1",
+        max_amount: "1000",
+        methods: &methods,
+    };
+    let p = wallet::request_payment(app, terms, ann, "10", "bank", "ref 1")
+        .await
+        .expect("request");
+    wallet::decide_payment(app, &actor, p.id, true, "received")
+        .await
+        .expect("approve");
+    let log: Vec<(String, i64)> = store
+        .rental_log(r.id)
+        .await
+        .expect("log")
+        .into_iter()
+        .map(|e| (e.event, e.at))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("activated".to_string(), T0),
+            ("past_due".to_string(), T0 + HOUR_MS),
+            ("resumed".to_string(), T0 + HOUR_MS + 30 * 60_000),
+        ]
+    );
+    let hours = store
+        .rental_hours(r.id, 0, i64::MAX, 10)
+        .await
+        .expect("hours");
+    assert_eq!(hours.len(), 2);
+    assert!(hours.iter().all(|h| h.status == HourStatus::Paid));
+    assert_eq!(
+        store.user(ann).await.expect("u").expect("u").balance,
+        Money::parse("9.95").expect("m")
+    );
+}
+
+#[tokio::test]
+async fn a_payment_approval_bills_the_rentals_first_sqlite() {
+    approval(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_payment_approval_bills_the_rentals_first_postgres() {
+    approval(Backend::Postgres).await;
 }

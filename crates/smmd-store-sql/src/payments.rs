@@ -70,6 +70,22 @@ pub(crate) async fn payment_requests(
     rows.iter().map(payment).collect()
 }
 
+pub(crate) async fn payment_request(
+    s: &SqlStore,
+    id: i64,
+) -> StoreResult<Option<smmd_store::PaymentRequest>> {
+    sqlx::query(&format!(
+        "SELECT {PAYMENT_COLS} FROM payment_requests WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&s.read)
+    .await
+    .db()?
+    .as_ref()
+    .map(payment)
+    .transpose()
+}
+
 pub(crate) async fn decide_payment(
     s: &SqlStore,
     id: i64,
@@ -170,6 +186,10 @@ mod section {
             limit: i64,
         ) -> StoreResult<Vec<PaymentRequest>> {
             crate::payments::payment_requests(self, user, status, limit).await
+        }
+
+        async fn payment_request(&self, id: i64) -> StoreResult<Option<PaymentRequest>> {
+            crate::payments::payment_request(self, id).await
         }
 
         async fn decide_payment(

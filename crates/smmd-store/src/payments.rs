@@ -57,6 +57,9 @@ pub trait PaymentStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<PaymentRequest>>;
 
+    /// One payment request.
+    async fn payment_request(&self, id: i64) -> StoreResult<Option<PaymentRequest>>;
+
     /// Approves (crediting the amount through the ledger, key `payment:<id>`, in the same
     /// transaction) or rejects a pending request. A decided request is refused with
     /// `AlreadyDecided`, so a payment is credited at most once.
