@@ -477,7 +477,9 @@ async fn journey(c: &Client, demo: &Demo) {
     )
     .await;
     click(c, &format!("{cancel_form} button[type=submit]")).await;
-    // The page reloads after the API call and says so.
+    // The page reloads after the API call and says so in a toast (shown for 8 s, so it is
+    // looked for first), and the order has left the queue.
+    wait_for_text(c, "#toasts", "canceled and refunded").await;
     let started = Instant::now();
     while c.find(Locator::Css(&row)).await.is_ok() {
         assert!(
@@ -491,9 +493,6 @@ async fn journey(c: &Client, demo: &Demo) {
         .await
         .expect("html")
         .contains("Nothing needs review."));
-    assert!(text_of(c, "#toasts")
-        .await
-        .contains("canceled and refunded"));
     c.goto(&format!("{base}/admin/orders"))
         .await
         .expect("orders");
