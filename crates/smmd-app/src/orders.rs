@@ -43,9 +43,13 @@ pub async fn place_order(
         return Err(OrderError::AmountTooLarge.into());
     }
     // The rent reserve (`docs/billing.md`): an order may not eat the hours kept for the
-    // user's rentals. A soft guard read before the debit; the debit itself never goes
-    // below zero.
-    if let Some((keep, hours, balance)) = app.store.rent_reserve(user).await? {
+    // user's rentals. A soft guard read before the debit (only for users who rent
+    // something: the common order pays no extra read); the debit never goes below zero.
+    let reserve = match book.rents_anything() {
+        true => app.store.rent_reserve(user).await?,
+        false => None,
+    };
+    if let Some((keep, hours, balance)) = reserve {
         let left = balance.micros().saturating_sub(spec.charge.micros());
         // Short of the charge itself: the store answers "Not enough funds on balance".
         if left >= 0 && left < keep.micros() {

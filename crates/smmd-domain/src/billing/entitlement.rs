@@ -98,6 +98,8 @@ impl ResellerTier {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PriceBook {
     tiers: Vec<ResellerTier>,
+    /// How many live rentals it was read from (of any entitlement).
+    live: usize,
 }
 
 impl PriceBook {
@@ -110,7 +112,15 @@ impl PriceBook {
             .filter_map(|(_, settings)| serde_json::from_str::<ResellerTier>(settings).ok())
             .filter(|t| t.check().is_ok())
             .collect();
-        PriceBook { tiers }
+        PriceBook {
+            tiers,
+            live: live.len(),
+        }
+    }
+
+    /// Whether the user has a live rental at all (so a rent reserve can apply).
+    pub fn rents_anything(&self) -> bool {
+        self.live > 0
     }
 
     /// No discount anywhere: everyone's list prices.

@@ -152,15 +152,7 @@ pub async fn customers_rent_plans_and_admins_run_billing_over_rest(app: TestApp)
         (Some(0), Some(false))
     );
     // Prometheus shows the same figures (the lag by the database clock, so not asserted).
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("t");
+    let text = app.metrics().await;
     for line in [
         "smmd_billing_enabled 1",
         "smmd_billing_paused 0",

@@ -308,6 +308,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// POSTs a raw form body to `/api/v2`.
     pub async fn v2(&self, form: &str) -> V2 {
         self.v2_request(

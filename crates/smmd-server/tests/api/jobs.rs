@@ -282,15 +282,7 @@ pub async fn openapi_and_metrics_describe_the_scheduler(app: TestApp) {
         .await;
     app.clock.advance_ms(60_000);
     assert_eq!(engine.tick().await.expect("tick").executed, 1);
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("t");
+    let text = app.metrics().await;
     for line in [
         "smmd_job_runs_total{job=\"scheduler.canary\",outcome=\"succeeded\"} 1",
         "smmd_scheduler_stuck_leases 0",
