@@ -75,6 +75,8 @@ pub async fn run(args: &Args, b: &BillingArgs) -> anyhow::Result<()> {
         config.server.listen = "127.0.0.1:0".into();
         config.metrics.enabled = false;
         config.scheduler.enabled = false;
+        // Orders back to back measure the store, not the per-key limit.
+        config.server.api_rate_per_minute = 0;
         let app = smmd_server::App::build(config, store.clone(), Arc::new(SystemClock)).await?;
         let addr = Some(app.addr());
         let server = tokio::spawn(app.run_until(std::future::pending()));

@@ -26,6 +26,8 @@ pub const ERR_INCORRECT_REQUEST: &str = "Incorrect request";
 pub const ERR_INCORRECT_ORDER: &str = "Incorrect order ID";
 pub const ERR_REFILL_NOT_FOUND: &str = "Refill not found";
 pub const ERR_TOO_MANY_IDS: &str = "Too many IDs: at most 100 per request";
+/// The body of an HTTP 429 (spec §2.6: panels that publish limits answer so).
+pub const ERR_TOO_MANY_REQUESTS: &str = "Too many requests";
 
 /// The actions of API v2 (spec §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

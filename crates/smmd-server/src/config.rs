@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub public_url: String,
     /// `Secure` session cookies; unset = on exactly when `public_url` is https.
     pub secure_cookies: Option<bool>,
+    /// `/api/v2` requests one API key may make per minute, with a whole minute's worth at once
+    /// (`crate::ratelimit`); a `reseller_tier` rental may raise it. 0 = no limit.
+    pub api_rate_per_minute: u32,
 }
 
 impl ServerConfig {
@@ -445,6 +448,7 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             public_url: String::new(),
             secure_cookies: None,
+            api_rate_per_minute: 600,
         }
     }
 }
@@ -769,6 +773,10 @@ mod tests {
         assert_eq!(parsed.server.listen, Config::default().server.listen);
         assert_eq!(parsed.panel.currency, "USD");
         assert_eq!(parsed.security.session_hours, 168);
+        assert_eq!(
+            parsed.server.api_rate_per_minute,
+            Config::default().server.api_rate_per_minute
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! and per job its last success, next run and the health signal (no success within twice its
 //! interval, `smmd_jobs::control::healthy`), and hourly billing's enabled, paused, lag (hours),
 //! rentals by state and dues (hours, micro-units); the billing job counts hours by status and
-//! the amount as it bills (`smmd_billing_hours_total`, `smmd_billing_amount_micros_total`).
+//! the amount as it bills (`smmd_billing_hours_total`, `smmd_billing_amount_micros_total`);
+//! `/api/v2` counts the requests it refuses over a key's limit
+//! (`smmd_api_v2_rate_limited_total`, `crate::ratelimit`).
 
 use std::sync::OnceLock;
 

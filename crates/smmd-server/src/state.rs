@@ -19,6 +19,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogCache>,
     /// Log-in attempts per e-mail address.
     pub logins: Arc<crate::auth::LoginLimiter>,
+    /// `/api/v2` requests per key and minute.
+    pub api_limits: Arc<crate::ratelimit::ApiRateLimits>,
     /// Provider clients for the admin provider routes; `None` without `security.secret_key`.
     pub fulfil: Option<smmd_fulfil::Fulfil>,
     /// This instance's WebSocket clients; [`crate::live::run_feed`] publishes to them.
@@ -27,9 +29,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> AppState {
+        let api_limits = Arc::new(crate::ratelimit::ApiRateLimits::new(
+            config.server.api_rate_per_minute,
+            clock.clone(),
+        ));
         AppState {
             store,
             clock,
+            api_limits,
             config: Arc::new(config),
             api_keys: Arc::default(),
             services: Arc::default(),

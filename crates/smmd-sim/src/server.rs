@@ -122,7 +122,7 @@ async fn api(State(c): State<Ctx>, req: Request) -> Response {
             c.sim.count_fault("http_429");
             return (
                 StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({"error": "Too many requests"})),
+                Json(json!({ "error": smmd_protocol::ERR_TOO_MANY_REQUESTS })),
             )
                 .into_response();
         }

@@ -160,6 +160,16 @@ impl PriceBook {
             .max()
             .unwrap_or(0)
     }
+
+    /// The `/api/v2` requests per minute this user may make on a panel whose default is
+    /// `default` (`server.api_rate_per_minute`): the higher of the default and the tiers'.
+    /// 0 means no limit; a panel without a default limit (0) limits no one, tier or not.
+    pub fn api_limit(&self, default: u32) -> u32 {
+        if default == 0 {
+            return 0;
+        }
+        default.max(u32::try_from(self.api_rate_per_minute()).unwrap_or(0))
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +200,24 @@ mod tests {
             PriceBook::new(&[tier(r#"{"api_rate_per_minute": 600}"#)]).api_rate_per_minute(),
             600
         );
+    }
+
+    #[test]
+    fn the_api_limit_is_the_higher_of_the_default_and_the_tiers() {
+        let tier = |json: &str| ("reseller_tier".to_string(), json.to_string());
+        let none = PriceBook::new(&[]);
+        let fast = PriceBook::new(&[
+            tier(r#"{"api_rate_per_minute": 600}"#),
+            tier(r#"{"api_rate_per_minute": 1200}"#),
+        ]);
+        let slow = PriceBook::new(&[tier(r#"{"api_rate_per_minute": 30}"#)]);
+        assert_eq!(none.api_limit(120), 120);
+        assert_eq!(fast.api_limit(120), 1200);
+        // A tier never lowers the default, and 0 in a tier means "the default".
+        assert_eq!(slow.api_limit(120), 120);
+        assert_eq!(PriceBook::new(&[tier("{}")]).api_limit(120), 120);
+        // A panel without a default limit limits no one.
+        assert_eq!(fast.api_limit(0), 0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The reseller API: SMM API v2 at `/api/v2` and `/api/v2/` (spec §4, conformance profile §7).
 //!
 //! Accepts GET and POST with form, multipart or JSON bodies, query and body merged (body wins).
-//! Always answers HTTP 200 with `application/json`; errors are `{"error":"…"}` alone, in the
-//! PerfectPanel phrasing resellers match on. Storage failures are logged and answered with a
+//! Answers HTTP 200 with `application/json`; errors are `{"error":"…"}` alone, in the
+//! PerfectPanel phrasing resellers match on. The one exception is a key over its per-minute
+//! limit ([`crate::ratelimit`]): HTTP 429 `{"error":"Too many requests"}` with `Retry-After`. Storage failures are logged and answered with a
 //! generic error; nothing is written on a refused request.
 
 use axum::extract::{Request, State};
@@ -18,6 +19,7 @@ use smmd_protocol::*;
 use smmd_store::{CancelError, OrderStatusView, PlaceOrderError, RefillRequestError};
 
 use crate::auth::token_hash;
+use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use smmd_app::orders;
 
@@ -67,6 +69,27 @@ async fn dispatch(st: &AppState, p: &Params) -> Response {
         Ok(None) => return json_reply(error_value(ERR_INVALID_KEY)),
         Err(e) => return json_reply(e),
     };
+    let verdict = match st.api_limits.check(st.app(), user).await {
+        Ok(v) => v,
+        Err(e) => return json_reply(internal(e)),
+    };
+    let mut answer = match verdict {
+        Verdict::Refused { .. } => {
+            metrics::counter!("smmd_api_v2_rate_limited_total").increment(1);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(error_value(ERR_TOO_MANY_REQUESTS)),
+            )
+                .into_response()
+        }
+        _ => act(st, user, p).await,
+    };
+    verdict.stamp(answer.headers_mut());
+    answer
+}
+
+/// One request of a user within their limit.
+async fn act(st: &AppState, user: UserId, p: &Params) -> Response {
     let Some(action) = p.get("action").and_then(Action::parse) else {
         return json_reply(error_value(ERR_INCORRECT_REQUEST));
     };

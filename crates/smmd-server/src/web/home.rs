@@ -191,7 +191,12 @@ pub(super) async fn api_page(
     headers: HeaderMap,
     u: PageUser,
 ) -> Response {
-    html_response(StatusCode::OK, api_doc(&st, &headers, &u, None))
+    let limit = st
+        .api_limits
+        .limit_of(st.app(), u.user.id)
+        .await
+        .unwrap_or(0);
+    html_response(StatusCode::OK, api_doc(&st, &headers, &u, None, limit))
 }
 
 /// Makes a new API key (the old one stops working at once) and shows it on this response only.
@@ -203,7 +208,13 @@ pub(super) async fn new_api_key(
     match smmd_app::accounts::rotate_api_key(st.app(), u.user.id).await {
         Ok(key) => {
             st.api_keys.invalidate_user(u.user.id);
-            let mut resp = html_response(StatusCode::OK, api_doc(&st, &headers, &u, Some(&key)));
+            let limit = st
+                .api_limits
+                .limit_of(st.app(), u.user.id)
+                .await
+                .unwrap_or(0);
+            let doc = api_doc(&st, &headers, &u, Some(&key), limit);
+            let mut resp = html_response(StatusCode::OK, doc);
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
@@ -265,7 +276,14 @@ const DOCS: [Doc; 7] = [
     },
 ];
 
-fn api_doc(st: &AppState, headers: &HeaderMap, u: &PageUser, new_key: Option<&str>) -> Markup {
+/// The reseller API's page; `limit` is the user's requests a minute (0: no limit).
+fn api_doc(
+    st: &AppState,
+    headers: &HeaderMap,
+    u: &PageUser,
+    new_key: Option<&str>,
+    limit: u32,
+) -> Markup {
     let url = format!("{}/api/v2", st.config.url_for(headers));
     let content = html! {
         div.card {
@@ -275,6 +293,10 @@ fn api_doc(st: &AppState, headers: &HeaderMap, u: &PageUser, new_key: Option<&st
                 div { b { "Method" } "POST (GET works too)" }
                 div { b { "Format" } "form fields or JSON; answers JSON" }
                 div { b { "Key" } "the " code { "key" } " field" }
+                div #api-limit {
+                    b { "Limit" }
+                    @if limit == 0 { "none" } @else { (limit) " requests a minute per key" }
+                }
             }
             h2 { "Your API key" }
             @if let Some(key) = new_key {
@@ -291,6 +313,9 @@ fn api_doc(st: &AppState, headers: &HeaderMap, u: &PageUser, new_key: Option<&st
         div.card {
             h2 { "Actions" }
             p.muted { "Every request sends " code { "key" } " and " code { "action" } ". Errors come back as " code { "{\"error\":\"…\"}" } " with HTTP 200." }
+            @if limit > 0 {
+                p.muted { "A minute's worth of requests may come at once. Over the limit the answer is HTTP 429 with " code { "Retry-After" } " (seconds); every answer carries " code { "X-RateLimit-Limit" } " and " code { "X-RateLimit-Remaining" } ". A reseller plan raises the limit." }
+            }
             @for d in &DOCS {
                 h3 #(format!("action-{}", d.action)) { code { "action=" (d.action) } }
                 p { (d.what) }

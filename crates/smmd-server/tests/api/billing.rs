@@ -579,3 +579,121 @@ pub async fn a_reseller_tier_prices_api_v2_and_rest(app: TestApp) {
         assert_eq!(o.charge.to_string(), want);
     }
 }
+
+/// One raw `/api/v2` POST: status, the rate-limit headers and the JSON body.
+async fn v2_raw(app: &TestApp, form: &str) -> (u16, [Option<String>; 3], serde_json::Value) {
+    let resp = app
+        .client
+        .post(app.url("/api/v2"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string())
+        .send()
+        .await
+        .expect("send");
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let heads = [
+        header("x-ratelimit-limit"),
+        header("x-ratelimit-remaining"),
+        header("retry-after"),
+    ];
+    let status = resp.status().as_u16();
+    (status, heads, resp.json().await.expect("json"))
+}
+
+/// Per-key limits of `/api/v2`, with 5 a minute: a key's sixth request inside the minute is
+/// HTTP 429 `Too many requests` with `Retry-After: 12` and writes nothing (an `add`); another
+/// key keeps its own minute; smmd's own provider client takes the 429 as "not done, try
+/// later"; the panel clock gives one request back every 12 s; renting a `reseller_tier` with
+/// 20 a minute raises the limit within 10 s, and the API page shows it.
+pub async fn api_v2_limits_each_key_and_a_reseller_tier_raises_it(app: TestApp) {
+    let Some(app) =
+        crate::helpers::spawn_app_with(app.backend(), |c| c.server.api_rate_per_minute = 5).await
+    else {
+        return;
+    };
+    let admin = account(&app, "ops@x.io", Role::Admin, "0").await;
+    let ann = account(&app, "ann@x.io", Role::User, "50").await;
+    let bob = account(&app, "bob@x.io", Role::User, "50").await;
+    let ids = crate::smm::catalog(&app).await;
+    let some = |s: &str| Some(s.to_string());
+    for left in ["4", "3", "2", "1", "0"] {
+        let (s, heads, body) = v2_raw(&app, &format!("key={}&action=balance", ann.key)).await;
+        assert_eq!((s, body["balance"].as_str()), (200, Some("50.00")));
+        assert_eq!(heads, [some("5"), some(left), None]);
+    }
+    let add = format!(
+        "key={}&action=add&service={}&link=https%3A%2F%2Finstagram.com%2Fp%2Fann&quantity=1000",
+        ann.key, ids[0]
+    );
+    let (s, heads, body) = v2_raw(&app, &add).await;
+    assert_eq!((s, body), (429, json!({"error": "Too many requests"})));
+    assert_eq!(heads, [some("5"), some("0"), some("12")]);
+    let (_, orders) = ann.get("/api/smm/orders").await;
+    assert_eq!(orders["items"], json!([]), "a refused add writes nothing");
+    let u = app.store.user(ann.id).await.expect("r").expect("u");
+    assert_eq!(u.balance.to_string(), "50.00");
+    // A bad key is answered as before; a key that made no request has its whole minute.
+    assert_eq!(v2_raw(&app, "key=nope&action=balance").await.0, 200);
+    let (s, heads, _) = v2_raw(&app, &format!("key={}&action=balance", bob.key)).await;
+    assert_eq!((s, heads), (200, [some("5"), some("4"), None]));
+    // A second smmd buying with this key sees a failure it may retry, not an unknown outcome.
+    let client = smmd_provider::ProviderClient::new(smmd_provider::ProviderConfig::new(
+        app.url("/api/v2"),
+        ann.key.clone(),
+    ))
+    .expect("client");
+    let refused = client
+        .add(&[
+            ("service", ids[0].to_string()),
+            ("link", "https://instagram.com/p/ann".into()),
+            ("quantity", "1000".into()),
+        ])
+        .await;
+    assert!(
+        matches!(refused, Err(smmd_provider::ProviderError::Transient(ref m)) if m.contains("429")),
+        "{refused:?}"
+    );
+    // 11.999 s later nothing is back; at 12 s one request is.
+    app.clock.advance_ms(11_999);
+    assert_eq!(v2_raw(&app, &add).await.0, 429);
+    app.clock.advance_ms(1);
+    let (s, heads, body) = v2_raw(&app, &add).await;
+    assert!(body["order"].is_i64(), "{body}");
+    assert_eq!((s, heads), (200, [some("5"), some("0"), None]));
+
+    // A tier of 20 a minute: in force once the 10 s the limit is kept have passed.
+    rented(
+        &admin,
+        &ann,
+        json!({"code": "fast", "name": "Fast API", "price": "73", "entitlement": "reseller_tier",
+               "settings": {"api_rate_per_minute": 20}}),
+    )
+    .await;
+    app.clock.advance_ms(smmd_server::ratelimit::LIMIT_TTL_MS);
+    for left in (0..20).rev() {
+        let (s, heads, _) = v2_raw(&app, &format!("key={}&action=balance", ann.key)).await;
+        assert_eq!(
+            (s, heads),
+            (200, [some("20"), Some(left.to_string()), None])
+        );
+    }
+    let (s, heads, _) = v2_raw(&app, &format!("key={}&action=balance", ann.key)).await;
+    assert_eq!((s, heads), (429, [some("20"), some("0"), some("3")]));
+    // Bob, who rents nothing, keeps the panel's limit.
+    let (_, heads, _) = v2_raw(&app, &format!("key={}&action=balance", bob.key)).await;
+    assert_eq!(heads[0], some("5"));
+    let (cookie, _) = app.session("ann@x.io").await;
+    let (s, page) = crate::pages::get(&app, "/api", &cookie).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("20 requests a minute per key"), "{page}");
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("smmd_api_v2_rate_limited_total"),
+        "the refusals are counted"
+    );
+}

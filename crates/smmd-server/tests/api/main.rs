@@ -75,4 +75,5 @@ backend_tests!(
     customers_rent_from_the_billing_page_and_admins_see_it,
     customers_read_statements_and_admins_void_them,
     a_reseller_tier_prices_api_v2_and_rest,
+    api_v2_limits_each_key_and_a_reseller_tier_raises_it,
 );
