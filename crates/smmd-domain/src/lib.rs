@@ -1,12 +1,14 @@
 //! The pure domain of smmd: exact money, identifiers, the clock abstraction, service types and
 //! order validation, the order state machine with its refund rules, cancel and refill
 //! eligibility, catalog edit bounds, the ledger's idempotency keys, and the rules of hourly
-//! billing (the money rule, billable hours, the rental state machine).
+//! billing (the money rule, billable hours, the rental state machine), and the affiliate
+//! program's (commission on net spend, clawbacks, the payout calendar and eligibility).
 //!
 //! Nothing here performs I/O: no database, HTTP or provider calls. Every interface (reseller
 //! `/api/v2`, REST, web pages, CLI) and every job goes through these functions, so a rule is
 //! stated and tested once.
 
+pub mod affiliate;
 pub mod alert;
 pub mod billing;
 pub mod cancel;
