@@ -83,6 +83,7 @@ pub async fn register(
             api_key_hash: Some(secrets::token_hash(&api_key)),
             now,
             audit,
+            referral: None,
         })
         .await
         .map_err(|e| match e {

@@ -80,6 +80,7 @@ async fn decade(backend: Backend) {
                 api_key_hash: None,
                 now: T0,
                 audit: None,
+                referral: None,
             })
             .await
             .expect("user");

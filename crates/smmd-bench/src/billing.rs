@@ -161,6 +161,7 @@ async fn seed(store: &Arc<dyn Store>, n: i64) -> anyhow::Result<()> {
                         api_key_hash: None,
                         now: T0,
                         audit: None,
+                        referral: None,
                     })
                     .await?;
                 store

@@ -159,6 +159,7 @@ async fn setup(store: Arc<dyn Store>, a: &FulfilArgs) -> anyhow::Result<Setup> {
             api_key_hash: None,
             now: T0,
             audit: None,
+            referral: None,
         })
         .await?
         .id;

@@ -229,6 +229,7 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
             api_key_hash: Some(smmd_server::auth::token_hash(KEY)),
             now,
             audit: None,
+            referral: None,
         })
         .await?;
     store

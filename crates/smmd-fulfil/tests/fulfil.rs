@@ -94,6 +94,7 @@ async fn world(store: Arc<dyn Store>, config: SimConfig) -> World {
             api_key_hash: None,
             now: T0,
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

@@ -159,6 +159,7 @@ async fn world(store: Arc<dyn Store>) -> World {
             api_key_hash: None,
             now: T0,
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

@@ -338,6 +338,7 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
             api_key_hash: None,
             now: T0,
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

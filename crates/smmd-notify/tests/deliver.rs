@@ -183,6 +183,7 @@ async fn account(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
             api_key_hash: None,
             now: T0,
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

@@ -24,6 +24,9 @@ pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
     .await
     .db()?;
     let user = rows::user(&row)?;
+    if let Some(r) = &u.referral {
+        crate::affiliates::insert_referral(&mut tx, user.id, r, u.now).await?;
+    }
     let mut audit = u.audit;
     if let Some(a) = audit.as_mut() {
         a.subject = format!("user:{}", user.id);

@@ -9,6 +9,7 @@
 //! `busy_timeout`); reads use a separate pool and never block writers (WAL).
 
 mod accounts;
+mod affiliates;
 mod billing;
 mod catalog;
 mod events;
@@ -349,6 +350,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
         if db.is_unique_violation() {
             let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
             for (needle, name) in [
+                ("affiliate_ledger", "affiliate_ledger.key"),
+                ("affiliates", "affiliates.code"),
+                ("commissions", "commissions.order"),
+                ("referrals", "referrals.user"),
                 ("email_lower", "users.email"),
                 ("api_key_hash", "users.api_key"),
                 ("idem_key", "ledger.key"),

@@ -127,6 +127,8 @@ pub(crate) async fn place_order(
                 return Err(StoreError::Other(anyhow::anyhow!("charging order: {other}")).into())
             }
         }
+        // 3. A referred user's order earns its affiliate a commission, in this transaction.
+        crate::affiliates::on_charge(&mut tx, placed.id, user, spec.charge, now).await?;
     }
     events::record(
         &mut tx,
@@ -389,6 +391,8 @@ async fn apply_loaded(
             BalanceError::Store(e) => e,
             other => StoreError::Other(anyhow::anyhow!("refund failed: {other}")),
         })?;
+        // The order's commission follows the refund in the same transaction.
+        crate::affiliates::on_refund(tx, current.id, due, &key, u.now).await?;
     }
     Ok(UpdateOutcome::Applied {
         order: Box::new(updated),

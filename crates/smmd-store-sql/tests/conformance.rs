@@ -84,6 +84,7 @@ mod across_instances {
                 api_key_hash: None,
                 now: 1,
                 audit: None,
+                referral: None,
             })
             .await
             .expect("user")

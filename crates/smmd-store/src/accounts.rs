@@ -58,6 +58,8 @@ pub struct NewUser {
     /// The admin action this change is, written to the audit log in the same transaction
     /// (never without the change, never twice for a replayed key). `None` for system changes.
     pub audit: Option<NewAudit>,
+    /// Who referred the new account (a sign-up through a referral link), written with it.
+    pub referral: Option<crate::NewReferral>,
 }
 
 /// Accounts: users, credentials, API keys, roles and sessions.

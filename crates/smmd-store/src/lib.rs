@@ -13,6 +13,7 @@
 use async_trait::async_trait;
 
 pub mod accounts;
+pub mod affiliates;
 pub mod billing;
 pub mod catalog;
 pub mod fulfil;
@@ -27,6 +28,7 @@ pub mod testsuite;
 pub mod wallet;
 
 pub use accounts::*;
+pub use affiliates::*;
 pub use billing::*;
 pub use catalog::*;
 pub use fulfil::*;
@@ -59,6 +61,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[async_trait]
 pub trait Store:
     AccountStore
+    + AffiliateStore
     + BillingStore
     + WalletStore
     + CatalogStore
@@ -84,8 +87,8 @@ pub trait Store:
 /// The section traits, to call store methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AdminStore, BillingStore, CatalogStore, FeedStore, FulfilStore,
-        NotificationStore, OrderStore, PaymentStore, RefillStore, SchedulerStore, Store,
-        WalletStore,
+        AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
+        FulfilStore, NotificationStore, OrderStore, PaymentStore, RefillStore, SchedulerStore,
+        Store, WalletStore,
     };
 }

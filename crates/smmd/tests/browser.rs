@@ -623,6 +623,7 @@ async fn statement_pages(c: &Client, demo: &Demo) {
             api_key_hash: None,
             now: past.start_ms(),
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

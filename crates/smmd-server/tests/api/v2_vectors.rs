@@ -33,6 +33,7 @@ async fn account(app: &TestApp, email: &str, key: &str, balance: &str) -> UserId
             api_key_hash: Some(token_hash(key)),
             now: T0,
             audit: None,
+            referral: None,
         })
         .await
         .expect("user");

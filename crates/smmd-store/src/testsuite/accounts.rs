@@ -17,6 +17,7 @@ pub async fn users_are_unique_by_email_ignoring_case(store: Arc<dyn Store>) {
             api_key_hash: None,
             now: NOW,
             audit: None,
+            referral: None,
         })
         .await;
     assert!(

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod admin;
+mod affiliates;
 mod billing;
 mod catalog;
 mod fulfil;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 pub use accounts::*;
 pub use admin::*;
+pub use affiliates::*;
 pub use billing::*;
 pub use catalog::*;
 pub use fulfil::*;
@@ -87,6 +89,8 @@ macro_rules! conformance_tests {
             orders_and_billing_share_a_short_wallet,
             the_runway_warns_once_per_dip_and_rental_changes_become_notices,
             statements_are_drafted_then_final_with_gapless_numbers,
+            commissions_follow_net_spend_through_hold_release_and_clawback,
+            commissions_respect_the_program_settings,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -115,6 +119,7 @@ pub(super) async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> 
             api_key_hash: None,
             now: NOW,
             audit: None,
+            referral: None,
         })
         .await
         .expect("create user");
