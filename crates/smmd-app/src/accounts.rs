@@ -55,6 +55,37 @@ pub async fn register(
     role: Role,
     actor: Option<&Actor>,
 ) -> Result<(User, String), UseCaseError> {
+    create(app, email, password, role, actor, None).await
+}
+
+/// A visitor's own sign-up ([`register`] as a user) carrying what the referral link left:
+/// a valid code of another person makes the referral, written with the account (first touch,
+/// `docs/affiliates.md`); a code that cannot be used is ignored, and the third value says why.
+///
+/// Errors: as [`register`]; nothing written.
+pub async fn sign_up(
+    app: App<'_>,
+    email: &str,
+    password: &str,
+    ctx: &crate::affiliates::SignUpContext<'_>,
+) -> Result<(User, String, Option<crate::affiliates::Ignored>), UseCaseError> {
+    let (referral, ignored) =
+        match crate::affiliates::referral_for_signup(app, email.trim(), ctx).await? {
+            Ok(r) => (r, None),
+            Err(why) => (None, Some(why)),
+        };
+    let (user, key) = create(app, email, password, Role::User, None, referral).await?;
+    Ok((user, key, ignored))
+}
+
+async fn create(
+    app: App<'_>,
+    email: &str,
+    password: &str,
+    role: Role,
+    actor: Option<&Actor>,
+    referral: Option<smmd_store::NewReferral>,
+) -> Result<(User, String), UseCaseError> {
     let email = email.trim();
     if !valid_email(email) {
         return Err(UseCaseError::refused(
@@ -83,7 +114,7 @@ pub async fn register(
             api_key_hash: Some(secrets::token_hash(&api_key)),
             now,
             audit,
-            referral: None,
+            referral,
         })
         .await
         .map_err(|e| match e {

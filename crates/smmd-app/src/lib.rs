@@ -15,7 +15,8 @@
 //!
 //! | module | use cases |
 //! |---|---|
-//! | [`accounts`] | register, log-in check, sessions, API keys, passwords, roles |
+//! | [`accounts`] | register (and a visitor's sign-up with a referral), log-in check, sessions, API keys, passwords, roles |
+//! | [`affiliates`] | affiliate accounts and codes, the referral of a sign-up, log-in addresses, the affiliate page |
 //! | [`wallet`] | admin balance adjustments, the demo's test top-up, payment requests and decisions |
 //! | [`catalog`] | service and category edits |
 //! | [`orders`] | place (single and mass), cancel, refill |
@@ -25,6 +26,7 @@
 //! | [`notifications`] | notification settings and webhook URLs |
 
 pub mod accounts;
+pub mod affiliates;
 pub mod audit;
 pub mod billing;
 pub mod catalog;

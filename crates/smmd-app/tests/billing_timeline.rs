@@ -4,7 +4,11 @@
 //! identical hour rows, rental logs and ledger — on both backends. Billing depends on what
 //! happened when, never on when the job ran. The hourly replay is also run with the store's
 //! set-based path off (every user through the per-rental engine): the reference it must match;
-//! and on PostgreSQL by 4 instances (stores with their own pools) all running every tick.
+//! and on PostgreSQL by 4 instances (stores with their own pools) all running every tick. A
+//! database restored from a backup (taken after the last step, before the last day's runs)
+//! and billed again ends the same too: the runs the restore lost are billed once, not twice.
+//! So does a run that crashes at every hour's ledger entry (a trigger fails the write): no
+//! hour row is left without its entry, and the next run bills those hours once.
 
 use std::sync::Arc;
 
@@ -12,7 +16,8 @@ use smmd_app::billing::{self, PlanInput, SettingsInput};
 use smmd_app::{accounts, wallet, Actor, App};
 use smmd_domain::billing::HOUR_MS;
 use smmd_domain::{Clock, ManualClock, UserId};
-use smmd_store::{RentalAction, Role, Store};
+use smmd_store::prelude::*;
+use smmd_store::{RentalAction, Role};
 use smmd_store_sql::testing::{fresh, Backend};
 
 /// 2027-03-30T00:00Z: the timeline crosses into April (a new line per rental).
@@ -108,7 +113,7 @@ fn runs(schedule: &str, seed: u64) -> Vec<i64> {
             .take_while(move |t| *t <= end)
     };
     match schedule {
-        "0 * * * *" | ENGINE_ONLY | FOUR_INSTANCES => every(HOUR_MS).collect(),
+        "0 * * * *" | ENGINE_ONLY | FOUR_INSTANCES | RESTORED | CRASHED => every(HOUR_MS).collect(),
         "*/5 * * * *" => every(5 * MINUTE).collect(),
         "0 */6 * * *" => every(6 * HOUR_MS).collect(),
         _ => {
@@ -136,6 +141,53 @@ const ENGINE_ONLY: &str = "0 * * * * (engine only)";
 /// The hourly schedule run by 4 instances at once (PostgreSQL): four stores on the database,
 /// each with its own pool, all running the job at every tick.
 const FOUR_INSTANCES: &str = "0 * * * * on 4 instances at once";
+/// The hourly schedule on a restored database: a backup is taken after the timeline's last
+/// step, the hourly runs go on on the original up to the end (the work a restore loses), and
+/// the last run bills the backup, opened as the panel's database.
+const RESTORED: &str = "0 * * * * then restored from a backup";
+/// The hourly schedule where the run at +40 h crashes as it writes each `rent` ledger entry
+/// (a trigger fails the insert; its transaction rolls back as if the process had died).
+const CRASHED: &str = "0 * * * * with a run crashing at its ledger entries";
+const CRASH_AT: i64 = T0 + 40 * HOUR_MS;
+
+/// Paid hours without their `rent` entry, plus `rent` entries without a paid hour.
+const UNMATCHED: &str = "SELECT (SELECT COUNT(*) FROM rental_hours h WHERE h.status = 'paid' \
+     AND h.amount > 0 AND NOT EXISTS (SELECT 1 FROM ledger l \
+     WHERE l.idem_key = 'rent:' || h.rental_id || ':' || h.hour)) \
+     + (SELECT COUNT(*) FROM ledger l WHERE l.kind = 'rent' AND l.idem_key NOT LIKE 'rent:%:setup' \
+     AND NOT EXISTS (SELECT 1 FROM rental_hours h WHERE h.status = 'paid' \
+     AND l.idem_key = 'rent:' || h.rental_id || ':' || h.hour))";
+
+/// Makes every `rent` ledger insert fail, or stops doing so.
+async fn crash_rent_entries(db: &smmd_store_sql::testing::TestDb, on: bool, backend: Backend) {
+    match (backend, on) {
+        (Backend::Sqlite, true) => {
+            db.execute(
+                "CREATE TRIGGER crash_at_rent BEFORE INSERT ON ledger WHEN NEW.kind = 'rent' \
+                 BEGIN SELECT RAISE(ABORT, 'crash at the ledger entry'); END",
+            )
+            .await
+        }
+        (Backend::Sqlite, false) => db.execute("DROP TRIGGER crash_at_rent").await,
+        (Backend::Postgres, true) => {
+            db.execute(
+                "CREATE FUNCTION crash_at_rent() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.kind = 'rent' THEN RAISE EXCEPTION 'crash at the ledger entry'; \
+                 END IF; RETURN NEW; END; $$",
+            )
+            .await;
+            db.execute(
+                "CREATE TRIGGER crash_at_rent BEFORE INSERT ON ledger FOR EACH ROW \
+                 EXECUTE FUNCTION crash_at_rent()",
+            )
+            .await
+        }
+        (Backend::Postgres, false) => {
+            db.execute("DROP TRIGGER crash_at_rent ON ledger").await;
+            db.execute("DROP FUNCTION crash_at_rent()").await
+        }
+    }
+}
 
 async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> {
     let db = fresh(backend).await?;
@@ -219,6 +271,10 @@ async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> 
                 break;
             }
             clock.set_ms(run);
+            let crash = schedule == CRASHED && run == CRASH_AT;
+            if crash {
+                crash_rent_entries(&db, true, backend).await;
+            }
             let all = futures::future::join_all(
                 instances
                     .iter()
@@ -226,7 +282,16 @@ async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> 
             )
             .await;
             for r in all {
-                r.expect("run");
+                let (_, failed) = r.expect("run");
+                assert_eq!(failed > 0, crash, "users failed at {run}: {failed}");
+            }
+            if crash {
+                assert_eq!(
+                    db.scalar(UNMATCHED).await,
+                    0,
+                    "a paid hour without its entry"
+                );
+                crash_rent_entries(&db, false, backend).await;
             }
             runs.next();
         }
@@ -278,6 +343,27 @@ async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> 
         }
     }
     let end = T0 + DAYS * 24 * HOUR_MS;
+    let mut backup = None;
+    if schedule == RESTORED {
+        let copy = db.backup().await;
+        for run in runs.by_ref().take_while(|r| *r < end) {
+            clock.set_ms(run);
+            smmd_jobs::billing::run(store.as_ref(), run)
+                .await
+                .expect("a run the restore loses");
+        }
+        let live = store.billing_settings().await.expect("s").watermark;
+        let saved = copy.store.billing_settings().await.expect("s").watermark;
+        assert!(
+            saved < live,
+            "the restore loses billed hours: {saved:?} < {live:?}"
+        );
+        backup = Some(copy);
+    }
+    let store: Arc<dyn Store> = match &backup {
+        Some(copy) => copy.store.clone(),
+        None => store,
+    };
     clock.set_ms(end);
     smmd_jobs::billing::run(store.as_ref(), end)
         .await
@@ -324,6 +410,9 @@ async fn replay(backend: Backend, seed: u64, schedule: &str) -> Option<Outcome> 
         outcome.balances.push(user.balance.to_string());
     }
     assert!(store.ledger_mismatches().await.expect("check").is_empty());
+    if backup.is_none() {
+        assert_eq!(db.scalar(UNMATCHED).await, 0, "paid hours ↔ rent entries");
+    }
     assert!(clock.now_ms() == end);
     Some(outcome)
 }
@@ -346,7 +435,14 @@ async fn same_outcome_under_every_schedule(backend: Backend) {
             hourly.hours.iter().any(|h| h.contains("Waived")),
             "and some fall in a pause (seed {seed})"
         );
-        let mut schedules = vec![ENGINE_ONLY, "*/5 * * * *", "0 */6 * * *", "random triggers"];
+        let mut schedules = vec![
+            ENGINE_ONLY,
+            "*/5 * * * *",
+            "0 */6 * * *",
+            "random triggers",
+            RESTORED,
+            CRASHED,
+        ];
         if backend == Backend::Postgres {
             schedules.push(FOUR_INSTANCES);
         }

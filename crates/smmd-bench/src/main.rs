@@ -320,6 +320,8 @@ impl Server {
             .env("SMMD__DATABASE__URL", db_url)
             .env("SMMD__SERVER__LISTEN", addr.to_string())
             .env("SMMD__DATA_DIR", data.path())
+            // The benches measure the server, not the per-key limit of `/api/v2`.
+            .env("SMMD__SERVER__API_RATE_PER_MINUTE", "0")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

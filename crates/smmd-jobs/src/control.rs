@@ -140,6 +140,16 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         enabled: true,
     },
     JobDefaults {
+        name: crate::affiliates::AFFILIATES_RELEASE,
+        expr: "0 1 * * *",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 3,
+        timeout_ms: 1_800_000,
+        enabled: true,
+    },
+    JobDefaults {
         name: crate::jobs::NOTIFICATIONS_DELIVER,
         expr: "@every 10s",
         zone: Some("UTC"),

@@ -1,7 +1,8 @@
 //! The jobs this build has. Each is a plain async function behind [`Job`], registered by name:
 //! `orders.dispatch`, `orders.sync_status`, `services.sync`, `providers.check_balances`,
 //! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`),
-//! `billing.rentals` (hourly billing, [`crate::billing`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
+//! `billing.rentals` (hourly billing, [`crate::billing`]), `affiliates.release` (commissions
+//! past their hold, [`crate::affiliates`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -284,6 +285,13 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
     engine.register(
         crate::billing::BILLING_RENTALS,
         Arc::new(crate::billing::BillRentals {
+            store: deps.store.clone(),
+            clock: deps.clock.clone(),
+        }),
+    );
+    engine.register(
+        crate::affiliates::AFFILIATES_RELEASE,
+        Arc::new(crate::affiliates::Release {
             store: deps.store.clone(),
             clock: deps.clock.clone(),
         }),

@@ -3,6 +3,7 @@
 //! backoff; pure), and the engine that claims ticks and runs jobs through the store's
 //! schedules and runs. The admin preview and the engine share the calendar code path (F12).
 
+pub mod affiliates;
 pub mod billing;
 pub mod calendar;
 pub mod control;

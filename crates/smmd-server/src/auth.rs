@@ -180,7 +180,14 @@ pub async fn check_login(
         .check(client, email)
         .map_err(LoginError::TooMany)?;
     match smmd_app::accounts::check_credentials(st.app(), email, password).await {
-        Ok(Some(user)) => Ok(user),
+        Ok(Some(user)) => {
+            // Where log-ins come from feeds the affiliate program's self-referral check; a
+            // failure to note it never blocks the log-in.
+            if let Err(e) = smmd_app::affiliates::record_login(st.app(), user.id, client).await {
+                tracing::warn!(error = %e, "recording the log-in address failed");
+            }
+            Ok(user)
+        }
         Ok(None) => Err(LoginError::Wrong),
         Err(e) => Err(LoginError::Store(e)),
     }

@@ -595,6 +595,76 @@ async fn ledger(s: &SqlStore, user: UserId, limit: i64) -> StoreResult<Vec<Affil
     rows.iter().map(entry_row).collect()
 }
 
+async fn record_login(s: &SqlStore, user: UserId, ip: &str, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO login_addresses (user_id, ip, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, ip) DO UPDATE SET at = excluded.at",
+    )
+    .bind(user.0)
+    .bind(ip)
+    .bind(now)
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(())
+}
+
+async fn login_addresses(s: &SqlStore, user: UserId, since: i64) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT ip FROM login_addresses WHERE user_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 50",
+    )
+    .bind(user.0)
+    .bind(since)
+    .fetch_all(&s.read)
+    .await
+    .db()
+}
+
+async fn referrals_from(s: &SqlStore, affiliate: UserId, ip: &str, since: i64) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM referrals WHERE affiliate_id = $1 AND ip = $2 AND created_at >= $3",
+    )
+    .bind(affiliate.0)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(&s.read)
+    .await
+    .db()
+}
+
+async fn stats(s: &SqlStore, affiliate: UserId) -> StoreResult<smmd_store::AffiliateStats> {
+    let signups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE affiliate_id = $1")
+        .bind(affiliate.0)
+        .fetch_one(&s.read)
+        .await
+        .db()?;
+    let paying: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT referred_id) FROM commissions WHERE affiliate_id = $1",
+    )
+    .bind(affiliate.0)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN status = 'approved' \
+         THEN credited - clawed ELSE amount END), 0) AS BIGINT) AS total \
+         FROM commissions WHERE affiliate_id = $1 GROUP BY status ORDER BY status",
+    )
+    .bind(affiliate.0)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    let by_status = rows
+        .iter()
+        .map(|r| Ok((get(r, "status")?, get(r, "n")?, money(r, "total")?)))
+        .collect::<StoreResult<_>>()?;
+    Ok(smmd_store::AffiliateStats {
+        signups,
+        paying,
+        by_status,
+    })
+}
+
 async fn mismatches(s: &SqlStore) -> StoreResult<Vec<AffiliateMismatch>> {
     let rows = sqlx::query(
         "SELECT a.user_id, a.balance, CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) AS total \
@@ -682,6 +752,27 @@ mod section {
             limit: i64,
         ) -> StoreResult<Vec<AffiliateEntry>> {
             super::ledger(self, user, limit).await
+        }
+
+        async fn record_login_address(&self, user: UserId, ip: &str, now: i64) -> StoreResult<()> {
+            super::record_login(self, user, ip, now).await
+        }
+
+        async fn login_addresses(&self, user: UserId, since: i64) -> StoreResult<Vec<String>> {
+            super::login_addresses(self, user, since).await
+        }
+
+        async fn referrals_from_address(
+            &self,
+            affiliate: UserId,
+            ip: &str,
+            since: i64,
+        ) -> StoreResult<i64> {
+            super::referrals_from(self, affiliate, ip, since).await
+        }
+
+        async fn affiliate_stats(&self, affiliate: UserId) -> StoreResult<AffiliateStats> {
+            super::stats(self, affiliate).await
         }
 
         async fn affiliate_mismatches(&self) -> StoreResult<Vec<AffiliateMismatch>> {

@@ -99,6 +99,87 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
     }
 }
 
+impl TestDb {
+    /// Runs one SQL statement on this database (fault injection in tests: a trigger that
+    /// fails a write the way a crash would).
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(&self.store.write)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The one integer `sql` selects.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.store.write)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// A backup of this database as it is now, opened as a store of its own (removed on drop):
+    /// the file written by `VACUUM INTO` on SQLite; on PostgreSQL a database created with this
+    /// one as its template, which first closes every other session on this one (this store's
+    /// pool reconnects on its next use).
+    pub async fn backup(&self) -> TestDb {
+        match &self.cleanup {
+            Cleanup::Dir(_) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("smmd.db");
+                sqlx::query(&format!("VACUUM INTO '{}'", path.display()))
+                    .execute(&self.store.write)
+                    .await
+                    .expect("VACUUM INTO");
+                let url = format!("sqlite://{}", path.display());
+                let store = SqlStore::connect(&url, ConnectOptions::default())
+                    .await
+                    .expect("open the backup");
+                TestDb {
+                    store: Arc::new(store),
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                let copy = format!("smmd_t_{:016x}", rand::thread_rng().gen::<u64>());
+                let mut admin = sqlx::AnyConnection::connect(admin_url)
+                    .await
+                    .expect("admin connection");
+                sqlx::query(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                ))
+                .execute(&mut admin)
+                .await
+                .expect("close the sessions");
+                sqlx::query(&format!("CREATE DATABASE {copy} TEMPLATE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("copy the database");
+                let _ = admin.close().await;
+                let url = replace_db(admin_url, &copy);
+                let store = SqlStore::connect(
+                    &url,
+                    ConnectOptions {
+                        max_connections: Some(8),
+                        migrate: false,
+                    },
+                )
+                .await
+                .expect("open the backup");
+                TestDb {
+                    store: Arc::new(store),
+                    url,
+                    cleanup: Cleanup::PgDatabase {
+                        admin_url: admin_url.clone(),
+                        name: copy,
+                    },
+                }
+            }
+        }
+    }
+}
+
 fn replace_db(url: &str, db: &str) -> String {
     let mut u = url::Url::parse(url).expect("PostgreSQL URL");
     u.set_path(&format!("/{db}"));

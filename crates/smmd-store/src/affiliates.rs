@@ -150,6 +150,17 @@ pub struct ReleaseReport {
     pub more: bool,
 }
 
+/// What an affiliate's page counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AffiliateStats {
+    /// Users who signed up through the affiliate.
+    pub signups: i64,
+    /// Of them, those with at least one commission (they ordered).
+    pub paying: i64,
+    /// Commissions per status: (status, count, Σ amount).
+    pub by_status: Vec<(String, i64, Money)>,
+}
+
 /// An affiliate whose cached balance differs from the sum of their affiliate ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AffiliateMismatch {
@@ -211,6 +222,23 @@ pub trait AffiliateStore: Send + Sync {
 
     /// `user`'s affiliate ledger, newest first.
     async fn affiliate_ledger(&self, user: UserId, limit: i64) -> StoreResult<Vec<AffiliateEntry>>;
+
+    /// Notes that `user` logged in from `ip` at `now` (one row per user and address).
+    async fn record_login_address(&self, user: UserId, ip: &str, now: i64) -> StoreResult<()>;
+
+    /// The addresses `user` logged in from since `since`, newest first (at most 50).
+    async fn login_addresses(&self, user: UserId, since: i64) -> StoreResult<Vec<String>>;
+
+    /// Referrals of `affiliate` from address `ip` since `since` (the burst check).
+    async fn referrals_from_address(
+        &self,
+        affiliate: UserId,
+        ip: &str,
+        since: i64,
+    ) -> StoreResult<i64>;
+
+    /// The figures of an affiliate's page.
+    async fn affiliate_stats(&self, affiliate: UserId) -> StoreResult<AffiliateStats>;
 
     /// Affiliates whose balance is not the sum of their ledger (empty when sound).
     async fn affiliate_mismatches(&self) -> StoreResult<Vec<AffiliateMismatch>>;

@@ -440,6 +440,22 @@ async fn journey(c: &Client, demo: &Demo) {
     assert!(runway.ends_with(" h") && runway != "—", "runway {runway}");
     assert!(text_of(c, "main table").await.contains("Starter reseller"));
     shoot(c, "billing").await;
+
+    // The Affiliate page: the customer's own referral link, nothing earned yet.
+    c.goto(&format!("{base}/affiliate"))
+        .await
+        .expect("affiliate");
+    let link = c
+        .find(Locator::Css("#ref-link"))
+        .await
+        .expect("link")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(link.starts_with(&format!("{base}/?ref=")), "{link}");
+    assert_eq!(text_of(c, "#aff-signups").await, "0");
+    shoot(c, "affiliate").await;
     click(c, "form.logout button").await;
     wait_for_path(c, "/login").await;
 

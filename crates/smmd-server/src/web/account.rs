@@ -2,15 +2,15 @@
 //! secret, password change) and the in-app notifications.
 
 use smmd_app::UseCaseError;
-use smmd_store::Role;
 
 use super::*;
 
-fn signup_form(error: Option<&str>, email: &str) -> Markup {
+fn signup_form(error: Option<&str>, email: &str, referred: Option<&str>) -> Markup {
     bare(
         "Create your account",
         html! {
             @if let Some(e) = error { div.flash.err { (e) } }
+            @if let Some(code) = referred { p.muted #referred { "Invited with code " code { (code) } "." } }
             form method="post" action="/signup" {
                 label for="email" { "E-mail" }
                 input #email type="email" name="email" value=(email) required autocomplete="username";
@@ -23,8 +23,9 @@ fn signup_form(error: Option<&str>, email: &str) -> Markup {
     )
 }
 
-pub(super) async fn signup_page() -> Response {
-    html_response(StatusCode::OK, signup_form(None, ""))
+pub(super) async fn signup_page(headers: HeaderMap) -> Response {
+    let code = super::affiliate::cookie(&headers, super::affiliate::REF_COOKIE);
+    html_response(StatusCode::OK, signup_form(None, "", code.as_deref()))
 }
 
 /// Creates a user account and signs it in. Sign-up is rate limited like log-in (per client
@@ -40,24 +41,46 @@ pub(super) async fn signup(
     }
     let email = f.get("email").map(String::as_str).unwrap_or("").trim();
     let password = f.get("password").map(String::as_str).unwrap_or("");
+    let code = super::affiliate::cookie(&headers, super::affiliate::REF_COOKIE);
     if let Err(secs) = st.logins.check(client, email) {
         let msg = format!("Too many attempts from here. Try again in {secs} s.");
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
-            signup_form(Some(&msg), email),
+            signup_form(Some(&msg), email, code.as_deref()),
         ));
     }
-    match smmd_app::accounts::register(st.app(), email, password, Role::User, None).await {
-        Ok((user, _key)) => {
+    let ctx = smmd_app::affiliates::SignUpContext {
+        code: code.as_deref(),
+        ip: Some(client),
+        device: None,
+    };
+    match smmd_app::accounts::sign_up(st.app(), email, password, &ctx).await {
+        Ok((user, _key, ignored)) => {
             let (cookie, _) = open_session(&st, &user).await?;
-            let mut resp =
-                Redirect::to("/orders/new?ok=Welcome!+Your+account+is+ready.").into_response();
+            let welcome = match ignored {
+                Some(why) => format!("Welcome! Your account is ready. {}", why.message()),
+                None => "Welcome! Your account is ready.".to_string(),
+            };
+            let mut resp = Redirect::to(&format!(
+                "/orders/new?ok={}",
+                url::form_urlencoded::byte_serialize(welcome.as_bytes()).collect::<String>()
+            ))
+            .into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
+            if code.is_some() {
+                // The referral is made (or refused) once: the cookie has done its work.
+                resp.headers_mut().append(
+                    header::SET_COOKIE,
+                    HeaderValue::from_static(
+                        "smmd_ref=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+                    ),
+                );
+            }
             Ok(resp)
         }
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            signup_form(Some(&r.message), email),
+            signup_form(Some(&r.message), email, code.as_deref()),
         )),
         Err(e) => Err(e.into()),
     }

@@ -1,5 +1,5 @@
 //! Server-rendered pages for customers: sign-up and log-in, new order, orders (live statuses),
-//! one order with its timeline, refills, billing (rentals), notifications, settings. Every page shell opens the
+//! one order with its timeline, refills, billing (rentals), the affiliate program, notifications, settings. Every page shell opens the
 //! live-update socket (`app.js`, `/ws`) and marks what it updates with `data-*` attributes.
 //! HTML is built with `maud` (escaped by construction); CSS and JS are embedded in the binary
 //! and served from `/assets`, so the Content-Security-Policy allows only same-origin sources.
@@ -22,6 +22,7 @@ use smmd_store::{FeedCursor, Order, PlaceOrderError, RefillRequestError, Service
 
 mod account;
 mod admin;
+mod affiliate;
 mod billing;
 mod funds;
 mod home;
@@ -39,7 +40,8 @@ pub(crate) const CSP: &str =
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(affiliate::home))
+        .route("/affiliate", get(affiliate::affiliate_page))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/signup", get(account::signup_page).post(account::signup))
@@ -220,13 +222,14 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 9] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 10] = [
     ("dashboard", "/dashboard", "Dashboard"),
     ("new", "/orders/new", "New order"),
     ("orders", "/orders", "Orders"),
     ("funds", "/funds", "Add funds"),
     ("billing", "/billing", "Billing"),
     ("refills", "/refills", "Refills"),
+    ("affiliate", "/affiliate", "Affiliate"),
     ("notifications", "/notifications", "Notifications"),
     ("api", "/api", "API"),
     ("settings", "/settings", "Settings"),
@@ -331,10 +334,6 @@ pub(super) fn csrf_refused() -> Response {
             html! { p { "Reload the page and try again." } },
         ),
     )
-}
-
-async fn home(u: Result<PageUser, Response>) -> Redirect {
-    Redirect::to(if u.is_ok() { "/dashboard" } else { "/login" })
 }
 
 pub(super) fn login_form(error: Option<&str>, email: &str) -> Markup {

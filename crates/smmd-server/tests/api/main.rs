@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod admin_pages;
+mod affiliates;
 mod billing;
 mod fulfil;
 mod helpers;
@@ -18,6 +19,7 @@ mod v2_fuzz;
 mod v2_vectors;
 
 use admin_pages::*;
+use affiliates::*;
 use billing::*;
 use fulfil::*;
 use jobs::*;
@@ -76,4 +78,5 @@ backend_tests!(
     customers_read_statements_and_admins_void_them,
     a_reseller_tier_prices_api_v2_and_rest,
     api_v2_limits_each_key_and_a_reseller_tier_raises_it,
+    a_referral_link_signs_up_customers_whose_orders_pay_the_affiliate,
 );

@@ -51,7 +51,7 @@ CREATE INDEX referrals_flagged ON referrals (status, user_id) WHERE status = 'fl
 -- `clawed` what refunds after it took back. `approve_at`: when a held commission is approved.
 CREATE TABLE commissions (
     id            BIGSERIAL PRIMARY KEY,
-    order_id      BIGINT  NOT NULL UNIQUE REFERENCES orders (id),
+    order_id      BIGINT  NOT NULL UNIQUE,
     affiliate_id  BIGINT  NOT NULL REFERENCES users (id),
     referred_id   BIGINT  NOT NULL REFERENCES users (id),
     rate_bp       BIGINT  NOT NULL CHECK (rate_bp BETWEEN 0 AND 5000),
@@ -84,3 +84,12 @@ CREATE TABLE affiliate_ledger (
 CREATE INDEX affiliate_ledger_user ON affiliate_ledger (user_id, id);
 CREATE TRIGGER affiliate_ledger_no_change BEFORE UPDATE OR DELETE ON affiliate_ledger
 FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+
+-- Where users logged in from (one row per user and address, its last time): the self-referral
+-- check compares a sign-up's address with the affiliate's recent ones (same /24 or /64).
+CREATE TABLE login_addresses (
+    user_id  BIGINT NOT NULL REFERENCES users (id),
+    ip       TEXT   NOT NULL,
+    at       BIGINT NOT NULL,
+    PRIMARY KEY (user_id, ip)
+);

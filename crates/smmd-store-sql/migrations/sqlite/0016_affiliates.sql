@@ -51,7 +51,7 @@ CREATE INDEX referrals_flagged ON referrals (status, user_id) WHERE status = 'fl
 -- `clawed` what refunds after it took back. `approve_at`: when a held commission is approved.
 CREATE TABLE commissions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id      BIGINT  NOT NULL UNIQUE REFERENCES orders (id),
+    order_id      BIGINT  NOT NULL UNIQUE,
     affiliate_id  BIGINT  NOT NULL REFERENCES users (id),
     referred_id   BIGINT  NOT NULL REFERENCES users (id),
     rate_bp       BIGINT  NOT NULL CHECK (rate_bp BETWEEN 0 AND 5000),
@@ -86,3 +86,12 @@ CREATE TRIGGER affiliate_ledger_no_update BEFORE UPDATE ON affiliate_ledger
 BEGIN SELECT RAISE(ABORT, 'affiliate_ledger is append-only'); END;
 CREATE TRIGGER affiliate_ledger_no_delete BEFORE DELETE ON affiliate_ledger
 BEGIN SELECT RAISE(ABORT, 'affiliate_ledger is append-only'); END;
+
+-- Where users logged in from (one row per user and address, its last time): the self-referral
+-- check compares a sign-up's address with the affiliate's recent ones (same /24 or /64).
+CREATE TABLE login_addresses (
+    user_id  BIGINT NOT NULL REFERENCES users (id),
+    ip       TEXT   NOT NULL,
+    at       BIGINT NOT NULL,
+    PRIMARY KEY (user_id, ip)
+);

@@ -1,0 +1,169 @@
+//! The affiliate program on the pages (`docs/affiliates.md`): the referral link `/?ref=CODE`
+//! (a first-party cookie for `attribution_days`, first touch: an existing cookie is kept), the
+//! cookie's code carried into the sign-up, and the Affiliate page (`/affiliate`) with the link,
+//! clicks, sign-ups, paying referrals, commissions by status with the date each approves, the
+//! balance and the next payout date, over `smmd_app::affiliates`.
+
+use smmd_domain::affiliate::calendar::{Date, RunKind};
+use smmd_domain::affiliate::commission::CommissionStatus;
+use smmd_domain::affiliate::referral;
+
+use super::*;
+
+/// The referral cookie: the code of the link a visitor came through.
+pub(super) const REF_COOKIE: &str = "smmd_ref";
+
+/// A cookie of the request by name.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// `/`: with `?ref=CODE` of a known affiliate and no referral cookie yet, counts the click and
+/// sets the cookie (first touch); then on to the dashboard, or to sign-up for a visitor who
+/// came through a link (log-in otherwise).
+pub(super) async fn home(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    u: Result<PageUser, Response>,
+) -> Response {
+    let code = q.get("ref").and_then(|c| referral::parse_code(c));
+    let mut set_cookie = None;
+    if let Some(code) = &code {
+        if cookie(&headers, REF_COOKIE).is_none() && u.is_err() {
+            let counted = st.store.count_referral_click(code).await.unwrap_or(false);
+            let days = st
+                .store
+                .affiliate_settings()
+                .await
+                .map(|s| s.attribution_days)
+                .unwrap_or(30);
+            if counted {
+                let secure = if st.config.cookie_secure() {
+                    "; Secure"
+                } else {
+                    ""
+                };
+                set_cookie = HeaderValue::from_str(&format!(
+                    "{REF_COOKIE}={code}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                    days * 86_400
+                ))
+                .ok();
+            }
+        }
+    }
+    let to = match (&u, &code) {
+        (Ok(_), _) => "/dashboard",
+        (Err(_), Some(_)) => "/signup",
+        (Err(_), None) => "/login",
+    };
+    let mut resp = Redirect::to(to).into_response();
+    if let Some(c) = set_cookie {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// Basis points as a percentage without a float: 500 → "5", 525 → "5.25".
+fn percent(bp: i64) -> String {
+    let whole = format!("{}.{:02}", bp / 100, bp % 100);
+    whole
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
+fn status_label(s: CommissionStatus) -> &'static str {
+    match s {
+        CommissionStatus::Pending => "Order running",
+        CommissionStatus::Held => "Held",
+        CommissionStatus::Review => "In review",
+        CommissionStatus::Approved => "Approved",
+        CommissionStatus::Void => "Void",
+    }
+}
+
+pub(super) async fn affiliate_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    u: PageUser,
+) -> Response {
+    let o = match smmd_app::affiliates::overview(st.app(), u.user.id).await {
+        Ok(o) => o,
+        Err(e) => return page_error(e),
+    };
+    let link = format!("{}/?ref={}", st.config.url_for(&headers), o.account.code);
+    let total = |status: &str| {
+        o.stats
+            .by_status
+            .iter()
+            .find(|(s, _, _)| s == status)
+            .map(|(_, n, amount)| (*n, *amount))
+            .unwrap_or_default()
+    };
+    let (run, at) = o.next_payout;
+    let content = html! {
+        div.card {
+            div.card-head { h1 { "Affiliate" } span.hint { "earn " (percent(o.rate_bp)) " % of what the people you refer spend" } }
+            label for="ref-link" { "Your link" }
+            div.key { input #ref-link type="text" readonly value=(link) aria-label="Referral link"; }
+            p.muted { "Anyone who signs up within " (o.attribution_days) " days of following it is yours. You earn on what they really spend: refunds lower the commission. Each commission is held " (o.hold_days) " days after the order ends, then it joins your balance." }
+            div.stats {
+                div.stat { span.label { "Clicks" } span.value #aff-clicks { (o.account.clicks) } }
+                div.stat { span.label { "Sign-ups" } span.value #aff-signups { (o.stats.signups) } }
+                div.stat { span.label { "Paying" } span.value #aff-paying { (o.stats.paying) } }
+                div.stat { span.label { "Balance" } span.value #aff-balance { (o.account.balance) } }
+            }
+            div.service-info {
+                div { b { "Order running" } (total("pending").1) }
+                div { b { "Held" } (total("held").1) }
+                div { b { "In review" } (total("review").1) }
+                div { b { "Approved" } (total("approved").1) }
+            }
+            p #aff-next {
+                "Next payout run: " strong { (Date::of(at)) }
+                @if run == RunKind::All { " (first Monday of the month)" } @else { " (returning affiliates)" }
+                ". A run pays the whole balance from " (o.min_payout) ", to an approved payout method."
+            }
+        }
+        div.card {
+            h2 { "Commissions" }
+            @if o.commissions.is_empty() {
+                p.empty { "No commissions yet. Share your link: when someone you referred orders, it shows here." }
+            } @else {
+                table #aff-commissions {
+                    thead { tr { th { "Order" } th { "Spent" } th { "Commission" } th { "Status" } th { "Approves" } } }
+                    tbody {
+                        @for c in &o.commissions {
+                            tr {
+                                td { "#" (c.order_id) }
+                                td { (c.charge.checked_sub(c.refunded).unwrap_or(c.charge)) }
+                                td { (if c.status == CommissionStatus::Approved { c.credited } else { c.amount }) }
+                                td { span class=(format!("status c-{}", c.status.as_str())) { (status_label(c.status)) } }
+                                td {
+                                    @match (c.status, c.approve_at, c.approved_at) {
+                                        (CommissionStatus::Approved, _, Some(at)) => { (Date::of(at)) }
+                                        (CommissionStatus::Held, Some(at), _) => { (Date::of(at)) }
+                                        (CommissionStatus::Pending, _, _) => { span.muted { (o.hold_days) " days after the order ends" } }
+                                        _ => { "—" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Affiliate", "affiliate", content),
+    )
+}
