@@ -27,11 +27,7 @@ pub async fn release(store: &dyn Store, now: i64) -> Result<ReleaseReport, JobEr
             .release_commissions(now, STEP)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
-        total.settled += r.settled;
-        total.to_review += r.to_review;
-        total.approved += r.approved;
-        total.voided += r.voided;
-        total.credited = total.credited.saturating_add(r.credited);
+        total.add(&r);
         if !r.more {
             return Ok(total);
         }

@@ -161,6 +161,18 @@ pub struct AffiliateStats {
     pub by_status: Vec<(String, i64, Money)>,
 }
 
+impl ReleaseReport {
+    /// Adds the figures of a later pass (`more` is the later pass's).
+    pub fn add(&mut self, r: &ReleaseReport) {
+        self.settled += r.settled;
+        self.to_review += r.to_review;
+        self.approved += r.approved;
+        self.voided += r.voided;
+        self.credited = self.credited.saturating_add(r.credited);
+        self.more = r.more;
+    }
+}
+
 /// An affiliate whose cached balance differs from the sum of their affiliate ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AffiliateMismatch {

@@ -13,17 +13,7 @@ use super::*;
 /// The referral cookie: the code of the link a visitor came through.
 pub(super) const REF_COOKIE: &str = "smmd_ref";
 
-/// A cookie of the request by name.
-pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
+pub(super) use crate::auth::cookie;
 
 /// `/`: with `?ref=CODE` of a known affiliate and no referral cookie yet, counts the click and
 /// sets the cookie (first touch); then on to the dashboard, or to sign-up for a visitor who

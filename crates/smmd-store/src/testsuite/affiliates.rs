@@ -74,11 +74,7 @@ async fn release(store: &Arc<dyn Store>, now: i64) -> ReleaseReport {
     let mut total = ReleaseReport::default();
     loop {
         let r = store.release_commissions(now, 2).await.expect("release");
-        total.settled += r.settled;
-        total.to_review += r.to_review;
-        total.approved += r.approved;
-        total.voided += r.voided;
-        total.credited = total.credited.saturating_add(r.credited);
+        total.add(&r);
         if !r.more {
             return total;
         }
