@@ -17,7 +17,7 @@ use smmd_store::{
 };
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::rows::get;
+use crate::rows::{get, money};
 use crate::{flag, Row, SqlResultExt, SqlStore};
 
 const ACCOUNT_COLS: &str = "user_id, code, balance, on_hold, clicks, created_at";
@@ -30,10 +30,6 @@ const REFERRAL_COLS: &str = "user_id, affiliate_id, status, flags, ip, created_a
 
 fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("unknown {what} `{value}` in the database"))
-}
-
-fn money(row: &Row, col: &str) -> StoreResult<Money> {
-    get::<i64>(row, col).map(Money::from_micros)
 }
 
 fn account_row(row: &Row) -> StoreResult<AffiliateAccount> {
@@ -316,7 +312,8 @@ pub(crate) async fn on_refund(
     now: i64,
 ) -> StoreResult<()> {
     let Some(row) = sqlx::query(&format!(
-        "SELECT {COMMISSION_COLS} FROM commissions WHERE order_id = $1"
+        "SELECT {COMMISSION_COLS}, (SELECT clawback_days FROM affiliate_settings WHERE id = 1) \
+         AS clawback_days FROM commissions WHERE order_id = $1"
     ))
     .bind(order.0)
     .fetch_optional(&mut **tx)
@@ -326,11 +323,7 @@ pub(crate) async fn on_refund(
         return Ok(());
     };
     let c = commission_row(&row)?;
-    let clawback_days: i64 =
-        sqlx::query_scalar("SELECT clawback_days FROM affiliate_settings WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await
-            .db()?;
+    let clawback_days: i64 = get(&row, "clawback_days")?;
     let net_before = c.charge.checked_sub(c.refunded).unwrap_or(Money::ZERO);
     // A refund never exceeds what is left of the charge (the order's own rule); clamp anyway.
     let refund = refund.min(net_before).max(Money::ZERO);

@@ -23,7 +23,7 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
         .map_err(StoreError::Other)
 }
 
-fn money(row: &Row, col: &str) -> StoreResult<Money> {
+pub(crate) fn money(row: &Row, col: &str) -> StoreResult<Money> {
     get::<i64>(row, col).map(Money::from_micros)
 }
 

@@ -16,24 +16,17 @@ async fn referred(
     affiliate: UserId,
     flags: Vec<Flag>,
 ) -> User {
-    let u = store
-        .create_user(NewUser {
-            email: email.to_string(),
-            password_hash: "$argon2id$test".to_string(),
-            role: Role::User,
-            api_key_hash: None,
-            now: NOW,
-            audit: None,
-            referral: Some(NewReferral {
-                affiliate_id: affiliate,
-                flags,
-                ip: Some("203.0.113.9".into()),
-            }),
-        })
-        .await
-        .expect("referred user");
-    credit(store, u.id, "100", &format!("seed:{email}")).await;
-    u
+    user_with(
+        store,
+        email,
+        "100",
+        Some(NewReferral {
+            affiliate_id: affiliate,
+            flags,
+            ip: Some("203.0.113.9".into()),
+        }),
+    )
+    .await
 }
 
 /// Applies `event` to `o` (expected `from`) at `now`; returns the refund it paid.

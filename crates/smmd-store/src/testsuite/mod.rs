@@ -111,6 +111,16 @@ pub(super) fn m(s: &str) -> Money {
 }
 
 pub(super) async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
+    user_with(store, email, balance, None).await
+}
+
+/// [`user`], signed up through `referral`.
+pub(super) async fn user_with(
+    store: &Arc<dyn Store>,
+    email: &str,
+    balance: &str,
+    referral: Option<NewReferral>,
+) -> User {
     let u = store
         .create_user(NewUser {
             email: email.to_string(),
@@ -119,7 +129,7 @@ pub(super) async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> 
             api_key_hash: None,
             now: NOW,
             audit: None,
-            referral: None,
+            referral,
         })
         .await
         .expect("create user");
