@@ -40,6 +40,7 @@ kinds! {
     ProviderAnswerTooLarge = ("provider_answer_too_large", "Provider answer too large"),
     PriceJumpHeld = ("price_jump_held", "Price changes held for approval"),
     BillingLag = ("billing_lag", "Hourly billing is behind"),
+    PayoutRunSkipped = ("payout_run_skipped", "An affiliate payout run was skipped"),
 }
 
 impl AlertKind {
@@ -67,6 +68,11 @@ pub fn provider_subject(id: ProviderId) -> String {
 
 /// The subject of the hourly billing's alerts: `billing`.
 pub const BILLING_SUBJECT: &str = "billing";
+
+/// The subject of a skipped payout run's alert: `payouts:<kind>` (`all`, `returning`).
+pub fn payouts_subject(kind: &str) -> String {
+    format!("payouts:{kind}")
+}
 
 /// The subject of an alert about a scheduled job: `job:<name>`.
 pub fn job_subject(name: &str) -> String {

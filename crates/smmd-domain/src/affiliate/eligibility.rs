@@ -27,6 +27,23 @@ pub enum Blocker {
 }
 
 impl Blocker {
+    /// What the affiliate is told.
+    pub fn message(self) -> String {
+        match self {
+            Blocker::AccountInactive => "Your account is blocked.".into(),
+            Blocker::FirstTimeWaitsForFirstMonday => {
+                "Your first payout is made on the first Monday of a month.".into()
+            }
+            Blocker::NoApprovedMethod => "Add a payout method and wait for its approval.".into(),
+            Blocker::MethodCoolingDown => {
+                "Your payout method was approved recently; it is used after the cool-down.".into()
+            }
+            Blocker::PreviousPayoutOpen => "Your previous payout is still being processed.".into(),
+            Blocker::OnHold => "Your payouts are on hold; contact support.".into(),
+            Blocker::BelowMinimum(b) => format!("Your balance ({b}) is below the minimum payout."),
+        }
+    }
+
     /// The stored reason.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,6 +127,32 @@ pub struct PayoutRules {
     pub cool_down_days: i64,
 }
 
+/// Every reason `c` is not paid by a run of `kind` at `now_ms`, in check order (empty when it
+/// is paid): the affiliate page shows them all; a run records the first.
+pub fn blockers(kind: RunKind, c: &Candidate, rules: &PayoutRules, now_ms: i64) -> Vec<Blocker> {
+    let cooling = c.method_approved_at.is_some_and(|approved| {
+        now_ms < approved.saturating_add(rules.cool_down_days.saturating_mul(DAY_MS))
+    });
+    [
+        (!c.active, Blocker::AccountInactive),
+        (
+            kind == RunKind::Returning && !c.returning,
+            Blocker::FirstTimeWaitsForFirstMonday,
+        ),
+        (c.method_approved_at.is_none(), Blocker::NoApprovedMethod),
+        (cooling, Blocker::MethodCoolingDown),
+        (c.open_payout, Blocker::PreviousPayoutOpen),
+        (c.on_hold, Blocker::OnHold),
+        (
+            c.balance < rules.min_payout || !c.balance.is_positive(),
+            Blocker::BelowMinimum(c.balance),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(fails, b)| fails.then_some(b))
+    .collect()
+}
+
 /// Whether `c` is paid by a run of `kind` at `now_ms`: the amount (the whole balance), or the
 /// first failing reason in the order of [`Blocker`].
 pub fn check(
@@ -118,28 +161,10 @@ pub fn check(
     rules: &PayoutRules,
     now_ms: i64,
 ) -> Result<Money, Blocker> {
-    if !c.active {
-        return Err(Blocker::AccountInactive);
+    match blockers(kind, c, rules, now_ms).first() {
+        Some(b) => Err(*b),
+        None => Ok(c.balance),
     }
-    if kind == RunKind::Returning && !c.returning {
-        return Err(Blocker::FirstTimeWaitsForFirstMonday);
-    }
-    let Some(approved) = c.method_approved_at else {
-        return Err(Blocker::NoApprovedMethod);
-    };
-    if now_ms < approved.saturating_add(rules.cool_down_days.saturating_mul(DAY_MS)) {
-        return Err(Blocker::MethodCoolingDown);
-    }
-    if c.open_payout {
-        return Err(Blocker::PreviousPayoutOpen);
-    }
-    if c.on_hold {
-        return Err(Blocker::OnHold);
-    }
-    if c.balance < rules.min_payout || !c.balance.is_positive() {
-        return Err(Blocker::BelowMinimum(c.balance));
-    }
-    Ok(c.balance)
 }
 
 #[cfg(test)]
@@ -193,6 +218,15 @@ mod tests {
             break_it(&mut c);
             let got = check(RunKind::Returning, &c, &rules(), now).map_err(Blocker::as_str);
             assert_eq!(got, Err(*reason));
+            // The page lists this reason first, then the later ones in order (a method cannot
+            // be both missing and cooling down, so one of those two may be absent).
+            let all: Vec<usize> = blockers(RunKind::Returning, &c, &rules(), now)
+                .into_iter()
+                .filter_map(|b| Blocker::REASONS.iter().position(|r| *r == b.as_str()))
+                .collect();
+            assert_eq!(all.first(), Some(&i));
+            assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+            assert!(all.len() + 1 >= Blocker::REASONS.len() - i, "{all:?}");
             assert_eq!(Blocker::REASONS[i], *reason);
         }
         // A first-time affiliate is paid on the first Monday.

@@ -6,6 +6,7 @@
 //! - [`calendar`]: the two payout runs (first Monday; first Monday after the 15th) and their
 //!   dates.
 //! - [`eligibility`]: who a run pays, or the first reason it does not.
+//! - [`method`]: payout methods, their details and masking.
 //! - here: the program's settings, the affiliate ledger's kinds and keys, and the payout
 //!   decisions.
 //!
@@ -14,6 +15,7 @@
 pub mod calendar;
 pub mod commission;
 pub mod eligibility;
+pub mod method;
 pub mod referral;
 
 use serde::{Deserialize, Serialize};
