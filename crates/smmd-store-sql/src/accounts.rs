@@ -50,7 +50,7 @@ pub(crate) async fn user_credentials(
     email: &str,
 ) -> StoreResult<Option<UserCredentials>> {
     let row = sqlx::query(&format!(
-        "SELECT {USER_COLS}, password_hash FROM users WHERE email_lower = $1"
+        "SELECT {USER_COLS}, password_hash FROM users WHERE email_lower = $1 AND blocked_at IS NULL"
     ))
     .bind(email.trim().to_lowercase())
     .fetch_optional(&s.read)
@@ -67,7 +67,7 @@ pub(crate) async fn user_credentials(
 
 pub(crate) async fn user_by_api_key(s: &SqlStore, key_hash: &str) -> StoreResult<Option<User>> {
     let row = sqlx::query(&format!(
-        "SELECT {USER_COLS} FROM users WHERE api_key_hash = $1"
+        "SELECT {USER_COLS} FROM users WHERE api_key_hash = $1 AND blocked_at IS NULL"
     ))
     .bind(key_hash)
     .fetch_optional(&s.read)

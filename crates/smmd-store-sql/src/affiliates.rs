@@ -8,6 +8,7 @@
 
 use smmd_domain::affiliate::commission::{self, CommissionStatus, OnRefund};
 use smmd_domain::affiliate::eligibility::ReturningRule;
+use smmd_domain::affiliate::referral::Flag;
 use smmd_domain::affiliate::{EntryKind, Settings};
 use smmd_domain::clock::DAY_MS;
 use smmd_domain::{Money, OrderId, UserId};
@@ -21,12 +22,12 @@ use crate::rows::{get, money};
 use crate::{flag, Row, SqlResultExt, SqlStore};
 
 const ACCOUNT_COLS: &str = "user_id, code, balance, on_hold, clicks, created_at";
-const COMMISSION_COLS: &str =
+pub(crate) const COMMISSION_COLS: &str =
     "id, order_id, affiliate_id, referred_id, rate_bp, charge, refunded, \
      amount, status, credited, clawed, approve_at, approved_at, created_at";
 const ENTRY_COLS: &str =
     "id, user_id, amount, balance_after, kind, idem_key, reason, commission_id, created_at";
-const REFERRAL_COLS: &str = "user_id, affiliate_id, status, flags, ip, created_at";
+pub(crate) const REFERRAL_COLS: &str = "user_id, affiliate_id, status, flags, ip, created_at";
 
 fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("unknown {what} `{value}` in the database"))
@@ -43,7 +44,7 @@ fn account_row(row: &Row) -> StoreResult<AffiliateAccount> {
     })
 }
 
-fn commission_row(row: &Row) -> StoreResult<Commission> {
+pub(crate) fn commission_row(row: &Row) -> StoreResult<Commission> {
     let status: String = get(row, "status")?;
     Ok(Commission {
         id: get(row, "id")?,
@@ -79,7 +80,7 @@ fn entry_row(row: &Row) -> StoreResult<AffiliateEntry> {
     })
 }
 
-fn referral_row(row: &Row) -> StoreResult<Referral> {
+pub(crate) fn referral_row(row: &Row) -> StoreResult<Referral> {
     let status: String = get(row, "status")?;
     let flags: String = get(row, "flags")?;
     Ok(Referral {
@@ -250,12 +251,15 @@ async fn referral(s: &SqlStore, user: UserId) -> StoreResult<Option<Referral>> {
 
 /// In an order's placement transaction: the commission of a referred user's order, at the
 /// program's rate, when the program is on and the order is within `first_months`. Nothing for
-/// a user nobody referred (one indexed read).
+/// a user nobody referred (one indexed read). The **link overlap** signal: when the affiliate
+/// ordered for the same `link` in the last [`LINK_OVERLAP_DAYS`], the referral is flagged
+/// (an affiliate buying for their own account through a second account).
 pub(crate) async fn on_charge(
     tx: &mut Transaction<'static, Any>,
     order: OrderId,
     user: UserId,
     charge: Money,
+    link: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
     if !charge.is_positive() {
@@ -297,7 +301,72 @@ pub(crate) async fn on_charge(
     .execute(&mut **tx)
     .await
     .db()?;
+    if let Some(link) = link.filter(|l| !l.is_empty()) {
+        let overlap = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND link = $2 \
+             AND created_at >= $3 LIMIT 1) AS o",
+        )
+        .bind(get::<i64>(&row, "affiliate_id")?)
+        .bind(link)
+        .bind(now.saturating_sub(LINK_OVERLAP_DAYS * DAY_MS))
+        .fetch_one(&mut **tx)
+        .await
+        .db()?;
+        if overlap > 0 {
+            flag_in(tx, user, Flag::LinkOverlap.as_str(), now).await?;
+        }
+    }
     Ok(())
+}
+
+/// How far back the link-overlap signal looks (days).
+pub const LINK_OVERLAP_DAYS: i64 = 90;
+
+/// Adds `flag` to `user`'s referral and makes it `flagged`; `false` when not referred or the
+/// flag is there already.
+pub(crate) async fn flag_in(
+    tx: &mut Transaction<'static, Any>,
+    user: UserId,
+    flag: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let Some(flags) =
+        sqlx::query_scalar::<_, String>("SELECT flags FROM referrals WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?
+    else {
+        return Ok(false);
+    };
+    if flags.split(',').any(|f| f == flag) {
+        return Ok(false);
+    }
+    let flags = if flags.is_empty() {
+        flag.to_string()
+    } else {
+        format!("{flags},{flag}")
+    };
+    sqlx::query(
+        "UPDATE referrals SET flags = $1, status = 'flagged', updated_at = $2 WHERE user_id = $3",
+    )
+    .bind(flags)
+    .bind(now)
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    // Commissions already settled wait for review too.
+    sqlx::query(
+        "UPDATE commissions SET status = 'review', updated_at = $1 \
+         WHERE referred_id = $2 AND status = 'held'",
+    )
+    .bind(now)
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(true)
 }
 
 /// In a refund's transaction (beside its ledger entry `refund_key`): the order's commission
@@ -376,6 +445,16 @@ pub(crate) async fn on_refund(
                 commission_id: Some(c.id),
                 now,
             },
+        )
+        .await?;
+        crate::billing::runway::notice(
+            tx,
+            c.affiliate_id,
+            "commission.clawed_back",
+            None,
+            None,
+            &format!("{clawed} taken back: order #{} was refunded", c.order_id),
+            now,
         )
         .await?;
     }
@@ -512,13 +591,14 @@ async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> S
     let mut tx = s.begin().await?;
     let rows = sqlx::query(
         "SELECT id, affiliate_id, order_id, amount FROM commissions \
-         WHERE status = 'held' AND approve_at <= $1 ORDER BY id LIMIT $2",
+         WHERE status = 'held' AND approve_at <= $1 ORDER BY approve_at, id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
     .fetch_all(&mut *tx)
     .await
     .db()?;
+    let mut approved: std::collections::BTreeMap<i64, (i64, Money)> = Default::default();
     for row in &rows {
         let id: i64 = get(row, "id")?;
         let amount = money(row, "amount")?;
@@ -561,6 +641,28 @@ async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> S
         .await?;
         r.approved += 1;
         r.credited = r.credited.saturating_add(amount);
+        let e = approved
+            .entry(get::<i64>(row, "affiliate_id")?)
+            .or_insert((0, Money::ZERO));
+        *e = (e.0 + 1, e.1.saturating_add(amount));
+    }
+    // One notice per affiliate and step, not one per commission.
+    for (affiliate, (n, total)) in approved {
+        let what = if n == 1 {
+            "a commission".to_string()
+        } else {
+            format!("{n} commissions")
+        };
+        crate::billing::runway::notice(
+            &mut tx,
+            UserId(affiliate),
+            "commission.approved",
+            None,
+            None,
+            &format!("{total} joined your affiliate balance ({what})"),
+            now,
+        )
+        .await?;
     }
     s.commit(tx).await?;
     Ok(rows.len() as i64 == limit)

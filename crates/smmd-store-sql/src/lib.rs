@@ -18,6 +18,7 @@ mod fulfil;
 mod notify;
 mod orders;
 mod payments;
+mod payouts;
 mod queries;
 mod rows;
 mod schedules;
@@ -351,6 +352,8 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
             let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
             for (needle, name) in [
                 ("affiliate_ledger", "affiliate_ledger.key"),
+                ("payout_methods", "payout_methods.open"),
+                ("payouts", "payouts.open"),
                 ("affiliates", "affiliates.code"),
                 ("commissions", "commissions.order"),
                 ("referrals", "referrals.user"),

@@ -128,7 +128,15 @@ pub(crate) async fn place_order(
             }
         }
         // 3. A referred user's order earns its affiliate a commission, in this transaction.
-        crate::affiliates::on_charge(&mut tx, placed.id, user, spec.charge, now).await?;
+        crate::affiliates::on_charge(
+            &mut tx,
+            placed.id,
+            user,
+            spec.charge,
+            spec.link.as_deref(),
+            now,
+        )
+        .await?;
     }
     events::record(
         &mut tx,

@@ -147,6 +147,22 @@ pub(crate) async fn decide_payment(
             smmd_store::BalanceError::Store(e) => PaymentError::Store(e),
             other => PaymentError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
         })?;
+        // The same-payer signal (docs/affiliates.md): a referred user paying with the payment
+        // reference or payer of their affiliate's own approved payments flags the referral.
+        if !p.note.trim().is_empty() {
+            let same: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM payment_requests pr JOIN referrals r ON r.affiliate_id = pr.user_id \
+                 WHERE r.user_id = $1 AND pr.status = 'approved' AND LOWER(TRIM(pr.note)) = LOWER(TRIM($2))",
+            )
+            .bind(p.user_id.0)
+            .bind(&p.note)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+            if same > 0 {
+                crate::affiliates::flag_in(&mut tx, p.user_id, "same_payer", now).await?;
+            }
+        }
     }
     // The audit line names what was decided: "<amount> to user:<id>: <reason>".
     let audit = audit.map(|mut a| {

@@ -70,10 +70,11 @@ pub trait AccountStore: Send + Sync {
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
 
-    /// Case-insensitive e-mail lookup, with the password hash.
+    /// Case-insensitive e-mail lookup, with the password hash; `None` for a blocked account
+    /// (`PayoutStore::set_user_blocked`), which cannot log in.
     async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
 
-    /// The owner of an API key, by the key's hex SHA-256.
+    /// The owner of an API key, by the key's hex SHA-256; `None` for a blocked account.
     async fn user_by_api_key(&self, key_hash: &str) -> StoreResult<Option<User>>;
 
     /// Replaces the user's API key hash (the old key stops working at once).

@@ -20,6 +20,7 @@ pub mod fulfil;
 pub mod notify;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
 pub mod queries;
 pub mod refills;
 pub mod schedules;
@@ -35,6 +36,7 @@ pub use fulfil::*;
 pub use notify::*;
 pub use orders::*;
 pub use payments::*;
+pub use payouts::*;
 pub use queries::*;
 pub use refills::*;
 pub use schedules::*;
@@ -71,6 +73,7 @@ pub trait Store:
     + FulfilStore
     + NotificationStore
     + PaymentStore
+    + PayoutStore
     + FeedStore
     + AdminStore
     + Send
@@ -88,7 +91,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
-        FulfilStore, NotificationStore, OrderStore, PaymentStore, RefillStore, SchedulerStore,
-        Store, WalletStore,
+        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RefillStore,
+        SchedulerStore, Store, WalletStore,
     };
 }

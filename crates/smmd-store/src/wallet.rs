@@ -21,6 +21,8 @@ pub enum LedgerKind {
     Rent,
     /// An admin's refund of billed hours.
     RentCredit,
+    /// Money moved from the user's affiliate balance (`docs/affiliates.md`, transfer).
+    AffiliateTransfer,
 }
 
 impl LedgerKind {
@@ -32,6 +34,7 @@ impl LedgerKind {
             LedgerKind::Refund => "refund",
             LedgerKind::Rent => "rent",
             LedgerKind::RentCredit => "rent_credit",
+            LedgerKind::AffiliateTransfer => "affiliate_transfer",
         }
     }
 
@@ -43,6 +46,7 @@ impl LedgerKind {
             LedgerKind::Refund,
             LedgerKind::Rent,
             LedgerKind::RentCredit,
+            LedgerKind::AffiliateTransfer,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

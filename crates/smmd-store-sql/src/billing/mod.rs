@@ -4,7 +4,7 @@
 
 mod engine;
 mod fast;
-mod runway;
+pub(crate) mod runway;
 mod statements;
 
 use smmd_domain::billing::charge::CapMode;

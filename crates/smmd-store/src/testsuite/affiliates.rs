@@ -267,6 +267,27 @@ pub async fn commissions_follow_net_spend_through_hold_release_and_clawback(stor
         (m("0.90"), m("0.027"), m("0.027"))
     );
     assert_eq!(balance_of(&store, aff.id).await, m("0.45"));
+    // The approval (one notice for the step's two commissions) and the clawback told the
+    // affiliate, in their own transactions.
+    let notices = super::payouts::notices_until(&store, 2).await;
+    let told: Vec<(String, String)> = notices
+        .into_iter()
+        .filter(|n| n.user_id == aff.id)
+        .map(|n| (n.kind, n.detail))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (
+                "commission.approved".to_string(),
+                "0.477 joined your affiliate balance (2 commissions)".to_string()
+            ),
+            (
+                "commission.clawed_back".to_string(),
+                format!("0.027 taken back: order #{} was refunded", o2.id)
+            )
+        ]
+    );
 
     // 7. A refund past `clawback_days` after approval claws back nothing.
     let o6 = place(&store, b.id, &svc, "https://instagram.com/b6", 1_000)

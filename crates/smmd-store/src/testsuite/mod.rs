@@ -8,9 +8,11 @@ mod admin;
 mod affiliates;
 mod billing;
 mod catalog;
+mod conservation;
 mod fulfil;
 mod notifications;
 mod orders;
+mod payouts;
 mod refills;
 mod scheduler;
 mod searches;
@@ -28,9 +30,11 @@ pub use admin::*;
 pub use affiliates::*;
 pub use billing::*;
 pub use catalog::*;
+pub use conservation::*;
 pub use fulfil::*;
 pub use notifications::*;
 pub use orders::*;
+pub use payouts::*;
 pub use refills::*;
 pub use scheduler::*;
 pub use searches::*;
@@ -91,6 +95,13 @@ macro_rules! conformance_tests {
             statements_are_drafted_then_final_with_gapless_numbers,
             commissions_follow_net_spend_through_hold_release_and_clawback,
             commissions_respect_the_program_settings,
+            payout_runs_pay_exactly_the_eligible_and_name_the_first_reason,
+            a_payout_run_pays_once_whatever_the_triggers,
+            payout_decisions_follow_the_diagram_with_gapless_numbers,
+            payout_methods_need_approval_and_wait_out_the_cool_down,
+            link_overlap_flags_the_referral_and_holds_its_commissions,
+            concurrent_transfers_move_the_balance_once,
+            a_decade_of_affiliate_money_is_conserved,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
