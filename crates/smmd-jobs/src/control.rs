@@ -149,6 +149,28 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         timeout_ms: 1_800_000,
         enabled: true,
     },
+    // The payout runs (docs/affiliates.md): UTC, the newest missed tick once; the job itself
+    // skips a run more than three days late.
+    JobDefaults {
+        name: "affiliates.payouts_all",
+        expr: "0 2 * * MON#1",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: crate::affiliates::CATCH_UP_MS,
+        max_attempts: 3,
+        timeout_ms: 3_600_000,
+        enabled: true,
+    },
+    JobDefaults {
+        name: "affiliates.payouts_returning",
+        expr: "0 2 16-22 * MON",
+        zone: Some("UTC"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: crate::affiliates::CATCH_UP_MS,
+        max_attempts: 3,
+        timeout_ms: 3_600_000,
+        enabled: true,
+    },
     JobDefaults {
         name: crate::jobs::NOTIFICATIONS_DELIVER,
         expr: "@every 10s",

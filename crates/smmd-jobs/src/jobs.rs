@@ -2,7 +2,8 @@
 //! `orders.dispatch`, `orders.sync_status`, `services.sync`, `providers.check_balances`,
 //! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`),
 //! `billing.rentals` (hourly billing, [`crate::billing`]), `affiliates.release` (commissions
-//! past their hold, [`crate::affiliates`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
+//! past their hold) and `affiliates.payouts_all` / `affiliates.payouts_returning` (the calendar
+//! payout runs, [`crate::affiliates`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -296,6 +297,16 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
             clock: deps.clock.clone(),
         }),
     );
+    for kind in smmd_domain::affiliate::calendar::RunKind::ALL {
+        engine.register(
+            kind.job(),
+            Arc::new(crate::affiliates::PayoutRunJob {
+                kind,
+                store: deps.store.clone(),
+                clock: deps.clock.clone(),
+            }),
+        );
+    }
     engine.register(
         "maintenance.cleanup",
         Arc::new(Cleanup {

@@ -212,6 +212,21 @@ fn billing_text(n: &BillingNotice) -> (String, String) {
             ),
             format!("{}. Add funds to keep them running.", n.detail),
         ),
+        "commission.approved" => (
+            "Commission approved".to_string(),
+            format!("{}.", n.detail),
+        ),
+        "commission.clawed_back" => (
+            "Commission clawed back".to_string(),
+            format!("{}.", n.detail),
+        ),
+        "payout.created" => (
+            "Payout created".to_string(),
+            format!("{}. An admin pays it shortly.", n.detail),
+        ),
+        "payout.paid" => ("Payout sent".to_string(), format!("{}.", n.detail)),
+        "payout.rejected" => ("Payout rejected".to_string(), format!("{}.", n.detail)),
+        "payout.returned" => ("Payout returned".to_string(), format!("{}.", n.detail)),
         other => (other.to_string(), n.detail.clone()),
     }
 }
@@ -224,8 +239,14 @@ pub fn billing_notification(
     email_enabled: bool,
 ) -> NewNotification {
     let (title, body) = billing_text(n);
+    // Affiliate notices (commission.*, payout.*) share this feed; they link to their page.
+    let (page, path) = if n.kind.starts_with("rental.") {
+        ("Your billing", "/billing")
+    } else {
+        ("Your affiliate account", "/affiliate")
+    };
     let email_text = format!(
-        "Hello,\n\n{title}.\n\n{body}\n\nYour billing: {}/billing\n\n— {}\n",
+        "Hello,\n\n{title}.\n\n{body}\n\n{page}: {}{path}\n\n— {}\n",
         s.base_url, s.panel_name
     );
     let webhook_body = json!({
