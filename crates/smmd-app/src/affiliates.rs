@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use smmd_domain::affiliate::calendar::{self, RunKind};
+use smmd_domain::affiliate::calendar::RunKind;
 use smmd_domain::affiliate::referral::{self, Affiliate, Refused, SignUp};
 use smmd_domain::clock::DAY_MS;
 use smmd_domain::UserId;
@@ -170,6 +170,14 @@ pub struct Overview {
     pub attribution_days: i64,
     /// The smallest balance a run pays.
     pub min_payout: smmd_domain::Money,
+    /// Days a newly approved method waits, and between two method changes.
+    pub cool_down_days: i64,
+    /// Whether the next run would pay, and what blocks it.
+    pub eligibility: crate::payouts::Eligibility,
+    /// The payout methods, newest first (details masked when shown).
+    pub methods: Vec<smmd_store::PayoutMethod>,
+    /// Payout history, newest first.
+    pub payouts: Vec<smmd_store::Payout>,
 }
 
 /// Everything the affiliate page shows, newest 50 commissions.
@@ -180,8 +188,12 @@ pub async fn overview(app: App<'_>, user: UserId) -> Result<Overview, UseCaseErr
     let settings = app.store.affiliate_settings().await?;
     let stats = app.store.affiliate_stats(user).await?;
     let commissions = app.store.commissions_of(user, None, 50).await?;
-    // Payout invoices come with the payout runs; until then nobody is returning.
-    let next_payout = calendar::next_run(app.now(), false);
+    let eligibility = crate::payouts::eligibility_now(app, user)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let next_payout = (eligibility.kind, eligibility.at);
+    let methods = app.store.payout_methods_of(user).await?;
+    let payouts = crate::payouts::my_payouts(app, user).await?;
     Ok(Overview {
         account,
         stats,
@@ -191,5 +203,9 @@ pub async fn overview(app: App<'_>, user: UserId) -> Result<Overview, UseCaseErr
         hold_days: settings.hold_days,
         attribution_days: settings.attribution_days,
         min_payout: settings.min_payout,
+        cool_down_days: settings.cool_down_days,
+        eligibility,
+        methods,
+        payouts,
     })
 }

@@ -10,8 +10,8 @@
 use smmd_domain::refill::RefillError;
 use smmd_domain::service::OrderError;
 use smmd_store::{
-    BalanceError, BillingError, CancelError, PaymentError, PlaceOrderError, RefillRequestError,
-    StoreError,
+    BalanceError, BillingError, CancelError, PaymentError, PayoutError, PlaceOrderError,
+    RefillRequestError, StoreError,
 };
 
 macro_rules! codes {
@@ -108,6 +108,13 @@ codes! {
     InvalidBillingSettings = ("invalid_billing_settings", 422, "A billing setting is out of range"),
     StatementFinal = ("statement_final", 409, "A final statement is never edited: void it and a new draft replaces it"),
     StatementNotFinal = ("statement_not_final", 409, "Only a final statement can be voided"),
+    InvalidAffiliateSettings = ("invalid_affiliate_settings", 422, "An affiliate program setting is out of range"),
+    InvalidPayoutMethod = ("invalid_payout_method", 422, "The payout method kind is unknown or its details do not fit it"),
+    MethodCoolingDown = ("method_cooling_down", 409, "The payout method was changed fewer than cool_down_days ago"),
+    InsufficientAffiliateBalance = ("insufficient_affiliate_balance", 422, "A transfer above the affiliate balance"),
+    PayoutNotAllowed = ("payout_not_allowed", 409, "The payout's state forbids this decision"),
+    ConfirmationRequired = ("confirmation_required", 422, "Rejecting a payout as fraud needs `confirm: true`"),
+    InvalidCsv = ("invalid_csv", 422, "The CSV is malformed, or names unknown or repeated payouts (nothing was written)"),
     ProviderError = ("provider_error", 502, "The provider did not answer as API v2 should"),
     ProvidersUnavailable = ("providers_unavailable", 503, "Provider routes need security.secret_key"),
     Internal = ("internal", 500, "An unexpected failure (logged, never detailed)"),
@@ -223,6 +230,19 @@ impl Coded for PaymentError {
     }
 }
 
+impl Coded for PayoutError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PayoutError::NotFound | PayoutError::NoAccount => ErrorCode::NotFound,
+            PayoutError::NotAllowed(_) => ErrorCode::PayoutNotAllowed,
+            PayoutError::CoolingDown { .. } => ErrorCode::MethodCoolingDown,
+            PayoutError::InsufficientBalance { .. } => ErrorCode::InsufficientAffiliateBalance,
+            PayoutError::RequestReused { .. } => ErrorCode::RequestIdReused,
+            PayoutError::Store(e) => e.code(),
+        }
+    }
+}
+
 impl Coded for smmd_jobs::control::ControlError {
     fn code(&self) -> ErrorCode {
         use smmd_jobs::control::ControlError as E;
@@ -292,6 +312,22 @@ impl From<BalanceError> for UseCaseError {
     fn from(e: BalanceError) -> Self {
         match e {
             BalanceError::Store(e) => UseCaseError::Store(e),
+            e => UseCaseError::refused(e.code(), e.to_string()),
+        }
+    }
+}
+
+impl From<PayoutError> for UseCaseError {
+    fn from(e: PayoutError) -> Self {
+        match e {
+            PayoutError::Store(e) => UseCaseError::Store(e),
+            PayoutError::CoolingDown { until_ms } => UseCaseError::refused(
+                ErrorCode::MethodCoolingDown,
+                format!(
+                    "The payout method was changed recently; it can be changed again from {} UTC",
+                    smmd_domain::affiliate::calendar::Date::of(until_ms)
+                ),
+            ),
             e => UseCaseError::refused(e.code(), e.to_string()),
         }
     }

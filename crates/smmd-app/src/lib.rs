@@ -33,6 +33,7 @@ pub mod catalog;
 pub mod error;
 pub mod notifications;
 pub mod orders;
+pub mod payouts;
 pub mod pricing;
 pub mod providers;
 pub mod review;
