@@ -213,7 +213,7 @@ async fn adds(addr: std::net::SocketAddr, seconds: u64) -> anyhow::Result<crate:
 }
 
 /// The peak resident set of this process (Linux `VmHWM`), MB.
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -14,6 +14,7 @@
 //! live updates over WebSocket (see [`ws`]); `smmd-bench billing` hourly billing at scale (see
 //! [`billing`]).
 
+mod affiliates;
 mod billing;
 mod fulfil;
 mod idle;
@@ -96,6 +97,9 @@ enum BenchCommand {
     /// Hourly billing figures: one run billing an hour for 100,000 rentals, then a 72-hour
     /// catch-up (seconds, rows/s, longest transaction, peak RSS).
     Billing(billing::BillingArgs),
+    /// Affiliate figures: `affiliates.release` approving 100,000 of 1,000,000 commissions, then
+    /// a payout run over 100,000 affiliates (seconds, longest step, peak RSS).
+    Affiliates(affiliates::AffiliatesArgs),
     /// (Helper of `idle`: holds connections from given source addresses.)
     #[command(hide = true)]
     IdleHold(idle::HoldArgs),
@@ -116,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Ws(w)) => return ws::run(&args, w).await,
         Some(BenchCommand::Idle(i)) => return idle::run(&args, i).await,
         Some(BenchCommand::Billing(b)) => return billing::run(&args, b).await,
+        Some(BenchCommand::Affiliates(a)) => return affiliates::run(&args, a).await,
         Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
         None => {}
     }

@@ -53,6 +53,8 @@ pub struct Credentials {
     pub url: String,
     pub admin: Login,
     pub user: Login,
+    /// The demo user's referral link: visitors who sign up through it are theirs.
+    pub referral_link: String,
 }
 
 /// The actor of the demo's own changes in the audit log.
@@ -149,7 +151,9 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
         }
     }
     seed_billing(app).await?;
+    let code = seed_affiliate(app, user.id).await?;
     Ok(Credentials {
+        referral_link: format!("{url}/?ref={code}"),
         url: url.to_string(),
         admin: Login {
             email: ADMIN_EMAIL.into(),
@@ -214,6 +218,55 @@ async fn seed_billing(app: App<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo user as an affiliate (once per database): an approved PayPal method (approved
+/// eight days ago, past the cool-down) and 120.00 of earlier commissions, so the admin's
+/// "Run today's payout now" on `/admin/affiliates` pays them at once. The demo holds
+/// commissions 0 days (a real panel holds 30) and releases them every few seconds, so a
+/// referred customer's completed order joins the balance within a minute. Returns the code.
+async fn seed_affiliate(app: App<'_>, user: smmd_domain::UserId) -> anyhow::Result<String> {
+    let account = smmd_app::affiliates::account(app, user)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo affiliate: {e}"))?;
+    if !app.store.payout_methods_of(user).await?.is_empty() {
+        return Ok(account.code);
+    }
+    let settings = smmd_domain::affiliate::Settings {
+        hold_days: 0,
+        ..app.store.affiliate_settings().await?
+    };
+    app.store
+        .update_affiliate_settings(&settings, app.now(), None)
+        .await?;
+    let approved_at = app.now() - 8 * smmd_domain::clock::DAY_MS;
+    let method = app
+        .store
+        .submit_payout_method(
+            user,
+            smmd_domain::affiliate::method::MethodKind::Paypal,
+            "payouts@demo.smmd",
+            approved_at,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo method: {e}"))?;
+    app.store
+        .decide_payout_method(method.id, true, "", approved_at, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo method: {e}"))?;
+    let earlier = smmd_domain::Money::parse("120").map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.store
+        .adjust_affiliate_balance(
+            user,
+            earlier,
+            "demo:earlier-commissions",
+            "Demo: commissions earned before this demo",
+            app.now(),
+            None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo balance: {e}"))?;
+    Ok(account.code)
+}
+
 /// The demo's job pace: orders are sent, synced and notified every few seconds, so a person
 /// clicking through sees an order move without waiting for production intervals (30 s sync).
 pub const DEMO_PACE: &[(&str, &str)] = &[
@@ -223,6 +276,7 @@ pub const DEMO_PACE: &[(&str, &str)] = &[
     (smmd_jobs::jobs::REFILLS_SYNC, "@every 5s"),
     (smmd_jobs::jobs::NOTIFICATIONS_DELIVER, "@every 3s"),
     (smmd_jobs::billing::BILLING_RENTALS, "@every 1m"),
+    (smmd_jobs::affiliates::AFFILIATES_RELEASE, "@every 5s"),
 ];
 
 /// Creates the default schedules and sets [`DEMO_PACE`] on them (audited as `demo`).

@@ -8,7 +8,10 @@
 //! rentals by state and dues (hours, micro-units); the billing job counts hours by status and
 //! the amount as it bills (`smmd_billing_hours_total`, `smmd_billing_amount_micros_total`);
 //! `/api/v2` counts the requests it refuses over a key's limit
-//! (`smmd_api_v2_rate_limited_total`, `crate::ratelimit`).
+//! (`smmd_api_v2_rate_limited_total`, `crate::ratelimit`); the affiliate program's commissions
+//! and payouts by status (`smmd_affiliate_commissions`, `smmd_affiliate_payouts`,
+//! `smmd_affiliate_payouts_micros`) and its skipped runs by reason
+//! (`smmd_affiliate_payout_runs_skipped{reason="missed"|"late"}`).
 
 use std::sync::OnceLock;
 
@@ -103,6 +106,19 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
     }
     metrics::gauge!("smmd_billing_hours_due").set(billing.hours_due as f64);
     metrics::gauge!("smmd_billing_due_micros").set(billing.due_total.micros() as f64);
+    let aff = st.store.affiliate_figures().await?;
+    for (status, n) in &aff.commissions {
+        metrics::gauge!("smmd_affiliate_commissions", "status" => status.clone()).set(*n as f64);
+    }
+    for (status, n, total) in &aff.payouts {
+        metrics::gauge!("smmd_affiliate_payouts", "status" => status.clone()).set(*n as f64);
+        metrics::gauge!("smmd_affiliate_payouts_micros", "status" => status.clone())
+            .set(total.micros() as f64);
+    }
+    for (reason, n) in &aff.skipped_runs {
+        metrics::gauge!("smmd_affiliate_payout_runs_skipped", "reason" => reason.clone())
+            .set(*n as f64);
+    }
     handle.run_upkeep();
     Ok((
         [(

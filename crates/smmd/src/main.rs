@@ -6,6 +6,7 @@
 //! `jobs …` the scheduler; `provider …`, `services sync` and `orders …` the upstream side;
 //! `billing …` hourly billing.
 
+mod affiliates_cmd;
 mod billing_cmd;
 mod fulfil_cmd;
 
@@ -70,6 +71,9 @@ enum Command {
     /// Hourly billing: status, run, enable, pause, plans and rentals.
     #[command(subcommand)]
     Billing(billing_cmd::BillingCommand),
+    /// The affiliate program: settings, payout runs, payouts and their decisions, methods.
+    #[command(subcommand)]
+    Affiliates(affiliates_cmd::AffiliatesCommand),
 }
 
 #[derive(Subcommand)]
@@ -245,6 +249,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = smmd_app::App::new(store.as_ref(), clock.as_ref())
                 .with_limits(config.panel.limits());
             billing_cmd::run(app, cmd).await
+        }
+        Command::Affiliates(cmd) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let store = startup::open_existing_store(&config).await?;
+            let app = smmd_app::App::new(store.as_ref(), clock.as_ref())
+                .with_limits(config.panel.limits());
+            affiliates_cmd::run(app, cmd).await
         }
         Command::User(cmd) => {
             let config = Config::load(cli.config.as_deref())?;

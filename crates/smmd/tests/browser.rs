@@ -51,6 +51,10 @@ struct Demo {
     admin_key: String,
     admin_email: String,
     admin_password: String,
+    user_email: String,
+    user_password: String,
+    /// The demo user's referral link (the demo user is an affiliate).
+    referral_link: String,
     _data: tempfile::TempDir,
 }
 
@@ -90,6 +94,15 @@ async fn start_demo() -> Demo {
         admin_password: creds["admin"]["password"]
             .as_str()
             .expect("password")
+            .to_string(),
+        user_email: creds["user"]["email"].as_str().expect("email").to_string(),
+        user_password: creds["user"]["password"]
+            .as_str()
+            .expect("password")
+            .to_string(),
+        referral_link: creds["referral_link"]
+            .as_str()
+            .expect("referral link")
             .to_string(),
         _data: data,
     }
@@ -291,9 +304,9 @@ async fn journey(c: &Client, demo: &Demo) {
 
     c.goto(&format!("{base}/login")).await.expect("login page");
     shoot(c, "login").await;
-    c.goto(&format!("{base}/signup"))
-        .await
-        .expect("signup page");
+    // The visitor comes through the demo user's referral link: on to sign-up, with the cookie.
+    c.goto(&demo.referral_link).await.expect("referral link");
+    wait_for_path(c, "/signup").await;
     fill(c, "#email", "buyer@example.com").await;
     fill(c, "#password", "correct horse").await;
     shoot(c, "signup").await;
@@ -609,6 +622,82 @@ async fn journey(c: &Client, demo: &Demo) {
         shoot(c, name).await;
     }
     statement_pages(c, demo).await;
+    affiliate_payout(c, demo).await;
+}
+
+/// Logs out whoever is signed in and signs `email` in.
+async fn sign_in(c: &Client, base: &str, email: &str, password: &str) {
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
+    if c.find(Locator::Css("form.logout button")).await.is_ok() {
+        click(c, "form.logout button").await;
+    }
+    c.goto(&format!("{base}/login")).await.expect("login");
+    fill(c, "#email", email).await;
+    fill(c, "#password", password).await;
+    click(c, "button[type=submit]").await;
+    wait_for_path(c, "/dashboard").await;
+}
+
+/// The affiliate's side of the journey (issue 17): the buyer signed up through the demo
+/// user's link, so their completed order earns the demo user a commission, approved within
+/// seconds (the demo holds 0 days); the admin runs today's payout and marks it paid; the
+/// affiliate sees the payout paid and the balance at zero.
+async fn affiliate_payout(c: &Client, demo: &Demo) {
+    let base = demo.url.clone();
+    sign_in(c, &base, &demo.user_email, &demo.user_password).await;
+    let started = Instant::now();
+    loop {
+        c.goto(&format!("{base}/affiliate"))
+            .await
+            .expect("affiliate");
+        let rows = text_of(c, "main").await;
+        if rows.contains("Approved") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the referred order's commission was never approved: {rows}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(text_of(c, "#aff-signups").await, "1");
+    assert_eq!(text_of(c, "#aff-paying").await, "1");
+    let balance = text_of(c, "#aff-balance").await;
+    assert!(
+        balance.starts_with("120.0") && balance != "120.00",
+        "commission added: {balance}"
+    );
+    shoot(c, "affiliate-earned").await;
+
+    sign_in(c, &base, &demo.admin_email, &demo.admin_password).await;
+    c.goto(&format!("{base}/admin/affiliates"))
+        .await
+        .expect("admin affiliates");
+    click(c, "#run-payouts").await;
+    wait_for_text(c, "#toasts", "Today's run is done").await;
+    wait_for_text(c, "#pending-payouts", &balance).await;
+    shoot(c, "admin-affiliates").await;
+    fill(c, "#pending-payouts input[name=text]", "PAYPAL-TX-1").await;
+    click(
+        c,
+        "#pending-payouts form:has(input[value=mark_paid]) button",
+    )
+    .await;
+    wait_for_text(c, "#toasts", "Marked paid").await;
+
+    sign_in(c, &base, &demo.user_email, &demo.user_password).await;
+    c.goto(&format!("{base}/affiliate"))
+        .await
+        .expect("affiliate");
+    let payouts = text_of(c, "#aff-payouts").await;
+    assert!(
+        payouts.contains("Paid") && payouts.contains(&balance),
+        "{payouts}"
+    );
+    assert_eq!(text_of(c, "#aff-balance").await, "0.00");
+    shoot(c, "affiliate-paid").await;
 }
 
 /// A renter whose October is over (written into the demo's database as the billing engine

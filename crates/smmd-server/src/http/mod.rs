@@ -2,6 +2,7 @@
 //! routes (`/healthz`, `/readyz`, `/metrics`). The shared layers are in [`crate::router`].
 
 pub mod admin;
+pub mod affiliates;
 pub mod api;
 pub mod billing;
 pub mod jobs;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(payments::router())
         .merge(billing::router())
         .merge(statements::router())
+        .merge(affiliates::router())
         .merge(admin::router())
         .merge(jobs::router())
         .merge(smm::router())

@@ -35,13 +35,14 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 8] {
+fn parts() -> [utoipa::openapi::OpenApi; 9] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
         super::payments::PaymentsDoc::openapi(),
         super::billing::BillingDoc::openapi(),
         super::statements::StatementsDoc::openapi(),
+        super::affiliates::AffiliatesDoc::openapi(),
         super::smm::SmmDoc::openapi(),
         super::admin::AdminDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
@@ -174,6 +175,11 @@ const MUTATING_CONFLICTS: &[&str] = &[
     "change_rental_plan",
     "credit_rental",
     "void_statement",
+    "submit_method",
+    "transfer",
+    "decide_payout",
+    "mark_paid",
+    "adjust",
 ];
 
 fn description() -> String {

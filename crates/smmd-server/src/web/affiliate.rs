@@ -84,6 +84,7 @@ pub(super) async fn affiliate_page(
     State(st): State<AppState>,
     headers: HeaderMap,
     u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let o = match smmd_app::affiliates::overview(st.app(), u.user.id).await {
         Ok(o) => o,
@@ -99,7 +100,17 @@ pub(super) async fn affiliate_page(
             .unwrap_or_default()
     };
     let (run, at) = o.next_payout;
+    let approved = o
+        .methods
+        .iter()
+        .find(|m| m.status == smmd_store::MethodStatus::Approved);
+    let submitted = o
+        .methods
+        .iter()
+        .find(|m| m.status == smmd_store::MethodStatus::Submitted);
+    let request_id = format!("{:016x}", rand::random::<u64>());
     let content = html! {
+        (flash(&q))
         div.card {
             div.card-head { h1 { "Affiliate" } span.hint { "earn " (percent(o.rate_bp)) " % of what the people you refer spend" } }
             label for="ref-link" { "Your link" }
@@ -121,6 +132,80 @@ pub(super) async fn affiliate_page(
                 "Next payout run: " strong { (Date::of(at)) }
                 @if run == RunKind::All { " (first Monday of the month)" } @else { " (returning affiliates)" }
                 ". A run pays the whole balance from " (o.min_payout) ", to an approved payout method."
+            }
+            div #aff-eligibility {
+                @if o.eligibility.blockers.is_empty() {
+                    p.flash.ok { "You are paid " (o.eligibility.balance) " by that run." }
+                } @else {
+                    p { b { "Not paid by that run yet:" } }
+                    ul { @for b in &o.eligibility.blockers { li data-reason=(b.as_str()) { (b.message()) } } }
+                }
+            }
+        }
+        div.card {
+            h2 { "Payout method" }
+            @if let Some(m) = approved {
+                p #aff-method { "Paid by " b { (m.kind.title()) } " to " code { (m.masked()) } ", approved " (Date::of(m.approved_at.unwrap_or(m.created_at))) "." }
+            } @else {
+                p.muted #aff-method { "No approved payout method yet." }
+            }
+            @if let Some(m) = submitted {
+                p.muted { (m.kind.title()) " " code { (m.masked()) } " is waiting for approval." }
+            }
+            details {
+                summary { @if approved.is_some() { "Change the payout method" } @else { "Add a payout method" } }
+                p.hint { "A new method is checked by an admin and used " (o.cool_down_days) " days after its approval; it can be changed once every " (o.cool_down_days) " days." }
+                form method="post" action="/affiliate/method" {
+                    input type="hidden" name="csrf_token" value=(u.csrf);
+                    div.row {
+                        div {
+                            label for="method-kind" { "Method" }
+                            select #method-kind name="kind" {
+                                @for k in smmd_domain::affiliate::method::MethodKind::ALL { option value=(k.as_str()) { (k.title()) } }
+                            }
+                        }
+                        div {
+                            label for="method-details" { "Details" span.hint { " e-mail, address or account" } }
+                            input #method-details name="details" type="text" maxlength="500" required;
+                        }
+                    }
+                    label for="method-password" { "Your password" }
+                    input #method-password name="password" type="password" autocomplete="current-password" required;
+                    p { button type="submit" { "Submit for approval" } }
+                }
+            }
+        }
+        div.card {
+            h2 { "Move to your wallet" }
+            p.muted { "Spend your affiliate balance on orders: the amount moves to your wallet at once." }
+            form.row method="post" action="/affiliate/transfer" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                input type="hidden" name="request_id" value=(request_id);
+                div {
+                    label for="transfer-amount" { "Amount" span.hint { " up to " (o.account.balance.max(smmd_domain::Money::ZERO)) } }
+                    input #transfer-amount name="amount" type="text" inputmode="decimal" required placeholder="10.00";
+                }
+                div { label { " " } button #transfer type="submit" { "Transfer" } }
+            }
+        }
+        @if !o.payouts.is_empty() {
+            div.card {
+                h2 { "Payouts" }
+                table #aff-payouts {
+                    thead { tr { th { "Payout" } th { "Amount" } th { "To" } th { "Status" } } }
+                    tbody { @for p in &o.payouts {
+                        tr {
+                            td data-label="Payout" { "#" (p.id) br; span.hint { (Date::of(p.created_at)) } }
+                            td data-label="Amount" { (p.amount) }
+                            td data-label="To" { (p.method_kind) " " code { (p.masked()) } }
+                            td data-label="Status" {
+                                span class=(format!("status p-{}", p.status.as_str())) { (payout_label(p.status)) }
+                                @if let Some(n) = p.number { br; span.hint { "No. " (n) } }
+                                @if !p.reason.is_empty() { br; span.hint { (p.reason) } }
+                            }
+                        }
+                    } }
+                }
             }
         }
         div.card {
@@ -156,4 +241,58 @@ pub(super) async fn affiliate_page(
         StatusCode::OK,
         layout(&st, &u, "Affiliate", "affiliate", content),
     )
+}
+
+fn payout_label(s: smmd_domain::affiliate::PayoutStatus) -> &'static str {
+    use smmd_domain::affiliate::PayoutStatus as P;
+    match s {
+        P::Pending => "Pending",
+        P::Paid => "Paid",
+        P::RejectedReturned => "Rejected, returned to balance",
+        P::RejectedForfeited => "Rejected",
+        P::Returned => "Returned to balance",
+    }
+}
+
+/// `POST /affiliate/method`: submits a payout method (with the current password).
+pub(super) async fn submit_method(
+    State(st): State<AppState>,
+    PageForm(u, f): PageForm,
+) -> PageResult {
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    match smmd_app::payouts::submit_method(
+        st.app(),
+        &u.user,
+        field("kind"),
+        field("details"),
+        field("password"),
+    )
+    .await
+    {
+        Ok(m) => Ok(to(
+            "/affiliate",
+            "ok",
+            &format!("{} {} was sent for approval.", m.kind.title(), m.masked()),
+        )),
+        Err(smmd_app::UseCaseError::Refused(r)) => Ok(to("/affiliate", "err", &r.message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /affiliate/transfer`: moves an amount of the affiliate balance to the wallet, once
+/// per form (its `request_id`).
+pub(super) async fn transfer(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let Ok(amount) = smmd_domain::Money::parse(field("amount").trim()) else {
+        return Ok(to("/affiliate", "err", "Enter an amount such as 10.00"));
+    };
+    match smmd_app::payouts::transfer(st.app(), u.user.id, amount, field("request_id")).await {
+        Ok((t, _)) => Ok(to(
+            "/affiliate",
+            "ok",
+            &format!("{} moved to your wallet.", t.amount),
+        )),
+        Err(smmd_app::UseCaseError::Refused(r)) => Ok(to("/affiliate", "err", &r.message)),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(affiliate::home))
         .route("/affiliate", get(affiliate::affiliate_page))
+        .route("/affiliate/method", post(affiliate::submit_method))
+        .route("/affiliate/transfer", post(affiliate::transfer))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/signup", get(account::signup_page).post(account::signup))

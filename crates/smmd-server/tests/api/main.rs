@@ -12,6 +12,7 @@ mod live_instances;
 mod maintenance;
 mod pages;
 mod payments;
+mod payouts;
 mod providers_admin;
 mod rest;
 mod smm;
@@ -28,6 +29,7 @@ use live_instances::*;
 use maintenance::*;
 use pages::*;
 use payments::*;
+use payouts::*;
 use providers_admin::*;
 use rest::*;
 use smm::*;
@@ -79,4 +81,5 @@ backend_tests!(
     a_reseller_tier_prices_api_v2_and_rest,
     api_v2_limits_each_key_and_a_reseller_tier_raises_it,
     a_referral_link_signs_up_customers_whose_orders_pay_the_affiliate,
+    affiliate_payouts_run_decide_and_transfer_over_rest,
 );

@@ -1,6 +1,6 @@
 //! The admin pages (`/admin/*`): dashboard, orders (review queue, actions, CSV export),
 //! services and categories, providers (with an import preview), jobs, users, payments, billing
-//! (plans and rentals) and the audit log. Every page checks the admin role on the server ([`AdminPage`]; others get 404).
+//! (plans and rentals), affiliates (runs, payouts, methods, flagged referrals) and the audit log. Every page checks the admin role on the server ([`AdminPage`]; others get 404).
 //!
 //! The pages only read. Their actions are forms marked `data-api="METHOD"` whose `action` is the
 //! admin REST endpoint (`/api/admin/*`): `app.js` sends the fields as JSON with the session's
@@ -12,6 +12,7 @@ use smmd_domain::Money;
 use super::orders::when;
 use super::*;
 
+mod affiliates;
 mod billing;
 mod catalog;
 mod jobs;
@@ -19,7 +20,7 @@ mod orders;
 mod people;
 
 /// The admin menu (see `CUSTOMER_NAV`).
-pub(super) const NAV: [(&str, &str, &str); 9] = [
+pub(super) const NAV: [(&str, &str, &str); 10] = [
     ("admin", "/admin", "Dashboard"),
     ("admin-orders", "/admin/orders", "Orders"),
     ("admin-services", "/admin/services", "Services"),
@@ -28,6 +29,7 @@ pub(super) const NAV: [(&str, &str, &str); 9] = [
     ("admin-users", "/admin/users", "Users"),
     ("admin-payments", "/admin/payments", "Payments"),
     ("admin-billing", "/admin/billing", "Billing"),
+    ("admin-affiliates", "/admin/affiliates", "Affiliates"),
     ("admin-audit", "/admin/audit", "Audit log"),
 ];
 
@@ -45,6 +47,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/payments", get(people::payments_page))
         .route("/admin/audit", get(people::audit_page))
         .route("/admin/billing", get(billing::billing_page))
+        .route("/admin/affiliates", get(affiliates::affiliates_page))
 }
 
 /// A signed-in admin on a page. Anyone else signed in gets 404 (the admin area is not
