@@ -75,6 +75,11 @@ pub async fn sign_up(
             Err(why) => (None, Some(why)),
         };
     let (user, key) = create(app, email, password, Role::User, None, referral).await?;
+    // The sign-up is the account's first log-in: its address and device feed the
+    // self-referral checks of the people it refers later. Noting it never fails the sign-up.
+    if let Err(e) = crate::affiliates::record_login(app, user.id, ctx.ip, ctx.device).await {
+        tracing::warn!(error = %e, "recording the sign-up's address failed");
+    }
     Ok((user, key, ignored))
 }
 

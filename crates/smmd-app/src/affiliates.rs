@@ -16,8 +16,7 @@ use smmd_store::{
 use crate::error::UseCaseError;
 use crate::App;
 
-/// Days of log-ins the same-network check looks back over.
-pub const RECENT_LOGIN_DAYS: i64 = 30;
+pub use smmd_domain::affiliate::referral::RECENT_LOGIN_DAYS;
 /// Codes drawn before giving up on a unique one (8 characters of 31: collisions are rare).
 const CODE_TRIES: usize = 8;
 
@@ -114,6 +113,10 @@ pub async fn referral_for_signup(
         .iter()
         .filter_map(|ip| ip.parse().ok())
         .collect();
+    let devices = app
+        .store
+        .login_devices(aff.user_id, now - RECENT_LOGIN_DAYS * DAY_MS)
+        .await?;
     let ip = ctx.ip.filter(|ip| !ip.is_unspecified());
     let from_ip = match ip {
         Some(ip) => {
@@ -127,7 +130,7 @@ pub async fn referral_for_signup(
         &Affiliate {
             email: &owner.email,
             recent_ips: &recent,
-            device: None,
+            recent_devices: &devices,
         },
         &SignUp {
             email,
@@ -146,14 +149,22 @@ pub async fn referral_for_signup(
     })
 }
 
-/// Notes a log-in from `ip` (the same-network check reads these); unspecified addresses (no
-/// peer known) are not recorded.
-pub async fn record_login(app: App<'_>, user: UserId, ip: IpAddr) -> StoreResult<()> {
-    if ip.is_unspecified() {
+/// Notes a log-in from `ip` with the browser's device cookie `device` (the same-network and
+/// same-device checks read these); an unspecified address (no peer known) is not recorded.
+pub async fn record_login(
+    app: App<'_>,
+    user: UserId,
+    ip: Option<IpAddr>,
+    device: Option<&str>,
+) -> StoreResult<()> {
+    let ip = ip
+        .filter(|ip| !ip.is_unspecified())
+        .map(|ip| ip.to_string());
+    if ip.is_none() && device.is_none() {
         return Ok(());
     }
     app.store
-        .record_login_address(user, &ip.to_string(), app.now())
+        .record_login(user, ip.as_deref(), device, app.now())
         .await
 }
 

@@ -41,9 +41,20 @@ kinds! {
     PriceJumpHeld = ("price_jump_held", "Price changes held for approval"),
     BillingLag = ("billing_lag", "Hourly billing is behind"),
     PayoutRunSkipped = ("payout_run_skipped", "An affiliate payout run was skipped"),
+    ReferralFlagged = ("referral_flagged", "A referral was flagged for review"),
 }
 
 impl AlertKind {
+    /// The event its notifications and webhooks carry as `type`: `alert.<kind>`, except a
+    /// flagged referral, which is the affiliate program's `referral.flagged`
+    /// (`docs/affiliates.md`, events).
+    pub fn event(self) -> String {
+        match self {
+            AlertKind::ReferralFlagged => "referral.flagged".to_string(),
+            other => format!("alert.{}", other.as_str()),
+        }
+    }
+
     /// The kind stored as `text`, if it is one.
     pub fn parse(text: &str) -> Option<AlertKind> {
         AlertKind::ALL.iter().copied().find(|k| k.as_str() == text)
@@ -74,6 +85,11 @@ pub fn payouts_subject(kind: &str) -> String {
     format!("payouts:{kind}")
 }
 
+/// The subject of a flagged referral's alert: `referral:<referred user id>`.
+pub fn referral_subject(user: crate::UserId) -> String {
+    format!("referral:{}", user.0)
+}
+
 /// The subject of an alert about a scheduled job: `job:<name>`.
 pub fn job_subject(name: &str) -> String {
     format!("job:{name}")
@@ -92,5 +108,8 @@ mod tests {
         assert_eq!(AlertKind::parse("nope"), None);
         assert_eq!(order_subject(OrderId(42)), "order:42");
         assert_eq!(provider_subject(ProviderId(3)), "provider:3");
+        assert_eq!(referral_subject(crate::UserId(7)), "referral:7");
+        assert_eq!(AlertKind::JobFailed.event(), "alert.job_failed");
+        assert_eq!(AlertKind::ReferralFlagged.event(), "referral.flagged");
     }
 }

@@ -9,6 +9,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use smmd_domain::affiliate::referral::RECENT_LOGIN_DAYS;
+use smmd_domain::clock::DAY_MS;
 use smmd_domain::Clock;
 use smmd_fulfil::Fulfil;
 use smmd_store::{CanaryEffect, Store};
@@ -62,13 +64,14 @@ where
     }
 }
 
-/// `maintenance.cleanup`: prunes finished schedule runs and canary rows past retention and
-/// expired sessions; archives terminal orders past their guarantee and the archive age (with
+/// `maintenance.cleanup`: prunes finished schedule runs and canary rows past retention,
+/// expired sessions and log-in addresses and devices the self-referral check no longer reads
+/// (older than [`RECENT_LOGIN_DAYS`]); archives terminal orders past their guarantee and the archive age (with
 /// their refills) into tables every order read still sees; then runs the store's upkeep
 /// (`VACUUM (ANALYZE)` on PostgreSQL, `PRAGMA optimize` and an incremental vacuum on SQLite).
 /// Every deletion and move goes in batches of [`Maintenance::batch`] rows.
 ///
-/// Counters: `runs_pruned`, `canary_pruned`, `sessions_pruned`, `orders_archived`,
+/// Counters: `runs_pruned`, `canary_pruned`, `sessions_pruned`, `logins_pruned`, `orders_archived`,
 /// `refills_archived`, `upkeep_statements`.
 pub struct Cleanup {
     pub store: Arc<dyn Store>,
@@ -90,6 +93,9 @@ impl Job for Cleanup {
         })
         .await?;
         let sessions = in_batches(m.batch, || store.prune_sessions(now, m.batch)).await?;
+        let logins_before = now - RECENT_LOGIN_DAYS * DAY_MS;
+        let logins =
+            in_batches(m.batch, || store.prune_login_traces(logins_before, m.batch)).await?;
         let notifications = in_batches(m.batch, || {
             store.prune_notifications(now - m.notification_retention_ms, m.batch)
         })
@@ -121,6 +127,7 @@ impl Job for Cleanup {
             ("runs_pruned".to_string(), runs),
             ("canary_pruned".to_string(), canary),
             ("sessions_pruned".to_string(), sessions),
+            ("logins_pruned".to_string(), logins),
             ("notifications_pruned".to_string(), notifications),
             ("orders_archived".to_string(), orders),
             (

@@ -329,7 +329,7 @@ async fn the_preview_equals_what_the_engine_fires_across_dst(store: Arc<dyn Stor
     assert_eq!(fired, preview, "the admin preview is exactly what ran");
 }
 
-async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>) {
+async fn cleanup_prunes_old_runs_expired_sessions_and_log_in_traces_only(store: Arc<dyn Store>) {
     let u = store
         .create_user(NewUser {
             email: "s@x.io".into(),
@@ -351,6 +351,26 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
         .create_session("live", u.id, "c", T0, T0 + 60 * day)
         .await
         .expect("session");
+    // Log-in traces: one from the start (past the self-referral check's 30 days at the first
+    // tick, day 40), one from day 39 (kept).
+    store
+        .record_login(u.id, Some("192.0.2.1"), Some("dev-old"), T0)
+        .await
+        .expect("login");
+    store
+        .record_login(u.id, Some("198.51.100.1"), Some("dev-new"), T0 + 39 * day)
+        .await
+        .expect("login");
+    // Log-in traces: one from the start (past the self-referral check's 30 days at the first
+    // tick, day 40), one from day 39 (kept).
+    store
+        .record_login(u.id, Some("192.0.2.1"), Some("dev-old"), T0)
+        .await
+        .expect("login");
+    store
+        .record_login(u.id, Some("198.51.100.1"), Some("dev-new"), T0 + 39 * day)
+        .await
+        .expect("login");
     store
         .ensure_schedule(NewSchedule {
             enabled: true,
@@ -389,6 +409,17 @@ async fn cleanup_prunes_old_runs_and_expired_sessions_only(store: Arc<dyn Store>
             .is_some(),
         "live session kept"
     );
+    assert_eq!(
+        (
+            store.login_addresses(u.id, 0).await.expect("a"),
+            store.login_devices(u.id, 0).await.expect("d")
+        ),
+        (
+            vec!["198.51.100.1".to_string()],
+            vec!["dev-new".to_string()]
+        ),
+        "log-in traces older than 30 days pruned"
+    );
     // 31 days later the old runs go, the new ones stay.
     clock.advance_ms(31 * day);
     e.tick().await.expect("tick");
@@ -407,5 +438,5 @@ both_stores!(
     an_edit_during_a_run_applies_from_now_and_is_audited,
     re_enabling_does_not_burst_catch_up_runs,
     the_preview_equals_what_the_engine_fires_across_dst,
-    cleanup_prunes_old_runs_and_expired_sessions_only,
+    cleanup_prunes_old_runs_expired_sessions_and_log_in_traces_only,
 );

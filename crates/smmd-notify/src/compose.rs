@@ -137,6 +137,17 @@ pub fn alert_title(kind: &str) -> String {
     }
 }
 
+/// The event type of an alert kind ([`AlertKind::event`]); `alert.<kind>` for a kind this
+/// build does not know.
+///
+/// [`AlertKind::event`]: smmd_domain::alert::AlertKind::event
+pub fn alert_event(kind: &str) -> String {
+    match smmd_domain::alert::AlertKind::parse(kind) {
+        Some(k) => k.event(),
+        None => format!("alert.{kind}"),
+    }
+}
+
 /// The notification of an admin alert for one admin.
 pub fn alert_notification(
     a: &Alert,
@@ -148,7 +159,7 @@ pub fn alert_notification(
     NewNotification {
         user_id: to.user_id,
         source: format!("alert:{}", a.id),
-        kind: format!("alert.{}", a.kind),
+        kind: alert_event(&a.kind),
         title: title.clone(),
         body: a.message.clone(),
         order_id: None,
@@ -161,7 +172,7 @@ pub fn alert_notification(
         webhook: to.settings.webhook_url.clone().map(|url| {
             let body = json!({
                 "id": format!("alert_{}", a.id),
-                "type": format!("alert.{}", a.kind),
+                "type": alert_event(&a.kind),
                 "created_at": a.created_at,
                 "alert": { "kind": a.kind, "subject": a.subject, "message": a.message },
             });
@@ -227,6 +238,21 @@ fn billing_text(n: &BillingNotice) -> (String, String) {
         "payout.paid" => ("Payout sent".to_string(), format!("{}.", n.detail)),
         "payout.rejected" => ("Payout rejected".to_string(), format!("{}.", n.detail)),
         "payout.returned" => ("Payout returned".to_string(), format!("{}.", n.detail)),
+        "payout_method.submitted" => (
+            "Payout method changed".to_string(),
+            format!(
+                "{} was submitted as your payout method; an admin reviews it. If you did not do this, change your password and contact support now.",
+                n.detail
+            ),
+        ),
+        "payout_method.approved" => (
+            "Payout method approved".to_string(),
+            format!("{} is your payout method now.", n.detail),
+        ),
+        "payout_method.rejected" => (
+            "Payout method rejected".to_string(),
+            format!("{}.", n.detail),
+        ),
         other => (other.to_string(), n.detail.clone()),
     }
 }
@@ -265,7 +291,10 @@ pub fn billing_notification(
         body,
         order_id: None,
         created_at: n.created_at,
-        email: (email_enabled && n.settings.email).then(|| n.user_email.clone()),
+        // A payout method change is a security notice: it is e-mailed whatever the preference
+        // (docs/affiliates.md: "changing the method … e-mails the account").
+        email: (email_enabled && (n.settings.email || n.kind.starts_with("payout_method.")))
+            .then(|| n.user_email.clone()),
         email_text,
         webhook: n
             .settings

@@ -790,10 +790,132 @@ async fn billing_notices_reach_their_renter_once(store: Arc<dyn Store>) {
     assert_eq!(again["billing"], 0, "once");
 }
 
+/// Affiliate events (`docs/affiliates.md`): a payout method change is e-mailed to its account
+/// even when the account turned e-mail off (a security notice), while its other notices keep
+/// the preference; a flagged referral reaches every admin as `referral.flagged`, webhook
+/// included, and its e-mail links to the affiliates admin page.
+async fn method_changes_are_always_emailed_and_flags_reach_admins(store: Arc<dyn Store>) {
+    let Some(smtp) = Smtp::start().await else {
+        return;
+    };
+    let (hooks, url) = Hooks::start(&[]).await;
+    let clock = ManualClock::new(T0);
+    let ops = account(&store, "ops@example.com", Role::Admin).await;
+    store
+        .set_notification_settings(
+            ops.id,
+            &NotificationSettings {
+                email: true,
+                webhook_url: Some(url.clone()),
+                webhook_secret: Some("whsec_ops".into()),
+            },
+        )
+        .await
+        .expect("settings");
+    let aff = account(&store, "aff@example.com", Role::User).await;
+    store
+        .set_notification_settings(aff.id, &NotificationSettings::default())
+        .await
+        .expect("no e-mail");
+    store
+        .affiliate_account(aff.id, "MAIL2345", T0)
+        .await
+        .expect("affiliate");
+    let method = store
+        .submit_payout_method(
+            aff.id,
+            smmd_domain::affiliate::method::MethodKind::Paypal,
+            "payee@example.com",
+            T0,
+        )
+        .await
+        .expect("method");
+    // Not a method notice (a rental's activation): the preference holds.
+    let on = smmd_store::BillingSettingsPatch {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    store
+        .update_billing_settings(&on, None, T0, None)
+        .await
+        .expect("enable");
+    let plan = smmd_store::NewPlan {
+        code: "pro".into(),
+        name: "Pro".into(),
+        description: String::new(),
+        price: Money::parse("7.30").expect("m"),
+        cap_mode: smmd_domain::billing::charge::CapMode::H730,
+        setup_fee: Money::ZERO,
+        entitlement: "reseller_tier".into(),
+        settings: "{}".into(),
+    };
+    let plan = store.create_plan(&plan, T0, None).await.expect("plan");
+    store.rent(aff.id, plan.id, T0).await.expect("rent");
+    store
+        .raise_alert(
+            smmd_domain::alert::AlertKind::ReferralFlagged,
+            &smmd_domain::alert::referral_subject(UserId(99)),
+            "User #99 referred by affiliate #2 was flagged (same_device)",
+            T0,
+        )
+        .await
+        .expect("alert");
+    let n = notifier(&store, &clock, Some(&smtp));
+    let report = smmd_notify::run(&n).await.expect("run");
+    assert_eq!(
+        report["billing"], 2,
+        "the method and the rental: {report:?}"
+    );
+    let mails = smtp.received();
+    let to_aff: Vec<&(String, String, String)> =
+        mails.iter().filter(|m| m.0 == "aff@example.com").collect();
+    assert_eq!(to_aff.len(), 1, "{mails:?}");
+    assert!(
+        to_aff[0].1.contains("Payout method changed")
+            && to_aff[0].2.contains("PayPal pa***@example.com")
+            && !to_aff[0].2.contains("payee@"),
+        "{to_aff:?}"
+    );
+    let to_ops: Vec<&(String, String, String)> =
+        mails.iter().filter(|m| m.0 == "ops@example.com").collect();
+    assert!(
+        to_ops.len() == 1 && to_ops[0].2.contains("same_device"),
+        "{to_ops:?}"
+    );
+    let kinds: Vec<String> = store
+        .notifications_of_user(ops.id, None, 10)
+        .await
+        .expect("n")
+        .into_iter()
+        .map(|n| n.kind)
+        .collect();
+    assert_eq!(kinds, ["referral.flagged"]);
+    let types: Vec<String> = hooks
+        .seen()
+        .iter()
+        .map(|(_, body)| {
+            let json: serde_json::Value = serde_json::from_str(body).expect("json");
+            json["type"].as_str().expect("type").to_string()
+        })
+        .collect();
+    assert_eq!(types, ["referral.flagged"]);
+    // The approval is e-mailed too.
+    store
+        .decide_payout_method(method.id, true, "", T0 + 1, None)
+        .await
+        .expect("approve");
+    smmd_notify::run(&n).await.expect("run");
+    assert!(smtp
+        .received()
+        .iter()
+        .any(|m| m.0 == "aff@example.com" && m.1.contains("Payout method approved")));
+}
+
 smmd_store_sql::both_stores!(
     finished_orders_are_emailed_and_webhooked_once_with_signatures,
     a_dead_webhook_is_retried_with_backoff_then_fails,
     a_webhook_name_resolving_to_a_private_address_is_refused,
     admin_alerts_reach_every_admin_once,
     billing_notices_reach_their_renter_once,
+    method_changes_are_always_emailed_and_flags_reach_admins,
 );

@@ -21,8 +21,9 @@ function smmdToast(title, body, kind) {
 
 // Admin action forms (`form[data-api]`): the fields go to the form's `action` as JSON with the
 // session's CSRF token. `data-type` reads a field as `int`, `bool` or `percent` (→ basis
-// points); empty fields are left out (sent as null with `data-null-if-empty`, as "" with
-// `data-keep-empty`);
+// points), or (on checkboxes) `ids`: the checked ones' values as a list of numbers; the
+// clicked submit button's own name and value are sent (one form, several decisions); empty
+// fields are left out (sent as null with `data-null-if-empty`, as "" with `data-keep-empty`);
 // PATCH forms send only the fields that changed. On success the page reloads and says
 // `data-done`; on failure the API's message shows under the form and nothing changed.
 (function () {
@@ -53,7 +54,13 @@ function smmdToast(title, body, kind) {
     ev.preventDefault();
     var method = form.dataset.api, body = {}, any = false;
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled) return;
+      if (!el.name || el.disabled || el.type === "submit") return;
+      if (el.dataset.type === "ids") {
+        body[el.name] = body[el.name] || [];
+        if (el.checked) body[el.name].push(Number(el.value));
+        any = true;
+        return;
+      }
       if (method === "PATCH" && !changed(el)) return;
       var v = value(el);
       if (v === undefined) return;
@@ -61,10 +68,12 @@ function smmdToast(title, body, kind) {
       body[el.name] = v;
       any = true;
     });
+    var by = ev.submitter;
+    if (by && by.name) { body[by.name] = by.value; any = true; }
     var out = form.querySelector(".form-error");
     if (out) out.textContent = "";
     if (method === "PATCH" && !any) { if (out) out.textContent = "Nothing changed."; return; }
-    var button = form.querySelector("button[type=submit]");
+    var button = by || form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     // getAttribute: a field named "action" (the review forms have one) shadows form.action.
     fetch(form.getAttribute("action"), {

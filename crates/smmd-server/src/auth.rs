@@ -169,10 +169,11 @@ pub enum LoginError {
 }
 
 /// Checks an e-mail and password ([`smmd_app::accounts::check_credentials`]) under the log-in
-/// limits of `client`.
+/// limits of `client`; a success notes the address and the browser's `device` cookie.
 pub async fn check_login(
     st: &AppState,
     client: IpAddr,
+    device: Option<&str>,
     email: &str,
     password: &str,
 ) -> Result<User, LoginError> {
@@ -183,7 +184,9 @@ pub async fn check_login(
         Ok(Some(user)) => {
             // Where log-ins come from feeds the affiliate program's self-referral check; a
             // failure to note it never blocks the log-in.
-            if let Err(e) = smmd_app::affiliates::record_login(st.app(), user.id, client).await {
+            if let Err(e) =
+                smmd_app::affiliates::record_login(st.app(), user.id, Some(client), device).await
+            {
                 tracing::warn!(error = %e, "recording the log-in address failed");
             }
             Ok(user)
@@ -226,6 +229,39 @@ pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+}
+
+/// The device cookie: an opaque random token (32 hex digits) a browser keeps for 400 days,
+/// noted with each log-in and sign-up for the affiliate program's same-device check
+/// (`docs/affiliates.md`, self-referral). It names no account and carries nothing else.
+pub const DEVICE_COOKIE: &str = "smmd_dev";
+
+/// The browser's device cookie, if it sent a well-formed one.
+pub fn known_device(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie(headers, DEVICE_COOKIE)
+        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The browser's device cookie and, when it sent none (or a malformed one), the `Set-Cookie`
+/// header that gives it a new one.
+pub fn device(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
+    if let Some(v) = known_device(headers) {
+        return (v, None);
+    }
+    let token = smmd_app::secrets::random_hex(16);
+    let secure = if st.config.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let set = axum::http::HeaderValue::from_str(&format!(
+        "{DEVICE_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000{secure}"
+    ))
+    .ok();
+    (token, set)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

@@ -235,6 +235,34 @@ pub(crate) async fn insert_referral(
     .execute(&mut **tx)
     .await
     .db()?;
+    if status == ReferralStatus::Flagged {
+        flagged_alert(tx, user, r.affiliate_id, &flags.join(", "), now).await?;
+    }
+    Ok(())
+}
+
+/// The admins' `referral_flagged` alert (event `referral.flagged`) for `user`'s referral by
+/// `affiliate`, in the transaction that flags it; clearing the referral resolves it.
+async fn flagged_alert(
+    tx: &mut Transaction<'static, Any>,
+    user: UserId,
+    affiliate: UserId,
+    flags: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let message = format!(
+        "User #{} referred by affiliate #{} was flagged ({flags}); their commissions wait for \
+         review under Admin → Affiliates.",
+        user.0, affiliate.0
+    );
+    crate::fulfil::raise_alert_in(
+        tx,
+        smmd_domain::alert::AlertKind::ReferralFlagged.as_str(),
+        &smmd_domain::alert::referral_subject(user),
+        &message,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -330,12 +358,13 @@ pub(crate) async fn flag_in(
     flag: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let Some(flags) =
-        sqlx::query_scalar::<_, String>("SELECT flags FROM referrals WHERE user_id = $1")
-            .bind(user.0)
-            .fetch_optional(&mut **tx)
-            .await
-            .db()?
+    let Some((flags, affiliate)) = sqlx::query_as::<_, (String, i64)>(
+        "SELECT flags, affiliate_id FROM referrals WHERE user_id = $1",
+    )
+    .bind(user.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?
     else {
         return Ok(false);
     };
@@ -350,7 +379,7 @@ pub(crate) async fn flag_in(
     sqlx::query(
         "UPDATE referrals SET flags = $1, status = 'flagged', updated_at = $2 WHERE user_id = $3",
     )
-    .bind(flags)
+    .bind(&flags)
     .bind(now)
     .bind(user.0)
     .execute(&mut **tx)
@@ -366,6 +395,7 @@ pub(crate) async fn flag_in(
     .execute(&mut **tx)
     .await
     .db()?;
+    flagged_alert(tx, user, UserId(affiliate), &flags.replace(',', ", "), now).await?;
     Ok(true)
 }
 
@@ -690,29 +720,66 @@ async fn ledger(s: &SqlStore, user: UserId, limit: i64) -> StoreResult<Vec<Affil
     rows.iter().map(entry_row).collect()
 }
 
-async fn record_login(s: &SqlStore, user: UserId, ip: &str, now: i64) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO login_addresses (user_id, ip, at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, ip) DO UPDATE SET at = excluded.at",
-    )
-    .bind(user.0)
-    .bind(ip)
-    .bind(now)
-    .execute(&s.write)
-    .await
-    .db()?;
-    Ok(())
+async fn record_login(
+    s: &SqlStore,
+    user: UserId,
+    ip: Option<&str>,
+    device: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    let mut tx = s.write.begin().await.db()?;
+    for (table, column, value) in [
+        ("login_addresses", "ip", ip),
+        ("login_devices", "device", device),
+    ] {
+        let Some(value) = value else { continue };
+        sqlx::query(&format!(
+            "INSERT INTO {table} (user_id, {column}, at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, {column}) DO UPDATE SET at = excluded.at"
+        ))
+        .bind(user.0)
+        .bind(value)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    tx.commit().await.db()
 }
 
-async fn login_addresses(s: &SqlStore, user: UserId, since: i64) -> StoreResult<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT ip FROM login_addresses WHERE user_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 50",
-    )
+/// The newest 50 values of `column` in `table` for `user` since `since`.
+async fn login_traces(
+    s: &SqlStore,
+    table: &str,
+    column: &str,
+    user: UserId,
+    since: i64,
+) -> StoreResult<Vec<String>> {
+    sqlx::query_scalar(&format!(
+        "SELECT {column} FROM {table} WHERE user_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 50"
+    ))
     .bind(user.0)
     .bind(since)
     .fetch_all(&s.read)
     .await
     .db()
+}
+
+async fn prune_login_traces(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
+    let mut done = 0;
+    for (table, column) in [("login_addresses", "ip"), ("login_devices", "device")] {
+        done += sqlx::query(&format!(
+            "DELETE FROM {table} WHERE (user_id, {column}) IN \
+             (SELECT user_id, {column} FROM {table} WHERE at < $1 LIMIT $2)"
+        ))
+        .bind(before)
+        .bind(batch.clamp(1, 100_000))
+        .execute(&s.write)
+        .await
+        .db()?
+        .rows_affected();
+    }
+    Ok(done)
 }
 
 async fn referrals_from(s: &SqlStore, affiliate: UserId, ip: &str, since: i64) -> StoreResult<i64> {
@@ -849,12 +916,26 @@ mod section {
             super::ledger(self, user, limit).await
         }
 
-        async fn record_login_address(&self, user: UserId, ip: &str, now: i64) -> StoreResult<()> {
-            super::record_login(self, user, ip, now).await
+        async fn record_login(
+            &self,
+            user: UserId,
+            ip: Option<&str>,
+            device: Option<&str>,
+            now: i64,
+        ) -> StoreResult<()> {
+            super::record_login(self, user, ip, device, now).await
         }
 
         async fn login_addresses(&self, user: UserId, since: i64) -> StoreResult<Vec<String>> {
-            super::login_addresses(self, user, since).await
+            super::login_traces(self, "login_addresses", "ip", user, since).await
+        }
+
+        async fn login_devices(&self, user: UserId, since: i64) -> StoreResult<Vec<String>> {
+            super::login_traces(self, "login_devices", "device", user, since).await
+        }
+
+        async fn prune_login_traces(&self, before: i64, batch: i64) -> StoreResult<u64> {
+            super::prune_login_traces(self, before, batch).await
         }
 
         async fn referrals_from_address(

@@ -330,6 +330,19 @@ pub(crate) async fn raise_alert(
     now: i64,
 ) -> StoreResult<bool> {
     let mut tx = s.begin().await?;
+    let new = raise_alert_in(&mut tx, kind, subject, message, now).await?;
+    s.commit(tx).await?;
+    Ok(new)
+}
+
+/// [`raise_alert`] inside `tx`, with the change it reports.
+pub(crate) async fn raise_alert_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    kind: &str,
+    subject: &str,
+    message: &str,
+    now: i64,
+) -> StoreResult<bool> {
     let refreshed = sqlx::query(
         "UPDATE alerts SET message = $1, updated_at = $2 WHERE kind = $3 AND subject = $4 AND resolved_at IS NULL",
     )
@@ -337,7 +350,7 @@ pub(crate) async fn raise_alert(
     .bind(now)
     .bind(kind)
     .bind(subject)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .db()?;
     let new = refreshed.rows_affected() == 0;
@@ -350,11 +363,10 @@ pub(crate) async fn raise_alert(
         .bind(subject)
         .bind(message)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
     }
-    s.commit(tx).await?;
     Ok(new)
 }
 
@@ -365,16 +377,27 @@ pub(crate) async fn resolve_alert(
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = s.begin().await?;
+    resolve_alert_in(&mut tx, kind, subject, now).await?;
+    s.commit(tx).await
+}
+
+/// [`resolve_alert`] inside `tx`.
+pub(crate) async fn resolve_alert_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    kind: &str,
+    subject: &str,
+    now: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE alerts SET resolved_at = $1 WHERE kind = $2 AND subject = $3 AND resolved_at IS NULL",
     )
     .bind(now)
     .bind(kind)
     .bind(subject)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .db()?;
-    s.commit(tx).await
+    Ok(())
 }
 
 pub(crate) async fn open_alerts(s: &SqlStore) -> StoreResult<Vec<Alert>> {

@@ -235,11 +235,25 @@ pub trait AffiliateStore: Send + Sync {
     /// `user`'s affiliate ledger, newest first.
     async fn affiliate_ledger(&self, user: UserId, limit: i64) -> StoreResult<Vec<AffiliateEntry>>;
 
-    /// Notes that `user` logged in from `ip` at `now` (one row per user and address).
-    async fn record_login_address(&self, user: UserId, ip: &str, now: i64) -> StoreResult<()>;
+    /// Notes that `user` logged in at `now` from `ip` and with the device cookie `device`
+    /// (one row per user and address, one per user and device; either may be absent).
+    async fn record_login(
+        &self,
+        user: UserId,
+        ip: Option<&str>,
+        device: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
 
     /// The addresses `user` logged in from since `since`, newest first (at most 50).
     async fn login_addresses(&self, user: UserId, since: i64) -> StoreResult<Vec<String>>;
+
+    /// The device cookies `user` logged in with since `since`, newest first (at most 50).
+    async fn login_devices(&self, user: UserId, since: i64) -> StoreResult<Vec<String>>;
+
+    /// Deletes up to `batch` log-in addresses and up to `batch` log-in devices last seen
+    /// before `before` (epoch ms); the number deleted.
+    async fn prune_login_traces(&self, before: i64, batch: i64) -> StoreResult<u64>;
 
     /// Referrals of `affiliate` from address `ip` since `since` (the burst check).
     async fn referrals_from_address(

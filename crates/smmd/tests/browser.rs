@@ -155,10 +155,23 @@ fn shots_dir() -> PathBuf {
 /// Saves the current page as `<name>-desktop.png` and `<name>-phone.png` (390×844), then
 /// restores the desktop size.
 async fn shoot(c: &Client, name: &str) {
+    shoot_at(c, name, None).await;
+}
+
+/// [`shoot`] scrolled to the element with id `at` (when given) at each size.
+async fn shoot_at(c: &Client, name: &str, at: Option<&str>) {
     let dir = shots_dir();
     for (label, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
         c.set_window_size(w, h).await.expect("resize");
         tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Some(id) = at {
+            c.execute(
+                "document.getElementById(arguments[0]).scrollIntoView(); return true;",
+                vec![serde_json::json!(id)],
+            )
+            .await
+            .expect("scroll");
+        }
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(dir.join(format!("{name}-{label}.png")), png).expect("write png");
     }
@@ -623,6 +636,7 @@ async fn journey(c: &Client, demo: &Demo) {
     }
     statement_pages(c, demo).await;
     affiliate_payout(c, demo).await;
+    flagged_referral_review(c, demo).await;
 }
 
 /// Logs out whoever is signed in and signs `email` in.
@@ -698,6 +712,61 @@ async fn affiliate_payout(c: &Client, demo: &Demo) {
     );
     assert_eq!(text_of(c, "#aff-balance").await, "0.00");
     shoot(c, "affiliate-paid").await;
+}
+
+/// A second visitor signs up through the referral link in the browser the affiliate just used
+/// (same device cookie, same network): the referral is flagged, and once their order completes
+/// its commission waits in review; the admin sees the signals and voids it in bulk.
+async fn flagged_referral_review(c: &Client, demo: &Demo) {
+    let base = demo.url.clone();
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
+    click(c, "form.logout button").await;
+    wait_for_path(c, "/login").await;
+    c.goto(&demo.referral_link).await.expect("referral link");
+    wait_for_path(c, "/signup").await;
+    fill(c, "#email", "second@example.com").await;
+    fill(c, "#password", "correct horse").await;
+    click(c, "button[type=submit]").await;
+    wait_for_path(c, "/orders/new").await;
+    c.goto(&format!("{base}/funds")).await.expect("funds");
+    click(c, "#test-top-up").await;
+    wait_for_text(c, ".flash.ok", "Test funds added").await;
+    let service = followers_service(demo).await;
+    c.goto(&format!("{base}/orders/new?service={service}"))
+        .await
+        .expect("new order");
+    fill(c, "#link", "https://instagram.com/second_buyer").await;
+    fill(c, "#quantity", "100").await;
+    click(c, "#order-form button[type=submit]").await;
+    wait_for_order_page(c).await;
+
+    sign_in(c, &base, &demo.admin_email, &demo.admin_password).await;
+    let started = Instant::now();
+    loop {
+        c.goto(&format!("{base}/admin/affiliates"))
+            .await
+            .expect("admin affiliates");
+        if c.find(Locator::Css("#approve-commissions")).await.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the flagged referral's commission never reached review: {}",
+            text_of(c, "main").await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let signals = text_of(c, "#flagged-referrals").await;
+    assert!(
+        signals.contains("same_network") && signals.contains("same_device"),
+        "{signals}"
+    );
+    shoot_at(c, "admin-affiliates-review", Some("flagged-referrals")).await;
+    click(c, "#void-commissions").await;
+    wait_for_text(c, "#toasts", "Decided").await;
+    wait_for_text(c, "#commissions-review", "None waiting").await;
 }
 
 /// A renter whose October is over (written into the demo's database as the billing engine

@@ -100,8 +100,8 @@ pub struct Affiliate<'a> {
     pub email: &'a str,
     /// Addresses of the affiliate's recent log-ins.
     pub recent_ips: &'a [IpAddr],
-    /// The affiliate's device cookie, if their browser has one.
-    pub device: Option<&'a str>,
+    /// The device cookies of the affiliate's recent log-ins.
+    pub recent_devices: &'a [String],
 }
 
 /// A sign-up carrying a code.
@@ -113,6 +113,10 @@ pub struct SignUp<'a> {
     /// Sign-ups with this code from this address in the burst window, this one excluded.
     pub recent_from_ip: i64,
 }
+
+/// Days of the affiliate's log-ins (addresses and device cookies) the sign-up check looks
+/// back over; older ones are pruned.
+pub const RECENT_LOGIN_DAYS: i64 = 30;
 
 /// Sign-ups with one code from one address within a day past which they are a burst.
 pub const BURST_LIMIT: i64 = 3;
@@ -136,8 +140,8 @@ pub fn assess(affiliate: &Affiliate<'_>, signup: &SignUp<'_>) -> Result<Vec<Flag
             flags.push(Flag::SameNetwork);
         }
     }
-    if let (Some(a), Some(b)) = (affiliate.device, signup.device) {
-        if !a.is_empty() && a == b {
+    if let Some(device) = signup.device.filter(|d| !d.is_empty()) {
+        if affiliate.recent_devices.iter().any(|d| d == device) {
             flags.push(Flag::SameDevice);
         }
     }
@@ -197,10 +201,11 @@ mod tests {
     #[test]
     fn the_affiliate_themself_is_refused_and_lookalikes_are_flagged() {
         let ips = ["198.51.100.20".parse().expect("ip")];
+        let devices = ["dev-0".to_string(), "dev-1".to_string()];
         let aff = Affiliate {
             email: "ab@gmail.com",
             recent_ips: &ips,
-            device: Some("dev-1"),
+            recent_devices: &devices,
         };
         let signup = |email, ip: &str, device, recent| SignUp {
             email,
@@ -223,6 +228,11 @@ mod tests {
         assert_eq!(
             assess(&aff, &signup("c@x.io", "", Some("dev-2"), 2)),
             Ok(vec![])
+        );
+        assert_eq!(
+            assess(&aff, &signup("c@x.io", "", Some(""), 0)),
+            Ok(vec![]),
+            "an empty cookie matches nothing"
         );
     }
 }

@@ -111,9 +111,13 @@ pub fn user_json(u: &User, currency: &str) -> serde_json::Value {
 async fn login(
     State(st): State<AppState>,
     auth::ClientAddr(client): auth::ClientAddr,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, AppError> {
-    let user = match auth::check_login(&st, client, &body.email, &body.password).await {
+    let device = auth::known_device(&headers);
+    let user = match auth::check_login(&st, client, device.as_deref(), &body.email, &body.password)
+        .await
+    {
         Ok(u) => u,
         Err(auth::LoginError::Wrong) => {
             return Err(AppError::new(

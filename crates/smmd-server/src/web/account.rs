@@ -49,10 +49,11 @@ pub(super) async fn signup(
             signup_form(Some(&msg), email, code.as_deref()),
         ));
     }
+    let (device, new_device) = auth::device(&st, &headers);
     let ctx = smmd_app::affiliates::SignUpContext {
         code: code.as_deref(),
         ip: Some(client),
-        device: None,
+        device: Some(&device),
     };
     match smmd_app::accounts::sign_up(st.app(), email, password, &ctx).await {
         Ok((user, _key, ignored)) => {
@@ -67,6 +68,9 @@ pub(super) async fn signup(
             ))
             .into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
+            if let Some(d) = new_device {
+                resp.headers_mut().append(header::SET_COOKIE, d);
+            }
             if code.is_some() {
                 // The referral is made (or refused) once: the cookie has done its work.
                 resp.headers_mut().append(
@@ -208,7 +212,8 @@ pub(super) async fn change_password(
     let current = f.get("current").map(String::as_str).unwrap_or("");
     let new = f.get("new").map(String::as_str).unwrap_or("");
     // The current password is checked under the log-in limit, like any log-in.
-    match auth::check_login(&st, client, &u.user.email, current).await {
+    let device = auth::known_device(&headers);
+    match auth::check_login(&st, client, device.as_deref(), &u.user.email, current).await {
         Ok(_) => {}
         Err(auth::LoginError::Wrong) => {
             return Ok(to("/settings", "err", "The current password is wrong."))

@@ -381,7 +381,8 @@ async fn login(
     }
     let email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
-    let user = match auth::check_login(&st, client, email, password).await {
+    let (device, new_device) = auth::device(&st, &headers);
+    let user = match auth::check_login(&st, client, Some(&device), email, password).await {
         Ok(u) => u,
         Err(auth::LoginError::Wrong) => {
             return html_response(
@@ -399,6 +400,9 @@ async fn login(
         Ok((cookie, _)) => {
             let mut resp = Redirect::to("/dashboard").into_response();
             resp.headers_mut().insert(header::SET_COOKIE, cookie);
+            if let Some(d) = new_device {
+                resp.headers_mut().append(header::SET_COOKIE, d);
+            }
             resp
         }
         Err(e) => page_error(e.message),

@@ -175,3 +175,153 @@ pub async fn a_referral_link_signs_up_customers_whose_orders_pay_the_affiliate(a
     assert!(page.contains(r#"id="aff-paying">1<"#), "one paying");
     app.assert_ledger_consistent().await;
 }
+
+/// The `Set-Cookie` value for `name` among `set`, if the response set it.
+fn set_value<'a>(set: &'a [String], name: &str) -> Option<&'a str> {
+    set.iter()
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+}
+
+/// The device cookie (docs/affiliates.md, self-referral): a log-in or sign-up without one gets a
+/// random one (a malformed one is replaced, a good one kept), each log-in notes it, and a
+/// sign-up with the affiliate's code from a browser the affiliate logged in with is flagged
+/// `same_device` even from another network; another browser there makes a clean referral.
+pub async fn a_sign_up_from_the_affiliate_s_browser_is_flagged_same_device(app: TestApp) {
+    // Client addresses come from X-Forwarded-For so the visitor is on another network.
+    let Some(app) =
+        crate::helpers::spawn_app_with(app.backend(), |c| c.server.trust_forwarded_for = true)
+            .await
+    else {
+        return;
+    };
+    let aff = account(&app, "aff@x.io", Role::User, "0").await;
+    let code = smmd_app::affiliates::account(app_of(&app), aff.id)
+        .await
+        .expect("account")
+        .code;
+    let login = |cookie: String| {
+        app.client
+            .post(app.url("/login"))
+            .header(COOKIE, cookie)
+            .form(&[("email", "aff@x.io"), ("password", "password123")])
+            .send()
+    };
+    let set_of = |resp: &reqwest::Response| -> Vec<String> {
+        resp.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    };
+    let first = login("smmd_dev=../../etc".to_string())
+        .await
+        .expect("login");
+    assert_eq!(first.status(), 303);
+    let set = set_of(&first);
+    let device = set_value(&set, "smmd_dev")
+        .expect("a device cookie")
+        .to_string();
+    assert!(
+        device.len() == 32 && device.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{device}"
+    );
+    let again = login(format!("smmd_dev={device}")).await.expect("login");
+    assert_eq!(
+        set_value(&set_of(&again), "smmd_dev"),
+        None,
+        "a good cookie is kept"
+    );
+    let since = app.clock.now_ms() - smmd_app::affiliates::RECENT_LOGIN_DAYS * 86_400_000;
+    assert_eq!(
+        app.store
+            .login_devices(aff.id, since)
+            .await
+            .expect("devices"),
+        vec![device.clone()]
+    );
+
+    let visit = |email: &'static str, cookie: String, from: &'static str| {
+        app.client
+            .post(app.url("/signup"))
+            .header(COOKIE, cookie)
+            .header("x-forwarded-for", from)
+            .form(&[("email", email), ("password", "password123")])
+            .send()
+    };
+    let shared = visit(
+        "erin@x.io",
+        format!("smmd_ref={code}; smmd_dev={device}"),
+        "203.0.113.9",
+    )
+    .await
+    .expect("sign up");
+    assert_eq!(shared.status(), 303);
+    let other = visit("fay@x.io", format!("smmd_ref={code}"), "198.51.100.9")
+        .await
+        .expect("sign up");
+    let fay_device = set_value(&set_of(&other), "smmd_dev")
+        .expect("a new browser gets a device cookie")
+        .to_string();
+    assert_ne!(fay_device, device);
+    for (email, want) in [
+        (
+            "erin@x.io",
+            (ReferralStatus::Flagged, vec!["same_device".to_string()]),
+        ),
+        ("fay@x.io", (ReferralStatus::Clean, vec![])),
+    ] {
+        let user = app
+            .store
+            .user_credentials(email)
+            .await
+            .expect("read")
+            .expect("signed up")
+            .user;
+        let r = app
+            .store
+            .referral(user.id)
+            .await
+            .expect("r")
+            .expect("referral");
+        assert_eq!(
+            (r.affiliate_id, r.status, r.flags),
+            (aff.id, want.0, want.1),
+            "{email}"
+        );
+    }
+    // The admins were alerted of erin's flag (event `referral.flagged`), not of fay.
+    let erin = app
+        .store
+        .user_credentials("erin@x.io")
+        .await
+        .expect("read")
+        .expect("erin")
+        .user;
+    let flagged: Vec<String> = app
+        .store
+        .open_alerts()
+        .await
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.kind == "referral_flagged")
+        .map(|a| a.subject)
+        .collect();
+    assert_eq!(flagged, [smmd_domain::alert::referral_subject(erin.id)]);
+    // The sign-up is the new account's first log-in: its address and device are noted.
+    let fay = app
+        .store
+        .user_credentials("fay@x.io")
+        .await
+        .expect("read")
+        .expect("fay")
+        .user;
+    assert_eq!(
+        app.store.login_devices(fay.id, since).await.expect("d"),
+        vec![fay_device]
+    );
+    assert_eq!(
+        app.store.login_addresses(fay.id, since).await.expect("a"),
+        vec!["198.51.100.9".to_string()]
+    );
+}

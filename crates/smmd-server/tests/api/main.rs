@@ -81,5 +81,6 @@ backend_tests!(
     a_reseller_tier_prices_api_v2_and_rest,
     api_v2_limits_each_key_and_a_reseller_tier_raises_it,
     a_referral_link_signs_up_customers_whose_orders_pay_the_affiliate,
+    a_sign_up_from_the_affiliate_s_browser_is_flagged_same_device,
     affiliate_payouts_run_decide_and_transfer_over_rest,
 );

@@ -128,6 +128,13 @@ pub(super) async fn clear(
     .execute(&mut *tx)
     .await
     .db()?;
+    crate::fulfil::resolve_alert_in(
+        &mut tx,
+        smmd_domain::alert::AlertKind::ReferralFlagged.as_str(),
+        &smmd_domain::alert::referral_subject(user),
+        now,
+    )
+    .await?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await
 }

@@ -139,6 +139,17 @@ async fn submit_method(
     .await
     .db()?;
     let m = method_row(&row)?;
+    let detail = format!("{} {}", kind.title(), method::mask(details));
+    crate::billing::runway::notice(
+        &mut tx,
+        user,
+        "payout_method.submitted",
+        None,
+        None,
+        &detail,
+        now,
+    )
+    .await?;
     s.commit(tx).await?;
     Ok(m)
 }
@@ -187,6 +198,18 @@ async fn decide_method(
     .db()?;
     crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     let m = method_row(&row)?;
+    let (event, detail) = if approve {
+        (
+            "payout_method.approved",
+            format!("{} {}", m.kind.title(), m.masked()),
+        )
+    } else {
+        (
+            "payout_method.rejected",
+            format!("{} {}: {reason}", m.kind.title(), m.masked()),
+        )
+    };
+    crate::billing::runway::notice(&mut tx, UserId(user), event, None, None, &detail, now).await?;
     s.commit(tx).await?;
     Ok(m)
 }

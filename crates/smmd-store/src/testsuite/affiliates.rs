@@ -269,7 +269,7 @@ pub async fn commissions_follow_net_spend_through_hold_release_and_clawback(stor
     assert_eq!(balance_of(&store, aff.id).await, m("0.45"));
     // The approval (one notice for the step's two commissions) and the clawback told the
     // affiliate, in their own transactions.
-    let notices = super::payouts::notices_until(&store, 2).await;
+    let notices = super::payouts::notices_until(&store, "commission.", 2).await;
     let told: Vec<(String, String)> = notices
         .into_iter()
         .filter(|n| n.user_id == aff.id)
@@ -415,4 +415,64 @@ pub async fn commissions_respect_the_program_settings(store: Arc<dyn Store>) {
         .is_err());
     assert_eq!(store.affiliate_settings().await.expect("read"), off);
     assert_ledger_consistent(&store).await;
+}
+
+/// Log-in traces for the self-referral checks: one row per user and address and per user and
+/// device, the newest time kept; reads see only `since` onwards, newest first; pruning deletes
+/// in batches exactly the rows last seen before its cut and no other user's.
+pub async fn login_traces_are_kept_per_address_and_device_and_pruned(store: Arc<dyn Store>) {
+    let ann = user(&store, "ann@x.io", "0").await;
+    let bob = user(&store, "bob@x.io", "0").await;
+    let day = |d: i64| NOW + d * DAY_MS;
+    let seen = [
+        (ann.id, Some("192.0.2.1"), Some("d-one"), day(0)),
+        (ann.id, Some("192.0.2.1"), None, day(5)),
+        (ann.id, None, Some("d-two"), day(2)),
+        (ann.id, Some("2001:db8::1"), Some("d-one"), day(1)),
+        (bob.id, Some("198.51.100.7"), Some("d-bob"), day(0)),
+    ];
+    for (user, ip, device, at) in seen {
+        store
+            .record_login(user, ip, device, at)
+            .await
+            .expect("note");
+    }
+    assert_eq!(
+        store.login_addresses(ann.id, day(0)).await.expect("a"),
+        vec!["192.0.2.1".to_string(), "2001:db8::1".to_string()],
+        "one row per address, at its newest log-in"
+    );
+    assert_eq!(
+        store.login_devices(ann.id, day(0)).await.expect("d"),
+        vec!["d-two".to_string(), "d-one".to_string()]
+    );
+    assert_eq!(
+        store.login_devices(ann.id, day(2)).await.expect("d"),
+        vec!["d-two".to_string()]
+    );
+    // Cut at day 2: ann's 2001:db8::1 and d-one (day 1) and bob's two rows (day 0) go.
+    let mut pruned = 0;
+    loop {
+        let n = store.prune_login_traces(day(2), 1).await.expect("prune");
+        assert!(n <= 2, "at most a batch per table");
+        if n == 0 {
+            break;
+        }
+        pruned += n;
+    }
+    assert_eq!(pruned, 4);
+    assert_eq!(
+        store.login_addresses(ann.id, 0).await.expect("a"),
+        vec!["192.0.2.1".to_string()]
+    );
+    assert_eq!(
+        store.login_devices(ann.id, 0).await.expect("d"),
+        vec!["d-two".to_string()]
+    );
+    assert!(store
+        .login_addresses(bob.id, 0)
+        .await
+        .expect("a")
+        .is_empty());
+    assert!(store.login_devices(bob.id, 0).await.expect("d").is_empty());
 }

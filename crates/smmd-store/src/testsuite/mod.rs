@@ -95,6 +95,7 @@ macro_rules! conformance_tests {
             statements_are_drafted_then_final_with_gapless_numbers,
             commissions_follow_net_spend_through_hold_release_and_clawback,
             commissions_respect_the_program_settings,
+            login_traces_are_kept_per_address_and_device_and_pruned,
             payout_runs_pay_exactly_the_eligible_and_name_the_first_reason,
             a_payout_run_pays_once_whatever_the_triggers,
             payout_decisions_follow_the_diagram_with_gapless_numbers,

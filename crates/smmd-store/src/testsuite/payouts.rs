@@ -108,15 +108,21 @@ pub(super) async fn adjust(
         .expect("adjust");
 }
 
-/// The notices of the feed once at least `n` are readable (on PostgreSQL another database's
-/// transaction on the same server can hold the feed's horizon for a moment), oldest first.
-pub(super) async fn notices_until(store: &Arc<dyn Store>, n: usize) -> Vec<BillingNotice> {
+/// The notices of the feed whose kind starts with `prefix`, once at least `n` of them are
+/// readable (on PostgreSQL another database's transaction on the same server can hold the
+/// feed's horizon for a moment), oldest first.
+pub(super) async fn notices_until(
+    store: &Arc<dyn Store>,
+    prefix: &str,
+    n: usize,
+) -> Vec<BillingNotice> {
     let started = std::time::Instant::now();
     loop {
-        let (all, _) = store
+        let (mut all, _) = store
             .billing_notices_after(FeedPos::default(), 10_000)
             .await
             .expect("notices");
+        all.retain(|x| x.kind.starts_with(prefix));
         if all.len() >= n || started.elapsed() > std::time::Duration::from_secs(10) {
             return all;
         }
@@ -576,7 +582,7 @@ pub async fn payout_decisions_follow_the_diagram_with_gapless_numbers(store: Arc
     ));
     // Each payout and each decision became a notice for its affiliate (in-app, e-mail,
     // webhook through notifications.deliver), written with it: refused decisions wrote none.
-    let all = notices_until(&store, 9).await;
+    let all = notices_until(&store, "payout.", 9).await;
     let of = |u: UserId| -> Vec<String> {
         all.iter()
             .filter(|n| n.user_id == u)
@@ -693,6 +699,36 @@ pub async fn payout_methods_need_approval_and_wait_out_the_cool_down(store: Arc<
         (rejected.status, rejected.reason.as_str()),
         (MethodStatus::Rejected, "not accepted")
     );
+    // Every change and decision told the account (e-mailed whatever its preference), with
+    // the details masked; the change refused in the cool-down told nothing.
+    let told: Vec<(String, String)> = notices_until(&store, "payout_method.", 6)
+        .await
+        .into_iter()
+        .filter(|n| n.user_id == a.id)
+        .map(|n| (n.kind, n.detail))
+        .collect();
+    let crypto = "Crypto address ****bLSE";
+    assert_eq!(
+        told,
+        [
+            (
+                "payout_method.submitted",
+                "PayPal pa***@gmail.com".to_string()
+            ),
+            (
+                "payout_method.approved",
+                "PayPal pa***@gmail.com".to_string()
+            ),
+            ("payout_method.submitted", crypto.to_string()),
+            ("payout_method.approved", crypto.to_string()),
+            ("payout_method.submitted", "Other ****".to_string()),
+            (
+                "payout_method.rejected",
+                "Other ****: not accepted".to_string()
+            ),
+        ]
+        .map(|(k, d)| (k.to_string(), d))
+    );
 }
 
 pub async fn link_overlap_flags_the_referral_and_holds_its_commissions(store: Arc<dyn Store>) {
@@ -758,7 +794,25 @@ pub async fn link_overlap_flags_the_referral_and_holds_its_commissions(store: Ar
             .collect::<Vec<_>>(),
         vec![referred.id]
     );
-    // Flagging again with the same signal changes nothing; a cleared referral goes clean.
+    // The admins were alerted in the flagging order's transaction (event `referral.flagged`).
+    let subject = smmd_domain::alert::referral_subject(referred.id);
+    let open_flag_alerts = || async {
+        store
+            .open_alerts()
+            .await
+            .expect("alerts")
+            .into_iter()
+            .filter(|a| a.kind == "referral_flagged" && a.subject == subject)
+            .map(|a| a.message)
+            .collect::<Vec<_>>()
+    };
+    let alerts = open_flag_alerts().await;
+    assert!(
+        alerts.len() == 1 && alerts[0].contains("(link_overlap)"),
+        "{alerts:?}"
+    );
+    // Flagging again with the same signal changes nothing; a cleared referral goes clean and
+    // its alert is resolved.
     assert!(!store
         .flag_referral(referred.id, "link_overlap", NOW)
         .await
@@ -767,6 +821,7 @@ pub async fn link_overlap_flags_the_referral_and_holds_its_commissions(store: Ar
         .clear_referral(referred.id, NOW, None)
         .await
         .expect("clear");
+    assert_eq!(open_flag_alerts().await, Vec::<String>::new());
     assert_eq!(
         store
             .referral(referred.id)
@@ -799,6 +854,11 @@ pub async fn link_overlap_flags_the_referral_and_holds_its_commissions(store: Ar
             .expect("r")
             .flags,
         vec!["link_overlap".to_string(), "same_payer".to_string()]
+    );
+    let alerts = open_flag_alerts().await;
+    assert!(
+        alerts.len() == 1 && alerts[0].contains("(link_overlap, same_payer)"),
+        "a later signal raises the alert again: {alerts:?}"
     );
     // A blocked account cannot log in until unblocked.
     store

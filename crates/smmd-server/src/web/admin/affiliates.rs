@@ -1,6 +1,7 @@
 //! `/admin/affiliates`: the affiliate program at a glance — the last 30 days' report, the
 //! payout runs with their counts (and a button to run today's now), pending payouts to mark
-//! paid or reject, payout methods to review, flagged referrals to clear. Every action is a
+//! paid or reject, payout methods to review, flagged referrals to clear, commissions in review
+//! to approve or void in bulk. Every action is a
 //! `data-api` form on `/api/admin/affiliates/*`.
 
 use smmd_domain::affiliate::calendar::Date;
@@ -8,6 +9,9 @@ use smmd_domain::affiliate::PayoutStatus;
 use smmd_store::PayoutQuery;
 
 use super::*;
+
+/// Commissions in review the page lists (oldest first) for one bulk decision.
+const REVIEW_ROWS: i64 = 200;
 
 pub(super) async fn affiliates_page(
     State(st): State<AppState>,
@@ -23,13 +27,14 @@ pub(super) async fn affiliates_page(
         limit: 20,
         ..PayoutQuery::default()
     };
-    let (settings, runs, open, latest, methods, flagged, report) = match tokio::try_join!(
+    let (settings, runs, open, latest, methods, flagged, review, report) = match tokio::try_join!(
         st.store.affiliate_settings(),
         st.store.payout_runs(None, 12),
         st.store.payouts(&pending),
         st.store.payouts(&recent),
         st.store.submitted_payout_methods(100),
         st.store.flagged_referrals(100),
+        st.store.commissions_in_review(REVIEW_ROWS),
         st.store.affiliate_report(now - 30 * 86_400_000, now + 1),
     ) {
         Ok(x) => x,
@@ -182,6 +187,32 @@ pub(super) async fn affiliates_page(
                         }
                     } }
                 }
+            }
+        }
+        div.card #commissions-review {
+            h2 { "Commissions in review" }
+            p.muted { "Commissions of flagged referrals. Approving sends them back on hold (approved at their date); voiding ends them and credits nothing." }
+            @if review.is_empty() { p.empty { "None waiting." } } @else {
+                (api_form("POST", "/api/admin/affiliates/commissions/review", "Decided", html! {
+                    table {
+                        thead { tr { th { "" } th { "Commission" } th { "Affiliate" } th { "Referred" } th { "Order" } th { "Amount" } } }
+                        tbody { @for c in &review {
+                            tr {
+                                td data-label="Select" { input type="checkbox" name="ids" value=(c.id) data-type="ids" checked aria-label=(format!("Commission #{}", c.id)); }
+                                td data-label="Commission" { "#" (c.id) br; span.hint { (Date::of(c.created_at)) } }
+                                td data-label="Affiliate" { "#" (c.affiliate_id) }
+                                td data-label="Referred" { "#" (c.referred_id) }
+                                td data-label="Order" { "#" (c.order_id) br; span.hint { (c.charge) " charged, " (c.refunded) " refunded" } }
+                                td data-label="Amount" { (c.amount) }
+                            }
+                        } }
+                    }
+                    @if review.len() as i64 == REVIEW_ROWS { p.hint { "The oldest " (REVIEW_ROWS) " are shown; decide these to see more." } }
+                    div.quick {
+                        button #approve-commissions type="submit" name="decision" value="approve" { "Approve selected" }
+                        button.secondary #void-commissions type="submit" name="decision" value="void" { "Void selected" }
+                    }
+                }))
             }
         }
     };
