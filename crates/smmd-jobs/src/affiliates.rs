@@ -45,7 +45,7 @@ pub async fn release(store: &dyn Store, now: i64) -> Result<ReleaseReport, JobEr
 }
 
 /// The job: [`release`] at the run's time. Counters: `settled`, `to_review`, `approved`,
-/// `voided`, `credited_micros`.
+/// `voided`, `credited_micros`, `longest_tx_us` (the longest write transaction, µs).
 pub struct Release {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -61,6 +61,7 @@ impl Job for Release {
             ("approved".to_string(), r.approved),
             ("voided".to_string(), r.voided),
             ("credited_micros".to_string(), r.credited.micros()),
+            ("longest_tx_us".to_string(), r.longest_tx_us),
         ]))
     }
 }
@@ -87,6 +88,8 @@ pub struct PayoutReport {
     /// Earlier runs of this kind that never started (the panel was down past them), now
     /// recorded as skipped, plus this one when it is past its window.
     pub skipped: i64,
+    /// The longest step's write transaction, in microseconds.
+    pub longest_tx_us: i64,
 }
 
 /// The run of `kind` scheduled at `scheduled_for`, at `now`: records the runs of this kind
@@ -174,6 +177,7 @@ pub async fn pay_out(
         report.checked += step.checked;
         report.created += step.created;
         report.paid_out = report.paid_out.saturating_add(step.paid_out);
+        report.longest_tx_us = report.longest_tx_us.max(step.tx_us);
         after = step.cursor;
         if !step.more {
             report.run = Some(step.run);
@@ -184,7 +188,8 @@ pub async fn pay_out(
 }
 
 /// `affiliates.payouts_all` / `affiliates.payouts_returning`: [`pay_out`] for the run's tick.
-/// Counters: `checked`, `payouts`, `paid_micros`, `skipped`.
+/// Counters: `checked`, `payouts`, `paid_micros`, `skipped`, `longest_tx_us` (the longest
+/// step's write transaction, µs).
 pub struct PayoutRunJob {
     pub kind: RunKind,
     pub store: Arc<dyn Store>,
@@ -206,6 +211,7 @@ impl Job for PayoutRunJob {
             ("payouts".to_string(), r.created),
             ("paid_micros".to_string(), r.paid_out.micros()),
             ("skipped".to_string(), r.skipped),
+            ("longest_tx_us".to_string(), r.longest_tx_us),
         ]))
     }
 }

@@ -566,7 +566,8 @@ async fn commission_of_order(s: &SqlStore, order: OrderId) -> StoreResult<Option
 }
 
 /// Settles pending commissions of final orders: held until `completed_at + hold_days`, review
-/// for a flagged referral, void when they earn nothing. One transaction of at most `limit`.
+/// for a flagged referral, void when they earn nothing. One transaction of at most `limit`,
+/// fewer on SQLite past [`crate::TX_BUDGET`].
 async fn settle(
     s: &SqlStore,
     hold_days: i64,
@@ -575,6 +576,7 @@ async fn settle(
     r: &mut ReleaseReport,
 ) -> StoreResult<bool> {
     let mut tx = s.begin().await?;
+    let held = std::time::Instant::now();
     let rows = sqlx::query(
         "SELECT c.id, c.amount, o.completed_at, f.status AS referral \
          FROM commissions c JOIN orders o ON o.id = c.order_id \
@@ -585,7 +587,12 @@ async fn settle(
     .fetch_all(&mut *tx)
     .await
     .db()?;
-    for row in &rows {
+    let mut cut = false;
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 && s.over_budget(held) {
+            cut = true;
+            break;
+        }
         let id: i64 = get(row, "id")?;
         let amount: i64 = get(row, "amount")?;
         let completed: i64 = get(row, "completed_at")?;
@@ -613,12 +620,15 @@ async fn settle(
         .db()?;
     }
     s.commit(tx).await?;
-    Ok(rows.len() as i64 == limit)
+    r.longest_tx_us = r.longest_tx_us.max(crate::micros_since(held));
+    Ok(cut || rows.len() as i64 == limit)
 }
 
-/// Approves held commissions whose date has come, crediting each in the same transaction.
+/// Approves held commissions whose date has come, crediting each in the same transaction (at
+/// most `limit`, fewer on SQLite once the transaction has run [`crate::TX_BUDGET`]).
 async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> StoreResult<bool> {
     let mut tx = s.begin().await?;
+    let held = std::time::Instant::now();
     let rows = sqlx::query(
         "SELECT id, affiliate_id, order_id, amount FROM commissions \
          WHERE status = 'held' AND approve_at <= $1 ORDER BY approve_at, id LIMIT $2",
@@ -629,7 +639,12 @@ async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> S
     .await
     .db()?;
     let mut approved: std::collections::BTreeMap<i64, (i64, Money)> = Default::default();
-    for row in &rows {
+    let mut cut = false;
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 && s.over_budget(held) {
+            cut = true;
+            break;
+        }
         let id: i64 = get(row, "id")?;
         let amount = money(row, "amount")?;
         let to = if amount.is_positive() {
@@ -695,7 +710,8 @@ async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> S
         .await?;
     }
     s.commit(tx).await?;
-    Ok(rows.len() as i64 == limit)
+    r.longest_tx_us = r.longest_tx_us.max(crate::micros_since(held));
+    Ok(cut || rows.len() as i64 == limit)
 }
 
 async fn release(s: &SqlStore, now: i64, limit: i64) -> StoreResult<ReleaseReport> {

@@ -404,6 +404,26 @@ pub(crate) fn found(done: &sqlx::any::AnyQueryResult) -> StoreResult<()> {
     }
 }
 
+/// How long a batch job's write transaction (hourly billing, the affiliate release, a payout
+/// run's step) runs before it stops taking new rows and commits: on SQLite it holds the one
+/// writer, so the rows it did not reach wait for its next transaction instead. Every
+/// transaction handles at least one row.
+pub(crate) const TX_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);
+
+impl SqlStore {
+    /// Whether a batch transaction begun at `held` should stop taking rows: on SQLite once it
+    /// has run [`TX_BUDGET`] (it holds the one writer); never on PostgreSQL, where it holds
+    /// only its own rows.
+    pub(crate) fn over_budget(&self, held: std::time::Instant) -> bool {
+        self.dialect == Dialect::Sqlite && held.elapsed() >= TX_BUDGET
+    }
+}
+
+/// Microseconds since `t` (how long a transaction held its connection).
+pub(crate) fn micros_since(t: std::time::Instant) -> i64 {
+    i64::try_from(t.elapsed().as_micros()).unwrap_or(i64::MAX)
+}
+
 pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
 }

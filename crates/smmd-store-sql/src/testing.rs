@@ -234,3 +234,65 @@ macro_rules! both_stores {
         )* }
     };
 }
+
+/// Bulk affiliate rows for scale tests and `smmd-bench affiliates`, written with a few SQL
+/// statements into the database at `url`: `affiliates` users with affiliate accounts (user ids
+/// from the first one created), an approved payout method for nine in ten, and `commissions`
+/// held commissions spread over them, ten per affiliate: one in ten due at `due_at` (epoch ms)
+/// and worth 120.00 (so every affiliate is paid by a run after it), the rest due 30 days later
+/// and worth 0.50. Errors: the database's.
+pub async fn seed_affiliates(
+    url: &str,
+    affiliates: i64,
+    commissions: i64,
+    due_at: i64,
+) -> Result<(), sqlx::Error> {
+    use smmd_domain::clock::DAY_MS;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let at = due_at - 60 * DAY_MS;
+    let series = |n: i64| {
+        format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})")
+    };
+    let statements = [
+        format!(
+            "{} INSERT INTO users (email, email_lower, password_hash, role, balance, created_at) \
+             SELECT 'aff' || i || '@bench.example', 'aff' || i || '@bench.example', 'x', 'user', 0, {at} FROM n",
+            series(affiliates)
+        ),
+        format!(
+            "INSERT INTO affiliates (user_id, code, created_at) \
+             SELECT id, 'C' || id, {at} FROM users WHERE email LIKE 'aff%'"
+        ),
+        format!(
+            "INSERT INTO payout_methods (user_id, kind, details, status, created_at, decided_at, approved_at) \
+             SELECT user_id, 'paypal', 'p' || user_id || '@bench.example', 'approved', {at}, {at}, {at} \
+             FROM affiliates WHERE user_id % 10 <> 0"
+        ),
+    ];
+    for sql in statements {
+        sqlx::query(&sql).execute(&mut conn).await?;
+    }
+    let first: i64 = sqlx::query_scalar("SELECT MIN(user_id) FROM affiliates")
+        .fetch_one(&mut conn)
+        .await?;
+    // The commissions in chunks of 100,000 (one statement each).
+    let chunk = 100_000i64;
+    let mut done = 0i64;
+    while done < commissions {
+        let n = chunk.min(commissions - done);
+        let sql = format!(
+            "{} INSERT INTO commissions (order_id, affiliate_id, referred_id, rate_bp, charge, amount, \
+             status, approve_at, created_at, updated_at) \
+             SELECT {done} + i, {first} + (({done} + i) / 10 % {affiliates}), {first} + (({done} + i) / 10 % {affiliates}), 500, \
+             CASE WHEN ({done} + i) % 10 = 0 THEN 2400000000 ELSE 10000000 END, \
+             CASE WHEN ({done} + i) % 10 = 0 THEN 120000000 ELSE 500000 END, 'held', \
+             CASE WHEN ({done} + i) % 10 = 0 THEN {due} ELSE {later} END, {at}, {at} FROM n",
+            series(n),
+            due = due_at - 1,
+            later = due_at + 30 * DAY_MS,
+        );
+        sqlx::query(&sql).execute(&mut conn).await?;
+        done += n;
+    }
+    conn.close().await
+}

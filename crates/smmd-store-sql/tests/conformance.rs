@@ -244,3 +244,89 @@ mod across_instances {
         );
     }
 }
+
+/// SQLite has one writer: a release pass or a payout run step stops taking rows once its
+/// transaction has run `TX_BUDGET` (15 ms) and leaves the rest to the next call; the calls
+/// together approve each due commission and record each candidate exactly once.
+mod sqlite_writer {
+    use smmd_domain::affiliate::calendar::{Date, RunKind};
+    use smmd_store::prelude::*;
+    use smmd_store::NewPayoutRun;
+    use smmd_store_sql::testing::{fresh, seed_affiliates, Backend};
+
+    /// 2027-02-01T02:00Z, the first Monday of February 2027.
+    const T: i64 = 1_801_792_800_000;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn long_steps_are_cut_at_the_budget_and_resumed_exactly_once() {
+        let db = fresh(Backend::Sqlite).await.expect("sqlite");
+        seed_affiliates(&db.url, 2_000, 20_000, T)
+            .await
+            .expect("seed");
+        // One call may take all 2,000 due commissions; it stops far short of them.
+        let first = db
+            .store
+            .release_commissions(T, 2_000)
+            .await
+            .expect("release");
+        assert!(
+            first.more && first.approved > 0 && first.approved < 2_000,
+            "{first:?}"
+        );
+        let mut approved = first.approved;
+        let mut passes = 1;
+        loop {
+            let r = db
+                .store
+                .release_commissions(T, 2_000)
+                .await
+                .expect("release");
+            approved += r.approved;
+            passes += 1;
+            if !r.more {
+                break;
+            }
+        }
+        assert_eq!(
+            approved, 2_000,
+            "every due commission once, in {passes} passes"
+        );
+        assert_eq!(
+            db.store
+                .release_commissions(T, 2_000)
+                .await
+                .expect("again")
+                .approved,
+            0
+        );
+        let run = NewPayoutRun {
+            kind: RunKind::All,
+            date: Date::of(T),
+            scheduled_at: T,
+        };
+        let (mut after, mut created, mut steps) = (0, 0, 0);
+        loop {
+            let s = db
+                .store
+                .run_payouts(&run, after, 2_000, T + 60_000)
+                .await
+                .expect("step");
+            steps += 1;
+            created += s.created;
+            after = s.cursor;
+            if !s.more {
+                assert_eq!(s.run.candidates, 2_000, "each candidate once");
+                assert_eq!(s.run.payouts, created);
+                break;
+            }
+        }
+        assert!(steps > 1, "a step of 2,000 candidates is cut");
+        assert_eq!(created, 1_800, "the nine in ten with an approved method");
+        assert!(db
+            .store
+            .affiliate_mismatches()
+            .await
+            .expect("mismatches")
+            .is_empty());
+    }
+}

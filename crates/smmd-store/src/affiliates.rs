@@ -148,6 +148,9 @@ pub struct ReleaseReport {
     pub credited: Money,
     /// Whether rows are left for another pass (the pass stopped at its limit).
     pub more: bool,
+    /// The longest of its write transactions, from BEGIN acquired to COMMIT done, in
+    /// microseconds: how long it held the SQLite writer at once.
+    pub longest_tx_us: i64,
 }
 
 /// What an affiliate's page counts.
@@ -170,6 +173,7 @@ impl ReleaseReport {
         self.voided += r.voided;
         self.credited = self.credited.saturating_add(r.credited);
         self.more = r.more;
+        self.longest_tx_us = self.longest_tx_us.max(r.longest_tx_us);
     }
 }
 
@@ -225,7 +229,8 @@ pub trait AffiliateStore: Send + Sync {
     /// The commission of an order, if it earned one.
     async fn commission_of_order(&self, order: OrderId) -> StoreResult<Option<Commission>>;
 
-    /// One pass of `affiliates.release` at `now`, at most `limit` commissions per step:
+    /// One pass of `affiliates.release` at `now`, at most `limit` commissions per step (on
+    /// SQLite fewer once a transaction has run about 15 ms; `more` says to call again):
     /// pending commissions of final orders become held until `completed_at + hold_days`
     /// (or review, for a flagged referral); held ones past that date are approved, each credit
     /// `commission:<id>` in the affiliate ledger in the same transaction, or voided when they

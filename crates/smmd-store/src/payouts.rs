@@ -177,6 +177,9 @@ pub struct RunStep {
     pub cursor: i64,
     /// Whether candidates are left (call again).
     pub more: bool,
+    /// How long its write transaction ran, from BEGIN acquired to COMMIT done, in
+    /// microseconds (0 when the run was not running).
+    pub tx_us: i64,
 }
 
 /// A payout invoice.
@@ -342,7 +345,8 @@ pub trait PayoutStore: Send + Sync {
 
     /// One step of a payout run: creates the run (unique per (date, kind)) if needed and
     /// checks at most `limit` candidates (affiliates with a non-zero balance) with a user id
-    /// above `after`, in one transaction: one item each, and for the eligible a pending payout
+    /// above `after`, in one transaction (on SQLite fewer once it has run about 15 ms: the one
+    /// writer is never held long; `cursor` and `more` tell where to go on): one item each, and for the eligible a pending payout
     /// of the whole balance with its `payout:<run>:<user>` ledger entry and a snapshot of the
     /// method. The step that finds no more candidates marks the run done. A run already done
     /// or skipped changes nothing; several instances and repeated triggers record each

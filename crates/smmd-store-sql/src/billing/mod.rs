@@ -357,13 +357,6 @@ async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(Strin
     .collect()
 }
 
-fn micros_since(t: std::time::Instant) -> i64 {
-    i64::try_from(t.elapsed().as_micros()).unwrap_or(i64::MAX)
-}
-
-/// The longest a batch of [`bill_users`] holds its transaction before committing.
-const BATCH_BUDGET: std::time::Duration = std::time::Duration::from_millis(20);
-
 /// Users per set-based transaction at most, and the hour rows it aims at (measured with
 /// `smmd-bench billing`: see the README's figures).
 const FAST_GROUP: usize = 500;
@@ -396,7 +389,7 @@ async fn bill_users(s: &SqlStore, users: &[UserId], now: i64) -> StoreResult<Bil
         )
         .await?;
         s.commit(tx).await?;
-        batch.longest_tx_us = micros_since(started);
+        batch.longest_tx_us = crate::micros_since(started);
         report.add(&batch);
         left.extend(out.left);
         let done = chunk.len() - out.not_reached.len();
@@ -405,7 +398,7 @@ async fn bill_users(s: &SqlStore, users: &[UserId], now: i64) -> StoreResult<Bil
             group = (FAST_ROWS / out.rows.div_ceil(done)).clamp(8, FAST_GROUP);
         }
     }
-    // The rest through the engine, user by user, transactions of about BATCH_BUDGET.
+    // The rest through the engine, user by user, transactions of about TX_BUDGET.
     let mut rest = &left[..];
     while !rest.is_empty() {
         let mut tx = s.begin().await?;
@@ -416,12 +409,12 @@ async fn bill_users(s: &SqlStore, users: &[UserId], now: i64) -> StoreResult<Bil
             engine::reconcile_user(&mut tx, s.dialect, &terms, user, now, &mut batch).await?;
             engine::runway_after(&mut tx, s.dialect, &terms, user, now, &mut batch).await?;
             rest = tail;
-            if started.elapsed() >= BATCH_BUDGET {
+            if started.elapsed() >= crate::TX_BUDGET {
                 break;
             }
         }
         s.commit(tx).await?;
-        batch.longest_tx_us = micros_since(started);
+        batch.longest_tx_us = crate::micros_since(started);
         report.add(&batch);
     }
     Ok(report)

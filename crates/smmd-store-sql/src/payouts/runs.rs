@@ -112,11 +112,13 @@ pub(super) async fn run_step(
         paid_out: Money::ZERO,
         cursor: after,
         more: false,
+        tx_us: 0,
     };
     if run.status != RunStatus::Running {
         return Ok(step);
     }
     let mut tx = s.begin().await?;
+    let held = std::time::Instant::now();
     let settings = settings_in(&mut tx).await?;
     let rules = settings.payout_rules();
     let lock = match s.dialect {
@@ -132,7 +134,13 @@ pub(super) async fn run_step(
     .fetch_all(&mut *tx)
     .await
     .db()?;
-    for row in &rows {
+    let mut cut = false;
+    for (i, row) in rows.iter().enumerate() {
+        // Past SQLite's budget the rest waits for the next step (from the cursor).
+        if i > 0 && s.over_budget(held) {
+            cut = true;
+            break;
+        }
         let user: i64 = get(row, "user_id")?;
         step.cursor = user;
         let c = candidate_row(row, settings.returning_rule)?;
@@ -207,7 +215,7 @@ pub(super) async fn run_step(
         step.created += 1;
         step.paid_out = step.paid_out.saturating_add(amount);
     }
-    step.more = rows.len() as i64 == limit;
+    step.more = cut || rows.len() as i64 == limit;
     // The run's figures grow with each step by its own items (an instance still stepping after
     // another finished adds its own too), so the last step does not count a whole run.
     sqlx::query(
@@ -231,6 +239,7 @@ pub(super) async fn run_step(
         .await
         .db()?;
     s.commit(tx).await?;
+    step.tx_us = crate::micros_since(held);
     step.run = run_row(&after_step)?;
     Ok(step)
 }
