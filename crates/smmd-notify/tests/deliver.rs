@@ -203,6 +203,21 @@ async fn account(store: &Arc<dyn Store>, email: &str, role: Role) -> User {
     u
 }
 
+/// `user` wants e-mail and webhooks to `url`, signed with `secret`.
+async fn wants_all(store: &Arc<dyn Store>, user: UserId, url: &str, secret: &str) {
+    store
+        .set_notification_settings(
+            user,
+            &NotificationSettings {
+                email: true,
+                webhook_url: Some(url.to_string()),
+                webhook_secret: Some(secret.to_string()),
+            },
+        )
+        .await
+        .expect("settings");
+}
+
 async fn service(store: &Arc<dyn Store>) -> Service {
     let mut d = ServiceDraft::new(
         "Instagram",
@@ -690,17 +705,7 @@ async fn billing_notices_reach_their_renter_once(store: Arc<dyn Store>) {
     let (hooks, url) = Hooks::start(&[]).await;
     let clock = ManualClock::new(T0);
     let ann = account(&store, "renter@example.com", Role::User).await;
-    store
-        .set_notification_settings(
-            ann.id,
-            &NotificationSettings {
-                email: true,
-                webhook_url: Some(url.clone()),
-                webhook_secret: Some("whsec_renter".into()),
-            },
-        )
-        .await
-        .expect("settings");
+    wants_all(&store, ann.id, &url, "whsec_renter").await;
     let on = smmd_store::BillingSettingsPatch {
         enabled: Some(true),
         ..Default::default()
@@ -792,8 +797,8 @@ async fn billing_notices_reach_their_renter_once(store: Arc<dyn Store>) {
 
 /// Affiliate events (`docs/affiliates.md`): a payout method change is e-mailed to its account
 /// even when the account turned e-mail off (a security notice), while its other notices keep
-/// the preference; a flagged referral reaches every admin as `referral.flagged`, webhook
-/// included, and its e-mail links to the affiliates admin page.
+/// the preference; a flagged referral reaches the admins as `referral.flagged`, webhook
+/// included.
 async fn method_changes_are_always_emailed_and_flags_reach_admins(store: Arc<dyn Store>) {
     let Some(smtp) = Smtp::start().await else {
         return;
@@ -801,17 +806,7 @@ async fn method_changes_are_always_emailed_and_flags_reach_admins(store: Arc<dyn
     let (hooks, url) = Hooks::start(&[]).await;
     let clock = ManualClock::new(T0);
     let ops = account(&store, "ops@example.com", Role::Admin).await;
-    store
-        .set_notification_settings(
-            ops.id,
-            &NotificationSettings {
-                email: true,
-                webhook_url: Some(url.clone()),
-                webhook_secret: Some("whsec_ops".into()),
-            },
-        )
-        .await
-        .expect("settings");
+    wants_all(&store, ops.id, &url, "whsec_ops").await;
     let aff = account(&store, "aff@example.com", Role::User).await;
     store
         .set_notification_settings(aff.id, &NotificationSettings::default())
