@@ -21,6 +21,12 @@ use sqlx::{Any, AnyConnection, Transaction};
 use crate::rows::{get, money};
 use crate::{flag, Row, SqlResultExt, SqlStore};
 
+mod logins;
+mod release;
+
+use logins::*;
+use release::*;
+
 const ACCOUNT_COLS: &str = "user_id, code, balance, on_hold, clicks, created_at";
 pub(crate) const COMMISSION_COLS: &str =
     "id, order_id, affiliate_id, referred_id, rate_bp, charge, refunded, \
@@ -565,165 +571,6 @@ async fn commission_of_order(s: &SqlStore, order: OrderId) -> StoreResult<Option
     row.as_ref().map(commission_row).transpose()
 }
 
-/// Settles pending commissions of final orders: held until `completed_at + hold_days`, review
-/// for a flagged referral, void when they earn nothing. One transaction of at most `limit`,
-/// fewer on SQLite past [`crate::TX_BUDGET`].
-async fn settle(
-    s: &SqlStore,
-    hold_days: i64,
-    now: i64,
-    limit: i64,
-    r: &mut ReleaseReport,
-) -> StoreResult<bool> {
-    let mut tx = s.begin().await?;
-    let held = std::time::Instant::now();
-    let rows = sqlx::query(
-        "SELECT c.id, c.amount, o.completed_at, f.status AS referral \
-         FROM commissions c JOIN orders o ON o.id = c.order_id \
-         JOIN referrals f ON f.user_id = c.referred_id \
-         WHERE c.status = 'pending' AND o.completed_at IS NOT NULL ORDER BY c.id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await
-    .db()?;
-    let mut cut = false;
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 && s.over_budget(held) {
-            cut = true;
-            break;
-        }
-        let id: i64 = get(row, "id")?;
-        let amount: i64 = get(row, "amount")?;
-        let completed: i64 = get(row, "completed_at")?;
-        let referral: String = get(row, "referral")?;
-        let status = if amount == 0 {
-            r.voided += 1;
-            CommissionStatus::Void
-        } else if referral == ReferralStatus::Flagged.as_str() {
-            r.to_review += 1;
-            CommissionStatus::Review
-        } else {
-            r.settled += 1;
-            CommissionStatus::Held
-        };
-        sqlx::query(
-            "UPDATE commissions SET status = $1, approve_at = $2, updated_at = $3 \
-             WHERE id = $4 AND status = 'pending'",
-        )
-        .bind(status.as_str())
-        .bind(completed.saturating_add(hold_days.saturating_mul(DAY_MS)))
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    }
-    s.commit(tx).await?;
-    r.longest_tx_us = r.longest_tx_us.max(crate::micros_since(held));
-    Ok(cut || rows.len() as i64 == limit)
-}
-
-/// Approves held commissions whose date has come, crediting each in the same transaction (at
-/// most `limit`, fewer on SQLite once the transaction has run [`crate::TX_BUDGET`]).
-async fn approve(s: &SqlStore, now: i64, limit: i64, r: &mut ReleaseReport) -> StoreResult<bool> {
-    let mut tx = s.begin().await?;
-    let held = std::time::Instant::now();
-    let rows = sqlx::query(
-        "SELECT id, affiliate_id, order_id, amount FROM commissions \
-         WHERE status = 'held' AND approve_at <= $1 ORDER BY approve_at, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await
-    .db()?;
-    let mut approved: std::collections::BTreeMap<i64, (i64, Money)> = Default::default();
-    let mut cut = false;
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 && s.over_budget(held) {
-            cut = true;
-            break;
-        }
-        let id: i64 = get(row, "id")?;
-        let amount = money(row, "amount")?;
-        let to = if amount.is_positive() {
-            CommissionStatus::Approved
-        } else {
-            CommissionStatus::Void
-        };
-        // Guarded: an instance that lost the race for this row updates nothing.
-        let done = sqlx::query(
-            "UPDATE commissions SET status = $1, credited = amount, approved_at = $2, updated_at = $2 \
-             WHERE id = $3 AND status = 'held'",
-        )
-        .bind(to.as_str())
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        if done.rows_affected() == 0 {
-            continue;
-        }
-        if to == CommissionStatus::Void {
-            r.voided += 1;
-            continue;
-        }
-        let order: i64 = get(row, "order_id")?;
-        post(
-            &mut tx,
-            Posting {
-                user: UserId(get(row, "affiliate_id")?),
-                amount,
-                kind: EntryKind::Commission,
-                key: &format!("commission:{id}"),
-                reason: &format!("Commission on order #{order}"),
-                commission_id: Some(id),
-                now,
-            },
-        )
-        .await?;
-        r.approved += 1;
-        r.credited = r.credited.saturating_add(amount);
-        let e = approved
-            .entry(get::<i64>(row, "affiliate_id")?)
-            .or_insert((0, Money::ZERO));
-        *e = (e.0 + 1, e.1.saturating_add(amount));
-    }
-    // One notice per affiliate and step, not one per commission.
-    for (affiliate, (n, total)) in approved {
-        let what = if n == 1 {
-            "a commission".to_string()
-        } else {
-            format!("{n} commissions")
-        };
-        crate::billing::runway::notice(
-            &mut tx,
-            UserId(affiliate),
-            "commission.approved",
-            None,
-            None,
-            &format!("{total} joined your affiliate balance ({what})"),
-            now,
-        )
-        .await?;
-    }
-    s.commit(tx).await?;
-    r.longest_tx_us = r.longest_tx_us.max(crate::micros_since(held));
-    Ok(cut || rows.len() as i64 == limit)
-}
-
-async fn release(s: &SqlStore, now: i64, limit: i64) -> StoreResult<ReleaseReport> {
-    let limit = limit.clamp(1, 10_000);
-    let hold_days = settings(s).await?.hold_days;
-    let mut report = ReleaseReport::default();
-    let more_settled = settle(s, hold_days, now, limit, &mut report).await?;
-    let more_approved = approve(s, now, limit, &mut report).await?;
-    report.more = more_settled || more_approved;
-    Ok(report)
-}
-
 async fn ledger(s: &SqlStore, user: UserId, limit: i64) -> StoreResult<Vec<AffiliateEntry>> {
     let rows = sqlx::query(&format!(
         "SELECT {ENTRY_COLS} FROM affiliate_ledger WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
@@ -734,80 +581,6 @@ async fn ledger(s: &SqlStore, user: UserId, limit: i64) -> StoreResult<Vec<Affil
     .await
     .db()?;
     rows.iter().map(entry_row).collect()
-}
-
-async fn record_login(
-    s: &SqlStore,
-    user: UserId,
-    ip: Option<&str>,
-    device: Option<&str>,
-    now: i64,
-) -> StoreResult<()> {
-    let mut tx = s.write.begin().await.db()?;
-    for (table, column, value) in [
-        ("login_addresses", "ip", ip),
-        ("login_devices", "device", device),
-    ] {
-        let Some(value) = value else { continue };
-        sqlx::query(&format!(
-            "INSERT INTO {table} (user_id, {column}, at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id, {column}) DO UPDATE SET at = excluded.at"
-        ))
-        .bind(user.0)
-        .bind(value)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    }
-    tx.commit().await.db()
-}
-
-/// The newest 50 values of `column` in `table` for `user` since `since`.
-async fn login_traces(
-    s: &SqlStore,
-    table: &str,
-    column: &str,
-    user: UserId,
-    since: i64,
-) -> StoreResult<Vec<String>> {
-    sqlx::query_scalar(&format!(
-        "SELECT {column} FROM {table} WHERE user_id = $1 AND at >= $2 ORDER BY at DESC LIMIT 50"
-    ))
-    .bind(user.0)
-    .bind(since)
-    .fetch_all(&s.read)
-    .await
-    .db()
-}
-
-async fn prune_login_traces(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
-    let mut done = 0;
-    for (table, column) in [("login_addresses", "ip"), ("login_devices", "device")] {
-        done += sqlx::query(&format!(
-            "DELETE FROM {table} WHERE (user_id, {column}) IN \
-             (SELECT user_id, {column} FROM {table} WHERE at < $1 LIMIT $2)"
-        ))
-        .bind(before)
-        .bind(batch.clamp(1, 100_000))
-        .execute(&s.write)
-        .await
-        .db()?
-        .rows_affected();
-    }
-    Ok(done)
-}
-
-async fn referrals_from(s: &SqlStore, affiliate: UserId, ip: &str, since: i64) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM referrals WHERE affiliate_id = $1 AND ip = $2 AND created_at >= $3",
-    )
-    .bind(affiliate.0)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(&s.read)
-    .await
-    .db()
 }
 
 async fn stats(s: &SqlStore, affiliate: UserId) -> StoreResult<smmd_store::AffiliateStats> {
