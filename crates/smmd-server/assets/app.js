@@ -229,12 +229,25 @@ function smmdToast(title, body, kind) {
   }
   var toast = smmdToast;
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // In the panel's time zone (body data-tz), as the server writes times; the browser's own
+  // zone only when the browser cannot.
+  var zone = document.body.dataset.tz;
   function when(ms) {
     var d = new Date(ms);
+    if (zone && window.Intl) {
+      try {
+        var p = {};
+        new Intl.DateTimeFormat("en-GB", {
+          timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+        }).formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+        return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+      } catch (err) { /* an unknown zone: the browser's */ }
+    }
     return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
-  // The same text as the server's timeline rows.
-  function timelineItem(m) {
+  // The same text as the server's timeline rows: when, what, the wallet effect, the detail.
+  function timelineItem(m, currency) {
     var li = document.createElement("li");
     li.dataset.seq = m.seq;
     var w = document.createElement("span");
@@ -246,6 +259,18 @@ function smmdToast(title, body, kind) {
       : m.event === "refill" ? "Refill " + label(m.status).toLowerCase() : label(m.status);
     li.appendChild(w);
     li.appendChild(t);
+    if (m.amount !== null && m.amount !== undefined) {
+      var a = document.createElement("span");
+      a.className = "amount";
+      a.textContent = m.amount + " " + currency;
+      li.appendChild(a);
+    }
+    if (m.detail) {
+      var d = document.createElement("span");
+      d.className = "detail";
+      d.textContent = m.detail;
+      li.appendChild(d);
+    }
     return li;
   }
   function apply(m) {
@@ -254,6 +279,11 @@ function smmdToast(title, body, kind) {
     }
     if (m.type === "hello") {
       each("[data-unread]", function (el) { el.textContent = m.unread; el.hidden = !m.unread; });
+      each("[data-unread-count]", function (el) { el.textContent = m.unread; });
+      if (typeof m.active === "number") each("[data-active-count]", function (el) { el.textContent = m.active; });
+    }
+    if (m.type === "order" && m.active) {
+      each("[data-active-count]", function (el) { el.textContent = Math.max(0, (Number(el.textContent) || 0) + m.active); });
     }
     if (m.type === "order") {
       each('[data-order="' + m.reference + '"]', function (row) {
@@ -261,8 +291,12 @@ function smmdToast(title, body, kind) {
           row.dataset.status = m.status;
           var st = row.querySelector("[data-field=status]");
           if (st) { st.textContent = label(m.status); st.className = "status s-" + m.status; }
-          var rem = row.querySelector("[data-field=remains]");
-          if (rem && m.remains !== null && m.remains !== undefined) rem.textContent = m.remains;
+          var fields = { remains: m.remains, start_count: m.start_count, refunded: m.refunded };
+          Object.keys(fields).forEach(function (name) {
+            var v = fields[name];
+            if (v === null || v === undefined) return;
+            Array.prototype.forEach.call(row.querySelectorAll("[data-field=" + name + "]"), function (el) { el.textContent = v; });
+          });
         }
         if (m.event === "refill") {
           var rf = row.querySelector("[data-field=refill]");
@@ -280,11 +314,11 @@ function smmdToast(title, body, kind) {
     }
     if (m.type === "order" && m.event !== "placed") {
       each('[data-timeline="' + m.reference + '"]', function (ol) {
-        if (!ol.querySelector('li[data-seq="' + m.seq + '"]')) ol.appendChild(timelineItem(m));
+        if (!ol.querySelector('li[data-seq="' + m.seq + '"]')) ol.appendChild(timelineItem(m, ol.dataset.currency || ""));
       });
     }
     if (m.type === "notification") {
-      each("[data-unread]", function (el) {
+      each("[data-unread], [data-unread-count]", function (el) {
         el.textContent = (Number(el.textContent) || 0) + 1;
         el.hidden = false;
       });

@@ -16,7 +16,7 @@
 //! each part `seq` or `tx:seq`, taken before the page reads its data) and connects with
 //! `/ws?after=<that position>`; on a reconnect it sends the position of the last message it
 //! applied. The connection first replays what the user missed after `after` (their rows, and
-//! alerts for admins), then sends `{"type":"hello","balance":…,"unread":…}` (read after the
+//! alerts for admins), then sends `{"type":"hello","balance":…,"unread":…,"active":…}` (read after the
 //! replay, so its absolute figures win), then live messages. The client skips any message whose
 //! `(tx, seq)` is not beyond what it has applied of that source, so overlaps between page, replay
 //! and live are harmless. When more than [`REPLAY_MAX`] of the user's rows of one source were
@@ -409,11 +409,12 @@ pub async fn ws(
         }
     }
     // Read after the replay, so the absolute figures include everything replayed.
-    let (balance, unread) = match tokio::try_join!(
+    let (balance, unread, active) = match tokio::try_join!(
         st.store.user(user.id),
-        st.store.unread_notifications(user.id)
+        st.store.unread_notifications(user.id),
+        st.store.active_orders(user.id),
     ) {
-        Ok((u, unread)) => (u.map_or(user.balance, |u| u.balance), unread),
+        Ok((u, unread, active)) => (u.map_or(user.balance, |u| u.balance), unread, active),
         Err(e) => {
             tracing::error!(error = %e, "ws hello failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -424,6 +425,7 @@ pub async fn ws(
             "type": "hello",
             "balance": balance.to_string(),
             "unread": unread,
+            "active": active,
             "admin": admin,
         })
         .to_string()

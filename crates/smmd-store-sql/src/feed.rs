@@ -185,6 +185,20 @@ pub(crate) async fn read_source<T>(
     Ok((items, next, held))
 }
 
+/// How an order event changed its user's count of active orders: `placed` adds one; a status
+/// event leaving the active statuses (its previous placed/status event's status not terminal,
+/// its own terminal) takes one; anything else (refills, cancel requests, terminal to terminal
+/// such as an admin's Completed → Partial) none.
+fn active_change(event: &str, status: &str, prev: Option<&str>) -> i64 {
+    let active =
+        |s: &str| smmd_domain::order::OrderStatus::parse(s).is_some_and(|s| !s.is_terminal());
+    match (event, prev) {
+        ("placed", _) => 1,
+        ("status", Some(p)) => i64::from(active(status)) - i64::from(active(p)),
+        _ => 0,
+    }
+}
+
 /// The feed read: every user's rows, or only `whose` user's (and alerts if they are an admin).
 async fn feed_rows(
     s: &SqlStore,
@@ -209,7 +223,10 @@ async fn feed_rows(
 
     let sql = source_sql(
         d,
-        "e.id, e.user_id, e.order_id, e.kind, e.status, e.created_at, o.reference, o.remains",
+        "e.id, e.user_id, e.order_id, e.kind, e.status, e.amount, e.detail, e.created_at, \
+         o.reference, o.remains, o.start_count, o.refunded, \
+         (SELECT p.status FROM order_events p WHERE p.order_id = e.order_id AND p.id < e.id \
+          AND p.kind IN ('placed', 'status') ORDER BY p.id DESC LIMIT 1) AS prev_status",
         "order_events e LEFT JOIN orders o ON o.id = e.order_id",
         "e",
         by("e.user_id"),
@@ -221,13 +238,25 @@ async fn feed_rows(
             at,
             source: FeedSource::Events,
             pos,
-            message: FeedMessage::Order {
-                order_id: OrderId(get(row, "order_id")?),
-                reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
-                event: get(row, "kind")?,
-                status: get(row, "status")?,
-                remains: get(row, "remains")?,
-                at,
+            message: {
+                let event: String = get(row, "kind")?;
+                let status: String = get(row, "status")?;
+                let prev: Option<String> = get(row, "prev_status")?;
+                let active = active_change(&event, &status, prev.as_deref());
+                let money = |m: Option<i64>| m.map(|m| Money::from_micros(m).to_string());
+                FeedMessage::Order {
+                    order_id: OrderId(get(row, "order_id")?),
+                    reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
+                    event,
+                    status,
+                    remains: get(row, "remains")?,
+                    start_count: get(row, "start_count")?,
+                    refunded: money(get(row, "refunded")?),
+                    amount: money(get(row, "amount")?),
+                    detail: get(row, "detail")?,
+                    active,
+                    at,
+                }
             },
         })
     })

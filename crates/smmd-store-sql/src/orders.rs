@@ -208,6 +208,19 @@ pub(crate) async fn order(s: &SqlStore, id: OrderId) -> StoreResult<Option<Order
     row.as_ref().map(rows::order).transpose()
 }
 
+/// The user's orders not Completed, Partial or Canceled (archived orders are all terminal).
+pub(crate) async fn active_orders(s: &SqlStore, user: UserId) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM orders WHERE user_id = $1 \
+         AND status NOT IN ('completed', 'partial', 'canceled')",
+    )
+    .bind(user.0)
+    .fetch_one(&s.read)
+    .await
+    .db()?;
+    rows::get(&row, "n")
+}
+
 pub(crate) async fn orders_of_user(
     s: &SqlStore,
     user: UserId,
@@ -765,6 +778,10 @@ mod section {
 
         async fn order(&self, id: OrderId) -> StoreResult<Option<Order>> {
             crate::orders::order(self, id).await
+        }
+
+        async fn active_orders(&self, user: UserId) -> StoreResult<i64> {
+            crate::orders::active_orders(self, user).await
         }
 
         async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>> {

@@ -352,13 +352,27 @@ pub struct FeedItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeedMessage {
-    /// An order event (placed, status, cancel requested, refill).
+    /// An order event (placed, status, cancel requested, refill), with what the order page
+    /// shows of the order as the feed read it: everything a live page needs to look as a
+    /// reload would.
     Order {
         order_id: OrderId,
         reference: String,
         event: String,
         status: String,
         remains: Option<i64>,
+        /// The provider's start count, once it gave one.
+        start_count: Option<i64>,
+        /// The order's refunds so far (panel currency, as text); `None` once archived.
+        refunded: Option<String>,
+        /// This event's wallet effect (panel currency, as text): `-charge` when placed, the
+        /// refund a status change paid.
+        amount: Option<String>,
+        /// The provider message, review or admin reason (the timeline's detail), or "".
+        detail: String,
+        /// How the user's count of active (not terminal) orders changed: `1` when placed, `-1`
+        /// when the order ended, else `0` (the dashboard's "Active orders" card).
+        active: i64,
         at: i64,
     },
     /// The balance after a ledger entry (as text, panel currency).

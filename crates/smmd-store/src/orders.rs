@@ -235,6 +235,10 @@ pub trait OrderStore: Send + Sync {
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<Order>>;
 
+    /// How many of the user's orders are active (not Completed, Partial or Canceled): the
+    /// dashboard's "Active orders" card and the live socket's `hello`.
+    async fn active_orders(&self, user: UserId) -> StoreResult<i64>;
+
     /// The user's orders among `ids` (others' and unknown ids are simply absent).
     async fn orders_of_user(&self, user: UserId, ids: &[OrderId]) -> StoreResult<Vec<Order>>;
 

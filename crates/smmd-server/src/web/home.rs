@@ -22,14 +22,14 @@ pub(super) async fn dashboard(
             .search_orders(&smmd_store::OrderQuery::of_user(u.user.id, RECENT))
             .await?;
         let notes = st.store.notifications_of_user(u.user.id, None, 5).await?;
-        Ok::<_, smmd_store::StoreError>((orders, notes))
+        let active = st.store.active_orders(u.user.id).await?;
+        Ok::<_, smmd_store::StoreError>((orders, notes, active))
     }
     .await;
-    let (orders, notes) = match loaded {
+    let (orders, notes, active) = match loaded {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
-    let active = orders.iter().filter(|o| !o.status.is_terminal()).count();
     let cur = &st.config.panel.currency;
     let content = html! {
         (flash(&q))
@@ -37,9 +37,7 @@ pub(super) async fn dashboard(
             div.card-head { h1 { "Welcome back" } span.hint { (u.user.email) } }
             div.stats {
                 div.stat { span.label { "Balance" } span.value { span data-balance { (u.user.balance) } " " (cur) } }
-                div.stat { span.label { "Active orders" } span.value {
-                    (active) @if active as i64 == RECENT { "+" }
-                } }
+                div.stat { span.label { "Active orders" } span.value data-active-count { (active) } }
                 div.stat { span.label { "Unread notifications" } span.value data-unread-count { (u.unread) } }
                 div.stat { span.label { "Orders" } span.value { @if orders.len() as i64 == RECENT { (RECENT) "+" } @else { (orders.len()) } } }
             }

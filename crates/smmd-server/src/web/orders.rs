@@ -509,8 +509,8 @@ pub(super) async fn order_page(
                 div { dt { "Link" } dd.link { (o.link.as_deref().unwrap_or("—")) } }
                 div { dt { "Quantity" } dd { (o.total_quantity) @if let Some(r) = o.runs { " (" (r) " runs)" } } }
                 div { dt { "Charge" } dd { (o.charge) " " (cur) } }
-                div { dt { "Refunded" } dd { (o.refunded) " " (cur) } }
-                div { dt { "Start count" } dd { (o.start_count.map_or("—".to_string(), |s| s.to_string())) } }
+                div { dt { "Refunded" } dd { span data-field="refunded" { (o.refunded) } " " (cur) } }
+                div { dt { "Start count" } dd data-field="start_count" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) } }
                 div { dt { "Remains" } dd data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) } }
                 div { dt { "Refill" } dd data-field="refill" {
                     @if o.refill && o.guarantee_days > 0 { (o.guarantee_days) "-day guarantee" } @else { "No refill" }
@@ -542,7 +542,7 @@ pub(super) async fn order_page(
         }
         div.card {
             h2 { "Timeline" }
-            ol.timeline data-timeline=(o.reference) {
+            ol.timeline data-timeline=(o.reference) data-currency=(cur) {
                 @for e in &log {
                     li data-seq=(e.id) {
                         span.when { (when(&st, e.created_at)) }

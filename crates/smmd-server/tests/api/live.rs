@@ -128,7 +128,7 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
     let hello = next(&mut ann_ws).await;
     assert_eq!(
         hello,
-        json!({"type": "hello", "balance": "10.00", "unread": 0, "admin": false})
+        json!({"type": "hello", "balance": "10.00", "unread": 0, "active": 0, "admin": false})
     );
     assert_eq!(next(&mut bob_ws).await["balance"], "5.00");
     assert_eq!(next(&mut root_ws).await["admin"], true);

@@ -289,6 +289,50 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
     assert_ledger_consistent(&store).await;
 }
 
+/// Canceling the never-sent order `o` (placed at `NOW`, read up to `next`): the feed's order
+/// message carries what the order page shows after it (status, refunded total, the refund as
+/// the event's amount, the active count going down) and a refund's balance; returns the cursor
+/// after them.
+async fn order_end_is_read_as_the_page_shows_it(
+    store: &Arc<dyn Store>,
+    user: UserId,
+    o: &Order,
+    next: FeedCursor,
+) -> FeedCursor {
+    assert_eq!(store.active_orders(user).await.expect("count"), 1);
+    store
+        .cancel_orders(user, &[o.id], NOW + 1, None)
+        .await
+        .expect("cancel");
+    assert_eq!(store.active_orders(user).await.expect("count"), 0);
+    let read = settled(store, next, 100).await;
+    let messages: Vec<&FeedMessage> = read.items.iter().map(|i| &i.message).collect();
+    assert_eq!(
+        messages,
+        [
+            &FeedMessage::Order {
+                order_id: o.id,
+                reference: o.reference.clone(),
+                event: "status".into(),
+                status: "canceled".into(),
+                remains: o.remains,
+                start_count: None,
+                refunded: Some("0.90".into()),
+                amount: Some("0.90".into()),
+                detail: String::new(),
+                active: -1,
+                at: NOW + 1,
+            },
+            &FeedMessage::Balance {
+                balance: "3.00".into(),
+                amount: "0.90".into(),
+                at: NOW + 1,
+            },
+        ]
+    );
+    read.next
+}
+
 /// A feed read once nothing is held back: on PostgreSQL a transaction of another test (another
 /// database of the same server) can be in flight and hold the horizon for a moment.
 async fn settled(store: &Arc<dyn Store>, cursor: FeedCursor, limit: i64) -> FeedRead {
@@ -342,6 +386,11 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
                     event: "placed".into(),
                     status: "queued".into(),
                     remains: None,
+                    start_count: None,
+                    refunded: Some("0.00".into()),
+                    amount: Some("-0.90".into()),
+                    detail: String::new(),
+                    active: 1,
                     at: NOW,
                 },
             },
@@ -488,5 +537,17 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         .await
         .expect("replay")
         .is_empty());
+    // An order of a third user that ends: read as its page shows it.
+    let w = user(&store, "feed3@x.io", "3").await;
+    let o = place(&store, w.id, &svc, "https://instagram.com/feed3", 1000)
+        .await
+        .expect("placed");
+    let placed = settled(&store, end, 100).await;
+    assert_eq!(
+        placed.items.len(),
+        3,
+        "the deposit, the order and its charge"
+    );
+    order_end_is_read_as_the_page_shows_it(&store, w.id, &o, placed.next).await;
     assert_ledger_consistent(&store).await;
 }
