@@ -391,6 +391,10 @@ pub(crate) async fn edit_service(
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            if a.detail.is_empty() {
+                // Sent, but every field already had the value: say so, never a blank line.
+                a.detail = "no field changed".into();
+            }
         }
         a
     });

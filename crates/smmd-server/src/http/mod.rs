@@ -79,10 +79,68 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "Text fields cannot contain NUL characters",
             ));
         }
-        serde_json::from_value(value)
+        serde_path_to_error::deserialize(value)
             .map(JsonBody)
-            .map_err(|e| AppError::new(ErrorCode::InvalidBody, e.to_string()))
+            .map_err(|e| AppError::new(ErrorCode::InvalidBody, readable(&e)))
     }
+}
+
+/// A body that does not fit its fields, said as a person reads it: "Amount is required.",
+/// "Runs must be a whole number.", "Status: unknown variant …" with the field named by its
+/// label (the last path segment, `price_jump_pct` → "Price jump pct"), never the parser's
+/// text with backquotes and line numbers.
+fn readable(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let label = |name: &str| {
+        let text = name.replace('_', " ");
+        let mut c = text.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
+    let raw = e.inner().to_string();
+    // serde_json appends " at line L column C"; a person needs neither.
+    let text = raw.split(" at line ").next().unwrap_or(&raw).to_string();
+    let quoted = |t: &str| t.split('`').nth(1).map(str::to_string);
+    if text.starts_with("missing field") {
+        return format!("{} is required.", label(&quoted(&text).unwrap_or_default()));
+    }
+    if text.starts_with("unknown field") {
+        return format!(
+            "\"{}\" is not a field here.",
+            quoted(&text).unwrap_or_default()
+        );
+    }
+    let field = e
+        .path()
+        .iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .last()
+        .map(label);
+    let subject = field.unwrap_or_else(|| "The body".to_string());
+    if let Some(expected) = text
+        .strip_prefix("invalid type: ")
+        .and_then(|t| t.split(", expected ").nth(1))
+    {
+        let kind = if ["i64", "i32", "u64", "u32", "u16", "u8", "usize", "integer"]
+            .iter()
+            .any(|k| expected.contains(k))
+        {
+            "a whole number"
+        } else if expected.contains("bool") {
+            "true or false"
+        } else if expected.contains("sequence") {
+            "a list"
+        } else if expected.contains("string") || expected.contains("decimal") {
+            "text"
+        } else {
+            expected
+        };
+        return format!("{subject} must be {kind}.");
+    }
+    format!("{subject}: {}", text.replace('`', "\""))
 }
 
 fn has_nul(v: &serde_json::Value) -> bool {
@@ -155,5 +213,65 @@ pub(crate) fn spreadsheet_safe(cell: String) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Adjust {
+        amount: String,
+        runs: Option<i64>,
+        notify: Option<bool>,
+        ids: Option<Vec<i64>>,
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Credit,
+    }
+
+    fn message(body: serde_json::Value) -> String {
+        match serde_path_to_error::deserialize::<_, Adjust>(body) {
+            Ok(a) => panic!("accepted {a:?}"),
+            Err(e) => readable(&e),
+        }
+    }
+
+    #[test]
+    fn body_errors_name_the_field_without_parser_text() {
+        use serde_json::json;
+        assert_eq!(message(json!({})), "Amount is required.");
+        assert_eq!(
+            message(json!({"amount": "1", "runs": "x"})),
+            "Runs must be a whole number."
+        );
+        assert_eq!(message(json!({"amount": 5})), "Amount must be text.");
+        assert_eq!(
+            message(json!({"amount": "1", "notify": "yes"})),
+            "Notify must be true or false."
+        );
+        assert_eq!(
+            message(json!({"amount": "1", "ids": 3})),
+            "Ids must be a list."
+        );
+        assert_eq!(
+            message(json!({"amount": "1", "extra": 1})),
+            "\"extra\" is not a field here."
+        );
+        let bad_kind = message(json!({"amount": "1", "kind": "debit"}));
+        assert!(
+            bad_kind.starts_with("Kind: unknown variant \"debit\""),
+            "{bad_kind}"
+        );
+        for m in [bad_kind] {
+            assert!(!m.contains('`') && !m.contains("line"), "{m}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use smmd_app::UseCaseError;
 
+use super::session::foreign_form;
 use super::*;
 
 fn signup_form(error: Option<&str>, email: &str, referred: Option<&str>) -> Markup {

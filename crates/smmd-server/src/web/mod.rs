@@ -27,6 +27,7 @@ mod billing;
 mod funds;
 mod home;
 mod orders;
+mod session;
 
 use crate::auth::open_session;
 use crate::auth::{self, session_cookie};
@@ -44,8 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/affiliate", get(affiliate::affiliate_page))
         .route("/affiliate/method", post(affiliate::submit_method))
         .route("/affiliate/transfer", post(affiliate::transfer))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
         .route("/signup", get(account::signup_page).post(account::signup))
         .route(
             "/settings",
@@ -71,19 +72,35 @@ pub fn router() -> Router<AppState> {
         .route("/billing/{id}/cancel", post(billing::cancel))
         .route("/billing/statements/{id}", get(billing::statement_page))
         .merge(admin::router())
-        .route(
-            "/assets/app.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
-        )
-        .route(
-            "/assets/app.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    JS,
-                )
-            }),
-        )
+        .fallback(session::fallback)
+        .merge(assets())
+}
+
+/// The pages' own stylesheets and scripts, embedded in the binary: (path, content type, text).
+const ASSETS: [(&str, &str, &str); 4] = [
+    ("/assets/app.css", "text/css; charset=utf-8", CSS),
+    ("/assets/app.js", "text/javascript; charset=utf-8", JS),
+    (
+        "/assets/docs.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/docs.css"),
+    ),
+    (
+        "/assets/docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/docs.js"),
+    ),
+];
+
+fn assets() -> Router<AppState> {
+    ASSETS
+        .iter()
+        .fold(Router::new(), |r, &(path, content_type, text)| {
+            r.route(
+                path,
+                get(move || async move { ([(header::CONTENT_TYPE, content_type)], text) }),
+            )
+        })
 }
 
 /// A signed-in customer of the pages (session cookie only); others are sent to `/login`.
@@ -97,13 +114,13 @@ pub struct PageUser {
     pub feed: Option<FeedCursor>,
 }
 
-impl FromRequestParts<AppState> for PageUser {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let to_login = || Redirect::to("/login").into_response();
+impl PageUser {
+    /// The signed-in user of this request, `None` without a live session.
+    async fn lookup(parts: &Parts, st: &AppState) -> Result<Option<PageUser>, Response> {
         let feed = st.live.position();
-        let token = session_cookie(&parts.headers).ok_or_else(to_login)?;
+        let Some(token) = session_cookie(&parts.headers) else {
+            return Ok(None);
+        };
         match st
             .store
             .session(&auth::token_hash(&token), st.clock.now_ms())
@@ -111,16 +128,26 @@ impl FromRequestParts<AppState> for PageUser {
         {
             Ok(Some((user, csrf))) => {
                 let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
-                Ok(PageUser {
+                Ok(Some(PageUser {
                     user,
                     csrf,
                     unread,
                     feed,
-                })
+                }))
             }
-            Ok(None) => Err(to_login()),
+            Ok(None) => Ok(None),
             Err(e) => Err(page_error(e)),
         }
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        PageUser::lookup(parts, st)
+            .await?
+            .ok_or_else(|| session::to_login(parts))
     }
 }
 
@@ -256,7 +283,7 @@ pub(super) fn layout(
     html! {
         (head(title))
         meta name="csrf-token" content=(u.csrf);
-        body data-live="1" data-feed=[u.feed.map(|c| c.to_string())] class=[admin_section.then_some("admin")] {
+        body data-live="1" data-feed=[u.feed.map(|c| c.to_string())] data-tz=(st.config.panel.timezone) class=[admin_section.then_some("admin")] {
             header.top { div.bar {
                 a.brand href="/" { (st.config.panel.name) }
                 nav {
@@ -311,12 +338,16 @@ impl FromRequest<AppState> for PageForm {
     type Rejection = Response;
 
     async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = req.into_parts();
-        let u = PageUser::from_request_parts(&mut parts, st).await?;
+        let (parts, body) = req.into_parts();
+        let u = PageUser::lookup(&parts, st).await?;
+        let path = parts.uri.path().to_string();
         let req = axum::extract::Request::from_parts(parts, body);
         let Form(f) = Form::<HashMap<String, String>>::from_request(req, st)
             .await
             .map_err(IntoResponse::into_response)?;
+        let Some(u) = u else {
+            return Err(session::form_without_session(&path, &f));
+        };
         if !csrf_ok(&u, &f) {
             return Err(csrf_refused());
         }
@@ -336,85 +367,4 @@ pub(super) fn csrf_refused() -> Response {
             html! { p { "Reload the page and try again." } },
         ),
     )
-}
-
-pub(super) fn login_form(error: Option<&str>, email: &str) -> Markup {
-    bare(
-        "Log in",
-        html! {
-            @if let Some(e) = error { div.flash.err { (e) } }
-            form method="post" action="/login" {
-                label for="email" { "E-mail" }
-                input #email type="email" name="email" value=(email) required autocomplete="username";
-                label for="password" { "Password" }
-                input #password type="password" name="password" required autocomplete="current-password";
-                p { button type="submit" { "Log in" } }
-            }
-        },
-    )
-}
-
-async fn login_page() -> Response {
-    html_response(StatusCode::OK, login_form(None, ""))
-}
-
-/// A log-in or sign-up form posted from another site's page: refused before anything is read,
-/// so nobody can be signed into an account of the attacker's choosing (log-in CSRF).
-pub(super) fn foreign_form() -> Response {
-    html_response(
-        StatusCode::FORBIDDEN,
-        bare(
-            "Form from another site",
-            html! { p { "This form was not sent from this panel. " a href="/login" { "Log in here" } } },
-        ),
-    )
-}
-
-async fn login(
-    State(st): State<AppState>,
-    auth::ClientAddr(client): auth::ClientAddr,
-    headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    if !auth::same_origin(&headers) {
-        return foreign_form();
-    }
-    let email = f.get("email").map(String::as_str).unwrap_or("");
-    let password = f.get("password").map(String::as_str).unwrap_or("");
-    let (device, new_device) = auth::device(&st, &headers);
-    let user = match auth::check_login(&st, client, Some(&device), email, password).await {
-        Ok(u) => u,
-        Err(auth::LoginError::Wrong) => {
-            return html_response(
-                StatusCode::UNAUTHORIZED,
-                login_form(Some("Wrong e-mail or password"), email),
-            )
-        }
-        Err(auth::LoginError::TooMany(secs)) => {
-            let msg = format!("Too many attempts from here. Try again in {secs} s.");
-            return html_response(StatusCode::TOO_MANY_REQUESTS, login_form(Some(&msg), email));
-        }
-        Err(auth::LoginError::Store(e)) => return page_error(e),
-    };
-    match open_session(&st, &user).await {
-        Ok((cookie, _)) => {
-            let mut resp = Redirect::to("/dashboard").into_response();
-            resp.headers_mut().insert(header::SET_COOKIE, cookie);
-            if let Some(d) = new_device {
-                resp.headers_mut().append(header::SET_COOKIE, d);
-            }
-            resp
-        }
-        Err(e) => page_error(e.message),
-    }
-}
-
-async fn logout(State(st): State<AppState>, headers: HeaderMap, _form: PageForm) -> Response {
-    if let Err(e) = auth::end_session(&st, &headers).await {
-        return page_error(e);
-    }
-    let mut resp = Redirect::to("/login").into_response();
-    let clear = auth::clear_session_cookie(&st);
-    resp.headers_mut().insert(header::SET_COOKIE, clear);
-    resp
 }

@@ -15,6 +15,7 @@ mod payments;
 mod payouts;
 mod providers_admin;
 mod rest;
+mod sessions;
 mod smm;
 mod v2_fuzz;
 mod v2_vectors;
@@ -32,6 +33,7 @@ use payments::*;
 use payouts::*;
 use providers_admin::*;
 use rest::*;
+use sessions::*;
 use smm::*;
 use v2_fuzz::*;
 use v2_vectors::*;
@@ -83,4 +85,5 @@ backend_tests!(
     a_referral_link_signs_up_customers_whose_orders_pay_the_affiliate,
     a_sign_up_from_the_affiliate_s_browser_is_flagged_same_device,
     affiliate_payouts_run_decide_and_transfer_over_rest,
+    pages_without_a_session_keep_where_people_were_and_what_they_typed,
 );

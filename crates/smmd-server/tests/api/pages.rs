@@ -63,7 +63,7 @@ pub async fn a_customer_logs_in_orders_and_cancels_through_the_pages(app: TestAp
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
         ),
-        (303, Some("/login"))
+        (303, Some("/login?next=%2Forders%2Fnew"))
     );
     let wrong = app
         .client

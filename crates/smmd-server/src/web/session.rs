@@ -1,0 +1,283 @@
+//! Logging in and out, and what happens when a session is missing or has ended: a page asked
+//! for goes to `/login?next=<that page>` (saying the session ended when the browser still sent
+//! one) and comes back to it after log-in; a form sent without a live session is kept (every
+//! field but passwords, secrets and codes) in the log-in form, and after log-in the panel shows
+//! it again to be sent with the new session: nothing typed is lost and nothing is sent without
+//! a click. Admins land on `/admin`, customers on `/dashboard`. Unknown addresses get a page
+//! that says so (`fallback`), JSON under `/api/`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+
+use super::{bare, html_response, page_error, PageForm};
+use crate::auth::{self, open_session, session_cookie};
+use crate::state::AppState;
+
+/// The most a kept form may weigh (url-encoded); a bigger one is not kept (it says so).
+const RESUME_MAX: usize = 64 * 1024;
+
+/// `path` if it is a path of this panel to send a browser back to: starts with one `/` (not
+/// `//` or `/\`, which browsers read as another host), no control characters, at most 2,000
+/// bytes.
+pub(super) fn safe_next(path: &str) -> Option<&str> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= 2_000
+        && !path.chars().any(char::is_control);
+    ok.then_some(path)
+}
+
+/// Whether a form field may be kept across a log-in: never passwords, secrets, codes (2FA) or
+/// the old CSRF token.
+fn keepable(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    !(n == "csrf_token" || n.contains("password") || n.contains("secret") || n.contains("code"))
+}
+
+/// What the log-in form carries besides the e-mail and password.
+#[derive(Default)]
+pub(super) struct LoginView<'a> {
+    pub error: Option<&'a str>,
+    pub email: &'a str,
+    /// Why the person is here (the session ended), shown above the form.
+    pub notice: Option<&'a str>,
+    /// Where to go after log-in ([`safe_next`]).
+    pub next: Option<&'a str>,
+    /// A kept form (url-encoded fields) to offer again after log-in.
+    pub resume: Option<&'a str>,
+}
+
+pub(super) fn login_form(v: LoginView<'_>) -> Markup {
+    bare(
+        "Log in",
+        html! {
+            @if let Some(n) = v.notice { div.flash.info #session-notice { (n) } }
+            @if let Some(e) = v.error { div.flash.err { (e) } }
+            form method="post" action="/login" {
+                @if let Some(next) = v.next { input type="hidden" name="next" value=(next); }
+                @if let Some(r) = v.resume { input type="hidden" name="resume" value=(r); }
+                label for="email" { "E-mail" }
+                input #email type="email" name="email" value=(v.email) required autocomplete="username";
+                label for="password" { "Password" }
+                input #password type="password" name="password" required autocomplete="current-password";
+                p { button type="submit" { "Log in" } }
+            }
+            p.hint { "No account yet? " a href="/signup" { "Sign up" } }
+        },
+    )
+}
+
+const ENDED: &str = "Your session has ended. Log in to go on where you were.";
+
+/// A page asked for without a live session: to the log-in page, which brings the browser back
+/// to it (`next`), saying the session ended when the browser sent one.
+pub(super) fn to_login(parts: &Parts) -> Response {
+    let had = session_cookie(&parts.headers).is_some();
+    let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut q: Vec<(&str, &str)> = Vec::new();
+    if parts.method == Method::GET && here != "/" && safe_next(here).is_some() {
+        q.push(("next", here));
+    }
+    if had {
+        q.push(("expired", "1"));
+    }
+    if q.is_empty() {
+        return Redirect::to("/login").into_response();
+    }
+    let q = serde_urlencoded::to_string(q).unwrap_or_default();
+    Redirect::to(&format!("/login?{q}")).into_response()
+}
+
+/// A form sent without a live session: the log-in page (401) keeping the form's fields, to be
+/// offered again after log-in.
+pub(super) fn form_without_session(path: &str, fields: &HashMap<String, String>) -> Response {
+    if path == "/logout" {
+        return Redirect::to("/login").into_response();
+    }
+    let mut kept: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| keepable(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kept.sort();
+    let encoded = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    let (notice, resume) = if encoded.len() <= RESUME_MAX && safe_next(path).is_some() {
+        (
+            "Your session ended before the form was sent. Log in and send it again: what you typed is kept (passwords excepted).",
+            Some(encoded.as_str()),
+        )
+    } else {
+        (
+            "Your session ended before the form was sent. Log in and fill it in again.",
+            None,
+        )
+    };
+    html_response(
+        StatusCode::UNAUTHORIZED,
+        login_form(LoginView {
+            notice: Some(notice),
+            next: resume.is_some().then_some(path),
+            resume,
+            ..LoginView::default()
+        }),
+    )
+}
+
+pub(super) async fn login_page(Query(q): Query<HashMap<String, String>>) -> Response {
+    let next = q.get("next").and_then(|n| safe_next(n));
+    let notice = q.contains_key("expired").then_some(ENDED);
+    html_response(
+        StatusCode::OK,
+        login_form(LoginView {
+            next,
+            notice,
+            ..LoginView::default()
+        }),
+    )
+}
+
+/// A log-in or sign-up form posted from another site's page: refused before anything is read,
+/// so nobody can be signed into an account of the attacker's choosing (log-in CSRF).
+pub(super) fn foreign_form() -> Response {
+    html_response(
+        StatusCode::FORBIDDEN,
+        bare(
+            "Form from another site",
+            html! { p { "This form was not sent from this panel. " a href="/login" { "Log in here" } } },
+        ),
+    )
+}
+
+pub(super) async fn login(
+    State(st): State<AppState>,
+    auth::ClientAddr(client): auth::ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if !auth::same_origin(&headers) {
+        return foreign_form();
+    }
+    let email = f.get("email").map(String::as_str).unwrap_or("");
+    let password = f.get("password").map(String::as_str).unwrap_or("");
+    let next = f.get("next").and_then(|n| safe_next(n));
+    let resume = f
+        .get("resume")
+        .filter(|r| !r.is_empty() && r.len() <= RESUME_MAX)
+        .map(String::as_str);
+    fn again<'a>(
+        error: &'a str,
+        email: &'a str,
+        next: Option<&'a str>,
+        resume: Option<&'a str>,
+    ) -> LoginView<'a> {
+        LoginView {
+            error: Some(error),
+            email,
+            next,
+            resume,
+            notice: None,
+        }
+    }
+    let (device, new_device) = auth::device(&st, &headers);
+    let user = match auth::check_login(&st, client, Some(&device), email, password).await {
+        Ok(u) => u,
+        Err(auth::LoginError::Wrong) => {
+            return html_response(
+                StatusCode::UNAUTHORIZED,
+                login_form(again("Wrong e-mail or password", email, next, resume)),
+            )
+        }
+        Err(auth::LoginError::TooMany(secs)) => {
+            let msg = format!("Too many attempts from here. Try again in {secs} s.");
+            return html_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(again(&msg, email, next, resume)),
+            );
+        }
+        Err(auth::LoginError::Store(e)) => return page_error(e),
+    };
+    let (cookie, csrf) = match open_session(&st, &user).await {
+        Ok(x) => x,
+        Err(e) => return page_error(e.message),
+    };
+    let mut resp = match (next, resume) {
+        (Some(next), Some(resume)) => html_response(StatusCode::OK, resend(next, resume, &csrf)),
+        (Some(next), None) => Redirect::to(next).into_response(),
+        (None, _) if user.role == smmd_store::Role::Admin => Redirect::to("/admin").into_response(),
+        (None, _) => Redirect::to("/dashboard").into_response(),
+    };
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    if let Some(d) = new_device {
+        resp.headers_mut().append(header::SET_COOKIE, d);
+    }
+    resp
+}
+
+/// The kept form, shown with what it holds, to be sent to `next` with the new session's token.
+fn resend(next: &str, resume: &str, csrf: &str) -> Markup {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_str(resume).unwrap_or_default();
+    let fields: Vec<(String, String)> = fields.into_iter().filter(|(k, _)| keepable(k)).collect();
+    let shown = |v: &str| {
+        let mut t: String = v.chars().take(120).collect();
+        if v.chars().count() > 120 {
+            t.push('…');
+        }
+        t
+    };
+    bare(
+        "Send your form again",
+        html! {
+            p { "Your session had ended when you sent this form. You are logged in again: send it now?" }
+            @if !fields.is_empty() {
+                dl.facts.kept { @for (k, v) in &fields { @if !v.is_empty() {
+                    div { dt { (k.replace('_', " ")) } dd { (shown(v)) } }
+                } } }
+            }
+            form #resend method="post" action=(next) {
+                input type="hidden" name="csrf_token" value=(csrf);
+                @for (k, v) in &fields { input type="hidden" name=(k) value=(v); }
+                p { button type="submit" { "Send" } " " a.button.secondary href="/dashboard" { "Do not send" } }
+            }
+        },
+    )
+}
+
+pub(super) async fn logout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    _form: PageForm,
+) -> Response {
+    if let Err(e) = auth::end_session(&st, &headers).await {
+        return page_error(e);
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    let clear = auth::clear_session_cookie(&st);
+    resp.headers_mut().insert(header::SET_COOKIE, clear);
+    resp
+}
+
+/// Any address no route serves: a page saying so with the ways on (HTML), or the REST error
+/// shape under `/api/`.
+pub(super) async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        return crate::error::AppError::not_found("Resource").into_response();
+    }
+    html_response(StatusCode::NOT_FOUND, not_found_page())
+}
+
+pub(super) fn not_found_page() -> Markup {
+    bare(
+        "Page not found",
+        html! {
+            p { "There is no page at this address. It may have moved, or the link was mistyped." }
+            p.actions { a.button href="/" { "Home" } " " a.button.secondary href="/services" { "Services" } " " a.button.secondary href="/login" { "Log in" } }
+        },
+    )
+}
