@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document of every REST route, generated from the handlers' `utoipa`
-//! annotations ([`document`]), served at `GET /api/openapi.json`, and rendered as a plain HTML
-//! reference at `GET /api/docs` (server-side, no script, so it obeys the panel's strict CSP).
+//! annotations ([`document`]), served at `GET /api/openapi.json`, and rendered at
+//! `GET /api/docs` by Swagger UI, bundled into the binary ([`DOCS_ASSETS`]) and loaded from
+//! this server only, so the panel's strict CSP holds.
 //!
 //! The document also carries what the annotations cannot: the two auth schemes (`bearer`:
 //! `Authorization: Bearer <api key>`; `session`: the `smmd_session` cookie, with `X-CSRF-Token`
@@ -11,7 +12,7 @@
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{RefOr, ResponseBuilder};
 use utoipa::OpenApi;
@@ -23,6 +24,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(json))
         .route("/api/docs", get(page))
+        .route(DOCS_JS_PATH, get(|| asset(0)))
+        .route(DOCS_CSS_PATH, get(|| asset(1)))
 }
 
 #[derive(OpenApi)]
@@ -218,104 +221,77 @@ async fn json(
     Json(doc)
 }
 
-/// The reference page: every operation with its parameters, body and responses.
-async fn page() -> impl IntoResponse {
-    let doc = document();
-    let v = serde_json::to_value(&doc).unwrap_or_default();
-    Html(render(&v).into_string())
+/// The reference page: Swagger UI (bundled, `assets/vendor/swagger-ui`, see its `VERSION`)
+/// reading `/api/openapi.json`. No inline script or style: the page loads the bundle, its
+/// stylesheet and `docs.js` from `/assets`, so the panel's CSP (`script-src 'self'`) holds.
+async fn page(
+    axum::extract::State(st): axum::extract::State<crate::state::AppState>,
+) -> impl IntoResponse {
+    Html(docs_page(&st.config.panel.name).into_string())
 }
 
-fn render(v: &serde_json::Value) -> Markup {
-    let empty = serde_json::Map::new();
-    let paths = v["paths"].as_object().unwrap_or(&empty);
+fn docs_page(panel: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "smmd REST API reference" }
-                link rel="stylesheet" href="/assets/app.css";
+                title { "REST API reference · " (panel) }
+                link rel="stylesheet" href=(DOCS_CSS_PATH);
+                link rel="stylesheet" href="/assets/docs.css";
             }
             body.docs {
-                main.container {
-                    h1 { "smmd REST API" }
-                    p { "Machine-readable: " a href="/api/openapi.json" { "/api/openapi.json" } " (OpenAPI 3.1)." }
-                    pre.description { (v["info"]["description"].as_str().unwrap_or_default()) }
-                    nav {
-                        ul {
-                            @for (path, item) in paths {
-                                @for (method, _) in item.as_object().unwrap_or(&empty) {
-                                    li { a href=(format!("#{}-{}", method, anchor(path))) { code { (method.to_uppercase()) " " (path) } } }
-                                }
-                            }
-                        }
-                    }
-                    @for (path, item) in paths {
-                        @for (method, op) in item.as_object().unwrap_or(&empty) {
-                            section.operation id=(format!("{}-{}", method, anchor(path))) {
-                                h2 { code { (method.to_uppercase()) " " (path) } }
-                                @if let Some(d) = op["description"].as_str().or(op["summary"].as_str()) {
-                                    p { (d) }
-                                }
-                                @if let Some(ps) = op["parameters"].as_array() {
-                                    table {
-                                        thead { tr { th { "parameter" } th { "in" } th { "required" } th { "description" } } }
-                                        tbody {
-                                            @for p in ps {
-                                                tr {
-                                                    td { code { (p["name"].as_str().unwrap_or_default()) } }
-                                                    td { (p["in"].as_str().unwrap_or_default()) }
-                                                    td { (if p["required"].as_bool().unwrap_or(false) { "yes" } else { "no" }) }
-                                                    td { (p["description"].as_str().unwrap_or_default()) }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                                @if let Some(schema) = op["requestBody"]["content"]["application/json"]["schema"].as_object() {
-                                    p { "Body: " code { (schema_name(schema)) } }
-                                }
-                                ul {
-                                    @for (status, r) in op["responses"].as_object().unwrap_or(&empty) {
-                                        li { code { (status) } " " (r["description"].as_str().unwrap_or_default()) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    h2 { "Schemas" }
-                    @for (name, schema) in v["components"]["schemas"].as_object().unwrap_or(&empty) {
-                        section.schema id=(format!("schema-{name}")) {
-                            h3 { (name) }
-                            pre { (PreEscaped(escape(&serde_json::to_string_pretty(schema).unwrap_or_default()))) }
-                        }
+                header.docs-bar {
+                    a.brand href="/" { (panel) }
+                    span { "REST API" }
+                    a href="/api/openapi.json" { "openapi.json" }
+                    a href="/api" { "API v2 (resellers)" }
+                }
+                div #swagger-ui data-spec="/api/openapi.json" {
+                    noscript {
+                        p { "The interactive reference needs JavaScript. The whole API is described in "
+                            a href="/api/openapi.json" { "/api/openapi.json" } " (OpenAPI 3.1)." }
                     }
                 }
+                script src=(DOCS_JS_PATH) {}
+                script src="/assets/docs.js" {}
             }
         }
     }
 }
 
-fn anchor(path: &str) -> String {
-    path.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
+async fn asset(i: usize) -> impl IntoResponse {
+    let (_, content_type, bytes) = DOCS_ASSETS[i];
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
 }
 
-fn schema_name(schema: &serde_json::Map<String, serde_json::Value>) -> String {
-    schema
-        .get("$ref")
-        .and_then(|r| r.as_str())
-        .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
-        .unwrap_or_else(|| "object".to_string())
-}
+/// Where the bundled renderer is served (versioned, so browsers may keep it for a year).
+pub const DOCS_JS_PATH: &str = "/assets/swagger-ui/5.35.0/swagger-ui-bundle.js";
+pub const DOCS_CSS_PATH: &str = "/assets/swagger-ui/5.35.0/swagger-ui.css";
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+/// The renderer's files, embedded in the binary: (path, content type, bytes).
+pub const DOCS_ASSETS: [(&str, &str, &[u8]); 2] = [
+    (
+        DOCS_JS_PATH,
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui/swagger-ui-bundle.js"),
+    ),
+    (
+        DOCS_CSS_PATH,
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/vendor/swagger-ui/swagger-ui.css"),
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -388,22 +364,19 @@ mod tests {
     }
 
     #[test]
-    fn the_reference_page_shows_every_operation_and_code_without_scripts() {
-        let doc = serde_json::to_value(document()).expect("json");
-        let page = render(&doc).into_string();
-        for (path, item) in doc["paths"].as_object().expect("paths") {
-            for method in item.as_object().expect("item").keys() {
-                let heading = format!("{} {}", method.to_uppercase(), path);
-                assert!(page.contains(&heading), "{heading} is on the page");
-            }
+    fn the_reference_page_loads_the_bundled_renderer_without_inline_code() {
+        let page = docs_page("Panel <x>").into_string();
+        assert!(page.contains("Panel &lt;x&gt;"), "escaped");
+        for (path, _, bytes) in DOCS_ASSETS {
+            assert!(page.contains(path), "{path} is loaded");
+            assert!(bytes.len() > 100_000, "{path} is the real bundle");
         }
-        for code in ErrorCode::ALL {
-            assert!(page.contains(code.as_str()), "{code}");
-        }
-        assert!(
-            !page.contains("<script"),
-            "the strict CSP allows no inline script"
+        // Every script has a src (no inline code), and no element carries a style attribute.
+        assert_eq!(
+            page.matches("<script").count(),
+            page.matches("<script src=").count()
         );
+        assert!(!page.contains("style=") && !page.contains("<style"));
     }
 
     #[test]

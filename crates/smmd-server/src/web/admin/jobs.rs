@@ -144,7 +144,7 @@ pub(super) async fn job_page(
                 ol #next-runs { @for t in &j.preview { li { (when(&st, *t)) } } }
             }
         }
-        div.card {
+        div.card #history {
             h2 { "History" }
             @if runs.is_empty() { p.muted { "No runs yet." } }
             @else {
@@ -159,7 +159,7 @@ pub(super) async fn job_page(
                             td data-label="Took" { @if let (Some(a), Some(b)) = (r.started_at, r.finished_at) { (b - a) " ms" } @else { "—" } }
                             td data-label="Counters or error" {
                                 @if let Some(e) = &r.error { span.err { (e) } }
-                                @else if let Some(c) = &r.counters { code { (c) } }
+                                @else if let Some(c) = &r.counters { (counters(c)) }
                             }
                         }
                     } }
@@ -171,4 +171,18 @@ pub(super) async fn job_page(
         StatusCode::OK,
         layout(&st, &u, &s.name, "admin-jobs", content),
     )
+}
+
+/// A run's counters (a JSON object from the job) as `name value` pairs that wrap like words;
+/// anything else as wrapping code. Never wider than its cell.
+fn counters(json: &str) -> Markup {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) {
+        Ok(map) if !map.is_empty() => html! {
+            span.counters { @for (k, v) in &map {
+                span { (k.replace('_', " ")) " " b { (match v { serde_json::Value::String(s) => s.clone(), v => v.to_string() }) } }
+            } }
+        },
+        Ok(_) => html! { span.hint { "nothing to count" } },
+        Err(_) => html! { code.wrap { (json) } },
+    }
 }
