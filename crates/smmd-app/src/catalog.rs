@@ -25,6 +25,10 @@ pub struct ServicePatch {
     /// points 0–100000.
     pub markup_bp: Option<Option<i64>>,
     pub auto_refill: Option<bool>,
+    /// What customers read on the services page and the order form; at most 5000 characters.
+    pub description: Option<String>,
+    /// The refill guarantee in days, 0–365, copied onto each order at purchase.
+    pub guarantee_days: Option<i64>,
 }
 
 fn terms(e: smmd_domain::catalog::TermsError) -> Refusal {
@@ -63,6 +67,8 @@ pub async fn edit_service(
     )
     .map_err(terms)?;
     check_markup(p.markup_bp.flatten()).map_err(terms)?;
+    let description = p.description.as_deref().map(str::trim);
+    smmd_domain::catalog::check_service_text(description, p.guarantee_days).map_err(terms)?;
     // A markup edit reprices the service at once, with the sync's pricing function.
     let priced_rate = match (p.markup_bp, rate) {
         (Some(markup), None) => repriced(app, &current, markup).await?,
@@ -76,6 +82,8 @@ pub async fn edit_service(
         enabled: p.enabled,
         markup_bp: p.markup_bp,
         auto_refill: p.auto_refill,
+        description: description.map(str::to_string),
+        guarantee_days: p.guarantee_days,
         priced_rate,
     };
     let now = app.now();

@@ -24,6 +24,7 @@
 //! | [`providers`] | adding and enabling providers |
 //! | [`billing`] | plans, billing settings and pause, renting, rental actions, credits, collection |
 //! | [`notifications`] | notification settings and webhook URLs |
+//! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
 
 pub mod accounts;
 pub mod affiliates;
@@ -39,6 +40,7 @@ pub mod providers;
 pub mod review;
 pub mod secrets;
 pub mod statements;
+pub mod storefront;
 pub mod wallet;
 
 use smmd_domain::{Clock, Money};

@@ -20,6 +20,30 @@ pub enum TermsError {
     Quantities,
     #[error("Markup is 0 to 100000 basis points")]
     Markup,
+    #[error("The description has at most 5000 characters")]
+    Description,
+    #[error("The refill guarantee is 0 to 365 days")]
+    Guarantee,
+}
+
+/// Most characters in a service description.
+pub const MAX_DESCRIPTION: usize = 5_000;
+/// The longest refill guarantee, in days.
+pub const MAX_GUARANTEE_DAYS: i64 = 365;
+
+/// A service's description (at most [`MAX_DESCRIPTION`] characters) and refill guarantee
+/// (0–[`MAX_GUARANTEE_DAYS`] days), each when given.
+pub fn check_service_text(
+    description: Option<&str>,
+    guarantee_days: Option<i64>,
+) -> Result<(), TermsError> {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(TermsError::Description);
+    }
+    if guarantee_days.is_some_and(|g| !(0..=MAX_GUARANTEE_DAYS).contains(&g)) {
+        return Err(TermsError::Guarantee);
+    }
+    Ok(())
 }
 
 /// A service's selling terms after an edit: a name of 1–200 characters (not only spaces), a
@@ -64,6 +88,26 @@ pub fn is_price_jump(old: Money, new: Money, factor_pct: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_and_guarantees_are_bounded() {
+        assert_eq!(check_service_text(Some("Real accounts"), Some(60)), Ok(()));
+        assert_eq!(check_service_text(None, None), Ok(()));
+        assert_eq!(
+            check_service_text(Some(&"é".repeat(MAX_DESCRIPTION)), Some(0)),
+            Ok(())
+        );
+        assert_eq!(
+            check_service_text(Some(&"é".repeat(MAX_DESCRIPTION + 1)), None),
+            Err(TermsError::Description)
+        );
+        for bad in [-1, MAX_GUARANTEE_DAYS + 1] {
+            assert_eq!(
+                check_service_text(None, Some(bad)),
+                Err(TermsError::Guarantee)
+            );
+        }
+    }
 
     #[test]
     fn price_jumps_beyond_the_factor_either_way() {

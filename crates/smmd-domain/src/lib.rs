@@ -23,6 +23,7 @@ pub mod provider_facts;
 pub mod refill;
 pub mod schedule;
 pub mod service;
+pub mod storefront;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::{CategoryId, OrderId, ProviderId, RefillId, ServiceId, UserId};

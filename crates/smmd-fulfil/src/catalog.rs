@@ -294,8 +294,10 @@ fn new_draft(
     };
     let mut d = ServiceDraft::new(&category, &name, ty, rate, u.min, u.max);
     d.refill = u.refill.unwrap_or(false);
+    // The guarantee the name announces ("[60 days refill]", "R30"), else the panel's default.
     d.guarantee_days = if d.refill {
-        f.settings.default_guarantee_days
+        smmd_domain::storefront::guarantee_from_name(&name)
+            .unwrap_or(f.settings.default_guarantee_days)
     } else {
         0
     };
@@ -352,6 +354,16 @@ fn updated_draft(
     change("refill", cur.refill.to_string(), refill.to_string());
     change("cancel", cur.cancel.to_string(), cancel.to_string());
     change("dripfeed", cur.dripfeed.to_string(), dripfeed.to_string());
+    // The guarantee follows what the name announces, unless an admin set it.
+    let guarantee_days = match smmd_domain::storefront::guarantee_from_name(&name) {
+        Some(days) if refill && !kept("guarantee_days") => days,
+        _ => cur.guarantee_days,
+    };
+    change(
+        "guarantee_days",
+        cur.guarantee_days.to_string(),
+        guarantee_days.to_string(),
+    );
     // Back upstream after being disabled as gone: enabled again unless an admin decided.
     let enabled = if kept("enabled") { cur.enabled } else { true };
     change("enabled", cur.enabled.to_string(), enabled.to_string());
@@ -363,11 +375,11 @@ fn updated_draft(
         min,
         max,
         refill,
-        guarantee_days: cur.guarantee_days,
+        guarantee_days,
         cancel,
         dripfeed,
         link_rule: cur.link_rule,
-        description: if u.description.is_empty() {
+        description: if u.description.is_empty() || kept("description") {
             cur.description.clone()
         } else {
             u.description.clone()

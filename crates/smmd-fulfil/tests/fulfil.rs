@@ -583,6 +583,9 @@ async fn service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable(
         "0.60 + 50 %"
     );
     assert!(followers.refill && followers.guarantee_days == 30);
+    // "YouTube Views [Non-drop, 60 days refill]": the guarantee its name announces.
+    let views = w.service("4").await;
+    assert!(views.refill && views.guarantee_days == 60, "{views:?}");
     let likes = w.service("2").await;
     w.store
         .edit_service(

@@ -100,6 +100,20 @@ function smmdToast(title, body, kind) {
   });
 })();
 
+// A file input with `data-into` reads the chosen file into that hidden field as a data: URL
+// (the admin's logo), so the JSON forms can send it.
+document.addEventListener("change", function (ev) {
+  var input = ev.target;
+  if (!input.dataset || !input.dataset.into || !input.files || !window.FileReader) return;
+  var into = document.getElementById(input.dataset.into);
+  if (!into) return;
+  var file = input.files[0];
+  if (!file) { into.value = ""; return; }
+  var reader = new FileReader();
+  reader.onload = function () { into.value = String(reader.result || ""); };
+  reader.readAsDataURL(file);
+});
+
 // New order: the search narrows the loaded services as the customer types; a platform, type
 // or category reloads the list for it (the server filters the whole catalog).
 (function () {

@@ -25,6 +25,10 @@ pub struct AppState {
     pub fulfil: Option<smmd_fulfil::Fulfil>,
     /// This instance's WebSocket clients; [`crate::live::run_feed`] publishes to them.
     pub live: Arc<crate::live::Hub>,
+    /// The storefront's brand ([`AppState::brand`]).
+    pub brand: Arc<crate::cache::TtlSlot<Arc<smmd_app::storefront::Brand>>>,
+    /// The public catalogue at list prices ([`AppState::public_catalog`]).
+    pub public_catalog: Arc<crate::cache::TtlSlot<Arc<Vec<smmd_app::storefront::PublicService>>>>,
 }
 
 impl AppState {
@@ -44,6 +48,8 @@ impl AppState {
             logins: Arc::default(),
             fulfil: None,
             live: Arc::default(),
+            brand: Arc::default(),
+            public_catalog: Arc::default(),
         }
     }
 
@@ -63,6 +69,44 @@ impl AppState {
     pub fn catalog_changed(&self) {
         self.services.invalidate();
         self.catalog.invalidate();
+        self.public_catalog.invalidate();
+    }
+
+    /// The brand pages show, cached for [`crate::cache::SERVICES_TTL_MS`] (this instance drops
+    /// it at once when an admin changes it); the configured panel name alone if the store
+    /// cannot be read.
+    pub async fn brand(&self) -> Arc<smmd_app::storefront::Brand> {
+        let built = self
+            .brand
+            .get_or_build(self.clock.now_ms(), async {
+                smmd_app::storefront::brand(self.app(), &self.config.panel.name)
+                    .await
+                    .map(Arc::new)
+            })
+            .await;
+        built.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "brand not read");
+            Arc::new(smmd_app::storefront::Brand {
+                name: self.config.panel.name.clone(),
+                tagline: String::new(),
+                color: None,
+                logo: None,
+            })
+        })
+    }
+
+    /// The public catalogue at list prices (visitors, the public JSON), cached like the
+    /// services list.
+    pub async fn public_catalog(
+        &self,
+    ) -> Result<Arc<Vec<smmd_app::storefront::PublicService>>, smmd_app::UseCaseError> {
+        self.public_catalog
+            .get_or_build(self.clock.now_ms(), async {
+                smmd_app::storefront::public_catalog(self.app(), None)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
     }
 
     /// The enabled services, from [`CatalogCache`] while fresh (rebuilt once when stale).

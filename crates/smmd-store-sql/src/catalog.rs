@@ -356,6 +356,19 @@ pub(crate) async fn edit_service(
             false,
         );
     }
+    let description = edit.description.clone().unwrap_or(cur.description.clone());
+    if let Some(d) = &edit.description {
+        note("description", cur.description.clone(), d.clone(), true);
+    }
+    let guarantee_days = edit.guarantee_days.unwrap_or(cur.guarantee_days);
+    if let Some(g) = edit.guarantee_days {
+        note(
+            "guarantee_days",
+            cur.guarantee_days.to_string(),
+            g.to_string(),
+            true,
+        );
+    }
     // The use case checked the edit against what it read; a concurrent edit can still make
     // the merged terms invalid (min of one edit above max of the other): refuse, not store it.
     if smmd_domain::catalog::check_service_terms(&name, rate, min, max).is_err() {
@@ -363,7 +376,8 @@ pub(crate) async fn edit_service(
     }
     sqlx::query(
         "UPDATE services SET name = $1, rate = $2, min_qty = $3, max_qty = $4, enabled = $5, markup_bp = $6, \
-         overrides = $7, updated_at = $8, auto_refill = $10 WHERE id = $9",
+         overrides = $7, updated_at = $8, auto_refill = $10, description = $11, guarantee_days = $12 \
+         WHERE id = $9",
     )
     .bind(name.trim())
     .bind(rate.micros())
@@ -375,6 +389,8 @@ pub(crate) async fn edit_service(
     .bind(now)
     .bind(id.0)
     .bind(flag(auto_refill))
+    .bind(&description)
+    .bind(guarantee_days)
     .execute(&mut *tx)
     .await
     .db()?;
@@ -387,6 +403,11 @@ pub(crate) async fn edit_service(
                 .iter()
                 .map(|c| {
                     let show = |v: &Option<String>| v.clone().unwrap_or_default();
+                    if c.field == "description" {
+                        // Long text: the change history keeps both versions.
+                        let n = c.new.as_deref().map_or(0, |d| d.chars().count());
+                        return format!("description: {n} characters");
+                    }
                     format!("{}: {} -> {}", c.field, show(&c.old), show(&c.new))
                 })
                 .collect::<Vec<_>>()

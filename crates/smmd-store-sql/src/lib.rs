@@ -22,6 +22,7 @@ mod payouts;
 mod queries;
 mod rows;
 mod schedules;
+mod site;
 mod wallet;
 
 pub use feed::FEED_CHANNEL;

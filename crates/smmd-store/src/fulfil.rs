@@ -153,6 +153,10 @@ pub struct ServiceEdit {
     pub markup_bp: Option<Option<i64>>,
     /// Request refills automatically when a drop is detected (not an override).
     pub auto_refill: Option<bool>,
+    /// The description customers read (an override: sync stops importing it).
+    pub description: Option<String>,
+    /// The refill guarantee in days (an override: sync stops reading it from the name).
+    pub guarantee_days: Option<i64>,
     /// A selling rate from the pricing function (cost × exchange rate × markup), applied like a
     /// sync's: not an override, and ignored when `rate` is given or the rate is overridden.
     pub priced_rate: Option<Money>,

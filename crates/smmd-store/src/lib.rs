@@ -24,6 +24,7 @@ pub mod payouts;
 pub mod queries;
 pub mod refills;
 pub mod schedules;
+pub mod site;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 pub mod wallet;
@@ -40,6 +41,7 @@ pub use payouts::*;
 pub use queries::*;
 pub use refills::*;
 pub use schedules::*;
+pub use site::*;
 pub use wallet::*;
 
 /// A failure of the storage layer itself. Business refusals have their own error types.
@@ -76,6 +78,7 @@ pub trait Store:
     + PayoutStore
     + FeedStore
     + AdminStore
+    + SiteStore
     + Send
     + Sync
     + 'static
@@ -92,6 +95,6 @@ pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
         FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RefillStore,
-        SchedulerStore, Store, WalletStore,
+        SchedulerStore, SiteStore, Store, WalletStore,
     };
 }

@@ -105,6 +105,12 @@ pub enum ServicesCommand {
         /// Request refills automatically when a drop is detected.
         #[arg(long)]
         auto_refill: Option<bool>,
+        /// What customers read on the services page (at most 5000 characters).
+        #[arg(long)]
+        description: Option<String>,
+        /// Refill guarantee in days, 0–365.
+        #[arg(long)]
+        guarantee_days: Option<i64>,
     },
 }
 
@@ -335,6 +341,8 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
             enabled,
             markup_bp,
             auto_refill,
+            description,
+            guarantee_days,
         } => {
             let markup_bp = markup_bp.as_deref().map(markup_arg).transpose()?;
             let edit = smmd_app::catalog::ServicePatch {
@@ -345,6 +353,8 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
                 enabled,
                 markup_bp,
                 auto_refill,
+                description,
+                guarantee_days,
             };
             let s = smmd_app::catalog::edit_service(
                 app(f),

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod openapi;
 pub mod payments;
+pub mod site;
 pub mod smm;
 pub mod statements;
 pub mod v2;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(statements::router())
         .merge(affiliates::router())
         .merge(admin::router())
+        .merge(site::router())
         .merge(jobs::router())
         .merge(smm::router())
         .route_layer(axum::middleware::from_fn(refuse_nul));

@@ -38,7 +38,7 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 9] {
+fn parts() -> [utoipa::openapi::OpenApi; 10] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
@@ -48,6 +48,7 @@ fn parts() -> [utoipa::openapi::OpenApi; 9] {
         super::affiliates::AffiliatesDoc::openapi(),
         super::smm::SmmDoc::openapi(),
         super::admin::AdminDoc::openapi(),
+        super::site::SiteDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
     ]
 }
@@ -82,7 +83,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         );
     }
     for (path, item) in doc.paths.paths.iter_mut() {
-        let public = path == "/api/auth/login";
+        let public = is_public(path);
         for op in [
             &mut item.get,
             &mut item.post,
@@ -97,6 +98,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// Routes anyone may call: log-in, and the storefront's public catalogue.
+fn is_public(path: &str) -> bool {
+    path == "/api/auth/login" || path.starts_with("/api/public/")
 }
 
 /// Adds the error responses an operation can give, from what it takes.
@@ -398,7 +404,7 @@ mod tests {
                     "{method} {path} has a success response"
                 );
                 assert!(r.contains_key("500"), "{method} {path}");
-                if path != "/api/auth/login" {
+                if !is_public(path) {
                     assert!(r.contains_key("401"), "{method} {path} documents 401");
                 }
                 if path.contains('{') {

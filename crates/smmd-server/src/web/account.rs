@@ -6,27 +6,48 @@ use smmd_app::UseCaseError;
 use super::session::foreign_form;
 use super::*;
 
-fn signup_form(error: Option<&str>, email: &str, referred: Option<&str>) -> Markup {
+fn signup_form(
+    error: Option<&str>,
+    email: &str,
+    referred: Option<&str>,
+    next: Option<&str>,
+) -> Markup {
     bare(
         "Create your account",
         html! {
             @if let Some(e) = error { div.flash.err { (e) } }
             @if let Some(code) = referred { p.muted #referred { "Invited with code " code { (code) } "." } }
             form method="post" action="/signup" {
+                @if let Some(n) = next { input type="hidden" name="next" value=(n); }
                 label for="email" { "E-mail" }
                 input #email type="email" name="email" value=(email) required autocomplete="username";
                 label for="password" { "Password" span.hint { " at least 8 characters" } }
                 input #password type="password" name="password" required minlength="8" autocomplete="new-password";
                 p { button type="submit" { "Sign up" } }
             }
-            p.muted { "Already have an account? " a href="/login" { "Log in" } }
+            p.muted { "Already have an account? " a href=(login_link(next)) { "Log in" } }
         },
     )
 }
 
-pub(super) async fn signup_page(headers: HeaderMap) -> Response {
+/// `/login`, carrying `next` when there is one.
+fn login_link(next: Option<&str>) -> String {
+    match next {
+        Some(n) => format!(
+            "/login?{}",
+            serde_urlencoded::to_string([("next", n)]).unwrap_or_default()
+        ),
+        None => "/login".into(),
+    }
+}
+
+pub(super) async fn signup_page(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let code = super::affiliate::cookie(&headers, super::affiliate::REF_COOKIE);
-    html_response(StatusCode::OK, signup_form(None, "", code.as_deref()))
+    let next = q.get("next").and_then(|n| super::session::safe_next(n));
+    html_response(StatusCode::OK, signup_form(None, "", code.as_deref(), next))
 }
 
 /// Creates a user account and signs it in. Sign-up is rate limited like log-in (per client
@@ -43,11 +64,12 @@ pub(super) async fn signup(
     let email = f.get("email").map(String::as_str).unwrap_or("").trim();
     let password = f.get("password").map(String::as_str).unwrap_or("");
     let code = super::affiliate::cookie(&headers, super::affiliate::REF_COOKIE);
+    let next = f.get("next").and_then(|n| super::session::safe_next(n));
     if let Err(secs) = st.logins.check(client, email) {
         let msg = format!("Too many attempts from here. Try again in {secs} s.");
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
-            signup_form(Some(&msg), email, code.as_deref()),
+            signup_form(Some(&msg), email, code.as_deref(), next),
         ));
     }
     let (device, new_device) = auth::device(&st, &headers);
@@ -63,8 +85,12 @@ pub(super) async fn signup(
                 Some(why) => format!("Welcome! Your account is ready. {}", why.message()),
                 None => "Welcome! Your account is ready.".to_string(),
             };
+            // On to where the visitor was going (an order form from the services page), else
+            // a new order.
+            let to = next.unwrap_or("/orders/new");
+            let sep = if to.contains('?') { '&' } else { '?' };
             let mut resp = Redirect::to(&format!(
-                "/orders/new?ok={}",
+                "{to}{sep}ok={}",
                 url::form_urlencoded::byte_serialize(welcome.as_bytes()).collect::<String>()
             ))
             .into_response();
@@ -85,7 +111,7 @@ pub(super) async fn signup(
         }
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            signup_form(Some(&r.message), email, code.as_deref()),
+            signup_form(Some(&r.message), email, code.as_deref(), next),
         )),
         Err(e) => Err(e.into()),
     }

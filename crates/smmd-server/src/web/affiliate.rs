@@ -50,9 +50,15 @@ pub(super) async fn home(
         }
     }
     let to = match (&u, &code) {
+        (Ok(u), _) if u.user.role == smmd_store::Role::Admin => "/admin",
         (Ok(_), _) => "/dashboard",
         (Err(_), Some(_)) => "/signup",
-        (Err(_), None) => "/login",
+        // A visitor: the storefront.
+        (Err(_), None) => {
+            return super::storefront::home(&st)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
     };
     let mut resp = Redirect::to(to).into_response();
     if let Some(c) = set_cookie {

@@ -28,6 +28,7 @@ mod funds;
 mod home;
 mod orders;
 mod session;
+mod storefront;
 
 use crate::auth::open_session;
 use crate::auth::{self, session_cookie};
@@ -42,6 +43,10 @@ pub(crate) const CSP: &str =
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(affiliate::home))
+        .route("/services", get(storefront::services_page))
+        .route("/pages/{slug}", get(storefront::written_page))
+        .route("/brand/logo", get(storefront::logo))
+        .route("/assets/brand.css", get(storefront::brand_css))
         .route("/affiliate", get(affiliate::affiliate_page))
         .route("/affiliate/method", post(affiliate::submit_method))
         .route("/affiliate/transfer", post(affiliate::transfer))
@@ -112,6 +117,8 @@ pub struct PageUser {
     /// The live feed position this page reflects, read before the page reads anything else
     /// (`<body data-feed>`, sent back as `/ws?after=`); `None` before the feed has started.
     pub feed: Option<FeedCursor>,
+    /// The panel's brand (name, logo) for the page's bar.
+    pub brand: std::sync::Arc<smmd_app::storefront::Brand>,
 }
 
 impl PageUser {
@@ -133,6 +140,7 @@ impl PageUser {
                     csrf,
                     unread,
                     feed,
+                    brand: st.brand().await,
                 }))
             }
             Ok(None) => Ok(None),
@@ -228,6 +236,7 @@ pub(super) fn head(title: &str) -> Markup {
         meta name="viewport" content="width=device-width, initial-scale=1";
         title { (title) " · smmd" }
         link rel="stylesheet" href="/assets/app.css";
+        link rel="stylesheet" href="/assets/brand.css";
     }
 }
 
@@ -251,9 +260,10 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 10] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 11] = [
     ("dashboard", "/dashboard", "Dashboard"),
     ("new", "/orders/new", "New order"),
+    ("services", "/services", "Services"),
     ("orders", "/orders", "Orders"),
     ("funds", "/funds", "Add funds"),
     ("billing", "/billing", "Billing"),
@@ -285,7 +295,7 @@ pub(super) fn layout(
         meta name="csrf-token" content=(u.csrf);
         body data-live="1" data-feed=[u.feed.map(|c| c.to_string())] data-tz=(st.config.panel.timezone) class=[admin_section.then_some("admin")] {
             header.top { div.bar {
-                a.brand href="/" { (st.config.panel.name) }
+                a.brand href=(if is_admin { "/admin" } else { "/dashboard" }) { (storefront::mark(&u.brand)) }
                 nav {
                     @for &(key, href, label) in nav {
                         a href=(href) class=[(active == key).then_some("active")] {

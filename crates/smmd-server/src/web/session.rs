@@ -25,7 +25,7 @@ const RESUME_MAX: usize = 64 * 1024;
 /// `path` if it is a path of this panel to send a browser back to: starts with one `/` (not
 /// `//` or `/\`, which browsers read as another host), no control characters, at most 2,000
 /// bytes.
-pub(super) fn safe_next(path: &str) -> Option<&str> {
+pub(crate) fn safe_next(path: &str) -> Option<&str> {
     let ok = path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
@@ -69,7 +69,10 @@ pub(super) fn login_form(v: LoginView<'_>) -> Markup {
                 input #password type="password" name="password" required autocomplete="current-password";
                 p { button type="submit" { "Log in" } }
             }
-            p.hint { "No account yet? " a href="/signup" { "Sign up" } }
+            p.hint { "No account yet? " a #signup-link href=(match v.next {
+                Some(n) => format!("/signup?{}", serde_urlencoded::to_string([("next", n)]).unwrap_or_default()),
+                None => "/signup".into(),
+            }) { "Sign up" } }
         },
     )
 }

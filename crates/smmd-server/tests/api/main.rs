@@ -17,6 +17,7 @@ mod providers_admin;
 mod rest;
 mod sessions;
 mod smm;
+mod storefront;
 mod v2_fuzz;
 mod v2_vectors;
 
@@ -35,6 +36,7 @@ use providers_admin::*;
 use rest::*;
 use sessions::*;
 use smm::*;
+use storefront::*;
 use v2_fuzz::*;
 use v2_vectors::*;
 
@@ -86,4 +88,5 @@ backend_tests!(
     a_sign_up_from_the_affiliate_s_browser_is_flagged_same_device,
     affiliate_payouts_run_decide_and_transfer_over_rest,
     pages_without_a_session_keep_where_people_were_and_what_they_typed,
+    visitors_see_the_brand_the_services_and_the_pages_an_admin_set,
 );

@@ -17,6 +17,7 @@ mod refills;
 mod safeguards;
 mod scheduler;
 mod searches;
+mod site;
 mod statements;
 mod wallet;
 
@@ -40,6 +41,7 @@ pub use refills::*;
 pub use safeguards::*;
 pub use scheduler::*;
 pub use searches::*;
+pub use site::*;
 pub use statements::*;
 pub use wallet::*;
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an expression evaluating to a
@@ -78,6 +80,7 @@ macro_rules! conformance_tests {
             dispatch_skips_disabled_providers_and_sync_reads_oldest_checked_first,
             offers_alerts_and_admin_edits_round_trip,
             a_request_key_places_one_order_and_finds_it_again,
+            storefront_values_and_pages_round_trip_with_their_audit,
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,

@@ -4,7 +4,7 @@ use crate::*;
 use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
 use smmd_domain::refill::{RefillError, RefillStatus};
 use smmd_domain::service::{validate_order, OrderInput, ServiceType};
-use smmd_domain::{Money, OrderId};
+use smmd_domain::{Money, OrderId, ServiceId};
 use std::sync::Arc;
 
 use super::*;
@@ -588,4 +588,17 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
         .await
         .expect("none")
         .is_empty());
+
+    // The public catalogue's figures: every ordered service's count and latest samples.
+    let figures = store.catalog_figures(2).await.expect("figures");
+    let of = |id: ServiceId| figures.iter().find(|f| f.service_id == id).cloned();
+    let svc_figures = of(svc.id).expect("ordered");
+    assert_eq!(svc_figures.orders, 3);
+    assert_eq!(
+        svc_figures.samples, two,
+        "the same samples as the order form's"
+    );
+    let other_figures = of(other.id).expect("ordered");
+    assert_eq!((other_figures.orders, other_figures.samples.len()), (2, 0));
+    assert_eq!(figures.len(), 2, "services without orders have no figures");
 }

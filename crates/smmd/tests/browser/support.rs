@@ -178,10 +178,16 @@ pub async fn shoot_at(c: &Client, name: &str, at: Option<&str>) {
             widths[0].as_i64().unwrap_or(0),
             widths[1].as_i64().unwrap_or(0),
         );
-        assert!(
-            scroll <= client,
-            "{name} on a {label}: the page is {scroll} px wide in a {client} px window"
-        );
+        if scroll > client {
+            let wide = c
+                .execute(
+                    "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1).slice(-6).map(e => e.tagName.toLowerCase() + '.' + String(e.className).replace(/ /g, '.') + ' ' + Math.round(e.getBoundingClientRect().right));",
+                    vec![],
+                )
+                .await
+                .expect("wide elements");
+            panic!("{name} on a {label}: the page is {scroll} px wide in a {client} px window; too wide: {wide}");
+        }
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(dir.join(format!("{name}-{label}.png")), png).expect("write png");
     }

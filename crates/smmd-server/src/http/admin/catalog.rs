@@ -43,6 +43,7 @@ pub struct AdminServiceDto {
     provider_currency: Option<String>,
     /// Fields set by hand that service sync leaves alone.
     overrides: Vec<String>,
+    description: String,
 }
 
 fn admin_service_dto(s: &Service) -> AdminServiceDto {
@@ -67,6 +68,7 @@ fn admin_service_dto(s: &Service) -> AdminServiceDto {
         provider_rate: s.provider_rate.map(|r| r.to_string()),
         provider_currency: s.provider_currency.clone(),
         overrides: s.overrides.clone(),
+        description: s.description.clone(),
     }
 }
 
@@ -139,6 +141,11 @@ pub struct ServicePatch {
     markup_bp: Option<i64>,
     clear_markup: bool,
     auto_refill: Option<bool>,
+    /// What customers read on the services page and the order form; at most 5000 characters.
+    description: Option<String>,
+    /// Refill guarantee in days, 0–365 (copied onto each order at purchase).
+    #[schema(minimum = 0, maximum = 365)]
+    guarantee_days: Option<i64>,
 }
 
 /// Edits a service (validated as a whole: `min ≤ max`); logged in its change history.
@@ -163,6 +170,8 @@ pub async fn edit_service(
             p.markup_bp.map(Some)
         },
         auto_refill: p.auto_refill,
+        description: p.description,
+        guarantee_days: p.guarantee_days,
     };
     let s = catalog::edit_service(st.app(), &AppState::actor(&admin), ServiceId(id), patch).await?;
     st.catalog_changed();

@@ -18,9 +18,10 @@ mod catalog;
 mod jobs;
 mod orders;
 mod people;
+mod site;
 
 /// The admin menu (see `CUSTOMER_NAV`).
-pub(super) const NAV: [(&str, &str, &str); 10] = [
+pub(super) const NAV: [(&str, &str, &str); 11] = [
     ("admin", "/admin", "Dashboard"),
     ("admin-orders", "/admin/orders", "Orders"),
     ("admin-services", "/admin/services", "Services"),
@@ -30,6 +31,7 @@ pub(super) const NAV: [(&str, &str, &str); 10] = [
     ("admin-payments", "/admin/payments", "Payments"),
     ("admin-billing", "/admin/billing", "Billing"),
     ("admin-affiliates", "/admin/affiliates", "Affiliates"),
+    ("admin-site", "/admin/site", "Storefront"),
     ("admin-audit", "/admin/audit", "Audit log"),
 ];
 
@@ -48,6 +50,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/audit", get(people::audit_page))
         .route("/admin/billing", get(billing::billing_page))
         .route("/admin/affiliates", get(affiliates::affiliates_page))
+        .route("/admin/site", get(site::site_page))
 }
 
 /// A signed-in admin on a page. Anyone else signed in gets 404 (the admin area is not

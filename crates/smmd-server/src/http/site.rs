@@ -1,0 +1,242 @@
+//! REST for the storefront (issue 18): the public catalogue as JSON for integrators
+//! (`GET /api/public/services`, no authentication, list prices), and the admin's brand and
+//! pages (`/api/admin/site`). Use cases: `smmd_app::storefront`.
+
+use axum::extract::State;
+use axum::routing::{get, patch, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use smmd_app::storefront::{self, Brand, BrandPatch, PublicService};
+use utoipa::{OpenApi, ToSchema};
+
+use super::{ApiPath, JsonBody};
+use crate::auth::AdminUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/public/services", get(public_services))
+        .route("/api/admin/site", get(site))
+        .route("/api/admin/site/brand", patch(edit_brand))
+        .route("/api/admin/site/pages/{slug}", put(save_page))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(public_services, site, edit_brand, save_page),
+    components(schemas(
+        PublicServiceDto,
+        PublicServiceList,
+        SiteDto,
+        BrandDto,
+        PageDto,
+        BrandEdit,
+        PageEdit
+    ))
+)]
+pub struct SiteDoc;
+
+/// One service of the public catalogue, at list price.
+#[derive(Serialize, ToSchema)]
+pub struct PublicServiceDto {
+    /// The id to order with (API v2 `service`).
+    service: i64,
+    name: String,
+    category: String,
+    /// `instagram`, `tiktok`, `youtube`, … or `other`, read from the category and name.
+    platform: &'static str,
+    /// API v2 type: `Default`, `Package`, `Custom Comments`, …
+    #[serde(rename = "type")]
+    service_type: &'static str,
+    /// Price per 1000 (per package for package types), decimal string in `currency`.
+    rate: String,
+    currency: String,
+    min: i64,
+    max: i64,
+    refill: bool,
+    /// Refill guarantee in days (0 without refill).
+    guarantee_days: i64,
+    cancel: bool,
+    dripfeed: bool,
+    description: String,
+    /// Orders ever placed for it.
+    orders: i64,
+    /// Average seconds to deliver 1000 units over its last 10 Completed orders; null before
+    /// its first.
+    avg_seconds_per_1000: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicServiceList {
+    items: Vec<PublicServiceDto>,
+}
+
+fn public_dto(p: &PublicService, currency: &str) -> PublicServiceDto {
+    let s = &p.service;
+    PublicServiceDto {
+        service: s.id.0,
+        name: s.name.clone(),
+        category: s.category.clone(),
+        platform: s.rules().platform,
+        service_type: s.service_type.as_str(),
+        rate: s.rate.to_string(),
+        currency: currency.to_string(),
+        min: s.min,
+        max: s.max,
+        refill: s.refill,
+        guarantee_days: if s.refill { s.guarantee_days } else { 0 },
+        cancel: s.cancel,
+        dripfeed: s.dripfeed,
+        description: s.description.clone(),
+        orders: p.orders,
+        avg_seconds_per_1000: p.avg_ms_per_1000.map(|ms| ms / 1000),
+    }
+}
+
+/// Every enabled service by category, at list price, with its figures (the storefront's
+/// services page as JSON). No authentication.
+#[utoipa::path(get, path = "/api/public/services", tag = "storefront", security(),
+    responses((status = 200, body = PublicServiceList)))]
+pub async fn public_services(
+    State(st): State<AppState>,
+) -> Result<Json<PublicServiceList>, AppError> {
+    let catalog = st.public_catalog().await?;
+    let cur = &st.config.panel.currency;
+    Ok(Json(PublicServiceList {
+        items: catalog.iter().map(|p| public_dto(p, cur)).collect(),
+    }))
+}
+
+/// The brand as set.
+#[derive(Serialize, ToSchema)]
+pub struct BrandDto {
+    name: String,
+    tagline: String,
+    /// `#rrggbb`; null for the built-in colours.
+    color: Option<String>,
+    /// Where the logo is served; null without one.
+    logo_url: Option<String>,
+}
+
+fn brand_dto(b: &Brand) -> BrandDto {
+    BrandDto {
+        name: b.name.clone(),
+        tagline: b.tagline.clone(),
+        color: b.color.clone(),
+        logo_url: b
+            .logo
+            .as_ref()
+            .map(|l| format!("/brand/logo?v={}", l.version)),
+    }
+}
+
+/// A written page.
+#[derive(Serialize, ToSchema)]
+pub struct PageDto {
+    /// `terms`, `faq` or `contact`.
+    slug: String,
+    title: String,
+    /// Markdown (raw HTML is shown as text).
+    body: String,
+    updated_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteDto {
+    brand: BrandDto,
+    pages: Vec<PageDto>,
+}
+
+async fn site_dto(st: &AppState) -> Result<SiteDto, AppError> {
+    let brand = storefront::brand(st.app(), &st.config.panel.name).await?;
+    let pages = storefront::pages(st.app()).await?;
+    Ok(SiteDto {
+        brand: brand_dto(&brand),
+        pages: pages
+            .into_iter()
+            .map(|p| PageDto {
+                slug: p.slug,
+                title: p.title,
+                body: p.body,
+                updated_at: p.updated_at,
+            })
+            .collect(),
+    })
+}
+
+/// The storefront's brand and written pages.
+#[utoipa::path(get, path = "/api/admin/site", tag = "admin",
+    responses((status = 200, body = SiteDto)))]
+pub async fn site(
+    State(st): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<SiteDto>, AppError> {
+    Ok(Json(site_dto(&st).await?))
+}
+
+/// Brand fields to change; absent ones stay.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrandEdit {
+    /// 1 to 60 characters.
+    name: Option<String>,
+    /// At most 160 characters on one line; "" removes it.
+    tagline: Option<String>,
+    /// `#rrggbb` or `#rgb`; "" returns to the built-in colours.
+    color: Option<String>,
+    /// A `data:image/png|jpeg|webp;base64,…` URL of at most 128 KiB; "" removes the logo.
+    logo: Option<String>,
+}
+
+fn clearable(v: Option<String>) -> Option<Option<String>> {
+    v.map(|s| (!s.trim().is_empty()).then_some(s))
+}
+
+/// Changes the brand (audited `site.brand`); answers the storefront as it is now.
+#[utoipa::path(patch, path = "/api/admin/site/brand", tag = "admin", request_body = BrandEdit,
+    responses((status = 200, body = SiteDto)))]
+pub async fn edit_brand(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    JsonBody(b): JsonBody<BrandEdit>,
+) -> Result<Json<SiteDto>, AppError> {
+    let patch = BrandPatch {
+        name: b.name,
+        tagline: b.tagline,
+        color: clearable(b.color),
+        logo: clearable(b.logo),
+    };
+    storefront::set_brand(
+        st.app(),
+        &AppState::actor(&admin),
+        &st.config.panel.name,
+        patch,
+    )
+    .await?;
+    st.brand.invalidate();
+    Ok(Json(site_dto(&st).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageEdit {
+    /// 1 to 80 characters.
+    title: String,
+    /// Markdown, at most 50,000 bytes; "" removes the page.
+    body: String,
+}
+
+/// Writes the page `slug` (`terms`, `faq`, `contact`; audited `site.page`).
+#[utoipa::path(put, path = "/api/admin/site/pages/{slug}", tag = "admin",
+    params(("slug" = String, Path, description = "terms, faq or contact")), request_body = PageEdit,
+    responses((status = 200, body = SiteDto)))]
+pub async fn save_page(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiPath(slug): ApiPath<String>,
+    JsonBody(p): JsonBody<PageEdit>,
+) -> Result<Json<SiteDto>, AppError> {
+    storefront::save_page(st.app(), &AppState::actor(&admin), &slug, &p.title, &p.body).await?;
+    Ok(Json(site_dto(&st).await?))
+}
