@@ -115,6 +115,8 @@ codes! {
     PayoutNotAllowed = ("payout_not_allowed", 409, "The payout's state forbids this decision"),
     ConfirmationRequired = ("confirmation_required", 422, "Rejecting a payout as fraud needs `confirm: true`"),
     InvalidCsv = ("invalid_csv", 422, "The CSV is malformed, or names unknown or repeated payouts (nothing was written)"),
+    InvalidRating = ("invalid_rating", 422, "A rating is 1 to 5 stars with a comment of at most 500 characters, for an order that was delivered"),
+    AlreadyRated = ("already_rated", 409, "The order is already rated"),
     InvalidStorefront = ("invalid_storefront", 422, "A brand value (name, tagline, colour, logo) or a page (terms, faq, contact; title, text) is not accepted"),
     ProviderError = ("provider_error", 502, "The provider did not answer as API v2 should"),
     ProvidersUnavailable = ("providers_unavailable", 503, "Provider routes need security.secret_key"),

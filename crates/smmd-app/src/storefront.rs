@@ -206,6 +206,9 @@ pub struct PublicService {
     /// Average time to deliver 1000 units over its last [`TIME_SAMPLES`] Completed orders,
     /// milliseconds; `None` before its first.
     pub avg_ms_per_1000: Option<i64>,
+    /// Its approved ratings: the average to one decimal ("4.8") and how many; `None` before
+    /// the first.
+    pub rating: Option<(String, i64)>,
 }
 
 /// Every enabled service, by category then id, at `viewer`'s prices (visitors: the list
@@ -216,6 +219,13 @@ pub async fn public_catalog(
 ) -> Result<Vec<PublicService>, UseCaseError> {
     let services = app.store.list_services(true).await?;
     let figures = app.store.catalog_figures(TIME_SAMPLES).await?;
+    let ratings: std::collections::HashMap<_, _> = app
+        .store
+        .rating_figures()
+        .await?
+        .into_iter()
+        .map(|r| (r.service_id, r))
+        .collect();
     let book = match viewer {
         Some(u) => Some(crate::pricing::price_book(app, u).await?),
         None => None,
@@ -234,6 +244,9 @@ pub async fn public_catalog(
                 },
                 orders: f.map_or(0, |f| f.orders),
                 avg_ms_per_1000: f.and_then(|f| avg_ms_per_1000(&f.samples)),
+                rating: ratings.get(&s.id).and_then(|r| {
+                    smmd_domain::rating::average(r.stars, r.count).map(|a| (a, r.count))
+                }),
             }
         })
         .collect();
@@ -242,4 +255,63 @@ pub async fn public_catalog(
             .cmp(&(b.service.category.as_str(), b.service.id.0))
     });
     Ok(list)
+}
+
+/// The customer rates their order `order` (1–5 stars, optional comment): stars alone count at
+/// once, a comment waits for an admin. Errors: `not_found` (not theirs), `invalid_rating`
+/// (stars, comment, or not delivered), `already_rated`.
+pub async fn rate_order(
+    app: App<'_>,
+    user: UserId,
+    order: smmd_domain::OrderId,
+    stars: i64,
+    comment: &str,
+) -> Result<smmd_store::ServiceRating, UseCaseError> {
+    use smmd_domain::rating::{check_rating, RatingError};
+    let rating_refused = |e: RatingError| {
+        let code = match e {
+            RatingError::AlreadyRated => ErrorCode::AlreadyRated,
+            _ => ErrorCode::InvalidRating,
+        };
+        UseCaseError::refused(code, e.to_string())
+    };
+    let (stars, comment, status) = check_rating(stars, comment).map_err(rating_refused)?;
+    app.store
+        .rate_order(user, order, stars, &comment, status, app.now())
+        .await?
+        .map_err(rating_refused)
+}
+
+/// Approves or rejects pending ratings (others are left as they are), audited as
+/// `rating.approve` / `rating.reject` with the orders; returns how many moved.
+pub async fn moderate_ratings(
+    app: App<'_>,
+    actor: &Actor,
+    orders: &[smmd_domain::OrderId],
+    approve: bool,
+) -> Result<u64, UseCaseError> {
+    use smmd_domain::rating::RatingStatus;
+    if orders.is_empty() || orders.len() > 500 {
+        return Err(UseCaseError::refused(
+            ErrorCode::InvalidRating,
+            "Choose 1 to 500 ratings",
+        ));
+    }
+    let (status, action) = if approve {
+        (RatingStatus::Approved, "rating.approve")
+    } else {
+        (RatingStatus::Rejected, "rating.reject")
+    };
+    let list = orders
+        .iter()
+        .map(|o| o.0.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let now = app.now();
+    let audit = actor.audit(action, "ratings".into(), format!("orders {list}"), now);
+    let admin = actor.id.unwrap_or(UserId(0));
+    Ok(app
+        .store
+        .moderate_ratings(orders, status, admin, now, Some(audit))
+        .await?)
 }

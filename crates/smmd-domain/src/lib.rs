@@ -20,6 +20,7 @@ pub mod link;
 pub mod money;
 pub mod order;
 pub mod provider_facts;
+pub mod rating;
 pub mod refill;
 pub mod schedule;
 pub mod service;

@@ -79,6 +79,7 @@ pub trait Store:
     + FeedStore
     + AdminStore
     + SiteStore
+    + RatingStore
     + Send
     + Sync
     + 'static
@@ -94,7 +95,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
-        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RefillStore,
-        SchedulerStore, SiteStore, Store, WalletStore,
+        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RatingStore,
+        RefillStore, SchedulerStore, SiteStore, Store, WalletStore,
     };
 }

@@ -57,3 +57,80 @@ pub trait SiteStore: Send + Sync {
     /// `samples` Completed orders' delivery times.
     async fn catalog_figures(&self, samples: i64) -> StoreResult<Vec<ServiceFigures>>;
 }
+
+/// A customer's rating of a service for one of their orders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceRating {
+    pub order_id: smmd_domain::OrderId,
+    pub service_id: ServiceId,
+    pub user_id: smmd_domain::UserId,
+    /// 1 to 5.
+    pub stars: i64,
+    /// Empty for none.
+    pub comment: String,
+    #[serde(serialize_with = "rating_status")]
+    pub status: smmd_domain::rating::RatingStatus,
+    /// Epoch ms.
+    pub created_at: i64,
+    pub moderated_at: Option<i64>,
+}
+
+fn rating_status<S: serde::Serializer>(
+    s: &smmd_domain::rating::RatingStatus,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.as_str())
+}
+
+/// Which ratings to list, newest order first.
+#[derive(Clone, Debug, Default)]
+pub struct RatingQuery {
+    pub status: Option<smmd_domain::rating::RatingStatus>,
+    pub service: Option<ServiceId>,
+    pub order: Option<smmd_domain::OrderId>,
+    /// Only orders with a smaller id (paging).
+    pub before: Option<smmd_domain::OrderId>,
+    pub limit: i64,
+}
+
+/// Approved ratings of one service: how many and their total stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RatingFigures {
+    pub service_id: ServiceId,
+    pub count: i64,
+    pub stars: i64,
+}
+
+/// Ratings of services by customers (issue 18; rules in `smmd_domain::rating`).
+#[async_trait]
+pub trait RatingStore: Send + Sync {
+    /// Records `user`'s rating of their order `order` (checked by the caller:
+    /// `smmd_domain::rating::check_rating`) in `status`. `Ok(Err(NotDelivered))` unless the
+    /// order (live or archived) ended Completed or Partial, `Ok(Err(AlreadyRated))` for a second
+    /// rating of it; `NotFound` for an order that is not the user's.
+    async fn rate_order(
+        &self,
+        user: smmd_domain::UserId,
+        order: smmd_domain::OrderId,
+        stars: i64,
+        comment: &str,
+        status: smmd_domain::rating::RatingStatus,
+        now: i64,
+    ) -> StoreResult<Result<ServiceRating, smmd_domain::rating::RatingError>>;
+
+    /// Moves the pending ratings of `orders` to `status` (approved or rejected), noting the
+    /// admin, with the audit line; others are left as they are. Returns how many moved.
+    async fn moderate_ratings(
+        &self,
+        orders: &[smmd_domain::OrderId],
+        status: smmd_domain::rating::RatingStatus,
+        admin: smmd_domain::UserId,
+        now: i64,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<u64>;
+
+    async fn ratings(&self, query: &RatingQuery) -> StoreResult<Vec<ServiceRating>>;
+
+    /// Every service's approved ratings.
+    async fn rating_figures(&self) -> StoreResult<Vec<RatingFigures>>;
+}

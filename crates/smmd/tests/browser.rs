@@ -18,6 +18,8 @@ use serde_json::json;
 
 #[path = "browser/live.rs"]
 mod live;
+#[path = "browser/storefront.rs"]
+mod storefront;
 #[path = "browser/support.rs"]
 mod support;
 

@@ -160,6 +160,7 @@ fn add_error_responses(op: &mut Operation, path: &str, public: bool) {
 /// Operations that can answer 409 (by operation id, which utoipa sets to the handler's name).
 const MUTATING_CONFLICTS: &[&str] = &[
     "create_order",
+    "rate_order",
     "cancel",
     "refill",
     "create_user",

@@ -3,7 +3,7 @@
 //! pages (`/api/admin/site`). Use cases: `smmd_app::storefront`.
 
 use axum::extract::State;
-use axum::routing::{get, patch, put};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use smmd_app::storefront::{self, Brand, BrandPatch, PublicService};
@@ -20,6 +20,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/site", get(site))
         .route("/api/admin/site/brand", patch(edit_brand))
         .route("/api/admin/site/pages/{slug}", put(save_page))
+        .route("/api/smm/orders/{reference}/rating", post(rate_order))
+        .route("/api/admin/ratings", get(list_ratings))
+        .route("/api/admin/ratings/decide", post(decide_ratings))
 }
 
 #[derive(OpenApi)]
@@ -65,6 +68,10 @@ pub struct PublicServiceDto {
     /// Average seconds to deliver 1000 units over its last 10 Completed orders; null before
     /// its first.
     avg_seconds_per_1000: Option<i64>,
+    /// Average of its approved ratings, one decimal ("4.8"); null before the first.
+    rating: Option<String>,
+    /// How many approved ratings.
+    ratings: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -91,6 +98,8 @@ fn public_dto(p: &PublicService, currency: &str) -> PublicServiceDto {
         description: s.description.clone(),
         orders: p.orders,
         avg_seconds_per_1000: p.avg_ms_per_1000.map(|ms| ms / 1000),
+        rating: p.rating.as_ref().map(|(a, _)| a.clone()),
+        ratings: p.rating.as_ref().map_or(0, |(_, n)| *n),
     }
 }
 
@@ -239,4 +248,144 @@ pub async fn save_page(
 ) -> Result<Json<SiteDto>, AppError> {
     storefront::save_page(st.app(), &AppState::actor(&admin), &slug, &p.title, &p.body).await?;
     Ok(Json(site_dto(&st).await?))
+}
+
+/// A customer's rating of a service for one order.
+#[derive(Serialize, ToSchema)]
+pub struct RatingDto {
+    /// The order (API v2 id).
+    order: i64,
+    service: i64,
+    user: i64,
+    /// 1 to 5.
+    stars: i64,
+    comment: String,
+    /// `approved` (shown and counted), `pending` (a comment an admin has not looked at) or
+    /// `rejected`.
+    status: &'static str,
+    created_at: i64,
+}
+
+fn rating_dto(r: &smmd_store::ServiceRating) -> RatingDto {
+    RatingDto {
+        order: r.order_id.0,
+        service: r.service_id.0,
+        user: r.user_id.0,
+        stars: r.stars,
+        comment: r.comment.clone(),
+        status: r.status.as_str(),
+        created_at: r.created_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRating {
+    #[schema(minimum = 1, maximum = 5)]
+    stars: i64,
+    /// At most 500 characters; a comment is shown once an admin approves it.
+    #[serde(default)]
+    comment: String,
+}
+
+/// Rates the service of one of the caller's delivered orders (Completed or Partial), once.
+#[utoipa::path(post, path = "/api/smm/orders/{reference}/rating", tag = "orders",
+    params(("reference" = String, Path, description = "The order's reference")), request_body = NewRating,
+    responses((status = 201, body = RatingDto)))]
+pub async fn rate_order(
+    State(st): State<AppState>,
+    auth: crate::auth::AuthUser,
+    ApiPath(reference): ApiPath<String>,
+    JsonBody(r): JsonBody<NewRating>,
+) -> Result<(axum::http::StatusCode, Json<RatingDto>), AppError> {
+    let o = super::smm::own_order(&st, auth.user.id, &reference).await?;
+    let rated = storefront::rate_order(st.app(), auth.user.id, o.id, r.stars, &r.comment).await?;
+    st.public_catalog.invalidate();
+    Ok((axum::http::StatusCode::CREATED, Json(rating_dto(&rated))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatingList {
+    items: Vec<RatingDto>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatingFilters {
+    /// `pending`, `approved` or `rejected`; all when absent.
+    status: Option<String>,
+    /// Only orders with a smaller id (paging).
+    before: Option<i64>,
+}
+
+/// Ratings, newest order first (100 a page): the moderation queue with `status=pending`.
+#[utoipa::path(get, path = "/api/admin/ratings", tag = "admin", params(RatingFilters),
+    responses((status = 200, body = RatingList)))]
+pub async fn list_ratings(
+    State(st): State<AppState>,
+    _admin: AdminUser,
+    super::ApiQuery(f): super::ApiQuery<RatingFilters>,
+) -> Result<Json<RatingList>, AppError> {
+    let status = match f.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(smmd_domain::rating::RatingStatus::parse(s).ok_or_else(|| {
+            AppError::new(
+                crate::error::ErrorCode::InvalidQuery,
+                "status is pending, approved or rejected",
+            )
+        })?),
+    };
+    let items = st
+        .store
+        .ratings(&smmd_store::RatingQuery {
+            status,
+            before: f.before.map(smmd_domain::OrderId),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(RatingList {
+        items: items.iter().map(rating_dto).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingDecision {
+    /// The rated orders (1 to 500).
+    orders: Vec<i64>,
+    /// `approve` or `reject`.
+    decision: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Decided {
+    /// Ratings that were pending and moved.
+    moved: u64,
+}
+
+/// Approves or rejects pending ratings (audited); decided ones are left as they are.
+#[utoipa::path(post, path = "/api/admin/ratings/decide", tag = "admin", request_body = RatingDecision,
+    responses((status = 200, body = Decided)))]
+pub async fn decide_ratings(
+    State(st): State<AppState>,
+    AdminUser(admin): AdminUser,
+    JsonBody(d): JsonBody<RatingDecision>,
+) -> Result<Json<Decided>, AppError> {
+    let approve = match d.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(AppError::new(
+                crate::error::ErrorCode::InvalidRating,
+                "decision is approve or reject",
+            ))
+        }
+    };
+    let orders: Vec<smmd_domain::OrderId> =
+        d.orders.into_iter().map(smmd_domain::OrderId).collect();
+    let moved =
+        storefront::moderate_ratings(st.app(), &AppState::actor(&admin), &orders, approve).await?;
+    st.public_catalog.invalidate();
+    Ok(Json(Decided { moved }))
 }

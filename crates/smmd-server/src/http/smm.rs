@@ -614,7 +614,7 @@ pub struct OrderDetail {
 }
 
 /// The caller's order with this reference (another user's is "not found").
-async fn own_order(
+pub(crate) async fn own_order(
     st: &AppState,
     user: smmd_domain::UserId,
     reference: &str,

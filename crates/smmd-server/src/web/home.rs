@@ -57,7 +57,7 @@ pub(super) async fn dashboard(
                     thead { tr { th { "Order" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Remains" } th { "Status" } } }
                     tbody { @for o in orders.iter().take(8) {
                         tr data-order=(o.reference) data-status=(o.status.as_str()) {
-                            td data-label="Order" { a href=(format!("/orders/{}", o.reference)) { (o.reference) } br; span.hint { (when(&st, o.created_at)) } }
+                            td data-label="Order" { (super::orders::order_handle(&st, o)) }
                             td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
                             td data-label="Quantity" { (o.total_quantity) }
                             td data-label="Charge" { (o.charge) " " (cur) }

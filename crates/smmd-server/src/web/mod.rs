@@ -29,6 +29,7 @@ mod home;
 mod orders;
 mod session;
 mod storefront;
+mod transactions;
 
 use crate::auth::open_session;
 use crate::auth::{self, session_cookie};
@@ -69,7 +70,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{reference}", get(orders::order_page))
         .route("/orders/{reference}/cancel", post(orders::cancel))
         .route("/orders/{reference}/refill", post(orders::refill))
+        .route("/orders/{reference}/rate", post(orders::rate))
         .route("/refills", get(orders::refills_page))
+        .route("/transactions", get(transactions::transactions_page))
+        .route("/transactions.csv", get(transactions::transactions_csv))
         .route("/funds", get(funds::funds_page).post(funds::request_funds))
         .route("/funds/test", post(funds::test_top_up))
         .route("/billing", get(billing::billing_page))
@@ -260,19 +264,24 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 11] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 12] = [
     ("dashboard", "/dashboard", "Dashboard"),
     ("new", "/orders/new", "New order"),
-    ("services", "/services", "Services"),
     ("orders", "/orders", "Orders"),
+    ("services", "/services", "Services"),
     ("funds", "/funds", "Add funds"),
-    ("billing", "/billing", "Billing"),
-    ("refills", "/refills", "Refills"),
-    ("affiliate", "/affiliate", "Affiliate"),
+    ("transactions", "/transactions", "Transactions"),
     ("notifications", "/notifications", "Notifications"),
+    ("refills", "/refills", "Refills"),
+    ("billing", "/billing", "Billing"),
+    ("affiliate", "/affiliate", "Affiliate"),
     ("api", "/api", "API"),
     ("settings", "/settings", "Settings"),
 ];
+
+/// Menu entries shown in the bar; the rest fold under "More" on wide screens (all of them
+/// scroll in one row on a phone).
+const NAV_PRIMARY: usize = 7;
 
 /// The page shell: menu (the admin menu when `active` starts with `admin`), balance, log-out,
 /// the live-update script and the CSRF token for `app.js`'s API forms (`meta[name=csrf-token]`).
@@ -297,12 +306,20 @@ pub(super) fn layout(
             header.top { div.bar {
                 a.brand href=(if is_admin { "/admin" } else { "/dashboard" }) { (storefront::mark(&u.brand)) }
                 nav {
-                    @for &(key, href, label) in nav {
-                        a href=(href) class=[(active == key).then_some("active")] {
+                    @for (i, &(key, href, label)) in nav.iter().enumerate() {
+                        a href=(href) class=[(active == key).then_some("active")] class=[(i >= NAV_PRIMARY).then_some("extra")] {
                             (label)
                             @if key == "notifications" {
                                 " " span.count data-unread hidden[u.unread == 0] { (u.unread) }
                             }
+                        }
+                    }
+                    @if nav.len() > NAV_PRIMARY {
+                        details.more {
+                            summary class=[nav[NAV_PRIMARY..].iter().any(|(k, _, _)| *k == active).then_some("active")] { "More" }
+                            div.menu { @for &(key, href, label) in &nav[NAV_PRIMARY..] {
+                                a href=(href) class=[(active == key).then_some("active")] { (label) }
+                            } }
                         }
                     }
                     @if is_admin {

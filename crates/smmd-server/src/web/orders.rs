@@ -169,6 +169,15 @@ async fn render_new_order(
             .and_then(|samples| smmd_store::avg_ms_per_1000(&samples)),
         None => None,
     };
+    // Its ratings and orders count, from the public catalogue (cached briefly).
+    let public = match chosen {
+        Some(s) => st
+            .public_catalog()
+            .await
+            .ok()
+            .and_then(|c| c.iter().find(|p| p.service.id == s.id).cloned()),
+        None => None,
+    };
     let cur = &st.config.panel.currency;
     let content = html! {
         (flash(values))
@@ -221,6 +230,7 @@ async fn render_new_order(
                         @match avg { Some(ms) => { (duration(ms)) " per 1000" }, None => span.muted { "not enough data" } }
                     }
                 }
+                @if let Some(p) = &public { p.hint #service-figures { (super::storefront::figures(p)) } }
                 @if !s.description.is_empty() { p.muted { (s.description) } }
                 form #order-form method="post" action="/orders" data-rate-micros=(s.rate.micros()) data-package=(if s.service_type.is_package() { "1" } else { "0" }) data-balance-micros=(u.user.balance.micros()) data-min=(s.min) data-max=(s.max) data-max-runs=(smmd_domain::service::MAX_RUNS) {
                     input type="hidden" name="csrf_token" value=(u.csrf);
@@ -311,6 +321,21 @@ pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) 
 }
 
 /// Epoch ms as `2026-01-31 14:05` in the panel's time zone (UTC if the zone is unknown).
+/// `n` filled stars out of five ("★★★★☆").
+pub(super) fn stars(n: i64) -> String {
+    let n = n.clamp(0, 5) as usize;
+    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
+/// How the pages name an order: its numeric id (the one API v2 returns) as the link, with the
+/// public reference and the time under it.
+pub(super) fn order_handle(st: &AppState, o: &Order) -> Markup {
+    html! {
+        a href=(format!("/orders/{}", o.reference)) { b { "#" (o.id.0) } }
+        br; span.hint { (o.reference) " · " (when(st, o.created_at)) }
+    }
+}
+
 pub(super) fn when(st: &AppState, ms: i64) -> String {
     let tz: chrono_tz::Tz = st.config.panel.timezone.parse().unwrap_or(chrono_tz::UTC);
     chrono::DateTime::from_timestamp_millis(ms)
@@ -344,10 +369,29 @@ pub(super) async fn orders_page(
         .get("before")
         .and_then(|b| b.parse::<i64>().ok())
         .map(OrderId);
-    query.link = search.clone();
     query.status = OrderStatus::parse(status_filter);
     query.active = status_filter == "active";
-    let orders = match st.store.search_orders(&query).await {
+    // An order id ("123", "#123") or a reference finds that order; other text searches links.
+    let by_id = search
+        .as_deref()
+        .map(|s| s.trim_start_matches('#'))
+        .filter(|s| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<i64>().ok());
+    let by_reference = search
+        .as_deref()
+        .filter(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    let found = if let Some(id) = by_id {
+        st.store.orders_of_user(u.user.id, &[OrderId(id)]).await
+    } else if let Some(r) = by_reference {
+        match st.store.order_by_reference(&r.to_ascii_lowercase()).await {
+            Ok(o) => Ok(o.filter(|o| o.user_id == u.user.id).into_iter().collect()),
+            Err(e) => Err(e),
+        }
+    } else {
+        query.link = search.clone();
+        st.store.search_orders(&query).await
+    };
+    let orders = match found {
         Ok(o) => o,
         Err(e) => return page_error(e),
     };
@@ -390,7 +434,7 @@ pub(super) async fn orders_page(
             }
             form.search method="get" action="/orders" {
                 @if !status_filter.is_empty() { input type="hidden" name="status" value=(status_filter); }
-                input type="search" name="q" placeholder="Search by link" value=[search.as_deref()];
+                input type="search" name="q" placeholder="Order id, reference or link" aria-label="Search orders" value=[search.as_deref()];
                 button.secondary type="submit" { "Search" }
             }
             @if orders.is_empty() {
@@ -401,7 +445,7 @@ pub(super) async fn orders_page(
                     tbody {
                         @for o in &orders {
                             tr data-order=(o.reference) data-status=(o.status.as_str()) {
-                                td data-label="Order" { a href=(format!("/orders/{}", o.reference)) { (o.reference) } br; span.hint { (when(&st, o.created_at)) } }
+                                td data-label="Order" { (order_handle(&st, o)) }
                                 td data-label="Service" { (service_name(o.service_id)) }
                                 td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
                                 td data-label="Quantity" { (o.total_quantity) }
@@ -480,10 +524,16 @@ pub(super) async fn order_page(
         before: None,
         limit: 50,
     };
-    let (log, refills, service) = match tokio::try_join!(
+    let rating_query = smmd_store::RatingQuery {
+        order: Some(o.id),
+        limit: 1,
+        ..Default::default()
+    };
+    let (log, refills, service, rating) = match tokio::try_join!(
         st.store.order_log(o.id),
         st.store.search_refills(&refill_query),
         st.store.service(o.service_id),
+        st.store.ratings(&rating_query),
     ) {
         Ok(x) => x,
         Err(e) => return page_error(e),
@@ -501,7 +551,7 @@ pub(super) async fn order_page(
         (flash(&q))
         div.card data-order=(o.reference) data-status=(o.status.as_str()) {
             div.card-head {
-                h1 { "Order " (o.reference) }
+                h1 { "Order #" (o.id.0) " " span.hint.reference { (o.reference) } }
                 (status_badge(o.status.as_str()))
             }
             dl.facts {
@@ -536,6 +586,38 @@ pub(super) async fn order_page(
                     form method="post" action=(format!("/orders/{}/refill", o.reference)) hidden data-show-on="completed partial" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         button #refill type="submit" { "Request refill" }
+                    }
+                }
+            }
+        }
+        @if smmd_domain::rating::can_rate(o.status) {
+            div.card #rating {
+                h2 { "Rate this service" }
+                @if let Some(r) = rating.first() {
+                    p { "You rated it " b.stars { (stars(r.stars)) } " " (r.stars) "/5"
+                        @match r.status {
+                            smmd_domain::rating::RatingStatus::Pending => { span.hint { " · your comment waits for approval" } },
+                            smmd_domain::rating::RatingStatus::Rejected => { span.hint { " · not published" } },
+                            smmd_domain::rating::RatingStatus::Approved => {},
+                        }
+                    }
+                    @if !r.comment.is_empty() { p.hint { (r.comment) } }
+                } @else {
+                    form.rate method="post" action=(format!("/orders/{}/rate", o.reference)) {
+                        input type="hidden" name="csrf_token" value=(u.csrf);
+                        div.row {
+                            div {
+                                label for="stars" { "Stars" }
+                                select #stars name="stars" required {
+                                    @for n in (1..=5).rev() { option value=(n) selected[n == 5] { (stars(n)) " " (n) } }
+                                }
+                            }
+                            div {
+                                label for="comment" { "Comment " span.hint { "optional, shown once approved" } }
+                                input #comment type="text" name="comment" maxlength="500";
+                            }
+                        }
+                        p { button #rate type="submit" { "Send rating" } }
                     }
                 }
             }
@@ -598,6 +680,37 @@ pub(super) async fn cancel(
         )),
         Ok(smmd_store::CancelOutcome::Requested) => {
             Ok(to(&back, "ok", "Cancel requested from the provider."))
+        }
+        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &r.message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The rating form: 1–5 stars and an optional comment, once per delivered order.
+pub(super) async fn rate(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    PageForm(u, f): PageForm,
+) -> PageResult {
+    let o = match own_order(&st, &u, &reference).await {
+        Ok(o) => o,
+        Err(r) => return Ok(r),
+    };
+    let back = format!("/orders/{reference}");
+    let stars: i64 = f
+        .get("stars")
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let comment = f.get("comment").map(String::as_str).unwrap_or("");
+    match smmd_app::storefront::rate_order(st.app(), u.user.id, o.id, stars, comment).await {
+        Ok(r) => {
+            st.public_catalog.invalidate();
+            let said = if r.status == smmd_domain::rating::RatingStatus::Pending {
+                "Thank you! Your rating counts once your comment is approved."
+            } else {
+                "Thank you for rating."
+            };
+            Ok(to(&back, "ok", said))
         }
         Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &r.message)),
         Err(e) => Err(e.into()),

@@ -91,13 +91,13 @@ fn public_page(
                     a.brand href="/" { (mark(brand)) }
                     nav {
                         a href="/services" { "Services" }
-                        @for (slug, t) in pages { @if slug == "faq" { a href="/pages/faq" { (t) } } }
+                        @if pages.iter().any(|(slug, _)| slug == "faq") { a href="/pages/faq" { "FAQ" } }
                         a href="/api/docs" { "API" }
                     }
                     @if signed_in {
                         a.button.small href="/dashboard" { "Dashboard" }
                     } @else {
-                        a.login href="/login" { "Log in" }
+                        a.signin href="/login" { "Log in" }
                         a.button.small href="/signup" { "Sign up" }
                     }
                 } }
@@ -156,7 +156,7 @@ pub(super) async fn home(st: &AppState) -> PageResult {
                 @for (p, n, min) in &platforms {
                     a.platform href=(format!("/services?platform={p}")) {
                         b { (platform_label(p)) }
-                        span.hint { (n) " services · from " (min) " " (cur) " per 1000" }
+                        span.hint { (n) @if *n == 1 { " service" } @else { " services" } " · from " (min) " " (cur) " per 1000" }
                     }
                 }
             }
@@ -309,7 +309,7 @@ fn service_row(p: &PublicService, cur: &str) -> Markup {
             td data-label="ID" { (s.id.0) }
             td data-label="Service" {
                 b { (s.name) }
-                @if p.orders > 0 { br; span.hint { (compact(p.orders)) " orders" } }
+                (figures(p))
                 @if !s.description.trim().is_empty() {
                     details.description { summary { "Description" } p { (s.description) } }
                 }
@@ -325,6 +325,21 @@ fn service_row(p: &PublicService, cur: &str) -> Markup {
             td.order { a.button.small href=(format!("/orders/new?service={}", s.id.0)) { "Order" } }
         }
     }
+}
+
+/// "4.8/5 · 12 ratings · 1.2k orders", as the market's service cards say it (what exists).
+pub(super) fn figures(p: &PublicService) -> Markup {
+    let mut parts = Vec::new();
+    if let Some((avg, n)) = &p.rating {
+        parts.push(format!(
+            "★ {avg}/5 · {n} rating{}",
+            if *n == 1 { "" } else { "s" }
+        ));
+    }
+    if p.orders > 0 {
+        parts.push(format!("{} orders", compact(p.orders)));
+    }
+    html! { @if !parts.is_empty() { br; span.hint.figures { (parts.join(" · ")) } } }
 }
 
 /// `/pages/{slug}`: a page the admin wrote; 404 for others.

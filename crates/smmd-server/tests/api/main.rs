@@ -7,6 +7,7 @@ mod billing;
 mod fulfil;
 mod helpers;
 mod jobs;
+mod ledger_pages;
 mod live;
 mod live_instances;
 mod maintenance;
@@ -26,6 +27,7 @@ use affiliates::*;
 use billing::*;
 use fulfil::*;
 use jobs::*;
+use ledger_pages::*;
 use live::*;
 use live_instances::*;
 use maintenance::*;
@@ -89,4 +91,5 @@ backend_tests!(
     affiliate_payouts_run_decide_and_transfer_over_rest,
     pages_without_a_session_keep_where_people_were_and_what_they_typed,
     visitors_see_the_brand_the_services_and_the_pages_an_admin_set,
+    customers_find_orders_by_id_and_read_their_transactions,
 );

@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
             offers_alerts_and_admin_edits_round_trip,
             a_request_key_places_one_order_and_finds_it_again,
             storefront_values_and_pages_round_trip_with_their_audit,
+            ratings_are_once_per_delivered_order_and_count_when_approved,
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,

@@ -108,3 +108,208 @@ pub async fn storefront_values_and_pages_round_trip_with_their_audit(store: Arc<
     );
     assert_ledger_consistent(&store).await;
 }
+
+/// Places an order for `u` and takes it to `end` (Completed or Partial) as the provider would.
+async fn delivered(
+    store: &Arc<dyn Store>,
+    u: smmd_domain::UserId,
+    svc: &Service,
+    link: &str,
+    end: smmd_domain::order::ProviderStatus,
+) -> Order {
+    use smmd_domain::order::{OrderEvent, OrderStatus, ProviderStatus};
+    let o = place(store, u, svc, link, 1000).await.expect("placed");
+    accept(store, &o).await;
+    let remains = if end == ProviderStatus::Partial {
+        400
+    } else {
+        0
+    };
+    store
+        .apply_order_update(update(
+            &o,
+            OrderStatus::Processing,
+            OrderEvent::Provider(end),
+            Some(remains),
+        ))
+        .await
+        .expect("ended");
+    o
+}
+
+pub async fn ratings_are_once_per_delivered_order_and_count_when_approved(store: Arc<dyn Store>) {
+    use smmd_domain::order::ProviderStatus;
+    use smmd_domain::rating::{RatingError, RatingStatus};
+    let ann = user(&store, "ann@x.io", "10").await;
+    let bob = user(&store, "bob@x.io", "10").await;
+    let admin = user(&store, "root@x.io", "0").await;
+    let svc = followers(&store).await;
+    let done = delivered(
+        &store,
+        ann.id,
+        &svc,
+        "https://instagram.com/a",
+        ProviderStatus::Completed,
+    )
+    .await;
+    let partial = delivered(
+        &store,
+        bob.id,
+        &svc,
+        "https://instagram.com/b",
+        ProviderStatus::Partial,
+    )
+    .await;
+    let waiting = place(&store, ann.id, &svc, "https://instagram.com/c", 1000)
+        .await
+        .expect("placed");
+
+    // Stars alone count at once; a comment waits; once per order; only the owner; only delivered.
+    let r = store
+        .rate_order(ann.id, done.id, 5, "", RatingStatus::Approved, NOW)
+        .await
+        .expect("rate")
+        .expect("rated");
+    assert_eq!(
+        (r.service_id, r.stars, r.status),
+        (svc.id, 5, RatingStatus::Approved)
+    );
+    assert_eq!(
+        store
+            .rate_order(ann.id, done.id, 1, "", RatingStatus::Approved, NOW)
+            .await
+            .expect("again"),
+        Err(RatingError::AlreadyRated)
+    );
+    assert!(
+        matches!(
+            store
+                .rate_order(bob.id, done.id, 1, "", RatingStatus::Approved, NOW)
+                .await,
+            Err(StoreError::NotFound)
+        ),
+        "another user's order"
+    );
+    assert_eq!(
+        store
+            .rate_order(ann.id, waiting.id, 4, "", RatingStatus::Approved, NOW)
+            .await
+            .expect("r"),
+        Err(RatingError::NotDelivered)
+    );
+    store
+        .rate_order(
+            bob.id,
+            partial.id,
+            2,
+            "Only 60 % arrived",
+            RatingStatus::Pending,
+            NOW + 1,
+        )
+        .await
+        .expect("rate")
+        .expect("rated");
+    let figures = store.rating_figures().await.expect("figures");
+    assert_eq!(
+        figures,
+        vec![RatingFigures {
+            service_id: svc.id,
+            count: 1,
+            stars: 5
+        }],
+        "pending does not count"
+    );
+    let pending = store
+        .ratings(&RatingQuery {
+            status: Some(RatingStatus::Pending),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("pending");
+    assert_eq!(
+        pending.iter().map(|r| r.order_id).collect::<Vec<_>>(),
+        vec![partial.id]
+    );
+    assert_eq!(pending[0].comment, "Only 60 % arrived");
+
+    // The admin approves it (once: a second decision moves nothing), with the audit line.
+    let audit = Some(NewAudit {
+        actor_id: Some(admin.id),
+        actor: "root@x.io".into(),
+        action: "rating.approve".into(),
+        subject: format!("order:{}", partial.id.0),
+        detail: String::new(),
+        now: NOW + 2,
+    });
+    let moved = store
+        .moderate_ratings(
+            &[partial.id, done.id],
+            RatingStatus::Approved,
+            admin.id,
+            NOW + 2,
+            audit.clone(),
+        )
+        .await
+        .expect("moderate");
+    assert_eq!(moved, 1, "only the pending one");
+    assert_eq!(
+        store
+            .moderate_ratings(
+                &[partial.id],
+                RatingStatus::Rejected,
+                admin.id,
+                NOW + 3,
+                audit
+            )
+            .await
+            .expect("m"),
+        0,
+        "decided once"
+    );
+    assert_eq!(
+        store.rating_figures().await.expect("figures"),
+        vec![RatingFigures {
+            service_id: svc.id,
+            count: 2,
+            stars: 7
+        }]
+    );
+    let of_order = store
+        .ratings(&RatingQuery {
+            order: Some(partial.id),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("one");
+    assert_eq!(
+        (of_order[0].status, of_order[0].moderated_at),
+        (RatingStatus::Approved, Some(NOW + 2))
+    );
+    let by_service = store
+        .ratings(&RatingQuery {
+            service: Some(svc.id),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("page");
+    assert_eq!(by_service.len(), 1, "limit");
+    let older = store
+        .ratings(&RatingQuery {
+            service: Some(svc.id),
+            before: Some(by_service[0].order_id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("older");
+    assert_eq!(older.len(), 1);
+    let log = store.audit_log(None, 5).await.expect("audit");
+    assert_eq!(
+        log.iter().filter(|e| e.action == "rating.approve").count(),
+        1
+    );
+    assert_ledger_consistent(&store).await;
+}

@@ -1,0 +1,168 @@
+//! `/transactions`: the customer's ledger as a page (top-ups, charges, refunds, rent,
+//! transfers, adjustments; newest first, 50 a page, with the order each belongs to) and as CSV
+//! (`/transactions.csv`, every row, oldest last, spreadsheet-safe cells). Amounts are the panel
+//! currency, signed: what the wallet gained or lost.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use smmd_domain::OrderId;
+use smmd_store::{LedgerEntry, LedgerKind};
+
+use super::orders::when;
+use super::{flash, html_response, layout, page_error, PageUser};
+use crate::state::AppState;
+
+const PAGE: i64 = 50;
+/// Rows read per store call while writing the CSV.
+const CSV_BATCH: i64 = 1_000;
+
+/// What a ledger row is, as the customer reads it.
+pub(super) fn kind_label(kind: LedgerKind) -> &'static str {
+    match kind {
+        LedgerKind::Deposit => "Top-up",
+        LedgerKind::Adjustment => "Adjustment",
+        LedgerKind::Charge => "Order",
+        LedgerKind::Refund => "Refund",
+        LedgerKind::Rent => "Rent",
+        LedgerKind::RentCredit => "Rent credit",
+        LedgerKind::AffiliateTransfer => "Affiliate earnings",
+    }
+}
+
+pub(super) async fn transactions_page(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let before = q.get("before").and_then(|b| b.parse::<i64>().ok());
+    let rows = match st.store.ledger(u.user.id, before, PAGE).await {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let ids: Vec<OrderId> = rows.iter().filter_map(|r| r.order_id).collect();
+    let orders = match st.store.orders_of_user(u.user.id, &ids).await {
+        Ok(o) => o,
+        Err(e) => return page_error(e),
+    };
+    let reference = |id: OrderId| {
+        orders
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.reference.as_str())
+    };
+    let cur = &st.config.panel.currency;
+    let next = (rows.len() as i64 == PAGE)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    let content = html! {
+        (flash(&q))
+        div.card {
+            div.card-head {
+                h1 { "Transactions" }
+                a.button.secondary href="/transactions.csv" download { "Export CSV" }
+            }
+            p.hint { "Every change to your balance, newest first, in " (cur) "." }
+            @if rows.is_empty() {
+                p.empty { "Nothing yet. " a href="/funds" { "Add funds" } " to start." }
+            } @else {
+                table.ledger {
+                    thead { tr { th { "When" } th { "What" } th { "Order" } th { "Amount" } th { "Balance" } th { "Note" } } }
+                    tbody { @for r in &rows {
+                        tr #(format!("t-{}", r.id)) {
+                            td data-label="When" { (when(&st, r.created_at)) }
+                            td data-label="What" { (kind_label(r.kind)) }
+                            td data-label="Order" {
+                                @match (r.order_id, r.order_id.and_then(reference)) {
+                                    (Some(id), Some(refr)) => { a href=(format!("/orders/{refr}")) { "#" (id.0) } },
+                                    (Some(id), None) => { "#" (id.0) },
+                                    _ => { span.muted { "—" } },
+                                }
+                            }
+                            td.amount data-label="Amount" class=(if r.amount.is_negative() { "debit" } else { "credit" }) {
+                                @if r.amount.is_positive() { "+" } (r.amount)
+                            }
+                            td data-label="Balance" { (r.balance_after) }
+                            td data-label="Note" { span.hint { (r.reason) } }
+                        }
+                    } }
+                }
+                @if let Some(n) = next { p { a.button.secondary href=(format!("/transactions?before={n}")) { "Older" } } }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, "Transactions", "transactions", content),
+    )
+}
+
+/// The whole ledger of the signed-in customer as CSV.
+pub(super) async fn transactions_csv(State(st): State<AppState>, u: PageUser) -> Response {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut result = w.write_record([
+        "id",
+        "created_at",
+        "kind",
+        "amount",
+        "balance_after",
+        "currency",
+        "order_id",
+        "note",
+    ]);
+    let mut before = None;
+    let mut rows = 0usize;
+    'pages: while result.is_ok() {
+        let page: Vec<LedgerEntry> = match st.store.ledger(u.user.id, before, CSV_BATCH).await {
+            Ok(p) => p,
+            Err(e) => return page_error(e),
+        };
+        for r in &page {
+            let time = chrono::DateTime::from_timestamp_millis(r.created_at)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default();
+            result = w.write_record(
+                [
+                    r.id.to_string(),
+                    time,
+                    r.kind.as_str().to_string(),
+                    r.amount.to_string(),
+                    r.balance_after.to_string(),
+                    st.config.panel.currency.clone(),
+                    r.order_id.map(|o| o.0.to_string()).unwrap_or_default(),
+                    r.reason.clone(),
+                ]
+                .map(crate::http::spreadsheet_safe),
+            );
+            rows += 1;
+            if result.is_err() || rows >= super::admin::CSV_MAX_ROWS {
+                break 'pages;
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == CSV_BATCH => before = Some(last.id),
+            _ => break,
+        }
+    }
+    let body = match result
+        .map_err(|e| e.to_string())
+        .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
+    {
+        Ok(b) => b,
+        Err(e) => return page_error(e),
+    };
+    let mut disposition = String::from("attachment; filename=\"transactions");
+    let _ = write!(disposition, "-{}.csv\"", u.user.id.0);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
