@@ -27,7 +27,15 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(public_services, site, edit_brand, save_page),
+    paths(
+        public_services,
+        site,
+        edit_brand,
+        save_page,
+        rate_order,
+        list_ratings,
+        decide_ratings
+    ),
     components(schemas(
         PublicServiceDto,
         PublicServiceList,
@@ -35,7 +43,12 @@ pub fn router() -> Router<AppState> {
         BrandDto,
         PageDto,
         BrandEdit,
-        PageEdit
+        PageEdit,
+        RatingDto,
+        RatingList,
+        NewRating,
+        RatingDecision,
+        Decided
     ))
 )]
 pub struct SiteDoc;

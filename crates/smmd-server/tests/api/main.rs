@@ -92,4 +92,5 @@ backend_tests!(
     pages_without_a_session_keep_where_people_were_and_what_they_typed,
     visitors_see_the_brand_the_services_and_the_pages_an_admin_set,
     customers_find_orders_by_id_and_read_their_transactions,
+    customers_rate_delivered_orders_and_admins_moderate_the_comments,
 );

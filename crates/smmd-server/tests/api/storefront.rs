@@ -309,3 +309,195 @@ pub async fn visitors_see_the_brand_the_services_and_the_pages_an_admin_set(app:
     let _ = views;
     app.assert_ledger_consistent().await;
 }
+
+pub async fn customers_rate_delivered_orders_and_admins_moderate_the_comments(app: TestApp) {
+    use smmd_domain::order::ProviderStatus;
+    let (_, admin_key) = app.account("boss@x.io", Role::Admin, "0").await;
+    let (_, ann_key) = app.account("ann@x.io", Role::User, "10").await;
+    let (_, bob_key) = app.account("bob@x.io", Role::User, "10").await;
+    let svc = app
+        .store
+        .create_service(
+            ServiceDraft::new(
+                "Instagram Followers",
+                "Followers",
+                ServiceType::Default,
+                Money::parse("1.00").expect("m"),
+                10,
+                10_000,
+            ),
+            T0,
+        )
+        .await
+        .expect("service");
+    let app = &app;
+    let add = |key: &str, link: &str| {
+        let q = format!(
+            "key={key}&action=add&service={}&link=https://instagram.com/{link}&quantity=100",
+            svc.id.0
+        );
+        async move {
+            app.v2(&q).await.json["order"]
+                .as_i64()
+                .expect("an order id")
+        }
+    };
+    let a1 = add(&ann_key, "a1").await;
+    let a2 = add(&ann_key, "a2").await;
+    let b1 = add(&bob_key, "b1").await;
+    let open = add(&ann_key, "open").await;
+    for (id, end, remains) in [
+        (a1, ProviderStatus::Completed, 0),
+        (a2, ProviderStatus::Partial, 40),
+        (b1, ProviderStatus::Completed, 0),
+    ] {
+        crate::smm::finish(app, id, end, remains).await;
+    }
+    let reference = |id: i64| async move {
+        app.store
+            .order(smmd_domain::OrderId(id))
+            .await
+            .expect("o")
+            .expect("o")
+            .reference
+    };
+    let rate = |key: String, r: String, body: Value| async move {
+        send(
+            app,
+            reqwest::Method::POST,
+            &format!("/api/smm/orders/{r}/rating"),
+            &key,
+            body,
+        )
+        .await
+    };
+    // Stars alone count at once.
+    let (status, r) = rate(ann_key.clone(), reference(a1).await, json!({"stars": 5})).await;
+    assert_eq!(
+        (status, r["status"].as_str()),
+        (201, Some("approved")),
+        "{r}"
+    );
+    // Refusals: twice, bad stars, an order not delivered, another user's order.
+    let (status, e) = rate(ann_key.clone(), reference(a1).await, json!({"stars": 4})).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("already_rated"))
+    );
+    let (status, e) = rate(ann_key.clone(), reference(a2).await, json!({"stars": 6})).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("invalid_rating"))
+    );
+    let (status, e) = rate(ann_key.clone(), reference(open).await, json!({"stars": 3})).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("invalid_rating"))
+    );
+    let (status, _) = rate(ann_key.clone(), reference(b1).await, json!({"stars": 1})).await;
+    assert_eq!(status, 404, "Bob's order is not Ann's");
+    // Comments wait for the admin.
+    let (status, r) = rate(
+        ann_key.clone(),
+        reference(a2).await,
+        json!({"stars": 2, "comment": "Only 60 arrived"}),
+    )
+    .await;
+    assert_eq!((status, r["status"].as_str()), (201, Some("pending")));
+    let (status, r) = rate(
+        bob_key.clone(),
+        reference(b1).await,
+        json!({"stars": 4, "comment": "Buy my followers at spam.example"}),
+    )
+    .await;
+    assert_eq!((status, r["status"].as_str()), (201, Some("pending")));
+    let public = |app: &TestApp| {
+        let url = app.url("/api/public/services");
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .expect("s")
+                .json::<Value>()
+                .await
+                .expect("j")["items"][0]
+                .clone()
+        }
+    };
+    let p = public(app).await;
+    assert_eq!(
+        (p["rating"].as_str(), p["ratings"].as_i64()),
+        (Some("5.0"), Some(1))
+    );
+
+    // The admin's queue, then one approved and one rejected (each once).
+    let (status, queue) = send(
+        app,
+        reqwest::Method::GET,
+        "/api/admin/ratings?status=pending",
+        &admin_key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let queued: Vec<i64> = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["order"].as_i64())
+        .collect();
+    assert_eq!(queued, vec![b1, a2], "newest order first");
+    let (status, d) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/admin/ratings/decide",
+        &admin_key,
+        json!({"orders": [a2], "decision": "approve"}),
+    )
+    .await;
+    assert_eq!((status, d["moved"].as_u64()), (200, Some(1)));
+    let (_, d) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/admin/ratings/decide",
+        &admin_key,
+        json!({"orders": [a2, b1], "decision": "reject"}),
+    )
+    .await;
+    assert_eq!(d["moved"].as_u64(), Some(1), "only the still pending one");
+    let (status, e) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/admin/ratings/decide",
+        &admin_key,
+        json!({"orders": [a2], "decision": "maybe"}),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("invalid_rating"))
+    );
+    let (status, _) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/admin/ratings/decide",
+        &ann_key,
+        json!({"orders": [b1], "decision": "approve"}),
+    )
+    .await;
+    assert_eq!(status, 403, "customers cannot moderate");
+    let p = public(app).await;
+    assert_eq!(
+        (p["rating"].as_str(), p["ratings"].as_i64()),
+        (Some("3.5"), Some(2)),
+        "5 and 2; the rejected one never counts"
+    );
+    let (_, page) = get(app, "/services", "").await;
+    assert!(page.contains("★ 3.5/5 · 2 ratings"), "{page}");
+    let audit = app.store.audit_log(None, 10).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "rating.approve"));
+    assert!(audit.iter().any(|e| e.action == "rating.reject"));
+    app.assert_ledger_consistent().await;
+}

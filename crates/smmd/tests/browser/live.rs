@@ -219,14 +219,15 @@ async fn live_fields(c: &Client, demo: &Demo) {
     let second = second["order"]
         .as_i64()
         .unwrap_or_else(|| panic!("placed: {second}"));
-    let placed = until(c, DASHBOARD, 30, "one more active order", |v| {
-        v["active"] == (active + 1).to_string()
-    })
+    // The order and its charge arrive as two messages (events, then the ledger).
+    until(
+        c,
+        DASHBOARD,
+        30,
+        "one more active order and its charge",
+        |v| v["active"] == (active + 1).to_string() && v["balance"] != start["balance"],
+    )
     .await;
-    assert_ne!(
-        placed["balance"], start["balance"],
-        "the charge shows: {placed}"
-    );
     // Canceled before or during delivery: the order ends and its notification arrives.
     let started = Instant::now();
     loop {
@@ -255,4 +256,41 @@ async fn live_fields(c: &Client, demo: &Demo) {
     shoot(c, "dashboard-live").await;
     let fresh = reloaded(c, DASHBOARD).await;
     assert_eq!(live, fresh, "the live dashboard differs from a reload");
+
+    rate_and_moderate(c, demo, &reference).await;
+}
+
+/// The customer rates the Partial order with a comment and reads their transactions; the admin
+/// approves the rating; the services page then shows it.
+async fn rate_and_moderate(c: &Client, demo: &Demo, reference: &str) {
+    let base = demo.url.clone();
+    c.goto(&format!("{base}/orders/{reference}"))
+        .await
+        .expect("order page");
+    let stars = c.find(Locator::Css("#stars")).await.expect("stars");
+    stars.select_by_value("4").await.expect("4 stars");
+    fill(c, "#comment", "Stopped early, but the refund came at once.").await;
+    shoot_at(c, "order-rate", Some("rating")).await;
+    click(c, "#rate").await;
+    wait_for_text(c, ".flash.ok", "once your comment is approved").await;
+    assert!(text_of(c, "#rating").await.contains("waits for approval"));
+    c.goto(&format!("{base}/transactions"))
+        .await
+        .expect("transactions");
+    let ledger = text_of(c, "table.ledger").await;
+    assert!(
+        ledger.contains("Refund") && ledger.contains("Order"),
+        "{ledger}"
+    );
+    shoot(c, "transactions").await;
+
+    sign_in(c, &base, &demo.admin_email, &demo.admin_password).await;
+    c.goto(&format!("{base}/admin/site")).await.expect("site");
+    wait_for_text(c, "#ratings", "Stopped early").await;
+    shoot_at(c, "admin-ratings", Some("ratings")).await;
+    click(c, "#approve-ratings").await;
+    wait_for_text(c, "#toasts", "Ratings decided").await;
+    wait_for_text(c, "#ratings", "Nothing to review").await;
+    c.goto(&format!("{base}/services")).await.expect("services");
+    wait_for_text(c, "main", "★ 4.0/5 · 1 rating").await;
 }

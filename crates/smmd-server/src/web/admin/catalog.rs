@@ -117,6 +117,9 @@ pub(super) async fn services_page(
                                     @if s.markup_bp.is_some() { label.check { input type="checkbox" name="clear_markup"; " Use the category's markup" } }
                                     label.check { input type="checkbox" name="enabled" checked[s.enabled]; " Enabled" }
                                     label.check { input type="checkbox" name="auto_refill" checked[s.auto_refill]; " Refill drops automatically" }
+                                    label { "Refill guarantee (days)" input type="number" min="0" max="365" name="guarantee_days" data-type="int" value=(s.guarantee_days); }
+                                    label { "Description " span.hint { "shown on the services page and the order form" }
+                                        textarea name="description" rows="3" maxlength="5000" data-keep-empty="1" { (s.description) } }
                                     button.small type="submit" { "Save" }
                                 }))
                             }

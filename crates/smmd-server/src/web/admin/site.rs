@@ -1,5 +1,6 @@
-//! `/admin/site`: the storefront as the admin sets it — the brand (name, tagline, colour, logo)
-//! with a preview link, and the written pages (terms, FAQ, contact) in Markdown. Actions are
+//! `/admin/site`: the storefront as the admin sets it — ratings waiting for approval (bulk
+//! approve or reject), the brand (name, tagline, colour, logo) with a preview link, and the
+//! written pages (terms, FAQ, contact) in Markdown. Actions are
 //! `data-api` forms on `/api/admin/site/*`.
 
 use smmd_domain::storefront::PAGES;
@@ -9,6 +10,21 @@ use super::*;
 pub(super) async fn site_page(State(st): State<AppState>, AdminPage(u): AdminPage) -> PageResult {
     let brand = smmd_app::storefront::brand(st.app(), &st.config.panel.name).await?;
     let pages = smmd_app::storefront::pages(st.app()).await?;
+    let pending = st
+        .store
+        .ratings(&smmd_store::RatingQuery {
+            status: Some(smmd_domain::rating::RatingStatus::Pending),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    let services = st.store.list_services(false).await?;
+    let service_name = |id: smmd_domain::ServiceId| {
+        services
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| format!("Service {}", id.0), |s| s.name.clone())
+    };
     let content = html! {
         div.card #brand {
             div.card-head { h1 { "Storefront" } a.button.secondary.small href="/" target="_blank" { "Open the home page" } }
@@ -30,6 +46,31 @@ pub(super) async fn site_page(State(st): State<AppState>, AdminPage(u): AdminPag
                 (api_form("PATCH", "/api/admin/site/brand", "Logo removed", html! {
                     input type="hidden" name="logo" value="" data-keep-empty="1";
                     button.secondary.small type="submit" { "Remove the logo" }
+                }))
+            }
+        }
+        div.card #ratings {
+            div.card-head { h2 { "Ratings waiting for approval" } span.hint { (pending.len()) " waiting" } }
+            @if pending.is_empty() {
+                p.muted { "Nothing to review: ratings without a comment count at once; those with one wait here." }
+            } @else {
+                (api_form("POST", "/api/admin/ratings/decide", "Ratings decided", html! {
+                    table.admin {
+                        thead { tr { th {} th { "Order" } th { "Service" } th { "Stars" } th { "Comment" } } }
+                        tbody { @for r in &pending {
+                            tr #(format!("r-{}", r.order_id.0)) {
+                                td { input type="checkbox" name="orders" value=(r.order_id.0) data-type="ids" checked aria-label="Select"; }
+                                td data-label="Order" { "#" (r.order_id.0) br; span.hint { "user #" (r.user_id.0) } }
+                                td data-label="Service" { (service_name(r.service_id)) }
+                                td data-label="Stars" { span.stars { (super::super::orders::stars(r.stars)) } }
+                                td data-label="Comment" { (r.comment) }
+                            }
+                        } }
+                    }
+                    p.actions {
+                        button #approve-ratings type="submit" name="decision" value="approve" { "Approve selected" }
+                        button.secondary #reject-ratings type="submit" name="decision" value="reject" { "Reject selected" }
+                    }
                 }))
             }
         }
