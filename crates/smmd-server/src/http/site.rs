@@ -53,29 +53,12 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct SiteDoc;
 
-/// One service of the public catalogue, at list price.
+/// One service of the public catalogue, at list price: the service as `/api/smm/services`
+/// describes it, with the storefront's figures.
 #[derive(Serialize, ToSchema)]
 pub struct PublicServiceDto {
-    /// The id to order with (API v2 `service`).
-    service: i64,
-    name: String,
-    category: String,
-    /// `instagram`, `tiktok`, `youtube`, … or `other`, read from the category and name.
-    platform: &'static str,
-    /// API v2 type: `Default`, `Package`, `Custom Comments`, …
-    #[serde(rename = "type")]
-    service_type: &'static str,
-    /// Price per 1000 (per package for package types), decimal string in `currency`.
-    rate: String,
-    currency: String,
-    min: i64,
-    max: i64,
-    refill: bool,
-    /// Refill guarantee in days (0 without refill).
-    guarantee_days: i64,
-    cancel: bool,
-    dripfeed: bool,
-    description: String,
+    #[serde(flatten)]
+    service: super::smm::ServiceDto,
     /// Orders ever placed for it.
     orders: i64,
     /// Average seconds to deliver 1000 units over its last 10 Completed orders; null before
@@ -93,22 +76,8 @@ pub struct PublicServiceList {
 }
 
 fn public_dto(p: &PublicService, currency: &str) -> PublicServiceDto {
-    let s = &p.service;
     PublicServiceDto {
-        service: s.id.0,
-        name: s.name.clone(),
-        category: s.category.clone(),
-        platform: s.rules().platform,
-        service_type: s.service_type.as_str(),
-        rate: s.rate.to_string(),
-        currency: currency.to_string(),
-        min: s.min,
-        max: s.max,
-        refill: s.refill,
-        guarantee_days: if s.refill { s.guarantee_days } else { 0 },
-        cancel: s.cancel,
-        dripfeed: s.dripfeed,
-        description: s.description.clone(),
+        service: super::smm::service_dto(&p.service, currency),
         orders: p.orders,
         avg_seconds_per_1000: p.avg_ms_per_1000.map(|ms| ms / 1000),
         rating: p.rating.as_ref().map(|(a, _)| a.clone()),

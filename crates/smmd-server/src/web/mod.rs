@@ -24,6 +24,7 @@ mod account;
 mod admin;
 mod affiliate;
 mod billing;
+mod csv_export;
 mod funds;
 mod home;
 mod orders;

@@ -215,11 +215,22 @@ pub(super) async fn services_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let u = u.ok();
+    // The cached list-price catalogue; a customer's prices by the one pricing function.
+    let catalog = st.public_catalog().await?;
     let catalog = match &u {
-        Some(u) => std::sync::Arc::new(
-            smmd_app::storefront::public_catalog(st.app(), Some(u.user.id)).await?,
-        ),
-        None => st.public_catalog().await?,
+        Some(u) => {
+            let book = smmd_app::pricing::price_book(st.app(), u.user.id).await?;
+            std::sync::Arc::new(
+                catalog
+                    .iter()
+                    .map(|p| PublicService {
+                        service: smmd_app::pricing::priced(&book, &p.service),
+                        ..p.clone()
+                    })
+                    .collect(),
+            )
+        }
+        None => catalog,
     };
     let needle = q
         .get("q")

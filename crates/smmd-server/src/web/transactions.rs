@@ -4,11 +4,10 @@
 //! currency, signed: what the wallet gained or lost.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use maud::html;
 use smmd_domain::OrderId;
 use smmd_store::{LedgerEntry, LedgerKind};
@@ -103,66 +102,35 @@ pub(super) async fn transactions_page(
 
 /// The whole ledger of the signed-in customer as CSV.
 pub(super) async fn transactions_csv(State(st): State<AppState>, u: PageUser) -> Response {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut result = w.write_record([
-        "id",
-        "created_at",
-        "kind",
-        "amount",
-        "balance_after",
-        "currency",
-        "order_id",
-        "note",
-    ]);
-    let mut before = None;
-    let mut rows = 0usize;
-    'pages: while result.is_ok() {
-        let page: Vec<LedgerEntry> = match st.store.ledger(u.user.id, before, CSV_BATCH).await {
-            Ok(p) => p,
-            Err(e) => return page_error(e),
-        };
-        for r in &page {
-            let time = chrono::DateTime::from_timestamp_millis(r.created_at)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                .unwrap_or_default();
-            result = w.write_record(
-                [
-                    r.id.to_string(),
-                    time,
-                    r.kind.as_str().to_string(),
-                    r.amount.to_string(),
-                    r.balance_after.to_string(),
-                    st.config.panel.currency.clone(),
-                    r.order_id.map(|o| o.0.to_string()).unwrap_or_default(),
-                    r.reason.clone(),
-                ]
-                .map(crate::http::spreadsheet_safe),
-            );
-            rows += 1;
-            if result.is_err() || rows >= super::admin::CSV_MAX_ROWS {
-                break 'pages;
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() as i64 == CSV_BATCH => before = Some(last.id),
-            _ => break,
-        }
-    }
-    let body = match result
-        .map_err(|e| e.to_string())
-        .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-    {
-        Ok(b) => b,
-        Err(e) => return page_error(e),
-    };
-    let mut disposition = String::from("attachment; filename=\"transactions");
-    let _ = write!(disposition, "-{}.csv\"", u.user.id.0);
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
+    let user = u.user.id;
+    let currency = st.config.panel.currency.clone();
+    super::csv_export::paged_csv(
+        &format!("transactions-{}", user.0),
+        &[
+            "id",
+            "created_at",
+            "kind",
+            "amount",
+            "balance_after",
+            "currency",
+            "order_id",
+            "note",
         ],
-        body,
+        CSV_BATCH,
+        |before| st.store.ledger(user, before, CSV_BATCH),
+        |r: &LedgerEntry| r.id,
+        |r| {
+            vec![
+                r.id.to_string(),
+                super::csv_export::rfc3339(r.created_at),
+                r.kind.as_str().to_string(),
+                r.amount.to_string(),
+                r.balance_after.to_string(),
+                currency.clone(),
+                r.order_id.map(|o| o.0.to_string()).unwrap_or_default(),
+                r.reason.clone(),
+            ]
+        },
     )
-        .into_response()
+    .await
 }

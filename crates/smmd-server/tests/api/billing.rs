@@ -561,6 +561,21 @@ pub async fn a_reseller_tier_prices_api_v2_and_rest(app: TestApp) {
         crate::pages::get(&app, &format!("/orders/new?service={}", ids[0]), &cookie).await;
     assert_eq!(s, 200);
     assert!(form.contains("0.80") && !form.contains(">1.00<"), "{form}");
+    // The services page too (a visitor sees the list price).
+    let (_, services) = crate::pages::get(&app, "/services", &cookie).await;
+    let row = |html: &str| {
+        let at = html
+            .find(&format!("id=\"s-{}\"", ids[0]))
+            .expect("the service's row");
+        html[at..]
+            .split("</tr>")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row(&services).contains("<b>0.80</b>"), "{}", row(&services));
+    let (_, public) = crate::pages::get(&app, "/services", "").await;
+    assert!(row(&public).contains("<b>1.00</b>"), "{}", row(&public));
     // add: 1000 at 0.80, charged as listed.
     for (who, want) in [(&ann, "0.80"), (&bob, "1.00")] {
         let placed = app

@@ -106,7 +106,7 @@ pub async fn visitors_see_the_brand_the_services_and_the_pages_an_admin_set(app:
     assert_eq!(items.len(), 2);
     let f = items
         .iter()
-        .find(|s| s["service"] == followers.id.0)
+        .find(|s| s["id"] == followers.id.0)
         .expect("followers");
     assert_eq!(
         (

@@ -17,7 +17,6 @@ mod billing;
 mod catalog;
 mod jobs;
 mod orders;
-pub(super) use orders::CSV_MAX_ROWS;
 mod people;
 mod site;
 

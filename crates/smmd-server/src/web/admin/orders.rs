@@ -8,12 +8,9 @@ use std::fmt::Write as _;
 use smmd_domain::{ProviderId, ServiceId, UserId};
 use smmd_store::{OrderQuery, MAX_PAGE};
 
-use crate::http::spreadsheet_safe;
-
 use super::*;
 
 /// Rows of one CSV export at most; the filters narrow a larger book.
-pub const CSV_MAX_ROWS: usize = 100_000;
 
 /// The admin order filters of a query string; unknown or unreadable values are ignored (the
 /// page shows what it understood in the filter form).
@@ -238,15 +235,18 @@ fn actions(o: &Order) -> Markup {
 }
 
 /// `/admin/orders.csv`: the orders of the page's filters (all pages, newest first, at most
-/// [`CSV_MAX_ROWS`]) as RFC 4180 CSV; money as decimal strings in the panel currency
+/// `CSV_MAX_ROWS`) as RFC 4180 CSV; money as decimal strings in the panel currency
 /// (`provider_charge` in the provider's), times as UTC RFC 3339.
 pub(super) async fn orders_csv(
     State(st): State<AppState>,
     AdminPage(_u): AdminPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut query = filters(&q, MAX_PAGE);
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let query = filters(&q, MAX_PAGE);
+    let mut name = String::from("orders");
+    if let Some(s) = query.status {
+        let _ = write!(name, "-{}", s.as_str());
+    }
     let header = [
         "id",
         "reference",
@@ -266,74 +266,42 @@ pub(super) async fn orders_csv(
         "completed_at",
         "note",
     ];
-    let mut rows = 0usize;
-    let mut result = w.write_record(header);
-    'pages: while result.is_ok() {
-        let page = match st.store.search_orders(&query).await {
-            Ok(p) => p,
-            Err(e) => return page_error(e),
-        };
-        for o in &page {
+    let time = crate::web::csv_export::rfc3339;
+    crate::web::csv_export::paged_csv(
+        &name,
+        &header,
+        query.limit,
+        |before| {
+            let mut page = query.clone();
+            page.before = before.map(OrderId);
+            let st = st.clone();
+            async move { st.store.search_orders(&page).await }
+        },
+        |o: &smmd_store::Order| o.id.0,
+        |o| {
             let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-            let time = |ms: i64| {
-                chrono::DateTime::from_timestamp_millis(ms)
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default()
-            };
-            result = w.write_record(
-                [
-                    o.id.0.to_string(),
-                    o.reference.clone(),
-                    time(o.created_at),
-                    o.user_id.0.to_string(),
-                    o.service_id.0.to_string(),
-                    o.status.as_str().to_string(),
-                    o.link.clone().unwrap_or_default(),
-                    o.total_quantity.to_string(),
-                    o.charge.to_string(),
-                    o.refunded.to_string(),
-                    opt(o.start_count),
-                    opt(o.remains),
-                    opt(o.provider_id.map(|p| p.0)),
-                    o.provider_order_id.clone().unwrap_or_default(),
-                    o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
-                    o.completed_at.map(time).unwrap_or_default(),
-                    o.note.clone().unwrap_or_default(),
-                ]
-                .map(spreadsheet_safe),
-            );
-            rows += 1;
-            if result.is_err() || rows >= CSV_MAX_ROWS {
-                break 'pages;
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() as i64 == query.limit => query.before = Some(last.id),
-            _ => break,
-        }
-    }
-    let body = match result
-        .map_err(|e| e.to_string())
-        .and_then(|_| w.into_inner().map_err(|e| e.to_string()))
-    {
-        Ok(b) => b,
-        Err(e) => return page_error(e),
-    };
-    let mut name = String::from("orders");
-    if let Some(s) = query.status {
-        let _ = write!(name, "-{}", s.as_str());
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-        ],
-        body,
+            vec![
+                o.id.0.to_string(),
+                o.reference.clone(),
+                time(o.created_at),
+                o.user_id.0.to_string(),
+                o.service_id.0.to_string(),
+                o.status.as_str().to_string(),
+                o.link.clone().unwrap_or_default(),
+                o.total_quantity.to_string(),
+                o.charge.to_string(),
+                o.refunded.to_string(),
+                opt(o.start_count),
+                opt(o.remains),
+                opt(o.provider_id.map(|p| p.0)),
+                o.provider_order_id.clone().unwrap_or_default(),
+                o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
+                o.completed_at.map(time).unwrap_or_default(),
+                o.note.clone().unwrap_or_default(),
+            ]
+        },
     )
-        .into_response()
+    .await
 }
 
 #[cfg(test)]
