@@ -63,6 +63,11 @@ const DASHBOARD: &str = "
         menu_unread: t('nav [data-unread]'),
     };";
 
+/// A card's figure as a number.
+fn count(v: &Value, key: &str) -> Option<i64> {
+    v[key].as_str().and_then(|n| n.parse().ok())
+}
+
 async fn read(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.expect("read the page")
 }
@@ -225,7 +230,7 @@ async fn live_fields(c: &Client, demo: &Demo) {
         DASHBOARD,
         30,
         "one more active order and its charge",
-        |v| v["active"] == (active + 1).to_string() && v["balance"] != start["balance"],
+        |v| count(v, "active") == Some(active + 1) && v["balance"] != start["balance"],
     )
     .await;
     // Canceled before or during delivery: the order ends and its notification arrives.
@@ -246,7 +251,7 @@ async fn live_fields(c: &Client, demo: &Demo) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     until(c, DASHBOARD, 60, "the order ended and was notified", |v| {
-        v["active"] == active.to_string() && v["unread"] != unread.to_string()
+        count(v, "active") == Some(active) && count(v, "unread") != Some(unread)
     })
     .await;
     let live = settled(c, DASHBOARD).await;

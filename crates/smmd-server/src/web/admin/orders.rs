@@ -10,8 +10,6 @@ use smmd_store::{OrderQuery, MAX_PAGE};
 
 use super::*;
 
-/// Rows of one CSV export at most; the filters narrow a larger book.
-
 /// The admin order filters of a query string; unknown or unreadable values are ignored (the
 /// page shows what it understood in the filter form).
 fn filters(q: &HashMap<String, String>, limit: i64) -> OrderQuery {
