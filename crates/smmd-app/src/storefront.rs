@@ -199,7 +199,7 @@ pub async fn save_page(
 /// One service of the public catalogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicService {
-    /// At the viewer's price ([`crate::pricing::priced`]).
+    /// At list price, or a customer's ([`priced_for`]).
     pub service: Service,
     /// Orders ever placed for it.
     pub orders: i64,
@@ -211,12 +211,10 @@ pub struct PublicService {
     pub rating: Option<(String, i64)>,
 }
 
-/// Every enabled service, by category then id, at `viewer`'s prices (visitors: the list
-/// price), with its figures.
-pub async fn public_catalog(
-    app: App<'_>,
-    viewer: Option<UserId>,
-) -> Result<Vec<PublicService>, UseCaseError> {
+/// Every enabled service, by category then id, at list price, with its figures (what
+/// visitors see; interfaces cache it briefly and reprice it per customer with
+/// [`priced_for`]).
+pub async fn public_catalog(app: App<'_>) -> Result<Vec<PublicService>, UseCaseError> {
     let services = app.store.list_services(true).await?;
     let figures = app.store.catalog_figures(TIME_SAMPLES).await?;
     let ratings: std::collections::HashMap<_, _> = app
@@ -226,22 +224,14 @@ pub async fn public_catalog(
         .into_iter()
         .map(|r| (r.service_id, r))
         .collect();
-    let book = match viewer {
-        Some(u) => Some(crate::pricing::price_book(app, u).await?),
-        None => None,
-    };
     let by_id: std::collections::HashMap<_, &ServiceFigures> =
         figures.iter().map(|f| (f.service_id, f)).collect();
-    let of = |s: &Service| by_id.get(&s.id).copied();
     let mut list: Vec<PublicService> = services
         .iter()
         .map(|s| {
-            let f = of(s);
+            let f = by_id.get(&s.id).copied();
             PublicService {
-                service: match &book {
-                    Some(b) => crate::pricing::priced(b, s),
-                    None => s.clone(),
-                },
+                service: s.clone(),
                 orders: f.map_or(0, |f| f.orders),
                 avg_ms_per_1000: f.and_then(|f| avg_ms_per_1000(&f.samples)),
                 rating: ratings.get(&s.id).and_then(|r| {
@@ -255,6 +245,22 @@ pub async fn public_catalog(
             .cmp(&(b.service.category.as_str(), b.service.id.0))
     });
     Ok(list)
+}
+
+/// `catalog` at `user`'s prices, by the one pricing function ([`crate::pricing`]).
+pub async fn priced_for(
+    app: App<'_>,
+    user: UserId,
+    catalog: &[PublicService],
+) -> Result<Vec<PublicService>, UseCaseError> {
+    let book = crate::pricing::price_book(app, user).await?;
+    Ok(catalog
+        .iter()
+        .map(|p| PublicService {
+            service: crate::pricing::priced(&book, &p.service),
+            ..p.clone()
+        })
+        .collect())
 }
 
 /// The customer rates their order `order` (1–5 stars, optional comment): stars alone count at

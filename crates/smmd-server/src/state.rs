@@ -102,7 +102,7 @@ impl AppState {
     ) -> Result<Arc<Vec<smmd_app::storefront::PublicService>>, smmd_app::UseCaseError> {
         self.public_catalog
             .get_or_build(self.clock.now_ms(), async {
-                smmd_app::storefront::public_catalog(self.app(), None)
+                smmd_app::storefront::public_catalog(self.app())
                     .await
                     .map(Arc::new)
             })

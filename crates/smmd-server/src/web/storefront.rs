@@ -147,7 +147,11 @@ pub(super) async fn home(st: &AppState) -> PageResult {
                 a.button href="/signup" { "Create an account" }
                 a.button.secondary href="/services" { "See services and prices" }
             }
-            p.hint { (catalog.len()) " services · " (compact(orders)) " orders delivered · API v2 for resellers" }
+            p.hint {
+                (catalog.len()) " services"
+                @if orders > 0 { " · " (compact(orders)) " orders delivered" }
+                " · API v2 for resellers"
+            }
         }
         section.card {
             h2 { "What we sell" }
@@ -218,18 +222,9 @@ pub(super) async fn services_page(
     // The cached list-price catalogue; a customer's prices by the one pricing function.
     let catalog = st.public_catalog().await?;
     let catalog = match &u {
-        Some(u) => {
-            let book = smmd_app::pricing::price_book(st.app(), u.user.id).await?;
-            std::sync::Arc::new(
-                catalog
-                    .iter()
-                    .map(|p| PublicService {
-                        service: smmd_app::pricing::priced(&book, &p.service),
-                        ..p.clone()
-                    })
-                    .collect(),
-            )
-        }
+        Some(u) => std::sync::Arc::new(
+            smmd_app::storefront::priced_for(st.app(), u.user.id, &catalog).await?,
+        ),
         None => catalog,
     };
     let needle = q
