@@ -60,6 +60,18 @@ async fn next(socket: &mut Socket) -> Value {
     }
 }
 
+/// The next message that is not the seed deposit of `amount`: the deposits were committed
+/// before the sockets opened, and on PostgreSQL the feed task may publish them only after
+/// `hello` (a live message about an older row, which pages skip by its position).
+async fn next_after_seed(socket: &mut Socket, amount: &str) -> Value {
+    loop {
+        let m = next(socket).await;
+        if !(m["type"] == "balance" && m["amount"] == amount && m["balance"] == amount) {
+            return m;
+        }
+    }
+}
+
 /// Ann (10.00, with an API key) and Bob (5.00), customers; `root@x.io`, an admin; and a
 /// followers service at 1.00 per 1000.
 struct Cast {
@@ -146,7 +158,7 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
         .await
         .expect("json");
     let reference = placed["reference"].as_str().expect("reference").to_string();
-    let order = next(&mut ann_ws).await;
+    let order = next_after_seed(&mut ann_ws, "10.00").await;
     assert_eq!(
         (
             &order["type"],
@@ -161,7 +173,7 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
             &json!("queued")
         )
     );
-    let charge = next(&mut ann_ws).await;
+    let charge = next_after_seed(&mut ann_ws, "10.00").await;
     assert_eq!(
         (&charge["type"], &charge["balance"], &charge["amount"]),
         (&json!("balance"), &json!("9.00"), &json!("-1.00"))
@@ -222,7 +234,7 @@ pub async fn live_updates_reach_the_owner_as_they_commit(app: TestApp) {
     // Bob saw none of it: the first thing he gets is his own deposit.
     app.credit(bob.id, Money::parse("1").expect("m"), "bob:1")
         .await;
-    let bobs = next(&mut bob_ws).await;
+    let bobs = next_after_seed(&mut bob_ws, "5.00").await;
     assert_eq!(
         (&bobs["type"], &bobs["balance"]),
         (&json!("balance"), &json!("6.00"))
