@@ -156,8 +156,14 @@ pub struct Session {
     pub max_age_s: i64,
 }
 
-/// Opens a session of `hours` for `user`.
-pub async fn open_session(app: App<'_>, user: UserId, hours: i64) -> Result<Session, StoreError> {
+/// Opens a session of `hours` for `user`; with `pending_factor` (an account with two-factor)
+/// it authenticates nothing until [`crate::security::complete_login`] passes its code.
+pub async fn open_session(
+    app: App<'_>,
+    user: UserId,
+    hours: i64,
+    pending_factor: bool,
+) -> Result<Session, StoreError> {
     let token = secrets::random_hex(32);
     let csrf = secrets::random_hex(16);
     let now = app.now();
@@ -168,6 +174,7 @@ pub async fn open_session(app: App<'_>, user: UserId, hours: i64) -> Result<Sess
             &csrf,
             now,
             now + hours * 3_600_000,
+            pending_factor,
         )
         .await?;
     Ok(Session {

@@ -24,6 +24,7 @@
 //! | [`providers`] | adding and enabling providers |
 //! | [`billing`] | plans, billing settings and pause, renting, rental actions, credits, collection |
 //! | [`notifications`] | notification settings and webhook URLs |
+//! | [`security`] | password reset, e-mail confirmation, two-factor (TOTP, backup codes), step-up, the owner's security policy |
 //! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
 
 pub mod accounts;
@@ -39,6 +40,7 @@ pub mod pricing;
 pub mod providers;
 pub mod review;
 pub mod secrets;
+pub mod security;
 pub mod statements;
 pub mod storefront;
 pub mod wallet;
@@ -79,6 +81,9 @@ pub struct App<'a> {
     pub clock: &'a dyn Clock,
     pub limits: Limits,
     pub default_markup_bp: i64,
+    /// How long a passed two-factor code covers money and security actions (ms;
+    /// [`security::step_up`]).
+    pub step_up_window_ms: i64,
 }
 
 impl<'a> App<'a> {
@@ -89,7 +94,14 @@ impl<'a> App<'a> {
             clock,
             limits: Limits::default(),
             default_markup_bp: 5_000,
+            step_up_window_ms: security::STEP_UP_WINDOW_MS,
         }
+    }
+
+    /// The same app with the panel's step-up window (ms; 0 asks every time).
+    pub fn with_step_up_window(mut self, ms: i64) -> App<'a> {
+        self.step_up_window_ms = ms;
+        self
     }
 
     /// The same app with the panel's default markup (basis points).

@@ -344,11 +344,11 @@ async fn cleanup_prunes_old_runs_expired_sessions_and_log_in_traces_only(store: 
         .expect("user");
     let day = 86_400_000;
     store
-        .create_session("old", u.id, "c", T0, T0 + day)
+        .create_session("old", u.id, "c", T0, T0 + day, false)
         .await
         .expect("session");
     store
-        .create_session("live", u.id, "c", T0, T0 + 60 * day)
+        .create_session("live", u.id, "c", T0, T0 + 60 * day, false)
         .await
         .expect("session");
     // Log-in traces: one from the start (past the self-referral check's 30 days at the first

@@ -53,8 +53,11 @@ function smmdToast(title, body, kind) {
     if (!form.dataset || !form.dataset.api) return;
     ev.preventDefault();
     var method = form.dataset.api, body = {}, any = false;
+    var headers = { "content-type": "application/json", "x-csrf-token": meta ? meta.content : "" };
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "submit") return;
+      // A two-factor code goes in its header, not the body.
+      if (el.dataset.header) { headers[el.dataset.header] = el.value; return; }
       if (el.dataset.type === "ids") {
         body[el.name] = body[el.name] || [];
         if (el.checked) body[el.name].push(Number(el.value));
@@ -79,7 +82,7 @@ function smmdToast(title, body, kind) {
     fetch(form.getAttribute("action"), {
       method: method,
       credentials: "same-origin",
-      headers: { "content-type": "application/json", "x-csrf-token": meta ? meta.content : "" },
+      headers: headers,
       body: JSON.stringify(body)
     }).then(function (r) {
       if (r.ok) {

@@ -125,9 +125,13 @@ pub async fn open_session(
     st: &AppState,
     user: &User,
 ) -> Result<(axum::http::HeaderValue, String), AppError> {
-    let session =
-        smmd_app::accounts::open_session(st.app(), user.id, st.config.security.session_hours)
-            .await?;
+    let session = smmd_app::accounts::open_session(
+        st.app(),
+        user.id,
+        st.config.security.session_hours,
+        user.two_factor,
+    )
+    .await?;
     let (token, csrf, max_age) = (session.token, session.csrf, session.max_age_s);
     let secure = if st.config.cookie_secure() {
         "; Secure"
@@ -202,11 +206,42 @@ pub struct AuthUser {
     pub user: User,
     /// `Some(csrf)` when authenticated by cookie.
     pub csrf: Option<String>,
+    /// The session (cookie only): its token's hash and when it last passed a second factor.
+    pub session: Option<(String, Option<i64>)>,
 }
 
-/// An authenticated admin.
+/// The header carrying a two-factor code for a step-up over REST.
+pub const CODE_HEADER: &str = "x-2fa-code";
+
+impl AuthUser {
+    /// The step-up before a money or security action ([`smmd_app::security::step_up`]): the
+    /// session's recent code, or a code in `X-2FA-Code` (`code` on pages).
+    pub async fn step_up(&self, st: &AppState, code: Option<&str>) -> Result<(), AppError> {
+        let session = self
+            .session
+            .as_ref()
+            .map(|(hash, at)| smmd_app::security::SessionFactor {
+                token_hash: hash,
+                factor_at: *at,
+            });
+        smmd_app::security::step_up(st.app(), &self.user, session, code)
+            .await
+            .map_err(AppError::from)
+    }
+}
+
+/// The `X-2FA-Code` of a request, if any.
+pub fn code_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(CODE_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// An authenticated admin (who has two-factor on when the owner requires it of admins).
 #[derive(Clone, Debug)]
 pub struct AdminUser(pub User);
+
+/// An authenticated admin with the session, for the actions that need a step-up.
+#[derive(Clone, Debug)]
+pub struct AdminAuth(pub AuthUser);
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -304,14 +339,21 @@ impl FromRequestParts<AppState> for AuthUser {
                 .user_by_api_key(&token_hash(key))
                 .await?
                 .ok_or_else(AppError::unauthenticated)?;
-            return Ok(AuthUser { user, csrf: None });
+            return Ok(AuthUser {
+                user,
+                csrf: None,
+                session: None,
+            });
         }
         let token = session_cookie(&parts.headers).ok_or_else(AppError::unauthenticated)?;
-        let (user, csrf) = state
+        let hash = token_hash(&token);
+        let session = state
             .store
-            .session(&token_hash(&token), state.clock.now_ms())
+            .session(&hash, state.clock.now_ms())
             .await?
+            .filter(|s| !s.pending_factor)
             .ok_or_else(AppError::unauthenticated)?;
+        let (user, csrf) = (session.user, session.csrf);
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts
@@ -328,6 +370,7 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(AuthUser {
             user,
             csrf: Some(csrf),
+            session: Some((hash, session.factor_at)),
         })
     }
 }
@@ -339,14 +382,28 @@ impl FromRequestParts<AppState> for AdminUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let AuthUser { user, .. } = AuthUser::from_request_parts(parts, state).await?;
-        if user.role != Role::Admin {
+        let AdminAuth(auth) = AdminAuth::from_request_parts(parts, state).await?;
+        Ok(AdminUser(auth.user))
+    }
+}
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = AuthUser::from_request_parts(parts, state).await?;
+        if auth.user.role != Role::Admin {
             return Err(AppError::new(
                 ErrorCode::AdminOnly,
                 "This action needs an admin account",
             ));
         }
-        Ok(AdminUser(user))
+        smmd_app::security::admin_gate(state.policy().await, &auth.user)
+            .map_err(|r| AppError::new(r.code, r.message))?;
+        Ok(AdminAuth(auth))
     }
 }
 

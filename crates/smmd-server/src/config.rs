@@ -110,6 +110,9 @@ pub struct SecurityConfig {
     pub secret_key: Option<String>,
     /// Session lifetime in hours.
     pub session_hours: i64,
+    /// How long a passed two-factor code covers a session's money and security actions (s);
+    /// 0 asks for a code every time.
+    pub step_up_seconds: i64,
 }
 
 /// The in-process scheduler (docs/scheduler.md). Times in milliseconds.
@@ -470,6 +473,7 @@ impl Default for SecurityConfig {
         SecurityConfig {
             secret_key: None,
             session_hours: 168,
+            step_up_seconds: 600,
         }
     }
 }
@@ -488,6 +492,7 @@ impl fmt::Debug for SecurityConfig {
         f.debug_struct("SecurityConfig")
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("session_hours", &self.session_hours)
+            .field("step_up_seconds", &self.step_up_seconds)
             .finish()
     }
 }
@@ -567,6 +572,10 @@ impl Config {
         anyhow::ensure!(
             self.security.session_hours > 0,
             "security.session_hours must be positive"
+        );
+        anyhow::ensure!(
+            (0..=86_400).contains(&self.security.step_up_seconds),
+            "security.step_up_seconds must be 0 to 86400"
         );
         let s = &self.scheduler;
         anyhow::ensure!(

@@ -383,8 +383,8 @@ pub async fn ws(
     };
     let hash = auth::token_hash(&token);
     let user = match st.store.session(&hash, st.clock.now_ms()).await {
-        Ok(Some((user, _))) => user,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
+        Ok(Some(s)) if !s.pending_factor => s.user,
+        Ok(_) => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "ws session lookup failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();

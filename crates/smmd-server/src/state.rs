@@ -27,6 +27,10 @@ pub struct AppState {
     pub live: Arc<crate::live::Hub>,
     /// The storefront's brand ([`AppState::brand`]).
     pub brand: Arc<crate::cache::TtlSlot<Arc<smmd_app::storefront::Brand>>>,
+    /// The panel's configured address ([`Config::base_url`]), for links in account e-mails.
+    pub base_url: Option<Arc<str>>,
+    /// The owner's account-security policy ([`AppState::policy`]).
+    pub policy: Arc<crate::cache::TtlSlot<smmd_app::security::Policy>>,
     /// The public catalogue at list prices ([`AppState::public_catalog`]).
     pub public_catalog: Arc<crate::cache::TtlSlot<Arc<Vec<smmd_app::storefront::PublicService>>>>,
 }
@@ -41,6 +45,7 @@ impl AppState {
             store,
             clock,
             api_limits,
+            base_url: config.base_url().map(Arc::from),
             config: Arc::new(config),
             api_keys: Arc::default(),
             services: Arc::default(),
@@ -49,6 +54,7 @@ impl AppState {
             fulfil: None,
             live: Arc::default(),
             brand: Arc::default(),
+            policy: Arc::default(),
             public_catalog: Arc::default(),
         }
     }
@@ -58,6 +64,7 @@ impl AppState {
         smmd_app::App::new(self.store.as_ref(), self.clock.as_ref())
             .with_limits(self.config.panel.limits())
             .with_default_markup(self.config.fulfil.default_markup_bp)
+            .with_step_up_window(self.config.security.step_up_seconds * 1000)
     }
 
     /// The admin actor of a use case: the signed-in admin.
@@ -92,6 +99,31 @@ impl AppState {
                 color: None,
                 logo: None,
             })
+        })
+    }
+
+    /// The owner's security policy, cached like the brand (dropped at once on this instance
+    /// when an admin changes it); both rules off if the store cannot be read.
+    pub async fn policy(&self) -> smmd_app::security::Policy {
+        self.policy
+            .get_or_build(self.clock.now_ms(), smmd_app::security::policy(self.app()))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "security policy not read");
+                smmd_app::security::Policy::default()
+            })
+    }
+
+    /// What account e-mails need (the panel's name and its configured address: never the
+    /// request's `Host`, which a reset request could forge); `None` without SMTP or an address.
+    pub fn mailer(&self) -> Option<smmd_app::security::Mailer<'_>> {
+        let n = &self.config.notifications;
+        if n.smtp_url.trim().is_empty() {
+            return None;
+        }
+        Some(smmd_app::security::Mailer {
+            panel: &self.config.panel.name,
+            base_url: self.base_url.as_deref().filter(|u| !u.is_empty())?,
         })
     }
 

@@ -2,7 +2,7 @@
 //! session tokens are stored only as hex SHA-256 hashes computed by the caller.
 
 use smmd_domain::UserId;
-use smmd_store::{NewUser, StoreResult, User, UserCredentials};
+use smmd_store::{NewUser, SessionRecord, StoreResult, User, UserCredentials};
 use sqlx::Row as _;
 
 use crate::rows::{self, USER_COLS};
@@ -165,13 +165,15 @@ pub(crate) async fn create_session(
     csrf: &str,
     now: i64,
     expires_at: i64,
+    pending_factor: bool,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, pending_factor) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(token_hash)
         .bind(user.0)
         .bind(csrf)
         .bind(now)
         .bind(expires_at)
+        .bind(i64::from(pending_factor))
         .execute(&s.write)
         .await
         .db()?;
@@ -182,10 +184,10 @@ pub(crate) async fn session(
     s: &SqlStore,
     token_hash: &str,
     now: i64,
-) -> StoreResult<Option<(User, String)>> {
+) -> StoreResult<Option<SessionRecord>> {
     let cols = crate::rows::qualified(USER_COLS, "u");
     let row = sqlx::query(&format!(
-        "SELECT {cols}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+        "SELECT {cols}, s.csrf, s.pending_factor, s.factor_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
     ))
     .bind(token_hash)
     .bind(now)
@@ -194,7 +196,12 @@ pub(crate) async fn session(
     .db()?;
     match row {
         None => Ok(None),
-        Some(r) => Ok(Some((rows::user(&r)?, r.try_get("csrf").db()?))),
+        Some(r) => Ok(Some(SessionRecord {
+            user: rows::user(&r)?,
+            csrf: rows::get(&r, "csrf")?,
+            pending_factor: rows::get::<i64>(&r, "pending_factor")? != 0,
+            factor_at: rows::get(&r, "factor_at")?,
+        })),
     }
 }
 
@@ -266,11 +273,21 @@ mod section {
             csrf: &str,
             now: i64,
             expires_at: i64,
+            pending_factor: bool,
         ) -> StoreResult<()> {
-            crate::accounts::create_session(self, token_hash, user, csrf, now, expires_at).await
+            crate::accounts::create_session(
+                self,
+                token_hash,
+                user,
+                csrf,
+                now,
+                expires_at,
+                pending_factor,
+            )
+            .await
         }
 
-        async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>> {
+        async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>> {
             crate::accounts::session(self, token_hash, now).await
         }
 

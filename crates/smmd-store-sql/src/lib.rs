@@ -22,6 +22,7 @@ mod payouts;
 mod queries;
 mod rows;
 mod schedules;
+mod security;
 mod site;
 mod wallet;
 

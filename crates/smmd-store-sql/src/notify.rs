@@ -372,10 +372,14 @@ pub(crate) async fn finish_delivery(
         DeliveryOutcome::Retry { at, error } => ("pending", *at, Some(error.as_str()), None),
         DeliveryOutcome::Failed { error } => ("failed", now, Some(error.as_str()), Some(now)),
     };
+    // An account e-mail (password reset, confirmation: notification_id < 0) carries a live
+    // token: its text is not kept once the delivery has ended.
     let mut tx = s.begin().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = $1, next_at = $2, last_error = COALESCE($3, last_error), \
-         finished_at = $4 WHERE id = $5 AND status = 'pending'",
+         finished_at = $4, \
+         payload = CASE WHEN notification_id < 0 AND $1 <> 'pending' THEN '' ELSE payload END \
+         WHERE id = $5 AND status = 'pending'",
     )
     .bind(status)
     .bind(next_at)

@@ -35,7 +35,9 @@ fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(anyhow!("unexpected {what} `{value}` in database"))
 }
 
-pub(crate) const USER_COLS: &str = "id, email, role, balance, created_at";
+/// The columns [`user`] reads. `totp_secret` is read only to say whether two-factor is on.
+pub(crate) const USER_COLS: &str =
+    "id, email, role, balance, created_at, totp_secret, email_pending_since";
 
 pub(crate) fn user(row: &Row) -> StoreResult<User> {
     let role: String = get(row, "role")?;
@@ -45,6 +47,8 @@ pub(crate) fn user(row: &Row) -> StoreResult<User> {
         role: Role::parse(&role).ok_or_else(|| bad("role", &role))?,
         balance: money(row, "balance")?,
         created_at: get(row, "created_at")?,
+        two_factor: get::<Option<String>>(row, "totp_secret")?.is_some(),
+        email_pending: get::<Option<i64>>(row, "email_pending_since")?.is_some(),
     })
 }
 

@@ -38,6 +38,23 @@ pub struct User {
     pub role: Role,
     pub balance: Money,
     pub created_at: i64,
+    /// Two-factor authentication (TOTP) is on ([`crate::SecurityStore`]).
+    pub two_factor: bool,
+    /// The account was signed up under e-mail confirmation and has not confirmed yet: it
+    /// cannot log in.
+    pub email_pending: bool,
+}
+
+/// A live session as the edge sees it.
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf: String,
+    /// The password was right but the second factor is still to come: the session
+    /// authenticates nothing but the code form.
+    pub pending_factor: bool,
+    /// When the session last passed a second factor (epoch ms): the step-up window.
+    pub factor_at: Option<i64>,
 }
 
 /// A user with the argon2id PHC string of its password, for log-in only.
@@ -95,7 +112,8 @@ pub trait AccountStore: Send + Sync {
     /// Users ordered by id, at most `limit` after `after`.
     async fn list_users(&self, after: Option<UserId>, limit: i64) -> StoreResult<Vec<User>>;
 
-    /// Stores a session by the hash of its token.
+    /// Stores a session by the hash of its token; `pending_factor` when it waits for the
+    /// account's second factor ([`SessionRecord::pending_factor`]).
     async fn create_session(
         &self,
         token_hash: &str,
@@ -103,10 +121,11 @@ pub trait AccountStore: Send + Sync {
         csrf: &str,
         now: i64,
         expires_at: i64,
+        pending_factor: bool,
     ) -> StoreResult<()>;
 
-    /// The session's user and CSRF token if it has not expired at `now`.
-    async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<(User, String)>>;
+    /// The session if it has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: i64) -> StoreResult<Option<SessionRecord>>;
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 

@@ -24,6 +24,7 @@ pub mod payouts;
 pub mod queries;
 pub mod refills;
 pub mod schedules;
+pub mod security;
 pub mod site;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -41,6 +42,7 @@ pub use payouts::*;
 pub use queries::*;
 pub use refills::*;
 pub use schedules::*;
+pub use security::*;
 pub use site::*;
 pub use wallet::*;
 
@@ -80,6 +82,7 @@ pub trait Store:
     + AdminStore
     + SiteStore
     + RatingStore
+    + SecurityStore
     + Send
     + Sync
     + 'static
@@ -96,6 +99,6 @@ pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
         FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RatingStore,
-        RefillStore, SchedulerStore, SiteStore, Store, WalletStore,
+        RefillStore, SchedulerStore, SecurityStore, SiteStore, Store, WalletStore,
     };
 }

@@ -18,6 +18,10 @@ use serde_json::json;
 
 #[path = "browser/live.rs"]
 mod live;
+#[path = "browser/security.rs"]
+mod security;
+#[path = "../../smmd-notify/tests/smtp/mod.rs"]
+mod smtp;
 #[path = "browser/storefront.rs"]
 mod storefront;
 #[path = "browser/support.rs"]

@@ -212,8 +212,12 @@ async fn transactions(
 #[utoipa::path(post, path = "/api/account/api-key", tag = "account", responses((status = 200, body = ApiKeyDto)))]
 async fn rotate_key(
     State(st): State<AppState>,
-    AuthUser { user, .. }: AuthUser,
+    auth: AuthUser,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<ApiKeyDto>, AppError> {
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    let user = &auth.user;
     let key = smmd_app::accounts::rotate_api_key(st.app(), user.id).await?;
     st.api_keys.invalidate_user(user.id);
     Ok(Json(ApiKeyDto { api_key: key }))

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod openapi;
 pub mod payments;
+pub mod security;
 pub mod site;
 pub mod smm;
 pub mod statements;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(affiliates::router())
         .merge(admin::router())
         .merge(site::router())
+        .merge(security::router())
         .merge(jobs::router())
         .merge(smm::router())
         .route_layer(axum::middleware::from_fn(refuse_nul));

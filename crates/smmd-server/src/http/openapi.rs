@@ -38,7 +38,7 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 10] {
+fn parts() -> [utoipa::openapi::OpenApi; 11] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
@@ -49,6 +49,7 @@ fn parts() -> [utoipa::openapi::OpenApi; 10] {
         super::smm::SmmDoc::openapi(),
         super::admin::AdminDoc::openapi(),
         super::site::SiteDoc::openapi(),
+        super::security::SecurityDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
     ]
 }
@@ -94,15 +95,52 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .into_iter()
         .flatten()
         {
+            add_code_header(op);
             add_error_responses(op, path, public);
         }
     }
     doc
 }
 
-/// Routes anyone may call: log-in, and the storefront's public catalogue.
+/// Routes anyone may call: log-in, the password reset, and the storefront's public catalogue.
 fn is_public(path: &str) -> bool {
-    path == "/api/auth/login" || path.starts_with("/api/public/")
+    path == "/api/auth/login"
+        || path.starts_with("/api/auth/password-reset")
+        || path.starts_with("/api/public/")
+}
+
+/// Operations behind the step-up (`smmd_app::security::step_up`): money and security actions
+/// that take a two-factor code in `X-2FA-Code` from accounts with two-factor on.
+const STEP_UP: &[&str] = &[
+    "rotate_key",
+    "adjust_balance",
+    "approve_payment",
+    "reject_payment",
+    "add_provider",
+    "edit_provider",
+    "submit_method",
+];
+
+/// Documents the `X-2FA-Code` header of a step-up operation.
+fn add_code_header(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    if !op
+        .operation_id
+        .as_deref()
+        .is_some_and(|id| STEP_UP.contains(&id))
+    {
+        return;
+    }
+    let header = ParameterBuilder::new()
+        .name(crate::auth::CODE_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "A two-factor code (6 digits) or backup code, for accounts with two-factor on whose session has not passed one in the last 10 minutes: 403 `two_factor_required` without it, 422 `invalid_code` when wrong",
+        ))
+        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String).max_length(Some(64))))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(header);
 }
 
 /// Adds the error responses an operation can give, from what it takes.

@@ -172,11 +172,16 @@ async fn decide(
     params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
 async fn approve_payment(
     State(st): State<AppState>,
-    AdminUser(admin): AdminUser,
+    crate::auth::AdminAuth(auth): crate::auth::AdminAuth,
+    headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<i64>,
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<PaymentDto>, AppError> {
-    decide(&st, &admin, id, true, &body.reason).await.map(Json)
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    decide(&st, &auth.user, id, true, &body.reason)
+        .await
+        .map(Json)
 }
 
 /// Rejects a pending request; nothing is credited.
@@ -184,9 +189,14 @@ async fn approve_payment(
     params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = PaymentDto)))]
 async fn reject_payment(
     State(st): State<AppState>,
-    AdminUser(admin): AdminUser,
+    crate::auth::AdminAuth(auth): crate::auth::AdminAuth,
+    headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<i64>,
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<PaymentDto>, AppError> {
-    decide(&st, &admin, id, false, &body.reason).await.map(Json)
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    decide(&st, &auth.user, id, false, &body.reason)
+        .await
+        .map(Json)
 }

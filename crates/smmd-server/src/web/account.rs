@@ -80,6 +80,17 @@ pub(super) async fn signup(
     };
     match smmd_app::accounts::sign_up(st.app(), email, password, &ctx).await {
         Ok((user, _key, ignored)) => {
+            // Under the owner's e-mail confirmation (and with e-mail to send it), the account
+            // waits for its link before it can log in.
+            if st.policy().await.confirm_email && st.mailer().is_some() {
+                smmd_app::security::require_confirmation(st.app(), st.mailer(), &user).await?;
+                let mut resp =
+                    html_response(StatusCode::OK, super::security::check_inbox(&user.email));
+                if let Some(d) = new_device {
+                    resp.headers_mut().append(header::SET_COOKIE, d);
+                }
+                return Ok(resp);
+            }
             let (cookie, _) = open_session(&st, &user).await?;
             let welcome = match ignored {
                 Some(why) => format!("Welcome! Your account is ready. {}", why.message()),

@@ -177,6 +177,7 @@ pub(super) async fn affiliate_page(
                     }
                     label for="method-password" { "Your password" }
                     input #method-password name="password" type="password" autocomplete="current-password" required;
+                    (super::code_field(&st, &u, false))
                     p { button type="submit" { "Submit for approval" } }
                 }
             }
@@ -266,6 +267,12 @@ pub(super) async fn submit_method(
     PageForm(u, f): PageForm,
 ) -> PageResult {
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    if let Err(e) = u.step_up(&st, f.get("code").map(String::as_str)).await {
+        return match e {
+            smmd_app::UseCaseError::Refused(r) => Ok(to("/affiliate", "err", &r.message)),
+            e => Err(e.into()),
+        };
+    }
     match smmd_app::payouts::submit_method(
         st.app(),
         &u.user,

@@ -188,21 +188,28 @@ pub(super) async fn api_page(
     State(st): State<AppState>,
     headers: HeaderMap,
     u: PageUser,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let limit = st
         .api_limits
         .limit_of(st.app(), u.user.id)
         .await
         .unwrap_or(0);
-    html_response(StatusCode::OK, api_doc(&st, &headers, &u, None, limit))
+    html_response(StatusCode::OK, api_doc(&st, &headers, &u, None, limit, &q))
 }
 
 /// Makes a new API key (the old one stops working at once) and shows it on this response only.
 pub(super) async fn new_api_key(
     State(st): State<AppState>,
     headers: HeaderMap,
-    PageForm(u, _): PageForm,
+    PageForm(u, f): PageForm,
 ) -> Response {
+    if let Err(e) = u.step_up(&st, f.get("code").map(String::as_str)).await {
+        return match e {
+            smmd_app::UseCaseError::Refused(r) => super::to("/api", "err", &r.message),
+            e => page_error(e),
+        };
+    }
     match smmd_app::accounts::rotate_api_key(st.app(), u.user.id).await {
         Ok(key) => {
             st.api_keys.invalidate_user(u.user.id);
@@ -211,7 +218,7 @@ pub(super) async fn new_api_key(
                 .limit_of(st.app(), u.user.id)
                 .await
                 .unwrap_or(0);
-            let doc = api_doc(&st, &headers, &u, Some(&key), limit);
+            let doc = api_doc(&st, &headers, &u, Some(&key), limit, &HashMap::new());
             let mut resp = html_response(StatusCode::OK, doc);
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -281,9 +288,11 @@ fn api_doc(
     u: &PageUser,
     new_key: Option<&str>,
     limit: u32,
+    q: &HashMap<String, String>,
 ) -> Markup {
     let url = format!("{}/api/v2", st.config.url_for(headers));
     let content = html! {
+        (super::flash(q))
         div.card {
             div.card-head { h1 { "API" } span.hint { "SMM API v2, the standard reseller protocol" } }
             div.service-info {
@@ -305,6 +314,7 @@ fn api_doc(
             }
             form method="post" action="/api" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
+                (super::code_field(st, u, false))
                 p { button #new-api-key .secondary[new_key.is_some()] type="submit" { "Generate a new key" } }
             }
         }

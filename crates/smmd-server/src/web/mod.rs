@@ -28,6 +28,7 @@ mod csv_export;
 mod funds;
 mod home;
 mod orders;
+mod security;
 mod session;
 mod storefront;
 mod transactions;
@@ -54,6 +55,19 @@ pub fn router() -> Router<AppState> {
         .route("/affiliate/transfer", post(affiliate::transfer))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route(
+            "/login/code",
+            get(security::code_page).post(security::submit_code),
+        )
+        .route("/forgot", get(security::forgot_page).post(security::forgot))
+        .route("/reset", get(security::reset_page).post(security::reset))
+        .route("/confirm", get(security::confirm_page))
+        .route("/confirm/resend", post(security::resend_confirmation))
+        .route("/settings/security", get(security::security_page))
+        .route("/settings/security/enable", post(security::enable))
+        .route("/settings/security/disable", post(security::disable))
+        .route("/settings/security/codes", post(security::renew_codes))
+        .route("/settings/security/policy", post(security::save_policy))
         .route("/signup", get(account::signup_page).post(account::signup))
         .route(
             "/settings",
@@ -124,6 +138,39 @@ pub struct PageUser {
     pub feed: Option<FeedCursor>,
     /// The panel's brand (name, logo) for the page's bar.
     pub brand: std::sync::Arc<smmd_app::storefront::Brand>,
+    /// The session's token hash and when it last passed a second factor (the step-up).
+    pub session: (String, Option<i64>),
+}
+
+impl PageUser {
+    /// The step-up of a money or security form ([`smmd_app::security::step_up`]): the
+    /// session's recent code, or the form's `code` field.
+    pub async fn step_up(
+        &self,
+        st: &AppState,
+        code: Option<&str>,
+    ) -> Result<(), smmd_app::UseCaseError> {
+        smmd_app::security::step_up(
+            st.app(),
+            &self.user,
+            Some(smmd_app::security::SessionFactor {
+                token_hash: &self.session.0,
+                factor_at: self.session.1,
+            }),
+            code,
+        )
+        .await
+    }
+
+    /// Whether a money or security form must ask for a code (two-factor on, no code in the
+    /// session's step-up window, `security.step_up_seconds`).
+    pub fn needs_code(&self, st: &AppState) -> bool {
+        self.user.two_factor
+            && !self
+                .session
+                .1
+                .is_some_and(|at| smmd_app::security::in_window(st.app(), at))
+    }
 }
 
 impl PageUser {
@@ -133,22 +180,21 @@ impl PageUser {
         let Some(token) = session_cookie(&parts.headers) else {
             return Ok(None);
         };
-        match st
-            .store
-            .session(&auth::token_hash(&token), st.clock.now_ms())
-            .await
-        {
-            Ok(Some((user, csrf))) => {
-                let unread = st.store.unread_notifications(user.id).await.unwrap_or(0);
+        let hash = auth::token_hash(&token);
+        match st.store.session(&hash, st.clock.now_ms()).await {
+            // A session still waiting for its code is no log-in yet.
+            Ok(Some(s)) if !s.pending_factor => {
+                let unread = st.store.unread_notifications(s.user.id).await.unwrap_or(0);
                 Ok(Some(PageUser {
-                    user,
-                    csrf,
+                    user: s.user,
+                    csrf: s.csrf,
                     unread,
                     feed,
                     brand: st.brand().await,
+                    session: (hash, s.factor_at),
                 }))
             }
-            Ok(None) => Ok(None),
+            Ok(_) => Ok(None),
             Err(e) => Err(page_error(e)),
         }
     }
@@ -342,6 +388,20 @@ pub(super) fn layout(
             div #toasts aria-live="polite" {}
             script src="/assets/app.js" {}
         }
+    }
+}
+
+/// The two-factor code a money or security form asks for ([`PageUser::needs_code`]); nothing
+/// when the session's step-up window is open or the account has no two-factor. `api`: the
+/// form is sent by `app.js` as JSON, which puts the code in the `X-2FA-Code` header.
+pub(super) fn code_field(st: &AppState, u: &PageUser, api: bool) -> Markup {
+    if !u.needs_code(st) {
+        return html! {};
+    }
+    html! {
+        input.narrow.code type="text" name="code" autocomplete="one-time-code"
+            required[!api] inputmode="numeric" maxlength="20" placeholder="2FA code" aria-label="Two-factor code"
+            data-header=[api.then_some("x-2fa-code")];
     }
 }
 

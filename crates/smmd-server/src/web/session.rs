@@ -69,6 +69,7 @@ pub(super) fn login_form(v: LoginView<'_>) -> Markup {
                 input #password type="password" name="password" required autocomplete="current-password";
                 p { button type="submit" { "Log in" } }
             }
+            p.hint { a #forgot-link href="/forgot" { "Forgot your password?" } }
             p.hint { "No account yet? " a #signup-link href=(match v.next {
                 Some(n) => format!("/signup?{}", serde_urlencoded::to_string([("next", n)]).unwrap_or_default()),
                 None => "/signup".into(),
@@ -206,21 +207,47 @@ pub(super) async fn login(
         }
         Err(auth::LoginError::Store(e)) => return page_error(e),
     };
+    if user.email_pending {
+        // The password was right: say what is missing, and offer the link again.
+        return html_response(
+            StatusCode::FORBIDDEN,
+            super::security::check_inbox(&user.email),
+        );
+    }
     let (cookie, csrf) = match open_session(&st, &user).await {
         Ok(x) => x,
         Err(e) => return page_error(e.message),
     };
     let mut resp = match (next, resume) {
+        // Two-factor: the session waits for the code (a kept form is not carried further).
+        _ if user.two_factor => {
+            let q = next
+                .map(|n| {
+                    format!(
+                        "?{}",
+                        serde_urlencoded::to_string([("next", n)]).unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            Redirect::to(&format!("/login/code{q}")).into_response()
+        }
         (Some(next), Some(resume)) => html_response(StatusCode::OK, resend(next, resume, &csrf)),
-        (Some(next), None) => Redirect::to(next).into_response(),
-        (None, _) if user.role == smmd_store::Role::Admin => Redirect::to("/admin").into_response(),
-        (None, _) => Redirect::to("/dashboard").into_response(),
+        (next, _) => Redirect::to(landing(next, &user)).into_response(),
     };
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     if let Some(d) = new_device {
         resp.headers_mut().append(header::SET_COOKIE, d);
     }
     resp
+}
+
+/// Where a log-in lands: `next`, else `/admin` for admins and `/dashboard` for customers.
+pub(super) fn landing<'a>(next: Option<&'a str>, user: &smmd_store::User) -> &'a str {
+    match next {
+        Some(n) => n,
+        None if user.role == smmd_store::Role::Admin => "/admin",
+        None => "/dashboard",
+    }
 }
 
 /// The kept form, shown with what it holds, to be sent to `next` with the new session's token.

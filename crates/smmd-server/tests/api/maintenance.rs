@@ -142,11 +142,11 @@ pub async fn cleanup_archives_old_orders_that_still_show_everywhere(app: TestApp
         .expect("refill done");
     // A session that expires and one that lives.
     app.store
-        .create_session("expired-session", user.id, "c", T0, T0 + DAY)
+        .create_session("expired-session", user.id, "c", T0, T0 + DAY, false)
         .await
         .expect("s");
     app.store
-        .create_session("live-session", user.id, "c", T0, T0 + 400 * DAY)
+        .create_session("live-session", user.id, "c", T0, T0 + 400 * DAY, false)
         .await
         .expect("s");
     let fulfil = smmd_fulfil::Fulfil {
@@ -285,6 +285,7 @@ pub async fn cleanup_archives_old_orders_that_still_show_everywhere(app: TestApp
             "c",
             app.clock.now_ms(),
             app.clock.now_ms() + DAY,
+            false,
         )
         .await
         .expect("session");

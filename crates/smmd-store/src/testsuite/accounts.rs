@@ -73,15 +73,17 @@ pub async fn api_keys_and_sessions_identify_users(store: Arc<dyn Store>) {
     ));
 
     store
-        .create_session("tok", b.id, "csrf-1", NOW, NOW + 1_000)
+        .create_session("tok", b.id, "csrf-1", NOW, NOW + 1_000, false)
         .await
         .expect("session");
-    let (u, csrf) = store
+    let s = store
         .session("tok", NOW + 999)
         .await
         .expect("read")
         .expect("live");
-    assert_eq!((u.id, csrf.as_str()), (b.id, "csrf-1"));
+    assert_eq!((s.user.id, s.csrf.as_str()), (b.id, "csrf-1"));
+    assert_eq!((s.pending_factor, s.factor_at), (false, None));
+    assert_eq!((s.user.two_factor, s.user.email_pending), (false, false));
     assert!(
         store
             .session("tok", NOW + 1_000)

@@ -17,6 +17,7 @@ mod refills;
 mod safeguards;
 mod scheduler;
 mod searches;
+mod security;
 mod site;
 mod statements;
 mod wallet;
@@ -41,6 +42,7 @@ pub use refills::*;
 pub use safeguards::*;
 pub use scheduler::*;
 pub use searches::*;
+pub use security::*;
 pub use site::*;
 pub use statements::*;
 pub use wallet::*;
@@ -82,6 +84,8 @@ macro_rules! conformance_tests {
             a_request_key_places_one_order_and_finds_it_again,
             storefront_values_and_pages_round_trip_with_their_audit,
             ratings_are_once_per_delivered_order_and_count_when_approved,
+            reset_tokens_work_once_end_sessions_and_mail_through_the_outbox,
+            confirmation_and_two_factor_state_round_trip,
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,

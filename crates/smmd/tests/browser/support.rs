@@ -51,6 +51,11 @@ pub struct Demo {
 }
 
 pub async fn start_demo() -> Demo {
+    start_demo_with(&[]).await
+}
+
+/// [`start_demo`] with extra environment (configuration: `SMMD__SECTION__KEY`).
+pub async fn start_demo_with(env: &[(&str, String)]) -> Demo {
     let data = tempfile::tempdir().expect("data dir");
     let port = free_port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smmd"))
@@ -64,6 +69,7 @@ pub async fn start_demo() -> Demo {
         .arg("--data")
         .arg(data.path())
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -329,10 +335,19 @@ where
     F: FnOnce(Client, Demo) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    run_with(name, &[], journey).await
+}
+
+/// [`run`] against a demo started with extra environment ([`start_demo_with`]).
+pub async fn run_with<F, Fut>(name: &str, env: &[(&str, String)], journey: F)
+where
+    F: FnOnce(Client, Demo) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let Some((c, _driver)) = browser().await else {
         return;
     };
-    let demo = start_demo().await;
+    let demo = start_demo_with(env).await;
     let outcome = AssertUnwindSafe(journey(c.clone(), demo))
         .catch_unwind()
         .await;

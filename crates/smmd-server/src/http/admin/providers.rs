@@ -169,9 +169,13 @@ fn clients(st: &AppState) -> Result<&smmd_fulfil::Clients, AppError> {
     responses((status = 201, body = ProviderSaved)))]
 pub async fn add_provider(
     State(st): State<AppState>,
-    AdminUser(admin): AdminUser,
+    crate::auth::AdminAuth(auth): crate::auth::AdminAuth,
+    headers: axum::http::HeaderMap,
     JsonBody(b): JsonBody<AddProviderBody>,
 ) -> Result<(axum::http::StatusCode, Json<ProviderSaved>), AppError> {
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    let admin = auth.user;
     let defaults = smmd_store::ProviderLimits::default();
     let input = smmd_app::providers::ProviderInput {
         name: b.name,
@@ -214,10 +218,17 @@ pub async fn add_provider(
     responses((status = 200, body = ProviderSaved)))]
 pub async fn edit_provider(
     State(st): State<AppState>,
-    AdminUser(admin): AdminUser,
+    crate::auth::AdminAuth(auth): crate::auth::AdminAuth,
+    headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<i64>,
     JsonBody(b): JsonBody<EditProviderBody>,
 ) -> Result<Json<ProviderSaved>, AppError> {
+    // A new key is a security change: the step-up first.
+    if b.key.is_some() {
+        auth.step_up(&st, crate::auth::code_header(&headers))
+            .await?;
+    }
+    let admin = auth.user;
     let patch = smmd_app::providers::ProviderPatch {
         name: b.name,
         url: b.url,

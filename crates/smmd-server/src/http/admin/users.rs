@@ -120,13 +120,17 @@ pub struct LedgerEntryDto {
     responses((status = 200, body = LedgerEntryDto)))]
 pub async fn adjust_balance(
     State(st): State<AppState>,
-    AdminUser(admin): AdminUser,
+    crate::auth::AdminAuth(auth): crate::auth::AdminAuth,
+    headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<i64>,
     JsonBody(body): JsonBody<Adjust>,
 ) -> Result<Json<LedgerEntryDto>, AppError> {
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    let admin = &auth.user;
     let e = wallet::adjust_balance(
         st.app(),
-        &AppState::actor(&admin),
+        &AppState::actor(admin),
         UserId(id),
         &body.amount,
         &body.reason,

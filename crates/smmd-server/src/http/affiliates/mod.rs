@@ -373,10 +373,14 @@ pub struct MethodBody {
     request_body = MethodBody, responses((status = 200, body = PayoutMethodDto)))]
 async fn submit_method(
     State(st): State<AppState>,
-    AuthUser { user, .. }: AuthUser,
+    auth: AuthUser,
+    headers: axum::http::HeaderMap,
     JsonBody(b): JsonBody<MethodBody>,
 ) -> Result<Json<PayoutMethodDto>, AppError> {
-    let m = payouts::submit_method(st.app(), &user, &b.kind, &b.details, &b.password).await?;
+    auth.step_up(&st, crate::auth::code_header(&headers))
+        .await?;
+    let user = &auth.user;
+    let m = payouts::submit_method(st.app(), user, &b.kind, &b.details, &b.password).await?;
     Ok(Json(method_dto(&m, false)))
 }
 

@@ -231,6 +231,7 @@ pub(super) async fn providers_page(
                 summary.button.small { "Add a provider" }
                 (api_form("POST", "/api/admin/providers", "Provider added", html! {
                     (provider_fields(None))
+                    (super::super::code_field(&st, &u, true))
                     button type="submit" { "Add provider" }
                 }))
             }
@@ -262,6 +263,7 @@ pub(super) async fn providers_page(
                                 summary { "Edit" }
                                 (api_form("PATCH", &format!("/api/admin/providers/{}", p.id.0), "Provider saved", html! {
                                     (provider_fields(Some(p)))
+                                    (super::super::code_field(&st, &u, true))
                                     button.small type="submit" { "Save" }
                                 }))
                             }

@@ -74,6 +74,12 @@ impl FromRequestParts<AppState> for AdminPage {
                 ),
             ));
         }
+        if smmd_app::security::admin_gate(st.policy().await, &u.user).is_err() {
+            // The owner requires two-factor of admins: set it up first, then come back.
+            return Err(
+                axum::response::Redirect::to("/settings/security?required=1").into_response(),
+            );
+        }
         Ok(AdminPage(u))
     }
 }

@@ -44,6 +44,7 @@ pub(super) async fn users_page(
                                 input type="hidden" name="request_id" value=(format!("page:{}", auth::random_hex(12)));
                                 input.narrow type="text" name="amount" required inputmode="decimal" placeholder="+10.00 or -2.50" aria-label="Amount";
                                 (reason_field("Reason"))
+                                (super::super::code_field(&st, &u, true))
                                 button.small type="submit" { "Apply" }
                             }))
                         }
@@ -101,10 +102,12 @@ pub(super) async fn payments_page(
                                 @if r.status == "pending" {
                                     (api_form("POST", &format!("/api/admin/payments/{}/approve", r.id), "Payment approved: funds added", html! {
                                         (reason_field("Reason, e.g. bank ref checked"))
+                                        (super::super::code_field(&st, &u, true))
                                         button.small type="submit" { "Approve" }
                                     }))
                                     (api_form("POST", &format!("/api/admin/payments/{}/reject", r.id), "Payment rejected", html! {
                                         (reason_field("Why it is refused"))
+                                        (super::super::code_field(&st, &u, true))
                                         button.small.danger type="submit" { "Reject" }
                                     }))
                                 } @else {
