@@ -145,7 +145,7 @@ pub(super) async fn settings_page(
     let content = html! {
         (flash(&q))
         div.card {
-            h1 { "Settings" }
+            div.card-head { h1 { "Settings" } a.button.secondary.small #security-link href="/settings/security" { "Security and two-factor" } }
             h2 { "Notifications" }
             form method="post" action="/settings" {
                 input type="hidden" name="csrf_token" value=(u.csrf);

@@ -329,7 +329,7 @@ async fn security_view(
             h1 { "Security" }
             h2 { "Two-factor authentication" }
             @if u.user.two_factor {
-                p #two-factor-state { span.badge.ok { "On" } " Log-ins and money or security actions ask for a code from your authenticator app. "
+                p #two-factor-state { span.status.s-completed { "On" } " Log-ins and money or security actions ask for a code from your authenticator app. "
                     (state.backup_codes_left) " backup codes left." }
                 form method="post" action="/settings/security/codes" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
@@ -347,7 +347,7 @@ async fn security_view(
                     p { button.danger type="submit" { "Turn two-factor off" } }
                 }
             } @else if let Some(e) = &enrolment {
-                p #two-factor-state { span.badge { "Off" } " Protect your account with a code from an authenticator app (Google Authenticator, Authy, 1Password, …)." }
+                p #two-factor-state { span.status.s-canceled { "Off" } " Protect your account with a code from an authenticator app (Google Authenticator, Authy, 1Password, …)." }
                 ol.steps {
                     li { "Scan this QR code with the app, or type the key in." }
                     li { "Enter the code the app shows, and your password." }

@@ -50,11 +50,7 @@ pub struct Demo {
     pub _data: tempfile::TempDir,
 }
 
-pub async fn start_demo() -> Demo {
-    start_demo_with(&[]).await
-}
-
-/// [`start_demo`] with extra environment (configuration: `SMMD__SECTION__KEY`).
+/// A fresh `smmd demo` with extra environment (configuration: `SMMD__SECTION__KEY`).
 pub async fn start_demo_with(env: &[(&str, String)]) -> Demo {
     let data = tempfile::tempdir().expect("data dir");
     let port = free_port();
