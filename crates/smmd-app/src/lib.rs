@@ -24,6 +24,7 @@
 //! | [`providers`] | adding and enabling providers |
 //! | [`billing`] | plans, billing settings and pause, renting, rental actions, credits, collection |
 //! | [`notifications`] | notification settings and webhook URLs |
+//! | [`people`] | the admin's view of customers: search, detail, notes, disable/enable, sessions, custom rates |
 //! | [`security`] | password reset, e-mail confirmation, two-factor (TOTP, backup codes), step-up, the owner's security policy |
 //! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
 
@@ -36,6 +37,7 @@ pub mod error;
 pub mod notifications;
 pub mod orders;
 pub mod payouts;
+pub mod people;
 pub mod pricing;
 pub mod providers;
 pub mod review;

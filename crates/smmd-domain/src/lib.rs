@@ -14,6 +14,7 @@ pub mod billing;
 pub mod cancel;
 pub mod catalog;
 pub mod clock;
+pub mod custom_rate;
 pub mod ids;
 pub mod ledger;
 pub mod link;

@@ -19,6 +19,7 @@ mod notify;
 mod orders;
 mod payments;
 mod payouts;
+mod people;
 mod queries;
 mod rows;
 mod schedules;

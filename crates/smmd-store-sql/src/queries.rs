@@ -62,7 +62,7 @@ impl Filter {
         }
     }
 
-    fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         if self.conds.is_empty() {
             "1 = 1".to_string()
         } else {
@@ -70,7 +70,7 @@ impl Filter {
         }
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         mut q: Query<'q, Any, AnyArguments<'q>>,
     ) -> Query<'q, Any, AnyArguments<'q>> {
@@ -96,7 +96,7 @@ fn active_condition() -> String {
 }
 
 /// `pattern` as a case-insensitive `LIKE … ESCAPE '\'` substring pattern.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.to_lowercase().chars() {

@@ -21,6 +21,7 @@ pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod people;
 pub mod queries;
 pub mod refills;
 pub mod schedules;
@@ -39,6 +40,7 @@ pub use notify::*;
 pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
+pub use people::*;
 pub use queries::*;
 pub use refills::*;
 pub use schedules::*;
@@ -83,6 +85,7 @@ pub trait Store:
     + SiteStore
     + RatingStore
     + SecurityStore
+    + PeopleStore
     + Send
     + Sync
     + 'static
@@ -98,7 +101,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
-        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, RatingStore,
-        RefillStore, SchedulerStore, SecurityStore, SiteStore, Store, WalletStore,
+        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, PeopleStore,
+        RatingStore, RefillStore, SchedulerStore, SecurityStore, SiteStore, Store, WalletStore,
     };
 }

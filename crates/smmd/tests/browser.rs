@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
+#[path = "browser/customers.rs"]
+mod customers;
 #[path = "browser/live.rs"]
 mod live;
 #[path = "browser/security.rs"]

@@ -98,6 +98,8 @@ impl ResellerTier {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PriceBook {
     tiers: Vec<ResellerTier>,
+    /// The customer's own rates an admin set ([`crate::custom_rate`]).
+    custom: Vec<crate::custom_rate::CustomRate>,
     /// How many live rentals it was read from (of any entitlement).
     live: usize,
 }
@@ -114,8 +116,18 @@ impl PriceBook {
             .collect();
         PriceBook {
             tiers,
+            custom: Vec::new(),
             live: live.len(),
         }
+    }
+
+    /// The same book with the customer's custom rates (checked ones; others are left out).
+    pub fn with_custom(mut self, custom: Vec<crate::custom_rate::CustomRate>) -> PriceBook {
+        self.custom = custom
+            .into_iter()
+            .filter(|r| crate::custom_rate::check_custom_rate(r).is_ok())
+            .collect();
+        self
     }
 
     /// Whether the user has a live rental at all (so a rent reserve can apply).
@@ -125,9 +137,11 @@ impl PriceBook {
 
     /// No discount anywhere: everyone's list prices.
     pub fn is_list(&self) -> bool {
-        self.tiers
-            .iter()
-            .all(|t| t.discount_bp == 0 && t.category_discount_bp.values().all(|&bp| bp == 0))
+        self.custom.is_empty()
+            && self
+                .tiers
+                .iter()
+                .all(|t| t.discount_bp == 0 && t.category_discount_bp.values().all(|&bp| bp == 0))
     }
 
     /// The discount on a service of `category`, basis points (the best of the tiers).
@@ -140,10 +154,17 @@ impl PriceBook {
             .clamp(0, MAX_DISCOUNT_BP)
     }
 
-    /// The rate (per 1000, micro-units) this user pays for a service of `category` listed at
-    /// `rate`: `ceil(rate · (10000 − bp) / 10000)`, exact (the rounding is the panel's).
-    pub fn rate(&self, rate: Money, category: i64) -> Money {
-        let bp = self.discount_bp(category);
+    /// The rate (per 1000, micro-units) this user pays for `service` of `category` listed at
+    /// `rate`: the custom fixed rate for the service if the admin set one, else
+    /// `ceil(rate · (10000 − bp) / 10000)` with the best discount of the tiers and the custom
+    /// rates, exact (the rounding is the panel's).
+    pub fn rate(&self, rate: Money, category: i64, service: i64) -> Money {
+        if let Some(fixed) = crate::custom_rate::fixed_for(&self.custom, service) {
+            return fixed;
+        }
+        let bp = self
+            .discount_bp(category)
+            .max(crate::custom_rate::discount_for(&self.custom, service));
         if bp == 0 || !rate.is_positive() {
             return rate;
         }
@@ -175,6 +196,7 @@ impl PriceBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::custom_rate::{CustomPrice, CustomRate};
 
     #[test]
     fn the_price_book_takes_the_best_live_discount_per_category() {
@@ -182,7 +204,7 @@ mod tests {
         let list = PriceBook::new(&[]);
         assert!(list.is_list());
         let rate = Money::parse("1.234567").expect("m");
-        assert_eq!(list.rate(rate, 1), rate);
+        assert_eq!(list.rate(rate, 1, 0), rate);
         let book = PriceBook::new(&[
             tier(r#"{"discount_bp": 1000}"#),
             tier(r#"{"discount_bp": 500, "category_discount_bp": {"7": 2500}}"#),
@@ -193,9 +215,41 @@ mod tests {
         assert!(!book.is_list());
         assert_eq!((book.discount_bp(1), book.discount_bp(7)), (1000, 2500));
         // 1.234567 × 0.90 = 1.1111103, rounded up to the micro-unit.
-        assert_eq!(book.rate(rate, 1), Money::parse("1.111111").expect("m"));
-        assert_eq!(book.rate(rate, 7), Money::parse("0.925926").expect("m"));
-        assert_eq!(book.rate(Money::ZERO, 7), Money::ZERO);
+        assert_eq!(book.rate(rate, 1, 0), Money::parse("1.111111").expect("m"));
+        assert_eq!(book.rate(rate, 7, 0), Money::parse("0.925926").expect("m"));
+        assert_eq!(book.rate(Money::ZERO, 7, 0), Money::ZERO);
+        // Custom rates: a fixed rate for service 5 wins; a 30 % custom discount on service 6
+        // beats the tier's 10 %; elsewhere the tier's best stays.
+        let custom = book.clone().with_custom(vec![
+            CustomRate {
+                service_id: Some(5),
+                price: CustomPrice::Fixed(Money::parse("2").expect("m")),
+            },
+            CustomRate {
+                service_id: Some(6),
+                price: CustomPrice::Discount(3_000),
+            },
+            CustomRate {
+                service_id: None,
+                price: CustomPrice::Discount(99_999),
+            },
+        ]);
+        assert_eq!(custom.rate(rate, 1, 5), Money::parse("2").expect("m"));
+        assert_eq!(
+            custom.rate(rate, 1, 6),
+            Money::parse("0.864197").expect("m")
+        );
+        assert_eq!(
+            custom.rate(rate, 1, 9),
+            book.rate(rate, 1, 9),
+            "the bad rate is left out"
+        );
+        assert!(!PriceBook::new(&[])
+            .with_custom(vec![CustomRate {
+                service_id: None,
+                price: CustomPrice::Discount(100)
+            }])
+            .is_list());
         assert_eq!(
             PriceBook::new(&[tier(r#"{"api_rate_per_minute": 600}"#)]).api_rate_per_minute(),
             600

@@ -38,7 +38,7 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 11] {
+fn parts() -> [utoipa::openapi::OpenApi; 12] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
@@ -50,6 +50,7 @@ fn parts() -> [utoipa::openapi::OpenApi; 11] {
         super::admin::AdminDoc::openapi(),
         super::site::SiteDoc::openapi(),
         super::security::SecurityDoc::openapi(),
+        super::admin::customers::CustomersDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
     ]
 }

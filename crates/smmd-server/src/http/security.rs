@@ -55,12 +55,12 @@ pub struct ResetAccepted {
 
 /// Sends a password reset link (one hour, works once) to the e-mail if an account has it.
 /// The same 202 whether or not it has; 422 `invalid_email`, 429 past the log-in limits of
-/// the address, 503 `email_unavailable` without SMTP.
+/// the address, 409 `email_unavailable` on a panel without SMTP.
 #[utoipa::path(post, path = "/api/auth/password-reset", tag = "account",
     request_body = ResetRequest,
     responses((status = 202, body = ResetAccepted),
         (status = 429, body = crate::error::ErrorBody, description = "Too many attempts from this address"),
-        (status = 503, body = crate::error::ErrorBody, description = "E-mail is off on this panel")))]
+        (status = 409, body = crate::error::ErrorBody, description = "E-mail is off on this panel (email_unavailable)")))]
 async fn request_password_reset(
     State(st): State<AppState>,
     ClientAddr(client): ClientAddr,

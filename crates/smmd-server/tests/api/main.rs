@@ -4,6 +4,7 @@
 mod admin_pages;
 mod affiliates;
 mod billing;
+mod customers;
 mod fulfil;
 mod helpers;
 mod jobs;
@@ -25,6 +26,7 @@ mod v2_vectors;
 use admin_pages::*;
 use affiliates::*;
 use billing::*;
+use customers::*;
 use fulfil::*;
 use jobs::*;
 use ledger_pages::*;
@@ -93,4 +95,6 @@ backend_tests!(
     visitors_see_the_brand_the_services_and_the_pages_an_admin_set,
     customers_find_orders_by_id_and_read_their_transactions,
     customers_rate_delivered_orders_and_admins_moderate_the_comments,
+    admins_find_customers_note_them_disable_them_and_set_their_rates,
+    the_admin_users_pages_search_and_show_a_customer,
 );

@@ -13,6 +13,7 @@ mod fulfil;
 mod notifications;
 mod orders;
 mod payouts;
+mod people;
 mod refills;
 mod safeguards;
 mod scheduler;
@@ -38,6 +39,7 @@ pub use fulfil::*;
 pub use notifications::*;
 pub use orders::*;
 pub use payouts::*;
+pub use people::*;
 pub use refills::*;
 pub use safeguards::*;
 pub use scheduler::*;
@@ -86,6 +88,7 @@ macro_rules! conformance_tests {
             ratings_are_once_per_delivered_order_and_count_when_approved,
             reset_tokens_work_once_end_sessions_and_mail_through_the_outbox,
             confirmation_and_two_factor_state_round_trip,
+            customers_are_searched_noted_and_priced_by_their_custom_rates,
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,

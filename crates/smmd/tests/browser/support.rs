@@ -267,12 +267,21 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 }
 
 pub async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    let el = c
+        .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    // In the middle of the window: a sticky menu bar never covers what is clicked.
+    let arg = serde_json::to_value(&el).expect("element");
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'}); return true;",
+        vec![arg],
+    )
+    .await
+    .expect("scroll");
+    el.click()
         .await
-        .expect("click");
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// The sandbox service the demo sells as followers with refill (API v2 `services`).

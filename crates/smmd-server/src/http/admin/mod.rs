@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod customers;
 pub mod orders;
 pub mod providers;
 pub mod users;
@@ -23,6 +24,17 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/admin/users",
             get(users::list_users).post(users::create_user),
+        )
+        .route("/api/admin/users/search", get(customers::search_users))
+        .route("/api/admin/users/{id}", get(customers::customer))
+        .route("/api/admin/users/{id}/notes", post(customers::add_note))
+        .route(
+            "/api/admin/users/{id}/sessions/end",
+            post(customers::end_sessions),
+        )
+        .route(
+            "/api/admin/users/{id}/rates",
+            axum::routing::put(customers::set_rate),
         )
         .route("/api/admin/users/{id}/balance", post(users::adjust_balance))
         .route("/api/admin/users/{id}/role", post(users::set_role))

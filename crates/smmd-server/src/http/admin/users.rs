@@ -137,16 +137,21 @@ pub async fn adjust_balance(
         body.request_id.as_deref(),
     )
     .await?;
-    Ok(Json(LedgerEntryDto {
+    Ok(Json(ledger_dto(&e)))
+}
+
+/// The JSON view of a ledger row.
+pub(crate) fn ledger_dto(e: &smmd_store::LedgerEntry) -> LedgerEntryDto {
+    LedgerEntryDto {
         id: e.id,
         user_id: e.user_id.0,
         amount: e.amount.to_string(),
         balance_after: e.balance_after.to_string(),
         kind: e.kind.as_str().to_string(),
-        reason: e.reason,
+        reason: e.reason.clone(),
         actor_id: e.actor_id.map(|a| a.0),
         created_at: e.created_at,
-    }))
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

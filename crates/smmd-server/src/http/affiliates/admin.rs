@@ -624,26 +624,15 @@ pub(super) async fn block_user(
     ApiPath(user_id): ApiPath<i64>,
     JsonBody(b): JsonBody<BlockBody>,
 ) -> Result<axum::http::StatusCode, AppError> {
-    if user_id == admin.id.0 && b.blocked {
-        return Err(AppError::new(
-            ErrorCode::InvalidRole,
-            "An admin cannot block their own account",
-        ));
-    }
-    let now = st.clock.now_ms();
-    let entry = AppState::actor(&admin).audit(
-        if b.blocked {
-            "user.block"
-        } else {
-            "user.unblock"
-        },
-        format!("user:{user_id}"),
-        String::new(),
-        now,
-    );
-    st.store
-        .set_user_blocked(UserId(user_id), b.blocked, now, Some(entry))
-        .await?;
+    smmd_app::people::set_blocked(
+        st.app(),
+        &AppState::actor(&admin),
+        UserId(user_id),
+        b.blocked,
+    )
+    .await?;
+    // The key stops at once here (other instances drop it within their cache's lifetime).
+    st.api_keys.invalidate_user(UserId(user_id));
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -15,6 +15,7 @@ use super::*;
 mod affiliates;
 mod billing;
 mod catalog;
+mod customers;
 mod jobs;
 mod orders;
 mod people;
@@ -45,7 +46,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/providers/{id}/import", get(catalog::import_preview))
         .route("/admin/jobs", get(jobs::jobs_page))
         .route("/admin/jobs/{name}", get(jobs::job_page))
-        .route("/admin/users", get(people::users_page))
+        .route("/admin/users", get(customers::users_page))
+        .route("/admin/users/{id}", get(customers::user_page))
         .route("/admin/payments", get(people::payments_page))
         .route("/admin/audit", get(people::audit_page))
         .route("/admin/billing", get(billing::billing_page))

@@ -1,66 +1,7 @@
-//! Admin pages about people and money: users (balance adjustment with a reason, role), payment
-//! requests (approve or reject with a reason) and the audit log of every admin action.
+//! Admin pages about money and accountability: payment requests (approve or reject with a
+//! reason) and the audit log of every admin action. Users are `customers`.
 
 use super::*;
-
-/// `/admin/users`: users by id, 50 a page (`?after=ID`), each with a balance adjustment form
-/// (`POST /api/admin/users/{id}/balance`, a fresh idempotency key per form load) and a role
-/// form (`POST /api/admin/users/{id}/role`).
-pub(super) async fn users_page(
-    State(st): State<AppState>,
-    AdminPage(u): AdminPage,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let after = q.get("after").and_then(|a| a.parse::<i64>().ok());
-    let users = match st
-        .store
-        .list_users(after.map(smmd_domain::UserId), 50)
-        .await
-    {
-        Ok(list) => list,
-        Err(e) => return page_error(e),
-    };
-    let cur = &st.config.panel.currency;
-    let content = html! {
-        div.card {
-            div.card-head { h1 { "Users" } }
-            table.admin {
-                thead { tr { th { "User" } th { "Role" } th { "Balance" } th { "Adjust balance" } } }
-                tbody { @for x in &users {
-                    tr #(format!("u-{}", x.id.0)) {
-                        td data-label="User" { (x.email) br; span.hint { "#" (x.id.0) " · since " (when(&st, x.created_at)) } }
-                        td data-label="Role" {
-                            (api_form("POST", &format!("/api/admin/users/{}/role", x.id.0), "Role changed", html! {
-                                select name="role" aria-label="Role" {
-                                    option value="user" selected[x.role == smmd_store::Role::User] { "User" }
-                                    option value="admin" selected[x.role == smmd_store::Role::Admin] { "Admin" }
-                                }
-                                button.secondary.small type="submit" { "Set" }
-                            }))
-                        }
-                        td data-label="Balance" { b { (x.balance) " " (cur) } }
-                        td data-label="Adjust balance" {
-                            (api_form("POST", &format!("/api/admin/users/{}/balance", x.id.0), "Balance adjusted", html! {
-                                input type="hidden" name="request_id" value=(format!("page:{}", auth::random_hex(12)));
-                                input.narrow type="text" name="amount" required inputmode="decimal" placeholder="+10.00 or -2.50" aria-label="Amount";
-                                (reason_field("Reason"))
-                                (super::super::code_field(&st, &u, true))
-                                button.small type="submit" { "Apply" }
-                            }))
-                        }
-                    }
-                } }
-            }
-            @if users.len() == 50 {
-                @if let Some(last) = users.last() { p { a href=(format!("/admin/users?after={}", last.id.0)) { "More users →" } } }
-            }
-        }
-    };
-    html_response(
-        StatusCode::OK,
-        layout(&st, &u, "Users", "admin-users", content),
-    )
-}
 
 /// `/admin/payments`: manual payment requests (`?status=pending|approved|rejected`, default
 /// pending), with approve and reject forms (`POST /api/admin/payments/{id}/approve|reject`).
