@@ -385,6 +385,15 @@ async fn security_view(
     Ok(layout(st, u, "Security", "settings", content))
 }
 
+/// The security page with new backup codes, shown this once, and `message`.
+async fn show_codes(st: &AppState, u: &PageUser, message: &str, codes: &[String]) -> PageResult {
+    let q = HashMap::from([("ok".to_string(), message.to_string())]);
+    Ok(html_response(
+        StatusCode::OK,
+        security_view(st, u, &q, Some(codes)).await?,
+    ))
+}
+
 fn refused_to_page(r: &smmd_app::Refusal) -> Response {
     to("/settings/security", "err", &r.message)
 }
@@ -406,14 +415,7 @@ pub(super) async fn enable(State(st): State<AppState>, PageForm(u, f): PageForm)
                 .await?;
             let mut u = u;
             u.user.two_factor = true;
-            let q = HashMap::from([(
-                "ok".to_string(),
-                "Two-factor is on. Keep your backup codes.".to_string(),
-            )]);
-            Ok(html_response(
-                StatusCode::OK,
-                security_view(&st, &u, &q, Some(&codes)).await?,
-            ))
+            show_codes(&st, &u, "Two-factor is on. Keep your backup codes.", &codes).await
         }
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),
@@ -441,14 +443,13 @@ pub(super) async fn renew_codes(
 ) -> PageResult {
     match smmd_app::security::renew_backup_codes(st.app(), &u.user, field(&f, "code")).await {
         Ok(codes) => {
-            let q = HashMap::from([(
-                "ok".to_string(),
-                "New backup codes: the old ones no longer work.".to_string(),
-            )]);
-            Ok(html_response(
-                StatusCode::OK,
-                security_view(&st, &u, &q, Some(&codes)).await?,
-            ))
+            show_codes(
+                &st,
+                &u,
+                "New backup codes: the old ones no longer work.",
+                &codes,
+            )
+            .await
         }
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),

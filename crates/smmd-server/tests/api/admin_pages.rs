@@ -299,8 +299,13 @@ pub async fn admin_pages_are_for_admins_and_act_through_the_admin_api(app: TestA
     assert_eq!(&records[0][col("status")], "completed");
     assert_eq!(&records[1][col("created_at")], "2026-01-01T00:00:00Z");
 
-    // The users page's balance form carries a fresh idempotency key and drives the ledger.
-    let (_, users, _) = page(&app, "/admin/users", Some(&admin_cookie)).await;
+    // The customer's page's balance form carries a fresh idempotency key and drives the ledger.
+    let (_, users, _) = page(
+        &app,
+        &format!("/admin/users/{}", buyer.id.0),
+        Some(&admin_cookie),
+    )
+    .await;
     let url = format!("/api/admin/users/{}/balance", buyer.id.0);
     let (method, hidden) = api_form(&users, &url, "Apply");
     let key = hidden

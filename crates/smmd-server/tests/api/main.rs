@@ -17,6 +17,7 @@ mod payments;
 mod payouts;
 mod providers_admin;
 mod rest;
+mod security;
 mod sessions;
 mod smm;
 mod storefront;
@@ -38,6 +39,7 @@ use payments::*;
 use payouts::*;
 use providers_admin::*;
 use rest::*;
+use security::*;
 use sessions::*;
 use smm::*;
 use storefront::*;
@@ -97,4 +99,6 @@ backend_tests!(
     customers_rate_delivered_orders_and_admins_moderate_the_comments,
     admins_find_customers_note_them_disable_them_and_set_their_rates,
     the_admin_users_pages_search_and_show_a_customer,
+    two_factor_guards_money_and_security_routes_over_rest,
+    a_password_reset_over_rest_answers_alike_and_works_once,
 );
