@@ -93,6 +93,12 @@ impl Job for Cleanup {
         })
         .await?;
         let sessions = in_batches(m.batch, || store.prune_sessions(now, m.batch)).await?;
+        // Reset and confirmation links a day past their expiry: nothing reads them any more
+        // (the hourly limit counts the last hour's).
+        let tokens = in_batches(m.batch, || {
+            store.prune_account_tokens(now - DAY_MS, m.batch)
+        })
+        .await?;
         let logins_before = now - RECENT_LOGIN_DAYS * DAY_MS;
         let logins =
             in_batches(m.batch, || store.prune_login_traces(logins_before, m.batch)).await?;
@@ -127,6 +133,7 @@ impl Job for Cleanup {
             ("runs_pruned".to_string(), runs),
             ("canary_pruned".to_string(), canary),
             ("sessions_pruned".to_string(), sessions),
+            ("tokens_pruned".to_string(), tokens),
             ("logins_pruned".to_string(), logins),
             ("notifications_pruned".to_string(), notifications),
             ("orders_archived".to_string(), orders),

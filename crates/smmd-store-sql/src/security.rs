@@ -299,6 +299,19 @@ async fn pass_second_factor(s: &SqlStore, token_hash: &str, now: i64) -> StoreRe
     found(&done)
 }
 
+async fn prune_account_tokens(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "DELETE FROM account_tokens WHERE id IN \
+         (SELECT id FROM account_tokens WHERE expires_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch.clamp(1, 100_000))
+    .execute(&s.write)
+    .await
+    .db()?;
+    Ok(done.rows_affected())
+}
+
 mod imp {
     use smmd_domain::UserId;
     use smmd_store::*;
@@ -379,6 +392,10 @@ mod imp {
 
         async fn pass_second_factor(&self, token_hash: &str, now: i64) -> StoreResult<()> {
             super::pass_second_factor(self, token_hash, now).await
+        }
+
+        async fn prune_account_tokens(&self, before: i64, batch: i64) -> StoreResult<u64> {
+            super::prune_account_tokens(self, before, batch).await
         }
     }
 }

@@ -128,4 +128,7 @@ pub trait SecurityStore: Send + Sync {
     /// The session (by token hash) passed a second factor at `now`: it stops waiting for one
     /// and its step-up window starts. `NotFound` for no such session.
     async fn pass_second_factor(&self, token_hash: &str, now: i64) -> StoreResult<()>;
+
+    /// Deletes at most `batch` tokens that expired before `before` (used or not); how many.
+    async fn prune_account_tokens(&self, before: i64, batch: i64) -> StoreResult<u64>;
 }

@@ -174,7 +174,8 @@ impl PageUser {
 }
 
 impl PageUser {
-    /// The signed-in user of this request, `None` without a live session.
+    /// The signed-in user of this request, `None` without a live session; a session still
+    /// waiting for its two-factor code is sent back to the code form (`Err`, a redirect).
     async fn lookup(parts: &Parts, st: &AppState) -> Result<Option<PageUser>, Response> {
         let feed = st.live.position();
         let Some(token) = session_cookie(&parts.headers) else {
@@ -182,7 +183,7 @@ impl PageUser {
         };
         let hash = auth::token_hash(&token);
         match st.store.session(&hash, st.clock.now_ms()).await {
-            // A session still waiting for its code is no log-in yet.
+            // A session still waiting for its code is no log-in yet (below).
             Ok(Some(s)) if !s.pending_factor => {
                 let unread = st.store.unread_notifications(s.user.id).await.unwrap_or(0);
                 Ok(Some(PageUser {
@@ -194,7 +195,9 @@ impl PageUser {
                     session: (hash, s.factor_at),
                 }))
             }
-            Ok(_) => Ok(None),
+            // The password was right but the code is still to come: back to the code form.
+            Ok(Some(_)) => Err(Redirect::to("/login/code").into_response()),
+            Ok(None) => Ok(None),
             Err(e) => Err(page_error(e)),
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use base64::Engine as _;
@@ -212,9 +212,11 @@ fn code_form(next: Option<&str>, error: Option<&str>) -> Markup {
                 @if let Some(n) = next { input type="hidden" name="next" value=(n); }
                 label for="code" { "Code" }
                 input #code type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="20" autofocus;
-                p { button type="submit" { "Log in" } }
+                p {
+                    button type="submit" { "Log in" } " "
+                    button.secondary #cancel-login type="submit" name="cancel" value="1" formnovalidate { "Cancel" }
+                }
             }
-            form method="post" action="/logout" { p { button.secondary type="submit" { "Cancel" } } }
         },
     )
 }
@@ -253,6 +255,14 @@ pub(super) async fn submit_code(
         return Ok(Redirect::to("/login").into_response());
     };
     let next = f.get("next").and_then(|n| safe_next(n));
+    if f.contains_key("cancel") {
+        // The waiting session ends here: back to the log-in form.
+        auth::end_session(&st, &headers).await?;
+        let mut resp = Redirect::to("/login").into_response();
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, auth::clear_session_cookie(&st));
+        return Ok(resp);
+    }
     if let Err(secs) = st.logins.check(client, &user.email) {
         let msg = format!("Too many attempts from here. Try again in {secs} s.");
         return Ok(html_response(

@@ -101,4 +101,5 @@ backend_tests!(
     the_admin_users_pages_search_and_show_a_customer,
     two_factor_guards_money_and_security_routes_over_rest,
     a_password_reset_over_rest_answers_alike_and_works_once,
+    sign_ups_confirm_their_e_mail_when_the_owner_asks,
 );

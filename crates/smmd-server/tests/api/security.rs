@@ -195,3 +195,107 @@ async fn post_reset(app: &TestApp, body: serde_json::Value) -> (u16, serde_json:
     let s = r.status().as_u16();
     (s, r.json().await.unwrap_or_default())
 }
+
+/// Posts a page form (no session): (status, body).
+async fn post_page(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .expect("send");
+    (r.status().as_u16(), r.text().await.expect("text"))
+}
+
+pub async fn sign_ups_confirm_their_e_mail_when_the_owner_asks(app: TestApp) {
+    let Some(panel) = crate::helpers::spawn_app_with(app.backend(), |c| {
+        c.notifications.smtp_url = "smtp://127.0.0.1:9".into();
+        c.server.public_url = "https://panel.example".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let boss = account(&panel, "boss@x.io", Role::Admin, "0").await;
+    // Off by default: a sign-up is logged in at once.
+    let (s, _) = post_page(
+        &panel,
+        "/signup",
+        &[("email", "early@x.io"), ("password", "password123")],
+    )
+    .await;
+    assert_eq!(s, 303, "straight in");
+    panel
+        .store
+        .enable_two_factor(boss.id, SECRET, 0, &[], None)
+        .await
+        .expect("2fa");
+    let (s, _) = boss
+        .call(
+            Method::PUT,
+            "/api/admin/security",
+            Some(json!({"admin_two_factor": false, "confirm_email": true})),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let (s, page) = post_page(
+        &panel,
+        "/signup",
+        &[("email", "new@x.io"), ("password", "password123")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("check-inbox"), "{page}");
+    // The password is right, but the e-mail is not confirmed yet.
+    let (s, page) = post_page(
+        &panel,
+        "/login",
+        &[("email", "new@x.io"), ("password", "password123")],
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert!(page.contains("Send the confirmation link again"), "{page}");
+    // An account from before the setting logs in as before.
+    let (s, _) = post_page(
+        &panel,
+        "/login",
+        &[("email", "early@x.io"), ("password", "password123")],
+    )
+    .await;
+    assert_eq!(s, 303);
+
+    let mails = panel
+        .store
+        .claim_deliveries(panel.clock.now_ms(), 1_000, 10)
+        .await
+        .expect("outbox");
+    let mail = mails
+        .iter()
+        .find(|d| d.target == "new@x.io")
+        .expect("the confirmation e-mail");
+    assert!(
+        mail.subject.starts_with("Confirm your e-mail"),
+        "{}",
+        mail.subject
+    );
+    let link = mail
+        .payload
+        .split_whitespace()
+        .find(|w| w.starts_with("https://panel.example/confirm?token="))
+        .expect("link");
+    let path = link.trim_start_matches("https://panel.example");
+    let (s, page) = crate::pages::get(&panel, path, "").await;
+    assert_eq!(s, 200);
+    assert!(page.contains("id=\"confirmed\""), "{page}");
+    let (_, again) = crate::pages::get(&panel, path, "").await;
+    assert!(again.contains("already used"), "a link works once");
+    let (s, _) = post_page(
+        &panel,
+        "/login",
+        &[("email", "new@x.io"), ("password", "password123")],
+    )
+    .await;
+    assert_eq!(s, 303, "confirmed: logged in");
+}

@@ -637,19 +637,28 @@ async fn adjust(store: &Arc<dyn Store>, u: UserId, amount: &str, key: &str) {
 type Notice = (String, Option<i64>, Option<i64>, Option<i64>);
 
 /// The user's billing notices so far, oldest first.
-async fn notices(store: &Arc<dyn Store>, u: UserId) -> Vec<Notice> {
-    assert!(store
-        .feed_settled(std::time::Duration::from_secs(5))
-        .await
-        .expect("settle"));
-    let (all, _) = store
-        .billing_notices_after(FeedPos::default(), 10_000)
-        .await
-        .expect("notices");
-    all.into_iter()
-        .filter(|n| n.user_id == u)
-        .map(|n| (n.kind, n.rental_id, n.runway_hours, n.threshold))
-        .collect()
+/// The user's billing notices once there are at least `at_least` of them (or after 5 s). A
+/// notice is read, in commit order, once every transaction older than it has ended on the whole
+/// PostgreSQL cluster (the feed's horizon): other tests' transactions in flight can hold a
+/// notice committed a moment ago back for a while, so the read waits for the count expected
+/// (a test that expects fewer than there are still fails on the count).
+async fn notices(store: &Arc<dyn Store>, u: UserId, at_least: usize) -> Vec<Notice> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (all, _) = store
+            .billing_notices_after(FeedPos::default(), 10_000)
+            .await
+            .expect("notices");
+        let mine: Vec<Notice> = all
+            .into_iter()
+            .filter(|n| n.user_id == u)
+            .map(|n| (n.kind, n.rental_id, n.runway_hours, n.threshold))
+            .collect();
+        if mine.len() >= at_least || tokio::time::Instant::now() >= deadline {
+            return mine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
@@ -697,7 +706,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
         bill(i).await;
         i += 1;
     }
-    let all = notices(&store, u.id).await;
+    let all = notices(&store, u.id, 11).await;
     assert_eq!(warnings(&all).len(), 10, "one warning per dip: {all:?}");
     assert!(warnings(&all)
         .iter()
@@ -706,7 +715,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
     adjust(&store, u.id, "-8.00", "through").await; // 20 h
     bill(i).await;
     bill(i + 1).await;
-    let all = notices(&store, u.id).await;
+    let all = notices(&store, u.id, 12).await;
     let w = warnings(&all);
     assert_eq!(w.len(), 11);
     assert_eq!((w[10].2, w[10].3), (Some(20), Some(24)));
@@ -720,7 +729,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
     store.bill_user(v.id, NOW + 73 * H).await.expect("again");
     credit(&store, v.id, "20", "ladder:pay").await;
     store.bill_user(v.id, NOW + 74 * H).await.expect("resume");
-    let kinds: Vec<String> = notices(&store, v.id)
+    let kinds: Vec<String> = notices(&store, v.id, 4)
         .await
         .into_iter()
         .filter(|n| n.1 == Some(r2.id))
@@ -746,7 +755,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
         )
         .await
         .expect("terminate");
-    let last = notices(&store, v.id).await.pop().expect("one");
+    let last = notices(&store, v.id, 5).await.pop().expect("one");
     assert_eq!(
         (last.0.as_str(), last.1),
         ("rental.terminated", Some(r2.id))

@@ -146,6 +146,22 @@ pub async fn reset_tokens_work_once_end_sessions_and_mail_through_the_outbox(
     // The sent e-mail's text (a live link) is not kept.
     let sent = store.deliveries_of_user(a.id, 10).await.expect("list");
     assert!(sent.iter().any(|d| d.status == "sent"));
+    // Pruning takes the tokens expired before the cut only: h1, h2 (used or ended) expired at
+    // NOW + 1 h and NOW + 1 h + 10 ms; h3 and h5 are younger.
+    assert_eq!(
+        store
+            .prune_account_tokens(NOW + 3_600_011, 100)
+            .await
+            .expect("prune"),
+        2
+    );
+    assert_eq!(
+        store
+            .prune_account_tokens(NOW + 3_600_011, 100)
+            .await
+            .expect("prune"),
+        0
+    );
     assert_ledger_consistent(&store).await;
 }
 

@@ -208,11 +208,32 @@ async fn reset_then_two_factor(c: &Client, demo: &Demo, smtp: &Smtp) {
             .starts_with("/dashboard"),
         "a session waiting for its code opens no page"
     );
-    // Back to the code form (the waiting session is still there).
-    c.goto(&format!("{base}/login/code")).await.expect("code");
+    // Sent back to the code form (the waiting session is still there).
+    wait_for_path(c, "/login/code").await;
     fill(c, "#code", &backup[0]).await;
     click(c, "form[action='/login/code'] button").await;
     wait_for_text(c, ".flash.err", "already used").await;
+    // Cancel ends the waiting session: the dashboard now asks for the password again.
+    click(c, "#cancel-login").await;
+    for _ in 0..100 {
+        if c.current_url().await.expect("url").path() == "/login" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(c.current_url().await.expect("url").path(), "/login");
+    c.goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/login",
+        "no waiting session any more"
+    );
+    fill(c, "#email", &demo.user_email).await;
+    fill(c, "#password", new_password).await;
+    click(c, "button[type=submit]").await;
+    wait_for_path(c, "/login/code").await;
     fill(c, "#code", &backup[1]).await;
     click(c, "form[action='/login/code'] button").await;
     wait_for_path(c, "/dashboard").await;
