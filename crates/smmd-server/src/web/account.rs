@@ -66,7 +66,7 @@ pub(super) async fn signup(
     let code = super::affiliate::cookie(&headers, super::affiliate::REF_COOKIE);
     let next = f.get("next").and_then(|n| super::session::safe_next(n));
     if let Err(secs) = st.logins.check(client, email) {
-        let msg = format!("Too many attempts from here. Try again in {secs} s.");
+        let msg = super::too_many(secs);
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
             signup_form(Some(&msg), email, code.as_deref(), next),

@@ -213,6 +213,16 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
+/// The HTTP status of a refusal's code on a page (400 for a code without one).
+pub(super) fn refusal_status(code: crate::error::ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+/// What a form says when the log-in limits ([`crate::auth::LoginLimiter`]) are used up.
+pub(super) fn too_many(secs: u64) -> String {
+    format!("Too many attempts from here. Try again in {secs} s.")
+}
+
 pub(super) fn page_error(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     html_response(
@@ -240,7 +250,7 @@ impl<E: crate::error::Coded> From<E> for PageError {
                 bare("Not found", html! { p { "There is nothing here." } }),
             ),
             code => html_response(
-                StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                refusal_status(code),
                 bare("That did not work", html! { p { (e.to_string()) } }),
             ),
         })

@@ -58,7 +58,7 @@ pub(super) async fn forgot(
     }
     let email = field(&f, "email").trim();
     if let Err(secs) = st.logins.check(client, email) {
-        let msg = format!("Too many attempts from here. Try again in {secs} s.");
+        let msg = super::too_many(secs);
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
             forgot_form(Some(("err", &msg)), email),
@@ -70,7 +70,7 @@ pub(super) async fn forgot(
             forgot_form(Some(("ok", SENT)), ""),
         )),
         Err(UseCaseError::Refused(r)) => Ok(html_response(
-            StatusCode::from_u16(r.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            super::refusal_status(r.code),
             forgot_form(Some(("err", &r.message)), email),
         )),
         Err(e) => Err(e.into()),
@@ -123,7 +123,7 @@ pub(super) async fn reset(
             ),
         )),
         Err(UseCaseError::Refused(r)) => Ok(html_response(
-            StatusCode::from_u16(r.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            super::refusal_status(r.code),
             reset_form(token, Some(&r.message)),
         )),
         Err(e) => Err(e.into()),
@@ -264,7 +264,7 @@ pub(super) async fn submit_code(
         return Ok(resp);
     }
     if let Err(secs) = st.logins.check(client, &user.email) {
-        let msg = format!("Too many attempts from here. Try again in {secs} s.");
+        let msg = super::too_many(secs);
         return Ok(html_response(
             StatusCode::TOO_MANY_REQUESTS,
             code_form(next, Some(&msg)),

@@ -199,7 +199,7 @@ pub(super) async fn login(
             )
         }
         Err(auth::LoginError::TooMany(secs)) => {
-            let msg = format!("Too many attempts from here. Try again in {secs} s.");
+            let msg = super::too_many(secs);
             return html_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 login_form(again(&msg, email, next, resume)),
