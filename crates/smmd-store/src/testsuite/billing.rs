@@ -637,13 +637,14 @@ async fn adjust(store: &Arc<dyn Store>, u: UserId, amount: &str, key: &str) {
 type Notice = (String, Option<i64>, Option<i64>, Option<i64>);
 
 /// The user's billing notices so far, oldest first.
-/// The user's billing notices once there are at least `at_least` of them (or after 5 s). A
+/// The user's billing notices once there are at least `at_least` of them (or after 30 s). A
 /// notice is read, in commit order, once every transaction older than it has ended on the whole
-/// PostgreSQL cluster (the feed's horizon): other tests' transactions in flight can hold a
-/// notice committed a moment ago back for a while, so the read waits for the count expected
-/// (a test that expects fewer than there are still fails on the count).
+/// PostgreSQL cluster (the feed's horizon): other test binaries' transactions in flight (seconds
+/// long under CI's load) can hold a notice committed a moment ago back, so the read waits for
+/// the count expected, returning as soon as it is there (a test that expects fewer than there
+/// are still fails on the count).
 async fn notices(store: &Arc<dyn Store>, u: UserId, at_least: usize) -> Vec<Notice> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let (all, _) = store
             .billing_notices_after(FeedPos::default(), 10_000)
