@@ -637,13 +637,16 @@ async fn adjust(store: &Arc<dyn Store>, u: UserId, amount: &str, key: &str) {
 type Notice = (String, Option<i64>, Option<i64>, Option<i64>);
 
 /// The user's billing notices so far, oldest first.
-/// The user's billing notices once there are at least `at_least` of them (or after 30 s). A
-/// notice is read, in commit order, once every transaction older than it has ended on the whole
-/// PostgreSQL cluster (the feed's horizon): other test binaries' transactions in flight (seconds
-/// long under CI's load) can hold a notice committed a moment ago back, so the read waits for
-/// the count expected, returning as soon as it is there (a test that expects fewer than there
-/// are still fails on the count).
-async fn notices(store: &Arc<dyn Store>, u: UserId, at_least: usize) -> Vec<Notice> {
+/// The user's billing notices once `ready` holds for them (or after 30 s). A notice is read,
+/// in commit order, once every transaction older than it has ended on the whole PostgreSQL
+/// cluster (the feed's horizon): other test binaries' transactions in flight can hold a notice
+/// committed a moment ago back, so the read waits for what the test is about to check,
+/// returning as soon as it is there (the test's assertions still decide).
+async fn notices(
+    store: &Arc<dyn Store>,
+    u: UserId,
+    ready: impl Fn(&[Notice]) -> bool,
+) -> Vec<Notice> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let (all, _) = store
@@ -655,7 +658,7 @@ async fn notices(store: &Arc<dyn Store>, u: UserId, at_least: usize) -> Vec<Noti
             .filter(|n| n.user_id == u)
             .map(|n| (n.kind, n.rental_id, n.runway_hours, n.threshold))
             .collect();
-        if mine.len() >= at_least || tokio::time::Instant::now() >= deadline {
+        if ready(&mine) || tokio::time::Instant::now() >= deadline {
             return mine;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -707,7 +710,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
         bill(i).await;
         i += 1;
     }
-    let all = notices(&store, u.id, 11).await;
+    let all = notices(&store, u.id, |a| warnings(a).len() >= 10).await;
     assert_eq!(warnings(&all).len(), 10, "one warning per dip: {all:?}");
     assert!(warnings(&all)
         .iter()
@@ -716,7 +719,7 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
     adjust(&store, u.id, "-8.00", "through").await; // 20 h
     bill(i).await;
     bill(i + 1).await;
-    let all = notices(&store, u.id, 12).await;
+    let all = notices(&store, u.id, |a| warnings(a).len() >= 11).await;
     let w = warnings(&all);
     assert_eq!(w.len(), 11);
     assert_eq!((w[10].2, w[10].3), (Some(20), Some(24)));
@@ -730,12 +733,14 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
     store.bill_user(v.id, NOW + 73 * H).await.expect("again");
     credit(&store, v.id, "20", "ladder:pay").await;
     store.bill_user(v.id, NOW + 74 * H).await.expect("resume");
-    let kinds: Vec<String> = notices(&store, v.id, 4)
-        .await
-        .into_iter()
-        .filter(|n| n.1 == Some(r2.id))
-        .map(|n| n.0)
-        .collect();
+    let kinds: Vec<String> = notices(&store, v.id, |a| {
+        a.iter().filter(|n| n.1 == Some(r2.id)).count() >= 4
+    })
+    .await
+    .into_iter()
+    .filter(|n| n.1 == Some(r2.id))
+    .map(|n| n.0)
+    .collect();
     assert_eq!(
         kinds,
         [
@@ -756,7 +761,12 @@ pub async fn the_runway_warns_once_per_dip_and_rental_changes_become_notices(
         )
         .await
         .expect("terminate");
-    let last = notices(&store, v.id, 5).await.pop().expect("one");
+    let last = notices(&store, v.id, |a| {
+        a.iter().any(|n| n.0 == "rental.terminated")
+    })
+    .await
+    .pop()
+    .expect("one");
     assert_eq!(
         (last.0.as_str(), last.1),
         ("rental.terminated", Some(r2.id))
