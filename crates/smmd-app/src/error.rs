@@ -89,6 +89,8 @@ codes! {
     WeakPassword = ("weak_password", 422, "Passwords have 8 to 1024 characters"),
     InvalidNote = ("invalid_note", 422, "A note about a customer has 1 to 2000 characters"),
     InvalidCustomRate = ("invalid_custom_rate", 422, "A custom rate is a discount of 0.01 % to 90 % or a fixed rate above 0 for one service, not both"),
+    InvalidAlertChannel = ("invalid_alert_channel", 422, "An alert channel needs a Telegram bot token and chat id, or a Discord webhook address, and known alert kinds"),
+    AlertChannelFailed = ("alert_channel_failed", 422, "Telegram or Discord did not take the test message; the message says what it answered"),
     InvalidCode = ("invalid_code", 422, "The two-factor code or backup code is wrong or was already used"),
     InvalidToken = ("invalid_token", 422, "The password reset or confirmation link is unknown, used or expired"),
     InvalidAmount = ("invalid_amount", 422, "Not a decimal amount, or zero"),

@@ -30,6 +30,7 @@
 
 pub mod accounts;
 pub mod affiliates;
+pub mod alert_channels;
 pub mod audit;
 pub mod billing;
 pub mod catalog;

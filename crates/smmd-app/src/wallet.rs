@@ -3,6 +3,7 @@
 //! dues ([`crate::billing::bill_user`], before and after the credit). Every balance change is one ledger row under a
 //! key from [`smmd_domain::ledger`], written with its audit line in one transaction.
 
+use smmd_domain::alert::{payment_subject, AlertKind};
 use smmd_domain::{ledger, Money, UserId};
 use smmd_store::{BalanceChange, LedgerEntry, LedgerKind, PaymentRequest};
 
@@ -174,10 +175,35 @@ pub async fn request_payment(
             "The payment reference is longer than 200 characters".into()
         ));
     }
-    Ok(app
+    let request = app
         .store
         .create_payment_request(user, amount, method, note, app.now())
-        .await?)
+        .await?;
+    // The admins hear of it (in-app, e-mail, their channels); the request stands even if the
+    // alert cannot be written, and the admin's payments page lists it either way.
+    let message = format!(
+        "User #{} asks to credit {} paid by {method}{}",
+        user.0,
+        request.amount,
+        if note.is_empty() {
+            String::new()
+        } else {
+            format!(" (reference: {note})")
+        }
+    );
+    if let Err(e) = app
+        .store
+        .raise_alert(
+            AlertKind::PaymentPending,
+            &payment_subject(request.id),
+            &message,
+            app.now(),
+        )
+        .await
+    {
+        tracing::warn!(payment = request.id, error = %e, "payment alert not raised");
+    }
+    Ok(request)
 }
 
 /// Approves (crediting the amount under `payment:<id>`) or rejects a pending request, with a
@@ -216,6 +242,13 @@ pub async fn decide_payment(
         .await?;
     if approve {
         crate::billing::bill_user(app, decided.user_id).await;
+    }
+    if let Err(e) = app
+        .store
+        .resolve_alert(AlertKind::PaymentPending, &payment_subject(id), app.now())
+        .await
+    {
+        tracing::warn!(payment = id, error = %e, "payment alert not resolved");
     }
     Ok(decided)
 }

@@ -42,6 +42,8 @@ kinds! {
     BillingLag = ("billing_lag", "Hourly billing is behind"),
     PayoutRunSkipped = ("payout_run_skipped", "An affiliate payout run was skipped"),
     ReferralFlagged = ("referral_flagged", "A referral was flagged for review"),
+    PaymentPending = ("payment_pending", "A payment awaits review"),
+    OrderStuck = ("order_stuck", "An order is stuck"),
 }
 
 impl AlertKind {
@@ -90,9 +92,66 @@ pub fn referral_subject(user: crate::UserId) -> String {
     format!("referral:{}", user.0)
 }
 
+/// The subject of a payment request's alert: `payment:<id>`.
+pub fn payment_subject(id: i64) -> String {
+    format!("payment:{id}")
+}
+
 /// The subject of an alert about a scheduled job: `job:<name>`.
 pub fn job_subject(name: &str) -> String {
     format!("job:{name}")
+}
+
+/// Where the owner's phone hears admin alerts besides e-mail and webhooks: a Telegram chat
+/// (through a bot) or a Discord channel (through its webhook). Chosen per alert kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AlertChannel {
+    Telegram,
+    Discord,
+}
+
+impl AlertChannel {
+    pub const ALL: [AlertChannel; 2] = [AlertChannel::Telegram, AlertChannel::Discord];
+
+    /// The stored text: `telegram`, `discord`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertChannel::Telegram => "telegram",
+            AlertChannel::Discord => "discord",
+        }
+    }
+
+    /// The channel's name on pages: `Telegram`, `Discord`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            AlertChannel::Telegram => "Telegram",
+            AlertChannel::Discord => "Discord",
+        }
+    }
+
+    /// The channel stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<AlertChannel> {
+        AlertChannel::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// The most characters one message may have: Telegram `sendMessage` text 4,096, a Discord
+    /// webhook's `content` 2,000 (each API's documented limit).
+    pub const fn max_chars(self) -> usize {
+        match self {
+            AlertChannel::Telegram => 4_096,
+            AlertChannel::Discord => 2_000,
+        }
+    }
+}
+
+/// `text` cut to at most `max` characters (never inside a character), ending in `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 #[cfg(test)]
@@ -111,5 +170,20 @@ mod tests {
         assert_eq!(referral_subject(crate::UserId(7)), "referral:7");
         assert_eq!(AlertKind::JobFailed.event(), "alert.job_failed");
         assert_eq!(AlertKind::ReferralFlagged.event(), "referral.flagged");
+        assert_eq!(payment_subject(5), "payment:5");
+    }
+
+    #[test]
+    fn channels_round_trip_and_clip_within_their_limits() {
+        for c in AlertChannel::ALL {
+            assert_eq!(AlertChannel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(AlertChannel::parse("slack"), None);
+        assert_eq!(clip("short", 10), "short");
+        let long = "é".repeat(5_000);
+        let cut = clip(&long, AlertChannel::Discord.max_chars());
+        assert_eq!(cut.chars().count(), 2_000);
+        assert!(cut.ends_with('…'));
+        assert_eq!(clip("abcdef", 4), "abc…");
     }
 }

@@ -37,6 +37,11 @@ impl Clients {
         self
     }
 
+    /// The panel secret these clients open keys with.
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
     /// Seals a provider API key for storage.
     pub fn seal_key(&self, key: &str) -> String {
         keys::seal(&self.secret, key)

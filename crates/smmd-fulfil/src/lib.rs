@@ -22,10 +22,12 @@ pub mod balances;
 pub mod catalog;
 pub mod clients;
 pub mod dispatch;
-pub mod keys;
+/// Provider keys at rest: the store's sealing ([`smmd_store::sealed`]).
+pub use smmd_store::sealed as keys;
 pub mod lanes;
 pub mod params;
 pub mod refills;
+pub mod stuck;
 pub mod sync;
 
 use std::collections::BTreeMap;
@@ -66,6 +68,9 @@ pub struct Settings {
     /// How long (ms) a dispatch, status or refill run waits for each provider's part before it
     /// ends and leaves a slow part to finish on its own ([`lanes`]).
     pub provider_wait_ms: u64,
+    /// An order still active this long (ms) after it was due raises `order_stuck`
+    /// ([`stuck`]); 0 = never.
+    pub stuck_after_ms: i64,
 }
 
 impl Default for Settings {
@@ -81,6 +86,7 @@ impl Default for Settings {
             link_count_url: None,
             auto_refill_drop_pct: 10,
             provider_wait_ms: 5_000,
+            stuck_after_ms: 48 * 3_600_000,
         }
     }
 }

@@ -31,10 +31,16 @@ pub const BATCH: usize = 100;
 /// `to_review`,
 /// `provider_errors`, `errors`.
 pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
-    lanes::per_enabled_provider(f, "sync_status", |f, p| async move {
+    let mut report = lanes::per_enabled_provider(f, "sync_status", |f, p| async move {
         sync_provider(&f, &p).await
     })
-    .await
+    .await?;
+    // After the statuses moved: what is still active long after it was due.
+    match crate::stuck::check(f).await {
+        Ok(r) => merge(&mut report, r),
+        Err(e) => tracing::warn!(error = %e, "stuck orders not checked"),
+    }
+    Ok(report)
 }
 
 /// One provider's pass.

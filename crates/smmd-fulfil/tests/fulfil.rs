@@ -787,7 +787,78 @@ async fn auto_refill_requests_a_refill_when_the_link_dropped(store: Arc<dyn Stor
     );
 }
 
+async fn an_order_active_long_after_it_was_due_raises_one_alert_until_it_ends(
+    store: Arc<dyn Store>,
+) {
+    let mut c = quiet(SimConfig::default());
+    c.services[1].start_delay_s = 10_000_000;
+    let w = world(store, c).await;
+    let svc = w.service("2").await;
+    let a = w.place(&svc, "https://instagram.com/slow-a", 100).await;
+    let b = w.place(&svc, "https://instagram.com/slow-b", 100).await;
+    dispatch::run(&w.f).await.expect("dispatch");
+    let stuck = |r: &smmd_fulfil::Report, k: &str| r.get(k).copied().unwrap_or(0);
+    let r = sync::run(&w.f).await.expect("sync");
+    assert_eq!(stuck(&r, "stuck_raised"), 0, "not due yet: {r:?}");
+    w.clock.advance_ms(w.f.settings.stuck_after_ms + 1);
+    let r = sync::run(&w.f).await.expect("sync");
+    assert_eq!(stuck(&r, "stuck_raised"), 2, "{r:?}");
+    // Once per order: the next runs raise nothing new.
+    let r = sync::run(&w.f).await.expect("sync");
+    assert_eq!(
+        (stuck(&r, "stuck_raised"), stuck(&r, "stuck_resolved")),
+        (0, 0)
+    );
+    let open = stuck_alerts(&w).await;
+    assert_eq!(open.len(), 2);
+    let about_a = open
+        .iter()
+        .find(|al| al.subject == format!("order:{}", a.id.0))
+        .expect("a's alert");
+    assert!(
+        about_a.message.contains(&a.reference) && about_a.message.contains("48 h"),
+        "{}",
+        about_a.message
+    );
+    // The provider finishes one: its alert resolves, the other stays.
+    let now = w.order(b.id).await;
+    let mut done = OrderUpdate::new(
+        b.id,
+        now.status,
+        OrderEvent::Provider(smmd_domain::order::ProviderStatus::Completed),
+        w.clock.now_ms(),
+    );
+    done.remains = Some(0);
+    assert!(matches!(
+        w.store.apply_order_update(done).await.expect("complete"),
+        UpdateOutcome::Applied { .. }
+    ));
+    let r = sync::run(&w.f).await.expect("sync");
+    assert_eq!(
+        (stuck(&r, "stuck_raised"), stuck(&r, "stuck_resolved")),
+        (0, 1)
+    );
+    let subjects: Vec<String> = stuck_alerts(&w)
+        .await
+        .into_iter()
+        .map(|al| al.subject)
+        .collect();
+    assert_eq!(subjects, [format!("order:{}", a.id.0)]);
+}
+
+/// The open `order_stuck` alerts.
+async fn stuck_alerts(w: &World) -> Vec<smmd_store::Alert> {
+    w.store
+        .open_alerts()
+        .await
+        .expect("alerts")
+        .into_iter()
+        .filter(|al| al.kind == "order_stuck")
+        .collect()
+}
+
 both_stores!(
+    an_order_active_long_after_it_was_due_raises_one_alert_until_it_ends,
     an_unavailable_provider_gets_its_orders_again_at_the_next_run_only,
     refills_are_sent_once_and_synced_to_their_outcome,
     auto_refill_requests_a_refill_when_the_link_dropped,

@@ -2,6 +2,7 @@
 //! event, as pure functions of the event (no I/O), so every channel says the same thing.
 
 use serde_json::json;
+use smmd_domain::alert::AlertChannel;
 use smmd_domain::order::EventKind;
 use smmd_store::{Alert, AlertRecipient, BillingNotice, NewNotification, NotifiableEvent};
 
@@ -179,6 +180,20 @@ pub fn alert_notification(
             (url, body.to_string())
         }),
     }
+}
+
+/// The text of an admin alert in the owner's Telegram chat or Discord channel: the panel,
+/// the alert's title and subject, its message and where to act, within the channel's limit.
+pub fn alert_channel_text(a: &Alert, channel: AlertChannel, s: &NotifySettings) -> String {
+    let text = format!(
+        "⚠ {} · {}\n{}\n({})\n{}/admin",
+        s.panel_name,
+        alert_title(&a.kind),
+        a.message,
+        a.subject,
+        s.base_url
+    );
+    smmd_domain::alert::clip(&text, channel.max_chars())
 }
 
 /// What a billing notice says: its title and in-app text.

@@ -6,6 +6,7 @@
 //! backoff ([`retry_at`]) until they succeed or run out of attempts.
 
 pub mod address;
+pub mod channels;
 pub mod compose;
 pub mod webhook;
 
@@ -17,8 +18,12 @@ use futures::StreamExt;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use smmd_domain::alert::{AlertChannel, AlertKind};
 use smmd_domain::Clock;
-use smmd_store::{Channel, Delivery, DeliveryOutcome, NotificationBatch, Store, StoreResult};
+use smmd_store::{
+    AlertChannelConfig, Channel, ChannelMessage, Delivery, DeliveryOutcome, NotificationBatch,
+    Store, StoreResult,
+};
 
 /// What the notifier needs to know about the panel and its mail server.
 #[derive(Clone, Debug)]
@@ -45,8 +50,10 @@ pub struct NotifySettings {
     /// Timeout of one webhook request or SMTP session.
     pub timeout: Duration,
     /// Let webhooks reach loopback and private addresses (off: host names are resolved through
-    /// [`webhook::PublicOnly`]).
+    /// [`webhook::PublicOnly`]). The owner's alert channels use the same client.
     pub allow_private_webhooks: bool,
+    /// The Telegram Bot API address ([`channels::TELEGRAM_API`]; a local server in tests).
+    pub telegram_api: String,
 }
 
 impl Default for NotifySettings {
@@ -63,6 +70,7 @@ impl Default for NotifySettings {
             max_per_run: 2_000,
             timeout: Duration::from_secs(10),
             allow_private_webhooks: false,
+            telegram_api: channels::TELEGRAM_API.into(),
         }
     }
 }
@@ -90,6 +98,9 @@ pub struct Notifier {
     pub settings: NotifySettings,
     mailer: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
     http: reqwest::Client,
+    /// The panel secret that opens the alert channels' sealed secrets; without it their
+    /// messages fail as unconfigured.
+    secret: Option<Arc<[u8; 32]>>,
 }
 
 impl Notifier {
@@ -126,7 +137,54 @@ impl Notifier {
             settings,
             mailer,
             http,
+            secret: None,
         })
+    }
+
+    /// The same notifier with the panel secret (`security.secret_key`) that opens the owner's
+    /// alert channels.
+    pub fn with_secret(mut self, secret: [u8; 32]) -> Notifier {
+        self.secret = Some(Arc::new(secret));
+        self
+    }
+
+    /// Sends `text` to the configured `channel` now, outside the outbox (the pages' test
+    /// button): `Err` with what went wrong (no channel, a refused token, a timeout).
+    pub async fn send_now(&self, channel: AlertChannel, text: &str) -> Result<(), String> {
+        let configs = self
+            .store
+            .alert_channels()
+            .await
+            .map_err(|e| e.to_string())?;
+        self.to_channel(&configs, channel, text)
+            .await
+            .map_err(|(why, _)| why)
+    }
+
+    /// Sends `text` to `channel` as `configs` set it up; an unconfigured channel or a missing
+    /// panel secret fails for good.
+    async fn to_channel(
+        &self,
+        configs: &[AlertChannelConfig],
+        channel: AlertChannel,
+        text: &str,
+    ) -> Result<(), AttemptError> {
+        let config = configs
+            .iter()
+            .find(|c| c.channel == channel)
+            .ok_or_else(|| (format!("{} is not set up", channel.title()), true))?;
+        let secret = self
+            .secret
+            .as_deref()
+            .ok_or_else(|| ("the panel secret is not configured".to_string(), true))?;
+        channels::send(
+            &self.http,
+            config,
+            secret,
+            &self.settings.telegram_api,
+            text,
+        )
+        .await
     }
 
     /// Whether e-mail deliveries are created.
@@ -158,8 +216,9 @@ pub async fn run(n: &Notifier) -> StoreResult<Report> {
     }
     let notified = collect_events(n).await?;
     report.insert("notified".into(), notified as i64);
-    let alerts = collect_alerts(n).await?;
+    let (alerts, alert_messages) = collect_alerts(n).await?;
     report.insert("alerts".into(), alerts as i64);
+    report.insert("alert_messages".into(), alert_messages as i64);
     let billing = collect_billing(n).await?;
     report.insert("billing".into(), billing as i64);
     for (k, v) in deliver(n).await? {
@@ -186,6 +245,7 @@ pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
                 .iter()
                 .map(|e| compose::order_notification(e, &n.settings, n.email_enabled()))
                 .collect(),
+            channel_messages: Vec::new(),
         };
         match store.record_notifications(&batch, n.clock.now_ms()).await? {
             Some(count) => written += count,
@@ -217,6 +277,7 @@ pub async fn collect_billing(n: &Notifier) -> StoreResult<u64> {
                 .iter()
                 .map(|b| compose::billing_notification(b, &n.settings, n.email_enabled()))
                 .collect(),
+            channel_messages: Vec::new(),
         };
         match store.record_notifications(&batch, n.clock.now_ms()).await? {
             Some(count) => written += count,
@@ -226,17 +287,38 @@ pub async fn collect_billing(n: &Notifier) -> StoreResult<u64> {
     }
 }
 
-/// Turns new admin alerts into one notification per admin; returns how many were written.
-pub async fn collect_alerts(n: &Notifier) -> StoreResult<u64> {
+/// Turns new admin alerts into one notification per admin, and one message per owner alert
+/// channel that hears the alert's kind; returns how many notifications and channel messages
+/// were written.
+pub async fn collect_alerts(n: &Notifier) -> StoreResult<(u64, u64)> {
     let store = &n.store;
     let mut cursor = store.notify_cursor("alerts").await?;
-    let mut written = 0;
+    let (mut written, mut messages) = (0, 0);
     loop {
         let (alerts, last) = store.alerts_after(cursor, n.settings.batch).await?;
         if alerts.is_empty() {
-            return Ok(written);
+            return Ok((written, messages));
         }
         let admins = store.alert_recipients().await?;
+        let channels = store.alert_channels().await?;
+        let channel_messages: Vec<ChannelMessage> = alerts
+            .iter()
+            .flat_map(|a| {
+                let kind = AlertKind::parse(&a.kind);
+                channels
+                    .iter()
+                    .filter(move |c| kind.is_some_and(|k| c.hears(k)))
+                    .map(move |c| ChannelMessage {
+                        alert_id: a.id,
+                        channel: c.channel,
+                        target: match c.channel {
+                            AlertChannel::Telegram => c.chat_id.clone(),
+                            AlertChannel::Discord => "discord".into(),
+                        },
+                        text: compose::alert_channel_text(a, c.channel, &n.settings),
+                    })
+            })
+            .collect();
         let items = alerts
             .iter()
             .flat_map(|a| {
@@ -250,10 +332,14 @@ pub async fn collect_alerts(n: &Notifier) -> StoreResult<u64> {
             from: cursor,
             to: last,
             items,
+            channel_messages,
         };
         match store.record_notifications(&batch, n.clock.now_ms()).await? {
-            Some(count) => written += count,
-            None => return Ok(written),
+            Some(count) => {
+                written += count;
+                messages += batch.channel_messages.len() as u64;
+            }
+            None => return Ok((written, messages)),
         }
         cursor = last;
     }
@@ -273,8 +359,18 @@ pub async fn deliver(n: &Notifier) -> StoreResult<Report> {
             break;
         }
         done += claimed.len();
+        // The owner's channels are read once per claim that has messages for them.
+        let configs: Vec<AlertChannelConfig> = if claimed
+            .iter()
+            .any(|d| matches!(d.channel, Channel::Alert(_)))
+        {
+            n.store.alert_channels().await?
+        } else {
+            Vec::new()
+        };
+        let configs = &configs;
         let outcomes: Vec<(i64, DeliveryOutcome)> = futures::stream::iter(claimed)
-            .map(|d| async move { (d.id, attempt(n, &d).await) })
+            .map(|d| async move { (d.id, attempt(n, &d, configs).await) })
             .buffer_unordered(n.settings.concurrency.max(1))
             .collect()
             .await;
@@ -301,8 +397,9 @@ fn failed(d: &Delivery, error: String, permanent: bool, now: i64) -> DeliveryOut
     }
 }
 
-async fn attempt(n: &Notifier, d: &Delivery) -> DeliveryOutcome {
+async fn attempt(n: &Notifier, d: &Delivery, configs: &[AlertChannelConfig]) -> DeliveryOutcome {
     let result = match d.channel {
+        Channel::Alert(channel) => n.to_channel(configs, channel, &d.payload).await,
         Channel::Email => send_email(n, d).await,
         Channel::Webhook => {
             webhook::send(

@@ -147,7 +147,9 @@ pub async fn send(
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// A request error as text for the outbox and the pages, without the address (a Telegram
+/// address carries the bot token; a Discord one its webhook token).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut source = std::error::Error::source(e);
     while let Some(inner) = source {
         if let Some(refused) = inner.downcast_ref::<PrivateOnly>() {
@@ -160,7 +162,11 @@ fn describe(e: &reqwest::Error) -> String {
     } else if e.is_connect() {
         "could not connect".into()
     } else {
-        e.to_string()
+        let text = e.to_string();
+        match e.url() {
+            Some(url) => text.replace(url.as_str(), "the address"),
+            None => text,
+        }
     }
 }
 

@@ -21,7 +21,8 @@ function smmdToast(title, body, kind) {
 
 // Admin action forms (`form[data-api]`): the fields go to the form's `action` as JSON with the
 // session's CSRF token. `data-type` reads a field as `int`, `bool` or `percent` (→ basis
-// points), or (on checkboxes) `ids`: the checked ones' values as a list of numbers; the
+// points), or (on checkboxes) `ids`: the checked ones' values as a list of numbers (`list`: of
+// strings); the
 // clicked submit button's own name and value are sent (one form, several decisions); empty
 // fields are left out (sent as null with `data-null-if-empty`, as "" with `data-keep-empty`);
 // PATCH forms send only the fields that changed. On success the page reloads and says
@@ -58,9 +59,9 @@ function smmdToast(title, body, kind) {
       if (!el.name || el.disabled || el.type === "submit") return;
       // A two-factor code goes in its header, not the body.
       if (el.dataset.header) { headers[el.dataset.header] = el.value; return; }
-      if (el.dataset.type === "ids") {
+      if (el.dataset.type === "ids" || el.dataset.type === "list") {
         body[el.name] = body[el.name] || [];
-        if (el.checked) body[el.name].push(Number(el.value));
+        if (el.checked) body[el.name].push(el.dataset.type === "ids" ? Number(el.value) : el.value);
         any = true;
         return;
       }

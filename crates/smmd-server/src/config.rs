@@ -170,6 +170,9 @@ pub struct FulfilConfig {
     /// `refills.auto` asks for a refill when at least this share (percent) of the delivered
     /// units dropped.
     pub auto_refill_drop_pct: u32,
+    /// An order still active this many hours after it was due (placed, or its last drip-feed
+    /// run) raises `order_stuck`; 0 = never.
+    pub stuck_after_hours: i64,
 }
 
 impl Default for FulfilConfig {
@@ -182,6 +185,7 @@ impl Default for FulfilConfig {
             default_guarantee_days: d.default_guarantee_days,
             link_count_url: d.link_count_url,
             auto_refill_drop_pct: d.auto_refill_drop_pct,
+            stuck_after_hours: d.stuck_after_ms / 3_600_000,
         }
     }
 }
@@ -196,6 +200,7 @@ impl FulfilConfig {
             default_guarantee_days: self.default_guarantee_days,
             link_count_url: self.link_count_url.clone().filter(|u| !u.trim().is_empty()),
             auto_refill_drop_pct: self.auto_refill_drop_pct,
+            stuck_after_ms: self.stuck_after_hours.max(0).saturating_mul(3_600_000),
             ..smmd_fulfil::Settings::default()
         }
     }
@@ -296,6 +301,8 @@ pub struct NotificationsConfig {
     pub allow_private_webhooks: bool,
     /// Days in-app notifications and finished deliveries are kept.
     pub retention_days: i64,
+    /// The Telegram Bot API address the owner's alert channel posts to.
+    pub telegram_api: String,
 }
 
 impl Default for NotificationsConfig {
@@ -306,6 +313,7 @@ impl Default for NotificationsConfig {
             email_from: "smmd <noreply@localhost>".into(),
             allow_private_webhooks: false,
             retention_days: 90,
+            telegram_api: smmd_notify::channels::TELEGRAM_API.into(),
         }
     }
 }
@@ -318,6 +326,7 @@ impl fmt::Debug for NotificationsConfig {
             .field("email_from", &self.email_from)
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("retention_days", &self.retention_days)
+            .field("telegram_api", &self.telegram_api)
             .finish()
     }
 }
@@ -390,6 +399,7 @@ impl Config {
             smtp_url: Some(n.smtp_url.trim().to_string()).filter(|u| !u.is_empty()),
             email_from: n.email_from.clone(),
             allow_private_webhooks: n.allow_private_webhooks,
+            telegram_api: n.telegram_api.trim().to_string(),
             ..smmd_notify::NotifySettings::default()
         }
     }

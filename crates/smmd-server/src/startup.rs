@@ -205,7 +205,8 @@ fn engine_with(
 ) -> anyhow::Result<smmd_jobs::Engine> {
     let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
     let notify = smmd_notify::Notifier::new(store.clone(), clock.clone(), config.notify_settings())
-        .context("setting up notifications")?;
+        .context("setting up notifications")?
+        .with_secret(*fulfil.clients.secret());
     smmd_jobs::jobs::register_all(
         &mut engine,
         smmd_jobs::jobs::JobDeps {

@@ -8,6 +8,7 @@ use smmd_store::Store;
 
 use crate::cache::{ApiKeyCache, CatalogCache, ServicesCache};
 use crate::config::Config;
+use crate::error::{AppError, ErrorCode};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -125,6 +126,33 @@ impl AppState {
             panel: &self.config.panel.name,
             base_url: self.base_url.as_deref().filter(|u| !u.is_empty())?,
         })
+    }
+
+    /// The panel secret (`security.secret_key`) that seals provider keys and alert-channel
+    /// secrets. Errors: `alert_channel_failed` when it is not configured.
+    pub fn secret_key(&self) -> Result<[u8; 32], AppError> {
+        self.fulfil
+            .as_ref()
+            .map(|f| *f.clients.secret())
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::AlertChannelFailed,
+                    "The panel secret (security.secret_key) is not configured",
+                )
+            })
+    }
+
+    /// A notifier for sending now (the alert channels' test button), with the panel secret that
+    /// opens their secrets. Errors: as [`AppState::secret_key`].
+    pub fn notifier(&self) -> Result<smmd_notify::Notifier, AppError> {
+        let secret = self.secret_key()?;
+        let notifier = smmd_notify::Notifier::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.config.notify_settings(),
+        )
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
+        Ok(notifier.with_secret(secret))
     }
 
     /// The public catalogue at list prices (visitors, the public JSON), cached like the

@@ -234,6 +234,22 @@ pub(crate) async fn stale_submitting(
     rows.iter().map(rows::order).collect()
 }
 
+/// Active orders past their due time (see [`FulfilStore::stuck_orders`]).
+pub(crate) async fn stuck_orders(s: &SqlStore, cutoff: i64, limit: i64) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLS} FROM orders \
+         WHERE status IN ('queued', 'submitting', 'processing', 'in_progress') \
+         AND created_at + COALESCE((runs - 1) * interval_minutes * 60000, 0) < $1 \
+         ORDER BY id LIMIT $2"
+    ))
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(rows::order).collect()
+}
+
 pub(crate) async fn sync_targets(
     s: &SqlStore,
     provider: ProviderId,
@@ -693,6 +709,10 @@ mod section {
 
         async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>> {
             crate::fulfil::orders_needing_review(self, limit).await
+        }
+
+        async fn stuck_orders(&self, cutoff: i64, limit: i64) -> StoreResult<Vec<Order>> {
+            crate::fulfil::stuck_orders(self, cutoff, limit).await
         }
 
         async fn raise_alert(

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod affiliates;
+mod alerting;
 mod billing;
 mod catalog;
 mod events;

@@ -277,6 +277,23 @@ pub(crate) async fn record_notifications(
             .db()?;
         }
     }
+    // Owner alert channels: once per alert and channel (user 0, notification −alert id, which
+    // no in-app notification and no account e-mail of the same channel uses).
+    for m in &batch.channel_messages {
+        sqlx::query(
+            "INSERT INTO deliveries (notification_id, user_id, channel, target, subject, payload, \
+             next_at, created_at) VALUES ($1, 0, $2, $3, '', $4, $5, $5) \
+             ON CONFLICT (notification_id, channel) DO NOTHING",
+        )
+        .bind(-m.alert_id)
+        .bind(m.channel.as_str())
+        .bind(&m.target)
+        .bind(&m.text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
     s.commit(tx).await?;
     Ok(Some(written))
 }
@@ -285,13 +302,8 @@ const DELIVERY_COLS: &str = "d.id, d.notification_id, d.user_id, d.channel, d.ta
      d.payload, d.attempts, d.status, d.next_at, d.last_error, d.finished_at";
 
 fn channel(text: &str) -> StoreResult<Channel> {
-    match text {
-        "email" => Ok(Channel::Email),
-        "webhook" => Ok(Channel::Webhook),
-        other => Err(StoreError::Other(anyhow::anyhow!(
-            "unknown delivery channel {other:?}"
-        ))),
-    }
+    Channel::parse(text)
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown delivery channel {text:?}")))
 }
 
 pub(crate) async fn claim_deliveries(
@@ -331,7 +343,7 @@ pub(crate) async fn claim_deliveries(
     .await
     .db()?;
     let rows = sqlx::query(&format!(
-        "SELECT {DELIVERY_COLS}, u.webhook_secret FROM deliveries d JOIN users u ON u.id = d.user_id \
+        "SELECT {DELIVERY_COLS}, u.webhook_secret FROM deliveries d LEFT JOIN users u ON u.id = d.user_id \
          WHERE {} ORDER BY d.id",
         s.dialect.id_in("d.id", 1)
     ))
@@ -354,7 +366,7 @@ pub(crate) async fn claim_deliveries(
                 attempts: get(row, "attempts")?,
                 secret: match channel {
                     Channel::Webhook => get(row, "webhook_secret")?,
-                    Channel::Email => None,
+                    Channel::Email | Channel::Alert(_) => None,
                 },
             })
         })
@@ -491,6 +503,17 @@ pub(crate) async fn mark_notifications_read(
 
 pub(crate) async fn prune_notifications(s: &SqlStore, before: i64, batch: i64) -> StoreResult<u64> {
     let mut tx = s.begin().await?;
+    // Finished alert-channel messages have no notification to go with; they go by age.
+    sqlx::query(
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+         WHERE channel IN ('telegram', 'discord') AND status <> 'pending' AND created_at < $1 \
+         ORDER BY id LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await
+    .db()?;
     let ids: Vec<i64> = sqlx::query(
         "SELECT n.id FROM notifications n WHERE n.created_at < $1 AND NOT EXISTS \
          (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.status = 'pending') \
@@ -505,6 +528,7 @@ pub(crate) async fn prune_notifications(s: &SqlStore, before: i64, batch: i64) -
     .map(|r| get(r, "id"))
     .collect::<StoreResult<_>>()?;
     if ids.is_empty() {
+        s.commit(tx).await?;
         return Ok(0);
     }
     let list = s.dialect.id_list(ids.iter().copied());

@@ -283,6 +283,12 @@ pub trait FulfilStore: Send + Sync {
     /// Orders waiting for an admin (`needs_review`), oldest first.
     async fn orders_needing_review(&self, limit: i64) -> StoreResult<Vec<Order>>;
 
+    /// Orders still active (queued, submitting, processing, in progress) that were due before
+    /// `cutoff` (epoch ms): placed before it, or for a drip-feed order of `runs` runs every
+    /// `interval_minutes`, whose last run was due before it. Oldest first, up to `limit`.
+    /// Orders waiting for review are not here: they have their own alert.
+    async fn stuck_orders(&self, cutoff: i64, limit: i64) -> StoreResult<Vec<Order>>;
+
     /// Opens an alert, or refreshes the open one with the same kind and subject. True if new.
     async fn raise_alert(
         &self,

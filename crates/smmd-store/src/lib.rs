@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 pub mod accounts;
 pub mod affiliates;
+pub mod alerting;
 pub mod billing;
 pub mod catalog;
 pub mod fulfil;
@@ -25,6 +26,7 @@ pub mod people;
 pub mod queries;
 pub mod refills;
 pub mod schedules;
+pub mod sealed;
 pub mod security;
 pub mod site;
 #[cfg(feature = "testsuite")]
@@ -33,6 +35,7 @@ pub mod wallet;
 
 pub use accounts::*;
 pub use affiliates::*;
+pub use alerting::*;
 pub use billing::*;
 pub use catalog::*;
 pub use fulfil::*;
@@ -70,6 +73,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store:
     AccountStore
     + AffiliateStore
+    + AlertChannelStore
     + BillingStore
     + WalletStore
     + CatalogStore
@@ -100,8 +104,9 @@ pub trait Store:
 /// The section traits, to call store methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccountStore, AdminStore, AffiliateStore, BillingStore, CatalogStore, FeedStore,
-        FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore, PeopleStore,
-        RatingStore, RefillStore, SchedulerStore, SecurityStore, SiteStore, Store, WalletStore,
+        AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
+        FeedStore, FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore,
+        PeopleStore, RatingStore, RefillStore, SchedulerStore, SecurityStore, SiteStore, Store,
+        WalletStore,
     };
 }

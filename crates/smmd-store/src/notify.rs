@@ -101,6 +101,8 @@ pub struct NotificationBatch {
     pub from: FeedPos,
     pub to: FeedPos,
     pub items: Vec<NewNotification>,
+    /// Messages for the owner's alert channels (alerts only; empty for other sources).
+    pub channel_messages: Vec<crate::ChannelMessage>,
 }
 
 /// An in-app notification.
@@ -116,18 +118,30 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
-/// Delivery channel.
+/// Delivery channel: a user's e-mail or webhook, or one of the owner's alert channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Email,
     Webhook,
+    Alert(smmd_domain::alert::AlertChannel),
 }
 
 impl Channel {
+    /// The stored text: `email`, `webhook`, `telegram`, `discord`.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Alert(c) => c.as_str(),
+        }
+    }
+
+    /// The channel stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Channel> {
+        match text {
+            "email" => Some(Channel::Email),
+            "webhook" => Some(Channel::Webhook),
+            other => smmd_domain::alert::AlertChannel::parse(other).map(Channel::Alert),
         }
     }
 }
@@ -139,11 +153,11 @@ pub struct Delivery {
     pub notification_id: i64,
     pub user_id: UserId,
     pub channel: Channel,
-    /// E-mail address or webhook URL.
+    /// E-mail address, webhook URL, Telegram chat id or `discord`.
     pub target: String,
-    /// E-mail subject (empty for webhooks).
+    /// E-mail subject (empty for the other channels).
     pub subject: String,
-    /// E-mail text or webhook JSON body.
+    /// E-mail text, webhook JSON body, or an alert channel's message text.
     pub payload: String,
     /// Attempts including this one.
     pub attempts: i64,
@@ -497,7 +511,8 @@ pub trait NotificationStore: Send + Sync {
         -> StoreResult<u64>;
 
     /// Deletes up to `batch` notifications created before `before` with no pending delivery,
-    /// with their deliveries; returns how many notifications went.
+    /// with their deliveries, and up to `batch` finished alert-channel messages created before
+    /// `before`; returns how many notifications went.
     async fn prune_notifications(&self, before: i64, batch: i64) -> StoreResult<u64>;
 }
 

@@ -16,8 +16,12 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
+#[path = "browser/alerts.rs"]
+mod alerts;
 #[path = "browser/customers.rs"]
 mod customers;
+#[path = "../../smmd-notify/tests/fakes/mod.rs"]
+mod fakes;
 #[path = "browser/live.rs"]
 mod live;
 #[path = "browser/security.rs"]

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod affiliates;
+pub mod alert_channels;
 pub mod api;
 pub mod billing;
 pub mod jobs;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::router())
         .merge(site::router())
         .merge(security::router())
+        .merge(alert_channels::router())
         .merge(jobs::router())
         .merge(smm::router())
         .route_layer(axum::middleware::from_fn(refuse_nul));

@@ -142,9 +142,9 @@ pub struct SettingsBody {
 pub struct DeliveryDto {
     id: i64,
     notification_id: i64,
-    /// `email` or `webhook`.
+    /// `email`, `webhook`, or the owner's `telegram` or `discord`.
     channel: String,
-    /// The address or URL.
+    /// The address, URL, Telegram chat id or `discord`.
     target: String,
     /// `pending`, `sent` or `failed`.
     status: String,

@@ -38,7 +38,7 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 12] {
+fn parts() -> [utoipa::openapi::OpenApi; 13] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
@@ -50,6 +50,7 @@ fn parts() -> [utoipa::openapi::OpenApi; 12] {
         super::admin::AdminDoc::openapi(),
         super::site::SiteDoc::openapi(),
         super::security::SecurityDoc::openapi(),
+        super::alert_channels::AlertChannelsDoc::openapi(),
         super::admin::customers::CustomersDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
     ]
@@ -120,6 +121,7 @@ const STEP_UP: &[&str] = &[
     "add_provider",
     "edit_provider",
     "submit_method",
+    "save_alert_channel",
 ];
 
 /// Documents the `X-2FA-Code` header of a step-up operation.

@@ -3,6 +3,7 @@
 
 mod admin_pages;
 mod affiliates;
+mod alert_channels;
 mod billing;
 mod customers;
 mod fulfil;
@@ -26,6 +27,7 @@ mod v2_vectors;
 
 use admin_pages::*;
 use affiliates::*;
+use alert_channels::*;
 use billing::*;
 use customers::*;
 use fulfil::*;
@@ -98,6 +100,7 @@ backend_tests!(
     customers_find_orders_by_id_and_read_their_transactions,
     customers_rate_delivered_orders_and_admins_moderate_the_comments,
     admins_find_customers_note_them_disable_them_and_set_their_rates,
+    owners_route_alerts_to_telegram_and_discord_over_rest,
     the_admin_users_pages_search_and_show_a_customer,
     two_factor_guards_money_and_security_routes_over_rest,
     a_password_reset_over_rest_answers_alike_and_works_once,

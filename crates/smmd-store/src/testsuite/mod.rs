@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod affiliates;
+mod alerting;
 mod billing;
 mod catalog;
 mod conservation;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 pub use accounts::*;
 pub use admin::*;
 pub use affiliates::*;
+pub use alerting::*;
 pub use billing::*;
 pub use catalog::*;
 pub use conservation::*;
@@ -94,6 +96,8 @@ macro_rules! conformance_tests {
             the_audit_log_keeps_admin_actions_newest_first,
             the_order_log_records_each_change_with_it,
             notifications_are_collected_once_and_delivered_with_retries,
+            alert_channels_round_trip_and_queue_one_message_per_alert,
+            stuck_orders_are_active_orders_past_their_due_time,
             the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit,
             payment_requests_credit_once_when_approved,
             dashboard_figures_and_completion_times,

@@ -111,6 +111,7 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
         from: FeedPos::default(),
         to,
         items: events.iter().map(|e| note_for(e, true)).collect(),
+        channel_messages: vec![],
     };
     assert_eq!(
         store.record_notifications(&batch, NOW).await.expect("r"),
@@ -449,6 +450,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
             email_text: String::new(),
             webhook: None,
         }],
+        channel_messages: vec![],
     };
     store
         .record_notifications(&batch, NOW + 6)

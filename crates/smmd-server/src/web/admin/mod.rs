@@ -13,6 +13,7 @@ use super::orders::when;
 use super::*;
 
 mod affiliates;
+mod alerts;
 mod billing;
 mod catalog;
 mod customers;
@@ -53,6 +54,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/billing", get(billing::billing_page))
         .route("/admin/affiliates", get(affiliates::affiliates_page))
         .route("/admin/site", get(site::site_page))
+        .route("/admin/alerts", get(alerts::alerts_page))
 }
 
 /// A signed-in admin on a page. Anyone else signed in gets 404 (the admin area is not
@@ -195,7 +197,7 @@ async fn dashboard(State(st): State<AppState>, AdminPage(u): AdminPage) -> Respo
                 }
             }
             div.card {
-                div.card-head { h2 { "Alerts" } }
+                div.card-head { h2 { "Alerts" } a href="/admin/alerts" { "Telegram & Discord →" } }
                 @if alerts.is_empty() { p.muted { "No open alerts." } }
                 @else {
                     ul.plain { @for a in &alerts { li { b { (status_label(&a.kind)) } br; (a.message) br; span.hint { (when(&st, a.created_at)) } } } }

@@ -1,5 +1,7 @@
-//! Provider API keys at rest: sealed with ChaCha20-Poly1305 under the panel's 32-byte secret key
-//! (`security.secret_key`), as `v1:<base64 of nonce ‖ ciphertext>`. A fresh random nonce per seal.
+//! Secrets at rest (provider API keys, the Telegram bot token, the Discord webhook address):
+//! sealed with ChaCha20-Poly1305 under the panel's 32-byte secret key (`security.secret_key`), as
+//! `v1:<base64 of nonce ‖ ciphertext>`. A fresh random nonce per seal. The store keeps only the
+//! sealed text; whoever holds the panel secret opens it.
 
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit};
@@ -11,9 +13,9 @@ use rand::RngCore;
 pub enum KeyError {
     #[error("the panel secret key must be 64 hex characters")]
     BadSecret,
-    #[error("the stored provider key is not in the v1 format")]
+    #[error("the stored secret is not in the v1 format")]
     Format,
-    #[error("the stored provider key does not open with this panel's secret key")]
+    #[error("the stored secret does not open with this panel's secret key")]
     Open,
 }
 
@@ -23,7 +25,7 @@ pub fn secret_from_hex(hex_text: &str) -> Result<[u8; 32], KeyError> {
     bytes.try_into().map_err(|_| KeyError::BadSecret)
 }
 
-/// Seals `plaintext` (a provider API key).
+/// Seals `plaintext` (a provider API key, a bot token).
 pub fn seal(secret: &[u8; 32], plaintext: &str) -> String {
     let cipher = ChaCha20Poly1305::new(Key::from_slice(secret));
     let mut nonce = [0u8; 12];
