@@ -46,6 +46,7 @@ pub mod secrets;
 pub mod security;
 pub mod statements;
 pub mod storefront;
+pub mod support;
 pub mod wallet;
 
 use smmd_domain::{Clock, Money};

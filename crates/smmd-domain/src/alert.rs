@@ -44,6 +44,7 @@ kinds! {
     ReferralFlagged = ("referral_flagged", "A referral was flagged for review"),
     PaymentPending = ("payment_pending", "A payment awaits review"),
     OrderStuck = ("order_stuck", "An order is stuck"),
+    TicketWaiting = ("ticket_waiting", "A support ticket waits for an answer"),
 }
 
 impl AlertKind {
@@ -95,6 +96,11 @@ pub fn referral_subject(user: crate::UserId) -> String {
 /// The subject of a payment request's alert: `payment:<id>`.
 pub fn payment_subject(id: i64) -> String {
     format!("payment:{id}")
+}
+
+/// The subject of a support ticket's alert: `ticket:<id>`.
+pub fn ticket_subject(id: i64) -> String {
+    format!("ticket:{id}")
 }
 
 /// The subject of an alert about a scheduled job: `job:<name>`.

@@ -26,6 +26,7 @@ pub mod refill;
 pub mod schedule;
 pub mod service;
 pub mod storefront;
+pub mod ticket;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::{CategoryId, OrderId, ProviderId, RefillId, ServiceId, UserId};

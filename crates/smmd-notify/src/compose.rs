@@ -268,6 +268,10 @@ fn billing_text(n: &BillingNotice) -> (String, String) {
             "Payout method rejected".to_string(),
             format!("{}.", n.detail),
         ),
+        "ticket.replied" => (
+            "Support answered your ticket".to_string(),
+            format!("{}. Read the answer and reply on the ticket's page.", n.detail),
+        ),
         other => (other.to_string(), n.detail.clone()),
     }
 }
@@ -280,9 +284,12 @@ pub fn billing_notification(
     email_enabled: bool,
 ) -> NewNotification {
     let (title, body) = billing_text(n);
-    // Affiliate notices (commission.*, payout.*) share this feed; they link to their page.
+    // Affiliate notices (commission.*, payout.*) and support answers (ticket.*) share this
+    // feed; each links to its page.
     let (page, path) = if n.kind.starts_with("rental.") {
         ("Your billing", "/billing")
+    } else if n.kind.starts_with("ticket.") {
+        ("Your tickets", "/tickets")
     } else {
         ("Your affiliate account", "/affiliate")
     };

@@ -26,6 +26,7 @@ mod rows;
 mod schedules;
 mod security;
 mod site;
+mod tickets;
 mod wallet;
 
 pub use feed::FEED_CHANNEL;

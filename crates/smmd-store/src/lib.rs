@@ -31,6 +31,7 @@ pub mod security;
 pub mod site;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+pub mod tickets;
 pub mod wallet;
 
 pub use accounts::*;
@@ -49,6 +50,7 @@ pub use refills::*;
 pub use schedules::*;
 pub use security::*;
 pub use site::*;
+pub use tickets::*;
 pub use wallet::*;
 
 /// A failure of the storage layer itself. Business refusals have their own error types.
@@ -90,6 +92,7 @@ pub trait Store:
     + RatingStore
     + SecurityStore
     + PeopleStore
+    + TicketStore
     + Send
     + Sync
     + 'static
@@ -107,6 +110,6 @@ pub mod prelude {
         AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
         FeedStore, FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore,
         PeopleStore, RatingStore, RefillStore, SchedulerStore, SecurityStore, SiteStore, Store,
-        WalletStore,
+        TicketStore, WalletStore,
     };
 }

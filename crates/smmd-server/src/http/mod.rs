@@ -14,6 +14,7 @@ pub mod security;
 pub mod site;
 pub mod smm;
 pub mod statements;
+pub mod tickets;
 pub mod v2;
 
 use axum::extract::rejection::JsonRejection;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(site::router())
         .merge(security::router())
         .merge(alert_channels::router())
+        .merge(tickets::router())
         .merge(jobs::router())
         .merge(smm::router())
         .route_layer(axum::middleware::from_fn(refuse_nul));

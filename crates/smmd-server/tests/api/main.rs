@@ -22,6 +22,7 @@ mod security;
 mod sessions;
 mod smm;
 mod storefront;
+mod tickets;
 mod v2_fuzz;
 mod v2_vectors;
 
@@ -45,6 +46,7 @@ use security::*;
 use sessions::*;
 use smm::*;
 use storefront::*;
+use tickets::*;
 use v2_fuzz::*;
 use v2_vectors::*;
 
@@ -101,6 +103,7 @@ backend_tests!(
     customers_rate_delivered_orders_and_admins_moderate_the_comments,
     admins_find_customers_note_them_disable_them_and_set_their_rates,
     owners_route_alerts_to_telegram_and_discord_over_rest,
+    a_ticket_goes_between_customer_and_admin_over_rest,
     the_admin_users_pages_search_and_show_a_customer,
     two_factor_guards_money_and_security_routes_over_rest,
     a_password_reset_over_rest_answers_alike_and_works_once,

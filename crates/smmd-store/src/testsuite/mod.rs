@@ -22,6 +22,7 @@ mod searches;
 mod security;
 mod site;
 mod statements;
+mod tickets;
 mod wallet;
 
 use crate::*;
@@ -49,6 +50,7 @@ pub use searches::*;
 pub use security::*;
 pub use site::*;
 pub use statements::*;
+pub use tickets::*;
 pub use wallet::*;
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an expression evaluating to a
 /// future of `Option<T>` where `T` has a `store` field coercible to `Arc<dyn Store>`; `None`
@@ -98,6 +100,8 @@ macro_rules! conformance_tests {
             notifications_are_collected_once_and_delivered_with_retries,
             alert_channels_round_trip_and_queue_one_message_per_alert,
             stuck_orders_are_active_orders_past_their_due_time,
+            tickets_move_between_customer_and_admin_with_alerts_and_notices,
+            canned_replies_are_kept_by_title,
             the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit,
             payment_requests_credit_once_when_approved,
             dashboard_figures_and_completion_times,
