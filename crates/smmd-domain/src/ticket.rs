@@ -183,13 +183,17 @@ mod tests {
             Ok(vec![123, 124, 125])
         );
         assert_eq!(parse_order_ids(""), Ok(vec![]));
-        assert!(parse_order_ids("12 abc").expect_err("a word").contains("\"abc\""));
+        assert!(parse_order_ids("12 abc")
+            .expect_err("a word")
+            .contains("\"abc\""));
         assert!(parse_order_ids("0").is_err());
         assert!(parse_order_ids("-5").is_err());
         let many = (1..=21)
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(" ");
-        assert!(parse_order_ids(&many).expect_err("too many").contains("at most 20"));
+        assert!(parse_order_ids(&many)
+            .expect_err("too many")
+            .contains("at most 20"));
     }
 }

@@ -104,6 +104,15 @@ function smmdToast(title, body, kind) {
   });
 })();
 
+// A select with `data-fill` puts the chosen option's value into that field (a canned reply
+// into the answer), where the admin can still edit it.
+document.addEventListener("change", function (ev) {
+  var pick = ev.target;
+  if (!pick.dataset || !pick.dataset.fill || !pick.value) return;
+  var into = document.getElementById(pick.dataset.fill);
+  if (into) { into.value = pick.value; into.focus(); }
+});
+
 // A file input with `data-into` reads the chosen file into that hidden field as a data: URL
 // (the admin's logo), so the JSON forms can send it.
 document.addEventListener("change", function (ev) {

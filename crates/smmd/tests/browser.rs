@@ -32,6 +32,8 @@ mod smtp;
 mod storefront;
 #[path = "browser/support.rs"]
 mod support;
+#[path = "browser/tickets.rs"]
+mod tickets;
 
 use support::*;
 

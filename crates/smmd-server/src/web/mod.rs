@@ -31,6 +31,7 @@ mod orders;
 mod security;
 mod session;
 mod storefront;
+mod tickets;
 mod transactions;
 
 use crate::auth::open_session;
@@ -90,6 +91,13 @@ pub fn router() -> Router<AppState> {
         .route("/transactions", get(transactions::transactions_page))
         .route("/transactions.csv", get(transactions::transactions_csv))
         .route("/funds", get(funds::funds_page).post(funds::request_funds))
+        .route(
+            "/tickets",
+            get(tickets::tickets_page).post(tickets::open_ticket),
+        )
+        .route("/tickets/{id}", get(tickets::ticket_page))
+        .route("/tickets/{id}/messages", post(tickets::reply))
+        .route("/tickets/{id}/close", post(tickets::close))
         .route("/funds/test", post(funds::test_top_up))
         .route("/billing", get(billing::billing_page))
         .route("/billing/rent", post(billing::rent))
@@ -324,7 +332,7 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 12] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 13] = [
     ("dashboard", "/dashboard", "Dashboard"),
     ("new", "/orders/new", "New order"),
     ("orders", "/orders", "Orders"),
@@ -332,6 +340,7 @@ const CUSTOMER_NAV: [(&str, &str, &str); 12] = [
     ("funds", "/funds", "Add funds"),
     ("transactions", "/transactions", "Transactions"),
     ("notifications", "/notifications", "Notifications"),
+    ("support", "/tickets", "Support"),
     ("refills", "/refills", "Refills"),
     ("billing", "/billing", "Billing"),
     ("affiliate", "/affiliate", "Affiliate"),
@@ -367,7 +376,9 @@ pub(super) fn layout(
                 a.brand href=(if is_admin { "/admin" } else { "/dashboard" }) { (storefront::mark(&u.brand)) }
                 nav {
                     @for (i, &(key, href, label)) in nav.iter().enumerate() {
-                        a href=(href) class=[(active == key).then_some("active")] class=[(i >= NAV_PRIMARY).then_some("extra")] {
+                        // One class attribute (a second would be ignored): an active page under
+                        // "More" stays folded there on wide screens, where "More" lights up.
+                        a.active[active == key].extra[i >= NAV_PRIMARY] href=(href) {
                             (label)
                             @if key == "notifications" {
                                 " " span.count data-unread hidden[u.unread == 0] { (u.unread) }

@@ -209,4 +209,21 @@ pub async fn a_ticket_goes_between_customer_and_admin_over_rest(app: TestApp) {
         )
         .await;
     assert_eq!(s, 404);
+
+    // The pages: the owner's thread without the note, the admin's with it, 404 for Bob.
+    let (cookie, _) = app.session("ann@x.io").await;
+    let (s, html) = crate::pages::get(&app, &format!("/tickets/{id}"), &cookie).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("A refill is on its way.") && !html.contains("Provider is slow"));
+    let (s, list) = crate::pages::get(&app, "/tickets", &cookie).await;
+    assert!(s == 200 && list.contains("Followers missing"));
+    let (cookie, _) = app.session("bob@x.io").await;
+    let (s, _) = crate::pages::get(&app, &format!("/tickets/{id}"), &cookie).await;
+    assert_eq!(s, 404);
+    let (s, _) = crate::pages::get(&app, "/tickets/not-a-number", &cookie).await;
+    assert_eq!(s, 404);
+    let (cookie, _) = app.session("ops@x.io").await;
+    let (s, html) = crate::pages::get(&app, &format!("/admin/tickets/{id}"), &cookie).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Internal note") && html.contains("Provider is slow today"));
 }

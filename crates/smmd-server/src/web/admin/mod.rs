@@ -21,9 +21,10 @@ mod jobs;
 mod orders;
 mod people;
 mod site;
+mod tickets;
 
 /// The admin menu (see `CUSTOMER_NAV`).
-pub(super) const NAV: [(&str, &str, &str); 11] = [
+pub(super) const NAV: [(&str, &str, &str); 12] = [
     ("admin", "/admin", "Dashboard"),
     ("admin-orders", "/admin/orders", "Orders"),
     ("admin-services", "/admin/services", "Services"),
@@ -31,6 +32,7 @@ pub(super) const NAV: [(&str, &str, &str); 11] = [
     ("admin-jobs", "/admin/jobs", "Jobs"),
     ("admin-users", "/admin/users", "Users"),
     ("admin-payments", "/admin/payments", "Payments"),
+    ("admin-tickets", "/admin/tickets", "Tickets"),
     ("admin-billing", "/admin/billing", "Billing"),
     ("admin-affiliates", "/admin/affiliates", "Affiliates"),
     ("admin-site", "/admin/site", "Storefront"),
@@ -55,6 +57,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/affiliates", get(affiliates::affiliates_page))
         .route("/admin/site", get(site::site_page))
         .route("/admin/alerts", get(alerts::alerts_page))
+        .route("/admin/tickets", get(tickets::tickets_page))
+        .route("/admin/tickets/{id}", get(tickets::ticket_page))
 }
 
 /// A signed-in admin on a page. Anyone else signed in gets 404 (the admin area is not
