@@ -105,6 +105,61 @@ fn waiting(id: i64, author: &str, subject: &str) -> String {
     format!("Ticket #{id} from {author}: {subject}")
 }
 
+/// The customer wrote message `msg` on ticket `id`: their read mark moves past it and the
+/// admins' `ticket_waiting` alert is raised (or refreshed).
+async fn customer_wrote(
+    tx: &mut Tx,
+    id: i64,
+    msg: i64,
+    author: &str,
+    subject: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE tickets SET last_customer_msg = $1, customer_seen_msg = $1 WHERE id = $2")
+        .bind(msg)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    crate::fulfil::raise_alert_in(
+        tx,
+        AlertKind::TicketWaiting.as_str(),
+        &ticket_subject(id),
+        &waiting(id, author, subject),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// An admin answered ticket `t` with message `msg`: the admins' read mark moves past it, the
+/// alert resolves, and the customer's `ticket.replied` notice is written.
+async fn admin_answered(tx: &mut Tx, t: &Ticket, msg: i64, now: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE tickets SET last_admin_msg = $1, admin_seen_msg = $1 WHERE id = $2")
+        .bind(msg)
+        .bind(t.id)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    crate::fulfil::resolve_alert_in(
+        tx,
+        AlertKind::TicketWaiting.as_str(),
+        &ticket_subject(t.id),
+        now,
+    )
+    .await?;
+    crate::billing::runway::notice(
+        tx,
+        t.user_id,
+        "ticket.replied",
+        None,
+        None,
+        &format!("Ticket #{}: {}", t.id, t.subject),
+        now,
+    )
+    .await
+}
+
 async fn open_ticket(s: &SqlStore, t: &NewTicket) -> StoreResult<Ticket> {
     let mut tx = s.begin().await?;
     let orders = t
@@ -137,20 +192,7 @@ async fn open_ticket(s: &SqlStore, t: &NewTicket) -> StoreResult<Ticket> {
         t.now,
     )
     .await?;
-    sqlx::query("UPDATE tickets SET last_customer_msg = $1, customer_seen_msg = $1 WHERE id = $2")
-        .bind(msg)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    crate::fulfil::raise_alert_in(
-        &mut tx,
-        AlertKind::TicketWaiting.as_str(),
-        &ticket_subject(id),
-        &waiting(id, &t.author, &t.subject),
-        t.now,
-    )
-    .await?;
+    customer_wrote(&mut tx, id, msg, &t.author, &t.subject, t.now).await?;
     let opened = ticket_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
     s.commit(tx).await?;
     Ok(opened)
@@ -200,58 +242,14 @@ async fn post_ticket_message(s: &SqlStore, p: &TicketPost) -> StoreResult<Ticket
         p.now,
     )
     .await?;
-    let subject = ticket_subject(p.ticket_id);
     let t = ticket_in(&mut tx, p.ticket_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     match (p.from_admin, p.internal) {
         // A note is the admins' own: nothing moves for the customer.
         (true, true) => {}
-        (true, false) => {
-            sqlx::query(
-                "UPDATE tickets SET last_admin_msg = $1, admin_seen_msg = $1 WHERE id = $2",
-            )
-            .bind(msg)
-            .bind(p.ticket_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            crate::fulfil::resolve_alert_in(
-                &mut tx,
-                AlertKind::TicketWaiting.as_str(),
-                &subject,
-                p.now,
-            )
-            .await?;
-            crate::billing::runway::notice(
-                &mut tx,
-                t.user_id,
-                "ticket.replied",
-                None,
-                None,
-                &format!("Ticket #{}: {}", t.id, t.subject),
-                p.now,
-            )
-            .await?;
-        }
-        (false, _) => {
-            sqlx::query(
-                "UPDATE tickets SET last_customer_msg = $1, customer_seen_msg = $1 WHERE id = $2",
-            )
-            .bind(msg)
-            .bind(p.ticket_id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            crate::fulfil::raise_alert_in(
-                &mut tx,
-                AlertKind::TicketWaiting.as_str(),
-                &subject,
-                &waiting(t.id, &p.author, &t.subject),
-                p.now,
-            )
-            .await?;
-        }
+        (true, false) => admin_answered(&mut tx, &t, msg, p.now).await?,
+        (false, _) => customer_wrote(&mut tx, t.id, msg, &p.author, &t.subject, p.now).await?,
     }
     let t = ticket_in(&mut tx, p.ticket_id)
         .await?
