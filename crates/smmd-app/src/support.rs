@@ -31,6 +31,16 @@ fn not_found() -> UseCaseError {
     UseCaseError::refused(ErrorCode::NotFound, "No such ticket")
 }
 
+/// The ticket `id` if `viewer` may see it: an admin any, a customer their own; else
+/// `not_found` (the same answer whether it exists or not, as for orders).
+async fn visible(app: App<'_>, viewer: &User, id: i64) -> Result<Ticket, UseCaseError> {
+    app.store
+        .ticket(id)
+        .await?
+        .filter(|t| viewer.role == Role::Admin || t.user_id == viewer.id)
+        .ok_or_else(not_found)
+}
+
 /// `text` trimmed, 1 to `max` characters without control characters (line breaks allowed
 /// when `lines`), else `None`.
 fn clean(text: &str, max: usize, lines: bool) -> Option<&str> {
@@ -97,12 +107,7 @@ pub async fn ticket(
     id: i64,
 ) -> Result<(Ticket, Vec<TicketMessage>), UseCaseError> {
     let admin = viewer.role == Role::Admin;
-    let t = app
-        .store
-        .ticket(id)
-        .await?
-        .filter(|t| admin || t.user_id == viewer.id)
-        .ok_or_else(not_found)?;
+    let t = visible(app, viewer, id).await?;
     let messages = app.store.ticket_messages(id, admin).await?;
     app.store.mark_ticket_read(id, admin, app.now()).await?;
     Ok((t, messages))
@@ -170,12 +175,7 @@ pub async fn post_message(
         (false, _) => TicketAction::CustomerMessage,
     };
     for _ in 0..3 {
-        let t = app
-            .store
-            .ticket(id)
-            .await?
-            .filter(|t| admin || t.user_id == viewer.id)
-            .ok_or_else(not_found)?;
+        let t = visible(app, viewer, id).await?;
         let next = next_status(t.status, action).ok_or_else(|| state(t.status))?;
         let write = app
             .store
@@ -231,12 +231,7 @@ pub async fn set_closed(
             "Only admins reopen a ticket; write a message to open it again",
         ));
     }
-    let t = app
-        .store
-        .ticket(id)
-        .await?
-        .filter(|t| admin || t.user_id == viewer.id)
-        .ok_or_else(not_found)?;
+    let t = visible(app, viewer, id).await?;
     let action = if close {
         TicketAction::Close
     } else {
