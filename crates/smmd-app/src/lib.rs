@@ -34,6 +34,7 @@ pub mod alert_channels;
 pub mod audit;
 pub mod billing;
 pub mod catalog;
+pub mod currencies;
 pub mod error;
 pub mod notifications;
 pub mod orders;

@@ -69,6 +69,7 @@ pub async fn update_notification_settings(
         email,
         webhook_url: url.map(str::to_string),
         webhook_secret: secret,
+        language: current.language,
     };
     app.store.set_notification_settings(user, &settings).await?;
     Ok(settings)
@@ -90,12 +91,42 @@ pub async fn rotate_webhook_secret(
         ));
     };
     let settings = NotificationSettings {
-        email: current.email,
         webhook_url: Some(url),
         webhook_secret: Some(secrets::new_webhook_secret()),
+        ..current
     };
     app.store.set_notification_settings(user, &settings).await?;
     Ok(settings)
+}
+
+/// Sets the language of a user's pages and e-mails: a shipped language's code (`en`, `es`,
+/// `ru`, `ar`; a region is dropped, `es-MX` → `es`), or `None` / empty for the browser's.
+///
+/// Errors: `invalid_language` for a language smmd does not ship; nothing written.
+pub async fn set_language(
+    app: App<'_>,
+    user: UserId,
+    language: Option<&str>,
+) -> Result<Option<smmd_i18n::Lang>, UseCaseError> {
+    let lang = match language.map(str::trim).filter(|l| !l.is_empty()) {
+        None => None,
+        Some(code) => Some(smmd_i18n::Lang::parse(code).ok_or_else(|| {
+            UseCaseError::refused(
+                ErrorCode::InvalidLanguage,
+                format!(
+                    "The language is one of {}, or empty for the browser's",
+                    smmd_i18n::Lang::ALL.map(|l| l.code()).join(", ")
+                ),
+            )
+        })?),
+    };
+    let current = app.store.notification_settings(user).await?;
+    let settings = NotificationSettings {
+        language: lang.map(|l| l.code().to_string()),
+        ..current
+    };
+    app.store.set_notification_settings(user, &settings).await?;
+    Ok(lang)
 }
 
 #[cfg(test)]

@@ -117,11 +117,14 @@ pub fn admin_gate(policy: Policy, user: &User) -> Result<(), Refusal> {
 }
 
 /// What account e-mails need to say and link: the panel's name and public address (no
-/// trailing slash). `None` where the panel has no SMTP server: e-mail is off.
+/// trailing slash), and the language to write in (the requesting page's: the account is not
+/// looked up to choose it, so the answer never depends on whether it exists). `None` where
+/// the panel has no SMTP server: e-mail is off.
 #[derive(Clone, Copy, Debug)]
 pub struct Mailer<'a> {
     pub panel: &'a str,
     pub base_url: &'a str,
+    pub lang: smmd_i18n::Lang,
 }
 
 fn email_off() -> UseCaseError {
@@ -150,12 +153,14 @@ pub async fn request_password_reset(
     }
     let token = secrets::random_hex(32);
     let link = format!("{}/reset?token={token}", mail.base_url);
+    let l = mail.lang;
+    let panel = || smmd_i18n::Arg::from(mail.panel);
     let text = format!(
-        "Someone asked to reset the password of your account on {panel}.\n\n\
-         Open this link within one hour to choose a new password (it works once):\n\n{link}\n\n\
-         Every session of the account ends when the password changes.\n\
-         If it was not you, ignore this e-mail: your password stays as it is.\n",
-        panel = mail.panel
+        "{}\n\n{}\n\n{link}\n\n{}\n{}\n",
+        l.ta("mail-reset-asked", &[("panel", panel())]),
+        l.t("mail-reset-open"),
+        l.t("mail-reset-sessions-end"),
+        l.t("mail-reset-not-you"),
     );
     issue(
         app,
@@ -163,7 +168,7 @@ pub async fn request_password_reset(
         TokenPurpose::Reset,
         &token,
         RESET_TTL_MS,
-        format!("Reset your password on {}", mail.panel),
+        l.ta("mail-reset-subject", &[("panel", panel())]),
         text,
     )
     .await
@@ -257,10 +262,13 @@ pub async fn send_confirmation(
     }
     let token = secrets::random_hex(32);
     let link = format!("{}/confirm?token={token}", mail.base_url);
+    let l = mail.lang;
+    let panel = || smmd_i18n::Arg::from(mail.panel);
     let text = format!(
-        "Welcome to {panel}.\n\nOpen this link within two days to confirm your e-mail and log in:\n\n{link}\n\n\
-         If you did not sign up, ignore this e-mail.\n",
-        panel = mail.panel
+        "{}\n\n{}\n\n{link}\n\n{}\n",
+        l.ta("mail-welcome", &[("panel", panel())]),
+        l.t("mail-confirm-open"),
+        l.t("mail-confirm-not-you"),
     );
     issue(
         app,
@@ -268,7 +276,7 @@ pub async fn send_confirmation(
         TokenPurpose::Verify,
         &token,
         CONFIRM_TTL_MS,
-        format!("Confirm your e-mail on {}", mail.panel),
+        l.ta("mail-confirm-subject", &[("panel", panel())]),
         text,
     )
     .await
@@ -685,6 +693,8 @@ mod tests {
             created_at: 0,
             two_factor: false,
             email_pending: false,
+            language: None,
+            display_currency: None,
         };
         let required = Policy {
             admin_two_factor: true,

@@ -45,6 +45,7 @@ kinds! {
     PaymentPending = ("payment_pending", "A payment awaits review"),
     OrderStuck = ("order_stuck", "An order is stuck"),
     TicketWaiting = ("ticket_waiting", "A support ticket waits for an answer"),
+    RateJumpHeld = ("rate_jump_held", "An exchange rate jump was refused"),
 }
 
 impl AlertKind {
@@ -101,6 +102,11 @@ pub fn payment_subject(id: i64) -> String {
 /// The subject of a support ticket's alert: `ticket:<id>`.
 pub fn ticket_subject(id: i64) -> String {
     format!("ticket:{id}")
+}
+
+/// The subject of the exchange-rate feed's alerts: `rates:<currency>`.
+pub fn rates_subject(currency: &str) -> String {
+    format!("rates:{currency}")
 }
 
 /// The subject of an alert about a scheduled job: `job:<name>`.

@@ -15,6 +15,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod clock;
 pub mod custom_rate;
+pub mod fx;
 pub mod ids;
 pub mod ledger;
 pub mod link;

@@ -139,6 +139,17 @@ pub const DEFAULT_JOBS: &[JobDefaults] = &[
         timeout_ms: 1_800_000,
         enabled: true,
     },
+    // The ECB publishes around 16:00 CET on working days; a missed day is fetched once.
+    JobDefaults {
+        name: crate::rates::RATES_ECB,
+        expr: "30 16 * * 1-5",
+        zone: Some("Europe/Berlin"),
+        misfire: Misfire::FireOnce,
+        catch_up_ms: 0,
+        max_attempts: 3,
+        timeout_ms: 120_000,
+        enabled: true,
+    },
     JobDefaults {
         name: crate::affiliates::AFFILIATES_RELEASE,
         expr: "0 1 * * *",

@@ -3,7 +3,8 @@
 //! `refills.dispatch`, `refills.sync_status` and `refills.auto` (functions of `smmd-fulfil`),
 //! `billing.rentals` (hourly billing, [`crate::billing`]), `affiliates.release` (commissions
 //! past their hold) and `affiliates.payouts_all` / `affiliates.payouts_returning` (the calendar
-//! payout runs, [`crate::affiliates`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
+//! payout runs, [`crate::affiliates`]), `rates.ecb` (display currencies' exchange rates,
+//! [`crate::rates`]), `maintenance.cleanup` (prunes history, archives old orders, database upkeep) and `scheduler.canary`
 //! (the opt-in end-to-end check of the scheduler itself).
 
 use std::sync::Arc;
@@ -271,6 +272,8 @@ pub struct JobDeps {
     pub maintenance: Maintenance,
     /// Notifications; `None` registers no `notifications.deliver`.
     pub notify: Option<smmd_notify::Notifier>,
+    /// The exchange-rate feed of `rates.ecb` (an empty address: the job does nothing).
+    pub rates: crate::rates::RatesSettings,
 }
 
 /// Registers every job of this build on `engine`.
@@ -297,6 +300,14 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
     if let Some(notifier) = deps.notify {
         engine.register(NOTIFICATIONS_DELIVER, Arc::new(DeliverJob(notifier)));
     }
+    engine.register(
+        crate::rates::RATES_ECB,
+        Arc::new(crate::rates::RatesJob::new(
+            deps.store.clone(),
+            deps.clock.clone(),
+            deps.rates,
+        )),
+    );
     engine.register(
         crate::billing::BILLING_RENTALS,
         Arc::new(crate::billing::BillRentals {

@@ -10,6 +10,7 @@ pub mod control;
 pub mod engine;
 pub mod jobs;
 pub mod policy;
+pub mod rates;
 
 pub use calendar::{Calendar, CalendarError};
 pub use engine::{

@@ -32,6 +32,7 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
             canary_work: std::time::Duration::ZERO,
             fulfil: None,
             notify: None,
+            rates: Default::default(),
         },
     );
     e

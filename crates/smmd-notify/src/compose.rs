@@ -1,12 +1,25 @@
 //! What a notification says: titles, in-app text, e-mail text and the webhook body of each
 //! event, as pure functions of the event (no I/O), so every channel says the same thing.
+//! People read them in their own language (the account's, `smmd-i18n`'s catalogue `mail.ftl`,
+//! English when they chose none); webhook bodies are data and stay the same in every language.
 
 use serde_json::json;
 use smmd_domain::alert::AlertChannel;
 use smmd_domain::order::EventKind;
 use smmd_store::{Alert, AlertRecipient, BillingNotice, NewNotification, NotifiableEvent};
 
+use smmd_i18n::{Arg, Lang};
+
 use crate::NotifySettings;
+
+/// The language a user reads notifications in: the account's choice, else English.
+fn lang_of(settings: &smmd_store::NotificationSettings) -> Lang {
+    settings
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
 
 /// The webhook `type` and notification kind of an event: `order.completed`, `order.partial`,
 /// `order.canceled`, `refill.completed`, `refill.rejected`.
@@ -17,45 +30,58 @@ pub fn kind_of(e: &NotifiableEvent) -> String {
     }
 }
 
-fn outcome(e: &NotifiableEvent, currency: &str) -> (String, String) {
-    let refund = e
-        .amount
-        .filter(|a| a.is_positive())
-        .map(|a| format!("{a} {currency} refunded"));
-    let reference = &e.order.reference;
+fn outcome(e: &NotifiableEvent, currency: &str, l: Lang) -> (String, String) {
+    let refund = e.amount.filter(|a| a.is_positive()).map(|a| {
+        l.ta(
+            "mail-refunded",
+            &[
+                ("amount", a.to_string().into()),
+                ("currency", currency.into()),
+            ],
+        )
+    });
+    let reference: Arg<'_> = e.order.reference.as_str().into();
+    let title = |key: &str| l.ta(key, &[("reference", reference.clone())]);
     let refill = e.kind == EventKind::Refill;
     match (if refill { "refill" } else { "order" }, e.status.as_str()) {
         ("refill", "completed") => (
-            format!("Refill of order {reference} completed"),
-            "The provider finished the refill.".to_string(),
+            title("mail-refill-completed"),
+            l.t("mail-refill-completed-text"),
+        ),
+        ("refill", _) if e.detail.is_empty() => (
+            title("mail-refill-rejected"),
+            l.t("mail-refill-rejected-text"),
         ),
         ("refill", _) => (
-            format!("Refill of order {reference} rejected"),
-            format!(
-                "The provider refused the refill{}.",
-                if e.detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", e.detail)
-                }
+            title("mail-refill-rejected"),
+            l.ta(
+                "mail-refill-rejected-why",
+                &[("why", e.detail.as_str().into())],
             ),
         ),
         (_, "completed") => (
-            format!("Order {reference} completed"),
-            "All of it was delivered.".to_string(),
+            title("mail-order-completed"),
+            l.t("mail-order-completed-text"),
         ),
         (_, "partial") => (
-            format!("Order {reference} partially completed"),
-            format!(
-                "{} of {} were not delivered; {}.",
-                e.order.remains.unwrap_or(0),
-                e.order.total_quantity,
-                refund.unwrap_or_else(|| "nothing was refunded".into())
+            title("mail-order-partial"),
+            l.ta(
+                "mail-order-partial-text",
+                &[
+                    ("remains", e.order.remains.unwrap_or(0).into()),
+                    ("quantity", e.order.total_quantity.into()),
+                    (
+                        "refund",
+                        refund
+                            .unwrap_or_else(|| l.t("mail-nothing-refunded"))
+                            .into(),
+                    ),
+                ],
             ),
         ),
         (_, _) => (
-            format!("Order {reference} canceled"),
-            refund.map_or_else(|| "Nothing was charged.".into(), |r| format!("{r}.")),
+            title("mail-order-canceled"),
+            refund.map_or_else(|| l.t("mail-nothing-charged"), |r| format!("{r}.")),
         ),
     }
 }
@@ -68,22 +94,36 @@ pub fn order_notification(
     email_enabled: bool,
 ) -> NewNotification {
     let kind = kind_of(e);
-    let (title, summary) = outcome(e, &s.currency);
+    let l = lang_of(&e.settings);
+    let (title, summary) = outcome(e, &s.currency, l);
     let o = &e.order;
-    let what = format!(
-        "{} × {}{}",
-        o.total_quantity,
-        e.service_name,
-        o.link
-            .as_deref()
-            .map(|l| format!(" for {l}"))
-            .unwrap_or_default()
-    );
+    let what = match o.link.as_deref() {
+        Some(link) => l.ta(
+            "mail-what-for",
+            &[
+                ("quantity", o.total_quantity.into()),
+                ("service", e.service_name.as_str().into()),
+                ("link", link.into()),
+            ],
+        ),
+        None => l.ta(
+            "mail-what",
+            &[
+                ("quantity", o.total_quantity.into()),
+                ("service", e.service_name.as_str().into()),
+            ],
+        ),
+    };
     let body = format!("{what}. {summary}");
     let email_text = format!(
-        "Hello,\n\n{title}.\n\n{what}\n{summary}\n\nSee the order: {}/orders/{}\n\n— {}\n\n\
-         You receive these e-mails because order e-mails are on; turn them off in Settings: {}/settings\n",
-        s.base_url, o.reference, s.panel_name, s.base_url
+        "{}\n\n{title}.\n\n{what}\n{summary}\n\n{}: {}/orders/{}\n\n— {}\n\n{}: {}/settings\n",
+        l.t("mail-hello"),
+        l.t("mail-see-order"),
+        s.base_url,
+        o.reference,
+        s.panel_name,
+        l.t("mail-why-order-emails"),
+        s.base_url
     );
     let webhook_body = json!({
         "id": format!("evt_{}", e.event_id),
@@ -126,6 +166,15 @@ pub fn order_notification(
 /// A readable title for an alert kind ([`AlertKind::title`]); a kind this build does not
 /// know (written by a newer version) is shown as its words.
 pub fn alert_title(kind: &str) -> String {
+    alert_title_in(kind, Lang::En)
+}
+
+/// [`alert_title`] in `lang` (the catalogue's `alert-<kind>`, English where it has none).
+pub fn alert_title_in(kind: &str, lang: Lang) -> String {
+    let key = format!("alert-{kind}");
+    if Lang::has(&key) {
+        return lang.t(&key);
+    }
     match smmd_domain::alert::AlertKind::parse(kind) {
         Some(k) => k.title().to_string(),
         None => {
@@ -156,7 +205,8 @@ pub fn alert_notification(
     s: &NotifySettings,
     email_enabled: bool,
 ) -> NewNotification {
-    let title = alert_title(&a.kind);
+    let l = lang_of(&to.settings);
+    let title = alert_title_in(&a.kind, l);
     NewNotification {
         user_id: to.user_id,
         source: format!("alert:{}", a.id),
@@ -167,8 +217,12 @@ pub fn alert_notification(
         created_at: a.created_at,
         email: (email_enabled && to.settings.email).then(|| to.email.clone()),
         email_text: format!(
-            "{title} ({}).\n\n{}\n\nAdmin dashboard: {}/admin\n\n— {}\n",
-            a.subject, a.message, s.base_url, s.panel_name
+            "{title} ({}).\n\n{}\n\n{}: {}/admin\n\n— {}\n",
+            a.subject,
+            a.message,
+            l.t("mail-admin-dashboard"),
+            s.base_url,
+            s.panel_name
         ),
         webhook: to.settings.webhook_url.clone().map(|url| {
             let body = json!({
@@ -196,11 +250,15 @@ pub fn alert_channel_text(a: &Alert, channel: AlertChannel, s: &NotifySettings) 
     smmd_domain::alert::clip(&text, channel.max_chars())
 }
 
-/// What a billing notice says: its title and in-app text.
-fn billing_text(n: &BillingNotice) -> (String, String) {
+/// What a billing notice says in `l`: its title and in-app text. The notice's `detail` was
+/// written by the engine (amounts, an order) and is quoted as it is.
+fn billing_text(n: &BillingNotice, l: Lang) -> (String, String) {
     let rental = match (n.rental_id, &n.plan_name) {
-        (Some(id), Some(plan)) => format!("Rental #{id} ({plan})"),
-        (Some(id), None) => format!("Rental #{id}"),
+        (Some(id), Some(plan)) => l.ta(
+            "mail-rental-plan",
+            &[("id", id.into()), ("plan", plan.as_str().into())],
+        ),
+        (Some(id), None) => l.ta("mail-rental", &[("id", id.into())]),
         (None, _) => String::new(),
     };
     let detail = if n.detail.is_empty() {
@@ -208,70 +266,35 @@ fn billing_text(n: &BillingNotice) -> (String, String) {
     } else {
         format!(" ({})", n.detail)
     };
+    let with = |key: &str| {
+        l.ta(
+            key,
+            &[
+                ("rental", rental.as_str().into()),
+                ("detail", detail.as_str().into()),
+                ("text", n.detail.as_str().into()),
+                ("hours", n.threshold.unwrap_or(0).into()),
+            ],
+        )
+    };
+    let pair = |title: &str, body: &str| (with(title), with(body));
     match n.kind.as_str() {
-        "rental.activated" => (
-            format!("{rental} is active"),
-            "It is billed by the hour from your balance.".to_string(),
-        ),
-        "rental.past_due" => (
-            format!("{rental} is past due"),
-            format!(
-                "Your balance did not pay an hour{detail}. It keeps running while you add funds; unpaid hours are collected oldest first."
-            ),
-        ),
-        "rental.suspended" => (
-            format!("{rental} is suspended"),
-            format!("It stopped{detail}. Add funds to pay what is due and it resumes."),
-        ),
-        "rental.resumed" => (
-            format!("{rental} is running again"),
-            format!("It resumed{detail}."),
-        ),
-        "rental.terminated" => (
-            format!("{rental} has ended"),
-            format!("It was terminated{detail}."),
-        ),
-        "rental.runway_low" => (
-            format!(
-                "Your balance covers less than {} hours of rentals",
-                n.threshold.unwrap_or(0)
-            ),
-            format!("{}. Add funds to keep them running.", n.detail),
-        ),
-        "commission.approved" => (
-            "Commission approved".to_string(),
-            format!("{}.", n.detail),
-        ),
-        "commission.clawed_back" => (
-            "Commission clawed back".to_string(),
-            format!("{}.", n.detail),
-        ),
-        "payout.created" => (
-            "Payout created".to_string(),
-            format!("{}. An admin pays it shortly.", n.detail),
-        ),
-        "payout.paid" => ("Payout sent".to_string(), format!("{}.", n.detail)),
-        "payout.rejected" => ("Payout rejected".to_string(), format!("{}.", n.detail)),
-        "payout.returned" => ("Payout returned".to_string(), format!("{}.", n.detail)),
-        "payout_method.submitted" => (
-            "Payout method changed".to_string(),
-            format!(
-                "{} was submitted as your payout method; an admin reviews it. If you did not do this, change your password and contact support now.",
-                n.detail
-            ),
-        ),
-        "payout_method.approved" => (
-            "Payout method approved".to_string(),
-            format!("{} is your payout method now.", n.detail),
-        ),
-        "payout_method.rejected" => (
-            "Payout method rejected".to_string(),
-            format!("{}.", n.detail),
-        ),
-        "ticket.replied" => (
-            "Support answered your ticket".to_string(),
-            format!("{}. Read the answer and reply on the ticket's page.", n.detail),
-        ),
+        "rental.activated" => pair("mail-rental-activated", "mail-rental-activated-text"),
+        "rental.past_due" => pair("mail-rental-past-due", "mail-rental-past-due-text"),
+        "rental.suspended" => pair("mail-rental-suspended", "mail-rental-suspended-text"),
+        "rental.resumed" => pair("mail-rental-resumed", "mail-rental-resumed-text"),
+        "rental.terminated" => pair("mail-rental-terminated", "mail-rental-terminated-text"),
+        "rental.runway_low" => pair("mail-runway-low", "mail-runway-low-text"),
+        "commission.approved" => pair("mail-commission-approved", "mail-detail"),
+        "commission.clawed_back" => pair("mail-commission-clawed-back", "mail-detail"),
+        "payout.created" => pair("mail-payout-created", "mail-payout-created-text"),
+        "payout.paid" => pair("mail-payout-paid", "mail-detail"),
+        "payout.rejected" => pair("mail-payout-rejected", "mail-detail"),
+        "payout.returned" => pair("mail-payout-returned", "mail-detail"),
+        "payout_method.submitted" => pair("mail-method-changed", "mail-method-changed-text"),
+        "payout_method.approved" => pair("mail-method-approved", "mail-method-approved-text"),
+        "payout_method.rejected" => pair("mail-method-rejected", "mail-detail"),
+        "ticket.replied" => pair("mail-ticket-replied", "mail-ticket-replied-text"),
         other => (other.to_string(), n.detail.clone()),
     }
 }
@@ -283,19 +306,23 @@ pub fn billing_notification(
     s: &NotifySettings,
     email_enabled: bool,
 ) -> NewNotification {
-    let (title, body) = billing_text(n);
+    let l = lang_of(&n.settings);
+    let (title, body) = billing_text(n, l);
     // Affiliate notices (commission.*, payout.*) and support answers (ticket.*) share this
     // feed; each links to its page.
     let (page, path) = if n.kind.starts_with("rental.") {
-        ("Your billing", "/billing")
+        ("mail-your-billing", "/billing")
     } else if n.kind.starts_with("ticket.") {
-        ("Your tickets", "/tickets")
+        ("mail-your-tickets", "/tickets")
     } else {
-        ("Your affiliate account", "/affiliate")
+        ("mail-your-affiliate", "/affiliate")
     };
     let email_text = format!(
-        "Hello,\n\n{title}.\n\n{body}\n\n{page}: {}{path}\n\n— {}\n",
-        s.base_url, s.panel_name
+        "{}\n\n{title}.\n\n{body}\n\n{}: {}{path}\n\n— {}\n",
+        l.t("mail-hello"),
+        l.t(page),
+        s.base_url,
+        s.panel_name
     );
     let webhook_body = json!({
         "id": format!("bill_{}", n.id),

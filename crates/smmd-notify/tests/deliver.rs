@@ -113,6 +113,7 @@ async fn wants_all(store: &Arc<dyn Store>, user: UserId, url: &str, secret: &str
                 email: true,
                 webhook_url: Some(url.to_string()),
                 webhook_secret: Some(secret.to_string()),
+                language: None,
             },
         )
         .await
@@ -228,6 +229,7 @@ async fn finished_orders_are_emailed_and_webhooked_once_with_signatures(store: A
                 email: true,
                 webhook_url: Some(url.clone()),
                 webhook_secret: Some("whsec_ann".into()),
+                language: None,
             },
         )
         .await
@@ -423,6 +425,7 @@ async fn a_dead_webhook_is_retried_with_backoff_then_fails(store: Arc<dyn Store>
                 email: false,
                 webhook_url: Some(url),
                 webhook_secret: Some("k".into()),
+                language: None,
             },
         )
         .await
@@ -467,6 +470,7 @@ async fn a_dead_webhook_is_retried_with_backoff_then_fails(store: Arc<dyn Store>
                 email: false,
                 webhook_url: Some(gone_url),
                 webhook_secret: Some("k".into()),
+                language: None,
             },
         )
         .await
@@ -570,6 +574,7 @@ async fn a_webhook_name_resolving_to_a_private_address_is_refused(store: Arc<dyn
                 email: false,
                 webhook_url: Some(by_name),
                 webhook_secret: Some("k".into()),
+                language: None,
             },
         )
         .await
@@ -824,7 +829,74 @@ async fn method_changes_are_always_emailed_and_flags_reach_admins(store: Arc<dyn
         .any(|m| m.0 == "aff@example.com" && m.1.contains("Payout method approved")));
 }
 
+/// Each user reads notifications in the language of their account (English without one);
+/// the webhook body stays the same data in every language.
+async fn notifications_speak_each_recipients_language(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0 + 120_000);
+    let svc = service(&store).await;
+    let mut people = Vec::new();
+    for (email, language) in [
+        ("es@example.com", Some("es")),
+        ("ru@example.com", Some("ru")),
+        ("ar@example.com", Some("ar")),
+        ("en@example.com", None),
+    ] {
+        let u = account(&store, email, Role::User).await;
+        store
+            .set_notification_settings(
+                u.id,
+                &NotificationSettings {
+                    email: true,
+                    language: language.map(str::to_string),
+                    ..NotificationSettings::default()
+                },
+            )
+            .await
+            .expect("settings");
+        let o = order(
+            &store,
+            u.id,
+            &svc,
+            &format!("https://instagram.com/{email}"),
+        )
+        .await;
+        finish(&store, &o, ProviderStatus::Partial, 250).await;
+        people.push((u, o));
+    }
+    smmd_notify::run(&notifier(&store, &clock, None))
+        .await
+        .expect("run");
+    let mut said = Vec::new();
+    for (u, o) in &people {
+        let notes = store
+            .notifications_of_user(u.id, None, 10)
+            .await
+            .expect("notes");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].title.contains(&o.reference), "{}", notes[0].title);
+        said.push((notes[0].title.clone(), notes[0].body.clone()));
+    }
+    let r = |i: usize| &people[i].1.reference;
+    assert_eq!(said[0].0, format!("Pedido {} completado en parte", r(0)));
+    assert!(
+        said[0]
+            .1
+            .contains("250 de 1000 no se entregaron; 0.25 USD reembolsados"),
+        "{}",
+        said[0].1
+    );
+    assert_eq!(said[1].0, format!("Заказ {} выполнен частично", r(1)));
+    assert!(
+        said[1].1.contains("Не доставлено 250 из 1000"),
+        "{}",
+        said[1].1
+    );
+    assert_eq!(said[2].0, format!("اكتمل الطلب {} جزئيًا", r(2)));
+    assert_eq!(said[3].0, format!("Order {} partially completed", r(3)));
+}
+
 smmd_store_sql::both_stores!(
+    notifications_speak_each_recipients_language,
     finished_orders_are_emailed_and_webhooked_once_with_signatures,
     a_dead_webhook_is_retried_with_backoff_then_fails,
     a_webhook_name_resolving_to_a_private_address_is_refused,

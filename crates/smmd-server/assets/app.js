@@ -1,6 +1,17 @@
 // Progressive enhancement for the pages; everything also works without JavaScript, except the
 // admin pages' action forms, which send JSON to the admin REST API (see below).
 
+// The page's words in its language (`<meta name="i18n">`, from the server's catalogue), the
+// English ones when the page has none; `{name}` holes are filled from `vars`.
+var SMMD_I18N = (function () {
+  try { return JSON.parse(document.querySelector('meta[name="i18n"]').content); } catch (e) { return {}; }
+})();
+function smmdT(key, fallback, vars) {
+  var s = SMMD_I18N[key] || fallback;
+  Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
+  return s;
+}
+
 // A toast in the corner (live notifications, action results).
 function smmdToast(title, body, kind) {
   var box = document.getElementById("toasts");
@@ -53,12 +64,14 @@ function smmdToast(title, body, kind) {
     var form = ev.target;
     if (!form.dataset || !form.dataset.api) return;
     ev.preventDefault();
-    var method = form.dataset.api, body = {}, any = false;
+    var method = form.dataset.api, body = {}, any = false, path = "";
     var headers = { "content-type": "application/json", "x-csrf-token": meta ? meta.content : "" };
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "submit") return;
       // A two-factor code goes in its header, not the body.
       if (el.dataset.header) { headers[el.dataset.header] = el.value; return; }
+      // A `data-path` field ends the address (`/api/admin/currency-rates/` + `RUB`).
+      if (el.dataset.path !== undefined) { path += encodeURIComponent(el.value.trim()); return; }
       if (el.dataset.type === "ids" || el.dataset.type === "list") {
         body[el.name] = body[el.name] || [];
         if (el.checked) body[el.name].push(el.dataset.type === "ids" ? Number(el.value) : el.value);
@@ -76,29 +89,29 @@ function smmdToast(title, body, kind) {
     if (by && by.name) { body[by.name] = by.value; any = true; }
     var out = form.querySelector(".form-error");
     if (out) out.textContent = "";
-    if (method === "PATCH" && !any) { if (out) out.textContent = "Nothing changed."; return; }
+    if (method === "PATCH" && !any) { if (out) out.textContent = smmdT("js-nothing-changed", "Nothing changed."); return; }
     var button = by || form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     // getAttribute: a field named "action" (the review forms have one) shadows form.action.
-    fetch(form.getAttribute("action"), {
+    fetch(form.getAttribute("action") + path, {
       method: method,
       credentials: "same-origin",
       headers: headers,
       body: JSON.stringify(body)
     }).then(function (r) {
       if (r.ok) {
-        sessionStorage.setItem("smmd-done", form.dataset.done || "Done");
+        sessionStorage.setItem("smmd-done", form.dataset.done || smmdT("js-done", "Done"));
         location.reload();
         return;
       }
       return r.json().catch(function () { return {}; }).then(function (e) {
-        var msg = (e && e.error && (e.error.message || e.error)) || ("The server answered " + r.status);
+        var msg = (e && e.error && (e.error.message || e.error)) || smmdT("js-server-answered", "The server answered {status}", { status: r.status });
         if (typeof msg !== "string") msg = JSON.stringify(msg);
-        if (out) out.textContent = msg; else smmdToast("Not done", msg, "err");
+        if (out) out.textContent = msg; else smmdToast(smmdT("js-not-done", "Not done"), msg, "err");
         if (button) button.disabled = false;
       });
     }, function () {
-      if (out) out.textContent = "The server could not be reached; nothing was changed.";
+      if (out) out.textContent = smmdT("js-unreachable", "The server could not be reached; nothing was changed.");
       if (button) button.disabled = false;
     });
   });
@@ -198,15 +211,15 @@ document.addEventListener("change", function (ev) {
     if (form.elements.quantity) {
       if (form.elements.quantity.value.trim() === "") return show(null, "");
       q = count(form.elements.quantity.value);
-      if (q === null) return show(null, "The quantity is a whole number.");
-      if (q < min || q > max) return show(null, "The quantity is " + min + " to " + max + ".");
+      if (q === null) return show(null, smmdT("js-quantity-whole", "The quantity is a whole number."));
+      if (q < min || q > max) return show(null, smmdT("js-quantity-range", "The quantity is {min} to {max}.", { min: min, max: max }));
     } else {
       q = BigInt(lines("comments") || lines("usernames"));
     }
     var runs = 1n;
     if (form.elements.runs && form.elements.runs.value.trim() !== "") {
       runs = count(form.elements.runs.value);
-      if (runs === null || runs < 1n || runs > maxRuns) return show(null, "Runs are 1 to " + maxRuns + ".");
+      if (runs === null || runs < 1n || runs > maxRuns) return show(null, smmdT("js-runs-range", "Runs are 1 to {max}.", { max: maxRuns }));
     }
     show((rate * q * runs + 999n) / 1000n, "");
   }
@@ -247,9 +260,30 @@ document.addEventListener("change", function (ev) {
     sessionStorage.setItem("smmd-resync", String(Date.now()));
     location.reload();
   }
+  // A balance's "≈ 9.24 EUR" follows it live: the server's integer rule (smmd_domain::fx),
+  // through the euro with the rates the element carries, rounded to the cent.
+  function approxText(decimal, el) {
+    var m = /^(-?)([0-9]{1,13})(?:\.([0-9]{1,6}))?$/.exec(String(decimal));
+    if (!m || !el.dataset.fxFrom || !el.dataset.fxTo) return null;
+    var micros = BigInt(m[2]) * 1000000n + BigInt(((m[3] || "") + "000000").slice(0, 6));
+    if (m[1]) micros = -micros;
+    var from = BigInt(el.dataset.fxFrom), to = BigInt(el.dataset.fxTo), half = from / 2n;
+    var v = micros * to;
+    var conv = v >= 0n ? (v + half) / from : (v - half) / from;
+    var cents = conv >= 0n ? (conv + 5000n) / 10000n : (conv - 5000n) / 10000n;
+    var sign = cents < 0n ? "-" : "";
+    if (cents < 0n) cents = -cents;
+    var frac = String(cents % 100n);
+    return "≈ " + sign + String(cents / 100n) + "." + (frac.length < 2 ? "0" + frac : frac) + " " + el.dataset.fxCode;
+  }
   function label(status) {
+    var named = SMMD_I18N["status-" + status];
+    if (named) return named;
     var s = String(status).replace(/_/g, " ");
     return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  function refillLabel(status) {
+    return smmdT("event-refill", "Refill {status}", { status: label(status).toLowerCase() });
   }
   function each(selector, fn) {
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
@@ -282,8 +316,8 @@ document.addEventListener("change", function (ev) {
     w.textContent = when(m.at);
     var t = document.createElement("span");
     t.className = "what";
-    t.textContent = m.event === "cancel_requested" ? "Cancel requested"
-      : m.event === "refill" ? "Refill " + label(m.status).toLowerCase() : label(m.status);
+    t.textContent = m.event === "cancel_requested" ? smmdT("event-cancel-requested", "Cancel requested")
+      : m.event === "refill" ? refillLabel(m.status) : label(m.status);
     li.appendChild(w);
     li.appendChild(t);
     if (m.amount !== null && m.amount !== undefined) {
@@ -303,6 +337,10 @@ document.addEventListener("change", function (ev) {
   function apply(m) {
     if (m.type === "hello" || m.type === "balance") {
       each("[data-balance]", function (el) { el.textContent = m.balance; });
+      each("[data-balance-approx]", function (el) {
+        var text = approxText(m.balance, el);
+        if (text) el.textContent = text;
+      });
     }
     if (m.type === "hello") {
       each("[data-unread]", function (el) { el.textContent = m.unread; el.hidden = !m.unread; });
@@ -327,7 +365,7 @@ document.addEventListener("change", function (ev) {
         }
         if (m.event === "refill") {
           var rf = row.querySelector("[data-field=refill]");
-          if (rf) rf.textContent = "Refill " + label(m.status).toLowerCase();
+          if (rf) rf.textContent = refillLabel(m.status);
         }
         each("[data-show-on]", function (el) {
           if (el.dataset.showOn.split(" ").indexOf(m.status) >= 0 && m.event === "status") el.hidden = false;
@@ -351,7 +389,7 @@ document.addEventListener("change", function (ev) {
       });
       toast(m.title, m.body);
     }
-    if (m.type === "alert") toast("Alert: " + label(m.kind), m.message);
+    if (m.type === "alert") toast(smmdT("js-alert", "Alert: {kind}", { kind: label(m.kind) }), m.message);
     document.dispatchEvent(new CustomEvent("smmd:live", { detail: m }));
   }
   function connect() {

@@ -27,6 +27,7 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     pub notifications: NotificationsConfig,
     pub payments: PaymentsConfig,
+    pub currencies: CurrenciesConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -284,6 +285,42 @@ impl Default for PaymentsConfig {
     }
 }
 
+/// Display currencies (`[currencies]`): where the `rates.ecb` job reads reference rates and how
+/// far a day may move one. Money is never converted: customers only *see* `≈` amounts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CurrenciesConfig {
+    /// The ECB daily feed (`eurofxref-daily.xml` format); empty = no feed (rates pinned by
+    /// hand only).
+    pub feed_url: String,
+    /// The largest accepted move from the feed's last rate, in basis points (1000 = 10 %);
+    /// a bigger one is held and alerts.
+    pub max_jump_bp: i64,
+    /// How long the feed may take to answer (seconds).
+    pub timeout_seconds: u64,
+}
+
+impl Default for CurrenciesConfig {
+    fn default() -> Self {
+        CurrenciesConfig {
+            feed_url: smmd_jobs::rates::ECB_DAILY_URL.into(),
+            max_jump_bp: 1_000,
+            timeout_seconds: 20,
+        }
+    }
+}
+
+impl CurrenciesConfig {
+    /// What the `rates.ecb` job runs with.
+    pub fn settings(&self) -> smmd_jobs::rates::RatesSettings {
+        smmd_jobs::rates::RatesSettings {
+            feed_url: self.feed_url.trim().to_string(),
+            max_jump_bp: self.max_jump_bp,
+            timeout: std::time::Duration::from_secs(self.timeout_seconds.clamp(1, 300)),
+        }
+    }
+}
+
 /// Notifications (`[notifications]`): e-mail over SMTP, webhooks, retention.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -446,6 +483,7 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             notifications: NotificationsConfig::default(),
             payments: PaymentsConfig::default(),
+            currencies: CurrenciesConfig::default(),
         }
     }
 }
@@ -673,6 +711,17 @@ impl Config {
         anyhow::ensure!(
             !p.methods.is_empty() && p.methods.iter().all(|m| !m.trim().is_empty()),
             "payments.methods must list at least one method"
+        );
+        let c = &self.currencies;
+        anyhow::ensure!(
+            (1..=100_000).contains(&c.max_jump_bp),
+            "currencies.max_jump_bp must be 1 to 100000 (basis points, 1000 = 10 %)"
+        );
+        anyhow::ensure!(
+            c.feed_url.trim().is_empty()
+                || url::Url::parse(c.feed_url.trim())
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
+            "currencies.feed_url must be an http(s) address, or empty for no feed"
         );
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(

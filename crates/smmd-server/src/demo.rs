@@ -151,6 +151,7 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
         }
     }
     seed_billing(app).await?;
+    seed_rates(app).await?;
     let code = seed_affiliate(app, user.id).await?;
     Ok(Credentials {
         referral_link: format!("{url}/?ref={code}"),
@@ -166,6 +167,18 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
             api_key: user_key,
         },
     })
+}
+
+/// Display currencies: a day of the ECB's reference rates (the sample feed, through the job's
+/// own rules) and RUB, which the ECB does not quote, pinned by hand (once per database).
+async fn seed_rates(app: App<'_>) -> anyhow::Result<()> {
+    let day = smmd_jobs::rates::parse_ecb(smmd_jobs::rates::SAMPLE_FEED)?;
+    smmd_jobs::rates::apply(app.store, &day, 1_000, app.now()).await?;
+    let rates = smmd_app::currencies::rates(app).await?;
+    if !rates.iter().any(|r| r.currency == "RUB") {
+        smmd_app::currencies::pin_rate(app, &demo_actor(), "RUB", "93.50").await?;
+    }
+    Ok(())
 }
 
 /// Hourly billing on, with two plans to rent (once per database): `starter` (7.30 a month,

@@ -219,6 +219,7 @@ fn engine_with(
                 ..config.maintenance.settings()
             },
             notify: Some(notify),
+            rates: config.currencies.settings(),
         },
     );
     Ok(engine)

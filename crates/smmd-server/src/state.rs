@@ -34,6 +34,8 @@ pub struct AppState {
     pub policy: Arc<crate::cache::TtlSlot<smmd_app::security::Policy>>,
     /// The public catalogue at list prices ([`AppState::public_catalog`]).
     pub public_catalog: Arc<crate::cache::TtlSlot<Arc<Vec<smmd_app::storefront::PublicService>>>>,
+    /// The display currencies' rates ([`AppState::converter`]).
+    pub converter: Arc<crate::cache::TtlSlot<Arc<smmd_app::currencies::Converter>>>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             brand: Arc::default(),
             policy: Arc::default(),
             public_catalog: Arc::default(),
+            converter: Arc::default(),
         }
     }
 
@@ -103,6 +106,24 @@ impl AppState {
         })
     }
 
+    /// The display currencies' converter for the panel currency, cached like the brand (this
+    /// instance drops it at once when an admin pins a rate); none (no conversion) if the
+    /// store cannot be read.
+    pub async fn converter(&self) -> Arc<smmd_app::currencies::Converter> {
+        let panel = &self.config.panel.currency;
+        self.converter
+            .get_or_build(self.clock.now_ms(), async {
+                smmd_app::currencies::converter(self.app(), panel)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "exchange rates not read");
+                Arc::new(smmd_app::currencies::Converter::new(panel, &[]))
+            })
+    }
+
     /// The owner's security policy, cached like the brand (dropped at once on this instance
     /// when an admin changes it); both rules off if the store cannot be read.
     pub async fn policy(&self) -> smmd_app::security::Policy {
@@ -125,6 +146,7 @@ impl AppState {
         Some(smmd_app::security::Mailer {
             panel: &self.config.panel.name,
             base_url: self.base_url.as_deref().filter(|u| !u.is_empty())?,
+            lang: crate::web::i18n::lang(),
         })
     }
 

@@ -13,6 +13,7 @@ mod affiliates;
 mod alerting;
 mod billing;
 mod catalog;
+mod currencies;
 mod events;
 mod feed;
 mod fulfil;

@@ -17,6 +17,7 @@ fn settings(row: &Row) -> StoreResult<NotificationSettings> {
         email: get::<i64>(row, "email_notifications")? != 0,
         webhook_url: get(row, "webhook_url")?,
         webhook_secret: get(row, "webhook_secret")?,
+        language: get(row, "language")?,
     })
 }
 
@@ -25,7 +26,7 @@ pub(crate) async fn notification_settings(
     user: UserId,
 ) -> StoreResult<NotificationSettings> {
     let row = sqlx::query(
-        "SELECT email_notifications, webhook_url, webhook_secret FROM users WHERE id = $1",
+        "SELECT email_notifications, webhook_url, webhook_secret, language FROM users WHERE id = $1",
     )
     .bind(user.0)
     .fetch_optional(&s.read)
@@ -42,11 +43,13 @@ pub(crate) async fn set_notification_settings(
 ) -> StoreResult<()> {
     let mut tx = s.begin().await?;
     let done = sqlx::query(
-        "UPDATE users SET email_notifications = $1, webhook_url = $2, webhook_secret = $3 WHERE id = $4",
+        "UPDATE users SET email_notifications = $1, webhook_url = $2, webhook_secret = $3, \
+         language = $4 WHERE id = $5",
     )
     .bind(i64::from(n.email))
     .bind(n.webhook_url.as_deref())
     .bind(n.webhook_secret.as_deref())
+    .bind(n.language.as_deref())
     .bind(user.0)
     .execute(&mut *tx)
     .await
@@ -91,7 +94,7 @@ pub(crate) async fn notifiable_events(
         "SELECT e.id AS event_id, e.kind AS event_kind, e.status AS event_status, \
          e.amount AS event_amount, e.detail AS event_detail, e.created_at AS event_at, {}, \
          sv.name AS service_name, u.email AS user_email, u.email_notifications, u.webhook_url, \
-         u.webhook_secret \
+         u.webhook_secret, u.language \
          FROM order_events e JOIN orders o ON o.id = e.order_id \
          JOIN services sv ON sv.id = o.service_id JOIN users u ON u.id = e.user_id \
          WHERE {} AND ((e.kind = 'status' AND e.status IN \
@@ -156,7 +159,7 @@ pub(crate) async fn billing_notices_after(
     let sql = format!(
         "SELECT n.id, n.user_id, n.kind, n.rental_id, n.runway_hours, n.threshold, n.detail, \
          n.created_at, p.name AS plan_name, u.email AS user_email, u.email_notifications, \
-         u.webhook_url, u.webhook_secret \
+         u.webhook_url, u.webhook_secret, u.language \
          FROM billing_notices n JOIN users u ON u.id = n.user_id \
          LEFT JOIN rentals r ON r.id = n.rental_id LEFT JOIN plans p ON p.id = r.plan_id \
          WHERE {} ORDER BY {}",
@@ -190,7 +193,7 @@ pub(crate) async fn billing_notices_after(
 
 pub(crate) async fn alert_recipients(s: &SqlStore) -> StoreResult<Vec<AlertRecipient>> {
     let rows = sqlx::query(
-        "SELECT id, email, email_notifications, webhook_url, webhook_secret FROM users \
+        "SELECT id, email, email_notifications, webhook_url, webhook_secret, language FROM users \
          WHERE role = 'admin' ORDER BY id",
     )
     .fetch_all(&s.read)

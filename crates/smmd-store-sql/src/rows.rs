@@ -37,7 +37,7 @@ fn bad(what: &str, value: &str) -> StoreError {
 
 /// The columns [`user`] reads. `totp_secret` is read only to say whether two-factor is on.
 pub(crate) const USER_COLS: &str =
-    "id, email, role, balance, created_at, totp_secret, email_pending_since";
+    "id, email, role, balance, created_at, totp_secret, email_pending_since, language, display_currency";
 
 pub(crate) fn user(row: &Row) -> StoreResult<User> {
     let role: String = get(row, "role")?;
@@ -49,6 +49,8 @@ pub(crate) fn user(row: &Row) -> StoreResult<User> {
         created_at: get(row, "created_at")?,
         two_factor: get::<Option<String>>(row, "totp_secret")?.is_some(),
         email_pending: get::<Option<i64>>(row, "email_pending_since")?.is_some(),
+        language: get(row, "language")?,
+        display_currency: get(row, "display_currency")?,
     })
 }
 

@@ -43,6 +43,13 @@ pub struct User {
     /// The account was signed up under e-mail confirmation and has not confirmed yet: it
     /// cannot log in.
     pub email_pending: bool,
+    /// The language the user reads pages and e-mails in (`en`, `es`, `ru`, `ar`); `None`:
+    /// the browser's. Written with the notification settings
+    /// ([`NotificationSettings::language`](crate::NotificationSettings)).
+    pub language: Option<String>,
+    /// The currency the user sees amounts in besides the panel's (`EUR`); `None`: the
+    /// panel's only ([`crate::CurrencyStore::set_display_currency`]).
+    pub display_currency: Option<String>,
 }
 
 /// A live session as the edge sees it.

@@ -17,6 +17,7 @@ pub mod affiliates;
 pub mod alerting;
 pub mod billing;
 pub mod catalog;
+pub mod currencies;
 pub mod fulfil;
 pub mod notify;
 pub mod orders;
@@ -39,6 +40,7 @@ pub use affiliates::*;
 pub use alerting::*;
 pub use billing::*;
 pub use catalog::*;
+pub use currencies::*;
 pub use fulfil::*;
 pub use notify::*;
 pub use orders::*;
@@ -77,6 +79,7 @@ pub trait Store:
     + AffiliateStore
     + AlertChannelStore
     + BillingStore
+    + CurrencyStore
     + WalletStore
     + CatalogStore
     + OrderStore
@@ -108,8 +111,8 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
-        FeedStore, FulfilStore, NotificationStore, OrderStore, PaymentStore, PayoutStore,
-        PeopleStore, RatingStore, RefillStore, SchedulerStore, SecurityStore, SiteStore, Store,
-        TicketStore, WalletStore,
+        CurrencyStore, FeedStore, FulfilStore, NotificationStore, OrderStore, PaymentStore,
+        PayoutStore, PeopleStore, RatingStore, RefillStore, SchedulerStore, SecurityStore,
+        SiteStore, Store, TicketStore, WalletStore,
     };
 }

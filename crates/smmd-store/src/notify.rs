@@ -19,6 +19,9 @@ pub struct NotificationSettings {
     pub webhook_url: Option<String>,
     /// The HMAC-SHA256 key of the webhook signature; set together with the URL.
     pub webhook_secret: Option<String>,
+    /// The language of the user's pages and e-mails (`en`, `es`, `ru`, `ar`, checked by the
+    /// use case); `None`: the browser's for pages, English for e-mails.
+    pub language: Option<String>,
 }
 
 /// An order event worth notifying (an order reached completed, partial or canceled; a refill

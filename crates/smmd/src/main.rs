@@ -201,6 +201,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.server.listen = listen;
             // A demo has no payment provider: its Add funds page offers instant test funds.
             config.payments.test_top_up = true;
+            // No internet in a sandbox: the demo starts with a sample of the ECB's rates
+            // (`demo::seed`) and pins the rest by hand.
+            config.currencies.feed_url = String::new();
             config.ensure_secret_key()?;
             let sim = demo::sandbox(clock.clone(), sim_seed).await?;
             // Drops are read from the sandbox, so refills.auto works in the demo.

@@ -22,6 +22,8 @@ mod alerts;
 mod customers;
 #[path = "../../smmd-notify/tests/fakes/mod.rs"]
 mod fakes;
+#[path = "browser/languages.rs"]
+mod languages;
 #[path = "browser/live.rs"]
 mod live;
 #[path = "browser/security.rs"]
@@ -608,30 +610,42 @@ async fn statement_pages(c: &Client, demo: &Demo) {
     );
 }
 
-/// `/api/docs`: the bundled renderer draws every operation under the panel's strict CSP (no
-/// violation reported), and opening one shows its parameters and responses.
+/// `/api/docs`: the bundled renderer draws the operations under the panel's strict CSP (no
+/// violation reported), and opening one shows its parameters and responses. A spec of more
+/// than 150 operations is drawn virtualized (only what is in view), so the page is scrolled
+/// through and the operations seen on the way are counted.
 async fn api_reference(c: &Client, base: &str) {
     c.goto(&format!("{base}/api/docs")).await.expect("api docs");
     let started = Instant::now();
+    let mut seen = std::collections::BTreeSet::new();
     let count = loop {
-        let n = c
+        let paths = c
             .execute(
-                "return document.querySelectorAll('.opblock').length;",
+                "window.scrollBy(0, 600); return Array.from(document.querySelectorAll('.opblock .opblock-summary-path')).map(e => e.dataset.path + ' ' + e.closest('.opblock').className);",
                 vec![],
             )
             .await
-            .expect("js")
-            .as_i64()
-            .unwrap_or(0);
-        if n >= 20 {
-            break n;
+            .expect("js");
+        for p in paths.as_array().into_iter().flatten() {
+            seen.insert(p.as_str().unwrap_or_default().to_string());
+        }
+        if seen.len() >= 40 {
+            break seen.len();
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the reference did not render: {n} operations"
+            started.elapsed() < Duration::from_secs(30),
+            "the reference did not render: {} operations seen",
+            seen.len()
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
     };
+    assert!(
+        seen.iter().any(|p| p.starts_with("/api/admin/")),
+        "scrolling reaches the admin operations: {seen:?}"
+    );
+    c.execute("window.scrollTo(0, 0); return true;", vec![])
+        .await
+        .expect("top");
     let violations = c
         .execute("return window.smmdCspViolations || null;", vec![])
         .await

@@ -6,6 +6,7 @@ pub mod affiliates;
 pub mod alert_channels;
 pub mod api;
 pub mod billing;
+pub mod currencies;
 pub mod jobs;
 pub mod notifications;
 pub mod openapi;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .merge(site::router())
         .merge(security::router())
         .merge(alert_channels::router())
+        .merge(currencies::router())
         .merge(tickets::router())
         .merge(jobs::router())
         .merge(smm::router())

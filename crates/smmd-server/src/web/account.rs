@@ -13,19 +13,19 @@ fn signup_form(
     next: Option<&str>,
 ) -> Markup {
     bare(
-        "Create your account",
+        &t("create-account-title"),
         html! {
             @if let Some(e) = error { div.flash.err { (e) } }
-            @if let Some(code) = referred { p.muted #referred { "Invited with code " code { (code) } "." } }
+            @if let Some(code) = referred { p.muted #referred { (t("invited-with-code")) " " code { (code) } } }
             form method="post" action="/signup" {
                 @if let Some(n) = next { input type="hidden" name="next" value=(n); }
-                label for="email" { "E-mail" }
+                label for="email" { (t("email")) }
                 input #email type="email" name="email" value=(email) required autocomplete="username";
-                label for="password" { "Password" span.hint { " at least 8 characters" } }
+                label for="password" { (t("password")) span.hint { " " (t("at-least-8")) } }
                 input #password type="password" name="password" required minlength="8" autocomplete="new-password";
-                p { button type="submit" { "Sign up" } }
+                p { button type="submit" { (t("sign-up")) } }
             }
-            p.muted { "Already have an account? " a href=(login_link(next)) { "Log in" } }
+            p.muted { (t("already-have-account")) " " a href=(login_link(next)) { (t("log-in")) } }
         },
     )
 }
@@ -93,8 +93,8 @@ pub(super) async fn signup(
             }
             let (cookie, _) = open_session(&st, &user).await?;
             let welcome = match ignored {
-                Some(why) => format!("Welcome! Your account is ready. {}", why.message()),
-                None => "Welcome! Your account is ready.".to_string(),
+                Some(why) => format!("{} {}", t("welcome-ready"), why.message()),
+                None => t("welcome-ready"),
             };
             // On to where the visitor was going (an order form from the services page), else
             // a new order.
@@ -122,7 +122,7 @@ pub(super) async fn signup(
         }
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            signup_form(Some(&r.message), email, code.as_deref(), next),
+            signup_form(Some(&say(r.code, &r.message)), email, code.as_deref(), next),
         )),
         Err(e) => Err(e.into()),
     }
@@ -145,63 +145,89 @@ pub(super) async fn settings_page(
     let content = html! {
         (flash(&q))
         div.card {
-            div.card-head { h1 { "Settings" } a.button.secondary.small #security-link href="/settings/security" { "Security and two-factor" } }
-            h2 { "Notifications" }
+            div.card-head { h1 { (t("nav-settings")) } a.button.secondary.small #security-link href="/settings/security" { (t("security-and-2fa")) } }
+            h2 { (t("nav-notifications")) }
             form method="post" action="/settings" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 label.check {
                     input type="checkbox" name="email" value="1" checked[s.email];
-                    " E-mail me when an order completes, ends partial or canceled, or a refill finishes"
+                    " " (t("settings-email-me"))
                 }
-                label for="webhook_url" { "Webhook URL" span.hint { " we POST the same events here, signed" } }
+                label for="webhook_url" { (t("webhook-url")) span.hint { " " (t("settings-webhook-hint")) } }
                 input #webhook_url type="url" name="webhook_url" placeholder="https://example.com/smm-webhook" value=[s.webhook_url.as_deref()];
-                p { button type="submit" { "Save" } }
+                p { button type="submit" { (t("save")) } }
             }
             @if let Some(secret) = &s.webhook_secret {
                 div.secret {
-                    label for="webhook_secret" { "Signing secret" }
+                    label for="webhook_secret" { (t("signing-secret")) }
                     input #webhook_secret type="text" readonly value=(secret);
                     p.hint {
-                        "Each webhook carries " code { "X-Smmd-Timestamp" } " and " code { "X-Smmd-Signature: sha256=…" }
-                        ": the hex HMAC-SHA256 of " code { "timestamp.body" } " with this secret."
+                        (t("settings-signature-1")) " " code { "X-Smmd-Timestamp" } ", " code { "X-Smmd-Signature: sha256=…" }
+                        " — " (t("settings-signature-2")) " " code { "timestamp.body" }
                     }
                     form method="post" action="/settings/webhook-secret" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
-                        button.secondary type="submit" { "New secret" }
+                        button.secondary type="submit" { (t("new-secret")) }
                     }
                 }
             }
             @if !deliveries.is_empty() {
-                h3 { "Recent deliveries" }
+                h3 { (t("recent-deliveries")) }
                 table {
-                    thead { tr { th { "Channel" } th { "To" } th { "Status" } th { "Attempts" } th { "Last error" } } }
+                    thead { tr { th { (t("channel")) } th { (t("to")) } th { (t("status")) } th { (t("attempts")) } th { (t("last-error")) } } }
                     tbody { @for d in &deliveries {
                         tr {
-                            td data-label="Channel" { (d.channel) }
-                            td.link data-label="To" { (d.target) }
-                            td data-label="Status" { (status_badge(&d.status)) }
-                            td data-label="Attempts" { (d.attempts) }
-                            td data-label="Last error" { (d.last_error.as_deref().unwrap_or("—")) }
+                            td data-label=(t("channel")) { (d.channel) }
+                            td.link data-label=(t("to")) { (d.target) }
+                            td data-label=(t("status")) { (status_badge(&d.status)) }
+                            td data-label=(t("attempts")) { (d.attempts) }
+                            td data-label=(t("last-error")) { (d.last_error.as_deref().unwrap_or("—")) }
                         }
                     } }
                 }
             }
         }
+        div.card #language-card {
+            h2 { (t("language-and-currency")) }
+            form method="post" action="/settings/language" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                label for="language" { (t("language-of-pages")) }
+                select #language name="language" {
+                    option value="" selected[u.user.language.is_none()] { (t("language-browser")) }
+                    @for l in i18n::Lang::ALL {
+                        option value=(l.code()) lang=(l.code()) selected[u.user.language.as_deref() == Some(l.code())] { (l.native_name()) }
+                    }
+                }
+                p { button type="submit" { (t("save")) } }
+            }
+            form #display-currency-form method="post" action="/settings/currency" {
+                input type="hidden" name="csrf_token" value=(u.csrf);
+                label for="display_currency" { (t("display-currency")) }
+                select #display_currency name="display_currency" {
+                    option value="" selected[u.user.display_currency.is_none()] { (ta("display-currency-none", &[("currency", st.config.panel.currency.as_str().into())])) }
+                    @for c in u.fx.choices() {
+                        option value=(c) selected[u.user.display_currency.as_deref() == Some(c)] { (c) }
+                    }
+                }
+                p.hint { (ta("display-currency-hint", &[("currency", st.config.panel.currency.as_str().into())])) }
+                p { button type="submit" { (t("save")) } }
+            }
+        }
         div.card {
-            h2 { "Password" }
+            h2 { (t("password")) }
             form method="post" action="/settings/password" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
-                label for="current" { "Current password" }
+                label for="current" { (t("current-password")) }
                 input #current type="password" name="current" required autocomplete="current-password";
-                label for="new" { "New password" span.hint { " at least 8 characters" } }
+                label for="new" { (t("new-password")) span.hint { " " (t("at-least-8")) } }
                 input #new type="password" name="new" required minlength="8" autocomplete="new-password";
-                p { button type="submit" { "Change password" } }
+                p { button type="submit" { (t("change-password")) } }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Settings", "settings", content),
+        layout(&st, &u, &t("nav-settings"), "settings", content),
     )
 }
 
@@ -219,8 +245,47 @@ pub(super) async fn save_settings(
     )
     .await;
     match saved {
-        Ok(_) => Ok(to("/settings", "ok", "Settings saved.")),
-        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &r.message)),
+        Ok(_) => Ok(to("/settings", "ok", &t("settings-saved"))),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &say(r.code, &r.message))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Settings → Language: the language of the user's pages and e-mails
+/// ([`smmd_app::notifications::set_language`]); the answer is already in it.
+pub(super) async fn save_language(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    PageForm(u, f): PageForm,
+) -> PageResult {
+    let code = f.get("language").map(String::as_str);
+    match smmd_app::notifications::set_language(st.app(), u.user.id, code).await {
+        Ok(lang) => {
+            // The choice, or the browser's language when it was cleared.
+            i18n::set(lang.unwrap_or_else(|| i18n::from_headers(&headers)));
+            Ok(to("/settings", "ok", &t("language-saved")))
+        }
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &say(r.code, &r.message))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Settings → display currency ([`smmd_app::currencies::set_display_currency`]).
+pub(super) async fn save_display_currency(
+    State(st): State<AppState>,
+    PageForm(u, f): PageForm,
+) -> PageResult {
+    let code = f.get("display_currency").map(String::as_str);
+    match smmd_app::currencies::set_display_currency(
+        st.app(),
+        u.user.id,
+        &st.config.panel.currency,
+        code,
+    )
+    .await
+    {
+        Ok(_) => Ok(to("/settings", "ok", &t("settings-saved"))),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -230,12 +295,8 @@ pub(super) async fn rotate_secret(
     PageForm(u, _): PageForm,
 ) -> PageResult {
     match smmd_app::notifications::rotate_webhook_secret(st.app(), u.user.id).await {
-        Ok(_) => Ok(to(
-            "/settings",
-            "ok",
-            "New signing secret created; update your receiver.",
-        )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &format!("{}.", r.message))),
+        Ok(_) => Ok(to("/settings", "ok", &t("new-secret-created"))),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -254,32 +315,24 @@ pub(super) async fn change_password(
     match auth::check_login(&st, client, device.as_deref(), &u.user.email, current).await {
         Ok(_) => {}
         Err(auth::LoginError::Wrong) => {
-            return Ok(to("/settings", "err", "The current password is wrong."))
+            return Ok(to("/settings", "err", &t("current-password-wrong")))
         }
         Err(auth::LoginError::TooMany(secs)) => {
-            return Ok(to(
-                "/settings",
-                "err",
-                &format!("Too many attempts; try again in {secs} s."),
-            ))
+            return Ok(to("/settings", "err", &super::too_many(secs)))
         }
         Err(auth::LoginError::Store(e)) => return Err(e.into()),
     }
     // This browser stays signed in; every other session and socket of the account ends.
     let keep = auth::session_cookie(&headers);
     match smmd_app::accounts::set_password(st.app(), u.user.id, new, keep.as_deref()).await {
-        Ok(()) => Ok(to(
-            "/settings",
-            "ok",
-            "Password changed. Every other session was signed out.",
-        )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &r.message)),
+        Ok(()) => Ok(to("/settings", "ok", &t("password-changed-sessions"))),
+        Err(UseCaseError::Refused(r)) => Ok(to("/settings", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
 
 /// `/notifications`: the caller's notifications, newest first; opening the page shows which are
-/// new, and "Mark all read" clears the badge.
+/// new, and (t("mark-all-read")) clears the badge.
 pub(super) async fn notifications_page(
     State(st): State<AppState>,
     u: PageUser,
@@ -294,19 +347,19 @@ pub(super) async fn notifications_page(
         (flash(&q))
         div.card {
             div.card-head {
-                h1 { "Notifications" }
+                h1 { (t("nav-notifications")) }
                 @if let Some(first) = list.first() {
                     @if u.unread > 0 {
                         form method="post" action="/notifications/read" {
                             input type="hidden" name="csrf_token" value=(u.csrf);
                             input type="hidden" name="up_to" value=(first.id);
-                            button.secondary type="submit" { "Mark all read" }
+                            button.secondary type="submit" { (t("mark-all-read")) }
                         }
                     }
                 }
             }
             @if list.is_empty() {
-                p.empty { "Nothing yet. You will hear here when an order finishes." }
+                p.empty { (t("notifications-nothing")) }
             } @else {
                 ul.notifications {
                     @for n in &list {
@@ -318,14 +371,14 @@ pub(super) async fn notifications_page(
                     }
                 }
                 @if list.len() == 50 { @if let Some(last) = list.last() {
-                    p { a href=(format!("/notifications?before={}", last.id)) { "Older →" } }
+                    p { a href=(format!("/notifications?before={}", last.id)) { (t("older")) } }
                 } }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Notifications", "notifications", content),
+        layout(&st, &u, &t("nav-notifications"), "notifications", content),
     )
 }
 

@@ -76,13 +76,30 @@ fn percent(bp: i64) -> String {
         .to_string()
 }
 
-fn status_label(s: CommissionStatus) -> &'static str {
-    match s {
-        CommissionStatus::Pending => "Order running",
-        CommissionStatus::Held => "Held",
-        CommissionStatus::Review => "In review",
-        CommissionStatus::Approved => "Approved",
-        CommissionStatus::Void => "Void",
+fn status_label(s: CommissionStatus) -> String {
+    t(match s {
+        CommissionStatus::Pending => "commission-pending",
+        CommissionStatus::Held => "commission-held",
+        CommissionStatus::Review => "commission-review",
+        CommissionStatus::Approved => "commission-approved",
+        CommissionStatus::Void => "commission-void",
+    })
+}
+
+/// Why a run does not pay the affiliate yet, in the page's language.
+fn blocker_text(b: smmd_domain::affiliate::eligibility::Blocker) -> String {
+    use smmd_domain::affiliate::eligibility::Blocker as B;
+    match b {
+        B::AccountInactive => t("blocker-account-inactive"),
+        B::FirstTimeWaitsForFirstMonday => t("blocker-first-monday"),
+        B::NoApprovedMethod => t("blocker-no-method"),
+        B::MethodCoolingDown => t("blocker-cooling-down"),
+        B::PreviousPayoutOpen => t("blocker-previous-open"),
+        B::OnHold => t("blocker-on-hold"),
+        B::BelowMinimum(m) => ta(
+            "blocker-below-minimum",
+            &[("balance", m.to_string().into())],
+        ),
     }
 }
 
@@ -118,96 +135,96 @@ pub(super) async fn affiliate_page(
     let content = html! {
         (flash(&q))
         div.card {
-            div.card-head { h1 { "Affiliate" } span.hint { "earn " (percent(o.rate_bp)) " % of what the people you refer spend" } }
-            label for="ref-link" { "Your link" }
-            div.key { input #ref-link type="text" readonly value=(link) aria-label="Referral link"; }
-            p.muted { "Anyone who signs up within " (o.attribution_days) " days of following it is yours. You earn on what they really spend: refunds lower the commission. Each commission is held " (o.hold_days) " days after the order ends, then it joins your balance." }
+            div.card-head { h1 { (t("nav-affiliate")) } span.hint { (ta("affiliate-earn", &[("percent", percent(o.rate_bp).into())])) } }
+            label for="ref-link" { (t("your-link")) }
+            div.key { input #ref-link type="text" readonly value=(link) aria-label=(t("referral-link")); }
+            p.muted { (ta("affiliate-rules", &[("attribution", o.attribution_days.into()), ("hold", o.hold_days.into())])) }
             div.stats {
-                div.stat { span.label { "Clicks" } span.value #aff-clicks { (o.account.clicks) } }
-                div.stat { span.label { "Sign-ups" } span.value #aff-signups { (o.stats.signups) } }
-                div.stat { span.label { "Paying" } span.value #aff-paying { (o.stats.paying) } }
-                div.stat { span.label { "Balance" } span.value #aff-balance { (o.account.balance) } }
+                div.stat { span.label { (t("clicks")) } span.value #aff-clicks { (o.account.clicks) } }
+                div.stat { span.label { (t("signups")) } span.value #aff-signups { (o.stats.signups) } }
+                div.stat { span.label { (t("paying")) } span.value #aff-paying { (o.stats.paying) } }
+                div.stat { span.label { (t("balance")) } span.value #aff-balance { (o.account.balance) } }
             }
             div.service-info {
-                div { b { "Order running" } (total("pending").1) }
-                div { b { "Held" } (total("held").1) }
-                div { b { "In review" } (total("review").1) }
-                div { b { "Approved" } (total("approved").1) }
+                div { b { (t("commission-pending")) } (total("pending").1) }
+                div { b { (t("commission-held")) } (total("held").1) }
+                div { b { (t("commission-review")) } (total("review").1) }
+                div { b { (t("commission-approved")) } (total("approved").1) }
             }
             p #aff-next {
-                "Next payout run: " strong { (Date::of(at)) }
-                @if run == RunKind::All { " (first Monday of the month)" } @else { " (returning affiliates)" }
-                ". A run pays the whole balance from " (o.min_payout) ", to an approved payout method."
+                (t("next-payout-run")) " " strong { (Date::of(at)) }
+                " " @if run == RunKind::All { (t("run-first-monday")) } @else { (t("run-returning")) }
+                ". " (ta("run-pays", &[("min", o.min_payout.to_string().into())]))
             }
             div #aff-eligibility {
                 @if o.eligibility.blockers.is_empty() {
-                    p.flash.ok { "You are paid " (o.eligibility.balance) " by that run." }
+                    p.flash.ok { (ta("you-are-paid", &[("amount", o.eligibility.balance.to_string().into())])) }
                 } @else {
-                    p { b { "Not paid by that run yet:" } }
-                    ul { @for b in &o.eligibility.blockers { li data-reason=(b.as_str()) { (b.message()) } } }
+                    p { b { (t("not-paid-yet")) } }
+                    ul { @for b in &o.eligibility.blockers { li data-reason=(b.as_str()) { (blocker_text(*b)) } } }
                 }
             }
         }
         div.card {
-            h2 { "Payout method" }
+            h2 { (t("payout-method")) }
             @if let Some(m) = approved {
-                p #aff-method { "Paid by " b { (m.kind.title()) } " to " code { (m.masked()) } ", approved " (Date::of(m.approved_at.unwrap_or(m.created_at))) "." }
+                p #aff-method { (t("paid-by")) " " b { (m.kind.title()) } " → " code { (m.masked()) } " · " (ta("approved-on", &[("date", Date::of(m.approved_at.unwrap_or(m.created_at)).to_string().into())])) }
             } @else {
-                p.muted #aff-method { "No approved payout method yet." }
+                p.muted #aff-method { (t("no-method-yet")) }
             }
             @if let Some(m) = submitted {
-                p.muted { (m.kind.title()) " " code { (m.masked()) } " is waiting for approval." }
+                p.muted { (m.kind.title()) " " code { (m.masked()) } " — " (t("waiting-approval")) }
             }
             details {
-                summary { @if approved.is_some() { "Change the payout method" } @else { "Add a payout method" } }
-                p.hint { "A new method is checked by an admin and used " (o.cool_down_days) " days after its approval; it can be changed once every " (o.cool_down_days) " days." }
+                summary { @if approved.is_some() { (t("change-method")) } @else { (t("add-method")) } }
+                p.hint { (ta("method-rules", &[("days", o.cool_down_days.into())])) }
                 form method="post" action="/affiliate/method" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     div.row {
                         div {
-                            label for="method-kind" { "Method" }
+                            label for="method-kind" { (t("method")) }
                             select #method-kind name="kind" {
                                 @for k in smmd_domain::affiliate::method::MethodKind::ALL { option value=(k.as_str()) { (k.title()) } }
                             }
                         }
                         div {
-                            label for="method-details" { "Details" span.hint { " e-mail, address or account" } }
+                            label for="method-details" { (t("details")) span.hint { " " (t("method-details-hint")) } }
                             input #method-details name="details" type="text" maxlength="500" required;
                         }
                     }
-                    label for="method-password" { "Your password" }
+                    label for="method-password" { (t("your-password")) }
                     input #method-password name="password" type="password" autocomplete="current-password" required;
                     (super::code_field(&st, &u, false))
-                    p { button type="submit" { "Submit for approval" } }
+                    p { button type="submit" { (t("submit-approval")) } }
                 }
             }
         }
         div.card {
-            h2 { "Move to your wallet" }
-            p.muted { "Spend your affiliate balance on orders: the amount moves to your wallet at once." }
+            h2 { (t("move-to-wallet")) }
+            p.muted { (t("move-to-wallet-text")) }
             form.row method="post" action="/affiliate/transfer" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 input type="hidden" name="request_id" value=(request_id);
                 div {
-                    label for="transfer-amount" { "Amount" span.hint { " up to " (o.account.balance.max(smmd_domain::Money::ZERO)) } }
+                    label for="transfer-amount" { (t("amount")) span.hint { " " (ta("up-to", &[("amount", o.account.balance.max(smmd_domain::Money::ZERO).to_string().into())])) } }
                     input #transfer-amount name="amount" type="text" inputmode="decimal" required placeholder="10.00";
                 }
-                div { label { " " } button #transfer type="submit" { "Transfer" } }
+                div { label { " " } button #transfer type="submit" { (t("transfer")) } }
             }
         }
         @if !o.payouts.is_empty() {
             div.card {
-                h2 { "Payouts" }
+                h2 { (t("payouts")) }
                 table #aff-payouts {
-                    thead { tr { th { "Payout" } th { "Amount" } th { "To" } th { "Status" } } }
+                    thead { tr { th { (t("payout")) } th { (t("amount")) } th { (t("to")) } th { (t("status")) } } }
                     tbody { @for p in &o.payouts {
                         tr {
-                            td data-label="Payout" { "#" (p.id) br; span.hint { (Date::of(p.created_at)) } }
-                            td data-label="Amount" { (p.amount) }
-                            td data-label="To" { (p.method_kind) " " code { (p.masked()) } }
-                            td data-label="Status" {
+                            td data-label=(t("payout")) { "#" (p.id) br; span.hint { (Date::of(p.created_at)) } }
+                            td data-label=(t("amount")) { (p.amount) }
+                            td data-label=(t("to")) { (p.method_kind) " " code { (p.masked()) } }
+                            td data-label=(t("status")) {
                                 span class=(format!("status p-{}", p.status.as_str())) { (payout_label(p.status)) }
-                                @if let Some(n) = p.number { br; span.hint { "No. " (n) } }
+                                @if let Some(n) = p.number { br; span.hint { (ta("payout-number", &[("n", n.to_string().into())])) } }
                                 @if !p.reason.is_empty() { br; span.hint { (p.reason) } }
                             }
                         }
@@ -216,12 +233,12 @@ pub(super) async fn affiliate_page(
             }
         }
         div.card {
-            h2 { "Commissions" }
+            h2 { (t("commissions")) }
             @if o.commissions.is_empty() {
-                p.empty { "No commissions yet. Share your link: when someone you referred orders, it shows here." }
+                p.empty { (t("no-commissions")) }
             } @else {
                 table #aff-commissions {
-                    thead { tr { th { "Order" } th { "Spent" } th { "Commission" } th { "Status" } th { "Approves" } } }
+                    thead { tr { th { (t("order")) } th { (t("spent")) } th { (t("commission")) } th { (t("status")) } th { (t("approves")) } } }
                     tbody {
                         @for c in &o.commissions {
                             tr {
@@ -233,7 +250,7 @@ pub(super) async fn affiliate_page(
                                     @match (c.status, c.approve_at, c.approved_at) {
                                         (CommissionStatus::Approved, _, Some(at)) => { (Date::of(at)) }
                                         (CommissionStatus::Held, Some(at), _) => { (Date::of(at)) }
-                                        (CommissionStatus::Pending, _, _) => { span.muted { (o.hold_days) " days after the order ends" } }
+                                        (CommissionStatus::Pending, _, _) => { span.muted { (ta("days-after-order-ends", &[("n", o.hold_days.into())])) } }
                                         _ => { "—" }
                                     }
                                 }
@@ -246,19 +263,19 @@ pub(super) async fn affiliate_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Affiliate", "affiliate", content),
+        layout(&st, &u, &t("nav-affiliate"), "affiliate", content),
     )
 }
 
-fn payout_label(s: smmd_domain::affiliate::PayoutStatus) -> &'static str {
+fn payout_label(s: smmd_domain::affiliate::PayoutStatus) -> String {
     use smmd_domain::affiliate::PayoutStatus as P;
-    match s {
-        P::Pending => "Pending",
-        P::Paid => "Paid",
-        P::RejectedReturned => "Rejected, returned to balance",
-        P::RejectedForfeited => "Rejected",
-        P::Returned => "Returned to balance",
-    }
+    t(match s {
+        P::Pending => "payout-pending",
+        P::Paid => "payout-paid",
+        P::RejectedReturned => "payout-rejected-returned",
+        P::RejectedForfeited => "payout-rejected",
+        P::Returned => "payout-returned",
+    })
 }
 
 /// `POST /affiliate/method`: submits a payout method (with the current password).
@@ -269,7 +286,9 @@ pub(super) async fn submit_method(
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     if let Err(e) = u.step_up(&st, f.get("code").map(String::as_str)).await {
         return match e {
-            smmd_app::UseCaseError::Refused(r) => Ok(to("/affiliate", "err", &r.message)),
+            smmd_app::UseCaseError::Refused(r) => {
+                Ok(to("/affiliate", "err", &say(r.code, &r.message)))
+            }
             e => Err(e.into()),
         };
     }
@@ -285,9 +304,17 @@ pub(super) async fn submit_method(
         Ok(m) => Ok(to(
             "/affiliate",
             "ok",
-            &format!("{} {} was sent for approval.", m.kind.title(), m.masked()),
+            &ta(
+                "method-sent",
+                &[(
+                    "method",
+                    format!("{} {}", m.kind.title(), m.masked()).into(),
+                )],
+            ),
         )),
-        Err(smmd_app::UseCaseError::Refused(r)) => Ok(to("/affiliate", "err", &r.message)),
+        Err(smmd_app::UseCaseError::Refused(r)) => {
+            Ok(to("/affiliate", "err", &say(r.code, &r.message)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -297,15 +324,20 @@ pub(super) async fn submit_method(
 pub(super) async fn transfer(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
     let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let Ok(amount) = smmd_domain::Money::parse(field("amount").trim()) else {
-        return Ok(to("/affiliate", "err", "Enter an amount such as 10.00"));
+        return Ok(to("/affiliate", "err", &t("enter-amount")));
     };
     match smmd_app::payouts::transfer(st.app(), u.user.id, amount, field("request_id")).await {
-        Ok((t, _)) => Ok(to(
+        Ok((transfer, _)) => Ok(to(
             "/affiliate",
             "ok",
-            &format!("{} moved to your wallet.", t.amount),
+            &ta(
+                "moved-to-wallet",
+                &[("amount", transfer.amount.to_string().into())],
+            ),
         )),
-        Err(smmd_app::UseCaseError::Refused(r)) => Ok(to("/affiliate", "err", &r.message)),
+        Err(smmd_app::UseCaseError::Refused(r)) => {
+            Ok(to("/affiliate", "err", &say(r.code, &r.message)))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -36,43 +36,43 @@ pub(super) async fn billing_page(
     let content = html! {
         (flash(&q))
         div.card {
-            div.card-head { h1 { "Billing" } }
+            div.card-head { h1 { (t("nav-billing")) } }
             div.stats {
-                div.stat { span.label { "Balance" } span.value data-balance { (o.balance) } }
-                div.stat { span.label { "Per hour now" } span.value #hourly { (o.hourly) } }
-                div.stat { span.label { "Runway" } span.value #runway {
+                div.stat { span.label { (t("balance")) } span.value data-balance { (o.balance) } }
+                div.stat { span.label { (t("per-hour-now")) } span.value #hourly { (o.hourly) } }
+                div.stat { span.label { (t("runway")) } span.value #runway {
                     @match o.runway_hours {
                         Some(h) => { (runway(h)) }
                         None => { "—" }
                     }
                 } }
-                div.stat { span.label { "Dues" } span.value #dues { (o.dues) } }
+                div.stat { span.label { (t("dues")) } span.value #dues { (o.dues) } }
             }
             @if o.dues.is_positive() {
-                p.flash.err { "Some hours are unpaid. " a href="/funds" { "Add funds" } " and they are paid at once, oldest first." }
+                p.flash.err { (t("hours-unpaid")) " " a href="/funds" { (t("nav-funds")) } }
             } @else if o.runway_hours.is_some_and(|h| h < 72) {
-                p.flash.err { "Your balance pays less than three days of rent. " a href="/funds" { "Add funds" } }
+                p.flash.err { (t("runway-short")) " " a href="/funds" { (t("nav-funds")) } }
             }
             @if live.is_empty() {
-                p.empty { "You rent nothing yet." }
+                p.empty { (t("rent-nothing")) }
             } @else {
                 table {
-                    thead { tr { th { "Plan" } th { "State" } th { "This month" } th { "Per hour" } th { "Since" } th {} } }
+                    thead { tr { th { (t("plan")) } th { (t("state")) } th { (t("this-month")) } th { (t("per-hour")) } th { (t("since")) } th {} } }
                     tbody { @for r in &live {
                         tr #(format!("r-{}", r.rental.id)) {
-                            td data-label="Plan" { span { (r.plan.as_ref().map(|p| p.name.as_str()).unwrap_or("?")) " " span.hint { "#" (r.rental.id) } } }
-                            td data-label="State" { span { (status_badge(r.rental.state.as_str()))
+                            td data-label=(t("plan")) { span { (r.plan.as_ref().map(|p| p.name.as_str()).unwrap_or("?")) " " span.hint { "#" (r.rental.id) } } }
+                            td data-label=(t("state")) { span { (status_badge(r.rental.state.as_str()))
                                 @if let Some(reason) = r.rental.state.reason() { " " span.hint { (status_label(reason.as_str())) } } } }
-                            td data-label="This month" { span {
-                                b { (r.month_cost) } " of " (r.plan.as_ref().map(|p| p.price.to_string()).unwrap_or_default()) " " (cur)
-                                @if r.dues.is_positive() { br; span.hint { (r.hours_due) " h unpaid: " (r.dues) } }
+                            td data-label=(t("this-month")) { span {
+                                b { (r.month_cost) } " / " (r.plan.as_ref().map(|p| p.price.to_string()).unwrap_or_default()) " " (cur)
+                                @if r.dues.is_positive() { br; span.hint { (ta("hours-unpaid-amount", &[("hours", r.hours_due.into()), ("amount", r.dues.to_string().into())])) } }
                             } }
-                            td data-label="Per hour" { (r.hourly) }
-                            td data-label="Since" { (super::orders::when(&st, r.rental.created_at)) }
+                            td data-label=(t("per-hour")) { (r.hourly) }
+                            td data-label=(t("since")) { (super::orders::when(&st, r.rental.created_at)) }
                             td {
                                 form method="post" action=(format!("/billing/{}/cancel", r.rental.id)) {
                                     input type="hidden" name="csrf_token" value=(u.csrf);
-                                    button.secondary.small type="submit" { "Cancel" }
+                                    button.secondary.small type="submit" { (t("cancel")) }
                                 }
                             }
                         }
@@ -81,27 +81,27 @@ pub(super) async fn billing_page(
             }
         }
         div.card {
-            h2 { "Plans" }
+            h2 { (t("plans")) }
             @if !o.settings.enabled {
-                p.empty { "Renting is not open on this panel yet." }
+                p.empty { (t("renting-closed")) }
             } @else if o.settings.pause.is_some() {
-                p.empty { "Billing is paused for maintenance: renting opens again shortly." }
+                p.empty { (t("billing-paused")) }
             } @else if o.plans.is_empty() {
-                p.empty { "No plans are offered yet." }
+                p.empty { (t("no-plans")) }
             } @else {
                 div.plans { @for (p, preview) in &o.plans {
                     div.plan #(format!("plan-{}", p.code)) {
                         h3 { (p.name) }
-                        p.price { b { (p.price) " " (cur) } " / month" }
+                        p.price { b { (p.price) " " (cur) } " / " (t("month-lower")) }
                         @if !p.description.is_empty() { p.muted { (p.description) } }
-                        p { "Billed hourly, " b { (preview.first_hour) "/h" } ", never more than " (p.price) " " (cur) " per calendar month." }
-                        p.hint { "To start: " (preview.due_now) " " (cur)
-                            @if p.setup_fee.is_positive() { " (setup fee " (p.setup_fee) " and the first hour)" }
-                            @else { " (the first hour)" } }
+                        p { (ta("billed-hourly", &[("hour", preview.first_hour.to_string().into()), ("cap", p.price.to_string().into()), ("currency", cur.as_str().into())])) }
+                        p.hint { (ta("to-start", &[("amount", preview.due_now.to_string().into()), ("currency", cur.as_str().into())])) " "
+                            @if p.setup_fee.is_positive() { (ta("setup-and-first-hour", &[("fee", p.setup_fee.to_string().into())])) }
+                            @else { (t("first-hour")) } }
                         form method="post" action="/billing/rent" {
                             input type="hidden" name="csrf_token" value=(u.csrf);
                             input type="hidden" name="plan_id" value=(p.id);
-                            button type="submit" { "Rent " (p.name) }
+                            button type="submit" { (ta("rent-plan", &[("plan", p.name.as_str().into())])) }
                         }
                     }
                 } }
@@ -109,19 +109,19 @@ pub(super) async fn billing_page(
         }
         @if !statements.is_empty() {
             div.card #statements {
-                h2 { "Statements" }
+                h2 { (t("statements")) }
                 table {
-                    thead { tr { th { "Month" } th { "Statement" } th { "Charged" } th { "Credited" } th { "Unpaid" } th {} } }
+                    thead { tr { th { (t("month")) } th { (t("statement")) } th { (t("charged")) } th { (t("credited")) } th { (t("unpaid")) } th {} } }
                     tbody { @for s in statements.iter().filter(|s| s.status != StatementStatus::Void) {
                         tr {
-                            td data-label="Month" { (crate::http::statements::month_label(s.month)) }
-                            td data-label="Statement" { span {
+                            td data-label=(t("month")) { (crate::http::statements::month_label(s.month)) }
+                            td data-label=(t("statement")) { span {
                                 @match &s.number { Some(n) => { (n) }, None => { span.hint { "draft" } } }
                             } }
-                            td data-label="Charged" { (s.charged) " " (cur) }
-                            td data-label="Credited" { (s.credited) }
-                            td data-label="Unpaid" { (s.due) }
-                            td { a href=(format!("/billing/statements/{}", s.id)) { "View" } " · "
+                            td data-label=(t("charged")) { (s.charged) " " (cur) }
+                            td data-label=(t("credited")) { (s.credited) }
+                            td data-label=(t("unpaid")) { (s.due) }
+                            td { a href=(format!("/billing/statements/{}", s.id)) { (t("view")) } " · "
                                  a href=(format!("/api/billing/statements/{}/csv", s.id)) { "CSV" } }
                         }
                     } }
@@ -130,7 +130,7 @@ pub(super) async fn billing_page(
         }
         @if !ended.is_empty() {
             div.card {
-                h2 { "Ended rentals" }
+                h2 { (t("ended-rentals")) }
                 ul.plain { @for r in &ended {
                     li { (r.plan.as_ref().map(|p| p.name.as_str()).unwrap_or("?")) " #" (r.rental.id) " · " (status_badge(r.rental.state.as_str())) " " span.hint { (super::orders::when(&st, r.rental.state_at)) } }
                 } }
@@ -139,7 +139,7 @@ pub(super) async fn billing_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Billing", "billing", content),
+        layout(&st, &u, &t("nav-billing"), "billing", content),
     )
 }
 
@@ -173,44 +173,47 @@ pub(super) async fn statement_page(
     let content = html! {
         div.card.statement {
             div.card-head {
-                h1 { "Statement " (s.number.clone().unwrap_or_else(|| "(draft)".into())) }
+                h1 { (ta("statement-n", &[("n", s.number.clone().unwrap_or_else(|| t("draft-paren")).into())])) }
                 span { (status_badge(s.status.as_str())) }
             }
             p { (st.config.panel.name) " · " (owner) " · " b { (crate::http::statements::month_label(s.month)) } " (UTC)" }
             @if s.status == StatementStatus::Draft {
-                p.hint { "A draft: it becomes final, with its number, " (grace_days) " days into the next month." }
+                p.hint { (ta("draft-hint", &[("days", grace_days.into())])) }
             }
-            @if let Some(reason) = &s.void_reason { p.flash.err { "Void: " (reason) } }
+            @if let Some(reason) = &s.void_reason { p.flash.err { (t("void")) ": " (reason) } }
             table {
-                thead { tr { th { "Rental" } th { "Plan" } th { "Hours" } th { "Free" } th { "Waived" } th { "Paid" } th { "Setup fee" } th { "Credited" } th { "Unpaid" } } }
+                thead { tr { th { (t("rental")) } th { (t("plan")) } th { (t("hours")) } th { (t("free")) } th { (t("waived")) } th { (t("paid")) } th { (t("setup-fee")) } th { (t("credited")) } th { (t("unpaid")) } } }
                 tbody { @for l in &s.lines {
                     tr {
-                        td data-label="Rental" { "#" (l.rental_id) }
-                        td data-label="Plan" { (l.plan_name) }
-                        td data-label="Hours" { (l.hours_billed) }
-                        td data-label="Free" { (l.free_hours) }
-                        td data-label="Waived" { (l.waived_hours) }
-                        td data-label="Paid" { (l.paid) }
-                        td data-label="Setup fee" { (l.setup_fee) }
-                        td data-label="Credited" { (l.credited) }
-                        td data-label="Unpaid" { (l.due) @if l.written_off.is_positive() { br; span.hint { (l.written_off) " written off" } } }
+                        td data-label=(t("rental")) { "#" (l.rental_id) }
+                        td data-label=(t("plan")) { (l.plan_name) }
+                        td data-label=(t("hours")) { (l.hours_billed) }
+                        td data-label=(t("free")) { (l.free_hours) }
+                        td data-label=(t("waived")) { (l.waived_hours) }
+                        td data-label=(t("paid")) { (l.paid) }
+                        td data-label=(t("setup-fee")) { (l.setup_fee) }
+                        td data-label=(t("credited")) { (l.credited) }
+                        td data-label=(t("unpaid")) { (l.due) @if l.written_off.is_positive() { br; span.hint { (ta("written-off", &[("amount", l.written_off.to_string().into())])) } } }
                     }
                 } }
             }
             div.stats {
-                div.stat { span.label { "Charged" } span.value #charged { (s.charged) " " (cur) } }
-                div.stat { span.label { "Credited" } span.value { (s.credited) } }
-                div.stat { span.label { "Net" } span.value #net { (net) } }
-                div.stat { span.label { "Unpaid" } span.value { (s.due) } }
+                div.stat { span.label { (t("charged")) } span.value #charged { (s.charged) " " (cur) } }
+                div.stat { span.label { (t("credited")) } span.value { (s.credited) } }
+                div.stat { span.label { (t("net")) } span.value #net { (net) } }
+                div.stat { span.label { (t("unpaid")) } span.value { (s.due) } }
             }
             p.hint.no-print {
-                a href=(format!("{api}/{}/csv", s.id)) { "Download CSV" } " · "
+                a href=(format!("{api}/{}/csv", s.id)) { (t("download-csv")) } " · "
                 a href=(format!("{api}/{}", s.id)) { "JSON" } " · "
-                "Print this page for a paper copy."
+                (t("print-hint"))
             }
         }
     };
-    let title = format!("Statement {}", s.number.clone().unwrap_or_default());
+    let title = ta(
+        "statement-n",
+        &[("n", s.number.clone().unwrap_or_default().into())],
+    );
     Ok(html_response(
         StatusCode::OK,
         layout(&st, &u, &title, "billing", content),
@@ -220,22 +223,26 @@ pub(super) async fn statement_page(
 /// "3 d 4 h" / "5 h".
 fn runway(hours: i64) -> String {
     match hours {
-        h if h >= 48 => format!("{} d {} h", h / 24, h % 24),
-        h => format!("{h} h"),
+        h if h >= 48 => format!(
+            "{} {}",
+            ta("dur-d", &[("n", (h / 24).into())]),
+            ta("dur-h", &[("n", (h % 24).into())])
+        ),
+        h => ta("dur-h", &[("n", h.into())]),
     }
 }
 
 pub(super) async fn rent(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
     let Some(plan_id) = f.get("plan_id").and_then(|p| p.parse::<i64>().ok()) else {
-        return Ok(to("/billing", "err", "Choose a plan"));
+        return Ok(to("/billing", "err", &t("choose-plan")));
     };
     match smmd_app::billing::rent(st.app(), u.user.id, plan_id).await {
         Ok(r) => Ok(to(
             "/billing",
             "ok",
-            &format!("Rental #{} is active: its first hour is paid.", r.id),
+            &ta("rental-active", &[("n", r.id.into())]),
         )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/billing", "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to("/billing", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -252,9 +259,9 @@ pub(super) async fn cancel(
         Ok(r) => Ok(to(
             "/billing",
             "ok",
-            &format!("Rental #{} is canceled; the current hour stays paid.", r.id),
+            &ta("rental-canceled", &[("n", r.id.into())]),
         )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/billing", "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to("/billing", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }

@@ -21,15 +21,15 @@ pub(super) async fn funds_page(
         (flash(&q))
         div.card {
             div.card-head {
-                h1 { "Add funds" }
-                div.big-balance { span data-balance { (u.user.balance) } " " (cur) }
+                h1 { (t("nav-funds")) }
+                div.big-balance { span data-balance { (u.user.balance) } " " (cur) (approx_balance(&u)) }
             }
             @if p.test_top_up {
                 div.demo {
-                    p { b { "Demo panel. " } "Add test funds at once, no payment needed." }
+                    p { b { (t("demo-panel")) } " " (t("demo-funds-text")) }
                     form method="post" action="/funds/test" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
-                        button #test-top-up type="submit" { "Add 10.00 " (cur) " test funds" }
+                        button #test-top-up type="submit" { (ta("add-test-funds", &[("currency", cur.as_str().into())])) }
                     }
                 }
             }
@@ -38,31 +38,31 @@ pub(super) async fn funds_page(
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 div.row {
                     div {
-                        label for="amount" { "Amount (" (cur) ")" span.hint { " " (p.min_amount) " – " (p.max_amount) } }
+                        label for="amount" { (t("amount")) " (" (cur) ")" span.hint { " " (p.min_amount) " – " (p.max_amount) } }
                         input #amount name="amount" type="text" inputmode="decimal" required placeholder="25.00";
                     }
                     div {
-                        label for="method" { "Paid with" }
+                        label for="method" { (t("paid-with")) }
                         select #method name="method" { @for m in &p.methods { option value=(m) { (m) } } }
                     }
                 }
-                label for="note" { "Payment reference" span.hint { " transaction id, sender name…" } }
+                label for="note" { (t("payment-reference")) span.hint { " " (t("payment-reference-hint")) } }
                 input #note name="note" type="text" maxlength="200";
-                p { button type="submit" { "Request funds" } }
+                p { button type="submit" { (t("request-funds")) } }
             }
         }
         @if !requests.is_empty() {
             div.card {
-                h2 { "Your requests" }
+                h2 { (t("your-requests")) }
                 table {
-                    thead { tr { th { "Request" } th { "Amount" } th { "Method" } th { "Reference" } th { "Status" } } }
+                    thead { tr { th { (t("request")) } th { (t("amount")) } th { (t("method")) } th { (t("reference")) } th { (t("status")) } } }
                     tbody { @for r in &requests {
                         tr {
-                            td data-label="Request" { "#" (r.id) br; span.hint { (super::orders::when(&st, r.created_at)) } }
-                            td data-label="Amount" { (r.amount) " " (cur) }
-                            td data-label="Method" { (r.method) }
-                            td data-label="Reference" { (r.note) }
-                            td data-label="Status" {
+                            td data-label=(t("request")) { "#" (r.id) br; span.hint { (super::orders::when(&st, r.created_at)) } }
+                            td data-label=(t("amount")) { (r.amount) " " (cur) }
+                            td data-label=(t("method")) { (r.method) }
+                            td data-label=(t("reference")) { (r.note) }
+                            td data-label=(t("status")) {
                                 (status_badge(&r.status))
                                 @if !r.reason.is_empty() { br; span.hint { (r.reason) } }
                             }
@@ -74,7 +74,7 @@ pub(super) async fn funds_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Add funds", "funds", content),
+        layout(&st, &u, &t("nav-funds"), "funds", content),
     )
 }
 
@@ -97,12 +97,16 @@ pub(super) async fn request_funds(
         Ok(p) => Ok(to(
             "/funds",
             "ok",
-            &format!(
-                "Request #{} sent: {} {} will be added when an admin confirms your payment.",
-                p.id, p.amount, st.config.panel.currency
+            &ta(
+                "funds-request-sent",
+                &[
+                    ("n", p.id.into()),
+                    ("amount", p.amount.to_string().into()),
+                    ("currency", st.config.panel.currency.as_str().into()),
+                ],
             ),
         )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/funds", "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to("/funds", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -120,9 +124,12 @@ pub(super) async fn test_top_up(
     Ok(to(
         "/funds",
         "ok",
-        &format!(
-            "Test funds added: balance {} {}.",
-            e.balance_after, st.config.panel.currency
+        &ta(
+            "test-funds-added",
+            &[
+                ("balance", e.balance_after.to_string().into()),
+                ("currency", st.config.panel.currency.as_str().into()),
+            ],
         ),
     ))
 }

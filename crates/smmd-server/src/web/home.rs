@@ -34,43 +34,43 @@ pub(super) async fn dashboard(
     let content = html! {
         (flash(&q))
         div.card {
-            div.card-head { h1 { "Welcome back" } span.hint { (u.user.email) } }
+            div.card-head { h1 { (t("welcome-back")) } span.hint { (u.user.email) } }
             div.stats {
-                div.stat { span.label { "Balance" } span.value { span data-balance { (u.user.balance) } " " (cur) } }
-                div.stat { span.label { "Active orders" } span.value data-active-count { (active) } }
-                div.stat { span.label { "Unread notifications" } span.value data-unread-count { (u.unread) } }
-                div.stat { span.label { "Orders" } span.value { @if orders.len() as i64 == RECENT { (RECENT) "+" } @else { (orders.len()) } } }
+                div.stat { span.label { (t("balance")) } span.value { span data-balance { (u.user.balance) } " " (cur) } (approx_balance(&u)) }
+                div.stat { span.label { (t("active-orders")) } span.value data-active-count { (active) } }
+                div.stat { span.label { (t("unread-notifications")) } span.value data-unread-count { (u.unread) } }
+                div.stat { span.label { (t("nav-orders")) } span.value { @if orders.len() as i64 == RECENT { (RECENT) "+" } @else { (orders.len()) } } }
             }
             div.quick {
-                a.button href="/orders/new" { "New order" }
-                a.button.secondary href="/orders/mass" { "Mass order" }
-                a.button.secondary href="/funds" { "Add funds" }
-                a.button.secondary href="/api" { "API" }
+                a.button href="/orders/new" { (t("nav-new-order")) }
+                a.button.secondary href="/orders/mass" { (t("mass-order")) }
+                a.button.secondary href="/funds" { (t("nav-funds")) }
+                a.button.secondary href="/api" { (t("nav-api")) }
             }
         }
         div.card {
-            div.card-head { h2 { "Recent orders" } a href="/orders" { "All orders →" } }
+            div.card-head { h2 { (t("recent-orders")) } a href="/orders" { (t("all-orders")) } }
             @if orders.is_empty() {
-                p.empty { "No orders yet. " a href="/orders/new" { "Place your first order" } "." }
+                p.empty { (t("no-orders-yet")) " " a href="/orders/new" { (t("place-first-order")) } }
             } @else {
                 table.orders {
-                    thead { tr { th { "Order" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Remains" } th { "Status" } } }
+                    thead { tr { th { (t("order")) } th { (t("link")) } th { (t("quantity")) } th { (t("charge")) } th { (t("remains")) } th { (t("status")) } } }
                     tbody { @for o in orders.iter().take(8) {
                         tr data-order=(o.reference) data-status=(o.status.as_str()) {
-                            td data-label="Order" { (super::orders::order_handle(&st, o)) }
-                            td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
-                            td data-label="Quantity" { (o.total_quantity) }
-                            td data-label="Charge" { (o.charge) " " (cur) }
-                            td data-label="Remains" data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
-                            td data-label="Status" { (status_badge(o.status.as_str())) }
+                            td data-label=(t("order")) { (super::orders::order_handle(&st, o)) }
+                            td.link data-label=(t("link")) title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
+                            td data-label=(t("quantity")) { (o.total_quantity) }
+                            td data-label=(t("charge")) { (o.charge) " " (cur) }
+                            td data-label=(t("remains")) data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
+                            td data-label=(t("status")) { (status_badge(o.status.as_str())) }
                         }
                     } }
                 }
             }
         }
         div.card {
-            div.card-head { h2 { "Notifications" } a href="/notifications" { "All →" } }
-            @if notes.is_empty() { p.muted { "Nothing yet: we tell you here when an order finishes." } }
+            div.card-head { h2 { (t("nav-notifications")) } a href="/notifications" { (t("all-arrow")) } }
+            @if notes.is_empty() { p.muted { (t("notifications-empty")) } }
             @else {
                 ul.plain { @for n in &notes {
                     li { b { (n.title) } " " span.hint { (when(&st, n.created_at)) } br; span { (n.body) } }
@@ -80,7 +80,7 @@ pub(super) async fn dashboard(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Dashboard", "dashboard", content),
+        layout(&st, &u, &t("nav-dashboard"), "dashboard", content),
     )
 }
 
@@ -104,21 +104,21 @@ fn mass_form(
         @if let Some(e) = error { div.flash.err { (e) } }
         @if let Some(r) = results { (r) }
         div.card {
-            div.card-head { h1 { "Mass order" } a href="/orders/new" { "← New order" } }
-            p.muted { "One order per line: " code { "service id | link | quantity" } ". Up to "
-                (orders::MASS_ORDER_MAX_LINES) " lines. Each line is placed on its own; one that fails does not stop the others. Service ids are on the "
-                a href="/orders/new" { "new order" } " page." }
+            div.card-head { h1 { (t("mass-order")) } a href="/orders/new" { (t("back-new-order")) } }
+            p.muted { (t("mass-one-per-line")) " " code { (t("mass-line-format")) } ". "
+                (ta("mass-rules", &[("max", (orders::MASS_ORDER_MAX_LINES as i64).into())])) " "
+                a href="/orders/new" { (t("mass-ids-where")) } }
             form method="post" action="/orders/mass" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 input type="hidden" name="batch" value=(batch);
-                label for="orders" { "Orders" }
+                label for="orders" { (t("nav-orders")) }
                 textarea #orders name="orders" rows="10" placeholder="1 | https://instagram.com/p/abc | 1000\n2 | https://instagram.com/p/def | 500" { (text) }
-                p.muted { "Your balance: " span data-balance { (u.user.balance) } " " (st.config.panel.currency) }
-                button type="submit" { "Place orders" }
+                p.muted { (t("your-balance")) " " span data-balance { (u.user.balance) } " " (st.config.panel.currency) }
+                button type="submit" { (t("place-orders")) }
             }
         }
     };
-    layout(st, u, "Mass order", "new", content)
+    layout(st, u, &t("mass-order"), "new", content)
 }
 
 /// Places each line of a mass order (`smmd_app::orders::place_mass_order`, the rules of a single order). Each
@@ -144,15 +144,15 @@ pub(super) async fn place_mass(State(st): State<AppState>, PageForm(u, f): PageF
     let placed = rows.iter().filter(|r| r.is_ok()).count();
     let results = html! {
         div.card #mass-results {
-            h2 { (placed) " of " (rows.len()) " orders placed" }
+            h2 { (ta("mass-placed", &[("placed", (placed as i64).into()), ("total", (rows.len() as i64).into())])) }
             ol.results {
                 @for r in &rows {
                     @match r {
                         Ok((n, o)) => li data-line=(n) {
-                            "Line " (n) ": " a href=(format!("/orders/{}", o.reference)) { "order " (o.reference) }
-                            " — " (o.charge) " " (cur) " charged"
+                            (ta("mass-line", &[("n", (*n as i64).into())])) " " a href=(format!("/orders/{}", o.reference)) { (ta("order-ref", &[("reference", o.reference.as_str().into())])) }
+                            " — " (ta("amount-charged", &[("amount", o.charge.to_string().into()), ("currency", cur.as_str().into())]))
                         },
-                        Err((n, why)) => li.bad data-line=(n) { "Line " (n) ": " (why) },
+                        Err((n, why)) => li.bad data-line=(n) { (ta("mass-line", &[("n", (*n as i64).into())])) " " (why) },
                     }
                 }
             }
@@ -206,7 +206,9 @@ pub(super) async fn new_api_key(
 ) -> Response {
     if let Err(e) = u.step_up(&st, f.get("code").map(String::as_str)).await {
         return match e {
-            smmd_app::UseCaseError::Refused(r) => super::to("/api", "err", &r.message),
+            smmd_app::UseCaseError::Refused(r) => {
+                super::to("/api", "err", &say(r.code, &r.message))
+            }
             e => page_error(e),
         };
     }
@@ -229,53 +231,54 @@ pub(super) async fn new_api_key(
 }
 
 /// One action of the API documentation: what it does, its parameters, a request and a reply.
-struct Doc {
+pub(super) struct Doc {
     action: &'static str,
-    what: &'static str,
+    /// The catalogue key of what it does.
+    pub(super) what: &'static str,
     params: &'static str,
     reply: &'static str,
 }
 
-const DOCS: [Doc; 7] = [
+pub(super) const DOCS: [Doc; 7] = [
     Doc {
         action: "services",
-        what: "The service list: id, name, type, category, rate per 1000, min, max, refill, cancel, dripfeed.",
+        what: "api-doc-services",
         params: "",
         reply: r#"[{"service":1,"name":"Instagram Followers","type":"Default","category":"Instagram Followers","rate":"0.90","min":"50","max":"10000","refill":true,"cancel":true,"dripfeed":true}]"#,
     },
     Doc {
         action: "add",
-        what: "Places an order and charges your balance. Drip-feed: add runs and interval (minutes). Other types take comments, usernames, hashtags… as on the new order page.",
+        what: "api-doc-add",
         params: "&service=1&link=https://instagram.com/p/abc&quantity=1000",
         reply: r#"{"order":23501}"#,
     },
     Doc {
         action: "status",
-        what: "One order's charge, start count, status and remains. Several at once: orders=1,2,3 (up to 100).",
+        what: "api-doc-status",
         params: "&order=23501",
         reply: r#"{"charge":"0.90","start_count":"3572","status":"Partial","remains":"157","currency":"USD"}"#,
     },
     Doc {
         action: "refill",
-        what: "Asks for a refill of a completed order within its guarantee. Several: orders=1,2,3.",
+        what: "api-doc-refill",
         params: "&order=23501",
         reply: r#"{"refill":"1"}"#,
     },
     Doc {
         action: "refill_status",
-        what: "A refill's status. Several: refills=1,2,3.",
+        what: "api-doc-refill-status",
         params: "&refill=1",
         reply: r#"{"status":"Completed"}"#,
     },
     Doc {
         action: "cancel",
-        what: "Cancels orders (up to 100); unsent ones are refunded at once, the others when the provider confirms.",
+        what: "api-doc-cancel",
         params: "&orders=23501,23502",
         reply: r#"[{"order":23501,"cancel":1},{"order":23502,"cancel":{"error":"Incorrect order ID"}}]"#,
     },
     Doc {
         action: "balance",
-        what: "Your balance and currency.",
+        what: "api-doc-balance",
         params: "",
         reply: r#"{"balance":"100.84","currency":"USD"}"#,
     },
@@ -294,43 +297,43 @@ fn api_doc(
     let content = html! {
         (super::flash(q))
         div.card {
-            div.card-head { h1 { "API" } span.hint { "SMM API v2, the standard reseller protocol" } }
+            div.card-head { h1 { (t("nav-api")) } span.hint { (t("api-subtitle")) } }
             div.service-info {
                 div { b { "URL" } code { (url) } }
-                div { b { "Method" } "POST (GET works too)" }
-                div { b { "Format" } "form fields or JSON; answers JSON" }
-                div { b { "Key" } "the " code { "key" } " field" }
+                div { b { (t("api-method")) } (t("api-method-value")) }
+                div { b { (t("api-format")) } (t("api-format-value")) }
+                div { b { (t("api-key-label")) } (ta("api-key-field", &[("field", "key".into())])) }
                 div #api-limit {
-                    b { "Limit" }
-                    @if limit == 0 { "none" } @else { (limit) " requests a minute per key" }
+                    b { (t("api-limit-label")) }
+                    @if limit == 0 { (t("api-no-limit")) } @else { (ta("api-limit", &[("n", i64::from(limit).into())])) }
                 }
             }
-            h2 { "Your API key" }
+            h2 { (t("api-your-key")) }
             @if let Some(key) = new_key {
-                div.flash.ok { "Here is your new key. Copy it now: it is shown only once, and your previous key no longer works." }
-                div.key { input #api-key type="text" readonly value=(key) aria-label="API key"; }
+                div.flash.ok { (t("api-new-key")) }
+                div.key { input #api-key type="text" readonly value=(key) aria-label=(t("api-key")); }
             } @else {
-                p.muted { "Keys are stored hashed, so we cannot show your current key again. Make a new one if you lost it; the old one stops working at once." }
+                p.muted { (t("api-key-hashed")) }
             }
             form method="post" action="/api" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 (super::code_field(st, u, false))
-                p { button #new-api-key .secondary[new_key.is_some()] type="submit" { "Generate a new key" } }
+                p { button #new-api-key .secondary[new_key.is_some()] type="submit" { (t("api-generate")) } }
             }
         }
         div.card {
-            h2 { "Actions" }
-            p.muted { "Every request sends " code { "key" } " and " code { "action" } ". Errors come back as " code { "{\"error\":\"…\"}" } " with HTTP 200." }
+            h2 { (t("api-actions")) }
+            p.muted { (t("api-every-request")) " " code { "key" } ", " code { "action" } ". " (t("api-errors-come-back")) " " code { "{\"error\":\"…\"}" } " (HTTP 200)." }
             @if limit > 0 {
-                p.muted { "A minute's worth of requests may come at once. Over the limit the answer is HTTP 429 with " code { "Retry-After" } " (seconds); every answer carries " code { "X-RateLimit-Limit" } " and " code { "X-RateLimit-Remaining" } ". A reseller plan raises the limit." }
+                p.muted { (t("api-burst")) " " code { "Retry-After" } ", " code { "X-RateLimit-Limit" } ", " code { "X-RateLimit-Remaining" } ". " (t("api-reseller-plan")) }
             }
             @for d in &DOCS {
                 h3 #(format!("action-{}", d.action)) { code { "action=" (d.action) } }
-                p { (d.what) }
+                p { (t(d.what)) }
                 pre { "curl -X POST " (url) " \\\n  -d 'key=YOUR_KEY&action=" (d.action) (d.params) "'" }
                 pre.reply { (d.reply) }
             }
         }
     };
-    layout(st, u, "API", "api", content)
+    layout(st, u, &t("nav-api"), "api", content)
 }

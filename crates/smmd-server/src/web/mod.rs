@@ -27,6 +27,7 @@ mod billing;
 mod csv_export;
 mod funds;
 mod home;
+pub(crate) mod i18n;
 mod orders;
 mod security;
 mod session;
@@ -37,6 +38,7 @@ mod transactions;
 use crate::auth::open_session;
 use crate::auth::{self, session_cookie};
 use crate::state::AppState;
+use i18n::{t, ta};
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/affiliate", get(affiliate::affiliate_page))
         .route("/affiliate/method", post(affiliate::submit_method))
         .route("/affiliate/transfer", post(affiliate::transfer))
+        .route("/lang/{code}", get(i18n::choose))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route(
@@ -75,6 +78,8 @@ pub fn router() -> Router<AppState> {
             get(account::settings_page).post(account::save_settings),
         )
         .route("/settings/password", post(account::change_password))
+        .route("/settings/language", post(account::save_language))
+        .route("/settings/currency", post(account::save_display_currency))
         .route("/settings/webhook-secret", post(account::rotate_secret))
         .route("/notifications", get(account::notifications_page))
         .route("/notifications/read", post(account::mark_read))
@@ -105,6 +110,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing/statements/{id}", get(billing::statement_page))
         .merge(admin::router())
         .fallback(session::fallback)
+        .layer(axum::middleware::from_fn(i18n::scope))
         .merge(assets())
 }
 
@@ -148,6 +154,8 @@ pub struct PageUser {
     pub brand: std::sync::Arc<smmd_app::storefront::Brand>,
     /// The session's token hash and when it last passed a second factor (the step-up).
     pub session: (String, Option<i64>),
+    /// The display currencies' rates ([`approx`]).
+    pub fx: std::sync::Arc<smmd_app::currencies::Converter>,
 }
 
 impl PageUser {
@@ -193,6 +201,9 @@ impl PageUser {
         match st.store.session(&hash, st.clock.now_ms()).await {
             // A session still waiting for its code is no log-in yet (below).
             Ok(Some(s)) if !s.pending_factor => {
+                if let Some(l) = s.user.language.as_deref().and_then(i18n::Lang::parse) {
+                    i18n::set(l);
+                }
                 let unread = st.store.unread_notifications(s.user.id).await.unwrap_or(0);
                 Ok(Some(PageUser {
                     user: s.user,
@@ -201,6 +212,7 @@ impl PageUser {
                     feed,
                     brand: st.brand().await,
                     session: (hash, s.factor_at),
+                    fx: st.converter().await,
                 }))
             }
             // The password was right but the code is still to come: back to the code form.
@@ -226,19 +238,30 @@ pub(super) fn refusal_status(code: crate::error::ErrorCode) -> StatusCode {
     StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
+/// A refusal as a page says it: the use case's own words on an English page; in another
+/// language the catalogue's `error-<code>` line (the English words where it has none).
+pub(super) fn say(code: crate::error::ErrorCode, message: &str) -> String {
+    if i18n::lang() == i18n::Lang::En {
+        return message.to_string();
+    }
+    let key = format!("error-{}", code.as_str());
+    if i18n::Lang::has(&key) {
+        t(&key)
+    } else {
+        message.to_string()
+    }
+}
+
 /// What a form says when the log-in limits ([`crate::auth::LoginLimiter`]) are used up.
 pub(super) fn too_many(secs: u64) -> String {
-    format!("Too many attempts from here. Try again in {secs} s.")
+    ta("too-many-attempts", &[("secs", (secs as i64).into())])
 }
 
 pub(super) fn page_error(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     html_response(
         StatusCode::INTERNAL_SERVER_ERROR,
-        bare(
-            "Something went wrong",
-            html! { p { "Please try again in a moment." } },
-        ),
+        bare(&t("error-title"), html! { p { (t("error-try-again")) } }),
     )
 }
 
@@ -255,11 +278,14 @@ impl<E: crate::error::Coded> From<E> for PageError {
             ErrorCode::Internal => page_error(e),
             ErrorCode::NotFound => html_response(
                 StatusCode::NOT_FOUND,
-                bare("Not found", html! { p { "There is nothing here." } }),
+                bare(&t("not-found-title"), html! { p { (t("not-found-text")) } }),
             ),
             code => html_response(
                 refusal_status(code),
-                bare("That did not work", html! { p { (e.to_string()) } }),
+                bare(
+                    &t("refused-title"),
+                    html! { p { (say(code, &e.to_string())) } },
+                ),
             ),
         })
     }
@@ -301,10 +327,15 @@ pub(super) fn html_response(status: StatusCode, body: Markup) -> Response {
     resp
 }
 
+/// The document's start: `<html>` in the page's language and direction (its end tag is
+/// optional), the head's metadata, the stylesheets and `app.js`'s strings.
 pub(super) fn head(title: &str) -> Markup {
+    let lang = i18n::lang();
     html! {
         (DOCTYPE)
+        html lang=(lang.code()) dir=(lang.dir());
         meta charset="utf-8";
+        meta name="i18n" content=(i18n::script_strings());
         meta name="viewport" content="width=device-width, initial-scale=1";
         title { (title) " · smmd" }
         link rel="stylesheet" href="/assets/app.css";
@@ -312,12 +343,19 @@ pub(super) fn head(title: &str) -> Markup {
     }
 }
 
+/// A page of its own card (log-in, errors), with the language links under it.
 pub(super) fn bare(title: &str, content: Markup) -> Markup {
-    html! { (head(title)) body { main { div.card.login { h1 { (title) } (content) } } } }
+    html! { (head(title)) body { main { div.card.login { h1 { (title) } (content) } (i18n::picker()) } } }
 }
 
-/// A status as the pages show it (`in_progress` → `In progress`); `app.js` says the same.
+/// A status as the pages show it in the page's language (`status-in_progress`, "In
+/// progress"), a status the catalogue does not name as its words (`in_progress` → `In
+/// progress`); `app.js` says the same.
 pub(super) fn status_label(wire: &str) -> String {
+    let key = format!("status-{wire}");
+    if i18n::Lang::has(&key) {
+        return t(&key);
+    }
     let text = wire.replace('_', " ");
     let mut chars = text.chars();
     chars
@@ -331,21 +369,21 @@ pub(super) fn status_badge(wire: &str) -> Markup {
     html! { span class=(format!("status s-{wire}")) data-field="status" { (status_label(wire)) } }
 }
 
-/// The customer menu: (key, path, label); `layout`'s `active` names the key.
+/// The customer menu: (key, path, label's message key); `layout`'s `active` names the key.
 const CUSTOMER_NAV: [(&str, &str, &str); 13] = [
-    ("dashboard", "/dashboard", "Dashboard"),
-    ("new", "/orders/new", "New order"),
-    ("orders", "/orders", "Orders"),
-    ("services", "/services", "Services"),
-    ("funds", "/funds", "Add funds"),
-    ("transactions", "/transactions", "Transactions"),
-    ("notifications", "/notifications", "Notifications"),
-    ("support", "/tickets", "Support"),
-    ("refills", "/refills", "Refills"),
-    ("billing", "/billing", "Billing"),
-    ("affiliate", "/affiliate", "Affiliate"),
-    ("api", "/api", "API"),
-    ("settings", "/settings", "Settings"),
+    ("dashboard", "/dashboard", "nav-dashboard"),
+    ("new", "/orders/new", "nav-new-order"),
+    ("orders", "/orders", "nav-orders"),
+    ("services", "/services", "nav-services"),
+    ("funds", "/funds", "nav-funds"),
+    ("transactions", "/transactions", "nav-transactions"),
+    ("notifications", "/notifications", "nav-notifications"),
+    ("support", "/tickets", "nav-support"),
+    ("refills", "/refills", "nav-refills"),
+    ("billing", "/billing", "nav-billing"),
+    ("affiliate", "/affiliate", "nav-affiliate"),
+    ("api", "/api", "nav-api"),
+    ("settings", "/settings", "nav-settings"),
 ];
 
 /// Menu entries shown in the bar; the rest fold under "More" on wide screens (all of them
@@ -379,7 +417,7 @@ pub(super) fn layout(
                         // One class attribute (a second would be ignored): an active page under
                         // "More" stays folded there on wide screens, where "More" lights up.
                         a.active[active == key].extra[i >= NAV_PRIMARY] href=(href) {
-                            (label)
+                            (t(label))
                             @if key == "notifications" {
                                 " " span.count data-unread hidden[u.unread == 0] { (u.unread) }
                             }
@@ -387,31 +425,55 @@ pub(super) fn layout(
                     }
                     @if nav.len() > NAV_PRIMARY {
                         details.more {
-                            summary class=[nav[NAV_PRIMARY..].iter().any(|(k, _, _)| *k == active).then_some("active")] { "More" }
+                            summary class=[nav[NAV_PRIMARY..].iter().any(|(k, _, _)| *k == active).then_some("active")] { (t("nav-more")) }
                             div.menu { @for &(key, href, label) in &nav[NAV_PRIMARY..] {
-                                a href=(href) class=[(active == key).then_some("active")] { (label) }
+                                a href=(href) class=[(active == key).then_some("active")] { (t(label)) }
                             } }
                         }
                     }
                     @if is_admin {
-                        @if admin_section { a.switch href="/dashboard" { "Customer view" } }
-                        @else { a.switch href="/admin" { "Admin" } }
+                        @if admin_section { a.switch href="/dashboard" { (t("nav-customer-view")) } }
+                        @else { a.switch href="/admin" { (t("nav-admin")) } }
                     }
                 }
                 @if !admin_section {
-                    span.balance title="Balance" {
+                    span.balance title=(t("balance")) {
                         span data-balance { (u.user.balance) } " " (st.config.panel.currency)
+                        (approx_balance(u))
                     }
                 }
                 form.logout method="post" action="/logout" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
-                    button.link type="submit" { "Log out" }
+                    button.link type="submit" { (t("log-out")) }
                 }
             } }
             main { (content) }
             div #toasts aria-live="polite" {}
             script src="/assets/app.js" {}
         }
+    }
+}
+
+/// What a panel amount is in the customer's display currency, beside it: ` ≈ 9.24 EUR`
+/// (rounded, never what is charged); nothing without a display currency or its rate.
+pub(super) fn approx(u: &PageUser, amount: smmd_domain::Money) -> Markup {
+    match u.fx.approx(amount, u.user.display_currency.as_deref()) {
+        Some(text) => html! { " " span.approx title=(t("approx-title")) { (text) } },
+        None => html! {},
+    }
+}
+
+/// [`approx`] of the balance, which follows live balance updates (`app.js` converts with
+/// the same integer rule from the rates it carries).
+pub(super) fn approx_balance(u: &PageUser) -> Markup {
+    let code = u.user.display_currency.as_deref();
+    let shown = u.fx.approx(u.user.balance, code);
+    match (shown, code.and_then(|c| u.fx.pair(c)), code) {
+        (Some(text), Some((from, to)), Some(code)) => html! {
+            " " span.approx data-balance-approx data-fx-from=(from) data-fx-to=(to) data-fx-code=(code)
+                title=(t("approx-title")) { (text) }
+        },
+        _ => html! {},
     }
 }
 
@@ -424,7 +486,7 @@ pub(super) fn code_field(st: &AppState, u: &PageUser, api: bool) -> Markup {
     }
     html! {
         input.narrow.code type="text" name="code" autocomplete="one-time-code"
-            required[!api] inputmode="numeric" maxlength="20" placeholder="2FA code" aria-label="Two-factor code"
+            required[!api] inputmode="numeric" maxlength="20" placeholder=(t("code-placeholder")) aria-label=(t("code-label"))
             data-header=[api.then_some("x-2fa-code")];
     }
 }
@@ -475,8 +537,8 @@ pub(super) fn csrf_refused() -> Response {
     html_response(
         StatusCode::FORBIDDEN,
         bare(
-            "Form expired",
-            html! { p { "Reload the page and try again." } },
+            &t("form-expired-title"),
+            html! { p { (t("form-expired-text")) } },
         ),
     )
 }

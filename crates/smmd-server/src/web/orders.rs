@@ -42,39 +42,39 @@ fn count_field(
 /// The type-specific fields of the order form for `s`.
 fn order_fields(s: &Service, v: &HashMap<String, String>) -> Markup {
     use ServiceType as T;
-    let t = s.service_type;
+    let kind = s.service_type;
     html! {
-        @if t != T::Subscriptions { (field("link", "Link", "the post, profile or page to promote", v, "url")) }
-        @if t.takes_quantity() { (count_field("quantity", "Quantity", &format!("{} – {}", s.min, s.max), v, (s.min, s.max))) }
-        @if matches!(t, T::CustomComments | T::CustomCommentsPackage | T::CommentReplies) {
-            (field("comments", "Comments", "one per line", v, "textarea"))
+        @if kind != T::Subscriptions { (field("link", &t("link"), &t("hint-link"), v, "url")) }
+        @if kind.takes_quantity() { (count_field("quantity", &t("quantity"), &format!("{} – {}", s.min, s.max), v, (s.min, s.max))) }
+        @if matches!(kind, T::CustomComments | T::CustomCommentsPackage | T::CommentReplies) {
+            (field("comments", &t("comments"), &t("one-per-line"), v, "textarea"))
         }
-        @if matches!(t, T::Mentions | T::MentionsWithHashtags | T::MentionsCustomList) {
-            (field("usernames", "Usernames", "one per line", v, "textarea"))
+        @if matches!(kind, T::Mentions | T::MentionsWithHashtags | T::MentionsCustomList) {
+            (field("usernames", &t("usernames"), &t("one-per-line"), v, "textarea"))
         }
-        @if t == T::MentionsWithHashtags { (field("hashtags", "Hashtags", "one per line", v, "textarea")) }
-        @if t == T::MentionsHashtag { (field("hashtag", "Hashtag", "to take usernames from", v, "text")) }
-        @if matches!(t, T::MentionsUserFollowers | T::CommentLikes | T::CommentReplies | T::Subscriptions) {
-            (field("username", "Username", "", v, "text"))
+        @if kind == T::MentionsWithHashtags { (field("hashtags", &t("hashtags"), &t("one-per-line"), v, "textarea")) }
+        @if kind == T::MentionsHashtag { (field("hashtag", &t("hashtag"), &t("hint-hashtag"), v, "text")) }
+        @if matches!(kind, T::MentionsUserFollowers | T::CommentLikes | T::CommentReplies | T::Subscriptions) {
+            (field("username", &t("username"), "", v, "text"))
         }
-        @if t == T::MentionsMediaLikers { (field("media", "Media URL", "to take likers from", v, "url")) }
-        @if t == T::Poll { (field("answer_number", "Answer number", "which answer to vote for", v, "number")) }
-        @if t == T::InvitesFromGroups { (field("groups", "Groups", "one per line", v, "textarea")) }
-        @if t == T::Subscriptions {
+        @if kind == T::MentionsMediaLikers { (field("media", &t("media-url"), &t("hint-media"), v, "url")) }
+        @if kind == T::Poll { (field("answer_number", &t("answer-number"), &t("hint-answer"), v, "number")) }
+        @if kind == T::InvitesFromGroups { (field("groups", &t("groups"), &t("one-per-line"), v, "textarea")) }
+        @if kind == T::Subscriptions {
             div.row {
-                div { (field("min", "Min per post", &format!("at least {}", s.min), v, "number")) }
-                div { (field("max", "Max per post", &format!("at most {}", s.max), v, "number")) }
+                div { (field("min", &t("min-per-post"), &ta("at-least", &[("n", s.min.into())]), v, "number")) }
+                div { (field("max", &t("max-per-post"), &ta("at-most", &[("n", s.max.into())]), v, "number")) }
             }
             div.row {
-                div { (field("posts", "New posts", "empty = unlimited", v, "number")) }
-                div { (field("delay", "Delay (minutes)", "0, 5, 10, 15, 30, 60 …", v, "number")) }
+                div { (field("posts", &t("new-posts"), &t("hint-posts"), v, "number")) }
+                div { (field("delay", &t("delay-minutes"), "0, 5, 10, 15, 30, 60 …", v, "number")) }
             }
-            (field("expiry", "Expiry", "d/m/Y, optional", v, "text"))
+            (field("expiry", &t("expiry"), &t("hint-expiry"), v, "text"))
         }
-        @if s.dripfeed && t.supports_drip_feed() {
+        @if s.dripfeed && kind.supports_drip_feed() {
             div.row {
-                div { (count_field("runs", "Drip-feed runs", "optional", v, (1, smmd_domain::service::MAX_RUNS))) }
-                div { (field("interval", "Interval (minutes)", "between runs", v, "number")) }
+                div { (count_field("runs", &t("drip-feed-runs"), &t("optional"), v, (1, smmd_domain::service::MAX_RUNS))) }
+                div { (field("interval", &t("interval-minutes"), &t("hint-interval"), v, "number")) }
             }
         }
     }
@@ -184,50 +184,50 @@ async fn render_new_order(
         @if let Some(e) = error { div.flash.err { (e) } }
         div.card {
             div.card-head {
-                h1 { "New order" }
-                a href="/orders/mass" { "Mass order →" }
+                h1 { (t("nav-new-order")) }
+                a href="/orders/mass" { (t("mass-order-arrow")) }
             }
             form method="get" action="/orders/new" {
                 div.filters-row {
-                    input #service-search type="search" name="q" value=(get("q")) placeholder="Search services" aria-label="Search services";
-                    select #service-platform name="platform" aria-label="Platform" {
-                        option value="" { "All platforms" }
+                    input #service-search type="search" name="q" value=(get("q")) placeholder=(t("search-services-short")) aria-label=(t("search-services-short"));
+                    select #service-platform name="platform" aria-label=(t("platform")) {
+                        option value="" { (t("all-platforms")) }
                         @for p in &platforms { option value=(p) selected[*p == platform] { (p) } }
                     }
-                    select #service-type name="type" aria-label="Type" {
-                        option value="" { "All types" }
+                    select #service-type name="type" aria-label=(t("type")) {
+                        option value="" { (t("all-types")) }
                         @for k in &kinds { option value=(k) selected[*k == kind] { (k) } }
                     }
                 }
-                label for="service-category" { "Category" }
+                label for="service-category" { (t("category")) }
                 select #service-category name="category" {
-                    option value="*" selected[category == "*"] { "All categories" }
+                    option value="*" selected[category == "*"] { (t("all-categories")) }
                     @for c in &categories { option value=(c) selected[*c == category] { (c) } }
                 }
-                label for="service-pick" { "Service" }
+                label for="service-pick" { (t("service")) }
                 select #service-pick name="service" {
                     @for (group_name, group) in by_category(shown.iter().copied()) {
                         optgroup label=(group_name) {
                             @for s in group {
                                 @let (p, k) = platform_and_kind(&s.category);
                                 option value=(s.id.0) data-platform=(p) data-type=(k) selected[chosen.is_some_and(|c| c.id == s.id)] {
-                                    (s.id.0) " · " (s.name) " — " (s.rate) " " (cur) " per " @if s.service_type.is_package() { "package" } @else { "1000" }
+                                    (s.id.0) " · " (s.name) " — " (s.rate) " " (cur) " / " @if s.service_type.is_package() { (t("package")) } @else { "1000" }
                                 }
                             }
                         }
                     }
                 }
-                @if shown.is_empty() { p.muted { "No service matches these filters." } }
-                p { button.secondary type="submit" { "Choose" } }
+                @if shown.is_empty() { p.muted { (t("no-service-filters")) } }
+                p { button.secondary type="submit" { (t("choose")) } }
             }
             @if let Some(s) = chosen {
                 div.service-info {
-                    div { b { "Price" } (s.rate) " " (cur) @if s.service_type.is_package() { " / package" } @else { " / 1000" } }
-                    div { b { "Min – max" } (s.min) " – " (s.max) }
-                    div { b { "Refill" } @if s.refill { (s.guarantee_days) " days guarantee" } @else { "No refill" } }
-                    div title="From the last 10 completed orders of this service" {
-                        b { "Average time" }
-                        @match avg { Some(ms) => { (duration(ms)) " per 1000" }, None => span.muted { "not enough data" } }
+                    div { b { (t("price")) } (s.rate) " " (cur) " / " @if s.service_type.is_package() { (t("package")) } @else { "1000" } (approx(u, s.rate)) }
+                    div { b { (t("min-max")) } (s.min) " – " (s.max) }
+                    div { b { (t("refill")) } @if s.refill { (ta("days-guarantee", &[("n", s.guarantee_days.into())])) } @else { (t("no-refill")) } }
+                    div title=(t("average-from-last-10")) {
+                        b { (t("average-time")) }
+                        @match avg { Some(ms) => { (ta("per-1000", &[("duration", duration(ms).into())])) }, None => span.muted { (t("not-enough-data")) } }
                     }
                 }
                 @if let Some(p) = &public { p.hint #service-figures { (super::storefront::figures(p)) } }
@@ -236,14 +236,14 @@ async fn render_new_order(
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     input type="hidden" name="service" value=(s.id.0);
                     (order_fields(s, values))
-                    div.total { "Total: " span #order-total { "—" } " " (cur) }
+                    div.total { (t("total")) " " span #order-total { "—" } " " (cur) }
                     p.note #order-invalid hidden {}
-                    p.muted { "Your balance: " span data-balance { (u.user.balance) } " " (cur) }
-                    p.note #order-short hidden { "Your balance is too low for this order. " a href="/funds" { "Add funds" } }
-                    button type="submit" { "Place order" }
+                    p.muted { (t("your-balance")) " " span data-balance { (u.user.balance) } " " (cur) (approx_balance(u)) }
+                    p.note #order-short hidden { (t("balance-too-low")) " " a href="/funds" { (t("nav-funds")) } }
+                    button type="submit" { (t("place-order")) }
                 }
             } @else {
-                p.muted { "No services are available yet." }
+                p.muted { (t("no-services-yet")) }
             }
         }
     };
@@ -253,7 +253,7 @@ async fn render_new_order(
         } else {
             StatusCode::OK
         },
-        layout(st, u, "New order", "new", content),
+        layout(st, u, &t("nav-new-order"), "new", content),
     )
 }
 
@@ -270,13 +270,22 @@ pub(super) fn platform_and_kind(category: &str) -> (&str, &str) {
 /// Milliseconds as a short duration: `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
 pub(super) fn duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;
+    let unit = |key: &str, n: i64| ta(key, &[("n", n.into())]);
     match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..86_400 if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
-        3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        _ if s % 86_400 / 3600 == 0 => format!("{} d", s / 86_400),
-        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+        0..60 => unit("dur-s", s),
+        60..3600 => unit("dur-min", s / 60),
+        3600..86_400 if s % 3600 / 60 == 0 => unit("dur-h", s / 3600),
+        3600..86_400 => format!(
+            "{} {}",
+            unit("dur-h", s / 3600),
+            unit("dur-min", s % 3600 / 60)
+        ),
+        _ if s % 86_400 / 3600 == 0 => unit("dur-d", s / 86_400),
+        _ => format!(
+            "{} {}",
+            unit("dur-d", s / 86_400),
+            unit("dur-h", s % 86_400 / 3600)
+        ),
     }
 }
 
@@ -308,14 +317,21 @@ pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) 
         Ok(o) => Ok(to(
             &format!("/orders/{}", o.reference),
             "ok",
-            &format!(
-                "Order placed: {} {} charged.",
-                o.charge, st.config.panel.currency
+            &ta(
+                "order-placed-charged",
+                &[
+                    ("amount", o.charge.to_string().into()),
+                    ("currency", st.config.panel.currency.as_str().into()),
+                ],
             ),
         )),
-        Err(PlaceOrderError::Rejected(e)) => {
-            Ok(render_new_order(&st, &u, &f, Some(&e.to_string())).await)
-        }
+        Err(PlaceOrderError::Rejected(e)) => Ok(render_new_order(
+            &st,
+            &u,
+            &f,
+            Some(&say(crate::error::Coded::code(&e), &e.to_string())),
+        )
+        .await),
         Err(PlaceOrderError::Store(e)) => Err(e.into()),
     }
 }
@@ -343,14 +359,15 @@ pub(super) fn when(st: &AppState, ms: i64) -> String {
         .unwrap_or_default()
 }
 
-const STATUS_FILTERS: [(&str, &str); 7] = [
-    ("", "All"),
-    ("active", "Active"),
-    ("completed", "Completed"),
-    ("partial", "Partial"),
-    ("canceled", "Canceled"),
-    ("in_progress", "In progress"),
-    ("queued", "Queued"),
+/// The status filters: (value, label's message key).
+pub(super) const STATUS_FILTERS: [(&str, &str); 7] = [
+    ("", "filter-all"),
+    ("active", "status-active"),
+    ("completed", "status-completed"),
+    ("partial", "status-partial"),
+    ("canceled", "status-canceled"),
+    ("in_progress", "status-in_progress"),
+    ("queued", "status-queued"),
 ];
 
 /// `/orders`: the caller's orders, newest first, 50 a page, filtered by status and link search.
@@ -401,7 +418,7 @@ pub(super) async fn orders_page(
         services
             .as_ref()
             .and_then(|list| list.iter().find(|s| s.id == id).map(|s| s.name.clone()))
-            .unwrap_or_else(|| format!("Service {}", id.0))
+            .unwrap_or_else(|| ta("service-n", &[("n", id.0.into())]))
     };
     let page_link = |before: Option<i64>| {
         let mut params = vec![];
@@ -423,41 +440,41 @@ pub(super) async fn orders_page(
         (flash(&q))
         div.card {
             div.card-head {
-                h1 { "Orders" }
-                a.button href="/orders/new" { "New order" }
+                h1 { (t("nav-orders")) }
+                a.button href="/orders/new" { (t("nav-new-order")) }
             }
             nav.filters {
                 @for (value, label) in STATUS_FILTERS {
                     a class=[(value == status_filter).then_some("active")]
-                        href=(format!("/orders?{}", serde_urlencoded::to_string([("status", value)]).unwrap_or_default())) { (label) }
+                        href=(format!("/orders?{}", serde_urlencoded::to_string([("status", value)]).unwrap_or_default())) { (t(label)) }
                 }
             }
             form.search method="get" action="/orders" {
                 @if !status_filter.is_empty() { input type="hidden" name="status" value=(status_filter); }
-                input type="search" name="q" placeholder="Order id, reference or link" aria-label="Search orders" value=[search.as_deref()];
-                button.secondary type="submit" { "Search" }
+                input type="search" name="q" placeholder=(t("search-orders-placeholder")) aria-label=(t("search-orders")) value=[search.as_deref()];
+                button.secondary type="submit" { (t("search")) }
             }
             @if orders.is_empty() {
-                p.empty { "No orders here yet. " a href="/orders/new" { "Place an order" } "." }
+                p.empty { (t("no-orders-here")) " " a href="/orders/new" { (t("place-an-order")) } }
             } @else {
                 table.orders {
-                    thead { tr { th { "Order" } th { "Service" } th { "Link" } th { "Quantity" } th { "Charge" } th { "Start" } th { "Remains" } th { "Status" } } }
+                    thead { tr { th { (t("order")) } th { (t("service")) } th { (t("link")) } th { (t("quantity")) } th { (t("charge")) } th { (t("start")) } th { (t("remains")) } th { (t("status")) } } }
                     tbody {
                         @for o in &orders {
                             tr data-order=(o.reference) data-status=(o.status.as_str()) {
-                                td data-label="Order" { (order_handle(&st, o)) }
-                                td data-label="Service" { (service_name(o.service_id)) }
-                                td.link data-label="Link" title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
-                                td data-label="Quantity" { (o.total_quantity) }
-                                td data-label="Charge" {
+                                td data-label=(t("order")) { (order_handle(&st, o)) }
+                                td data-label=(t("service")) { (service_name(o.service_id)) }
+                                td.link data-label=(t("link")) title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
+                                td data-label=(t("quantity")) { (o.total_quantity) }
+                                td data-label=(t("charge")) {
                                     (o.charge) " " (cur)
                                     @if o.refunded.is_positive() { br; span.hint { "refunded " (o.refunded) } }
                                 }
-                                td data-label="Start" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) }
-                                td data-label="Remains" data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
-                                td data-label="Status" {
+                                td data-label=(t("start")) { (o.start_count.map_or("—".to_string(), |s| s.to_string())) }
+                                td data-label=(t("remains")) data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) }
+                                td data-label=(t("status")) {
                                     (status_badge(o.status.as_str()))
-                                    @if o.cancel_requested { br; span.hint { "cancel requested" } }
+                                    @if o.cancel_requested { br; span.hint { (t("cancel-requested-lower")) } }
                                 }
                             }
                         }
@@ -465,13 +482,16 @@ pub(super) async fn orders_page(
                 }
                 @if orders.len() == 50 {
                     @if let Some(last) = orders.last() {
-                        p { a href=(page_link(Some(last.id.0))) { "Older orders →" } }
+                        p { a href=(page_link(Some(last.id.0))) { (t("older-orders")) } }
                     }
                 }
             }
         }
     };
-    html_response(StatusCode::OK, layout(&st, &u, "Orders", "orders", content))
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, &t("nav-orders"), "orders", content),
+    )
 }
 
 /// The caller's order by reference; another user's (or an unknown) reference is not found.
@@ -489,9 +509,9 @@ fn not_found(st: &AppState, u: &PageUser) -> Response {
         layout(
             st,
             u,
-            "Not found",
+            &t("not-found-title"),
             "",
-            html! { div.card { h1 { "Order not found" } p { "There is no such order in your account. " a href="/orders" { "Your orders" } } } },
+            html! { div.card { h1 { (t("order-not-found")) } p { (t("no-such-order")) " " a href="/orders" { (t("your-orders")) } } } },
         ),
     )
 }
@@ -499,9 +519,12 @@ fn not_found(st: &AppState, u: &PageUser) -> Response {
 fn event_text(e: &smmd_store::OrderLogEntry) -> String {
     use smmd_domain::order::EventKind;
     match e.kind {
-        EventKind::Placed => "Order placed".to_string(),
-        EventKind::CancelRequested => "Cancel requested".to_string(),
-        EventKind::Refill => format!("Refill {}", status_label(&e.status).to_lowercase()),
+        EventKind::Placed => t("event-placed"),
+        EventKind::CancelRequested => t("event-cancel-requested"),
+        EventKind::Refill => ta(
+            "event-refill",
+            &[("status", status_label(&e.status).to_lowercase().into())],
+        ),
         EventKind::Status => status_label(&e.status),
     }
 }
@@ -551,21 +574,21 @@ pub(super) async fn order_page(
         (flash(&q))
         div.card data-order=(o.reference) data-status=(o.status.as_str()) {
             div.card-head {
-                h1 { "Order #" (o.id.0) " " span.hint.reference { (o.reference) } }
+                h1 { (ta("order-n", &[("n", o.id.0.into())])) " " span.hint.reference { (o.reference) } }
                 (status_badge(o.status.as_str()))
             }
             dl.facts {
-                div { dt { "Service" } dd { (service.as_ref().map_or("—", |s| s.name.as_str())) } }
-                div { dt { "Link" } dd.link { (o.link.as_deref().unwrap_or("—")) } }
-                div { dt { "Quantity" } dd { (o.total_quantity) @if let Some(r) = o.runs { " (" (r) " runs)" } } }
-                div { dt { "Charge" } dd { (o.charge) " " (cur) } }
-                div { dt { "Refunded" } dd { span data-field="refunded" { (o.refunded) } " " (cur) } }
-                div { dt { "Start count" } dd data-field="start_count" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) } }
-                div { dt { "Remains" } dd data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) } }
-                div { dt { "Refill" } dd data-field="refill" {
-                    @if o.refill && o.guarantee_days > 0 { (o.guarantee_days) "-day guarantee" } @else { "No refill" }
+                div { dt { (t("service")) } dd { (service.as_ref().map_or("—", |s| s.name.as_str())) } }
+                div { dt { (t("link")) } dd.link { (o.link.as_deref().unwrap_or("—")) } }
+                div { dt { (t("quantity")) } dd { (o.total_quantity) @if let Some(r) = o.runs { " (" (ta("n-runs", &[("n", r.into())])) ")" } } }
+                div { dt { (t("charge")) } dd { (o.charge) " " (cur) (approx(&u, o.charge)) } }
+                div { dt { (t("refunded")) } dd { span data-field="refunded" { (o.refunded) } " " (cur) } }
+                div { dt { (t("start-count")) } dd data-field="start_count" { (o.start_count.map_or("—".to_string(), |s| s.to_string())) } }
+                div { dt { (t("remains")) } dd data-field="remains" { (o.remains.map_or("—".to_string(), |r| r.to_string())) } }
+                div { dt { (t("refill")) } dd data-field="refill" {
+                    @if o.refill && o.guarantee_days > 0 { (ta("days-guarantee", &[("n", o.guarantee_days.into())])) } @else { (t("no-refill")) }
                 } }
-                div { dt { "Placed" } dd { (when(&st, o.created_at)) } }
+                div { dt { (t("placed")) } dd { (when(&st, o.created_at)) } }
             }
             @if let Some(note) = &o.note { p.note { (note) } }
             // Live updates hide the cancel button when the order ends, and show the refill
@@ -574,30 +597,30 @@ pub(super) async fn order_page(
                 @if orders::can_cancel(&o) {
                     form method="post" action=(format!("/orders/{}/cancel", o.reference)) data-hide-on="completed partial canceled" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
-                        button.secondary #cancel type="submit" { "Cancel order" }
+                        button.secondary #cancel type="submit" { (t("cancel-order")) }
                     }
                 }
                 @if orders::can_refill(&o, active_refill, now) {
                     form method="post" action=(format!("/orders/{}/refill", o.reference)) {
                         input type="hidden" name="csrf_token" value=(u.csrf);
-                        button #refill type="submit" { "Request refill" }
+                        button #refill type="submit" { (t("request-refill")) }
                     }
                 } @else if o.refill && o.guarantee_days > 0 && !o.status.is_terminal() {
                     form method="post" action=(format!("/orders/{}/refill", o.reference)) hidden data-show-on="completed partial" {
                         input type="hidden" name="csrf_token" value=(u.csrf);
-                        button #refill type="submit" { "Request refill" }
+                        button #refill type="submit" { (t("request-refill")) }
                     }
                 }
             }
         }
         @if smmd_domain::rating::can_rate(o.status) {
             div.card #rating {
-                h2 { "Rate this service" }
+                h2 { (t("rate-service")) }
                 @if let Some(r) = rating.first() {
-                    p { "You rated it " b.stars { (stars(r.stars)) } " " (r.stars) "/5"
+                    p { (t("you-rated")) " " b.stars { (stars(r.stars)) } " " (r.stars) "/5"
                         @match r.status {
-                            smmd_domain::rating::RatingStatus::Pending => { span.hint { " · your comment waits for approval" } },
-                            smmd_domain::rating::RatingStatus::Rejected => { span.hint { " · not published" } },
+                            smmd_domain::rating::RatingStatus::Pending => { span.hint { " · " (t("comment-waits")) } },
+                            smmd_domain::rating::RatingStatus::Rejected => { span.hint { " · " (t("not-published")) } },
                             smmd_domain::rating::RatingStatus::Approved => {},
                         }
                     }
@@ -607,23 +630,23 @@ pub(super) async fn order_page(
                         input type="hidden" name="csrf_token" value=(u.csrf);
                         div.row {
                             div {
-                                label for="stars" { "Stars" }
+                                label for="stars" { (t("stars")) }
                                 select #stars name="stars" required {
                                     @for n in (1..=5).rev() { option value=(n) selected[n == 5] { (stars(n)) " " (n) } }
                                 }
                             }
                             div {
-                                label for="comment" { "Comment " span.hint { "optional, shown once approved" } }
+                                label for="comment" { (t("comment")) " " span.hint { (t("optional-shown-approved")) } }
                                 input #comment type="text" name="comment" maxlength="500";
                             }
                         }
-                        p { button #rate type="submit" { "Send rating" } }
+                        p { button #rate type="submit" { (t("send-rating")) } }
                     }
                 }
             }
         }
         div.card {
-            h2 { "Timeline" }
+            h2 { (t("timeline")) }
             ol.timeline data-timeline=(o.reference) data-currency=(cur) {
                 @for e in &log {
                     li data-seq=(e.id) {
@@ -637,9 +660,9 @@ pub(super) async fn order_page(
         }
         @if !refills.is_empty() {
             div.card {
-                h2 { "Refills" }
+                h2 { (t("nav-refills")) }
                 table {
-                    thead { tr { th { "Refill" } th { "Requested" } th { "Status" } } }
+                    thead { tr { th { (t("refill")) } th { (t("requested")) } th { (t("status")) } } }
                     tbody { @for r in &refills {
                         tr { td { "#" (r.id.0) } td { (when(&st, r.created_at)) } td { (status_badge(r.status.as_str())) } }
                     } }
@@ -652,7 +675,10 @@ pub(super) async fn order_page(
         layout(
             &st,
             &u,
-            &format!("Order {}", o.reference),
+            &ta(
+                "order-ref-title",
+                &[("reference", o.reference.as_str().into())],
+            ),
             "orders",
             content,
         ),
@@ -673,15 +699,18 @@ pub(super) async fn cancel(
         Ok(smmd_store::CancelOutcome::Canceled { refunded }) => Ok(to(
             &back,
             "ok",
-            &format!(
-                "Order canceled; {refunded} {} refunded.",
-                st.config.panel.currency
+            &ta(
+                "order-canceled-refunded",
+                &[
+                    ("amount", refunded.to_string().into()),
+                    ("currency", st.config.panel.currency.as_str().into()),
+                ],
             ),
         )),
         Ok(smmd_store::CancelOutcome::Requested) => {
-            Ok(to(&back, "ok", "Cancel requested from the provider."))
+            Ok(to(&back, "ok", &t("cancel-requested-provider")))
         }
-        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -706,13 +735,13 @@ pub(super) async fn rate(
         Ok(r) => {
             st.public_catalog.invalidate();
             let said = if r.status == smmd_domain::rating::RatingStatus::Pending {
-                "Thank you! Your rating counts once your comment is approved."
+                t("rating-thanks-pending")
             } else {
-                "Thank you for rating."
+                t("rating-thanks")
             };
-            Ok(to(&back, "ok", said))
+            Ok(to(&back, "ok", &said))
         }
-        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to(&back, "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -728,9 +757,17 @@ pub(super) async fn refill(
     };
     let back = format!("/orders/{reference}");
     match orders::request_refill(st.app(), u.user.id, o.id).await {
-        Ok(r) => Ok(to(&back, "ok", &format!("Refill #{} requested.", r.id.0))),
+        Ok(r) => Ok(to(
+            &back,
+            "ok",
+            &ta("refill-requested", &[("n", r.id.0.into())]),
+        )),
         Err(RefillRequestError::Store(e)) => Err(e.into()),
-        Err(e) => Ok(to(&back, "err", &e.to_string())),
+        Err(e) => Ok(to(
+            &back,
+            "err",
+            &say(crate::error::Coded::code(&e), &e.to_string()),
+        )),
     }
 }
 
@@ -770,18 +807,18 @@ pub(super) async fn refills_page(
     };
     let content = html! {
         div.card {
-            h1 { "Refills" }
+            h1 { (t("nav-refills")) }
             @if refills.is_empty() {
-                p.empty { "No refills yet. Completed orders with a guarantee show a Request refill button." }
+                p.empty { (t("no-refills-yet")) }
             } @else {
                 table {
-                    thead { tr { th { "Refill" } th { "Order" } th { "Requested" } th { "Status" } } }
+                    thead { tr { th { (t("refill")) } th { (t("order")) } th { (t("requested")) } th { (t("status")) } } }
                     tbody { @for r in &refills {
                         tr data-order=(reference(r.order_id)) {
-                            td data-label="Refill" { "#" (r.id.0) }
-                            td data-label="Order" { a href=(format!("/orders/{}", reference(r.order_id))) { (reference(r.order_id)) } }
-                            td data-label="Requested" { (when(&st, r.created_at)) }
-                            td data-label="Status" { (status_badge(r.status.as_str())) }
+                            td data-label=(t("refill")) { "#" (r.id.0) }
+                            td data-label=(t("order")) { a href=(format!("/orders/{}", reference(r.order_id))) { (reference(r.order_id)) } }
+                            td data-label=(t("requested")) { (when(&st, r.created_at)) }
+                            td data-label=(t("status")) { (status_badge(r.status.as_str())) }
                         }
                     } }
                 }
@@ -790,6 +827,6 @@ pub(super) async fn refills_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Refills", "refills", content),
+        layout(&st, &u, &t("nav-refills"), "refills", content),
     )
 }

@@ -15,7 +15,7 @@ use maud::{html, Markup};
 use smmd_app::UseCaseError;
 
 use super::session::{foreign_form, safe_next};
-use super::{bare, flash, html_response, layout, to, PageForm, PageResult, PageUser};
+use super::{bare, flash, html_response, layout, say, t, ta, to, PageForm, PageResult, PageUser};
 use crate::auth::{self, session_cookie};
 use crate::state::AppState;
 
@@ -23,20 +23,18 @@ fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
     f.get(name).map(String::as_str).unwrap_or("")
 }
 
-const SENT: &str = "If an account has this e-mail, a link to reset its password is on its way. It works once, for one hour.";
-
 fn forgot_form(message: Option<(&str, &str)>, email: &str) -> Markup {
     bare(
-        "Reset your password",
+        &t("reset-title"),
         html! {
             @if let Some((kind, m)) = message { div.flash.(kind) #reset-notice { (m) } }
-            p { "Enter the e-mail of your account: we send it a link to choose a new password." }
+            p { (t("reset-intro")) }
             form method="post" action="/forgot" {
-                label for="email" { "E-mail" }
+                label for="email" { (t("email")) }
                 input #email type="email" name="email" value=(email) required autocomplete="username";
-                p { button type="submit" { "Send the link" } }
+                p { button type="submit" { (t("send-link")) } }
             }
-            p.hint { a href="/login" { "Back to log-in" } }
+            p.hint { a href="/login" { (t("back-to-login")) } }
         },
     )
 }
@@ -67,11 +65,11 @@ pub(super) async fn forgot(
     match smmd_app::security::request_password_reset(st.app(), st.mailer(), email).await {
         Ok(()) => Ok(html_response(
             StatusCode::OK,
-            forgot_form(Some(("ok", SENT)), ""),
+            forgot_form(Some(("ok", &t("reset-link-sent"))), ""),
         )),
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             super::refusal_status(r.code),
-            forgot_form(Some(("err", &r.message)), email),
+            forgot_form(Some(("err", &say(r.code, &r.message))), email),
         )),
         Err(e) => Err(e.into()),
     }
@@ -79,15 +77,15 @@ pub(super) async fn forgot(
 
 fn reset_form(token: &str, error: Option<&str>) -> Markup {
     bare(
-        "Choose a new password",
+        &t("new-password-title"),
         html! {
             @if let Some(e) = error { div.flash.err { (e) } }
             form method="post" action="/reset" {
                 input type="hidden" name="token" value=(token);
-                label for="password" { "New password" }
+                label for="password" { (t("new-password")) }
                 input #password type="password" name="password" required minlength="8" autocomplete="new-password";
-                p.hint { "At least 8 characters. Every session of the account ends when it changes." }
-                p { button type="submit" { "Set the password" } }
+                p.hint { (t("new-password-hint")) }
+                p { button type="submit" { (t("set-password")) } }
             }
         },
     )
@@ -115,16 +113,16 @@ pub(super) async fn reset(
         Ok(_) => Ok(html_response(
             StatusCode::OK,
             bare(
-                "Password changed",
+                &t("password-changed-title"),
                 html! {
-                    p #reset-done { "Your password is changed and every session of the account has ended." }
-                    p { a.button href="/login" { "Log in" } }
+                    p #reset-done { (t("password-changed-text")) }
+                    p { a.button href="/login" { (t("log-in")) } }
                 },
             ),
         )),
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             super::refusal_status(r.code),
-            reset_form(token, Some(&r.message)),
+            reset_form(token, Some(&say(r.code, &r.message))),
         )),
         Err(e) => Err(e.into()),
     }
@@ -138,16 +136,16 @@ pub(super) async fn confirm_page(
     let token = q.get("token").map_or("", String::as_str);
     let body = match smmd_app::security::confirm_email(st.app(), token).await {
         Ok(_) => bare(
-            "E-mail confirmed",
+            &t("email-confirmed-title"),
             html! {
-                p #confirmed { "Thank you: your e-mail is confirmed and you can log in." }
-                p { a.button href="/login" { "Log in" } }
+                p #confirmed { (t("email-confirmed-text")) }
+                p { a.button href="/login" { (t("log-in")) } }
             },
         ),
         Err(UseCaseError::Refused(r)) => bare(
-            "Link not valid",
+            &t("link-not-valid"),
             html! {
-                div.flash.err { (r.message) }
+                div.flash.err { (say(r.code, &r.message)) }
                 (resend_form(""))
             },
         ),
@@ -160,9 +158,9 @@ pub(super) async fn confirm_page(
 pub(super) fn resend_form(email: &str) -> Markup {
     html! {
         form method="post" action="/confirm/resend" {
-            label for="resend-email" { "E-mail" }
+            label for="resend-email" { (t("email")) }
             input #resend-email type="email" name="email" value=(email) required;
-            p { button.secondary type="submit" { "Send the confirmation link again" } }
+            p { button.secondary type="submit" { (t("resend-confirmation")) } }
         }
     }
 }
@@ -170,9 +168,9 @@ pub(super) fn resend_form(email: &str) -> Markup {
 /// What a sign-up under e-mail confirmation, and a log-in before it, show.
 pub(super) fn check_inbox(email: &str) -> Markup {
     bare(
-        "Confirm your e-mail",
+        &t("confirm-email-title"),
         html! {
-            p #check-inbox { "We sent a link to " strong { (email) } ". Open it to confirm your e-mail, then log in. It works for two days." }
+            p #check-inbox { (ta("check-inbox-text", &[("email", email.into())])) }
             (resend_form(email))
         },
     )
@@ -204,17 +202,17 @@ pub(super) async fn resend_confirmation(
 
 fn code_form(next: Option<&str>, error: Option<&str>) -> Markup {
     bare(
-        "Two-factor code",
+        &t("code-title"),
         html! {
             @if let Some(e) = error { div.flash.err { (e) } }
-            p { "Enter the 6-digit code your authenticator app shows for this panel, or one of your backup codes." }
+            p { (t("code-intro")) }
             form method="post" action="/login/code" {
                 @if let Some(n) = next { input type="hidden" name="next" value=(n); }
-                label for="code" { "Code" }
+                label for="code" { (t("code")) }
                 input #code type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="20" autofocus;
                 p {
-                    button type="submit" { "Log in" } " "
-                    button.secondary #cancel-login type="submit" name="cancel" value="1" formnovalidate { "Cancel" }
+                    button type="submit" { (t("log-in")) } " "
+                    button.secondary #cancel-login type="submit" name="cancel" value="1" formnovalidate { (t("cancel")) }
                 }
             }
         },
@@ -274,7 +272,7 @@ pub(super) async fn submit_code(
         Ok(()) => Ok(Redirect::to(super::session::landing(next, &user)).into_response()),
         Err(UseCaseError::Refused(r)) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            code_form(next, Some(&r.message)),
+            code_form(next, Some(&say(r.code, &r.message))),
         )),
         Err(e) => Err(e.into()),
     }
@@ -298,8 +296,8 @@ fn qr_data_url(url: &str) -> Option<String> {
 fn codes_card(codes: &[String]) -> Markup {
     html! {
         div.card #backup-codes {
-            h2 { "Your backup codes" }
-            p { "Each works once in place of a code, if you lose your phone. Keep them somewhere safe: they are shown only now." }
+            h2 { (t("backup-codes-title")) }
+            p { (t("backup-codes-text")) }
             ul.codes { @for c in codes { li { code { (c) } } } }
         }
     }
@@ -332,67 +330,67 @@ async fn security_view(
     let content = html! {
         (flash(q))
         @if q.contains_key("required") {
-            div.flash.info #two-factor-required { "This panel requires two-factor authentication for admins: turn it on below to open the admin pages." }
+            div.flash.info #two-factor-required { (t("two-factor-required")) }
         }
         @if let Some(codes) = new_codes { (codes_card(codes)) }
         div.card {
-            h1 { "Security" }
-            h2 { "Two-factor authentication" }
+            h1 { (t("security")) }
+            h2 { (t("two-factor-title")) }
             @if u.user.two_factor {
-                p #two-factor-state { span.status.s-completed { "On" } " Log-ins and money or security actions ask for a code from your authenticator app. "
-                    (state.backup_codes_left) " backup codes left." }
+                p #two-factor-state { span.status.s-completed { (t("on")) } " " (t("two-factor-on-text")) " "
+                    (ta("backup-codes-left", &[("n", state.backup_codes_left.into())])) }
                 form method="post" action="/settings/security/codes" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
-                    label for="codes-code" { "Code" }
+                    label for="codes-code" { (t("code")) }
                     input #codes-code type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="20";
-                    p { button.secondary type="submit" { "Make new backup codes" } }
+                    p { button.secondary type="submit" { (t("make-backup-codes")) } }
                 }
-                h3 { "Turn off" }
+                h3 { (t("turn-off")) }
                 form method="post" action="/settings/security/disable" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
-                    label for="off-password" { "Password" }
+                    label for="off-password" { (t("password")) }
                     input #off-password type="password" name="password" required autocomplete="current-password";
-                    label for="off-code" { "Code" }
+                    label for="off-code" { (t("code")) }
                     input #off-code type="text" name="code" required autocomplete="one-time-code" maxlength="20";
-                    p { button.danger type="submit" { "Turn two-factor off" } }
+                    p { button.danger type="submit" { (t("turn-two-factor-off")) } }
                 }
             } @else if let Some(e) = &enrolment {
-                p #two-factor-state { span.status.s-canceled { "Off" } " Protect your account with a code from an authenticator app (Google Authenticator, Authy, 1Password, …)." }
+                p #two-factor-state { span.status.s-canceled { (t("off")) } " " (t("two-factor-off-text")) }
                 ol.steps {
-                    li { "Scan this QR code with the app, or type the key in." }
-                    li { "Enter the code the app shows, and your password." }
+                    li { (t("enrol-step-scan")) }
+                    li { (t("enrol-step-code")) }
                 }
                 div.enrol {
                     @if let Some(src) = qr_data_url(&e.otpauth_url) {
-                        img.qr src=(src) alt="QR code of the two-factor key" width="200" height="200";
+                        img.qr src=(src) alt=(t("qr-alt")) width="200" height="200";
                     }
-                    p { "Key: " code #totp-secret { (e.secret) } }
+                    p { (t("totp-key")) " " code #totp-secret { (e.secret) } }
                 }
                 form method="post" action="/settings/security/enable" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
                     input type="hidden" name="secret" value=(e.secret);
-                    label for="enable-code" { "Code from the app" }
+                    label for="enable-code" { (t("code-from-app")) }
                     input #enable-code type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" maxlength="10";
-                    label for="enable-password" { "Password" }
+                    label for="enable-password" { (t("password")) }
                     input #enable-password type="password" name="password" required autocomplete="current-password";
-                    p { button type="submit" { "Turn two-factor on" } }
+                    p { button type="submit" { (t("turn-two-factor-on")) } }
                 }
             }
         }
         @if u.user.role == smmd_store::Role::Admin {
             div.card {
-                h2 { "Panel policy" }
+                h2 { (t("panel-policy")) }
                 form method="post" action="/settings/security/policy" {
                     input type="hidden" name="csrf_token" value=(u.csrf);
-                    label.check { input type="checkbox" name="admin_two_factor" value="on" checked[policy.admin_two_factor]; " Require two-factor of every admin" }
-                    label.check { input type="checkbox" name="confirm_email" value="on" checked[policy.confirm_email]; " New sign-ups confirm their e-mail before they can log in" }
-                    @if st.mailer().is_none() { p.hint { "E-mail is off on this panel (no SMTP server): confirmation links and password resets cannot be sent." } }
-                    p { button type="submit" { "Save" } }
+                    label.check { input type="checkbox" name="admin_two_factor" value="on" checked[policy.admin_two_factor]; " " (t("policy-admin-two-factor")) }
+                    label.check { input type="checkbox" name="confirm_email" value="on" checked[policy.confirm_email]; " " (t("policy-confirm-email")) }
+                    @if st.mailer().is_none() { p.hint { (t("email-off-hint")) } }
+                    p { button type="submit" { (t("save")) } }
                 }
             }
         }
     };
-    Ok(layout(st, u, "Security", "settings", content))
+    Ok(layout(st, u, &t("security"), "settings", content))
 }
 
 /// The security page with new backup codes, shown this once, and `message`.
@@ -405,7 +403,7 @@ async fn show_codes(st: &AppState, u: &PageUser, message: &str, codes: &[String]
 }
 
 fn refused_to_page(r: &smmd_app::Refusal) -> Response {
-    to("/settings/security", "err", &r.message)
+    to("/settings/security", "err", &say(r.code, &r.message))
 }
 
 pub(super) async fn enable(State(st): State<AppState>, PageForm(u, f): PageForm) -> PageResult {
@@ -425,7 +423,7 @@ pub(super) async fn enable(State(st): State<AppState>, PageForm(u, f): PageForm)
                 .await?;
             let mut u = u;
             u.user.two_factor = true;
-            show_codes(&st, &u, "Two-factor is on. Keep your backup codes.", &codes).await
+            show_codes(&st, &u, &t("two-factor-now-on"), &codes).await
         }
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),
@@ -441,7 +439,7 @@ pub(super) async fn disable(State(st): State<AppState>, PageForm(u, f): PageForm
     )
     .await
     {
-        Ok(()) => Ok(to("/settings/security", "ok", "Two-factor is off.")),
+        Ok(()) => Ok(to("/settings/security", "ok", &t("two-factor-now-off"))),
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),
     }
@@ -452,15 +450,7 @@ pub(super) async fn renew_codes(
     PageForm(u, f): PageForm,
 ) -> PageResult {
     match smmd_app::security::renew_backup_codes(st.app(), &u.user, field(&f, "code")).await {
-        Ok(codes) => {
-            show_codes(
-                &st,
-                &u,
-                "New backup codes: the old ones no longer work.",
-                &codes,
-            )
-            .await
-        }
+        Ok(codes) => show_codes(&st, &u, &t("backup-codes-renewed"), &codes).await,
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),
     }
@@ -485,7 +475,7 @@ pub(super) async fn save_policy(
     {
         Ok(_) => {
             st.policy.invalidate();
-            Ok(to("/settings/security", "ok", "Policy saved."))
+            Ok(to("/settings/security", "ok", &t("policy-saved")))
         }
         Err(UseCaseError::Refused(r)) => Ok(refused_to_page(&r)),
         Err(e) => Err(e.into()),

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 
-use super::{bare, html_response, page_error, PageForm};
+use super::{bare, html_response, page_error, t, PageForm};
 use crate::auth::{self, open_session, session_cookie};
 use crate::state::AppState;
 
@@ -56,29 +56,27 @@ pub(super) struct LoginView<'a> {
 
 pub(super) fn login_form(v: LoginView<'_>) -> Markup {
     bare(
-        "Log in",
+        &t("log-in"),
         html! {
             @if let Some(n) = v.notice { div.flash.info #session-notice { (n) } }
             @if let Some(e) = v.error { div.flash.err { (e) } }
             form method="post" action="/login" {
                 @if let Some(next) = v.next { input type="hidden" name="next" value=(next); }
                 @if let Some(r) = v.resume { input type="hidden" name="resume" value=(r); }
-                label for="email" { "E-mail" }
+                label for="email" { (t("email")) }
                 input #email type="email" name="email" value=(v.email) required autocomplete="username";
-                label for="password" { "Password" }
+                label for="password" { (t("password")) }
                 input #password type="password" name="password" required autocomplete="current-password";
-                p { button type="submit" { "Log in" } }
+                p { button type="submit" { (t("log-in")) } }
             }
-            p.hint { a #forgot-link href="/forgot" { "Forgot your password?" } }
-            p.hint { "No account yet? " a #signup-link href=(match v.next {
+            p.hint { a #forgot-link href="/forgot" { (t("forgot-password-link")) } }
+            p.hint { (t("no-account-yet")) " " a #signup-link href=(match v.next {
                 Some(n) => format!("/signup?{}", serde_urlencoded::to_string([("next", n)]).unwrap_or_default()),
                 None => "/signup".into(),
-            }) { "Sign up" } }
+            }) { (t("sign-up")) } }
         },
     )
 }
-
-const ENDED: &str = "Your session has ended. Log in to go on where you were.";
 
 /// A page asked for without a live session: to the log-in page, which brings the browser back
 /// to it (`next`), saying the session ended when the browser sent one.
@@ -113,20 +111,14 @@ pub(super) fn form_without_session(path: &str, fields: &HashMap<String, String>)
     kept.sort();
     let encoded = serde_urlencoded::to_string(&kept).unwrap_or_default();
     let (notice, resume) = if encoded.len() <= RESUME_MAX && safe_next(path).is_some() {
-        (
-            "Your session ended before the form was sent. Log in and send it again: what you typed is kept (passwords excepted).",
-            Some(encoded.as_str()),
-        )
+        (t("session-ended-form-kept"), Some(encoded.as_str()))
     } else {
-        (
-            "Your session ended before the form was sent. Log in and fill it in again.",
-            None,
-        )
+        (t("session-ended-form-lost"), None)
     };
     html_response(
         StatusCode::UNAUTHORIZED,
         login_form(LoginView {
-            notice: Some(notice),
+            notice: Some(&notice),
             next: resume.is_some().then_some(path),
             resume,
             ..LoginView::default()
@@ -136,7 +128,8 @@ pub(super) fn form_without_session(path: &str, fields: &HashMap<String, String>)
 
 pub(super) async fn login_page(Query(q): Query<HashMap<String, String>>) -> Response {
     let next = q.get("next").and_then(|n| safe_next(n));
-    let notice = q.contains_key("expired").then_some(ENDED);
+    let ended = t("session-ended");
+    let notice = q.contains_key("expired").then_some(ended.as_str());
     html_response(
         StatusCode::OK,
         login_form(LoginView {
@@ -153,8 +146,8 @@ pub(super) fn foreign_form() -> Response {
     html_response(
         StatusCode::FORBIDDEN,
         bare(
-            "Form from another site",
-            html! { p { "This form was not sent from this panel. " a href="/login" { "Log in here" } } },
+            &t("foreign-form-title"),
+            html! { p { (t("foreign-form-text")) " " a href="/login" { (t("log-in-here")) } } },
         ),
     )
 }
@@ -195,7 +188,7 @@ pub(super) async fn login(
         Err(auth::LoginError::Wrong) => {
             return html_response(
                 StatusCode::UNAUTHORIZED,
-                login_form(again("Wrong e-mail or password", email, next, resume)),
+                login_form(again(&t("wrong-login"), email, next, resume)),
             )
         }
         Err(auth::LoginError::TooMany(secs)) => {
@@ -262,9 +255,9 @@ fn resend(next: &str, resume: &str, csrf: &str) -> Markup {
         t
     };
     bare(
-        "Send your form again",
+        &t("resend-title"),
         html! {
-            p { "Your session had ended when you sent this form. You are logged in again: send it now?" }
+            p { (t("resend-text")) }
             @if !fields.is_empty() {
                 dl.facts.kept { @for (k, v) in &fields { @if !v.is_empty() {
                     div { dt { (k.replace('_', " ")) } dd { (shown(v)) } }
@@ -273,7 +266,7 @@ fn resend(next: &str, resume: &str, csrf: &str) -> Markup {
             form #resend method="post" action=(next) {
                 input type="hidden" name="csrf_token" value=(csrf);
                 @for (k, v) in &fields { input type="hidden" name=(k) value=(v); }
-                p { button type="submit" { "Send" } " " a.button.secondary href="/dashboard" { "Do not send" } }
+                p { button type="submit" { (t("send")) } " " a.button.secondary href="/dashboard" { (t("do-not-send")) } }
             }
         },
     )
@@ -304,10 +297,10 @@ pub(super) async fn fallback(uri: Uri) -> Response {
 
 pub(super) fn not_found_page() -> Markup {
     bare(
-        "Page not found",
+        &t("page-not-found-title"),
         html! {
-            p { "There is no page at this address. It may have moved, or the link was mistyped." }
-            p.actions { a.button href="/" { "Home" } " " a.button.secondary href="/services" { "Services" } " " a.button.secondary href="/login" { "Log in" } }
+            p { (t("page-not-found-text")) }
+            p.actions { a.button href="/" { (t("home")) } " " a.button.secondary href="/services" { (t("nav-services")) } " " a.button.secondary href="/login" { (t("log-in")) } }
         },
     )
 }

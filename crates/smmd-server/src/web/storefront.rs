@@ -16,7 +16,7 @@ use smmd_app::storefront::{Brand, PublicService};
 use smmd_domain::service::PLATFORMS;
 
 use super::orders::duration;
-use super::{html_response, layout, PageResult, PageUser};
+use super::{html_response, layout, t, ta, PageResult, PageUser};
 use crate::state::AppState;
 
 /// The brand's colours as CSS custom properties (the stylesheet reads `--brand`); empty when
@@ -76,9 +76,10 @@ fn public_page(
     title: &str,
     content: Markup,
 ) -> Markup {
+    let lang = super::i18n::lang();
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.code()) dir=(lang.dir()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -90,22 +91,23 @@ fn public_page(
                 header.top { div.bar {
                     a.brand href="/" { (mark(brand)) }
                     nav {
-                        a href="/services" { "Services" }
-                        @if pages.iter().any(|(slug, _)| slug == "faq") { a href="/pages/faq" { "FAQ" } }
-                        a href="/api/docs" { "API" }
+                        a href="/services" { (t("nav-services")) }
+                        @if pages.iter().any(|(slug, _)| slug == "faq") { a href="/pages/faq" { (t("faq")) } }
+                        a href="/api/docs" { (t("nav-api")) }
                     }
                     @if signed_in {
-                        a.button.small href="/dashboard" { "Dashboard" }
+                        a.button.small href="/dashboard" { (t("nav-dashboard")) }
                     } @else {
-                        a.signin href="/login" { "Log in" }
-                        a.button.small href="/signup" { "Sign up" }
+                        a.signin href="/login" { (t("log-in")) }
+                        a.button.small href="/signup" { (t("sign-up")) }
                     }
                 } }
                 main { (content) }
                 footer.site { div {
                     span { "© " (brand.name) }
-                    @for (slug, t) in pages { a href=(format!("/pages/{slug}")) { (t) } }
-                    a href="/services" { "Services" }
+                    @for (slug, title) in pages { a href=(format!("/pages/{slug}")) { (title) } }
+                    a href="/services" { (t("nav-services")) }
+                    (super::i18n::picker())
                 } }
             }
         }
@@ -142,35 +144,35 @@ pub(super) async fn home(st: &AppState) -> PageResult {
     let content = html! {
         section.hero {
             h1 { (brand.name) }
-            p.tagline { @if brand.tagline.is_empty() { "Followers, likes and views for every platform, delivered automatically." } @else { (brand.tagline) } }
+            p.tagline { @if brand.tagline.is_empty() { (t("home-tagline")) } @else { (brand.tagline) } }
             div.quick {
-                a.button href="/signup" { "Create an account" }
-                a.button.secondary href="/services" { "See services and prices" }
+                a.button href="/signup" { (t("create-account")) }
+                a.button.secondary href="/services" { (t("see-services")) }
             }
             p.hint {
-                (catalog.len()) " services"
-                @if orders > 0 { " · " (compact(orders)) " orders delivered" }
-                " · API v2 for resellers"
+                (ta("home-services-count", &[("n", (catalog.len() as i64).into())]))
+                @if orders > 0 { " · " (ta("home-orders-delivered", &[("n", compact(orders).into())])) }
+                " · " (t("home-api-for-resellers"))
             }
         }
         section.card {
-            h2 { "What we sell" }
-            @if platforms.is_empty() { p.muted { "The catalogue is being prepared." } }
+            h2 { (t("what-we-sell")) }
+            @if platforms.is_empty() { p.muted { (t("catalogue-empty")) } }
             div.platforms {
                 @for (p, n, min) in &platforms {
                     a.platform href=(format!("/services?platform={p}")) {
                         b { (platform_label(p)) }
-                        span.hint { (n) @if *n == 1 { " service" } @else { " services" } " · from " (min) " " (cur) " per 1000" }
+                        span.hint { (ta("home-platform-figures", &[("n", (*n as i64).into()), ("min", min.to_string().into()), ("currency", cur.as_str().into())])) }
                     }
                 }
             }
         }
         section.card.steps {
-            h2 { "How it works" }
+            h2 { (t("how-it-works")) }
             ol {
-                li { b { "Add funds" } " to your wallet." }
-                li { b { "Order" } " a service for your link: we start within minutes." }
-                li { b { "Follow it live" } ": status, start count and remains update by themselves; what is not delivered is refunded." }
+                li { b { (t("how-funds")) } " " (t("how-funds-text")) }
+                li { b { (t("how-order")) } " " (t("how-order-text")) }
+                li { b { (t("how-follow")) } " " (t("how-follow-text")) }
             }
         }
     };
@@ -270,65 +272,65 @@ pub(super) async fn services_page(
     let content = html! {
         div.card {
             div.card-head {
-                h1 { "Services" }
-                span.hint { @if signed_in { "Your prices" } @else { "Prices per 1000 in " (cur) } " · " a href="/api/public/services" { "JSON" } }
+                h1 { (t("nav-services")) }
+                span.hint { @if signed_in { (t("your-prices")) } @else { (ta("prices-per-1000-in", &[("currency", cur.as_str().into())])) } " · " a href="/api/public/services" { "JSON" } }
             }
             form.search.wide.filters-row method="get" action="/services" {
-                input #services-q type="search" name="q" value=[q.get("q")] placeholder="Search services or an id" aria-label="Search";
-                select name="platform" aria-label="Platform" {
-                    option value="" { "All platforms" }
+                input #services-q type="search" name="q" value=[q.get("q")] placeholder=(t("search-services")) aria-label=(t("search"));
+                select name="platform" aria-label=(t("platform")) {
+                    option value="" { (t("all-platforms")) }
                     @for p in &present { option value=(p) selected[platform.is_some_and(|x| x == p)] { (platform_label(p)) } }
                 }
-                select name="type" aria-label="Type" {
-                    option value="" { "All types" }
-                    @for t in &types { option value=(t) selected[kind.is_some_and(|k| k == t)] { (t) } }
+                select name="type" aria-label=(t("type")) {
+                    option value="" { (t("all-types")) }
+                    @for ty in &types { option value=(ty) selected[kind.is_some_and(|k| k == ty)] { (ty) } }
                 }
-                button.secondary type="submit" { "Filter" }
+                button.secondary type="submit" { (t("filter")) }
             }
-            @if groups.is_empty() { p.empty { "No service matches. " a href="/services" { "Show all" } } }
+            @if groups.is_empty() { p.empty { (t("no-service-matches")) " " a href="/services" { (t("show-all")) } } }
         }
         @for (category, list) in &groups {
             section.card.category {
                 h2 { (category) }
                 table.services {
-                    thead { tr { th { "ID" } th { "Service" } th { "Rate per 1000" } th { "Min – max" } th { "Refill" } th { "Average time" } th {} } }
-                    tbody { @for s in list { (service_row(s, cur)) } }
+                    thead { tr { th { (t("id")) } th { (t("service")) } th { (t("rate-per-1000")) } th { (t("min-max")) } th { (t("refill")) } th { (t("average-time")) } th {} } }
+                    tbody { @for s in list { (service_row(s, cur, u.as_ref())) } }
                 }
             }
         }
     };
     let page = match &u {
-        Some(u) => layout(&st, u, "Services", "services", content),
+        Some(u) => layout(&st, u, &t("nav-services"), "services", content),
         None => {
             let brand = st.brand().await;
             let pages = page_links(&st).await;
-            public_page(&brand, &pages, false, "Services", content)
+            public_page(&brand, &pages, false, &t("nav-services"), content)
         }
     };
     Ok(html_response(StatusCode::OK, page))
 }
 
-fn service_row(p: &PublicService, cur: &str) -> Markup {
+fn service_row(p: &PublicService, cur: &str, u: Option<&PageUser>) -> Markup {
     let s = &p.service;
     html! {
         tr #(format!("s-{}", s.id.0)) {
-            td data-label="ID" { (s.id.0) }
-            td data-label="Service" {
+            td data-label=(t("id")) { (s.id.0) }
+            td data-label=(t("service")) {
                 b { (s.name) }
                 (figures(p))
                 @if !s.description.trim().is_empty() {
-                    details.description { summary { "Description" } p { (s.description) } }
+                    details.description { summary { (t("description")) } p { (s.description) } }
                 }
             }
-            td data-label="Rate per 1000" { b { (s.rate) } " " (cur) }
-            td data-label="Min – max" { (s.min) " – " (s.max) }
-            td data-label="Refill" {
-                @if s.refill && s.guarantee_days > 0 { (s.guarantee_days) " days" } @else { span.muted { "No refill" } }
+            td data-label=(t("rate-per-1000")) { b { (s.rate) } " " (cur) @if let Some(u) = u { (super::approx(u, s.rate)) } }
+            td data-label=(t("min-max")) { (s.min) " – " (s.max) }
+            td data-label=(t("refill")) {
+                @if s.refill && s.guarantee_days > 0 { (ta("n-days", &[("n", s.guarantee_days.into())])) } @else { span.muted { (t("no-refill")) } }
             }
-            td data-label="Average time" {
+            td data-label=(t("average-time")) {
                 @match p.avg_ms_per_1000 { Some(ms) => { (duration(ms)) } , None => span.muted { "—" } }
             }
-            td.order { a.button.small href=(format!("/orders/new?service={}", s.id.0)) { "Order" } }
+            td.order { a.button.small href=(format!("/orders/new?service={}", s.id.0)) { (t("order")) } }
         }
     }
 }
@@ -338,12 +340,12 @@ pub(super) fn figures(p: &PublicService) -> Markup {
     let mut parts = Vec::new();
     if let Some((avg, n)) = &p.rating {
         parts.push(format!(
-            "★ {avg}/5 · {n} rating{}",
-            if *n == 1 { "" } else { "s" }
+            "★ {avg}/5 · {}",
+            ta("n-ratings", &[("n", (*n).into())])
         ));
     }
     if p.orders > 0 {
-        parts.push(format!("{} orders", compact(p.orders)));
+        parts.push(ta("n-orders", &[("n", compact(p.orders).into())]));
     }
     html! { @if !parts.is_empty() { br; span.hint.figures { (parts.join(" · ")) } } }
 }

@@ -17,18 +17,23 @@ pub(super) fn ticket_status(s: TicketStatus) -> Markup {
         TicketStatus::Waiting => "status s-in_progress",
         TicketStatus::Closed => "status s-completed",
     };
-    html! { span class=(class) { (s.title()) } }
+    html! { span class=(class) { (t(&format!("ticket-status-{}", s.as_str()))) } }
+}
+
+/// What a ticket is about, in the page's language.
+pub(super) fn topic_label(topic: TicketTopic) -> String {
+    t(&format!("topic-{}", topic.as_str()))
 }
 
 /// The thread, oldest first: the customer's messages, the admins' answers and (for admins)
 /// their internal notes, each with who and when.
-pub(super) fn thread(st: &AppState, t: &Ticket, messages: &[TicketMessage]) -> Markup {
+pub(super) fn thread(st: &AppState, ticket: &Ticket, messages: &[TicketMessage]) -> Markup {
     html! {
         ol.thread #thread {
             @for m in messages {
                 li class=(if m.internal { "note" } else if m.from_admin { "admin" } else { "customer" }) {
                     div.meta {
-                        b { @if m.internal { "Internal note · " (m.author) } @else if m.from_admin { "Support" } @else { (t.user_email) } }
+                        b { @if m.internal { (t("internal-note")) " · " (m.author) } @else if m.from_admin { (t("nav-support")) } @else { (ticket.user_email) } }
                         " · " span.hint { (super::orders::when(st, m.created_at)) }
                     }
                     p.body { (m.body) }
@@ -46,18 +51,18 @@ pub(super) async fn tickets_page(
     let list = smmd_app::support::my_tickets(st.app(), &u.user, None).await?;
     let mine = html! {
         div.card #tickets {
-            h1 { "Your tickets" }
+            h1 { (t("your-tickets")) }
                 table {
-                    thead { tr { th { "Ticket" } th { "Subject" } th { "Status" } th { "Last change" } } }
-                    tbody { @for t in &list {
+                    thead { tr { th { (t("ticket")) } th { (t("subject")) } th { (t("status")) } th { (t("last-change")) } } }
+                    tbody { @for ticket in &list {
                         tr {
-                            td data-label="Ticket" { a href=(format!("/tickets/{}", t.id)) { "#" (t.id) } }
-                            td data-label="Subject" {
-                                a href=(format!("/tickets/{}", t.id)) { (t.subject) }
-                                @if t.unread_by_customer { " " span.status.s-in_progress { "New answer" } }
+                            td data-label=(t("ticket")) { a href=(format!("/tickets/{}", ticket.id)) { "#" (ticket.id) } }
+                            td data-label=(t("subject")) {
+                                a href=(format!("/tickets/{}", ticket.id)) { (ticket.subject) }
+                                @if ticket.unread_by_customer { " " span.status.s-in_progress { (t("new-answer")) } }
                             }
-                            td data-label="Status" { (ticket_status(t.status)) }
-                            td data-label="Last change" { (super::orders::when(&st, t.updated_at)) }
+                            td data-label=(t("status")) { (ticket_status(ticket.status)) }
+                            td data-label=(t("last-change")) { (super::orders::when(&st, ticket.updated_at)) }
                         }
                     } }
                 }
@@ -68,33 +73,33 @@ pub(super) async fn tickets_page(
         // People coming back look for their tickets first; a first visit for the form.
         @if !list.is_empty() { (mine) }
         div.card #new-ticket {
-            @if list.is_empty() { h1 { "Support" } } @else { h2 { "Open a new ticket" } }
-            p.hint { "Tell us what went wrong; we answer here and by e-mail. Name the orders it is about so we can look at them at once." }
+            @if list.is_empty() { h1 { (t("nav-support")) } } @else { h2 { (t("open-new-ticket")) } }
+            p.hint { (t("ticket-intro")) }
             form method="post" action="/tickets" {
                 input type="hidden" name="csrf_token" value=(u.csrf);
                 div.row {
                     div {
-                        label for="ticket-topic" { "About" }
+                        label for="ticket-topic" { (t("about")) }
                         select #ticket-topic name="topic" {
-                            @for t in TicketTopic::ALL { option value=(t.as_str()) selected[q.get("topic").map(String::as_str) == Some(t.as_str())] { (t.title()) } }
+                            @for topic in TicketTopic::ALL { option value=(topic.as_str()) selected[q.get("topic").map(String::as_str) == Some(topic.as_str())] { (topic_label(topic)) } }
                         }
                     }
                     div {
-                        label for="ticket-orders" { "Order ids " span.hint { "optional: 1234, 1235" } }
+                        label for="ticket-orders" { (t("order-ids")) " " span.hint { (t("order-ids-hint")) } }
                         input #ticket-orders name="orders" type="text" maxlength="200" value=[q.get("orders")] placeholder="1234";
                     }
                 }
-                label for="ticket-subject" { "Subject" }
+                label for="ticket-subject" { (t("subject")) }
                 input #ticket-subject name="subject" type="text" maxlength="120" required;
-                label for="ticket-message" { "Message" }
+                label for="ticket-message" { (t("message")) }
                 textarea #ticket-message name="message" rows="5" maxlength="5000" required {}
-                p { button #open-ticket type="submit" { "Open the ticket" } }
+                p { button #open-ticket type="submit" { (t("open-ticket")) } }
             }
         }
     };
     Ok(html_response(
         StatusCode::OK,
-        layout(&st, &u, "Support", "support", content),
+        layout(&st, &u, &t("nav-support"), "support", content),
     ))
 }
 
@@ -110,12 +115,12 @@ pub(super) async fn open_ticket(
         body: field("message"),
     };
     match smmd_app::support::open_ticket(st.app(), &u.user, &input).await {
-        Ok(t) => Ok(to(
-            &format!("/tickets/{}", t.id),
+        Ok(ticket) => Ok(to(
+            &format!("/tickets/{}", ticket.id),
             "ok",
-            "Ticket opened: we answer here and by e-mail.",
+            &t("ticket-opened"),
         )),
-        Err(UseCaseError::Refused(r)) => Ok(to("/tickets", "err", &r.message)),
+        Err(UseCaseError::Refused(r)) => Ok(to("/tickets", "err", &say(r.code, &r.message))),
         Err(e) => Err(e.into()),
     }
 }
@@ -131,14 +136,14 @@ pub(super) async fn load(
     let id = id.parse::<i64>().map_err(|_| {
         smmd_app::UseCaseError::refused(smmd_app::ErrorCode::NotFound, "No such ticket")
     })?;
-    let (t, messages) = smmd_app::support::ticket(st.app(), viewer, id).await?;
+    let (ticket, messages) = smmd_app::support::ticket(st.app(), viewer, id).await?;
     let mut orders = Vec::new();
-    for o in &t.order_ids {
+    for o in &ticket.order_ids {
         if let Some(order) = st.store.order(*o).await? {
             orders.push(order);
         }
     }
-    Ok((t, messages, orders))
+    Ok((ticket, messages, orders))
 }
 
 pub(super) async fn ticket_page(
@@ -147,42 +152,48 @@ pub(super) async fn ticket_page(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
-    let (t, messages, orders) = load(&st, &u.user, &id).await?;
+    let (ticket, messages, orders) = load(&st, &u.user, &id).await?;
     let content = html! {
         (flash(&q))
         div.card #ticket {
             div.card-head {
-                h1 { "#" (t.id) " " (t.subject) }
-                (ticket_status(t.status))
+                h1 { "#" (ticket.id) " " (ticket.subject) }
+                (ticket_status(ticket.status))
             }
             p.hint {
-                (t.topic.title())
+                (topic_label(ticket.topic))
                 @if !orders.is_empty() {
-                    " · orders "
+                    " · " (t("orders-lower")) " "
                     @for (i, o) in orders.iter().enumerate() {
                         @if i > 0 { ", " }
                         a href=(format!("/orders/{}", o.reference)) { "#" (o.id.0) }
                     }
                 }
             }
-            (thread(&st, &t, &messages))
-            form method="post" action=(format!("/tickets/{}/messages", t.id)) {
+            (thread(&st, &ticket, &messages))
+            form method="post" action=(format!("/tickets/{}/messages", ticket.id)) {
                 input type="hidden" name="csrf_token" value=(u.csrf);
-                label for="reply" { @if t.status == TicketStatus::Closed { "Write to open it again" } @else { "Your reply" } }
+                label for="reply" { @if ticket.status == TicketStatus::Closed { (t("write-to-reopen")) } @else { (t("your-reply")) } }
                 textarea #reply name="message" rows="4" maxlength="5000" required {}
-                p { button #send-reply type="submit" { "Send" } }
+                p { button #send-reply type="submit" { (t("send")) } }
             }
-            @if t.status != TicketStatus::Closed {
-                form method="post" action=(format!("/tickets/{}/close", t.id)) {
+            @if ticket.status != TicketStatus::Closed {
+                form method="post" action=(format!("/tickets/{}/close", ticket.id)) {
                     input type="hidden" name="csrf_token" value=(u.csrf);
-                    button.secondary #close-ticket type="submit" { "Close the ticket" }
+                    button.secondary #close-ticket type="submit" { (t("close-ticket")) }
                 }
             }
         }
     };
     Ok(html_response(
         StatusCode::OK,
-        layout(&st, &u, &format!("Ticket #{}", t.id), "support", content),
+        layout(
+            &st,
+            &u,
+            &ta("ticket-n", &[("n", ticket.id.into())]),
+            "support",
+            content,
+        ),
     ))
 }
 
@@ -194,9 +205,9 @@ pub(super) async fn reply(
     let body = f.get("message").map(String::as_str).unwrap_or("");
     let back = format!("/tickets/{id}");
     match smmd_app::support::post_message(st.app(), &u.user, id, body, false).await {
-        Ok(_) => Ok(to(&back, "ok", "Sent.")),
+        Ok(_) => Ok(to(&back, "ok", &t("sent"))),
         Err(UseCaseError::Refused(r)) if r.code != smmd_app::ErrorCode::NotFound => {
-            Ok(to(&back, "err", &r.message))
+            Ok(to(&back, "err", &say(r.code, &r.message)))
         }
         Err(e) => Err(e.into()),
     }
@@ -209,13 +220,9 @@ pub(super) async fn close(
 ) -> PageResult {
     let back = format!("/tickets/{id}");
     match smmd_app::support::set_closed(st.app(), &u.user, id, true).await {
-        Ok(_) => Ok(to(
-            &back,
-            "ok",
-            "Ticket closed. Write again any time to open it.",
-        )),
+        Ok(_) => Ok(to(&back, "ok", &t("ticket-closed"))),
         Err(UseCaseError::Refused(r)) if r.code != smmd_app::ErrorCode::NotFound => {
-            Ok(to(&back, "err", &r.message))
+            Ok(to(&back, "err", &say(r.code, &r.message)))
         }
         Err(e) => Err(e.into()),
     }

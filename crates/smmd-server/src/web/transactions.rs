@@ -13,7 +13,7 @@ use smmd_domain::OrderId;
 use smmd_store::{LedgerEntry, LedgerKind};
 
 use super::orders::when;
-use super::{flash, html_response, layout, page_error, PageUser};
+use super::{flash, html_response, layout, page_error, t, ta, PageUser};
 use crate::state::AppState;
 
 const PAGE: i64 = 50;
@@ -21,16 +21,16 @@ const PAGE: i64 = 50;
 const CSV_BATCH: i64 = 1_000;
 
 /// What a ledger row is, as the customer reads it.
-pub(super) fn kind_label(kind: LedgerKind) -> &'static str {
-    match kind {
-        LedgerKind::Deposit => "Top-up",
-        LedgerKind::Adjustment => "Adjustment",
-        LedgerKind::Charge => "Order",
-        LedgerKind::Refund => "Refund",
-        LedgerKind::Rent => "Rent",
-        LedgerKind::RentCredit => "Rent credit",
-        LedgerKind::AffiliateTransfer => "Affiliate earnings",
-    }
+pub(super) fn kind_label(kind: LedgerKind) -> String {
+    t(match kind {
+        LedgerKind::Deposit => "ledger-deposit",
+        LedgerKind::Adjustment => "ledger-adjustment",
+        LedgerKind::Charge => "ledger-charge",
+        LedgerKind::Refund => "ledger-refund",
+        LedgerKind::Rent => "ledger-rent",
+        LedgerKind::RentCredit => "ledger-rent-credit",
+        LedgerKind::AffiliateTransfer => "ledger-affiliate",
+    })
 }
 
 pub(super) async fn transactions_page(
@@ -62,41 +62,41 @@ pub(super) async fn transactions_page(
         (flash(&q))
         div.card {
             div.card-head {
-                h1 { "Transactions" }
-                a.button.secondary href="/transactions.csv" download { "Export CSV" }
+                h1 { (t("nav-transactions")) }
+                a.button.secondary href="/transactions.csv" download { (t("export-csv")) }
             }
-            p.hint { "Every change to your balance, newest first, in " (cur) "." }
+            p.hint { (ta("transactions-intro", &[("currency", cur.as_str().into())])) }
             @if rows.is_empty() {
-                p.empty { "Nothing yet. " a href="/funds" { "Add funds" } " to start." }
+                p.empty { (t("transactions-empty")) " " a href="/funds" { (t("nav-funds")) } }
             } @else {
                 table.ledger {
-                    thead { tr { th { "When" } th { "What" } th { "Order" } th { "Amount" } th { "Balance" } th { "Note" } } }
+                    thead { tr { th { (t("when")) } th { (t("what")) } th { (t("order")) } th { (t("amount")) } th { (t("balance")) } th { (t("note")) } } }
                     tbody { @for r in &rows {
                         tr #(format!("t-{}", r.id)) {
-                            td data-label="When" { (when(&st, r.created_at)) }
-                            td data-label="What" { (kind_label(r.kind)) }
-                            td data-label="Order" {
+                            td data-label=(t("when")) { (when(&st, r.created_at)) }
+                            td data-label=(t("what")) { (kind_label(r.kind)) }
+                            td data-label=(t("order")) {
                                 @match (r.order_id, r.order_id.and_then(reference)) {
                                     (Some(id), Some(refr)) => { a href=(format!("/orders/{refr}")) { "#" (id.0) } },
                                     (Some(id), None) => { "#" (id.0) },
                                     _ => { span.muted { "—" } },
                                 }
                             }
-                            td.amount data-label="Amount" class=(if r.amount.is_negative() { "debit" } else { "credit" }) {
+                            td.amount data-label=(t("amount")) class=(if r.amount.is_negative() { "debit" } else { "credit" }) {
                                 @if r.amount.is_positive() { "+" } (r.amount)
                             }
-                            td data-label="Balance" { (r.balance_after) }
-                            td data-label="Note" { span.hint { (r.reason) } }
+                            td data-label=(t("balance")) { (r.balance_after) }
+                            td data-label=(t("note")) { span.hint { (r.reason) } }
                         }
                     } }
                 }
-                @if let Some(n) = next { p { a.button.secondary href=(format!("/transactions?before={n}")) { "Older" } } }
+                @if let Some(n) = next { p { a.button.secondary href=(format!("/transactions?before={n}")) { (t("older-plain")) } } }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Transactions", "transactions", content),
+        layout(&st, &u, &t("nav-transactions"), "transactions", content),
     )
 }
 

@@ -185,6 +185,7 @@ impl TestApp {
                 fulfil,
                 maintenance,
                 notify: Some(self.notifier(smmd_notify::NotifySettings::default())),
+                rates: Default::default(),
             },
         );
         e

@@ -9,6 +9,7 @@ mod customers;
 mod fulfil;
 mod helpers;
 mod jobs;
+mod languages;
 mod ledger_pages;
 mod live;
 mod live_instances;
@@ -33,6 +34,7 @@ use billing::*;
 use customers::*;
 use fulfil::*;
 use jobs::*;
+use languages::*;
 use ledger_pages::*;
 use live::*;
 use live_instances::*;
@@ -103,6 +105,8 @@ backend_tests!(
     customers_rate_delivered_orders_and_admins_moderate_the_comments,
     admins_find_customers_note_them_disable_them_and_set_their_rates,
     owners_route_alerts_to_telegram_and_discord_over_rest,
+    pages_speak_the_visitors_and_the_accounts_language,
+    display_currencies_convert_what_customers_see,
     a_ticket_goes_between_customer_and_admin_over_rest,
     the_admin_users_pages_search_and_show_a_customer,
     two_factor_guards_money_and_security_routes_over_rest,

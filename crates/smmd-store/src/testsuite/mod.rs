@@ -10,6 +10,7 @@ mod alerting;
 mod billing;
 mod catalog;
 mod conservation;
+mod currencies;
 mod fulfil;
 mod notifications;
 mod orders;
@@ -38,6 +39,7 @@ pub use alerting::*;
 pub use billing::*;
 pub use catalog::*;
 pub use conservation::*;
+pub use currencies::*;
 pub use fulfil::*;
 pub use notifications::*;
 pub use orders::*;
@@ -99,6 +101,7 @@ macro_rules! conformance_tests {
             the_order_log_records_each_change_with_it,
             notifications_are_collected_once_and_delivered_with_retries,
             alert_channels_round_trip_and_queue_one_message_per_alert,
+            feed_rates_pins_and_display_currencies_round_trip,
             stuck_orders_are_active_orders_past_their_due_time,
             tickets_move_between_customer_and_admin_with_alerts_and_notices,
             canned_replies_are_kept_by_title,

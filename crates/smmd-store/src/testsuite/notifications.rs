@@ -33,19 +33,24 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
         NotificationSettings {
             email: true,
             webhook_url: None,
-            webhook_secret: None
+            webhook_secret: None,
+            language: None,
         }
     );
     let hook = NotificationSettings {
         email: true,
         webhook_url: Some("http://127.0.0.1:9/hook".into()),
         webhook_secret: Some("s3cret".into()),
+        language: Some("es".into()),
     };
     store
         .set_notification_settings(u.id, &hook)
         .await
         .expect("set");
     assert_eq!(store.notification_settings(u.id).await.expect("s"), hook);
+    // The language is the account's: sessions and user reads carry it.
+    let read = store.user(u.id).await.expect("user").expect("found");
+    assert_eq!(read.language.as_deref(), Some("es"));
     assert!(matches!(
         store
             .set_notification_settings(UserId(999_999), &hook)

@@ -16,6 +16,7 @@ mod affiliates;
 mod alerts;
 mod billing;
 mod catalog;
+mod currencies;
 mod customers;
 mod jobs;
 mod orders;
@@ -25,18 +26,18 @@ mod tickets;
 
 /// The admin menu (see `CUSTOMER_NAV`).
 pub(super) const NAV: [(&str, &str, &str); 12] = [
-    ("admin", "/admin", "Dashboard"),
-    ("admin-orders", "/admin/orders", "Orders"),
-    ("admin-services", "/admin/services", "Services"),
-    ("admin-providers", "/admin/providers", "Providers"),
-    ("admin-jobs", "/admin/jobs", "Jobs"),
-    ("admin-users", "/admin/users", "Users"),
-    ("admin-payments", "/admin/payments", "Payments"),
-    ("admin-tickets", "/admin/tickets", "Tickets"),
-    ("admin-billing", "/admin/billing", "Billing"),
-    ("admin-affiliates", "/admin/affiliates", "Affiliates"),
-    ("admin-site", "/admin/site", "Storefront"),
-    ("admin-audit", "/admin/audit", "Audit log"),
+    ("admin", "/admin", "nav-dashboard"),
+    ("admin-orders", "/admin/orders", "nav-orders"),
+    ("admin-services", "/admin/services", "nav-services"),
+    ("admin-providers", "/admin/providers", "nav-providers"),
+    ("admin-jobs", "/admin/jobs", "nav-jobs"),
+    ("admin-users", "/admin/users", "nav-users"),
+    ("admin-payments", "/admin/payments", "nav-payments"),
+    ("admin-tickets", "/admin/tickets", "nav-tickets"),
+    ("admin-billing", "/admin/billing", "nav-billing"),
+    ("admin-affiliates", "/admin/affiliates", "nav-affiliates"),
+    ("admin-site", "/admin/site", "nav-storefront"),
+    ("admin-audit", "/admin/audit", "nav-audit"),
 ];
 
 pub(super) fn router() -> Router<AppState> {
@@ -57,6 +58,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/affiliates", get(affiliates::affiliates_page))
         .route("/admin/site", get(site::site_page))
         .route("/admin/alerts", get(alerts::alerts_page))
+        .route("/admin/currencies", get(currencies::currencies_page))
         .route("/admin/tickets", get(tickets::tickets_page))
         .route("/admin/tickets/{id}", get(tickets::ticket_page))
 }

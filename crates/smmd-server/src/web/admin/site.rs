@@ -27,7 +27,7 @@ pub(super) async fn site_page(State(st): State<AppState>, AdminPage(u): AdminPag
     };
     let content = html! {
         div.card #brand {
-            div.card-head { h1 { "Storefront" } a.button.secondary.small href="/" target="_blank" { "Open the home page" } }
+            div.card-head { h1 { "Storefront" } span { a.button.secondary.small href="/admin/currencies" { "Display currencies" } " " a.button.secondary.small href="/" target="_blank" { "Open the home page" } } }
             p.hint { "What visitors see on the home page, the services page and every page's bar." }
             (api_form("PATCH", "/api/admin/site/brand", "Brand saved", html! {
                 label for="brand-name" { "Name" }

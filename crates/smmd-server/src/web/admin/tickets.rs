@@ -43,7 +43,7 @@ pub(super) async fn tickets_page(
                             td data-label="Customer" { a href=(format!("/admin/users/{}", t.user_id.0)) { (t.user_email) } }
                             td data-label="Subject" {
                                 a href=(format!("/admin/tickets/{}", t.id)) { (t.subject) }
-                                br; span.hint { (t.topic.title()) }
+                                br; span.hint { (super::super::tickets::topic_label(t.topic)) }
                                 @if t.unread_by_admin { " " span.status.s-pending { "Unread" } }
                             }
                             td data-label="Status" { (ticket_status(t.status)) }
@@ -93,7 +93,7 @@ pub(super) async fn ticket_page(
                 (ticket_status(t.status))
             }
             p.hint {
-                (t.topic.title()) " · "
+                (super::super::tickets::topic_label(t.topic)) " · "
                 a href=(format!("/admin/users/{}", t.user_id.0)) { (t.user_email) }
             }
             @if !orders.is_empty() {
