@@ -54,12 +54,16 @@ macro_rules! files {
                 "mail",
                 include_str!(concat!("../locales/", $lang, "/mail.ftl")),
             ),
+            (
+                "admin",
+                include_str!(concat!("../locales/", $lang, "/admin.ftl")),
+            ),
         ]
     };
 }
 
 /// A language's catalogue: (file name, FTL text).
-type Files = [(&'static str, &'static str); 5];
+type Files = [(&'static str, &'static str); 6];
 
 impl Lang {
     /// Every shipped language, English first.

@@ -3,7 +3,9 @@
 //! live-update socket (`app.js`, `/ws`) and marks what it updates with `data-*` attributes.
 //! HTML is built with `maud` (escaped by construction); CSS and JS are embedded in the binary
 //! and served from `/assets`, so the Content-Security-Policy allows only same-origin sources.
-//! Every form carries the session's CSRF token, checked before anything is written.
+//! Every form carries the session's CSRF token, checked before anything is written. Every
+//! page speaks the visitor's or the account's language ([`i18n`]: English, Spanish, Russian,
+//! Arabic right to left) and shows amounts also in a customer's display currency ([`approx`]).
 
 use std::collections::HashMap;
 

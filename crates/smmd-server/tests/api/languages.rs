@@ -317,4 +317,22 @@ pub async fn display_currencies_convert_what_customers_see(app: TestApp) {
     let (s, _, html) = page(&app, "/admin/currencies", &[(COOKIE, &admin_cookie)]).await;
     assert_eq!(s, 200);
     assert!(html.contains("rate-USD") && html.contains("1.1612") && html.contains("2026-12-02"));
+    // Admins read their pages in their own language too.
+    admin
+        .call(
+            Method::PUT,
+            "/api/account/preferences",
+            Some(json!({"language": "es"})),
+        )
+        .await;
+    let (_, _, html) = page(&app, "/admin/currencies", &[(COOKIE, &admin_cookie)]).await;
+    assert!(
+        html.contains("Monedas de visualización") && html.contains("Fijar un tipo"),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, "/admin", &[(COOKIE, &admin_cookie)]).await;
+    assert!(
+        html.contains("Ingresos") && html.contains("Pedidos por estado"),
+        "{html}"
+    );
 }

@@ -117,23 +117,7 @@ async fn languages(c: &Client, demo: &Demo) {
     shoot(c, "display-currency").await;
 
     // An order placed elsewhere (API v2) changes the balance live; the euros follow.
-    let svc = followers_service(demo).await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/api/v2", demo.url))
-        .form(&[
-            ("key", demo.user_key.as_str()),
-            ("action", "add"),
-            ("service", &svc.to_string()),
-            ("link", "https://instagram.com/fx_test"),
-            ("quantity", "1000"),
-        ])
-        .send()
-        .await
-        .expect("add")
-        .json()
-        .await
-        .expect("json");
-    assert!(answer["order"].is_i64(), "{answer}");
+    api_order(demo, "https://instagram.com/fx_test", 1000).await;
     for _ in 0..100 {
         if text_of(c, ".stat [data-balance]").await != balance {
             break;
@@ -146,4 +130,34 @@ async fn languages(c: &Client, demo: &Demo) {
         text_of(c, ".stat [data-balance-approx]").await,
         euros(&after)
     );
+
+    // The owner pins a rate the ECB does not quote; customers can then choose it. The owner
+    // chose no language, so this browser's pick from the log-in card (Spanish) applies.
+    sign_in(c, &base, &demo.admin_email, &demo.admin_password).await;
+    c.goto(&format!("{base}/admin/currencies"))
+        .await
+        .expect("currencies");
+    wait_for_text(c, "#rate-RUB", "Fijado").await;
+    fill(c, "#pin-currency", "UAH").await;
+    fill(c, "#pin-rate-value", "48.20").await;
+    click(c, "#pin-form button[type=submit]").await;
+    wait_for_text(c, "#rate-UAH", "48.20").await;
+    wait_for_text(c, "#choices", "UAH").await;
+    shoot(c, "admin-currencies").await;
+
+    // The owner reads the admin pages in Arabic, right to left, on a phone too.
+    c.goto(&format!("{base}/settings")).await.expect("settings");
+    select(c, "#language", "ar").await;
+    click(c, "#language-card form[action='/settings/language'] button").await;
+    wait_for_text(c, ".flash.ok", "").await;
+    for (path, name, heading) in [
+        ("/admin", "admin-dashboard-ar", "لوحة التحكم"),
+        ("/admin/services", "admin-services-ar", "الخدمات"),
+        ("/admin/currencies", "admin-currencies-ar", "عملات العرض"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.expect("admin page");
+        wait_for_text(c, "h1", heading).await;
+        assert_eq!(js(c, "return document.documentElement.dir").await, "rtl");
+        shoot(c, name).await;
+    }
 }

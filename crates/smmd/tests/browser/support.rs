@@ -309,6 +309,30 @@ pub async fn followers_service(demo: &Demo) -> i64 {
         .expect("a follower service with refill")
 }
 
+/// Places an order of `quantity` of [`followers_service`] for `link` as the demo customer over
+/// API v2 (`add`), as a reseller's script would; returns the order id.
+pub async fn api_order(demo: &Demo, link: &str, quantity: i64) -> i64 {
+    let svc = followers_service(demo).await;
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/api/v2", demo.url))
+        .form(&[
+            ("key", demo.user_key.as_str()),
+            ("action", "add"),
+            ("service", &svc.to_string()),
+            ("link", link),
+            ("quantity", &quantity.to_string()),
+        ])
+        .send()
+        .await
+        .expect("add")
+        .json()
+        .await
+        .expect("json");
+    answer["order"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("an order id: {answer}"))
+}
+
 /// Logs out whoever is signed in and signs `email` in.
 pub async fn sign_in(c: &Client, base: &str, email: &str, password: &str) {
     c.goto(&format!("{base}/dashboard"))

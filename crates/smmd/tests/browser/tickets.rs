@@ -4,7 +4,6 @@
 //! sees the answer (and never the note), and closes the ticket.
 
 use fantoccini::{Client, Locator};
-use serde_json::Value;
 
 use super::support::*;
 
@@ -13,30 +12,9 @@ async fn a_ticket_goes_from_customer_to_admin_and_back() {
     run("tickets", |c, demo| async move { tickets(&c, &demo).await }).await;
 }
 
-/// Places an order for the demo customer over API v2; returns its id.
-async fn an_order(demo: &Demo) -> i64 {
-    let svc = followers_service(demo).await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/api/v2", demo.url))
-        .form(&[
-            ("key", demo.user_key.as_str()),
-            ("action", "add"),
-            ("service", &svc.to_string()),
-            ("link", "https://instagram.com/ticket_test"),
-            ("quantity", "100"),
-        ])
-        .send()
-        .await
-        .expect("add")
-        .json()
-        .await
-        .expect("json");
-    answer["order"].as_i64().expect("an order id")
-}
-
 async fn tickets(c: &Client, demo: &Demo) {
     let base = demo.url.clone();
-    let order = an_order(demo).await;
+    let order = api_order(demo, "https://instagram.com/ticket_test", 100).await;
 
     // The customer opens a ticket about the order.
     sign_in(c, &base, &demo.user_email, &demo.user_password).await;

@@ -47,50 +47,50 @@ pub(super) async fn affiliates_page(
     let content = html! {
         div.card #affiliates-report {
             div.card-head {
-                h1 { "Affiliates" }
-                a href="/admin/jobs/affiliates.payouts_all" { "Payout jobs →" }
+                h1 { (t("nav-affiliates")) }
+                a href="/admin/jobs/affiliates.payouts_all" { (t("adm-payout-jobs")) }
             }
             p.muted {
-                "Commission " (percent(settings.rate_bp)) " of net spend, held " (settings.hold_days)
-                " days; payouts from " (settings.min_payout) " on the first Monday (everyone) and the first Monday after the 15th (returning affiliates)."
-                @if !settings.enabled { " The program is off." }
+                (t("commission")) " " (percent(settings.rate_bp)) " " (t("adm-of-net-spend-held")) " " (settings.hold_days)
+                " " (t("adm-days-payouts-from")) " " (settings.min_payout) " " (t("adm-on-the-first-monday-everyone"))
+                @if !settings.enabled { " " (t("adm-the-program-is-off")) }
             }
             div.stats {
-                div.stat { span.label { "Approved (30 days)" } span.value { (report.approved) } }
-                div.stat { span.label { "Clawed back" } span.value { (report.clawed_back) } }
-                div.stat { span.label { "Paid" } span.value { (report.paid) } }
-                div.stat { span.label { "Cost of revenue" } span.value {
+                div.stat { span.label { (t("adm-approved-30-days")) } span.value { (report.approved) } }
+                div.stat { span.label { (t("adm-clawed-back")) } span.value { (report.clawed_back) } }
+                div.stat { span.label { (t("payout-paid")) } span.value { (report.paid) } }
+                div.stat { span.label { (t("adm-cost-of-revenue")) } span.value {
                     @match report.cost_bp { Some(bp) => { (percent(bp)) }, None => { "—" } }
-                } span.hint { "of " (report.net_revenue) " net" } }
+                } span.hint { (t("adm-of")) " " (report.net_revenue) " " (t("adm-net")) } }
             }
             div.stats {
-                div.stat { span.label { "Pending payouts" } span.value #pending-total { (report.pending_now) } }
-                div.stat { span.label { "Balances" } span.value { (report.balances_now) } }
-                div.stat { span.label { "Transferred" } span.value { (report.transferred) } }
-                div.stat { span.label { "Forfeited" } span.value { (report.forfeited) } }
+                div.stat { span.label { (t("adm-pending-payouts")) } span.value #pending-total { (report.pending_now) } }
+                div.stat { span.label { (t("adm-balances")) } span.value { (report.balances_now) } }
+                div.stat { span.label { (t("adm-transferred")) } span.value { (report.transferred) } }
+                div.stat { span.label { (t("adm-forfeited")) } span.value { (report.forfeited) } }
             }
         }
         div.card #payout-runs {
             div.card-head {
-                h2 { "Payout runs" }
+                h2 { (t("adm-payout-runs")) }
                 div.quick {
-                    (api_form("POST", "/api/admin/affiliates/runs", "Today's run is done", html! {
+                    (api_form("POST", "/api/admin/affiliates/runs", &t("adm-today-s-run-is-done"), html! {
                         input type="hidden" name="kind" value="all";
-                        button #run-payouts type="submit" { "Run today's payout now" }
+                        button #run-payouts type="submit" { (t("adm-run-today-s-payout-now")) }
                     }))
                 }
             }
-            @if runs.is_empty() { p.empty { "No run yet. The next one is on " (Date::of(smmd_domain::affiliate::calendar::next_run(now, true).1)) "." } } @else {
+            @if runs.is_empty() { p.empty { (t("adm-no-run-yet-the-next")) " " (Date::of(smmd_domain::affiliate::calendar::next_run(now, true).1)) "." } } @else {
                 table {
-                    thead { tr { th { "Run" } th { "Kind" } th { "Status" } th { "Candidates" } th { "Payouts" } th { "Total" } } }
+                    thead { tr { th { (t("adm-run")) } th { (t("adm-kind")) } th { (t("status")) } th { (t("adm-candidates")) } th { (t("payouts")) } th { (t("adm-total")) } } }
                     tbody { @for r in &runs {
                         tr {
-                            td data-label="Run" { (r.date) }
-                            td data-label="Kind" { (r.kind.as_str()) }
-                            td data-label="Status" { span class=(format!("status r-{}", r.status.as_str())) { (r.status.as_str()) } @if !r.note.is_empty() { br; span.hint { (r.note) } } }
-                            td data-label="Candidates" { (r.candidates) }
-                            td data-label="Payouts" { (r.payouts) }
-                            td data-label="Total" { (r.total) }
+                            td data-label=(t("adm-run")) { (r.date) }
+                            td data-label=(t("adm-kind")) { (r.kind.as_str()) }
+                            td data-label=(t("status")) { span class=(format!("status r-{}", r.status.as_str())) { (r.status.as_str()) } @if !r.note.is_empty() { br; span.hint { (r.note) } } }
+                            td data-label=(t("adm-candidates")) { (r.candidates) }
+                            td data-label=(t("payouts")) { (r.payouts) }
+                            td data-label=(t("adm-total")) { (r.total) }
                         }
                     } }
                 }
@@ -98,28 +98,28 @@ pub(super) async fn affiliates_page(
         }
         div.card #pending-payouts {
             div.card-head {
-                h2 { "Pending payouts" }
-                a href="/api/admin/affiliates/payouts/pending.csv" { "CSV for mass payment" }
+                h2 { (t("adm-pending-payouts")) }
+                a href="/api/admin/affiliates/payouts/pending.csv" { (t("adm-csv-for-mass-payment")) }
             }
-            @if open.is_empty() { p.empty { "Nothing to pay." } } @else {
+            @if open.is_empty() { p.empty { (t("adm-nothing-to-pay")) } } @else {
                 table {
-                    thead { tr { th { "Payout" } th { "User" } th { "Amount" } th { "To" } th { "Decision" } } }
+                    thead { tr { th { (t("payout")) } th { (t("adm-user")) } th { (t("amount")) } th { (t("to")) } th { (t("adm-decision")) } } }
                     tbody { @for p in &open {
                         tr {
-                            td data-label="Payout" { "#" (p.id) br; span.hint { (Date::of(p.created_at)) } }
-                            td data-label="User" { "#" (p.user_id) }
-                            td data-label="Amount" { (p.amount) }
-                            td data-label="To" { (p.method_kind) " " code { (p.masked()) } }
-                            td data-label="Decision" {
-                                (api_form("POST", &format!("/api/admin/affiliates/payouts/{}", p.id), "Marked paid", html! {
+                            td data-label=(t("payout")) { "#" (p.id) br; span.hint { (Date::of(p.created_at)) } }
+                            td data-label=(t("adm-user")) { "#" (p.user_id) }
+                            td data-label=(t("amount")) { (p.amount) }
+                            td data-label=(t("to")) { (p.method_kind) " " code { (p.masked()) } }
+                            td data-label=(t("adm-decision")) {
+                                (api_form("POST", &format!("/api/admin/affiliates/payouts/{}", p.id), &t("adm-marked-paid"), html! {
                                     input type="hidden" name="decision" value="mark_paid";
-                                    input type="text" name="text" required maxlength="500" placeholder="Payment reference" aria-label="Payment reference";
-                                    button.small type="submit" { "Mark paid" }
+                                    input type="text" name="text" required maxlength="500" placeholder=(t("payment-reference")) aria-label=(t("payment-reference"));
+                                    button.small type="submit" { (t("adm-mark-paid")) }
                                 }))
-                                (api_form("POST", &format!("/api/admin/affiliates/payouts/{}", p.id), "Rejected; the amount is back on the balance", html! {
+                                (api_form("POST", &format!("/api/admin/affiliates/payouts/{}", p.id), &t("adm-rejected-the-amount-is-back"), html! {
                                     input type="hidden" name="decision" value="reject_return";
-                                    input type="text" name="text" required maxlength="500" placeholder="Why" aria-label="Why it is rejected";
-                                    button.small.secondary type="submit" { "Reject & return" }
+                                    input type="text" name="text" required maxlength="500" placeholder=(t("adm-why")) aria-label=(t("adm-why-it-is-rejected"));
+                                    button.small.secondary type="submit" { (t("adm-reject-return")) }
                                 }))
                             }
                         }
@@ -129,40 +129,40 @@ pub(super) async fn affiliates_page(
         }
         @if !decided.is_empty() {
             div.card #decided-payouts {
-                h2 { "Recent decisions" }
+                h2 { (t("adm-recent-decisions")) }
                 table {
-                    thead { tr { th { "Payout" } th { "User" } th { "Amount" } th { "Status" } th { "Reference" } } }
+                    thead { tr { th { (t("payout")) } th { (t("adm-user")) } th { (t("amount")) } th { (t("status")) } th { (t("reference")) } } }
                     tbody { @for p in &decided {
                         tr {
-                            td data-label="Payout" { "#" (p.id) @if let Some(n) = p.number { br; span.hint { "No. " (n) } } }
-                            td data-label="User" { "#" (p.user_id) }
-                            td data-label="Amount" { (p.amount) }
-                            td data-label="Status" { (p.status.as_str()) }
-                            td data-label="Reference" { (p.reference.clone().unwrap_or_else(|| p.reason.clone())) }
+                            td data-label=(t("payout")) { "#" (p.id) @if let Some(n) = p.number { br; span.hint { (t("adm-no")) " " (n) } } }
+                            td data-label=(t("adm-user")) { "#" (p.user_id) }
+                            td data-label=(t("amount")) { (p.amount) }
+                            td data-label=(t("status")) { (p.status.as_str()) }
+                            td data-label=(t("reference")) { (p.reference.clone().unwrap_or_else(|| p.reason.clone())) }
                         }
                     } }
                 }
             }
         }
         div.card #payout-methods {
-            h2 { "Payout methods to review" }
-            @if methods.is_empty() { p.empty { "None waiting." } } @else {
+            h2 { (t("adm-payout-methods-to-review")) }
+            @if methods.is_empty() { p.empty { (t("adm-none-waiting")) } } @else {
                 table {
-                    thead { tr { th { "User" } th { "Method" } th { "Details" } th { "Decision" } } }
+                    thead { tr { th { (t("adm-user")) } th { (t("method")) } th { (t("details")) } th { (t("adm-decision")) } } }
                     tbody { @for m in &methods {
                         tr {
-                            td data-label="User" { "#" (m.user_id) br; span.hint { (Date::of(m.created_at)) } }
-                            td data-label="Method" { (m.kind.title()) }
-                            td data-label="Details" { code { (m.details) } }
-                            td data-label="Decision" {
-                                (api_form("POST", &format!("/api/admin/affiliates/methods/{}", m.id), "Approved", html! {
+                            td data-label=(t("adm-user")) { "#" (m.user_id) br; span.hint { (Date::of(m.created_at)) } }
+                            td data-label=(t("method")) { (m.kind.title()) }
+                            td data-label=(t("details")) { code { (m.details) } }
+                            td data-label=(t("adm-decision")) {
+                                (api_form("POST", &format!("/api/admin/affiliates/methods/{}", m.id), &t("commission-approved"), html! {
                                     input type="hidden" name="approve" value="true" data-type="bool";
-                                    button.small type="submit" { "Approve" }
+                                    button.small type="submit" { (t("adm-approve")) }
                                 }))
-                                (api_form("POST", &format!("/api/admin/affiliates/methods/{}", m.id), "Rejected", html! {
+                                (api_form("POST", &format!("/api/admin/affiliates/methods/{}", m.id), &t("payout-rejected"), html! {
                                     input type="hidden" name="approve" value="false" data-type="bool";
-                                    (reason_field("Why"))
-                                    button.small.secondary type="submit" { "Reject" }
+                                    (reason_field(&t("adm-why")))
+                                    button.small.secondary type="submit" { (t("adm-reject")) }
                                 }))
                             }
                         }
@@ -171,18 +171,18 @@ pub(super) async fn affiliates_page(
             }
         }
         div.card #flagged-referrals {
-            h2 { "Flagged referrals" }
-            p.muted { "Their commissions wait for review. Clearing one sends them back on hold; they are approved at their date." }
-            @if flagged.is_empty() { p.empty { "None." } } @else {
+            h2 { (t("adm-flagged-referrals")) }
+            p.muted { (t("adm-their-commissions-wait-for-review")) }
+            @if flagged.is_empty() { p.empty { (t("adm-none")) } } @else {
                 table {
-                    thead { tr { th { "Referred" } th { "Affiliate" } th { "Signals" } th { "" } } }
+                    thead { tr { th { (t("adm-referred")) } th { (t("nav-affiliate")) } th { (t("adm-signals")) } th { "" } } }
                     tbody { @for r in &flagged {
                         tr {
-                            td data-label="Referred" { "#" (r.user_id) br; span.hint { (Date::of(r.created_at)) } }
-                            td data-label="Affiliate" { "#" (r.affiliate_id) }
-                            td data-label="Signals" { (r.flags.join(", ")) @if let Some(ip) = &r.ip { br; span.hint { (ip) } } }
-                            td { (api_form("POST", &format!("/api/admin/affiliates/referrals/{}/clear", r.user_id), "Cleared", html! {
-                                button.small type="submit" { "Clear" }
+                            td data-label=(t("adm-referred")) { "#" (r.user_id) br; span.hint { (Date::of(r.created_at)) } }
+                            td data-label=(t("nav-affiliate")) { "#" (r.affiliate_id) }
+                            td data-label=(t("adm-signals")) { (r.flags.join(", ")) @if let Some(ip) = &r.ip { br; span.hint { (ip) } } }
+                            td { (api_form("POST", &format!("/api/admin/affiliates/referrals/{}/clear", r.user_id), &t("adm-cleared"), html! {
+                                button.small type="submit" { (t("adm-clear")) }
                             })) }
                         }
                     } }
@@ -190,27 +190,27 @@ pub(super) async fn affiliates_page(
             }
         }
         div.card #commissions-review {
-            h2 { "Commissions in review" }
-            p.muted { "Commissions of flagged referrals. Approving sends them back on hold (approved at their date); voiding ends them and credits nothing." }
-            @if review.is_empty() { p.empty { "None waiting." } } @else {
-                (api_form("POST", "/api/admin/affiliates/commissions/review", "Decided", html! {
+            h2 { (t("adm-commissions-in-review")) }
+            p.muted { (t("adm-commissions-of-flagged-referrals-approving")) }
+            @if review.is_empty() { p.empty { (t("adm-none-waiting")) } } @else {
+                (api_form("POST", "/api/admin/affiliates/commissions/review", &t("adm-decided"), html! {
                     table {
-                        thead { tr { th { "" } th { "Commission" } th { "Affiliate" } th { "Referred" } th { "Order" } th { "Amount" } } }
+                        thead { tr { th { "" } th { (t("commission")) } th { (t("nav-affiliate")) } th { (t("adm-referred")) } th { (t("ledger-charge")) } th { (t("amount")) } } }
                         tbody { @for c in &review {
                             tr {
-                                td data-label="Select" { input type="checkbox" name="ids" value=(c.id) data-type="ids" checked aria-label=(format!("Commission #{}", c.id)); }
-                                td data-label="Commission" { "#" (c.id) br; span.hint { (Date::of(c.created_at)) } }
-                                td data-label="Affiliate" { "#" (c.affiliate_id) }
-                                td data-label="Referred" { "#" (c.referred_id) }
-                                td data-label="Order" { "#" (c.order_id) br; span.hint { (c.charge) " charged, " (c.refunded) " refunded" } }
-                                td data-label="Amount" { (c.amount) }
+                                td data-label=(t("adm-select")) { input type="checkbox" name="ids" value=(c.id) data-type="ids" checked aria-label=(ta("adm-commission-n", &[("n", c.id.into())])); }
+                                td data-label=(t("commission")) { "#" (c.id) br; span.hint { (Date::of(c.created_at)) } }
+                                td data-label=(t("nav-affiliate")) { "#" (c.affiliate_id) }
+                                td data-label=(t("adm-referred")) { "#" (c.referred_id) }
+                                td data-label=(t("ledger-charge")) { "#" (c.order_id) br; span.hint { (c.charge) " " (t("adm-charged")) " " (c.refunded) " " (t("adm-refunded")) } }
+                                td data-label=(t("amount")) { (c.amount) }
                             }
                         } }
                     }
-                    @if review.len() as i64 == REVIEW_ROWS { p.hint { "The oldest " (REVIEW_ROWS) " are shown; decide these to see more." } }
+                    @if review.len() as i64 == REVIEW_ROWS { p.hint { (t("adm-the-oldest")) " " (REVIEW_ROWS) " " (t("adm-are-shown-decide-these-to")) } }
                     div.quick {
-                        button #approve-commissions type="submit" name="decision" value="approve" { "Approve selected" }
-                        button.secondary #void-commissions type="submit" name="decision" value="void" { "Void selected" }
+                        button #approve-commissions type="submit" name="decision" value="approve" { (t("adm-approve-selected")) }
+                        button.secondary #void-commissions type="submit" name="decision" value="void" { (t("adm-void-selected")) }
                     }
                 }))
             }
@@ -218,6 +218,6 @@ pub(super) async fn affiliates_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Affiliates", "admin-affiliates", content),
+        layout(&st, &u, &t("nav-affiliates"), "admin-affiliates", content),
     )
 }

@@ -13,15 +13,15 @@ pub(super) async fn alerts_page(State(st): State<AppState>, AdminPage(u): AdminP
     let open = st.store.open_alerts().await?;
     let content = html! {
         div.card #alert-channels {
-            div.card-head { h1 { "Alerts on your phone" } a href="/admin" { "Open alerts →" } }
+            div.card-head { h1 { (t("adm-alerts-on-your-phone")) } a href="/admin" { (t("adm-open-alerts")) } }
             p.hint {
-                "Every admin alert reaches the admins in the panel and by e-mail. Choose which ones also go to "
-                "a Telegram chat or a Discord channel: messages wait in the outbox and are retried for about 7 hours, "
-                "so an alert is never held up by Telegram or Discord. "
+                (t("adm-every-admin-alert-reaches-the")) " "
+                (t("adm-a-telegram-chat-or-a")) " "
+                (t("adm-so-an-alert-is-never")) " "
                 @match open.len() {
-                    0 => "No alert is open now.",
-                    1 => "One alert is open now.",
-                    n => { (n) " alerts are open now." }
+                    0 => (t("adm-no-alert-is-open-now")),
+                    1 => (t("adm-one-alert-is-open-now")),
+                    n => { (n) " " (t("adm-alerts-are-open-now")) }
                 }
             }
         }
@@ -29,25 +29,25 @@ pub(super) async fn alerts_page(State(st): State<AppState>, AdminPage(u): AdminP
             (channel_card(&st, &u, c))
         }
         div.card #channel-messages {
-            div.card-head { h2 { "Recent messages" } span.hint { "newest " (smmd_app::alert_channels::RECENT) } }
+            div.card-head { h2 { (t("adm-recent-messages")) } span.hint { (t("adm-newest")) " " (smmd_app::alert_channels::RECENT) } }
             @if recent.is_empty() {
-                p.muted { "No alert has gone to a channel yet." }
+                p.muted { (t("adm-no-alert-has-gone-to")) }
             } @else {
                 table.admin {
-                    thead { tr { th { "Channel" } th { "To" } th { "Status" } th { "When" } th { "Attempts" } th { "Last error" } } }
+                    thead { tr { th { (t("channel")) } th { (t("to")) } th { (t("status")) } th { (t("when")) } th { (t("attempts")) } th { (t("last-error")) } } }
                     tbody { @for d in &recent {
                         tr {
-                            td data-label="Channel" { (AlertChannel::parse(d.channel).map_or(d.channel, |c| c.title())) }
-                            td data-label="To" { (d.target) }
-                            td data-label="Status" { span class=(format!("status s-{}", d.status)) { (d.status) } }
-                            td data-label="When" {
+                            td data-label=(t("channel")) { (AlertChannel::parse(d.channel).map_or(d.channel, |c| c.title())) }
+                            td data-label=(t("to")) { (d.target) }
+                            td data-label=(t("status")) { span class=(format!("status s-{}", d.status)) { (d.status) } }
+                            td data-label=(t("when")) {
                                 @match d.finished_at {
                                     Some(at) => (when(&st, at)),
-                                    None => { "next try " (when(&st, d.next_at)) },
+                                    None => { (t("adm-next-try")) " " (when(&st, d.next_at)) },
                                 }
                             }
-                            td data-label="Attempts" { (d.attempts) }
-                            td data-label="Last error" { (d.last_error.as_deref().unwrap_or("—")) }
+                            td data-label=(t("attempts")) { (d.attempts) }
+                            td data-label=(t("last-error")) { (d.last_error.as_deref().unwrap_or("—")) }
                         }
                     } }
                 }
@@ -56,7 +56,7 @@ pub(super) async fn alerts_page(State(st): State<AppState>, AdminPage(u): AdminP
     };
     Ok(html_response(
         StatusCode::OK,
-        layout(&st, &u, "Alerts on your phone", "admin", content),
+        layout(&st, &u, &t("adm-alerts-on-your-phone"), "admin", content),
     ))
 }
 
@@ -68,29 +68,29 @@ fn channel_card(st: &AppState, u: &PageUser, c: &smmd_app::alert_channels::Chann
         div.card #(format!("channel-{name}")) {
             div.card-head {
                 h2 { (c.channel.title()) }
-                @if c.configured { span.status.s-completed { "On" } } @else { span.status { "Not set up" } }
+                @if c.configured { span.status.s-completed { (t("on")) } } @else { span.status { (t("adm-not-set-up")) } }
             }
             @match c.channel {
-                AlertChannel::Telegram => p.hint { "Create a bot with @BotFather, add it to your chat or channel, and paste its token and the chat id here." },
-                AlertChannel::Discord => p.hint { "In the Discord channel: Settings → Integrations → Webhooks → New Webhook → Copy Webhook URL." },
+                AlertChannel::Telegram => p.hint { (t("adm-create-a-bot-with-botfather")) },
+                AlertChannel::Discord => p.hint { (t("adm-in-the-discord-channel-settings")) },
             }
-            (api_form("PUT", &url, &format!("{} saved", c.channel.title()), html! {
+            (api_form("PUT", &url, &ta("adm-channel-saved", &[("channel", c.channel.title().into())]), html! {
                 @match c.channel {
                     AlertChannel::Telegram => {
-                        label for=(id("secret")) { "Bot token " @if c.configured { span.hint { "saved; leave empty to keep it" } } }
+                        label for=(id("secret")) { (t("adm-bot-token")) " " @if c.configured { span.hint { (t("adm-saved-leave-empty-to-keep")) } } }
                         input #(id("secret")) type="password" name="secret" autocomplete="off" maxlength="500"
                             placeholder="123456789:AA…" required[!c.configured];
-                        label for=(id("chat")) { "Chat id " span.hint { "a number like -1001234567890, or @channel_name" } }
+                        label for=(id("chat")) { (t("adm-chat-id")) " " span.hint { (t("adm-a-number-like-1001234567890-or")) } }
                         input #(id("chat")) type="text" name="chat_id" value=(c.chat_id) maxlength="500" required;
                     }
                     AlertChannel::Discord => {
-                        label for=(id("secret")) { "Webhook address " @if c.configured { span.hint { "saved; leave empty to keep it" } } }
+                        label for=(id("secret")) { (t("adm-webhook-address")) " " @if c.configured { span.hint { (t("adm-saved-leave-empty-to-keep")) } } }
                         input #(id("secret")) type="password" name="secret" autocomplete="off" maxlength="500"
                             placeholder="https://discord.com/api/webhooks/…" required[!c.configured];
                     }
                 }
                 fieldset.kinds {
-                    legend { "Send these alerts" }
+                    legend { (t("adm-send-these-alerts")) }
                     @for k in AlertKind::ALL {
                         label.check {
                             input type="checkbox" name="kinds" value=(k.as_str()) data-type="list" checked[c.kinds.contains(k)];
@@ -100,16 +100,16 @@ fn channel_card(st: &AppState, u: &PageUser, c: &smmd_app::alert_channels::Chann
                 }
                 p.actions {
                     (code_field(st, u, true))
-                    button #(id("save")) type="submit" { "Save" }
+                    button #(id("save")) type="submit" { (t("save")) }
                 }
             }))
             @if c.configured {
                 div.actions {
-                    (api_form("POST", &format!("{url}/test"), "Test message sent: look at your chat", html! {
-                        button.secondary #(id("test")) type="submit" { "Send a test message" }
+                    (api_form("POST", &format!("{url}/test"), &t("adm-test-message-sent-look-at"), html! {
+                        button.secondary #(id("test")) type="submit" { (t("adm-send-a-test-message")) }
                     }))
-                    (api_form("DELETE", &url, &format!("{} removed", c.channel.title()), html! {
-                        button.secondary #(id("remove")) type="submit" { "Remove" }
+                    (api_form("DELETE", &url, &ta("adm-channel-removed", &[("channel", c.channel.title().into())]), html! {
+                        button.secondary #(id("remove")) type="submit" { (t("adm-remove")) }
                     }))
                 }
             }

@@ -37,117 +37,117 @@ pub(super) async fn billing_page(
     let content = html! {
         div.card #billing-status {
             div.card-head {
-                h1 { "Billing" }
-                a href="/admin/jobs/billing.rentals" { "Job, runs and schedule →" }
+                h1 { (t("nav-billing")) }
+                a href="/admin/jobs/billing.rentals" { (t("adm-job-runs-and-schedule")) }
             }
             div.stats {
-                div.stat { span.label { "Hourly billing" } span.value { @if s.enabled { "On" } @else { "Off" } } }
-                div.stat { span.label { "Watermark" } span.value {
-                    @match s.watermark { Some(w) => { (when(&st, w)) }, None => { "Never ran" } }
-                } @if let Some(l) = lag { span.hint { "lag " (l) " h" @if l > LAG_ALERT_HOURS { " — late" } } } }
-                div.stat { span.label { "Rentals" } span.value {
-                    (status.rentals_by_state.iter().filter(|(k, _)| k == "active" || k == "grace").map(|(_, n)| n).sum::<i64>()) " live"
+                div.stat { span.label { (t("adm-hourly-billing")) } span.value { @if s.enabled { (t("on")) } @else { (t("off")) } } }
+                div.stat { span.label { (t("adm-watermark")) } span.value {
+                    @match s.watermark { Some(w) => { (when(&st, w)) }, None => { (t("adm-never-ran")) } }
+                } @if let Some(l) = lag { span.hint { (t("adm-lag")) " " (l) " " (t("adm-h")) @if l > LAG_ALERT_HOURS { " " (t("adm-late")) } } } }
+                div.stat { span.label { (t("adm-rentals")) } span.value {
+                    (status.rentals_by_state.iter().filter(|(k, _)| k == "active" || k == "grace").map(|(_, n)| n).sum::<i64>()) " " (t("adm-live"))
                 } span.hint { (status.rentals_by_state.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(" · ")) } }
-                div.stat { span.label { "Dues" } span.value { (status.due_total) } span.hint { (status.hours_due) " h unpaid" } }
+                div.stat { span.label { (t("dues")) } span.value { (status.due_total) } span.hint { (status.hours_due) " " (t("adm-h-unpaid")) } }
             }
-            @if let Some(p) = &s.pause { p.flash.err { "Billing is paused since " (when(&st, p.from_at)) " (" (p.reason) "): hours are waived and nothing can be rented." } }
+            @if let Some(p) = &s.pause { p.flash.err { (t("adm-billing-is-paused-since")) " " (when(&st, p.from_at)) " (" (p.reason) (t("adm-hours-are-waived-and-nothing")) } }
             div.quick {
                 @if s.enabled {
-                    (api_form("PATCH", "/api/admin/billing/settings", "Hourly billing is off", html! {
+                    (api_form("PATCH", "/api/admin/billing/settings", &t("adm-hourly-billing-is-off"), html! {
                         input type="hidden" name="enabled" value="false" data-type="bool";
-                        button.small.secondary type="submit" { "Turn billing off" }
+                        button.small.secondary type="submit" { (t("adm-turn-billing-off")) }
                     }))
                 } @else {
-                    (api_form("PATCH", "/api/admin/billing/settings", "Hourly billing is on", html! {
+                    (api_form("PATCH", "/api/admin/billing/settings", &t("adm-hourly-billing-is-on"), html! {
                         input type="hidden" name="enabled" value="true" data-type="bool";
-                        button #billing-on type="submit" { "Turn hourly billing on" }
+                        button #billing-on type="submit" { (t("adm-turn-hourly-billing-on")) }
                     }))
                 }
                 @if s.pause.is_some() {
-                    (api_form("POST", "/api/admin/billing/resume", "Billing resumed", html! {
-                        (reason_field("Why it resumes")) button.small type="submit" { "Resume" }
+                    (api_form("POST", "/api/admin/billing/resume", &t("adm-billing-resumed"), html! {
+                        (reason_field(&t("adm-why-it-resumes"))) button.small type="submit" { (t("adm-resume")) }
                     }))
                 } @else if s.enabled {
-                    (api_form("POST", "/api/admin/billing/pause", "Billing paused", html! {
-                        (reason_field("Why it pauses")) button.small.secondary type="submit" { "Pause" }
+                    (api_form("POST", "/api/admin/billing/pause", &t("adm-billing-paused"), html! {
+                        (reason_field(&t("adm-why-it-pauses"))) button.small.secondary type="submit" { (t("adm-pause")) }
                     }))
                 }
             }
-            @if !s.enabled { p.muted { "Nothing can be rented until hourly billing is on. Turning it on later never bills a backlog." } }
+            @if !s.enabled { p.muted { (t("adm-nothing-can-be-rented-until")) } }
         }
         div.card #plans {
-            h2 { "Plans" }
-            @if plans.is_empty() { p.empty { "No plans yet." } } @else {
+            h2 { (t("plans")) }
+            @if plans.is_empty() { p.empty { (t("adm-no-plans-yet")) } } @else {
                 table.admin {
-                    thead { tr { th { "Plan" } th { "Price" } th { "Cap" } th { "Entitlement" } th { "State" } } }
+                    thead { tr { th { (t("plan")) } th { (t("price")) } th { (t("adm-cap")) } th { (t("adm-entitlement")) } th { (t("state")) } } }
                     tbody { @for p in &plans {
                         tr #(format!("plan-{}", p.id)) {
-                            td data-label="Plan" { b { (p.name) } br; span.hint { code { (p.code) } } }
-                            td data-label="Price" { (p.price) " " (cur) " / month"
-                                @if p.setup_fee.is_positive() { br; span.hint { "setup " (p.setup_fee) } } }
-                            td data-label="Cap" { (p.cap_mode.as_str()) }
-                            td data-label="Entitlement" { span { (p.entitlement) br; code.wrap { (p.settings) } } }
-                            td data-label="State" {
+                            td data-label=(t("plan")) { b { (p.name) } br; span.hint { code { (p.code) } } }
+                            td data-label=(t("price")) { (p.price) " " (cur) " / " (t("month-lower"))
+                                @if p.setup_fee.is_positive() { br; span.hint { (t("adm-setup")) " " (p.setup_fee) } } }
+                            td data-label=(t("adm-cap")) { (p.cap_mode.as_str()) }
+                            td data-label=(t("adm-entitlement")) { span { (p.entitlement) br; code.wrap { (p.settings) } } }
+                            td data-label=(t("state")) {
                                 @if p.active {
-                                    (api_form("PATCH", &format!("/api/admin/billing/plans/{}", p.id), "Plan deactivated", html! {
+                                    (api_form("PATCH", &format!("/api/admin/billing/plans/{}", p.id), &t("adm-plan-deactivated"), html! {
                                         input type="hidden" name="active" value="false" data-type="bool";
-                                        button.small.secondary type="submit" { "Deactivate" }
+                                        button.small.secondary type="submit" { (t("adm-deactivate")) }
                                     }))
-                                } @else { span.status { "Inactive" } }
+                                } @else { span.status { (t("adm-inactive")) } }
                             }
                         }
                     } }
                 }
             }
             details {
-                summary { "Add a plan" }
-                (api_form("POST", "/api/admin/billing/plans", "Plan added", html! {
-                    label { "Code" input type="text" name="code" required placeholder="pro" maxlength="40"; }
-                    label { "Name" input type="text" name="name" required maxlength="100"; }
-                    label { "Monthly price (" (cur) ")" input type="text" name="price" required inputmode="decimal" placeholder="25.00"; }
-                    label { "Cap mode" select name="cap_mode" {
-                        option value="h730" { "h730: 730 hours make a month" }
-                        option value="h672" { "h672: every full month costs the price" }
-                        option value="calendar" { "calendar: the month's real hours" }
+                summary { (t("adm-add-a-plan")) }
+                (api_form("POST", "/api/admin/billing/plans", &t("adm-plan-added"), html! {
+                    label { (t("code")) input type="text" name="code" required placeholder="pro" maxlength="40"; }
+                    label { (t("adm-name")) input type="text" name="name" required maxlength="100"; }
+                    label { (t("adm-monthly-price")) (cur) ")" input type="text" name="price" required inputmode="decimal" placeholder="25.00"; }
+                    label { (t("adm-cap-mode")) select name="cap_mode" {
+                        option value="h730" { (t("adm-h730-730-hours-make-a")) }
+                        option value="h672" { (t("adm-h672-every-full-month-costs")) }
+                        option value="calendar" { (t("adm-calendar-the-month-s-real")) }
                     } }
-                    label { "Setup fee (" (cur) ")" input type="text" name="setup_fee" inputmode="decimal" placeholder="0"; }
+                    label { (t("adm-setup-fee")) (cur) ")" input type="text" name="setup_fee" inputmode="decimal" placeholder="0"; }
                     input type="hidden" name="entitlement" value="reseller_tier";
-                    button type="submit" { "Add plan" }
+                    button type="submit" { (t("adm-add-plan")) }
                 }))
             }
         }
         div.card #rentals {
-            h2 { "Rentals" }
+            h2 { (t("adm-rentals")) }
             nav.filters {
-                @for (value, label) in [("", "All"), ("active", "Active"), ("grace", "Grace"), ("suspended", "Suspended"), ("terminated", "Terminated"), ("canceled", "Canceled")] {
+                @for (value, label) in [("", &t("filter-all")), ("active", &t("status-active")), ("grace", &t("adm-grace")), ("suspended", &t("status-suspended")), ("terminated", &t("status-terminated")), ("canceled", &t("status-canceled"))] {
                     a class=[(state.unwrap_or("") == value).then_some("active")] href=(format!("/admin/billing?state={value}")) { (label) }
                 }
             }
-            @if rentals.is_empty() { p.empty { "No rentals here." } } @else {
+            @if rentals.is_empty() { p.empty { (t("adm-no-rentals-here")) } } @else {
                 table.admin {
-                    thead { tr { th { "Rental" } th { "User" } th { "Plan" } th { "State" } th { "Action" } } }
+                    thead { tr { th { (t("rental")) } th { (t("adm-user")) } th { (t("plan")) } th { (t("state")) } th { (t("adm-action")) } } }
                     tbody { @for r in &rentals {
                         tr #(format!("rental-{}", r.id)) {
-                            td data-label="Rental" { "#" (r.id) br; span.hint { (when(&st, r.created_at)) } }
-                            td data-label="User" { a href=(format!("/admin/orders?user={}", r.user_id.0)) { "#" (r.user_id.0) } }
-                            td data-label="Plan" { (plan_name(r.plan_id)) }
-                            td data-label="State" { (status_badge(r.state.as_str()))
+                            td data-label=(t("rental")) { "#" (r.id) br; span.hint { (when(&st, r.created_at)) } }
+                            td data-label=(t("adm-user")) { a href=(format!("/admin/orders?user={}", r.user_id.0)) { "#" (r.user_id.0) } }
+                            td data-label=(t("plan")) { (plan_name(r.plan_id)) }
+                            td data-label=(t("state")) { (status_badge(r.state.as_str()))
                                 @if let Some(reason) = r.state.reason() { br; span.hint { (reason.as_str()) } }
-                                @if let Some(d) = r.first_due_hour { br; span.hint { "unpaid since " (when(&st, d)) } } }
-                            td data-label="Action" {
+                                @if let Some(d) = r.first_due_hour { br; span.hint { (t("adm-unpaid-since")) " " (when(&st, d)) } } }
+                            td data-label=(t("adm-action")) {
                                 @if r.state.is_billable() {
-                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/suspend", r.id), "Rental suspended", html! {
-                                        (reason_field("Why")) button.small.secondary type="submit" { "Suspend" }
+                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/suspend", r.id), &t("adm-rental-suspended"), html! {
+                                        (reason_field(&t("adm-why"))) button.small.secondary type="submit" { (t("adm-suspend")) }
                                     }))
                                 }
                                 @if r.state.reason() == Some(smmd_domain::billing::rental::SuspendReason::Admin) {
-                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/unsuspend", r.id), "Rental resumed", html! {
-                                        (reason_field("Why")) button.small type="submit" { "Unsuspend" }
+                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/unsuspend", r.id), &t("adm-rental-resumed"), html! {
+                                        (reason_field(&t("adm-why"))) button.small type="submit" { (t("adm-unsuspend")) }
                                     }))
                                 }
                                 @if !r.state.is_final() {
-                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/terminate", r.id), "Rental terminated", html! {
-                                        (reason_field("Why")) button.small.danger type="submit" { "Terminate" }
+                                    (api_form("POST", &format!("/api/admin/billing/rentals/{}/terminate", r.id), &t("adm-rental-terminated"), html! {
+                                        (reason_field(&t("adm-why"))) button.small.danger type="submit" { (t("adm-terminate")) }
                                     }))
                                 }
                             }
@@ -157,24 +157,24 @@ pub(super) async fn billing_page(
             }
         }
         div.card #statements {
-            h2 { "Statements" }
-            p.hint { "Drafted after each month, final (numbered) " (s.statement_grace_days) " days later. A final statement is never edited: void it and a new draft replaces it." }
-            @if statements.is_empty() { p.empty { "No statements yet." } } @else {
+            h2 { (t("statements")) }
+            p.hint { (t("adm-drafted-after-each-month-final")) " " (s.statement_grace_days) " " (t("adm-days-later-a-final-statement")) }
+            @if statements.is_empty() { p.empty { (t("adm-no-statements-yet")) } } @else {
                 table.admin {
-                    thead { tr { th { "Statement" } th { "User" } th { "Month" } th { "Charged" } th { "Unpaid" } th { "Action" } } }
-                    tbody { @for t in &statements {
-                        tr #(format!("statement-{}", t.id)) {
-                            td data-label="Statement" { a href=(format!("/billing/statements/{}", t.id)) {
-                                (t.number.clone().unwrap_or_else(|| format!("draft #{}", t.id))) }
-                                " " (status_badge(t.status.as_str())) }
-                            td data-label="User" { "#" (t.user_id.0) }
-                            td data-label="Month" { (crate::http::statements::month_label(t.month)) }
-                            td data-label="Charged" { (t.charged) " " (cur) }
-                            td data-label="Unpaid" { (t.due) }
-                            td data-label="Action" {
-                                @if t.status == smmd_store::StatementStatus::Final {
-                                    (api_form("POST", &format!("/api/admin/billing/statements/{}/void", t.id), "Statement voided: a new draft replaces it", html! {
-                                        (reason_field("Why")) button.small.danger type="submit" { "Void" }
+                    thead { tr { th { (t("statement")) } th { (t("adm-user")) } th { (t("month")) } th { (t("charged")) } th { (t("unpaid")) } th { (t("adm-action")) } } }
+                    tbody { @for stmt in &statements {
+                        tr #(format!("statement-{}", stmt.id)) {
+                            td data-label=(t("statement")) { a href=(format!("/billing/statements/{}", stmt.id)) {
+                                (stmt.number.clone().unwrap_or_else(|| ta("adm-draft-n", &[("n", stmt.id.into())]))) }
+                                " " (status_badge(stmt.status.as_str())) }
+                            td data-label=(t("adm-user")) { "#" (stmt.user_id.0) }
+                            td data-label=(t("month")) { (crate::http::statements::month_label(stmt.month)) }
+                            td data-label=(t("charged")) { (stmt.charged) " " (cur) }
+                            td data-label=(t("unpaid")) { (stmt.due) }
+                            td data-label=(t("adm-action")) {
+                                @if stmt.status == smmd_store::StatementStatus::Final {
+                                    (api_form("POST", &format!("/api/admin/billing/statements/{}/void", stmt.id), &t("adm-statement-voided-a-new-draft"), html! {
+                                        (reason_field(&t("adm-why"))) button.small.danger type="submit" { (t("commission-void")) }
                                     }))
                                 }
                             }
@@ -186,6 +186,6 @@ pub(super) async fn billing_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Billing", "admin-billing", content),
+        layout(&st, &u, &t("nav-billing"), "admin-billing", content),
     )
 }

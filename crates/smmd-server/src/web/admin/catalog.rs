@@ -66,83 +66,83 @@ pub(super) async fn services_page(
     let chosen = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let content = html! {
         div.card {
-            div.card-head { h1 { "Services" } span.hint { (matching.len()) " of " (services.len()) } }
+            div.card-head { h1 { (t("nav-services")) } span.hint { (matching.len()) " " (t("adm-of")) " " (services.len()) } }
             form.search.wide method="get" action="/admin/services" {
-                input type="search" name="q" placeholder="Name or category" value=(chosen("q"));
-                select name="provider" aria-label="Provider" {
-                    option value="" { "Any provider" }
+                input type="search" name="q" placeholder=(t("adm-name-or-category")) value=(chosen("q"));
+                select name="provider" aria-label=(t("adm-provider")) {
+                    option value="" { (t("adm-any-provider")) }
                     @for p in &providers { option value=(p.id.0) selected[provider == Some(p.id.0)] { (p.name) } }
                 }
-                select name="enabled" aria-label="Enabled" {
-                    option value="" { "Enabled and disabled" }
-                    option value="yes" selected[enabled == Some(true)] { "Enabled" }
-                    option value="no" selected[enabled == Some(false)] { "Disabled" }
+                select name="enabled" aria-label=(t("adm-enabled")) {
+                    option value="" { (t("adm-enabled-and-disabled")) }
+                    option value="yes" selected[enabled == Some(true)] { (t("adm-enabled")) }
+                    option value="no" selected[enabled == Some(false)] { (t("adm-disabled")) }
                 }
-                button.secondary type="submit" { "Filter" }
+                button.secondary type="submit" { (t("filter")) }
             }
             table.admin {
-                thead { tr { th { "Service" } th { "Rate / 1000" } th { "Provider rate" } th { "Min – max" } th { "Markup" } th { "State" } th { "Edit" } } }
+                thead { tr { th { (t("service")) } th { (t("adm-rate-1000")) } th { (t("adm-provider-rate")) } th { (t("min-max")) } th { (t("adm-markup")) } th { (t("state")) } th { (t("adm-edit")) } } }
                 tbody { @for s in matching.iter().take(SERVICE_ROWS) {
                     tr #(format!("s-{}", s.id.0)) {
-                        td data-label="Service" { b { (s.name) } br; span.hint { "#" (s.id.0) " · " (s.category) " · " (s.service_type) } }
-                        td data-label="Rate / 1000" { (s.rate) " " (cur) }
-                        td data-label="Provider rate" {
+                        td data-label=(t("service")) { b { (s.name) } br; span.hint { "#" (s.id.0) " · " (s.category) " · " (s.service_type) } }
+                        td data-label=(t("adm-rate-1000")) { (s.rate) " " (cur) }
+                        td data-label=(t("adm-provider-rate")) {
                             @match (s.provider_rate, &s.provider_currency) {
                                 (Some(r), Some(c)) => { (r) " " (c) br; span.hint { (provider_label(&providers, s.provider_id)) " #" (s.provider_service_id.as_deref().unwrap_or("?")) } }
-                                _ => span.muted { "own service" },
+                                _ => span.muted { (t("adm-own-service")) },
                             }
                         }
-                        td data-label="Min – max" { (s.min) " – " (s.max) }
-                        td data-label="Markup" {
+                        td data-label=(t("min-max")) { (s.min) " – " (s.max) }
+                        td data-label=(t("adm-markup")) {
                             @let (bp, from) = markup_of(s);
                             (percent(bp)) br; span.hint { (from) }
-                            @if s.overrides.iter().any(|o| o == "rate") { br; span.hint { "rate set by hand" } }
+                            @if s.overrides.iter().any(|o| o == "rate") { br; span.hint { (t("adm-rate-set-by-hand")) } }
                         }
-                        td data-label="State" {
-                            @if s.enabled { span.status.s-completed { "Enabled" } } @else { span.status.s-canceled { "Disabled" } }
+                        td data-label=(t("state")) {
+                            @if s.enabled { span.status.s-completed { (t("adm-enabled")) } } @else { span.status.s-canceled { (t("adm-disabled")) } }
                             @if s.auto_refill { br; span.hint { "auto-refill" } }
-                            @if !s.overrides.is_empty() { br; span.hint title="Fields service sync leaves alone" { "overrides: " (s.overrides.join(", ")) } }
+                            @if !s.overrides.is_empty() { br; span.hint title=(t("adm-fields-service-sync-leaves-alone")) { (t("adm-overrides")) ": " (s.overrides.join(", ")) } }
                         }
-                        td data-label="Edit" {
+                        td data-label=(t("adm-edit")) {
                             details {
-                                summary { "Edit" }
-                                (api_form("PATCH", &format!("/api/admin/services/{}", s.id.0), "Service saved", html! {
-                                    label { "Name" input type="text" name="name" value=(s.name) maxlength="200" required; }
-                                    label { "Rate per 1000 (" (cur) ")" input type="text" inputmode="decimal" name="rate" value=(s.rate.to_string()) required; }
+                                summary { (t("adm-edit")) }
+                                (api_form("PATCH", &format!("/api/admin/services/{}", s.id.0), &t("adm-service-saved"), html! {
+                                    label { (t("adm-name")) input type="text" name="name" value=(s.name) maxlength="200" required; }
+                                    label { (t("adm-rate-per-1000")) (cur) ")" input type="text" inputmode="decimal" name="rate" value=(s.rate.to_string()) required; }
                                     div.row {
-                                        label { "Min" input type="number" name="min" data-type="int" value=(s.min) min="0" required; }
-                                        label { "Max" input type="number" name="max" data-type="int" value=(s.max) min="1" required; }
+                                        label { (t("adm-min")) input type="number" name="min" data-type="int" value=(s.min) min="0" required; }
+                                        label { (t("adm-max")) input type="number" name="max" data-type="int" value=(s.max) min="1" required; }
                                     }
-                                    label { "Markup % (empty = category's)" input type="text" inputmode="decimal" name="markup_bp" data-type="percent" value=[s.markup_bp.map(percent_value)]; }
-                                    @if s.markup_bp.is_some() { label.check { input type="checkbox" name="clear_markup"; " Use the category's markup" } }
-                                    label.check { input type="checkbox" name="enabled" checked[s.enabled]; " Enabled" }
-                                    label.check { input type="checkbox" name="auto_refill" checked[s.auto_refill]; " Refill drops automatically" }
-                                    label { "Refill guarantee (days)" input type="number" min="0" max="365" name="guarantee_days" data-type="int" value=(s.guarantee_days); }
-                                    label { "Description " span.hint { "shown on the services page and the order form" }
+                                    label { (t("adm-markup-empty-category-s")) input type="text" inputmode="decimal" name="markup_bp" data-type="percent" value=[s.markup_bp.map(percent_value)]; }
+                                    @if s.markup_bp.is_some() { label.check { input type="checkbox" name="clear_markup"; " " (t("adm-use-the-category-s-markup")) } }
+                                    label.check { input type="checkbox" name="enabled" checked[s.enabled]; " " (t("adm-enabled")) }
+                                    label.check { input type="checkbox" name="auto_refill" checked[s.auto_refill]; " " (t("adm-refill-drops-automatically")) }
+                                    label { (t("adm-refill-guarantee-days")) input type="number" min="0" max="365" name="guarantee_days" data-type="int" value=(s.guarantee_days); }
+                                    label { (t("description")) " " span.hint { (t("adm-shown-on-the-services-page")) }
                                         textarea name="description" rows="3" maxlength="5000" data-keep-empty="1" { (s.description) } }
-                                    button.small type="submit" { "Save" }
+                                    button.small type="submit" { (t("save")) }
                                 }))
                             }
                         }
                     }
                 } }
             }
-            @if matching.len() > SERVICE_ROWS { p.muted { "Showing the first " (SERVICE_ROWS) "; narrow the filters to see the rest." } }
+            @if matching.len() > SERVICE_ROWS { p.muted { (t("adm-showing-the-first")) " " (SERVICE_ROWS) (t("adm-narrow-the-filters-to-see")) } }
         }
         div.card {
-            div.card-head { h2 { "Categories" } span.hint { "Default markup " (percent(default_markup)) } }
+            div.card-head { h2 { (t("adm-categories")) } span.hint { (t("adm-default-markup")) " " (percent(default_markup)) } }
             table.admin {
-                thead { tr { th { "Category" } th { "Services" } th { "Markup" } } }
+                thead { tr { th { (t("category")) } th { (t("nav-services")) } th { (t("adm-markup")) } } }
                 tbody { @for c in &categories {
                     tr {
-                        td data-label="Category" { (c.name) }
-                        td data-label="Services" { (c.services) }
-                        td data-label="Markup" {
-                            (api_form("PATCH", &format!("/api/admin/categories/{}", c.id.0), "Category markup saved", html! {
+                        td data-label=(t("category")) { (c.name) }
+                        td data-label=(t("nav-services")) { (c.services) }
+                        td data-label=(t("adm-markup")) {
+                            (api_form("PATCH", &format!("/api/admin/categories/{}", c.id.0), &t("adm-category-markup-saved"), html! {
                                 input.narrow type="text" inputmode="decimal" name="markup_bp" data-type="percent" data-null-if-empty="1"
-                                    value=[c.markup_bp.map(percent_value)] placeholder="default" aria-label="Markup %";
+                                    value=[c.markup_bp.map(percent_value)] placeholder="default" aria-label=(t("adm-markup-2"));
                                 " % "
-                                button.small.secondary type="submit" { "Save" }
+                                button.small.secondary type="submit" { (t("save")) }
                             }))
                         }
                     }
@@ -152,7 +152,7 @@ pub(super) async fn services_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Services", "admin-services", content),
+        layout(&st, &u, &t("nav-services"), "admin-services", content),
     )
 }
 
@@ -178,33 +178,33 @@ fn provider_fields(p: Option<&smmd_store::Provider>) -> Markup {
     let limits = p.map(|p| p.limits).unwrap_or_default();
     let [answer, services, jump] = smmd_app::providers::LIMIT_RANGES;
     html! {
-        label { "Name" input type="text" name="name" value=[p.map(|p| &p.name)] maxlength="100" required; }
-        label { "API v2 URL" input type="url" name="url" value=[p.map(|p| &p.url)] placeholder="https://provider.example/api/v2" required; }
+        label { (t("adm-name")) input type="text" name="name" value=[p.map(|p| &p.name)] maxlength="100" required; }
+        label { (t("adm-api-v2-url")) input type="url" name="url" value=[p.map(|p| &p.url)] placeholder="https://provider.example/api/v2" required; }
         @match p {
-            None => label { "API key" input type="password" name="key" autocomplete="off" required; },
-            Some(_) => label { "API key (empty keeps the current one)" input type="password" name="key" autocomplete="new-password" placeholder="unchanged"; },
+            None => label { (t("api-key")) input type="password" name="key" autocomplete="off" required; },
+            Some(_) => label { (t("adm-api-key-empty-keeps-the")) input type="password" name="key" autocomplete="new-password" placeholder="unchanged"; },
         }
         div.row {
-            label { "Currency" input type="text" name="currency" value=(p.map_or("USD", |p| &p.currency)) maxlength="3" required; }
-            label { "Exchange rate" input type="text" inputmode="decimal" name="exchange_rate" value=(p.map_or("1".to_string(), |p| Money::from_micros(p.exchange_rate).to_string())) required; }
+            label { (t("adm-currency")) input type="text" name="currency" value=(p.map_or("USD", |p| &p.currency)) maxlength="3" required; }
+            label { (t("adm-exchange-rate")) input type="text" inputmode="decimal" name="exchange_rate" value=(p.map_or("1".to_string(), |p| Money::from_micros(p.exchange_rate).to_string())) required; }
         }
-        label { "Alert when the balance is below (provider currency; empty = never)"
+        label { (t("adm-alert-when-the-balance-is"))
             input type="text" inputmode="decimal" name="alert_below" data-keep-empty="1" value=[p.and_then(|p| p.balance_alert_below).map(|m| m.to_string())]; }
         div.row {
-            label { "Timeout, ms" input type="number" name="timeout_ms" data-type="int" min="100" max="600000" value=(p.map_or(30_000, |p| p.timeout_ms)) required; }
-            label { "Calls at once" input type="number" name="max_concurrency" data-type="int" min="1" max="256" value=(p.map_or(8, |p| p.max_concurrency)) required; }
-            label { "Requests/s (0 = no limit)" input type="number" name="rate_per_sec" data-type="int" min="0" max="100000" value=(p.and_then(|p| p.rate_per_sec).unwrap_or(0)); }
+            label { (t("adm-timeout-ms")) input type="number" name="timeout_ms" data-type="int" min="100" max="600000" value=(p.map_or(30_000, |p| p.timeout_ms)) required; }
+            label { (t("adm-calls-at-once")) input type="number" name="max_concurrency" data-type="int" min="1" max="256" value=(p.map_or(8, |p| p.max_concurrency)) required; }
+            label { (t("adm-requests-s-0-no-limit")) input type="number" name="rate_per_sec" data-type="int" min="0" max="100000" value=(p.and_then(|p| p.rate_per_sec).unwrap_or(0)); }
         }
         details.limits {
-            summary { "Limits: answers up to " (bytes(limits.answer_max_bytes)) ", services up to " (bytes(limits.services_max_bytes)) ", provider price changes beyond x" (percent_value(limits.price_jump_pct)) " held" }
-            label { "Largest answer, bytes (" (bytes(answer.1)) " to " (bytes(answer.2)) ")"
+            summary { (t("adm-limits-answers-up-to")) " " (bytes(limits.answer_max_bytes)) (t("adm-services-up-to")) " " (bytes(limits.services_max_bytes)) (t("adm-provider-price-changes-beyond-x")) (percent_value(limits.price_jump_pct)) " " (t("adm-held")) }
+            label { (t("adm-largest-answer-bytes")) (bytes(answer.1)) " " (t("adm-to")) " " (bytes(answer.2)) ")"
                 input type="number" name="answer_max_bytes" data-type="int" min=(answer.1) max=(answer.2) value=(limits.answer_max_bytes) required; }
-            label { "Largest services list, bytes (" (bytes(services.1)) " to " (bytes(services.2)) ")"
+            label { (t("adm-largest-services-list-bytes")) (bytes(services.1)) " " (t("adm-to")) " " (bytes(services.2)) ")"
                 input type="number" name="services_max_bytes" data-type="int" min=(services.1) max=(services.2) value=(limits.services_max_bytes) required; }
-            label { "Hold a provider price change beyond, % (200 = twice or half; " (jump.1) " to " (jump.2) ")"
+            label { (t("adm-hold-a-provider-price-change")) " " (jump.1) " " (t("adm-to")) " " (jump.2) ")"
                 input type="number" name="price_jump_pct" data-type="int" min=(jump.1) max=(jump.2) value=(limits.price_jump_pct) required; }
         }
-        label.check { input type="checkbox" name="check_key" checked; " Test the key with the provider first" }
+        label.check { input type="checkbox" name="check_key" checked; " " (t("adm-test-the-key-with-the")) }
     }
 }
 
@@ -224,59 +224,59 @@ pub(super) async fn providers_page(
     };
     let content = html! {
         div.card {
-            div.card-head { h1 { "Providers" } }
-            @if st.fulfil.is_none() { div.flash.err { "Set security.secret_key in the configuration to call providers." } }
-            @if providers.is_empty() { p.empty { "No providers yet: add one below (or with " code { "smmd provider add" } ")." } }
+            div.card-head { h1 { (t("nav-providers")) } }
+            @if st.fulfil.is_none() { div.flash.err { (t("adm-set-security-secret-key-in")) } }
+            @if providers.is_empty() { p.empty { (t("adm-no-providers-yet-add-one")) " " code { (t("adm-smmd-provider-add")) } ")." } }
             details.add-provider open[providers.is_empty()] {
-                summary.button.small { "Add a provider" }
-                (api_form("POST", "/api/admin/providers", "Provider added", html! {
+                summary.button.small { (t("adm-add-a-provider")) }
+                (api_form("POST", "/api/admin/providers", &t("adm-provider-added"), html! {
                     (provider_fields(None))
                     (super::super::code_field(&st, &u, true))
-                    button type="submit" { "Add provider" }
+                    button type="submit" { (t("adm-add-provider")) }
                 }))
             }
             table.admin {
-                thead { tr { th { "Provider" } th { "Balance" } th { "Services" } th { "State" } th { "Actions" } } }
+                thead { tr { th { (t("adm-provider")) } th { (t("balance")) } th { (t("nav-services")) } th { (t("state")) } th { (t("api-actions")) } } }
                 tbody { @for p in &providers {
                     tr #(format!("p-{}", p.id.0)) {
-                        td data-label="Provider" { div {
+                        td data-label=(t("adm-provider")) { div {
                             b { (p.name) } br; span.hint { (p.url) }
-                            br; span.hint { "answers ≤ " (bytes(p.limits.answer_max_bytes)) ", services ≤ " (bytes(p.limits.services_max_bytes)) ", holds price changes beyond x" (percent_value(p.limits.price_jump_pct)) }
+                            br; span.hint { (t("adm-answers")) " " (bytes(p.limits.answer_max_bytes)) (t("adm-services")) " " (bytes(p.limits.services_max_bytes)) (t("adm-holds-price-changes-beyond-x")) (percent_value(p.limits.price_jump_pct)) }
                         } }
-                        td data-label="Balance" { div {
+                        td data-label=(t("balance")) { div {
                             @match p.balance {
                                 Some(b) => {
                                     (b) " " (p.currency)
-                                    @if p.balance_alert_below.is_some_and(|low| b < low) { " " span.status.s-needs_review { "low" } }
-                                    br; span.hint { "checked " (p.balance_checked_at.map(|t| when(&st, t)).unwrap_or_default()) }
+                                    @if p.balance_alert_below.is_some_and(|low| b < low) { " " span.status.s-needs_review { (t("adm-low")) } }
+                                    br; span.hint { (t("adm-checked")) " " (p.balance_checked_at.map(|t| when(&st, t)).unwrap_or_default()) }
                                 }
-                                None => span.muted { "not checked yet" },
+                                None => span.muted { (t("adm-not-checked-yet")) },
                             }
-                            @if let Some(low) = p.balance_alert_below { br; span.hint { "alert below " (low) } }
+                            @if let Some(low) = p.balance_alert_below { br; span.hint { (t("adm-alert-below")) " " (low) } }
                         } }
-                        td data-label="Services" { (services.iter().filter(|s| s.provider_id == Some(p.id)).count()) }
-                        td data-label="State" {
-                            @if p.enabled { span.status.s-completed { "Enabled" } } @else { span.status.s-canceled { "Disabled" } }
+                        td data-label=(t("nav-services")) { (services.iter().filter(|s| s.provider_id == Some(p.id)).count()) }
+                        td data-label=(t("state")) {
+                            @if p.enabled { span.status.s-completed { (t("adm-enabled")) } } @else { span.status.s-canceled { (t("adm-disabled")) } }
                         }
-                        td.actions data-label="Actions" {
+                        td.actions data-label=(t("api-actions")) {
                             details.edit {
-                                summary { "Edit" }
-                                (api_form("PATCH", &format!("/api/admin/providers/{}", p.id.0), "Provider saved", html! {
+                                summary { (t("adm-edit")) }
+                                (api_form("PATCH", &format!("/api/admin/providers/{}", p.id.0), &t("adm-provider-saved"), html! {
                                     (provider_fields(Some(p)))
                                     (super::super::code_field(&st, &u, true))
-                                    button.small type="submit" { "Save" }
+                                    button.small type="submit" { (t("save")) }
                                 }))
                             }
-                            a.button.small href=(format!("/admin/providers/{}/import", p.id.0)) { "Import services…" }
-                            (api_form("POST", &format!("/api/admin/providers/{}/balance", p.id.0), "Balance checked", html! {
-                                button.small.secondary type="submit" { "Check balance" }
+                            a.button.small href=(format!("/admin/providers/{}/import", p.id.0)) { (t("adm-import-services")) }
+                            (api_form("POST", &format!("/api/admin/providers/{}/balance", p.id.0), &t("adm-balance-checked"), html! {
+                                button.small.secondary type="submit" { (t("adm-check-balance")) }
                             }))
-                            (api_form("POST", &format!("/api/admin/providers/{}/test", p.id.0), "The provider answered", html! {
-                                button.small.secondary type="submit" { "Test" }
+                            (api_form("POST", &format!("/api/admin/providers/{}/test", p.id.0), &t("adm-the-provider-answered"), html! {
+                                button.small.secondary type="submit" { (t("adm-test")) }
                             }))
-                            (api_form("POST", &format!("/api/admin/providers/{}/enable", p.id.0), if p.enabled { "Provider disabled" } else { "Provider enabled" }, html! {
+                            (api_form("POST", &format!("/api/admin/providers/{}/enable", p.id.0), &if p.enabled { t("adm-provider-disabled") } else { t("adm-provider-enabled") }, html! {
                                 input type="hidden" name="enabled" data-type="bool" value=(if p.enabled { "false" } else { "true" });
-                                button.small.secondary type="submit" { @if p.enabled { "Disable" } @else { "Enable" } }
+                                button.small.secondary type="submit" { @if p.enabled { (t("adm-disable")) } @else { (t("adm-enable")) } }
                             }))
                         }
                     }
@@ -286,13 +286,13 @@ pub(super) async fn providers_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Providers", "admin-providers", content),
+        layout(&st, &u, &t("nav-providers"), "admin-providers", content),
     )
 }
 
 /// `/admin/providers/{id}/import`: reads the provider's catalog now and shows what
 /// `services.sync` would do — new services with their selling rate, changed fields old → new,
-/// services to disable — writing nothing; "Apply" runs the sync (`POST
+/// services to disable — writing nothing; (t("adm-apply")) runs the sync (`POST
 /// /api/admin/providers/{id}/sync`).
 pub(super) async fn import_preview(
     State(st): State<AppState>,
@@ -305,9 +305,9 @@ pub(super) async fn import_preview(
             layout(
                 &st,
                 &u,
-                "Not found",
+                &t("not-found-title"),
                 "admin-providers",
-                html! { div.card { h1 { "No such provider" } } },
+                html! { div.card { h1 { (t("adm-no-such-provider")) } } },
             ),
         )
     };
@@ -324,7 +324,7 @@ pub(super) async fn import_preview(
         Some(f) => smmd_fulfil::catalog::plan(f, &p, false)
             .await
             .map_err(|e| e.to_string()),
-        None => Err("Set security.secret_key in the configuration to call providers.".into()),
+        None => Err(t("adm-set-security-secret-key-in")),
     };
     let services = match st.store.list_services(false).await {
         Ok(s) => s,
@@ -338,78 +338,78 @@ pub(super) async fn import_preview(
     };
     let content = html! {
         div.card {
-            div.card-head { h1 { "Import from " (p.name) } a href="/admin/providers" { "← Providers" } }
+            div.card-head { h1 { (t("adm-import-from")) " " (p.name) } a href="/admin/providers" { (t("adm-providers")) } }
             @match &planned {
-                Err(e) => div.flash.err { "The provider's catalog could not be read: " (e) },
+                Err(e) => div.flash.err { (t("adm-the-provider-s-catalog-could")) " " (e) },
                 Ok(smmd_fulfil::catalog::Plan { ops, report, held }) => {
                     @let creates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Create(d) => Some(d), _ => None }).collect();
                     @let updates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Update { id, changes, .. } => Some((id, changes)), _ => None }).collect();
                     @let disables: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Disable { id } => Some(id), _ => None }).collect();
                     div.stats {
-                        div.stat { span.label { "New" } span.value { (creates.len()) } }
-                        div.stat { span.label { "Changed" } span.value { (updates.len()) } }
-                        div.stat { span.label { "To disable" } span.value { (disables.len()) } }
-                        div.stat { span.label { "Unchanged" } span.value { (report.get("unchanged").copied().unwrap_or(0)) } }
+                        div.stat { span.label { (t("adm-new")) } span.value { (creates.len()) } }
+                        div.stat { span.label { (t("adm-changed")) } span.value { (updates.len()) } }
+                        div.stat { span.label { (t("adm-to-disable")) } span.value { (disables.len()) } }
+                        div.stat { span.label { (t("adm-unchanged")) } span.value { (report.get("unchanged").copied().unwrap_or(0)) } }
                     }
-                    @if let Some(n) = report.get("skipped").filter(|n| **n > 0) { p.muted { (n) " entries were skipped (unknown type or unreadable)." } }
-                    @if ops.is_empty() && held.is_empty() { p { "Everything is up to date." } }
+                    @if let Some(n) = report.get("skipped").filter(|n| **n > 0) { p.muted { (n) " " (t("adm-entries-were-skipped-unknown-type")) } }
+                    @if ops.is_empty() && held.is_empty() { p { (t("adm-everything-is-up-to-date")) } }
                     @else if !ops.is_empty() {
-                        (api_form("POST", &format!("/api/admin/providers/{}/sync", p.id.0), "Import applied", html! {
-                            button #apply-import type="submit" { "Apply these changes" }
+                        (api_form("POST", &format!("/api/admin/providers/{}/sync", p.id.0), &t("adm-import-applied"), html! {
+                            button #apply-import type="submit" { (t("adm-apply-these-changes")) }
                         }))
                     }
                     @if !held.is_empty() {
-                        h2 { "Price changes held for approval" }
+                        h2 { (t("alert-price_jump_held")) }
                         p.muted {
-                            "These provider rates moved by more than ×" (p.limits.price_jump_pct / 100) "." (format!("{:02}", p.limits.price_jump_pct % 100))
-                            " since the last sync (a currency setting changed upstream?). Their services keep their current rates until you apply them."
+                            (t("adm-these-provider-rates-moved-by")) (p.limits.price_jump_pct / 100) "." (format!("{:02}", p.limits.price_jump_pct % 100))
+                            " " (t("adm-since-the-last-sync-a"))
                         }
                         table.admin #held-price-jumps {
-                            thead { tr { th { "Service" } th { "Provider rate now" } th { "Provider rate answered" } } }
+                            thead { tr { th { (t("service")) } th { (t("adm-provider-rate-now")) } th { (t("adm-provider-rate-answered")) } } }
                             tbody { @for j in held {
                                 tr {
-                                    td data-label="Service" { (j.name) }
-                                    td data-label="Provider rate now" { (j.old_cost) " " (p.currency) }
-                                    td data-label="Provider rate answered" { b { (j.new_cost) " " (p.currency) } }
+                                    td data-label=(t("service")) { (j.name) }
+                                    td data-label=(t("adm-provider-rate-now")) { (j.old_cost) " " (p.currency) }
+                                    td data-label=(t("adm-provider-rate-answered")) { b { (j.new_cost) " " (p.currency) } }
                                 }
                             } }
                         }
-                        (api_form("POST", &format!("/api/admin/providers/{}/sync?approve_price_jumps=true", p.id.0), "Import applied with the held price changes", html! {
-                            button #apply-price-jumps.danger type="submit" { "Apply everything, held price changes included" }
+                        (api_form("POST", &format!("/api/admin/providers/{}/sync?approve_price_jumps=true", p.id.0), &t("adm-import-applied-with-the-held"), html! {
+                            button #apply-price-jumps.danger type="submit" { (t("adm-apply-everything-held-price-changes")) }
                         }))
                     }
                     @if !creates.is_empty() {
-                        h2 { "New services" }
+                        h2 { (t("adm-new-services")) }
                         table.admin {
-                            thead { tr { th { "Upstream id" } th { "Category" } th { "Name" } th { "Provider rate" } th { "Our rate" } th { "Min – max" } } }
+                            thead { tr { th { (t("adm-upstream-id")) } th { (t("category")) } th { (t("adm-name")) } th { (t("adm-provider-rate")) } th { (t("adm-our-rate")) } th { (t("min-max")) } } }
                             tbody { @for d in &creates {
                                 tr {
-                                    td data-label="Upstream id" { (d.provider_service_id.as_deref().unwrap_or("")) }
-                                    td data-label="Category" { (d.category) }
-                                    td data-label="Name" { (d.name) }
-                                    td data-label="Provider rate" { (d.provider_rate.map(|r| r.to_string()).unwrap_or_default()) " " (p.currency) }
-                                    td data-label="Our rate" { b { (d.rate) " " (cur) } }
-                                    td data-label="Min – max" { (d.min) " – " (d.max) }
+                                    td data-label=(t("adm-upstream-id")) { (d.provider_service_id.as_deref().unwrap_or("")) }
+                                    td data-label=(t("category")) { (d.category) }
+                                    td data-label=(t("adm-name")) { (d.name) }
+                                    td data-label=(t("adm-provider-rate")) { (d.provider_rate.map(|r| r.to_string()).unwrap_or_default()) " " (p.currency) }
+                                    td data-label=(t("adm-our-rate")) { b { (d.rate) " " (cur) } }
+                                    td data-label=(t("min-max")) { (d.min) " – " (d.max) }
                                 }
                             } }
                         }
                     }
                     @if !updates.is_empty() {
-                        h2 { "Changes" }
+                        h2 { (t("adm-changes")) }
                         table.admin {
-                            thead { tr { th { "Service" } th { "Field" } th { "Now" } th { "After" } } }
+                            thead { tr { th { (t("service")) } th { (t("adm-field")) } th { (t("adm-now")) } th { (t("adm-after")) } } }
                             tbody { @for (sid, changes) in &updates { @for c in changes.iter() {
                                 tr {
-                                    td data-label="Service" { (name_of(**sid)) }
-                                    td data-label="Field" { (c.field) }
-                                    td data-label="Now" { (c.old.as_deref().unwrap_or("—")) }
-                                    td data-label="After" { b { (c.new.as_deref().unwrap_or("—")) } }
+                                    td data-label=(t("service")) { (name_of(**sid)) }
+                                    td data-label=(t("adm-field")) { (c.field) }
+                                    td data-label=(t("adm-now")) { (c.old.as_deref().unwrap_or("—")) }
+                                    td data-label=(t("adm-after")) { b { (c.new.as_deref().unwrap_or("—")) } }
                                 }
                             } } }
                         }
                     }
                     @if !disables.is_empty() {
-                        h2 { "Gone upstream: will be disabled" }
+                        h2 { (t("adm-gone-upstream-will-be-disabled")) }
                         ul.plain { @for sid in &disables { li { (name_of(**sid)) } } }
                     }
                 }
@@ -418,6 +418,12 @@ pub(super) async fn import_preview(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Import services", "admin-providers", content),
+        layout(
+            &st,
+            &u,
+            &t("adm-import-services-2"),
+            "admin-providers",
+            content,
+        ),
     )
 }

@@ -17,41 +17,41 @@ pub(super) async fn currencies_page(
     let feed = st.config.currencies.feed_url.trim();
     let content = html! {
         div.card #currencies {
-            div.card-head { h1 { "Display currencies" } a href="/admin/jobs/rates.ecb" { "Job, runs and schedule →" } }
+            div.card-head { h1 { (t("adm-display-currencies")) } a href="/admin/jobs/rates.ecb" { (t("adm-job-runs-and-schedule")) } }
             p.hint {
-                "Customers may see prices and balances also in another currency, converted at these rates and marked ≈. "
-                "Charges, balances and the ledger stay in " b { (panel) } ". Rates are units per one euro. "
-                @if feed.is_empty() { "No feed is set (currencies.feed_url): pin each rate by hand." }
-                @else { "The rates.ecb job reads the ECB's daily rates on working days; a rate moving more than "
-                    (Money::from_micros(st.config.currencies.max_jump_bp * 100)) " % in a day is held and alerts." }
+                (t("adm-customers-may-see-prices-and")) " "
+                (t("adm-charges-balances-and-the-ledger")) " " b { (panel) } ". Rates are units per one euro. "
+                @if feed.is_empty() { (t("adm-no-feed-is-set-currencies")) }
+                @else { (t("adm-the-rates-ecb-job-reads")) " "
+                    (Money::from_micros(st.config.currencies.max_jump_bp * 100)) " " (t("adm-in-a-day-is-held")) }
             }
             @if conv.choices().is_empty() {
-                p.flash.err #no-choices { "No display currency can be offered: " (panel) " itself has no rate yet. Pin it below, or wait for the feed." }
+                p.flash.err #no-choices { (t("adm-no-display-currency-can-be")) " " (panel) " " (t("adm-itself-has-no-rate-yet")) }
             } @else {
-                p #choices { "Customers can choose: " (conv.choices().join(", ")) }
+                p #choices { (t("adm-customers-can-choose")) " " (conv.choices().join(", ")) }
             }
             @if rates.is_empty() {
-                p.empty { "No rate yet." }
+                p.empty { (t("adm-no-rate-yet")) }
             } @else {
                 table.admin #rates {
-                    thead { tr { th { "Currency" } th { "Per EUR" } th { "Source" } th { "Feed" } th {} } }
+                    thead { tr { th { (t("adm-currency")) } th { (t("adm-per-eur")) } th { (t("adm-source")) } th { (t("adm-feed")) } th {} } }
                     tbody { @for r in &rates {
                         tr #(format!("rate-{}", r.currency)) {
-                            td data-label="Currency" { b { (r.currency) } @if &r.currency == panel { " " span.hint { "panel" } } }
-                            td data-label="Per EUR" { (Money::from_micros(r.per_eur)) }
-                            td data-label="Source" {
-                                @if r.pinned { span.status.s-pending { "Pinned" } } @else { span.status.s-completed { "ECB" } }
+                            td data-label=(t("adm-currency")) { b { (r.currency) } @if &r.currency == panel { " " span.hint { (t("adm-panel")) } } }
+                            td data-label=(t("adm-per-eur")) { (Money::from_micros(r.per_eur)) }
+                            td data-label=(t("adm-source")) {
+                                @if r.pinned { span.status.s-pending { (t("adm-pinned")) } } @else { span.status.s-completed { "ECB" } }
                             }
-                            td data-label="Feed" {
+                            td data-label=(t("adm-feed")) {
                                 @match (&r.feed_per_eur, &r.feed_date) {
                                     (Some(f), Some(d)) => { (Money::from_micros(*f)) " " span.hint { (d) } },
                                     _ => span.muted { "—" },
                                 }
                             }
-                            td.actions {
+                            td {
                                 @if r.pinned {
                                     (api_form("DELETE", &format!("/api/admin/currency-rates/{}", r.currency), &format!("{} unpinned", r.currency), html! {
-                                        button.secondary.small type="submit" { "Unpin" }
+                                        button.secondary.small type="submit" { (t("adm-unpin")) }
                                     }))
                                 }
                             }
@@ -61,26 +61,26 @@ pub(super) async fn currencies_page(
             }
         }
         div.card #pin-rate {
-            h2 { "Pin a rate" }
-            p.hint { "A pinned rate stays until you unpin it, whatever the feed says: for a currency the ECB does not quote, or to hold one steady." }
-            form #pin-form data-api="PUT" data-done="Rate pinned" action="/api/admin/currency-rates/" {
+            h2 { (t("adm-pin-a-rate")) }
+            p.hint { (t("adm-a-pinned-rate-stays-until")) }
+            form #pin-form data-api="PUT" data-done=(t("adm-rate-pinned")) action="/api/admin/currency-rates/" {
                 div.row {
                     div {
-                        label for="pin-currency" { "Currency" }
+                        label for="pin-currency" { (t("adm-currency")) }
                         input #pin-currency type="text" name="currency" maxlength="3" required placeholder="RUB" data-path;
                     }
                     div {
-                        label for="pin-rate-value" { "Units per EUR" }
+                        label for="pin-rate-value" { (t("adm-units-per-eur")) }
                         input #pin-rate-value type="text" name="rate" inputmode="decimal" maxlength="24" required placeholder="98.50";
                     }
                 }
                 p.form-error {}
-                p { button type="submit" { "Pin" } }
+                p { button type="submit" { (t("adm-pin")) } }
             }
         }
     };
     Ok(html_response(
         StatusCode::OK,
-        layout(&st, &u, "Display currencies", "admin-site", content),
+        layout(&st, &u, &t("adm-display-currencies"), "admin-site", content),
     ))
 }

@@ -1,6 +1,6 @@
 //! Admin pages of the scheduler: every job with its expression, zone, next run, last run and
 //! health (`/admin/jobs`), and one job (`/admin/jobs/{name}`) with its next fire times, run
-//! history, "run now", and the edit form (expression, zone, enabled, policies) — all through
+//! history, &t("adm-run-now"), and the edit form (expression, zone, enabled, policies) — all through
 //! the admin jobs API, so an edit is validated, versioned and audited the same way.
 
 use smmd_jobs::control::{self, JobView};
@@ -10,17 +10,17 @@ use super::*;
 
 fn state_badge(j: &JobView) -> Markup {
     html! {
-        @if j.paused { span.status.s-needs_review { "Paused" } }
-        @else if !j.schedule.enabled { span.status.s-canceled { "Disabled" } }
-        @else if !j.healthy { span.status.s-canceled { "Unhealthy" } }
-        @else { span.status.s-completed { "Healthy" } }
+        @if j.paused { span.status.s-needs_review { (t("adm-paused")) } }
+        @else if !j.schedule.enabled { span.status.s-canceled { (t("adm-disabled")) } }
+        @else if !j.healthy { span.status.s-canceled { (t("adm-unhealthy")) } }
+        @else { span.status.s-completed { (t("adm-healthy")) } }
     }
 }
 
 fn run_cell(st: &AppState, r: Option<&RunRecord>) -> Markup {
     html! {
         @match r {
-            None => span.muted { "never" },
+            None => span.muted { (t("adm-never")) },
             Some(r) => {
                 (status_badge(r.state.as_str())) " " span.hint { (when(st, r.scheduled_for)) }
                 @if let Some(e) = &r.error { br; span.hint.err { (e) } }
@@ -39,23 +39,23 @@ pub(super) async fn jobs_page(State(st): State<AppState>, AdminPage(u): AdminPag
     let content = html! {
         div.card {
             div.card-head {
-                h1 { "Jobs" }
+                h1 { (t("nav-jobs")) }
                 @if paused {
-                    (api_form("POST", "/api/admin/jobs/resume", "Scheduler resumed", html! { button.small type="submit" { "Resume all jobs" } }))
+                    (api_form("POST", "/api/admin/jobs/resume", &t("adm-scheduler-resumed"), html! { button.small type="submit" { (t("adm-resume-all-jobs")) } }))
                 } @else {
-                    (api_form("POST", "/api/admin/jobs/pause", "Scheduler paused", html! { button.small.secondary type="submit" { "Pause all jobs" } }))
+                    (api_form("POST", "/api/admin/jobs/pause", &t("adm-scheduler-paused"), html! { button.small.secondary type="submit" { (t("adm-pause-all-jobs")) } }))
                 }
             }
-            @if paused { div.flash.err { "The scheduler is paused: no job starts until it is resumed." } }
+            @if paused { div.flash.err { (t("adm-the-scheduler-is-paused-no")) } }
             table.admin {
-                thead { tr { th { "Job" } th { "Schedule" } th { "Next run" } th { "Last run" } th { "State" } } }
+                thead { tr { th { (t("adm-job")) } th { (t("adm-schedule")) } th { (t("adm-next-run")) } th { (t("adm-last-run")) } th { (t("state")) } } }
                 tbody { @for j in &jobs {
                     tr #(format!("job-{}", j.schedule.name)) {
-                        td data-label="Job" { a href=(format!("/admin/jobs/{}", j.schedule.name)) { b { (j.schedule.name) } } }
-                        td data-label="Schedule" { code { (j.schedule.expr) } br; span.hint { (j.schedule.zone) } }
-                        td data-label="Next run" { (j.preview.first().map(|t| when(&st, *t)).unwrap_or_else(|| "—".into())) }
-                        td data-label="Last run" { (run_cell(&st, j.last_run.as_ref())) }
-                        td data-label="State" { (state_badge(j)) }
+                        td data-label=(t("adm-job")) { a href=(format!("/admin/jobs/{}", j.schedule.name)) { b { (j.schedule.name) } } }
+                        td data-label=(t("adm-schedule")) { code { (j.schedule.expr) } br; span.hint { (j.schedule.zone) } }
+                        td data-label=(t("adm-next-run")) { (j.preview.first().map(|t| when(&st, *t)).unwrap_or_else(|| "—".into())) }
+                        td data-label=(t("adm-last-run")) { (run_cell(&st, j.last_run.as_ref())) }
+                        td data-label=(t("state")) { (state_badge(j)) }
                     }
                 } }
             }
@@ -63,7 +63,7 @@ pub(super) async fn jobs_page(State(st): State<AppState>, AdminPage(u): AdminPag
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Jobs", "admin-jobs", content),
+        layout(&st, &u, &t("nav-jobs"), "admin-jobs", content),
     )
 }
 
@@ -82,9 +82,9 @@ pub(super) async fn job_page(
                 layout(
                     &st,
                     &u,
-                    "Not found",
+                    &t("not-found-title"),
                     "admin-jobs",
-                    html! { div.card { h1 { "No such job" } p { a href="/admin/jobs" { "All jobs" } } } },
+                    html! { div.card { h1 { (t("adm-no-such-job")) } p { a href="/admin/jobs" { (t("adm-all-jobs")) } } } },
                 ),
             )
         }
@@ -100,64 +100,64 @@ pub(super) async fn job_page(
         div.card {
             div.card-head { h1 { (s.name) } (state_badge(&j)) }
             div.service-info {
-                div { b { "Schedule" } code { (s.expr) } }
-                div { b { "Zone" } (s.zone) }
-                div { b { "Misfire" } (s.misfire) }
-                div { b { "Overlap" } (s.overlap) }
-                div { b { "Attempts" } (s.max_attempts) }
-                div { b { "Timeout" } (s.timeout_ms / 1000) " s" }
-                div { b { "Last success" } (s.last_success_at.map(|t| when(&st, t)).unwrap_or_else(|| "—".into())) }
-                div { b { "Version" } (s.version) }
+                div { b { (t("adm-schedule")) } code { (s.expr) } }
+                div { b { (t("adm-zone")) } (s.zone) }
+                div { b { (t("adm-misfire")) } (s.misfire) }
+                div { b { (t("adm-overlap")) } (s.overlap) }
+                div { b { (t("attempts")) } (s.max_attempts) }
+                div { b { (t("adm-timeout")) } (s.timeout_ms / 1000) " " (t("adm-s")) }
+                div { b { (t("adm-last-success")) } (s.last_success_at.map(|t| when(&st, t)).unwrap_or_else(|| "—".into())) }
+                div { b { (t("adm-version")) } (s.version) }
             }
-            (api_form("POST", &format!("{path}/trigger"), "Run queued", html! {
+            (api_form("POST", &format!("{path}/trigger"), &t("adm-run-queued"), html! {
                 input type="hidden" name="request_key" value=(format!("page:{}", auth::random_hex(12)));
-                button #run-now type="submit" { "Run now" }
+                button #run-now type="submit" { (t("adm-run-now-2")) }
             }))
         }
         div.grid2 {
             div.card {
-                h2 { "Edit" }
-                (api_form("PATCH", &path, "Schedule saved", html! {
-                    label for="job-expression" { "Expression" span.hint { " cron with optional seconds (" code { "0 */5 * * * *" } ", " code { "MON#1" } ", " code { "L" } ") or " code { "@every 30s" } } }
+                h2 { (t("adm-edit")) }
+                (api_form("PATCH", &path, &t("adm-schedule-saved"), html! {
+                    label for="job-expression" { (t("adm-expression")) span.hint { " " (t("adm-cron-with-optional-seconds")) code { "0 */5 * * * *" } ", " code { (t("adm-mon-1")) } ", " code { (t("adm-l")) } (t("adm-or")) " " code { (t("adm-every-30s")) } } }
                     input #job-expression type="text" name="expression" value=(s.expr) required;
-                    label for="job-zone" { "Time zone" span.hint { " IANA, e.g. Europe/London" } }
+                    label for="job-zone" { (t("adm-time-zone")) span.hint { " " (t("adm-iana-e-g-europe-london")) } }
                     input #job-zone type="text" name="zone" value=(s.zone) required;
                     div.row {
-                        label { "Misfire" select name="misfire" {
+                        label { (t("adm-misfire")) select name="misfire" {
                             @for m in ["skip", "fire_once", "fire_all"] { option value=(m) selected[s.misfire == m] { (m) } }
                         } }
-                        label { "Overlap" select name="overlap" {
+                        label { (t("adm-overlap")) select name="overlap" {
                             @for m in ["skip", "buffer_one"] { option value=(m) selected[s.overlap == m] { (m) } }
                         } }
                     }
                     div.row {
-                        label { "Attempts" input type="number" name="max_attempts" data-type="int" min="1" max="100" value=(s.max_attempts); }
-                        label { "Timeout (ms)" input type="number" name="timeout_ms" data-type="int" min="1000" max="86400000" value=(s.timeout_ms); }
+                        label { (t("attempts")) input type="number" name="max_attempts" data-type="int" min="1" max="100" value=(s.max_attempts); }
+                        label { (t("adm-timeout-ms-2")) input type="number" name="timeout_ms" data-type="int" min="1000" max="86400000" value=(s.timeout_ms); }
                     }
-                    label.check { input type="checkbox" name="enabled" checked[s.enabled]; " Enabled" }
-                    button #save-job type="submit" { "Save" }
+                    label.check { input type="checkbox" name="enabled" checked[s.enabled]; " " (t("adm-enabled")) }
+                    button #save-job type="submit" { (t("save")) }
                 }))
             }
             div.card {
-                h2 { "Next runs" }
-                @if j.preview.is_empty() { p.muted { "None: the job is disabled." } }
+                h2 { (t("adm-next-runs")) }
+                @if j.preview.is_empty() { p.muted { (t("adm-none-the-job-is-disabled")) } }
                 ol #next-runs { @for t in &j.preview { li { (when(&st, *t)) } } }
             }
         }
         div.card #history {
-            h2 { "History" }
-            @if runs.is_empty() { p.muted { "No runs yet." } }
+            h2 { (t("adm-history")) }
+            @if runs.is_empty() { p.muted { (t("adm-no-runs-yet")) } }
             @else {
                 table.admin {
-                    thead { tr { th { "Run" } th { "Scheduled for" } th { "State" } th { "Attempt" } th { "Took" } th { "Counters or error" } } }
+                    thead { tr { th { (t("adm-run")) } th { (t("adm-scheduled-for")) } th { (t("state")) } th { (t("adm-attempt")) } th { (t("adm-took")) } th { (t("adm-counters-or-error")) } } }
                     tbody { @for r in &runs {
                         tr {
-                            td data-label="Run" { "#" (r.id) br; span.hint { (r.kind) } }
-                            td data-label="Scheduled for" { (when(&st, r.scheduled_for)) }
-                            td data-label="State" { (status_badge(r.state.as_str())) @if let Some(why) = &r.reason { br; span.hint { (why) } } }
-                            td data-label="Attempt" { (r.attempt) }
-                            td data-label="Took" { @if let (Some(a), Some(b)) = (r.started_at, r.finished_at) { (b - a) " ms" } @else { "—" } }
-                            td data-label="Counters or error" {
+                            td data-label=(t("adm-run")) { "#" (r.id) br; span.hint { (r.kind) } }
+                            td data-label=(t("adm-scheduled-for")) { (when(&st, r.scheduled_for)) }
+                            td data-label=(t("state")) { (status_badge(r.state.as_str())) @if let Some(why) = &r.reason { br; span.hint { (why) } } }
+                            td data-label=(t("adm-attempt")) { (r.attempt) }
+                            td data-label=(t("adm-took")) { @if let (Some(a), Some(b)) = (r.started_at, r.finished_at) { (b - a) " " (t("adm-ms")) } @else { "—" } }
+                            td data-label=(t("adm-counters-or-error")) {
                                 @if let Some(e) = &r.error { span.err { (e) } }
                                 @else if let Some(c) = &r.counters { (counters(c)) }
                             }
@@ -182,7 +182,7 @@ fn counters(json: &str) -> Markup {
                 span { (k.replace('_', " ")) " " b { (match v { serde_json::Value::String(s) => s.clone(), v => v.to_string() }) } }
             } }
         },
-        Ok(_) => html! { span.hint { "nothing to count" } },
+        Ok(_) => html! { span.hint { (t("adm-nothing-to-count")) } },
         Err(_) => html! { code.wrap { (json) } },
     }
 }

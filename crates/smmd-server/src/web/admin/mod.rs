@@ -78,9 +78,9 @@ impl FromRequestParts<AppState> for AdminPage {
                 layout(
                     st,
                     &u,
-                    "Not found",
+                    &t("not-found-title"),
                     "",
-                    html! { div.card { h1 { "Not found" } p { "There is no such page." } } },
+                    html! { div.card { h1 { (t("not-found-title")) } p { (t("adm-there-is-no-such-page")) } } },
                 ),
             ));
         }
@@ -109,7 +109,7 @@ pub(super) fn api_form(method: &str, url: &str, done: &str, fields: Markup) -> M
 /// A required reason field (1–500 characters, kept in the audit log or on the ledger row).
 pub(super) fn reason_field(placeholder: &str) -> Markup {
     html! {
-        input type="text" name="reason" required maxlength="500" placeholder=(placeholder) aria-label="Reason";
+        input type="text" name="reason" required maxlength="500" placeholder=(placeholder) aria-label=(t("adm-reason"));
     }
 }
 
@@ -175,77 +175,77 @@ async fn dashboard(State(st): State<AppState>, AdminPage(u): AdminPage) -> Respo
     let unhealthy: Vec<_> = jobs.iter().filter(|j| !j.healthy).collect();
     let content = html! {
         div.card {
-            div.card-head { h1 { "Dashboard" } span.hint { "Today since " (when(&st, since)) } }
+            div.card-head { h1 { (t("nav-dashboard")) } span.hint { (t("adm-today-since")) " " (when(&st, since)) } }
             div.stats {
-                div.stat { span.label { "Orders today" } span.value { (stats.placed) } }
-                div.stat { span.label { "Revenue" } span.value { (stats.revenue) " " (cur) } }
-                div.stat { span.label { "Provider cost" } span.value { (cost) " " (cur) } }
-                div.stat { span.label { "Profit" } span.value { (profit) " " (cur) } }
+                div.stat { span.label { (t("adm-orders-today")) } span.value { (stats.placed) } }
+                div.stat { span.label { (t("adm-revenue")) } span.value { (stats.revenue) " " (cur) } }
+                div.stat { span.label { (t("adm-provider-cost")) } span.value { (cost) " " (cur) } }
+                div.stat { span.label { (t("adm-profit")) } span.value { (profit) " " (cur) } }
             }
-            h2 { "Orders by status" }
+            h2 { (t("adm-orders-by-status")) }
             div.chips {
                 @for (status, n) in &stats.by_status {
                     a.chip href=(format!("/admin/orders?status={}", status.as_str())) {
                         (status_badge(status.as_str())) " " b { (n) }
                     }
                 }
-                @if stats.by_status.is_empty() { span.muted { "No orders yet." } }
+                @if stats.by_status.is_empty() { span.muted { (t("no-orders-yet")) } }
             }
         }
         div.grid2 {
             div.card {
-                div.card-head { h2 { "Needs review" } a href="/admin/orders?status=needs_review" { "Review queue →" } }
-                @if review.is_empty() { p.muted { "Nothing to review." } }
+                div.card-head { h2 { (t("status-needs_review")) } a href="/admin/orders?status=needs_review" { (t("adm-review-queue")) } }
+                @if review.is_empty() { p.muted { (t("adm-nothing-to-review")) } }
                 @else {
                     ul.plain { @for o in &review {
-                        li { a href=(format!("/admin/orders?status=needs_review#o-{}", o.reference)) { (o.reference) } " — " (o.note.as_deref().unwrap_or("no answer from the provider")) }
+                        li { a href=(format!("/admin/orders?status=needs_review#o-{}", o.reference)) { (o.reference) } " — " (o.note.as_deref().unwrap_or(&t("adm-no-answer-from-the-provider"))) }
                     } }
                 }
             }
             div.card {
-                div.card-head { h2 { "Alerts" } a href="/admin/alerts" { "Telegram & Discord →" } }
-                @if alerts.is_empty() { p.muted { "No open alerts." } }
+                div.card-head { h2 { (t("adm-alerts")) } a href="/admin/alerts" { (t("adm-telegram-discord")) } }
+                @if alerts.is_empty() { p.muted { (t("adm-no-open-alerts")) } }
                 @else {
                     ul.plain { @for a in &alerts { li { b { (status_label(&a.kind)) } br; (a.message) br; span.hint { (when(&st, a.created_at)) } } } }
                 }
             }
             div.card {
-                div.card-head { h2 { "Provider balances" } a href="/admin/providers" { "Providers →" } }
+                div.card-head { h2 { (t("adm-provider-balances")) } a href="/admin/providers" { (t("adm-providers-2")) } }
                 table { tbody { @for p in &providers {
                     tr {
-                        td { (p.name) @if !p.enabled { " " span.status.s-canceled { "disabled" } } }
+                        td { (p.name) @if !p.enabled { " " span.status.s-canceled { (t("adm-disabled-2")) } } }
                         td {
                             @match p.balance {
                                 Some(b) => {
                                     (b) " " (p.currency)
-                                    @if p.balance_alert_below.is_some_and(|low| b < low) { " " span.status.s-needs_review { "low" } }
+                                    @if p.balance_alert_below.is_some_and(|low| b < low) { " " span.status.s-needs_review { (t("adm-low")) } }
                                 }
-                                None => span.muted { "not checked" },
+                                None => span.muted { (t("adm-not-checked")) },
                             }
                         }
                     }
                 } } }
             }
             div.card {
-                div.card-head { h2 { "Jobs" } a href="/admin/jobs" { "All jobs →" } }
-                @if jobs.is_empty() { p.muted { "The scheduler has no jobs." } }
-                @else if unhealthy.is_empty() { p { span.status.s-completed { "Healthy" } " all " (jobs.len()) " jobs ran as scheduled." } }
+                div.card-head { h2 { (t("nav-jobs")) } a href="/admin/jobs" { (t("adm-all-jobs-2")) } }
+                @if jobs.is_empty() { p.muted { (t("adm-the-scheduler-has-no-jobs")) } }
+                @else if unhealthy.is_empty() { p { span.status.s-completed { (t("adm-healthy")) } " " (t("adm-all")) " " (jobs.len()) " " (t("adm-jobs-ran-as-scheduled")) } }
                 @else {
                     ul.plain { @for j in &unhealthy {
-                        li { a href=(format!("/admin/jobs/{}", j.schedule.name)) { (j.schedule.name) } " " span.status.s-canceled { "unhealthy" } }
+                        li { a href=(format!("/admin/jobs/{}", j.schedule.name)) { (j.schedule.name) } " " span.status.s-canceled { (t("adm-unhealthy-2")) } }
                     } }
                 }
             }
             div.card {
-                div.card-head { h2 { "Payment requests" } a href="/admin/payments" { "Payments →" } }
-                @if payments.is_empty() { p.muted { "None pending." } }
-                @else { ul.plain { @for p in &payments { li { "#" (p.id) " — " (p.amount) " " (cur) " by " (p.method) } } } }
+                div.card-head { h2 { (t("adm-payment-requests")) } a href="/admin/payments" { (t("adm-payments")) } }
+                @if payments.is_empty() { p.muted { (t("adm-none-pending")) } }
+                @else { ul.plain { @for p in &payments { li { "#" (p.id) " — " (p.amount) " " (cur) " " (t("adm-by")) " " (p.method) } } } }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Admin dashboard", "admin", content),
+        layout(&st, &u, &t("mail-admin-dashboard"), "admin", content),
     )
 }
 

@@ -99,7 +99,7 @@ pub(super) async fn orders_page(
             .get(&id)
             .filter(|n| !n.is_empty())
             .cloned()
-            .unwrap_or_else(|| format!("Service {}", id.0))
+            .unwrap_or_else(|| ta("service-n", &[("n", id.0.into())]))
     };
     let provider_name = |id: Option<ProviderId>| {
         id.and_then(|id| providers.iter().find(|p| p.id == id))
@@ -109,67 +109,67 @@ pub(super) async fn orders_page(
     let content = html! {
         div.card {
             div.card-head {
-                h1 { @if review { "Review queue" } @else { "Orders" } }
-                a.button.secondary href=(format!("/admin/orders.csv?{}", qs(None))) download { "Export CSV" }
+                h1 { @if review { (t("adm-review-queue-2")) } @else { (t("nav-orders")) } }
+                a.button.secondary href=(format!("/admin/orders.csv?{}", qs(None))) download { (t("export-csv")) }
             }
             nav.filters {
-                a class=[(query.status.is_none()).then_some("active")] href="/admin/orders" { "All" }
-                a class=[review.then_some("active")] href="/admin/orders?status=needs_review" { "Needs review" }
+                a class=[(query.status.is_none()).then_some("active")] href="/admin/orders" { (t("filter-all")) }
+                a class=[review.then_some("active")] href="/admin/orders?status=needs_review" { (t("status-needs_review")) }
                 @for s in ["in_progress", "completed", "partial", "canceled"] {
                     a class=[(query.status.map(|x| x.as_str()) == Some(s)).then_some("active")]
                         href=(format!("/admin/orders?status={s}")) { (status_label(s)) }
                 }
             }
             form.search.wide method="get" action="/admin/orders" {
-                select name="status" aria-label="Status" {
-                    option value="" { "Any status" }
+                select name="status" aria-label=(t("status")) {
+                    option value="" { (t("adm-any-status")) }
                     @for s in STATUSES { option value=(s) selected[chosen("status") == s] { (status_label(s)) } }
                 }
-                input.narrow type="text" inputmode="numeric" name="user" placeholder="User id" value=(chosen("user")) aria-label="User id";
-                input.narrow type="text" inputmode="numeric" name="service" placeholder="Service id" value=(chosen("service")) aria-label="Service id";
-                select name="provider" aria-label="Provider" {
-                    option value="" { "Any provider" }
+                input.narrow type="text" inputmode="numeric" name="user" placeholder=(t("adm-user-id")) value=(chosen("user")) aria-label=(t("adm-user-id"));
+                input.narrow type="text" inputmode="numeric" name="service" placeholder=(t("adm-service-id")) value=(chosen("service")) aria-label=(t("adm-service-id"));
+                select name="provider" aria-label=(t("adm-provider")) {
+                    option value="" { (t("adm-any-provider")) }
                     @for p in &providers { option value=(p.id.0) selected[chosen("provider") == p.id.0.to_string()] { (p.name) } }
                 }
-                input type="search" name="q" placeholder="Link contains" value=(chosen("q"));
-                button.secondary type="submit" { "Filter" }
+                input type="search" name="q" placeholder=(t("adm-link-contains")) value=(chosen("q"));
+                button.secondary type="submit" { (t("filter")) }
             }
             @if orders.is_empty() {
-                p.empty { @if review { "Nothing needs review." } @else { "No orders match." } }
+                p.empty { @if review { (t("adm-nothing-needs-review")) } @else { (t("adm-no-orders-match")) } }
             } @else {
                 table.admin.orders {
-                    thead { tr { th { "Order" } th { "User" } th { "Service and link" } th { "Quantity" } th { "Charge" } th { "Provider" } th { "Status" } th { "Actions" } } }
+                    thead { tr { th { (t("ledger-charge")) } th { (t("adm-user")) } th { (t("adm-service-and-link")) } th { (t("quantity")) } th { (t("charge")) } th { (t("adm-provider")) } th { (t("status")) } th { (t("api-actions")) } } }
                     tbody { @for o in &orders {
                         tr #(format!("o-{}", o.reference)) data-order=(o.reference) data-status=(o.status.as_str()) {
-                            td data-label="Order" { b { (o.reference) } br; span.hint { "#" (o.id.0) " · " (when(&st, o.created_at)) } }
-                            td data-label="User" { a href=(format!("/admin/orders?user={}", o.user_id.0)) { "#" (o.user_id.0) } }
-                            td.link data-label="Service and link" {
+                            td data-label=(t("ledger-charge")) { b { (o.reference) } br; span.hint { "#" (o.id.0) " · " (when(&st, o.created_at)) } }
+                            td data-label=(t("adm-user")) { a href=(format!("/admin/orders?user={}", o.user_id.0)) { "#" (o.user_id.0) } }
+                            td.link data-label=(t("adm-service-and-link")) {
                                 (service_name(o.service_id)) br;
                                 span.hint title=[o.link.as_deref()] { (o.link.as_deref().unwrap_or("—")) }
                             }
-                            td data-label="Quantity" {
+                            td data-label=(t("quantity")) {
                                 (o.total_quantity)
-                                @if let Some(r) = o.remains { br; span.hint { "remains " (r) } }
+                                @if let Some(r) = o.remains { br; span.hint { (t("adm-remains")) " " (r) } }
                             }
-                            td data-label="Charge" {
+                            td data-label=(t("charge")) {
                                 (o.charge) " " (cur)
-                                @if o.refunded.is_positive() { br; span.hint { "refunded " (o.refunded) } }
+                                @if o.refunded.is_positive() { br; span.hint { (t("adm-refunded")) " " (o.refunded) } }
                             }
-                            td data-label="Provider" {
+                            td data-label=(t("adm-provider")) {
                                 (provider_name(o.provider_id))
-                                @if let Some(pid) = &o.provider_order_id { br; span.hint { "order " (pid) } }
+                                @if let Some(pid) = &o.provider_order_id { br; span.hint { (t("adm-order")) " " (pid) } }
                             }
-                            td data-label="Status" {
+                            td data-label=(t("status")) {
                                 (status_badge(o.status.as_str()))
                                 @if let Some(n) = &o.note { br; span.hint.clip title=(n) { (n) } }
                             }
-                            td.actions data-label="Actions" { (actions(o)) }
+                            td.actions data-label=(t("api-actions")) { (actions(o)) }
                         }
                     } }
                 }
                 @if orders.len() as i64 == query.limit {
                     @if let Some(last) = orders.last() {
-                        p { a href=(format!("/admin/orders?{}", qs(Some(("before", last.id.0.to_string()))))) { "Older orders →" } }
+                        p { a href=(format!("/admin/orders?{}", qs(Some(("before", last.id.0.to_string()))))) { (t("older-orders")) } }
                     }
                 }
             }
@@ -177,7 +177,7 @@ pub(super) async fn orders_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Orders", "admin-orders", content),
+        layout(&st, &u, &t("nav-orders"), "admin-orders", content),
     )
 }
 
@@ -187,22 +187,22 @@ fn actions(o: &Order) -> Markup {
     if o.status == OrderStatus::NeedsReview {
         return html! {
             details.resolve open {
-                summary { "Resolve" }
-                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: the provider's order is attached", html! {
+                summary { (t("adm-resolve")) }
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), &t("adm-resolved-the-provider-s-order"), html! {
                     input type="hidden" name="action" value="attach";
-                    input.narrow type="text" name="provider_order_id" required maxlength="100" placeholder="Provider order id" aria-label="Provider order id";
-                    (reason_field("Reason"))
-                    button.small type="submit" { "Attach" }
+                    input.narrow type="text" name="provider_order_id" required maxlength="100" placeholder=(t("adm-provider-order-id")) aria-label=(t("adm-provider-order-id"));
+                    (reason_field(&t("adm-reason")))
+                    button.small type="submit" { (t("adm-attach")) }
                 }))
-                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: queued again", html! {
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), &t("adm-resolved-queued-again"), html! {
                     input type="hidden" name="action" value="resend";
-                    (reason_field("Reason"))
-                    button.small.secondary type="submit" { "Send again" }
+                    (reason_field(&t("adm-reason")))
+                    button.small.secondary type="submit" { (t("adm-send-again")) }
                 }))
-                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), "Resolved: canceled and refunded", html! {
+                (api_form("POST", &format!("/api/admin/orders/{id}/resolve"), &t("adm-resolved-canceled-and-refunded"), html! {
                     input type="hidden" name="action" value="cancel";
-                    (reason_field("Reason"))
-                    button.small.danger type="submit" { "Cancel and refund" }
+                    (reason_field(&t("adm-reason")))
+                    button.small.danger type="submit" { (t("adm-cancel-and-refund")) }
                 }))
             }
         };
@@ -212,21 +212,21 @@ fn actions(o: &Order) -> Markup {
     }
     html! {
         details {
-            summary { "Act" }
+            summary { (t("adm-act")) }
             @if !o.status.is_terminal() && !o.cancel_requested {
-                (api_form("POST", &format!("/api/admin/orders/{id}/cancel"), "Cancel sent", html! {
-                    (reason_field("Reason"))
-                    button.small.secondary type="submit" { "Cancel" }
+                (api_form("POST", &format!("/api/admin/orders/{id}/cancel"), &t("adm-cancel-sent"), html! {
+                    (reason_field(&t("adm-reason")))
+                    button.small.secondary type="submit" { (t("cancel")) }
                 }))
             }
-            (api_form("POST", &format!("/api/admin/orders/{id}/partial"), "Set to Partial", html! {
-                input.narrow type="number" name="remains" data-type="int" required min="0" max=(o.total_quantity) placeholder="Remains" aria-label="Remains";
-                (reason_field("Reason"))
-                button.small.secondary type="submit" { "Set partial" }
+            (api_form("POST", &format!("/api/admin/orders/{id}/partial"), &t("adm-set-to-partial"), html! {
+                input.narrow type="number" name="remains" data-type="int" required min="0" max=(o.total_quantity) placeholder=(t("remains")) aria-label=(t("remains"));
+                (reason_field(&t("adm-reason")))
+                button.small.secondary type="submit" { (t("adm-set-partial")) }
             }))
-            (api_form("POST", &format!("/api/admin/orders/{id}/refund"), "Refunded", html! {
-                (reason_field("Reason"))
-                button.small.danger type="submit" { "Refund in full" }
+            (api_form("POST", &format!("/api/admin/orders/{id}/refund"), &t("refunded"), html! {
+                (reason_field(&t("adm-reason")))
+                button.small.danger type="submit" { (t("adm-refund-in-full")) }
             }))
         }
     }

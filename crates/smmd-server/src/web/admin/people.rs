@@ -23,33 +23,33 @@ pub(super) async fn payments_page(
     let tab = status.unwrap_or("all");
     let content = html! {
         div.card {
-            div.card-head { h1 { "Payment requests" } }
+            div.card-head { h1 { (t("adm-payment-requests")) } }
             nav.filters {
-                @for (value, label) in [("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected"), ("all", "All")] {
+                @for (value, label) in [("pending", &t("payout-pending")), ("approved", &t("commission-approved")), ("rejected", &t("payout-rejected")), ("all", &t("filter-all"))] {
                     a class=[(value == tab).then_some("active")] href=(format!("/admin/payments?status={value}")) { (label) }
                 }
             }
-            @if requests.is_empty() { p.empty { "No requests here." } }
+            @if requests.is_empty() { p.empty { (t("adm-no-requests-here")) } }
             @else {
                 table.admin {
-                    thead { tr { th { "Request" } th { "User" } th { "Amount" } th { "Method and reference" } th { "Status" } } }
+                    thead { tr { th { (t("request")) } th { (t("adm-user")) } th { (t("amount")) } th { (t("adm-method-and-reference")) } th { (t("status")) } } }
                     tbody { @for r in &requests {
                         tr #(format!("p-{}", r.id)) {
-                            td data-label="Request" { "#" (r.id) br; span.hint { (when(&st, r.created_at)) } }
-                            td data-label="User" { a href=(format!("/admin/orders?user={}", r.user_id.0)) { "#" (r.user_id.0) } }
-                            td data-label="Amount" { b { (r.amount) " " (cur) } }
-                            td data-label="Method and reference" { (r.method) br; span.hint { (r.note) } }
-                            td data-label="Status" {
+                            td data-label=(t("request")) { "#" (r.id) br; span.hint { (when(&st, r.created_at)) } }
+                            td data-label=(t("adm-user")) { a href=(format!("/admin/orders?user={}", r.user_id.0)) { "#" (r.user_id.0) } }
+                            td data-label=(t("amount")) { b { (r.amount) " " (cur) } }
+                            td data-label=(t("adm-method-and-reference")) { (r.method) br; span.hint { (r.note) } }
+                            td data-label=(t("status")) {
                                 @if r.status == "pending" {
-                                    (api_form("POST", &format!("/api/admin/payments/{}/approve", r.id), "Payment approved: funds added", html! {
-                                        (reason_field("Reason, e.g. bank ref checked"))
+                                    (api_form("POST", &format!("/api/admin/payments/{}/approve", r.id), &t("adm-payment-approved-funds-added"), html! {
+                                        (reason_field(&t("adm-reason-e-g-bank-ref")))
                                         (super::super::code_field(&st, &u, true))
-                                        button.small type="submit" { "Approve" }
+                                        button.small type="submit" { (t("adm-approve")) }
                                     }))
-                                    (api_form("POST", &format!("/api/admin/payments/{}/reject", r.id), "Payment rejected", html! {
-                                        (reason_field("Why it is refused"))
+                                    (api_form("POST", &format!("/api/admin/payments/{}/reject", r.id), &t("adm-payment-rejected"), html! {
+                                        (reason_field(&t("adm-why-it-is-refused")))
                                         (super::super::code_field(&st, &u, true))
-                                        button.small.danger type="submit" { "Reject" }
+                                        button.small.danger type="submit" { (t("adm-reject")) }
                                     }))
                                 } @else {
                                     (status_badge(&r.status))
@@ -64,7 +64,7 @@ pub(super) async fn payments_page(
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Payments", "admin-payments", content),
+        layout(&st, &u, &t("nav-payments"), "admin-payments", content),
     )
 }
 
@@ -81,29 +81,29 @@ pub(super) async fn audit_page(
     };
     let content = html! {
         div.card {
-            div.card-head { h1 { "Audit log" } }
-            @if entries.is_empty() { p.empty { "No admin actions yet." } }
+            div.card-head { h1 { (t("nav-audit")) } }
+            @if entries.is_empty() { p.empty { (t("adm-no-admin-actions-yet")) } }
             @else {
                 table.admin {
-                    thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Subject" } th { "Detail" } } }
+                    thead { tr { th { (t("when")) } th { (t("adm-who")) } th { (t("adm-action")) } th { (t("subject")) } th { (t("adm-detail")) } } }
                     tbody { @for e in &entries {
                         tr {
-                            td data-label="When" { (when(&st, e.created_at)) }
-                            td data-label="Who" { (e.actor) }
-                            td data-label="Action" { code { (e.action) } }
-                            td data-label="Subject" { (e.subject) }
-                            td data-label="Detail" { (e.detail) }
+                            td data-label=(t("when")) { (when(&st, e.created_at)) }
+                            td data-label=(t("adm-who")) { (e.actor) }
+                            td data-label=(t("adm-action")) { code { (e.action) } }
+                            td data-label=(t("subject")) { (e.subject) }
+                            td data-label=(t("adm-detail")) { (e.detail) }
                         }
                     } }
                 }
                 @if entries.len() == 100 {
-                    @if let Some(last) = entries.last() { p { a href=(format!("/admin/audit?before={}", last.id)) { "Older entries →" } } }
+                    @if let Some(last) = entries.last() { p { a href=(format!("/admin/audit?before={}", last.id)) { (t("adm-older-entries")) } } }
                 }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        layout(&st, &u, "Audit log", "admin-audit", content),
+        layout(&st, &u, &t("nav-audit"), "admin-audit", content),
     )
 }

@@ -24,57 +24,57 @@ pub(super) async fn tickets_page(
     };
     let content = html! {
         div.card #ticket-queue {
-            div.card-head { h1 { "Support tickets" } span.hint { (open) " open · " (unread_count) " unread" } }
+            div.card-head { h1 { (t("adm-support-tickets")) } span.hint { (open) " " (t("adm-open")) " " (unread_count) " " (t("adm-unread")) } }
             nav.filters {
-                (filter("Open", "/admin/tickets?status=open", status == Some(TicketStatus::Open) && !unread))
-                (filter("Unread", "/admin/tickets?unread=1", unread))
-                (filter("Waiting for customer", "/admin/tickets?status=waiting", status == Some(TicketStatus::Waiting)))
-                (filter("Closed", "/admin/tickets?status=closed", status == Some(TicketStatus::Closed)))
-                (filter("All", "/admin/tickets", status.is_none() && !unread))
+                (filter(&t("ticket-status-open"), "/admin/tickets?status=open", status == Some(TicketStatus::Open) && !unread))
+                (filter(&t("adm-unread-2"), "/admin/tickets?unread=1", unread))
+                (filter(&t("ticket-status-waiting"), "/admin/tickets?status=waiting", status == Some(TicketStatus::Waiting)))
+                (filter(&t("ticket-status-closed"), "/admin/tickets?status=closed", status == Some(TicketStatus::Closed)))
+                (filter(&t("filter-all"), "/admin/tickets", status.is_none() && !unread))
             }
             @if list.is_empty() {
-                p.muted { "No tickets here." }
+                p.muted { (t("adm-no-tickets-here")) }
             } @else {
                 table.admin {
-                    thead { tr { th { "Ticket" } th { "Customer" } th { "Subject" } th { "Status" } th { "Last change" } } }
-                    tbody { @for t in &list {
+                    thead { tr { th { (t("ticket")) } th { (t("adm-customer")) } th { (t("subject")) } th { (t("status")) } th { (t("last-change")) } } }
+                    tbody { @for ticket in &list {
                         tr {
-                            td data-label="Ticket" { a href=(format!("/admin/tickets/{}", t.id)) { "#" (t.id) } }
-                            td data-label="Customer" { a href=(format!("/admin/users/{}", t.user_id.0)) { (t.user_email) } }
-                            td data-label="Subject" {
-                                a href=(format!("/admin/tickets/{}", t.id)) { (t.subject) }
-                                br; span.hint { (super::super::tickets::topic_label(t.topic)) }
-                                @if t.unread_by_admin { " " span.status.s-pending { "Unread" } }
+                            td data-label=(t("ticket")) { a href=(format!("/admin/tickets/{}", ticket.id)) { "#" (ticket.id) } }
+                            td data-label=(t("adm-customer")) { a href=(format!("/admin/users/{}", ticket.user_id.0)) { (ticket.user_email) } }
+                            td data-label=(t("subject")) {
+                                a href=(format!("/admin/tickets/{}", ticket.id)) { (ticket.subject) }
+                                br; span.hint { (super::super::tickets::topic_label(ticket.topic)) }
+                                @if ticket.unread_by_admin { " " span.status.s-pending { (t("adm-unread-2")) } }
                             }
-                            td data-label="Status" { (ticket_status(t.status)) }
-                            td data-label="Last change" { (when(&st, t.updated_at)) }
+                            td data-label=(t("status")) { (ticket_status(ticket.status)) }
+                            td data-label=(t("last-change")) { (when(&st, ticket.updated_at)) }
                         }
                     } }
                 }
             }
         }
         div.card #canned-replies {
-            div.card-head { h2 { "Canned replies" } span.hint { "start an answer from one on a ticket's page" } }
+            div.card-head { h2 { (t("adm-canned-replies")) } span.hint { (t("adm-start-an-answer-from-one")) } }
             @for c in &canned {
                 div.canned {
                     b { (c.title) } p.hint { (c.body) }
-                    (api_form("DELETE", &format!("/api/admin/canned-replies/{}", c.id), "Canned reply deleted", html! {
-                        button.secondary.small type="submit" { "Delete" }
+                    (api_form("DELETE", &format!("/api/admin/canned-replies/{}", c.id), &t("adm-canned-reply-deleted"), html! {
+                        button.secondary.small type="submit" { (t("adm-delete")) }
                     }))
                 }
             }
-            (api_form("POST", "/api/admin/canned-replies", "Canned reply saved", html! {
-                label for="canned-title" { "Title" }
+            (api_form("POST", "/api/admin/canned-replies", &t("adm-canned-reply-saved"), html! {
+                label for="canned-title" { (t("adm-title")) }
                 input #canned-title type="text" name="title" maxlength="80" required;
-                label for="canned-body" { "Text" }
+                label for="canned-body" { (t("adm-text")) }
                 textarea #canned-body name="body" rows="3" maxlength="5000" required {}
-                button #save-canned type="submit" { "Add the canned reply" }
+                button #save-canned type="submit" { (t("adm-add-the-canned-reply")) }
             }))
         }
     };
     Ok(html_response(
         StatusCode::OK,
-        layout(&st, &u, "Support tickets", "admin-tickets", content),
+        layout(&st, &u, &t("adm-support-tickets"), "admin-tickets", content),
     ))
 }
 
@@ -83,54 +83,54 @@ pub(super) async fn ticket_page(
     AdminPage(u): AdminPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let (t, messages, orders) = load(&st, &u.user, &id).await?;
+    let (ticket, messages, orders) = load(&st, &u.user, &id).await?;
     let canned = smmd_app::support::canned_replies(st.app()).await?;
-    let url = format!("/api/admin/tickets/{}", t.id);
+    let url = format!("/api/admin/tickets/{}", ticket.id);
     let content = html! {
         div.card #ticket {
             div.card-head {
-                h1 { "#" (t.id) " " (t.subject) }
-                (ticket_status(t.status))
+                h1 { "#" (ticket.id) " " (ticket.subject) }
+                (ticket_status(ticket.status))
             }
             p.hint {
-                (super::super::tickets::topic_label(t.topic)) " · "
-                a href=(format!("/admin/users/{}", t.user_id.0)) { (t.user_email) }
+                (super::super::tickets::topic_label(ticket.topic)) " · "
+                a href=(format!("/admin/users/{}", ticket.user_id.0)) { (ticket.user_email) }
             }
             @if !orders.is_empty() {
                 table.admin #ticket-orders {
-                    thead { tr { th { "Order" } th { "Status" } th { "Charge" } th { "Remains" } } }
+                    thead { tr { th { (t("ledger-charge")) } th { (t("status")) } th { (t("charge")) } th { (t("remains")) } } }
                     tbody { @for o in &orders {
                         tr {
-                            td data-label="Order" { a href=(format!("/admin/orders?q={}", o.id.0)) { "#" (o.id.0) } br; span.hint { (o.reference) } }
-                            td data-label="Status" { (status_badge(o.status.as_str())) }
-                            td data-label="Charge" { (o.charge) }
-                            td data-label="Remains" { (o.remains.map_or_else(|| "—".to_string(), |r| r.to_string())) }
+                            td data-label=(t("ledger-charge")) { a href=(format!("/admin/orders?q={}", o.id.0)) { "#" (o.id.0) } br; span.hint { (o.reference) } }
+                            td data-label=(t("status")) { (status_badge(o.status.as_str())) }
+                            td data-label=(t("charge")) { (o.charge) }
+                            td data-label=(t("remains")) { (o.remains.map_or_else(|| "—".to_string(), |r| r.to_string())) }
                         }
                     } }
                 }
             }
-            (thread(&st, &t, &messages))
-            (api_form("POST", &format!("{url}/messages"), "Sent", html! {
+            (thread(&st, &ticket, &messages))
+            (api_form("POST", &format!("{url}/messages"), &t("adm-sent"), html! {
                 @if !canned.is_empty() {
-                    label for="canned" { "Start from a canned reply" }
+                    label for="canned" { (t("adm-start-from-a-canned-reply")) }
                     select #canned data-fill="reply" {
                         option value="" { "—" }
                         @for c in &canned { option value=(c.body) { (c.title) } }
                     }
                 }
-                label for="reply" { "Answer" }
+                label for="reply" { (t("adm-answer")) }
                 textarea #reply name="message" rows="5" maxlength="5000" required {}
-                label.check { input #internal type="checkbox" name="internal"; " Internal note: only admins see it" }
-                button #send-reply type="submit" { "Send" }
+                label.check { input #internal type="checkbox" name="internal"; " " (t("adm-internal-note-only-admins-see")) }
+                button #send-reply type="submit" { (t("send")) }
             }))
             div.actions {
-                @if t.status == TicketStatus::Closed {
-                    (api_form("POST", &format!("{url}/reopen"), "Ticket reopened", html! {
-                        button.secondary #reopen-ticket type="submit" { "Reopen" }
+                @if ticket.status == TicketStatus::Closed {
+                    (api_form("POST", &format!("{url}/reopen"), &t("adm-ticket-reopened"), html! {
+                        button.secondary #reopen-ticket type="submit" { (t("adm-reopen")) }
                     }))
                 } @else {
-                    (api_form("POST", &format!("{url}/close"), "Ticket closed", html! {
-                        button.secondary #close-ticket type="submit" { "Close" }
+                    (api_form("POST", &format!("{url}/close"), &t("adm-ticket-closed"), html! {
+                        button.secondary #close-ticket type="submit" { (t("adm-close")) }
                     }))
                 }
             }
@@ -141,7 +141,7 @@ pub(super) async fn ticket_page(
         layout(
             &st,
             &u,
-            &format!("Ticket #{}", t.id),
+            &ta("ticket-n", &[("n", ticket.id.into())]),
             "admin-tickets",
             content,
         ),
