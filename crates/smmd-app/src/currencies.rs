@@ -96,6 +96,40 @@ pub async fn set_display_currency(
     panel: &str,
     currency: Option<&str>,
 ) -> Result<Option<String>, UseCaseError> {
+    let code = check_display_currency(app, panel, currency).await?;
+    app.store
+        .set_display_currency(user, code.as_deref())
+        .await?;
+    Ok(code)
+}
+
+/// Sets both of a user's preferences (REST `PUT /api/account/preferences`): the language
+/// ([`crate::notifications::set_language`]'s rule) and the display currency
+/// ([`set_display_currency`]'s). Both are checked before either is written.
+///
+/// Errors: `invalid_language`, `invalid_display_currency`; nothing written.
+pub async fn set_preferences(
+    app: App<'_>,
+    user: UserId,
+    panel: &str,
+    language: Option<&str>,
+    currency: Option<&str>,
+) -> Result<(), UseCaseError> {
+    let lang = crate::notifications::check_language(language)?;
+    let code = check_display_currency(app, panel, currency).await?;
+    app.store
+        .set_display_currency(user, code.as_deref())
+        .await?;
+    crate::notifications::set_language(app, user, lang.map(|l| l.code())).await?;
+    Ok(())
+}
+
+/// The display currency `currency` names, upper-cased; `None` for none or the panel's own.
+async fn check_display_currency(
+    app: App<'_>,
+    panel: &str,
+    currency: Option<&str>,
+) -> Result<Option<String>, UseCaseError> {
     let code = currency
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty() && c != panel);
@@ -114,9 +148,6 @@ pub async fn set_display_currency(
             ));
         }
     }
-    app.store
-        .set_display_currency(user, code.as_deref())
-        .await?;
     Ok(code)
 }
 

@@ -99,6 +99,24 @@ pub async fn rotate_webhook_secret(
     Ok(settings)
 }
 
+/// The language `language` names ([`set_language`]'s rule), `None` for the browser's.
+///
+/// Errors: `invalid_language`.
+pub fn check_language(language: Option<&str>) -> Result<Option<smmd_i18n::Lang>, UseCaseError> {
+    match language.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Ok(None),
+        Some(code) => smmd_i18n::Lang::parse(code).map(Some).ok_or_else(|| {
+            UseCaseError::refused(
+                ErrorCode::InvalidLanguage,
+                format!(
+                    "The language is one of {}, or empty for the browser's",
+                    smmd_i18n::Lang::ALL.map(|l| l.code()).join(", ")
+                ),
+            )
+        }),
+    }
+}
+
 /// Sets the language of a user's pages and e-mails: a shipped language's code (`en`, `es`,
 /// `ru`, `ar`; a region is dropped, `es-MX` → `es`), or `None` / empty for the browser's.
 ///
@@ -108,18 +126,7 @@ pub async fn set_language(
     user: UserId,
     language: Option<&str>,
 ) -> Result<Option<smmd_i18n::Lang>, UseCaseError> {
-    let lang = match language.map(str::trim).filter(|l| !l.is_empty()) {
-        None => None,
-        Some(code) => Some(smmd_i18n::Lang::parse(code).ok_or_else(|| {
-            UseCaseError::refused(
-                ErrorCode::InvalidLanguage,
-                format!(
-                    "The language is one of {}, or empty for the browser's",
-                    smmd_i18n::Lang::ALL.map(|l| l.code()).join(", ")
-                ),
-            )
-        })?),
-    };
+    let lang = check_language(language)?;
     let current = app.store.notification_settings(user).await?;
     let settings = NotificationSettings {
         language: lang.map(|l| l.code().to_string()),

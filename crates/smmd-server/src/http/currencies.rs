@@ -107,38 +107,14 @@ async fn save_preferences(
     AuthUser { user, .. }: AuthUser,
     JsonBody(b): JsonBody<PreferencesBody>,
 ) -> Result<Json<PreferencesDto>, AppError> {
-    // Both are checked before either is written.
-    let language = b
-        .language
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty());
-    if let Some(l) = language {
-        if smmd_i18n::Lang::parse(l).is_none() {
-            return Err(smmd_app::UseCaseError::refused(
-                smmd_app::ErrorCode::InvalidLanguage,
-                "The language is one of en, es, ru, ar, or empty for the browser's",
-            )
-            .into());
-        }
-    }
-    let panel = &st.config.panel.currency;
-    let wanted = b
-        .display_currency
-        .as_deref()
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty() && c != panel);
-    if let Some(c) = &wanted {
-        if !st.converter().await.choices().contains(&c.as_str()) {
-            return Err(smmd_app::UseCaseError::refused(
-                smmd_app::ErrorCode::InvalidDisplayCurrency,
-                format!("No rate for `{c}` on this panel"),
-            )
-            .into());
-        }
-    }
-    smmd_app::currencies::set_display_currency(st.app(), user.id, panel, wanted.as_deref()).await?;
-    smmd_app::notifications::set_language(st.app(), user.id, language).await?;
+    smmd_app::currencies::set_preferences(
+        st.app(),
+        user.id,
+        &st.config.panel.currency,
+        b.language.as_deref(),
+        b.display_currency.as_deref(),
+    )
+    .await?;
     Ok(Json(preferences_of(&st, user.id).await?))
 }
 
