@@ -97,7 +97,7 @@ pub async fn create_plan(
     let settings = app.store.billing_settings().await?;
     let entitlement = Entitlement::parse(input.entitlement.trim()).ok_or_else(|| {
         invalid(format!(
-            "Unknown entitlement `{}`: use reseller_tier",
+            "Unknown entitlement `{}`: use reseller_tier or child_panel",
             input.entitlement
         ))
     })?;

@@ -26,6 +26,7 @@
 //! | [`notifications`] | notification settings and webhook URLs |
 //! | [`people`] | the admin's view of customers: search, detail, notes, disable/enable, sessions, custom rates |
 //! | [`security`] | password reset, e-mail confirmation, two-factor (TOTP, backup codes), step-up, the owner's security policy |
+//! | [`panels`] | hosted child panels: renting one, the root admin's actions, provisioning step by step |
 //! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
 
 pub mod accounts;
@@ -38,6 +39,7 @@ pub mod currencies;
 pub mod error;
 pub mod notifications;
 pub mod orders;
+pub mod panels;
 pub mod payouts;
 pub mod people;
 pub mod pricing;

@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod link;
 pub mod money;
 pub mod order;
+pub mod panel;
 pub mod provider_facts;
 pub mod rating;
 pub mod refill;

@@ -1,7 +1,7 @@
 //! Short-lived in-process caches for the reseller API hot path, timed by the injected clock.
 //!
-//! - [`ApiKeyCache`]: API key hash → (user id, role) for [`API_KEY_TTL_MS`]. Only identity is
-//!   cached; balances and orders are always read from the store. Rotating a key on this instance
+//! - [`ApiKeyCache`]: API key hash → (user id, role, child panel) for [`API_KEY_TTL_MS`]. Only
+//!   identity is cached (a child panel's state is read on each order); balances and orders are always read from the store. Rotating a key on this instance
 //!   drops the user's entries at once; on other instances an old key keeps working for at most
 //!   the TTL.
 //! - [`ServicesCache`] / [`CatalogCache`]: the serialised `action=services` list and the enabled
@@ -25,31 +25,40 @@ const MAX_KEYS: usize = 10_000;
 
 #[derive(Default)]
 pub struct ApiKeyCache {
-    map: Mutex<HashMap<String, (UserId, Role, i64)>>,
+    map: Mutex<HashMap<String, (KeyOwner, i64)>>,
+}
+
+/// Whom an API key identifies: the user, their role, and the child panel whose dedicated
+/// key it is (`None` for the user's own key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub user: UserId,
+    pub role: Role,
+    pub panel: Option<i64>,
 }
 
 impl ApiKeyCache {
     /// The cached identity for a key hash, if fresh at `now` (epoch ms).
-    pub fn get(&self, key_hash: &str, now: i64) -> Option<(UserId, Role)> {
+    pub fn get(&self, key_hash: &str, now: i64) -> Option<KeyOwner> {
         let map = self.map.lock().ok()?;
         map.get(key_hash)
-            .filter(|(_, _, exp)| *exp > now)
-            .map(|(u, r, _)| (*u, *r))
+            .filter(|(_, exp)| *exp > now)
+            .map(|(o, _)| *o)
     }
 
-    pub fn put(&self, key_hash: &str, user: UserId, role: Role, now: i64) {
+    pub fn put(&self, key_hash: &str, owner: KeyOwner, now: i64) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= MAX_KEYS {
                 map.clear();
             }
-            map.insert(key_hash.to_string(), (user, role, now + API_KEY_TTL_MS));
+            map.insert(key_hash.to_string(), (owner, now + API_KEY_TTL_MS));
         }
     }
 
     /// Forgets every key of `user` (after a rotation or a role change).
     pub fn invalidate_user(&self, user: UserId) {
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, (u, _, _)| *u != user);
+            map.retain(|_, (o, _)| o.user != user);
         }
     }
 }
@@ -123,16 +132,24 @@ mod tests {
     #[test]
     fn keys_expire_and_rotation_forgets_them() {
         let c = ApiKeyCache::default();
-        c.put("h1", UserId(1), Role::User, 1_000);
-        c.put("h2", UserId(2), Role::Admin, 1_000);
+        let owner = |id, role, panel| KeyOwner {
+            user: UserId(id),
+            role,
+            panel,
+        };
+        c.put("h1", owner(1, Role::User, None), 1_000);
+        c.put("h2", owner(2, Role::Admin, None), 1_000);
+        c.put("h3", owner(1, Role::User, Some(7)), 1_000);
         assert_eq!(
             c.get("h1", 1_000 + API_KEY_TTL_MS - 1),
-            Some((UserId(1), Role::User))
+            Some(owner(1, Role::User, None))
         );
+        assert_eq!(c.get("h3", 1_001), Some(owner(1, Role::User, Some(7))));
         assert_eq!(c.get("h1", 1_000 + API_KEY_TTL_MS), None, "expired");
         c.invalidate_user(UserId(1));
         assert_eq!(c.get("h1", 1_001), None);
-        assert_eq!(c.get("h2", 1_001), Some((UserId(2), Role::Admin)));
+        assert_eq!(c.get("h3", 1_001), None, "the user's panel keys too");
+        assert_eq!(c.get("h2", 1_001), Some(owner(2, Role::Admin, None)));
     }
 
     #[tokio::test]

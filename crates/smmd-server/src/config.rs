@@ -10,7 +10,9 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 mod commerce;
+mod panels;
 pub use commerce::{CurrenciesConfig, PaymentsConfig};
+pub use panels::PanelsConfig;
 
 /// The commented example printed by `smmd default-config`.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../default-config.toml");
@@ -31,6 +33,7 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub payments: PaymentsConfig,
     pub currencies: CurrenciesConfig,
+    pub panels: PanelsConfig,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -409,6 +412,7 @@ impl Default for Config {
             notifications: NotificationsConfig::default(),
             payments: PaymentsConfig::default(),
             currencies: CurrenciesConfig::default(),
+            panels: PanelsConfig::default(),
         }
     }
 }
@@ -648,6 +652,7 @@ impl Config {
                     .is_ok_and(|u| matches!(u.scheme(), "http" | "https")),
             "currencies.feed_url must be an http(s) address, or empty for no feed"
         );
+        self.panels.validate()?;
         if let Some(k) = &self.security.secret_key {
             anyhow::ensure!(
                 k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()),

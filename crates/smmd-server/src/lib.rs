@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod panels;
 pub mod ratelimit;
 pub mod router;
 pub mod serve;

@@ -21,6 +21,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
         ConnectOptions {
             max_connections: config.database.max_connections,
             migrate: true,
+            ..ConnectOptions::default()
         },
     )
     .await?;
@@ -53,12 +54,15 @@ pub async fn open_existing_store(config: &Config) -> anyhow::Result<Arc<SqlStore
     open_store(config).await
 }
 
-/// A bound, not yet running server.
+/// A bound, not yet running server: the root panel and the children of the registry
+/// ([`crate::panels`]).
 pub struct App {
     listener: TcpListener,
-    router: axum::Router,
     addr: SocketAddr,
+    /// The root panel's state.
     pub state: AppState,
+    /// Every panel this server answers for, routed by `Host`.
+    pub deployment: Arc<crate::panels::Deployment>,
 }
 
 impl App {
@@ -80,12 +84,16 @@ impl App {
         let mut state = AppState::new(store.clone(), clock.clone(), config);
         // Without a secret key the provider admin routes answer 503; everything else works.
         state.fulfil = fulfil(&state.config, store, clock).ok();
-        let router = crate::router(state.clone());
+        let deployment = Arc::new(crate::panels::Deployment::new(crate::panels::Panel::new(
+            state.clone(),
+            None,
+        )?));
+        deployment.set_bound(addr);
         Ok(App {
             listener,
-            router,
             addr,
             state,
+            deployment,
         })
     }
 
@@ -94,25 +102,34 @@ impl App {
         self.addr
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests. The live feed
-    /// ([`crate::live::run_feed`]) runs alongside.
+    /// Serves until `shutdown` completes, then finishes in-flight requests. The root's live
+    /// feed ([`crate::live::run_feed`]) and the registry of children
+    /// ([`crate::panels::registry::run`]) run alongside.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let feed = tokio::spawn(crate::live::run_feed(
-            self.state.store.clone(),
-            self.state.live.clone(),
-        ));
+        let d = self.deployment.clone();
+        d.root.start(false);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let registry = tokio::spawn(crate::panels::registry::run(d.clone(), async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
         let limits = self
             .state
             .config
             .server
             .conn_limits(self.state.config.scheduler.shutdown_grace_ms);
-        let served = crate::serve::serve(self.listener, self.router, limits, shutdown)
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let served = crate::serve::serve(self.listener, d.router(), limits, shutdown)
             .await
             .context("serving HTTP");
-        feed.abort();
+        d.root.stop();
+        let _ = registry.await;
         served
     }
 }
@@ -192,18 +209,33 @@ pub fn build_engine(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<smmd_jobs::Engine> {
     let fulfil = fulfil(config, store.clone(), clock.clone())?;
-    engine_with(config, store, clock, fulfil)
+    engine_with(
+        config,
+        store,
+        clock,
+        fulfil,
+        smmd_jobs::TimeSource::Database,
+    )
 }
 
 /// An engine whose fulfilment jobs use `fulfil`: `serve` passes the HTTP state's own, so the
-/// admin provider routes and the jobs share each provider's limits and circuit breaker.
-fn engine_with(
+/// admin provider routes and the jobs share each provider's limits and circuit breaker. `time`:
+/// the database clock when serving, the injected one where tests tick it.
+pub(crate) fn engine_with(
     config: &Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     fulfil: smmd_fulfil::Fulfil,
+    time: smmd_jobs::TimeSource,
 ) -> anyhow::Result<smmd_jobs::Engine> {
-    let mut engine = smmd_jobs::Engine::new(store.clone(), clock.clone(), engine_config(config));
+    let mut engine = smmd_jobs::Engine::new(
+        store.clone(),
+        clock.clone(),
+        smmd_jobs::EngineConfig {
+            time_source: time,
+            ..engine_config(config)
+        },
+    );
     let notify = smmd_notify::Notifier::new(store.clone(), clock.clone(), config.notify_settings())
         .context("setting up notifications")?
         .with_secret(*fulfil.clients.secret());
@@ -247,9 +279,12 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    if config.scheduler.enabled {
+        app.deployment.run_engines();
+    }
     let scheduler = if config.scheduler.enabled {
         let engine = match app.state.fulfil.clone() {
-            Some(f) => engine_with(&config, store, clock, f)?,
+            Some(f) => engine_with(&config, store, clock, f, smmd_jobs::TimeSource::Database)?,
             None => build_engine(&config, store, clock)?,
         };
         tracing::info!(instance = engine.instance(), "scheduler started");

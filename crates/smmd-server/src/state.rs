@@ -36,6 +36,9 @@ pub struct AppState {
     pub public_catalog: Arc<crate::cache::TtlSlot<Arc<Vec<smmd_app::storefront::PublicService>>>>,
     /// The display currencies' rates ([`AppState::converter`]).
     pub converter: Arc<crate::cache::TtlSlot<Arc<smmd_app::currencies::Converter>>>,
+    /// Wakes this instance's registry of child panels ([`crate::panels::registry`]) after a
+    /// rental or an admin action changed one.
+    pub registry_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             policy: Arc::default(),
             public_catalog: Arc::default(),
             converter: Arc::default(),
+            registry_wake: Arc::default(),
         }
     }
 
@@ -69,6 +73,14 @@ impl AppState {
             .with_limits(self.config.panel.limits())
             .with_default_markup(self.config.fulfil.default_markup_bp)
             .with_step_up_window(self.config.security.step_up_seconds * 1000)
+    }
+
+    /// The root's terms for renting a child panel: its currency and its own hostnames (and
+    /// `localhost`), which no child may take.
+    pub fn rent_terms(&self) -> (String, Vec<String>) {
+        let mut reserved = self.config.panels.root_hostnames();
+        reserved.push("localhost".into());
+        (self.config.panel.currency.clone(), reserved)
     }
 
     /// The admin actor of a use case: the signed-in admin.

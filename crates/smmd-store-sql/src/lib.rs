@@ -19,6 +19,7 @@ mod feed;
 mod fulfil;
 mod notify;
 mod orders;
+mod panels;
 mod payments;
 mod payouts;
 mod people;
@@ -118,6 +119,13 @@ pub struct ConnectOptions {
     pub max_connections: Option<u32>,
     /// Run pending migrations on connect.
     pub migrate: bool,
+    /// PostgreSQL only: the schema this store lives in (a child panel's, `panel_7`), created
+    /// when missing; every connection sets `search_path` to it alone. `None`: the
+    /// connection's default (`public`). Its name is letters, digits and `_` only.
+    pub schema: Option<String>,
+    /// Pooled connections idle this long are closed, down to none (a child panel that nobody
+    /// uses holds no connection and no file); `None`: sqlx's default (10 minutes).
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for ConnectOptions {
@@ -125,6 +133,8 @@ impl Default for ConnectOptions {
         ConnectOptions {
             max_connections: None,
             migrate: true,
+            schema: None,
+            idle_timeout: None,
         }
     }
 }
@@ -210,8 +220,12 @@ impl SqlStore {
                 // The writer keeps 64 MB of pages (SQLite's default is 2 MB): with 100,000
                 // rentals a billing catch-up transaction otherwise re-read index pages and held
                 // the writer up to 154 ms instead of 29 ms (`smmd-bench billing`, README).
+                let idle = |pool: AnyPoolOptions| match options.idle_timeout {
+                    Some(t) => pool.idle_timeout(t).min_connections(0),
+                    None => pool,
+                };
                 let write = pragmas(
-                    AnyPoolOptions::new()
+                    idle(AnyPoolOptions::new())
                         .max_connections(1)
                         .acquire_timeout(Duration::from_secs(30)),
                     "PRAGMA cache_size = -65536;",
@@ -227,7 +241,7 @@ impl SqlStore {
                     .await
                     .context("setting auto_vacuum")?;
                 let read = pragmas(
-                    AnyPoolOptions::new().max_connections(
+                    idle(AnyPoolOptions::new()).max_connections(
                         options
                             .max_connections
                             .unwrap_or_else(default_pool_size)
@@ -248,10 +262,37 @@ impl SqlStore {
                 }
             }
             Dialect::Postgres => {
+                let schema = match &options.schema {
+                    Some(name) => {
+                        anyhow::ensure!(
+                            !name.is_empty()
+                                && name.len() <= 63
+                                && name.bytes().all(|b| b.is_ascii_lowercase()
+                                    || b.is_ascii_digit()
+                                    || b == b'_'),
+                            "a schema name is 1 to 63 lower-case letters, digits or `_`: `{name}`"
+                        );
+                        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+                            .await
+                            .with_context(|| {
+                                format!("connecting to PostgreSQL at {}", redact(url))
+                            })?;
+                        conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {name}").as_str())
+                            .await
+                            .with_context(|| format!("creating schema {name}"))?;
+                        let _ = sqlx::Connection::close(conn).await;
+                        Some(format!("SET search_path TO {name}"))
+                    }
+                    None => None,
+                };
                 // Generic plans: every query here is an index lookup, and custom plans re-planned
                 // a 100-id status list on each call (~1 ms) once short lists had made them look
                 // cheap.
-                let pool = AnyPoolOptions::new()
+                let mut pool = AnyPoolOptions::new();
+                if let Some(t) = options.idle_timeout {
+                    pool = pool.idle_timeout(t).min_connections(0);
+                }
+                let pool = pool
                     .max_connections(
                         options
                             .max_connections
@@ -259,8 +300,12 @@ impl SqlStore {
                             .max(2),
                     )
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
+                        let schema = schema.clone();
                         Box::pin(async move {
+                            if let Some(set) = schema {
+                                conn.execute(set.as_str()).await?;
+                            }
                             // A process paused or stuck inside a transaction (SIGSTOP, a
                             // hung host) loses it after 10 s: its row locks are released
                             // for the other instances and its late commit fails (fencing).
@@ -280,7 +325,9 @@ impl SqlStore {
                     write: pool,
                     dialect,
                     committed: tokio::sync::watch::Sender::new(0),
-                    listen_url: Some(url.to_string()),
+                    // A schema's store wakes its own feed on commit; one listening connection per
+                    // child panel would not scale to hundreds of them.
+                    listen_url: options.schema.is_none().then(|| url.to_string()),
                     billing_engine_only: Default::default(),
                 }
             }

@@ -86,6 +86,7 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
                 ConnectOptions {
                     max_connections: Some(8),
                     migrate: true,
+                    ..ConnectOptions::default()
                 },
             )
             .await
@@ -163,6 +164,7 @@ impl TestDb {
                     ConnectOptions {
                         max_connections: Some(8),
                         migrate: false,
+                        ..ConnectOptions::default()
                     },
                 )
                 .await

@@ -21,6 +21,7 @@ pub mod currencies;
 pub mod fulfil;
 pub mod notify;
 pub mod orders;
+pub mod panels;
 pub mod payments;
 pub mod payouts;
 pub mod people;
@@ -44,6 +45,7 @@ pub use currencies::*;
 pub use fulfil::*;
 pub use notify::*;
 pub use orders::*;
+pub use panels::*;
 pub use payments::*;
 pub use payouts::*;
 pub use people::*;
@@ -83,6 +85,7 @@ pub trait Store:
     + WalletStore
     + CatalogStore
     + OrderStore
+    + PanelStore
     + RefillStore
     + SchedulerStore
     + FulfilStore
@@ -111,8 +114,8 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
-        CurrencyStore, FeedStore, FulfilStore, NotificationStore, OrderStore, PaymentStore,
-        PayoutStore, PeopleStore, RatingStore, RefillStore, SchedulerStore, SecurityStore,
-        SiteStore, Store, TicketStore, WalletStore,
+        CurrencyStore, FeedStore, FulfilStore, NotificationStore, OrderStore, PanelStore,
+        PaymentStore, PayoutStore, PeopleStore, RatingStore, RefillStore, SchedulerStore,
+        SecurityStore, SiteStore, Store, TicketStore, WalletStore,
     };
 }

@@ -15,14 +15,17 @@ use crate::Money;
 pub enum Entitlement {
     /// A discount on every service (or per category) and a higher API rate limit.
     ResellerTier,
+    /// A hosted child panel (`docs/child-panels.md`), settings [`crate::panel::ChildPanelPlan`].
+    ChildPanel,
 }
 
 impl Entitlement {
-    pub const ALL: &'static [Entitlement] = &[Entitlement::ResellerTier];
+    pub const ALL: &'static [Entitlement] = &[Entitlement::ResellerTier, Entitlement::ChildPanel];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Entitlement::ResellerTier => "reseller_tier",
+            Entitlement::ChildPanel => "child_panel",
         }
     }
 
@@ -47,6 +50,17 @@ impl Entitlement {
                     .map_err(|e| format!("reseller_tier settings: {e}"))?;
                 tier.check()?;
                 serde_json::to_string(&tier).map_err(|e| e.to_string())
+            }
+            Entitlement::ChildPanel => {
+                let value: serde_json::Value = serde_json::from_str(settings)
+                    .map_err(|e| format!("settings are not JSON: {e}"))?;
+                if !value.is_object() {
+                    return Err("settings are a JSON object".into());
+                }
+                let plan: crate::panel::ChildPanelPlan = serde_json::from_value(value)
+                    .map_err(|e| format!("child_panel settings: {e}"))?;
+                plan.check()?;
+                serde_json::to_string(&plan).map_err(|e| e.to_string())
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod currencies;
 pub mod jobs;
 pub mod notifications;
 pub mod openapi;
+pub mod panels;
 pub mod payments;
 pub mod security;
 pub mod site;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(security::router())
         .merge(alert_channels::router())
         .merge(currencies::router())
+        .merge(panels::router())
         .merge(tickets::router())
         .merge(jobs::router())
         .merge(smm::router())

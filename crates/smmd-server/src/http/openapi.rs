@@ -38,7 +38,7 @@ struct Base;
 
 /// Each module's part of the document. Schemas are keyed by name when merged, so two modules
 /// must never name different schemas alike (a test checks).
-fn parts() -> [utoipa::openapi::OpenApi; 15] {
+fn parts() -> [utoipa::openapi::OpenApi; 16] {
     [
         super::api::AccountDoc::openapi(),
         super::notifications::NotificationsDoc::openapi(),
@@ -53,6 +53,7 @@ fn parts() -> [utoipa::openapi::OpenApi; 15] {
         super::alert_channels::AlertChannelsDoc::openapi(),
         super::tickets::TicketsDoc::openapi(),
         super::currencies::CurrenciesDoc::openapi(),
+        super::panels::PanelsDoc::openapi(),
         super::admin::customers::CustomersDoc::openapi(),
         super::jobs::ApiDoc::openapi(),
     ]

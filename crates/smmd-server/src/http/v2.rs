@@ -19,6 +19,7 @@ use smmd_protocol::*;
 use smmd_store::{CancelError, OrderStatusView, PlaceOrderError, RefillRequestError};
 
 use crate::auth::token_hash;
+use crate::cache::KeyOwner;
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use smmd_app::orders;
@@ -43,33 +44,66 @@ fn json_reply(body: Value) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
-/// The caller's identity from its key: the short-lived cache, else the store.
-async fn authenticate(st: &AppState, key: &str) -> Result<Option<UserId>, Value> {
+/// The caller's identity from its key: the short-lived cache, else the store — the user's own
+/// key, or the dedicated key of a child panel they rent (`docs/child-panels.md`).
+async fn authenticate(st: &AppState, key: &str) -> Result<Option<KeyOwner>, Value> {
     let hash = token_hash(key);
     let now = st.clock.now_ms();
-    if let Some((id, _)) = st.api_keys.get(&hash, now) {
-        return Ok(Some(id));
+    if let Some(owner) = st.api_keys.get(&hash, now) {
+        return Ok(Some(owner));
     }
-    match st.store.user_by_api_key(&hash).await {
-        Ok(Some(u)) => {
-            st.api_keys.put(&hash, u.id, u.role, now);
-            Ok(Some(u.id))
+    let owner = match st.store.user_by_api_key(&hash).await.map_err(internal)? {
+        Some(u) => KeyOwner {
+            user: u.id,
+            role: u.role,
+            panel: None,
+        },
+        None => {
+            let Some(panel) = st.store.panel_by_api_key(&hash).await.map_err(internal)? else {
+                return Ok(None);
+            };
+            let user = st.store.user(panel.owner_id).await.map_err(internal)?;
+            let Some(user) = user else {
+                return Ok(None);
+            };
+            KeyOwner {
+                user: user.id,
+                role: user.role,
+                panel: Some(panel.id),
+            }
         }
-        Ok(None) => Ok(None),
-        Err(e) => Err(internal(e)),
+    };
+    st.api_keys.put(&hash, owner, now);
+    Ok(Some(owner))
+}
+
+/// A child panel's key may place orders and refills only while the panel is active (read
+/// from the registry on every such request: a suspension takes effect at the next one).
+async fn may_order(st: &AppState, owner: &KeyOwner) -> Result<(), Value> {
+    let Some(id) = owner.panel else {
+        return Ok(());
+    };
+    let panel = st.store.panel(id).await.map_err(internal)?;
+    match panel.map(|p| p.state()) {
+        Some(state) if state.may_order() => Ok(()),
+        _ => Err(error_value(ERR_PANEL_SUSPENDED)),
     }
 }
+
+/// Refusal of `add` and `refill` from a suspended or ended child panel's key.
+pub const ERR_PANEL_SUSPENDED: &str =
+    "This child panel is suspended: renew its rental to place orders and refills (status still works)";
 
 async fn dispatch(st: &AppState, p: &Params) -> Response {
     let Some(key) = p.get("key") else {
         return json_reply(error_value(ERR_INVALID_KEY));
     };
-    let user = match authenticate(st, key).await {
+    let owner = match authenticate(st, key).await {
         Ok(Some(u)) => u,
         Ok(None) => return json_reply(error_value(ERR_INVALID_KEY)),
         Err(e) => return json_reply(e),
     };
-    let verdict = match st.api_limits.check(st.app(), user).await {
+    let verdict = match st.api_limits.check(st.app(), owner.user).await {
         Ok(v) => v,
         Err(e) => return json_reply(internal(e)),
     };
@@ -82,17 +116,23 @@ async fn dispatch(st: &AppState, p: &Params) -> Response {
             )
                 .into_response()
         }
-        _ => act(st, user, p).await,
+        _ => act(st, &owner, p).await,
     };
     verdict.stamp(answer.headers_mut());
     answer
 }
 
 /// One request of a user within their limit.
-async fn act(st: &AppState, user: UserId, p: &Params) -> Response {
+async fn act(st: &AppState, owner: &KeyOwner, p: &Params) -> Response {
     let Some(action) = p.get("action").and_then(Action::parse) else {
         return json_reply(error_value(ERR_INCORRECT_REQUEST));
     };
+    let user = owner.user;
+    if matches!(action, Action::Add | Action::Refill) {
+        if let Err(refused) = may_order(st, owner).await {
+            return json_reply(refused);
+        }
+    }
     let result = match action {
         Action::Services => return services(st, user).await,
         Action::Balance => balance(st, user).await,

@@ -26,6 +26,12 @@ pub fn lang() -> Lang {
     LANG.try_with(Cell::get).unwrap_or_default()
 }
 
+/// Runs `f` (a page rendered outside the pages' router, such as the hosting notices) in
+/// `lang`.
+pub fn render_in<T>(lang: Lang, f: impl FnOnce() -> T) -> T {
+    LANG.sync_scope(Cell::new(lang), f)
+}
+
 /// Renders the rest of this request in `lang` (a signed-in user's own language).
 pub fn set(lang: Lang) {
     let _ = LANG.try_with(|c| c.set(lang));

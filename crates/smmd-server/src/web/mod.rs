@@ -29,6 +29,7 @@ mod billing;
 mod csv_export;
 mod funds;
 mod home;
+pub(crate) mod hosting;
 pub(crate) mod i18n;
 mod orders;
 mod security;
@@ -311,7 +312,7 @@ impl IntoResponse for PageError {
 /// What page handlers return.
 pub type PageResult = Result<Response, PageError>;
 
-pub(super) fn html_response(status: StatusCode, body: Markup) -> Response {
+pub(crate) fn html_response(status: StatusCode, body: Markup) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -346,7 +347,7 @@ pub(super) fn head(title: &str) -> Markup {
 }
 
 /// A page of its own card (log-in, errors), with the language links under it.
-pub(super) fn bare(title: &str, content: Markup) -> Markup {
+pub(crate) fn bare(title: &str, content: Markup) -> Markup {
     html! { (head(title)) body { main { div.card.login { h1 { (title) } (content) } (i18n::picker()) } } }
 }
 

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub _db: Option<TestDb>,
     /// The database URL (another instance or a raw connection opens it).
     pub db_url: String,
+    /// Every panel the server answers for (the root and its children), routed by `Host`.
+    pub deployment: Arc<smmd_server::panels::Deployment>,
     backend: Backend,
 }
 
@@ -125,6 +127,7 @@ async fn start(
     .await
     .expect("build app");
     let base = format!("http://{}", app.addr());
+    let deployment = app.deployment.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -137,6 +140,7 @@ async fn start(
         client,
         _db: db,
         db_url: url,
+        deployment,
         backend,
     }
 }

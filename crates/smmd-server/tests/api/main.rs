@@ -15,6 +15,7 @@ mod live;
 mod live_instances;
 mod maintenance;
 mod pages;
+mod panels;
 mod payments;
 mod payouts;
 mod providers_admin;
@@ -40,6 +41,7 @@ use live::*;
 use live_instances::*;
 use maintenance::*;
 use pages::*;
+use panels::*;
 use payments::*;
 use payouts::*;
 use providers_admin::*;
@@ -53,6 +55,8 @@ use v2_fuzz::*;
 use v2_vectors::*;
 
 backend_tests!(
+    two_children_and_the_root_keep_exact_money_through_completion_and_refunds,
+    each_hostname_reaches_one_panel_and_credentials_stay_in_theirs,
     balance_vectors_s1_to_s7,
     services_vector_s8,
     add_vectors_s9_to_s21,

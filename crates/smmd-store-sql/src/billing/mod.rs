@@ -2,7 +2,7 @@
 //! `rental_events`, `rental_hours`): settings and pauses, plans, the reads of the billing pages,
 //! and the transactions of [`engine`] (renting, reconciling, actions, collection, credits).
 
-mod engine;
+pub(crate) mod engine;
 mod fast;
 pub(crate) mod runway;
 mod statements;

@@ -14,6 +14,7 @@ mod currencies;
 mod fulfil;
 mod notifications;
 mod orders;
+mod panels;
 mod payouts;
 mod people;
 mod refills;
@@ -43,6 +44,7 @@ pub use currencies::*;
 pub use fulfil::*;
 pub use notifications::*;
 pub use orders::*;
+pub use panels::*;
 pub use payouts::*;
 pub use people::*;
 pub use refills::*;
@@ -102,6 +104,7 @@ macro_rules! conformance_tests {
             notifications_are_collected_once_and_delivered_with_retries,
             alert_channels_round_trip_and_queue_one_message_per_alert,
             feed_rates_pins_and_display_currencies_round_trip,
+            child_panels_register_with_their_rental_and_keep_their_hostnames,
             stuck_orders_are_active_orders_past_their_due_time,
             tickets_move_between_customer_and_admin_with_alerts_and_notices,
             canned_replies_are_kept_by_title,

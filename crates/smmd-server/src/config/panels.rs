@@ -1,0 +1,60 @@
+//! `[panels]`: hosted child panels (`docs/child-panels.md`) — the hostnames of the root panel
+//! itself, how often every instance reads the registry, and how long an idle child keeps its
+//! database connections. Validated with the rest in [`super::Config::validate`].
+
+use serde::{Deserialize, Serialize};
+
+/// Hosting child panels in this deployment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelsConfig {
+    /// The root panel's own hostnames (`panel.example.com`). A request for another name that
+    /// is no child's gets a plain 404. Empty: the root answers every name that is no child's
+    /// (one panel, as before children). Requests by IP address or `localhost` always reach
+    /// the root (the children's provider calls and health checks use them).
+    pub hostnames: Vec<String>,
+    /// How often each instance reads the registry (ms): new, suspended, resumed and ended
+    /// children take effect within this on every instance (at once on the one that changed).
+    pub refresh_ms: u64,
+    /// A child's pooled database connections idle this long are closed (seconds), so an idle
+    /// child holds no connection and no open file.
+    pub idle_seconds: u64,
+}
+
+impl Default for PanelsConfig {
+    fn default() -> Self {
+        PanelsConfig {
+            hostnames: Vec::new(),
+            refresh_ms: 2_000,
+            idle_seconds: 30,
+        }
+    }
+}
+
+impl PanelsConfig {
+    /// Checks the values; the message names the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for h in &self.hostnames {
+            smmd_domain::panel::Hostname::parse(h)
+                .map_err(|e| anyhow::anyhow!("panels.hostnames: {h}: {e}"))?;
+        }
+        anyhow::ensure!(
+            (100..=600_000).contains(&self.refresh_ms),
+            "panels.refresh_ms must be 100 to 600000"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&self.idle_seconds),
+            "panels.idle_seconds must be 1 to 86400"
+        );
+        Ok(())
+    }
+
+    /// The root's hostnames, normalised.
+    pub fn root_hostnames(&self) -> Vec<String> {
+        self.hostnames
+            .iter()
+            .filter_map(|h| smmd_domain::panel::Hostname::parse(h).ok())
+            .map(|h| h.as_str().to_string())
+            .collect()
+    }
+}
