@@ -39,6 +39,35 @@ pub struct AppState {
     /// Wakes this instance's registry of child panels ([`crate::panels::registry`]) after a
     /// rental or an admin action changed one.
     pub registry_wake: Arc<tokio::sync::Notify>,
+    /// Set on a hosted child panel: what its admin pages say about its rental.
+    pub hosting: Option<Arc<Hosting>>,
+}
+
+/// A hosted child's standing, kept current by the registry ([`crate::panels::registry`]).
+#[derive(Debug)]
+pub struct Hosting {
+    suspended: std::sync::atomic::AtomicBool,
+    /// Where the renter renews the rental: the root panel's billing page.
+    pub renew_url: String,
+}
+
+impl Hosting {
+    pub fn new(renew_url: String) -> Hosting {
+        Hosting {
+            suspended: Default::default(),
+            renew_url,
+        }
+    }
+
+    /// Suspended: customers see the notice, the admin pages the renewal link.
+    pub fn suspended(&self) -> bool {
+        self.suspended.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_suspended(&self, on: bool) {
+        self.suspended
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl AppState {
@@ -64,6 +93,7 @@ impl AppState {
             public_catalog: Arc::default(),
             converter: Arc::default(),
             registry_wake: Arc::default(),
+            hosting: None,
         }
     }
 

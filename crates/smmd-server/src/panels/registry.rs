@@ -70,6 +70,9 @@ pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
                         tracing::warn!(panel = p.id, error = %e, "child panel not started");
                     }
                 }
+                if let Some(h) = d.child(p.id).and_then(|c| c.state.hosting.clone()) {
+                    h.set_suspended(matches!(state, PanelState::Suspended { .. }));
+                }
             }
             PanelState::Terminated { .. } | PanelState::Removed => {
                 let gone = d
@@ -121,6 +124,9 @@ async fn start_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<()>
     let store = open_storage(d, p).await?;
     let config = child_config(&d.root.state.config, p, &root_url(d))?;
     let mut state = AppState::new(store.clone(), d.root.state.clock.clone(), config);
+    state.hosting = Some(Arc::new(crate::state::Hosting::new(renew_url(
+        &d.root.state.config,
+    ))));
     state.fulfil = Some(crate::startup::fulfil(
         &state.config,
         store,
@@ -142,6 +148,21 @@ async fn start_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<()>
         .insert(p.id, Arc::new(panel));
     tracing::info!(panel = p.id, hosts = ?p.hostnames, "child panel serving");
     Ok(())
+}
+
+/// The root's billing page, where a renter renews: on the root's public address, else its
+/// first hostname, else a path (the child's admin then knows where to look).
+fn renew_url(root: &Config) -> String {
+    match root.public_url() {
+        Some(u) => format!("{}/billing", u.trim_end_matches('/')),
+        None => match root.panels.root_hostnames().first() {
+            Some(h) => format!("https://{h}/billing"),
+            None => root
+                .base_url()
+                .map(|u| format!("{u}/billing"))
+                .unwrap_or_else(|| "/billing".into()),
+        },
+    }
 }
 
 fn root_url(d: &Deployment) -> String {

@@ -450,7 +450,17 @@ pub(super) fn layout(
                     button.link type="submit" { (t("log-out")) }
                 }
             } }
-            main { (content) }
+            main {
+                @if is_admin {
+                    @if let Some(h) = st.hosting.as_ref().filter(|h| h.suspended()) {
+                        div.flash.err role="alert" {
+                            (t("hosting-suspended-banner")) " "
+                            a href=(h.renew_url) { (t("hosting-renew")) }
+                        }
+                    }
+                }
+                (content)
+            }
             div #toasts aria-live="polite" {}
             script src="/assets/app.js" {}
         }

@@ -624,3 +624,185 @@ pub async fn each_hostname_reaches_one_panel_and_credentials_stay_in_theirs(firs
         assert_eq!(r.status(), code, "{name}");
     }
 }
+
+/// The dedicated root key child `panel` orders with (its provider's key, opened with the
+/// child's secret).
+async fn panel_key(panel: &smmd_server::panels::Panel) -> String {
+    let provider = panel
+        .state
+        .store
+        .providers()
+        .await
+        .expect("providers")
+        .into_iter()
+        .next()
+        .expect("the parent provider");
+    panel
+        .state
+        .fulfil
+        .as_ref()
+        .expect("fulfil")
+        .clients
+        .open_key(&provider.api_key_enc)
+        .expect("key")
+}
+
+pub async fn suspension_stops_add_at_the_root_at_once_and_payment_restores_it(app: TestApp) {
+    let (_sim, _engine) = root_with_sim(&app).await;
+    let plan = child_plan(&app).await;
+    // Dues go unpaid for one hour before the rental is suspended.
+    let patch = smmd_store::BillingSettingsPatch {
+        suspend_after_hours: Some(1),
+        ..Default::default()
+    };
+    app.store
+        .update_billing_settings(&patch, None, app.clock.now_ms(), None)
+        .await
+        .expect("settings");
+    let id = rent(&app, plan, "alice@x.io", "2", "alice.example", 5_000).await;
+    let panel = wait_active(&app, id).await;
+    let renter = app.store.panel(id).await.expect("r").expect("p").owner_id;
+    let key = panel_key(&panel).await;
+    let likes = service_id(
+        &app.v2(&format!("key={key}&action=services")).await.json,
+        "Instagram Likes [Fast]",
+    )
+    .0;
+    let add = |n: i64| {
+        format!("key={key}&action=add&service={likes}&link=https%3A%2F%2Finstagram.com%2Fp%2Fs{n}&quantity=100")
+    };
+    let first = app.v2(&add(1)).await;
+    let first_id = first.json["order"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{}", first.json));
+
+    // The renter's wallet runs dry: the hours fall due, then the rental is suspended.
+    let balance = app.store.user(renter).await.expect("r").expect("u").balance;
+    app.store
+        .change_balance(smmd_store::BalanceChange {
+            user_id: renter,
+            amount: Money::ZERO.checked_sub(balance).expect("negate"),
+            kind: smmd_store::LedgerKind::Adjustment,
+            key: "drain".into(),
+            reason: "test".into(),
+            actor_id: None,
+            now: app.clock.now_ms(),
+            audit: None,
+        })
+        .await
+        .expect("drain");
+    app.clock.advance_ms(3 * 3_600_000);
+    smmd_app::billing::bill_user(smmd_app::App::new(app.store.as_ref(), &app.clock), renter).await;
+    let p = app.store.panel(id).await.expect("r").expect("p");
+    assert!(
+        matches!(p.state(), PanelState::Suspended { .. }),
+        "{:?}",
+        p.state()
+    );
+    // The very next add with the child's key is refused with a reason; status still works.
+    let refused = app.v2(&add(2)).await;
+    assert_eq!(
+        refused.error(),
+        Some(smmd_server::http::v2::ERR_PANEL_SUSPENDED)
+    );
+    let status = app
+        .v2(&format!("key={key}&action=status&order={first_id}"))
+        .await;
+    assert!(status.json["status"].is_string(), "{}", status.json);
+    assert!(app
+        .v2(&format!("key={key}&action=balance"))
+        .await
+        .error()
+        .is_none());
+
+    // The child's customers see the notice, its admin still logs in and sees the renewal.
+    smmd_server::panels::registry::refresh(&app.deployment)
+        .await
+        .expect("refresh");
+    let home = on(&app, reqwest::Method::GET, "alice.example", "/")
+        .send()
+        .await
+        .expect("home");
+    assert_eq!(home.status(), 503);
+    assert!(home
+        .text()
+        .await
+        .expect("body")
+        .contains("temporarily unavailable"));
+    let api = on(&app, reqwest::Method::POST, "alice.example", "/api/v2")
+        .form(&[("key", "x"), ("action", "services")])
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(api.status(), 503);
+    let login = on(
+        &app,
+        reqwest::Method::POST,
+        "alice.example",
+        "/api/auth/login",
+    )
+    .json(&json!({"email": "admin@alice.example", "password": "child-admin-pw"}))
+    .send()
+    .await
+    .expect("login");
+    assert_eq!(login.status(), 200, "the child admin can log in");
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_string();
+    let admin = on(&app, reqwest::Method::GET, "alice.example", "/admin")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("admin page");
+    assert_eq!(admin.status(), 200);
+    let page = admin.text().await.expect("body");
+    assert!(
+        page.contains("Renew the rental") && page.contains("/billing"),
+        "the child admin sees the renewal link"
+    );
+
+    // Paying restores it within one billing run.
+    app.credit(renter, m("5"), "pay").await;
+    smmd_app::billing::bill_user(smmd_app::App::new(app.store.as_ref(), &app.clock), renter).await;
+    let p = app.store.panel(id).await.expect("r").expect("p");
+    assert_eq!(p.state(), PanelState::Active);
+    assert!(app.v2(&add(3)).await.json["order"].is_i64(), "orders again");
+    smmd_server::panels::registry::refresh(&app.deployment)
+        .await
+        .expect("refresh");
+    let home = on(&app, reqwest::Method::GET, "alice.example", "/")
+        .send()
+        .await
+        .expect("home");
+    assert_eq!(home.status(), 200);
+
+    // An admin's suspension works the same way, and only an admin lifts it.
+    app.account("root-admin@x.io", Role::Admin, "0").await;
+    let (cookie, csrf) = app.session("root-admin@x.io").await;
+    let act = |action: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/admin/panels/{id}/{action}")))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"reason": "abuse report"}))
+            .send()
+    };
+    let r = act("suspend").await.expect("suspend");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["suspended_for"],
+        "admin"
+    );
+    assert_eq!(
+        app.v2(&add(4)).await.error(),
+        Some(smmd_server::http::v2::ERR_PANEL_SUSPENDED)
+    );
+    assert_eq!(act("resume").await.expect("resume").status(), 200);
+    assert!(app.v2(&add(5)).await.json["order"].is_i64());
+    assert_eq!(act("dance").await.expect("unknown").status(), 404);
+    app.assert_ledger_consistent().await;
+}
