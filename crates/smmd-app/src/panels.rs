@@ -58,7 +58,8 @@ pub trait PanelHost: Send + Sync {
     async fn storage(&self, panel: &PanelRecord) -> anyhow::Result<Arc<dyn Store>>;
     /// The child's fulfilment context over `store`: its own secret and the renter's markup.
     fn child_fulfil(&self, panel: &PanelRecord, store: Arc<dyn Store>) -> anyhow::Result<Fulfil>;
-    /// The root's `/api/v2` as the child's provider calls it.
+    /// The root's `/api/v2` as this instance reaches it (its loopback address); a child's
+    /// provider is stored as [`smmd_fulfil::clients::PARENT_URL`] and resolved to this.
     fn root_api_url(&self) -> String;
     /// The root's provider clients (their secret seals the dedicated key); `None` without
     /// the root's secret key.
@@ -67,6 +68,9 @@ pub trait PanelHost: Send + Sync {
     fn root_currency(&self) -> &str;
     /// The time zone of the child's default schedules.
     fn timezone(&self) -> &str;
+    /// Called after `step`'s work, before it is recorded done. A host may stop here for a
+    /// crash drill (`[panels] drill_pause_after`); normally it returns at once.
+    async fn after_step(&self, _panel: i64, _step: ProvisionStep) {}
 }
 
 /// The root's terms for a new child: its currency, and the hostnames the root itself answers
@@ -263,6 +267,7 @@ async fn provision_held(
         let step = panel.step;
         match run_step(app, host, &panel, step).await {
             Ok(()) => {
+                host.after_step(id, step).await;
                 app.store
                     .advance_panel(id, step, step.next(), app.now())
                     .await?;
@@ -328,7 +333,7 @@ async fn run_step(
         }
         ProvisionStep::Provider => {
             let store = host.storage(panel).await?;
-            let url = host.root_api_url();
+            let url = smmd_fulfil::clients::PARENT_URL;
             if store.providers().await?.iter().any(|p| p.url == url) {
                 return Ok(());
             }
@@ -347,6 +352,13 @@ async fn run_step(
                         panel.currency
                     )
                 })?;
+            // The key works at the root before it is stored (as an admin's check would do).
+            let mut check = smmd_provider::ProviderConfig::new(host.root_api_url(), key.clone());
+            check.timeout = std::time::Duration::from_secs(30);
+            smmd_provider::ProviderClient::new(check)?
+                .balance()
+                .await
+                .map_err(|e| anyhow::anyhow!("the root refused the dedicated key: {e}"))?;
             let fulfil = host.child_fulfil(panel, store.clone())?;
             let child = App::new(store.as_ref(), app.clock);
             providers::add_provider(
@@ -355,7 +367,7 @@ async fn run_step(
                 None,
                 providers::ProviderInput {
                     name: PARENT_PROVIDER.into(),
-                    url,
+                    url: url.to_string(),
                     key,
                     currency: host.root_currency().to_string(),
                     exchange_rate: rate,
@@ -364,7 +376,7 @@ async fn run_step(
                     max_concurrency: 8,
                     rate_per_sec: None,
                     limits: Default::default(),
-                    check_key: true,
+                    check_key: false,
                 },
             )
             .await
@@ -372,7 +384,7 @@ async fn run_step(
         }
         ProvisionStep::Catalog => {
             let store = host.storage(panel).await?;
-            let url = host.root_api_url();
+            let url = smmd_fulfil::clients::PARENT_URL;
             let provider = store
                 .providers()
                 .await?

@@ -12,12 +12,20 @@ use smmd_store::Provider;
 
 use crate::keys;
 
+/// The URL a hosted child panel's provider is stored with: the root panel of the same
+/// deployment (`docs/child-panels.md`). It names no host; each instance's clients reach it on
+/// that instance's own loopback address ([`Clients::with_parent`]), so the child works
+/// whichever instance serves it and wherever it restarts.
+pub const PARENT_URL: &str = "http://parent.smmd.internal/api/v2";
+
 /// The client cache. Cheap to clone.
 #[derive(Clone)]
 pub struct Clients {
     secret: Arc<[u8; 32]>,
     breaker: (u32, Duration),
     cache: Arc<Mutex<HashMap<ProviderId, (String, ProviderClient)>>>,
+    /// Where [`PARENT_URL`] leads on this instance.
+    parent: Option<Arc<str>>,
 }
 
 impl Clients {
@@ -28,6 +36,22 @@ impl Clients {
             secret: Arc::new(secret),
             breaker: (5, Duration::from_secs(30)),
             cache: Arc::default(),
+            parent: None,
+        }
+    }
+
+    /// Clients of a hosted child panel: a provider stored with [`PARENT_URL`] is called at
+    /// `url` (the root's `/api/v2` on this instance's loopback address).
+    pub fn with_parent(mut self, url: &str) -> Clients {
+        self.parent = Some(Arc::from(url));
+        self
+    }
+
+    /// The address a provider stored with `url` is called at.
+    pub fn resolve<'a>(&'a self, url: &'a str) -> &'a str {
+        match &self.parent {
+            Some(parent) if url == PARENT_URL => parent,
+            _ => url,
         }
     }
 
@@ -55,9 +79,10 @@ impl Clients {
 
     /// The client of `p`. Errors: the key does not open, or the URL is invalid (`Config`).
     pub fn get(&self, p: &Provider) -> Result<ProviderClient, ProviderError> {
+        let url = self.resolve(&p.url);
         let fingerprint = format!(
             "{}|{}|{}|{}|{:?}|{:?}",
-            p.url, p.api_key_enc, p.timeout_ms, p.max_concurrency, p.rate_per_sec, p.limits
+            url, p.api_key_enc, p.timeout_ms, p.max_concurrency, p.rate_per_sec, p.limits
         );
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((f, c)) = cache.get(&p.id) {
@@ -67,7 +92,7 @@ impl Clients {
         }
         let key = keys::open(&self.secret, &p.api_key_enc)
             .map_err(|e| ProviderError::Config(e.to_string()))?;
-        let mut cfg = ProviderConfig::new(p.url.clone(), key);
+        let mut cfg = ProviderConfig::new(url.to_string(), key);
         cfg.timeout = Duration::from_millis(p.timeout_ms.clamp(100, 600_000) as u64);
         cfg.max_concurrency = p.max_concurrency.clamp(1, 256) as usize;
         cfg.rate_per_sec = p.rate_per_sec.and_then(|r| u32::try_from(r).ok());

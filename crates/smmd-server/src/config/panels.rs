@@ -19,6 +19,11 @@ pub struct PanelsConfig {
     /// A child's pooled database connections idle this long are closed (seconds), so an idle
     /// child holds no connection and no open file.
     pub idle_seconds: u64,
+    /// A crash drill, never for production: after this provisioning step's work (`storage`,
+    /// `admin`, `api_key`, `provider`, `catalog`, `start`) the provisioner stops for ten
+    /// minutes before recording the step done, so a `kill -9` can land there and the next
+    /// start shows that the step runs again without doubling anything. Empty: off.
+    pub drill_pause_after: String,
 }
 
 impl Default for PanelsConfig {
@@ -27,6 +32,7 @@ impl Default for PanelsConfig {
             hostnames: Vec::new(),
             refresh_ms: 2_000,
             idle_seconds: 30,
+            drill_pause_after: String::new(),
         }
     }
 }
@@ -45,6 +51,11 @@ impl PanelsConfig {
         anyhow::ensure!(
             (1..=86_400).contains(&self.idle_seconds),
             "panels.idle_seconds must be 1 to 86400"
+        );
+        anyhow::ensure!(
+            self.drill_pause_after.is_empty()
+                || smmd_domain::panel::ProvisionStep::parse(&self.drill_pause_after).is_some(),
+            "panels.drill_pause_after must name a provisioning step (storage, admin, api_key, provider, catalog, start) or be empty"
         );
         Ok(())
     }

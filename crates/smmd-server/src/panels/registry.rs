@@ -127,11 +127,9 @@ async fn start_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<()>
     state.hosting = Some(Arc::new(crate::state::Hosting::new(renew_url(
         &d.root.state.config,
     ))));
-    state.fulfil = Some(crate::startup::fulfil(
-        &state.config,
-        store,
-        state.clock.clone(),
-    )?);
+    let mut fulfil = crate::startup::fulfil(&state.config, store, state.clock.clone())?;
+    fulfil.clients = fulfil.clients.with_parent(&root_url(d));
+    state.fulfil = Some(fulfil);
     // Serving (`run_with_scheduler`), engines run on the database clock; otherwise tests tick
     // them on the injected clock.
     let running = d.run_engines.load(Ordering::Relaxed);
@@ -272,7 +270,9 @@ impl PanelHost for Deployment {
 
     fn child_fulfil(&self, panel: &PanelRecord, store: Arc<dyn Store>) -> anyhow::Result<Fulfil> {
         let config = child_config(&self.root.state.config, panel, &root_url(self))?;
-        crate::startup::fulfil(&config, store, self.root.state.clock.clone())
+        let mut fulfil = crate::startup::fulfil(&config, store, self.root.state.clock.clone())?;
+        fulfil.clients = fulfil.clients.with_parent(&root_url(self));
+        Ok(fulfil)
     }
 
     fn root_api_url(&self) -> String {
@@ -289,6 +289,17 @@ impl PanelHost for Deployment {
 
     fn timezone(&self) -> &str {
         &self.root.state.config.panel.timezone
+    }
+
+    async fn after_step(&self, panel: i64, step: smmd_domain::panel::ProvisionStep) {
+        if self.root.state.config.panels.drill_pause_after == step.as_str() {
+            tracing::warn!(
+                panel,
+                step = step.as_str(),
+                "provisioning drill: step done, pausing before recording it"
+            );
+            tokio::time::sleep(Duration::from_secs(600)).await;
+        }
     }
 }
 
