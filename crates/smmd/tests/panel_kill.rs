@@ -147,7 +147,7 @@ async fn drill(backend: Backend) {
                 instance
                     .log_text()
                     .lines()
-                    .any(|l| l.contains("provisioning drill") && l.contains(&marker))
+                    .any(|l| l.contains("provisioning drill") && l.contains(marker))
             },
         )
         .await;
