@@ -250,8 +250,22 @@ pub fn preview(plan: &Plan, settings: &BillingSettings, now: i64) -> PlanPreview
 /// Rents `plan_id` for `user` now: the setup fee and the current hour are paid at once.
 ///
 /// Errors: `billing_disabled`, `billing_paused`, `not_found`, `plan_inactive`,
-/// `insufficient_funds` (the message says how much is needed).
+/// `insufficient_funds` (the message says how much is needed), `invalid_panel` (a
+/// `child_panel` plan).
 pub async fn rent(app: App<'_>, user: UserId, plan_id: i64) -> Result<Rental, UseCaseError> {
+    // A child panel is rented with its domain and admin (`crate::panels::rent`), never bare.
+    let child_panel = app
+        .store
+        .plans(true)
+        .await?
+        .iter()
+        .any(|p| p.id == plan_id && p.entitlement == Entitlement::ChildPanel.as_str());
+    if child_panel {
+        return Err(UseCaseError::refused(
+            ErrorCode::InvalidPanel,
+            "A child panel plan is rented with its domain and admin: use the Child panels page (POST /api/panels)",
+        ));
+    }
     Ok(app.store.rent(user, plan_id, app.now()).await?)
 }
 

@@ -406,6 +406,29 @@ async fn run_step(
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // A child runs its jobs at the pace the root runs them (an owner who syncs every
+            // 10 s expects the children to as well).
+            let child = store.schedules().await?;
+            for root in app.store.schedules().await? {
+                let differs = child
+                    .iter()
+                    .any(|c| c.name == root.name && (c.expr != root.expr || c.zone != root.zone));
+                if differs {
+                    smmd_jobs::control::edit(
+                        store.as_ref(),
+                        &root.name,
+                        smmd_jobs::control::JobEdit {
+                            expr: Some(root.expr.clone()),
+                            zone: Some(root.zone.clone()),
+                            ..Default::default()
+                        },
+                        "provisioning",
+                        now,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }
         }
     }
     Ok(())

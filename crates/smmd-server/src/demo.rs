@@ -55,7 +55,22 @@ pub struct Credentials {
     pub user: Login,
     /// The demo user's referral link: visitors who sign up through it are theirs.
     pub referral_link: String,
+    /// The demo user's child panel, on a second loopback hostname.
+    pub child: ChildLogin,
 }
+
+/// The demo's child panel: where it answers and its admin's log-in.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChildLogin {
+    pub url: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+/// The demo child panel's hostname: browsers send `*.localhost` to this machine.
+pub const CHILD_HOST: &str = "child.localhost";
+pub const CHILD_ADMIN_EMAIL: &str = "admin@child.localhost";
+pub const CHILD_ADMIN_PASSWORD: &str = "demo-child-pass";
 
 /// The actor of the demo's own changes in the audit log.
 fn demo_actor() -> Actor {
@@ -91,7 +106,12 @@ async fn account(
 
 /// Seeds (or refreshes) the demo data and returns the log-ins: the accounts, the top-up, the
 /// sandbox provider pointed at `sim`, and its catalog imported through `services.sync`.
-pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Credentials> {
+pub async fn seed(
+    f: &Fulfil,
+    sim: &SimHandle,
+    url: &str,
+    currency: &str,
+) -> anyhow::Result<Credentials> {
     let (store, clock) = (f.store.as_ref(), f.clock.as_ref());
     let app = App::new(store, clock);
     let (_, admin_key) = account(app, ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin).await?;
@@ -153,7 +173,17 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
     seed_billing(app).await?;
     seed_rates(app).await?;
     let code = seed_affiliate(app, user.id).await?;
+    seed_child(app, user.id, currency).await?;
+    let port = url::Url::parse(url).ok().and_then(|u| u.port());
     Ok(Credentials {
+        child: ChildLogin {
+            url: match port {
+                Some(p) => format!("http://{CHILD_HOST}:{p}"),
+                None => format!("http://{CHILD_HOST}"),
+            },
+            admin_email: CHILD_ADMIN_EMAIL.into(),
+            admin_password: CHILD_ADMIN_PASSWORD.into(),
+        },
         referral_link: format!("{url}/?ref={code}"),
         url: url.to_string(),
         admin: Login {
@@ -167,6 +197,44 @@ pub async fn seed(f: &Fulfil, sim: &SimHandle, url: &str) -> anyhow::Result<Cred
             api_key: user_key,
         },
     })
+}
+
+/// The demo user's child panel on [`CHILD_HOST`] (once per database): rented under the
+/// `child` plan; the registry provisions it once the server runs.
+async fn seed_child(app: App<'_>, user: smmd_domain::UserId, currency: &str) -> anyhow::Result<()> {
+    if !app.store.panels_of(user).await?.is_empty() {
+        return Ok(());
+    }
+    let Some(plan) = app
+        .store
+        .plans(false)
+        .await?
+        .into_iter()
+        .find(|p| p.entitlement == "child_panel")
+    else {
+        return Ok(());
+    };
+    let reserved = vec!["localhost".to_string()];
+    smmd_app::panels::rent(
+        app,
+        smmd_app::panels::RentTerms {
+            root_currency: currency,
+            reserved: &reserved,
+        },
+        user,
+        &smmd_app::panels::RentInput {
+            plan_id: plan.id,
+            hostnames: CHILD_HOST.into(),
+            name: "Demo Child Shop".into(),
+            admin_email: CHILD_ADMIN_EMAIL.into(),
+            admin_password: CHILD_ADMIN_PASSWORD.into(),
+            markup_bp: Some(5_000),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo child panel: {e}"))?;
+    Ok(())
 }
 
 /// Display currencies: a day of the ECB's reference rates (the sample feed, through the job's
@@ -198,12 +266,13 @@ async fn seed_billing(app: App<'_>) -> anyhow::Result<()> {
     billing::update_settings(app, &actor, on)
         .await
         .map_err(|e| anyhow::anyhow!("demo billing: {e}"))?;
-    for (code, name, price, fee, settings) in [
+    for (code, name, price, fee, entitlement, settings) in [
         (
             "starter",
             "Starter reseller",
             "7.30",
             "0",
+            "reseller_tier",
             r#"{"discount_bp": 300}"#,
         ),
         (
@@ -211,17 +280,30 @@ async fn seed_billing(app: App<'_>) -> anyhow::Result<()> {
             "Pro reseller",
             "73",
             "1",
+            "reseller_tier",
             r#"{"discount_bp": 1000, "api_rate_per_minute": 600}"#,
         ),
+        (
+            "child",
+            "Child panel",
+            "73",
+            "0",
+            "child_panel",
+            r#"{"retain_days": 30}"#,
+        ),
     ] {
+        let description = match entitlement {
+            "child_panel" => format!("{name}: your own panel on your domain, buying here"),
+            _ => format!("{name}: a discount on every service while it is active"),
+        };
         let input = PlanInput {
             code: code.into(),
             name: name.into(),
-            description: format!("{name}: a discount on every service while it is active"),
+            description,
             price: price.into(),
             cap_mode: Some("h730".into()),
             setup_fee: Some(fee.into()),
-            entitlement: "reseller_tier".into(),
+            entitlement: entitlement.into(),
             settings: Some(settings.into()),
         };
         billing::create_plan(app, &actor, input)

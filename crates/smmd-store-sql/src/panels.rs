@@ -298,6 +298,28 @@ async fn release_panel(s: &SqlStore, id: i64, holder: &str) -> StoreResult<()> {
     s.commit(tx).await
 }
 
+async fn panel_activity(s: &SqlStore) -> StoreResult<Vec<PanelActivity>> {
+    let rows = sqlx::query(
+        "SELECT p.id, COUNT(o.id) AS orders, CAST(COALESCE(SUM(o.charge - o.refunded), 0) AS BIGINT) AS revenue, \
+         MAX(o.created_at) AS last_at FROM panels p \
+         LEFT JOIN orders o ON o.user_id = p.owner_id AND o.created_at >= p.created_at \
+         GROUP BY p.id ORDER BY p.id",
+    )
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(PanelActivity {
+                panel_id: get(r, "id")?,
+                orders: get(r, "orders")?,
+                revenue: smmd_domain::Money::from_micros(get(r, "revenue")?),
+                last_order_at: get(r, "last_at")?,
+            })
+        })
+        .collect()
+}
+
 mod imp {
     use super::*;
 
@@ -329,6 +351,10 @@ mod imp {
             )
             .await?
             .pop())
+        }
+
+        async fn panel_activity(&self) -> StoreResult<Vec<PanelActivity>> {
+            super::panel_activity(self).await
         }
 
         async fn panels_of(&self, owner: UserId) -> StoreResult<Vec<PanelRecord>> {

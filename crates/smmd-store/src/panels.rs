@@ -77,6 +77,18 @@ impl PanelRecord {
     }
 }
 
+/// What a child panel bought from the root: the renter's orders since the panel was
+/// created (its customers' orders are bought as the renter's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PanelActivity {
+    pub panel_id: i64,
+    pub orders: i64,
+    /// Σ (charge − refunded), root currency.
+    pub revenue: smmd_domain::Money,
+    /// The newest of those orders (epoch ms).
+    pub last_order_at: Option<i64>,
+}
+
 /// Why a child panel was not rented.
 #[derive(Debug, thiserror::Error)]
 pub enum RentPanelError {
@@ -111,6 +123,9 @@ pub trait PanelStore: Send + Sync {
     /// The panel whose dedicated root API key hashes to `key_hash` (not removed, its owner
     /// not blocked).
     async fn panel_by_api_key(&self, key_hash: &str) -> StoreResult<Option<PanelRecord>>;
+
+    /// Every panel's [`PanelActivity`].
+    async fn panel_activity(&self) -> StoreResult<Vec<PanelActivity>>;
 
     /// The panels of one renter, newest first.
     async fn panels_of(&self, owner: UserId) -> StoreResult<Vec<PanelRecord>>;

@@ -213,7 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let fulfil = startup::fulfil(&config, store.clone(), clock.clone())?;
             let app = Server::build(config, store.clone(), clock.clone()).await?;
             let url = format!("http://{}", app.addr());
-            let creds = demo::seed(&fulfil, &sim, &url).await?;
+            let creds = demo::seed(&fulfil, &sim, &url, &app.state.config.panel.currency).await?;
             demo::quicken_jobs(store.as_ref(), &app.state.config.panel.timezone).await?;
             let path = data.join("demo-credentials.json");
             std::fs::write(&path, serde_json::to_string_pretty(&creds)?)
@@ -226,6 +226,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "  user:  {} / {}  api key {}",
                 creds.user.email, creds.user.password, creds.user.api_key
+            );
+            println!(
+                "  child panel: {} (admin {} / {}), rented by the user",
+                creds.child.url, creds.child.admin_email, creds.child.admin_password
             );
             println!("  reseller API: POST {url}/api/v2 key=<api key>&action=services");
             println!(

@@ -129,3 +129,4 @@ hosting-renew = Renew the rental
 error-invalid_panel = A child panel needs 1 to 5 valid hostnames, a brand name, a currency with an exchange rate, an admin e-mail, a password of at least 8 characters and a markup of 0 to 100000 basis points.
 error-hostname_taken = This hostname belongs to another panel.
 error-panel_suspended = This child panel is suspended or ended: renew its rental.
+nav-panels = Child panels

@@ -121,3 +121,4 @@ hosting-renew = Renovar el alquiler
 error-invalid_panel = Un panel hijo necesita de 1 a 5 nombres de host válidos, un nombre de marca, una moneda con tipo de cambio, un e-mail de administrador, una contraseña de al menos 8 caracteres y un margen de 0 a 100000 puntos básicos.
 error-hostname_taken = Este nombre de host pertenece a otro panel.
 error-panel_suspended = Este panel hijo está suspendido o terminado: renueva su alquiler.
+nav-panels = Paneles hijos

@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(my_panels, rent, all_panels, admin_action),
-    components(schemas(PanelDto, RentBody, PanelActionBody))
+    components(schemas(PanelDto, RentPanelBody, PanelActionBody))
 )]
 pub struct PanelsDoc;
 
@@ -108,7 +108,7 @@ async fn my_panels(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RentBody {
+pub struct RentPanelBody {
     /// A plan whose entitlement is `child_panel`.
     plan_id: i64,
     /// 1 to 5 hostnames separated by commas or spaces, the main one first.
@@ -135,11 +135,11 @@ pub struct RentBody {
 /// balance and provisioning starts (follow it with `GET /api/panels`). 422 `invalid_panel`,
 /// 409 `hostname_taken`, 402/409 as renting a plan.
 #[utoipa::path(post, path = "/api/panels", tag = "panels",
-    request_body = RentBody, responses((status = 201, body = PanelDto)))]
+    request_body = RentPanelBody, responses((status = 201, body = PanelDto)))]
 async fn rent(
     State(st): State<AppState>,
     AuthUser { user, .. }: AuthUser,
-    JsonBody(b): JsonBody<RentBody>,
+    JsonBody(b): JsonBody<RentPanelBody>,
 ) -> Result<(StatusCode, Json<PanelDto>), AppError> {
     let (root_currency, reserved) = st.rent_terms();
     let input = smmd_app::panels::RentInput {

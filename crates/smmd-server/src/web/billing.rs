@@ -89,7 +89,10 @@ pub(super) async fn billing_page(
             } @else if o.plans.is_empty() {
                 p.empty { (t("no-plans")) }
             } @else {
-                div.plans { @for (p, preview) in &o.plans {
+                @if o.plans.iter().any(|(p, _)| p.entitlement == "child_panel") {
+                    p.hint { (t("panels-intro")) " " a href="/panels" { (t("nav-panels")) } }
+                }
+                div.plans { @for (p, preview) in o.plans.iter().filter(|(p, _)| p.entitlement != "child_panel") {
                     div.plan #(format!("plan-{}", p.code)) {
                         h3 { (p.name) }
                         p.price { b { (p.price) " " (cur) } " / " (t("month-lower")) }

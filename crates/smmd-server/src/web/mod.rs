@@ -32,6 +32,7 @@ mod home;
 pub(crate) mod hosting;
 pub(crate) mod i18n;
 mod orders;
+mod panels;
 mod security;
 mod session;
 mod storefront;
@@ -56,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/pages/{slug}", get(storefront::written_page))
         .route("/brand/logo", get(storefront::logo))
         .route("/assets/brand.css", get(storefront::brand_css))
+        .route("/panels", get(panels::panels_page))
+        .route("/panels/rent", post(panels::rent))
         .route("/affiliate", get(affiliate::affiliate_page))
         .route("/affiliate/method", post(affiliate::submit_method))
         .route("/affiliate/transfer", post(affiliate::transfer))
@@ -373,7 +376,7 @@ pub(super) fn status_badge(wire: &str) -> Markup {
 }
 
 /// The customer menu: (key, path, label's message key); `layout`'s `active` names the key.
-const CUSTOMER_NAV: [(&str, &str, &str); 13] = [
+const CUSTOMER_NAV: [(&str, &str, &str); 14] = [
     ("dashboard", "/dashboard", "nav-dashboard"),
     ("new", "/orders/new", "nav-new-order"),
     ("orders", "/orders", "nav-orders"),
@@ -384,6 +387,7 @@ const CUSTOMER_NAV: [(&str, &str, &str); 13] = [
     ("support", "/tickets", "nav-support"),
     ("refills", "/refills", "nav-refills"),
     ("billing", "/billing", "nav-billing"),
+    ("panels", "/panels", "nav-panels"),
     ("affiliate", "/affiliate", "nav-affiliate"),
     ("api", "/api", "nav-api"),
     ("settings", "/settings", "nav-settings"),

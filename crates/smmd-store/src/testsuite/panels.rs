@@ -292,6 +292,15 @@ pub async fn child_panels_register_with_their_rental_and_keep_their_hostnames(
         }
     );
     assert_eq!(store.panels_of(renter.id).await.expect("mine").len(), 1);
+    let activity = store.panel_activity().await.expect("activity");
+    assert_eq!(
+        activity,
+        vec![PanelActivity {
+            panel_id: p.id,
+            ..Default::default()
+        }],
+        "no orders yet"
+    );
     assert!(store.panels_of(poor.id).await.expect("theirs").is_empty());
 
     // Removal frees the names and the key.

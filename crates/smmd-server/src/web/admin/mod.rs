@@ -20,12 +20,13 @@ mod currencies;
 mod customers;
 mod jobs;
 mod orders;
+mod panels;
 mod people;
 mod site;
 mod tickets;
 
 /// The admin menu (see `CUSTOMER_NAV`).
-pub(super) const NAV: [(&str, &str, &str); 12] = [
+pub(super) const NAV: [(&str, &str, &str); 13] = [
     ("admin", "/admin", "nav-dashboard"),
     ("admin-orders", "/admin/orders", "nav-orders"),
     ("admin-services", "/admin/services", "nav-services"),
@@ -35,6 +36,7 @@ pub(super) const NAV: [(&str, &str, &str); 12] = [
     ("admin-payments", "/admin/payments", "nav-payments"),
     ("admin-tickets", "/admin/tickets", "nav-tickets"),
     ("admin-billing", "/admin/billing", "nav-billing"),
+    ("admin-panels", "/admin/panels", "nav-panels"),
     ("admin-affiliates", "/admin/affiliates", "nav-affiliates"),
     ("admin-site", "/admin/site", "nav-storefront"),
     ("admin-audit", "/admin/audit", "nav-audit"),
@@ -55,6 +57,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/payments", get(people::payments_page))
         .route("/admin/audit", get(people::audit_page))
         .route("/admin/billing", get(billing::billing_page))
+        .route("/admin/panels", get(panels::panels_page))
         .route("/admin/affiliates", get(affiliates::affiliates_page))
         .route("/admin/site", get(site::site_page))
         .route("/admin/alerts", get(alerts::alerts_page))
