@@ -26,6 +26,8 @@ mod fakes;
 mod languages;
 #[path = "browser/live.rs"]
 mod live;
+#[path = "browser/panels.rs"]
+mod panels;
 #[path = "browser/security.rs"]
 mod security;
 #[path = "../../smmd-notify/tests/smtp/mod.rs"]
@@ -38,6 +40,14 @@ mod support;
 mod tickets;
 
 use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_rents_a_child_panel_and_its_customer_orders_there() {
+    run("panels", |c, demo| async move {
+        panels::a_customer_rents_a_child_panel_and_its_customer_orders_there(&c, &demo).await
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_customer_orders_and_watches_it_complete_live() {
