@@ -433,3 +433,73 @@ async fn run_step(
     }
     Ok(())
 }
+
+/// Most rows of each kind one archive holds.
+pub const ARCHIVE_MAX_ROWS: usize = 100_000;
+
+/// Everything a child panel's admin takes away when it ends (`GET /admin/archive` on the
+/// child): the accounts (no password hashes or keys), every order and every ledger row, at
+/// most [`ARCHIVE_MAX_ROWS`] of each, newest first. Runs on the child's own [`App`].
+#[derive(Debug, serde::Serialize)]
+pub struct Archive {
+    /// When it was made (epoch ms).
+    pub made_at: i64,
+    pub users: Vec<smmd_store::User>,
+    pub orders: Vec<smmd_store::Order>,
+    pub ledger: Vec<smmd_store::LedgerEntry>,
+    pub services: Vec<smmd_store::Service>,
+}
+
+/// Reads the [`Archive`] of the panel `app` runs on. Errors: the store's.
+pub async fn archive(app: App<'_>) -> Result<Archive, UseCaseError> {
+    const BATCH: i64 = 1_000;
+    let mut users = Vec::new();
+    loop {
+        let page = app
+            .store
+            .list_users(users.last().map(|u: &smmd_store::User| u.id), BATCH)
+            .await?;
+        let done = page.len() < BATCH as usize;
+        users.extend(page);
+        if done || users.len() >= ARCHIVE_MAX_ROWS {
+            break;
+        }
+    }
+    let mut orders: Vec<smmd_store::Order> = Vec::new();
+    loop {
+        let page = app
+            .store
+            .search_orders(&smmd_store::OrderQuery {
+                before: orders.last().map(|o| o.id),
+                limit: BATCH,
+                ..Default::default()
+            })
+            .await?;
+        let done = page.len() < BATCH as usize;
+        orders.extend(page);
+        if done || orders.len() >= ARCHIVE_MAX_ROWS {
+            break;
+        }
+    }
+    let mut ledger: Vec<smmd_store::LedgerEntry> = Vec::new();
+    for u in &users {
+        let mut before = None;
+        loop {
+            let page = app.store.ledger(u.id, before, BATCH).await?;
+            let done = page.len() < BATCH as usize;
+            before = page.last().map(|e| e.id);
+            ledger.extend(page);
+            if done || ledger.len() >= ARCHIVE_MAX_ROWS {
+                break;
+            }
+        }
+    }
+    let services = app.store.list_services(false).await?;
+    Ok(Archive {
+        made_at: app.now(),
+        users,
+        orders,
+        ledger,
+        services,
+    })
+}

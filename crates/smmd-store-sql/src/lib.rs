@@ -372,6 +372,29 @@ impl SqlStore {
     }
 }
 
+/// Drops PostgreSQL schema `schema` of the database at `url` with everything in it (a removed
+/// child panel's storage). The name is checked as [`ConnectOptions::schema`] is.
+pub async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !schema.is_empty()
+            && schema.len() <= 63
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && schema != "public",
+        "not a child schema: `{schema}`"
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+        .await
+        .with_context(|| format!("dropping schema {schema}"))?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(())
+}
+
 /// The file path of a `sqlite:` URL (`sqlite://data/smmd.db`, `sqlite:///abs/smmd.db`,
 /// `sqlite:smmd.db`), without query parameters.
 pub fn sqlite_path(url: &str) -> anyhow::Result<String> {

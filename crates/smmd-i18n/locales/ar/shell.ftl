@@ -122,3 +122,4 @@ error-invalid_panel = تحتاج اللوحة الفرعية إلى 1 إلى 5 �
 error-hostname_taken = اسم المضيف هذا يخص لوحة أخرى.
 error-panel_suspended = هذه اللوحة الفرعية معلّقة أو منتهية: جدّد إيجارها.
 nav-panels = اللوحات الفرعية
+hosting-archive-hint = لا يزال بإمكان مشرفها تسجيل الدخول وتنزيل بياناتها من /admin/archive لفترة.

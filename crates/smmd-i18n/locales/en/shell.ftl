@@ -130,3 +130,4 @@ error-invalid_panel = A child panel needs 1 to 5 valid hostnames, a brand name, 
 error-hostname_taken = This hostname belongs to another panel.
 error-panel_suspended = This child panel is suspended or ended: renew its rental.
 nav-panels = Child panels
+hosting-archive-hint = Its admin can still log in and download its data at /admin/archive for a while.

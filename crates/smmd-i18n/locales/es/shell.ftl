@@ -122,3 +122,4 @@ error-invalid_panel = Un panel hijo necesita de 1 a 5 nombres de host válidos, 
 error-hostname_taken = Este nombre de host pertenece a otro panel.
 error-panel_suspended = Este panel hijo está suspendido o terminado: renueva su alquiler.
 nav-panels = Paneles hijos
+hosting-archive-hint = Su administrador aún puede iniciar sesión y descargar sus datos en /admin/archive durante un tiempo.

@@ -133,6 +133,17 @@ const SUSPENDED_OPEN: [&str; 9] = [
     "/2fa",
 ];
 
+/// Paths a terminated child still serves until its data is removed: its admin's log-in and
+/// the archive.
+const TERMINATED_OPEN: [&str; 6] = [
+    "/login",
+    "/logout",
+    "/assets/",
+    "/api/auth/",
+    "/admin/archive",
+    "/2fa",
+];
+
 impl Deployment {
     /// A deployment serving `root`; children come from the registry ([`registry::run`]).
     pub fn new(root: Panel) -> Deployment {
@@ -258,7 +269,10 @@ async fn dispatch(State(d): State<Arc<Deployment>>, req: Request) -> Response {
                         .then_some(Notice::Unavailable)
                 }
                 PanelState::Provisioning { .. } => Some(Notice::Setup),
-                PanelState::Terminated { .. } | PanelState::Removed => Some(Notice::Closed),
+                PanelState::Terminated { .. } => {
+                    (!TERMINATED_OPEN.iter().any(|p| path.starts_with(p))).then_some(Notice::Ended)
+                }
+                PanelState::Removed => Some(Notice::Closed),
             };
             if let Some(kind) = kind {
                 return notice(kind, &c.name, &path, req.headers());

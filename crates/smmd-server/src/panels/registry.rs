@@ -51,7 +51,47 @@ pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
     let panels = d.root.state.store.panels().await?;
     let mut hosts = std::collections::HashMap::new();
     for p in &panels {
-        let state = p.state();
+        let mut state = p.state();
+        match state {
+            PanelState::Provisioning { .. } => spawn_provisioning(d, p.id),
+            PanelState::Active | PanelState::Suspended { .. } => {
+                if d.child(p.id).is_some_and(|c| c.engine.is_none()) {
+                    stop_child(d, p.id).await;
+                }
+                if d.child(p.id).is_none() {
+                    if let Err(e) = start_child(d, p, true).await {
+                        tracing::warn!(panel = p.id, error = %e, "child panel not started");
+                    }
+                }
+                if let Some(h) = d.child(p.id).and_then(|c| c.state.hosting.clone()) {
+                    h.set_suspended(matches!(state, PanelState::Suspended { .. }));
+                }
+            }
+            PanelState::Terminated { remove_at } if d.root.state.clock.now_ms() >= remove_at => {
+                match remove_child(d, p).await {
+                    Ok(true) => state = PanelState::Removed,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(panel = p.id, error = %e, "child panel not removed yet")
+                    }
+                }
+            }
+            PanelState::Terminated { .. } => {
+                // No engine any more; only its admin's log-in and archive are served.
+                if d.child(p.id).is_some_and(|c| c.engine.is_some()) {
+                    stop_child(d, p.id).await;
+                }
+                if d.child(p.id).is_none() {
+                    if let Err(e) = start_child(d, p, false).await {
+                        tracing::warn!(panel = p.id, error = %e, "ended child panel not opened");
+                    }
+                }
+            }
+            PanelState::Removed => stop_child(d, p.id).await,
+        }
+        if state == PanelState::Removed {
+            continue;
+        }
         for h in &p.hostnames {
             hosts.insert(
                 h.clone(),
@@ -61,31 +101,6 @@ pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
                     name: p.name.clone(),
                 },
             );
-        }
-        match state {
-            PanelState::Provisioning { .. } => spawn_provisioning(d, p.id),
-            PanelState::Active | PanelState::Suspended { .. } => {
-                if d.child(p.id).is_none() {
-                    if let Err(e) = start_child(d, p).await {
-                        tracing::warn!(panel = p.id, error = %e, "child panel not started");
-                    }
-                }
-                if let Some(h) = d.child(p.id).and_then(|c| c.state.hosting.clone()) {
-                    h.set_suspended(matches!(state, PanelState::Suspended { .. }));
-                }
-            }
-            PanelState::Terminated { .. } | PanelState::Removed => {
-                let gone = d
-                    .children
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&p.id);
-                if let Some(panel) = gone {
-                    panel.stop();
-                    d.stores.lock().await.remove(&p.id);
-                    tracing::info!(panel = p.id, "child panel stopped");
-                }
-            }
         }
     }
     *d.hosts.write().unwrap_or_else(|e| e.into_inner()) = hosts;
@@ -119,8 +134,59 @@ fn spawn_provisioning(d: &Arc<Deployment>, id: i64) {
     });
 }
 
-/// Opens child `p`'s storage, builds its panel and starts it.
-async fn start_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<()> {
+/// Stops child `id` if this instance serves it, and closes its storage.
+async fn stop_child(d: &Deployment, id: i64) {
+    let gone = d
+        .children
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    if let Some(panel) = gone {
+        panel.stop();
+        tracing::info!(panel = id, "child panel stopped");
+    }
+    d.stores.lock().await.remove(&id);
+}
+
+/// Removes a terminated child past its retention, once across instances (under the
+/// provisioning lease): stops it, deletes its storage (its SQLite folder, or its PostgreSQL
+/// schema), marks it removed and frees its hostnames. False: another instance is on it.
+async fn remove_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<bool> {
+    stop_child(d, p.id).await;
+    let store = &d.root.state.store;
+    let now = d.root.state.clock.now_ms();
+    if !store
+        .claim_panel(p.id, &d.instance, now, smmd_app::panels::PROVISION_LEASE_MS)
+        .await?
+    {
+        return Ok(false);
+    }
+    let root_url = d.root.state.config.database_url();
+    let (url, schema) = storage_location(&root_url, &p.storage)?;
+    match schema {
+        Some(schema) => smmd_store_sql::drop_schema(&url, &schema).await?,
+        None => {
+            let file = crate::startup::sqlite_file(&url).context("a child's SQLite file")?;
+            if let Some(dir) = file.parent().filter(|d| d.ends_with(p.id.to_string())) {
+                match std::fs::remove_dir_all(dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(|| format!("removing {}", dir.display())),
+                }
+            }
+        }
+    }
+    store.remove_panel(p.id, now, None).await?;
+    store.release_panel(p.id, &d.instance).await?;
+    tracing::info!(
+        panel = p.id,
+        "terminated child panel removed after its retention"
+    );
+    Ok(true)
+}
+
+/// Opens child `p`'s storage, builds its panel and starts it (its engine too, with `engine`).
+async fn start_child(d: &Arc<Deployment>, p: &PanelRecord, engine: bool) -> anyhow::Result<()> {
     let store = open_storage(d, p).await?;
     let config = child_config(&d.root.state.config, p, &root_url(d))?;
     let mut state = AppState::new(store.clone(), d.root.state.clock.clone(), config);
@@ -137,9 +203,9 @@ async fn start_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<()>
         true => smmd_jobs::TimeSource::Database,
         false => smmd_jobs::TimeSource::Injected,
     };
-    let mut panel = Panel::new(state, Some(time))?;
+    let mut panel = Panel::new(state, engine.then_some(time))?;
     panel.id = p.id;
-    panel.start(running);
+    panel.start(running && engine);
     d.children
         .write()
         .unwrap_or_else(|e| e.into_inner())

@@ -16,7 +16,9 @@ pub(crate) enum Notice {
     Unavailable,
     /// A child still provisioning (503).
     Setup,
-    /// A terminated or removed child (404).
+    /// A terminated child whose data is still kept: its admin may take the archive (404).
+    Ended,
+    /// A removed child (404).
     Closed,
     /// No panel has this name (404).
     Unknown,
@@ -37,6 +39,15 @@ pub(crate) fn notice(kind: Notice, name: &str, path: &str, headers: &HeaderMap) 
                 StatusCode::SERVICE_UNAVAILABLE,
                 t("hosting-setup-title"),
                 with("hosting-setup-text"),
+            ),
+            Notice::Ended => (
+                StatusCode::NOT_FOUND,
+                t("hosting-closed-title"),
+                format!(
+                    "{} {}",
+                    with("hosting-closed-text"),
+                    t("hosting-archive-hint")
+                ),
             ),
             Notice::Closed => (
                 StatusCode::NOT_FOUND,

@@ -58,6 +58,7 @@ backend_tests!(
     two_children_and_the_root_keep_exact_money_through_completion_and_refunds,
     each_hostname_reaches_one_panel_and_credentials_stay_in_theirs,
     suspension_stops_add_at_the_root_at_once_and_payment_restores_it,
+    a_terminated_child_keeps_its_archive_then_is_removed,
     balance_vectors_s1_to_s7,
     services_vector_s8,
     add_vectors_s9_to_s21,

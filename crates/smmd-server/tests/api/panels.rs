@@ -806,3 +806,154 @@ pub async fn suspension_stops_add_at_the_root_at_once_and_payment_restores_it(ap
     assert_eq!(act("dance").await.expect("unknown").status(), 404);
     app.assert_ledger_consistent().await;
 }
+
+pub async fn a_terminated_child_keeps_its_archive_then_is_removed(app: TestApp) {
+    let (_sim, _engine) = root_with_sim(&app).await;
+    let plan = child_plan(&app).await; // retain_days 7
+    let id = rent(&app, plan, "alice@x.io", "50", "alice.example", 5_000).await;
+    let panel = wait_active(&app, id).await;
+    let key = customer(&panel, &app, "carol@a.io", "10").await;
+    let likes = service_id(
+        &v2_on(&app, "alice.example", &format!("key={key}&action=services"))
+            .await
+            .json,
+        "Instagram Likes [Fast]",
+    )
+    .0;
+    let placed = v2_on(
+        &app,
+        "alice.example",
+        &format!("key={key}&action=add&service={likes}&link=https%3A%2F%2Finstagram.com%2Fp%2Fend&quantity=100"),
+    )
+    .await;
+    assert!(placed.json["order"].is_i64(), "{}", placed.json);
+    let panel_key = panel_key(&panel).await;
+    let storage = app.store.panel(id).await.expect("r").expect("p").storage;
+
+    app.account("root-admin@x.io", Role::Admin, "0").await;
+    let (cookie, csrf) = app.session("root-admin@x.io").await;
+    let ended = app
+        .client
+        .post(app.url(&format!("/api/admin/panels/{id}/terminate")))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"reason": "contract ended"}))
+        .send()
+        .await
+        .expect("terminate");
+    assert_eq!(ended.status(), 200);
+    let ended: Value = ended.json().await.expect("json");
+    assert_eq!(ended["state"], "terminated");
+    smmd_server::panels::registry::refresh(&app.deployment)
+        .await
+        .expect("refresh");
+    // Customers find it closed; the root refuses its orders; no certificate any more.
+    let home = on(&app, reqwest::Method::GET, "alice.example", "/")
+        .send()
+        .await
+        .expect("home");
+    assert_eq!(home.status(), 404);
+    assert!(home.text().await.expect("body").contains("/admin/archive"));
+    assert_eq!(
+        app.v2(&format!("key={panel_key}&action=add&service=1&link=https%3A%2F%2Finstagram.com%2Fp%2Fx&quantity=100"))
+            .await
+            .error(),
+        Some(smmd_server::http::v2::ERR_PANEL_SUSPENDED)
+    );
+    let tls = app
+        .client
+        .get(app.url("/_tls/allowed?domain=alice.example"))
+        .send()
+        .await
+        .expect("tls");
+    assert_eq!(tls.status(), 404);
+    // Its admin logs in and takes the archive: the customers, the order, the ledger.
+    let login = on(
+        &app,
+        reqwest::Method::POST,
+        "alice.example",
+        "/api/auth/login",
+    )
+    .json(&json!({"email": "admin@alice.example", "password": "child-admin-pw"}))
+    .send()
+    .await
+    .expect("login");
+    assert_eq!(login.status(), 200);
+    let child_cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_string();
+    let archive = on(
+        &app,
+        reqwest::Method::GET,
+        "alice.example",
+        "/admin/archive",
+    )
+    .header("cookie", &child_cookie)
+    .send()
+    .await
+    .expect("archive");
+    assert_eq!(archive.status(), 200);
+    assert!(archive
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|d| d.contains("archive.json")));
+    let archive: Value = archive.json().await.expect("json");
+    assert_eq!(archive["orders"].as_array().map(Vec::len), Some(1));
+    assert!(archive["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .any(|u| u["email"] == "carol@a.io"));
+    assert!(
+        !archive.to_string().contains("argon2"),
+        "no password hashes"
+    );
+    assert!(!archive["ledger"].as_array().expect("ledger").is_empty());
+
+    // After `retain_days` the registry removes its storage and frees its names.
+    app.clock.advance_ms(8 * 86_400_000);
+    smmd_server::panels::registry::refresh(&app.deployment)
+        .await
+        .expect("refresh");
+    let p = app.store.panel(id).await.expect("r").expect("p");
+    assert_eq!(p.state(), PanelState::Removed);
+    assert!(p.hostnames.is_empty());
+    let (url, schema) =
+        smmd_server::panels::registry::storage_location(&app.db_url, &storage).expect("location");
+    match schema {
+        None => {
+            let file = url.trim_start_matches("sqlite://");
+            assert!(!std::path::Path::new(file).exists(), "{file} removed");
+        }
+        Some(schema) => {
+            use sqlx::Connection as _;
+            sqlx::any::install_default_drivers();
+            let mut c = sqlx::AnyConnection::connect(&app.db_url).await.expect("pg");
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = $1",
+            )
+            .bind(&schema)
+            .fetch_one(&mut c)
+            .await
+            .expect("schemata");
+            assert_eq!(n, 0, "schema {schema} dropped");
+        }
+    }
+    let home = on(&app, reqwest::Method::GET, "alice.example", "/")
+        .send()
+        .await
+        .expect("home");
+    assert_eq!(
+        home.status(),
+        200,
+        "a removed child's name is no child's: the root answers"
+    );
+    let again = rent(&app, plan, "bob@x.io", "50", "alice.example", 5_000).await;
+    assert_ne!(again, id, "the name can be rented again");
+    app.assert_ledger_consistent().await;
+}

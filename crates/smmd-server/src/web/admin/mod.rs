@@ -58,6 +58,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/audit", get(people::audit_page))
         .route("/admin/billing", get(billing::billing_page))
         .route("/admin/panels", get(panels::panels_page))
+        .route("/admin/archive", get(panels::archive))
         .route("/admin/affiliates", get(affiliates::affiliates_page))
         .route("/admin/site", get(site::site_page))
         .route("/admin/alerts", get(alerts::alerts_page))

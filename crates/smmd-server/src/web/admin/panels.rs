@@ -83,3 +83,43 @@ pub(super) async fn panels_page(State(st): State<AppState>, AdminPage(u): AdminP
         layout(&st, &u, &t("nav-panels"), "admin-panels", content),
     )
 }
+
+/// `GET /admin/archive`: this panel's [`smmd_app::panels::Archive`] as a JSON download — what a
+/// terminated child's admin takes away before its data is removed (any panel's admin may take
+/// one).
+pub(super) async fn archive(State(st): State<AppState>, AdminPage(_u): AdminPage) -> Response {
+    match smmd_app::panels::archive(st.app()).await {
+        Ok(a) => {
+            let name = st
+                .config
+                .panel
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect::<String>();
+            let disposition = format!("attachment; filename=\"{name}-archive.json\"");
+            match serde_json::to_vec(&a) {
+                Ok(body) => (
+                    StatusCode::OK,
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "application/json".to_string(),
+                        ),
+                        (axum::http::header::CONTENT_DISPOSITION, disposition),
+                    ],
+                    body,
+                )
+                    .into_response(),
+                Err(e) => page_error(e),
+            }
+        }
+        Err(e) => page_error(e),
+    }
+}
