@@ -45,7 +45,7 @@ pub async fn a_customer_rents_a_child_panel_and_its_customer_orders_there(c: &Cl
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "not active: {rows}"
+            "not active: {rows:?}"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
         c.refresh().await.expect("refresh");
