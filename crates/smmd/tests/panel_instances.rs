@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::Cluster;
 use smmd_domain::panel::PanelPhase;
-use smmd_domain::{Money, SystemClock};
+use smmd_domain::SystemClock;
 use smmd_store::prelude::*;
-use smmd_store::{NewPlan, Role};
 use smmd_store_sql::testing::Backend;
 use sqlx::{Connection, Executor, Row};
 
@@ -74,102 +73,10 @@ async fn two_instances_serve_every_child_and_run_each_childs_ticks_once() {
     .expect("sim");
     let cluster = Cluster::new(Backend::Postgres, &[("SMMD__PANELS__REFRESH_MS", "200")]).await;
     let store: Arc<dyn Store> = cluster.db.store.clone();
-    let clock = SystemClock;
-    let app = smmd_app::App::new(store.as_ref(), &clock);
-    let out = cluster
-        .command()
-        .args([
-            "provider",
-            "add",
-            "--name",
-            "sim",
-            "--url",
-            &sim.url,
-            "--currency",
-            "USD",
-        ])
-        .env("SMMD_PROVIDER_KEY", &sim.sim.config.api_key)
-        .output()
-        .expect("provider add");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    cluster.cli(&["services", "sync"]);
-    store
-        .update_billing_settings(
-            &smmd_store::BillingSettingsPatch {
-                enabled: Some(true),
-                ..Default::default()
-            },
-            None,
-            app.now(),
-            None,
-        )
-        .await
-        .expect("billing");
-    let plan = store
-        .create_plan(
-            &NewPlan {
-                code: "child".into(),
-                name: "Child panel".into(),
-                description: String::new(),
-                price: Money::parse("73").expect("m"),
-                cap_mode: smmd_domain::billing::charge::CapMode::H730,
-                setup_fee: Money::ZERO,
-                entitlement: "child_panel".into(),
-                settings: "{}".into(),
-            },
-            app.now(),
-            None,
-        )
-        .await
-        .expect("plan");
+    let plan = common::child_panel_root(&cluster, &sim.url, &sim.sim.config.api_key).await;
     let mut ids = Vec::new();
     for name in ["one", "two"] {
-        let (renter, _) = smmd_app::accounts::register(
-            app,
-            &format!("{name}@x.io"),
-            "password123",
-            Role::User,
-            None,
-        )
-        .await
-        .expect("renter");
-        store
-            .change_balance(smmd_store::BalanceChange {
-                user_id: renter.id,
-                amount: Money::parse("50").expect("m"),
-                kind: smmd_store::LedgerKind::Deposit,
-                key: format!("seed:{name}"),
-                reason: "test".into(),
-                actor_id: None,
-                now: app.now(),
-                audit: None,
-            })
-            .await
-            .expect("deposit");
-        let reserved = vec!["localhost".to_string()];
-        let p = smmd_app::panels::rent(
-            app,
-            smmd_app::panels::RentTerms {
-                root_currency: "USD",
-                reserved: &reserved,
-            },
-            renter.id,
-            &smmd_app::panels::RentInput {
-                plan_id: plan.id,
-                hostnames: format!("{name}.example"),
-                name: format!("Shop {name}"),
-                admin_email: format!("admin@{name}.example"),
-                admin_password: "child-admin-pw".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("rented");
-        ids.push(p.id);
+        ids.push(common::rent_child(&cluster, plan, name).await);
     }
     let instances = cluster.spawn_many(2, &[]).await;
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use common::Cluster;
 use smmd_domain::panel::{PanelPhase, ProvisionStep};
-use smmd_domain::{Money, SystemClock};
+use smmd_domain::SystemClock;
 use smmd_store::prelude::*;
-use smmd_store::{NewPlan, Role};
+use smmd_store::Role;
 use smmd_store_sql::testing::Backend;
 
 async fn wait_until(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
@@ -36,96 +36,8 @@ async fn drill(backend: Backend) {
     .expect("sim");
     let cluster = Cluster::new(backend, &[("SMMD__PANELS__REFRESH_MS", "200")]).await;
     let store: Arc<dyn Store> = cluster.db.store.clone();
-    let clock = SystemClock;
-    let app = smmd_app::App::new(store.as_ref(), &clock);
-    // The root: a provider with its catalogue, billing on, a child panel plan, a renter.
-    let out = cluster
-        .command()
-        .args([
-            "provider",
-            "add",
-            "--name",
-            "sim",
-            "--url",
-            &sim.url,
-            "--currency",
-            "USD",
-        ])
-        .env("SMMD_PROVIDER_KEY", &sim.sim.config.api_key)
-        .output()
-        .expect("provider add");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    cluster.cli(&["services", "sync"]);
-    store
-        .update_billing_settings(
-            &smmd_store::BillingSettingsPatch {
-                enabled: Some(true),
-                ..Default::default()
-            },
-            None,
-            app.now(),
-            None,
-        )
-        .await
-        .expect("billing");
-    let plan = store
-        .create_plan(
-            &NewPlan {
-                code: "child".into(),
-                name: "Child panel".into(),
-                description: String::new(),
-                price: Money::parse("73").expect("m"),
-                cap_mode: smmd_domain::billing::charge::CapMode::H730,
-                setup_fee: Money::ZERO,
-                entitlement: "child_panel".into(),
-                settings: "{}".into(),
-            },
-            app.now(),
-            None,
-        )
-        .await
-        .expect("plan");
-    let (renter, _) =
-        smmd_app::accounts::register(app, "renter@x.io", "password123", Role::User, None)
-            .await
-            .expect("renter");
-    store
-        .change_balance(smmd_store::BalanceChange {
-            user_id: renter.id,
-            amount: Money::parse("50").expect("m"),
-            kind: smmd_store::LedgerKind::Deposit,
-            key: "seed".into(),
-            reason: "test".into(),
-            actor_id: None,
-            now: app.now(),
-            audit: None,
-        })
-        .await
-        .expect("deposit");
-    let (root_currency, reserved) = ("USD".to_string(), vec!["localhost".to_string()]);
-    let panel = smmd_app::panels::rent(
-        app,
-        smmd_app::panels::RentTerms {
-            root_currency: &root_currency,
-            reserved: &reserved,
-        },
-        renter.id,
-        &smmd_app::panels::RentInput {
-            plan_id: plan.id,
-            hostnames: "drill.example".into(),
-            name: "Drill Shop".into(),
-            admin_email: "admin@drill.example".into(),
-            admin_password: "child-admin-pw".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("rented");
-    let id = panel.id;
+    let plan = common::child_panel_root(&cluster, &sim.url, &sim.sim.config.api_key).await;
+    let id = common::rent_child(&cluster, plan, "drill").await;
 
     // One instance per step, each killed in the drill pause after that step's work.
     for (n, step) in ProvisionStep::ALL.into_iter().enumerate() {

@@ -291,7 +291,15 @@ mod tests {
     #[test]
     fn reseller_tier_settings_are_checked_and_normalised() {
         let e = Entitlement::parse("reseller_tier").expect("known");
-        assert_eq!(Entitlement::parse("child_panel"), None);
+        assert_eq!(Entitlement::parse("reseller-tier"), None);
+        let child = Entitlement::parse("child_panel").expect("known");
+        assert_eq!(child.validate("{}").as_deref(), Ok(r#"{"retain_days":30}"#));
+        assert!(child.validate(r#"{"retain_days": 0}"#).is_err());
+        assert!(
+            child.validate(r#"{"discount_bp": 10}"#).is_err(),
+            "not its setting"
+        );
+        assert!(child.validate("[]").is_err());
         let text = e
             .validate(r#"{"discount_bp": 1500, "category_discount_bp": {"3": 2500}}"#)
             .expect("valid");

@@ -169,3 +169,114 @@ impl Cluster {
         sqlx::AnyConnection::connect(&url).await.expect("connect")
     }
 }
+
+/// The root of a child panel test, written through the CLI and the store: the simulator at
+/// `sim_url` as its provider with its catalogue, billing on and a `child_panel` plan of 73.00
+/// a month. Returns the plan's id.
+pub async fn child_panel_root(cluster: &Cluster, sim_url: &str, sim_key: &str) -> i64 {
+    use smmd_store::prelude::*;
+    let out = cluster
+        .command()
+        .args([
+            "provider",
+            "add",
+            "--name",
+            "sim",
+            "--url",
+            sim_url,
+            "--currency",
+            "USD",
+        ])
+        .env("SMMD_PROVIDER_KEY", sim_key)
+        .output()
+        .expect("provider add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cluster.cli(&["services", "sync"]);
+    let store = &cluster.db.store;
+    let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
+    store
+        .update_billing_settings(
+            &smmd_store::BillingSettingsPatch {
+                enabled: Some(true),
+                ..Default::default()
+            },
+            None,
+            now,
+            None,
+        )
+        .await
+        .expect("billing");
+    store
+        .create_plan(
+            &smmd_store::NewPlan {
+                code: "child".into(),
+                name: "Child panel".into(),
+                description: String::new(),
+                price: smmd_domain::Money::parse("73").expect("m"),
+                cap_mode: smmd_domain::billing::charge::CapMode::H730,
+                setup_fee: smmd_domain::Money::ZERO,
+                entitlement: "child_panel".into(),
+                settings: "{}".into(),
+            },
+            now,
+            None,
+        )
+        .await
+        .expect("plan")
+        .id
+}
+
+/// A renter `<name>@x.io` with 50.00 renting a child panel `Shop <name>` on `<name>.example`
+/// (admin `admin@<name>.example` / `child-admin-pw`). Returns the panel's id.
+pub async fn rent_child(cluster: &Cluster, plan: i64, name: &str) -> i64 {
+    use smmd_store::prelude::*;
+    let store = cluster.db.store.as_ref();
+    let clock = smmd_domain::SystemClock;
+    let app = smmd_app::App::new(store, &clock);
+    let (renter, _) = smmd_app::accounts::register(
+        app,
+        &format!("{name}@x.io"),
+        "password123",
+        smmd_store::Role::User,
+        None,
+    )
+    .await
+    .expect("renter");
+    store
+        .change_balance(smmd_store::BalanceChange {
+            user_id: renter.id,
+            amount: smmd_domain::Money::parse("50").expect("m"),
+            kind: smmd_store::LedgerKind::Deposit,
+            key: format!("seed:{name}"),
+            reason: "test".into(),
+            actor_id: None,
+            now: app.now(),
+            audit: None,
+        })
+        .await
+        .expect("deposit");
+    let reserved = vec!["localhost".to_string()];
+    smmd_app::panels::rent(
+        app,
+        smmd_app::panels::RentTerms {
+            root_currency: "USD",
+            reserved: &reserved,
+        },
+        renter.id,
+        &smmd_app::panels::RentInput {
+            plan_id: plan,
+            hostnames: format!("{name}.example"),
+            name: format!("Shop {name}"),
+            admin_email: format!("admin@{name}.example"),
+            admin_password: "child-admin-pw".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("rented")
+    .id
+}
