@@ -182,7 +182,8 @@ impl Deployment {
         *self.root_api_url.write().unwrap_or_else(|e| e.into_inner()) = url;
     }
 
-    /// Children's engines run from now on (and those started before start now).
+    /// Children started from now on run their engines (`run_with_scheduler` calls this before
+    /// the registry starts any).
     pub fn run_engines(&self) {
         self.run_engines.store(true, Ordering::Relaxed);
     }

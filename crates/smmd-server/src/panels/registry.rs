@@ -188,7 +188,7 @@ async fn remove_child(d: &Arc<Deployment>, p: &PanelRecord) -> anyhow::Result<bo
 /// Opens child `p`'s storage, builds its panel and starts it (its engine too, with `engine`).
 async fn start_child(d: &Arc<Deployment>, p: &PanelRecord, engine: bool) -> anyhow::Result<()> {
     let store = open_storage(d, p).await?;
-    let config = child_config(&d.root.state.config, p, &root_url(d))?;
+    let config = child_config(&d.root.state.config, p)?;
     let mut state = AppState::new(store.clone(), d.root.state.clock.clone(), config);
     state.hosting = Some(Arc::new(crate::state::Hosting::new(renew_url(
         &d.root.state.config,
@@ -290,7 +290,7 @@ fn child_secret(root_secret_hex: &str, id: i64) -> String {
 
 /// A child's configuration: the root's, with the child's brand, currency, markup, storage,
 /// secret and address; children host no children.
-pub fn child_config(root: &Config, p: &PanelRecord, _root_api: &str) -> anyhow::Result<Config> {
+pub fn child_config(root: &Config, p: &PanelRecord) -> anyhow::Result<Config> {
     let mut c = root.clone();
     let secret = root
         .security
@@ -335,7 +335,7 @@ impl PanelHost for Deployment {
     }
 
     fn child_fulfil(&self, panel: &PanelRecord, store: Arc<dyn Store>) -> anyhow::Result<Fulfil> {
-        let config = child_config(&self.root.state.config, panel, &root_url(self))?;
+        let config = child_config(&self.root.state.config, panel)?;
         let mut fulfil = crate::startup::fulfil(&config, store, self.root.state.clock.clone())?;
         fulfil.clients = fulfil.clients.with_parent(&root_url(self));
         Ok(fulfil)

@@ -15,7 +15,7 @@ use smmd_store::Role;
 
 use crate::helpers::{spawn_app, TestApp};
 
-fn fulfil(app: &TestApp) -> Fulfil {
+pub(crate) fn fulfil(app: &TestApp) -> Fulfil {
     Fulfil {
         store: app.store.clone(),
         clock: Arc::new(app.clock.clone()),

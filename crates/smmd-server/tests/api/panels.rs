@@ -12,7 +12,6 @@ use reqwest::header::{CONTENT_TYPE, HOST};
 use serde_json::{json, Value};
 use smmd_domain::panel::PanelState;
 use smmd_domain::{Clock, Money, OrderId};
-use smmd_fulfil::{Clients, Fulfil, Settings};
 use smmd_sim::SimConfig;
 use smmd_store::{NewPlan, Role};
 
@@ -113,6 +112,16 @@ pub(crate) fn on(
     app.client.request(method, app.url(path)).header(HOST, host)
 }
 
+/// The session cookie (`name=value`) a log-in answer sets.
+fn cookie_of(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_string()
+}
+
 /// An API v2 call on hostname `host`.
 pub(crate) async fn v2_on(app: &TestApp, host: &str, form: &str) -> V2 {
     app.v2_request(
@@ -169,16 +178,6 @@ fn service_id(services: &Value, name: &str) -> (i64, Money) {
     )
 }
 
-fn root_fulfil(app: &TestApp) -> Fulfil {
-    Fulfil {
-        store: app.store.clone(),
-        clock: Arc::new(app.clock.clone()),
-        clients: Clients::new([3u8; 32]).with_breaker(1_000, Duration::from_millis(1)),
-        settings: Settings::default(),
-        lanes: Default::default(),
-    }
-}
-
 /// The root with the simulator as its provider: likes complete, views end Partial, followers
 /// are Canceled, each every time.
 pub(crate) async fn root_with_sim(app: &TestApp) -> (smmd_sim::SimHandle, smmd_jobs::Engine) {
@@ -191,7 +190,7 @@ pub(crate) async fn root_with_sim(app: &TestApp) -> (smmd_sim::SimHandle, smmd_j
     let sim = smmd_sim::spawn(c, Arc::new(app.clock.clone()), "127.0.0.1:0")
         .await
         .expect("sim");
-    let f = root_fulfil(app);
+    let f = crate::fulfil::fulfil(app);
     let p = smmd_app::providers::add_provider(
         smmd_app::App::new(app.store.as_ref(), &app.clock),
         &f.clients,
@@ -507,13 +506,7 @@ pub async fn each_hostname_reaches_one_panel_and_credentials_stay_in_theirs(firs
         .await
         .expect("login");
     assert_eq!(ok.status(), 200);
-    let cookie = ok
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_string();
+    let cookie = cookie_of(&ok);
     assert!(
         !ok.headers()
             .get("set-cookie")
@@ -746,13 +739,7 @@ pub async fn suspension_stops_add_at_the_root_at_once_and_payment_restores_it(ap
     .await
     .expect("login");
     assert_eq!(login.status(), 200, "the child admin can log in");
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_string();
+    let cookie = cookie_of(&login);
     let admin = on(&app, reqwest::Method::GET, "alice.example", "/admin")
         .header("cookie", &cookie)
         .send()
@@ -879,13 +866,7 @@ pub async fn a_terminated_child_keeps_its_archive_then_is_removed(app: TestApp) 
     .await
     .expect("login");
     assert_eq!(login.status(), 200);
-    let child_cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_string();
+    let child_cookie = cookie_of(&login);
     let archive = on(
         &app,
         reqwest::Method::GET,
