@@ -12,10 +12,11 @@
 //! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]);
 //! `smmd-bench rest` the REST API's catalog and order lists (see [`rest`]); `smmd-bench ws` the
 //! live updates over WebSocket (see [`ws`]); `smmd-bench billing` hourly billing at scale (see
-//! [`billing`]).
+//! [`billing`]); `smmd-bench children` hosted child panels (see [`children`]).
 
 mod affiliates;
 mod billing;
+mod children;
 mod fulfil;
 mod idle;
 mod rest;
@@ -100,6 +101,10 @@ enum BenchCommand {
     /// Affiliate figures: `affiliates.release` approving 100,000 of 1,000,000 commissions, then
     /// a payout run over 100,000 affiliates (seconds, longest step, peak RSS).
     Affiliates(affiliates::AffiliatesArgs),
+    /// Child panel figures: 500 children on one instance (SQLite files, then PostgreSQL
+    /// schemas): provisioning time, idle memory and open files per child, root `/api/v2`
+    /// throughput with and without them, and their ticks' lateness.
+    Children(children::ChildrenArgs),
     /// (Helper of `idle`: holds connections from given source addresses.)
     #[command(hide = true)]
     IdleHold(idle::HoldArgs),
@@ -121,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Idle(i)) => return idle::run(&args, i).await,
         Some(BenchCommand::Billing(b)) => return billing::run(&args, b).await,
         Some(BenchCommand::Affiliates(a)) => return affiliates::run(&args, a).await,
+        Some(BenchCommand::Children(c)) => return children::run(&args, c).await,
         Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
         None => {}
     }

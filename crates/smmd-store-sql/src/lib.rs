@@ -23,6 +23,7 @@ mod panels;
 mod payments;
 mod payouts;
 mod people;
+mod pool;
 mod queries;
 mod rows;
 mod schedules;
@@ -32,6 +33,7 @@ mod tickets;
 mod wallet;
 
 pub use feed::FEED_CHANNEL;
+pub use pool::SharedPool;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -42,9 +44,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use pool::Db;
 use smmd_store::*;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, Executor, Transaction};
 
 /// The SQL flavour behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +115,14 @@ impl Dialect {
     }
 }
 
+/// Settings of every PostgreSQL connection. Generic plans: every query here is an index
+/// lookup, and custom plans re-planned a 100-id status list on each call (~1 ms) once short
+/// lists had made them look cheap. A process paused or stuck inside a transaction (SIGSTOP, a
+/// hung host) loses it after 10 s: its row locks are released for the other instances and its
+/// late commit fails (fencing).
+pub(crate) const PG_SESSION: &str =
+    "SET plan_cache_mode = force_generic_plan; SET idle_in_transaction_session_timeout = '10s'";
+
 /// How to open a store.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -126,6 +137,10 @@ pub struct ConnectOptions {
     /// Pooled connections idle this long are closed, down to none (a child panel that nobody
     /// uses holds no connection and no file); `None`: sqlx's default (10 minutes).
     pub idle_timeout: Option<Duration>,
+    /// PostgreSQL with `schema` only: take connections from this pool the schemas of a
+    /// deployment's children share, pointing each at `schema` first, instead of a pool of
+    /// this store's own (`max_connections` and `idle_timeout` are then the shared pool's).
+    pub shared: Option<SharedPool>,
 }
 
 impl Default for ConnectOptions {
@@ -135,6 +150,7 @@ impl Default for ConnectOptions {
             migrate: true,
             schema: None,
             idle_timeout: None,
+            shared: None,
         }
     }
 }
@@ -151,8 +167,8 @@ pub fn default_pool_size() -> u32 {
 /// A store on SQLite or PostgreSQL, chosen by the URL scheme.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
-    pub(crate) read: AnyPool,
-    pub(crate) write: AnyPool,
+    pub(crate) read: Db,
+    pub(crate) write: Db,
     pub(crate) dialect: Dialect,
     /// Poked after every commit of this store, so the live feed reads new rows at once (the
     /// one-instance wake-up; other instances hear PostgreSQL `NOTIFY`, see [`FEED_CHANNEL`]).
@@ -253,8 +269,8 @@ impl SqlStore {
                 .await
                 .with_context(|| format!("opening SQLite database {path}"))?;
                 SqlStore {
-                    read,
-                    write,
+                    read: Db::own(read),
+                    write: Db::own(write),
                     dialect,
                     committed: tokio::sync::watch::Sender::new(0),
                     listen_url: None,
@@ -262,67 +278,60 @@ impl SqlStore {
                 }
             }
             Dialect::Postgres => {
-                let schema = match &options.schema {
-                    Some(name) => {
-                        anyhow::ensure!(
-                            !name.is_empty()
-                                && name.len() <= 63
-                                && name.bytes().all(|b| b.is_ascii_lowercase()
-                                    || b.is_ascii_digit()
-                                    || b == b'_'),
-                            "a schema name is 1 to 63 lower-case letters, digits or `_`: `{name}`"
-                        );
-                        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+                if let Some(name) = &options.schema {
+                    anyhow::ensure!(
+                        !name.is_empty()
+                            && name.len() <= 63
+                            && name
+                                .bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                        "a schema name is 1 to 63 lower-case letters, digits or `_`: `{name}`"
+                    );
+                    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+                        .await
+                        .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+                    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {name}").as_str())
+                        .await
+                        .with_context(|| format!("creating schema {name}"))?;
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+                let db = match (&options.schema, &options.shared) {
+                    (Some(name), Some(shared)) => shared.db(name),
+                    (schema, _) => {
+                        let point = schema.as_ref().map(|n| format!("SET search_path TO {n}"));
+                        let mut pool = AnyPoolOptions::new();
+                        if let Some(t) = options.idle_timeout {
+                            pool = pool.idle_timeout(t).min_connections(0);
+                        }
+                        let pool = pool
+                            .max_connections(
+                                options
+                                    .max_connections
+                                    .unwrap_or_else(default_pool_size)
+                                    .max(2),
+                            )
+                            .acquire_timeout(Duration::from_secs(30))
+                            .after_connect(move |conn, _| {
+                                let point = point.clone();
+                                Box::pin(async move {
+                                    if let Some(set) = point {
+                                        conn.execute(set.as_str()).await?;
+                                    }
+                                    conn.execute(PG_SESSION).await?;
+                                    Ok(())
+                                })
+                            })
+                            .connect(url)
                             .await
                             .with_context(|| {
                                 format!("connecting to PostgreSQL at {}", redact(url))
                             })?;
-                        conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {name}").as_str())
-                            .await
-                            .with_context(|| format!("creating schema {name}"))?;
-                        let _ = sqlx::Connection::close(conn).await;
-                        Some(format!("SET search_path TO {name}"))
+                        Db::own(pool)
                     }
-                    None => None,
                 };
-                // Generic plans: every query here is an index lookup, and custom plans re-planned
-                // a 100-id status list on each call (~1 ms) once short lists had made them look
-                // cheap.
-                let mut pool = AnyPoolOptions::new();
-                if let Some(t) = options.idle_timeout {
-                    pool = pool.idle_timeout(t).min_connections(0);
-                }
-                let pool = pool
-                    .max_connections(
-                        options
-                            .max_connections
-                            .unwrap_or_else(default_pool_size)
-                            .max(2),
-                    )
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(move |conn, _| {
-                        let schema = schema.clone();
-                        Box::pin(async move {
-                            if let Some(set) = schema {
-                                conn.execute(set.as_str()).await?;
-                            }
-                            // A process paused or stuck inside a transaction (SIGSTOP, a
-                            // hung host) loses it after 10 s: its row locks are released
-                            // for the other instances and its late commit fails (fencing).
-                            conn.execute(
-                                "SET plan_cache_mode = force_generic_plan; \
-                                 SET idle_in_transaction_session_timeout = '10s'",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await
-                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
                 SqlStore {
-                    read: pool.clone(),
-                    write: pool,
+                    read: db.clone(),
+                    write: db,
                     dialect,
                     committed: tokio::sync::watch::Sender::new(0),
                     // A schema's store wakes its own feed on commit; one listening connection per
@@ -344,8 +353,10 @@ impl SqlStore {
             Dialect::Sqlite => &SQLITE_MIGRATIONS,
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
+        let mut conn = self.write.acquire().await?;
         migrator
-            .run(&self.write)
+            // `run_direct`: `run` on a taken connection is not `Send` for every lifetime.
+            .run_direct(&mut *conn)
             .await
             .context("running database migrations")?;
         Ok(())
@@ -358,7 +369,7 @@ impl SqlStore {
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
     pub(crate) async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
         let tx = match self.dialect {
-            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Sqlite => self.write.begin_with(Some("BEGIN IMMEDIATE")).await,
             Dialect::Postgres => self.write.begin().await,
         };
         tx.map_err(map_err)

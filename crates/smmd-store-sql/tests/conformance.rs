@@ -330,3 +330,94 @@ mod sqlite_writer {
             .is_empty());
     }
 }
+
+/// Hosted children on PostgreSQL: many schemas' stores on one [`SharedPool`]. Each
+/// connection is pointed at the schema of the store that takes it, so interleaved reads,
+/// writes and transactions of two children land in their own schemas, never the root's, and
+/// together they hold no more connections than the shared pool allows.
+mod shared_pool {
+    use std::time::Duration;
+
+    use smmd_domain::Money;
+    use smmd_store::prelude::*;
+    use smmd_store::{BalanceChange, LedgerKind, NewUser, Role};
+    use smmd_store_sql::testing::{fresh, Backend};
+    use smmd_store_sql::{ConnectOptions, SharedPool, SqlStore};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn children_on_one_pool_keep_to_their_own_schemas() {
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let shared = SharedPool::connect(&db.url, 2, Duration::from_secs(30)).expect("pool");
+        let open = |schema: &'static str| {
+            let (url, shared) = (db.url.clone(), shared.clone());
+            async move {
+                SqlStore::connect(
+                    &url,
+                    ConnectOptions {
+                        schema: Some(schema.into()),
+                        shared: Some(shared),
+                        ..ConnectOptions::default()
+                    },
+                )
+                .await
+                .expect("child store")
+            }
+        };
+        let (a, b) = (open("tenant_a").await, open("tenant_b").await);
+        // The same e-mail in each (unique per schema), then deposits interleaved on two tasks.
+        let ua = user(&a).await;
+        let ub = user(&b).await;
+        let run = |store: SqlStore, user: smmd_domain::UserId, cents: i64| async move {
+            for i in 0..20 {
+                deposit(&store, user, cents, i).await;
+                let u = store.user(user).await.expect("read").expect("own user");
+                assert_eq!(u.email, "same@x.io");
+            }
+            store
+        };
+        let (a, b) = tokio::join!(tokio::spawn(run(a, ua, 1)), tokio::spawn(run(b, ub, 3)));
+        let (a, b) = (a.expect("a"), b.expect("b"));
+        let balance =
+            |s: SqlStore, u| async move { s.user(u).await.expect("read").expect("user").balance };
+        assert_eq!(balance(a, ua).await, Money::parse("0.20").expect("m"));
+        assert_eq!(balance(b, ub).await, Money::parse("0.60").expect("m"));
+        assert!(shared.size() <= 2, "{} connections", shared.size());
+        // Nothing reached the root's schema.
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM users").await, 0);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM tenant_a.ledger").await, 20);
+    }
+
+    async fn user(store: &SqlStore) -> smmd_domain::UserId {
+        store
+            .create_user(NewUser {
+                email: "same@x.io".into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                api_key_hash: None,
+                now: 1,
+                audit: None,
+                referral: None,
+            })
+            .await
+            .expect("user")
+            .id
+    }
+
+    async fn deposit(store: &SqlStore, user: smmd_domain::UserId, cents: i64, i: i64) {
+        store
+            .change_balance(BalanceChange {
+                user_id: user,
+                amount: Money::from_micros(cents * 10_000),
+                kind: LedgerKind::Deposit,
+                key: format!("d:{i}"),
+                reason: String::new(),
+                actor_id: None,
+                now: 2 + i,
+                audit: None,
+            })
+            .await
+            .expect("deposit");
+    }
+}

@@ -19,6 +19,13 @@ pub struct PanelsConfig {
     /// A child's pooled database connections idle this long are closed (seconds), so an idle
     /// child holds no connection and no open file.
     pub idle_seconds: u64,
+    /// PostgreSQL: the connections every child's schema shares (one pool for all children,
+    /// each connection pointed at a child's schema as it is taken), beside the root's pool.
+    /// SQLite children each have their own file and pool.
+    pub pool_size: u32,
+    /// Children provisioned at the same time on one instance (creating and migrating storage
+    /// is the costly step; hundreds rented at once wait their turn).
+    pub provision_parallel: usize,
     /// A crash drill, never for production: after this provisioning step's work (`storage`,
     /// `admin`, `api_key`, `provider`, `catalog`, `start`) the provisioner stops for ten
     /// minutes before recording the step done, so a `kill -9` can land there and the next
@@ -32,6 +39,8 @@ impl Default for PanelsConfig {
             hostnames: Vec::new(),
             refresh_ms: 2_000,
             idle_seconds: 30,
+            pool_size: 8,
+            provision_parallel: 4,
             drill_pause_after: String::new(),
         }
     }
@@ -51,6 +60,14 @@ impl PanelsConfig {
         anyhow::ensure!(
             (1..=86_400).contains(&self.idle_seconds),
             "panels.idle_seconds must be 1 to 86400"
+        );
+        anyhow::ensure!(
+            (1..=1_000).contains(&self.pool_size),
+            "panels.pool_size must be 1 to 1000"
+        );
+        anyhow::ensure!(
+            (1..=64).contains(&self.provision_parallel),
+            "panels.provision_parallel must be 1 to 64"
         );
         anyhow::ensure!(
             self.drill_pause_after.is_empty()

@@ -107,8 +107,12 @@ pub struct Deployment {
     root_hosts: Vec<String>,
     /// Opened child stores (provisioning opens them; serving reuses them).
     stores: tokio::sync::Mutex<HashMap<i64, Arc<dyn Store>>>,
-    /// Children this instance is provisioning now.
+    /// Children this instance is provisioning now (waiting for a slot, or at work).
     provisioning: Mutex<std::collections::HashSet<i64>>,
+    /// At most `panels.provision_parallel` of them at work at once.
+    provision_slots: Arc<tokio::sync::Semaphore>,
+    /// PostgreSQL: the pool every child's schema shares (made with the first child opened).
+    shared_pool: std::sync::OnceLock<smmd_store_sql::SharedPool>,
     /// The root's `/api/v2` on loopback, once the listener is bound.
     root_api_url: RwLock<String>,
     /// Children's engines run (`serve`); off, tests tick them ([`Deployment::child`]).
@@ -150,6 +154,7 @@ impl Deployment {
         let root_hosts = root.state.config.panels.root_hostnames();
         let instance = crate::startup::engine_config(&root.state.config).instance;
         let wake = root.state.registry_wake.clone();
+        let parallel = root.state.config.panels.provision_parallel.max(1);
         Deployment {
             root: Arc::new(root),
             children: RwLock::default(),
@@ -157,6 +162,8 @@ impl Deployment {
             root_hosts,
             stores: tokio::sync::Mutex::default(),
             provisioning: Mutex::default(),
+            provision_slots: Arc::new(tokio::sync::Semaphore::new(parallel)),
+            shared_pool: std::sync::OnceLock::new(),
             root_api_url: RwLock::default(),
             run_engines: AtomicBool::new(false),
             wake,

@@ -117,8 +117,10 @@ fn spawn_provisioning(d: &Arc<Deployment>, id: i64) {
     }
     let d = d.clone();
     tokio::spawn(async move {
+        let slot = d.provision_slots.clone().acquire_owned().await;
         let holder = d.instance.clone();
         let done = smmd_app::panels::provision(d.root.state.app(), d.as_ref(), id, &holder).await;
+        drop(slot);
         d.provisioning
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -266,13 +268,26 @@ async fn open_storage(d: &Deployment, p: &PanelRecord) -> anyhow::Result<Arc<dyn
     }
     let config = &d.root.state.config;
     let (url, schema) = storage_location(&config.database_url(), &p.storage)?;
+    let idle = Duration::from_secs(config.panels.idle_seconds);
+    let shared = match &schema {
+        Some(_) => Some(match d.shared_pool.get() {
+            Some(pool) => pool.clone(),
+            None => {
+                let pool =
+                    smmd_store_sql::SharedPool::connect(&url, config.panels.pool_size, idle)?;
+                d.shared_pool.get_or_init(|| pool).clone()
+            }
+        }),
+        None => None,
+    };
     let store = SqlStore::connect(
         &url,
         ConnectOptions {
             max_connections: Some(2),
             migrate: true,
             schema,
-            idle_timeout: Some(Duration::from_secs(config.panels.idle_seconds)),
+            idle_timeout: Some(idle),
+            shared,
         },
     )
     .await

@@ -1,0 +1,383 @@
+//! `smmd-bench children`: the figures of hosted child panels (issue 19) on one real
+//! `smmd serve` process, per backend (children as SQLite files, then as PostgreSQL schemas):
+//!
+//! - **Provisioning**: the time from registering one child (a rental of a `child_panel` plan,
+//!   written as `smmd_app::panels::rent` writes it) to its panel serving, first alone, then for
+//!   the rest registered at once (wall time to all active, and per child).
+//! - **Idle cost**: resident memory and open file descriptors of the process with every child
+//!   serving and its jobs running, minus the same figures before the first child, per child.
+//! - **Root throughput**: `/api/v2` `status` (one order) and `add` at the same concurrency,
+//!   before any child and with every child's engine running; the ratio of the two.
+//! - **Lateness**: every tick run each child's scheduler started in a window after the
+//!   children settled (start − nominal tick, from each child's own `schedule_runs`), with the
+//!   children that ran nothing and the ticks that did not succeed counted.
+//!
+//! The root is seeded like the `/api/v2` bench (200 services, 20,000 orders, one admin
+//! reseller); the children import that catalogue through the root's `/api/v2`, as renters'
+//! panels do.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use smmd_domain::{Clock, Money, SystemClock};
+use smmd_store::prelude::*;
+use smmd_store::{BalanceChange, LedgerKind, NewPanel, NewPlan, NewUser, Role};
+use sqlx::Row;
+
+use crate::{Args, BenchDb, Server};
+
+/// Options of `smmd-bench children`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ChildrenArgs {
+    /// Child panels on the one instance.
+    #[arg(long, default_value_t = 500)]
+    pub children: usize,
+    /// Open connections of the root throughput figures.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Measured seconds per throughput figure (after a 1 s warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Seconds the children run before the idle figures are read.
+    #[arg(long, default_value_t = 40)]
+    pub settle: u64,
+    /// Seconds of children's ticks the lateness is read over.
+    #[arg(long, default_value_t = 60)]
+    pub window: u64,
+}
+
+/// 64 hex characters: children derive their secrets from the root's.
+const SECRET: &str = "6368696c6472656e2d62656e63682d7365637265742d6b65792d303132333435";
+
+pub async fn run(args: &Args, c: &ChildrenArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.smmd.exists(),
+        "{} not found: run `cargo build --release -p smmd` first",
+        args.smmd.display()
+    );
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    println!(
+        "smmd-bench children: {} child panels on one smmd serve, machine {} cores; root /api/v2 at {} connections for {} s per figure",
+        c.children,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        c.concurrency,
+        c.seconds
+    );
+    for backend in &args.backends {
+        let db = BenchDb::create(backend).await?;
+        let result = one_backend(args, c, backend, &db).await;
+        // The children's schemas live in the bench database and go with it.
+        db.drop_db().await;
+        result?;
+    }
+    Ok(())
+}
+
+async fn one_backend(
+    args: &Args,
+    c: &ChildrenArgs,
+    backend: &str,
+    db: &BenchDb,
+) -> anyhow::Result<()> {
+    let store = db.store.clone();
+    crate::seed(&store, args).await.context("seeding")?;
+    let (plan, renter) = seed_renter(store.as_ref()).await?;
+    let server = Server::start_with(
+        &args.smmd,
+        &db.url,
+        &[
+            ("SMMD__SECURITY__SECRET_KEY", SECRET),
+            ("SMMD__PANELS__REFRESH_MS", "500"),
+        ],
+    )
+    .await?;
+    let pid = server.child.id();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("== {backend}");
+
+    let before = throughput(&server, c, args.orders).await?;
+    let (rss0, fds0) = (rss_kb(pid), fds(pid));
+
+    // One child alone, then the rest at once.
+    let hash = smmd_app::secrets::hash_password("bench-child-admin")?;
+    let t = Instant::now();
+    let first = register(store.as_ref(), plan, renter, 0, &hash).await?;
+    wait_active(store.as_ref(), &[first], Duration::from_secs(120)).await?;
+    let one = t.elapsed();
+    let t = Instant::now();
+    let mut ids = vec![first];
+    for i in 1..c.children {
+        ids.push(register(store.as_ref(), plan, renter, i, &hash).await?);
+    }
+    let budget = Duration::from_secs(60 + 2 * c.children as u64);
+    wait_active(store.as_ref(), &ids, budget).await?;
+    let rest = t.elapsed();
+    println!(
+        "provisioning: one child alone {:.2} s; {} more registered at once: all serving after {:.1} s ({:.0} ms per child)",
+        one.as_secs_f64(),
+        c.children - 1,
+        rest.as_secs_f64(),
+        rest.as_secs_f64() * 1e3 / (c.children - 1).max(1) as f64
+    );
+
+    tokio::time::sleep(Duration::from_secs(c.settle)).await;
+    let window_start = SystemClock.now_ms();
+    let (rss1, fds1) = (rss_kb(pid), fds(pid));
+    let n = c.children as f64;
+    println!(
+        "idle cost: RSS {:.1} MB -> {:.1} MB ({:.2} MB per child, target <= 2); open files {} -> {} ({:.2} per child, target <= 4)",
+        rss0 as f64 / 1024.0,
+        rss1 as f64 / 1024.0,
+        (rss1 as f64 - rss0 as f64) / 1024.0 / n,
+        fds0,
+        fds1,
+        (fds1 as f64 - fds0 as f64) / n
+    );
+
+    let after = throughput(&server, c, args.orders).await?;
+    println!(
+        "{:<10} {:>14} {:>14} {:>8}   {:>9} {:>9}",
+        "root v2", "none req/s", "children req/s", "ratio", "p99 none", "p99 with"
+    );
+    for ((name, b), (_, a)) in before.iter().zip(after.iter()) {
+        println!(
+            "{:<10} {:>14.0} {:>14.0} {:>7.1}%   {:>7.2}ms {:>7.2}ms{}",
+            name,
+            b.rps,
+            a.rps,
+            a.rps * 100.0 / b.rps.max(1.0),
+            b.p99_ms,
+            a.p99_ms,
+            if a.errors + b.errors > 0 {
+                format!("  ({} errors)", a.errors + b.errors)
+            } else {
+                String::new()
+            }
+        );
+    }
+
+    // The window runs on while the children tick.
+    let elapsed = (SystemClock.now_ms() - window_start) as u64 / 1000;
+    if elapsed < c.window {
+        tokio::time::sleep(Duration::from_secs(c.window - elapsed)).await;
+    }
+    let window_end = SystemClock.now_ms() - 2_000;
+    let l = lateness(backend, db, &ids, window_start, window_end).await?;
+    println!(
+        "children's ticks over {} s: {} runs of {} children ({} ran none), {} not succeeded; lateness p50 {} ms, p99 {} ms, max {} ms (target p99 <= 1000)",
+        (window_end - window_start) / 1000,
+        l.hist.len(),
+        c.children,
+        l.silent,
+        l.failed,
+        l.hist.value_at_quantile(0.5),
+        l.hist.value_at_quantile(0.99),
+        l.hist.max()
+    );
+    drop(server);
+    Ok(())
+}
+
+/// The `child_panel` plan and one renter with the funds for every child.
+async fn seed_renter(store: &dyn Store) -> anyhow::Result<(i64, smmd_domain::UserId)> {
+    let now = SystemClock.now_ms();
+    store
+        .update_billing_settings(
+            &smmd_store::BillingSettingsPatch {
+                enabled: Some(true),
+                ..Default::default()
+            },
+            None,
+            now,
+            None,
+        )
+        .await?;
+    let plan = store
+        .create_plan(
+            &NewPlan {
+                code: "child".into(),
+                name: "Child panel".into(),
+                description: String::new(),
+                price: Money::parse("73")?,
+                cap_mode: smmd_domain::billing::charge::CapMode::H730,
+                setup_fee: Money::ZERO,
+                entitlement: "child_panel".into(),
+                settings: "{}".into(),
+            },
+            now,
+            None,
+        )
+        .await?;
+    let renter = store
+        .create_user(NewUser {
+            email: "renter@example.com".into(),
+            password_hash: smmd_app::secrets::hash_password("renter-password")?,
+            role: Role::User,
+            api_key_hash: None,
+            now,
+            audit: None,
+            referral: None,
+        })
+        .await?;
+    store
+        .change_balance(BalanceChange {
+            user_id: renter.id,
+            amount: Money::parse("1000000")?,
+            kind: LedgerKind::Deposit,
+            key: "bench-renter".into(),
+            reason: String::new(),
+            actor_id: None,
+            now,
+            audit: None,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((plan.id, renter.id))
+}
+
+/// Registers child `i` as the rent use case does (rental and registry row in one
+/// transaction); the server's registry provisions it.
+async fn register(
+    store: &dyn Store,
+    plan: i64,
+    owner: smmd_domain::UserId,
+    i: usize,
+    hash: &str,
+) -> anyhow::Result<i64> {
+    let p = store
+        .rent_panel(
+            &NewPanel {
+                owner,
+                plan_id: plan,
+                hostnames: vec![format!("c{i}.bench.test")],
+                name: format!("Child {i}"),
+                currency: "USD".into(),
+                markup_bp: 5_000,
+                admin_email: format!("admin@c{i}.bench.test"),
+                admin_password_hash: hash.to_string(),
+            },
+            SystemClock.now_ms(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("renting child {i}: {e:?}"))?;
+    Ok(p.id)
+}
+
+/// Waits until every panel of `ids` serves (the registry's state), or fails with the first
+/// one's error after `budget`.
+async fn wait_active(store: &dyn Store, ids: &[i64], budget: Duration) -> anyhow::Result<()> {
+    let until = Instant::now() + budget;
+    loop {
+        let panels = store.panels().await?;
+        let pending: Vec<_> = panels
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .filter(|p| p.state() != smmd_domain::panel::PanelState::Active)
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            anyhow::bail!(
+                "{} children not serving after {} s; first: {:?} (error {:?})",
+                pending.len(),
+                budget.as_secs(),
+                pending[0].state(),
+                pending[0].error
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn throughput(
+    server: &Server,
+    c: &ChildrenArgs,
+    orders: i64,
+) -> anyhow::Result<Vec<(&'static str, crate::Report)>> {
+    let mut out = Vec::new();
+    for name in ["status", "add"] {
+        out.push((
+            name,
+            crate::run(server.addr, name, c.concurrency, c.seconds, orders).await?,
+        ));
+    }
+    Ok(out)
+}
+
+struct Lateness {
+    hist: Histogram<u64>,
+    silent: usize,
+    failed: usize,
+}
+
+/// Every tick run in `[from, to)` of each child, read from its own storage.
+async fn lateness(
+    backend: &str,
+    db: &BenchDb,
+    ids: &[i64],
+    from: i64,
+    to: i64,
+) -> anyhow::Result<Lateness> {
+    let mut l = Lateness {
+        hist: Histogram::new_with_bounds(1, 3_600_000, 3)?,
+        silent: 0,
+        failed: 0,
+    };
+    let sql = |table: &str| {
+        format!(
+            "SELECT state, COALESCE(started_at, 0) AS started_at, scheduled_for FROM {table} \
+             WHERE kind = 'tick' AND scheduled_for >= {from} AND scheduled_for < {to}"
+        )
+    };
+    for id in ids {
+        let rows = if backend == "postgres" {
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await?;
+            sqlx::query(&sql(&format!("panel_{id}.schedule_runs")))
+                .fetch_all(&mut conn)
+                .await?
+        } else {
+            let file = db
+                .url
+                .trim_start_matches("sqlite://")
+                .trim_end_matches("bench.db")
+                .to_string();
+            let url = format!("sqlite://{file}panels/{id}/smmd.db?mode=ro");
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                .await
+                .with_context(|| format!("opening {url}"))?;
+            sqlx::query(&sql("schedule_runs"))
+                .fetch_all(&mut conn)
+                .await?
+        };
+        if rows.is_empty() {
+            l.silent += 1;
+        }
+        for r in rows {
+            let state: String = r.get("state");
+            let started: i64 = r.get("started_at");
+            if started == 0 || !matches!(state.as_str(), "succeeded" | "running") {
+                l.failed += 1;
+                continue;
+            }
+            let late = started - r.get::<i64, _>("scheduled_for");
+            l.hist.record(late.max(1) as u64)?;
+        }
+    }
+    Ok(l)
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(0)
+}
+
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
