@@ -407,18 +407,20 @@ async fn run_step(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             // A child runs its jobs at the pace the root runs them (an owner who syncs every
-            // 10 s expects the children to as well).
+            // 10 s expects the children to as well); its fixed intervals take a phase of its
+            // own, so hundreds of children do not all wake on the same second.
             let child = store.schedules().await?;
             for root in app.store.schedules().await? {
+                let expr = smmd_jobs::calendar::with_phase(&root.expr, panel.id);
                 let differs = child
                     .iter()
-                    .any(|c| c.name == root.name && (c.expr != root.expr || c.zone != root.zone));
+                    .any(|c| c.name == root.name && (c.expr != expr || c.zone != root.zone));
                 if differs {
                     smmd_jobs::control::edit(
                         store.as_ref(),
                         &root.name,
                         smmd_jobs::control::JobEdit {
-                            expr: Some(root.expr.clone()),
+                            expr: Some(expr),
                             zone: Some(root.zone.clone()),
                             ..Default::default()
                         },

@@ -99,6 +99,11 @@ impl Clients {
         (cfg.breaker_threshold, cfg.breaker_cooldown) = self.breaker;
         cfg.answer_max_bytes = p.limits.answer_max_bytes.clamp(1 << 10, 1 << 30) as usize;
         cfg.services_max_bytes = p.limits.services_max_bytes.clamp(1 << 10, 1 << 30) as usize;
+        if url != p.url {
+            // A child's parent on loopback: reconnecting costs little, an idle socket pair
+            // per child adds up over hundreds of them.
+            cfg.idle_keepalive = Duration::from_secs(2);
+        }
         let client = ProviderClient::new(cfg)?;
         cache.insert(p.id, (fingerprint, client.clone()));
         Ok(client)

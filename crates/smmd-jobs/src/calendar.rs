@@ -6,7 +6,9 @@
 //!   with day-of-month **AND** day-of-week (not the Vixie OR), plus `#` (nth weekday), `L`
 //!   (last), `W` (nearest weekday) and the `@daily`-style nicknames;
 //! - fixed-rate intervals `@every N{s|m|h|d}`, aligned to the Unix epoch so every instance
-//!   computes the same ticks.
+//!   computes the same ticks, optionally shifted by a phase shorter than the period:
+//!   `@every 5s+3s` fires at epoch multiples of 5 s plus 3 s (hosted child panels get their
+//!   intervals so, each its own phase, so hundreds of them do not all wake at once).
 //!
 //! Time zones and DST (F5), evaluated in the schedule's zone:
 //! - a local time inside a spring-forward gap fires once, at the first instant after the gap;
@@ -29,7 +31,7 @@ use croner::Cron;
 pub enum CalendarError {
     #[error("invalid cron expression `{expr}`: {reason}")]
     InvalidCron { expr: String, reason: String },
-    #[error("invalid interval `{0}`: use @every N followed by s, m, h or d, e.g. @every 30s")]
+    #[error("invalid interval `{0}`: use @every N followed by s, m, h or d, e.g. @every 30s, with an optional phase: @every 30s+10s")]
     InvalidInterval(String),
     #[error("unknown time zone `{0}`: use an IANA name such as UTC or Europe/London")]
     UnknownZone(String),
@@ -40,9 +42,11 @@ pub enum CalendarError {
 #[derive(Clone, Debug)]
 enum Rule {
     Cron(Box<Cron>),
-    /// Fixed rate: every `period_ms`, ticks at multiples of it since the epoch.
+    /// Fixed rate: every `period_ms`, ticks at multiples of it since the epoch plus
+    /// `phase_ms` (below the period).
     Every {
         period_ms: i64,
+        phase_ms: i64,
     },
 }
 
@@ -66,9 +70,11 @@ impl Calendar {
             .map_err(|_| CalendarError::UnknownZone(zone_name.to_string()))?;
         let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
         let rule = if let Some(spec) = expr.strip_prefix("@every ") {
+            let (period_ms, phase_ms) =
+                parse_every(spec).ok_or_else(|| CalendarError::InvalidInterval(expr.clone()))?;
             Rule::Every {
-                period_ms: parse_period(spec)
-                    .ok_or_else(|| CalendarError::InvalidInterval(expr.clone()))?,
+                period_ms,
+                phase_ms,
             }
         } else {
             let parser = CronParser::builder()
@@ -110,11 +116,15 @@ impl Calendar {
     /// `None` only when nothing fires within the search horizon of `croner`.
     pub fn next_after(&self, after_ms: i64) -> Option<i64> {
         match &self.rule {
-            Rule::Every { period_ms } => {
-                let next = after_ms
+            Rule::Every {
+                period_ms,
+                phase_ms,
+            } => {
+                let next = (after_ms - phase_ms)
                     .div_euclid(*period_ms)
                     .checked_add(1)?
-                    .checked_mul(*period_ms)?;
+                    .checked_mul(*period_ms)?
+                    .checked_add(*phase_ms)?;
                 Some(next)
             }
             Rule::Cron(cron) => {
@@ -150,7 +160,7 @@ impl Calendar {
     /// period, or the gap between the next two cron fires after `at_ms`.
     pub fn nominal_interval_ms(&self, at_ms: i64) -> Option<i64> {
         match &self.rule {
-            Rule::Every { period_ms } => Some(*period_ms),
+            Rule::Every { period_ms, .. } => Some(*period_ms),
             Rule::Cron(_) => {
                 let a = self.next_after(at_ms)?;
                 Some(self.next_after(a)? - a)
@@ -160,6 +170,40 @@ impl Calendar {
 }
 
 /// `N` followed by `s`, `m`, `h` or `d` → milliseconds, 1 s to 366 days.
+/// `N{s|m|h|d}`, optionally `+M{s|m|h|d}` (a phase shorter than the period): both in ms.
+fn parse_every(spec: &str) -> Option<(i64, i64)> {
+    match spec.split_once('+') {
+        None => Some((parse_period(spec)?, 0)),
+        Some((period, phase)) => {
+            let period = parse_period(period)?;
+            let phase = match phase.trim() {
+                p if p.trim_end_matches(['s', 'm', 'h', 'd']).trim() == "0" => 0,
+                p => parse_period(p)?,
+            };
+            (phase < period).then_some((period, phase))
+        }
+    }
+}
+
+/// The phase of a hosted child's `@every` schedules: whole seconds below the period, spread by
+/// the child's id, so children's ticks of one schedule fall on different seconds. `expr`
+/// other than a plain `@every` comes back as it is.
+pub fn with_phase(expr: &str, seed: i64) -> String {
+    let Some(spec) = expr.trim().strip_prefix("@every ") else {
+        return expr.to_string();
+    };
+    let Some((period_ms, 0)) = parse_every(spec) else {
+        return expr.to_string();
+    };
+    let slots = (period_ms / 1000).max(1);
+    // A multiplicative hash: consecutive ids land far apart.
+    let phase = (seed.unsigned_abs().wrapping_mul(2_654_435_761) % slots as u64) as i64;
+    match phase {
+        0 => expr.to_string(),
+        p => format!("@every {}+{p}s", spec.trim()),
+    }
+}
+
 fn parse_period(spec: &str) -> Option<i64> {
     let spec = spec.trim();
     let unit = spec.chars().last()?;
@@ -366,6 +410,27 @@ mod tests {
         );
         let at_15s = Calendar::parse("15 * * * * *", "UTC").expect("valid");
         assert_eq!(at_15s.next_after(Y2026), Some(Y2026 + 15_000));
+        // A phase shifts every tick; it must stay below the period.
+        let shifted = Calendar::parse("@every 5s+3s", "UTC").expect("valid");
+        assert_eq!(
+            shifted.preview(Y2026, 3),
+            vec![Y2026 + 3_000, Y2026 + 8_000, Y2026 + 13_000]
+        );
+        assert_eq!(shifted.next_after(Y2026 + 3_000), Some(Y2026 + 8_000));
+        assert_eq!(shifted.next_after(Y2026 - 1), Some(Y2026 + 3_000));
+        for bad in ["@every 5s+5s", "@every 5s+7s", "@every 5s+", "@every 5s+x"] {
+            assert!(Calendar::parse(bad, "UTC").is_err(), "{bad}");
+        }
+        // Children's phases: plain intervals only, below the period, spread over ids.
+        let phases: std::collections::BTreeSet<String> =
+            (1..=50).map(|id| with_phase("@every 5s", id)).collect();
+        assert_eq!(phases.len(), 5, "{phases:?}");
+        for p in &phases {
+            let cal = Calendar::parse(p, "UTC").expect("a phased interval parses");
+            assert_eq!(cal.nominal_interval_ms(Y2026), Some(5_000));
+        }
+        assert_eq!(with_phase("0 * * * *", 7), "0 * * * *");
+        assert_eq!(with_phase("@every 5s+3s", 7), "@every 5s+3s");
         let every = Calendar::parse("@every 30s", "UTC").expect("valid");
         assert_eq!(
             every.preview(Y2026 + 1, 2),

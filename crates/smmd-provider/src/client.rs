@@ -52,6 +52,10 @@ pub struct ProviderConfig {
     pub answer_max_bytes: usize,
     /// Largest `services` answer read, bytes.
     pub services_max_bytes: usize,
+    /// How long an idle keep-alive connection to the provider stays open (reqwest's default:
+    /// 90 s). A hosted child's link to its parent on loopback closes within seconds, so an
+    /// idle child holds no socket.
+    pub idle_keepalive: Duration,
 }
 
 impl ProviderConfig {
@@ -69,6 +73,7 @@ impl ProviderConfig {
             user_agent: concat!("smmd/", env!("CARGO_PKG_VERSION")).to_string(),
             answer_max_bytes: 1 << 20,
             services_max_bytes: 16 << 20,
+            idle_keepalive: Duration::from_secs(90),
         }
     }
 }
@@ -177,6 +182,7 @@ impl ProviderClient {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(config.idle_keepalive)
             .user_agent(config.user_agent.clone())
             // One cookie jar per provider: panels built on PHP sessions otherwise create a
             // session row for every call.

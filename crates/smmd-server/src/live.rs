@@ -240,9 +240,9 @@ impl Hub {
 }
 
 /// Reads the feed after the store's newest rows and publishes every new row until the process
-/// ends. Store errors are logged and retried after a second; the cursor is kept, so nothing
-/// committed meanwhile is skipped.
-pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
+/// ends, woken by the store's signal and reading at least every `poll`. Store errors are logged
+/// and retried after a second; the cursor is kept, so nothing committed meanwhile is skipped.
+pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>, poll: Duration) {
     let mut cursor = loop {
         match store.feed_head().await {
             Ok(c) => break c,
@@ -281,11 +281,7 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>) {
         }
         // Rows held back behind a transaction in flight become readable when it ends, which
         // may signal nothing (a rollback, a transaction without feed rows): look again soon.
-        let wait = if held {
-            HELD_POLL
-        } else {
-            Duration::from_secs(1)
-        };
+        let wait = if held { HELD_POLL } else { poll };
         let woke = match signal.as_mut() {
             Some(s) => tokio::time::timeout(wait, s.changed()).await,
             None => {

@@ -141,6 +141,11 @@ pub struct ConnectOptions {
     /// deployment's children share, pointing each at `schema` first, instead of a pool of
     /// this store's own (`max_connections` and `idle_timeout` are then the shared pool's).
     pub shared: Option<SharedPool>,
+    /// SQLite only: one connection serves reads and writes, with 512 KB of page cache: a
+    /// hosted child's file, holding 3 open files (database, WAL, shared
+    /// memory) instead of one set per reader. Every store operation works on it (the
+    /// conformance suite runs so), reads simply wait for a write in progress.
+    pub single: bool,
 }
 
 impl Default for ConnectOptions {
@@ -151,6 +156,7 @@ impl Default for ConnectOptions {
             schema: None,
             idle_timeout: None,
             shared: None,
+            single: false,
         }
     }
 }
@@ -236,15 +242,27 @@ impl SqlStore {
                 // The writer keeps 64 MB of pages (SQLite's default is 2 MB): with 100,000
                 // rentals a billing catch-up transaction otherwise re-read index pages and held
                 // the writer up to 154 ms instead of 29 ms (`smmd-bench billing`, README).
-                let idle = |pool: AnyPoolOptions| match options.idle_timeout {
-                    Some(t) => pool.idle_timeout(t).min_connections(0),
-                    None => pool,
+                // No ping before handing out a connection: a SQLite connection is a file in
+                // this process, and each ping was a round trip to its worker thread (with
+                // hundreds of child panels, the thread switches were most of their cost).
+                let idle = |pool: AnyPoolOptions| {
+                    let pool = pool.test_before_acquire(false);
+                    match options.idle_timeout {
+                        Some(t) => pool.idle_timeout(t).min_connections(0),
+                        None => pool,
+                    }
                 };
                 let write = pragmas(
                     idle(AnyPoolOptions::new())
                         .max_connections(1)
                         .acquire_timeout(Duration::from_secs(30)),
-                    "PRAGMA cache_size = -65536;",
+                    if options.single {
+                        // 512 KB of pages (SQLite's default is 2 MB): an idle child's hot pages
+                        // (schedules, recent runs) fit, and hundreds of children stay small.
+                        "PRAGMA cache_size = -512;"
+                    } else {
+                        "PRAGMA cache_size = -65536;"
+                    },
                 )
                 .connect(&url)
                 .await
@@ -256,18 +274,22 @@ impl SqlStore {
                     .execute(&write)
                     .await
                     .context("setting auto_vacuum")?;
-                let read = pragmas(
-                    idle(AnyPoolOptions::new()).max_connections(
-                        options
-                            .max_connections
-                            .unwrap_or_else(default_pool_size)
-                            .max(1),
-                    ),
-                    "",
-                )
-                .connect(&url)
-                .await
-                .with_context(|| format!("opening SQLite database {path}"))?;
+                let read = if options.single {
+                    write.clone()
+                } else {
+                    pragmas(
+                        idle(AnyPoolOptions::new()).max_connections(
+                            options
+                                .max_connections
+                                .unwrap_or_else(default_pool_size)
+                                .max(1),
+                        ),
+                        "",
+                    )
+                    .connect(&url)
+                    .await
+                    .with_context(|| format!("opening SQLite database {path}"))?
+                };
                 SqlStore {
                     read: Db::own(read),
                     write: Db::own(write),

@@ -578,7 +578,9 @@ pub(crate) async fn cancel_orders(
             Some(o) if o.user_id == user => cancel_one(s, &mut tx, &o, now).await?,
             Some(_) => Err(CancelError::NotFound),
             // Only terminal orders are archived.
-            None if archived_owner(s, id).await? == Some(user) => Err(CancelError::AlreadyFinished),
+            None if archived_owner(&mut tx, id).await? == Some(user) => {
+                Err(CancelError::AlreadyFinished)
+            }
             None => Err(CancelError::NotFound),
         };
         if result.is_ok() {
@@ -648,7 +650,7 @@ pub(crate) async fn request_refill(
         Some(o) if o.user_id == user => o,
         Some(_) => return Err(RefillRequestError::NotFound),
         // Only orders past their guarantee are archived.
-        None if archived_owner(s, id).await? == Some(user) => {
+        None if archived_owner(&mut tx, id).await? == Some(user) => {
             return Err(RefillError::GuaranteeExpired.into())
         }
         None => return Err(RefillRequestError::NotFound),

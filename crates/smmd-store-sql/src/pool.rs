@@ -149,6 +149,9 @@ impl SharedPool {
             .min_connections(0)
             .idle_timeout(idle_timeout)
             .acquire_timeout(Duration::from_secs(30))
+            // Every connection taken runs its store's `SET search_path` first, which is the
+            // liveness check a ping would be.
+            .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // No schema until a store points it at one: a statement run before that

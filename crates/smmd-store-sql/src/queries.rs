@@ -214,11 +214,15 @@ pub(crate) async fn order_by_request_key(
     row.as_ref().map(rows::order).transpose()
 }
 
-/// Whether order `id` is archived, and whose it is.
-pub(crate) async fn archived_owner(s: &SqlStore, id: OrderId) -> StoreResult<Option<UserId>> {
+/// Whether order `id` is archived, and whose it is (read in the caller's transaction: a
+/// hosted child's single connection is the one it holds).
+pub(crate) async fn archived_owner(
+    conn: &mut sqlx::AnyConnection,
+    id: OrderId,
+) -> StoreResult<Option<UserId>> {
     let row = sqlx::query("SELECT user_id FROM orders_archive WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(&s.read)
+        .fetch_optional(conn)
         .await
         .db()?;
     row.map(|r| rows::get(&r, "user_id").map(UserId))

@@ -100,6 +100,27 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
     }
 }
 
+/// A fresh SQLite store as a hosted child panel opens its file: one connection for reads and
+/// writes ([`ConnectOptions::single`]).
+pub async fn fresh_single() -> Option<TestDb> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/smmd.db", dir.path().display());
+    let store = SqlStore::connect(
+        &url,
+        ConnectOptions {
+            single: true,
+            ..ConnectOptions::default()
+        },
+    )
+    .await
+    .expect("open SQLite test database");
+    Some(TestDb {
+        store: Arc::new(store),
+        url,
+        cleanup: Cleanup::Dir(dir),
+    })
+}
+
 impl TestDb {
     /// Runs one SQL statement on this database (fault injection in tests: a trigger that
     /// fails a write the way a crash would).

@@ -1,9 +1,17 @@
 //! The Store conformance suite on both backends: every case of `smmd_store::testsuite` runs once
-//! on a fresh SQLite file and once on a fresh PostgreSQL database.
+//! on a fresh SQLite file, once on a SQLite file opened as a hosted child opens it (one
+//! connection) and once on a fresh PostgreSQL database.
 
 mod sqlite {
     use smmd_store_sql::testing::{fresh, Backend};
     smmd_store::conformance_tests!(fresh(Backend::Sqlite));
+}
+
+/// A hosted child's SQLite file: every case on one connection for reads and writes (a store
+/// operation that held a connection while asking for another would wait here forever).
+mod sqlite_single {
+    use smmd_store_sql::testing::fresh_single;
+    smmd_store::conformance_tests!(fresh_single());
 }
 
 mod postgres {

@@ -66,7 +66,13 @@ impl Panel {
         let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let feed = crate::live::run_feed(self.state.store.clone(), self.state.live.clone());
+        // A child's feed is woken by its own commits on this instance; it looks for other
+        // instances' rows (PostgreSQL) every CHILD_POLL_MS, the root every second.
+        let poll = match self.id {
+            0 => std::time::Duration::from_secs(1),
+            _ => std::time::Duration::from_millis(registry::CHILD_POLL_MS),
+        };
+        let feed = crate::live::run_feed(self.state.store.clone(), self.state.live.clone(), poll);
         let rx = stopped.clone();
         tokio::spawn(async move {
             tokio::select! { () = feed => {}, () = until(rx) => {} }

@@ -198,10 +198,11 @@ async fn start_child(d: &Arc<Deployment>, p: &PanelRecord, engine: bool) -> anyh
     let mut fulfil = crate::startup::fulfil(&state.config, store, state.clock.clone())?;
     fulfil.clients = fulfil.clients.with_parent(&root_url(d));
     state.fulfil = Some(fulfil);
-    // Serving (`run_with_scheduler`), engines run on the database clock; otherwise tests tick
-    // them on the injected clock.
+    // Serving (`run_with_scheduler`), engines of PostgreSQL children run on the database
+    // clock, shared by every instance; a SQLite child has one instance, whose clock is its
+    // database's (a query less per pass). Tests tick them on the injected clock.
     let running = d.run_engines.load(Ordering::Relaxed);
-    let time = match running {
+    let time = match running && p.storage.starts_with("schema:") {
         true => smmd_jobs::TimeSource::Database,
         false => smmd_jobs::TimeSource::Injected,
     };
@@ -287,6 +288,7 @@ async fn open_storage(d: &Deployment, p: &PanelRecord) -> anyhow::Result<Arc<dyn
             migrate: true,
             schema,
             idle_timeout: Some(idle),
+            single: shared.is_none(),
             shared,
         },
     )
@@ -302,6 +304,11 @@ async fn open_storage(d: &Deployment, p: &PanelRecord) -> anyhow::Result<Arc<dyn
 fn child_secret(root_secret_hex: &str, id: i64) -> String {
     smmd_app::secrets::token_hash(&format!("smmd child panel {id}:{root_secret_hex}"))
 }
+
+/// The longest a child's engine sleeps between looks at its schedules (ms): the dispatch
+/// schedule's interval, so "run now" and edits made on another instance wait no longer than an
+/// order does.
+pub const CHILD_POLL_MS: u64 = 5_000;
 
 /// A child's configuration: the root's, with the child's brand, currency, markup, storage,
 /// secret and address; children host no children.
@@ -319,6 +326,9 @@ pub fn child_config(root: &Config, p: &PanelRecord) -> anyhow::Result<Config> {
     c.database.url = Some(url);
     c.security.secret_key = Some(child_secret(secret, p.id));
     c.panels = PanelsConfig::default();
+    // An idle child's engine looks at its schedules every CHILD_POLL_MS at most (it wakes at
+    // each due tick anyway): hundreds of children polling every second cost the root.
+    c.scheduler.poll_ms = root.scheduler.poll_ms.max(CHILD_POLL_MS);
     // The child's address: its first hostname, on the root's scheme (and port, when the root
     // has no public address and is reached on its listening port).
     if let Some(host) = p.hostnames.first() {
