@@ -42,6 +42,9 @@ trap cleanup EXIT
 echo "== cargo nextest (workspace)"
 cargo nextest run --workspace --no-fail-fast
 
+echo "== browser journeys (Chromium)"
+cargo nextest run --workspace --profile browser --no-fail-fast
+
 # The many-instances soak (1,000 one-second ticks over 2, 4 and 8 `smmd serve` processes on
 # PostgreSQL, about 17 minutes) is a step of its own with its own budget (30 minutes). It mostly
 # waits on ticks, so it runs beside the steps below (their demos use SQLite); not beside the
