@@ -25,6 +25,7 @@ use smmd_store::prelude::*;
 use smmd_store::{BalanceChange, LedgerKind, NewPanel, NewPlan, NewUser, Role};
 use sqlx::Row;
 
+use crate::ws::rss_kb;
 use crate::{Args, BenchDb, Server};
 
 /// Options of `smmd-bench children`.
@@ -366,16 +367,6 @@ async fn lateness(
         }
     }
     Ok(l)
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse().ok())
-        .unwrap_or(0)
 }
 
 fn fds(pid: u32) -> usize {

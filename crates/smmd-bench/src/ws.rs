@@ -173,7 +173,8 @@ async fn connect_all(
         .collect()
 }
 
-fn rss_kb(pid: u32) -> u64 {
+/// Resident memory of process `pid` (KB), 0 if unreadable.
+pub(crate) fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
