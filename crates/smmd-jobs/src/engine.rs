@@ -101,6 +101,10 @@ pub struct EngineConfig {
     pub time_source: TimeSource,
     /// On shutdown, how long runs in flight may take to finish before they are released.
     pub shutdown_grace: Duration,
+    /// Lean passes (hosted child panels, hundreds per process): a pass woken by a run's end
+    /// before anything is due only starts pending runs, and expired leases are reaped at most
+    /// every quarter lease. Off: every pass reaps and claims.
+    pub lean_passes: bool,
 }
 
 impl Default for EngineConfig {
@@ -113,6 +117,7 @@ impl Default for EngineConfig {
             max_retry_delay_ms: 3_600_000,
             time_source: TimeSource::Injected,
             shutdown_grace: Duration::from_secs(30),
+            lean_passes: false,
         }
     }
 }
@@ -600,11 +605,12 @@ impl Engine {
 
     /// One pass of `run_until`; returns how long to sleep (ms) before the next.
     ///
-    /// A pass woken by a run's end, before the next due tick the last pass saw, only starts
-    /// pending runs (the slot it freed): claiming would find nothing due. Expired leases are
-    /// reaped at most every quarter lease (F10: an abandoned run is retried; a few seconds
-    /// more before it is noticed change nothing). Hundreds of hosted children's engines pass
-    /// after every run, so each statement saved there counts.
+    /// With [`EngineConfig::lean_passes`], a pass woken by a run's end, before the next due
+    /// tick the last pass saw, only starts pending runs (the slot it freed): claiming would
+    /// find nothing due; and expired leases are reaped at most every quarter lease (F10: an
+    /// abandoned run is retried; a few seconds more before it is noticed change nothing).
+    /// Hundreds of hosted children's engines pass after every run, so each statement saved
+    /// there counts.
     async fn pass(
         &self,
         set: &mut JoinSet<()>,
@@ -612,9 +618,11 @@ impl Engine {
         st: &mut PassState,
     ) -> Result<i64, StoreError> {
         let before = self.now();
-        let nothing_due = st.after_run && st.next_due.is_none_or(|due| before < due);
+        let lean = self.inner.config.lean_passes;
+        let nothing_due = lean && st.after_run && st.next_due.is_none_or(|due| before < due);
         if !nothing_due {
-            let reap = before.saturating_sub(st.last_reap) >= self.inner.config.lease_ms / 4;
+            let reap =
+                !lean || before.saturating_sub(st.last_reap) >= self.inner.config.lease_ms / 4;
             if reap {
                 st.last_reap = before;
             }

@@ -228,11 +228,25 @@ pub(crate) fn engine_with(
     fulfil: smmd_fulfil::Fulfil,
     time: smmd_jobs::TimeSource,
 ) -> anyhow::Result<smmd_jobs::Engine> {
+    engine_for(config, store, clock, fulfil, time, false)
+}
+
+/// [`engine_with`], with lean passes for a hosted child's engine
+/// ([`smmd_jobs::EngineConfig::lean_passes`]).
+pub(crate) fn engine_for(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    fulfil: smmd_fulfil::Fulfil,
+    time: smmd_jobs::TimeSource,
+    lean_passes: bool,
+) -> anyhow::Result<smmd_jobs::Engine> {
     let mut engine = smmd_jobs::Engine::new(
         store.clone(),
         clock.clone(),
         smmd_jobs::EngineConfig {
             time_source: time,
+            lean_passes,
             ..engine_config(config)
         },
     );
