@@ -50,18 +50,7 @@ pub fn skip_pg() -> bool {
 /// A fresh database on `backend`; `None` only for PostgreSQL when explicitly skipped.
 pub async fn fresh(backend: Backend) -> Option<TestDb> {
     match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}/smmd.db", dir.path().display());
-            let store = SqlStore::connect(&url, ConnectOptions::default())
-                .await
-                .expect("open SQLite test database");
-            Some(TestDb {
-                store: Arc::new(store),
-                url,
-                cleanup: Cleanup::Dir(dir),
-            })
-        }
+        Backend::Sqlite => Some(sqlite(ConnectOptions::default()).await),
         Backend::Postgres => {
             if skip_pg() {
                 eprintln!("SMMD_SKIP_PG=1: skipping a PostgreSQL test");
@@ -103,22 +92,27 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
 /// A fresh SQLite store as a hosted child panel opens its file: one connection for reads and
 /// writes ([`ConnectOptions::single`]).
 pub async fn fresh_single() -> Option<TestDb> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}/smmd.db", dir.path().display());
-    let store = SqlStore::connect(
-        &url,
-        ConnectOptions {
+    Some(
+        sqlite(ConnectOptions {
             single: true,
             ..ConnectOptions::default()
-        },
+        })
+        .await,
     )
-    .await
-    .expect("open SQLite test database");
-    Some(TestDb {
+}
+
+/// A SQLite file in a new temporary folder, opened with `options`.
+async fn sqlite(options: ConnectOptions) -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/smmd.db", dir.path().display());
+    let store = SqlStore::connect(&url, options)
+        .await
+        .expect("open SQLite test database");
+    TestDb {
         store: Arc::new(store),
         url,
         cleanup: Cleanup::Dir(dir),
-    })
+    }
 }
 
 impl TestDb {
