@@ -215,25 +215,15 @@ pub fn build_engine(
         clock,
         fulfil,
         smmd_jobs::TimeSource::Database,
+        false,
     )
 }
 
 /// An engine whose fulfilment jobs use `fulfil`: `serve` passes the HTTP state's own, so the
 /// admin provider routes and the jobs share each provider's limits and circuit breaker. `time`:
-/// the database clock when serving, the injected one where tests tick it.
+/// the database clock when serving, the injected one where tests tick it. `lean_passes`: a
+/// hosted child's engine ([`smmd_jobs::EngineConfig::lean_passes`]).
 pub(crate) fn engine_with(
-    config: &Config,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    fulfil: smmd_fulfil::Fulfil,
-    time: smmd_jobs::TimeSource,
-) -> anyhow::Result<smmd_jobs::Engine> {
-    engine_for(config, store, clock, fulfil, time, false)
-}
-
-/// [`engine_with`], with lean passes for a hosted child's engine
-/// ([`smmd_jobs::EngineConfig::lean_passes`]).
-pub(crate) fn engine_for(
     config: &Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -298,7 +288,14 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
     }
     let scheduler = if config.scheduler.enabled {
         let engine = match app.state.fulfil.clone() {
-            Some(f) => engine_with(&config, store, clock, f, smmd_jobs::TimeSource::Database)?,
+            Some(f) => engine_with(
+                &config,
+                store,
+                clock,
+                f,
+                smmd_jobs::TimeSource::Database,
+                false,
+            )?,
             None => build_engine(&config, store, clock)?,
         };
         tracing::info!(instance = engine.instance(), "scheduler started");

@@ -42,7 +42,7 @@ impl Panel {
     pub fn new(state: AppState, engine: Option<smmd_jobs::TimeSource>) -> anyhow::Result<Panel> {
         let router = crate::router(state.clone());
         let engine = match (state.fulfil.clone(), engine) {
-            (Some(f), Some(time)) => Some(crate::startup::engine_for(
+            (Some(f), Some(time)) => Some(crate::startup::engine_with(
                 &state.config,
                 state.store.clone(),
                 state.clock.clone(),
