@@ -83,7 +83,7 @@ mod across_instances {
         .expect("second instance")
     }
 
-    async fn user(store: &SqlStore, email: &str) -> smmd_store::User {
+    pub(super) async fn user(store: &SqlStore, email: &str) -> smmd_store::User {
         store
             .create_user(NewUser {
                 email: email.into(),
@@ -348,7 +348,7 @@ mod shared_pool {
 
     use smmd_domain::Money;
     use smmd_store::prelude::*;
-    use smmd_store::{BalanceChange, LedgerKind, NewUser, Role};
+    use smmd_store::{BalanceChange, LedgerKind};
     use smmd_store_sql::testing::{fresh, Backend};
     use smmd_store_sql::{ConnectOptions, SharedPool, SqlStore};
 
@@ -398,19 +398,7 @@ mod shared_pool {
     }
 
     async fn user(store: &SqlStore) -> smmd_domain::UserId {
-        store
-            .create_user(NewUser {
-                email: "same@x.io".into(),
-                password_hash: "x".into(),
-                role: Role::User,
-                api_key_hash: None,
-                now: 1,
-                audit: None,
-                referral: None,
-            })
-            .await
-            .expect("user")
-            .id
+        super::across_instances::user(store, "same@x.io").await.id
     }
 
     async fn deposit(store: &SqlStore, user: smmd_domain::UserId, cents: i64, i: i64) {
