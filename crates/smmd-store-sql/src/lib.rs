@@ -403,6 +403,14 @@ impl SqlStore {
         self.committed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
+
+    /// Commits `tx` without waking the live feed: for transactions that write none of the feed
+    /// tables (`order_events`, `ledger`, `notifications`, `alerts`), such as the scheduler's
+    /// claims, leases and outcomes. Each wake costs the feed a read of every source, and a
+    /// hosted child's scheduler commits a few times per run.
+    pub(crate) async fn commit_quiet(&self, tx: Transaction<'static, Any>) -> StoreResult<()> {
+        tx.commit().await.map_err(map_err)
+    }
 }
 
 /// Drops PostgreSQL schema `schema` of the database at `url` with everything in it (a removed
