@@ -6,8 +6,9 @@
 
 use smmd_domain::schedule::{Misfire, Overlap, RunKind, RunState};
 use smmd_store::{
-    AuditRecord, CanaryEffect, ClaimStats, NewSchedule, Planner, RunLease, RunOutcome, RunRecord,
-    ScheduleEdit, ScheduleRecord, SchedulerHealth, StoreError, StoreResult, TriggerOutcome,
+    AuditRecord, BroughtForward, CanaryEffect, ClaimStats, NewSchedule, Planner, RunLease,
+    RunOutcome, RunRecord, ScheduleEdit, ScheduleRecord, SchedulerHealth, StoreError, StoreResult,
+    TriggerOutcome,
 };
 use sqlx::Row as _;
 
@@ -347,15 +348,20 @@ pub(crate) async fn claim_ticks(
     planner: Planner<'_>,
 ) -> StoreResult<ClaimStats> {
     let mut tx = s.begin().await?;
-    if is_paused(&mut tx).await? {
-        return Ok(ClaimStats::default());
-    }
     let lock = match s.dialect {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
     };
+    // One read: the due schedules (none while the scheduler is paused), each with what is
+    // already waiting or running for it (overlap, F7). Every statement counts here: hundreds
+    // of hosted children's engines claim on every tick.
     let rows = sqlx::query(&format!(
-        "SELECT {SCHEDULE_COLS} FROM schedules WHERE enabled = 1 AND next_run_at <= $1 ORDER BY next_run_at LIMIT 100{lock}"
+        "SELECT {SCHEDULE_COLS}, \
+         (SELECT COUNT(*) FROM schedule_runs r WHERE r.schedule_id = schedules.id AND r.state = 'pending') AS busy_pending, \
+         (SELECT COUNT(*) FROM schedule_runs r WHERE r.schedule_id = schedules.id AND r.state = 'running') AS busy_running \
+         FROM schedules WHERE enabled = 1 AND next_run_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM scheduler_settings WHERE name = 'paused' AND value = 'true') \
+         ORDER BY next_run_at LIMIT 100{lock}"
     ))
     .bind(now)
     .fetch_all(&mut *tx)
@@ -365,20 +371,10 @@ pub(crate) async fn claim_ticks(
     for row in &rows {
         let sch = schedule(row)?;
         let decision = planner(&sch, now);
-        // Overlap (F7): what is already waiting or running for this schedule.
-        let busy = sqlx::query(
-            "SELECT CAST(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
-             CAST(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END) AS BIGINT) AS running \
-             FROM schedule_runs WHERE schedule_id = $1 AND state IN ('pending', 'running')",
-        )
-        .bind(sch.id)
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
+        let pending: i64 = row.try_get("busy_pending").db()?;
+        let running: i64 = row.try_get("busy_running").db()?;
         // Only runs from before this pass count: the catch-up ticks of one pass queue up (they
         // run one at a time anyway) instead of skipping each other as overlaps.
-        let pending: i64 = busy.try_get::<Option<i64>, _>("pending").db()?.unwrap_or(0);
-        let running: i64 = busy.try_get::<Option<i64>, _>("running").db()?.unwrap_or(0);
         for (tick, reason) in &decision.skipped {
             if insert_run(&mut tx, sch.id, *tick, "skipped", Some(reason), now).await? {
                 stats.skipped += 1;
@@ -414,7 +410,7 @@ pub(crate) async fn claim_ticks(
         }
         stats.schedules += 1;
     }
-    s.commit(tx).await?;
+    s.commit_quiet(tx).await?;
     Ok(stats)
 }
 
@@ -428,50 +424,41 @@ pub(crate) async fn start_run(
         Dialect::Postgres => " FOR UPDATE OF r SKIP LOCKED",
         Dialect::Sqlite => "",
     };
-    let mut tx = s.begin().await?;
-    if is_paused(&mut tx).await? {
-        return Ok(None);
-    }
-    let picked = sqlx::query(&format!(
-        "SELECT r.id FROM schedule_runs r WHERE r.state = 'pending' AND r.not_before <= $1 \
-         AND NOT EXISTS (SELECT 1 FROM schedule_runs x WHERE x.schedule_id = r.schedule_id AND x.state = 'running') \
-         ORDER BY r.scheduled_for, r.id LIMIT 1{lock}"
-    ))
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?;
-    let Some(picked) = picked else {
-        return Ok(None);
-    };
-    let run_id: i64 = picked.try_get("id").db()?;
-    let started = sqlx::query(
+    // One statement picks and leases the oldest startable run (none while paused, none of a
+    // schedule with a run in flight); with nothing to start that is all a pass costs. The
+    // `state = 'pending'` guard and the one-running-run-per-schedule index fence a race.
+    let started = sqlx::query(&format!(
         "UPDATE schedule_runs SET state = 'running', attempt = attempt + 1, lease_owner = $1, \
          lease_token = lease_token + 1, lease_expires_at = $2, started_at = $3, finished_at = NULL \
-         WHERE id = $4 AND state = 'pending' RETURNING schedule_id, scheduled_for, attempt, lease_token",
-    )
+         WHERE id = (SELECT r.id FROM schedule_runs r WHERE r.state = 'pending' AND r.not_before <= $3 \
+         AND NOT EXISTS (SELECT 1 FROM schedule_runs x WHERE x.schedule_id = r.schedule_id AND x.state = 'running') \
+         AND NOT EXISTS (SELECT 1 FROM scheduler_settings WHERE name = 'paused' AND value = 'true') \
+         ORDER BY r.scheduled_for, r.id LIMIT 1{lock}) AND state = 'pending' \
+         RETURNING id, schedule_id, scheduled_for, attempt, lease_token"
+    ))
     .bind(owner)
     .bind(now + lease_ms)
     .bind(now)
-    .bind(run_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&s.write)
     .await;
     let row = match started.map_err(crate::map_err) {
         Ok(Some(row)) => row,
-        // Lost a race, or another run of the schedule started first (unique partial index).
+        // Nothing startable, a lost race, or another run of the schedule started first (the
+        // unique partial index).
         Ok(None) | Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
+    let run_id: i64 = row.try_get("id").db()?;
     let schedule_id: i64 = row.try_get("schedule_id").db()?;
     let scheduled_for: i64 = row.try_get("scheduled_for").db()?;
     let sch = sqlx::query(
         "SELECT name, timeout_ms, max_attempts, retry_base_ms FROM schedules WHERE id = $1",
     )
     .bind(schedule_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&s.read)
     .await
     .db()?;
-    let lease = RunLease {
+    Ok(Some(RunLease {
         run_id,
         schedule_id,
         schedule_name: sch.try_get("name").db()?,
@@ -482,9 +469,7 @@ pub(crate) async fn start_run(
         max_attempts: sch.try_get("max_attempts").db()?,
         retry_base_ms: sch.try_get("retry_base_ms").db()?,
         idempotency_key: format!("schedule:{schedule_id}:{scheduled_for}"),
-    };
-    s.commit(tx).await?;
-    Ok(Some(lease))
+    }))
 }
 
 pub(crate) async fn heartbeat_run(
@@ -551,7 +536,7 @@ pub(crate) async fn finish_run(
             .await
             .db()?;
     }
-    s.commit(tx).await?;
+    s.commit_quiet(tx).await?;
     Ok(true)
 }
 
@@ -658,6 +643,44 @@ pub(crate) async fn next_wakeup_ms(s: &SqlStore) -> StoreResult<Option<i64>> {
     Ok(match (cursor, pending) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    })
+}
+
+pub(crate) async fn bring_forward(
+    s: &SqlStore,
+    name: &str,
+    now: i64,
+) -> StoreResult<BroughtForward> {
+    let moved = sqlx::query(
+        "UPDATE schedules SET next_run_at = $1 WHERE name = $2 AND enabled = 1 AND next_run_at > $1 \
+         AND NOT EXISTS (SELECT 1 FROM schedule_runs r WHERE r.schedule_id = schedules.id \
+         AND r.state IN ('pending', 'running'))",
+    )
+    .bind(now)
+    .bind(name)
+    .execute(&s.write)
+    .await
+    .db()?;
+    if moved.rows_affected() == 1 {
+        return Ok(BroughtForward::Moved);
+    }
+    let row = sqlx::query(
+        "SELECT next_run_at, (SELECT COUNT(*) FROM schedule_runs r WHERE r.schedule_id = schedules.id \
+         AND r.state IN ('pending', 'running')) AS busy FROM schedules WHERE name = $1 AND enabled = 1",
+    )
+    .bind(name)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    let Some(row) = row else {
+        return Ok(BroughtForward::Unknown);
+    };
+    let busy: i64 = row.try_get("busy").db()?;
+    // Not busy and not moved: its cursor is due already, or was just claimed by another pass
+    // (which runs it), or it has none (an expression that no longer parses).
+    Ok(match busy {
+        0 => BroughtForward::AlreadyDue,
+        _ => BroughtForward::Busy,
     })
 }
 
@@ -865,6 +888,10 @@ mod section {
 
         async fn scheduler_health(&self, now: i64) -> StoreResult<SchedulerHealth> {
             crate::schedules::scheduler_health(self, now).await
+        }
+
+        async fn bring_forward(&self, name: &str, now: i64) -> StoreResult<BroughtForward> {
+            crate::schedules::bring_forward(self, name, now).await
         }
     }
 }

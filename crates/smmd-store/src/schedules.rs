@@ -160,6 +160,20 @@ pub enum TriggerOutcome {
     Overlap { run_id: i64 },
 }
 
+/// What [`SchedulerStore::bring_forward`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BroughtForward {
+    /// The schedule's cursor is now `now`: the next claim runs a tick at once.
+    Moved,
+    /// Its cursor was already due (`<= now`): the next claim runs it anyway.
+    AlreadyDue,
+    /// A run of it is pending or running: ask again when that run ends (bringing it forward
+    /// now would only record an overlap).
+    Busy,
+    /// No enabled schedule of that name.
+    Unknown,
+}
+
 /// One audited change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -288,6 +302,13 @@ pub trait SchedulerStore: Send + Sync {
     /// The earliest moment something may become due (epoch ms): the smallest cursor of an
     /// enabled schedule or `not_before` of a pending run; `None` when nothing is scheduled.
     async fn next_wakeup_ms(&self) -> StoreResult<Option<i64>>;
+
+    /// Moves the cursor of the enabled schedule `name` to `now` when it is later and no run of
+    /// it is pending or running, so the next claim runs a tick at once (scheduled for `now`,
+    /// an ordinary tick with the same once-per-tick guarantees) and the cursor then returns to
+    /// the calendar. A wake-up ahead of the calendar (an order placed: dispatch it now), not an
+    /// audited "run now". Not audited, wakes no feed.
+    async fn bring_forward(&self, name: &str, now: i64) -> StoreResult<BroughtForward>;
 
     /// Graceful shutdown (F9): hands a running run back as `pending`, due at `now`, without
     /// counting the attempt. `false` if the token is stale.

@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             schedule_edits_are_audited_and_bump_the_version,
             run_now_with_one_request_key_makes_one_run,
             pause_stops_claims_and_starts_until_resumed,
+            bring_forward_runs_one_tick_now_and_waits_while_busy,
             released_runs_return_to_pending_without_counting_the_attempt,
             canary_writes_are_fenced_by_the_lease_token,
             clock_wakeup_and_health_figures,

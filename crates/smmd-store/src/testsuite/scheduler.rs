@@ -554,6 +554,113 @@ pub async fn pause_stops_claims_and_starts_until_resumed(store: Arc<dyn Store>) 
     let _ = sch;
 }
 
+/// A wake-up ahead of the calendar: the cursor moves to now only when it is later and nothing
+/// of the schedule waits or runs; the tick it makes runs once like any other, and the cursor
+/// then returns to the calendar.
+pub async fn bring_forward_runs_one_tick_now_and_waits_while_busy(store: Arc<dyn Store>) {
+    let later = NOW + 60_000;
+    let sch = store
+        .ensure_schedule(new_schedule("woken", Overlap::Skip, 1, later))
+        .await
+        .expect("schedule");
+    let minute = |s: &ScheduleRecord, now: i64| {
+        let mut d = every_second(s, now);
+        d.next_cursor = Some(later);
+        d
+    };
+    assert_eq!(
+        store.bring_forward("no-such-job", NOW).await.expect("wake"),
+        BroughtForward::Unknown
+    );
+    assert_eq!(
+        store.claim_ticks(NOW, &minute).await.expect("claim").runs,
+        0,
+        "nothing due before the wake"
+    );
+    assert_eq!(
+        store.bring_forward("woken", NOW).await.expect("wake"),
+        BroughtForward::Moved
+    );
+    assert_eq!(
+        store.bring_forward("woken", NOW).await.expect("wake"),
+        BroughtForward::AlreadyDue,
+        "a second wake before the claim changes nothing"
+    );
+    assert_eq!(
+        store.claim_ticks(NOW, &minute).await.expect("claim").runs,
+        1
+    );
+    let cursor = store
+        .schedules()
+        .await
+        .expect("read")
+        .into_iter()
+        .find(|s| s.name == "woken")
+        .expect("found");
+    assert_eq!(cursor.next_run_at, Some(later), "back on the calendar");
+    // Pending, then running: a wake waits for the run to end.
+    assert_eq!(
+        store.bring_forward("woken", NOW + 10).await.expect("wake"),
+        BroughtForward::Busy
+    );
+    let lease = store
+        .start_run("w", NOW + 10, 10_000)
+        .await
+        .expect("start")
+        .expect("a run");
+    assert_eq!(lease.scheduled_for, NOW, "the tick is the wake's moment");
+    assert_eq!(
+        store.bring_forward("woken", NOW + 20).await.expect("wake"),
+        BroughtForward::Busy
+    );
+    assert!(store
+        .finish_run(
+            lease.run_id,
+            lease.token,
+            RunOutcome::Succeeded {
+                counters: "{}".into()
+            },
+            NOW + 30,
+        )
+        .await
+        .expect("finish"));
+    assert_eq!(
+        store.bring_forward("woken", NOW + 40).await.expect("wake"),
+        BroughtForward::Moved
+    );
+    assert_eq!(
+        store
+            .claim_ticks(NOW + 40, &minute)
+            .await
+            .expect("claim")
+            .runs,
+        1
+    );
+    let ticks: Vec<i64> = runs_of(&store, sch.id)
+        .await
+        .iter()
+        .map(|r| r.scheduled_for)
+        .collect();
+    assert_eq!(ticks, vec![NOW, NOW + 40], "one run per wake, none skipped");
+    // A disabled schedule is not woken.
+    store
+        .update_schedule(
+            "woken",
+            ScheduleEdit {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            "admin",
+            NOW + 50,
+        )
+        .await
+        .expect("disable");
+    assert_eq!(
+        store.bring_forward("woken", NOW + 60).await.expect("wake"),
+        BroughtForward::Unknown
+    );
+}
+
 /// Shutdown hands a run back: pending again, due now, attempt not counted; the old token can
 /// no longer finish it, and a second release is refused.
 pub async fn released_runs_return_to_pending_without_counting_the_attempt(store: Arc<dyn Store>) {
