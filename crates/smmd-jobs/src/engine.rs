@@ -11,6 +11,10 @@
 //! so edits made elsewhere are seen within one poll), and on shutdown starts nothing new, lets
 //! runs in flight finish within `shutdown_grace`, and hands the rest back (`release_run`).
 //!
+//! Wake-ups ([`Wake`], `scheduler.run_on_demand`): a schedule asked to run now is brought
+//! forward in the store at the next pass (at once: a wake ends the sleep), so its run is an
+//! ordinary claimed tick; a busy one waits for its run to end.
+//!
 //! Metrics (names in [`metrics_names`]): tick lag and run duration histograms, outcomes, skips
 //! by reason and reaped leases as counters.
 
@@ -23,7 +27,9 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use rand::Rng;
 use smmd_domain::Clock;
-use smmd_store::{RunLease, RunOutcome, ScheduleRecord, Store, StoreError, TickDecision};
+use smmd_store::{
+    BroughtForward, RunLease, RunOutcome, ScheduleRecord, Store, StoreError, TickDecision,
+};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -32,6 +38,7 @@ use smmd_domain::alert::AlertKind;
 
 use crate::calendar::Calendar;
 use crate::policy::{plan_ticks, RetryPolicy, TickPolicy};
+use crate::wake::Wake;
 
 /// Named counters a job reports (`checked`, `changed`, `refunded`, …).
 pub type Counters = BTreeMap<String, i64>;
@@ -159,6 +166,8 @@ struct Inner {
     jobs: HashMap<String, Arc<dyn Job>>,
     /// Database clock − injected clock (ms), measured at the last pass.
     offset_ms: AtomicI64,
+    /// Schedules asked to run ahead of their calendar ([`Engine::wake`]).
+    wake: Wake,
 }
 
 /// The planner the store calls inside its claim transaction: the schedule's calendar and
@@ -206,6 +215,7 @@ impl Engine {
                 config,
                 jobs: HashMap::new(),
                 offset_ms: AtomicI64::new(0),
+                wake: Wake::new(),
             }),
         }
     }
@@ -221,6 +231,59 @@ impl Engine {
             .insert(name.to_string(), job);
     }
 
+    /// Uses `wake` for this engine's wake-ups (the handle the panel's use cases were given
+    /// before the engine was built). Call before the engine is cloned or run.
+    ///
+    /// # Panics
+    /// If the engine was already cloned.
+    pub fn use_wake(&mut self, wake: Wake) {
+        Arc::get_mut(&mut self.inner)
+            .expect("the wake handle is set before the engine is shared")
+            .wake = wake;
+    }
+
+    /// The handle that asks this engine to run a schedule ahead of its calendar.
+    pub fn wake(&self) -> Wake {
+        self.inner.wake.clone()
+    }
+
+    /// Brings forward every wanted schedule that is free (see [`Wake`]); a busy one stays
+    /// wanted. Returns whether a cursor moved (a claim now has something to do).
+    async fn apply_wakes(&self) -> Result<bool, StoreError> {
+        let wanted = self.inner.wake.take();
+        if wanted.is_empty() {
+            return Ok(false);
+        }
+        // The time the claim that follows reads (the database's, when that is the source): a
+        // cursor set from the corrected local clock could sit a millisecond past it.
+        let now = match self.pass_now().await {
+            Ok(now) => now,
+            Err(e) => {
+                self.inner.wake.keep(wanted);
+                return Err(e);
+            }
+        };
+        let mut busy = Vec::new();
+        let mut moved = false;
+        let mut wanted = wanted.into_iter();
+        while let Some(name) = wanted.next() {
+            match self.inner.store.bring_forward(&name, now).await {
+                Ok(BroughtForward::Moved | BroughtForward::AlreadyDue) => moved = true,
+                Ok(BroughtForward::Busy) => busy.push(name),
+                Ok(BroughtForward::Unknown) => {}
+                Err(e) => {
+                    // Nothing asked for is lost: this one and the rest wait for the next pass.
+                    busy.push(name);
+                    busy.extend(wanted);
+                    self.inner.wake.keep(busy);
+                    return Err(e);
+                }
+            }
+        }
+        self.inner.wake.keep(busy);
+        Ok(moved)
+    }
+
     /// The instance name in leases.
     pub fn instance(&self) -> &str {
         &self.inner.config.instance
@@ -230,6 +293,7 @@ impl Engine {
     /// due runs (concurrently up to the limit) until none is left startable. For tests and
     /// `smmd jobs run`; errors are store failures.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
+        self.apply_wakes().await?;
         let mut report = self.reap_and_claim(true).await?;
         let mut set = JoinSet::new();
         let (_release, released) = watch::channel(false);
@@ -586,6 +650,7 @@ impl Engine {
                 biased;
                 () = &mut shutdown => break,
                 Some(_) = set.join_next(), if !set.is_empty() => st.after_run = true,
+                () = self.inner.wake.notified() => st.after_run = false,
                 () = sleep => st.after_run = false,
             }
         }
@@ -617,9 +682,11 @@ impl Engine {
         release: &watch::Receiver<bool>,
         st: &mut PassState,
     ) -> Result<i64, StoreError> {
+        let woke = self.apply_wakes().await?;
         let before = self.now();
         let lean = self.inner.config.lean_passes;
-        let nothing_due = lean && st.after_run && st.next_due.is_none_or(|due| before < due);
+        let nothing_due =
+            lean && !woke && st.after_run && st.next_due.is_none_or(|due| before < due);
         if !nothing_due {
             let reap =
                 !lean || before.saturating_sub(st.last_reap) >= self.inner.config.lease_ms / 4;

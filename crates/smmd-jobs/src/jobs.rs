@@ -204,6 +204,14 @@ pub const REFILLS_SYNC: &str = "refills.sync_status";
 /// `refills.auto`: detect drops, request refills inside the guarantee.
 pub const REFILLS_AUTO: &str = "refills.auto";
 
+/// The schedules `scheduler.run_on_demand` wakes when work arrives: on such a panel their
+/// calendar is only the sweep that catches what no wake-up announced (a retry, another
+/// instance's order on a lost wake), [`ON_DEMAND_SWEEP`].
+pub const ON_DEMAND: &[&str] = &[DISPATCH, NOTIFICATIONS_DELIVER];
+
+/// The sweep of an [`ON_DEMAND`] schedule on a panel that runs on demand (hosted children).
+pub const ON_DEMAND_SWEEP: &str = "@every 1m";
+
 /// `notifications.deliver`: notify finished orders, refills and admin alerts; send e-mails
 /// and webhooks from the outbox.
 pub const NOTIFICATIONS_DELIVER: &str = "notifications.deliver";
@@ -239,6 +247,8 @@ enum Work {
 struct FulfilJob {
     fulfil: Fulfil,
     work: Work,
+    /// Woken with `notifications.deliver` after a run that changed orders.
+    notices: Option<crate::Wake>,
 }
 
 #[async_trait]
@@ -255,6 +265,12 @@ impl Job for FulfilJob {
             Work::RefillsAuto => smmd_fulfil::refills::auto(f).await,
         }
         .map_err(|e| JobError::Transient(e.to_string()))?;
+        // Orders (or refills) that changed have notices to send: send them now.
+        if let Some(wake) = &self.notices {
+            if report.get("changed").is_some_and(|n| *n > 0) {
+                wake.wake(NOTIFICATIONS_DELIVER);
+            }
+        }
         Ok(report.into_iter().collect())
     }
 }
@@ -274,6 +290,9 @@ pub struct JobDeps {
     pub notify: Option<smmd_notify::Notifier>,
     /// The exchange-rate feed of `rates.ecb` (an empty address: the job does nothing).
     pub rates: crate::rates::RatesSettings,
+    /// A fulfilment run that changed orders wakes `notifications.deliver` on the engine
+    /// (`scheduler.run_on_demand`), instead of the notices waiting for its next tick.
+    pub run_on_demand: bool,
 }
 
 /// Registers every job of this build on `engine`.
@@ -293,6 +312,7 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
                 Arc::new(FulfilJob {
                     fulfil: fulfil.clone(),
                     work,
+                    notices: deps.run_on_demand.then(|| engine.wake()),
                 }),
             );
         }

@@ -11,9 +11,11 @@ pub mod engine;
 pub mod jobs;
 pub mod policy;
 pub mod rates;
+pub mod wake;
 
 pub use calendar::{Calendar, CalendarError};
 pub use engine::{
     Counters, Engine, EngineConfig, Job, JobContext, JobError, TickReport, TimeSource,
 };
 pub use policy::{plan_ticks, Misfire, RetryPolicy, SkipReason, TickPlan, TickPolicy};
+pub use wake::Wake;

@@ -33,6 +33,7 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock) -> Engine {
             fulfil: None,
             notify: None,
             rates: Default::default(),
+            run_on_demand: false,
         },
     );
     e

@@ -501,7 +501,114 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
     );
 }
 
+/// Run on demand: a running engine (lean passes, a one-minute poll) starts a woken schedule at
+/// once although its next tick is an hour away; a wake while the run is in flight waits for it
+/// and makes one more run, not one per wake; each is an ordinary recorded tick.
+async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn Store>) {
+    let db_now = store.db_now_ms().await.expect("db clock");
+    store
+        .ensure_schedule(schedule(
+            "dispatch",
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now + 3_600_000,
+        ))
+        .await
+        .expect("schedule");
+    struct Gate {
+        started: tokio::sync::mpsc::UnboundedSender<i64>,
+        go: Arc<tokio::sync::Semaphore>,
+    }
+    #[async_trait]
+    impl Job for Gate {
+        async fn run(&self, ctx: JobContext) -> Result<Counters, JobError> {
+            let _ = self.started.send(ctx.scheduled_for);
+            self.go.acquire().await.expect("open").forget();
+            Ok(Counters::new())
+        }
+    }
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    let go = Arc::new(tokio::sync::Semaphore::new(0));
+    let mut e = Engine::new(
+        store.clone(),
+        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: "woken".into(),
+            time_source: TimeSource::Database,
+            poll: std::time::Duration::from_secs(60),
+            lean_passes: true,
+            ..EngineConfig::default()
+        },
+    );
+    e.register(
+        "dispatch",
+        Arc::new(Gate {
+            started,
+            go: go.clone(),
+        }),
+    );
+    let wake = e.wake();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(e.run_until(async {
+        let _ = stopped.await;
+    }));
+    let bound = std::time::Duration::from_secs(10);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(starts.try_recv().is_err(), "nothing is due for an hour");
+    wake.wake("dispatch");
+    let first = tokio::time::timeout(bound, starts.recv())
+        .await
+        .expect("the wake started a run long before the poll")
+        .expect("sent");
+    assert!(
+        first >= db_now && first < db_now + 3_600_000,
+        "scheduled for the wake"
+    );
+    // Three wakes while it runs: the schedule is busy, they wait as one.
+    for _ in 0..3 {
+        wake.wake("dispatch");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        starts.try_recv().is_err(),
+        "no second run while one is in flight"
+    );
+    assert_eq!(wake.wanted(), vec!["dispatch"], "still wanted");
+    go.add_permits(1);
+    let second = tokio::time::timeout(bound, starts.recv())
+        .await
+        .expect("the kept wake ran after the run ended")
+        .expect("sent");
+    assert!(second > first);
+    go.add_permits(1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = stop.send(());
+    running.await.expect("engine");
+    assert!(starts.try_recv().is_err(), "one run for the three wakes");
+    let r = runs(&store, "dispatch").await;
+    let ticks: Vec<(i64, &str)> = r
+        .iter()
+        .map(|r| (r.scheduled_for, r.state.as_str()))
+        .collect();
+    assert_eq!(ticks, vec![(first, "succeeded"), (second, "succeeded")]);
+    let next = store
+        .schedules()
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|s| s.name == "dispatch")
+        .expect("schedule")
+        .next_run_at;
+    assert!(
+        next.is_some_and(|n| n > second && n % 3_600_000 == 0),
+        "the cursor is back on the calendar: {next:?}"
+    );
+}
+
 both_stores!(
+    a_wake_runs_the_schedule_now_and_a_busy_one_once_after,
     runs_of_different_schedules_execute_concurrently,
     the_database_clock_decides_what_is_due,
     shutdown_finishes_or_hands_back_runs_in_flight,
