@@ -91,6 +91,9 @@ pub struct App<'a> {
     /// How long a passed two-factor code covers money and security actions (ms;
     /// [`security::step_up`]).
     pub step_up_window_ms: i64,
+    /// The panel's engine, woken when work arrives (an order placed wakes `orders.dispatch`);
+    /// `None`: the work waits for the schedule's next tick.
+    pub wake: Option<&'a smmd_jobs::Wake>,
 }
 
 impl<'a> App<'a> {
@@ -102,7 +105,14 @@ impl<'a> App<'a> {
             limits: Limits::default(),
             default_markup_bp: 5_000,
             step_up_window_ms: security::STEP_UP_WINDOW_MS,
+            wake: None,
         }
+    }
+
+    /// The same app waking `wake`'s engine when work arrives (`scheduler.run_on_demand`).
+    pub fn with_wake(mut self, wake: Option<&'a smmd_jobs::Wake>) -> App<'a> {
+        self.wake = wake;
+        self
     }
 
     /// The same app with the panel's step-up window (ms; 0 asks every time).

@@ -57,9 +57,14 @@ pub async fn place_order(
             return Err(OrderError::RentReserve { keep, hours, left }.into());
         }
     }
-    app.store
+    let order = app
+        .store
         .place_order(user, &service, &spec, request_key, app.now())
-        .await
+        .await?;
+    if let Some(wake) = app.wake {
+        wake.wake(smmd_jobs::jobs::DISPATCH);
+    }
+    Ok(order)
 }
 
 /// A placement under a request key.

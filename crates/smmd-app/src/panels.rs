@@ -407,11 +407,17 @@ async fn run_step(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             // A child runs its jobs at the pace the root runs them (an owner who syncs every
-            // 10 s expects the children to as well); its fixed intervals take a phase of its
-            // own, so hundreds of children do not all wake on the same second.
+            // 10 s expects the children to as well), except the ones it runs on demand
+            // (dispatch when an order is placed, notices when orders changed), whose schedules
+            // are minute sweeps; its fixed intervals take a phase of its own, so hundreds of
+            // children do not all wake on the same second.
             let child = store.schedules().await?;
             for root in app.store.schedules().await? {
-                let expr = smmd_jobs::calendar::with_phase(&root.expr, panel.id);
+                let pace = match smmd_jobs::jobs::ON_DEMAND.contains(&root.name.as_str()) {
+                    true => smmd_jobs::jobs::ON_DEMAND_SWEEP,
+                    false => root.expr.as_str(),
+                };
+                let expr = smmd_jobs::calendar::with_phase(pace, panel.id);
                 let differs = child
                     .iter()
                     .any(|c| c.name == root.name && (c.expr != expr || c.zone != root.zone));

@@ -333,7 +333,12 @@ impl Server {
             .env("SMMD__DATA_DIR", data.path())
             // The benches measure the server, not the per-key limit of `/api/v2`.
             .env("SMMD__SERVER__API_RATE_PER_MINUTE", "0")
-            .env("RUST_LOG", "warn")
+            // `SMMD_BENCH_SERVER_LOG` (a `RUST_LOG` filter) shows more of the server, e.g.
+            // `warn,sqlx::query=debug` logs every statement to count them.
+            .env(
+                "RUST_LOG",
+                std::env::var("SMMD_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

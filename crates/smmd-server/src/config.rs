@@ -141,6 +141,11 @@ pub struct SchedulerConfig {
     pub shutdown_grace_ms: u64,
     /// Simulated work of the `scheduler.canary` job before it writes its row.
     pub canary_work_ms: u64,
+    /// Runs on demand: an order placed wakes `orders.dispatch`, and a run that changed orders
+    /// wakes `notifications.deliver`, instead of both waiting for their next tick (the woken
+    /// run is an ordinary tick, once across instances). Hosted child panels run so, with those
+    /// two schedules as minute sweeps; off for the root by default.
+    pub run_on_demand: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -153,6 +158,7 @@ impl Default for SchedulerConfig {
             max_concurrent_runs: 4,
             shutdown_grace_ms: 30_000,
             canary_work_ms: 0,
+            run_on_demand: false,
         }
     }
 }

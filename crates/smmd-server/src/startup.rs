@@ -216,13 +216,15 @@ pub fn build_engine(
         fulfil,
         smmd_jobs::TimeSource::Database,
         false,
+        smmd_jobs::Wake::new(),
     )
 }
 
 /// An engine whose fulfilment jobs use `fulfil`: `serve` passes the HTTP state's own, so the
 /// admin provider routes and the jobs share each provider's limits and circuit breaker. `time`:
 /// the database clock when serving, the injected one where tests tick it. `lean_passes`: a
-/// hosted child's engine ([`smmd_jobs::EngineConfig::lean_passes`]).
+/// hosted child's engine ([`smmd_jobs::EngineConfig::lean_passes`]). `wake`: the handle the
+/// panel's use cases wake the engine with (`scheduler.run_on_demand`).
 pub(crate) fn engine_with(
     config: &Config,
     store: Arc<dyn Store>,
@@ -230,6 +232,7 @@ pub(crate) fn engine_with(
     fulfil: smmd_fulfil::Fulfil,
     time: smmd_jobs::TimeSource,
     lean_passes: bool,
+    wake: smmd_jobs::Wake,
 ) -> anyhow::Result<smmd_jobs::Engine> {
     let mut engine = smmd_jobs::Engine::new(
         store.clone(),
@@ -240,6 +243,7 @@ pub(crate) fn engine_with(
             ..engine_config(config)
         },
     );
+    engine.use_wake(wake);
     let notify = smmd_notify::Notifier::new(store.clone(), clock.clone(), config.notify_settings())
         .context("setting up notifications")?
         .with_secret(*fulfil.clients.secret());
@@ -256,6 +260,7 @@ pub(crate) fn engine_with(
             },
             notify: Some(notify),
             rates: config.currencies.settings(),
+            run_on_demand: config.scheduler.run_on_demand,
         },
     );
     Ok(engine)
@@ -295,6 +300,7 @@ pub async fn run_with_scheduler(app: App) -> anyhow::Result<()> {
                 f,
                 smmd_jobs::TimeSource::Database,
                 false,
+                app.state.jobs_wake.clone(),
             )?,
             None => build_engine(&config, store, clock)?,
         };

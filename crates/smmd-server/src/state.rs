@@ -39,6 +39,9 @@ pub struct AppState {
     /// Wakes this instance's registry of child panels ([`crate::panels::registry`]) after a
     /// rental or an admin action changed one.
     pub registry_wake: Arc<tokio::sync::Notify>,
+    /// This panel's engine's wake-ups (`scheduler.run_on_demand`): the engine built for this
+    /// state uses this handle.
+    pub jobs_wake: smmd_jobs::Wake,
     /// Set on a hosted child panel: what its admin pages say about its rental.
     pub hosting: Option<Arc<Hosting>>,
 }
@@ -93,6 +96,7 @@ impl AppState {
             public_catalog: Arc::default(),
             converter: Arc::default(),
             registry_wake: Arc::default(),
+            jobs_wake: smmd_jobs::Wake::new(),
             hosting: None,
         }
     }
@@ -103,6 +107,12 @@ impl AppState {
             .with_limits(self.config.panel.limits())
             .with_default_markup(self.config.fulfil.default_markup_bp)
             .with_step_up_window(self.config.security.step_up_seconds * 1000)
+            .with_wake(
+                self.config
+                    .scheduler
+                    .run_on_demand
+                    .then_some(&self.jobs_wake),
+            )
     }
 
     /// The root's terms for renting a child panel: its currency and its own hostnames (and

@@ -49,6 +49,7 @@ impl Panel {
                 f,
                 time,
                 true,
+                state.jobs_wake.clone(),
             )?),
             _ => None,
         };
@@ -67,11 +68,12 @@ impl Panel {
         let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        // A child's feed is woken by its own commits on this instance; it looks for other
-        // instances' rows (PostgreSQL) every CHILD_POLL_MS, the root every second.
+        // A child's feed is woken by its own commits on this instance and, on PostgreSQL, by
+        // every instance's (NOTIFY); its poll is only the safety net, every
+        // CHILD_FEED_POLL_MS (the root's every second).
         let poll = match self.id {
             0 => std::time::Duration::from_secs(1),
-            _ => std::time::Duration::from_millis(registry::CHILD_POLL_MS),
+            _ => std::time::Duration::from_millis(registry::CHILD_FEED_POLL_MS),
         };
         let feed = crate::live::run_feed(self.state.store.clone(), self.state.live.clone(), poll);
         let rx = stopped.clone();

@@ -310,6 +310,12 @@ fn child_secret(root_secret_hex: &str, id: i64) -> String {
 /// order does.
 pub const CHILD_POLL_MS: u64 = 5_000;
 
+/// How often a child's live feed looks for rows without being woken (ms). Every commit on this
+/// instance wakes it, and on PostgreSQL so does every other instance's (`NOTIFY`); the poll
+/// only covers a lost signal. Each look reads four tables, so hundreds of children polling
+/// every few seconds cost the root.
+pub const CHILD_FEED_POLL_MS: u64 = 30_000;
+
 /// A child's configuration: the root's, with the child's brand, currency, markup, storage,
 /// secret and address; children host no children.
 pub fn child_config(root: &Config, p: &PanelRecord) -> anyhow::Result<Config> {
@@ -329,6 +335,9 @@ pub fn child_config(root: &Config, p: &PanelRecord) -> anyhow::Result<Config> {
     // An idle child's engine looks at its schedules every CHILD_POLL_MS at most (it wakes at
     // each due tick anyway): hundreds of children polling every second cost the root.
     c.scheduler.poll_ms = root.scheduler.poll_ms.max(CHILD_POLL_MS);
+    // Orders are dispatched the moment they are placed, and notices sent when a run changed
+    // orders; those two schedules are minute sweeps in a child (see provisioning's Start).
+    c.scheduler.run_on_demand = true;
     // The child's address: its first hostname, on the root's scheme (and port, when the root
     // has no public address and is reached on its listening port).
     if let Some(host) = p.hostnames.first() {

@@ -190,6 +190,7 @@ impl TestApp {
                 maintenance,
                 notify: Some(self.notifier(smmd_notify::NotifySettings::default())),
                 rates: Default::default(),
+                run_on_demand: false,
             },
         );
         e

@@ -372,6 +372,35 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
             placed.push((host, id));
         }
     }
+    // A child runs dispatch on demand: the orders go up to the root at the child engine's next
+    // pass, without the clock reaching the tick of its dispatch sweep (a minute).
+    for (panel, host) in [(&pa, "alice.example"), (&pb, "bob.example")] {
+        assert_eq!(
+            panel.state.jobs_wake.wanted(),
+            vec![smmd_jobs::jobs::DISPATCH],
+            "{host}: the order woke dispatch"
+        );
+        panel
+            .engine
+            .as_ref()
+            .expect("child engine")
+            .tick()
+            .await
+            .expect("child tick");
+        for (_, id) in placed.iter().filter(|(h, _)| *h == host) {
+            let o = panel
+                .state
+                .store
+                .order(OrderId(*id))
+                .await
+                .expect("r")
+                .expect("child order");
+            assert!(
+                o.provider_order_id.is_some(),
+                "{host}: order {id} sent at once: {o:?}"
+            );
+        }
+    }
     run_for(&app, &root_engine, &[&pa, &pb], 600).await;
 
     // Every child order reached its outcome, and so did the root order it was bought as.
