@@ -7,7 +7,9 @@
 //! - **Idle cost**: resident memory and open file descriptors of the process with every child
 //!   serving and its jobs running, minus the same figures before the first child, per child.
 //! - **Root throughput**: `/api/v2` `status` (one order) and `add` at the same concurrency,
-//!   before any child and with every child's engine running; the ratio of the two.
+//!   before any child, with every child's engine running, and again after every child was
+//!   removed; the ratio of the "with" median to the mean of the two baselines' medians, each of
+//!   `--rounds` alternating rounds (the rounds printed beside).
 //! - **Lateness**: every tick run each child's scheduler started in a window after the
 //!   children settled (start − nominal tick, from each child's own `schedule_runs`), with the
 //!   children that ran nothing and the ticks that did not succeed counted.
@@ -40,6 +42,10 @@ pub struct ChildrenArgs {
     /// Measured seconds per throughput figure (after a 1 s warm-up).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Rounds of each throughput figure (`status` and `add` alternating); the median counts.
+    /// One 10 s figure on this 2-core machine varies by ±20 % from the next.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Seconds the children run before the idle figures are read.
     #[arg(long, default_value_t = 40)]
     pub settle: u64,
@@ -137,26 +143,6 @@ async fn one_backend(
     );
 
     let after = throughput(&server, c, args.orders).await?;
-    println!(
-        "{:<10} {:>14} {:>14} {:>8}   {:>9} {:>9}",
-        "root v2", "none req/s", "children req/s", "ratio", "p99 none", "p99 with"
-    );
-    for ((name, b), (_, a)) in before.iter().zip(after.iter()) {
-        println!(
-            "{:<10} {:>14.0} {:>14.0} {:>7.1}%   {:>7.2}ms {:>7.2}ms{}",
-            name,
-            b.rps,
-            a.rps,
-            a.rps * 100.0 / b.rps.max(1.0),
-            b.p99_ms,
-            a.p99_ms,
-            if a.errors + b.errors > 0 {
-                format!("  ({} errors)", a.errors + b.errors)
-            } else {
-                String::new()
-            }
-        );
-    }
 
     // The window runs on while the children tick.
     let elapsed = (SystemClock.now_ms() - window_start) as u64 / 1000;
@@ -176,6 +162,51 @@ async fn one_backend(
         l.hist.value_at_quantile(0.99),
         l.hist.max()
     );
+
+    // The baseline again with every child gone (the registry stops each at its next refresh):
+    // the root's own drift over the run (its database grew by the `add` rounds, its caches
+    // warmed) is then on both sides, and the ratio is to the mean of the two baselines.
+    for id in &ids {
+        store
+            .remove_panel(*id, SystemClock.now_ms(), None)
+            .await
+            .context("removing a child")?;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let gone = throughput(&server, c, args.orders).await?;
+    println!(
+        "{:<10} {:>10} {:>10} {:>14} {:>8}   {:>9} {:>9}   rounds none | with | gone (req/s)",
+        "root v2", "none req/s", "gone req/s", "children req/s", "ratio", "p99 none", "p99 with"
+    );
+    for ((b, a), g) in before.iter().zip(after.iter()).zip(gone.iter()) {
+        let (bm, am, gm) = (b.median(), a.median(), g.median());
+        let base = (bm.rps + gm.rps) / 2.0;
+        let errors: u64 = b
+            .rounds
+            .iter()
+            .chain(&a.rounds)
+            .chain(&g.rounds)
+            .map(|r| r.errors)
+            .sum();
+        println!(
+            "{:<10} {:>10.0} {:>10.0} {:>14.0} {:>7.1}%   {:>7.2}ms {:>7.2}ms   {} | {} | {}{}",
+            b.name,
+            bm.rps,
+            gm.rps,
+            am.rps,
+            am.rps * 100.0 / base.max(1.0),
+            bm.p99_ms,
+            am.p99_ms,
+            b.spread(),
+            a.spread(),
+            g.spread(),
+            if errors > 0 {
+                format!("  ({errors} errors)")
+            } else {
+                String::new()
+            }
+        );
+    }
     drop(server);
     Ok(())
 }
@@ -292,17 +323,44 @@ async fn wait_active(store: &dyn Store, ids: &[i64], budget: Duration) -> anyhow
     }
 }
 
-async fn throughput(
-    server: &Server,
-    c: &ChildrenArgs,
-    orders: i64,
-) -> anyhow::Result<Vec<(&'static str, crate::Report)>> {
-    let mut out = Vec::new();
-    for name in ["status", "add"] {
-        out.push((
+/// One scenario's rounds.
+struct Rounds {
+    name: &'static str,
+    rounds: Vec<crate::Report>,
+}
+
+impl Rounds {
+    /// The round with the median rate.
+    fn median(&self) -> &crate::Report {
+        let mut by_rate: Vec<&crate::Report> = self.rounds.iter().collect();
+        by_rate.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+        by_rate[by_rate.len() / 2]
+    }
+
+    fn spread(&self) -> String {
+        let rates: Vec<String> = self
+            .rounds
+            .iter()
+            .map(|r| format!("{:.0}", r.rps))
+            .collect();
+        rates.join(" ")
+    }
+}
+
+/// `status` and `add`, alternating, `c.rounds` times each.
+async fn throughput(server: &Server, c: &ChildrenArgs, orders: i64) -> anyhow::Result<Vec<Rounds>> {
+    let mut out: Vec<Rounds> = ["status", "add"]
+        .into_iter()
+        .map(|name| Rounds {
             name,
-            crate::run(server.addr, name, c.concurrency, c.seconds, orders).await?,
-        ));
+            rounds: Vec::new(),
+        })
+        .collect();
+    for _ in 0..c.rounds.max(1) {
+        for r in &mut out {
+            let report = crate::run(server.addr, r.name, c.concurrency, c.seconds, orders).await?;
+            r.rounds.push(report);
+        }
     }
     Ok(out)
 }
