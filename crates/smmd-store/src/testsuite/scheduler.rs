@@ -41,6 +41,16 @@ fn every_second(s: &ScheduleRecord, now: i64) -> TickDecision {
     }
 }
 
+async fn schedule_named(store: &Arc<dyn Store>, name: &str) -> ScheduleRecord {
+    store
+        .schedules()
+        .await
+        .expect("schedules")
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("schedule {name}"))
+}
+
 async fn runs_of(store: &Arc<dyn Store>, id: i64) -> Vec<RunRecord> {
     let mut runs = store.schedule_runs(id, None, 10_000).await.expect("runs");
     runs.reverse();
@@ -590,13 +600,7 @@ pub async fn bring_forward_runs_one_tick_now_and_waits_while_busy(store: Arc<dyn
         store.claim_ticks(NOW, &minute).await.expect("claim").runs,
         1
     );
-    let cursor = store
-        .schedules()
-        .await
-        .expect("read")
-        .into_iter()
-        .find(|s| s.name == "woken")
-        .expect("found");
+    let cursor = schedule_named(&store, "woken").await;
     assert_eq!(cursor.next_run_at, Some(later), "back on the calendar");
     // Pending, then running: a wake waits for the run to end.
     assert_eq!(
@@ -818,13 +822,7 @@ pub async fn clock_wakeup_and_health_figures(store: Arc<dyn Store>) {
         )
         .await
         .expect("finish"));
-    let sooner = store
-        .schedules()
-        .await
-        .expect("schedules")
-        .into_iter()
-        .find(|s| s.name == "sooner")
-        .expect("sooner");
+    let sooner = schedule_named(&store, "sooner").await;
     assert_eq!(sooner.last_success_at, Some(NOW + 300));
     let health = store.scheduler_health(NOW + 5_000).await.expect("health");
     assert_eq!(health, SchedulerHealth::default());
