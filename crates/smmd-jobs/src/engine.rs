@@ -87,7 +87,9 @@ pub trait Job: Send + Sync + 'static {
 pub enum TimeSource {
     /// The injected clock only (tests drive a manual clock).
     Injected,
-    /// The database clock, read at every pass (F14).
+    /// The database clock (F14): read at every pass, or, with
+    /// [`EngineConfig::lean_passes`], at most once per `poll` (between readings "now" is the
+    /// injected clock plus the offset last measured).
     Database,
 }
 
@@ -109,8 +111,9 @@ pub struct EngineConfig {
     /// On shutdown, how long runs in flight may take to finish before they are released.
     pub shutdown_grace: Duration,
     /// Lean passes (hosted child panels, hundreds per process): a pass woken by a run's end
-    /// before anything is due only starts pending runs, and expired leases are reaped at most
-    /// every quarter lease. Off: every pass reaps and claims.
+    /// before anything is due only starts pending runs, expired leases are reaped at most
+    /// every quarter lease, and the database clock's offset is measured at most once per
+    /// `poll`. Off: every pass reaps, claims and reads the database clock.
     pub lean_passes: bool,
 }
 
@@ -164,8 +167,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     jobs: HashMap<String, Arc<dyn Job>>,
-    /// Database clock − injected clock (ms), measured at the last pass.
+    /// Database clock − injected clock (ms), measured at the last reading.
     offset_ms: AtomicI64,
+    /// When the offset was last measured (injected clock, ms; `i64::MIN`: never).
+    offset_read_at: AtomicI64,
     /// Schedules asked to run ahead of their calendar ([`Engine::wake`]).
     wake: Wake,
 }
@@ -215,6 +220,7 @@ impl Engine {
                 config,
                 jobs: HashMap::new(),
                 offset_ms: AtomicI64::new(0),
+                offset_read_at: AtomicI64::new(i64::MIN),
                 wake: Wake::new(),
             }),
         }
@@ -318,11 +324,20 @@ impl Engine {
             TimeSource::Injected => Ok(self.inner.clock.now_ms()),
             TimeSource::Database => {
                 let before = self.inner.clock.now_ms();
+                let read_at = self.inner.offset_read_at.load(Ordering::Relaxed);
+                let poll_ms = i64::try_from(self.inner.config.poll.as_millis()).unwrap_or(1_000);
+                if self.inner.config.lean_passes
+                    && read_at != i64::MIN
+                    && (0..poll_ms).contains(&before.saturating_sub(read_at))
+                {
+                    return Ok(self.now());
+                }
                 let db = self.inner.store.db_now_ms().await?;
                 let after = self.inner.clock.now_ms();
                 self.inner
                     .offset_ms
                     .store(db - (before + after) / 2, Ordering::Relaxed);
+                self.inner.offset_read_at.store(after, Ordering::Relaxed);
                 Ok(db)
             }
         }
@@ -702,14 +717,19 @@ impl Engine {
         st.next_due = next;
         Ok(match next {
             // Something is due but could not start (its schedule is busy, all slots are
-            // taken, or the scheduler is paused): look again after a quarter poll.
-            Some(at) if at <= now => poll_ms / 4,
+            // taken, or the scheduler is paused), or became due since the claim: look again
+            // after a quarter poll, at most a second (a child's poll is a minute: waiting a
+            // quarter of it put a tick that fell due between claim and this read 15 s late).
+            Some(at) if at <= now => (poll_ms / 4).min(DUE_RETRY_MS),
             // +1 ms: wake just after the tick, not a hair before it.
             Some(at) => at - now + 1,
             None => poll_ms,
         })
     }
 }
+
+/// The longest a pass that saw something due but not started waits before the next (ms).
+const DUE_RETRY_MS: i64 = 1_000;
 
 /// What `run_until` remembers between passes.
 struct PassState {

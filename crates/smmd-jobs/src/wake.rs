@@ -51,6 +51,13 @@ impl Wake {
         }
     }
 
+    /// Asks the engine for a pass now without bringing any schedule forward: something it
+    /// reads changed here (a run queued by "run now", an edited or paused schedule), so it
+    /// need not wait for its next tick or poll to see it. Never blocks.
+    pub fn nudge(&self) {
+        self.inner.notify.notify_one();
+    }
+
     /// The names waiting for the engine (sorted).
     pub fn wanted(&self) -> Vec<String> {
         self.inner
@@ -77,7 +84,7 @@ impl Wake {
         }
     }
 
-    /// Completes when a name is added (or was added since the last wait).
+    /// Completes when a name is added or the engine is nudged (or was, since the last wait).
     pub(crate) async fn notified(&self) {
         self.inner.notify.notified().await;
     }
@@ -110,5 +117,11 @@ mod tests {
         w.wake("orders.dispatch");
         let again = tokio::time::timeout(std::time::Duration::from_millis(50), w.notified()).await;
         assert!(again.is_err());
+        // A nudge wakes the engine and wants nothing more.
+        w.nudge();
+        tokio::time::timeout(std::time::Duration::from_millis(100), w.notified())
+            .await
+            .expect("nudged");
+        assert_eq!(w.wanted(), vec!["orders.dispatch"]);
     }
 }

@@ -607,7 +607,120 @@ async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn S
     );
 }
 
+/// A lean engine (hosted children) measures the database clock's offset at most once per
+/// poll and reads "now" as its own clock plus that offset in between: a tick due 30 s after
+/// the measurement runs when its own clock moved 30 s (the database's barely did), and after a
+/// poll has gone by the offset is measured again (a tick due 50 s ahead of the database's
+/// clock is not due, however far its own clock ran).
+async fn a_lean_engine_reads_the_database_clock_once_per_poll(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0);
+    let db_now = store.db_now_ms().await.expect("db clock");
+    let job = flaky(0);
+    let lean = |instance: &str| {
+        let mut e = Engine::new(
+            store.clone(),
+            Arc::new(clock.clone()) as Arc<dyn Clock>,
+            EngineConfig {
+                instance: instance.into(),
+                time_source: TimeSource::Database,
+                poll: std::time::Duration::from_secs(60),
+                lean_passes: true,
+                ..EngineConfig::default()
+            },
+        );
+        e.register("soon", job.clone());
+        e.register("later", job.clone());
+        e
+    };
+    let e = lean("lean");
+    assert_eq!(e.tick().await.expect("tick").executed, 0, "nothing due yet");
+    for (name, at) in [("soon", db_now + 30_000), ("later", db_now + 50_000)] {
+        store
+            .ensure_schedule(schedule(name, "@every 1h", "fire_once", 1, 60_000, at))
+            .await
+            .expect("schedule");
+    }
+    clock.advance_ms(31_000);
+    assert_eq!(
+        e.tick().await.expect("tick").executed,
+        1,
+        "within the poll, now is the own clock plus the offset"
+    );
+    assert_eq!(runs(&store, "soon").await.len(), 1);
+    clock.advance_ms(60_000);
+    assert_eq!(
+        e.tick().await.expect("tick").executed,
+        0,
+        "a poll later the database clock is read again: `later` is not due by it"
+    );
+    assert!(runs(&store, "later").await.is_empty());
+}
+
+/// "Run now" queues a run; a nudge makes the engine start it at once instead of at its next
+/// poll, and nothing else is brought forward.
+async fn a_nudge_starts_a_queued_run_before_the_poll(store: Arc<dyn Store>) {
+    let db_now = store.db_now_ms().await.expect("db clock");
+    for name in ["report", "other"] {
+        store
+            .ensure_schedule(schedule(
+                name,
+                "@every 1h",
+                "fire_once",
+                1,
+                60_000,
+                db_now + 3_600_000,
+            ))
+            .await
+            .expect("schedule");
+    }
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    struct Tell(tokio::sync::mpsc::UnboundedSender<String>, &'static str);
+    #[async_trait]
+    impl Job for Tell {
+        async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+            let _ = self.0.send(self.1.to_string());
+            Ok(Counters::new())
+        }
+    }
+    let mut e = Engine::new(
+        store.clone(),
+        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: "nudged".into(),
+            time_source: TimeSource::Database,
+            poll: std::time::Duration::from_secs(60),
+            lean_passes: true,
+            ..EngineConfig::default()
+        },
+    );
+    e.register("report", Arc::new(Tell(started.clone(), "report")));
+    e.register("other", Arc::new(Tell(started, "other")));
+    let wake = e.wake();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(e.run_until(async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let now = store.db_now_ms().await.expect("db clock");
+    smmd_jobs::control::run_now(store.as_ref(), "report", "admin:k1", "admin@x", now)
+        .await
+        .expect("queued");
+    wake.nudge();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), starts.recv())
+        .await
+        .expect("the nudge started the queued run long before the 60 s poll")
+        .expect("sent");
+    assert_eq!(first, "report");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = stop.send(());
+    running.await.expect("engine");
+    assert!(starts.try_recv().is_err(), "nothing else ran");
+    assert!(runs(&store, "other").await.is_empty());
+}
+
 both_stores!(
+    a_lean_engine_reads_the_database_clock_once_per_poll,
+    a_nudge_starts_a_queued_run_before_the_poll,
     a_wake_runs_the_schedule_now_and_a_busy_one_once_after,
     runs_of_different_schedules_execute_concurrently,
     the_database_clock_decides_what_is_due,

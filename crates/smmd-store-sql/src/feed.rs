@@ -84,7 +84,46 @@ pub(crate) async fn feed_after(
     cursor: FeedCursor,
     limit: i64,
 ) -> StoreResult<FeedRead> {
+    if !anything_after(s, cursor).await? {
+        return Ok(FeedRead {
+            next: cursor,
+            ..FeedRead::default()
+        });
+    }
     feed_rows(s, cursor, limit, None).await
+}
+
+/// Whether any source holds a committed row after `cursor`, in one statement: the hub's look
+/// after a commit that wrote no feed row (most commits of an idle hosted child: its jobs'
+/// bookkeeping) or after a poll that finds nothing costs this instead of the horizon and four
+/// reads. Nothing after the cursor also means nothing held back; the cursor stays where it is
+/// (a row committing later is after it: its transaction was in flight at the last read, at or
+/// above that read's horizon, which the cursor never passes).
+async fn anything_after(s: &SqlStore, c: FeedCursor) -> StoreResult<bool> {
+    let after = |table: &str, n: usize| match s.dialect {
+        Dialect::Postgres => format!(
+            "EXISTS (SELECT 1 FROM {table} WHERE (tx, id) > (${}, ${}))",
+            2 * n + 1,
+            2 * n + 2
+        ),
+        Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM {table} WHERE id > ${})", n + 1),
+    };
+    let sql = format!(
+        "SELECT CAST(CASE WHEN {} OR {} OR {} OR {} THEN 1 ELSE 0 END AS BIGINT) AS any_new",
+        after("order_events", 0),
+        after("ledger", 1),
+        after("notifications", 2),
+        after("alerts", 3)
+    );
+    let mut q = sqlx::query(&sql);
+    for at in [c.events, c.ledger, c.notifications, c.alerts] {
+        q = match s.dialect {
+            Dialect::Postgres => q.bind(at.tx).bind(at.id),
+            Dialect::Sqlite => q.bind(at.id),
+        };
+    }
+    let row = q.fetch_one(&s.read).await.db()?;
+    Ok(get::<i64>(&row, "any_new")? != 0)
 }
 
 /// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by

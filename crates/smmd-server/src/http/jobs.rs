@@ -308,6 +308,8 @@ async fn trigger(
     )
     .await
     .map_err(control_error)?;
+    // The engine starts the queued run at its next pass: now, not at its next poll.
+    st.jobs_wake.nudge();
     let (status, run_id, label) = match outcome {
         TriggerOutcome::Queued { run_id } => (StatusCode::ACCEPTED, run_id, "queued"),
         TriggerOutcome::Duplicate { run_id } => (StatusCode::OK, run_id, "duplicate"),
@@ -372,6 +374,7 @@ async fn edit(
     )
     .await
     .map_err(control_error)?;
+    st.jobs_wake.nudge();
     show(State(st), AdminUser(admin), Path(name)).await
 }
 
@@ -384,6 +387,7 @@ async fn pause(
     control::set_paused(st.store.as_ref(), true, &admin.email, st.clock.now_ms())
         .await
         .map_err(control_error)?;
+    st.jobs_wake.nudge();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -396,5 +400,6 @@ async fn resume(
     control::set_paused(st.store.as_ref(), false, &admin.email, st.clock.now_ms())
         .await
         .map_err(control_error)?;
+    st.jobs_wake.nudge();
     Ok(StatusCode::NO_CONTENT)
 }

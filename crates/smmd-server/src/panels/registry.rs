@@ -305,10 +305,13 @@ fn child_secret(root_secret_hex: &str, id: i64) -> String {
     smmd_app::secrets::token_hash(&format!("smmd child panel {id}:{root_secret_hex}"))
 }
 
-/// The longest a child's engine sleeps between looks at its schedules (ms): the dispatch
-/// schedule's interval, so "run now" and edits made on another instance wait no longer than an
-/// order does.
-pub const CHILD_POLL_MS: u64 = 5_000;
+/// The longest a child's engine sleeps between looks at its schedules (ms). It wakes at each
+/// due tick anyway, and at once on this instance when an order is placed (run on demand),
+/// "run now" is clicked or a schedule is edited or paused ([`smmd_jobs::Wake`]); the poll only
+/// bounds how late it sees an edit made on another instance (PostgreSQL), and how often a
+/// lean engine re-measures the database clock. Every look is four statements, and hundreds of
+/// children looking every few seconds were most of their idle cost on PostgreSQL.
+pub const CHILD_POLL_MS: u64 = 60_000;
 
 /// How often a child's live feed looks for rows without being woken (ms). Every commit on this
 /// instance wakes it, and on PostgreSQL so does every other instance's (`NOTIFY`); the poll
