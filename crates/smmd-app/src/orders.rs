@@ -8,7 +8,8 @@ use smmd_domain::refill::{check_refill, RefillFacts};
 use smmd_domain::service::{validate_order, OrderError, OrderInput};
 use smmd_domain::{Money, OrderId, ServiceId, UserId};
 use smmd_store::{
-    CancelError, CancelOutcome, Order, PlaceOrderError, Refill, RefillRequestError, StoreError,
+    CancelError, CancelOutcome, Order, PlaceOrderError, Placement, Refill, RefillRequestError,
+    StoreError,
 };
 
 use crate::error::UseCaseError;
@@ -26,7 +27,7 @@ pub async fn place_order(
     user: UserId,
     service_id: i64,
     input: &OrderInput,
-    request_key: Option<&str>,
+    placement: Placement<'_>,
 ) -> Result<Order, PlaceOrderError> {
     let service = app
         .store
@@ -59,7 +60,7 @@ pub async fn place_order(
     }
     let order = app
         .store
-        .place_order(user, &service, &spec, request_key, app.now())
+        .place_order(user, &service, &spec, placement, app.now())
         .await?;
     if let Some(wake) = app.wake {
         wake.wake(smmd_jobs::jobs::DISPATCH);
@@ -97,7 +98,7 @@ pub async fn place_order_once(
     if let Some(first) = app.store.order_by_request_key(user, key).await? {
         return Ok(Placed::Replayed(first));
     }
-    match place_order(app, user, service_id, input, Some(key)).await {
+    match place_order(app, user, service_id, input, Placement::keyed(key)).await {
         Ok(o) => Ok(Placed::New(o)),
         Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => app
             .store

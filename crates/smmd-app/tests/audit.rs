@@ -92,7 +92,7 @@ async fn scenario(backend: Backend) {
         ann.id,
         svc.id.0,
         &order("https://instagram.com/a"),
-        None,
+        Default::default(),
     )
     .await
     .expect("order 1");
@@ -101,7 +101,7 @@ async fn scenario(backend: Backend) {
         ann.id,
         svc.id.0,
         &order("https://instagram.com/b"),
-        None,
+        Default::default(),
     )
     .await
     .expect("order 2");

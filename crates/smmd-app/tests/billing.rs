@@ -382,10 +382,10 @@ async fn reserve(backend: Backend) {
     };
     billing::rent(app, ann, pro.id).await.expect("rent"); // 0.10 an hour: 4.90 left
                                                           // 10 hours of 0.10 are kept: 1.00 leaves 3.90, fine; 3.00 would leave 0.90.
-    orders::place_order(app, ann, svc.id.0, &times(1, 1), None)
+    orders::place_order(app, ann, svc.id.0, &times(1, 1), Default::default())
         .await
         .expect("leaves enough");
-    let e = orders::place_order(app, ann, svc.id.0, &times(3, 2), None)
+    let e = orders::place_order(app, ann, svc.id.0, &times(3, 2), Default::default())
         .await
         .expect_err("eats the reserve");
     assert_eq!(e.code(), ErrorCode::InsufficientFunds);
@@ -393,7 +393,7 @@ async fn reserve(backend: Backend) {
         e.to_string(),
         "Not enough funds on balance: 1.00 stays reserved for 10 hours of your rentals, and this order would leave 0.90"
     );
-    let e = orders::place_order(app, ann, svc.id.0, &times(5, 3), None)
+    let e = orders::place_order(app, ann, svc.id.0, &times(5, 3), Default::default())
         .await
         .expect_err("more than the balance");
     assert_eq!(e.to_string(), "Not enough funds on balance");
@@ -412,7 +412,7 @@ async fn reserve(backend: Backend) {
     )
     .await
     .expect("no reserve");
-    orders::place_order(app, ann, svc.id.0, &times(3, 4), None)
+    orders::place_order(app, ann, svc.id.0, &times(3, 4), Default::default())
         .await
         .expect("no reserve: placed");
 }
@@ -449,7 +449,7 @@ async fn tier(backend: Backend) {
     let pro = billing_with(app, &actor, 0, settings).await;
     let r = billing::rent(app, ann, pro.id).await.expect("rent");
     let charge = |u, svc: i64, n| async move {
-        orders::place_order(app, u, svc, &thousand(n), None)
+        orders::place_order(app, u, svc, &thousand(n), Default::default())
             .await
             .expect("order")
             .charge

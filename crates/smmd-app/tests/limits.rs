@@ -104,18 +104,30 @@ async fn scenario(backend: Backend) {
         quantity: Some(q.into()),
         ..OrderInput::default()
     };
-    let e = orders::place_order(limited, ann.id, svc.id.0, &input("50001"), None)
-        .await
-        .expect_err("above max_order_amount");
+    let e = orders::place_order(
+        limited,
+        ann.id,
+        svc.id.0,
+        &input("50001"),
+        Default::default(),
+    )
+    .await
+    .expect_err("above max_order_amount");
     assert_eq!(e.code(), ErrorCode::AmountTooLarge);
     assert_eq!(
         balance().await,
         Money::parse("1000").expect("m"),
         "nothing charged"
     );
-    orders::place_order(limited, ann.id, svc.id.0, &input("50000"), None)
-        .await
-        .expect("at max_order_amount");
+    orders::place_order(
+        limited,
+        ann.id,
+        svc.id.0,
+        &input("50000"),
+        Default::default(),
+    )
+    .await
+    .expect("at max_order_amount");
     assert_eq!(balance().await, Money::parse("950").expect("m"));
 }
 

@@ -70,7 +70,7 @@ async fn order(store: &Arc<dyn Store>, u: &User, link: &str) -> Order {
     };
     let spec = validate_order(&svc.rules(), &input).expect("valid");
     store
-        .place_order(u.id, &svc, &spec, None, T0)
+        .place_order(u.id, &svc, &spec, Default::default(), T0)
         .await
         .expect("order")
 }

@@ -327,7 +327,7 @@ pub async fn run(args: &Args, a: &FulfilArgs) -> anyhow::Result<()> {
             };
             let spec = validate_order(&svc.rules(), &input)?;
             store
-                .place_order(s.user, svc, &spec, None, s.clock.now_ms())
+                .place_order(s.user, svc, &spec, Default::default(), s.clock.now_ms())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             placed += 1;

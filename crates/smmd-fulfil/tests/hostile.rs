@@ -230,7 +230,13 @@ impl World {
         };
         let spec = smmd_domain::service::validate_order(&svc.rules(), &input).expect("valid");
         self.store
-            .place_order(self.user.id, svc, &spec, None, self.clock.now_ms())
+            .place_order(
+                self.user.id,
+                svc,
+                &spec,
+                Default::default(),
+                self.clock.now_ms(),
+            )
             .await
             .expect("placed")
     }

@@ -142,7 +142,7 @@ async fn order(store: &Arc<dyn Store>, u: UserId, svc: &Service, link: &str) -> 
     };
     let spec = validate_order(&svc.rules(), &input).expect("valid");
     store
-        .place_order(u, svc, &spec, None, T0)
+        .place_order(u, svc, &spec, Default::default(), T0)
         .await
         .expect("placed")
 }

@@ -56,7 +56,7 @@ pub(crate) async fn place_order(
     user: UserId,
     svc: &Service,
     spec: &OrderSpec,
-    request_key: Option<&str>,
+    placement: Placement<'_>,
     now: i64,
 ) -> Result<Order, PlaceOrderError> {
     let mut tx = s.begin().await?;
@@ -67,8 +67,8 @@ pub(crate) async fn place_order(
     let row = sqlx::query(&format!(
         "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
          charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at, \
-         reference, request_key) \
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18) \
+         reference, request_key, panel_id) \
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19) \
          RETURNING {ORDER_COLS}"
     ))
     .bind(user.0)
@@ -88,7 +88,8 @@ pub(crate) async fn place_order(
     .bind(now)
     .bind(svc.provider_service_id.as_deref())
     .bind(new_reference())
-    .bind(request_key)
+    .bind(placement.request_key)
+    .bind(placement.panel)
     .fetch_one(&mut *tx)
     .await
     .map_err(crate::map_err)
@@ -736,10 +737,10 @@ mod section {
             user: UserId,
             service: &Service,
             spec: &OrderSpec,
-            request_key: Option<&str>,
+            placement: Placement<'_>,
             now: i64,
         ) -> Result<Order, PlaceOrderError> {
-            crate::orders::place_order(self, user, service, spec, request_key, now).await
+            crate::orders::place_order(self, user, service, spec, placement, now).await
         }
 
         async fn order_by_request_key(

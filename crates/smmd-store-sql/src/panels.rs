@@ -302,7 +302,7 @@ async fn panel_activity(s: &SqlStore) -> StoreResult<Vec<PanelActivity>> {
     let rows = sqlx::query(
         "SELECT p.id, COUNT(o.id) AS orders, CAST(COALESCE(SUM(o.charge - o.refunded), 0) AS BIGINT) AS revenue, \
          MAX(o.created_at) AS last_at FROM panels p \
-         LEFT JOIN orders o ON o.user_id = p.owner_id AND o.created_at >= p.created_at \
+         LEFT JOIN orders o ON o.panel_id = p.id \
          GROUP BY p.id ORDER BY p.id",
     )
     .fetch_all(&s.read)

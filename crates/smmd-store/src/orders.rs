@@ -184,6 +184,27 @@ pub enum CancelOutcome {
     Requested,
 }
 
+/// How an order is placed, beside what is ordered ([`OrderSpec`]): the request key that makes
+/// a retry safe, and the hosted child panel whose dedicated `/api/v2` key placed it (the root
+/// admin's orders and revenue per panel, `docs/child-panels.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placement<'a> {
+    /// REST `Idempotency-Key` (1–200 characters), unique per user.
+    pub request_key: Option<&'a str>,
+    /// The registry id of the child panel whose key placed the order.
+    pub panel: Option<i64>,
+}
+
+impl<'a> Placement<'a> {
+    /// A placement under request key `key`.
+    pub fn keyed(key: &'a str) -> Placement<'a> {
+        Placement {
+            request_key: Some(key),
+            panel: None,
+        }
+    }
+}
+
 /// Orders: placement, reads and searches, state changes with their refunds, cancels, the event log and the dashboard figures.
 #[async_trait::async_trait]
 pub trait OrderStore: Send + Sync {
@@ -191,15 +212,16 @@ pub trait OrderStore: Send + Sync {
     /// the conditional debit, the ledger row `order:<id>:charge` and the order row `queued`.
     /// The service's guarantee, refill and cancel flags are copied onto the order.
     ///
-    /// `request_key` (REST `Idempotency-Key`) is unique per user: a second placement with the
-    /// same key writes nothing and fails with `Conflict("orders.request_key")`; the first order
-    /// is then found with [`Store::order_by_request_key`].
+    /// `placement.request_key` (REST `Idempotency-Key`) is unique per user: a second placement
+    /// with the same key writes nothing and fails with `Conflict("orders.request_key")`; the
+    /// first order is then found with [`Store::order_by_request_key`]. `placement.panel` is
+    /// stored on the order (`orders.panel_id`, what [`Store::panel_activity`] counts).
     async fn place_order(
         &self,
         user: UserId,
         service: &Service,
         spec: &OrderSpec,
-        request_key: Option<&str>,
+        placement: Placement<'_>,
         now: i64,
     ) -> Result<Order, PlaceOrderError>;
 

@@ -77,8 +77,9 @@ impl PanelRecord {
     }
 }
 
-/// What a child panel bought from the root: the renter's orders since the panel was
-/// created (its customers' orders are bought as the renter's).
+/// What a child panel bought from the root: the orders its dedicated key placed (its
+/// customers' orders, bought as the renter's; the renter's own orders on the root and those of
+/// their other panels are not counted).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PanelActivity {
     pub panel_id: i64,

@@ -454,7 +454,8 @@ async fn create_order(
     let now = st.clock.now_ms();
     let input = body.input();
     let Some(key) = key else {
-        let o = orders::place_order(st.app(), user.id, body.service, &input, None).await?;
+        let o = orders::place_order(st.app(), user.id, body.service, &input, Default::default())
+            .await?;
         return Ok((
             StatusCode::CREATED,
             Json(order_dto(&o, currency, false, now)),

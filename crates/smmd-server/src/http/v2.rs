@@ -136,7 +136,7 @@ async fn act(st: &AppState, owner: &KeyOwner, p: &Params) -> Response {
     let result = match action {
         Action::Services => return services(st, user).await,
         Action::Balance => balance(st, user).await,
-        Action::Add => add(st, user, p).await,
+        Action::Add => add(st, user, owner.panel, p).await,
         Action::Status => status(st, user, p).await,
         Action::Refill => refill(st, user, p).await,
         Action::RefillStatus => refill_status(st, user, p).await,
@@ -215,14 +215,19 @@ async fn build_services(
         .map_err(internal)
 }
 
-async fn add(st: &AppState, user: UserId, p: &Params) -> V2 {
+/// `add`; `panel`: the child panel whose dedicated key asks (recorded on the order).
+async fn add(st: &AppState, user: UserId, panel: Option<i64>, p: &Params) -> V2 {
     let service = p
         .get("service")
         .and_then(|s| smmd_domain::service::parse_count(Some(s)))
         .ok_or_else(|| {
             error_value(&smmd_domain::service::OrderError::IncorrectService.to_string())
         })?;
-    match orders::place_order(st.app(), user, service, &p.order_input(), None).await {
+    let placement = smmd_store::Placement {
+        request_key: None,
+        panel,
+    };
+    match orders::place_order(st.app(), user, service, &p.order_input(), placement).await {
         Ok(order) => Ok(json!({ "order": order.id.0 })),
         Err(PlaceOrderError::Rejected(e)) => Err(error_value(&e.to_string())),
         Err(PlaceOrderError::Store(e)) => Err(internal(e)),

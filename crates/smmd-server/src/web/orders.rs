@@ -313,7 +313,15 @@ pub(super) async fn place(State(st): State<AppState>, PageForm(u, f): PageForm) 
         .get("service")
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);
-    match orders::place_order(st.app(), u.user.id, service, &input_from(&f), None).await {
+    match orders::place_order(
+        st.app(),
+        u.user.id,
+        service,
+        &input_from(&f),
+        Default::default(),
+    )
+    .await
+    {
         Ok(o) => Ok(to(
             &format!("/orders/{}", o.reference),
             "ok",

@@ -507,6 +507,20 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
             store.ledger_mismatches().await.expect("check").is_empty(),
             "{host} ledger"
         );
+        // The root admin's figures of this panel: the orders its key placed, net of refunds.
+        let activity = app
+            .store
+            .panel_activity()
+            .await
+            .expect("activity")
+            .into_iter()
+            .find(|a| a.panel_id == panel.id)
+            .expect("listed");
+        assert_eq!(
+            (activity.orders, activity.revenue),
+            (3, root_net),
+            "{host}: the root's orders and revenue of this panel"
+        );
     }
     // The root bought each order once from the simulator, and its ledger adds up.
     assert_eq!(sim.sim.stats().orders_created, 6);

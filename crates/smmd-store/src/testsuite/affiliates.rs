@@ -377,11 +377,23 @@ pub async fn commissions_respect_the_program_settings(store: Arc<dyn Store>) {
     // 2026-01-01 + 1 month = 2026-02-01: the last millisecond of January earns 10 %.
     let feb = NOW + 31 * DAY_MS;
     let inside = store
-        .place_order(b.id, &svc, &spec("https://instagram.com/in"), None, feb - 1)
+        .place_order(
+            b.id,
+            &svc,
+            &spec("https://instagram.com/in"),
+            Placement::default(),
+            feb - 1,
+        )
         .await
         .expect("inside");
     let outside = store
-        .place_order(b.id, &svc, &spec("https://instagram.com/out"), None, feb)
+        .place_order(
+            b.id,
+            &svc,
+            &spec("https://instagram.com/out"),
+            Placement::default(),
+            feb,
+        )
         .await
         .expect("outside");
     assert_eq!(
@@ -405,7 +417,13 @@ pub async fn commissions_respect_the_program_settings(store: Arc<dyn Store>) {
         .await
         .expect("off");
     let none = store
-        .place_order(b.id, &svc, &spec("https://instagram.com/off"), None, NOW)
+        .place_order(
+            b.id,
+            &svc,
+            &spec("https://instagram.com/off"),
+            Placement::default(),
+            NOW,
+        )
         .await
         .expect("off order");
     assert_eq!(store.commission_of_order(none.id).await.expect("r"), None);

@@ -198,7 +198,7 @@ pub async fn stuck_orders_are_active_orders_past_their_due_time(store: Arc<dyn S
     };
     let spec = validate_order(&svc.rules(), &input).expect("drip");
     let drip = store
-        .place_order(u.id, &svc, &spec, None, NOW)
+        .place_order(u.id, &svc, &spec, Default::default(), NOW)
         .await
         .expect("drip");
     let hour = 3_600_000;

@@ -106,6 +106,7 @@ macro_rules! conformance_tests {
             alert_channels_round_trip_and_queue_one_message_per_alert,
             feed_rates_pins_and_display_currencies_round_trip,
             child_panels_register_with_their_rental_and_keep_their_hostnames,
+            a_panels_activity_counts_the_orders_its_key_placed,
             stuck_orders_are_active_orders_past_their_due_time,
             tickets_move_between_customer_and_admin_with_alerts_and_notices,
             canned_replies_are_kept_by_title,
@@ -229,7 +230,9 @@ pub(super) async fn place(
         ..Default::default()
     };
     let spec = validate_order(&svc.rules(), &input)?;
-    store.place_order(u, svc, &spec, None, NOW).await
+    store
+        .place_order(u, svc, &spec, Default::default(), NOW)
+        .await
 }
 
 pub(super) async fn balance(store: &Arc<dyn Store>, u: UserId) -> Money {

@@ -462,7 +462,7 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
         );
         tasks.push(tokio::spawn(async move {
             store
-                .place_order(u.id, &svc, &spec, Some("retry-1"), NOW)
+                .place_order(u.id, &svc, &spec, Placement::keyed("retry-1"), NOW)
                 .await
         }));
     }
@@ -493,7 +493,7 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
             other.id,
             &svc,
             &spec("https://instagram.com/o"),
-            Some("retry-1"),
+            Placement::keyed("retry-1"),
             NOW,
         )
         .await
@@ -504,7 +504,7 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
                 u.id,
                 &svc,
                 &spec(&format!("https://instagram.com/n{i}")),
-                None,
+                Placement::default(),
                 NOW,
             )
             .await

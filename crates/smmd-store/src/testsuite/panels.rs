@@ -325,3 +325,76 @@ pub async fn child_panels_register_with_their_rental_and_keep_their_hostnames(
     assert_eq!(store.panels().await.expect("panels").len(), 2);
     assert_eq!(again.hostnames, vec!["boost.example"]);
 }
+
+/// A panel's orders and revenue are the orders its dedicated key placed (net of refunds): not
+/// the renter's own orders on the root, nor those of the renter's other panel.
+pub async fn a_panels_activity_counts_the_orders_its_key_placed(store: Arc<dyn Store>) {
+    let plan = child_plan(&store).await;
+    let renter = user(&store, "two-panels@x.io", "100").await;
+    let svc = followers(&store).await;
+    let one = store
+        .rent_panel(&new_panel(renter.id, plan.id, &["one.example"]), NOW)
+        .await
+        .expect("first");
+    let two = store
+        .rent_panel(&new_panel(renter.id, plan.id, &["two.example"]), NOW)
+        .await
+        .expect("second");
+    let input = |link: &str, qty: i64| OrderInput {
+        link: Some(link.to_string()),
+        quantity: Some(qty.to_string()),
+        ..Default::default()
+    };
+    let mut placed = Vec::new();
+    for (n, (panel, qty)) in [
+        (Some(one.id), 1000),
+        (Some(one.id), 2000),
+        (Some(two.id), 3000),
+        (None, 4000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let spec = validate_order(
+            &svc.rules(),
+            &input(&format!("https://instagram.com/p{n}"), qty),
+        )
+        .expect("valid");
+        let placement = Placement {
+            request_key: None,
+            panel,
+        };
+        let o = store
+            .place_order(renter.id, &svc, &spec, placement, NOW + n as i64)
+            .await
+            .expect("placed");
+        placed.push(o);
+    }
+    let activity = store.panel_activity().await.expect("activity");
+    let of = |id: i64| {
+        activity
+            .iter()
+            .find(|a| a.panel_id == id)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(
+        of(one.id),
+        PanelActivity {
+            panel_id: one.id,
+            orders: 2,
+            revenue: placed[0].charge.checked_add(placed[1].charge).expect("sum"),
+            last_order_at: Some(NOW + 1),
+        }
+    );
+    assert_eq!(
+        of(two.id),
+        PanelActivity {
+            panel_id: two.id,
+            orders: 1,
+            revenue: placed[2].charge,
+            last_order_at: Some(NOW + 2),
+        }
+    );
+    assert_ledger_consistent(&store).await;
+}

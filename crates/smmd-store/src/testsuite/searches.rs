@@ -497,7 +497,7 @@ pub async fn dashboard_figures_and_completion_times(store: Arc<dyn Store>) {
     };
     let spec = validate_order(&other.rules(), &yesterday).expect("valid");
     store
-        .place_order(u.id, &other, &spec, None, NOW - 86_400_000)
+        .place_order(u.id, &other, &spec, Default::default(), NOW - 86_400_000)
         .await
         .expect("yesterday");
     let mut done = Vec::new();
