@@ -84,22 +84,31 @@ pub(crate) async fn feed_after(
     cursor: FeedCursor,
     limit: i64,
 ) -> StoreResult<FeedRead> {
-    if !anything_after(s, cursor).await? {
+    if let Some(horizon) = nothing_after(s, cursor).await? {
+        // Every row below the horizon is read: the cursor moves up to it, as after a read
+        // that found fewer rows than its limit, so a reader's position keeps up with the head.
+        let up = |at: FeedPos| at.max(FeedPos::new(horizon, 0));
         return Ok(FeedRead {
-            next: cursor,
+            next: FeedCursor {
+                events: up(cursor.events),
+                ledger: up(cursor.ledger),
+                notifications: up(cursor.notifications),
+                alerts: up(cursor.alerts),
+            },
             ..FeedRead::default()
         });
     }
     feed_rows(s, cursor, limit, None).await
 }
 
-/// Whether any source holds a committed row after `cursor`, in one statement: the hub's look
-/// after a commit that wrote no feed row (most commits of an idle hosted child: its jobs'
-/// bookkeeping) or after a poll that finds nothing costs this instead of the horizon and four
-/// reads. Nothing after the cursor also means nothing held back; the cursor stays where it is
-/// (a row committing later is after it: its transaction was in flight at the last read, at or
-/// above that read's horizon, which the cursor never passes).
-async fn anything_after(s: &SqlStore, c: FeedCursor) -> StoreResult<bool> {
+/// When no source holds a row after `cursor` (committed or not yet readable), the horizon of
+/// that look (`0` on SQLite, where the cursor is by id alone); `None` when a source does. One
+/// statement: the hub's look after a commit that wrote no feed row (most commits of an idle
+/// hosted child: its jobs' bookkeeping) or after a poll that finds nothing costs this instead
+/// of the horizon and four reads. On PostgreSQL the horizon and the `EXISTS` reads share the
+/// statement's snapshot, so every transaction below it has ended and shows no row after the
+/// cursor: the cursor may move up to it (a row committing later is at or above it).
+async fn nothing_after(s: &SqlStore, c: FeedCursor) -> StoreResult<Option<i64>> {
     let after = |table: &str, n: usize| match s.dialect {
         Dialect::Postgres => format!(
             "EXISTS (SELECT 1 FROM {table} WHERE (tx, id) > (${}, ${}))",
@@ -108,8 +117,13 @@ async fn anything_after(s: &SqlStore, c: FeedCursor) -> StoreResult<bool> {
         ),
         Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM {table} WHERE id > ${})", n + 1),
     };
+    let horizon = match s.dialect {
+        Dialect::Postgres => "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        Dialect::Sqlite => "CAST(0 AS BIGINT)",
+    };
     let sql = format!(
-        "SELECT CAST(CASE WHEN {} OR {} OR {} OR {} THEN 1 ELSE 0 END AS BIGINT) AS any_new",
+        "SELECT CAST(CASE WHEN {} OR {} OR {} OR {} THEN 1 ELSE 0 END AS BIGINT) AS any_new, \
+         {horizon} AS h",
         after("order_events", 0),
         after("ledger", 1),
         after("notifications", 2),
@@ -123,7 +137,10 @@ async fn anything_after(s: &SqlStore, c: FeedCursor) -> StoreResult<bool> {
         };
     }
     let row = q.fetch_one(&s.read).await.db()?;
-    Ok(get::<i64>(&row, "any_new")? != 0)
+    if get::<i64>(&row, "any_new")? != 0 {
+        return Ok(None);
+    }
+    Ok(Some(get(&row, "h")?))
 }
 
 /// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by

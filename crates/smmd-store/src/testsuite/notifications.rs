@@ -428,6 +428,22 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     ] {
         assert!(after >= before, "{after:?} went back from {before:?}");
     }
+    // A commit that writes no feed row (a session) moves the head; a reader that then finds
+    // nothing new keeps up with it, so a page rendered now embeds a position at or after the
+    // head (a socket's replay starts there).
+    store
+        .create_session("feed-session", u.id, "csrf", NOW, NOW + 60, false)
+        .await
+        .expect("session");
+    let head_now = store.feed_head().await.expect("head");
+    let kept_up = settled(&store, again.next, 100).await;
+    assert!(kept_up.items.is_empty());
+    assert!(
+        head_now.is_behind_or_at(&kept_up.next),
+        "a reader that found nothing is at {:?}, behind the head {head_now:?}",
+        kept_up.next
+    );
+    let next = kept_up.next;
 
     // Alerts go to admins (no user); notifications to their user; `limit` is per source.
     store
