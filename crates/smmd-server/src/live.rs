@@ -263,10 +263,14 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>, poll: Duration) {
             }
         }
         // Read first, then wait: rows committed while subscribing are not missed.
-        let held;
-        (cursor, held) = drain(store.as_ref(), &hub, cursor).await;
+        let before = cursor;
+        let (next, held) = drain(store.as_ref(), &hub, cursor).await;
+        cursor = next;
+        // Held back *and stuck*: under load some transaction is always in flight, and the
+        // feed moves past each as it ends; only a cursor that stops moving is worth a warning.
         match (held, held_since) {
             (false, _) => held_since = None,
+            (true, _) if cursor != before => held_since = Some(tokio::time::Instant::now()),
             (true, None) => held_since = Some(tokio::time::Instant::now()),
             (true, Some(since)) if since.elapsed() >= HELD_WARN => {
                 tracing::warn!(

@@ -448,8 +448,9 @@ pub async fn notification_settings_and_the_inbox_over_rest(app: TestApp) {
 
 /// The feed position a page embeds (`<body data-feed="e.l.n.a">`), once the feed has reached
 /// `at_least` (the rows the test just committed are published, so none arrives live as well).
+/// Up to 10 s: with nothing committing, the feed moves up to a new head at its next poll (1 s).
 pub async fn page_feed(app: &TestApp, cookie: &str, at_least: Option<&FeedCursor>) -> FeedCursor {
-    for _ in 0..100 {
+    for _ in 0..200 {
         let html = app
             .client
             .get(app.url("/orders"))
@@ -471,7 +472,7 @@ pub async fn page_feed(app: &TestApp, cookie: &str, at_least: Option<&FeedCursor
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the page never showed the feed position");
+    panic!("the page never showed the feed position in 10 s");
 }
 
 /// `(type, src, seq)` of the next `n` messages.
