@@ -52,6 +52,11 @@ pub struct ChildrenArgs {
     /// Seconds of children's ticks the lateness is read over.
     #[arg(long, default_value_t = 60)]
     pub window: u64,
+    /// PostgreSQL: `VACUUM (ANALYZE)` the root's tables before each throughput round when the
+    /// server runs without autovacuum (as on this machine), as autovacuum would between them;
+    /// `off` measures the root as its dead rows pile up.
+    #[arg(long, default_value = "auto")]
+    pub vacuum: String,
 }
 
 /// 64 hex characters: children derive their secrets from the root's.
@@ -103,7 +108,17 @@ async fn one_backend(
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("== {backend}");
 
-    let before = throughput(&server, c, args.orders).await?;
+    let vacuum = match (backend, c.vacuum.as_str()) {
+        ("postgres", "on") => Some(db.url.as_str()),
+        ("postgres", "auto") if !autovacuum(&db.url).await? => Some(db.url.as_str()),
+        _ => None,
+    };
+    if vacuum.is_some() {
+        println!(
+            "PostgreSQL runs without autovacuum here: the root's tables and the catalogue are vacuumed before each throughput round (--vacuum off to skip)"
+        );
+    }
+    let before = throughput(&server, c, args.orders, vacuum).await?;
     let (rss0, fds0) = (rss_kb(pid), fds(pid));
 
     // One child alone, then the rest at once.
@@ -142,7 +157,7 @@ async fn one_backend(
         (fds1 as f64 - fds0 as f64) / n
     );
 
-    let after = throughput(&server, c, args.orders).await?;
+    let after = throughput(&server, c, args.orders, vacuum).await?;
 
     // The window runs on while the children tick.
     let elapsed = (SystemClock.now_ms() - window_start) as u64 / 1000;
@@ -173,7 +188,7 @@ async fn one_backend(
             .context("removing a child")?;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let gone = throughput(&server, c, args.orders).await?;
+    let gone = throughput(&server, c, args.orders, vacuum).await?;
     println!(
         "{:<10} {:>10} {:>10} {:>14} {:>8}   {:>9} {:>9}   rounds none | with | gone (req/s)",
         "root v2", "none req/s", "gone req/s", "children req/s", "ratio", "p99 none", "p99 with"
@@ -348,7 +363,12 @@ impl Rounds {
 }
 
 /// `status` and `add`, alternating, `c.rounds` times each.
-async fn throughput(server: &Server, c: &ChildrenArgs, orders: i64) -> anyhow::Result<Vec<Rounds>> {
+async fn throughput(
+    server: &Server,
+    c: &ChildrenArgs,
+    orders: i64,
+    vacuum: Option<&str>,
+) -> anyhow::Result<Vec<Rounds>> {
     let mut out: Vec<Rounds> = ["status", "add"]
         .into_iter()
         .map(|name| Rounds {
@@ -358,11 +378,39 @@ async fn throughput(server: &Server, c: &ChildrenArgs, orders: i64) -> anyhow::R
         .collect();
     for _ in 0..c.rounds.max(1) {
         for r in &mut out {
+            if let Some(url) = vacuum {
+                vacuum_root(url).await?;
+            }
             let report = crate::run(server.addr, r.name, c.concurrency, c.seconds, orders).await?;
             r.rounds.push(report);
         }
     }
     Ok(out)
+}
+
+/// Whether the PostgreSQL server at `url` runs autovacuum.
+async fn autovacuum(url: &str) -> anyhow::Result<bool> {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
+    let on: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(on == "on")
+}
+
+/// `VACUUM (ANALYZE)` of the root's tables (schema `public`) and of the system catalogue (which
+/// provisioning's migrations churn), what autovacuum would have done by now.
+async fn vacuum_root(url: &str) -> anyhow::Result<()> {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables \
+         WHERE schemaname IN ('public', 'pg_catalog') ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    sqlx::query(&format!("VACUUM (ANALYZE) {}", tables.join(", ")))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
 }
 
 struct Lateness {
