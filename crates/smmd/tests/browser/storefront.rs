@@ -72,8 +72,7 @@ async fn storefront(c: &Client, demo: &Demo) {
         .await
         .expect("platform");
     platform.select_by_value("youtube").await.expect("youtube");
-    click(c, "form.search button[type=submit]").await;
-    wait_for_path(c, "/services").await;
+    click_and_reload(c, "form.search button[type=submit]").await;
     let listed = text_of(c, "main").await;
     assert!(
         listed.contains("YouTube Views") && !listed.contains("Instagram Likes"),

@@ -284,6 +284,35 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Clicks `css` and waits (up to 15 s) until the browser has loaded a new document with a
+/// `main`: for a form that submits to the page it is on, where waiting for the path would
+/// return at once, while the old page is still there (or half gone).
+pub async fn click_and_reload(c: &Client, css: &str) {
+    c.execute("window.__smmdOld = true; return true;", vec![])
+        .await
+        .expect("mark the page");
+    click(c, css).await;
+    for _ in 0..150 {
+        let fresh = c
+            .execute(
+                "return window.__smmdOld === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if fresh && c.find(Locator::Css("main")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "clicking {css} loaded no new page: at {}",
+        c.current_url().await.expect("url")
+    );
+}
+
 /// The sandbox service the demo sells as followers with refill (API v2 `services`).
 pub async fn followers_service(demo: &Demo) -> i64 {
     let services: Value = reqwest::Client::new()
