@@ -105,30 +105,11 @@ pub(crate) async fn feed_after(
 /// that look (`0` on SQLite, where the cursor is by id alone); `None` when a source does. One
 /// statement: the hub's look after a commit that wrote no feed row (most commits of an idle
 /// hosted child: its jobs' bookkeeping) or after a poll that finds nothing costs this instead
-/// of the horizon and four reads. On PostgreSQL the horizon and the `EXISTS` reads share the
+/// of the horizon and four reads. On PostgreSQL the horizon and the four looks share the
 /// statement's snapshot, so every transaction below it has ended and shows no row after the
 /// cursor: the cursor may move up to it (a row committing later is at or above it).
 async fn nothing_after(s: &SqlStore, c: FeedCursor) -> StoreResult<Option<i64>> {
-    let after = |table: &str, n: usize| match s.dialect {
-        Dialect::Postgres => format!(
-            "EXISTS (SELECT 1 FROM {table} WHERE (tx, id) > (${}, ${}))",
-            2 * n + 1,
-            2 * n + 2
-        ),
-        Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM {table} WHERE id > ${})", n + 1),
-    };
-    let horizon = match s.dialect {
-        Dialect::Postgres => "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-        Dialect::Sqlite => "CAST(0 AS BIGINT)",
-    };
-    let sql = format!(
-        "SELECT CAST(CASE WHEN {} OR {} OR {} OR {} THEN 1 ELSE 0 END AS BIGINT) AS any_new, \
-         {horizon} AS h",
-        after("order_events", 0),
-        after("ledger", 1),
-        after("notifications", 2),
-        after("alerts", 3)
-    );
+    let sql = nothing_after_sql(s.dialect);
     let mut q = sqlx::query(&sql);
     for at in [c.events, c.ledger, c.notifications, c.alerts] {
         q = match s.dialect {
@@ -141,6 +122,37 @@ async fn nothing_after(s: &SqlStore, c: FeedCursor) -> StoreResult<Option<i64>> 
         return Ok(None);
     }
     Ok(Some(get(&row, "h")?))
+}
+
+/// [`nothing_after`]'s statement. Parameters: the cursor's four positions in source order
+/// (`tx, id` pairs on PostgreSQL, ids on SQLite). On PostgreSQL each look is the first row
+/// after the position in feed order (`ORDER BY tx, id LIMIT 1`), which only the `(tx, id)`
+/// index answers well: a bare `EXISTS (… WHERE (tx, id) > …)` is planned, once the statement's
+/// plan is generic, as a sequential scan that reads the whole table whenever nothing is new,
+/// which is every look of an idle panel.
+fn nothing_after_sql(d: Dialect) -> String {
+    let after = |table: &str, n: usize| {
+        match d {
+        Dialect::Postgres => format!(
+            "(SELECT 1 FROM {table} WHERE (tx, id) > (${}, ${}) ORDER BY tx, id LIMIT 1) IS NOT NULL",
+            2 * n + 1,
+            2 * n + 2
+        ),
+        Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM {table} WHERE id > ${})", n + 1),
+    }
+    };
+    let horizon = match d {
+        Dialect::Postgres => "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        Dialect::Sqlite => "CAST(0 AS BIGINT)",
+    };
+    format!(
+        "SELECT CAST(CASE WHEN {} OR {} OR {} OR {} THEN 1 ELSE 0 END AS BIGINT) AS any_new, \
+         {horizon} AS h",
+        after("order_events", 0),
+        after("ledger", 1),
+        after("notifications", 2),
+        after("alerts", 3)
+    )
 }
 
 /// One user's rows after `cursor` (and the alerts when `admin`): a socket's replay, read by
@@ -255,6 +267,46 @@ fn active_change(event: &str, status: &str, prev: Option<&str>) -> i64 {
     }
 }
 
+/// The feed read's four statements ([`source_sql`]), in source order: order events, ledger,
+/// notifications, alerts; `per_user`: filtered to one user (`$5` on PostgreSQL, `$3` on SQLite;
+/// alerts are never filtered).
+fn source_statements(d: Dialect, per_user: bool) -> [String; 4] {
+    let by = |column: &'static str| per_user.then_some(column);
+    let prefixed = |cols: &str, a: &str| {
+        cols.split(", ")
+            .map(|c| format!("{a}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    [
+        source_sql(
+            d,
+            "e.id, e.user_id, e.order_id, e.kind, e.status, e.amount, e.detail, e.created_at, \
+             o.reference, o.remains, o.start_count, o.refunded, \
+             (SELECT p.status FROM order_events p WHERE p.order_id = e.order_id AND p.id < e.id \
+              AND p.kind IN ('placed', 'status') ORDER BY p.id DESC LIMIT 1) AS prev_status",
+            "order_events e LEFT JOIN orders o ON o.id = e.order_id",
+            "e",
+            by("e.user_id"),
+        ),
+        source_sql(
+            d,
+            "l.id, l.user_id, l.amount, l.balance_after, l.created_at",
+            "ledger l",
+            "l",
+            by("l.user_id"),
+        ),
+        source_sql(
+            d,
+            &prefixed(NOTIFICATION_COLS, "n"),
+            "notifications n",
+            "n",
+            by("n.user_id"),
+        ),
+        source_sql(d, &prefixed(rows::ALERT_COLS, "a"), "alerts a", "a", None),
+    ]
+}
+
 /// The feed read: every user's rows, or only `whose` user's (and alerts if they are an admin).
 async fn feed_rows(
     s: &SqlStore,
@@ -264,9 +316,9 @@ async fn feed_rows(
 ) -> StoreResult<FeedRead> {
     // The horizon first: every transaction below it ended before the reads' snapshots.
     let horizon = horizon(s).await?;
-    let d = s.dialect;
     let user = whose.map(|(u, _)| u);
-    let by = |column: &'static str| whose.map(|_| column);
+    let [events_sql, ledger_sql, notifications_sql, alerts_sql] =
+        source_statements(s.dialect, whose.is_some());
     let mut read = FeedRead {
         next: cursor,
         ..FeedRead::default()
@@ -277,81 +329,74 @@ async fn feed_rows(
         read.held |= held;
     };
 
-    let sql = source_sql(
-        d,
-        "e.id, e.user_id, e.order_id, e.kind, e.status, e.amount, e.detail, e.created_at, \
-         o.reference, o.remains, o.start_count, o.refunded, \
-         (SELECT p.status FROM order_events p WHERE p.order_id = e.order_id AND p.id < e.id \
-          AND p.kind IN ('placed', 'status') ORDER BY p.id DESC LIMIT 1) AS prev_status",
-        "order_events e LEFT JOIN orders o ON o.id = e.order_id",
-        "e",
-        by("e.user_id"),
-    );
-    let events = read_source(s, &sql, cursor.events, limit, user, horizon, |row, pos| {
-        let at = get(row, "created_at")?;
-        Ok(FeedItem {
-            user_id: Some(UserId(get(row, "user_id")?)),
-            at,
-            source: FeedSource::Events,
-            pos,
-            message: {
-                let event: String = get(row, "kind")?;
-                let status: String = get(row, "status")?;
-                let prev: Option<String> = get(row, "prev_status")?;
-                let active = active_change(&event, &status, prev.as_deref());
-                let money = |m: Option<i64>| m.map(|m| Money::from_micros(m).to_string());
-                FeedMessage::Order {
-                    order_id: OrderId(get(row, "order_id")?),
-                    reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
-                    event,
-                    status,
-                    remains: get(row, "remains")?,
-                    start_count: get(row, "start_count")?,
-                    refunded: money(get(row, "refunded")?),
-                    amount: money(get(row, "amount")?),
-                    detail: get(row, "detail")?,
-                    active,
-                    at,
-                }
-            },
-        })
-    })
+    let events = read_source(
+        s,
+        &events_sql,
+        cursor.events,
+        limit,
+        user,
+        horizon,
+        |row, pos| {
+            let at = get(row, "created_at")?;
+            Ok(FeedItem {
+                user_id: Some(UserId(get(row, "user_id")?)),
+                at,
+                source: FeedSource::Events,
+                pos,
+                message: {
+                    let event: String = get(row, "kind")?;
+                    let status: String = get(row, "status")?;
+                    let prev: Option<String> = get(row, "prev_status")?;
+                    let active = active_change(&event, &status, prev.as_deref());
+                    let money = |m: Option<i64>| m.map(|m| Money::from_micros(m).to_string());
+                    FeedMessage::Order {
+                        order_id: OrderId(get(row, "order_id")?),
+                        reference: get::<Option<String>>(row, "reference")?.unwrap_or_default(),
+                        event,
+                        status,
+                        remains: get(row, "remains")?,
+                        start_count: get(row, "start_count")?,
+                        refunded: money(get(row, "refunded")?),
+                        amount: money(get(row, "amount")?),
+                        detail: get(row, "detail")?,
+                        active,
+                        at,
+                    }
+                },
+            })
+        },
+    )
     .await?;
     take(FeedSource::Events, events);
 
-    let sql = source_sql(
-        d,
-        "l.id, l.user_id, l.amount, l.balance_after, l.created_at",
-        "ledger l",
-        "l",
-        by("l.user_id"),
-    );
-    let ledger = read_source(s, &sql, cursor.ledger, limit, user, horizon, |row, pos| {
-        let at = get(row, "created_at")?;
-        Ok(FeedItem {
-            user_id: Some(UserId(get(row, "user_id")?)),
-            at,
-            source: FeedSource::Ledger,
-            pos,
-            message: FeedMessage::Balance {
-                balance: Money::from_micros(get(row, "balance_after")?).to_string(),
-                amount: Money::from_micros(get(row, "amount")?).to_string(),
+    let ledger = read_source(
+        s,
+        &ledger_sql,
+        cursor.ledger,
+        limit,
+        user,
+        horizon,
+        |row, pos| {
+            let at = get(row, "created_at")?;
+            Ok(FeedItem {
+                user_id: Some(UserId(get(row, "user_id")?)),
                 at,
-            },
-        })
-    })
+                source: FeedSource::Ledger,
+                pos,
+                message: FeedMessage::Balance {
+                    balance: Money::from_micros(get(row, "balance_after")?).to_string(),
+                    amount: Money::from_micros(get(row, "amount")?).to_string(),
+                    at,
+                },
+            })
+        },
+    )
     .await?;
     take(FeedSource::Ledger, ledger);
 
-    let cols = NOTIFICATION_COLS
-        .split(", ")
-        .map(|c| format!("n.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = source_sql(d, &cols, "notifications n", "n", by("n.user_id"));
     let notifications = read_source(
         s,
-        &sql,
+        &notifications_sql,
         cursor.notifications,
         limit,
         user,
@@ -379,28 +424,30 @@ async fn feed_rows(
 
     // Alerts are every admin's: read for the hub and for an admin's replay, never per user.
     if let None | Some((_, true)) = whose {
-        let cols = rows::ALERT_COLS
-            .split(", ")
-            .map(|c| format!("a.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = source_sql(d, &cols, "alerts a", "a", None);
-        let alerts = read_source(s, &sql, cursor.alerts, limit, None, horizon, |row, pos| {
-            let a = rows::alert(row)?;
-            Ok(FeedItem {
-                user_id: None,
-                at: a.created_at,
-                source: FeedSource::Alerts,
-                pos,
-                message: FeedMessage::Alert {
-                    id: a.id,
-                    kind: a.kind,
-                    subject: a.subject,
-                    message: a.message,
+        let alerts = read_source(
+            s,
+            &alerts_sql,
+            cursor.alerts,
+            limit,
+            None,
+            horizon,
+            |row, pos| {
+                let a = rows::alert(row)?;
+                Ok(FeedItem {
+                    user_id: None,
                     at: a.created_at,
-                },
-            })
-        })
+                    source: FeedSource::Alerts,
+                    pos,
+                    message: FeedMessage::Alert {
+                        id: a.id,
+                        kind: a.kind,
+                        subject: a.subject,
+                        message: a.message,
+                        at: a.created_at,
+                    },
+                })
+            },
+        )
         .await?;
         take(FeedSource::Alerts, alerts);
     }
@@ -512,6 +559,70 @@ mod section {
 
         async fn feed_signal(&self) -> StoreResult<Box<dyn FeedSignal>> {
             crate::feed::feed_signal(self).await
+        }
+    }
+}
+
+/// How PostgreSQL plans the live feed's statements.
+#[cfg(test)]
+mod plans {
+    use sqlx::{Executor, Row};
+
+    use super::{nothing_after_sql, source_statements, Dialect};
+    use crate::testing::{fresh, Backend};
+
+    /// Every statement of a feed look (the one-statement look, then the four source reads, for
+    /// the hub and for one user's replay), planned the way PostgreSQL plans a prepared statement
+    /// from its sixth run on (a generic plan, the parameters unknown), reads the sources by
+    /// index. A sequential scan there reads the whole table on every look: on the root of a
+    /// panel with a year of orders, several times a second.
+    #[tokio::test]
+    async fn the_feed_reads_its_sources_by_index_under_a_generic_plan() {
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let mut statements = vec![(
+            "nothing_after".to_string(),
+            nothing_after_sql(Dialect::Postgres),
+        )];
+        for per_user in [false, true] {
+            for (source, sql) in ["events", "ledger", "notifications", "alerts"]
+                .iter()
+                .zip(source_statements(Dialect::Postgres, per_user))
+            {
+                statements.push((format!("{source} (per user: {per_user})"), sql));
+            }
+        }
+        let mut conn = db.store.read.acquire().await.expect("connection");
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+            .await
+            .expect("generic plans");
+        for (i, (name, sql)) in statements.iter().enumerate() {
+            let params = (1..=9)
+                .filter(|n| sql.contains(&format!("${n}")))
+                .max()
+                .unwrap_or(0);
+            let types = vec!["bigint"; params].join(", ");
+            let values = vec!["1"; params].join(", ");
+            conn.execute(sqlx::raw_sql(&format!(
+                "PREPARE feed_{i} ({types}) AS {sql}"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let plan: Vec<String> = sqlx::raw_sql(&format!("EXPLAIN EXECUTE feed_{i} ({values})"))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .iter()
+                .map(|r| r.try_get::<String, _>(0).expect("plan line"))
+                .collect();
+            let plan = plan.join("\n");
+            for table in ["order_events", "ledger", "notifications", "alerts"] {
+                assert!(
+                    !plan.contains(&format!("Seq Scan on {table}")),
+                    "{name} scans {table} whole:\n{plan}"
+                );
+            }
         }
     }
 }
