@@ -300,7 +300,7 @@ impl Engine {
     /// `smmd jobs run`; errors are store failures.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         self.apply_wakes().await?;
-        let mut report = self.reap_and_claim(true).await?;
+        let (mut report, _) = self.reap_and_claim(true).await?;
         let mut set = JoinSet::new();
         let (_release, released) = watch::channel(false);
         loop {
@@ -343,8 +343,9 @@ impl Engine {
         }
     }
 
-    /// Reaps expired leases (with `reap`) and claims every due tick.
-    async fn reap_and_claim(&self, reap: bool) -> Result<TickReport, StoreError> {
+    /// Reaps expired leases (with `reap`) and claims every due tick; returns what it did and
+    /// the time it claimed at (engine time, ms).
+    async fn reap_and_claim(&self, reap: bool) -> Result<(TickReport, i64), StoreError> {
         let now = self.pass_now().await?;
         let store = &self.inner.store;
         let reaped = match reap {
@@ -377,7 +378,7 @@ impl Engine {
                 Err(e) => return Err(e),
             }
         }
-        Ok(report)
+        Ok((report, now))
     }
 
     /// Starts due runs while this instance has free slots; each executes in `set`.
@@ -702,13 +703,16 @@ impl Engine {
         let lean = self.inner.config.lean_passes;
         let nothing_due =
             lean && !woke && st.after_run && st.next_due.is_none_or(|due| before < due);
+        // The moment this pass knows nothing later was due at: the claim's time, or the
+        // pass's start when it skipped the claim.
+        let mut claimed_at = before;
         if !nothing_due {
             let reap =
                 !lean || before.saturating_sub(st.last_reap) >= self.inner.config.lease_ms / 4;
             if reap {
                 st.last_reap = before;
             }
-            self.reap_and_claim(reap).await?;
+            claimed_at = self.reap_and_claim(reap).await?.1;
         }
         self.fill(set, release).await?;
         let now = self.now();
@@ -716,10 +720,13 @@ impl Engine {
         let next = self.inner.store.next_wakeup_ms().await?;
         st.next_due = next;
         Ok(match next {
+            // It fell due after the claim (a pass that woke a hair early, or whose claim and
+            // starts took a while under load): claim it now. Waiting even a second there was
+            // most of the children's lateness p99.
+            Some(at) if at <= now && at > claimed_at => 1,
             // Something is due but could not start (its schedule is busy, all slots are
-            // taken, or the scheduler is paused), or became due since the claim: look again
-            // after a quarter poll, at most a second (a child's poll is a minute: waiting a
-            // quarter of it put a tick that fell due between claim and this read 15 s late).
+            // taken, or the scheduler is paused): look again after a quarter poll, at most a
+            // second (a child's poll is a minute).
             Some(at) if at <= now => (poll_ms / 4).min(DUE_RETRY_MS),
             // +1 ms: wake just after the tick, not a hair before it.
             Some(at) => at - now + 1,
