@@ -248,6 +248,7 @@ pub(crate) async fn cancel_as(
         .store
         .cancel_orders(user, &[id], app.now(), audit)
         .await?;
+    wake_cancels(app, &out);
     match out.pop() {
         Some((_, Ok(outcome))) => Ok(outcome),
         Some((_, Err(e))) => Err(cancel_refusal(e)),
@@ -267,7 +268,22 @@ pub async fn cancel_orders(
     user: UserId,
     ids: &[OrderId],
 ) -> Result<Vec<(OrderId, Result<CancelOutcome, CancelError>)>, StoreError> {
-    app.store.cancel_orders(user, ids, app.now(), None).await
+    let out = app.store.cancel_orders(user, ids, app.now(), None).await?;
+    wake_cancels(app, &out);
+    Ok(out)
+}
+
+/// A cancel the provider must be asked for is sent by `orders.sync_status`: on a panel that
+/// runs on demand, run it now.
+fn wake_cancels(app: App<'_>, out: &[(OrderId, Result<CancelOutcome, CancelError>)]) {
+    if let Some(wake) = app.wake {
+        if out
+            .iter()
+            .any(|(_, r)| matches!(r, Ok(CancelOutcome::Requested)))
+        {
+            wake.wake(smmd_jobs::jobs::SYNC_STATUS);
+        }
+    }
 }
 
 /// Whether a cancel of `o` would be taken now (to show or hide the button).
@@ -286,7 +302,11 @@ pub async fn request_refill(
     user: UserId,
     id: OrderId,
 ) -> Result<Refill, RefillRequestError> {
-    app.store.request_refill(user, id, app.now()).await
+    let refill = app.store.request_refill(user, id, app.now()).await?;
+    if let Some(wake) = app.wake {
+        wake.wake(smmd_jobs::jobs::REFILLS_DISPATCH);
+    }
+    Ok(refill)
 }
 
 /// Whether a refill of `o` would be taken at `now` (epoch ms), given whether one is active.

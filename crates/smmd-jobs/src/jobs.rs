@@ -204,13 +204,25 @@ pub const REFILLS_SYNC: &str = "refills.sync_status";
 /// `refills.auto`: detect drops, request refills inside the guarantee.
 pub const REFILLS_AUTO: &str = "refills.auto";
 
-/// The schedules `scheduler.run_on_demand` wakes when work arrives: on such a panel their
-/// calendar is only the sweep that catches what no wake-up announced (a retry, another
-/// instance's order on a lost wake), [`ON_DEMAND_SWEEP`].
-pub const ON_DEMAND: &[&str] = &[DISPATCH, NOTIFICATIONS_DELIVER];
+/// The schedules a panel that runs on demand (`scheduler.run_on_demand`: hosted children)
+/// runs when work arrives instead of on a fixed pace: dispatch when an order is placed,
+/// notices when a run changed orders, refills when one is requested, and the status and
+/// refill sync when the root's feed shows one of the renter's orders (or refills) moved, or
+/// a cancel was requested. Their calendar is only the sweep, [`ON_DEMAND_SWEEP`], that
+/// catches what no wake-up announced: a retry, a wake lost with its instance, and the
+/// progress of an order in flight (`remains` moves without a status event).
+pub const ON_DEMAND: &[&str] = &[
+    DISPATCH,
+    NOTIFICATIONS_DELIVER,
+    SYNC_STATUS,
+    REFILLS_DISPATCH,
+    REFILLS_SYNC,
+];
 
-/// The sweep of an [`ON_DEMAND`] schedule on a panel that runs on demand (hosted children).
-pub const ON_DEMAND_SWEEP: &str = "@every 1m";
+/// The sweep of an [`ON_DEMAND`] schedule on a panel that runs on demand. Idle, a child then
+/// runs one job a minute instead of five (each run is several statements on the root's
+/// database: with hundreds of children, most of their idle cost).
+pub const ON_DEMAND_SWEEP: &str = "@every 5m";
 
 /// `notifications.deliver`: notify finished orders, refills and admin alerts; send e-mails
 /// and webhooks from the outbox.

@@ -67,10 +67,17 @@ struct Client {
     tx: mpsc::Sender<Arc<str>>,
 }
 
-/// The connected clients of this instance, by user.
+/// Something besides the connections that follows this instance's feed: called with every
+/// item the feed task publishes, on that task, so it must return at once (wake something,
+/// never wait). The deployment's children follow their renters' orders at the root this way
+/// ([`crate::panels::Deployment::follow_renters`]).
+pub type Observer = Arc<dyn Fn(&FeedItem) + Send + Sync>;
+
+/// The connected clients of this instance, by user, and the feed's other followers.
 #[derive(Default)]
 pub struct Hub {
     clients: RwLock<HashMap<UserId, Vec<Client>>>,
+    observers: RwLock<Vec<Observer>>,
     next_id: AtomicU64,
     connected: AtomicU64,
     /// What the feed task has read and published; `None` until it has read the head.
@@ -199,9 +206,25 @@ impl Hub {
         *self.position.write().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
     }
 
-    /// Pushes `item` to its user's connections (or every admin connection for alerts).
-    /// Returns how many connections it was queued for.
+    /// Adds `observer`: from now on it sees every item published.
+    pub fn observe(&self, observer: Observer) {
+        self.observers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(observer);
+    }
+
+    /// Pushes `item` to its user's connections (or every admin connection for alerts), after
+    /// showing it to the observers. Returns how many connections it was queued for.
     pub fn publish(&self, item: &FeedItem) -> usize {
+        for o in self
+            .observers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            o(item);
+        }
         let Some(text) = wire(item) else {
             return 0;
         };

@@ -89,6 +89,7 @@ impl App {
             None,
         )?));
         deployment.set_bound(addr);
+        deployment.follow_renters();
         Ok(App {
             listener,
             addr,

@@ -131,6 +131,10 @@ pub struct Deployment {
     wake: Arc<tokio::sync::Notify>,
     /// The instance name in provisioning leases.
     instance: String,
+    /// The children that serve, by their renter's root account (rebuilt with the hostnames):
+    /// whose engines the root's feed wakes when that account's orders move
+    /// ([`Deployment::follow_renters`]).
+    renters: RwLock<HashMap<smmd_domain::UserId, Vec<i64>>>,
 }
 
 /// Paths a suspended child still serves: its admin's log-in and pages, assets, languages.
@@ -177,6 +181,53 @@ impl Deployment {
             run_engines: AtomicBool::new(false),
             wake,
             instance,
+            renters: RwLock::default(),
+        }
+    }
+
+    /// Lets the children follow their renters' orders at the root: when the root's live feed
+    /// publishes a status event of an order of a renter's account (the root's sync, an admin,
+    /// a failed `add`), that renter's children run `orders.sync_status` now; a `refill` event
+    /// runs `refills.sync_status`. A child therefore polls the root only at its sweep
+    /// ([`smmd_jobs::jobs::ON_DEMAND_SWEEP`]) and still shows an outcome as soon as the root
+    /// has it. On PostgreSQL every instance's feed sees every commit, and a wake is a tick
+    /// claimed once across instances, so two instances waking the same child run it once.
+    pub fn follow_renters(self: &Arc<Self>) {
+        let d = Arc::downgrade(self);
+        self.root
+            .state
+            .live
+            .observe(Arc::new(move |item: &smmd_store::FeedItem| {
+                let job = match &item.message {
+                    smmd_store::FeedMessage::Order { event, .. } => match event.as_str() {
+                        "status" => smmd_jobs::jobs::SYNC_STATUS,
+                        "refill" => smmd_jobs::jobs::REFILLS_SYNC,
+                        _ => return,
+                    },
+                    _ => return,
+                };
+                let (Some(d), Some(user)) = (d.upgrade(), item.user_id) else {
+                    return;
+                };
+                d.wake_children_of(user, job);
+            }));
+    }
+
+    /// Wakes schedule `job` in every child of renter `user` this instance serves.
+    fn wake_children_of(&self, user: smmd_domain::UserId, job: &str) {
+        let ids = match self
+            .renters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&user)
+        {
+            Some(ids) => ids.clone(),
+            None => return,
+        };
+        for id in ids {
+            if let Some(child) = self.child(id) {
+                child.state.jobs_wake.wake(job);
+            }
         }
     }
 

@@ -50,6 +50,7 @@ pub async fn run(d: Arc<Deployment>, stop: impl std::future::Future<Output = ()>
 pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
     let panels = d.root.state.store.panels().await?;
     let mut hosts = std::collections::HashMap::new();
+    let mut renters: std::collections::HashMap<_, Vec<i64>> = std::collections::HashMap::new();
     for p in &panels {
         let mut state = p.state();
         match state {
@@ -92,6 +93,9 @@ pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
         if state == PanelState::Removed {
             continue;
         }
+        if matches!(state, PanelState::Active | PanelState::Suspended { .. }) {
+            renters.entry(p.owner_id).or_default().push(p.id);
+        }
         for h in &p.hostnames {
             hosts.insert(
                 h.clone(),
@@ -104,6 +108,7 @@ pub async fn refresh(d: &Arc<Deployment>) -> anyhow::Result<()> {
         }
     }
     *d.hosts.write().unwrap_or_else(|e| e.into_inner()) = hosts;
+    *d.renters.write().unwrap_or_else(|e| e.into_inner()) = renters;
     Ok(())
 }
 

@@ -56,6 +56,7 @@ use v2_vectors::*;
 
 backend_tests!(
     two_children_and_the_root_keep_exact_money_through_completion_and_refunds,
+    a_cancel_in_a_child_reaches_the_root_without_waiting_for_the_sweep,
     each_hostname_reaches_one_panel_and_credentials_stay_in_theirs,
     suspension_stops_add_at_the_root_at_once_and_payment_restores_it,
     a_terminated_child_keeps_its_archive_then_is_removed,

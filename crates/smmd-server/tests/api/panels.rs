@@ -401,6 +401,64 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
             );
         }
     }
+    // The children follow their orders at the root: run only the root until every order it
+    // was sold has ended, and each child's status sync is woken by the root's feed, while the
+    // child, not ticked, still shows its orders in flight (its own sync is a five-minute sweep).
+    let root_orders: Vec<OrderId> = {
+        let mut ids = Vec::new();
+        for (panel, host) in [(&pa, "alice.example"), (&pb, "bob.example")] {
+            for (_, id) in placed.iter().filter(|(h, _)| *h == host) {
+                let o = panel
+                    .state
+                    .store
+                    .order(OrderId(*id))
+                    .await
+                    .expect("r")
+                    .expect("o");
+                ids.push(root_order_of(&app, &o).await.id);
+            }
+        }
+        ids
+    };
+    for _ in 0..120 {
+        let mut ended = true;
+        for id in &root_orders {
+            let o = app.store.order(*id).await.expect("r").expect("root order");
+            ended &= o.status.is_terminal();
+        }
+        if ended {
+            break;
+        }
+        app.clock.advance_ms(5_000);
+        root_engine.tick().await.expect("root tick");
+    }
+    for (panel, host) in [(&pa, "alice.example"), (&pb, "bob.example")] {
+        let mut woken = false;
+        for _ in 0..100 {
+            woken = panel
+                .state
+                .jobs_wake
+                .wanted()
+                .contains(&smmd_jobs::jobs::SYNC_STATUS.to_string());
+            if woken {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            woken,
+            "{host}: the root's status events woke the child's sync"
+        );
+        let (_, id) = placed.iter().find(|(h, _)| *h == host).expect("an order");
+        let o = panel
+            .state
+            .store
+            .order(OrderId(*id))
+            .await
+            .expect("r")
+            .expect("o");
+        assert!(!o.status.is_terminal(), "{host}: not synced yet: {o:?}");
+    }
     run_for(&app, &root_engine, &[&pa, &pb], 600).await;
 
     // Every child order reached its outcome, and so did the root order it was bought as.
@@ -526,6 +584,71 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
     assert_eq!(sim.sim.stats().orders_created, 6);
     assert!(sim_spend.is_positive());
     app.assert_ledger_consistent().await;
+}
+
+/// A child's status sync is a five-minute sweep; a cancel its customer asks for is sent up at
+/// once: the request wakes the child's `orders.sync_status`, whose run asks the root to cancel.
+pub async fn a_cancel_in_a_child_reaches_the_root_without_waiting_for_the_sweep(app: TestApp) {
+    let (_sim, _root_engine) = root_with_sim(&app).await;
+    let plan = child_plan(&app).await;
+    let id = rent(&app, plan, "erin@x.io", "100", "erin.example", 2_500).await;
+    let panel = wait_active(&app, id).await;
+    let key = customer(&panel, &app, "fay@e.io", "50").await;
+    let list = v2_on(&app, "erin.example", &format!("key={key}&action=services"))
+        .await
+        .json;
+    let (sid, _) = service_id(&list, "Instagram Likes [Fast]");
+    let placed = v2_on(
+        &app,
+        "erin.example",
+        &format!("key={key}&action=add&service={sid}&link=https%3A%2F%2Finstagram.com%2Fp%2Ferin&quantity=1000"),
+    )
+    .await;
+    let order = OrderId(placed.json["order"].as_i64().expect("order id"));
+    let engine = panel.engine.as_ref().expect("child engine");
+    engine.tick().await.expect("dispatch");
+    let sent = panel
+        .state
+        .store
+        .order(order)
+        .await
+        .expect("r")
+        .expect("order");
+    let root_id = root_order_of(&app, &sent).await.id;
+    assert!(
+        panel.state.jobs_wake.wanted().is_empty(),
+        "nothing else wanted"
+    );
+
+    let asked = v2_on(
+        &app,
+        "erin.example",
+        &format!("key={key}&action=cancel&orders={}", order.0),
+    )
+    .await;
+    assert_eq!(asked.json[0]["cancel"], 1, "{}", asked.json);
+    assert_eq!(
+        panel.state.jobs_wake.wanted(),
+        vec![smmd_jobs::jobs::SYNC_STATUS],
+        "the cancel woke the status sync"
+    );
+    let asked_of_root = || async {
+        let o = app
+            .store
+            .order(root_id)
+            .await
+            .expect("r")
+            .expect("root order");
+        // Queued at the root (its engine does not run here): canceled at once; sent: asked.
+        o.cancel_requested || o.status == smmd_domain::order::OrderStatus::Canceled
+    };
+    assert!(!asked_of_root().await, "not before the child's run");
+    // The clock does not move: only the wake makes the run due.
+    engine.tick().await.expect("child tick");
+    assert!(
+        asked_of_root().await,
+        "the child's run asked the root to cancel"
+    );
 }
 
 pub async fn each_hostname_reaches_one_panel_and_credentials_stay_in_theirs(first: TestApp) {
