@@ -85,20 +85,37 @@ impl Placed {
     }
 }
 
+/// Most characters of a request key ([`request_key`]).
+pub const REQUEST_KEY_MAX: usize = 200;
+
+/// A request key as a client sends it (REST `Idempotency-Key`, API v2 `add`'s `request_id`):
+/// trimmed, 1 to [`REQUEST_KEY_MAX`] visible ASCII characters; `None` for anything else.
+pub fn request_key(raw: &str) -> Option<&str> {
+    let key = raw.trim();
+    (!key.is_empty() && key.len() <= REQUEST_KEY_MAX && key.bytes().all(|b| b.is_ascii_graphic()))
+        .then_some(key)
+}
+
 /// Places an order at most once per `(user, key)`: a key seen before returns its first order,
 /// also when two requests with it race (the loser reads the winner's order). This is REST's
-/// `Idempotency-Key` and the mass order's per-line key.
+/// `Idempotency-Key`, API v2's `request_id` and the mass order's per-line key. `panel`: the
+/// hosted child whose `/api/v2` key places it ([`Placement::panel`]).
 pub async fn place_order_once(
     app: App<'_>,
     user: UserId,
     service_id: i64,
     input: &OrderInput,
     key: &str,
+    panel: Option<i64>,
 ) -> Result<Placed, PlaceOrderError> {
     if let Some(first) = app.store.order_by_request_key(user, key).await? {
         return Ok(Placed::Replayed(first));
     }
-    match place_order(app, user, service_id, input, Placement::keyed(key)).await {
+    let placement = Placement {
+        request_key: Some(key),
+        panel,
+    };
+    match place_order(app, user, service_id, input, placement).await {
         Ok(o) => Ok(Placed::New(o)),
         Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))) => app
             .store
@@ -217,7 +234,7 @@ pub async fn place_mass_order(
         };
         let key = format!("mass:{batch}:{}", l.line);
         out.push(
-            match place_order_once(app, user, l.service, &input, &key).await {
+            match place_order_once(app, user, l.service, &input, &key, None).await {
                 Ok(p) => Ok((l.line, p.order().clone())),
                 Err(PlaceOrderError::Rejected(e)) => Err((l.line, e.to_string())),
                 Err(PlaceOrderError::Store(e)) => return Err(e),

@@ -425,8 +425,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     let key = v
         .to_str()
         .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .and_then(orders::request_key)
         .ok_or_else(|| {
             AppError::new(
                 ErrorCode::InvalidIdempotencyKey,
@@ -462,7 +461,7 @@ async fn create_order(
         )
             .into_response());
     };
-    match orders::place_order_once(st.app(), user.id, body.service, &input, &key).await? {
+    match orders::place_order_once(st.app(), user.id, body.service, &input, &key, None).await? {
         orders::Placed::New(o) => Ok((
             StatusCode::CREATED,
             Json(order_dto(&o, currency, false, now)),

@@ -215,7 +215,12 @@ async fn build_services(
         .map_err(internal)
 }
 
-/// `add`; `panel`: the child panel whose dedicated key asks (recorded on the order).
+/// `add`; `panel`: the child panel whose dedicated key asks (recorded on the order). With a
+/// `request_id` (1 to 200 visible ASCII characters, our extension of API v2) the order is
+/// placed at most once per key and caller: a repeat asking for the same service, link and
+/// quantity answers the first `{"order":…}` (also when the repeats race, or the first answer
+/// was lost to a crash after the commit), a repeat asking for anything else is refused. A
+/// first attempt that was refused placed nothing, so its repeat is a new attempt.
 async fn add(st: &AppState, user: UserId, panel: Option<i64>, p: &Params) -> V2 {
     let service = p
         .get("service")
@@ -223,16 +228,41 @@ async fn add(st: &AppState, user: UserId, panel: Option<i64>, p: &Params) -> V2 
         .ok_or_else(|| {
             error_value(&smmd_domain::service::OrderError::IncorrectService.to_string())
         })?;
-    let placement = smmd_store::Placement {
-        request_key: None,
-        panel,
+    let input = p.order_input();
+    let placed = match p.get("request_id") {
+        // Without a request id: as every panel answers, byte for byte.
+        None => {
+            let placement = smmd_store::Placement {
+                request_key: None,
+                panel,
+            };
+            orders::place_order(st.app(), user, service, &input, placement).await
+        }
+        Some(raw) => {
+            let key = orders::request_key(raw).ok_or_else(|| error_value(ERR_REQUEST_ID))?;
+            match orders::place_order_once(st.app(), user, service, &input, key, panel).await {
+                Ok(orders::Placed::New(o)) => Ok(o),
+                Ok(orders::Placed::Replayed(first)) => {
+                    return match orders::asks_for_same(&first, service, &input) {
+                        true => Ok(json!({ "order": first.id.0 })),
+                        false => Err(error_value(ERR_REQUEST_ID_REUSED)),
+                    };
+                }
+                Err(e) => Err(e),
+            }
+        }
     };
-    match orders::place_order(st.app(), user, service, &p.order_input(), placement).await {
+    match placed {
         Ok(order) => Ok(json!({ "order": order.id.0 })),
         Err(PlaceOrderError::Rejected(e)) => Err(error_value(&e.to_string())),
         Err(PlaceOrderError::Store(e)) => Err(internal(e)),
     }
 }
+
+/// `add` with a `request_id` that is not 1 to 200 visible ASCII characters.
+const ERR_REQUEST_ID: &str = "request_id must be 1 to 200 visible ASCII characters";
+/// `add` with a `request_id` an earlier `add` used for another service, link or quantity.
+const ERR_REQUEST_ID_REUSED: &str = "This request_id was used for a different order";
 
 /// One order in the canonical status shape. `charge` is what the customer paid net of refunds.
 fn status_item(o: &OrderStatusView, currency: &str) -> Value {

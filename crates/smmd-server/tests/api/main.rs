@@ -26,6 +26,7 @@ mod smm;
 mod storefront;
 mod tickets;
 mod v2_fuzz;
+mod v2_request_id;
 mod v2_vectors;
 
 use admin_pages::*;
@@ -52,6 +53,7 @@ use smm::*;
 use storefront::*;
 use tickets::*;
 use v2_fuzz::*;
+use v2_request_id::*;
 use v2_vectors::*;
 
 backend_tests!(
@@ -63,6 +65,7 @@ backend_tests!(
     balance_vectors_s1_to_s7,
     services_vector_s8,
     add_vectors_s9_to_s21,
+    a_request_id_makes_one_order_under_racing_repeats,
     status_vectors_s22_to_s26_and_s33,
     refill_vectors_s27_s29_s30,
     refill_multi_vector_s28,
