@@ -15,6 +15,12 @@
 //!      offer with an admin alert, retried by the next run (never again within this one);
 //!    - ambiguous (timeout, 5xx, HTML or an unreadable answer after sending) → `needs_review`
 //!      with an admin alert. Never resent automatically: API v2 has no idempotency key.
+//!
+//! An smmd upstream (a hosted child's parent, [`crate::clients::PARENT_URL`]) places an order
+//! once per `request_id` (our `/api/v2` extension), so orders sent to it carry one
+//! ([`upstream_request_id`]), and there an ambiguous answer or an interrupted call puts the
+//! order back in the queue instead: the repeat is answered with the first order, never a
+//! second one.
 
 use std::collections::HashMap;
 
@@ -120,13 +126,51 @@ fn counter(s: Sent) -> &'static str {
     }
 }
 
+/// Whether provider `p` places an order at most once per `request_id` (API v2 `add`, our
+/// extension): an smmd upstream, which a hosted child's parent always is.
+pub fn takes_request_id(p: &Provider) -> bool {
+    p.url == crate::clients::PARENT_URL
+}
+
+/// The `request_id` order `o` is sent under to a provider that [`takes_request_id`]: its id
+/// and its random reference (`smmd-42-9f86d081884c`), unique among this panel's orders and,
+/// by the reference's 48 random bits, among the other panels buying on the same upstream
+/// account.
+pub fn upstream_request_id(o: &Order) -> String {
+    format!("smmd-{}-{}", o.id.0, o.reference)
+}
+
 async fn recover_interrupted(f: &Fulfil, report: &mut Report) -> anyhow::Result<()> {
     let now = f.clock.now_ms();
     let stale = f
         .store
         .stale_submitting(now - f.settings.stale_submitting_ms, 1_000)
         .await?;
+    let providers = match stale.is_empty() {
+        true => Vec::new(),
+        false => f.store.providers().await?,
+    };
     for o in stale {
+        let again = providers
+            .iter()
+            .any(|p| Some(p.id) == o.provider_id && takes_request_id(p));
+        if again {
+            // Sent under its request id: the repeat gets the first order back, if any.
+            let mut u = OrderUpdate::new(
+                o.id,
+                OrderStatus::Submitting,
+                OrderEvent::ProviderRejected { next_offer: true },
+                now,
+            );
+            u.note = Some(
+                "Dispatch was interrupted during the provider call; sent again under its request id"
+                    .into(),
+            );
+            if let UpdateOutcome::Applied { .. } = f.store.apply_order_update(u).await? {
+                bump(report, "recovered", 1);
+            }
+            continue;
+        }
         let mut u = OrderUpdate::new(o.id, OrderStatus::Submitting, OrderEvent::Ambiguous, now);
         u.note = Some(
             "Dispatch was interrupted during the provider call; the provider may have received \
@@ -176,15 +220,22 @@ async fn send_one(
         )
         .await;
     };
+    let again = takes_request_id(provider);
+    let mut params = add_params(&o, &psid, ty);
+    if again {
+        params.push(("request_id", upstream_request_id(&o)));
+    }
     let outcome = match f.clients.get(provider) {
         Err(e) => Outcome::NotSent(e.to_string()),
-        Ok(client) => match client.add(&add_params(&o, &psid, ty)).await {
+        Ok(client) => match client.add(&params).await {
             // An id such as "-5" cannot be tracked; the order may exist upstream: review.
             Ok(pid) => match smmd_domain::provider_facts::check_provider_order_id(&pid) {
                 Ok(()) => Outcome::Accepted(pid),
                 Err(why) => Outcome::Ambiguous(why),
             },
             Err(ProviderError::Rejected { kind, message }) => Outcome::Refused(kind, message),
+            // Lost in transit: under its request id, asking again is safe.
+            Err(ProviderError::Ambiguous(m)) if again => Outcome::NotSent(m),
             Err(ProviderError::Ambiguous(m)) => Outcome::Ambiguous(m),
             Err(
                 e @ (ProviderError::Transient(_)

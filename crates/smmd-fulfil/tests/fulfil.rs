@@ -43,11 +43,22 @@ async fn add_provider(
     name: &str,
     sim: &SimHandle,
 ) -> ProviderId {
+    add_provider_at(w_store, clients, name, sim, &sim.url).await
+}
+
+/// A provider stored with address `url` (the simulator's, or `PARENT_URL` leading to it).
+async fn add_provider_at(
+    w_store: &Arc<dyn Store>,
+    clients: &Clients,
+    name: &str,
+    sim: &SimHandle,
+    url: &str,
+) -> ProviderId {
     w_store
         .create_provider(
             NewProvider {
                 name: name.into(),
-                url: sim.url.clone(),
+                url: url.to_string(),
                 currency: "USD".into(),
                 exchange_rate: RATE_ONE,
                 api_key_enc: clients.seal_key(&sim.sim.config.api_key),
@@ -66,13 +77,26 @@ async fn add_provider(
 }
 
 async fn world(store: Arc<dyn Store>, config: SimConfig) -> World {
+    world_with(store, config, false).await
+}
+
+/// A world whose provider is, with `parent`, stored as a hosted child's parent
+/// ([`smmd_fulfil::clients::PARENT_URL`]) and reached at the simulator.
+async fn world_with(store: Arc<dyn Store>, config: SimConfig, parent: bool) -> World {
     let clock = Arc::new(ManualClock::new(T0));
     let sim = spawn(config, clock.clone(), "127.0.0.1:0")
         .await
         .expect("sim");
     // The breaker's cooldown is real time; the manual clock runs hours in seconds.
     let clients = Clients::new([9u8; 32]).with_breaker(5, std::time::Duration::from_millis(1));
-    let provider = add_provider(&store, &clients, "sim", &sim).await;
+    let (clients, url) = match parent {
+        true => (
+            clients.with_parent(&sim.url),
+            smmd_fulfil::clients::PARENT_URL.to_string(),
+        ),
+        false => (clients, sim.url.clone()),
+    };
+    let provider = add_provider_at(&store, &clients, "sim", &sim, &url).await;
     let f = Fulfil {
         store: store.clone(),
         clock: clock.clone(),
@@ -455,6 +479,46 @@ async fn an_unavailable_provider_gets_its_orders_again_at_the_next_run_only(stor
         .expect("alerts")
         .iter()
         .any(|a| a.kind == "provider_unavailable"));
+}
+
+/// To an smmd parent an order goes under its request id, so a dispatch interrupted mid-call
+/// is sent again (the parent answers a repeat with the first order) instead of parked in
+/// review.
+async fn an_interrupted_dispatch_to_an_smmd_parent_is_sent_again(store: Arc<dyn Store>) {
+    let w = world_with(store, quiet(SimConfig::default()), true).await;
+    let svc = w.service("2").await;
+    let o = w.place(&svc, "https://instagram.com/crash", 1000).await;
+    let claimed = w
+        .store
+        .claim_dispatch(None, 10, w.clock.now_ms())
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    w.clock.advance_ms(w.f.settings.stale_submitting_ms + 1);
+    // One run puts it back in the queue and sends it.
+    let r = dispatch::run(&w.f).await.expect("dispatch");
+    assert_eq!(r.get("recovered"), Some(&1), "{r:?}");
+    assert_eq!(r.get("accepted"), Some(&1), "{r:?}");
+    let o3 = w.order(o.id).await;
+    assert!(
+        o3.note
+            .as_deref()
+            .unwrap_or("")
+            .contains("sent again under its request id"),
+        "{o3:?}"
+    );
+    assert_eq!(o3.status, OrderStatus::Processing, "{o3:?}");
+    assert!(o3.provider_order_id.is_some());
+    assert_eq!(w.sim.sim.stats().calls.get("add"), Some(&1));
+    assert!(
+        w.store
+            .open_alerts()
+            .await
+            .expect("alerts")
+            .iter()
+            .all(|a| a.kind != "order_needs_review"),
+        "nothing to review"
+    );
 }
 
 async fn an_interrupted_dispatch_goes_to_review_and_is_never_resent(store: Arc<dyn Store>) {
@@ -872,6 +936,7 @@ both_stores!(
     faults_never_lose_resend_or_double_refund_an_order,
     a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund,
     an_interrupted_dispatch_goes_to_review_and_is_never_resent,
+    an_interrupted_dispatch_to_an_smmd_parent_is_sent_again,
     one_sync_pass_asks_for_100_orders_per_call_oldest_checked_first,
     a_cancel_goes_upstream_and_the_refund_follows_the_outcome,
     service_sync_updates_prices_keeps_overrides_and_refuses_a_mass_disable,

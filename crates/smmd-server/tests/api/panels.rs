@@ -406,7 +406,10 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
     // child, not ticked, still shows its orders in flight (its own sync is a five-minute sweep).
     let root_orders: Vec<OrderId> = {
         let mut ids = Vec::new();
-        for (panel, host) in [(&pa, "alice.example"), (&pb, "bob.example")] {
+        for (panel, host, renter) in [
+            (&pa, "alice.example", renter_a),
+            (&pb, "bob.example", renter_b),
+        ] {
             for (_, id) in placed.iter().filter(|(h, _)| *h == host) {
                 let o = panel
                     .state
@@ -415,7 +418,16 @@ pub async fn two_children_and_the_root_keep_exact_money_through_completion_and_r
                     .await
                     .expect("r")
                     .expect("o");
-                ids.push(root_order_of(&app, &o).await.id);
+                let at_root = root_order_of(&app, &o).await;
+                // Sent under its request id: a repeat would get this order back.
+                let key = smmd_fulfil::dispatch::upstream_request_id(&o);
+                let keyed = app
+                    .store
+                    .order_by_request_key(renter, &key)
+                    .await
+                    .expect("r");
+                assert_eq!(keyed.map(|k| k.id), Some(at_root.id), "{host}: {key}");
+                ids.push(at_root.id);
             }
         }
         ids
