@@ -74,24 +74,7 @@ async fn replay_storm_with_kills(backend: Backend) {
         "provider", "add", "--name", "sim", "--url", &sim.url, "--key", "sim-key",
     ]);
     cluster.cli(&["services", "sync"]);
-    let out = cluster.cli(&[
-        "user",
-        "create",
-        "--email",
-        "r@x.io",
-        "--password",
-        "password-123",
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let api_key: Arc<str> = text
-        .lines()
-        .find_map(|l| l.strip_prefix("api key: "))
-        .expect("api key printed")
-        .trim()
-        .into();
-    cluster.cli(&[
-        "user", "credit", "--email", "r@x.io", "--amount", "1000", "--reason", "test",
-    ]);
+    let api_key: Arc<str> = cluster.reseller("r@x.io", "1000").into();
     let store: Arc<dyn Store> = cluster.db.store.clone();
 
     let mut server = cluster.spawn("a", &[]).await;

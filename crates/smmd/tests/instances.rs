@@ -487,19 +487,7 @@ async fn a_long_job_over_four_instances_never_runs_twice_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_sent_to_two_instances_with_one_key_makes_one_run() {
     let cluster = Cluster::new(Backend::Postgres, &[]).await;
-    let out = cluster.cli(&[
-        "user",
-        "create",
-        "--email",
-        "ops@example.com",
-        "--password",
-        "ops-password-1",
-        "--admin",
-    ]);
-    let key = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("api key: ").map(str::to_string))
-        .expect("api key");
+    let key = cluster.create_user("ops@example.com", "ops-password-1", true);
     let instances = cluster.spawn_many(2, &[]).await;
     let client = reqwest::Client::new();
     let sends = instances.iter().map(|i| {

@@ -81,24 +81,7 @@ async fn killed_mid_dispatch_and_mid_sync(backend: Backend) {
     cluster.cli(&["services", "sync"]);
     cluster.cli(&["jobs", "set", "orders.dispatch", "--cron", "@every 1s"]);
     cluster.cli(&["jobs", "set", "orders.sync_status", "--cron", "@every 1s"]);
-    let out = cluster.cli(&[
-        "user",
-        "create",
-        "--email",
-        "r@x.io",
-        "--password",
-        "password-123",
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("api key: "))
-        .expect("api key printed")
-        .trim()
-        .to_string();
-    cluster.cli(&[
-        "user", "credit", "--email", "r@x.io", "--amount", "100", "--reason", "test",
-    ]);
+    let key = cluster.reseller("r@x.io", "100");
     let store: Arc<dyn Store> = cluster.db.store.clone();
 
     // 1. Orders arrive at instance A; kill -9 it while dispatch is sending them.

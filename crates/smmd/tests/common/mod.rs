@@ -115,6 +115,32 @@ impl Cluster {
         out
     }
 
+    /// Creates a user through `smmd user create` (an admin when `admin`) and returns the API
+    /// key the command prints (64 hex characters).
+    pub fn create_user(&self, email: &str, password: &str, admin: bool) -> String {
+        let mut args = vec!["user", "create", "--email", email, "--password", password];
+        if admin {
+            args.push("--admin");
+        }
+        let out = self.cli(&args);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("api key: "))
+            .expect("api key printed")
+            .trim()
+            .to_string()
+    }
+
+    /// A reseller with `credit` (a decimal amount of the panel's currency) in the wallet, made
+    /// through the CLI as an owner would; returns the API key.
+    pub fn reseller(&self, email: &str, credit: &str) -> String {
+        let key = self.create_user(email, "password-123", false);
+        self.cli(&[
+            "user", "credit", "--email", email, "--amount", credit, "--reason", "test",
+        ]);
+        key
+    }
+
     /// Starts `smmd serve` as instance `name` and waits until it answers `/healthz`.
     pub async fn spawn(&self, name: &str, extra: &[(&str, &str)]) -> Instance {
         let port = free_port();
