@@ -5,8 +5,11 @@
 //! of services, imported orders to query), starts the `smmd` binary on it, and drives `/api/v2`
 //! over keep-alive HTTP/1.1 connections, one per concurrency slot, for a fixed duration per
 //! scenario. It prints requests/s and p50/p99/max latency (HDR histogram, microsecond
-//! resolution) for `status` (one order), `status` (100 orders), `services` and `add`.
-//! The load generator shares the machine with the server; its CPU use is part of the figures.
+//! resolution) for `status` (one order), `status` (100 orders), `services`, `balance` and
+//! `add`, each also as a share of the machine's ceiling at the same concurrency: a bare axum
+//! server that parses the same form and answers a constant status (see [`ceiling`]), measured
+//! first. The load generator shares the machine with the server; its CPU use is part of the
+//! figures.
 //!
 //! `smmd-bench scheduler` measures the scheduler instead (see [`scheduler`]); `smmd-bench fulfil`
 //! the provider side: status sync at 100,000 orders and dispatch throughput (see [`fulfil`]);
@@ -16,6 +19,7 @@
 
 mod affiliates;
 mod billing;
+mod ceiling;
 mod children;
 mod fulfil;
 mod idle;
@@ -58,11 +62,11 @@ struct Args {
     /// Concurrency levels (open connections).
     #[arg(long, value_delimiter = ',', default_value = "32,64")]
     concurrency: Vec<usize>,
-    /// Scenarios: status, status100, services, add.
+    /// Scenarios: status, status100, services, balance, add.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "status,status100,services,add"
+        default_value = "status,status100,services,balance,add"
     )]
     scenarios: Vec<String>,
     /// Measured seconds per scenario and concurrency (after a 1 s warm-up).
@@ -108,6 +112,9 @@ enum BenchCommand {
     /// (Helper of `idle`: holds connections from given source addresses.)
     #[command(hide = true)]
     IdleHold(idle::HoldArgs),
+    /// (The ceiling: a bare axum server answering a constant status; see `ceiling`.)
+    #[command(hide = true)]
+    CeilingServe(ceiling::CeilingArgs),
 }
 
 const KEY: &str = "bench-key";
@@ -128,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Affiliates(a)) => return affiliates::run(&args, a).await,
         Some(BenchCommand::Children(c)) => return children::run(&args, c).await,
         Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
+        Some(BenchCommand::CeilingServe(c)) => return ceiling::serve(c).await,
         None => {}
     }
     anyhow::ensure!(
@@ -143,9 +151,43 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<9} {:<10} {:>5} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
-        "backend", "scenario", "conc", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+        "{:<9} {:<10} {:>5} {:>9} {:>10} {:>7} {:>9} {:>9} {:>9} {:>7}",
+        "backend",
+        "scenario",
+        "conc",
+        "requests",
+        "req/s",
+        "ceiling",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors"
     );
+    let row = |backend: &str, scenario: &str, conc: usize, r: &Report, ceiling: f64| {
+        println!(
+            "{:<9} {:<10} {:>5} {:>9} {:>10.0} {:>6.1}% {:>9.2} {:>9.2} {:>9.2} {:>7}",
+            backend,
+            scenario,
+            conc,
+            r.requests,
+            r.rps,
+            r.rps * 100.0 / ceiling.max(1.0),
+            r.p50_ms,
+            r.p99_ms,
+            r.max_ms,
+            r.errors
+        );
+    };
+    // The ceiling first, per concurrency, with nothing else running.
+    let mut ceilings = std::collections::HashMap::new();
+    {
+        let bare = ceiling::Ceiling::start().await?;
+        for &conc in &args.concurrency {
+            let r = run(bare.addr, "status", conc, args.seconds, args.orders).await?;
+            row("bare axum", "status", conc, &r, r.rps);
+            ceilings.insert(conc, r.rps);
+        }
+    }
     for backend in &args.backends {
         let db = BenchDb::create(backend).await?;
         seed(&db.store, &args).await.context("seeding")?;
@@ -153,18 +195,7 @@ async fn main() -> anyhow::Result<()> {
         for scenario in &args.scenarios {
             for &conc in &args.concurrency {
                 let r = run(server.addr, scenario, conc, args.seconds, args.orders).await?;
-                println!(
-                    "{:<9} {:<10} {:>5} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
-                    backend,
-                    scenario,
-                    conc,
-                    r.requests,
-                    r.rps,
-                    r.p50_ms,
-                    r.p99_ms,
-                    r.max_ms,
-                    r.errors
-                );
+                row(backend, scenario, conc, &r, ceilings[&conc]);
             }
         }
         drop(server);
@@ -389,6 +420,7 @@ fn body(scenario: &str, w: usize, n: u64, orders: i64) -> String {
             format!("key={KEY}&action=status&orders={}", ids.join("%2C"))
         }
         "services" => format!("key={KEY}&action=services"),
+        "balance" => format!("key={KEY}&action=balance"),
         "add" => format!(
             "key={KEY}&action=add&service={}&link=https%3A%2F%2Fx.io%2Fp%2F{w}-{n}-{}&quantity=100",
             rng.gen_range(1..=10),
@@ -417,7 +449,7 @@ async fn run(
     orders: i64,
 ) -> anyhow::Result<Report> {
     anyhow::ensure!(
-        ["status", "status100", "services", "add"].contains(&scenario),
+        ["status", "status100", "services", "balance", "add"].contains(&scenario),
         "unknown scenario {scenario}"
     );
     let sc = scenario.to_string();
