@@ -8,14 +8,12 @@
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use tokio::net::TcpStream;
 
 /// Options of the hidden `ceiling-serve` command.
 #[derive(clap::Args, Clone, Debug)]
@@ -80,13 +78,8 @@ impl Ceiling {
             .spawn()
             .context("starting the ceiling server")?;
         let ceiling = Ceiling { child, addr };
-        for _ in 0..200 {
-            if TcpStream::connect(addr).await.is_ok() {
-                return Ok(ceiling);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("the ceiling server did not start listening on {addr}")
+        crate::wait_listening(addr, "the ceiling server").await?;
+        Ok(ceiling)
     }
 }
 

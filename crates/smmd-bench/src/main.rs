@@ -380,14 +380,21 @@ impl Server {
             addr,
             _data: data,
         };
-        for _ in 0..200 {
-            if TcpStream::connect(addr).await.is_ok() {
-                return Ok(server);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("smmd did not start listening on {addr}")
+        wait_listening(addr, "smmd").await?;
+        Ok(server)
     }
+}
+
+/// Waits until something accepts connections on `addr` (at most 10 s); `what` names it in the
+/// error.
+pub(crate) async fn wait_listening(addr: SocketAddr, what: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{what} did not start listening on {addr}")
 }
 
 impl Drop for Server {
