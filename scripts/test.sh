@@ -42,6 +42,9 @@ trap cleanup EXIT
 echo "== cargo nextest (workspace)"
 cargo nextest run --workspace --no-fail-fast
 
+echo "== margin guard: 10,000 orders across a tripled provider rate (SQLite, PostgreSQL)"
+cargo nextest run --workspace --profile margin --no-fail-fast
+
 echo "== browser journeys (Chromium)"
 cargo nextest run --workspace --profile browser --no-fail-fast
 

@@ -158,6 +158,22 @@ pub enum CategoryRef<'a> {
     Name(&'a str),
 }
 
+/// The category `category` names. Errors: `NotFound`.
+pub(crate) async fn find_category(
+    app: App<'_>,
+    category: CategoryRef<'_>,
+) -> Result<smmd_store::Category, StoreError> {
+    app.store
+        .list_categories()
+        .await?
+        .into_iter()
+        .find(|c| match category {
+            CategoryRef::Id(id) => c.id.0 == id,
+            CategoryRef::Name(n) => c.name == n.trim(),
+        })
+        .ok_or(StoreError::NotFound)
+}
+
 /// Sets (or with `None` clears) a category's markup, basis points 0–100000, and reprices at
 /// once every service of the category that has no markup of its own (and no rate set by
 /// hand) with the sync's pricing function. Audited as `category.markup`.
@@ -170,14 +186,7 @@ pub async fn set_category_markup(
     markup_bp: Option<i64>,
 ) -> Result<(), UseCaseError> {
     check_markup(markup_bp).map_err(terms)?;
-    let categories = app.store.list_categories().await?;
-    let c = categories
-        .iter()
-        .find(|c| match category {
-            CategoryRef::Id(id) => c.id.0 == id,
-            CategoryRef::Name(n) => c.name == n.trim(),
-        })
-        .ok_or(StoreError::NotFound)?;
+    let c = find_category(app, category).await?;
     let shown = markup_bp.map_or("default".to_string(), |b| format!("{b} bp"));
     let audit = actor.audit(
         "category.markup",
@@ -205,4 +214,14 @@ pub async fn set_category_markup(
         }
     }
     Ok(())
+}
+
+/// The public "Updates" feed (issue 20): the newest changes of selling price and availability
+/// of every service, at most `limit` (1–1000), newest first. Customers of hosted panels read it
+/// to see why a price moved; the provider's cost is never part of it.
+pub async fn updates(
+    app: App<'_>,
+    limit: i64,
+) -> Result<Vec<smmd_store::CatalogUpdate>, UseCaseError> {
+    Ok(app.store.catalog_updates(limit).await?)
 }

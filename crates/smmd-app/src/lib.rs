@@ -28,6 +28,7 @@
 //! | [`security`] | password reset, e-mail confirmation, two-factor (TOTP, backup codes), step-up, the owner's security policy |
 //! | [`panels`] | hosted child panels: renting one, the root admin's actions, provisioning step by step |
 //! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
+//! | [`margin`] | minimum margins and breach actions, the held-orders queue and its decisions |
 
 pub mod accounts;
 pub mod affiliates;
@@ -37,6 +38,7 @@ pub mod billing;
 pub mod catalog;
 pub mod currencies;
 pub mod error;
+pub mod margin;
 pub mod notifications;
 pub mod orders;
 pub mod panels;

@@ -46,6 +46,7 @@ kinds! {
     OrderStuck = ("order_stuck", "An order is stuck"),
     TicketWaiting = ("ticket_waiting", "A support ticket waits for an answer"),
     RateJumpHeld = ("rate_jump_held", "An exchange rate jump was refused"),
+    MarginHold = ("margin_hold", "Orders held: cost above price"),
 }
 
 impl AlertKind {
@@ -79,6 +80,11 @@ pub fn order_subject(id: OrderId) -> String {
 /// The subject of an alert about a provider: `provider:<id>`.
 pub fn provider_subject(id: ProviderId) -> String {
     format!("provider:{}", id.0)
+}
+
+/// The subject of an alert about a catalog service: `service:<id>`.
+pub fn service_subject(id: crate::ServiceId) -> String {
+    format!("service:{}", id.0)
 }
 
 /// The subject of the hourly billing's alerts: `billing`.

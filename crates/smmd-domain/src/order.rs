@@ -135,6 +135,11 @@ pub enum OrderEvent {
     AdminSetPartial,
     /// An admin cancels and fully refunds an order.
     AdminCancel,
+    /// Dispatch found the order's charge below its offer's live cost plus the minimum margin
+    /// ([`crate::margin`]): back to `queued`, held unsent until the owner decides.
+    MarginHold,
+    /// The owner releases a held order: it is sent at the next dispatch whatever the margin.
+    MarginRelease,
 }
 
 /// An event that is not allowed in the order's current state.
@@ -155,6 +160,8 @@ pub fn transition(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, I
         (S::Submitting, E::ProviderRejected { next_offer: true }) => S::Queued,
         (S::Submitting, E::ProviderRejected { next_offer: false }) => S::Canceled,
         (S::Submitting, E::Ambiguous) => S::NeedsReview,
+        (S::Submitting, E::MarginHold) => S::Queued,
+        (S::Queued, E::MarginRelease) => S::Queued,
         (S::NeedsReview, E::ReviewAttach) => S::Processing,
         (S::NeedsReview, E::ReviewResend) => S::Queued,
         (S::Queued | S::NeedsReview, E::LocalCancel) => S::Canceled,
@@ -277,6 +284,8 @@ mod tests {
             E::AdminSetPartial,
             E::AdminCancel,
             E::ProviderImplausible,
+            E::MarginHold,
+            E::MarginRelease,
         ];
         for p in [
             ProviderStatus::Pending,
@@ -300,6 +309,8 @@ mod tests {
             (S::Queued, E::Claim, S::Submitting),
             (S::Queued, E::LocalCancel, S::Canceled),
             (S::Queued, E::AdminCancel, S::Canceled),
+            (S::Queued, E::MarginRelease, S::Queued),
+            (S::Submitting, E::MarginHold, S::Queued),
             (S::Submitting, E::ProviderAccepted, S::Processing),
             (
                 S::Submitting,
@@ -356,7 +367,7 @@ mod tests {
                 legal += usize::from(got.is_some());
             }
         }
-        assert_eq!(legal, 34, "the table has 34 legal transitions");
+        assert_eq!(legal, 36, "the table has 36 legal transitions");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smmd_domain::alert::{provider_subject, AlertKind};
+use smmd_domain::margin::{effective_margin, MarginAction};
 use smmd_domain::service::ServiceType;
 use smmd_domain::{Money, ProviderId};
 use smmd_provider::UpstreamService;
@@ -107,6 +108,9 @@ pub struct Plan {
     pub ops: Vec<ServiceSyncOp>,
     pub report: Report,
     pub held: Vec<PriceJump>,
+    /// Every readable upstream rate (per 1000, provider currency): the live costs the margin
+    /// guard checks, held jumps included.
+    pub costs: Vec<(String, Money)>,
 }
 
 /// The plan for one provider, without applying it (for an admin preview). Rate changes beyond
@@ -128,8 +132,11 @@ pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result
         .iter()
         .filter_map(|s| s.provider_service_id.as_deref().map(|id| (id, s)))
         .collect();
+    let ids: Vec<smmd_domain::ServiceId> = existing.iter().map(|s| s.id).collect();
+    let terms = f.store.margin_terms(&ids).await?;
     let mut ops = Vec::new();
     let mut held = Vec::new();
+    let mut costs = Vec::with_capacity(upstream.len());
     let mut seen = HashSet::new();
     for u in &upstream {
         let Some(ty) = u.service_type else {
@@ -141,6 +148,7 @@ pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result
             continue;
         };
         seen.insert(u.id.as_str());
+        costs.push((u.id.clone(), cost));
         match by_upstream.get(u.id.as_str()) {
             None => {
                 let markup = markups
@@ -155,6 +163,7 @@ pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result
                 ops.push(ServiceSyncOp::Create(new_draft(f, p, u, ty, cost, rate)));
             }
             Some(cur) => {
+                let live = cost;
                 let cost = match cur.provider_rate {
                     Some(old)
                         if !approve_price_jumps
@@ -183,7 +192,11 @@ pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result
                     bump(&mut report, "skipped", 1);
                     continue;
                 };
-                let (draft, changes) = updated_draft(cur, u, ty, cost, rate, &p.currency);
+                let guarded = repriced(f, p, cur, terms.get(&cur.id), live, rate, markup);
+                if guarded.is_some() {
+                    bump(&mut report, "margin_repriced", 1);
+                }
+                let (draft, changes) = updated_draft(cur, u, ty, cost, rate, guarded, &p.currency);
                 if changes.is_empty() {
                     bump(&mut report, "unchanged", 1);
                 } else {
@@ -215,7 +228,40 @@ pub async fn plan(f: &Fulfil, p: &Provider, approve_price_jumps: bool) -> Result
         });
     }
     ops.extend(gone.iter().map(|s| ServiceSyncOp::Disable { id: s.id }));
-    Ok(Plan { ops, report, held })
+    Ok(Plan {
+        ops,
+        report,
+        held,
+        costs,
+    })
+}
+
+/// The price a [`MarginAction::Reprice`] service takes when its live cost (`live`, per 1000 in
+/// the provider currency, a held price jump included) breaches its minimum margin over the rate
+/// it would otherwise sell at (`planned`, or its hand-set rate): the markup rule on the live
+/// cost, at least the floor ([`smmd_domain::margin::reprice`]). `None` = no change: a hold
+/// service, no breach, or an overflow. The guard only raises what the sync would set.
+fn repriced(
+    f: &Fulfil,
+    p: &Provider,
+    cur: &Service,
+    terms: Option<&smmd_store::MarginTerms>,
+    live: Money,
+    planned: Money,
+    markup: i64,
+) -> Option<Money> {
+    let terms = terms.filter(|t| t.action == MarginAction::Reprice)?;
+    let margin = effective_margin(
+        terms.min_margin_bp,
+        terms.category_margin_bp,
+        f.settings.default_min_margin_bp,
+    );
+    let selling = match cur.overrides.iter().any(|o| o == "rate") {
+        true => cur.rate,
+        false => planned,
+    };
+    let live_rate = live.convert_up(p.exchange_rate)?;
+    smmd_domain::margin::reprice(selling, live_rate, margin, markup)
 }
 
 /// Plans and applies one provider's sync. Held price jumps raise (or refresh) an admin alert;
@@ -229,7 +275,13 @@ pub async fn sync_provider(
         ops,
         mut report,
         held,
+        costs,
     } = plan(f, p, approve_price_jumps).await?;
+    let changed = f
+        .store
+        .record_provider_costs(p.id, &costs, f.clock.now_ms())
+        .await?;
+    bump(&mut report, "costs_changed", changed as i64);
     let (created, updated, disabled) = f
         .store
         .apply_service_sync(ops, &format!("sync:{}", p.id.0), f.clock.now_ms())
@@ -317,6 +369,7 @@ fn updated_draft(
     ty: ServiceType,
     cost: Money,
     rate: Money,
+    guarded: Option<Money>,
     currency: &str,
 ) -> (ServiceDraft, Vec<FieldChange>) {
     let kept = |field: &str| cur.overrides.iter().any(|o| o == field);
@@ -336,7 +389,12 @@ fn updated_draft(
         u.name.trim().to_string()
     };
     change("name", cur.name.clone(), name.clone());
-    let new_rate = if kept("rate") { cur.rate } else { rate };
+    // The margin guard's reprice wins over a hand-set rate: selling below cost is never kept.
+    let new_rate = match guarded {
+        Some(r) => r,
+        None if kept("rate") => cur.rate,
+        None => rate,
+    };
     change("rate", cur.rate.to_string(), new_rate.to_string());
     change(
         "provider_rate",

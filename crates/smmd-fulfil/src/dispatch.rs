@@ -85,6 +85,7 @@ async fn dispatch_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {
                 }
             }
         }
+        let claimed = crate::margin::guard(f, p, claimed, &types, &mut report).await?;
         let results: Vec<anyhow::Result<Sent>> = stream::iter(claimed)
             .map(|o| {
                 let ty = types.get(&o.service_id).copied();

@@ -8,6 +8,7 @@
 //! - [`catalog`] — `services.sync`: import and price services with exchange rate and markup,
 //!   disable what is gone (with a guard against truncated answers), keep admin overrides;
 //! - [`refills`] — `refills.dispatch`, `refills.sync_status`, `refills.auto`;
+//! - [`margin`] — the margin guard at dispatch: no order sent below its live cost plus margin;
 //! - [`balances`] — `providers.check_balances`;
 //! - [`clients`] — one [`smmd_provider::ProviderClient`] per provider, built from its row;
 //! - [`keys`] — provider API keys sealed at rest;
@@ -25,6 +26,7 @@ pub mod dispatch;
 /// Provider keys at rest: the store's sealing ([`smmd_store::sealed`]).
 pub use smmd_store::sealed as keys;
 pub mod lanes;
+pub mod margin;
 pub mod params;
 pub mod refills;
 pub mod stuck;
@@ -71,6 +73,12 @@ pub struct Settings {
     /// An order still active this long (ms) after it was due raises `order_stuck`
     /// ([`stuck`]); 0 = never.
     pub stuck_after_ms: i64,
+    /// Minimum margin over the live cost when neither the service nor its category sets one,
+    /// basis points (0 = never sell below cost) ([`margin`]).
+    pub default_min_margin_bp: i64,
+    /// Dispatch reads a provider's live costs again (a `services` call) before sending when its
+    /// last read is older than this, ms (0 = before every batch) ([`margin`]).
+    pub cost_max_age_ms: i64,
 }
 
 impl Default for Settings {
@@ -87,6 +95,8 @@ impl Default for Settings {
             auto_refill_drop_pct: 10,
             provider_wait_ms: 5_000,
             stuck_after_ms: 48 * 3_600_000,
+            default_min_margin_bp: 0,
+            cost_max_age_ms: 15 * 60_000,
         }
     }
 }

@@ -186,6 +186,12 @@ pub struct FulfilConfig {
     /// An order still active this many hours after it was due (placed, or its last drip-feed
     /// run) raises `order_stuck`; 0 = never.
     pub stuck_after_hours: i64,
+    /// Minimum margin over the live provider cost when the service and its category set none,
+    /// basis points (0 = never below cost): dispatch holds orders sold for less.
+    pub default_min_margin_bp: i64,
+    /// Dispatch reads a provider's rates again (one `services` call) before sending when the
+    /// last read is older than this many seconds (0 = before every batch).
+    pub cost_max_age_seconds: i64,
 }
 
 impl Default for FulfilConfig {
@@ -199,6 +205,8 @@ impl Default for FulfilConfig {
             link_count_url: d.link_count_url,
             auto_refill_drop_pct: d.auto_refill_drop_pct,
             stuck_after_hours: d.stuck_after_ms / 3_600_000,
+            default_min_margin_bp: d.default_min_margin_bp,
+            cost_max_age_seconds: d.cost_max_age_ms / 1_000,
         }
     }
 }
@@ -214,6 +222,8 @@ impl FulfilConfig {
             link_count_url: self.link_count_url.clone().filter(|u| !u.trim().is_empty()),
             auto_refill_drop_pct: self.auto_refill_drop_pct,
             stuck_after_ms: self.stuck_after_hours.max(0).saturating_mul(3_600_000),
+            default_min_margin_bp: self.default_min_margin_bp,
+            cost_max_age_ms: self.cost_max_age_seconds.max(0).saturating_mul(1_000),
             ..smmd_fulfil::Settings::default()
         }
     }
@@ -583,6 +593,14 @@ impl Config {
         anyhow::ensure!(
             (0..=100_000).contains(&f.default_markup_bp),
             "fulfil.default_markup_bp must be between 0 and 100000"
+        );
+        anyhow::ensure!(
+            (0..=smmd_domain::margin::MAX_MARGIN_BP).contains(&f.default_min_margin_bp),
+            "fulfil.default_min_margin_bp must be between 0 and 100000"
+        );
+        anyhow::ensure!(
+            (0..=86_400).contains(&f.cost_max_age_seconds),
+            "fulfil.cost_max_age_seconds must be between 0 and 86400"
         );
         anyhow::ensure!(
             f.max_disable_pct <= 100,

@@ -108,9 +108,9 @@ pub(crate) async fn list_services(s: &SqlStore, enabled_only: bool) -> StoreResu
 
 pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> {
     let rows = sqlx::query(
-        "SELECT c.id, c.name, c.markup_bp, CAST(COUNT(s.id) AS BIGINT) AS n FROM categories c \
+        "SELECT c.id, c.name, c.markup_bp, c.min_margin_bp, CAST(COUNT(s.id) AS BIGINT) AS n FROM categories c \
          LEFT JOIN services s ON s.category_id = c.id AND s.enabled = 1 \
-         GROUP BY c.id, c.name, c.sort, c.markup_bp ORDER BY c.sort, c.id",
+         GROUP BY c.id, c.name, c.sort, c.markup_bp, c.min_margin_bp ORDER BY c.sort, c.id",
     )
     .fetch_all(&s.read)
     .await
@@ -122,6 +122,7 @@ pub(crate) async fn list_categories(s: &SqlStore) -> StoreResult<Vec<Category>> 
                 name: r.try_get("name").db()?,
                 services: r.try_get("n").db()?,
                 markup_bp: r.try_get("markup_bp").db()?,
+                min_margin_bp: r.try_get("min_margin_bp").db()?,
             })
         })
         .collect()
@@ -466,6 +467,32 @@ pub(crate) async fn set_category_markup(
     s.commit(tx).await
 }
 
+pub(crate) async fn catalog_updates(s: &SqlStore, limit: i64) -> StoreResult<Vec<CatalogUpdate>> {
+    let rows = sqlx::query(
+        "SELECT x.service_id, s.name, c.name AS category, x.field, x.old_value, x.new_value, x.created_at \
+         FROM service_changes x JOIN services s ON s.id = x.service_id \
+         JOIN categories c ON c.id = s.category_id \
+         WHERE x.field IN ('rate', 'enabled') ORDER BY x.id DESC LIMIT $1",
+    )
+    .bind(limit.clamp(1, 1_000))
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(CatalogUpdate {
+                service_id: ServiceId(r.try_get("service_id").db()?),
+                name: r.try_get("name").db()?,
+                category: r.try_get("category").db()?,
+                field: r.try_get("field").db()?,
+                old: r.try_get("old_value").db()?,
+                new: r.try_get("new_value").db()?,
+                at: r.try_get("created_at").db()?,
+            })
+        })
+        .collect()
+}
+
 /// The [`CatalogStore`](smmd_store::CatalogStore) section on SQL: each method is one of the functions above.
 mod section {
 
@@ -539,6 +566,10 @@ mod section {
             limit: i64,
         ) -> StoreResult<Vec<ServiceChange>> {
             crate::catalog::service_changes(self, id, limit).await
+        }
+
+        async fn catalog_updates(&self, limit: i64) -> StoreResult<Vec<CatalogUpdate>> {
+            crate::catalog::catalog_updates(self, limit).await
         }
 
         async fn set_category_markup(

@@ -197,6 +197,7 @@ pub(crate) async fn claim_dispatch(
         "WITH picked AS (\
            SELECT o.id FROM orders o JOIN providers p ON p.id = o.provider_id \
            WHERE o.status = 'queued' AND p.enabled = 1 AND o.provider_service_id IS NOT NULL \
+           AND (o.hold IS NULL OR o.hold <> 'margin') \
            AND ($3 = 0 OR o.provider_id = $3) \
            ORDER BY o.id LIMIT $2{skip}) \
          UPDATE orders SET status = 'submitting', updated_at = $1 FROM picked \

@@ -2,6 +2,7 @@
 //! that record. Columns are portable types only (`BIGINT`, `TEXT`); flags are 0/1.
 
 use anyhow::{anyhow, Context};
+use smmd_domain::margin::Hold;
 use smmd_domain::order::OrderStatus;
 use smmd_domain::refill::RefillStatus;
 use smmd_domain::service::ServiceType;
@@ -31,7 +32,7 @@ fn opt_money(row: &Row, col: &str) -> StoreResult<Option<Money>> {
     get::<Option<i64>>(row, col).map(|v| v.map(Money::from_micros))
 }
 
-fn bad(what: &str, value: &str) -> StoreError {
+pub(crate) fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Other(anyhow!("unexpected {what} `{value}` in database"))
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn service(row: &Row) -> StoreResult<Service> {
 pub(crate) const ORDER_COLS: &str = "id, reference, user_id, service_id, status, link, quantity, runs, interval_minutes, \
      total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, cancel, \
      cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, provider_charge, \
-     created_at, updated_at, completed_at";
+     hold, created_at, updated_at, completed_at";
 
 /// A column list with every column prefixed by `table.` (for joins and `UPDATE … FROM`).
 pub(crate) fn qualified(cols: &str, table: &str) -> String {
@@ -151,6 +152,10 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
         provider_order_id: get(row, "provider_order_id")?,
         note: get(row, "note")?,
         provider_charge: opt_money(row, "provider_charge")?,
+        hold: match get::<Option<String>>(row, "hold")? {
+            None => None,
+            Some(h) => Some(Hold::parse(&h).ok_or_else(|| bad("order hold", &h))?),
+        },
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
         completed_at: get(row, "completed_at")?,

@@ -117,6 +117,9 @@ pub struct Category {
     pub services: i64,
     /// Markup for the category's services in basis points; `None` = the panel default.
     pub markup_bp: Option<i64>,
+    /// Minimum margin over the live cost for the category's services, basis points; `None` =
+    /// the panel default ([`smmd_domain::margin`]).
+    pub min_margin_bp: Option<i64>,
 }
 
 /// The catalogue: services, categories, offers, admin edits and the services sync.
@@ -180,4 +183,23 @@ pub trait CatalogStore: Send + Sync {
 
     /// The change log of a service, newest first.
     async fn service_changes(&self, id: ServiceId, limit: i64) -> StoreResult<Vec<ServiceChange>>;
+
+    /// The public "Updates" feed: changes of selling rate (`rate`) and availability (`enabled`)
+    /// of every service, newest first, with the service's name and category. Never the cost.
+    async fn catalog_updates(&self, limit: i64) -> StoreResult<Vec<CatalogUpdate>>;
+}
+
+/// A price or availability change customers may read ([`CatalogStore::catalog_updates`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CatalogUpdate {
+    pub service_id: ServiceId,
+    pub name: String,
+    pub category: String,
+    /// `rate` (selling rate per 1000, panel currency, decimal strings) or `enabled`
+    /// (`true`/`false`).
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// Epoch ms.
+    pub at: i64,
 }

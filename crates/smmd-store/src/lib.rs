@@ -19,6 +19,7 @@ pub mod billing;
 pub mod catalog;
 pub mod currencies;
 pub mod fulfil;
+pub mod margin;
 pub mod notify;
 pub mod orders;
 pub mod panels;
@@ -43,6 +44,7 @@ pub use billing::*;
 pub use catalog::*;
 pub use currencies::*;
 pub use fulfil::*;
+pub use margin::*;
 pub use notify::*;
 pub use orders::*;
 pub use panels::*;
@@ -89,6 +91,7 @@ pub trait Store:
     + RefillStore
     + SchedulerStore
     + FulfilStore
+    + MarginStore
     + NotificationStore
     + PaymentStore
     + PayoutStore
@@ -114,8 +117,8 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
-        CurrencyStore, FeedStore, FulfilStore, NotificationStore, OrderStore, PanelStore,
-        PaymentStore, PayoutStore, PeopleStore, RatingStore, RefillStore, SchedulerStore,
-        SecurityStore, SiteStore, Store, TicketStore, WalletStore,
+        CurrencyStore, FeedStore, FulfilStore, MarginStore, NotificationStore, OrderStore,
+        PanelStore, PaymentStore, PayoutStore, PeopleStore, RatingStore, RefillStore,
+        SchedulerStore, SecurityStore, SiteStore, Store, TicketStore, WalletStore,
     };
 }

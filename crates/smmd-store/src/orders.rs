@@ -44,6 +44,8 @@ pub struct Order {
     pub note: Option<String>,
     /// What the provider charged us (its currency), for profit.
     pub provider_charge: Option<Money>,
+    /// Why a queued order is not sent (the margin guard), or that the owner released it.
+    pub hold: Option<smmd_domain::margin::Hold>,
     pub created_at: i64,
     pub updated_at: i64,
     /// When the order reached a terminal status; starts the refill guarantee.

@@ -26,6 +26,8 @@ mod fakes;
 mod languages;
 #[path = "browser/live.rs"]
 mod live;
+#[path = "browser/margin.rs"]
+mod margin;
 #[path = "browser/panels.rs"]
 mod panels;
 #[path = "browser/security.rs"]
@@ -45,6 +47,14 @@ use support::*;
 async fn a_customer_rents_a_child_panel_and_its_customer_orders_there() {
     run("panels", |c, demo| async move {
         panels::a_customer_rents_a_child_panel_and_its_customer_orders_there(&c, &demo).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_holds_orders_below_cost_and_refunds_them() {
+    run("margin", |c, demo| async move {
+        margin::an_owner_holds_orders_below_cost_and_refunds_them(&c, &demo).await
     })
     .await;
 }

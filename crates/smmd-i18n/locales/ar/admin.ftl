@@ -459,3 +459,20 @@ adm-last-order = آخر طلب
 adm-panel-suspended = عُلّقت اللوحة الفرعية
 adm-panel-resumed = استُؤنفت اللوحة الفرعية
 adm-panel-terminated = أُنهيت اللوحة الفرعية
+
+# The margin guard (issue 20).
+adm-min-margin = الحد الأدنى للهامش
+adm-min-margin-empty = الحد الأدنى للهامش فوق التكلفة، % (فارغ: هامش الفئة)
+adm-on-breach = عندما تتجاوز التكلفة السعر ناقص الهامش
+adm-breach-hold = احتجاز الطلبات الجديدة
+adm-breach-reprice = رفع السعر (قاعدة الزيادة)
+adm-save-margin = حفظ حماية الهامش
+adm-margin-saved = حُفظت حماية الهامش
+adm-held-below-cost = طلبات محتجزة دون التكلفة
+adm-held-hint = لم تُرسل هذه الطلبات: يتقاضى المزود الآن أكثر مما بيعت به مع الحد الأدنى للهامش. أطلقها لإرسالها رغم الخسارة، أو ردّ المبلغ كاملًا لعملائها.
+adm-held-orders = طلبات محتجزة
+adm-held-charged = دفعه العملاء
+adm-oldest = الأقدم
+adm-release = إطلاق (إرسال رغم ذلك)
+adm-refund-all = ردّ المبلغ كاملًا
+adm-held-decided = تقرر مصير الطلبات المحتجزة

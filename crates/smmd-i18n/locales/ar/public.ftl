@@ -130,3 +130,15 @@ n-ratings = { $n ->
    *[other] { $n } تقييمًا
 }
 n-orders = { $n } طلب
+
+# The "Updates" feed (issue 20).
+nav-updates = التحديثات
+upd-title = تحديثات الأسعار والتوفر
+upd-newest = الأحدث
+upd-hint = كل تغيير في سعر خدمة أو توفرها، كما حدث.
+upd-none = لم يتغير أي سعر أو توفر بعد.
+upd-change = التغيير
+upd-price-up = ارتفع السعر
+upd-price-down = انخفض السعر
+upd-available = متاحة مجددًا
+upd-unavailable = لم تعد متاحة

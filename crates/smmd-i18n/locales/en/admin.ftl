@@ -460,3 +460,20 @@ adm-last-order = Last order
 adm-panel-suspended = Child panel suspended
 adm-panel-resumed = Child panel resumed
 adm-panel-terminated = Child panel terminated
+
+# The margin guard (issue 20).
+adm-min-margin = Minimum margin
+adm-min-margin-empty = Minimum margin over cost, % (empty: the category's)
+adm-on-breach = When the cost passes the price minus the margin
+adm-breach-hold = hold new orders
+adm-breach-reprice = raise the price (markup rule)
+adm-save-margin = Save margin guard
+adm-margin-saved = Margin guard saved
+adm-held-below-cost = Orders held below cost
+adm-held-hint = These orders were not sent: the provider now charges more than they were sold for, plus the minimum margin. Release them to send them anyway (at a loss), or refund their customers in full.
+adm-held-orders = Held orders
+adm-held-charged = Paid by customers
+adm-oldest = Oldest
+adm-release = Release (send anyway)
+adm-refund-all = Refund in full
+adm-held-decided = Held orders decided

@@ -120,3 +120,15 @@ n-ratings = { $n ->
    *[other] { $n } ratings
 }
 n-orders = { $n } orders
+
+# The "Updates" feed (issue 20).
+nav-updates = Updates
+upd-title = Price and availability updates
+upd-newest = newest
+upd-hint = Every change of a service's price or availability, as it happened.
+upd-none = No price or availability has changed yet.
+upd-change = Change
+upd-price-up = Price up
+upd-price-down = Price down
+upd-available = Available again
+upd-unavailable = No longer available

@@ -459,3 +459,20 @@ adm-last-order = Último pedido
 adm-panel-suspended = Panel hijo suspendido
 adm-panel-resumed = Panel hijo reanudado
 adm-panel-terminated = Panel hijo terminado
+
+# The margin guard (issue 20).
+adm-min-margin = Margen mínimo
+adm-min-margin-empty = Margen mínimo sobre el coste, % (vacío: el de la categoría)
+adm-on-breach = Cuando el coste supera el precio menos el margen
+adm-breach-hold = retener los pedidos nuevos
+adm-breach-reprice = subir el precio (regla de recargo)
+adm-save-margin = Guardar protección de margen
+adm-margin-saved = Protección de margen guardada
+adm-held-below-cost = Pedidos retenidos bajo coste
+adm-held-hint = Estos pedidos no se enviaron: el proveedor cobra ahora más de lo que se vendieron, más el margen mínimo. Libéralos para enviarlos igualmente (con pérdida) o reembolsa a sus clientes por completo.
+adm-held-orders = Pedidos retenidos
+adm-held-charged = Pagado por los clientes
+adm-oldest = Más antiguo
+adm-release = Liberar (enviar igualmente)
+adm-refund-all = Reembolsar por completo
+adm-held-decided = Pedidos retenidos resueltos

@@ -119,3 +119,15 @@ n-ratings = { $n ->
    *[other] { $n } valoraciones
 }
 n-orders = { $n } pedidos
+
+# The "Updates" feed (issue 20).
+nav-updates = Novedades
+upd-title = Cambios de precio y disponibilidad
+upd-newest = más recientes
+upd-hint = Cada cambio de precio o disponibilidad de un servicio, tal como ocurrió.
+upd-none = Todavía no ha cambiado ningún precio ni disponibilidad.
+upd-change = Cambio
+upd-price-up = Sube el precio
+upd-price-down = Baja el precio
+upd-available = Disponible de nuevo
+upd-unavailable = Ya no está disponible

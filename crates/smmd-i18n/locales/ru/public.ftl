@@ -124,3 +124,15 @@ n-ratings = { $n ->
    *[other] { $n } оценок
 }
 n-orders = заказов: { $n }
+
+# The "Updates" feed (issue 20).
+nav-updates = Изменения
+upd-title = Изменения цен и доступности
+upd-newest = последние
+upd-hint = Каждое изменение цены или доступности услуги — в момент, когда оно произошло.
+upd-none = Цены и доступность пока не менялись.
+upd-change = Изменение
+upd-price-up = Цена выросла
+upd-price-down = Цена снизилась
+upd-available = Снова доступна
+upd-unavailable = Больше не доступна

@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(affiliate::home))
         .route("/services", get(storefront::services_page))
+        .route("/updates", get(storefront::updates_page))
         .route("/pages/{slug}", get(storefront::written_page))
         .route("/brand/logo", get(storefront::logo))
         .route("/assets/brand.css", get(storefront::brand_css))

@@ -4,7 +4,8 @@
 //! average time per 1000 and description; a signed-in customer sees their own prices), the
 //! pages an admin writes (`/pages/{terms,faq,contact}`, Markdown without raw HTML), the logo
 //! (`/brand/logo`) and the brand's colours (`/assets/brand.css`, so no inline style is needed
-//! under the CSP). The same catalogue is JSON at `GET /api/public/services`.
+//! under the CSP), and the "Updates" feed (`/updates`: the newest price and availability
+//! changes). The same catalogue is JSON at `GET /api/public/services`.
 
 use std::collections::HashMap;
 
@@ -107,6 +108,7 @@ fn public_page(
                     span { "© " (brand.name) }
                     @for (slug, title) in pages { a href=(format!("/pages/{slug}")) { (title) } }
                     a href="/services" { (t("nav-services")) }
+                    a href="/updates" { (t("nav-updates")) }
                     (super::i18n::picker())
                 } }
             }
@@ -273,7 +275,7 @@ pub(super) async fn services_page(
         div.card {
             div.card-head {
                 h1 { (t("nav-services")) }
-                span.hint { @if signed_in { (t("your-prices")) } @else { (ta("prices-per-1000-in", &[("currency", cur.as_str().into())])) } " · " a href="/api/public/services" { "JSON" } }
+                span.hint { @if signed_in { (t("your-prices")) } @else { (ta("prices-per-1000-in", &[("currency", cur.as_str().into())])) } " · " a href="/api/public/services" { "JSON" } " · " a href="/updates" { (t("nav-updates")) } }
             }
             form.search.wide.filters-row method="get" action="/services" {
                 input #services-q type="search" name="q" value=[q.get("q")] placeholder=(t("search-services")) aria-label=(t("search"));
@@ -348,6 +350,68 @@ pub(super) fn figures(p: &PublicService) -> Markup {
         parts.push(ta("n-orders", &[("n", compact(p.orders).into())]));
     }
     html! { @if !parts.is_empty() { br; span.hint.figures { (parts.join(" · ")) } } }
+}
+
+/// Changes the "Updates" page lists.
+const UPDATES: i64 = 100;
+
+/// `/updates`: the newest price and availability changes of the catalogue (issue 20), for
+/// visitors and customers alike.
+pub(super) async fn updates_page(
+    State(st): State<AppState>,
+    u: Result<PageUser, Response>,
+) -> PageResult {
+    let updates = smmd_app::catalog::updates(st.app(), UPDATES).await?;
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        div.card #updates {
+            div.card-head { h1 { (t("upd-title")) } span.hint { (t("upd-newest")) " " (UPDATES) } }
+            p.hint { (t("upd-hint")) }
+            @if updates.is_empty() {
+                p.muted { (t("upd-none")) }
+            } @else {
+                table.updates {
+                    thead { tr { th { (t("when")) } th { (t("service")) } th { (t("upd-change")) } } }
+                    tbody { @for c in &updates {
+                        tr {
+                            td data-label=(t("when")) { (super::orders::when(&st, c.at)) }
+                            td data-label=(t("service")) { b { (c.name) } br; span.hint { "#" (c.service_id.0) " · " (c.category) } }
+                            td data-label=(t("upd-change")) { (update_text(c, cur)) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    let out = match u {
+        Ok(u) => layout(&st, &u, &t("upd-title"), "updates", content),
+        Err(_) => {
+            let brand = st.brand().await;
+            let pages = page_links(&st).await;
+            public_page(&brand, &pages, false, &t("upd-title"), content)
+        }
+    };
+    Ok(html_response(StatusCode::OK, out))
+}
+
+/// One change as customers read it: a price moving up or down, a service available again or
+/// no longer available.
+fn update_text(c: &smmd_store::CatalogUpdate, cur: &str) -> Markup {
+    let old = c.old.as_deref().unwrap_or("");
+    let new = c.new.as_deref().unwrap_or("");
+    match c.field.as_str() {
+        "rate" => {
+            let up = smmd_domain::Money::parse(new).ok() > smmd_domain::Money::parse(old).ok();
+            html! {
+                span class=(if up { "change bad" } else { "change good" }) {
+                    (if up { t("upd-price-up") } else { t("upd-price-down") })
+                }
+                ": " (old) " → " b { (new) } " " (cur) " / 1000"
+            }
+        }
+        _ if new == "true" => html! { span.change.good { (t("upd-available")) } },
+        _ => html! { span.change.bad { (t("upd-unavailable")) } },
+    }
 }
 
 /// `/pages/{slug}`: a page the admin wrote; 404 for others.

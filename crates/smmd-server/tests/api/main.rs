@@ -14,6 +14,7 @@ mod ledger_pages;
 mod live;
 mod live_instances;
 mod maintenance;
+mod margin;
 mod pages;
 mod panels;
 mod payments;
@@ -41,6 +42,7 @@ use ledger_pages::*;
 use live::*;
 use live_instances::*;
 use maintenance::*;
+use margin::*;
 use pages::*;
 use panels::*;
 use payments::*;
@@ -122,4 +124,5 @@ backend_tests!(
     two_factor_guards_money_and_security_routes_over_rest,
     a_password_reset_over_rest_answers_alike_and_works_once,
     sign_ups_confirm_their_e_mail_when_the_owner_asks,
+    the_margin_guard_holds_below_cost_and_the_owner_decides_over_rest,
 );

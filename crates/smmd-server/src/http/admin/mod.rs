@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod customers;
+pub mod margin;
 pub mod orders;
 pub mod providers;
 pub mod users;
@@ -42,6 +43,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/services/{id}", patch(catalog::edit_service))
         .route("/api/admin/categories", get(catalog::list_categories))
         .route("/api/admin/categories/{id}", patch(catalog::edit_category))
+        .route(
+            "/api/admin/services/{id}/margin",
+            axum::routing::put(margin::set_service_margin),
+        )
+        .route(
+            "/api/admin/categories/{id}/margin",
+            axum::routing::put(margin::set_category_margin),
+        )
+        .route("/api/admin/held", get(margin::held))
+        .route("/api/admin/services/{id}/held", post(margin::decide))
         .route("/api/admin/orders", get(orders::list_orders))
         .route(
             "/api/admin/orders/{id}/resolve",
@@ -86,6 +97,10 @@ pub fn router() -> Router<AppState> {
         catalog::edit_service,
         catalog::list_categories,
         catalog::edit_category,
+        margin::set_service_margin,
+        margin::set_category_margin,
+        margin::held,
+        margin::decide,
         orders::list_orders,
         orders::resolve_order,
         orders::refund_order,
@@ -111,6 +126,12 @@ pub fn router() -> Router<AppState> {
         catalog::AdminServiceList,
         catalog::ServicePatch,
         catalog::CategoryPatch,
+        margin::ServiceMargin,
+        margin::CategoryMargin,
+        margin::HeldServiceDto,
+        margin::HeldList,
+        margin::HeldDecision,
+        margin::HeldOutcome,
         orders::AdminOrderDto,
         orders::AdminOrderPage,
         orders::Resolve,

@@ -31,6 +31,19 @@ pub(super) async fn services_page(
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
+    let ids: Vec<smmd_domain::ServiceId> = services.iter().map(|s| s.id).collect();
+    let guard = async {
+        Ok::<_, smmd_store::StoreError>((
+            st.store.margin_terms(&ids).await?,
+            st.store.held_services().await?,
+        ))
+    }
+    .await;
+    let (terms, held) = match guard {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    let default_margin = st.config.fulfil.default_min_margin_bp;
     let needle = q
         .get("q")
         .map(|s| s.trim().to_lowercase())
@@ -65,6 +78,7 @@ pub(super) async fn services_page(
     };
     let chosen = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let content = html! {
+        @if !held.is_empty() { (held_card(&st, cur, &held)) }
         div.card {
             div.card-head { h1 { (t("nav-services")) } span.hint { (matching.len()) " " (t("adm-of")) " " (services.len()) } }
             form.search.wide method="get" action="/admin/services" {
@@ -97,6 +111,13 @@ pub(super) async fn services_page(
                             @let (bp, from) = markup_of(s);
                             (percent(bp)) br; span.hint { (from) }
                             @if s.overrides.iter().any(|o| o == "rate") { br; span.hint { (t("adm-rate-set-by-hand")) } }
+                            @if let Some(g) = terms.get(&s.id) {
+                                br; span.hint.margin {
+                                    (t("adm-min-margin")) " "
+                                    (percent(smmd_domain::margin::effective_margin(g.min_margin_bp, g.category_margin_bp, default_margin)))
+                                    " · " (breach_label(g.action))
+                                }
+                            }
                         }
                         td data-label=(t("state")) {
                             @if s.enabled { span.status.s-completed { (t("adm-enabled")) } } @else { span.status.s-canceled { (t("adm-disabled")) } }
@@ -122,6 +143,7 @@ pub(super) async fn services_page(
                                         textarea name="description" rows="3" maxlength="5000" data-keep-empty="1" { (s.description) } }
                                     button.small type="submit" { (t("save")) }
                                 }))
+                                @if let Some(g) = terms.get(&s.id) { (margin_form(s.id, g)) }
                             }
                         }
                     }
@@ -132,7 +154,7 @@ pub(super) async fn services_page(
         div.card {
             div.card-head { h2 { (t("adm-categories")) } span.hint { (t("adm-default-markup")) " " (percent(default_markup)) } }
             table.admin {
-                thead { tr { th { (t("category")) } th { (t("nav-services")) } th { (t("adm-markup")) } } }
+                thead { tr { th { (t("category")) } th { (t("nav-services")) } th { (t("adm-markup")) } th { (t("adm-min-margin")) } } }
                 tbody { @for c in &categories {
                     tr {
                         td data-label=(t("category")) { (c.name) }
@@ -141,6 +163,14 @@ pub(super) async fn services_page(
                             (api_form("PATCH", &format!("/api/admin/categories/{}", c.id.0), &t("adm-category-markup-saved"), html! {
                                 input.narrow type="text" inputmode="decimal" name="markup_bp" data-type="percent" data-null-if-empty="1"
                                     value=[c.markup_bp.map(percent_value)] placeholder="default" aria-label=(t("adm-markup-2"));
+                                " % "
+                                button.small.secondary type="submit" { (t("save")) }
+                            }))
+                        }
+                        td data-label=(t("adm-min-margin")) {
+                            (api_form("PUT", &format!("/api/admin/categories/{}/margin", c.id.0), &t("adm-margin-saved"), html! {
+                                input.narrow type="text" inputmode="decimal" name="min_margin_bp" data-type="percent" data-null-if-empty="1"
+                                    value=[c.min_margin_bp.map(percent_value)] placeholder=(percent_value(default_margin)) aria-label=(t("adm-min-margin"));
                                 " % "
                                 button.small.secondary type="submit" { (t("save")) }
                             }))
@@ -154,6 +184,62 @@ pub(super) async fn services_page(
         StatusCode::OK,
         layout(&st, &u, &t("nav-services"), "admin-services", content),
     )
+}
+
+/// What a service does when its live cost passes its price minus the minimum margin.
+fn breach_label(a: smmd_domain::margin::MarginAction) -> String {
+    match a {
+        smmd_domain::margin::MarginAction::Hold => t("adm-breach-hold"),
+        smmd_domain::margin::MarginAction::Reprice => t("adm-breach-reprice"),
+    }
+}
+
+/// The margin guard's form of one service (`PUT /api/admin/services/{id}/margin`).
+fn margin_form(id: smmd_domain::ServiceId, g: &smmd_store::MarginTerms) -> Markup {
+    use smmd_domain::margin::MarginAction;
+    html! {
+        (api_form("PUT", &format!("/api/admin/services/{}/margin", id.0), &t("adm-margin-saved"), html! {
+            label { (t("adm-min-margin-empty")) input type="text" inputmode="decimal" name="min_margin_bp" data-type="percent" data-null-if-empty="1" value=[g.min_margin_bp.map(percent_value)]; }
+            label { (t("adm-on-breach"))
+                select name="action" {
+                    @for a in [MarginAction::Hold, MarginAction::Reprice] {
+                        option value=(a.as_str()) selected[g.action == a] { (breach_label(a)) }
+                    }
+                }
+            }
+            button.small.secondary type="submit" { (t("adm-save-margin")) }
+        }))
+    }
+}
+
+/// Orders the margin guard holds, per service, with the owner's two decisions.
+fn held_card(st: &AppState, cur: &str, held: &[smmd_store::HeldService]) -> Markup {
+    html! {
+        div.card #held {
+            div.card-head { h2 { (t("adm-held-below-cost")) } span.hint { (held.iter().map(|h| h.orders).sum::<i64>()) } }
+            p.hint { (t("adm-held-hint")) }
+            table.admin {
+                thead { tr { th { (t("service")) } th { (t("adm-held-orders")) } th { (t("adm-held-charged")) } th { (t("adm-oldest")) } th { (t("adm-decision")) } } }
+                tbody { @for h in held {
+                    tr {
+                        td data-label=(t("service")) { b { (h.name) } br; span.hint { "#" (h.service_id.0) " · " (h.rate) " " (cur) " / 1000" } }
+                        td data-label=(t("adm-held-orders")) { (h.orders) }
+                        td data-label=(t("adm-held-charged")) { (h.charged) " " (cur) }
+                        td data-label=(t("adm-oldest")) { (super::super::orders::when(st, h.oldest_at)) }
+                        td data-label=(t("adm-decision")) {
+                            (api_form("POST", &format!("/api/admin/services/{}/held", h.service_id.0), &t("adm-held-decided"), html! {
+                                (reason_field(&t("adm-reason")))
+                                div.actions {
+                                    button.small.secondary type="submit" name="decision" value="release" { (t("adm-release")) }
+                                    button.small type="submit" name="decision" value="refund" { (t("adm-refund-all")) }
+                                }
+                            }))
+                        }
+                    }
+                } }
+            }
+        }
+    }
 }
 
 fn provider_label(providers: &[smmd_store::Provider], id: Option<ProviderId>) -> String {
@@ -341,7 +427,7 @@ pub(super) async fn import_preview(
             div.card-head { h1 { (t("adm-import-from")) " " (p.name) } a href="/admin/providers" { (t("adm-providers")) } }
             @match &planned {
                 Err(e) => div.flash.err { (t("adm-the-provider-s-catalog-could")) " " (e) },
-                Ok(smmd_fulfil::catalog::Plan { ops, report, held }) => {
+                Ok(smmd_fulfil::catalog::Plan { ops, report, held, .. }) => {
                     @let creates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Create(d) => Some(d), _ => None }).collect();
                     @let updates: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Update { id, changes, .. } => Some((id, changes)), _ => None }).collect();
                     @let disables: Vec<_> = ops.iter().filter_map(|o| match o { ServiceSyncOp::Disable { id } => Some(id), _ => None }).collect();
