@@ -29,6 +29,7 @@
 //! | [`panels`] | hosted child panels: renting one, the root admin's actions, provisioning step by step |
 //! | [`storefront`] | the brand, the written pages (terms, FAQ, contact), the public catalogue |
 //! | [`margin`] | minimum margins and breach actions, the held-orders queue and its decisions |
+//! | [`stuck`] | "stuck after" settings of services and categories, the stuck-order queue |
 
 pub mod accounts;
 pub mod affiliates;
@@ -51,6 +52,7 @@ pub mod secrets;
 pub mod security;
 pub mod statements;
 pub mod storefront;
+pub mod stuck;
 pub mod support;
 pub mod wallet;
 

@@ -228,14 +228,18 @@ pub enum EventKind {
     CancelRequested,
     /// A refill of the order changed status.
     Refill,
+    /// The stuck-order ladder took a step ([`crate::stuck::Step`] name in `status`, its
+    /// outcome in `detail`).
+    Stuck,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 5] = [
         EventKind::Placed,
         EventKind::Status,
         EventKind::CancelRequested,
         EventKind::Refill,
+        EventKind::Stuck,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -244,6 +248,7 @@ impl EventKind {
             EventKind::Status => "status",
             EventKind::CancelRequested => "cancel_requested",
             EventKind::Refill => "refill",
+            EventKind::Stuck => "stuck",
         }
     }
 

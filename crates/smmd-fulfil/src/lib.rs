@@ -9,6 +9,8 @@
 //!   disable what is gone (with a guard against truncated answers), keep admin overrides;
 //! - [`refills`] — `refills.dispatch`, `refills.sync_status`, `refills.auto`;
 //! - [`margin`] — the margin guard at dispatch: no order sent below its live cost plus margin;
+//! - [`stuck`] — the `order_stuck` alert and the stuck-order ladder (refresh, speed-up, cancel,
+//!   ticket), after every status sync;
 //! - [`balances`] — `providers.check_balances`;
 //! - [`clients`] — one [`smmd_provider::ProviderClient`] per provider, built from its row;
 //! - [`keys`] — provider API keys sealed at rest;
@@ -71,8 +73,14 @@ pub struct Settings {
     /// ends and leaves a slow part to finish on its own ([`lanes`]).
     pub provider_wait_ms: u64,
     /// An order still active this long (ms) after it was due raises `order_stuck`
-    /// ([`stuck`]); 0 = never.
+    /// ([`stuck`]); 0 = never. Also the ladder's default floor: a forwarded order is stuck no
+    /// sooner than this after it was due.
     pub stuck_after_ms: i64,
+    /// The ladder's default "stuck after": this share of the service's average time for the
+    /// order's quantity, percent (300 = three times as long) ([`stuck::ladder`]).
+    pub stuck_after_pct: i64,
+    /// Time between two steps of the ladder, ms.
+    pub stuck_step_ms: i64,
     /// Minimum margin over the live cost when neither the service nor its category sets one,
     /// basis points (0 = never sell below cost) ([`margin`]).
     pub default_min_margin_bp: i64,
@@ -95,6 +103,8 @@ impl Default for Settings {
             auto_refill_drop_pct: 10,
             provider_wait_ms: 5_000,
             stuck_after_ms: 48 * 3_600_000,
+            stuck_after_pct: 300,
+            stuck_step_ms: 6 * 3_600_000,
             default_min_margin_bp: 0,
             cost_max_age_ms: 15 * 60_000,
         }

@@ -35,10 +35,14 @@ pub async fn run(f: &Fulfil) -> anyhow::Result<Report> {
         sync_provider(&f, &p).await
     })
     .await?;
-    // After the statuses moved: what is still active long after it was due.
+    // After the statuses moved: what is still active long after it was due, and the ladder.
     match crate::stuck::check(f).await {
         Ok(r) => merge(&mut report, r),
         Err(e) => tracing::warn!(error = %e, "stuck orders not checked"),
+    }
+    match crate::stuck::ladder(f).await {
+        Ok(r) => merge(&mut report, r),
+        Err(e) => tracing::warn!(error = %e, "the stuck-order ladder did not run"),
     }
     Ok(report)
 }
@@ -129,7 +133,7 @@ fn money_of(d: &rust_decimal::Decimal) -> Option<Money> {
     Money::parse_lenient(&d.to_string()).ok()
 }
 
-async fn sync_batch(
+pub(crate) async fn sync_batch(
     f: &Fulfil,
     client: &ProviderClient,
     batch: Vec<SyncTarget>,

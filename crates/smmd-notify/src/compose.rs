@@ -22,10 +22,12 @@ fn lang_of(settings: &smmd_store::NotificationSettings) -> Lang {
 }
 
 /// The webhook `type` and notification kind of an event: `order.completed`, `order.partial`,
-/// `order.canceled`, `refill.completed`, `refill.rejected`.
+/// `order.canceled`, `order.delayed` (the stuck-order ladder opened a ticket about it),
+/// `refill.completed`, `refill.rejected`.
 pub fn kind_of(e: &NotifiableEvent) -> String {
     match e.kind {
         EventKind::Refill => format!("refill.{}", e.status),
+        EventKind::Stuck => "order.delayed".to_string(),
         _ => format!("order.{}", e.status),
     }
 }
@@ -42,6 +44,9 @@ fn outcome(e: &NotifiableEvent, currency: &str, l: Lang) -> (String, String) {
     });
     let reference: Arg<'_> = e.order.reference.as_str().into();
     let title = |key: &str| l.ta(key, &[("reference", reference.clone())]);
+    if e.kind == EventKind::Stuck {
+        return (title("mail-order-delayed"), l.t("mail-order-delayed-text"));
+    }
     let refill = e.kind == EventKind::Refill;
     match (if refill { "refill" } else { "order" }, e.status.as_str()) {
         ("refill", "completed") => (

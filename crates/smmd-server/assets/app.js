@@ -317,7 +317,9 @@ document.addEventListener("change", function (ev) {
     var t = document.createElement("span");
     t.className = "what";
     t.textContent = m.event === "cancel_requested" ? smmdT("event-cancel-requested", "Cancel requested")
-      : m.event === "refill" ? refillLabel(m.status) : label(m.status);
+      : m.event === "refill" ? refillLabel(m.status)
+      : m.event === "stuck" ? smmdT("event-stuck-" + m.status, "Taking longer than usual")
+      : label(m.status);
     li.appendChild(w);
     li.appendChild(t);
     if (m.amount !== null && m.amount !== undefined) {

@@ -184,8 +184,13 @@ pub struct FulfilConfig {
     /// units dropped.
     pub auto_refill_drop_pct: u32,
     /// An order still active this many hours after it was due (placed, or its last drip-feed
-    /// run) raises `order_stuck`; 0 = never.
+    /// run) raises `order_stuck`; 0 = never. Also the stuck-order ladder's default floor.
     pub stuck_after_hours: i64,
+    /// The ladder's default "stuck after": this share of the service's average completion
+    /// time for the order's quantity, percent (300 = three times as long).
+    pub stuck_after_pct: i64,
+    /// Minutes between two steps of the ladder.
+    pub stuck_step_minutes: i64,
     /// Minimum margin over the live provider cost when the service and its category set none,
     /// basis points (0 = never below cost): dispatch holds orders sold for less.
     pub default_min_margin_bp: i64,
@@ -205,6 +210,8 @@ impl Default for FulfilConfig {
             link_count_url: d.link_count_url,
             auto_refill_drop_pct: d.auto_refill_drop_pct,
             stuck_after_hours: d.stuck_after_ms / 3_600_000,
+            stuck_after_pct: d.stuck_after_pct,
+            stuck_step_minutes: d.stuck_step_ms / 60_000,
             default_min_margin_bp: d.default_min_margin_bp,
             cost_max_age_seconds: d.cost_max_age_ms / 1_000,
         }
@@ -222,6 +229,11 @@ impl FulfilConfig {
             link_count_url: self.link_count_url.clone().filter(|u| !u.trim().is_empty()),
             auto_refill_drop_pct: self.auto_refill_drop_pct,
             stuck_after_ms: self.stuck_after_hours.max(0).saturating_mul(3_600_000),
+            stuck_after_pct: self.stuck_after_pct.clamp(
+                smmd_domain::stuck::MIN_AFTER_PCT,
+                smmd_domain::stuck::MAX_AFTER_PCT,
+            ),
+            stuck_step_ms: self.stuck_step_minutes.max(1).saturating_mul(60_000),
             default_min_margin_bp: self.default_min_margin_bp,
             cost_max_age_ms: self.cost_max_age_seconds.max(0).saturating_mul(1_000),
             ..smmd_fulfil::Settings::default()

@@ -76,6 +76,13 @@ pub struct ServiceSpec {
     pub partial_pct: u32,
     /// Share of orders that end `Canceled` at their start without delivering.
     pub canceled_pct: u32,
+    /// Share of orders that get stuck: delivery stops for good somewhere between 0 % and 90 %
+    /// of the total and the order stays `Pending` / `In progress` until it is canceled.
+    pub stuck_pct: u32,
+    /// Share of orders that deliver slowly, at `slow_speed_pct` % of `speed_per_min`; they still
+    /// complete.
+    pub slow_pct: u32,
+    pub slow_speed_pct: u32,
     /// Share of cancel requests honoured (the rest are refused).
     pub cancel_honoured_pct: u32,
     /// Share of delivered units that disappear after completion.
@@ -105,6 +112,9 @@ impl Default for ServiceSpec {
             speed_per_min: 100,
             partial_pct: 0,
             canceled_pct: 0,
+            stuck_pct: 0,
+            slow_pct: 0,
+            slow_speed_pct: 50,
             cancel_honoured_pct: 100,
             drop_pct: 0,
             drop_after_s: 86_400,
@@ -280,13 +290,24 @@ impl SimConfig {
                 .map_err(|e| anyhow::anyhow!("service {} rate {:?}: {e}", s.id, s.rate))?;
             anyhow::ensure!(0 <= s.min && s.min <= s.max, "service {}: min > max", s.id);
             anyhow::ensure!(
-                s.partial_pct + s.canceled_pct <= 100,
-                "service {}: partial + canceled over 100 %",
+                s.partial_pct + s.canceled_pct + s.stuck_pct <= 100,
+                "service {}: partial + canceled + stuck over 100 %",
                 s.id
             );
-            for p in [s.cancel_honoured_pct, s.drop_pct, s.refill_rejected_pct] {
+            for p in [
+                s.cancel_honoured_pct,
+                s.drop_pct,
+                s.refill_rejected_pct,
+                s.slow_pct,
+                s.slow_speed_pct,
+            ] {
                 anyhow::ensure!(p <= 100, "service {}: a share is over 100 %", s.id);
             }
+            anyhow::ensure!(
+                s.slow_speed_pct > 0,
+                "service {}: slow_speed_pct must be > 0",
+                s.id
+            );
             anyhow::ensure!(
                 s.speed_per_min > 0,
                 "service {}: speed_per_min must be > 0",

@@ -43,6 +43,8 @@ enum Outcome {
     Partial(i64),
     /// Canceled at its start without delivering.
     Cancel,
+    /// Delivers this many units, then nothing more, ever (until canceled).
+    Stuck(i64),
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +61,8 @@ struct SimOrder {
     outcome: Outcome,
     /// When an honoured cancel takes effect (simulated ms).
     cancel_at: Option<i64>,
+    /// Delivery speed, units per simulated minute (the service's, or its slow share).
+    speed_per_min: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +137,10 @@ fn rules_of(s: &ServiceSpec) -> anyhow::Result<ServiceRules> {
         platform: "other",
     })
 }
+
+/// An order whose link contains this gets stuck: it never starts, whatever the service's
+/// shares, until it is canceled (a hook for tests and demos of the stuck-order ladder).
+pub const STUCK_MARK: &str = "sim-stuck";
 
 /// First order id handed out (so provider ids never look like smmd's own).
 pub const FIRST_ORDER_ID: i64 = 100_001;
@@ -253,16 +261,28 @@ impl Sim {
     ) -> i64 {
         let id = FIRST_ORDER_ID + st.orders.len() as i64;
         let h = mix(self.config.seed, id as u64);
-        let outcome = if roll(h, spec.canceled_pct) {
+        let link = order.link.clone().unwrap_or_default();
+        let outcome = if link.contains(STUCK_MARK) {
+            Outcome::Stuck(0)
+        } else if roll(h, spec.canceled_pct) {
             Outcome::Cancel
         } else if roll(h, spec.canceled_pct + spec.partial_pct) {
             // Stops somewhere between 10 % and 90 % of the total.
             let share = 10 + (h >> 16) % 81;
             Outcome::Partial((order.total_quantity * share as i64 / 100).max(1))
+        } else if roll(h, spec.canceled_pct + spec.partial_pct + spec.stuck_pct) {
+            // Stops somewhere between 0 % and 90 % of the total.
+            let share = (h >> 24) % 91;
+            Outcome::Stuck(order.total_quantity * share as i64 / 100)
         } else {
             Outcome::Complete
         };
-        let link = order.link.clone().unwrap_or_default();
+        let speed = spec.speed_per_min as i64;
+        let speed_per_min = if roll(mix(h, 0x5104), spec.slow_pct) {
+            (speed * i64::from(spec.slow_speed_pct) / 100).max(1)
+        } else {
+            speed
+        };
         let seen = st.links.entry(link.clone()).or_default();
         *seen += 1;
         if *seen > 1 {
@@ -280,6 +300,7 @@ impl Sim {
             charge: order.charge,
             outcome,
             cancel_at: None,
+            speed_per_min,
         });
         id
     }
@@ -325,7 +346,7 @@ impl Sim {
                 per_run
             };
             if t > run_start {
-                let units = (t - run_start).saturating_mul(spec.speed_per_min as i64) / 60_000;
+                let units = (t - run_start).saturating_mul(o.speed_per_min) / 60_000;
                 sum += units.min(want);
             }
         }
@@ -337,7 +358,7 @@ impl Sim {
         let spec = &o.spec;
         let start = o.created + spec.start_delay_s as i64 * 1000;
         let cap = match o.outcome {
-            Outcome::Partial(n) => n,
+            Outcome::Partial(n) | Outcome::Stuck(n) => n,
             _ => o.total,
         };
         let mut until = t;
@@ -360,9 +381,9 @@ impl Sim {
             } else {
                 ("Partial", partial_charge(delivered), o.total - delivered)
             }
-        } else if delivered >= cap {
+        } else if delivered >= cap && !matches!(o.outcome, Outcome::Stuck(_)) {
             ("Partial", partial_charge(delivered), o.total - delivered)
-        } else if t < start {
+        } else if t < start || (delivered == 0 && matches!(o.outcome, Outcome::Stuck(_))) {
             ("Pending", o.charge, o.total)
         } else {
             ("In progress", o.charge, o.total - delivered)
@@ -509,7 +530,7 @@ impl Sim {
         let last = o.total - per_run * (o.runs - 1);
         start
             + (o.runs - 1) * o.interval_ms
-            + (last * 60_000 + spec.speed_per_min as i64 - 1) / (spec.speed_per_min as i64)
+            + (last * 60_000 + o.speed_per_min - 1) / o.speed_per_min.max(1)
     }
 
     /// API v2 `balance`: the starting balance minus charges, plus refunds of orders that ended
@@ -577,6 +598,51 @@ mod tests {
             ("Completed", 0, "0.10".into())
         );
         assert_eq!(sim.status(id + 1), None);
+    }
+
+    #[test]
+    fn stuck_orders_never_finish_until_canceled_and_slow_ones_finish_late() {
+        let (sim, clock) = new_sim(|c| {
+            c.services[1].stuck_pct = 30;
+            c.services[1].slow_pct = 30;
+            c.services[1].slow_speed_pct = 25;
+        });
+        // Service 2: start after 20 s, 1000 per minute: 1000 units take a minute at full speed.
+        let ids: Vec<i64> = (0..200)
+            .map(|n| {
+                sim.add(Some("2"), &input(&format!("https://x.io/s{n}"), 1000))
+                    .expect("add")
+            })
+            .collect();
+        clock.advance_ms(20_000 + 60_000);
+        let done_on_time = ids
+            .iter()
+            .filter(|id| sim.status(**id).expect("s").status == "Completed")
+            .count();
+        // Four minutes more: a quarter speed has finished too; stuck ones never do.
+        clock.advance_ms(4 * 60_000);
+        let active: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| sim.status(*id).expect("s").status != "Completed")
+            .collect();
+        let late = ids.len() - done_on_time - active.len();
+        assert!((30..=90).contains(&active.len()), "stuck: {}", active.len());
+        assert!((20..=80).contains(&late), "slow: {late}");
+        clock.advance_ms(30 * 86_400_000);
+        for id in &active {
+            let v = sim.status(*id).expect("s");
+            assert!(
+                matches!(v.status, "Pending" | "In progress") && v.remains > 0,
+                "a stuck order stays active: {v:?}"
+            );
+        }
+        // A cancel ends a stuck order: Canceled with nothing delivered, else Partial.
+        sim.cancel(active[0]).expect("cancel");
+        clock.advance_ms(5_000);
+        let v = sim.status(active[0]).expect("s");
+        assert!(matches!(v.status, "Canceled" | "Partial"), "{v:?}");
+        assert_eq!(v.remains, 1000 - v.delivered);
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod rows;
 mod schedules;
 mod security;
 mod site;
+mod stuck;
 mod tickets;
 mod wallet;
 

@@ -99,7 +99,7 @@ pub(crate) async fn notifiable_events(
          JOIN services sv ON sv.id = o.service_id JOIN users u ON u.id = e.user_id \
          WHERE {} AND ((e.kind = 'status' AND e.status IN \
          ('completed', 'partial', 'canceled')) OR (e.kind = 'refill' AND e.status IN \
-         ('completed', 'rejected'))) ORDER BY {}",
+         ('completed', 'rejected')) OR (e.kind = 'stuck' AND e.status = 'ticket')) ORDER BY {}",
         qualified(ORDER_COLS, "o"),
         feed::range_sql(s.dialect, "e", 1),
         feed::order_sql(s.dialect, "e"),

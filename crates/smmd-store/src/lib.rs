@@ -32,6 +32,7 @@ pub mod schedules;
 pub mod sealed;
 pub mod security;
 pub mod site;
+pub mod stuck;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 pub mod tickets;
@@ -56,6 +57,7 @@ pub use refills::*;
 pub use schedules::*;
 pub use security::*;
 pub use site::*;
+pub use stuck::*;
 pub use tickets::*;
 pub use wallet::*;
 
@@ -92,6 +94,7 @@ pub trait Store:
     + SchedulerStore
     + FulfilStore
     + MarginStore
+    + StuckStore
     + NotificationStore
     + PaymentStore
     + PayoutStore
@@ -119,6 +122,6 @@ pub mod prelude {
         AccountStore, AdminStore, AffiliateStore, AlertChannelStore, BillingStore, CatalogStore,
         CurrencyStore, FeedStore, FulfilStore, MarginStore, NotificationStore, OrderStore,
         PanelStore, PaymentStore, PayoutStore, PeopleStore, RatingStore, RefillStore,
-        SchedulerStore, SecurityStore, SiteStore, Store, TicketStore, WalletStore,
+        SchedulerStore, SecurityStore, SiteStore, Store, StuckStore, TicketStore, WalletStore,
     };
 }

@@ -36,6 +36,8 @@ mod security;
 mod smtp;
 #[path = "browser/storefront.rs"]
 mod storefront;
+#[path = "browser/stuck.rs"]
+mod stuck;
 #[path = "browser/support.rs"]
 mod support;
 #[path = "browser/tickets.rs"]
@@ -55,6 +57,15 @@ async fn a_customer_rents_a_child_panel_and_its_customer_orders_there() {
 async fn an_owner_holds_orders_below_cost_and_refunds_them() {
     run("margin", |c, demo| async move {
         margin::an_owner_holds_orders_below_cost_and_refunds_them(&c, &demo).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_order_climbs_the_ladder_in_the_admin_queue() {
+    let env = [("SMMD__FULFIL__STUCK_STEP_MINUTES", "1".to_string())];
+    run_with("stuck", &env, |c, demo| async move {
+        stuck::a_stuck_order_climbs_the_ladder_in_the_admin_queue(&c, &demo).await
     })
     .await;
 }

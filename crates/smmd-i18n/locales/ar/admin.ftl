@@ -374,6 +374,18 @@ adm-user-id = معرّف المستخدم
 adm-service-id = معرّف الخدمة
 adm-link-contains = الرابط يحتوي
 adm-nothing-needs-review = لا شيء يحتاج إلى مراجعة.
+adm-stuck-queue = الطلبات العالقة
+adm-stuck-hint = الطلبات التي تستمر طويلًا بعد الوقت المعتاد لخدمتها تصعد سُلّمًا خطوةً خطوة: يُسأل عن الحالة من جديد، ويُطلب التسريع، ويُلغى الطلب لدى المورد (ويُسترد المبلغ حين يؤكد المورد)، ثم تُفتح تذكرة دعم ويُبلَّغ العميل. اضبط «عالق بعد» لكل خدمة في صفحة الخدمات، ولكل فئة عبر واجهة الإدارة البرمجية.
+adm-stuck-none = لا يوجد طلب عالق.
+adm-stuck-steps = السُّلّم
+adm-stuck-step-refresh = سُئل عن الحالة من جديد
+adm-stuck-step-speed_up = طُلب التسريع
+adm-stuck-step-cancel = طُلب الإلغاء لدى المورد
+adm-stuck-step-ticket = فُتحت تذكرة وأُبلغ العميل
+adm-stuck-after = عالق بعد (% من متوسط الوقت؛ فارغ = قيمة الفئة)
+adm-stuck-floor = ليس قبل (دقائق؛ فارغ = قيمة الفئة)
+adm-save-stuck = حفظ قاعدة التعليق
+adm-stuck-saved = حُفظت قاعدة التعليق
 adm-no-orders-match = لا طلبات مطابقة.
 adm-service-and-link = الخدمة والرابط
 adm-remains = المتبقي

@@ -375,6 +375,18 @@ adm-user-id = User id
 adm-service-id = Service id
 adm-link-contains = Link contains
 adm-nothing-needs-review = Nothing needs review.
+adm-stuck-queue = Stuck orders
+adm-stuck-hint = Orders still running long after their service's normal time climb a ladder, a step at a time: the status is asked again, a speed-up is asked, the order is canceled upstream (refunded when the provider confirms), then a support ticket is opened and the customer told. Set "stuck after" per service on the services page, per category through the admin API.
+adm-stuck-none = No order is stuck.
+adm-stuck-steps = Ladder
+adm-stuck-step-refresh = Status asked again
+adm-stuck-step-speed_up = Speed-up asked
+adm-stuck-step-cancel = Cancel asked upstream
+adm-stuck-step-ticket = Ticket opened, customer told
+adm-stuck-after = Stuck after (% of the average time; empty = the category's)
+adm-stuck-floor = Never sooner than (minutes; empty = the category's)
+adm-save-stuck = Save stuck rule
+adm-stuck-saved = Stuck rule saved
 adm-no-orders-match = No orders match.
 adm-service-and-link = Service and link
 adm-remains = remains

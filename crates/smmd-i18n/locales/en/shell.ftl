@@ -71,6 +71,10 @@ js-quantity-range = The quantity is { $min } to { $max }.
 js-runs-range = Runs are 1 to { $max }.
 event-cancel-requested = Cancel requested
 event-refill = Refill { $status }
+event-stuck-refresh = Taking longer than usual: status checked with the supplier
+event-stuck-speed_up = Taking longer than usual: speed-up requested
+event-stuck-cancel = Still not done: cancel requested, anything undelivered will be refunded
+event-stuck-ticket = Support ticket opened about this order
 js-alert = Alert: { $kind }
 
 dur-s = { $n } s

@@ -374,6 +374,18 @@ adm-user-id = Id de usuario
 adm-service-id = Id de servicio
 adm-link-contains = El enlace contiene
 adm-nothing-needs-review = Nada necesita revisión.
+adm-stuck-queue = Pedidos atascados
+adm-stuck-hint = Los pedidos que siguen en curso mucho después del tiempo normal de su servicio suben una escalera, un paso cada vez: se vuelve a consultar el estado, se pide acelerar, se cancela en el proveedor (con reembolso cuando el proveedor lo confirma) y luego se abre un ticket de soporte y se avisa al cliente. "Atascado tras" se ajusta por servicio en la página de servicios y por categoría con la API de administración.
+adm-stuck-none = Ningún pedido está atascado.
+adm-stuck-steps = Escalera
+adm-stuck-step-refresh = Estado consultado de nuevo
+adm-stuck-step-speed_up = Aceleración solicitada
+adm-stuck-step-cancel = Cancelación pedida al proveedor
+adm-stuck-step-ticket = Ticket abierto, cliente avisado
+adm-stuck-after = Atascado tras (% del tiempo medio; vacío = el de la categoría)
+adm-stuck-floor = Nunca antes de (minutos; vacío = el de la categoría)
+adm-save-stuck = Guardar regla de atasco
+adm-stuck-saved = Regla de atasco guardada
 adm-no-orders-match = Ningún pedido coincide.
 adm-service-and-link = Servicio y enlace
 adm-remains = restante

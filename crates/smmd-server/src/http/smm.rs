@@ -596,7 +596,9 @@ pub struct TimelineEvent {
     at: i64,
     /// `placed`, a status the order moved to (`submitting`, `processing`, `in_progress`,
     /// `completed`, `partial`, `canceled`, `needs_review`, `queued`), `cancel_requested`, or
-    /// `refill_pending`, `refill_in_progress`, `refill_completed`, `refill_rejected`.
+    /// `refill_pending`, `refill_in_progress`, `refill_completed`, `refill_rejected`, or a step
+    /// of the stuck-order ladder: `stuck_refresh`, `stuck_speed_up`, `stuck_cancel`,
+    /// `stuck_ticket`.
     event: String,
     /// The wallet effect, decimal string: negative when placed (the charge), positive for a
     /// refund.
@@ -643,6 +645,7 @@ pub async fn timeline(st: &AppState, o: &Order) -> Result<Vec<TimelineEvent>, Ap
             event: match e.kind {
                 EventKind::Status => e.status,
                 EventKind::Refill => format!("refill_{}", e.status),
+                EventKind::Stuck => format!("stuck_{}", e.status),
                 kind => kind.as_str().to_string(),
             },
             amount: e.amount.map(|a| a.to_string()),

@@ -138,7 +138,7 @@ pub fn picker() -> Markup {
 /// The strings `app.js` shows (status names, its messages), in the page's language, as the
 /// JSON of `<meta name="i18n">`: the script reads them from there (no inline script).
 pub fn script_strings() -> String {
-    const KEYS: [&str; 21] = [
+    const KEYS: [&str; 25] = [
         "status-queued",
         "status-submitting",
         "status-needs_review",
@@ -159,6 +159,10 @@ pub fn script_strings() -> String {
         "js-runs-range",
         "event-cancel-requested",
         "event-refill",
+        "event-stuck-refresh",
+        "event-stuck-speed_up",
+        "event-stuck-cancel",
+        "event-stuck-ticket",
         "js-alert",
     ];
     // Variables stay `{name}` for the script to fill in.

@@ -534,6 +534,7 @@ fn event_text(e: &smmd_store::OrderLogEntry) -> String {
             &[("status", status_label(&e.status).to_lowercase().into())],
         ),
         EventKind::Status => status_label(&e.status),
+        EventKind::Stuck => t(&format!("event-stuck-{}", e.status)),
     }
 }
 

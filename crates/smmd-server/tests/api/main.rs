@@ -25,6 +25,7 @@ mod security;
 mod sessions;
 mod smm;
 mod storefront;
+mod stuck;
 mod tickets;
 mod v2_fuzz;
 mod v2_request_id;
@@ -53,6 +54,7 @@ use security::*;
 use sessions::*;
 use smm::*;
 use storefront::*;
+use stuck::*;
 use tickets::*;
 use v2_fuzz::*;
 use v2_request_id::*;
@@ -125,4 +127,5 @@ backend_tests!(
     a_password_reset_over_rest_answers_alike_and_works_once,
     sign_ups_confirm_their_e_mail_when_the_owner_asks,
     the_margin_guard_holds_below_cost_and_the_owner_decides_over_rest,
+    the_stuck_ladder_is_set_and_watched_over_rest_and_pages,
 );

@@ -20,8 +20,8 @@ use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
 mod update;
-pub(crate) use update::{apply_order_update, apply_order_updates};
 use update::{apply_in_tx, lock_order};
+pub(crate) use update::{apply_order_update, apply_order_updates};
 
 /// Rows of `SELECT {cols} FROM {table} WHERE user_id = $1` whose `id` is among `ids`, from the
 /// live and the archive table, each in one query with the list bound as a single parameter

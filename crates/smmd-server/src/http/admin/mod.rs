@@ -12,6 +12,7 @@ pub mod customers;
 pub mod margin;
 pub mod orders;
 pub mod providers;
+pub mod stuck;
 pub mod users;
 
 use axum::routing::{get, patch, post};
@@ -53,6 +54,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/admin/held", get(margin::held))
         .route("/api/admin/services/{id}/held", post(margin::decide))
+        .route(
+            "/api/admin/services/{id}/stuck",
+            axum::routing::put(stuck::set_service_stuck),
+        )
+        .route(
+            "/api/admin/categories/{id}/stuck",
+            axum::routing::put(stuck::set_category_stuck),
+        )
+        .route("/api/admin/stuck", get(stuck::queue))
         .route("/api/admin/orders", get(orders::list_orders))
         .route(
             "/api/admin/orders/{id}/resolve",
@@ -101,6 +111,9 @@ pub fn router() -> Router<AppState> {
         margin::set_category_margin,
         margin::held,
         margin::decide,
+        stuck::set_service_stuck,
+        stuck::set_category_stuck,
+        stuck::queue,
         orders::list_orders,
         orders::resolve_order,
         orders::refund_order,
@@ -132,6 +145,11 @@ pub fn router() -> Router<AppState> {
         margin::HeldList,
         margin::HeldDecision,
         margin::HeldOutcome,
+        stuck::StuckRuleBody,
+        stuck::StuckStepDto,
+        stuck::StuckOrderDto,
+        stuck::ProviderStuckDto,
+        stuck::StuckList,
         orders::AdminOrderDto,
         orders::AdminOrderPage,
         orders::Resolve,

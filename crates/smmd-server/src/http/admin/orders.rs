@@ -33,7 +33,7 @@ pub struct AdminOrderDto {
     note: Option<String>,
 }
 
-fn admin_order_dto(st: &AppState, o: &Order) -> AdminOrderDto {
+pub(crate) fn admin_order_dto(st: &AppState, o: &Order) -> AdminOrderDto {
     AdminOrderDto {
         order: order_dto(o, &st.config.panel.currency, false, st.clock.now_ms()),
         user_id: o.user_id.0,

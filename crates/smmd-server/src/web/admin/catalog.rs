@@ -36,10 +36,11 @@ pub(super) async fn services_page(
         Ok::<_, smmd_store::StoreError>((
             st.store.margin_terms(&ids).await?,
             st.store.held_services().await?,
+            st.store.stuck_rules(&ids).await?,
         ))
     }
     .await;
-    let (terms, held) = match guard {
+    let (terms, held, stuck_rules) = match guard {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
@@ -144,6 +145,7 @@ pub(super) async fn services_page(
                                     button.small type="submit" { (t("save")) }
                                 }))
                                 @if let Some(g) = terms.get(&s.id) { (margin_form(s.id, g)) }
+                                @if let Some(r) = stuck_rules.get(&s.id) { (stuck_form(&st, s.id, r)) }
                             }
                         }
                     }
@@ -209,6 +211,32 @@ fn margin_form(id: smmd_domain::ServiceId, g: &smmd_store::MarginTerms) -> Marku
             }
             button.small.secondary type="submit" { (t("adm-save-margin")) }
         }))
+    }
+}
+
+/// The stuck-order ladder's form of one service (`PUT /api/admin/services/{id}/stuck`): its own
+/// "stuck after" and floor, empty = the category's (else the panel's), shown as placeholders.
+fn stuck_form(
+    st: &AppState,
+    id: smmd_domain::ServiceId,
+    (own, category): &(
+        smmd_domain::stuck::StuckOverride,
+        smmd_domain::stuck::StuckOverride,
+    ),
+) -> Markup {
+    let f = &st.config.fulfil;
+    let inherited_pct = category.after_pct.unwrap_or(f.stuck_after_pct);
+    let inherited_floor = category
+        .floor_minutes
+        .unwrap_or(f.stuck_after_hours.saturating_mul(60));
+    html! {
+        div.stuck-rule #(format!("stuck-{}", id.0)) {
+        (api_form("PUT", &format!("/api/admin/services/{}/stuck", id.0), &t("adm-stuck-saved"), html! {
+            label { (t("adm-stuck-after")) input type="number" min="100" max="10000" name="after_pct" data-type="int" data-null-if-empty="1" value=[own.after_pct] placeholder=(inherited_pct); }
+            label { (t("adm-stuck-floor")) input type="number" min="1" max="129600" name="floor_minutes" data-type="int" data-null-if-empty="1" value=[own.floor_minutes] placeholder=(inherited_floor); }
+            button.small.secondary type="submit" { (t("adm-save-stuck")) }
+        }))
+        }
     }
 }
 

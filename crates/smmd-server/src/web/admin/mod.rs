@@ -47,6 +47,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/orders", get(orders::orders_page))
         .route("/admin/orders.csv", get(orders::orders_csv))
+        .route("/admin/stuck", get(orders::stuck_page))
         .route("/admin/services", get(catalog::services_page))
         .route("/admin/providers", get(catalog::providers_page))
         .route("/admin/providers/{id}/import", get(catalog::import_preview))

@@ -119,6 +119,7 @@ pub(super) async fn orders_page(
                     a class=[(query.status.map(|x| x.as_str()) == Some(s)).then_some("active")]
                         href=(format!("/admin/orders?status={s}")) { (status_label(s)) }
                 }
+                a href="/admin/stuck" { (t("adm-stuck-queue")) }
             }
             form.search.wide method="get" action="/admin/orders" {
                 select name="status" aria-label=(t("status")) {
@@ -178,6 +179,72 @@ pub(super) async fn orders_page(
     html_response(
         StatusCode::OK,
         layout(&st, &u, &t("nav-orders"), "admin-orders", content),
+    )
+}
+
+/// `/admin/stuck`: the active orders on the stuck-order ladder, the counts per provider, and
+/// every step each order took with what came of it (`smmd_app::stuck::queue`).
+pub(super) async fn stuck_page(State(st): State<AppState>, AdminPage(u): AdminPage) -> Response {
+    let queue = match smmd_app::stuck::queue(st.app()).await {
+        Ok(q) => q,
+        Err(e) => return page_error(e),
+    };
+    let cur = &st.config.panel.currency;
+    let content = html! {
+        div.card {
+            div.card-head {
+                h1 { (t("adm-stuck-queue")) }
+                a href="/admin/orders" { (t("nav-orders")) }
+            }
+            p.hint { (t("adm-stuck-hint")) }
+            @if queue.per_provider.is_empty() {
+                p.empty { (t("adm-stuck-none")) }
+            } @else {
+                ul.chips.stuck-providers {
+                    @for p in &queue.per_provider {
+                        li.chip data-provider=(p.provider_id.0) { (p.name) ": " b { (p.orders) } }
+                    }
+                }
+            }
+        }
+        @if !queue.orders.is_empty() {
+            div.card {
+                table.admin.orders.stuck {
+                    thead { tr { th { (t("ledger-charge")) } th { (t("adm-provider")) } th { (t("charge")) } th { (t("status")) } th { (t("adm-stuck-steps")) } th { (t("api-actions")) } } }
+                    tbody { @for e in &queue.orders {
+                        @let o = &e.order;
+                        tr #(format!("o-{}", o.reference)) data-order=(o.reference) data-status=(o.status.as_str()) data-steps=(e.steps.len()) {
+                            td data-label=(t("ledger-charge")) { b { (o.reference) } br; span.hint { "#" (o.id.0) " · " (when(&st, o.created_at)) } }
+                            td data-label=(t("adm-provider")) {
+                                (e.provider_name.as_deref().unwrap_or("—"))
+                                @if let Some(pid) = &o.provider_order_id { br; span.hint { (t("adm-order")) " " (pid) } }
+                            }
+                            td data-label=(t("charge")) { (o.charge) " " (cur) }
+                            td data-label=(t("status")) {
+                                (status_badge(o.status.as_str()))
+                                @if let Some(r) = o.remains { br; span.hint { (t("adm-remains")) " " (r) } }
+                            }
+                            td data-label=(t("adm-stuck-steps")) {
+                                ol.steps {
+                                    @for s in &e.steps {
+                                        li data-step=(s.step.as_str()) {
+                                            b { (t(&format!("adm-stuck-step-{}", s.step.as_str()))) }
+                                            " " span.hint { (when(&st, s.taken_at)) }
+                                            @if !s.detail.is_empty() { br; span.detail { (s.detail) } }
+                                        }
+                                    }
+                                }
+                            }
+                            td.actions data-label=(t("api-actions")) { (actions(o)) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    html_response(
+        StatusCode::OK,
+        layout(&st, &u, &t("adm-stuck-queue"), "admin-orders", content),
     )
 }
 
