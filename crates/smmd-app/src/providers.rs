@@ -363,3 +363,73 @@ pub async fn set_provider_enabled(
         .await?;
     Ok(app.store.provider(id).await?.ok_or(StoreError::NotFound)?)
 }
+
+/// How far back the order figures of [`health`] look: the last 24 hours, ms.
+pub const HEALTH_WINDOW_MS: i64 = 24 * 3_600_000;
+
+/// One provider's health (issue 20): its calls from this process over the last 15 minutes
+/// ([`smmd_provider::health`]) and its orders placed over the last [`HEALTH_WINDOW_MS`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProviderHealth {
+    pub provider_id: ProviderId,
+    pub name: String,
+    /// `None` when this process has no client for it (no panel secret set).
+    pub calls: Option<smmd_provider::HealthSnapshot>,
+    pub circuit_open: bool,
+    /// Failed calls (not a refusal of one request), per mille of the calls.
+    pub error_permille: Option<i64>,
+    pub orders: i64,
+    /// Orders sent in the window that ended canceled / partial / climbed the stuck ladder, per
+    /// mille of the orders sent.
+    pub cancel_permille: Option<i64>,
+    pub partial_permille: Option<i64>,
+    pub stuck_permille: Option<i64>,
+    /// What it charged in the window, its currency.
+    pub spent: Money,
+    /// Hours its last known balance lasts at the window's rate of spend; `None` without spend
+    /// or a known balance.
+    pub runway_hours: Option<i64>,
+}
+
+/// The health of every provider, in the providers' order.
+///
+/// Errors: only the store's.
+pub async fn health(
+    app: App<'_>,
+    clients: Option<&Clients>,
+) -> Result<Vec<ProviderHealth>, UseCaseError> {
+    use smmd_domain::health::{permille, runway_hours};
+    let providers = app.store.providers().await?;
+    let figures = app
+        .store
+        .provider_order_figures(app.now() - HEALTH_WINDOW_MS)
+        .await?;
+    Ok(providers
+        .into_iter()
+        .map(|p| {
+            let client = clients.and_then(|c| c.get(&p).ok());
+            let calls = client.as_ref().map(smmd_provider::ProviderClient::health);
+            let f = figures.iter().find(|f| f.provider_id == p.id);
+            let orders = f.map_or(0, |f| f.orders);
+            let spent = f.map_or(Money::ZERO, |f| f.spent);
+            ProviderHealth {
+                provider_id: p.id,
+                name: p.name.clone(),
+                circuit_open: client.as_ref().is_some_and(|c| c.circuit_open()),
+                error_permille: calls
+                    .as_ref()
+                    .and_then(|c| c.error_permille())
+                    .map(|v| v as i64),
+                calls,
+                orders,
+                cancel_permille: f.and_then(|f| permille(f.canceled, orders)),
+                partial_permille: f.and_then(|f| permille(f.partial, orders)),
+                stuck_permille: f.and_then(|f| permille(f.stuck, orders)),
+                spent,
+                runway_hours: p
+                    .balance
+                    .and_then(|b| runway_hours(b, spent, HEALTH_WINDOW_MS)),
+            }
+        })
+        .collect())
+}

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod clock;
 pub mod custom_rate;
 pub mod fx;
+pub mod health;
 pub mod ids;
 pub mod ledger;
 pub mod link;

@@ -154,6 +154,7 @@ struct Inner {
     slots: Semaphore,
     budget: Option<DefaultDirectRateLimiter>,
     breaker: Mutex<Breaker>,
+    health: crate::health::CallWindow,
 }
 
 impl std::fmt::Debug for ProviderClient {
@@ -200,6 +201,7 @@ impl ProviderClient {
                 http,
                 budget,
                 breaker: Mutex::new(Breaker::default()),
+                health: Default::default(),
             }),
         })
     }
@@ -264,10 +266,25 @@ impl ProviderClient {
         params: &[(&str, String)],
         may_execute: bool,
     ) -> Result<Value, ProviderError> {
-        self.admit()?;
+        use crate::health::outcome_kind;
+        let started = Instant::now();
+        if let Err(e) = self.admit() {
+            let kind = outcome_kind(Err(&e));
+            self.inner.health.record(started, action, kind, None);
+            return Err(e);
+        }
         let result = self.call_inner(action, params, may_execute).await;
         self.record(result.as_ref().err().is_some_and(ProviderError::is_failure));
+        let kind = outcome_kind(result.as_ref().map(|_| ()));
+        self.inner
+            .health
+            .record(Instant::now(), action, kind, Some(started.elapsed()));
         result
+    }
+
+    /// This client's calls over the last 15 minutes ([`crate::health`]).
+    pub fn health(&self) -> crate::health::HealthSnapshot {
+        self.inner.health.snapshot(Instant::now())
     }
 
     async fn call_inner(

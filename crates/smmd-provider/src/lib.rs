@@ -5,12 +5,16 @@
 //! - [`client`] — [`ProviderClient`]: one per provider, with timeout, concurrency limit, request
 //!   budget and circuit breaker, classifying every failure into a [`ProviderError`]
 //!   (rejected, transient, ambiguous, blocked, auth, config).
+//! - [`health`] — each client's recent calls: outcomes by kind and latency p50 / p90 over a
+//!   rolling window.
 
 pub mod client;
 pub mod decode;
+pub mod health;
 
 pub use client::{ProviderClient, ProviderConfig, ProviderError};
 pub use decode::{
     Balance, Item, OrderState, RefillState, RejectKind, UpstreamService, UpstreamStatus,
 };
+pub use health::HealthSnapshot;
 pub use rust_decimal::Decimal;

@@ -11,7 +11,8 @@
 //! (`smmd_api_v2_rate_limited_total`, `crate::ratelimit`); the affiliate program's commissions
 //! and payouts by status (`smmd_affiliate_commissions`, `smmd_affiliate_payouts`,
 //! `smmd_affiliate_payouts_micros`) and its skipped runs by reason
-//! (`smmd_affiliate_payout_runs_skipped{reason="missed"|"late"}`).
+//! (`smmd_affiliate_payout_runs_skipped{reason="missed"|"late"}`); and each provider's health
+//! (calls by outcome, latency, circuit, canceled and stuck shares, runway: `provider_gauges`).
 
 use std::sync::OnceLock;
 
@@ -119,6 +120,7 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
         metrics::gauge!("smmd_affiliate_payout_runs_skipped", "reason" => reason.clone())
             .set(*n as f64);
     }
+    provider_gauges(&st).await?;
     handle.run_upkeep();
     Ok((
         [(
@@ -128,4 +130,43 @@ pub async fn scrape(State(st): State<AppState>, headers: HeaderMap) -> Result<Re
         handle.render(),
     )
         .into_response())
+}
+
+/// Per provider (labels `provider` = its id, `name`): this process's calls over the last 15
+/// minutes by outcome (`smmd_provider_calls`), their latency p50 / p90
+/// (`smmd_provider_latency_ms{quantile}`), the circuit (`smmd_provider_circuit_open`), and over
+/// the last 24 hours the orders sent, the canceled and stuck shares (per mille) and the
+/// balance's runway (hours) (`smmd_app::providers::health`).
+async fn provider_gauges(st: &AppState) -> Result<(), AppError> {
+    let clients = st.fulfil.as_ref().map(|f| &f.clients);
+    for h in smmd_app::providers::health(st.app(), clients).await? {
+        let id = h.provider_id.0.to_string();
+        let name = h.name.clone();
+        let labels = [("provider", id.clone()), ("name", name.clone())];
+        if let Some(c) = &h.calls {
+            for (outcome, n) in &c.outcomes {
+                metrics::gauge!("smmd_provider_calls", "provider" => id.clone(), "name" => name.clone(), "outcome" => *outcome)
+                    .set(*n as f64);
+            }
+            for (q, v) in [("0.5", c.p50_ms), ("0.9", c.p90_ms)] {
+                if let Some(v) = v {
+                    metrics::gauge!("smmd_provider_latency_ms", "provider" => id.clone(), "name" => name.clone(), "quantile" => q)
+                        .set(v as f64);
+                }
+            }
+        }
+        metrics::gauge!("smmd_provider_circuit_open", &labels)
+            .set(f64::from(u8::from(h.circuit_open)));
+        metrics::gauge!("smmd_provider_orders_24h", &labels).set(h.orders as f64);
+        if let Some(v) = h.cancel_permille {
+            metrics::gauge!("smmd_provider_canceled_permille", &labels).set(v as f64);
+        }
+        if let Some(v) = h.stuck_permille {
+            metrics::gauge!("smmd_provider_stuck_permille", &labels).set(v as f64);
+        }
+        if let Some(v) = h.runway_hours {
+            metrics::gauge!("smmd_provider_runway_hours", &labels).set(v as f64);
+        }
+    }
+    Ok(())
 }

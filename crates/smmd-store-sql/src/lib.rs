@@ -17,6 +17,7 @@ mod currencies;
 mod events;
 mod feed;
 mod fulfil;
+mod health;
 mod margin;
 mod notify;
 mod orders;

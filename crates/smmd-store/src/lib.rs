@@ -19,6 +19,7 @@ pub mod billing;
 pub mod catalog;
 pub mod currencies;
 pub mod fulfil;
+pub mod health;
 pub mod margin;
 pub mod notify;
 pub mod orders;
@@ -45,6 +46,7 @@ pub use billing::*;
 pub use catalog::*;
 pub use currencies::*;
 pub use fulfil::*;
+pub use health::*;
 pub use margin::*;
 pub use notify::*;
 pub use orders::*;
@@ -95,6 +97,7 @@ pub trait Store:
     + FulfilStore
     + MarginStore
     + StuckStore
+    + HealthStore
     + NotificationStore
     + PaymentStore
     + PayoutStore

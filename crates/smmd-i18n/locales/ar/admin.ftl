@@ -386,6 +386,15 @@ adm-stuck-after = عالق بعد (% من متوسط الوقت؛ فارغ = ق�
 adm-stuck-floor = ليس قبل (دقائق؛ فارغ = قيمة الفئة)
 adm-save-stuck = حفظ قاعدة التعليق
 adm-stuck-saved = حُفظت قاعدة التعليق
+adm-health = الحالة
+adm-circuit-open = الدائرة مفتوحة
+adm-health-calls = { $n } طلبًا خلال 15 دقيقة
+adm-health-errors = { $share } فاشلة
+adm-health-no-calls = لا طلبات خلال 15 دقيقة
+adm-health-orders = { $n } طلبًا خلال 24 ساعة
+adm-health-canceled = { $share } مُلغاة
+adm-health-stuck = { $share } عالقة
+adm-health-runway = يكفي الرصيد ≈ { $hours } ساعة بهذا المعدل
 adm-no-orders-match = لا طلبات مطابقة.
 adm-service-and-link = الخدمة والرابط
 adm-remains = المتبقي

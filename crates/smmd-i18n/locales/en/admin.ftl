@@ -387,6 +387,21 @@ adm-stuck-after = Stuck after (% of the average time; empty = the category's)
 adm-stuck-floor = Never sooner than (minutes; empty = the category's)
 adm-save-stuck = Save stuck rule
 adm-stuck-saved = Stuck rule saved
+adm-health = Health
+adm-circuit-open = Circuit open
+adm-health-calls = { $n ->
+    [one] { $n } call in 15 min
+   *[other] { $n } calls in 15 min
+}
+adm-health-errors = { $share } failed
+adm-health-no-calls = No calls in 15 min
+adm-health-orders = { $n ->
+    [one] { $n } order in 24 h
+   *[other] { $n } orders in 24 h
+}
+adm-health-canceled = { $share } canceled
+adm-health-stuck = { $share } stuck
+adm-health-runway = Balance lasts ≈ { $hours } h at this pace
 adm-no-orders-match = No orders match.
 adm-service-and-link = Service and link
 adm-remains = remains

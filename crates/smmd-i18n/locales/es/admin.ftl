@@ -386,6 +386,21 @@ adm-stuck-after = Atascado tras (% del tiempo medio; vacío = el de la categorí
 adm-stuck-floor = Nunca antes de (minutos; vacío = el de la categoría)
 adm-save-stuck = Guardar regla de atasco
 adm-stuck-saved = Regla de atasco guardada
+adm-health = Salud
+adm-circuit-open = Circuito abierto
+adm-health-calls = { $n ->
+    [one] { $n } llamada en 15 min
+   *[other] { $n } llamadas en 15 min
+}
+adm-health-errors = { $share } fallidas
+adm-health-no-calls = Sin llamadas en 15 min
+adm-health-orders = { $n ->
+    [one] { $n } pedido en 24 h
+   *[other] { $n } pedidos en 24 h
+}
+adm-health-canceled = { $share } cancelados
+adm-health-stuck = { $share } atascados
+adm-health-runway = El saldo dura ≈ { $hours } h a este ritmo
 adm-no-orders-match = Ningún pedido coincide.
 adm-service-and-link = Servicio y enlace
 adm-remains = restante

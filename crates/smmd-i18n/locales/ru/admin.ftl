@@ -386,6 +386,15 @@ adm-stuck-after = Зависает после (% от среднего врем�
 adm-stuck-floor = Не раньше чем через (минут; пусто = как в категории)
 adm-save-stuck = Сохранить правило зависания
 adm-stuck-saved = Правило зависания сохранено
+adm-health = Состояние
+adm-circuit-open = Цепь разомкнута
+adm-health-calls = { $n } запросов за 15 мин
+adm-health-errors = { $share } с ошибкой
+adm-health-no-calls = Нет запросов за 15 мин
+adm-health-orders = { $n } заказов за 24 ч
+adm-health-canceled = { $share } отменено
+adm-health-stuck = { $share } зависло
+adm-health-runway = Баланса хватит ≈ на { $hours } ч при этом темпе
 adm-no-orders-match = Подходящих заказов нет.
 adm-service-and-link = Услуга и ссылка
 adm-remains = остаток

@@ -279,13 +279,20 @@ impl TestApp {
         name: &str,
         alert_below: Option<&str>,
     ) -> (smmd_sim::SimHandle, smmd_store::Provider) {
-        let sim = smmd_sim::spawn(
-            smmd_sim::SimConfig::default(),
-            Arc::new(self.clock.clone()),
-            "127.0.0.1:0",
-        )
-        .await
-        .expect("sim");
+        self.sim_provider_with(name, alert_below, smmd_sim::SimConfig::default())
+            .await
+    }
+
+    /// [`TestApp::sim_provider`] with a simulator configured as `config`.
+    pub async fn sim_provider_with(
+        &self,
+        name: &str,
+        alert_below: Option<&str>,
+        config: smmd_sim::SimConfig,
+    ) -> (smmd_sim::SimHandle, smmd_store::Provider) {
+        let sim = smmd_sim::spawn(config, Arc::new(self.clock.clone()), "127.0.0.1:0")
+            .await
+            .expect("sim");
         let p = smmd_app::providers::add_provider(
             smmd_app::App::new(self.store.as_ref(), &self.clock),
             &smmd_fulfil::Clients::new([3u8; 32]),

@@ -7,6 +7,7 @@ mod alert_channels;
 mod billing;
 mod customers;
 mod fulfil;
+mod health;
 mod helpers;
 mod jobs;
 mod languages;
@@ -37,6 +38,7 @@ use alert_channels::*;
 use billing::*;
 use customers::*;
 use fulfil::*;
+use health::*;
 use jobs::*;
 use languages::*;
 use ledger_pages::*;
@@ -128,4 +130,5 @@ backend_tests!(
     sign_ups_confirm_their_e_mail_when_the_owner_asks,
     the_margin_guard_holds_below_cost_and_the_owner_decides_over_rest,
     the_stuck_ladder_is_set_and_watched_over_rest_and_pages,
+    a_failing_providers_calls_orders_and_runway_show_in_metrics_and_pages,
 );

@@ -11,22 +11,6 @@ use serde_json::Value;
 
 use super::support::*;
 
-async fn admin_json(
-    demo: &Demo,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{}{path}", demo.url))
-        .bearer_auth(&demo.admin_key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("admin api");
-    r.json().await.unwrap_or(Value::Null)
-}
-
 async fn v2_status(demo: &Demo, order: i64) -> String {
     let v: Value = reqwest::Client::new()
         .post(format!("{}/api/v2", demo.url))

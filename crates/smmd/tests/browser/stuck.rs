@@ -2,7 +2,8 @@
 //! one-minute "stuck after" floor on the services page, a reseller's order that the provider never starts
 //! (the simulator's `sim-stuck` link) climbs the ladder's first two steps as the status sync
 //! runs, and the admin's stuck queue shows it with each step and the provider's answer, while
-//! the customer's order page shows the steps without the answers.
+//! the customer's order page shows the steps without the answers. The Providers page shows the
+//! provider's health: its calls, their latency, and the share of its orders that got stuck.
 
 use std::time::{Duration, Instant};
 
@@ -11,22 +12,11 @@ use serde_json::{json, Value};
 
 use super::support::*;
 
-async fn admin(demo: &Demo, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{}{path}", demo.url))
-        .bearer_auth(&demo.admin_key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("admin api");
-    r.json().await.unwrap_or(Value::Null)
-}
-
 /// Runs the status sync now and waits until the stuck queue shows `steps` steps for `order`.
 async fn wait_for_steps(demo: &Demo, order: i64, steps: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(150);
     loop {
-        admin(
+        admin_json(
             demo,
             reqwest::Method::POST,
             "/api/admin/jobs/orders.sync_status/trigger",
@@ -34,7 +24,7 @@ async fn wait_for_steps(demo: &Demo, order: i64, steps: usize) -> Value {
         )
         .await;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let q = admin(demo, reqwest::Method::GET, "/api/admin/stuck", None).await;
+        let q = admin_json(demo, reqwest::Method::GET, "/api/admin/stuck", None).await;
         let listed = q["items"]
             .as_array()
             .into_iter()
@@ -67,7 +57,7 @@ pub async fn a_stuck_order_climbs_the_ladder_in_the_admin_queue(c: &Client, demo
     let form = format!("{row} form[action$=\"/stuck\"]");
     fill(c, &format!("{form} input[name=floor_minutes]"), "1").await;
     click_and_reload(c, &format!("{form} button")).await;
-    let rules = admin(demo, reqwest::Method::GET, "/api/admin/stuck", None).await;
+    let rules = admin_json(demo, reqwest::Method::GET, "/api/admin/stuck", None).await;
     assert_eq!(rules["items"], json!([]), "nothing stuck yet: {rules}");
     click(c, &format!("{row} details summary")).await;
     assert_eq!(
@@ -118,6 +108,13 @@ pub async fn a_stuck_order_climbs_the_ladder_in_the_admin_queue(c: &Client, demo
     .await;
     wait_for_text(c, ".stuck-providers", "Sandbox").await;
     shoot(c, "admin-stuck").await;
+    // The provider's health: its calls (this process), latency, orders, stuck share.
+    c.goto(&format!("{base}/admin/providers"))
+        .await
+        .expect("providers");
+    wait_for_text(c, "td.health", "calls in 15 min").await;
+    wait_for_text(c, "td.health", "stuck").await;
+    shoot(c, "admin-providers-health").await;
 
     // The customer sees which steps were taken, not what the provider answered.
     sign_in(c, &base, &demo.user_email, &demo.user_password).await;

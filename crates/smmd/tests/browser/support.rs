@@ -432,3 +432,21 @@ where
     }
     c.close().await.expect("close");
 }
+
+/// Calls the admin REST API of the demo with the admin's key; the JSON answer (`Null` when
+/// there is none, as for a 204).
+pub async fn admin_json(
+    demo: &Demo,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", demo.url))
+        .bearer_auth(&demo.admin_key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("admin api");
+    r.json().await.unwrap_or(Value::Null)
+}

@@ -336,6 +336,11 @@ pub(super) async fn providers_page(
         Ok(s) => s,
         Err(e) => return page_error(e),
     };
+    let health =
+        match smmd_app::providers::health(st.app(), st.fulfil.as_ref().map(|f| &f.clients)).await {
+            Ok(h) => h,
+            Err(e) => return page_error(e),
+        };
     let content = html! {
         div.card {
             div.card-head { h1 { (t("nav-providers")) } }
@@ -350,7 +355,7 @@ pub(super) async fn providers_page(
                 }))
             }
             table.admin {
-                thead { tr { th { (t("adm-provider")) } th { (t("balance")) } th { (t("nav-services")) } th { (t("state")) } th { (t("api-actions")) } } }
+                thead { tr { th { (t("adm-provider")) } th { (t("balance")) } th { (t("adm-health")) } th { (t("nav-services")) } th { (t("state")) } th { (t("api-actions")) } } }
                 tbody { @for p in &providers {
                     tr #(format!("p-{}", p.id.0)) {
                         td data-label=(t("adm-provider")) { div {
@@ -368,6 +373,9 @@ pub(super) async fn providers_page(
                             }
                             @if let Some(low) = p.balance_alert_below { br; span.hint { (t("adm-alert-below")) " " (low) } }
                         } }
+                        td.health data-label=(t("adm-health")) {
+                            @if let Some(h) = health.iter().find(|h| h.provider_id == p.id) { (health_cell(h)) }
+                        }
                         td data-label=(t("nav-services")) { (services.iter().filter(|s| s.provider_id == Some(p.id)).count()) }
                         td data-label=(t("state")) {
                             @if p.enabled { span.status.s-completed { (t("adm-enabled")) } } @else { span.status.s-canceled { (t("adm-disabled")) } }
@@ -402,6 +410,40 @@ pub(super) async fn providers_page(
         StatusCode::OK,
         layout(&st, &u, &t("nav-providers"), "admin-providers", content),
     )
+}
+
+/// A share in per mille as a percentage with one decimal ("12.5 %").
+fn permille_text(v: i64) -> String {
+    format!("{}.{} %", v / 10, v % 10)
+}
+
+/// One provider's health on the Providers page: the last 15 minutes' calls (this process) and
+/// the last 24 hours' orders (`smmd_app::providers::health`).
+fn health_cell(h: &smmd_app::providers::ProviderHealth) -> Markup {
+    html! {
+        div {
+            @if h.circuit_open { span.status.s-canceled { (t("adm-circuit-open")) } br; }
+            @match &h.calls {
+                Some(c) if c.calls > 0 => {
+                    span data-field="calls" { (ta("adm-health-calls", &[("n", (c.calls as i64).into())])) }
+                    @if let Some(e) = h.error_permille { " · " span data-field="errors" { (ta("adm-health-errors", &[("share", permille_text(e).into())])) } }
+                    @if let (Some(p50), Some(p90)) = (c.p50_ms, c.p90_ms) {
+                        br; span.hint data-field="latency" { "p50 " (p50) " ms · p90 " (p90) " ms" }
+                    }
+                }
+                _ => { span.muted { (t("adm-health-no-calls")) } }
+            }
+            br;
+            span.hint data-field="orders" {
+                (ta("adm-health-orders", &[("n", h.orders.into())]))
+                @if let Some(v) = h.cancel_permille { " · " (ta("adm-health-canceled", &[("share", permille_text(v).into())])) }
+                @if let Some(v) = h.stuck_permille { " · " (ta("adm-health-stuck", &[("share", permille_text(v).into())])) }
+            }
+            @if let Some(r) = h.runway_hours {
+                br; span.hint data-field="runway" { (ta("adm-health-runway", &[("hours", r.into())])) }
+            }
+        }
+    }
 }
 
 /// `/admin/providers/{id}/import`: reads the provider's catalog now and shows what
