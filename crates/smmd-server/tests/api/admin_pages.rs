@@ -14,7 +14,7 @@ use crate::pages::csrf_of;
 use crate::smm::{account, catalog, finish, m};
 
 /// GETs `path` with `cookie`: (status, body, Location).
-async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String, String) {
+pub(crate) async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String, String) {
     let mut req = app.client.get(app.url(path));
     if let Some(c) = cookie {
         req = req.header(COOKIE, c);

@@ -3,10 +3,10 @@
 //! `/metrics` and on the Providers page, and the last 24 hours' orders give the canceled share
 //! and the balance's runway at the rate of spend.
 
-use reqwest::header::COOKIE;
 use smmd_domain::Money;
 use smmd_store::Role;
 
+use crate::admin_pages::page;
 use crate::fulfil::fulfil;
 use crate::helpers::TestApp;
 use crate::smm::account;
@@ -171,16 +171,8 @@ pub async fn a_failing_providers_calls_orders_and_runway_show_in_metrics_and_pag
 
     // The Providers page shows the same.
     let (cookie, _) = app.session("owner@x.io").await;
-    let html = app
-        .client
-        .get(app.url("/admin/providers"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let (status, html, _) = page(&app, "/admin/providers", Some(&cookie)).await;
+    assert_eq!(status, 200);
     assert!(html.contains(&format!("{} calls in 15 min", 20)), "calls");
     assert!(html.contains(&format!("p50 {p50} ms")), "latency");
     assert!(html.contains(&format!("≈ {runway} h")), "runway");

@@ -5,12 +5,12 @@
 //! customer back once, and the public "Updates" page shows a repriced service's new price
 //! without ever showing the provider's cost.
 
-use reqwest::header::COOKIE;
 use reqwest::Method;
 use serde_json::json;
 use smmd_domain::OrderId;
 use smmd_store::Role;
 
+use crate::admin_pages::page;
 use crate::fulfil::fulfil;
 use crate::helpers::TestApp;
 use crate::smm::{account, m};
@@ -130,16 +130,8 @@ pub async fn the_margin_guard_holds_below_cost_and_the_owner_decides_over_rest(a
 
     // The services page shows the queue and its decision form.
     let (cookie, _) = app.session("owner@x.io").await;
-    let html = app
-        .client
-        .get(app.url("/admin/services"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let (status, html, _) = page(&app, "/admin/services", Some(&cookie)).await;
+    assert_eq!(status, 200);
     assert!(html.contains("id=\"held\""), "the held card");
     assert!(html.contains(&format!(
         "action=\"/api/admin/services/{}/held\"",

@@ -4,12 +4,12 @@
 //! admin's queue (REST and `/admin/stuck`) shows it with the provider's answer while the
 //! customer's timeline shows the step without it.
 
-use reqwest::header::COOKIE;
 use reqwest::Method;
 use serde_json::json;
 use smmd_domain::stuck::StuckOverride;
 use smmd_store::Role;
 
+use crate::admin_pages::page;
 use crate::fulfil::fulfil;
 use crate::helpers::TestApp;
 use crate::smm::account;
@@ -126,16 +126,8 @@ pub async fn the_stuck_ladder_is_set_and_watched_over_rest_and_pages(app: TestAp
 
     // The admin page lists it with its ladder; the customer sees the step, not the answer.
     let (cookie, _) = app.session("owner@x.io").await;
-    let html = app
-        .client
-        .get(app.url("/admin/stuck"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let (status, html, _) = page(&app, "/admin/stuck", Some(&cookie)).await;
+    assert_eq!(status, 200);
     let o = app
         .store
         .order(smmd_domain::OrderId(id))
