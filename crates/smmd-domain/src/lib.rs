@@ -1,6 +1,6 @@
 //! The pure domain of smmd: exact money, identifiers, the clock abstraction, service types and
 //! order validation, the order state machine with its refund rules, cancel and refill
-//! eligibility, catalog edit bounds, the margin guard, the stuck-order ladder, the ledger's idempotency keys, and the rules of hourly
+//! eligibility, catalog edit bounds, the margin guard, offer failover, the stuck-order ladder, the ledger's idempotency keys, and the rules of hourly
 //! billing (the money rule, billable hours, the rental state machine), and the affiliate
 //! program's (commission on net spend, clawbacks, the payout calendar and eligibility).
 //!
@@ -15,6 +15,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod clock;
 pub mod custom_rate;
+pub mod failover;
 pub mod fx;
 pub mod health;
 pub mod ids;

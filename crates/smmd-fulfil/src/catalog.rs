@@ -279,7 +279,7 @@ pub async fn sync_provider(
     } = plan(f, p, approve_price_jumps).await?;
     let changed = f
         .store
-        .record_provider_costs(p.id, &costs, f.clock.now_ms())
+        .record_provider_costs(p.id, Some(&costs), f.clock.now_ms())
         .await?;
     bump(&mut report, "costs_changed", changed as i64);
     let (created, updated, disabled) = f

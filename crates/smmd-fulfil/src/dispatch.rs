@@ -6,13 +6,17 @@
 //! 2. Per enabled provider, in its own lane ([`crate::lanes`]): claim a batch no larger than
 //!    what can be in flight at once to it (its `max_concurrency`): the orders become
 //!    `submitting` and are committed *before* any call, so a crash leaves at most one batch per
-//!    provider to review, and a hung provider holds up only its own orders.
+//!    provider to review, and a hung provider holds up only its own orders. Orders whose offer
+//!    is failing move to another offer before any call ([`crate::failover`]); orders below the
+//!    margin move or are held ([`crate::margin`]).
 //! 3. One `add` per order, concurrently (each provider's client bounds its own concurrency):
 //!    - accepted → `processing` with the provider order id;
-//!    - refused (the provider said no) → the next offer of the service if there is one, else
-//!      `canceled` with a full refund, the provider's message kept on the order;
-//!    - not executed (connect failure, 429, open circuit, bad key) → back to `queued` on the same
-//!      offer with an admin alert, retried by the next run (never again within this one);
+//!    - refused (the provider said no) → a later offer of the service if there is one (the
+//!      healthiest first, [`crate::failover`]), else `canceled` with a full refund, the
+//!      provider's message kept on the order;
+//!    - not executed (connect failure, 429, open circuit, bad key) → another offer that is not
+//!      failing if the service has one, else back to `queued` on the same offer with an admin
+//!      alert, retried by the next run (never again within this one);
 //!    - ambiguous (timeout, 5xx, HTML or an unreadable answer after sending) → `needs_review`
 //!      with an admin alert. Never resent automatically: API v2 has no idempotency key.
 //!
@@ -22,7 +26,7 @@
 //! order back in the queue instead: the repeat is answered with the first order, never a
 //! second one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures::stream::{self, StreamExt};
 use smmd_domain::alert::{order_subject, provider_subject, AlertKind};
@@ -32,6 +36,7 @@ use smmd_domain::ServiceId;
 use smmd_provider::{ProviderError, RejectKind};
 use smmd_store::{Order, OrderUpdate, Provider, UpdateOutcome};
 
+use crate::failover::{self, Board};
 use crate::params::add_params;
 use crate::{bump, lanes, Fulfil, Report};
 
@@ -40,13 +45,16 @@ use crate::{bump, lanes, Fulfil, Report};
 enum Sent {
     Accepted,
     NextOffer,
+    Rerouted,
     Canceled,
     Requeued,
     Review,
     Stale,
 }
 
-/// Runs one dispatch pass. Counters: `claimed`, `accepted`, `next_offer`, `canceled`,
+/// Runs one dispatch pass. Counters: `claimed`, `accepted`, `next_offer` (refused, moved to
+/// a later offer), `rerouted` (moved off a failing offer before or instead of a call),
+/// `margin_held`, `canceled`,
 /// `requeued`, `needs_review`, `recovered` (interrupted orders sent to review), `errors`, and
 /// the lane counters of [`lanes::per_provider`]: each enabled provider is dispatched in its own
 /// lane, so a provider that hangs delays only its own orders.
@@ -85,11 +93,20 @@ async fn dispatch_provider(f: &Fulfil, p: &Provider) -> anyhow::Result<Report> {
                 }
             }
         }
-        let claimed = crate::margin::guard(f, p, claimed, &types, &mut report).await?;
+        let board = Board::load(f).await?;
+        let packages: HashSet<ServiceId> = types
+            .iter()
+            .filter(|(_, t)| t.is_package())
+            .map(|(id, _)| *id)
+            .collect();
+        let claimed =
+            crate::failover::before_send(f, &board, p, claimed, &packages, &mut report).await?;
+        let claimed = crate::margin::guard(f, &board, p, claimed, &types, &mut report).await?;
+        let board = &board;
         let results: Vec<anyhow::Result<Sent>> = stream::iter(claimed)
             .map(|o| {
                 let ty = types.get(&o.service_id).copied();
-                send_one(f, o, ty, Some(p))
+                send_one(f, board, o, ty, Some(p))
             })
             .buffer_unordered(batch as usize)
             .collect()
@@ -120,6 +137,7 @@ fn counter(s: Sent) -> &'static str {
     match s {
         Sent::Accepted => "accepted",
         Sent::NextOffer => "next_offer",
+        Sent::Rerouted => "rerouted",
         Sent::Canceled => "canceled",
         Sent::Requeued => "requeued",
         Sent::Review => "needs_review",
@@ -205,6 +223,7 @@ async fn review_alert(f: &Fulfil, order: i64, why: &str) {
 
 async fn send_one(
     f: &Fulfil,
+    board: &Board<'_>,
     o: Order,
     ty: Option<ServiceType>,
     provider: Option<&Provider>,
@@ -215,7 +234,9 @@ async fn send_one(
         // Claimed orders always have these; a vanished service or provider row goes to review.
         return settle(
             f,
+            board,
             &o,
+            false,
             Outcome::Ambiguous("service or provider missing".into()),
             now(),
         )
@@ -247,7 +268,11 @@ async fn send_one(
             Err(e) => Outcome::Ambiguous(e.to_string()),
         },
     };
-    settle(f, &o, outcome, now()).await
+    if matches!(outcome, Outcome::Accepted(_)) && provider.out_of_funds_at.is_some() {
+        // It takes orders again: offers on it stop counting as out of funds.
+        f.store.set_provider_out_of_funds(provider.id, None).await?;
+    }
+    settle(f, board, &o, ty.is_package(), outcome, now()).await
 }
 
 enum Outcome {
@@ -257,7 +282,14 @@ enum Outcome {
     Ambiguous(String),
 }
 
-async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Result<Sent> {
+async fn settle(
+    f: &Fulfil,
+    board: &Board<'_>,
+    o: &Order,
+    package: bool,
+    outcome: Outcome,
+    now: i64,
+) -> anyhow::Result<Sent> {
     let base = |event| OrderUpdate::new(o.id, OrderStatus::Submitting, event, now);
     let (u, sent) = match outcome {
         Outcome::Accepted(pid) => {
@@ -290,6 +322,7 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
         Outcome::Refused(kind, message) => {
             if kind == RejectKind::InsufficientFunds {
                 if let Some(p) = o.provider_id {
+                    f.store.set_provider_out_of_funds(p, Some(now)).await?;
                     let _ = f
                         .store
                         .raise_alert(
@@ -301,13 +334,16 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
                         .await;
                 }
             }
-            let offers = f.store.service_offers(o.service_id).await?;
-            let next = usize::try_from(o.offer_index + 1).unwrap_or(usize::MAX);
-            match offers.get(next) {
-                Some(offer) => {
-                    let mut u = base(OrderEvent::ProviderRejected { next_offer: true });
-                    u.offer = Some((next as i64, offer.clone()));
-                    u.note = Some(format!("Offer {} refused: {message}", o.offer_index));
+            if let (RejectKind::Service, Some(p), Some(id)) =
+                (kind, o.provider_id, o.provider_service_id.as_deref())
+            {
+                f.store.mark_provider_service_missing(p, id, now).await?;
+            }
+            let reason = failover::refusal_reason(kind);
+            match failover::after_refusal(f, board, o, package).await? {
+                Some((next, offer)) => {
+                    let why = format!("refused: {message}");
+                    let u = failover::move_update(f, board, o, next, offer, reason, &why);
                     (u, Sent::NextOffer)
                 }
                 None => {
@@ -328,6 +364,13 @@ async fn settle(f: &Fulfil, o: &Order, outcome: Outcome, now: i64) -> anyhow::Re
                         now,
                     )
                     .await;
+            }
+            // Not executed: another offer that is not failing takes it now, if there is one.
+            let reason = smmd_domain::failover::Reason::ProviderUnavailable;
+            let scope = smmd_domain::failover::Scope::Healthy;
+            let detail = format!("not sent: {why}");
+            if failover::reroute(f, board, o, package, reason, scope, &detail).await? {
+                return Ok(Sent::Rerouted);
             }
             // Back to the queue on the same offer: the transition is the same as a rejection
             // that tries another offer, with no offer change.

@@ -8,6 +8,8 @@
 //! - [`catalog`] — `services.sync`: import and price services with exchange rate and markup,
 //!   disable what is gone (with a guard against truncated answers), keep admin overrides;
 //! - [`refills`] — `refills.dispatch`, `refills.sync_status`, `refills.auto`;
+//! - [`failover`] — offer failover at dispatch: an unsent order leaves a failing offer for the
+//!   healthiest one that meets the margin, with a reason code;
 //! - [`margin`] — the margin guard at dispatch: no order sent below its live cost plus margin;
 //! - [`stuck`] — the `order_stuck` alert and the stuck-order ladder (refresh, speed-up, cancel,
 //!   ticket), after every status sync;
@@ -25,6 +27,7 @@ pub mod balances;
 pub mod catalog;
 pub mod clients;
 pub mod dispatch;
+pub mod failover;
 /// Provider keys at rest: the store's sealing ([`smmd_store::sealed`]).
 pub use smmd_store::sealed as keys;
 pub mod lanes;
@@ -87,6 +90,9 @@ pub struct Settings {
     /// Dispatch reads a provider's live costs again (a `services` call) before sending when its
     /// last read is older than this, ms (0 = before every batch) ([`margin`]).
     pub cost_max_age_ms: i64,
+    /// After a provider refuses an order for lack of funds, its offers count as failing for
+    /// this long (or until it accepts an order), ms ([`failover`]).
+    pub funds_retry_ms: i64,
 }
 
 impl Default for Settings {
@@ -107,6 +113,7 @@ impl Default for Settings {
             stuck_step_ms: 6 * 3_600_000,
             default_min_margin_bp: 0,
             cost_max_age_ms: 15 * 60_000,
+            funds_retry_ms: 10 * 60_000,
         }
     }
 }

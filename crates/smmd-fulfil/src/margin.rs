@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use smmd_domain::alert::{service_subject, AlertKind};
+use smmd_domain::failover::{Reason, Scope};
 use smmd_domain::margin::{effective_margin, floor, meets_margin, order_cost, Hold};
 use smmd_domain::order::{OrderEvent, OrderStatus};
 use smmd_domain::service::ServiceType;
@@ -45,7 +46,10 @@ pub async fn refresh_costs(f: &Fulfil, p: &Provider, report: &mut Report) -> any
                 .iter()
                 .filter_map(|u| Some((u.id.clone(), cost_micros(&u.rate)?)))
                 .collect();
-            let changed = f.store.record_provider_costs(p.id, &costs, now).await?;
+            let changed = f
+                .store
+                .record_provider_costs(p.id, Some(&costs), now)
+                .await?;
             bump(report, "costs_read", 1);
             bump(report, "costs_changed", changed as i64);
         }
@@ -53,18 +57,20 @@ pub async fn refresh_costs(f: &Fulfil, p: &Provider, report: &mut Report) -> any
             tracing::warn!(provider = p.id.0, error = %e, "reading costs before dispatch failed; the last known costs apply");
             // The attempt counts as a read: a provider whose `services` fails is asked again
             // after `cost_max_age_ms`, not before every batch.
-            f.store.record_provider_costs(p.id, &[], now).await?;
+            f.store.record_provider_costs(p.id, None, now).await?;
             bump(report, "cost_read_errors", 1);
         }
     }
     Ok(())
 }
 
-/// Splits a claimed batch of provider `p`: the orders to send, and the ones held below margin
-/// (already moved back to `queued` with the hold, their services alerted). Counter
-/// `margin_held`.
+/// Splits a claimed batch of provider `p`: the orders to send, and the ones below margin —
+/// moved to another offer whose known cost meets it ([`crate::failover`], counter `rerouted`)
+/// or else held (already moved back to `queued` with the hold, their services alerted,
+/// counter `margin_held`).
 pub async fn guard(
     f: &Fulfil,
+    board: &crate::failover::Board<'_>,
     p: &Provider,
     claimed: Vec<Order>,
     types: &HashMap<ServiceId, ServiceType>,
@@ -113,6 +119,13 @@ pub async fn guard(
             continue;
         };
         let least = floor(cost, margin).map_or_else(|| "—".to_string(), |m| m.to_string());
+        // Another offer whose known cost meets the margin takes it rather than a hold.
+        let why = format!("its cost {cost} leaves less than the minimum margin (least price {least}), sold for {}", o.charge);
+        let (reason, scope) = (Reason::BelowMargin, Scope::MeetingMargin);
+        if crate::failover::reroute(f, board, &o, package, reason, scope, &why).await? {
+            bump(report, "rerouted", 1);
+            continue;
+        }
         let why = format!(
             "Held: the offer now costs {cost} (plus a {}.{:02} % minimum margin: {least}), the order was sold for {}. \
              Release it to send it anyway, or refund it.",

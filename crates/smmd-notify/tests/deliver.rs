@@ -165,6 +165,7 @@ async fn step(
             provider_charge: None,
             offer: None,
             note: None,
+            route_reason: None,
             now: T0 + 60_000,
             audit: None,
         })

@@ -252,6 +252,14 @@ impl ProviderClient {
         }
     }
 
+    /// Whether the breaker has tripped and no call has succeeded since: open now, or past its
+    /// cooldown and waiting for a probe to succeed. Offer failover probes such a provider with
+    /// a read before it risks an order on it.
+    pub fn tripped(&self) -> bool {
+        let b = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());
+        b.open_until.is_some()
+    }
+
     /// Whether the circuit is open now (for health pages).
     pub fn circuit_open(&self) -> bool {
         let b = self.inner.breaker.lock().unwrap_or_else(|p| p.into_inner());

@@ -90,7 +90,8 @@ async fn api(State(c): State<Ctx>, req: Request) -> Response {
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    let f = &cfg.faults;
+    let faults = c.sim.faults();
+    let f = &faults;
     let r = dice.next() % 100;
     let mut edge = 0u64;
     let mut hit = |pct: u32| {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use smmd_domain::service::{validate_order, OrderInput, ServiceRules, ServiceType};
 use smmd_domain::{Clock, Money};
 
-use crate::config::{ServiceSpec, SimConfig};
+use crate::config::{Faults, ServiceSpec, SimConfig};
 
 /// A small, fast, well-mixed hash of two numbers (SplitMix64 finaliser): the source of every
 /// per-order and per-request random choice.
@@ -120,7 +120,10 @@ pub struct Sim {
     pub config: SimConfig,
     clock: Arc<dyn Clock>,
     t0: i64,
-    balance: Money,
+    /// Funds put on the account (the configured balance, then what [`Sim::set_funds`] sets).
+    balance: Mutex<Money>,
+    /// The faults injected now (the configured ones, then what [`Sim::set_faults`] sets).
+    faults: RwLock<Faults>,
     catalog: RwLock<Vec<(Arc<ServiceSpec>, ServiceRules)>>,
     state: Mutex<State>,
 }
@@ -155,7 +158,8 @@ impl Sim {
             .map(|s| Ok((Arc::new(s.clone()), rules_of(s)?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Sim {
-            balance: Money::parse(&config.balance)?,
+            balance: Mutex::new(Money::parse(&config.balance)?),
+            faults: RwLock::new(config.faults.clone()),
             t0: clock.now_ms(),
             clock,
             catalog: RwLock::new(catalog),
@@ -241,11 +245,12 @@ impl Sim {
             .ok_or_else(|| SimError("Incorrect service ID".into()))?;
         let order = validate_order(&rules, input).map_err(|e| SimError(e.to_string()))?;
         let now = self.now();
+        let funds = self.funds_put();
         let mut st = self.lock();
         let spent = st
             .spent
             .checked_add(order.charge)
-            .filter(|s| *s <= self.balance)
+            .filter(|s| *s <= funds)
             .ok_or_else(|| SimError("Not enough funds on balance".into()))?;
         st.spent = spent;
         Ok(self.push_order(&mut st, &spec, &order, now))
@@ -490,6 +495,41 @@ impl Sim {
         Some(self.refill_state(r, t, &st))
     }
 
+    /// How many orders this provider holds for `link` (a test's check that no order was
+    /// placed twice, here or across providers).
+    pub fn orders_for_link(&self, link: &str) -> usize {
+        self.lock().orders.iter().filter(|o| o.link == link).count()
+    }
+
+    /// The faults injected now.
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the injected faults (a burst of 5xx, then calm). Errors: shares over 100 %.
+    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
+        let mut probe = self.config.clone();
+        probe.faults = faults.clone();
+        probe.validate()?;
+        *self.faults.write().unwrap_or_else(|p| p.into_inner()) = faults;
+        Ok(())
+    }
+
+    fn funds_put(&self) -> Money {
+        *self.balance.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the money available for new orders to `available` (0 = every `add` is refused
+    /// with "Not enough funds on balance"), as an account running dry or topped up does.
+    pub fn set_funds(&self, available: Money) {
+        let spent = self.lock().spent;
+        let put = spent.checked_add(available).unwrap_or(available);
+        *self.balance.lock().unwrap_or_else(|p| p.into_inner()) = put;
+    }
+
     /// The current count of `link`: its base count plus everything delivered to it, minus drops
     /// after completion, which a completed refill restores (`GET /_sim/link`).
     pub fn link_count(&self, link: &str) -> i64 {
@@ -549,7 +589,7 @@ impl Sim {
                 }
             })
             .fold(Money::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
-        self.balance
+        self.funds_put()
             .checked_sub(st.spent)
             .and_then(|b| b.checked_add(refunds))
             .unwrap_or(Money::ZERO)

@@ -150,6 +150,20 @@ pub(crate) async fn set_provider_enabled(
     s.commit(tx).await
 }
 
+pub(crate) async fn set_provider_out_of_funds(
+    s: &SqlStore,
+    id: ProviderId,
+    at: Option<i64>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE providers SET out_of_funds_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id.0)
+        .execute(&s.write)
+        .await
+        .db()?;
+    Ok(())
+}
+
 pub(crate) async fn record_provider_balance(
     s: &SqlStore,
     id: ProviderId,
@@ -649,6 +663,14 @@ mod section {
             now: i64,
         ) -> StoreResult<()> {
             crate::fulfil::set_provider_endpoint(self, id, url, api_key_enc, now).await
+        }
+
+        async fn set_provider_out_of_funds(
+            &self,
+            id: ProviderId,
+            at: Option<i64>,
+        ) -> StoreResult<()> {
+            crate::fulfil::set_provider_out_of_funds(self, id, at).await
         }
 
         async fn set_provider_enabled(

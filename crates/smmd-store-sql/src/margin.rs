@@ -1,8 +1,8 @@
 //! The [`MarginStore`](smmd_store::MarginStore) section on SQL: live provider costs (one row per
 //! upstream service, written only when its rate changes, and the time of each provider's last
-//! read), margin terms of services and categories, and the held-orders queue.
+//! read, and which services a read no longer listed), margin terms of services and categories, and the held-orders queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use smmd_domain::margin::{Hold, MarginAction};
 use smmd_domain::{Money, ProviderId, ServiceId};
@@ -14,37 +14,56 @@ use crate::{SqlResultExt, SqlStore};
 pub(crate) async fn record_provider_costs(
     s: &SqlStore,
     provider: ProviderId,
-    costs: &[(String, Money)],
+    costs: Option<&[(String, Money)]>,
     now: i64,
 ) -> StoreResult<usize> {
     let mut tx = s.begin().await?;
-    let known: HashMap<String, i64> =
-        sqlx::query("SELECT provider_service_id, rate FROM provider_costs WHERE provider_id = $1")
-            .bind(provider.0)
-            .fetch_all(&mut *tx)
-            .await
-            .db()?
-            .iter()
-            .map(|r| Ok((get(r, "provider_service_id")?, get(r, "rate")?)))
-            .collect::<StoreResult<_>>()?;
     let mut changed = 0;
-    for (id, rate) in costs {
-        if known.get(id) == Some(&rate.micros()) {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO provider_costs (provider_id, provider_service_id, rate, changed_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (provider_id, provider_service_id) \
-             DO UPDATE SET rate = excluded.rate, changed_at = excluded.changed_at",
+    if let Some(costs) = costs {
+        let known: HashMap<String, (i64, Option<i64>)> = sqlx::query(
+            "SELECT provider_service_id, rate, missing_since FROM provider_costs WHERE provider_id = $1",
         )
         .bind(provider.0)
-        .bind(id.as_str())
-        .bind(rate.micros())
-        .bind(now)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
-        .db()?;
-        changed += 1;
+        .db()?
+        .iter()
+        .map(|r| {
+            Ok((
+                get(r, "provider_service_id")?,
+                (get(r, "rate")?, get(r, "missing_since")?),
+            ))
+        })
+        .collect::<StoreResult<_>>()?;
+        let listed: HashSet<&str> = costs.iter().map(|(id, _)| id.as_str()).collect();
+        for (id, rate) in costs {
+            let was = known.get(id);
+            if was.is_some_and(|(r, missing)| *r == rate.micros() && missing.is_none()) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO provider_costs (provider_id, provider_service_id, rate, changed_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (provider_id, provider_service_id) \
+                 DO UPDATE SET rate = excluded.rate, missing_since = NULL, \
+                 changed_at = CASE WHEN provider_costs.rate = excluded.rate \
+                 THEN provider_costs.changed_at ELSE excluded.changed_at END",
+            )
+            .bind(provider.0)
+            .bind(id.as_str())
+            .bind(rate.micros())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if was.is_none_or(|(r, _)| *r != rate.micros()) {
+                changed += 1;
+            }
+        }
+        for (id, (_, missing)) in &known {
+            if missing.is_none() && !listed.contains(id.as_str()) {
+                mark_missing(&mut *tx, provider, id, now).await?;
+            }
+        }
     }
     sqlx::query(
         "INSERT INTO provider_costs_read (provider_id, read_at) VALUES ($1, $2) \
@@ -57,6 +76,72 @@ pub(crate) async fn record_provider_costs(
     .db()?;
     s.commit(tx).await?;
     Ok(changed)
+}
+
+async fn mark_missing<'c, E>(exec: E, provider: ProviderId, id: &str, now: i64) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE provider_costs SET missing_since = $1 \
+         WHERE provider_id = $2 AND provider_service_id = $3 AND missing_since IS NULL",
+    )
+    .bind(now)
+    .bind(provider.0)
+    .bind(id)
+    .execute(exec)
+    .await
+    .db()?;
+    Ok(())
+}
+
+pub(crate) async fn mark_provider_service_missing(
+    s: &SqlStore,
+    provider: ProviderId,
+    id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    mark_missing(&s.write, provider, id, now).await
+}
+
+pub(crate) async fn provider_services_missing(
+    s: &SqlStore,
+    provider: ProviderId,
+    ids: &[String],
+) -> StoreResult<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT provider_service_id FROM provider_costs WHERE provider_id = $1 AND {} \
+         AND missing_since IS NOT NULL",
+        ids_in(s, "$2")
+    ))
+    .bind(provider.0)
+    .bind(json_list(ids)?)
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    rows.iter().map(|r| get(r, "provider_service_id")).collect()
+}
+
+/// `provider_service_id IN` the JSON array text bound at `param` (upstream ids are text; read
+/// the same way on both backends).
+fn ids_in(s: &SqlStore, param: &str) -> String {
+    match s.dialect {
+        crate::Dialect::Sqlite => {
+            format!("provider_service_id IN (SELECT value FROM json_each({param}))")
+        }
+        crate::Dialect::Postgres => {
+            format!(
+                "provider_service_id IN (SELECT jsonb_array_elements_text({param}::text::jsonb))"
+            )
+        }
+    }
+}
+
+fn json_list(ids: &[String]) -> StoreResult<String> {
+    serde_json::to_string(ids).map_err(|e| StoreError::Other(e.into()))
 }
 
 pub(crate) async fn provider_costs_read_at(
@@ -79,19 +164,12 @@ pub(crate) async fn provider_costs(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Upstream ids are text: a JSON array parameter, read the same way on both backends.
-    let list = serde_json::to_string(ids).map_err(|e| StoreError::Other(e.into()))?;
-    let pick = match s.dialect {
-        crate::Dialect::Sqlite => "provider_service_id IN (SELECT value FROM json_each($2))",
-        crate::Dialect::Postgres => {
-            "provider_service_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))"
-        }
-    };
     let rows = sqlx::query(&format!(
-        "SELECT provider_service_id, rate FROM provider_costs WHERE provider_id = $1 AND {pick}"
+        "SELECT provider_service_id, rate FROM provider_costs WHERE provider_id = $1 AND {}",
+        ids_in(s, "$2")
     ))
     .bind(provider.0)
-    .bind(list)
+    .bind(json_list(ids)?)
     .fetch_all(&s.read)
     .await
     .db()?;
@@ -215,7 +293,7 @@ pub(crate) async fn held_services(s: &SqlStore) -> StoreResult<Vec<HeldService>>
 }
 
 mod section {
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
 
     use smmd_domain::margin::MarginAction;
     use smmd_domain::{Money, ProviderId, ServiceId};
@@ -228,10 +306,27 @@ mod section {
         async fn record_provider_costs(
             &self,
             provider: ProviderId,
-            costs: &[(String, Money)],
+            costs: Option<&[(String, Money)]>,
             now: i64,
         ) -> StoreResult<usize> {
             crate::margin::record_provider_costs(self, provider, costs, now).await
+        }
+
+        async fn mark_provider_service_missing(
+            &self,
+            provider: ProviderId,
+            id: &str,
+            now: i64,
+        ) -> StoreResult<()> {
+            crate::margin::mark_provider_service_missing(self, provider, id, now).await
+        }
+
+        async fn provider_services_missing(
+            &self,
+            provider: ProviderId,
+            ids: &[String],
+        ) -> StoreResult<HashSet<String>> {
+            crate::margin::provider_services_missing(self, provider, ids).await
         }
 
         async fn provider_costs_read_at(&self, provider: ProviderId) -> StoreResult<Option<i64>> {

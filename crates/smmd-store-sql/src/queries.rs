@@ -24,7 +24,7 @@ pub(crate) const REFILL_TABLES: [&str; 2] = ["refills", "refills_archive"];
 const ORDER_ALL_COLS: &str = "id, reference, user_id, service_id, status, link, link_key, quantity, runs, \
      interval_minutes, total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, \
      cancel, cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, \
-     provider_charge, hold, created_at, updated_at, completed_at, checked_at, cancel_sent_at, request_key";
+     provider_charge, hold, route_reason, created_at, updated_at, completed_at, checked_at, cancel_sent_at, request_key";
 /// Every column of `refills`.
 const REFILL_ALL_COLS: &str =
     "id, order_id, user_id, status, provider_refill_id, created_at, updated_at, \

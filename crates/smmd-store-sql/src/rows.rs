@@ -2,6 +2,7 @@
 //! that record. Columns are portable types only (`BIGINT`, `TEXT`); flags are 0/1.
 
 use anyhow::{anyhow, Context};
+use smmd_domain::failover::Reason;
 use smmd_domain::margin::Hold;
 use smmd_domain::order::OrderStatus;
 use smmd_domain::refill::RefillStatus;
@@ -113,7 +114,7 @@ pub(crate) fn service(row: &Row) -> StoreResult<Service> {
 pub(crate) const ORDER_COLS: &str = "id, reference, user_id, service_id, status, link, quantity, runs, interval_minutes, \
      total_quantity, charge, refunded, start_count, remains, extras, guarantee_days, refill, cancel, \
      cancel_requested, provider_id, provider_service_id, offer_index, provider_order_id, note, provider_charge, \
-     hold, created_at, updated_at, completed_at";
+     hold, route_reason, created_at, updated_at, completed_at";
 
 /// A column list with every column prefixed by `table.` (for joins and `UPDATE … FROM`).
 pub(crate) fn qualified(cols: &str, table: &str) -> String {
@@ -156,6 +157,10 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
             None => None,
             Some(h) => Some(Hold::parse(&h).ok_or_else(|| bad("order hold", &h))?),
         },
+        route_reason: match get::<Option<String>>(row, "route_reason")? {
+            None => None,
+            Some(r) => Some(Reason::parse(&r).ok_or_else(|| bad("order route reason", &r))?),
+        },
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
         completed_at: get(row, "completed_at")?,
@@ -194,7 +199,7 @@ pub(crate) fn refill(row: &Row) -> StoreResult<Refill> {
 
 pub(crate) const PROVIDER_COLS: &str =
     "id, name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
-     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, created_at, \
+     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, out_of_funds_at, created_at, \
      answer_max_bytes, services_max_bytes, price_jump_pct";
 
 pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
@@ -212,6 +217,7 @@ pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
         balance: opt_money(row, "balance")?,
         balance_checked_at: get(row, "balance_checked_at")?,
         balance_alert_below: opt_money(row, "balance_alert_below")?,
+        out_of_funds_at: get(row, "out_of_funds_at")?,
         limits: smmd_store::ProviderLimits {
             answer_max_bytes: get(row, "answer_max_bytes")?,
             services_max_bytes: get(row, "services_max_bytes")?,

@@ -39,6 +39,9 @@ pub struct Provider {
     pub balance_checked_at: Option<i64>,
     /// Raise an admin alert when the balance is below this (provider currency).
     pub balance_alert_below: Option<Money>,
+    /// When the provider last refused an order for lack of funds (epoch ms); cleared when it
+    /// accepts one. Offer failover treats it as failing for the funds retry period after this.
+    pub out_of_funds_at: Option<i64>,
     /// Answer size caps and the price-jump hold.
     pub limits: ProviderLimits,
     pub created_at: i64,
@@ -230,6 +233,10 @@ pub trait FulfilStore: Send + Sync {
         api_key_enc: &str,
         now: i64,
     ) -> StoreResult<()>;
+
+    /// Records that `id` refused an order for lack of funds at `at` (epoch ms), or clears it
+    /// (`None`, an order was accepted). Offer failover reads it from [`Provider::out_of_funds_at`].
+    async fn set_provider_out_of_funds(&self, id: ProviderId, at: Option<i64>) -> StoreResult<()>;
 
     /// Enables or disables a provider; dispatch and sync skip disabled ones. `NotFound` if absent.
     async fn set_provider_enabled(

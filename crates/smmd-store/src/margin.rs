@@ -40,14 +40,32 @@ pub struct HeldService {
 #[async_trait::async_trait]
 pub trait MarginStore: Send + Sync {
     /// Records the rates (per 1000, provider currency) a services call of `provider` answered,
-    /// `(upstream service id, rate)`, and stamps the read at `now`. Only changed rates are
-    /// written. Returns how many changed.
+    /// `(upstream service id, rate)`, and stamps the read at `now`; `None` = the call failed
+    /// (only the stamp is written). Only changed rates are written; a known service absent from
+    /// the answer is marked missing since `now` (offer failover's "service disabled"), a
+    /// listed one is unmarked. Returns how many rates changed.
     async fn record_provider_costs(
         &self,
         provider: ProviderId,
-        costs: &[(String, Money)],
+        costs: Option<&[(String, Money)]>,
         now: i64,
     ) -> StoreResult<usize>;
+
+    /// Marks `provider`'s upstream service `id` missing since `now` (it refused an order as an
+    /// unknown service), if its cost is known; the next services read that lists it unmarks it.
+    async fn mark_provider_service_missing(
+        &self,
+        provider: ProviderId,
+        id: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// Which of these upstream services of `provider` are marked missing.
+    async fn provider_services_missing(
+        &self,
+        provider: ProviderId,
+        ids: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>>;
 
     /// When `provider`'s costs were last read (epoch ms); `None` = never.
     async fn provider_costs_read_at(&self, provider: ProviderId) -> StoreResult<Option<i64>>;

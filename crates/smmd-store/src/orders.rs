@@ -46,6 +46,8 @@ pub struct Order {
     pub provider_charge: Option<Money>,
     /// Why a queued order is not sent (the margin guard), or that the owner released it.
     pub hold: Option<smmd_domain::margin::Hold>,
+    /// Why the order last moved to another offer (offer failover); `None` if it never moved.
+    pub route_reason: Option<smmd_domain::failover::Reason>,
     pub created_at: i64,
     pub updated_at: i64,
     /// When the order reached a terminal status; starts the refill guarantee.
@@ -117,6 +119,8 @@ pub struct OrderUpdate {
     pub offer: Option<(i64, Offer)>,
     /// Replaces the order's note (provider message, review reason).
     pub note: Option<String>,
+    /// Why the order moves to `offer` (kept on the order); only with `offer`.
+    pub route_reason: Option<smmd_domain::failover::Reason>,
     pub now: i64,
     /// The admin action this change is, written to the audit log in the same transaction
     /// (never without the change, never twice for a stale update). `None` for system changes.
@@ -136,6 +140,7 @@ impl OrderUpdate {
             provider_charge: None,
             offer: None,
             note: None,
+            route_reason: None,
             now,
             audit: None,
         }

@@ -117,7 +117,7 @@ async fn apply_loaded(
          refunded = refunded + $6, completed_at = $7, cancel_requested = $8, updated_at = $9, checked_at = $9, \
          offer_index = COALESCE($12, offer_index), provider_id = COALESCE($13, provider_id), \
          provider_service_id = COALESCE($14, provider_service_id), note = COALESCE($15, note), \
-         hold = COALESCE($16, hold) \
+         hold = COALESCE($16, hold), route_reason = COALESCE($17, route_reason) \
          WHERE id = $10 AND status = $11 RETURNING {ORDER_COLS}"
     ))
     .bind(next.as_str())
@@ -136,6 +136,7 @@ async fn apply_loaded(
     .bind(offer_service)
     .bind(u.note.as_deref())
     .bind(hold_of(u.event).map(Hold::as_str))
+    .bind(u.route_reason.map(|r| r.as_str()))
     .fetch_optional(&mut **tx)
     .await
     .db()?;
@@ -279,6 +280,7 @@ pub(crate) async fn apply_order_updates(
     for (i, u) in updates.iter().enumerate() {
         let o = current.get(&u.order_id).ok_or(StoreError::NotFound)?;
         let simple = u.offer.is_none()
+            && u.route_reason.is_none()
             && u.note.is_none()
             && hold_of(u.event).is_none()
             && u.provider_order_id.is_none()

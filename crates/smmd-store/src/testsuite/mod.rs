@@ -260,6 +260,7 @@ pub(super) fn update(
         provider_charge: None,
         offer: None,
         note: None,
+        route_reason: None,
         now: NOW + 60_000,
         audit: None,
     }
