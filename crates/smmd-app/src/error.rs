@@ -106,6 +106,7 @@ codes! {
     InvalidMarkup = ("invalid_markup", 422, "Markup is 0 to 100000 basis points"),
     InvalidMargin = ("invalid_margin", 422, "A minimum margin is 0 to 100000 basis points and the breach action `hold` or `reprice`"),
     InvalidHoldDecision = ("invalid_hold_decision", 422, "A held-orders decision is `release` or `refund`"),
+    InvalidOffer = ("invalid_offer", 422, "An offer is a provider and its service id (1 to 100 characters), not already one of the service's offers, at most 10 fallbacks"),
     InvalidStuckRule = ("invalid_stuck_rule", 422, "Stuck after is 100 to 10000 % of the average time and the floor 1 to 129600 minutes"),
     InvalidServiceEdit = ("invalid_service_edit", 422, "Name, min, max or rate out of range"),
     InvalidRole = ("invalid_role", 422, "Role is `user` or `admin`, and an admin cannot demote themselves"),

@@ -41,6 +41,7 @@ pub mod currencies;
 pub mod error;
 pub mod margin;
 pub mod notifications;
+pub mod offers;
 pub mod orders;
 pub mod panels;
 pub mod payouts;

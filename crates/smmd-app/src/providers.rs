@@ -384,6 +384,14 @@ pub struct ProviderHealth {
     pub cancel_permille: Option<i64>,
     pub partial_permille: Option<i64>,
     pub stuck_permille: Option<i64>,
+    /// Orders sent in the window that came to it from another offer (offer failover).
+    pub taken_over: i64,
+    /// How offer failover sees it now: `healthy`, `degraded`, or the code of the reason its
+    /// offers are left ([`smmd_domain::failover::Reason`]: `provider_failing` while its circuit
+    /// is open, `out_of_funds` since a refusal for funds until it accepts an order).
+    pub route_state: &'static str,
+    /// When it last refused an order for lack of funds (epoch ms), until it accepts one.
+    pub out_of_funds_at: Option<i64>,
     /// What it charged in the window, its currency.
     pub spent: Money,
     /// Hours its last known balance lasts at the window's rate of spend; `None` without spend
@@ -398,6 +406,7 @@ pub async fn health(
     app: App<'_>,
     clients: Option<&Clients>,
 ) -> Result<Vec<ProviderHealth>, UseCaseError> {
+    use smmd_domain::failover::{OfferFacts, OfferState};
     use smmd_domain::health::{permille, runway_hours};
     let providers = app.store.providers().await?;
     let figures = app
@@ -412,10 +421,25 @@ pub async fn health(
             let f = figures.iter().find(|f| f.provider_id == p.id);
             let orders = f.map_or(0, |f| f.orders);
             let spent = f.map_or(Money::ZERO, |f| f.spent);
+            let circuit_open = client.as_ref().is_some_and(|c| c.circuit_open());
+            let state = OfferState::classify(OfferFacts {
+                provider_failing: circuit_open,
+                out_of_funds: p.out_of_funds_at.is_some(),
+                service_missing: false,
+                calls: calls.as_ref().map_or(0, |c| c.calls),
+                failed_calls: calls.as_ref().map_or(0, |c| c.failed_calls()),
+            });
             ProviderHealth {
                 provider_id: p.id,
                 name: p.name.clone(),
-                circuit_open: client.as_ref().is_some_and(|c| c.circuit_open()),
+                circuit_open,
+                taken_over: f.map_or(0, |f| f.taken_over),
+                route_state: match state {
+                    OfferState::Healthy => "healthy",
+                    OfferState::Degraded => "degraded",
+                    OfferState::Failing(r) => r.as_str(),
+                },
+                out_of_funds_at: p.out_of_funds_at,
                 error_permille: calls
                     .as_ref()
                     .and_then(|c| c.error_permille())

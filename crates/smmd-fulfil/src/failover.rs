@@ -91,8 +91,7 @@ impl<'a> Board<'a> {
         let (calls, failed_calls) = match self.f.clients.get(p) {
             Ok(c) => {
                 let h = c.health();
-                let failed = h.error_permille().unwrap_or(0) * h.calls / 1000;
-                (h.calls, failed)
+                (h.calls, h.failed_calls())
             }
             Err(_) => (0, 0),
         };

@@ -90,6 +90,7 @@ async fn orders_reroute_off_a_failing_offer_with_reasons_none_lost_none_sent_twi
                 provider_id: b,
                 provider_service_id: "1".into(),
             },
+            None,
         )
         .await
         .expect("second offer");

@@ -187,6 +187,7 @@ async fn a_refused_order_tries_the_next_offer_then_cancels_with_a_full_refund(
                 provider_id: w.provider,
                 provider_service_id: "2".into(),
             },
+            None,
         )
         .await
         .expect("fallback");

@@ -85,13 +85,16 @@ impl HealthSnapshot {
     /// Failed calls (anything but `ok` and a provider's refusal of one request), per mille of
     /// all calls; `None` with no call.
     pub fn error_permille(&self) -> Option<u64> {
-        let failed: u64 = self
-            .outcomes
+        (self.calls > 0).then(|| self.failed_calls() * 1000 / self.calls)
+    }
+
+    /// Failed calls (anything but `ok` and a provider's refusal of one request).
+    pub fn failed_calls(&self) -> u64 {
+        self.outcomes
             .iter()
             .filter(|(k, _)| **k != "ok" && !k.starts_with("rejected_"))
             .map(|(_, n)| n)
-            .sum();
-        (self.calls > 0).then(|| failed * 1000 / self.calls)
+            .sum()
     }
 }
 

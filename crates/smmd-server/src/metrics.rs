@@ -158,6 +158,11 @@ async fn provider_gauges(st: &AppState) -> Result<(), AppError> {
         metrics::gauge!("smmd_provider_circuit_open", &labels)
             .set(f64::from(u8::from(h.circuit_open)));
         metrics::gauge!("smmd_provider_orders_24h", &labels).set(h.orders as f64);
+        metrics::gauge!("smmd_provider_taken_over_24h", &labels).set(h.taken_over as f64);
+        for r in smmd_domain::failover::Reason::ALL {
+            metrics::gauge!("smmd_provider_failing", "provider" => id.clone(), "name" => name.clone(), "reason" => r.as_str())
+                .set(f64::from(u8::from(h.route_state == r.as_str())));
+        }
         if let Some(v) = h.cancel_permille {
             metrics::gauge!("smmd_provider_canceled_permille", &labels).set(v as f64);
         }

@@ -132,6 +132,7 @@ pub(crate) async fn add_service_offer(
     s: &SqlStore,
     service: ServiceId,
     offer: Offer,
+    audit: Option<NewAudit>,
 ) -> StoreResult<i64> {
     let mut tx = s.begin().await?;
     let pos: i64 = sqlx::query(
@@ -153,8 +154,53 @@ pub(crate) async fn add_service_offer(
     .execute(&mut *tx)
     .await
     .map_err(crate::map_err)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
     s.commit(tx).await?;
     Ok(pos)
+}
+
+pub(crate) async fn remove_service_offer(
+    s: &SqlStore,
+    service: ServiceId,
+    offer: &Offer,
+    audit: Option<NewAudit>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "DELETE FROM service_offers WHERE service_id = $1 AND provider_id = $2 \
+         AND provider_service_id = $3",
+    )
+    .bind(service.0)
+    .bind(offer.provider_id.0)
+    .bind(&offer.provider_service_id)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await
+}
+
+pub(crate) async fn fallback_offers(
+    s: &SqlStore,
+) -> StoreResult<std::collections::HashMap<ServiceId, Vec<Offer>>> {
+    let rows = sqlx::query(
+        "SELECT service_id, provider_id, provider_service_id FROM service_offers \
+         ORDER BY service_id, position",
+    )
+    .fetch_all(&s.read)
+    .await
+    .db()?;
+    let mut out: std::collections::HashMap<ServiceId, Vec<Offer>> = Default::default();
+    for r in rows {
+        out.entry(ServiceId(r.try_get(0).db()?))
+            .or_default()
+            .push(Offer {
+                provider_id: ProviderId(r.try_get(1).db()?),
+                provider_service_id: r.try_get(2).db()?,
+            });
+    }
+    Ok(out)
 }
 
 pub(crate) async fn service_offers(s: &SqlStore, service: ServiceId) -> StoreResult<Vec<Offer>> {
@@ -528,12 +574,32 @@ mod section {
             crate::catalog::list_categories(self).await
         }
 
-        async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64> {
-            crate::catalog::add_service_offer(self, service, offer).await
+        async fn add_service_offer(
+            &self,
+            service: ServiceId,
+            offer: Offer,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<i64> {
+            crate::catalog::add_service_offer(self, service, offer, audit).await
+        }
+
+        async fn remove_service_offer(
+            &self,
+            service: ServiceId,
+            offer: &Offer,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<()> {
+            crate::catalog::remove_service_offer(self, service, offer, audit).await
         }
 
         async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>> {
             crate::catalog::service_offers(self, service).await
+        }
+
+        async fn fallback_offers(
+            &self,
+        ) -> StoreResult<std::collections::HashMap<ServiceId, Vec<Offer>>> {
+            crate::catalog::fallback_offers(self).await
         }
 
         async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>> {

@@ -16,6 +16,7 @@ pub(crate) async fn provider_order_figures(
          SUM(CASE WHEN o.status = 'partial' THEN 1 ELSE 0 END) AS partial, \
          SUM(CASE WHEN EXISTS (SELECT 1 FROM order_stuck_steps x WHERE x.order_id = o.id) \
              THEN 1 ELSE 0 END) AS stuck, \
+         SUM(CASE WHEN o.route_reason IS NOT NULL THEN 1 ELSE 0 END) AS taken_over, \
          CAST(COALESCE(SUM(o.provider_charge), 0) AS BIGINT) AS spent \
          FROM orders o WHERE o.provider_id IS NOT NULL AND o.provider_order_id IS NOT NULL \
          AND o.created_at >= $1 GROUP BY o.provider_id ORDER BY o.provider_id",
@@ -32,6 +33,7 @@ pub(crate) async fn provider_order_figures(
                 canceled: get(r, "canceled")?,
                 partial: get(r, "partial")?,
                 stuck: get(r, "stuck")?,
+                taken_over: get(r, "taken_over")?,
                 spent: Money::from_micros(get(r, "spent")?),
             })
         })

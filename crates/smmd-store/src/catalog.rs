@@ -143,11 +143,32 @@ pub trait CatalogStore: Send + Sync {
 
     async fn list_categories(&self) -> StoreResult<Vec<Category>>;
 
-    /// Appends a fallback offer to a service (next position). Returns its position (≥ 1).
-    async fn add_service_offer(&self, service: ServiceId, offer: Offer) -> StoreResult<i64>;
+    /// Appends a fallback offer to a service (next position), with the admin action's audit
+    /// row in the same transaction. Returns its position (≥ 1).
+    async fn add_service_offer(
+        &self,
+        service: ServiceId,
+        offer: Offer,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<i64>;
+
+    /// Removes a service's fallback offer `offer` (orders already on it keep their provider).
+    /// Errors: `NotFound` when the service has no such fallback.
+    async fn remove_service_offer(
+        &self,
+        service: ServiceId,
+        offer: &Offer,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<()>;
 
     /// The service's offers in order: its own mapping (if any) first, then the fallbacks.
     async fn service_offers(&self, service: ServiceId) -> StoreResult<Vec<Offer>>;
+
+    /// The fallback offers (not the own mappings) of every service that has one, each list in
+    /// dispatch order (for the admin services page: one read, whatever the catalog's size).
+    async fn fallback_offers(
+        &self,
+    ) -> StoreResult<std::collections::HashMap<ServiceId, Vec<Offer>>>;
 
     /// The provider's services in our catalog (enabled or not), by id.
     async fn provider_services(&self, provider: ProviderId) -> StoreResult<Vec<Service>>;

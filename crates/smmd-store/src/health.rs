@@ -18,6 +18,8 @@ pub struct ProviderOrderFigures {
     pub partial: i64,
     /// Of those, took at least one step of the stuck-order ladder.
     pub stuck: i64,
+    /// Of those, came to it from another offer of their service (offer failover).
+    pub taken_over: i64,
     /// What the provider charged for them, its currency (micro-units summed exactly).
     pub spent: Money,
 }

@@ -272,45 +272,24 @@ pub async fn services(f: &Fulfil, cmd: ServicesCommand) -> anyhow::Result<()> {
         } => {
             let p = find(f, &provider).await?;
             let id = smmd_domain::ServiceId(service);
-            anyhow::ensure!(f.store.service(id).await?.is_some(), "no service {service}");
-            anyhow::ensure!(
-                !provider_service.trim().is_empty(),
-                "the provider service id is empty"
-            );
-            let pos = f
-                .store
-                .add_service_offer(
-                    id,
-                    smmd_store::Offer {
-                        provider_id: p.id,
-                        provider_service_id: provider_service.trim().to_string(),
-                    },
-                )
-                .await?;
+            let index = smmd_app::offers::add(app(f), &Actor::cli(), id, p.id, &provider_service)
+                .await
+                .map_err(|e| anyhow::anyhow!("service #{service}: {e}"))?;
             println!(
-                "service #{service}: fallback offer {pos} is {} service {provider_service}",
-                p.name
+                "service #{service}: offer {index} is {} service {}",
+                p.name,
+                provider_service.trim()
             );
         }
         ServicesCommand::Offers { service } => {
-            let names: std::collections::HashMap<_, _> = f
-                .store
-                .providers()
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.name))
-                .collect();
-            for (i, o) in f
-                .store
-                .service_offers(smmd_domain::ServiceId(service))
-                .await?
-                .iter()
-                .enumerate()
+            let id = smmd_domain::ServiceId(service);
+            for o in smmd_app::offers::list(app(f), id)
+                .await
+                .map_err(|e| anyhow::anyhow!("service #{service}: {e}"))?
             {
                 println!(
-                    "{i}  {}  service {}",
-                    names.get(&o.provider_id).map_or("?", String::as_str),
-                    o.provider_service_id
+                    "{}  {}  service {}",
+                    o.index, o.provider_name, o.provider_service_id
                 );
             }
         }

@@ -497,3 +497,24 @@ adm-oldest = الأقدم
 adm-release = إطلاق (إرسال رغم ذلك)
 adm-refund-all = ردّ المبلغ كاملًا
 adm-held-decided = تقرر مصير الطلبات المحتجزة
+adm-health-taken-over = { $n ->
+    [one] طلب واحد محوَّل من عرض آخر
+   *[other] { $n } طلبات محوَّلة من عروض أخرى
+}
+adm-failing-over = تُحوَّل الطلبات بعيدًا
+adm-degraded = متدهور
+adm-rerouted = أُعيد توجيهه
+route-provider-failing = المزوّد متعطّل
+route-provider-unavailable = المزوّد غير متاح
+route-out-of-funds = نفاد الرصيد
+route-service-disabled = الخدمة معطّلة لدى المزوّد
+route-refused = رفضه المزوّد
+route-below-margin = أقل من الهامش الأدنى
+adm-offers = العروض
+adm-offers-hint = تذهب الطلبات إلى أول عرض سليم؛ وإذا تعطّل أو نفد رصيده أو أوقف الخدمة تنتقل الطلبات غير المرسلة إلى التالي.
+adm-offer-own = (عرض الخدمة نفسها)
+adm-offer-remove = إزالة
+adm-offer-removed = أُزيل العرض
+adm-offer-add = إضافة عرض احتياطي
+adm-offer-added = أُضيف العرض
+adm-offer-service-id = معرّف الخدمة لدى المزوّد

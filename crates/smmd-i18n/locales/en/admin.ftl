@@ -504,3 +504,24 @@ adm-oldest = Oldest
 adm-release = Release (send anyway)
 adm-refund-all = Refund in full
 adm-held-decided = Held orders decided
+adm-health-taken-over = { $n ->
+    [one] 1 taken over from another offer
+   *[other] { $n } taken over from other offers
+}
+adm-failing-over = Orders move away
+adm-degraded = Degraded
+adm-rerouted = Rerouted
+route-provider-failing = provider failing
+route-provider-unavailable = provider unavailable
+route-out-of-funds = out of funds
+route-service-disabled = service disabled upstream
+route-refused = refused by the provider
+route-below-margin = below the minimum margin
+adm-offers = Offers
+adm-offers-hint = Orders go to the first healthy offer; when one fails, runs out of funds or drops the service, unsent orders move to the next.
+adm-offer-own = (the service's own)
+adm-offer-remove = Remove
+adm-offer-removed = Offer removed
+adm-offer-add = Add fallback offer
+adm-offer-added = Offer added
+adm-offer-service-id = Provider's service id

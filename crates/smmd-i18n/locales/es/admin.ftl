@@ -503,3 +503,24 @@ adm-oldest = Más antiguo
 adm-release = Liberar (enviar igualmente)
 adm-refund-all = Reembolsar por completo
 adm-held-decided = Pedidos retenidos resueltos
+adm-health-taken-over = { $n ->
+    [one] 1 recibido de otra oferta
+   *[other] { $n } recibidos de otras ofertas
+}
+adm-failing-over = Los pedidos se desvían
+adm-degraded = Degradado
+adm-rerouted = Desviado
+route-provider-failing = proveedor con fallos
+route-provider-unavailable = proveedor no disponible
+route-out-of-funds = sin fondos
+route-service-disabled = servicio desactivado por el proveedor
+route-refused = rechazado por el proveedor
+route-below-margin = por debajo del margen mínimo
+adm-offers = Ofertas
+adm-offers-hint = Los pedidos van a la primera oferta sana; si una falla, se queda sin fondos o retira el servicio, los pedidos no enviados pasan a la siguiente.
+adm-offer-own = (la propia del servicio)
+adm-offer-remove = Quitar
+adm-offer-removed = Oferta quitada
+adm-offer-add = Añadir oferta de respaldo
+adm-offer-added = Oferta añadida
+adm-offer-service-id = ID del servicio en el proveedor

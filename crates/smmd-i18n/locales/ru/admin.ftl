@@ -497,3 +497,25 @@ adm-oldest = Самый ранний
 adm-release = Отпустить (отправить всё равно)
 adm-refund-all = Вернуть полностью
 adm-held-decided = Решение по задержанным заказам принято
+adm-health-taken-over = { $n ->
+    [one] { $n } заказ принят от другого предложения
+    [few] { $n } заказа приняты от других предложений
+   *[other] { $n } заказов принято от других предложений
+}
+adm-failing-over = Заказы уходят к другим
+adm-degraded = Работает с ошибками
+adm-rerouted = Перенаправлен
+route-provider-failing = провайдер сбоит
+route-provider-unavailable = провайдер недоступен
+route-out-of-funds = нет средств
+route-service-disabled = услуга отключена у провайдера
+route-refused = отклонён провайдером
+route-below-margin = ниже минимальной маржи
+adm-offers = Предложения
+adm-offers-hint = Заказы идут к первому исправному предложению; если оно сбоит, остаётся без средств или снимает услугу, неотправленные заказы переходят к следующему.
+adm-offer-own = (собственное предложение услуги)
+adm-offer-remove = Убрать
+adm-offer-removed = Предложение убрано
+adm-offer-add = Добавить запасное предложение
+adm-offer-added = Предложение добавлено
+adm-offer-service-id = ID услуги у провайдера

@@ -6,6 +6,7 @@ mod affiliates;
 mod alert_channels;
 mod billing;
 mod customers;
+mod failover;
 mod fulfil;
 mod health;
 mod helpers;
@@ -37,6 +38,7 @@ use affiliates::*;
 use alert_channels::*;
 use billing::*;
 use customers::*;
+use failover::*;
 use fulfil::*;
 use health::*;
 use jobs::*;
@@ -131,4 +133,5 @@ backend_tests!(
     the_margin_guard_holds_below_cost_and_the_owner_decides_over_rest,
     the_stuck_ladder_is_set_and_watched_over_rest_and_pages,
     a_failing_providers_calls_orders_and_runway_show_in_metrics_and_pages,
+    orders_fail_over_to_a_fallback_offer_set_over_rest,
 );

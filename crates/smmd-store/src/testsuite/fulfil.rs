@@ -207,7 +207,8 @@ pub async fn offers_alerts_and_admin_edits_round_trip(store: Arc<dyn Store>) {
                 Offer {
                     provider_id: q.id,
                     provider_service_id: "55".into()
-                }
+                },
+                None
             )
             .await
             .expect("offer"),

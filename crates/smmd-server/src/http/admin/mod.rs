@@ -1,6 +1,6 @@
 //! Admin REST under `/api/admin` (admin session or an admin's API key), one module per
 //! resource: [`users`] (list, create, credit/debit with a reason, role), [`catalog`] (services
-//! and categories), [`orders`] (search, resolve `needs_review`, refund, cancel, set partial),
+//! and categories), [`offers`] (a service's fallback providers), [`orders`] (search, resolve `needs_review`, refund, cancel, set partial),
 //! [`providers`] (list, add, edit, test, balance, sync now, enable) and [`audit`] (the log). Each handler
 //! extracts, calls one `smmd_app` use case (which writes the audit line in the transaction of
 //! its change) and renders the result. Scheduler routes are in `http::jobs`, payment decisions
@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalog;
 pub mod customers;
 pub mod margin;
+pub mod offers;
 pub mod orders;
 pub mod providers;
 pub mod stuck;
@@ -63,6 +64,14 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(stuck::set_category_stuck),
         )
         .route("/api/admin/stuck", get(stuck::queue))
+        .route(
+            "/api/admin/services/{id}/offers",
+            get(offers::list_offers).post(offers::add_offer),
+        )
+        .route(
+            "/api/admin/services/{id}/offers/{index}",
+            axum::routing::delete(offers::remove_offer),
+        )
         .route("/api/admin/orders", get(orders::list_orders))
         .route(
             "/api/admin/orders/{id}/resolve",
@@ -114,6 +123,9 @@ pub fn router() -> Router<AppState> {
         stuck::set_service_stuck,
         stuck::set_category_stuck,
         stuck::queue,
+        offers::list_offers,
+        offers::add_offer,
+        offers::remove_offer,
         orders::list_orders,
         orders::resolve_order,
         orders::refund_order,
@@ -150,6 +162,9 @@ pub fn router() -> Router<AppState> {
         stuck::StuckOrderDto,
         stuck::ProviderStuckDto,
         stuck::StuckList,
+        offers::OfferDto,
+        offers::OfferList,
+        offers::NewOffer,
         orders::AdminOrderDto,
         orders::AdminOrderPage,
         orders::Resolve,

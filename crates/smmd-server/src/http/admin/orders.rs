@@ -31,6 +31,10 @@ pub struct AdminOrderDto {
     offer_index: i64,
     /// The last provider message, review reason or admin reason.
     note: Option<String>,
+    /// Why the order last moved to another offer (offer failover): `provider_failing`,
+    /// `provider_unavailable`, `out_of_funds`, `service_disabled`, `refused`, `below_margin`;
+    /// absent if it never moved.
+    route_reason: Option<&'static str>,
 }
 
 pub(crate) fn admin_order_dto(st: &AppState, o: &Order) -> AdminOrderDto {
@@ -43,6 +47,7 @@ pub(crate) fn admin_order_dto(st: &AppState, o: &Order) -> AdminOrderDto {
         provider_charge: o.provider_charge.map(|c| c.to_string()),
         offer_index: o.offer_index,
         note: o.note.clone(),
+        route_reason: o.route_reason.map(|r| r.as_str()),
     }
 }
 

@@ -37,10 +37,11 @@ pub(super) async fn services_page(
             st.store.margin_terms(&ids).await?,
             st.store.held_services().await?,
             st.store.stuck_rules(&ids).await?,
+            st.store.fallback_offers().await?,
         ))
     }
     .await;
-    let (terms, held, stuck_rules) = match guard {
+    let (terms, held, stuck_rules, fallbacks) = match guard {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
@@ -146,6 +147,7 @@ pub(super) async fn services_page(
                                 }))
                                 @if let Some(g) = terms.get(&s.id) { (margin_form(s.id, g)) }
                                 @if let Some(r) = stuck_rules.get(&s.id) { (stuck_form(&st, s.id, r)) }
+                                (offers_form(s, fallbacks.get(&s.id).map_or(&[][..], Vec::as_slice), &providers))
                             }
                         }
                     }
@@ -211,6 +213,47 @@ fn margin_form(id: smmd_domain::ServiceId, g: &smmd_store::MarginTerms) -> Marku
             }
             button.small.secondary type="submit" { (t("adm-save-margin")) }
         }))
+    }
+}
+
+/// A service's offers (offer failover): its own provider, each fallback with a remove button
+/// (`DELETE /api/admin/services/{id}/offers/{index}`), and a form to add one
+/// (`POST /api/admin/services/{id}/offers`).
+fn offers_form(
+    s: &Service,
+    fallbacks: &[smmd_store::Offer],
+    providers: &[smmd_store::Provider],
+) -> Markup {
+    let own = usize::from(s.provider_id.is_some() && s.provider_service_id.is_some());
+    html! {
+        div.offers #(format!("offers-{}", s.id.0)) {
+            b { (t("adm-offers")) }
+            span.hint { " " (t("adm-offers-hint")) }
+            ol start="0" {
+                @if own == 1 {
+                    li data-offer="0" { (provider_label(providers, s.provider_id)) " #" (s.provider_service_id.as_deref().unwrap_or("?")) " " span.hint { (t("adm-offer-own")) } }
+                }
+                @for (i, o) in fallbacks.iter().enumerate() {
+                    li data-offer=(i + own) {
+                        (provider_label(providers, Some(o.provider_id))) " #" (o.provider_service_id) " "
+                        (api_form("DELETE", &format!("/api/admin/services/{}/offers/{}", s.id.0, i + own), &t("adm-offer-removed"), html! {
+                            button.small.secondary type="submit" { (t("adm-offer-remove")) }
+                        }))
+                    }
+                }
+            }
+            (api_form("POST", &format!("/api/admin/services/{}/offers", s.id.0), &t("adm-offer-added"), html! {
+                div.row {
+                    label { (t("adm-provider"))
+                        select name="provider_id" data-type="int" {
+                            @for p in providers { option value=(p.id.0) { (p.name) } }
+                        }
+                    }
+                    label { (t("adm-offer-service-id")) input type="text" name="provider_service_id" required maxlength="100"; }
+                }
+                button.small.secondary type="submit" { (t("adm-offer-add")) }
+            }))
+        }
     }
 }
 
@@ -423,6 +466,11 @@ fn health_cell(h: &smmd_app::providers::ProviderHealth) -> Markup {
     html! {
         div {
             @if h.circuit_open { span.status.s-canceled { (t("adm-circuit-open")) } br; }
+            @match smmd_domain::failover::Reason::parse(h.route_state) {
+                Some(r) => { span.status.s-partial data-field="route-state" data-state=(h.route_state) { (t("adm-failing-over")) ": " (t(crate::web::admin::orders::route_reason_key(r))) } br; }
+                None if h.route_state == "degraded" => { span.status.s-pending data-field="route-state" data-state="degraded" { (t("adm-degraded")) } br; }
+                None => {}
+            }
             @match &h.calls {
                 Some(c) if c.calls > 0 => {
                     span data-field="calls" { (ta("adm-health-calls", &[("n", (c.calls as i64).into())])) }
@@ -438,6 +486,7 @@ fn health_cell(h: &smmd_app::providers::ProviderHealth) -> Markup {
                 (ta("adm-health-orders", &[("n", h.orders.into())]))
                 @if let Some(v) = h.cancel_permille { " · " (ta("adm-health-canceled", &[("share", permille_text(v).into())])) }
                 @if let Some(v) = h.stuck_permille { " · " (ta("adm-health-stuck", &[("share", permille_text(v).into())])) }
+                @if h.taken_over > 0 { " · " span data-field="taken-over" { (ta("adm-health-taken-over", &[("n", h.taken_over.into())])) } }
             }
             @if let Some(r) = h.runway_hours {
                 br; span.hint data-field="runway" { (ta("adm-health-runway", &[("hours", r.into())])) }

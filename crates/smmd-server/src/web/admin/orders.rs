@@ -159,6 +159,7 @@ pub(super) async fn orders_page(
                             td data-label=(t("adm-provider")) {
                                 (provider_name(o.provider_id))
                                 @if let Some(pid) = &o.provider_order_id { br; span.hint { (t("adm-order")) " " (pid) } }
+                                @if let Some(r) = o.route_reason { br; (route_badge(r)) }
                             }
                             td data-label=(t("status")) {
                                 (status_badge(o.status.as_str()))
@@ -330,6 +331,7 @@ pub(super) async fn orders_csv(
         "provider_charge",
         "completed_at",
         "note",
+        "route_reason",
     ];
     let time = crate::web::csv_export::rfc3339;
     crate::web::csv_export::paged_csv(
@@ -363,10 +365,32 @@ pub(super) async fn orders_csv(
                 o.provider_charge.map(|c| c.to_string()).unwrap_or_default(),
                 o.completed_at.map(time).unwrap_or_default(),
                 o.note.clone().unwrap_or_default(),
+                o.route_reason.map_or("", |r| r.as_str()).to_string(),
             ]
         },
     )
     .await
+}
+
+/// An order's offer-failover reason as a badge: "Rerouted: out of funds" (code in
+/// `data-reason`).
+pub(crate) fn route_badge(r: smmd_domain::failover::Reason) -> Markup {
+    html! {
+        span.hint.route data-reason=(r.as_str()) { (t("adm-rerouted")) ": " (t(route_reason_key(r))) }
+    }
+}
+
+/// The catalogue key of a failover reason.
+pub(crate) fn route_reason_key(r: smmd_domain::failover::Reason) -> &'static str {
+    use smmd_domain::failover::Reason as R;
+    match r {
+        R::ProviderFailing => "route-provider-failing",
+        R::ProviderUnavailable => "route-provider-unavailable",
+        R::OutOfFunds => "route-out-of-funds",
+        R::ServiceDisabled => "route-service-disabled",
+        R::Refused => "route-refused",
+        R::BelowMargin => "route-below-margin",
+    }
 }
 
 #[cfg(test)]
