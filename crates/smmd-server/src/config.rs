@@ -197,6 +197,9 @@ pub struct FulfilConfig {
     /// Dispatch reads a provider's rates again (one `services` call) before sending when the
     /// last read is older than this many seconds (0 = before every batch).
     pub cost_max_age_seconds: i64,
+    /// Offer failover: after a provider refuses an order for lack of funds, its offers count as
+    /// failing for this many minutes (or until it accepts an order).
+    pub funds_retry_minutes: i64,
 }
 
 impl Default for FulfilConfig {
@@ -214,6 +217,7 @@ impl Default for FulfilConfig {
             stuck_step_minutes: d.stuck_step_ms / 60_000,
             default_min_margin_bp: d.default_min_margin_bp,
             cost_max_age_seconds: d.cost_max_age_ms / 1_000,
+            funds_retry_minutes: d.funds_retry_ms / 60_000,
         }
     }
 }
@@ -236,6 +240,7 @@ impl FulfilConfig {
             stuck_step_ms: self.stuck_step_minutes.max(1).saturating_mul(60_000),
             default_min_margin_bp: self.default_min_margin_bp,
             cost_max_age_ms: self.cost_max_age_seconds.max(0).saturating_mul(1_000),
+            funds_retry_ms: self.funds_retry_minutes.max(0).saturating_mul(60_000),
             ..smmd_fulfil::Settings::default()
         }
     }

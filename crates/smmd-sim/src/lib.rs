@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::{Faults, ServiceSpec, SimConfig};
-pub use sim::{Sim, Stats, STUCK_MARK};
+pub use sim::{Sim, Stats, NO_FUNDS_MARK, STUCK_MARK};
 use smmd_domain::Clock;
 
 /// A running simulator.

@@ -145,6 +145,10 @@ fn rules_of(s: &ServiceSpec) -> anyhow::Result<ServiceRules> {
 /// shares, until it is canceled (a hook for tests and demos of the stuck-order ladder).
 pub const STUCK_MARK: &str = "sim-stuck";
 
+/// An `add` whose link contains this is refused with "Not enough funds on balance", as an
+/// account run dry answers (a hook for tests and demos of offer failover).
+pub const NO_FUNDS_MARK: &str = "sim-no-funds";
+
 /// First order id handed out (so provider ids never look like smmd's own).
 pub const FIRST_ORDER_ID: i64 = 100_001;
 
@@ -244,6 +248,13 @@ impl Sim {
             .and_then(|id| self.service(id))
             .ok_or_else(|| SimError("Incorrect service ID".into()))?;
         let order = validate_order(&rules, input).map_err(|e| SimError(e.to_string()))?;
+        if input
+            .link
+            .as_deref()
+            .is_some_and(|l| l.contains(NO_FUNDS_MARK))
+        {
+            return Err(SimError("Not enough funds on balance".into()));
+        }
         let now = self.now();
         let funds = self.funds_put();
         let mut st = self.lock();

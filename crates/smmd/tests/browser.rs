@@ -20,6 +20,8 @@ use serde_json::json;
 mod alerts;
 #[path = "browser/customers.rs"]
 mod customers;
+#[path = "browser/failover.rs"]
+mod failover;
 #[path = "../../smmd-notify/tests/fakes/mod.rs"]
 mod fakes;
 #[path = "browser/languages.rs"]
@@ -57,6 +59,14 @@ async fn a_customer_rents_a_child_panel_and_its_customer_orders_there() {
 async fn an_owner_holds_orders_below_cost_and_refunds_them() {
     run("margin", |c, demo| async move {
         margin::an_owner_holds_orders_below_cost_and_refunds_them(&c, &demo).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_fails_over_to_the_fallback_offer() {
+    run("failover", |c, demo| async move {
+        failover::an_order_fails_over_to_the_fallback_offer(&c, &demo).await
     })
     .await;
 }
