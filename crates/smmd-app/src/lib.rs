@@ -48,6 +48,7 @@ pub mod payouts;
 pub mod people;
 pub mod pricing;
 pub mod providers;
+pub mod push;
 pub mod review;
 pub mod secrets;
 pub mod security;

@@ -148,27 +148,9 @@ pub(crate) async fn sync_batch(
     for t in &batch {
         bump(&mut report, "checked", 1);
         match answers.get(&t.provider_order_id) {
-            Some(Item::Found(s)) => match change(t, s, now) {
-                Change::Update(u) => updates.push(*u),
-                Change::Review(u, reason) => {
-                    bump(&mut report, "to_review", 1);
-                    updates.push(*u);
-                    let msg = format!("Order #{}: {reason}", t.id.0);
-                    alert(f, AlertKind::OrderNeedsReview, t.id, &msg, now).await;
-                }
-                Change::None => {
-                    bump(&mut report, "unchanged", 1);
-                    unchanged.push(t.id);
-                }
-                Change::Unknown(raw) => {
-                    bump(&mut report, "unknown_status", 1);
-                    unchanged.push(t.id);
-                    let msg = format!(
-                        "The provider reports status {raw:?} for order #{}; nothing was changed.",
-                        t.id.0
-                    );
-                    alert(f, AlertKind::UnknownStatus, t.id, &msg, now).await;
-                }
+            Some(Item::Found(s)) => match planned(f, t, s, now, &mut report).await {
+                Some(u) => updates.push(u),
+                None => unchanged.push(t.id),
             },
             Some(Item::Error(m)) => {
                 bump(&mut report, "not_found", 1);
@@ -201,6 +183,70 @@ pub(crate) async fn sync_batch(
         }
     }
     f.store.mark_checked(&unchanged, now).await?;
+    Ok(report)
+}
+
+/// The update upstream status `s` of order `t` calls for, or `None` (unchanged, or a status
+/// this build cannot read: alerted). Counters `to_review`, `unchanged`, `unknown_status`.
+async fn planned(
+    f: &Fulfil,
+    t: &SyncTarget,
+    s: &UpstreamStatus,
+    now: i64,
+    report: &mut Report,
+) -> Option<OrderUpdate> {
+    match change(t, s, now) {
+        Change::Update(u) => Some(*u),
+        Change::Review(u, reason) => {
+            bump(report, "to_review", 1);
+            let msg = format!("Order #{}: {reason}", t.id.0);
+            alert(f, AlertKind::OrderNeedsReview, t.id, &msg, now).await;
+            Some(*u)
+        }
+        Change::None => {
+            bump(report, "unchanged", 1);
+            None
+        }
+        Change::Unknown(raw) => {
+            bump(report, "unknown_status", 1);
+            let msg = format!(
+                "The provider reports status {raw:?} for order #{}; nothing was changed.",
+                t.id.0
+            );
+            alert(f, AlertKind::UnknownStatus, t.id, &msg, now).await;
+            None
+        }
+    }
+}
+
+/// Applies a status the provider pushed for order `t` (issue 20, provider webhooks) through
+/// exactly the sync's path: the same checks of the provider's numbers, the same guarded update
+/// and refund in one transaction, so a push can do nothing a sync could not. A status older
+/// than the order's (a push that arrives late) is an illegal or stale transition: nothing
+/// changes. Counters as [`sync_batch`]'s: `changed`, `refunds`, `refunded_micros`, `stale`,
+/// `unchanged`, `to_review`, `unknown_status`.
+pub async fn apply_pushed(
+    f: &Fulfil,
+    t: &SyncTarget,
+    s: &UpstreamStatus,
+) -> anyhow::Result<Report> {
+    let mut report = Report::new();
+    let now = f.clock.now_ms();
+    let Some(u) = planned(f, t, s, now, &mut report).await else {
+        return Ok(report);
+    };
+    for outcome in f.store.apply_order_updates(&[u]).await? {
+        match outcome {
+            UpdateOutcome::Applied { refunded, .. } => {
+                bump(&mut report, "changed", 1);
+                if refunded.is_positive() {
+                    bump(&mut report, "refunds", 1);
+                    bump(&mut report, "refunded_micros", refunded.micros());
+                }
+            }
+            UpdateOutcome::Stale | UpdateOutcome::Illegal(_) => bump(&mut report, "stale", 1),
+        }
+    }
     Ok(report)
 }
 

@@ -474,6 +474,24 @@ pub fn status_from(v: &Value) -> Result<UpstreamStatus, ShapeError> {
         .ok_or_else(|| unexpected(v))
 }
 
+/// A status push (issue 20, provider webhooks): the provider's order id and its status, from
+/// either smmd's own webhook body (`{"type": "order.completed", "order": {"id": 7, "status":
+/// "completed", "start_count": …, "remains": …, "charge": "0.90"}}`, where `charge` is what
+/// the pushing panel charged us) or a flat API v2 status with the id beside it (`{"order":
+/// "7", "status": "Completed", "remains": "0", …}`). Numbers and strings are read alike.
+pub fn push_from(v: &Value) -> Result<(String, UpstreamStatus), ShapeError> {
+    let obj = v.as_object().ok_or_else(|| unexpected(v))?;
+    let (id, status) = match field(obj, "order") {
+        Some(Value::Object(o)) => (field(o, "id").and_then(text_of), status_object(o)),
+        Some(other) => (text_of(other), status_object(obj)),
+        None => (None, None),
+    };
+    match (id.filter(|i| !i.trim().is_empty()), status) {
+        (Some(id), Some(s)) => Ok((id.trim().to_string(), s)),
+        _ => Err(unexpected(v)),
+    }
+}
+
 /// One requested id's entry in a multi answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item<T> {

@@ -164,6 +164,85 @@ pub(crate) async fn set_provider_out_of_funds(
     Ok(())
 }
 
+pub(crate) async fn set_provider_push_secret(
+    s: &SqlStore,
+    id: ProviderId,
+    sealed: &str,
+    audit: Option<NewAudit>,
+) -> StoreResult<()> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query("UPDATE providers SET push_secret_enc = $1 WHERE id = $2")
+        .bind(sealed)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    crate::found(&done)?;
+    crate::queries::audit_in(&mut tx, audit.as_ref()).await?;
+    s.commit(tx).await
+}
+
+pub(crate) async fn push_target(
+    s: &SqlStore,
+    provider: ProviderId,
+    provider_order_id: &str,
+) -> StoreResult<Option<SyncTarget>> {
+    let row = sqlx::query(
+        "SELECT id, status, provider_order_id, start_count, remains, provider_charge, cancel_requested, \
+         total_quantity FROM orders WHERE provider_id = $1 AND provider_order_id = $2 \
+         AND status IN ('processing', 'in_progress') ORDER BY id LIMIT 1",
+    )
+    .bind(provider.0)
+    .bind(provider_order_id)
+    .fetch_optional(&s.read)
+    .await
+    .db()?;
+    row.as_ref().map(rows::sync_target).transpose()
+}
+
+pub(crate) async fn record_push(
+    s: &SqlStore,
+    provider: ProviderId,
+    delivery: &str,
+    order: Option<OrderId>,
+    now: i64,
+) -> StoreResult<bool> {
+    let mut tx = s.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO provider_pushes (provider_id, delivery, order_id, received_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (provider_id, delivery) DO NOTHING",
+    )
+    .bind(provider.0)
+    .bind(delivery)
+    .bind(order.map(|o| o.0))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    sqlx::query("UPDATE providers SET push_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(provider.0)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    s.commit(tx).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn push_seen(
+    s: &SqlStore,
+    provider: ProviderId,
+    delivery: &str,
+) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM provider_pushes WHERE provider_id = $1 AND delivery = $2")
+        .bind(provider.0)
+        .bind(delivery)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    Ok(row.is_some())
+}
+
 pub(crate) async fn record_provider_balance(
     s: &SqlStore,
     id: ProviderId,
@@ -663,6 +742,37 @@ mod section {
             now: i64,
         ) -> StoreResult<()> {
             crate::fulfil::set_provider_endpoint(self, id, url, api_key_enc, now).await
+        }
+
+        async fn set_provider_push_secret(
+            &self,
+            id: ProviderId,
+            sealed: &str,
+            audit: Option<NewAudit>,
+        ) -> StoreResult<()> {
+            crate::fulfil::set_provider_push_secret(self, id, sealed, audit).await
+        }
+
+        async fn push_target(
+            &self,
+            provider: ProviderId,
+            provider_order_id: &str,
+        ) -> StoreResult<Option<SyncTarget>> {
+            crate::fulfil::push_target(self, provider, provider_order_id).await
+        }
+
+        async fn record_push(
+            &self,
+            provider: ProviderId,
+            delivery: &str,
+            order: Option<OrderId>,
+            now: i64,
+        ) -> StoreResult<bool> {
+            crate::fulfil::record_push(self, provider, delivery, order, now).await
+        }
+
+        async fn push_seen(&self, provider: ProviderId, delivery: &str) -> StoreResult<bool> {
+            crate::fulfil::push_seen(self, provider, delivery).await
         }
 
         async fn set_provider_out_of_funds(

@@ -199,7 +199,7 @@ pub(crate) fn refill(row: &Row) -> StoreResult<Refill> {
 
 pub(crate) const PROVIDER_COLS: &str =
     "id, name, url, currency, exchange_rate, enabled, api_key_enc, timeout_ms, \
-     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, out_of_funds_at, created_at, \
+     max_concurrency, rate_per_sec, balance, balance_checked_at, balance_alert_below, out_of_funds_at, push_secret_enc, push_at, created_at, \
      answer_max_bytes, services_max_bytes, price_jump_pct";
 
 pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
@@ -218,6 +218,8 @@ pub(crate) fn provider(row: &Row) -> StoreResult<smmd_store::Provider> {
         balance_checked_at: get(row, "balance_checked_at")?,
         balance_alert_below: opt_money(row, "balance_alert_below")?,
         out_of_funds_at: get(row, "out_of_funds_at")?,
+        push_secret_enc: get(row, "push_secret_enc")?,
+        push_at: get(row, "push_at")?,
         limits: smmd_store::ProviderLimits {
             answer_max_bytes: get(row, "answer_max_bytes")?,
             services_max_bytes: get(row, "services_max_bytes")?,

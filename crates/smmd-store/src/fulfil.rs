@@ -42,6 +42,12 @@ pub struct Provider {
     /// When the provider last refused an order for lack of funds (epoch ms); cleared when it
     /// accepts one. Offer failover treats it as failing for the funds retry period after this.
     pub out_of_funds_at: Option<i64>,
+    /// The secret its status pushes are signed with, sealed like the API key; empty = pushes
+    /// are not accepted (never serialised).
+    #[serde(skip)]
+    pub push_secret_enc: String,
+    /// When its last accepted status push arrived (epoch ms).
+    pub push_at: Option<i64>,
     /// Answer size caps and the price-jump hold.
     pub limits: ProviderLimits,
     pub created_at: i64,
@@ -237,6 +243,35 @@ pub trait FulfilStore: Send + Sync {
     /// Records that `id` refused an order for lack of funds at `at` (epoch ms), or clears it
     /// (`None`, an order was accepted). Offer failover reads it from [`Provider::out_of_funds_at`].
     async fn set_provider_out_of_funds(&self, id: ProviderId, at: Option<i64>) -> StoreResult<()>;
+
+    /// Sets `id`'s sealed push secret (`""` = pushes off), audited. `NotFound` if absent.
+    async fn set_provider_push_secret(
+        &self,
+        id: ProviderId,
+        sealed: &str,
+        audit: Option<NewAudit>,
+    ) -> StoreResult<()>;
+
+    /// The active order of `provider` it knows as `provider_order_id` (`processing` or
+    /// `in_progress`), as the status sync reads it; `None` if there is none.
+    async fn push_target(
+        &self,
+        provider: ProviderId,
+        provider_order_id: &str,
+    ) -> StoreResult<Option<SyncTarget>>;
+
+    /// Records push `delivery` of `provider` (for `order`) at `now`, and the provider's
+    /// `push_at`. Returns `false` when the delivery was already recorded.
+    async fn record_push(
+        &self,
+        provider: ProviderId,
+        delivery: &str,
+        order: Option<OrderId>,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Whether `provider` already recorded push `delivery`.
+    async fn push_seen(&self, provider: ProviderId, delivery: &str) -> StoreResult<bool>;
 
     /// Enables or disables a provider; dispatch and sync skip disabled ones. `NotFound` if absent.
     async fn set_provider_enabled(

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod panels;
 pub mod payments;
+pub mod push;
 pub mod security;
 pub mod site;
 pub mod smm;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(refuse_nul));
     Router::new()
         .merge(v2::router())
+        .merge(push::router())
         .merge(rest)
         .merge(openapi::router())
         .route("/healthz", get(|| async { "ok" }))

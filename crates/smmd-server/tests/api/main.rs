@@ -22,6 +22,7 @@ mod panels;
 mod payments;
 mod payouts;
 mod providers_admin;
+mod push;
 mod rest;
 mod security;
 mod sessions;
@@ -53,6 +54,7 @@ use panels::*;
 use payments::*;
 use payouts::*;
 use providers_admin::*;
+use push::*;
 use rest::*;
 use security::*;
 use sessions::*;
@@ -134,4 +136,5 @@ backend_tests!(
     the_stuck_ladder_is_set_and_watched_over_rest_and_pages,
     a_failing_providers_calls_orders_and_runway_show_in_metrics_and_pages,
     orders_fail_over_to_a_fallback_offer_set_over_rest,
+    provider_pushes_are_signed_fresh_idempotent_and_go_through_the_sync_path,
 );

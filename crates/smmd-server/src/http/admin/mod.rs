@@ -138,6 +138,8 @@ pub fn router() -> Router<AppState> {
         providers::check_balance,
         providers::sync_provider,
         providers::enable_provider,
+        crate::http::push::set_secret,
+        crate::http::push::generate_secret,
         audit::audit_log
     ),
     components(schemas(
@@ -173,6 +175,8 @@ pub fn router() -> Router<AppState> {
         orders::AdminCancelDto,
         providers::ProviderDto,
         providers::AddProviderBody,
+        crate::http::push::PushSecretBody,
+        crate::http::push::PushEndpoint,
         providers::EditProviderBody,
         providers::ProviderSaved,
         providers::ProviderList,
