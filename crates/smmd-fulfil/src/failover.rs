@@ -129,12 +129,7 @@ pub(crate) async fn before_send(
     packages: &HashSet<smmd_domain::ServiceId>,
     report: &mut Report,
 ) -> anyhow::Result<Vec<Order>> {
-    let ids: Vec<String> = claimed
-        .iter()
-        .filter_map(|o| o.provider_service_id.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let ids = upstream_ids(&claimed);
     let missing = f.store.provider_services_missing(p.id, &ids).await?;
     let healthy = board.facts(p.id, false).await;
     if !missing.is_empty() || OfferState::classify(healthy).failing().is_some() {
@@ -164,6 +159,16 @@ pub(crate) async fn before_send(
         return Ok(send);
     }
     Ok(claimed)
+}
+
+/// The distinct upstream service ids of `orders` (a batch's `provider_service_id`s).
+pub(crate) fn upstream_ids(orders: &[Order]) -> Vec<String> {
+    orders
+        .iter()
+        .filter_map(|o| o.provider_service_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// Moves claimed order `o` (`submitting`) to the best other offer of its service in `scope`,

@@ -80,12 +80,7 @@ pub async fn guard(
         return Ok(claimed);
     }
     refresh_costs(f, p, report).await?;
-    let ids: Vec<String> = claimed
-        .iter()
-        .filter_map(|o| o.provider_service_id.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let ids = crate::failover::upstream_ids(&claimed);
     let costs = f.store.provider_costs(p.id, &ids).await?;
     let services: Vec<ServiceId> = claimed
         .iter()

@@ -166,24 +166,29 @@ pub(crate) async fn sync_batch(
     }
     // Every change of the batch, with its refund, in one transaction; guarded per order.
     for outcome in f.store.apply_order_updates(&updates).await? {
-        match outcome {
-            UpdateOutcome::Applied { refunded, .. } => {
-                bump(&mut report, "changed", 1);
-                if refunded.is_positive() {
-                    bump(&mut report, "refunds", 1);
-                    bump(&mut report, "refunded_micros", refunded.micros());
-                }
-            }
-            // Changed under us (an admin action, another instance): the next pass sees it.
-            UpdateOutcome::Stale => bump(&mut report, "stale", 1),
-            UpdateOutcome::Illegal(e) => {
-                tracing::error!(error = %e, "status sync produced an illegal transition");
-                bump(&mut report, "errors", 1);
-            }
-        }
+        tally(&mut report, outcome);
     }
     f.store.mark_checked(&unchanged, now).await?;
     Ok(report)
+}
+
+/// Counts one applied update: `changed` (with `refunds`, `refunded_micros`), `stale` (changed
+/// under us — an admin action, another instance: the next pass sees it) or `errors`.
+fn tally(report: &mut Report, outcome: UpdateOutcome) {
+    match outcome {
+        UpdateOutcome::Applied { refunded, .. } => {
+            bump(report, "changed", 1);
+            if refunded.is_positive() {
+                bump(report, "refunds", 1);
+                bump(report, "refunded_micros", refunded.micros());
+            }
+        }
+        UpdateOutcome::Stale => bump(report, "stale", 1),
+        UpdateOutcome::Illegal(e) => {
+            tracing::error!(error = %e, "a provider status produced an illegal transition");
+            bump(report, "errors", 1);
+        }
+    }
 }
 
 /// The update upstream status `s` of order `t` calls for, or `None` (unchanged, or a status
@@ -236,16 +241,7 @@ pub async fn apply_pushed(
         return Ok(report);
     };
     for outcome in f.store.apply_order_updates(&[u]).await? {
-        match outcome {
-            UpdateOutcome::Applied { refunded, .. } => {
-                bump(&mut report, "changed", 1);
-                if refunded.is_positive() {
-                    bump(&mut report, "refunds", 1);
-                    bump(&mut report, "refunded_micros", refunded.micros());
-                }
-            }
-            UpdateOutcome::Stale | UpdateOutcome::Illegal(_) => bump(&mut report, "stale", 1),
-        }
+        tally(&mut report, outcome);
     }
     Ok(report)
 }

@@ -34,14 +34,7 @@ pub async fn orders_fail_over_to_a_fallback_offer_set_over_rest(app: TestApp) {
     smmd_fulfil::catalog::sync_provider(&f, &main, false)
         .await
         .expect("import");
-    let svc = app
-        .store
-        .provider_services(main.id)
-        .await
-        .expect("list")
-        .into_iter()
-        .find(|s| s.provider_service_id.as_deref() == Some("2"))
-        .expect("likes");
+    let svc = app.imported_service(main.id, "2").await;
     let offers = format!("/api/admin/services/{}/offers", svc.id.0);
 
     // Bad input: clear errors, nothing written.

@@ -64,14 +64,7 @@ pub async fn a_failing_providers_calls_orders_and_runway_show_in_metrics_and_pag
         }
     }
     assert!(imported, "the catalog imports despite the 502s");
-    let svc = app
-        .store
-        .provider_services(provider.id)
-        .await
-        .expect("list")
-        .into_iter()
-        .find(|s| s.provider_service_id.as_deref() == Some("2"))
-        .expect("likes");
+    let svc = app.imported_service(provider.id, "2").await;
     let add = |n: usize| {
         format!(
             "key={}&action=add&service={}&link=https://instagram.com/p/h{n}&quantity=1000",

@@ -317,6 +317,21 @@ impl TestApp {
         (sim, p)
     }
 
+    /// The service imported from `provider`'s upstream service `upstream` (after a services sync).
+    pub async fn imported_service(
+        &self,
+        provider: smmd_domain::ProviderId,
+        upstream: &str,
+    ) -> smmd_store::Service {
+        self.store
+            .provider_services(provider)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|s| s.provider_service_id.as_deref() == Some(upstream))
+            .expect("imported service")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -71,14 +71,7 @@ pub async fn provider_pushes_are_signed_fresh_idempotent_and_go_through_the_sync
     smmd_fulfil::catalog::sync_provider(&f, &provider, false)
         .await
         .expect("import");
-    let svc = app
-        .store
-        .provider_services(provider.id)
-        .await
-        .expect("list")
-        .into_iter()
-        .find(|s| s.provider_service_id.as_deref() == Some("2"))
-        .expect("likes");
+    let svc = app.imported_service(provider.id, "2").await;
     let mut ids = Vec::new();
     for n in 0..2 {
         let r = app

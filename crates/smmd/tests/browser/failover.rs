@@ -2,7 +2,8 @@
 //! services page, gives the followers service a fallback offer on it. A reseller's order that
 //! the first provider refuses for lack of funds (the simulator's `sim-no-funds` link) moves to
 //! the fallback with the reason on the admin orders page, and the Providers page shows the
-//! first provider failing over. The fallback is removed again on the same form.
+//! first provider failing over. The owner turns on status pushes for the fallback provider by
+//! pasting its secret, and removes the fallback offer again on the services page.
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -132,6 +133,26 @@ pub async fn an_order_fails_over_to_the_fallback_offer(c: &Client, demo: &Demo) 
     )
     .await;
     shoot(c, "admin-providers-failover").await;
+
+    // The backup sends status pushes: the owner pastes its secret in the provider's Edit.
+    let prow = format!("#p-{backup_id}");
+    click(c, &format!("{prow} details.edit summary")).await;
+    let push = format!("#push-{backup_id}");
+    fill(
+        c,
+        &format!("{push} input[name=secret]"),
+        "a-secret-from-the-upstream-panel",
+    )
+    .await;
+    click_and_reload(c, &format!("{push} form button")).await;
+    click(c, &format!("{prow} details.edit summary")).await;
+    wait_for_text(c, &format!("{push} [data-field=push]"), "On").await;
+    shoot_at(
+        c,
+        "admin-providers-push",
+        Some(&format!("push-{backup_id}")),
+    )
+    .await;
 
     // The owner removes the fallback again.
     c.goto(&format!("{base}/admin/services"))

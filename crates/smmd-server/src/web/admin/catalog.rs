@@ -431,6 +431,7 @@ pub(super) async fn providers_page(
                                     (super::super::code_field(&st, &u, true))
                                     button.small type="submit" { (t("save")) }
                                 }))
+                                (push_form(&st, p))
                             }
                             a.button.small href=(format!("/admin/providers/{}/import", p.id.0)) { (t("adm-import-services")) }
                             (api_form("POST", &format!("/api/admin/providers/{}/balance", p.id.0), &t("adm-balance-checked"), html! {
@@ -458,6 +459,37 @@ pub(super) async fn providers_page(
 /// A share in per mille as a percentage with one decimal ("12.5 %").
 fn permille_text(v: i64) -> String {
     format!("{}.{} %", v / 10, v % 10)
+}
+
+/// A provider's status pushes (`smmd_app::push`): on or off, the address to give the
+/// provider, and the secret it signs with (`PUT /api/admin/providers/{id}/push-secret`).
+fn push_form(st: &AppState, p: &smmd_store::Provider) -> Markup {
+    let on = !p.push_secret_enc.is_empty();
+    let url = format!(
+        "{}/hooks/providers/{}",
+        st.config.base_url().unwrap_or_default(),
+        p.id.0
+    );
+    let path = format!("/api/admin/providers/{}/push-secret", p.id.0);
+    html! {
+        div.push #(format!("push-{}", p.id.0)) {
+            b { (t("adm-push")) } " "
+            @if on { span.status.s-completed data-field="push" { (t("adm-push-on")) } } @else { span.status.s-pending data-field="push" { (t("adm-push-off")) } }
+            @if let Some(at) = p.push_at { " " span.hint { (t("adm-push-last")) " " (when(st, at)) } }
+            p.hint { (t("adm-push-hint")) }
+            p.hint { (t("adm-push-url")) " " code { (url) } }
+            (api_form("PUT", &path, &t("adm-push-saved"), html! {
+                label { (t("adm-push-secret")) input type="password" name="secret" minlength="16" maxlength="256" required autocomplete="off"; }
+                button.small.secondary type="submit" { (t("adm-push-save")) }
+            }))
+            @if on {
+                (api_form("PUT", &path, &t("adm-push-turned-off"), html! {
+                    input type="hidden" name="secret" value="" data-null-if-empty="1";
+                    button.small.secondary type="submit" { (t("adm-push-turn-off")) }
+                }))
+            }
+        }
+    }
 }
 
 /// One provider's health on the Providers page: the last 15 minutes' calls (this process) and
