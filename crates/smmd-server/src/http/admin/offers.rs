@@ -87,7 +87,8 @@ pub async fn add_offer(
 /// offers.
 #[utoipa::path(delete, path = "/api/admin/services/{id}/offers/{index}", tag = "admin",
     params(("id" = i64, Path, description = "Service id"), ("index" = i64, Path, description = "Offer index (not the service's own, 0)")),
-    responses((status = 200, body = OfferList), (status = 404, description = "No such offer")))]
+    responses((status = 200, body = OfferList), (status = 404, description = "No such offer"),
+        (status = 422, description = "invalid_offer: offer 0 is the service's own provider")))]
 pub async fn remove_offer(
     State(st): State<AppState>,
     AdminUser(admin): AdminUser,
