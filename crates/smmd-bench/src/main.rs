@@ -62,7 +62,8 @@ struct Args {
     /// Concurrency levels (open connections).
     #[arg(long, value_delimiter = ',', default_value = "32,64")]
     concurrency: Vec<usize>,
-    /// Scenarios: status, status100, services, balance, add.
+    /// Scenarios: status, status100, services, balance, add (one reseller), add100 (each
+    /// `add` from one of 100 resellers, at random).
     #[arg(
         long,
         value_delimiter = ',',
@@ -118,6 +119,8 @@ enum BenchCommand {
 }
 
 const KEY: &str = "bench-key";
+/// Resellers of the `add100` scenario: keys `bench-r0` … `bench-r99`.
+const RESELLERS: usize = 100;
 /// The seeded user's log-in (for session-cookie scenarios).
 const BENCH_EMAIL: &str = "bench@example.com";
 const BENCH_PASSWORD: &str = "bench-password";
@@ -287,6 +290,34 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The resellers of `add100`, each with a wallet of its own (one password hash for all).
+    let hash = smmd_app::secrets::hash_password(BENCH_PASSWORD)?;
+    for r in 0..RESELLERS {
+        let reseller = store
+            .create_user(NewUser {
+                email: format!("reseller{r}@example.com"),
+                password_hash: hash.clone(),
+                role: Role::User,
+                api_key_hash: Some(smmd_server::auth::token_hash(&format!("bench-r{r}"))),
+                now,
+                audit: None,
+                referral: None,
+            })
+            .await?;
+        store
+            .change_balance(BalanceChange {
+                user_id: reseller.id,
+                amount: Money::parse("1000000")?,
+                kind: LedgerKind::Deposit,
+                key: format!("bench-r{r}"),
+                reason: String::new(),
+                actor_id: None,
+                now,
+                audit: None,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     for i in 0..args.services {
         let mut d = ServiceDraft::new(
             &format!("Category {}", i % 20),
@@ -433,6 +464,12 @@ fn body(scenario: &str, w: usize, n: u64, orders: i64) -> String {
             rng.gen_range(1..=10),
             rng.gen::<u32>()
         ),
+        "add100" => format!(
+            "key=bench-r{}&action=add&service={}&link=https%3A%2F%2Fx.io%2Fp%2F{w}-{n}-{}&quantity=100",
+            rng.gen_range(0..RESELLERS),
+            rng.gen_range(1..=10),
+            rng.gen::<u32>()
+        ),
         _ => String::new(),
     }
 }
@@ -456,7 +493,15 @@ async fn run(
     orders: i64,
 ) -> anyhow::Result<Report> {
     anyhow::ensure!(
-        ["status", "status100", "services", "balance", "add"].contains(&scenario),
+        [
+            "status",
+            "status100",
+            "services",
+            "balance",
+            "add",
+            "add100"
+        ]
+        .contains(&scenario),
         "unknown scenario {scenario}"
     );
     let sc = scenario.to_string();

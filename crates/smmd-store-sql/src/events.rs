@@ -26,21 +26,24 @@ pub(crate) struct Event<'a> {
     pub now: i64,
 }
 
+/// An order event: order, user, kind, status, amount (micro-units), detail, time (epoch ms),
+/// `$1`…`$7`.
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO order_events (order_id, user_id, kind, status, amount, detail, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 pub(crate) async fn record(tx: &mut Transaction<'static, Any>, e: Event<'_>) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO order_events (order_id, user_id, kind, status, amount, detail, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(e.order_id.0)
-    .bind(e.user_id.0)
-    .bind(e.kind.as_str())
-    .bind(e.status)
-    .bind(e.amount.map(Money::micros))
-    .bind(e.detail)
-    .bind(e.now)
-    .execute(&mut **tx)
-    .await
-    .db()?;
+    sqlx::query(INSERT_EVENT)
+        .bind(e.order_id.0)
+        .bind(e.user_id.0)
+        .bind(e.kind.as_str())
+        .bind(e.status)
+        .bind(e.amount.map(Money::micros))
+        .bind(e.detail)
+        .bind(e.now)
+        .execute(&mut **tx)
+        .await
+        .db()?;
     Ok(())
 }
 

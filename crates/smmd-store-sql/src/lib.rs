@@ -187,6 +187,11 @@ pub struct SqlStore {
     /// The hourly run's set-based path is off (see [`SqlStore::set_billing_fast_path`]);
     /// shared by clones.
     pub(crate) billing_engine_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The SQLite file of a store with a writer of its own (`None`: PostgreSQL, or a
+    /// single-connection store such as a hosted child's): where [`orders::group`] writes.
+    pub(crate) sqlite_file: Option<std::sync::Arc<str>>,
+    /// The order writer of [`orders::group`], started by the first placement; shared by clones.
+    pub(crate) placer: std::sync::Arc<std::sync::OnceLock<Option<orders::group::Placer>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -300,6 +305,8 @@ impl SqlStore {
                     committed: tokio::sync::watch::Sender::new(0),
                     listen_url: None,
                     billing_engine_only: Default::default(),
+                    sqlite_file: (!options.single).then(|| path.as_str().into()),
+                    placer: Default::default(),
                 }
             }
             Dialect::Postgres => {
@@ -363,6 +370,8 @@ impl SqlStore {
                     // child panel would not scale to hundreds of them.
                     listen_url: options.schema.is_none().then(|| url.to_string()),
                     billing_engine_only: Default::default(),
+                    sqlite_file: None,
+                    placer: Default::default(),
                 }
             }
         };
@@ -389,6 +398,23 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// The order writer (group commit) of a SQLite store with a writer of its own, started on
+    /// first use; `None` for every other store.
+    pub(crate) fn placer(&self) -> Option<&orders::group::Placer> {
+        self.placer
+            .get_or_init(|| {
+                self.sqlite_file.as_ref().map(|path| {
+                    orders::group::Placer::start(
+                        path.to_string(),
+                        self.write.clone(),
+                        self.read.clone(),
+                        self.committed.clone(),
+                    )
+                })
+            })
+            .as_ref()
     }
 
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL.
@@ -469,39 +495,49 @@ pub fn redact(url: &str) -> String {
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            let text = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
-            for (needle, name) in [
-                ("affiliate_ledger", "affiliate_ledger.key"),
-                ("payout_methods", "payout_methods.open"),
-                ("payouts", "payouts.open"),
-                ("affiliates", "affiliates.code"),
-                ("commissions", "commissions.order"),
-                ("referrals", "referrals.user"),
-                ("email_lower", "users.email"),
-                ("api_key_hash", "users.api_key"),
-                ("idem_key", "ledger.key"),
-                ("refills_one_active", "refills.active"),
-                ("refills.order_id", "refills.active"),
-                ("orders_active_link", "orders.active_link"),
-                ("request_key", "orders.request_key"),
-                ("reference", "orders.reference"),
-                ("link_key", "orders.active_link"),
-                ("categories", "categories.name"),
-                ("plans", "plans.code"),
-                ("providers", "providers.name"),
-                ("orders", "orders.id"),
-            ] {
-                if text.contains(needle) {
-                    return StoreError::Conflict(name);
-                }
-            }
-            return StoreError::Conflict("unique");
+            return unique_violation(&format!(
+                "{} {}",
+                db.message(),
+                db.constraint().unwrap_or("")
+            ));
         }
     }
     if matches!(e, sqlx::Error::RowNotFound) {
         return StoreError::NotFound;
     }
     StoreError::Other(anyhow::Error::new(e))
+}
+
+/// The store's name of the unique rule a violation broke, from the database's message and
+/// constraint name (both backends, both drivers): `Conflict("orders.request_key")`, …, or
+/// `Conflict("unique")`.
+pub(crate) fn unique_violation(text: &str) -> StoreError {
+    for (needle, name) in [
+        ("affiliate_ledger", "affiliate_ledger.key"),
+        ("payout_methods", "payout_methods.open"),
+        ("payouts", "payouts.open"),
+        ("affiliates", "affiliates.code"),
+        ("commissions", "commissions.order"),
+        ("referrals", "referrals.user"),
+        ("email_lower", "users.email"),
+        ("api_key_hash", "users.api_key"),
+        ("idem_key", "ledger.key"),
+        ("refills_one_active", "refills.active"),
+        ("refills.order_id", "refills.active"),
+        ("orders_active_link", "orders.active_link"),
+        ("request_key", "orders.request_key"),
+        ("reference", "orders.reference"),
+        ("link_key", "orders.active_link"),
+        ("categories", "categories.name"),
+        ("plans", "plans.code"),
+        ("providers", "providers.name"),
+        ("orders", "orders.id"),
+    ] {
+        if text.contains(needle) {
+            return StoreError::Conflict(name);
+        }
+    }
+    StoreError::Conflict("unique")
 }
 
 /// `?`-friendly conversion for sqlx results.

@@ -11,6 +11,18 @@ use sqlx::{Any, Row as _, Transaction};
 use crate::rows::{self, LEDGER_COLS};
 use crate::{Dialect, SqlResultExt, SqlStore};
 
+/// SQLite's conditional balance move: `$1` micro-units onto user `$2`, only if the balance
+/// stays within `0..=`[`Money::MAX_AMOUNT`]; returns the new balance, or no row when refused.
+/// (PostgreSQL does the same inside one statement with the ledger insert.)
+pub(crate) const SQLITE_MOVE_BALANCE: &str =
+    "UPDATE users SET balance = balance + $1 WHERE id = $2 \
+     AND balance + $1 >= 0 AND balance + $1 <= 1000000000000000000 RETURNING balance";
+
+/// A ledger row: user, amount, balance after (micro-units), key, kind, reason, order, actor,
+/// time (epoch ms), `$1`…`$9`.
+pub(crate) const INSERT_LEDGER: &str = "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 /// One balance movement inside a transaction.
 pub(crate) struct Posting<'a> {
     pub user_id: UserId,
@@ -69,7 +81,7 @@ pub(crate) async fn post(
         }
         // SQLite has no data-modifying CTEs; the write lock is held by BEGIN IMMEDIATE anyway.
         Dialect::Sqlite => {
-            let row = sqlx::query(&format!("UPDATE users SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 AND balance + $1 <= {max_micros} RETURNING balance"))
+            let row = sqlx::query(SQLITE_MOVE_BALANCE)
                 .bind(p.amount.micros())
                 .bind(p.user_id.0)
                 .fetch_optional(&mut **tx)
@@ -80,10 +92,7 @@ pub(crate) async fn post(
                 Some(row) => {
                     let balance_after: i64 = row.try_get(0).db()?;
                     Some(
-                        sqlx::query(&format!(
-                            "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, reason, order_id, actor_id, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {LEDGER_COLS}"
-                        ))
+                        sqlx::query(&format!("{INSERT_LEDGER} RETURNING {LEDGER_COLS}"))
                         .bind(p.user_id.0)
                         .bind(p.amount.micros())
                         .bind(balance_after)
@@ -262,5 +271,14 @@ mod section {
         async fn ledger_mismatches(&self) -> StoreResult<Vec<LedgerMismatch>> {
             crate::wallet::ledger_mismatches(self).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sqlite_balance_move_caps_at_the_maximum_amount() {
+        let cap = format!("<= {} RETURNING", smmd_domain::Money::MAX_AMOUNT.micros());
+        assert!(super::SQLITE_MOVE_BALANCE.contains(&cap));
     }
 }

@@ -19,6 +19,7 @@ use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
+pub(crate) mod group;
 mod update;
 use update::{apply_in_tx, lock_order};
 pub(crate) use update::{apply_order_update, apply_order_updates};
@@ -55,6 +56,99 @@ async fn owned_by_ids(
     Ok(out)
 }
 
+/// A new order's row, computed once from the service, the spec and the placement for either
+/// writer (this module's transaction or the SQLite group commit, [`group`]): the values of
+/// `$1`…`$19` of [`INSERT_ORDER`], in that order.
+#[derive(Debug)]
+pub(crate) struct NewOrder {
+    pub user: UserId,
+    pub service: i64,
+    pub link: Option<String>,
+    /// The active-link rule's key: the link when the service enforces the rule.
+    pub link_key: Option<String>,
+    pub quantity: i64,
+    pub runs: Option<i64>,
+    pub interval: Option<i64>,
+    pub total_quantity: i64,
+    /// Micro-units of the panel's currency.
+    pub charge: i64,
+    /// The spec's extras as JSON.
+    pub extras: String,
+    pub guarantee_days: i64,
+    pub refill: i64,
+    pub cancel: i64,
+    pub provider_id: Option<i64>,
+    /// Epoch milliseconds (`created_at`, `updated_at`).
+    pub now: i64,
+    pub provider_service_id: Option<String>,
+    pub reference: String,
+    pub request_key: Option<String>,
+    pub panel: Option<i64>,
+}
+
+impl NewOrder {
+    pub(crate) fn new(
+        user: UserId,
+        svc: &Service,
+        spec: &OrderSpec,
+        placement: Placement<'_>,
+        now: i64,
+    ) -> StoreResult<NewOrder> {
+        Ok(NewOrder {
+            user,
+            service: svc.id.0,
+            link: spec.link.clone(),
+            link_key: spec.link.clone().filter(|_| svc.link_rule),
+            quantity: spec.quantity,
+            runs: spec.runs,
+            interval: spec.interval,
+            total_quantity: spec.total_quantity,
+            charge: spec.charge.micros(),
+            extras: serde_json::to_string(&spec.extras).map_err(|e| StoreError::Other(e.into()))?,
+            guarantee_days: if svc.refill { svc.guarantee_days } else { 0 },
+            refill: flag(svc.refill),
+            cancel: flag(svc.cancel),
+            provider_id: svc.provider_id.map(|p| p.0),
+            now,
+            provider_service_id: svc.provider_service_id.clone(),
+            reference: new_reference(),
+            request_key: placement.request_key.map(str::to_string),
+            panel: placement.panel,
+        })
+    }
+
+    /// The order's charge as the ledger names it: `(key, reason)`.
+    pub(crate) fn charge_entry(id: OrderId) -> (String, String) {
+        (
+            smmd_domain::ledger::charge_key(id.0),
+            format!("Order #{id}"),
+        )
+    }
+}
+
+/// The order row of a placement, `$1`…`$19` from [`NewOrder`]. The unique index
+/// `orders_active_link` refuses a second active order for the same (user, service, link) when
+/// the service enforces the rule (`link_key` set); `request_key` is unique per user.
+pub(crate) const INSERT_ORDER: &str =
+    "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
+     charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at, \
+     reference, request_key, panel_id) \
+     VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19)";
+
+/// A placement's store error as the caller sees it: a second active order for the link is the
+/// customer's error (`ActiveOrderWithLink`), everything else the store's.
+pub(crate) fn placement_error(e: StoreError) -> PlaceOrderError {
+    match e {
+        StoreError::Conflict("orders.active_link") => {
+            PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink)
+        }
+        e => PlaceOrderError::Store(e),
+    }
+}
+
+/// Places an order: debit, ledger row, order row and its `placed` event in one transaction.
+/// On SQLite concurrent placements share one transaction ([`group`], each in a savepoint of
+/// its own); a referred user's order, and every order on PostgreSQL, takes [`place_alone`].
 pub(crate) async fn place_order(
     s: &SqlStore,
     user: UserId,
@@ -63,50 +157,55 @@ pub(crate) async fn place_order(
     placement: Placement<'_>,
     now: i64,
 ) -> Result<Order, PlaceOrderError> {
+    let new = NewOrder::new(user, svc, spec, placement, now)?;
+    let new = match s.placer() {
+        Some(placer) => match placer.place(new).await? {
+            group::Placed::Order(order) => return Ok(*order),
+            group::Placed::Alone(new) => *new,
+        },
+        None => new,
+    };
+    place_alone(s, new, spec).await
+}
+
+/// Places one order in a transaction of its own.
+async fn place_alone(
+    s: &SqlStore,
+    new: NewOrder,
+    spec: &OrderSpec,
+) -> Result<Order, PlaceOrderError> {
+    let (user, now) = (new.user, new.now);
     let mut tx = s.begin().await?;
-    // 1. The order row. The unique index `orders_active_link` refuses a second active order for
-    //    the same (user, service, link) when the service enforces the rule (`link_key` set).
-    let extras = serde_json::to_string(&spec.extras).map_err(|e| StoreError::Other(e.into()))?;
-    let link_key = spec.link.as_deref().filter(|_| svc.link_rule);
-    let row = sqlx::query(&format!(
-        "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
-         charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at, \
-         reference, request_key, panel_id) \
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19) \
-         RETURNING {ORDER_COLS}"
-    ))
-    .bind(user.0)
-    .bind(svc.id.0)
-    .bind(spec.link.as_deref())
-    .bind(link_key)
-    .bind(spec.quantity)
-    .bind(spec.runs)
-    .bind(spec.interval)
-    .bind(spec.total_quantity)
-    .bind(spec.charge.micros())
-    .bind(extras)
-    .bind(if svc.refill { svc.guarantee_days } else { 0 })
-    .bind(flag(svc.refill))
-    .bind(flag(svc.cancel))
-    .bind(svc.provider_id.map(|p| p.0))
-    .bind(now)
-    .bind(svc.provider_service_id.as_deref())
-    .bind(new_reference())
-    .bind(placement.request_key)
-    .bind(placement.panel)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(crate::map_err)
-    .map_err(|e| match e {
-        StoreError::Conflict("orders.active_link") => PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink),
-        e => PlaceOrderError::Store(e),
-    })?;
+    // 1. The order row.
+    let row = sqlx::query(&format!("{INSERT_ORDER} RETURNING {ORDER_COLS}"))
+        .bind(new.user.0)
+        .bind(new.service)
+        .bind(new.link)
+        .bind(new.link_key)
+        .bind(new.quantity)
+        .bind(new.runs)
+        .bind(new.interval)
+        .bind(new.total_quantity)
+        .bind(new.charge)
+        .bind(new.extras)
+        .bind(new.guarantee_days)
+        .bind(new.refill)
+        .bind(new.cancel)
+        .bind(new.provider_id)
+        .bind(new.now)
+        .bind(new.provider_service_id)
+        .bind(new.reference)
+        .bind(new.request_key)
+        .bind(new.panel)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(crate::map_err)
+        .map_err(placement_error)?;
     let placed = rows::order(&row)?;
     // 2. The conditional debit and its ledger row, last, so the user's row lock (PostgreSQL) is
     //    held only for the debit, one insert and the commit.
     if spec.charge.is_positive() {
-        let reason = format!("Order #{}", placed.id);
-        let key = smmd_domain::ledger::charge_key(placed.id.0);
+        let (key, reason) = NewOrder::charge_entry(placed.id);
         let posted = post(
             &mut tx,
             s.dialect,

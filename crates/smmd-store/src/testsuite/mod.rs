@@ -71,6 +71,7 @@ macro_rules! conformance_tests {
             an_order_without_funds_writes_nothing,
             active_order_with_the_same_link_is_refused,
             concurrent_orders_spend_exactly_the_balance,
+            a_placement_storm_loses_nothing_and_refuses_each_order_alone,
             provider_outcomes_refund_once_and_top_up,
             stale_and_illegal_updates_write_nothing,
             cancel_refunds_unsent_orders_and_requests_sent_ones,

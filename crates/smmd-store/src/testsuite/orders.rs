@@ -513,3 +513,138 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
     assert_eq!(store.list_orders(u.id, None, 10).await.expect("l").len(), 3);
     assert_ledger_consistent(&store).await;
 }
+
+/// A storm of concurrent placements, the proof of the group commit (issue 20): 316 placements
+/// at once from 35 users, mixing orders that fit the balance with orders past it, second
+/// active orders for a link, repeated request keys and a referred user's orders (placed alone,
+/// with their commission). Every placement is answered (0 lost); each `Ok` is exactly one
+/// order with its charge in the ledger and each refusal wrote nothing; one order per key;
+/// every balance is exact.
+pub async fn a_placement_storm_loses_nothing_and_refuses_each_order_alone(store: Arc<dyn Store>) {
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Kind {
+        /// 12 orders, the balance covers 7.
+        Funds,
+        /// 8 orders for one link.
+        Link,
+        /// 8 orders under one request key.
+        Key,
+        /// 8 orders of a referred user.
+        Referred,
+    }
+    let svc = followers(&store).await;
+    let affiliate = user(&store, "storm-affiliate@x.io", "0").await;
+    let mut users = Vec::new();
+    for i in 0..35 {
+        let kind = [Kind::Funds, Kind::Link, Kind::Key, Kind::Referred][i % 4];
+        let email = format!("storm{i}@x.io");
+        let u = match kind {
+            // 7 orders of 0.09 and 0.05 of change.
+            Kind::Funds => user(&store, &email, "0.68").await,
+            Kind::Referred => {
+                let referral = NewReferral {
+                    affiliate_id: affiliate.id,
+                    flags: Vec::new(),
+                    ip: None,
+                };
+                user_with(&store, &email, "50", Some(referral)).await
+            }
+            _ => user(&store, &email, "50").await,
+        };
+        users.push((u, kind));
+    }
+    let mut tasks = Vec::new();
+    for (u, kind) in users.clone() {
+        let n = if kind == Kind::Funds { 12 } else { 8 };
+        for j in 0..n {
+            let (store, svc) = (store.clone(), svc.clone());
+            tasks.push(tokio::spawn(async move {
+                let link = match kind {
+                    Kind::Link => format!("https://instagram.com/storm/{}", u.id),
+                    _ => format!("https://instagram.com/storm/{}/{j}", u.id),
+                };
+                let input = OrderInput {
+                    link: Some(link),
+                    quantity: Some("100".into()),
+                    ..Default::default()
+                };
+                let spec = validate_order(&svc.rules(), &input).expect("valid");
+                let key = format!("storm-key-{}", u.id);
+                let placement = match kind {
+                    Kind::Key => Placement::keyed(&key),
+                    _ => Placement::default(),
+                };
+                let placed = store.place_order(u.id, &svc, &spec, placement, NOW).await;
+                (u.id, kind, placed)
+            }));
+        }
+    }
+    let sent = tasks.len();
+    let mut placed: std::collections::HashMap<UserId, Vec<Order>> = Default::default();
+    let mut refused = 0;
+    for t in futures::future::join_all(tasks).await {
+        let (u, kind, outcome) = t.expect("task");
+        match (kind, outcome) {
+            (_, Ok(o)) => {
+                assert_eq!((o.user_id, o.charge), (u, m("0.09")));
+                placed.entry(u).or_default().push(o);
+            }
+            (Kind::Funds, Err(PlaceOrderError::Rejected(OrderError::InsufficientFunds)))
+            | (Kind::Link, Err(PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink)))
+            | (
+                Kind::Key,
+                Err(PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))),
+            ) => refused += 1,
+            (kind, Err(e)) => panic!("{kind:?} order of {u}: unexpected {e}"),
+        }
+    }
+    let mut total = 0;
+    for (u, kind) in &users {
+        let mine = placed.remove(&u.id).unwrap_or_default();
+        let want = match kind {
+            Kind::Funds => 7,
+            Kind::Link | Kind::Key => 1,
+            Kind::Referred => 8,
+        };
+        assert_eq!(mine.len(), want, "{kind:?} user {}", u.id);
+        total += mine.len();
+        // What the answers said is what the store holds: the same orders, no more.
+        let mut stored: Vec<OrderId> = store
+            .list_orders(u.id, None, 100)
+            .await
+            .expect("list")
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        let mut answered: Vec<OrderId> = mine.iter().map(|o| o.id).collect();
+        stored.sort();
+        answered.sort();
+        assert_eq!(stored, answered, "{kind:?} user {}", u.id);
+        let spent = Money::from_micros(90_000 * want as i64);
+        let start = if *kind == Kind::Funds {
+            m("0.68")
+        } else {
+            m("50")
+        };
+        assert_eq!(
+            balance(&store, u.id).await,
+            start.checked_sub(spent).expect("spent")
+        );
+        if *kind == Kind::Key {
+            let by_key = store
+                .order_by_request_key(u.id, &format!("storm-key-{}", u.id))
+                .await
+                .expect("read")
+                .expect("the key's order");
+            assert_eq!(by_key.id, mine[0].id);
+        }
+        if *kind == Kind::Referred {
+            for o in &mine {
+                let c = store.commission_of_order(o.id).await.expect("read");
+                assert!(c.is_some(), "order {} of a referred user earns", o.id);
+            }
+        }
+    }
+    assert_eq!(total + refused, sent, "every placement answered once");
+    assert_ledger_consistent(&store).await;
+}
