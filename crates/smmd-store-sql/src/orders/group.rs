@@ -150,7 +150,7 @@ async fn run(
             Ok(outcomes) => {
                 for ((new, answer), outcome) in news.into_iter().zip(answers).zip(outcomes) {
                     let _ = answer.send(match outcome {
-                        Read::Order(o) => Answer::Placed(Box::new(o)),
+                        Read::Order(o) => Answer::Placed(o),
                         Read::Refused(e) => Answer::Refused(e),
                         Read::Alone => Answer::Alone(Box::new(new)),
                     });
@@ -202,7 +202,7 @@ async fn write_batch(
 
 /// An outcome with the placed order read back.
 enum Read {
-    Order(Order),
+    Order(Box<Order>),
     Refused(PlaceOrderError),
     Alone,
 }
@@ -237,7 +237,7 @@ async fn read_back(read: &Db, outcomes: Vec<Outcome>) -> anyhow::Result<Vec<Read
         .map(|o| match o {
             Outcome::Placed(id) => placed
                 .remove(&id)
-                .map(Read::Order)
+                .map(|o| Read::Order(Box::new(o)))
                 .ok_or_else(|| anyhow::anyhow!("order #{id} placed but not read back")),
             Outcome::Refused(e) => Ok(Read::Refused(e)),
             Outcome::Alone => Ok(Read::Alone),
