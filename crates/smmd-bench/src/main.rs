@@ -23,6 +23,7 @@ mod ceiling;
 mod children;
 mod fulfil;
 mod idle;
+mod inserts;
 mod rest;
 mod scheduler;
 mod ws;
@@ -110,6 +111,9 @@ enum BenchCommand {
     /// schemas): provisioning time, idle memory and open files per child, root `/api/v2`
     /// throughput with and without them, and their ticks' lateness.
     Children(children::ChildrenArgs),
+    /// The floor under `add`: the group commit's statements run directly on a SQLite file (no
+    /// server), orders/s per batch size.
+    Inserts(inserts::InsertsArgs),
     /// (Helper of `idle`: holds connections from given source addresses.)
     #[command(hide = true)]
     IdleHold(idle::HoldArgs),
@@ -137,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Billing(b)) => return billing::run(&args, b).await,
         Some(BenchCommand::Affiliates(a)) => return affiliates::run(&args, a).await,
         Some(BenchCommand::Children(c)) => return children::run(&args, c).await,
+        Some(BenchCommand::Inserts(i)) => return inserts::run(i).await,
         Some(BenchCommand::IdleHold(h)) => return idle::hold(h).await,
         Some(BenchCommand::CeilingServe(c)) => return ceiling::serve(c).await,
         None => {}

@@ -262,6 +262,9 @@ impl Hub {
     }
 }
 
+/// The shortest time between two reads of the feed (each read is one query per source).
+const FEED_MIN_GAP: Duration = Duration::from_millis(10);
+
 /// Reads the feed after the store's newest rows and publishes every new row until the process
 /// ends, woken by the store's signal and reading at least every `poll`. Store errors are logged
 /// and retried after a second; the cursor is kept, so nothing committed meanwhile is skipped.
@@ -278,6 +281,7 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>, poll: Duration) {
     hub.set_position(cursor);
     let mut signal = None;
     let mut held_since: Option<tokio::time::Instant> = None;
+    let mut last_read = tokio::time::Instant::now() - FEED_MIN_GAP;
     loop {
         if signal.is_none() {
             match store.feed_signal().await {
@@ -285,6 +289,13 @@ pub async fn run_feed(store: Arc<dyn Store>, hub: Arc<Hub>, poll: Duration) {
                 Err(e) => tracing::warn!(error = %e, "live feed: listening failed; polling"),
             }
         }
+        // Under a stream of commits (the group commit of `add` commits hundreds of times a
+        // second), one read takes the rows of many: reads are at least FEED_MIN_GAP apart.
+        // A commit after a quiet spell is read at once.
+        if let Some(wait) = FEED_MIN_GAP.checked_sub(last_read.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+        last_read = tokio::time::Instant::now();
         // Read first, then wait: rows committed while subscribing are not missed.
         let before = cursor;
         let (next, held) = drain(store.as_ref(), &hub, cursor).await;

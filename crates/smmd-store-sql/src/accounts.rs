@@ -37,7 +37,11 @@ pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
 }
 
 pub(crate) async fn user(s: &SqlStore, id: UserId) -> StoreResult<Option<User>> {
-    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+    if let Some(direct) = &s.direct {
+        return direct.optional(&sql, &[&id.0], |r| rows::user(r));
+    }
+    let row = sqlx::query(&sql)
         .bind(id.0)
         .fetch_optional(&s.read)
         .await

@@ -86,7 +86,11 @@ pub(crate) async fn save_service_in(
 }
 
 pub(crate) async fn service(s: &SqlStore, id: ServiceId) -> StoreResult<Option<Service>> {
-    let row = sqlx::query(&format!("SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1"))
+    let sql = format!("SELECT {SERVICE_COLS} FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $1");
+    if let Some(direct) = &s.direct {
+        return direct.optional(&sql, &[&id.0], |r| rows::service(r));
+    }
+    let row = sqlx::query(&sql)
         .bind(id.0)
         .fetch_optional(&s.read)
         .await

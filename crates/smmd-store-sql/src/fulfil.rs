@@ -289,7 +289,8 @@ pub(crate) async fn claim_dispatch(
     let rows = sqlx::query(&format!(
         "WITH picked AS (\
            SELECT o.id FROM orders o JOIN providers p ON p.id = o.provider_id \
-           WHERE o.status = 'queued' AND p.enabled = 1 AND o.provider_service_id IS NOT NULL \
+           WHERE o.status = 'queued' AND o.provider_id IS NOT NULL AND p.enabled = 1 \
+           AND o.provider_service_id IS NOT NULL \
            AND (o.hold IS NULL OR o.hold <> 'margin') \
            AND ($3 = 0 OR o.provider_id = $3) \
            ORDER BY o.id LIMIT $2{skip}) \

@@ -14,6 +14,7 @@ mod alerting;
 mod billing;
 mod catalog;
 mod currencies;
+mod direct;
 mod events;
 mod feed;
 mod fulfil;
@@ -36,6 +37,7 @@ mod tickets;
 mod wallet;
 
 pub use feed::FEED_CHANNEL;
+pub use orders::group::place_directly;
 pub use pool::SharedPool;
 
 #[cfg(feature = "testing")]
@@ -190,6 +192,8 @@ pub struct SqlStore {
     /// The SQLite file of a store with a writer of its own (`None`: PostgreSQL, or a
     /// single-connection store such as a hosted child's): where [`orders::group`] writes.
     pub(crate) sqlite_file: Option<std::sync::Arc<str>>,
+    /// The direct readers of [`direct`] (same stores as `sqlite_file`).
+    pub(crate) direct: Option<std::sync::Arc<direct::Direct>>,
     /// The order writer of [`orders::group`], started by the first placement; shared by clones.
     pub(crate) placer: std::sync::Arc<std::sync::OnceLock<Option<orders::group::Placer>>>,
 }
@@ -306,6 +310,8 @@ impl SqlStore {
                     listen_url: None,
                     billing_engine_only: Default::default(),
                     sqlite_file: (!options.single).then(|| path.as_str().into()),
+                    direct: (!options.single)
+                        .then(|| std::sync::Arc::new(direct::Direct::new(&path))),
                     placer: Default::default(),
                 }
             }
@@ -371,6 +377,7 @@ impl SqlStore {
                     listen_url: options.schema.is_none().then(|| url.to_string()),
                     billing_engine_only: Default::default(),
                     sqlite_file: None,
+                    direct: None,
                     placer: Default::default(),
                 }
             }
@@ -409,7 +416,6 @@ impl SqlStore {
                     orders::group::Placer::start(
                         path.to_string(),
                         self.write.clone(),
-                        self.read.clone(),
                         self.committed.clone(),
                     )
                 })

@@ -156,34 +156,35 @@ async fn add_user_note(s: &SqlStore, n: NewUserNote) -> StoreResult<UserNote> {
 }
 
 async fn custom_rates(s: &SqlStore, user: UserId) -> StoreResult<Vec<CustomRate>> {
-    let rows = sqlx::query(
-        "SELECT service_id, discount_bp, fixed_rate FROM custom_rates \
-         WHERE user_id = $1 ORDER BY service_id",
-    )
-    .bind(user.0)
-    .fetch_all(&s.read)
-    .await
-    .db()?;
-    rows.iter()
-        .map(|r| {
-            let service: i64 = get(r, "service_id")?;
-            let discount: Option<i64> = get(r, "discount_bp")?;
-            let fixed: Option<i64> = get(r, "fixed_rate")?;
-            let price = match (discount, fixed) {
-                (Some(bp), _) => CustomPrice::Discount(bp),
-                (None, Some(m)) => CustomPrice::Fixed(Money::from_micros(m)),
-                (None, None) => {
-                    return Err(StoreError::Other(anyhow::anyhow!(
-                        "custom rate without a price"
-                    )))
-                }
-            };
-            Ok(CustomRate {
-                service_id: (service != 0).then_some(service),
-                price,
-            })
+    const SQL: &str = "SELECT service_id, discount_bp, fixed_rate FROM custom_rates \
+         WHERE user_id = $1 ORDER BY service_id";
+    fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<CustomRate> {
+        let service: i64 = get(r, "service_id")?;
+        let discount: Option<i64> = get(r, "discount_bp")?;
+        let fixed: Option<i64> = get(r, "fixed_rate")?;
+        let price = match (discount, fixed) {
+            (Some(bp), _) => CustomPrice::Discount(bp),
+            (None, Some(m)) => CustomPrice::Fixed(Money::from_micros(m)),
+            (None, None) => {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "custom rate without a price"
+                )))
+            }
+        };
+        Ok(CustomRate {
+            service_id: (service != 0).then_some(service),
+            price,
         })
-        .collect()
+    }
+    if let Some(direct) = &s.direct {
+        return direct.all(SQL, &[&user.0], |r| decode(r));
+    }
+    let rows = sqlx::query(SQL)
+        .bind(user.0)
+        .fetch_all(&s.read)
+        .await
+        .db()?;
+    rows.iter().map(decode).collect()
 }
 
 async fn set_custom_rate(

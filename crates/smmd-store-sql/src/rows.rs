@@ -16,20 +16,72 @@ use sqlx::Row as _;
 
 use crate::Row;
 
-pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
-    row: &'r Row,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col)
+/// A row of either driver: sqlx's [`Row`], or a `rusqlite` row of the SQLite direct reader
+/// ([`crate::direct`]). Columns are portable types only, so integers and text are all there is.
+pub(crate) trait Cols {
+    fn int(&self, col: &str) -> anyhow::Result<Option<i64>>;
+    fn text(&self, col: &str) -> anyhow::Result<Option<String>>;
+}
+
+impl Cols for Row {
+    fn int(&self, col: &str) -> anyhow::Result<Option<i64>> {
+        Ok(self.try_get(col)?)
+    }
+    fn text(&self, col: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+impl Cols for rusqlite::Row<'_> {
+    fn int(&self, col: &str) -> anyhow::Result<Option<i64>> {
+        Ok(self.get(col)?)
+    }
+    fn text(&self, col: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.get(col)?)
+    }
+}
+
+/// A value [`get`] reads from a column.
+pub(crate) trait Col: Sized {
+    fn read<R: Cols + ?Sized>(row: &R, col: &str) -> anyhow::Result<Self>;
+}
+
+impl Col for Option<i64> {
+    fn read<R: Cols + ?Sized>(row: &R, col: &str) -> anyhow::Result<Self> {
+        row.int(col)
+    }
+}
+
+impl Col for Option<String> {
+    fn read<R: Cols + ?Sized>(row: &R, col: &str) -> anyhow::Result<Self> {
+        row.text(col)
+    }
+}
+
+impl Col for i64 {
+    fn read<R: Cols + ?Sized>(row: &R, col: &str) -> anyhow::Result<Self> {
+        row.int(col)?.ok_or_else(|| anyhow!("NULL"))
+    }
+}
+
+impl Col for String {
+    fn read<R: Cols + ?Sized>(row: &R, col: &str) -> anyhow::Result<Self> {
+        row.text(col)?.ok_or_else(|| anyhow!("NULL"))
+    }
+}
+
+/// Column `col` of `row` (either driver).
+pub(crate) fn get<T: Col>(row: &(impl Cols + ?Sized), col: &str) -> StoreResult<T> {
+    T::read(row, col)
         .with_context(|| format!("column {col}"))
         .map_err(StoreError::Other)
 }
 
-pub(crate) fn money(row: &Row, col: &str) -> StoreResult<Money> {
+pub(crate) fn money<R: Cols + ?Sized>(row: &R, col: &str) -> StoreResult<Money> {
     get::<i64>(row, col).map(Money::from_micros)
 }
 
-fn opt_money(row: &Row, col: &str) -> StoreResult<Option<Money>> {
+fn opt_money<R: Cols + ?Sized>(row: &R, col: &str) -> StoreResult<Option<Money>> {
     get::<Option<i64>>(row, col).map(|v| v.map(Money::from_micros))
 }
 
@@ -41,7 +93,7 @@ pub(crate) fn bad(what: &str, value: &str) -> StoreError {
 pub(crate) const USER_COLS: &str =
     "id, email, role, balance, created_at, totp_secret, email_pending_since, language, display_currency";
 
-pub(crate) fn user(row: &Row) -> StoreResult<User> {
+pub(crate) fn user<R: Cols + ?Sized>(row: &R) -> StoreResult<User> {
     let role: String = get(row, "role")?;
     Ok(User {
         id: UserId(get(row, "id")?),
@@ -79,7 +131,7 @@ pub(crate) const SERVICE_COLS: &str = "s.id, s.category_id, c.name AS category, 
      s.min_qty, s.max_qty, s.refill, s.guarantee_days, s.cancel, s.dripfeed, s.link_rule, s.description, s.enabled, \
      s.markup_bp, s.provider_id, s.provider_service_id, s.provider_rate, s.provider_currency, s.overrides, s.auto_refill";
 
-pub(crate) fn service(row: &Row) -> StoreResult<Service> {
+pub(crate) fn service<R: Cols + ?Sized>(row: &R) -> StoreResult<Service> {
     let t: String = get(row, "service_type")?;
     Ok(Service {
         id: ServiceId(get(row, "id")?),
@@ -124,7 +176,7 @@ pub(crate) fn qualified(cols: &str, table: &str) -> String {
         .join(", ")
 }
 
-pub(crate) fn order(row: &Row) -> StoreResult<Order> {
+pub(crate) fn order<R: Cols + ?Sized>(row: &R) -> StoreResult<Order> {
     let status: String = get(row, "status")?;
     let extras: String = get(row, "extras")?;
     Ok(Order {
@@ -168,7 +220,7 @@ pub(crate) fn order(row: &Row) -> StoreResult<Order> {
 }
 
 /// Decodes `id, status, charge, refunded, start_count, remains, total_quantity`.
-pub(crate) fn status_view(row: &Row) -> StoreResult<OrderStatusView> {
+pub(crate) fn status_view<R: Cols + ?Sized>(row: &R) -> StoreResult<OrderStatusView> {
     let status: String = get(row, "status")?;
     Ok(OrderStatusView {
         id: OrderId(get(row, "id")?),

@@ -344,17 +344,23 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
 }
 
 async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(String, String)>> {
-    sqlx::query(
+    const SQL: &str =
         "SELECT p.entitlement, p.settings FROM rentals r JOIN plans p ON p.id = r.plan_id \
-         WHERE r.user_id = $1 AND r.state IN ('active', 'grace') ORDER BY r.id",
-    )
-    .bind(user.0)
-    .fetch_all(&s.read)
-    .await
-    .db()?
-    .iter()
-    .map(|r| Ok((get(r, "entitlement")?, get(r, "settings")?)))
-    .collect()
+         WHERE r.user_id = $1 AND r.state IN ('active', 'grace') ORDER BY r.id";
+    fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<(String, String)> {
+        Ok((get(r, "entitlement")?, get(r, "settings")?))
+    }
+    if let Some(direct) = &s.direct {
+        return direct.all(SQL, &[&user.0], |r| decode(r));
+    }
+    sqlx::query(SQL)
+        .bind(user.0)
+        .fetch_all(&s.read)
+        .await
+        .db()?
+        .iter()
+        .map(decode)
+        .collect()
 }
 
 /// Users per set-based transaction at most, and the hour rows it aims at (measured with

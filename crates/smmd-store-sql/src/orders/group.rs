@@ -20,6 +20,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
+
 use rusqlite::{Connection, OptionalExtension, ToSql};
 use smmd_domain::order::EventKind;
 use smmd_domain::service::OrderError;
@@ -28,11 +30,12 @@ use smmd_store::{LedgerKind, Order, PlaceOrderError, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{placement_error, NewOrder, INSERT_ORDER};
+use crate::direct::bind;
 use crate::events::INSERT_EVENT;
 use crate::pool::Db;
 use crate::rows::{self, ORDER_COLS};
 use crate::wallet::{INSERT_LEDGER, SQLITE_MOVE_BALANCE};
-use crate::{Dialect, SqlResultExt};
+use crate::Dialect;
 
 /// Most placements one transaction takes.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -73,16 +76,11 @@ enum Answer {
 
 impl Placer {
     /// Starts the writer of the SQLite database at `path`: the store's `write` pool (one
-    /// connection, taken as the writers' lock), `read` (to read placed orders back) and the
-    /// live feed's commit counter. Call inside a tokio runtime.
-    pub(crate) fn start(
-        path: String,
-        write: Db,
-        read: Db,
-        committed: watch::Sender<u64>,
-    ) -> Placer {
+    /// connection, taken as the writers' lock) and the live feed's commit counter. Call
+    /// inside a tokio runtime.
+    pub(crate) fn start(path: String, write: Db, committed: watch::Sender<u64>) -> Placer {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(path, write, read, committed, jobs));
+        tokio::spawn(run(path, write, committed, jobs));
         Placer { queue }
     }
 
@@ -109,7 +107,6 @@ impl Placer {
 async fn run(
     path: String,
     write: Db,
-    read: Db,
     committed: watch::Sender<u64>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
@@ -128,71 +125,106 @@ async fn run(
             None
         }
     };
+    let checkpointer = Arc::new(Mutex::new(None));
+    let mut checkpointed = std::time::Instant::now();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (news, answers): (Vec<NewOrder>, Vec<_>) =
-            batch.drain(..).map(|j| (j.new, j.answer)).unzip();
         let Some(conn) = &conn else {
-            for (new, answer) in news.into_iter().zip(answers) {
-                let _ = answer.send(Answer::Alone(Box::new(new)));
+            for job in batch.drain(..) {
+                let _ = job.answer.send(Answer::Alone(Box::new(job.new)));
             }
             continue;
         };
-        let (news, outcomes) = write_batch(conn.clone(), &write, news).await;
-        let outcomes = match outcomes {
-            Ok(o) => {
-                committed.send_modify(|n| *n = n.wrapping_add(1));
-                read_back(&read, o).await
-            }
-            Err(e) => Err(e),
-        };
-        match outcomes {
-            Ok(outcomes) => {
-                for ((new, answer), outcome) in news.into_iter().zip(answers).zip(outcomes) {
-                    let _ = answer.send(match outcome {
-                        Read::Order(o) => Answer::Placed(o),
-                        Read::Refused(e) => Answer::Refused(e),
-                        Read::Alone => Answer::Alone(Box::new(new)),
-                    });
-                }
-            }
+        // The writers' lock, kept while placements keep coming (at most GATE_HOLD), so a
+        // stream of batches pays for one hand-over of the pool's connection.
+        let lock = match write.acquire().await {
+            Ok(l) => l,
             Err(e) => {
-                let why = format!("{e:#}");
-                for answer in answers {
-                    let _ = answer.send(Answer::Refused(PlaceOrderError::Store(
-                        StoreError::Other(anyhow::anyhow!("placing orders: {why}")),
-                    )));
+                let e = anyhow::Error::new(e).context("taking the write lock");
+                answer(std::mem::take(&mut batch), Err(e));
+                continue;
+            }
+        };
+        let held = std::time::Instant::now();
+        loop {
+            if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+                checkpoint(&path, &checkpointer);
+                checkpointed = std::time::Instant::now();
+            }
+            let jobs_now = std::mem::take(&mut batch);
+            let (jobs_now, outcomes) = write_batch(conn.clone(), jobs_now).await;
+            if outcomes.is_ok() {
+                committed.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            answer(jobs_now, outcomes);
+            if held.elapsed() >= GATE_HOLD {
+                break;
+            }
+            // What queued meanwhile, without waiting for more.
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
+            }
+            if batch.is_empty() {
+                break;
+            }
+        }
+        drop(lock);
+    }
+}
+
+/// The longest the writer keeps the writers' lock while batches keep coming: other writers
+/// (dispatch, status sync, payments) wait at most about this long plus one batch.
+const GATE_HOLD: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Answers every job of a batch: its outcome, or the batch's failure.
+fn answer(jobs: Vec<Job>, outcomes: anyhow::Result<Vec<Read>>) {
+    match outcomes {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.answer.send(match outcome {
+                    Read::Order(o) => Answer::Placed(o),
+                    Read::Refused(e) => Answer::Refused(e),
+                    Read::Alone => Answer::Alone(Box::new(job.new)),
+                });
+            }
+        }
+        Err(e) => {
+            let why = format!("{e:#}");
+            for job in jobs {
+                let _ =
+                    job.answer
+                        .send(Answer::Refused(PlaceOrderError::Store(StoreError::Other(
+                            anyhow::anyhow!("placing orders: {why}"),
+                        ))));
             }
         }
     }
 }
 
-/// Runs one batch on a blocking thread, holding the store's write connection (the writers'
-/// lock) meanwhile. Errors: the batch as a whole (nothing of it committed).
+/// Runs one batch on a blocking thread (the caller holds the writers' lock). Errors: the
+/// batch as a whole (nothing of it committed).
 async fn write_batch(
     conn: Arc<Mutex<Connection>>,
-    write: &Db,
-    news: Vec<NewOrder>,
-) -> (Vec<NewOrder>, anyhow::Result<Vec<Outcome>>) {
-    let lock = match write.acquire().await {
-        Ok(l) => l,
-        Err(e) => {
-            return (
-                news,
-                Err(anyhow::Error::new(e).context("taking the write lock")),
-            )
-        }
-    };
+    jobs: Vec<Job>,
+) -> (Vec<Job>, anyhow::Result<Vec<Read>>) {
     let ran = tokio::task::spawn_blocking(move || {
+        let began = std::time::Instant::now();
+        let news: Vec<&NewOrder> = jobs.iter().map(|j| &j.new).collect();
         let outcomes = match conn.lock() {
             Ok(mut c) => in_one_transaction(&mut c, &news),
             Err(_) => Err(anyhow::anyhow!("the order writer panicked earlier")),
         };
-        (news, outcomes)
+        tracing::debug!(
+            orders = jobs.len(),
+            write_us = began.elapsed().as_micros() as u64,
+            "order batch"
+        );
+        (jobs, outcomes)
     })
     .await;
-    drop(lock);
     match ran {
         Ok(r) => r,
         // The batch's thread panicked: its orders are gone with it, and so are the answers.
@@ -200,37 +232,87 @@ async fn write_batch(
     }
 }
 
-/// An outcome with the placed order read back.
+/// A placement's outcome, with the placed order read back.
 enum Read {
     Order(Box<Order>),
     Refused(PlaceOrderError),
     Alone,
 }
 
-/// Reads the batch's placed orders back in one query.
-async fn read_back(read: &Db, outcomes: Vec<Outcome>) -> anyhow::Result<Vec<Read>> {
-    let ids: Vec<i64> = outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Placed(id) => Some(id.0),
-            _ => None,
-        })
-        .collect();
-    let mut placed = std::collections::HashMap::with_capacity(ids.len());
-    if !ids.is_empty() {
-        let d = Dialect::Sqlite;
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLS} FROM orders WHERE {}",
-            d.id_in("id", 1)
-        ))
-        .bind(d.id_list(ids.iter().copied()))
-        .fetch_all(read)
-        .await
-        .db()?;
-        for row in rows {
-            let order = rows::order(&row)?;
-            placed.insert(order.id, order);
+/// Opens the writer's connection with the pool writer's settings (64 MB of pages: the ten
+/// indexes of `orders` and those of `ledger` and `order_events` stay in memory), pages read
+/// through a memory map, and no checkpoint inside its commits: [`checkpoint`] runs them
+/// beside the writer, so a batch never waits for one.
+fn open(path: &str) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; \
+         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; \
+         PRAGMA wal_autocheckpoint=0;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(conn)
+}
+
+/// How often the writer's WAL frames are copied back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A passive checkpoint on a connection of its own: copies committed WAL frames into the
+/// database file while batches go on (SQLite lets a checkpoint run beside the writer), so
+/// the WAL stays short. Skipped when the previous one still runs.
+fn checkpoint(path: &str, checkpointer: &Arc<Mutex<Option<Connection>>>) {
+    let (path, checkpointer) = (path.to_string(), checkpointer.clone());
+    tokio::task::spawn_blocking(move || {
+        let Ok(mut slot) = checkpointer.try_lock() else {
+            return;
+        };
+        if slot.is_none() {
+            *slot = Connection::open(&path)
+                .and_then(|c| c.execute_batch("PRAGMA busy_timeout=10000;").map(|_| c))
+                .map_err(|e| tracing::warn!(error = %e, "WAL checkpointer not opened"))
+                .ok();
         }
+        if let Some(conn) = slot.as_ref() {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
+}
+
+/// `BEGIN IMMEDIATE`, each order in a savepoint, `COMMIT`, then the placed orders read back
+/// (one query). Errors: the batch's (rolled back, nothing written).
+fn in_one_transaction(conn: &mut Connection, news: &[&NewOrder]) -> anyhow::Result<Vec<Read>> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let placed = news
+        .iter()
+        .map(|new| in_savepoint(conn, new))
+        .collect::<rusqlite::Result<Vec<_>>>();
+    let placed = placed.and_then(|p| conn.execute_batch("COMMIT").map(|_| p));
+    if placed.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    read_back(conn, placed?).context("the orders were placed, but reading them back failed")
+}
+
+/// Reads the batch's placed orders back in one query (after the commit: what every reader
+/// sees now).
+fn read_back(conn: &Connection, outcomes: Vec<Outcome>) -> anyhow::Result<Vec<Read>> {
+    let ids = Dialect::Sqlite.id_list(outcomes.iter().filter_map(|o| match o {
+        Outcome::Placed(id) => Some(id.0),
+        _ => None,
+    }));
+    let mut placed = std::collections::HashMap::new();
+    let sql = format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE {}",
+        Dialect::Sqlite.id_in("id", 1)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[&ids])?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let order = rows::order(row)?;
+        placed.insert(order.id, order);
     }
     outcomes
         .into_iter()
@@ -243,31 +325,6 @@ async fn read_back(read: &Db, outcomes: Vec<Outcome>) -> anyhow::Result<Vec<Read
             Outcome::Alone => Ok(Read::Alone),
         })
         .collect()
-}
-
-/// Opens the writer's connection with the pool's settings.
-fn open(path: &str) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.execute_batch(
-        "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; \
-         PRAGMA temp_store=MEMORY;",
-    )?;
-    conn.set_prepared_statement_cache_capacity(16);
-    Ok(conn)
-}
-
-/// `BEGIN IMMEDIATE`, each order in a savepoint, `COMMIT`. Errors: the batch's (rolled back).
-fn in_one_transaction(conn: &mut Connection, news: &[NewOrder]) -> anyhow::Result<Vec<Outcome>> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let placed = news
-        .iter()
-        .map(|new| in_savepoint(conn, new))
-        .collect::<rusqlite::Result<Vec<_>>>();
-    let placed = placed.and_then(|p| conn.execute_batch("COMMIT").map(|_| p));
-    if placed.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    Ok(placed?)
 }
 
 /// One order in its own savepoint: placed, or refused and rolled back to it. Errors: those
@@ -374,17 +431,6 @@ fn place(conn: &Connection, new: &NewOrder) -> Result<OrderId, PlaceOrderError> 
     Ok(id)
 }
 
-/// Binds `values` to `$1`, `$2`, … of `stmt` by name (a number may appear in any order, or
-/// more than once, as in [`INSERT_ORDER`]).
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, values: &[&dyn ToSql]) -> rusqlite::Result<()> {
-    for (i, value) in values.iter().enumerate() {
-        if let Some(at) = stmt.parameter_index(&format!("${}", i + 1))? {
-            stmt.raw_bind_parameter(at, value)?;
-        }
-    }
-    Ok(())
-}
-
 /// The first column of the first row of `sql`, if any.
 fn query_one(conn: &Connection, sql: &str, values: &[&dyn ToSql]) -> rusqlite::Result<Option<i64>> {
     let mut stmt = conn.prepare_cached(sql)?;
@@ -418,4 +464,48 @@ fn store_error(e: rusqlite::Error) -> StoreError {
 
 fn store_failure(why: &'static str) -> PlaceOrderError {
     PlaceOrderError::Store(StoreError::Other(anyhow::anyhow!(why)))
+}
+
+/// The group commit's statements with nothing around them: `orders` placements for `users`
+/// in turn (`quantity` units of `service` each, `now` epoch ms), `batch` per transaction, on a
+/// writer connection of the database at `path`, on this thread — no server, no queue, no
+/// lock. Returns the time spent and the orders placed (refusals, e.g. for funds, are not
+/// counted). The "same inserts done directly in SQLite" figure of `smmd-bench inserts`.
+pub fn place_directly(
+    path: &str,
+    users: &[smmd_domain::UserId],
+    service: &smmd_store::Service,
+    spec: &smmd_domain::service::OrderSpec,
+    orders: usize,
+    batch: usize,
+    now: i64,
+) -> anyhow::Result<(std::time::Duration, usize)> {
+    anyhow::ensure!(!users.is_empty() && batch > 0, "no users or an empty batch");
+    let mut conn = open(path)?;
+    let started = std::time::Instant::now();
+    let mut placed = 0;
+    let mut n = 0;
+    while n < orders {
+        let mut news = Vec::with_capacity(batch);
+        for _ in 0..batch.min(orders - n) {
+            let mut spec = spec.clone();
+            spec.link = spec.link.map(|l| format!("{l}/{n}"));
+            let user = users[n % users.len()];
+            news.push(NewOrder::new(
+                user,
+                service,
+                &spec,
+                Default::default(),
+                now,
+            )?);
+            n += 1;
+        }
+        let news: Vec<&NewOrder> = news.iter().collect();
+        placed += in_one_transaction(&mut conn, &news)?
+            .iter()
+            .filter(|r| matches!(r, Read::Order(_)))
+            .count();
+    }
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok((started.elapsed(), placed))
 }
