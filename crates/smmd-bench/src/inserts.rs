@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 use smmd_domain::service::{validate_order, OrderInput, ServiceType};
 use smmd_domain::Money;
 use smmd_store::prelude::*;
-use smmd_store::{BalanceChange, LedgerKind, NewUser, Role, ServiceDraft};
+use smmd_store::{Role, ServiceDraft};
 use smmd_store_sql::{ConnectOptions, SqlStore};
 
 #[derive(ClapArgs, Clone)]
@@ -40,30 +40,19 @@ pub async fn run(a: &InsertsArgs) -> anyhow::Result<()> {
         let now = 1_767_225_600_000;
         let mut users = Vec::new();
         for i in 0..a.users {
-            let u = store
-                .create_user(NewUser {
+            let u = crate::funded_user(
+                &store,
+                crate::Funded {
                     email: format!("u{i}@example.com"),
                     password_hash: "$argon2id$bench".into(),
                     role: Role::User,
-                    api_key_hash: None,
-                    now,
-                    audit: None,
-                    referral: None,
-                })
-                .await?;
-            store
-                .change_balance(BalanceChange {
-                    user_id: u.id,
-                    amount: Money::parse("1000000")?,
-                    kind: LedgerKind::Deposit,
+                    api_key: None,
+                    amount: "1000000",
                     key: format!("seed-{i}"),
-                    reason: String::new(),
-                    actor_id: None,
                     now,
-                    audit: None,
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                },
+            )
+            .await?;
             users.push(u.id);
         }
         let d = ServiceDraft::new(

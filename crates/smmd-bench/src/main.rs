@@ -268,16 +268,30 @@ impl BenchDb {
     }
 }
 
-async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
-    let now = 1_767_225_600_000;
+/// A user seeded for a benchmark: `email`, `role`, an API key when given, and a wallet
+/// credited `amount` (in the panel's currency) under ledger key `key`.
+pub(crate) struct Funded<'a> {
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub api_key: Option<&'a str>,
+    pub amount: &'a str,
+    pub key: String,
+    pub now: i64,
+}
+
+/// Creates `f`'s user and credits its wallet.
+pub(crate) async fn funded_user(
+    store: &SqlStore,
+    f: Funded<'_>,
+) -> anyhow::Result<smmd_store::User> {
     let user = store
         .create_user(NewUser {
-            email: BENCH_EMAIL.into(),
-            password_hash: smmd_app::secrets::hash_password(BENCH_PASSWORD)?,
-            // An admin, so the page scenarios of `rest` can open the admin pages too.
-            role: Role::Admin,
-            api_key_hash: Some(smmd_server::auth::token_hash(KEY)),
-            now,
+            email: f.email,
+            password_hash: f.password_hash,
+            role: f.role,
+            api_key_hash: f.api_key.map(smmd_server::auth::token_hash),
+            now: f.now,
             audit: None,
             referral: None,
         })
@@ -285,43 +299,52 @@ async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
     store
         .change_balance(BalanceChange {
             user_id: user.id,
-            amount: Money::parse("10000000")?,
+            amount: Money::parse(f.amount)?,
             kind: LedgerKind::Deposit,
-            key: "bench".into(),
+            key: f.key,
             reason: String::new(),
             actor_id: None,
-            now,
+            now: f.now,
             audit: None,
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    // The resellers of `add100`, each with a wallet of its own (one password hash for all).
+    Ok(user)
+}
+
+async fn seed(store: &Arc<SqlStore>, args: &Args) -> anyhow::Result<()> {
+    let now = 1_767_225_600_000;
     let hash = smmd_app::secrets::hash_password(BENCH_PASSWORD)?;
+    let user = funded_user(
+        store,
+        Funded {
+            email: BENCH_EMAIL.into(),
+            password_hash: hash.clone(),
+            // An admin, so the page scenarios of `rest` can open the admin pages too.
+            role: Role::Admin,
+            api_key: Some(KEY),
+            amount: "10000000",
+            key: "bench".into(),
+            now,
+        },
+    )
+    .await?;
+    // The resellers of `add100`, each with a wallet of its own.
     for r in 0..RESELLERS {
-        let reseller = store
-            .create_user(NewUser {
+        let api_key = format!("bench-r{r}");
+        funded_user(
+            store,
+            Funded {
                 email: format!("reseller{r}@example.com"),
                 password_hash: hash.clone(),
                 role: Role::User,
-                api_key_hash: Some(smmd_server::auth::token_hash(&format!("bench-r{r}"))),
+                api_key: Some(&api_key),
+                amount: "1000000",
+                key: api_key.clone(),
                 now,
-                audit: None,
-                referral: None,
-            })
-            .await?;
-        store
-            .change_balance(BalanceChange {
-                user_id: reseller.id,
-                amount: Money::parse("1000000")?,
-                kind: LedgerKind::Deposit,
-                key: format!("bench-r{r}"),
-                reason: String::new(),
-                actor_id: None,
-                now,
-                audit: None,
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            },
+        )
+        .await?;
     }
     for i in 0..args.services {
         let mut d = ServiceDraft::new(

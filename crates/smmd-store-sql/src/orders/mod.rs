@@ -354,15 +354,25 @@ pub(crate) async fn order_statuses(
     let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
     let cols = "id, status, charge, refunded, start_count, remains, total_quantity";
     if let Some(direct) = &s.direct {
-        // The same statements as `owned_by_ids`, on this thread.
+        // The same statements as `owned_by_ids`, on this thread; one order (the common
+        // `status` call) by its key alone, without the list.
         let list = s.dialect.id_list(ids.iter().copied());
         let mut out = Vec::with_capacity(ids.len());
         for table in ORDER_TABLES {
             if out.len() == ids.len() {
                 break;
             }
-            let sql = owned_by_ids_sql(s, cols, table);
-            out.extend(direct.all(&sql, &[&user.0, &list], |r| rows::status_view(r))?);
+            let found = match ids.as_slice() {
+                [one] => {
+                    let sql = format!("SELECT {cols} FROM {table} WHERE user_id = $1 AND id = $2");
+                    direct.all(&sql, &[&user.0, one], |r| rows::status_view(r))?
+                }
+                _ => {
+                    let sql = owned_by_ids_sql(s, cols, table);
+                    direct.all(&sql, &[&user.0, &list], |r| rows::status_view(r))?
+                }
+            };
+            out.extend(found);
         }
         return Ok(out);
     }
