@@ -194,7 +194,11 @@ pub struct SqlStore {
     pub(crate) sqlite_file: Option<std::sync::Arc<str>>,
     /// The direct readers of [`direct`] (same stores as `sqlite_file`).
     pub(crate) direct: Option<std::sync::Arc<direct::Direct>>,
-    /// The order writer of [`orders::group`], started by the first placement; shared by clones.
+    /// PostgreSQL: orders are placed in batches ([`orders::group_pg`]); off for a hosted child's
+    /// schema (its orders come one at a time, and hundreds of children need no writer task each).
+    pub(crate) pg_batches: bool,
+    /// The order writer of [`orders::group`] (SQLite) or [`orders::group_pg`] (PostgreSQL),
+    /// started by the first placement; shared by clones.
     pub(crate) placer: std::sync::Arc<std::sync::OnceLock<Option<orders::group::Placer>>>,
 }
 
@@ -312,6 +316,7 @@ impl SqlStore {
                     sqlite_file: (!options.single).then(|| path.as_str().into()),
                     direct: (!options.single)
                         .then(|| std::sync::Arc::new(direct::Direct::new(&path))),
+                    pg_batches: false,
                     placer: Default::default(),
                 }
             }
@@ -378,6 +383,7 @@ impl SqlStore {
                     billing_engine_only: Default::default(),
                     sqlite_file: None,
                     direct: None,
+                    pg_batches: options.schema.is_none(),
                     placer: Default::default(),
                 }
             }
@@ -407,18 +413,23 @@ impl SqlStore {
         self.dialect
     }
 
-    /// The order writer (group commit) of a SQLite store with a writer of its own, started on
-    /// first use; `None` for every other store.
+    /// The order writer (group commit), started on first use: of a SQLite store with a writer
+    /// of its own, or of a PostgreSQL store outside a child's schema; `None` for every other.
     pub(crate) fn placer(&self) -> Option<&orders::group::Placer> {
         self.placer
-            .get_or_init(|| {
-                self.sqlite_file.as_ref().map(|path| {
-                    orders::group::Placer::start(
-                        path.to_string(),
+            .get_or_init(|| match (&self.sqlite_file, self.dialect) {
+                (Some(path), _) => Some(orders::group::Placer::start(
+                    path.to_string(),
+                    self.write.clone(),
+                    self.committed.clone(),
+                )),
+                (None, Dialect::Postgres) if self.pg_batches => {
+                    orders::group::Placer::start_postgres(
                         self.write.clone(),
                         self.committed.clone(),
                     )
-                })
+                }
+                (None, _) => None,
             })
             .as_ref()
     }

@@ -201,6 +201,36 @@ mod across_instances {
         );
     }
 
+    /// Group commit across instances (issue 20): three instances of one database share the
+    /// placement storm, each through its own batch writer (`smmd_place_orders`, batches sorted
+    /// by user), so their batches lock the same users' rows and race for the same links and
+    /// request keys. Every placement answered once, nothing stored twice, balances exact.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn three_instances_placing_at_once_lose_nothing() {
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let stores: Vec<std::sync::Arc<dyn smmd_store::Store>> = vec![
+            db.store.clone(),
+            std::sync::Arc::new(second_instance(&db).await),
+            std::sync::Arc::new(second_instance(&db).await),
+        ];
+        smmd_store::testsuite::placement_storm_across(&stores).await;
+    }
+
+    /// A batch the server refuses as a whole wrote nothing (one statement), so its orders are
+    /// placed one at a time: here the batch function is gone, and every caller still gets its
+    /// order or its own refusal, with the storm's every guarantee.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orders_of_a_refused_batch_are_placed_one_at_a_time() {
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        db.execute("DROP FUNCTION smmd_place_orders(TEXT)").await;
+        let store: std::sync::Arc<dyn smmd_store::Store> = db.store.clone();
+        smmd_store::testsuite::placement_storm_across(&[store]).await;
+    }
+
     /// The notifier's cursor follows the same order (issue 15): an alert written by a slow
     /// transaction and committed after a later one is still turned into notifications; a cursor
     /// that followed ids would have moved past it.

@@ -54,9 +54,10 @@ pub(crate) struct Placer {
     queue: mpsc::Sender<Job>,
 }
 
+/// A placement waiting in the queue, and where its answer goes.
 #[derive(Debug)]
-struct Job {
-    new: NewOrder,
+pub(super) struct Job {
+    pub(super) new: NewOrder,
     answer: oneshot::Sender<Answer>,
 }
 
@@ -79,9 +80,15 @@ impl Placer {
     /// connection, taken as the writers' lock) and the live feed's commit counter. Call
     /// inside a tokio runtime.
     pub(crate) fn start(path: String, write: Db, committed: watch::Sender<u64>) -> Placer {
-        let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
+        let (placer, jobs) = Placer::queue();
         tokio::spawn(run(path, write, committed, jobs));
-        Placer { queue }
+        placer
+    }
+
+    /// A placer and the receiving end of its queue, for a backend's writer task.
+    pub(super) fn queue() -> (Placer, mpsc::Receiver<Job>) {
+        let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
+        (Placer { queue }, jobs)
     }
 
     /// Places `new` in the next batch. Errors: the order's refusal, or the batch's failure
@@ -180,7 +187,7 @@ async fn run(
 const GATE_HOLD: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Answers every job of a batch: its outcome, or the batch's failure.
-fn answer(jobs: Vec<Job>, outcomes: anyhow::Result<Vec<Read>>) {
+pub(super) fn answer(jobs: Vec<Job>, outcomes: anyhow::Result<Vec<Read>>) {
     match outcomes {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -233,7 +240,7 @@ async fn write_batch(
 }
 
 /// A placement's outcome, with the placed order read back.
-enum Read {
+pub(super) enum Read {
     Order(Box<Order>),
     Refused(PlaceOrderError),
     Alone,

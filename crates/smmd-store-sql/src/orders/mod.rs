@@ -20,6 +20,7 @@ use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
 pub(crate) mod group;
+mod group_pg;
 mod update;
 use update::{apply_in_tx, lock_order};
 pub(crate) use update::{apply_order_update, apply_order_updates};
@@ -152,8 +153,11 @@ pub(crate) fn placement_error(e: StoreError) -> PlaceOrderError {
 }
 
 /// Places an order: debit, ledger row, order row and its `placed` event in one transaction.
-/// On SQLite concurrent placements share one transaction ([`group`], each in a savepoint of
-/// its own); a referred user's order, and every order on PostgreSQL, takes [`place_alone`].
+/// Concurrent placements share one transaction: on SQLite each in a savepoint of its own
+/// ([`group`]), on PostgreSQL each in a subtransaction of one statement ([`group_pg`]). A
+/// referred user's order, and every order of a store without a batch writer (a hosted
+/// child's), takes [`place_alone`]. Errors: `AmountTooLarge` for a charge above
+/// [`smmd_domain::Money::MAX_AMOUNT`], the refusals of the statements, the store's failures.
 pub(crate) async fn place_order(
     s: &SqlStore,
     user: UserId,
@@ -162,6 +166,9 @@ pub(crate) async fn place_order(
     placement: Placement<'_>,
     now: i64,
 ) -> Result<Order, PlaceOrderError> {
+    if spec.charge > smmd_domain::Money::MAX_AMOUNT {
+        return Err(OrderError::AmountTooLarge.into());
+    }
     let new = NewOrder::new(user, svc, spec, placement, now)?;
     let new = match s.placer() {
         Some(placer) => match placer.place(new).await? {

@@ -521,6 +521,14 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
 /// order with its charge in the ledger and each refusal wrote nothing; one order per key;
 /// every balance is exact.
 pub async fn a_placement_storm_loses_nothing_and_refuses_each_order_alone(store: Arc<dyn Store>) {
+    placement_storm_across(&[store]).await;
+}
+
+/// The placement storm with its placements spread over `stores` in turn: instances of one
+/// database (PostgreSQL), each with its own batch writer, so batches of several instances lock
+/// the same users' rows and race for the same link and request key. Read back on the first.
+pub async fn placement_storm_across(stores: &[Arc<dyn Store>]) {
+    let store = stores[0].clone();
     #[derive(Clone, Copy, PartialEq, Debug)]
     enum Kind {
         /// 12 orders, the balance covers 7.
@@ -557,7 +565,8 @@ pub async fn a_placement_storm_loses_nothing_and_refuses_each_order_alone(store:
     for (u, kind) in users.clone() {
         let n = if kind == Kind::Funds { 12 } else { 8 };
         for j in 0..n {
-            let (store, svc) = (store.clone(), svc.clone());
+            let store = stores[tasks.len() % stores.len()].clone();
+            let svc = svc.clone();
             tasks.push(tokio::spawn(async move {
                 let link = match kind {
                     Kind::Link => format!("https://instagram.com/storm/{}", u.id),

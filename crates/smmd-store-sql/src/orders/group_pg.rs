@@ -1,0 +1,303 @@
+//! Group commit of order placement on PostgreSQL (issue 20, "the order write path at its limit").
+//!
+//! One at a time, a placement on PostgreSQL is six round trips (`BEGIN`, the order row, the
+//! debit with its ledger row, the referral check, the event, `COMMIT`), each a wake-up of a
+//! server process and of ours: on 2 cores `add` stalled near 1,500/s with the CPU busy in
+//! context switches and statement set-up. Here concurrent placements queue on the same channel
+//! as SQLite's ([`super::group`]); one task takes every placement waiting (at most
+//! [`MAX_BATCH`]), sorts them by user (batches of several instances then take users' row locks
+//! in one order) and sends them as one JSON array to `smmd_place_orders` (migration 0033): one
+//! statement, so one round trip and one commit for the batch. The function runs, per order in a
+//! subtransaction of its own, the statements of the one-at-a-time path (order row, conditional
+//! debit, ledger row under the charge key, `placed` event); a refusal (no funds, an active order
+//! for the link, a used request key) rolls back that order alone. The function answers with
+//! each placed order's row as committed, and each caller is answered with it.
+//!
+//! A referred user's order is handed back to be placed alone (its commission is written by
+//! `affiliates::on_charge`), and so is every order of a batch the server refused as a whole (a
+//! deadlock with another instance, a lost function): the statement failed, so nothing of it
+//! was written. A batch whose fate is unknown (the connection broke after it was sent) is
+//! answered with an error that says the order may have been placed.
+
+use serde::Serialize;
+use smmd_domain::ledger;
+use smmd_domain::order::{EventKind, OrderStatus};
+use smmd_domain::service::OrderError;
+use smmd_store::{LedgerKind, PlaceOrderError, StoreError};
+use sqlx::Row as _;
+use tokio::sync::{mpsc, watch};
+
+use super::group::{answer, Job, Placer, Read, MAX_BATCH};
+use super::{placement_error, NewOrder};
+use crate::pool::Db;
+use crate::rows::{self, ORDER_COLS};
+
+impl Placer {
+    /// Starts the batch writer of a PostgreSQL store: batches go out through `write` (the
+    /// store's pool) and wake this instance's live feed through `committed`. `None` when the
+    /// application's texts of a placement cannot be handed to the function (see [`Texts`]):
+    /// orders are then placed one at a time. Call inside a tokio runtime.
+    pub(crate) fn start_postgres(write: Db, committed: watch::Sender<u64>) -> Option<Placer> {
+        let texts = Texts::new()?;
+        let (placer, jobs) = Placer::queue();
+        tokio::spawn(run(write, committed, jobs, texts));
+        Some(placer)
+    }
+}
+
+/// The application's texts a placement writes, as the function builds them around the new
+/// order's id: the charge key ([`ledger::charge_key`], `order:N:charge`) and reason
+/// ([`NewOrder::charge_entry`], `Order #N`) as head + id + tail.
+#[derive(Debug, Clone)]
+struct Texts {
+    key_head: String,
+    key_tail: String,
+    reason_head: String,
+}
+
+impl Texts {
+    /// Splits the texts of a sample id; `None` if one of them does not hold the id once, or
+    /// the reason has text after it.
+    fn new() -> Option<Texts> {
+        const SAMPLE: i64 = 9_081_726_354;
+        let (key, reason) = NewOrder::charge_entry(smmd_domain::OrderId(SAMPLE));
+        debug_assert_eq!(key, ledger::charge_key(SAMPLE));
+        let around = |text: &str| {
+            let id = SAMPLE.to_string();
+            let (head, tail) = text.split_once(&id)?;
+            (!tail.contains(&id)).then(|| (head.to_string(), tail.to_string()))
+        };
+        let (key_head, key_tail) = around(&key)?;
+        let (reason_head, reason_tail) = around(&reason)?;
+        reason_tail.is_empty().then_some(Texts {
+            key_head,
+            key_tail,
+            reason_head,
+        })
+    }
+}
+
+/// One order of the batch as `smmd_place_orders` reads it (`jsonb_to_recordset`).
+#[derive(Serialize)]
+struct BatchRow<'a> {
+    n: usize,
+    user_id: i64,
+    service_id: i64,
+    link: Option<&'a str>,
+    link_key: Option<&'a str>,
+    quantity: i64,
+    runs: Option<i64>,
+    interval_minutes: Option<i64>,
+    total_quantity: i64,
+    /// Micro-units.
+    charge: i64,
+    extras: &'a str,
+    guarantee_days: i64,
+    refill: i64,
+    cancel: i64,
+    provider_id: Option<i64>,
+    provider_service_id: Option<&'a str>,
+    /// Epoch milliseconds.
+    now: i64,
+    reference: &'a str,
+    request_key: Option<&'a str>,
+    panel_id: Option<i64>,
+    status: &'static str,
+    event_kind: &'static str,
+    ledger_kind: &'static str,
+    key_head: &'a str,
+    key_tail: &'a str,
+    reason_head: &'a str,
+}
+
+/// The writer task: batches until every [`Placer`] handle is dropped. One batch at a time:
+/// a second in flight placed no more (`smmd-bench`, 2 cores: the CPU is the limit, not the
+/// round trip), and one writer per instance keeps the lock order simple.
+async fn run(
+    write: Db,
+    committed: watch::Sender<u64>,
+    mut jobs: mpsc::Receiver<Job>,
+    texts: Texts,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        place_batch(&write, &committed, std::mem::take(&mut batch), &texts).await;
+    }
+}
+
+/// Places one batch and answers its callers.
+async fn place_batch(
+    write: &Db,
+    committed: &watch::Sender<u64>,
+    mut jobs: Vec<Job>,
+    texts: &Texts,
+) {
+    // Stable: one user's orders keep their order of arrival (first come, first debited).
+    jobs.sort_by_key(|j: &Job| j.new.user.0);
+    let began = std::time::Instant::now();
+    let outcome = write_batch(write, &jobs, texts).await;
+    tracing::debug!(
+        orders = jobs.len(),
+        write_us = began.elapsed().as_micros() as u64,
+        "order batch"
+    );
+    let outcome = match outcome {
+        Ok(reads) => {
+            if reads.iter().any(|r| matches!(r, Read::Order(_))) {
+                committed.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            Ok(reads)
+        }
+        Err(Failed::NothingWritten(e)) => {
+            tracing::warn!(error = %e, orders = jobs.len(), "order batch refused; placing its orders one at a time");
+            Ok(jobs.iter().map(|_| Read::Alone).collect())
+        }
+        Err(Failed::Unknown(e)) => Err(e),
+    };
+    answer(jobs, outcome);
+}
+
+/// How a batch failed.
+enum Failed {
+    /// The server refused the statement, or it was never sent: nothing of it was written.
+    NothingWritten(anyhow::Error),
+    /// The batch may or may not have been committed.
+    Unknown(anyhow::Error),
+}
+
+/// The outcome of a whole batch: one statement, then its placed orders read back.
+async fn write_batch(write: &Db, jobs: &[Job], texts: &Texts) -> Result<Vec<Read>, Failed> {
+    let rows: Vec<BatchRow<'_>> = jobs
+        .iter()
+        .enumerate()
+        .map(|(n, job)| batch_row(n, &job.new, texts))
+        .collect();
+    let body =
+        serde_json::to_string(&rows).map_err(|e| Failed::NothingWritten(anyhow::Error::new(e)))?;
+    let sql = format!(
+        "SELECT n, refused, {} FROM smmd_place_orders($1)",
+        rows::qualified(ORDER_COLS, "(placed)")
+    );
+    let answers = sqlx::query(&sql)
+        .bind(body)
+        .fetch_all(write)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                Failed::NothingWritten(anyhow::Error::new(e))
+            }
+            e => Failed::Unknown(
+                anyhow::Error::new(e)
+                    .context("the batch's connection failed; the orders may have been placed"),
+            ),
+        })?;
+    // From here on the batch is committed: a failure to read its answer is not a refusal.
+    let mut reads: Vec<Option<Read>> = jobs.iter().map(|_| None).collect();
+    for a in &answers {
+        let read = (|| -> anyhow::Result<(usize, Read)> {
+            let n = usize::try_from(a.try_get::<i64, _>("n")?)?;
+            let refused: Option<String> = a.try_get("refused")?;
+            let read = match refused {
+                None => Read::Order(Box::new(rows::order(a)?)),
+                Some(code) => refusal(&code),
+            };
+            Ok((n, read))
+        })();
+        match read {
+            Ok((n, r)) if n < reads.len() => reads[n] = Some(r),
+            Ok((n, _)) => {
+                return Err(Failed::Unknown(anyhow::anyhow!(
+                    "the batch answered for order {n} it did not have"
+                )))
+            }
+            Err(e) => return Err(Failed::Unknown(e.context("reading the batch's answer"))),
+        }
+    }
+    reads
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Failed::Unknown(anyhow::anyhow!("the batch left an order unanswered")))
+}
+
+/// One order's row of the batch.
+fn batch_row<'a>(n: usize, new: &'a NewOrder, texts: &'a Texts) -> BatchRow<'a> {
+    BatchRow {
+        n,
+        user_id: new.user.0,
+        service_id: new.service,
+        link: new.link.as_deref(),
+        link_key: new.link_key.as_deref(),
+        quantity: new.quantity,
+        runs: new.runs,
+        interval_minutes: new.interval,
+        total_quantity: new.total_quantity,
+        charge: new.charge,
+        extras: &new.extras,
+        guarantee_days: new.guarantee_days,
+        refill: new.refill,
+        cancel: new.cancel,
+        provider_id: new.provider_id,
+        provider_service_id: new.provider_service_id.as_deref(),
+        now: new.now,
+        reference: &new.reference,
+        request_key: new.request_key.as_deref(),
+        panel_id: new.panel,
+        status: OrderStatus::Queued.as_str(),
+        event_kind: EventKind::Placed.as_str(),
+        ledger_kind: LedgerKind::Charge.as_str(),
+        key_head: &texts.key_head,
+        key_tail: &texts.key_tail,
+        reason_head: &texts.reason_head,
+    }
+}
+
+/// A refused order's answer, from the `refused` code of migration 0033.
+fn refusal(code: &str) -> Read {
+    match code {
+        "alone" => Read::Alone,
+        "insufficient_funds" => Read::Refused(OrderError::InsufficientFunds.into()),
+        rule if rule.starts_with("unique ") => {
+            Read::Refused(placement_error(crate::unique_violation(rule)))
+        }
+        other => Read::Refused(PlaceOrderError::Store(StoreError::Other(anyhow::anyhow!(
+            "the batch refused an order without a known reason: {other:?}"
+        )))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_builds_the_charge_key_and_reason_of_the_application() {
+        let t = Texts::new().expect("the charge key and reason hold the order id");
+        let id = smmd_domain::OrderId(42);
+        let (key, reason) = NewOrder::charge_entry(id);
+        assert_eq!(format!("{}42{}", t.key_head, t.key_tail), key);
+        assert_eq!(format!("{}42", t.reason_head), reason);
+    }
+
+    #[test]
+    fn refusal_codes_map_to_the_errors_of_the_one_at_a_time_path() {
+        assert!(matches!(refusal("alone"), Read::Alone));
+        assert!(matches!(
+            refusal("insufficient_funds"),
+            Read::Refused(PlaceOrderError::Rejected(OrderError::InsufficientFunds))
+        ));
+        assert!(matches!(
+            refusal("unique orders_active_link"),
+            Read::Refused(PlaceOrderError::Rejected(OrderError::ActiveOrderWithLink))
+        ));
+        assert!(matches!(
+            refusal("unique orders_request_key"),
+            Read::Refused(PlaceOrderError::Store(StoreError::Conflict(
+                "orders.request_key"
+            )))
+        ));
+        assert!(matches!(
+            refusal("something new"),
+            Read::Refused(PlaceOrderError::Store(StoreError::Other(_)))
+        ));
+    }
+}
