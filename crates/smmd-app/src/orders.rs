@@ -29,15 +29,14 @@ pub async fn place_order(
     input: &OrderInput,
     placement: Placement<'_>,
 ) -> Result<Order, PlaceOrderError> {
-    // The service and the user's price book (a reseller tier's discount), read at once: on
-    // PostgreSQL each read is a round trip, and `add` waits for the slowest, not the sum.
-    let (service, book) = futures::try_join!(
-        app.store.service(ServiceId(service_id)),
-        crate::pricing::price_book(app, user)
-    )?;
-    let service = service
+    let service = app
+        .store
+        .service(ServiceId(service_id))
+        .await?
         .filter(|s| s.enabled)
         .ok_or(OrderError::IncorrectService)?;
+    // The user's price (a reseller tier's discount), by the one pricing function.
+    let book = crate::pricing::price_book(app, user).await?;
     let service = crate::pricing::priced(&book, &service);
     let spec = validate_order(&service.rules(), input)?;
     // The panel's maximum order amount (`[panel] max_order_amount`).

@@ -12,10 +12,8 @@ use crate::App;
 
 /// The user's price book, read from their live rentals and their custom rates.
 pub async fn price_book(app: App<'_>, user: UserId) -> StoreResult<PriceBook> {
-    let (live, custom) = futures::try_join!(
-        app.store.live_entitlements(user),
-        app.store.custom_rates(user)
-    )?;
+    let live = app.store.live_entitlements(user).await?;
+    let custom = app.store.custom_rates(user).await?;
     Ok(PriceBook::new(&live).with_custom(custom))
 }
 
