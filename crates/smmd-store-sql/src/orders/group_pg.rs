@@ -111,8 +111,9 @@ struct BatchRow<'a> {
 }
 
 /// The writer task: batches until every [`Placer`] handle is dropped. One batch at a time:
-/// a second in flight placed no more (`smmd-bench`, 2 cores: the CPU is the limit, not the
-/// round trip), and one writer per instance keeps the lock order simple.
+/// two in flight placed fewer orders (`smmd-bench add100`: 100 resellers, so two batches of
+/// ~12 share a user most of the time and the second waits for the first's row lock until its
+/// commit), and one writer per instance keeps the lock order simple.
 async fn run(
     write: Db,
     committed: watch::Sender<u64>,
@@ -165,7 +166,7 @@ enum Failed {
     Unknown(anyhow::Error),
 }
 
-/// The outcome of a whole batch: one statement, then its placed orders read back.
+/// The outcome of a whole batch: one statement, whose answer carries each placed order's row.
 async fn write_batch(write: &Db, jobs: &[Job], texts: &Texts) -> Result<Vec<Read>, Failed> {
     let rows: Vec<BatchRow<'_>> = jobs
         .iter()
