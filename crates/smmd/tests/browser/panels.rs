@@ -67,6 +67,7 @@ pub async fn a_customer_rents_a_child_panel_and_its_customer_orders_there(c: &Cl
         .expect("services");
     wait_for_text(c, "main", "Instagram Followers").await;
     click(c, "form.logout button").await;
+    wait_for_path(c, "/login").await;
 
     // A customer of the child signs up there, adds test funds and orders.
     c.goto(&format!("{child}/signup")).await.expect("signup");

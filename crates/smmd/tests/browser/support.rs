@@ -248,13 +248,23 @@ pub async fn wait_for_text(c: &Client, css: &str, needle: &str) {
     panic!("no {css} containing {needle:?}");
 }
 
+/// The text of the element matching `css`. An element replaced between finding it and reading
+/// it (a page still loading after a submit: `StaleElementReference`) is found again, for up to
+/// 5 s; no element at all fails at once.
 pub async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    let mut last = None;
+    for _ in 0..50 {
+        let el = c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        match el.text().await {
+            Ok(t) => return t,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: text not readable: {last:?}");
 }
 
 pub async fn fill(c: &Client, css: &str, value: &str) {
@@ -369,6 +379,9 @@ pub async fn sign_in(c: &Client, base: &str, email: &str, password: &str) {
         .expect("dashboard");
     if c.find(Locator::Css("form.logout button")).await.is_ok() {
         click(c, "form.logout button").await;
+        // The log-out must land before the next page: a page loaded while it is in flight
+        // carries the old session's form token and its submit is refused.
+        wait_for_path(c, "/login").await;
     }
     c.goto(&format!("{base}/login")).await.expect("login");
     fill(c, "#email", email).await;
