@@ -551,6 +551,9 @@ async fn statement_pages(c: &Client, demo: &Demo) {
     )
     .await
     .expect("the demo's database");
+    // The demo runs `billing.rentals` every minute, and a run makes a draft past its grace
+    // final: hold the job (and let a run in flight finish) while the draft is looked at.
+    let held = hold_job(&store, smmd_jobs::billing::BILLING_RENTALS, false).await;
     let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
     let last = Month::of(Month::of(now).start_ms() - 1);
     let past = Month::of(last.start_ms() - 1);
@@ -650,6 +653,49 @@ async fn statement_pages(c: &Client, demo: &Demo) {
         csv_link.starts_with("/api/admin/billing/statements/"),
         "{csv_link}"
     );
+    hold_job(&store, &held, true).await;
+}
+
+/// Disables (`enabled` false) or enables schedule `name` through the store and, when disabling,
+/// waits (≤ 30 s) until none of its runs is pending or running. Returns the name.
+async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) -> String {
+    use smmd_store::prelude::*;
+    let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
+    let schedule = store
+        .update_schedule(
+            name,
+            smmd_store::schedules::ScheduleEdit {
+                expr: None,
+                zone: None,
+                enabled: Some(enabled),
+                misfire: None,
+                overlap: None,
+                max_attempts: None,
+                timeout_ms: None,
+                next_run_at: None,
+                detail: "browser test".into(),
+            },
+            "browser-test",
+            now,
+        )
+        .await
+        .expect("edit the schedule");
+    let started = Instant::now();
+    while !enabled {
+        let runs = store
+            .schedule_runs(schedule.id, None, 20)
+            .await
+            .expect("runs");
+        if runs.iter().all(|r| r.state.is_final()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name} still has a run in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    name.to_string()
 }
 
 /// `/api/docs`: the bundled renderer draws the operations under the panel's strict CSP (no
