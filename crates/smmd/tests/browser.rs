@@ -681,7 +681,10 @@ async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) -
         .await
         .expect("edit the schedule");
     let started = Instant::now();
-    while !enabled {
+    if enabled {
+        return name.to_string();
+    }
+    loop {
         let runs = store
             .schedule_runs(schedule.id, None, 20)
             .await
