@@ -29,14 +29,14 @@ pub async fn place_order(
     input: &OrderInput,
     placement: Placement<'_>,
 ) -> Result<Order, PlaceOrderError> {
-    let service = app
-        .store
-        .service(ServiceId(service_id))
-        .await?
+    // The service and what prices it for this user, read in one go.
+    let context = app.store.order_context(user, ServiceId(service_id)).await?;
+    let service = context
+        .service
         .filter(|s| s.enabled)
         .ok_or(OrderError::IncorrectService)?;
-    // The user's price (a reseller tier's discount), by the one pricing function.
-    let book = crate::pricing::price_book(app, user).await?;
+    // The user's price (a reseller tier's discount, a custom rate), by the one pricing function.
+    let book = crate::pricing::book(&context.live, context.custom);
     let service = crate::pricing::priced(&book, &service);
     let spec = validate_order(&service.rules(), input)?;
     // The panel's maximum order amount (`[panel] max_order_amount`).

@@ -14,7 +14,17 @@ use crate::App;
 pub async fn price_book(app: App<'_>, user: UserId) -> StoreResult<PriceBook> {
     let live = app.store.live_entitlements(user).await?;
     let custom = app.store.custom_rates(user).await?;
-    Ok(PriceBook::new(&live).with_custom(custom))
+    Ok(book(&live, custom))
+}
+
+/// The price book of the live rentals' `(entitlement, settings JSON)` and the custom rates
+/// read (all of them, or those that can price the one service being ordered:
+/// [`smmd_store::OrderContext`]).
+pub fn book(
+    live: &[(String, String)],
+    custom: Vec<smmd_domain::custom_rate::CustomRate>,
+) -> PriceBook {
+    PriceBook::new(live).with_custom(custom)
 }
 
 /// `service` as `book` prices it: the same service with the user's rate.

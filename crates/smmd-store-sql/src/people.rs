@@ -155,31 +155,47 @@ async fn add_user_note(s: &SqlStore, n: NewUserNote) -> StoreResult<UserNote> {
     Ok(out)
 }
 
+/// The columns of a custom rate as [`custom_rate`] reads them.
+pub(crate) const CUSTOM_RATE_COLS: &str = "service_id, discount_bp, fixed_rate";
+
+/// A custom rate from its columns: `service_id` 0 is every service; a discount (basis points)
+/// wins over a fixed rate (micro-units per 1000). Errors: a row with neither.
+pub(crate) fn custom_rate(
+    service: i64,
+    discount: Option<i64>,
+    fixed: Option<i64>,
+) -> StoreResult<CustomRate> {
+    let price = match (discount, fixed) {
+        (Some(bp), _) => CustomPrice::Discount(bp),
+        (None, Some(m)) => CustomPrice::Fixed(Money::from_micros(m)),
+        (None, None) => {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "custom rate without a price"
+            )))
+        }
+    };
+    Ok(CustomRate {
+        service_id: (service != 0).then_some(service),
+        price,
+    })
+}
+
 async fn custom_rates(s: &SqlStore, user: UserId) -> StoreResult<Vec<CustomRate>> {
-    const SQL: &str = "SELECT service_id, discount_bp, fixed_rate FROM custom_rates \
-         WHERE user_id = $1 ORDER BY service_id";
+    let sql = format!(
+        "SELECT {CUSTOM_RATE_COLS} FROM custom_rates WHERE user_id = $1 ORDER BY service_id"
+    );
+    let sql = sql.as_str();
     fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<CustomRate> {
-        let service: i64 = get(r, "service_id")?;
-        let discount: Option<i64> = get(r, "discount_bp")?;
-        let fixed: Option<i64> = get(r, "fixed_rate")?;
-        let price = match (discount, fixed) {
-            (Some(bp), _) => CustomPrice::Discount(bp),
-            (None, Some(m)) => CustomPrice::Fixed(Money::from_micros(m)),
-            (None, None) => {
-                return Err(StoreError::Other(anyhow::anyhow!(
-                    "custom rate without a price"
-                )))
-            }
-        };
-        Ok(CustomRate {
-            service_id: (service != 0).then_some(service),
-            price,
-        })
+        custom_rate(
+            get(r, "service_id")?,
+            get(r, "discount_bp")?,
+            get(r, "fixed_rate")?,
+        )
     }
     if let Some(direct) = &s.direct {
-        return direct.all(SQL, &[&user.0], |r| decode(r));
+        return direct.all(sql, &[&user.0], |r| decode(r));
     }
-    let rows = sqlx::query(SQL)
+    let rows = sqlx::query(sql)
         .bind(user.0)
         .fetch_all(&s.read)
         .await

@@ -7,6 +7,17 @@ use smmd_domain::{Money, OrderId, ProviderId, ServiceId, UserId};
 
 use crate::*;
 
+/// The reads of a placement ([`OrderStore::order_context`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderContext {
+    /// The service with its category name; `None` if there is no such service.
+    pub service: Option<Service>,
+    /// The user's live rentals (`active` or `grace`): `(entitlement, settings JSON)`.
+    pub live: Vec<(String, String)>,
+    /// The user's custom rates for every service (`service_id` `None`) and for this service.
+    pub custom: Vec<smmd_domain::custom_rate::CustomRate>,
+}
+
 /// An order as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Order {
@@ -231,6 +242,15 @@ pub trait OrderStore: Send + Sync {
         placement: Placement<'_>,
         now: i64,
     ) -> Result<Order, PlaceOrderError>;
+
+    /// What a placement reads before it writes, in one go: the service `service` with its
+    /// category (`None` if there is none, enabled or not, as [`Store::service`]), `user`'s
+    /// live rentals as `(entitlement, settings JSON)` in rental order (as
+    /// [`Store::live_entitlements`]) and those of the user's custom rates that can price this
+    /// service: the one for every service and the one for it (as [`Store::custom_rates`],
+    /// filtered). On PostgreSQL one statement instead of three (`add` from 100 resellers,
+    /// issue 20); on SQLite the three direct reads.
+    async fn order_context(&self, user: UserId, service: ServiceId) -> StoreResult<OrderContext>;
 
     /// The user's order placed with this `Idempotency-Key`, if any (live orders only).
     async fn order_by_request_key(&self, user: UserId, key: &str) -> StoreResult<Option<Order>>;

@@ -343,17 +343,20 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
     Ok(report)
 }
 
+/// The live rentals (`active` or `grace`) of user `$1`, as `r`, with their plans as `p`.
+pub(crate) const LIVE_RENTALS: &str = "FROM rentals r JOIN plans p ON p.id = r.plan_id \
+     WHERE r.user_id = $1 AND r.state IN ('active', 'grace')";
+
 async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(String, String)>> {
-    const SQL: &str =
-        "SELECT p.entitlement, p.settings FROM rentals r JOIN plans p ON p.id = r.plan_id \
-         WHERE r.user_id = $1 AND r.state IN ('active', 'grace') ORDER BY r.id";
+    let sql = format!("SELECT p.entitlement, p.settings {LIVE_RENTALS} ORDER BY r.id");
+    let sql = sql.as_str();
     fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<(String, String)> {
         Ok((get(r, "entitlement")?, get(r, "settings")?))
     }
     if let Some(direct) = &s.direct {
-        return direct.all(SQL, &[&user.0], |r| decode(r));
+        return direct.all(sql, &[&user.0], |r| decode(r));
     }
-    sqlx::query(SQL)
+    sqlx::query(sql)
         .bind(user.0)
         .fetch_all(&s.read)
         .await

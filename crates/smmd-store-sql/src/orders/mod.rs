@@ -19,6 +19,7 @@ use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
+mod context;
 pub(crate) mod group;
 mod group_pg;
 mod update;
@@ -554,6 +555,14 @@ mod section {
 
     #[async_trait::async_trait]
     impl OrderStore for SqlStore {
+        async fn order_context(
+            &self,
+            user: UserId,
+            service: ServiceId,
+        ) -> StoreResult<OrderContext> {
+            super::context::order_context(self, user, service).await
+        }
+
         async fn place_order(
             &self,
             user: UserId,

@@ -99,6 +99,7 @@ macro_rules! conformance_tests {
             reset_tokens_work_once_end_sessions_and_mail_through_the_outbox,
             confirmation_and_two_factor_state_round_trip,
             customers_are_searched_noted_and_priced_by_their_custom_rates,
+            the_order_context_is_the_service_and_what_prices_it_for_the_user,
             order_searches_filter_page_and_use_public_references,
             archived_orders_are_read_everywhere_and_refuse_changes,
             the_audit_log_keeps_admin_actions_newest_first,

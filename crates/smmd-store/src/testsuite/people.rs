@@ -198,3 +198,88 @@ pub async fn customers_are_searched_noted_and_priced_by_their_custom_rates(store
     ));
     assert_ledger_consistent(&store).await;
 }
+
+/// [`OrderStore::order_context`] reads what the separate reads would: the service as
+/// [`Store::service`], the live rentals as [`Store::live_entitlements`] and the custom rates
+/// that can price the service (every service's and its own, not another service's).
+pub async fn the_order_context_is_the_service_and_what_prices_it_for_the_user(
+    store: Arc<dyn Store>,
+) {
+    let plan = super::billing::enabled_with_plan(&store, "0").await;
+    let ann = user(&store, "context@shop.io", "100").await;
+    let bob = user(&store, "context-bob@shop.io", "0").await;
+    let svc = followers(&store).await;
+    let other = followers(&store).await;
+    // Nobody's rates yet, no rentals: the service alone.
+    let bare = store.order_context(ann.id, svc.id).await.expect("bare");
+    assert_eq!(bare.service, store.service(svc.id).await.expect("service"));
+    assert!(bare.service.is_some() && bare.live.is_empty() && bare.custom.is_empty());
+
+    store.rent(ann.id, plan.id, NOW).await.expect("rent");
+    let every = CustomRate {
+        service_id: None,
+        price: CustomPrice::Discount(500),
+    };
+    let own = CustomRate {
+        service_id: Some(svc.id.0),
+        price: CustomPrice::Fixed(Money::parse("0.25").expect("m")),
+    };
+    store
+        .set_custom_rate(ann.id, None, Some(every.price), NOW, None)
+        .await
+        .expect("every");
+    store
+        .set_custom_rate(ann.id, Some(svc.id), Some(own.price), NOW, None)
+        .await
+        .expect("own");
+    store
+        .set_custom_rate(
+            ann.id,
+            Some(other.id),
+            Some(CustomPrice::Discount(3_000)),
+            NOW,
+            None,
+        )
+        .await
+        .expect("other's");
+    store
+        .set_custom_rate(
+            bob.id,
+            Some(svc.id),
+            Some(CustomPrice::Discount(9_000)),
+            NOW,
+            None,
+        )
+        .await
+        .expect("bob's");
+
+    let ctx = store.order_context(ann.id, svc.id).await.expect("context");
+    assert_eq!(ctx.service, store.service(svc.id).await.expect("service"));
+    let live = store.live_entitlements(ann.id).await.expect("live");
+    assert_eq!(live.len(), 1, "the rental is live");
+    assert_eq!(ctx.live, live);
+    assert_eq!(ctx.custom, vec![every, own]);
+    // The other service: its own rate instead of this one's.
+    let ctx = store.order_context(ann.id, other.id).await.expect("other");
+    assert_eq!(
+        ctx.custom,
+        vec![
+            every,
+            CustomRate {
+                service_id: Some(other.id.0),
+                price: CustomPrice::Discount(3_000)
+            }
+        ]
+    );
+    // Another user sees only their own; no such service reads nothing.
+    let ctx = store.order_context(bob.id, svc.id).await.expect("bob");
+    assert!(ctx.live.is_empty());
+    assert_eq!(ctx.custom.len(), 1);
+    assert_eq!(
+        store
+            .order_context(ann.id, ServiceId(999_999))
+            .await
+            .expect("missing"),
+        OrderContext::default()
+    );
+}
