@@ -113,7 +113,9 @@ struct BatchRow<'a> {
 /// The writer task: batches until every [`Placer`] handle is dropped. One batch at a time:
 /// two in flight placed fewer orders (`smmd-bench add100`: 100 resellers, so two batches of
 /// ~12 share a user most of the time and the second waits for the first's row lock until its
-/// commit), and one writer per instance keeps the lock order simple.
+/// commit), and so did two or three in flight with disjoint users (stop 45: on 2 cores the CPU
+/// is the limit, not the commit's WAL flush); one writer per instance keeps the lock order
+/// simple.
 async fn run(
     write: Db,
     committed: watch::Sender<u64>,
