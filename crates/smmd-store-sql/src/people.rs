@@ -180,11 +180,13 @@ pub(crate) fn custom_rate(
     })
 }
 
+/// The statement of [`custom_rates`], built once (every `add` on SQLite runs it).
+static CUSTOM_RATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {CUSTOM_RATE_COLS} FROM custom_rates WHERE user_id = $1 ORDER BY service_id")
+});
+
 async fn custom_rates(s: &SqlStore, user: UserId) -> StoreResult<Vec<CustomRate>> {
-    let sql = format!(
-        "SELECT {CUSTOM_RATE_COLS} FROM custom_rates WHERE user_id = $1 ORDER BY service_id"
-    );
-    let sql = sql.as_str();
+    let sql = CUSTOM_RATES.as_str();
     fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<CustomRate> {
         custom_rate(
             get(r, "service_id")?,

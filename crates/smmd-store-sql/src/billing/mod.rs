@@ -347,9 +347,13 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
 pub(crate) const LIVE_RENTALS: &str = "FROM rentals r JOIN plans p ON p.id = r.plan_id \
      WHERE r.user_id = $1 AND r.state IN ('active', 'grace')";
 
+/// The statement of [`live_entitlements`], built once (every `add` on SQLite runs it).
+static LIVE_ENTITLEMENTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT p.entitlement, p.settings {LIVE_RENTALS} ORDER BY r.id")
+});
+
 async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(String, String)>> {
-    let sql = format!("SELECT p.entitlement, p.settings {LIVE_RENTALS} ORDER BY r.id");
-    let sql = sql.as_str();
+    let sql = LIVE_ENTITLEMENTS.as_str();
     fn decode(r: &(impl crate::rows::Cols + ?Sized)) -> StoreResult<(String, String)> {
         Ok((get(r, "entitlement")?, get(r, "settings")?))
     }

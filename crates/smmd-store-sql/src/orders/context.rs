@@ -14,6 +14,18 @@ use crate::people::{custom_rate, CUSTOM_RATE_COLS};
 use crate::rows::{self, get, SERVICE_COLS};
 use crate::{Dialect, SqlResultExt, SqlStore};
 
+/// The one statement of [`order_context`] on PostgreSQL (`$1` user, `$2` service), built once.
+static PG_ORDER_CONTEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {SERVICE_COLS}, \
+         (SELECT COALESCE(json_agg(json_build_array(p.entitlement, p.settings) ORDER BY r.id), \
+          '[]')::text {LIVE_RENTALS}) AS live_json, \
+         (SELECT COALESCE(json_agg(json_build_array({CUSTOM_RATE_COLS}) ORDER BY service_id), \
+          '[]')::text FROM custom_rates WHERE user_id = $1 AND service_id IN (0, $2)) AS custom_json \
+         FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $2"
+    )
+});
+
 pub(crate) async fn order_context(
     s: &SqlStore,
     user: UserId,
@@ -35,15 +47,7 @@ pub(crate) async fn order_context(
             custom,
         });
     }
-    let sql = format!(
-        "SELECT {SERVICE_COLS}, \
-         (SELECT COALESCE(json_agg(json_build_array(p.entitlement, p.settings) ORDER BY r.id), \
-          '[]')::text {LIVE_RENTALS}) AS live_json, \
-         (SELECT COALESCE(json_agg(json_build_array({CUSTOM_RATE_COLS}) ORDER BY service_id), \
-          '[]')::text FROM custom_rates WHERE user_id = $1 AND service_id IN (0, $2)) AS custom_json \
-         FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = $2"
-    );
-    let row = sqlx::query(&sql)
+    let row = sqlx::query(PG_ORDER_CONTEXT.as_str())
         .bind(user.0)
         .bind(service.0)
         .fetch_optional(&s.read)
