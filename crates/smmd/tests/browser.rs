@@ -553,7 +553,7 @@ async fn statement_pages(c: &Client, demo: &Demo) {
     .expect("the demo's database");
     // The demo runs `billing.rentals` every minute, and a run makes a draft past its grace
     // final: hold the job (and let a run in flight finish) while the draft is looked at.
-    let held = hold_job(&store, smmd_jobs::billing::BILLING_RENTALS, false).await;
+    hold_job(&store, smmd_jobs::billing::BILLING_RENTALS, false).await;
     let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
     let last = Month::of(Month::of(now).start_ms() - 1);
     let past = Month::of(last.start_ms() - 1);
@@ -653,12 +653,12 @@ async fn statement_pages(c: &Client, demo: &Demo) {
         csv_link.starts_with("/api/admin/billing/statements/"),
         "{csv_link}"
     );
-    hold_job(&store, &held, true).await;
+    hold_job(&store, smmd_jobs::billing::BILLING_RENTALS, true).await;
 }
 
 /// Disables (`enabled` false) or enables schedule `name` through the store and, when disabling,
-/// waits (≤ 30 s) until none of its runs is pending or running. Returns the name.
-async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) -> String {
+/// waits (≤ 30 s) until none of its runs is pending or running.
+async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) {
     use smmd_store::prelude::*;
     let now = smmd_domain::Clock::now_ms(&smmd_domain::SystemClock);
     let schedule = store
@@ -682,7 +682,7 @@ async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) -
         .expect("edit the schedule");
     let started = Instant::now();
     if enabled {
-        return name.to_string();
+        return;
     }
     loop {
         let runs = store
@@ -698,7 +698,6 @@ async fn hold_job(store: &smmd_store_sql::SqlStore, name: &str, enabled: bool) -
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    name.to_string()
 }
 
 /// `/api/docs`: the bundled renderer draws the operations under the panel's strict CSP (no
