@@ -9,7 +9,10 @@
 //! - **Root throughput**: `/api/v2` `status` (one order) and `add` at the same concurrency,
 //!   before any child, with every child's engine running, and again after every child was
 //!   removed; the ratio of the "with" median to the mean of the two baselines' medians, each of
-//!   `--rounds` alternating rounds (the rounds printed beside).
+//!   `--rounds` alternating rounds (the rounds printed beside). A fourth set of rounds, on a
+//!   fresh process over the same database after the rest, tells what the process kept from
+//!   its children from what the database did.
+//! - **Process state** before each phase: idle CPU over 5 s, threads, open files, RSS.
 //! - **Lateness**: every tick run each child's scheduler started in a window after the
 //!   children settled (start − nominal tick, from each child's own `schedule_runs`), with the
 //!   children that ran nothing and the ticks that did not succeed counted.
@@ -118,6 +121,7 @@ async fn one_backend(
             "PostgreSQL runs without autovacuum here: the root's tables and the catalogue are vacuumed before each throughput round (--vacuum off to skip)"
         );
     }
+    state(pid, "before any child").await;
     let before = throughput(&server, c, args.orders, vacuum).await?;
     let (rss0, fds0) = (rss_kb(pid), fds(pid));
 
@@ -157,6 +161,7 @@ async fn one_backend(
         (fds1 as f64 - fds0 as f64) / n
     );
 
+    state(pid, "with every child").await;
     let after = throughput(&server, c, args.orders, vacuum).await?;
 
     // The window runs on while the children tick.
@@ -188,12 +193,33 @@ async fn one_backend(
             .context("removing a child")?;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
+    state(pid, "with every child removed").await;
     let gone = throughput(&server, c, args.orders, vacuum).await?;
+    // The same database served by a fresh process: what "gone" lost that a restart gives back
+    // is the process's (memory, tasks), what it does not is the database's.
+    drop(server);
+    let server = Server::start_with(
+        &args.smmd,
+        &db.url,
+        &[
+            ("SMMD__SECURITY__SECRET_KEY", SECRET),
+            ("SMMD__PANELS__REFRESH_MS", "500"),
+        ],
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    state(server.child.id(), "restarted on the same database").await;
+    let restarted = throughput(&server, c, args.orders, vacuum).await?;
     println!(
-        "{:<10} {:>10} {:>10} {:>14} {:>8}   {:>9} {:>9}   rounds none | with | gone (req/s)",
+        "{:<10} {:>10} {:>10} {:>14} {:>8}   {:>9} {:>9}   rounds none | with | gone | restarted (req/s)",
         "root v2", "none req/s", "gone req/s", "children req/s", "ratio", "p99 none", "p99 with"
     );
-    for ((b, a), g) in before.iter().zip(after.iter()).zip(gone.iter()) {
+    for (((b, a), g), r) in before
+        .iter()
+        .zip(after.iter())
+        .zip(gone.iter())
+        .zip(restarted.iter())
+    {
         let (bm, am, gm) = (b.median(), a.median(), g.median());
         let base = (bm.rps + gm.rps) / 2.0;
         let errors: u64 = b
@@ -201,10 +227,11 @@ async fn one_backend(
             .iter()
             .chain(&a.rounds)
             .chain(&g.rounds)
+            .chain(&r.rounds)
             .map(|r| r.errors)
             .sum();
         println!(
-            "{:<10} {:>10.0} {:>10.0} {:>14.0} {:>7.1}%   {:>7.2}ms {:>7.2}ms   {} | {} | {}{}",
+            "{:<10} {:>10.0} {:>10.0} {:>14.0} {:>7.1}%   {:>7.2}ms {:>7.2}ms   {} | {} | {} | {}{}",
             b.name,
             bm.rps,
             gm.rps,
@@ -215,6 +242,7 @@ async fn one_backend(
             b.spread(),
             a.spread(),
             g.spread(),
+            r.spread(),
             if errors > 0 {
                 format!("  ({errors} errors)")
             } else {
@@ -477,4 +505,30 @@ async fn lateness(
 
 fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// The process's state between phases: idle CPU over 5 s (share of one core), threads, open
+/// files and RSS, printed as one line under `label`.
+async fn state(pid: u32, label: &str) {
+    let ticks = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                // Fields after the command's closing parenthesis: utime and stime are the 12th
+                // and 13th (clock ticks, 100 a second here).
+                let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+                Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0)
+    };
+    let t0 = ticks();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let busy = ticks().saturating_sub(t0);
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count());
+    println!(
+        "process {label}: idle CPU {:.1} % of one core, {threads} threads, {} open files, RSS {:.1} MB",
+        busy as f64 / 5.0,
+        fds(pid),
+        rss_kb(pid) as f64 / 1024.0
+    );
 }
