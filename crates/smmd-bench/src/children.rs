@@ -98,15 +98,7 @@ async fn one_backend(
     let store = db.store.clone();
     crate::seed(&store, args).await.context("seeding")?;
     let (plan, renter) = seed_renter(store.as_ref()).await?;
-    let server = Server::start_with(
-        &args.smmd,
-        &db.url,
-        &[
-            ("SMMD__SECURITY__SECRET_KEY", SECRET),
-            ("SMMD__PANELS__REFRESH_MS", "500"),
-        ],
-    )
-    .await?;
+    let server = start_root(args, db).await?;
     let pid = server.child.id();
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("== {backend}");
@@ -198,15 +190,7 @@ async fn one_backend(
     // The same database served by a fresh process: what "gone" lost that a restart gives back
     // is the process's (memory, tasks), what it does not is the database's.
     drop(server);
-    let server = Server::start_with(
-        &args.smmd,
-        &db.url,
-        &[
-            ("SMMD__SECURITY__SECRET_KEY", SECRET),
-            ("SMMD__PANELS__REFRESH_MS", "500"),
-        ],
-    )
-    .await?;
+    let server = start_root(args, db).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     state(server.child.id(), "restarted on the same database").await;
     let restarted = throughput(&server, c, args.orders, vacuum).await?;
@@ -252,6 +236,19 @@ async fn one_backend(
     }
     drop(server);
     Ok(())
+}
+
+/// `smmd serve` on the bench's database with the children's settings.
+async fn start_root(args: &Args, db: &BenchDb) -> anyhow::Result<Server> {
+    Server::start_with(
+        &args.smmd,
+        &db.url,
+        &[
+            ("SMMD__SECURITY__SECRET_KEY", SECRET),
+            ("SMMD__PANELS__REFRESH_MS", "500"),
+        ],
+    )
+    .await
 }
 
 /// The `child_panel` plan and one renter with the funds for every child.
