@@ -22,12 +22,19 @@ pub struct InsertsArgs {
     /// Users the orders cycle through (each with its own balance row).
     #[arg(long, default_value_t = 100)]
     users: usize,
+    /// Orders per printed line: a run in several chunks over one file shows what its growth
+    /// costs (default: one line per batch size).
+    #[arg(long)]
+    chunk: Option<usize>,
+    /// Indexes dropped before placing (what each costs an order), e.g. `orders_user_link`.
+    #[arg(long, value_delimiter = ',')]
+    without: Vec<String>,
 }
 
 pub async fn run(a: &InsertsArgs) -> anyhow::Result<()> {
     println!(
-        "{:<7} {:>8} {:>10} {:>12}",
-        "batch", "orders", "orders/s", "µs / order"
+        "{:<7} {:>8} {:>10} {:>12} {:>13}",
+        "batch", "orders", "orders/s", "µs / order", "pages / order"
     );
     for &batch in &a.batch {
         let dir = tempfile::tempdir()?;
@@ -71,19 +78,42 @@ pub async fn run(a: &InsertsArgs) -> anyhow::Result<()> {
         };
         let spec = validate_order(&service.rules(), &input)?;
         let file = path.display().to_string();
-        let orders = a.orders;
-        let (took, placed) = tokio::task::spawn_blocking(move || {
-            smmd_store_sql::place_directly(&file, &users, &service, &spec, orders, batch, now)
-        })
-        .await??;
-        anyhow::ensure!(placed == a.orders, "placed {placed} of {}", a.orders);
-        println!(
-            "{:<7} {:>8} {:>10.0} {:>12.1}",
-            batch,
-            placed,
-            placed as f64 / took.as_secs_f64(),
-            took.as_micros() as f64 / placed as f64
-        );
+        let chunk = a.chunk.unwrap_or(a.orders).max(1);
+        let mut start = 0;
+        while start < a.orders {
+            let end = (start + chunk).min(a.orders);
+            let (file, users, service, spec) =
+                (file.clone(), users.clone(), service.clone(), spec.clone());
+            // The indexes go once, before the first chunk.
+            let without = if start == 0 {
+                a.without.clone()
+            } else {
+                Vec::new()
+            };
+            let (took, placed, pages) = tokio::task::spawn_blocking(move || {
+                smmd_store_sql::place_directly(
+                    &file,
+                    &users,
+                    &service,
+                    &spec,
+                    start..end,
+                    batch,
+                    &without,
+                    now,
+                )
+            })
+            .await??;
+            anyhow::ensure!(placed == end - start, "placed {placed} of {}", end - start);
+            println!(
+                "{:<7} {:>8} {:>10.0} {:>12.1} {:>13.1}",
+                batch,
+                end,
+                placed as f64 / took.as_secs_f64(),
+                took.as_micros() as f64 / placed as f64,
+                pages as f64 / placed as f64
+            );
+            start = end;
+        }
     }
     Ok(())
 }

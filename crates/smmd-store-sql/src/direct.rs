@@ -13,6 +13,8 @@
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, ToSql};
+
+use crate::rows::Named;
 use smmd_store::{StoreError, StoreResult};
 
 /// Idle connections kept.
@@ -54,15 +56,16 @@ impl Direct {
         &self,
         sql: &str,
         params: &[&dyn ToSql],
-        decode: impl Fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+        decode: impl Fn(&Named<'_, '_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(sql).map_err(other)?;
             bind(&mut stmt, params).map_err(other)?;
+            let names = Named::names_of(&stmt);
             let mut rows = stmt.raw_query();
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(other)? {
-                out.push(decode(row)?);
+                out.push(decode(&Named { row, names: &names })?);
             }
             Ok(out)
         })
@@ -73,14 +76,15 @@ impl Direct {
         &self,
         sql: &str,
         params: &[&dyn ToSql],
-        decode: impl Fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+        decode: impl Fn(&Named<'_, '_>) -> StoreResult<T>,
     ) -> StoreResult<Option<T>> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(sql).map_err(other)?;
             bind(&mut stmt, params).map_err(other)?;
+            let names = Named::names_of(&stmt);
             let mut rows = stmt.raw_query();
             match rows.next().map_err(other)? {
-                Some(row) => decode(row).map(Some),
+                Some(row) => decode(&Named { row, names: &names }).map(Some),
                 None => Ok(None),
             }
         })

@@ -11,12 +11,22 @@ use sqlx::{Any, Row as _, Transaction};
 use crate::rows::{self, LEDGER_COLS};
 use crate::{Dialect, SqlResultExt, SqlStore};
 
+/// The statement of [`SQLITE_DEBIT`] and [`SQLITE_MOVE_BALANCE`], written once.
+macro_rules! sqlite_move_balance {
+    () => {
+        "UPDATE users SET balance = balance + $1 WHERE id = $2 \
+         AND balance + $1 >= 0 AND balance + $1 <= 1000000000000000000"
+    };
+}
+
 /// SQLite's conditional balance move: `$1` micro-units onto user `$2`, only if the balance
 /// stays within `0..=`[`Money::MAX_AMOUNT`]; returns the new balance, or no row when refused.
 /// (PostgreSQL does the same inside one statement with the ledger insert.)
-pub(crate) const SQLITE_MOVE_BALANCE: &str =
-    "UPDATE users SET balance = balance + $1 WHERE id = $2 \
-     AND balance + $1 >= 0 AND balance + $1 <= 1000000000000000000 RETURNING balance";
+pub(crate) const SQLITE_MOVE_BALANCE: &str = concat!(sqlite_move_balance!(), " RETURNING balance");
+
+/// [`SQLITE_MOVE_BALANCE`] without its `RETURNING` (the group commit's debit, which reads the
+/// balance back itself): one row changed when moved, none when refused.
+pub(crate) const SQLITE_DEBIT: &str = sqlite_move_balance!();
 
 /// A ledger row: user, amount, balance after (micro-units), key, kind, reason, order, actor,
 /// time (epoch ms), `$1`…`$9`.
@@ -278,7 +288,8 @@ mod section {
 mod tests {
     #[test]
     fn the_sqlite_balance_move_caps_at_the_maximum_amount() {
-        let cap = format!("<= {} RETURNING", smmd_domain::Money::MAX_AMOUNT.micros());
-        assert!(super::SQLITE_MOVE_BALANCE.contains(&cap));
+        let cap = format!("<= {}", smmd_domain::Money::MAX_AMOUNT.micros());
+        assert!(super::SQLITE_MOVE_BALANCE.contains(&format!("{cap} RETURNING")));
+        assert!(super::SQLITE_DEBIT.ends_with(&cap));
     }
 }
