@@ -34,6 +34,7 @@ mod security;
 mod site;
 mod stuck;
 mod tickets;
+mod wal;
 mod wallet;
 
 pub use feed::FEED_CHANNEL;
@@ -200,6 +201,9 @@ pub struct SqlStore {
     /// The order writer of [`orders::group`] (SQLite) or [`orders::group_pg`] (PostgreSQL),
     /// started by the first placement; shared by clones.
     pub(crate) placer: std::sync::Arc<std::sync::OnceLock<Option<orders::group::Placer>>>,
+    /// Keeps the WAL checkpointer of [`wal`] running while any clone lives (the stores of
+    /// `sqlite_file`; `None` for the others, whose writer checkpoints in its commits).
+    pub(crate) _wal: Option<std::sync::Arc<wal::Checkpointer>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -277,7 +281,9 @@ impl SqlStore {
                         // (schedules, recent runs) fit, and hundreds of children stay small.
                         "PRAGMA cache_size = -512;"
                     } else {
-                        "PRAGMA cache_size = -65536;"
+                        // No checkpoint inside its commits: the store's checkpointer does
+                        // them beside the writers (`wal`).
+                        "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;"
                     },
                 )
                 .connect(&url)
@@ -318,6 +324,7 @@ impl SqlStore {
                         .then(|| std::sync::Arc::new(direct::Direct::new(&path))),
                     pg_batches: false,
                     placer: Default::default(),
+                    _wal: (!options.single).then(|| wal::start(path.as_str().into())),
                 }
             }
             Dialect::Postgres => {
@@ -385,6 +392,7 @@ impl SqlStore {
                     direct: None,
                     pg_batches: options.schema.is_none(),
                     placer: Default::default(),
+                    _wal: None,
                 }
             }
         };

@@ -3,10 +3,10 @@
 //! SQLite has one writer. Placed one transaction at a time through sqlx, every order cost
 //! seven statements, each a round trip to the driver's connection thread (two thread switches),
 //! so `add` stalled near 1,000/s while the CPU idled. Here concurrent placements queue on a
-//! channel; one task takes every placement waiting (at most [`MAX_BATCH`]), takes the store's
-//! write connection as the writers' lock (so no other write interleaves, and none waits on
-//! SQLite's busy handler), and runs the whole batch on a blocking thread through a connection
-//! of its own (`rusqlite`): `BEGIN IMMEDIATE`, then per order a savepoint holding its order
+//! channel; one thread of its own takes every placement waiting (at most [`MAX_BATCH`]),
+//! takes the store's write connection as the writers' lock (so no other write interleaves,
+//! and none waits on SQLite's busy handler), and runs the whole batch through a connection of
+//! its own (`rusqlite`): `BEGIN IMMEDIATE`, then per order a savepoint holding its order
 //! row, conditional debit, ledger row and `placed` event, then one `COMMIT`. A refusal (no
 //! funds, an active order for the link, a used request key) rolls back to its savepoint and
 //! fails that order alone; a failed `COMMIT` fails the batch (nothing of it written). Every
@@ -17,8 +17,6 @@
 //! A referred user's order (its affiliate commission is written in the same transaction, by
 //! `affiliates::on_charge`) is handed back to the caller to be placed alone, as are all
 //! orders of a store whose writer could not be opened.
-
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
@@ -76,12 +74,19 @@ enum Answer {
 }
 
 impl Placer {
-    /// Starts the writer of the SQLite database at `path`: the store's `write` pool (one
-    /// connection, taken as the writers' lock) and the live feed's commit counter. Call
-    /// inside a tokio runtime.
+    /// Starts the writer of the SQLite database at `path` on a thread of its own: the store's
+    /// `write` pool (one connection, taken as the writers' lock) and the live feed's commit
+    /// counter. Call inside a tokio runtime (the thread takes the lock through it). If the thread cannot be started, every placement is placed alone.
     pub(crate) fn start(path: String, write: Db, committed: watch::Sender<u64>) -> Placer {
         let (placer, jobs) = Placer::queue();
-        tokio::spawn(run(path, write, committed, jobs));
+        let rt = tokio::runtime::Handle::current();
+        let started = std::thread::Builder::new()
+            .name("smmd-orders".into())
+            .spawn(move || run(rt, path, write, committed, jobs));
+        if let Err(e) = started {
+            // The queue's receiver went with the closure: placements see it closed.
+            tracing::warn!(error = %e, "order writer not started: orders are placed one at a time");
+        }
         placer
     }
 
@@ -110,33 +115,31 @@ impl Placer {
     }
 }
 
-/// The writer task: batches until every [`Placer`] handle is dropped.
-async fn run(
+/// The writer thread: batches until every [`Placer`] handle is dropped. A thread, not a task
+/// handing each batch to `spawn_blocking`: between two batches nothing waits for a tokio
+/// worker (busy with requests under load) or a blocking thread to be woken, so the writer
+/// goes from one commit to the next as soon as placements are queued. If it panics, the
+/// batch in hand is answered "may have been placed" (its answers dropped) and every later
+/// placement is placed alone.
+fn run(
+    rt: tokio::runtime::Handle,
     path: String,
     write: Db,
     committed: watch::Sender<u64>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
-    let opened = {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || open(&path)).await
-    };
-    let conn = match opened {
-        Ok(Ok(c)) => Some(Arc::new(Mutex::new(c))),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, path, "order writer not opened: orders are placed one at a time");
-            None
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "order writer not opened: orders are placed one at a time");
-            None
-        }
-    };
-    let checkpointer = Arc::new(Mutex::new(None));
-    let mut checkpointed = std::time::Instant::now();
+    // The runtime's context: the lock's hand-back spawns on it.
+    let _rt = rt.enter();
+    let mut conn = open(&path)
+        .map_err(|e| {
+            tracing::warn!(error = %e, path, "order writer not opened: orders are placed one at a time")
+        })
+        .ok();
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let Some(conn) = &conn else {
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        take_queued(&mut jobs, &mut batch);
+        let Some(conn) = conn.as_mut() else {
             for job in batch.drain(..) {
                 let _ = job.answer.send(Answer::Alone(Box::new(job.new)));
             }
@@ -144,7 +147,7 @@ async fn run(
         };
         // The writers' lock, kept while placements keep coming (at most GATE_HOLD), so a
         // stream of batches pays for one hand-over of the pool's connection.
-        let lock = match write.acquire().await {
+        let lock = match rt.block_on(write.acquire()) {
             Ok(l) => l,
             Err(e) => {
                 let e = anyhow::Error::new(e).context("taking the write lock");
@@ -154,31 +157,38 @@ async fn run(
         };
         let held = std::time::Instant::now();
         loop {
-            if checkpointed.elapsed() >= CHECKPOINT_EVERY {
-                checkpoint(&path, &checkpointer);
-                checkpointed = std::time::Instant::now();
-            }
-            let jobs_now = std::mem::take(&mut batch);
-            let (jobs_now, outcomes) = write_batch(conn.clone(), jobs_now).await;
+            let began = std::time::Instant::now();
+            let news: Vec<&NewOrder> = batch.iter().map(|j| &j.new).collect();
+            let outcomes = in_one_transaction(conn, &news);
+            tracing::debug!(
+                orders = batch.len(),
+                write_us = began.elapsed().as_micros() as u64,
+                "order batch"
+            );
             if outcomes.is_ok() {
                 committed.send_modify(|n| *n = n.wrapping_add(1));
             }
-            answer(jobs_now, outcomes);
+            answer(std::mem::take(&mut batch), outcomes);
             if held.elapsed() >= GATE_HOLD {
                 break;
             }
             // What queued meanwhile, without waiting for more.
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
+            take_queued(&mut jobs, &mut batch);
             if batch.is_empty() {
                 break;
             }
         }
         drop(lock);
+    }
+}
+
+/// Moves the placements already queued into `batch`, up to [`MAX_BATCH`], without waiting.
+fn take_queued(jobs: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
     }
 }
 
@@ -211,34 +221,6 @@ pub(super) fn answer(jobs: Vec<Job>, outcomes: anyhow::Result<Vec<Read>>) {
     }
 }
 
-/// Runs one batch on a blocking thread (the caller holds the writers' lock). Errors: the
-/// batch as a whole (nothing of it committed).
-async fn write_batch(
-    conn: Arc<Mutex<Connection>>,
-    jobs: Vec<Job>,
-) -> (Vec<Job>, anyhow::Result<Vec<Read>>) {
-    let ran = tokio::task::spawn_blocking(move || {
-        let began = std::time::Instant::now();
-        let news: Vec<&NewOrder> = jobs.iter().map(|j| &j.new).collect();
-        let outcomes = match conn.lock() {
-            Ok(mut c) => in_one_transaction(&mut c, &news),
-            Err(_) => Err(anyhow::anyhow!("the order writer panicked earlier")),
-        };
-        tracing::debug!(
-            orders = jobs.len(),
-            write_us = began.elapsed().as_micros() as u64,
-            "order batch"
-        );
-        (jobs, outcomes)
-    })
-    .await;
-    match ran {
-        Ok(r) => r,
-        // The batch's thread panicked: its orders are gone with it, and so are the answers.
-        Err(e) => (Vec::new(), Err(anyhow::Error::new(e))),
-    }
-}
-
 /// A placement's outcome, with the placed order read back.
 pub(super) enum Read {
     Order(Box<Order>),
@@ -248,7 +230,7 @@ pub(super) enum Read {
 
 /// Opens the writer's connection with the pool writer's settings (64 MB of pages: the ten
 /// indexes of `orders` and those of `ledger` and `order_events` stay in memory), pages read
-/// through a memory map, and no checkpoint inside its commits: [`checkpoint`] runs them
+/// through a memory map, and no checkpoint inside its commits: [`crate::wal`] runs them
 /// beside the writer, so a batch never waits for one.
 fn open(path: &str) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -257,34 +239,17 @@ fn open(path: &str) -> rusqlite::Result<Connection> {
          PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; \
          PRAGMA wal_autocheckpoint=0;",
     )?;
+    conn.busy_handler(Some(writer_busy))?;
     conn.set_prepared_statement_cache_capacity(16);
     Ok(conn)
 }
 
-/// How often the writer's WAL frames are copied back into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// A passive checkpoint on a connection of its own: copies committed WAL frames into the
-/// database file while batches go on (SQLite lets a checkpoint run beside the writer), so
-/// the WAL stays short. Skipped when the previous one still runs.
-fn checkpoint(path: &str, checkpointer: &Arc<Mutex<Option<Connection>>>) {
-    let (path, checkpointer) = (path.to_string(), checkpointer.clone());
-    tokio::task::spawn_blocking(move || {
-        let Ok(mut slot) = checkpointer.try_lock() else {
-            return;
-        };
-        if slot.is_none() {
-            *slot = Connection::open(&path)
-                .and_then(|c| c.execute_batch("PRAGMA busy_timeout=10000;").map(|_| c))
-                .map_err(|e| tracing::warn!(error = %e, "WAL checkpointer not opened"))
-                .ok();
-        }
-        if let Some(conn) = slot.as_ref() {
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
-            }
-        }
-    });
+/// The writer's busy handler: while the checkpointer holds the write lock (a few ms), retries
+/// every 100 µs instead of SQLite's 1, 2, 5, 10 … ms steps; gives up after ~10 s as
+/// `busy_timeout=10000` did.
+fn writer_busy(tries: i32) -> bool {
+    std::thread::sleep(std::time::Duration::from_micros(100));
+    tries < 100_000
 }
 
 /// `BEGIN IMMEDIATE`, each order in a savepoint, `COMMIT`, then the placed orders read back
@@ -522,9 +487,8 @@ pub fn place_directly(
     let (mut placed, mut frames, mut since) = (0, 0, 0);
     // (busy, frames in the log, frames checkpointed): the log restarts with the first write
     // after a checkpoint that copied it all (nothing reads beside this run).
-    let checkpoint = |conn: &Connection| -> rusqlite::Result<i64> {
-        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
-    };
+    let checkpoint =
+        |conn: &Connection| -> rusqlite::Result<i64> { Ok(crate::wal::pass(conn, "PASSIVE")?.log) };
     while n < orders {
         let mut news = Vec::with_capacity(batch);
         for _ in 0..batch.min(orders - n) {
