@@ -76,7 +76,8 @@ enum Answer {
 impl Placer {
     /// Starts the writer of the SQLite database at `path` on a thread of its own: the store's
     /// `write` pool (one connection, taken as the writers' lock) and the live feed's commit
-    /// counter. Call inside a tokio runtime (the thread takes the lock through it). If the thread cannot be started, every placement is placed alone.
+    /// counter. Call inside a tokio runtime (the thread takes the lock through it). If the
+    /// thread cannot be started, every placement is placed alone.
     pub(crate) fn start(path: String, write: Db, committed: watch::Sender<u64>) -> Placer {
         let (placer, jobs) = Placer::queue();
         let rt = tokio::runtime::Handle::current();
