@@ -128,10 +128,18 @@ mod tests {
     use super::*;
 
     /// The WAL header's salts (bytes 16..24), which SQLite changes each time the log starts
-    /// over.
+    /// over; waits (up to 2 s) for the writer to have written the header.
     fn salts(path: &str) -> Vec<u8> {
-        let log = std::fs::read(format!("{path}-wal")).expect("the log");
-        log[16..24].to_vec()
+        let waited = Instant::now();
+        loop {
+            match std::fs::read(format!("{path}-wal")) {
+                Ok(log) if log.len() >= 32 => return log[16..24].to_vec(),
+                _ if waited.elapsed() < Duration::from_secs(2) => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                other => panic!("no log header after 2 s: {:?}", other.map(|l| l.len())),
+            }
+        }
     }
 
     /// Under a writer that never pauses for long (0.1 ms between commits), each run lets the
@@ -159,17 +167,14 @@ mod tests {
                     true
                 }))
                 .expect("busy");
-                let mut n = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     conn.execute_batch(
                         "BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(3000)); COMMIT;",
                     )
                     .expect("write");
-                    n += 1;
                     // As the order writer between batches, answering one and taking the next.
                     std::thread::sleep(Duration::from_micros(100));
                 }
-                n
             })
         };
         std::thread::sleep(Duration::from_millis(50));
@@ -189,7 +194,7 @@ mod tests {
             before = after;
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let written = writes.join().expect("writer");
-        assert!(written > 100, "the writer wrote {written} rows");
+        // The writer's own failures surface here (its row count depends on the machine's load).
+        writes.join().expect("writer");
     }
 }
