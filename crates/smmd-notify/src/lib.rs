@@ -21,8 +21,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use smmd_domain::alert::{AlertChannel, AlertKind};
 use smmd_domain::Clock;
 use smmd_store::{
-    AlertChannelConfig, Channel, ChannelMessage, Delivery, DeliveryOutcome, NotificationBatch,
-    Store, StoreResult,
+    AlertChannelConfig, Channel, ChannelMessage, Delivery, DeliveryOutcome, FeedPos,
+    NotificationBatch, Store, StoreResult,
 };
 
 /// What the notifier needs to know about the panel and its mail server.
@@ -101,7 +101,26 @@ pub struct Notifier {
     /// The panel secret that opens the alert channels' sealed secrets; without it their
     /// messages fail as unconfigured.
     secret: Option<Arc<[u8; 32]>>,
+    /// How far past the stored `order_events` cursor this process found nothing to notify.
+    quiet: Arc<std::sync::Mutex<Quiet>>,
 }
+
+/// Order events past the stored cursor that this process read and found nothing to notify
+/// in (`placed`, `dispatched`, most of a busy panel's events): the cursor is moved over them
+/// at most every [`QUIET_RECORD_MS`], not after every read. Each move is a write, and on
+/// SQLite every write by another connection empties the order writer's page cache (a fifth
+/// of the order writer's time under a stream of `add`). Lost with the process: a restart
+/// reads those events again and again finds nothing.
+#[derive(Debug, Default)]
+struct Quiet {
+    /// The stored cursor this was measured from, and the position read up to.
+    seen: Option<(FeedPos, FeedPos)>,
+    /// When (epoch ms) this process last moved the stored cursor.
+    recorded_at: i64,
+}
+
+/// The longest (ms) a stretch of events with nothing to notify stays unrecorded.
+pub const QUIET_RECORD_MS: i64 = 5_000;
 
 impl Notifier {
     pub fn new(
@@ -138,6 +157,7 @@ impl Notifier {
             mailer,
             http,
             secret: None,
+            quiet: Default::default(),
         })
     }
 
@@ -228,15 +248,27 @@ pub async fn run(n: &Notifier) -> StoreResult<Report> {
 }
 
 /// Turns new order events into notifications, window by window; returns how many were written.
+/// A window with nothing to notify moves the stored cursor only when [`QUIET_RECORD_MS`]
+/// passed since this process last moved it ([`Quiet`]); the next window with something to
+/// notify moves it from where it is stored, over both, in one compare-and-set.
 pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
     let store = &n.store;
     let mut cursor = store.notify_cursor("order_events").await?;
+    let mut read = n.quiet_from(cursor);
     let mut written = 0;
     loop {
-        let (events, to) = store.notifiable_events(cursor, n.settings.batch).await?;
-        if to == cursor {
+        let (events, to) = store.notifiable_events(read, n.settings.batch).await?;
+        let now = n.clock.now_ms();
+        let due = n.quiet_record_due(now);
+        if to == read && (read == cursor || !due) {
+            n.remember_quiet(cursor, read);
             return Ok(written);
         }
+        if to != read && events.is_empty() && !due {
+            read = to;
+            continue;
+        }
+        // From the stored cursor to `to`: the quiet stretch read before, and this window.
         let batch = NotificationBatch {
             cursor: "order_events",
             from: cursor,
@@ -247,12 +279,52 @@ pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
                 .collect(),
             channel_messages: Vec::new(),
         };
-        match store.record_notifications(&batch, n.clock.now_ms()).await? {
+        match store.record_notifications(&batch, now).await? {
             Some(count) => written += count,
             // Another run moved the cursor: it owns this window and the ones after it.
-            None => return Ok(written),
+            None => {
+                n.forget_quiet();
+                return Ok(written);
+            }
         }
+        n.recorded_quiet(now);
         cursor = to;
+        read = to;
+    }
+}
+
+impl Notifier {
+    /// Where to read order events from: past the quiet stretch this process saw, if it was
+    /// measured from the cursor stored now (else another instance moved it: from there).
+    fn quiet_from(&self, stored: FeedPos) -> FeedPos {
+        match self.quiet.lock().map(|q| q.seen) {
+            Ok(Some((from, read))) if from == stored && read > stored => read,
+            _ => stored,
+        }
+    }
+
+    fn remember_quiet(&self, stored: FeedPos, read: FeedPos) {
+        if let Ok(mut q) = self.quiet.lock() {
+            q.seen = Some((stored, read));
+        }
+    }
+
+    fn forget_quiet(&self) {
+        if let Ok(mut q) = self.quiet.lock() {
+            q.seen = None;
+        }
+    }
+
+    fn quiet_record_due(&self, now: i64) -> bool {
+        self.quiet
+            .lock()
+            .map_or(true, |q| now - q.recorded_at >= QUIET_RECORD_MS)
+    }
+
+    fn recorded_quiet(&self, now: i64) {
+        if let Ok(mut q) = self.quiet.lock() {
+            q.recorded_at = now;
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use smmd_domain::refill::RefillStatus;
 use smmd_domain::service::{validate_order, OrderInput, ServiceType};
 use smmd_domain::{Clock, ManualClock, Money, UserId};
 use smmd_notify::webhook::{self, DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use smmd_notify::{Notifier, NotifySettings, RETRY_DELAYS_MS};
+use smmd_notify::{collect_events, Notifier, NotifySettings, RETRY_DELAYS_MS};
 use smmd_store::{
     BalanceChange, LedgerKind, NewUser, NotificationSettings, Order, OrderUpdate, Role, Service,
     ServiceDraft, Store, User,
@@ -896,7 +896,74 @@ async fn notifications_speak_each_recipients_language(store: Arc<dyn Store>) {
     assert_eq!(said[3].0, format!("Order {} partially completed", r(3)));
 }
 
+/// Events with nothing to notify (`placed`, the steps before a final status) move the stored
+/// cursor at most every `QUIET_RECORD_MS`, not after every read; a final status among them is
+/// notified once, its window stored with the quiet events before it; a notifier that restarts
+/// (its memory lost) reads on from the stored cursor and notifies nothing twice.
+async fn quiet_events_move_the_cursor_seldom_and_nothing_is_notified_twice(store: Arc<dyn Store>) {
+    let clock = ManualClock::new(T0 + 120_000);
+    let svc = service(&store).await;
+    let ann = account(&store, "ann@example.com", Role::User).await;
+    let n = strict_notifier(&store, &clock);
+    let stored = || async { store.notify_cursor("order_events").await.expect("cursor") };
+    let start = stored().await;
+
+    let first = order(&store, ann.id, &svc, "https://instagram.com/q1").await;
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    let c1 = stored().await;
+    assert!(c1 > start, "the first quiet stretch is stored at once");
+    let second = order(&store, ann.id, &svc, "https://instagram.com/q2").await;
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    assert_eq!(
+        stored().await,
+        c1,
+        "a quiet stretch within 5 s is not stored"
+    );
+    clock.advance_ms(1_000);
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    assert_eq!(stored().await, c1);
+
+    finish(&store, &first, ProviderStatus::Completed, 0).await;
+    assert_eq!(
+        collect_events(&n).await.expect("run"),
+        1,
+        "the final status"
+    );
+    let c2 = stored().await;
+    assert!(c2 > c1, "stored with what was notified");
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+
+    order(&store, ann.id, &svc, "https://instagram.com/q3").await;
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    assert_eq!(stored().await, c2);
+    clock.advance_ms(smmd_notify::QUIET_RECORD_MS);
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    let c3 = stored().await;
+    assert!(c3 > c2, "stored once 5 s passed");
+
+    // A restart: the second order completes while its `placed` window was never stored.
+    order(&store, ann.id, &svc, "https://instagram.com/q4").await;
+    assert_eq!(collect_events(&n).await.expect("run"), 0);
+    finish(&store, &second, ProviderStatus::Completed, 0).await;
+    let restarted = strict_notifier(&store, &clock);
+    assert_eq!(collect_events(&restarted).await.expect("run"), 1);
+    assert_eq!(collect_events(&restarted).await.expect("run"), 0);
+    assert_eq!(
+        collect_events(&n).await.expect("run"),
+        0,
+        "the old one sees it stored"
+    );
+    let notes = store
+        .notifications_of_user(ann.id, None, 10)
+        .await
+        .expect("notes");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes.iter().any(|x| x.title.contains(&first.reference)));
+    assert!(notes.iter().any(|x| x.title.contains(&second.reference)));
+}
+
 smmd_store_sql::both_stores!(
+    quiet_events_move_the_cursor_seldom_and_nothing_is_notified_twice,
     notifications_speak_each_recipients_language,
     finished_orders_are_emailed_and_webhooked_once_with_signatures,
     a_dead_webhook_is_retried_with_backoff_then_fails,
