@@ -254,14 +254,14 @@ pub async fn run(n: &Notifier) -> StoreResult<Report> {
 pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
     let store = &n.store;
     let mut cursor = store.notify_cursor("order_events").await?;
-    let mut read = n.quiet_from(cursor);
+    let mut read = n.quiet(|q| q.read_from(cursor));
     let mut written = 0;
     loop {
         let (events, to) = store.notifiable_events(read, n.settings.batch).await?;
         let now = n.clock.now_ms();
-        let due = n.quiet_record_due(now);
+        let due = n.quiet(|q| q.record_due(now));
         if to == read && (read == cursor || !due) {
-            n.remember_quiet(cursor, read);
+            n.quiet(|q| q.seen = Some((cursor, read)));
             return Ok(written);
         }
         if to != read && events.is_empty() && !due {
@@ -283,48 +283,39 @@ pub async fn collect_events(n: &Notifier) -> StoreResult<u64> {
             Some(count) => written += count,
             // Another run moved the cursor: it owns this window and the ones after it.
             None => {
-                n.forget_quiet();
+                n.quiet(|q| q.seen = None);
                 return Ok(written);
             }
         }
-        n.recorded_quiet(now);
+        n.quiet(|q| q.recorded_at = now);
         cursor = to;
         read = to;
     }
 }
 
 impl Notifier {
+    /// This process's memory of the quiet stretch ([`Quiet`]), for `f`.
+    fn quiet<T>(&self, f: impl FnOnce(&mut Quiet) -> T) -> T {
+        f(&mut self
+            .quiet
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl Quiet {
     /// Where to read order events from: past the quiet stretch this process saw, if it was
     /// measured from the cursor stored now (else another instance moved it: from there).
-    fn quiet_from(&self, stored: FeedPos) -> FeedPos {
-        match self.quiet.lock().map(|q| q.seen) {
-            Ok(Some((from, read))) if from == stored && read > stored => read,
+    fn read_from(&self, stored: FeedPos) -> FeedPos {
+        match self.seen {
+            Some((from, read)) if from == stored && read > stored => read,
             _ => stored,
         }
     }
 
-    fn remember_quiet(&self, stored: FeedPos, read: FeedPos) {
-        if let Ok(mut q) = self.quiet.lock() {
-            q.seen = Some((stored, read));
-        }
-    }
-
-    fn forget_quiet(&self) {
-        if let Ok(mut q) = self.quiet.lock() {
-            q.seen = None;
-        }
-    }
-
-    fn quiet_record_due(&self, now: i64) -> bool {
-        self.quiet
-            .lock()
-            .map_or(true, |q| now - q.recorded_at >= QUIET_RECORD_MS)
-    }
-
-    fn recorded_quiet(&self, now: i64) {
-        if let Ok(mut q) = self.quiet.lock() {
-            q.recorded_at = now;
-        }
+    /// Whether a quiet stretch is to be stored now (epoch ms).
+    fn record_due(&self, now: i64) -> bool {
+        now - self.recorded_at >= QUIET_RECORD_MS
     }
 }
 

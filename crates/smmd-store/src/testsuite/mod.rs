@@ -147,13 +147,16 @@ macro_rules! conformance_tests {
     };
 }
 
-pub(super) const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+/// The suite's clock: 2026-01-01T00:00:00Z, epoch ms.
+pub const NOW: i64 = 1_767_225_600_000;
 
 pub(super) fn m(s: &str) -> Money {
     Money::parse(s).expect("amount")
 }
 
-pub(super) async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
+/// A user signed up at [`NOW`] with `balance` deposited (key `seed:{email}`); also for the
+/// backends' own tests.
+pub async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
     user_with(store, email, balance, None).await
 }
 
@@ -203,7 +206,9 @@ pub(super) async fn credit(
         .expect("credit")
 }
 
-pub(super) async fn followers(store: &Arc<dyn Store>) -> Service {
+/// "Instagram Followers" at 0.90 per 1000 (50 to 10,000, refill with a 30-day guarantee,
+/// cancel, drip-feed); also for the backends' own tests.
+pub async fn followers(store: &Arc<dyn Store>) -> Service {
     let mut d = ServiceDraft::new(
         "Instagram Followers",
         "Followers",

@@ -318,10 +318,7 @@ enum Unguarded {
 fn place_unguarded(conn: &Connection, new: &NewOrder) -> Result<OrderId, Unguarded> {
     let id = match insert_order(conn, new) {
         Ok(id) => id,
-        Err(rusqlite::Error::SqliteFailure(f, message))
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            let e = rusqlite::Error::SqliteFailure(f, message);
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
             return Err(Unguarded::Refused(placement_error(store_error(e))));
         }
         Err(_) => return Err(Unguarded::Unexpected),
@@ -372,9 +369,6 @@ fn read_back(conn: &Connection, outcomes: Vec<Outcome>) -> anyhow::Result<Vec<Re
 /// One order in its own savepoint: placed, or refused and rolled back to it. Errors: those
 /// that fail the batch (the savepoint statements themselves).
 fn in_savepoint(conn: &Connection, new: &NewOrder) -> rusqlite::Result<Outcome> {
-    // A referred user's order also earns a commission: that path is written once, in
-    // `affiliates::on_charge`, so the order is placed alone. (Referrals are written only with
-    // the account, so this read cannot go stale within the batch.)
     if referred(conn, new)? {
         return Ok(Outcome::Alone);
     }

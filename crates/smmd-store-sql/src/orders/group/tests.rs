@@ -4,41 +4,9 @@
 use super::*;
 use crate::testing::{fresh, Backend};
 
-use smmd_domain::service::{validate_order, OrderInput, ServiceType};
-use smmd_store::prelude::*;
-use smmd_store::{BalanceChange, NewUser, Role, ServiceDraft};
-
-const NOW: i64 = 1_767_225_600_000;
-
-/// A user of the store with `amount` in their wallet.
-async fn funded(store: &crate::SqlStore, email: &str, amount: &str) -> smmd_domain::UserId {
-    let user = store
-        .create_user(NewUser {
-            email: email.into(),
-            password_hash: "$argon2id$test".into(),
-            role: Role::User,
-            api_key_hash: None,
-            now: NOW,
-            audit: None,
-            referral: None,
-        })
-        .await
-        .expect("user");
-    store
-        .change_balance(BalanceChange {
-            user_id: user.id,
-            amount: Money::parse(amount).expect("amount"),
-            kind: LedgerKind::Deposit,
-            key: format!("seed-{email}"),
-            reason: String::new(),
-            actor_id: None,
-            now: NOW,
-            audit: None,
-        })
-        .await
-        .expect("deposit");
-    user.id
-}
+use smmd_domain::service::{validate_order, OrderInput};
+use smmd_store::testsuite::{followers, user, NOW};
+use smmd_store::Store;
 
 /// Two databases seeded alike (a rich, a poor and a third user; one service at 0.90 per
 /// 1000, so 100 cost 0.09), each with the writer's connection; and the placements of
@@ -48,30 +16,23 @@ async fn twins(orders: &[(usize, &str)]) -> (Vec<crate::testing::TestDb>, Vec<Ne
     let mut news = Vec::new();
     for _ in 0..2 {
         let db = fresh(Backend::Sqlite).await.expect("db");
+        let store: std::sync::Arc<dyn Store> = db.store.clone();
         let users = [
-            funded(&db.store, "rich@example.com", "1000").await,
-            funded(&db.store, "poor@example.com", "0.10").await,
-            funded(&db.store, "third@example.com", "1000").await,
+            user(&store, "rich@example.com", "1000").await.id,
+            user(&store, "poor@example.com", "0.10").await.id,
+            user(&store, "third@example.com", "1000").await.id,
         ];
-        let d = ServiceDraft::new(
-            "Category",
-            "Followers",
-            ServiceType::Default,
-            Money::parse("0.90").expect("rate"),
-            10,
-            100_000,
-        );
-        let service = db.store.create_service(d, NOW).await.expect("service");
+        let service = followers(&store).await;
         if news.is_empty() {
-            for (user, link) in orders {
+            for (who, link) in orders {
                 let input = OrderInput {
-                    link: Some(format!("https://x.io/{link}")),
+                    link: Some(format!("https://instagram.com/{link}")),
                     quantity: Some("100".into()),
                     ..Default::default()
                 };
                 let spec = validate_order(&service.rules(), &input).expect("spec");
                 news.push(
-                    NewOrder::new(users[*user], &service, &spec, Default::default(), NOW)
+                    NewOrder::new(users[*who], &service, &spec, Default::default(), NOW)
                         .expect("new order"),
                 );
             }
