@@ -312,6 +312,8 @@ impl SqlStore {
                     .await
                     .with_context(|| format!("opening SQLite database {path}"))?
                 };
+                let checkpointer = (!options.single)
+                    .then(|| wal::start(path.as_str().into(), Db::own(write.clone())));
                 SqlStore {
                     read: Db::own(read),
                     write: Db::own(write),
@@ -324,7 +326,7 @@ impl SqlStore {
                         .then(|| std::sync::Arc::new(direct::Direct::new(&path))),
                     pg_batches: false,
                     placer: Default::default(),
-                    _wal: (!options.single).then(|| wal::start(path.as_str().into())),
+                    _wal: checkpointer,
                 }
             }
             Dialect::Postgres => {

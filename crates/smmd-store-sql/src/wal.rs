@@ -11,37 +11,62 @@
 //! Passive passes alone copy the log without taking the write lock, but never let it start
 //! over under a steady stream of batches (a writer restarts the log only when its transaction
 //! begins with every page copied): it grew by ~30 KB per order without end (1.5 GB in 10 s of
-//! `add`), into new blocks the file system had to allocate. So each run ends with a `RESTART`
-//! pass once the passive passes have caught up: it takes the write lock for the last few
-//! pages, waits for readers of older pages, and the next commit writes from the start of the
-//! log, over blocks already allocated.
+//! `add`), into new blocks the file system had to allocate. So each run, once its passive
+//! passes have caught up, takes the writers' gate (the store's write connection, which the
+//! order writer holds while it writes) and copies the last few pages with no writer between
+//! them: every page is copied, and the next writer's transaction starts the log over itself
+//! (unless a reader still holds an older page at that instant). Before, the last pass was a
+//! `RESTART`, which raced the writers for SQLite's write lock (retrying every 200 µs; on a
+//! loaded machine it lost for its whole 50 ms and left the log growing) and then held that
+//! lock while it waited for every reader of an older page — the order writer waiting behind
+//! it (5 s of `add` from 100 resellers at c64: 22 batches over 9 ms, now 4). A `RESTART` pass
+//! remains for when the writers did not start the log over since the last run (its salts are
+//! unchanged: a reader was in the way): it waits for those readers, inside the gate.
 
+use std::io::Read as _;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use crate::pool::Db;
+
 /// How often the log is copied back into the database file.
 pub(crate) const EVERY: Duration = Duration::from_millis(500);
 
-/// Pages written during a passive pass below which the run finishes with a `RESTART` pass
-/// (a few ms of copying under the write lock).
-const RESTART_BELOW: i64 = 2_000;
+/// Pages written during a passive pass below which the run takes the writers' gate for its
+/// last pass (a few ms of copying while the writers wait).
+const LAST_BELOW: i64 = 2_000;
 
-/// Passive passes at most before the `RESTART` pass.
+/// Passive passes at most before the last pass.
 const PASSES: u32 = 4;
+
+/// How long a run waits for the writers' gate (the order writer keeps it at most ~20 ms at a
+/// time); past it the run ends without its last pass, and a later run copies the rest.
+const GATE_WAIT: Duration = Duration::from_secs(1);
 
 /// Keeps the store's checkpointer running: the task stops once every clone of the store (and
 /// so this token) is dropped.
 #[derive(Debug)]
 pub(crate) struct Checkpointer;
 
-/// Starts the checkpointer of the SQLite file at `path`. Call inside a tokio runtime.
-pub(crate) fn start(path: Arc<str>) -> Arc<Checkpointer> {
+/// What the checkpointer keeps between runs.
+#[derive(Default)]
+struct State {
+    /// Its own connection, opened at the first run.
+    conn: Option<Connection>,
+    /// The log's salts when the last run ended: equal at the next run means no writer
+    /// started the log over meanwhile.
+    salts: Option<[u8; 8]>,
+}
+
+/// Starts the checkpointer of the SQLite file at `path`, whose writers take `write` (the
+/// store's one write connection) as their gate. Call inside a tokio runtime.
+pub(crate) fn start(path: Arc<str>, write: Db) -> Arc<Checkpointer> {
     let token = Arc::new(Checkpointer);
     let alive: Weak<Checkpointer> = Arc::downgrade(&token);
     tokio::spawn(async move {
-        let conn = Arc::new(Mutex::new(None));
+        let state = Arc::new(Mutex::new(State::default()));
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
@@ -50,61 +75,108 @@ pub(crate) fn start(path: Arc<str>) -> Arc<Checkpointer> {
             if alive.strong_count() == 0 {
                 break;
             }
-            let (path, conn) = (path.clone(), conn.clone());
+            let (path, state, write) = (path.clone(), state.clone(), write.clone());
+            let rt = tokio::runtime::Handle::current();
+            // The gate is taken on the blocking thread, between the passive passes and the
+            // last one.
+            let gate = move || {
+                rt.block_on(tokio::time::timeout(GATE_WAIT, write.acquire()))
+                    .ok()?
+                    .map_err(|e| tracing::warn!(error = %e, "WAL checkpointer: no writers' gate"))
+                    .ok()
+            };
             // One run at a time: the next tick waits for this one.
-            let _ = tokio::task::spawn_blocking(move || run(&path, &conn)).await;
+            let _ = tokio::task::spawn_blocking(move || run(&path, &state, gate)).await;
         }
     });
     token
 }
 
-/// One run: passive passes until one copies little, then a `RESTART` pass. Errors are logged
-/// (the next run tries again). Returns whether the `RESTART` pass finished, so that the
-/// writer's next commit starts the log over: `false` when the log was empty, the pass timed
-/// out behind the writers or a reader (a later run restarts it), or on an error.
-fn run(path: &str, slot: &Mutex<Option<Connection>>) -> bool {
-    let Ok(mut slot) = slot.lock() else {
-        return false;
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    /// The log was empty (never written, or a writer has just started it over).
+    Empty,
+    /// Every page of the log was copied by a last pass (`RESTART` if `restart`): the
+    /// writers' next transaction starts the log over.
+    Copied { restart: bool },
+    /// Pages are left: the gate was not taken in time, a reader kept an older page, a
+    /// `RESTART` pass timed out, or an error (logged). A later run copies them.
+    Behind,
+}
+
+/// One run: passive passes until one copies little, then, holding the gate `gate()` gives
+/// (`None`: not taken in time), the last pass — passive, or `RESTART` when the log's salts
+/// did not change since the last run. Errors are logged (the next run tries again).
+fn run<G>(path: &str, state: &Mutex<State>, gate: impl FnOnce() -> Option<G>) -> Ran {
+    let Ok(mut state) = state.lock() else {
+        return Ran::Behind;
     };
-    if slot.is_none() {
-        *slot = Connection::open(path)
+    if state.conn.is_none() {
+        state.conn = Connection::open(path)
             .and_then(|c| c.busy_handler(Some(busy)).map(|_| c))
             .map_err(|e| tracing::warn!(error = %e, path, "WAL checkpointer not opened"))
             .ok();
     }
-    let Some(conn) = slot.as_ref() else {
-        return false;
+    let Some(conn) = state.conn.as_ref() else {
+        return Ran::Behind;
     };
     let began = Instant::now();
     let (mut passes, mut seen) = (0, 0);
-    let outcome = loop {
+    loop {
         passes += 1;
         match pass(conn, "PASSIVE") {
-            Ok(Pass { log: 0, .. }) => return false,
-            Ok(Pass { log, .. }) if log - seen <= RESTART_BELOW || passes >= PASSES => {
-                break pass(conn, "RESTART");
-            }
+            Ok(Pass { log: 0, .. }) => return Ran::Empty,
+            Ok(Pass { log, .. }) if log - seen <= LAST_BELOW || passes >= PASSES => break,
             Ok(Pass { log, .. }) => seen = log,
-            Err(e) => break Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, path, "WAL checkpoint failed");
+                return Ran::Behind;
+            }
         }
+    }
+    let Some(_gate) = gate() else {
+        tracing::debug!(passes, "WAL checkpoint: writers' gate not taken in time");
+        return Ran::Behind;
     };
+    let salts = log_salts(path);
+    let restart = salts.is_some() && salts == state.salts;
+    let mode = if restart { "RESTART" } else { "PASSIVE" };
+    let outcome = pass(conn, mode);
+    state.salts = salts;
     match outcome {
         Ok(p) => {
+            let done = !p.busy && p.copied == p.log;
             tracing::debug!(
                 passes,
-                restarted = !p.busy,
+                mode,
+                done,
                 log = p.log,
                 copied = p.copied,
                 took_us = began.elapsed().as_micros() as u64,
                 "WAL checkpoint"
             );
-            !p.busy
+            if done {
+                Ran::Copied { restart }
+            } else {
+                Ran::Behind
+            }
         }
         Err(e) => {
-            tracing::warn!(error = %e, path, "WAL checkpoint failed");
-            false
+            tracing::warn!(error = %e, path, mode, "WAL checkpoint failed");
+            Ran::Behind
         }
     }
+}
+
+/// The salts of the log's header (bytes 16..24 of `{path}-wal`), which a writer changes each
+/// time it starts the log over; `None` if the log cannot be read.
+fn log_salts(path: &str) -> Option<[u8; 8]> {
+    let mut header = [0u8; 24];
+    std::fs::File::open(format!("{path}-wal"))
+        .and_then(|mut f| f.read_exact(&mut header))
+        .ok()?;
+    header[16..24].try_into().ok()
 }
 
 /// What `PRAGMA wal_checkpoint` answers: whether it could not finish (a `RESTART` that timed
@@ -127,9 +199,9 @@ pub(crate) fn pass(conn: &Connection, mode: &str) -> rusqlite::Result<Pass> {
     })
 }
 
-/// The checkpointer's busy handler: retries every 200 µs, so it takes the write lock in one of
-/// the writers' short pauses between batches, and gives up after ~50 ms (the log restarts at
-/// a later run).
+/// The checkpointer's busy handler, for its `RESTART` pass (which waits for readers of older
+/// pages, and for writers from outside the gate: another process, a second store on the
+/// file): retries every 200 µs, and gives up after ~50 ms (a later run tries again).
 fn busy(tries: i32) -> bool {
     std::thread::sleep(Duration::from_micros(200));
     tries < 250
@@ -141,80 +213,139 @@ mod tests {
 
     /// The WAL header's salts (bytes 16..24), which SQLite changes each time the log starts
     /// over; waits (up to 2 s) for the writer to have written the header.
-    fn salts(path: &str) -> Vec<u8> {
+    fn salts(path: &str) -> [u8; 8] {
         let waited = Instant::now();
         loop {
-            match std::fs::read(format!("{path}-wal")) {
-                Ok(log) if log.len() >= 32 => return log[16..24].to_vec(),
-                _ if waited.elapsed() < Duration::from_secs(2) => {
+            match log_salts(path) {
+                Some(salts) => return salts,
+                None if waited.elapsed() < Duration::from_secs(2) => {
                     std::thread::sleep(Duration::from_millis(5))
                 }
-                other => panic!("no log header after 2 s: {:?}", other.map(|l| l.len())),
+                None => panic!("no log header after 2 s"),
             }
         }
     }
 
-    /// Under a writer that never pauses for long (0.1 ms between commits), each run whose
-    /// `RESTART` pass finishes lets the log start over: the next commit writes from the log's
-    /// start (new salts) instead of appending to it for good, as it did with passive
-    /// checkpoints alone. A run whose `RESTART` times out behind the writer (a loaded machine:
-    /// CI once saw it) leaves the restart to a later run, as the task does every 0.5 s; each
-    /// round allows 20 runs for one to finish.
-    #[test]
-    fn each_run_lets_the_log_start_over_under_a_busy_writer() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("t.db").to_string_lossy().to_string();
-        Connection::open(&path)
+    /// A file with a writer that never pauses for long (0.1 ms between commits, with the
+    /// order writer's settings), taking `gate` around each transaction as the order writer
+    /// takes the store's write connection. Stops when `stop` is set.
+    fn busy_writer(
+        path: &str,
+        gate: Arc<Mutex<()>>,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::thread::JoinHandle<()> {
+        Connection::open(path)
             .expect("open")
             .execute_batch(
                 "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);",
             )
             .expect("schema");
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let writes = {
-            let (path, stop) = (path.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let conn = Connection::open(&path).expect("open");
-                // The order writer's settings (no fsync at its commits).
-                conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")
-                    .expect("pragma");
-                conn.busy_handler(Some(|_| {
-                    std::thread::sleep(Duration::from_micros(100));
-                    true
-                }))
-                .expect("busy");
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let path = path.to_string();
+        let handle = std::thread::spawn(move || {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")
+                .expect("pragma");
+            conn.busy_handler(Some(|_| {
+                std::thread::sleep(Duration::from_micros(100));
+                true
+            }))
+            .expect("busy");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                {
+                    let _gate = gate.lock().expect("gate");
                     conn.execute_batch(
                         "BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(3000)); COMMIT;",
                     )
                     .expect("write");
-                    // As the order writer between batches, answering one and taking the next.
-                    std::thread::sleep(Duration::from_micros(100));
                 }
-            })
-        };
+                // As the order writer between batches, answering one and taking the next.
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        });
         std::thread::sleep(Duration::from_millis(50));
-        let slot = Mutex::new(None);
+        handle
+    }
+
+    /// Waits (up to 2 s: a loaded machine) for the log's salts to differ from `before`.
+    fn restarted_since(path: &str, before: [u8; 8]) -> [u8; 8] {
+        let waited = Instant::now();
+        let mut after = salts(path);
+        while after == before && waited.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(5));
+            after = salts(path);
+        }
+        after
+    }
+
+    /// Under a writer that never pauses for long, each run copies every page (its last pass
+    /// inside the writers' gate) and the writer's next commit writes from the log's start (new
+    /// salts) instead of appending to it for good, as it did with passive checkpoints alone.
+    /// A run may find the log empty, the writer having just started it over (and, on a loaded
+    /// machine, not yet committed): a round allows 2 s of runs for one to copy.
+    #[test]
+    fn each_run_lets_the_log_start_over_under_a_busy_writer() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db").to_string_lossy().to_string();
+        let (gate, stop) = (Arc::new(Mutex::new(())), Arc::default());
+        let writes = busy_writer(&path, gate.clone(), Arc::clone(&stop));
+        let state = Mutex::new(State::default());
         let mut before = salts(&path);
         for round in 0..3 {
-            let runs = (1..=20).find(|_| run(&path, &slot));
-            assert!(
-                runs.is_some(),
-                "round {round}: no RESTART pass finished in 20 runs"
-            );
-            // The writer's next commit starts the log over (within a commit or two; up to 2 s
-            // on a loaded machine).
-            let waited = Instant::now();
-            let mut after = salts(&path);
-            while after == before && waited.elapsed() < Duration::from_secs(2) {
+            let (waited, mut ran) = (Instant::now(), Vec::new());
+            while waited.elapsed() < Duration::from_secs(2) {
+                ran.push(run(&path, &state, || gate.lock().ok()));
+                if let Some(Ran::Copied { .. }) = ran.last() {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(5));
-                after = salts(&path);
             }
+            assert_eq!(
+                ran.last(),
+                Some(&Ran::Copied { restart: false }),
+                "round {round}: no passive run copied every page in 2 s: {ran:?}"
+            );
+            let after = restarted_since(&path, before);
             assert_ne!(before, after, "round {round}: the log did not start over");
             before = after;
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         // The writer's own failures surface here (its row count depends on the machine's load).
+        writes.join().expect("writer");
+    }
+
+    /// A run ends with a `RESTART` pass only when the writers did not start the log over since
+    /// the last run (here: the test holds the gate, so the writer waits at it), and with a
+    /// passive one again once they did.
+    #[test]
+    fn a_run_restarts_the_log_itself_only_when_the_writers_did_not() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db").to_string_lossy().to_string();
+        let (gate, stop) = (Arc::new(Mutex::new(())), Arc::default());
+        let writes = busy_writer(&path, gate.clone(), Arc::clone(&stop));
+        let state = Mutex::new(State::default());
+        let held = gate.lock().expect("gate");
+        assert_eq!(
+            run(&path, &state, || Some(())),
+            Ran::Copied { restart: false }
+        );
+        let before = salts(&path);
+        assert_eq!(
+            run(&path, &state, || Some(())),
+            Ran::Copied { restart: true }
+        );
+        drop(held);
+        assert_ne!(
+            before,
+            restarted_since(&path, before),
+            "no commit started the log over"
+        );
+        let held = gate.lock().expect("gate");
+        assert_eq!(
+            run(&path, &state, || Some(())),
+            Ran::Copied { restart: false }
+        );
+        drop(held);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
         writes.join().expect("writer");
     }
 }
