@@ -228,42 +228,87 @@ mod tests {
 
     /// A file with a writer that never pauses for long (0.1 ms between commits, with the
     /// order writer's settings), taking `gate` around each transaction as the order writer
-    /// takes the store's write connection. Stops when `stop` is set.
-    fn busy_writer(
-        path: &str,
+    /// takes the store's write connection, and the checkpointer's state.
+    struct Busy {
+        _dir: tempfile::TempDir,
+        path: String,
         gate: Arc<Mutex<()>>,
         stop: Arc<std::sync::atomic::AtomicBool>,
-    ) -> std::thread::JoinHandle<()> {
-        Connection::open(path)
-            .expect("open")
-            .execute_batch(
-                "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);",
-            )
-            .expect("schema");
-        let path = path.to_string();
-        let handle = std::thread::spawn(move || {
-            let conn = Connection::open(&path).expect("open");
-            conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")
-                .expect("pragma");
-            conn.busy_handler(Some(|_| {
-                std::thread::sleep(Duration::from_micros(100));
-                true
-            }))
-            .expect("busy");
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                {
-                    let _gate = gate.lock().expect("gate");
-                    conn.execute_batch(
-                        "BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(3000)); COMMIT;",
-                    )
-                    .expect("write");
-                }
-                // As the order writer between batches, answering one and taking the next.
-                std::thread::sleep(Duration::from_micros(100));
+        writes: std::thread::JoinHandle<()>,
+        state: Mutex<State>,
+    }
+
+    impl Busy {
+        fn start() -> Busy {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join("t.db").to_string_lossy().to_string();
+            Connection::open(&path)
+                .expect("open")
+                .execute_batch(
+                    "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);",
+                )
+                .expect("schema");
+            let gate = Arc::new(Mutex::new(()));
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let writes = {
+                let (path, gate, stop) = (path.clone(), gate.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let conn = Connection::open(path).expect("open");
+                    conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")
+                        .expect("pragma");
+                    conn.busy_handler(Some(|_| {
+                        std::thread::sleep(Duration::from_micros(100));
+                        true
+                    }))
+                    .expect("busy");
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        {
+                            let _gate = gate.lock().expect("gate");
+                            conn.execute_batch(
+                                "BEGIN IMMEDIATE; INSERT INTO t (v) VALUES (randomblob(3000)); \
+                                 COMMIT;",
+                            )
+                            .expect("write");
+                        }
+                        // As the order writer between batches, answering one and taking the
+                        // next.
+                        std::thread::sleep(Duration::from_micros(100));
+                    }
+                })
+            };
+            std::thread::sleep(Duration::from_millis(50));
+            let state = Mutex::new(State::default());
+            Busy {
+                _dir: dir,
+                path,
+                gate,
+                stop,
+                writes,
+                state,
             }
-        });
-        std::thread::sleep(Duration::from_millis(50));
-        handle
+        }
+
+        /// A run whose gate is taken by the test (which holds it already).
+        fn run_in_gate(&self) -> Ran {
+            run(&self.path, &self.state, || Some(()))
+        }
+
+        /// A run inside the gate the test `held` ends with a `RESTART` pass, and once the gate
+        /// is let go the writer's next commit starts the log over.
+        fn restarts(&self, held: std::sync::MutexGuard<'_, ()>) {
+            let before = salts(&self.path);
+            assert_eq!(self.run_in_gate(), Ran::Copied { restart: true });
+            drop(held);
+            let after = restarted_since(&self.path, before);
+            assert_ne!(before, after, "no commit started the log over");
+        }
+
+        /// Stops the writer; its own failures surface here (its row count depends on the
+        /// machine's load).
+        fn finish(self) {
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.writes.join().expect("writer");
+        }
     }
 
     /// Waits (up to 2 s: a loaded machine) for the log's salts to differ from `before`.
@@ -284,16 +329,13 @@ mod tests {
     /// machine, not yet committed): a round allows 2 s of runs for one to copy.
     #[test]
     fn each_run_lets_the_log_start_over_under_a_busy_writer() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("t.db").to_string_lossy().to_string();
-        let (gate, stop) = (Arc::new(Mutex::new(())), Arc::default());
-        let writes = busy_writer(&path, gate.clone(), Arc::clone(&stop));
-        let state = Mutex::new(State::default());
-        let mut before = salts(&path);
+        let busy = Busy::start();
+        let (path, gate) = (busy.path.as_str(), &busy.gate);
+        let mut before = salts(path);
         for round in 0..3 {
             let (waited, mut ran) = (Instant::now(), Vec::new());
             while waited.elapsed() < Duration::from_secs(2) {
-                ran.push(run(&path, &state, || gate.lock().ok()));
+                ran.push(run(path, &busy.state, || gate.lock().ok()));
                 if let Some(Ran::Copied { .. }) = ran.last() {
                     break;
                 }
@@ -304,13 +346,11 @@ mod tests {
                 Some(&Ran::Copied { restart: false }),
                 "round {round}: no passive run copied every page in 2 s: {ran:?}"
             );
-            let after = restarted_since(&path, before);
+            let after = restarted_since(path, before);
             assert_ne!(before, after, "round {round}: the log did not start over");
             before = after;
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        // The writer's own failures surface here (its row count depends on the machine's load).
-        writes.join().expect("writer");
+        busy.finish();
     }
 
     /// A run ends with a `RESTART` pass only when the writers did not start the log over since
@@ -318,34 +358,45 @@ mod tests {
     /// passive one again once they did.
     #[test]
     fn a_run_restarts_the_log_itself_only_when_the_writers_did_not() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("t.db").to_string_lossy().to_string();
-        let (gate, stop) = (Arc::new(Mutex::new(())), Arc::default());
-        let writes = busy_writer(&path, gate.clone(), Arc::clone(&stop));
-        let state = Mutex::new(State::default());
+        let busy = Busy::start();
+        let gate = &busy.gate;
         let held = gate.lock().expect("gate");
-        assert_eq!(
-            run(&path, &state, || Some(())),
-            Ran::Copied { restart: false }
-        );
-        let before = salts(&path);
-        assert_eq!(
-            run(&path, &state, || Some(())),
-            Ran::Copied { restart: true }
-        );
-        drop(held);
-        assert_ne!(
-            before,
-            restarted_since(&path, before),
-            "no commit started the log over"
-        );
+        assert_eq!(busy.run_in_gate(), Ran::Copied { restart: false });
+        busy.restarts(held);
         let held = gate.lock().expect("gate");
-        assert_eq!(
-            run(&path, &state, || Some(())),
-            Ran::Copied { restart: false }
-        );
+        assert_eq!(busy.run_in_gate(), Ran::Copied { restart: false });
         drop(held);
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        writes.join().expect("writer");
+        busy.finish();
+    }
+
+    /// A reader of an older page keeps the last pass from copying it (the run says so, and no
+    /// writer can start the log over while it reads); once it is gone, the next run ends with a
+    /// `RESTART` pass, and the writer's next commit starts the log over.
+    #[test]
+    fn a_reader_of_an_older_page_leaves_the_log_to_a_restart_at_the_next_run() {
+        let busy = Busy::start();
+        let (path, gate) = (busy.path.as_str(), &busy.gate);
+        let reader = Connection::open(path).expect("reader");
+        let rows = |reader: &Connection| -> i64 {
+            reader
+                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .expect("count")
+        };
+        let held = gate.lock().expect("gate");
+        reader.execute_batch("BEGIN").expect("begin");
+        let seen = rows(&reader);
+        drop(held);
+        // The writer commits more behind the reader's snapshot.
+        let other = Connection::open(path).expect("second reader");
+        let waited = Instant::now();
+        while rows(&other) == seen && waited.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let held = gate.lock().expect("gate");
+        assert_eq!(rows(&reader), seen, "the reader's snapshot moved");
+        assert_eq!(busy.run_in_gate(), Ran::Behind);
+        reader.execute_batch("COMMIT").expect("end of the read");
+        busy.restarts(held);
+        busy.finish();
     }
 }
