@@ -21,8 +21,8 @@ use smmd_domain::{Clock, ManualClock, Money, UserId};
 use smmd_notify::webhook::{self, DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use smmd_notify::{collect_events, Notifier, NotifySettings, RETRY_DELAYS_MS};
 use smmd_store::{
-    BalanceChange, LedgerKind, NewUser, NotificationSettings, Order, OrderUpdate, Role, Service,
-    ServiceDraft, Store, User,
+    BalanceChange, FeedCursor, LedgerKind, NewUser, NotificationSettings, Order, OrderUpdate, Role,
+    Service, ServiceDraft, Store, User,
 };
 
 mod smtp;
@@ -141,10 +141,39 @@ async fn order(store: &Arc<dyn Store>, u: UserId, svc: &Service, link: &str) -> 
         ..Default::default()
     };
     let spec = validate_order(&svc.rules(), &input).expect("valid");
-    store
+    let o = store
         .place_order(u, svc, &spec, Default::default(), T0)
         .await
-        .expect("placed")
+        .expect("placed");
+    settle(store).await;
+    o
+}
+
+/// Waits until every committed row of the feeds (order events, ledger, notifications, alerts)
+/// is readable, so that a notifier run sees what the test just wrote (PostgreSQL's feeds read
+/// below the server-wide horizon, which another test can hold for a moment).
+async fn settle(store: &Arc<dyn Store>) {
+    smmd_store::testsuite::settled(&**store, FeedCursor::default(), 10_000).await;
+}
+
+/// Runs the notifier until its reports, summed, count at least `want` of each key, and returns
+/// the sum. Billing notices and alerts committed a moment ago can be held back from one run on
+/// PostgreSQL (see [`settle`]); a run never collects or delivers one twice. Panics after 10 s.
+async fn run_until(n: &Notifier, want: &[(&str, i64)]) -> smmd_notify::Report {
+    let mut sum = smmd_notify::Report::new();
+    for _ in 0..500 {
+        for (k, v) in smmd_notify::run(n).await.expect("run") {
+            *sum.entry(k).or_default() += v;
+        }
+        if want
+            .iter()
+            .all(|(k, v)| sum.get(*k).copied().unwrap_or(0) >= *v)
+        {
+            return sum;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the notifier's runs never reached {want:?}: {sum:?}");
 }
 
 async fn step(
@@ -171,6 +200,7 @@ async fn step(
         })
         .await
         .expect("update");
+    settle(store).await;
 }
 
 /// Moves `o` from queued to `processing`, then to the provider's final status.
@@ -532,7 +562,7 @@ async fn admin_alerts_reach_every_admin_once(store: Arc<dyn Store>) {
         .await
         .expect("alert");
     let n = notifier(&store, &clock, Some(&smtp));
-    let report = smmd_notify::run(&n).await.expect("run");
+    let report = run_until(&n, &[("alerts", 4)]).await;
     assert_eq!(report["alerts"], 4, "2 alerts × 2 admins: {report:?}");
     for admin in [ops.id, boss.id] {
         let titles: Vec<String> = store
@@ -645,7 +675,7 @@ async fn billing_notices_reach_their_renter_once(store: Arc<dyn Store>) {
     store.rent(ann.id, max.id, T0 + 1).await.expect("rent");
 
     let n = notifier(&store, &clock, Some(&smtp));
-    let report = smmd_notify::run(&n).await.expect("run");
+    let report = run_until(&n, &[("billing", 3)]).await;
     assert_eq!(
         report["billing"], 3,
         "2 activations and a runway warning: {report:?}"
@@ -763,18 +793,8 @@ async fn method_changes_are_always_emailed_and_flags_reach_admins(store: Arc<dyn
         .await
         .expect("alert");
     let n = notifier(&store, &clock, Some(&smtp));
-    // On PostgreSQL another test's transaction can hold the feeds' horizon for a moment: run
-    // until the three events are through (a run never delivers one twice).
-    let (mut billing, mut alerts) = (0, 0);
-    for _ in 0..250 {
-        let report = smmd_notify::run(&n).await.expect("run");
-        billing += report["billing"];
-        alerts += report["alerts"];
-        if billing >= 2 && alerts >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let report = run_until(&n, &[("billing", 2), ("alerts", 1)]).await;
+    let (billing, alerts) = (report["billing"], report["alerts"]);
     assert_eq!(
         (billing, alerts),
         (2, 1),

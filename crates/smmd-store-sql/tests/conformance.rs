@@ -98,17 +98,8 @@ mod across_instances {
             .expect("user")
     }
 
-    /// The feed after `cursor` once nothing is held back (another test's transaction can hold
-    /// the server-wide horizon for a moment).
     async fn settled(store: &SqlStore, cursor: FeedCursor) -> FeedRead {
-        for _ in 0..500 {
-            let read = store.feed_after(cursor, 100).await.expect("feed");
-            if !read.held {
-                return read;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the feed stayed held back for 5 s");
+        smmd_store::testsuite::settled(store, cursor, 100).await
     }
 
     /// Two transactions that commit out of id order (issue 15): a slow one writes ledger row N

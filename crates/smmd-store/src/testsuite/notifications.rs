@@ -87,7 +87,7 @@ pub async fn notifications_are_collected_once_and_delivered_with_retries(store: 
     accept(&store, &busy).await;
 
     // Every row committed is readable (no transaction of another test holds the horizon).
-    settled(&store, FeedCursor::default(), 10_000).await;
+    settled(&*store, FeedCursor::default(), 10_000).await;
     let (events, to) = store
         .notifiable_events(FeedPos::default(), 100)
         .await
@@ -311,7 +311,7 @@ async fn order_end_is_read_as_the_page_shows_it(
         .await
         .expect("cancel");
     assert_eq!(store.active_orders(user).await.expect("count"), 0);
-    let read = settled(store, next, 100).await;
+    let read = settled(&**store, next, 100).await;
     let messages: Vec<&FeedMessage> = read.items.iter().map(|i| &i.message).collect();
     assert_eq!(
         messages,
@@ -339,17 +339,19 @@ async fn order_end_is_read_as_the_page_shows_it(
     read.next
 }
 
-/// A feed read once nothing is held back: on PostgreSQL a transaction of another test (another
-/// database of the same server) can be in flight and hold the horizon for a moment.
-async fn settled(store: &Arc<dyn Store>, cursor: FeedCursor, limit: i64) -> FeedRead {
-    for _ in 0..500 {
+/// The feed read after `cursor` (`limit` rows a source) once nothing is held back. On
+/// PostgreSQL the feeds read below the server-wide horizon, which another test's open
+/// transaction (another database of the same server) can hold for a moment; a read in that
+/// moment misses rows already committed. On SQLite nothing is ever held. Panics after 10 s.
+pub async fn settled(store: &dyn Store, cursor: FeedCursor, limit: i64) -> FeedRead {
+    for _ in 0..1_000 {
         let read = store.feed_after(cursor, limit).await.expect("feed");
         if !read.held {
             return read;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("the feed stayed held back for 5 s");
+    panic!("the feed stayed held back for 10 s");
 }
 
 pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
@@ -361,7 +363,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     // already committed (a transaction in flight elsewhere holds the horizon), so read past
     // what is there first.
     let head = store.feed_head().await.expect("head");
-    let head = settled(&store, head, 1000).await.next;
+    let head = settled(&*store, head, 1000).await.next;
     assert!(
         head.ledger > FeedPos::default(),
         "the seed credit is behind the head"
@@ -376,7 +378,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         .expect("signal");
     let FeedRead {
         items, next, held, ..
-    } = settled(&store, head, 100).await;
+    } = settled(&*store, head, 100).await;
     assert!(!held);
     assert_eq!(
         items,
@@ -416,7 +418,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     assert!(head.events < items[0].pos && items[0].pos <= next.events);
     assert!(head.ledger < items[1].pos && items[1].pos <= next.ledger);
     assert!(head.notifications <= next.notifications && head.alerts <= next.alerts);
-    let again = settled(&store, next, 100).await;
+    let again = settled(&*store, next, 100).await;
     assert!(again.items.is_empty());
     // Nothing new: the cursor stays, or (PostgreSQL) moves up to the horizon, which other
     // transactions in the cluster advance; it never goes back.
@@ -436,7 +438,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         .await
         .expect("session");
     let head_now = store.feed_head().await.expect("head");
-    let kept_up = settled(&store, again.next, 100).await;
+    let kept_up = settled(&*store, again.next, 100).await;
     assert!(kept_up.items.is_empty());
     assert!(
         head_now.is_behind_or_at(&kept_up.next),
@@ -480,7 +482,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         .expect("written");
     let FeedRead {
         items, next: last, ..
-    } = settled(&store, next, 100).await;
+    } = settled(&*store, next, 100).await;
     let kinds: Vec<(Option<UserId>, &str)> = items
         .iter()
         .map(|i| {
@@ -510,10 +512,10 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     // A deposit of another user, and a page of one row per source.
     let v = user(&store, "feed2@x.io", "1").await;
     credit(&store, u.id, "1", "feed:more").await;
-    let page = settled(&store, last, 1).await;
+    let page = settled(&*store, last, 1).await;
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].user_id, Some(v.id));
-    let rest = settled(&store, page.next, 1).await;
+    let rest = settled(&*store, page.next, 1).await;
     assert_eq!(rest.items[0].user_id, Some(u.id));
 
     // A user's replay: their own rows of every source, the alerts only for an admin.
@@ -554,7 +556,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
         [(Some(v.id), Ledger)],
         "Bob's replay is his deposit only"
     );
-    let end = settled(&store, rest.next, 1000).await.next;
+    let end = settled(&*store, rest.next, 1000).await.next;
     assert!(store
         .feed_of_user_after(u.id, true, end, 100)
         .await
@@ -565,7 +567,7 @@ pub async fn the_feed_reads_every_source_after_its_cursor_and_wakes_on_commit(
     let o = place(&store, w.id, &svc, "https://instagram.com/feed3", 1000)
         .await
         .expect("placed");
-    let placed = settled(&store, end, 100).await;
+    let placed = settled(&*store, end, 100).await;
     assert_eq!(
         placed.items.len(),
         3,
