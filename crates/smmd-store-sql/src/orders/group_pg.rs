@@ -138,7 +138,8 @@ async fn place_batch(
     // Stable: one user's orders keep their order of arrival (first come, first debited).
     jobs.sort_by_key(|j: &Job| j.new.user.0);
     let began = std::time::Instant::now();
-    let outcome = write_batch(write, &jobs, texts).await;
+    let news: Vec<&NewOrder> = jobs.iter().map(|j| &j.new).collect();
+    let outcome = write_batch(write, &news, texts).await;
     tracing::debug!(
         orders = jobs.len(),
         write_us = began.elapsed().as_micros() as u64,
@@ -168,12 +169,13 @@ enum Failed {
     Unknown(anyhow::Error),
 }
 
-/// The outcome of a whole batch: one statement, whose answer carries each placed order's row.
-async fn write_batch(write: &Db, jobs: &[Job], texts: &Texts) -> Result<Vec<Read>, Failed> {
-    let rows: Vec<BatchRow<'_>> = jobs
+/// The outcome of a whole batch (`news`, sorted by user): one statement, whose answer carries
+/// each placed order's row.
+async fn write_batch(write: &Db, news: &[&NewOrder], texts: &Texts) -> Result<Vec<Read>, Failed> {
+    let rows: Vec<BatchRow<'_>> = news
         .iter()
         .enumerate()
-        .map(|(n, job)| batch_row(n, &job.new, texts))
+        .map(|(n, new)| batch_row(n, new, texts))
         .collect();
     let body =
         serde_json::to_string(&rows).map_err(|e| Failed::NothingWritten(anyhow::Error::new(e)))?;
@@ -195,7 +197,7 @@ async fn write_batch(write: &Db, jobs: &[Job], texts: &Texts) -> Result<Vec<Read
             ),
         })?;
     // From here on the batch is committed: a failure to read its answer is not a refusal.
-    let mut reads: Vec<Option<Read>> = jobs.iter().map(|_| None).collect();
+    let mut reads: Vec<Option<Read>> = news.iter().map(|_| None).collect();
     for a in &answers {
         let read = (|| -> anyhow::Result<(usize, Read)> {
             let n = usize::try_from(a.try_get::<i64, _>("n")?)?;
@@ -271,6 +273,152 @@ fn refusal(code: &str) -> Read {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{fresh, Backend};
+    use smmd_domain::service::{validate_order, OrderInput};
+    use smmd_domain::{Money, UserId};
+    use smmd_store::testsuite::{followers, user, user_with, NOW};
+    use smmd_store::{NewReferral, Placement, Store};
+
+    /// `smmd_place_orders` decides each order of a batch exactly as placing the orders one at
+    /// a time, in the batch's order per user, would: a referred user's order goes back to be
+    /// placed alone; a second active order for a link (one already stored, or one placed
+    /// earlier in the batch) and a used request key are refused by their unique rule; an order
+    /// past the balance is refused and the user's later, smaller order is debited; a refused
+    /// order holds neither its link nor money. Users come in out of order (the function sorts
+    /// them itself). Every decision is the function's own: the statement succeeds, no order
+    /// is handed back for a one-at-a-time retry, and the balances and ledger rows are exact.
+    #[tokio::test]
+    async fn the_batch_decides_each_order_as_one_at_a_time_would() {
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let store: std::sync::Arc<dyn Store> = db.store.clone();
+        let svc = followers(&store).await;
+        let rich = user(&store, "rich@example.com", "1000").await.id;
+        let poor = user(&store, "poor@example.com", "0.10").await.id;
+        let referred = NewReferral {
+            affiliate_id: rich,
+            flags: Vec::new(),
+            ip: None,
+        };
+        let friend = user_with(&store, "friend@example.com", "50", Some(referred))
+            .await
+            .id;
+        let spec = |link: &str, quantity: &str| {
+            let input = OrderInput {
+                link: Some(format!("https://instagram.com/{link}")),
+                quantity: Some(quantity.into()),
+                ..Default::default()
+            };
+            validate_order(&svc.rules(), &input).expect("spec")
+        };
+        let order = |who: UserId, link: &str, quantity: &str, key: Option<&str>| {
+            let placement = key.map_or_else(Placement::default, Placement::keyed);
+            NewOrder::new(who, &svc, &spec(link, quantity), placement, NOW).expect("new order")
+        };
+        // An active order for `taken`, under the key `used`, stored before the batch.
+        store
+            .place_order(
+                rich,
+                &svc,
+                &spec("taken", "100"),
+                Placement::keyed("used"),
+                NOW,
+            )
+            .await
+            .expect("stored order");
+        // (who, link, quantity, key), each 100 at 0.09; 1000 at 0.90.
+        let news = [
+            order(poor, "big", "1000", None),       // 0.90 > 0.10: refused
+            order(rich, "a", "100", None),          // placed
+            order(friend, "f", "100", None),        // referred: alone
+            order(poor, "big", "100", None),        // the refused one held no link: placed
+            order(rich, "a", "100", None),          // `a` placed just before: refused
+            order(rich, "taken", "100", None),      // stored active order: refused
+            order(rich, "k1", "100", Some("k")),    // placed
+            order(rich, "k2", "100", Some("k")),    // `k` used just before: refused
+            order(rich, "k3", "100", Some("used")), // stored key: refused
+            order(poor, "small", "100", None),      // 0.01 left: refused
+        ];
+        let refs: Vec<&NewOrder> = news.iter().collect();
+        let texts = Texts::new().expect("texts");
+        let reads = match write_batch(&db.store.write, &refs, &texts).await {
+            Ok(reads) => reads,
+            Err(Failed::NothingWritten(e) | Failed::Unknown(e)) => {
+                panic!("the batch failed: {e:#}")
+            }
+        };
+        let said: Vec<String> = reads
+            .iter()
+            .map(|r| match r {
+                Read::Order(o) if o.charge == Money::parse("0.09").expect("m") => "placed".into(),
+                Read::Order(o) => format!("placed at {}", o.charge),
+                Read::Alone => "alone".into(),
+                Read::Refused(e) => format!("refused {e}"),
+            })
+            .collect();
+        let funds = format!(
+            "refused {}",
+            PlaceOrderError::from(OrderError::InsufficientFunds)
+        );
+        let link = format!(
+            "refused {}",
+            PlaceOrderError::from(OrderError::ActiveOrderWithLink)
+        );
+        let key = format!(
+            "refused {}",
+            PlaceOrderError::Store(StoreError::Conflict("orders.request_key"))
+        );
+        let placed = "placed".to_string();
+        assert_eq!(
+            said,
+            [
+                funds.clone(),
+                placed.clone(),
+                "alone".into(),
+                placed.clone(),
+                link.clone(),
+                link,
+                placed.clone(),
+                key.clone(),
+                key,
+                funds
+            ]
+        );
+        let balance = |u: UserId| {
+            let store = store.clone();
+            async move { store.user(u).await.expect("read").expect("user").balance }
+        };
+        assert_eq!(balance(poor).await, Money::parse("0.01").expect("m"));
+        // 1000 − the stored order − the batch's two.
+        assert_eq!(balance(rich).await, Money::parse("999.73").expect("m"));
+        assert_eq!(balance(friend).await, Money::parse("50").expect("m"));
+        // Each placed order's ledger row says the balance after it, in the batch's order.
+        let ledger: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT user_id, idem_key, balance_after FROM ledger WHERE kind = 'charge' ORDER BY id",
+        )
+        .fetch_all(&db.store.write)
+        .await
+        .expect("ledger");
+        let ids: Vec<i64> = reads
+            .iter()
+            .filter_map(|r| match r {
+                Read::Order(o) => Some(o.id.0),
+                _ => None,
+            })
+            .collect();
+        // After the stored order's charge, each user's rows in the batch's order.
+        let mut after: Vec<(i64, String, i64)> = ledger.into_iter().skip(1).collect();
+        after.sort_by_key(|row| row.0);
+        assert_eq!(
+            after,
+            [
+                (rich.0, ledger::charge_key(ids[0]), 999_820_000),
+                (rich.0, ledger::charge_key(ids[2]), 999_730_000),
+                (poor.0, ledger::charge_key(ids[1]), 10_000),
+            ]
+        );
+    }
 
     #[test]
     fn the_function_builds_the_charge_key_and_reason_of_the_application() {

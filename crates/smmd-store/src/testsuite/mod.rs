@@ -161,7 +161,7 @@ pub async fn user(store: &Arc<dyn Store>, email: &str, balance: &str) -> User {
 }
 
 /// [`user`], signed up through `referral`.
-pub(super) async fn user_with(
+pub async fn user_with(
     store: &Arc<dyn Store>,
     email: &str,
     balance: &str,
