@@ -6,12 +6,14 @@
 //! context switches and statement set-up. Here concurrent placements queue on the same channel
 //! as SQLite's ([`super::group`]); one task takes every placement waiting (at most
 //! [`MAX_BATCH`]), sorts them by user (batches of several instances then take users' row locks
-//! in one order) and sends them as one JSON array to `smmd_place_orders` (migration 0033): one
-//! statement, so one round trip and one commit for the batch. The function runs, per order in a
-//! subtransaction of its own, the statements of the one-at-a-time path (order row, conditional
-//! debit, ledger row under the charge key, `placed` event); a refusal (no funds, an active order
-//! for the link, a used request key) rolls back that order alone. The function answers with
-//! each placed order's row as committed, and each caller is answered with it.
+//! in one order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035): one
+//! statement, so one round trip and one commit for the batch. The function (migration 0035)
+//! locks the batch's users, decides each order as the one-at-a-time path would (per user by
+//! arrival: a referred user's order back to be placed alone, the unique rules against stored
+//! rows and the batch's earlier orders, the conditional debit), then writes the placed orders,
+//! debits, ledger rows under the charge key and `placed` events by sets; a refused order (no
+//! funds, an active order for the link, a used request key) writes nothing. The function
+//! answers with each placed order's row as committed, and each caller is answered with it.
 //!
 //! A referred user's order is handed back to be placed alone (its commission is written by
 //! `affiliates::on_charge`), and so is every order of a batch the server refused as a whole (a
