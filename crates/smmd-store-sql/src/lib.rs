@@ -201,6 +201,9 @@ pub struct SqlStore {
     /// The order writer of [`orders::group`] (SQLite) or [`orders::group_pg`] (PostgreSQL),
     /// started by the first placement; shared by clones.
     pub(crate) placer: std::sync::Arc<std::sync::OnceLock<Option<orders::group::Placer>>>,
+    /// PostgreSQL: the coalesced placement reads of [`orders::context`] (with `pg_batches`),
+    /// started by the first placement; shared by clones.
+    pub(crate) contexts: std::sync::Arc<std::sync::OnceLock<orders::context::ContextReader>>,
     /// Keeps the WAL checkpointer of [`wal`] running while any clone lives (the stores of
     /// `sqlite_file`; `None` for the others, whose writer checkpoints in its commits).
     pub(crate) _wal: Option<std::sync::Arc<wal::Checkpointer>>,
@@ -326,6 +329,7 @@ impl SqlStore {
                         .then(|| std::sync::Arc::new(direct::Direct::new(&path))),
                     pg_batches: false,
                     placer: Default::default(),
+                    contexts: Default::default(),
                     _wal: checkpointer,
                 }
             }
@@ -394,6 +398,7 @@ impl SqlStore {
                     direct: None,
                     pg_batches: options.schema.is_none(),
                     placer: Default::default(),
+                    contexts: Default::default(),
                     _wal: None,
                 }
             }

@@ -343,13 +343,21 @@ async fn bill_user(s: &SqlStore, user: UserId, now: i64) -> StoreResult<BillRepo
     Ok(report)
 }
 
-/// The live rentals (`active` or `grace`) of user `$1`, as `r`, with their plans as `p`.
-pub(crate) const LIVE_RENTALS: &str = "FROM rentals r JOIN plans p ON p.id = r.plan_id \
-     WHERE r.user_id = $1 AND r.state IN ('active', 'grace')";
+/// The live rentals (`active` or `grace`) of the user `user` (an SQL expression: `$1`, a
+/// column), as `r`, with their plans as `p`: a `FROM … WHERE …` tail.
+pub(crate) fn live_rentals(user: &str) -> String {
+    format!(
+        "FROM rentals r JOIN plans p ON p.id = r.plan_id \
+         WHERE r.user_id = {user} AND r.state IN ('active', 'grace')"
+    )
+}
 
 /// The statement of [`live_entitlements`], built once (every `add` on SQLite runs it).
 static LIVE_ENTITLEMENTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT p.entitlement, p.settings {LIVE_RENTALS} ORDER BY r.id")
+    format!(
+        "SELECT p.entitlement, p.settings {} ORDER BY r.id",
+        live_rentals("$1")
+    )
 });
 
 async fn live_entitlements(s: &SqlStore, user: UserId) -> StoreResult<Vec<(String, String)>> {

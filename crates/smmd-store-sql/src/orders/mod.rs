@@ -19,7 +19,7 @@ use crate::rows::{self, ORDER_COLS, REFILL_COLS};
 use crate::wallet::{post, Posting};
 use crate::{flag, Dialect, Row, SqlResultExt, SqlStore};
 
-mod context;
+pub(crate) mod context;
 pub(crate) mod group;
 mod group_pg;
 mod update;
