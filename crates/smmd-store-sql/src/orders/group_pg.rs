@@ -4,9 +4,10 @@
 //! debit with its ledger row, the referral check, the event, `COMMIT`), each a wake-up of a
 //! server process and of ours: on 2 cores `add` stalled near 1,500/s with the CPU busy in
 //! context switches and statement set-up. Here concurrent placements queue on the same channel
-//! as SQLite's ([`super::group`]); one task takes every placement waiting (at most
-//! [`MAX_BATCH`]), sorts them by user (batches of several instances then take users' row locks
-//! in one order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035): one
+//! as SQLite's ([`super::group`]), one queue per writer task ([`WRITERS`], each for its own
+//! users); a writer takes every placement waiting in its queue (at most [`MAX_BATCH`]), sorts
+//! them by user (batches of several writers and instances then take users' row locks in one
+//! order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035): one
 //! statement, so one round trip and one commit for the batch. The function (migration 0035)
 //! locks the batch's users, decides each order as the one-at-a-time path would (per user by
 //! arrival: a referred user's order back to be placed alone, the unique rules against stored
@@ -41,8 +42,10 @@ impl Placer {
     /// orders are then placed one at a time. Call inside a tokio runtime.
     pub(crate) fn start_postgres(write: Db, committed: watch::Sender<u64>) -> Option<Placer> {
         let texts = Texts::new()?;
-        let (placer, jobs) = Placer::queue();
-        tokio::spawn(run(write, committed, jobs, texts));
+        let (placer, queues) = Placer::queues(WRITERS);
+        for jobs in queues {
+            tokio::spawn(run(write.clone(), committed.clone(), jobs, texts.clone()));
+        }
         Some(placer)
     }
 }
@@ -112,12 +115,18 @@ struct BatchRow<'a> {
     reason_head: &'a str,
 }
 
-/// The writer task: batches until every [`Placer`] handle is dropped. One batch at a time:
-/// two in flight placed fewer orders (`smmd-bench add100`: 100 resellers, so two batches of
-/// ~12 share a user most of the time and the second waits for the first's row lock until its
-/// commit), and so did two or three in flight with disjoint users (stop 45: on 2 cores the CPU
-/// is the limit, not the commit's WAL flush); one writer per instance keeps the lock order
-/// simple.
+/// Batch writers per instance, each for its own users (the [`Placer`] sends a user's
+/// placements to one writer, by user id). Two batches in flight that share users wait for each
+/// other's row locks (stop 45 measured fewer orders with them), so each writer has users of its
+/// own: their batches never lock the same user row, and each user's orders are still decided
+/// in their order of arrival. Stop 45 also found two writers no faster while the CPU was full;
+/// since each placement's reads go out together ([`super::context`]), one writer left a quarter
+/// of the CPU idle (stop 52: `perf` 26 % idle under `add100` at c64, the writer busy all the
+/// time) and two placed ~20 % more (`smmd-bench add100`, see the README).
+const WRITERS: usize = 2;
+
+/// A writer task: its queue's batches, one at a time, until every [`Placer`] handle is
+/// dropped.
 async fn run(
     write: Db,
     committed: watch::Sender<u64>,

@@ -49,10 +49,12 @@ pub(crate) enum Placed {
     Alone(Box<NewOrder>),
 }
 
-/// The placement queue of one SQLite store.
+/// The placement queues of one store: one for SQLite's writer thread, one per writer task of
+/// PostgreSQL ([`super::group_pg`]).
 #[derive(Debug)]
 pub(crate) struct Placer {
-    queue: mpsc::Sender<Job>,
+    /// One queue per writer; a user's placements always take the same one.
+    queues: Box<[mpsc::Sender<Job>]>,
 }
 
 /// A placement waiting in the queue, and where its answer goes.
@@ -82,7 +84,8 @@ impl Placer {
     /// counter. Call inside a tokio runtime (the thread takes the lock through it). If the
     /// thread cannot be started, every placement is placed alone.
     pub(crate) fn start(path: String, write: Db, committed: watch::Sender<u64>) -> Placer {
-        let (placer, jobs) = Placer::queue();
+        let (placer, mut jobs) = Placer::queues(1);
+        let jobs = jobs.remove(0);
         let rt = tokio::runtime::Handle::current();
         let started = std::thread::Builder::new()
             .name("smmd-orders".into())
@@ -94,17 +97,24 @@ impl Placer {
         placer
     }
 
-    /// A placer and the receiving end of its queue, for a backend's writer task.
-    pub(super) fn queue() -> (Placer, mpsc::Receiver<Job>) {
-        let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-        (Placer { queue }, jobs)
+    /// A placer of `writers` queues (at least one) and their receiving ends, one per writer
+    /// of the backend.
+    pub(super) fn queues(writers: usize) -> (Placer, Vec<mpsc::Receiver<Job>>) {
+        let (queues, jobs) = (0..writers.max(1))
+            .map(|_| mpsc::channel(4 * MAX_BATCH))
+            .unzip::<_, _, Vec<_>, Vec<_>>();
+        let queues = queues.into_boxed_slice();
+        (Placer { queues }, jobs)
     }
 
     /// Places `new` in the next batch. Errors: the order's refusal, or the batch's failure
     /// (nothing of it written).
     pub(crate) async fn place(&self, new: NewOrder) -> Result<Placed, PlaceOrderError> {
         let (answer, answered) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = self.queue.send(Job { new, answer }).await {
+        // By user: one user's placements stay in one queue, in their order of arrival.
+        let writer = usize::try_from(new.user.0.rem_euclid(self.queues.len() as i64));
+        let queue = &self.queues[writer.unwrap_or(0) % self.queues.len()];
+        if let Err(mpsc::error::SendError(job)) = queue.send(Job { new, answer }).await {
             // The writer is gone (its runtime shut down): nothing was written.
             return Ok(Placed::Alone(Box::new(job.new)));
         }

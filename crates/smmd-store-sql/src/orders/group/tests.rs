@@ -5,6 +5,7 @@ use super::*;
 use crate::testing::{fresh, Backend};
 
 use smmd_domain::service::{validate_order, OrderInput};
+use smmd_domain::UserId;
 use smmd_store::testsuite::{followers, user, NOW};
 use smmd_store::Store;
 
@@ -224,4 +225,81 @@ async fn placing_an_order_builds_one_temporary_btree() {
             .expect("check"),
         "ok"
     );
+}
+
+/// With several writers (PostgreSQL's), each user's placements take one queue, in their order
+/// of arrival: two writers never hold the same user's row lock at once, and a user's orders
+/// are debited first come, first served.
+#[tokio::test]
+async fn a_users_placements_all_take_the_same_writers_queue_in_order() {
+    let sent = [
+        (0, "a"),
+        (1, "b"),
+        (2, "c"),
+        (0, "d"),
+        (2, "e"),
+        (1, "f"),
+        (0, "g"),
+    ];
+    let (_dbs, news) = twins(&sent).await;
+    let (placer, mut queues) = Placer::queues(2);
+    let placer = std::sync::Arc::new(placer);
+    let queued = |queues: &[mpsc::Receiver<Job>]| queues.iter().map(|q| q.len()).sum::<usize>();
+    let mut waiting = Vec::new();
+    for (i, new) in news.into_iter().enumerate() {
+        let placer = placer.clone();
+        // Its answer never comes: the test reads the queues instead of running writers.
+        waiting.push(tokio::spawn(async move { placer.place(new).await.is_ok() }));
+        while queued(&queues) <= i {
+            tokio::task::yield_now().await;
+        }
+    }
+    // Per queue: (user, link) as queued.
+    let mut seen: Vec<Vec<(UserId, String)>> = Vec::new();
+    for queue in &mut queues {
+        let mut jobs = Vec::new();
+        while let Ok(job) = queue.try_recv() {
+            let link = job.new.link.clone().unwrap_or_default();
+            jobs.push((job.new.user, link.replace("https://instagram.com/", "")));
+        }
+        seen.push(jobs);
+    }
+    assert!(
+        seen.iter().all(|jobs| !jobs.is_empty()),
+        "both writers get users: {seen:?}"
+    );
+    let mut users: Vec<UserId> = Vec::new();
+    for jobs in &seen {
+        for (user, _) in jobs {
+            let queues_of_user = seen
+                .iter()
+                .filter(|q| q.iter().any(|(u, _)| u == user))
+                .count();
+            assert_eq!(queues_of_user, 1, "user {user:?} in one queue: {seen:?}");
+            if !users.contains(user) {
+                users.push(*user);
+            }
+        }
+    }
+    // Each user's links in their order of arrival: a, d, g; b, f; c, e.
+    let mut by_user: Vec<Vec<String>> = users
+        .iter()
+        .map(|user| {
+            let queue = seen.iter().find(|q| q.iter().any(|(u, _)| u == user));
+            let jobs = queue.map(Vec::as_slice).unwrap_or_default();
+            jobs.iter()
+                .filter(|(u, _)| u == user)
+                .map(|(_, l)| l.clone())
+                .collect()
+        })
+        .collect();
+    by_user.sort();
+    assert_eq!(
+        by_user,
+        [vec!["a", "d", "g"], vec!["b", "f"], vec!["c", "e"]]
+    );
+    drop(queues);
+    for task in waiting {
+        assert!(!task.await.expect("task"), "no writer answered");
+    }
 }
