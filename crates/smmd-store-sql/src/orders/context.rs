@@ -51,14 +51,17 @@ pub(crate) async fn order_context(
     if s.dialect == Dialect::Postgres {
         // A hosted child's schema reads its own, one at a time: hundreds of children need no
         // reader task each (as for the batch writer, `pg_batches`).
-        if !s.pg_batches {
-            let mut found = read_many(&s.read, &[(user, service)]).await?;
-            return Ok(found.remove(&0).unwrap_or_default());
+        if s.pg_batches {
+            let reader = s
+                .contexts
+                .get_or_init(|| ContextReader::start(s.read.clone()));
+            if let Some(answer) = reader.read(user, service).await {
+                return answer;
+            }
+            // The reader's task is gone (its runtime shut down): read it here.
         }
-        let reader = s
-            .contexts
-            .get_or_init(|| ContextReader::start(s.read.clone()));
-        return reader.read(user, service).await;
+        let mut found = read_many(&s.read, &[(user, service)]).await?;
+        return Ok(found.remove(&0).unwrap_or_default());
     }
     let Some(found) = crate::catalog::service(s, service).await? else {
         return Ok(OrderContext::default());
@@ -99,18 +102,21 @@ impl ContextReader {
     }
 
     /// The service `service` (`None`: there is none) and what prices it for `user`, read by
-    /// the next statement. Errors: the statement's failure, or the task gone (its runtime shut
-    /// down); the read wrote nothing either way.
-    pub(crate) async fn read(&self, user: UserId, service: ServiceId) -> StoreResult<OrderContext> {
+    /// the next statement; `None` if the task is gone (its runtime shut down) and read nothing.
+    /// Errors: the statement's failure (the read wrote nothing).
+    pub(crate) async fn read(
+        &self,
+        user: UserId,
+        service: ServiceId,
+    ) -> Option<StoreResult<OrderContext>> {
         let (answer, answered) = oneshot::channel();
         let ask = Ask {
             user,
             service,
             answer,
         };
-        let gone = || StoreError::Other(anyhow::anyhow!("the placement reader stopped"));
-        self.asks.send(ask).await.map_err(|_| gone())?;
-        answered.await.map_err(|_| gone())?
+        self.asks.send(ask).await.ok()?;
+        answered.await.ok()
     }
 }
 
