@@ -45,6 +45,10 @@ cargo nextest run --workspace --no-fail-fast
 echo "== margin guard: 10,000 orders across a tripled provider rate (SQLite, PostgreSQL)"
 cargo nextest run --workspace --profile margin --no-fail-fast
 
+# Alone, because the live feed waits for the server's oldest open transaction, in any database.
+echo "== push chain: three panels on PostgreSQL deliver Completed and a Partial in under a second"
+cargo nextest run --workspace --profile chain --no-fail-fast
+
 echo "== browser journeys (Chromium)"
 cargo nextest run --workspace --profile browser --no-fail-fast
 
