@@ -1,6 +1,6 @@
 //! The pure domain of smmd: exact money, identifiers, the clock abstraction, service types and
 //! order validation, the order state machine with its refund rules, cancel and refill
-//! eligibility, catalog edit bounds, the margin guard, offer failover, the stuck-order ladder, the ledger's idempotency keys, and the rules of hourly
+//! eligibility, catalog edit bounds, the margin guard, offer failover, the stuck-order ladder, the ledger's idempotency keys, an order's public reference, and the rules of hourly
 //! billing (the money rule, billable hours, the rental state machine), and the affiliate
 //! program's (commission on net spend, clawbacks, the payout calendar and eligibility).
 //!
@@ -27,6 +27,7 @@ pub mod order;
 pub mod panel;
 pub mod provider_facts;
 pub mod rating;
+pub mod reference;
 pub mod refill;
 pub mod schedule;
 pub mod service;

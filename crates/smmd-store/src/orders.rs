@@ -22,7 +22,8 @@ pub struct OrderContext {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: OrderId,
-    /// The public reference (12 lower-case hex characters) the REST API and pages show.
+    /// The public reference the REST API and pages show (`smmd_domain::reference`): the id in 9
+    /// or more lower-case hex digits, then 4 random ones (12 random ones before migration 0036).
     pub reference: String,
     pub user_id: UserId,
     pub service_id: ServiceId,

@@ -360,7 +360,8 @@ impl NewOrder {
 pub struct OrderDto {
     /// The API v2 order id.
     id: i64,
-    /// The public reference used in REST URLs.
+    /// The public reference used in REST URLs: the order id in 9 (or more) lower-case hex
+    /// digits, then 4 random ones; 12 random hex digits for orders placed before migration 0036.
     reference: String,
     service_id: i64,
     /// `queued`, `submitting`, `needs_review`, `processing`, `in_progress`, `completed`,
@@ -621,8 +622,7 @@ pub(crate) async fn own_order(
     user: smmd_domain::UserId,
     reference: &str,
 ) -> Result<Order, AppError> {
-    let valid = reference.len() == 12 && reference.bytes().all(|b| b.is_ascii_hexdigit());
-    let o = if valid {
+    let o = if smmd_domain::reference::is_reference(reference) {
         st.store
             .order_by_reference(&reference.to_ascii_lowercase())
             .await?
@@ -656,7 +656,7 @@ pub async fn timeline(st: &AppState, o: &Order) -> Result<Vec<TimelineEvent>, Ap
 
 /// One of the user's orders by its public reference, with its timeline and refills.
 #[utoipa::path(get, path = "/api/smm/orders/{reference}", tag = "orders",
-    params(("reference" = String, Path, description = "Public order reference (12 hex characters)")),
+    params(("reference" = String, Path, description = "Public order reference: 13 lower-case hex characters (the order id in 9, then 4 random), 12 for orders placed before migration 0036")),
     responses((status = 200, body = OrderDetail)))]
 async fn order(
     State(st): State<AppState>,

@@ -402,16 +402,23 @@ pub(super) async fn orders_page(
         .map(|s| s.trim_start_matches('#'))
         .filter(|s| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|s| s.parse::<i64>().ok());
+    // A reference is tried first: one of 12 or more digits can read as an id too.
     let by_reference = search
         .as_deref()
-        .filter(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit()));
-    let found = if let Some(id) = by_id {
+        .filter(|s| smmd_domain::reference::is_reference(s));
+    let referenced = match by_reference {
+        Some(r) => match st.store.order_by_reference(&r.to_ascii_lowercase()).await {
+            Ok(o) => o.filter(|o| o.user_id == u.user.id),
+            Err(e) => return page_error(e),
+        },
+        None => None,
+    };
+    let found = if let Some(o) = referenced {
+        Ok(vec![o])
+    } else if let Some(id) = by_id {
         st.store.orders_of_user(u.user.id, &[OrderId(id)]).await
-    } else if let Some(r) = by_reference {
-        match st.store.order_by_reference(&r.to_ascii_lowercase()).await {
-            Ok(o) => Ok(o.filter(|o| o.user_id == u.user.id).into_iter().collect()),
-            Err(e) => Err(e),
-        }
+    } else if by_reference.is_some() {
+        Ok(Vec::new())
     } else {
         query.link = search.clone();
         st.store.search_orders(&query).await

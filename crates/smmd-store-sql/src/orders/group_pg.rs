@@ -7,8 +7,8 @@
 //! as SQLite's ([`super::group`]), one queue per writer task ([`WRITERS`], each for its own
 //! users); a writer takes every placement waiting in its queue (at most [`MAX_BATCH`]), sorts
 //! them by user (batches of several writers and instances then take users' row locks in one
-//! order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035): one
-//! statement, so one round trip and one commit for the batch. The function (migration 0035)
+//! order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035, 0036): one
+//! statement, so one round trip and one commit for the batch. The function (migration 0035; 0036 builds each reference from the new id)
 //! locks the batch's users, decides each order as the one-at-a-time path would (per user by
 //! arrival: a referred user's order back to be placed alone, the unique rules against stored
 //! rows and the batch's earlier orders, the conditional debit), then writes the placed orders,
@@ -104,7 +104,8 @@ struct BatchRow<'a> {
     provider_service_id: Option<&'a str>,
     /// Epoch milliseconds.
     now: i64,
-    reference: &'a str,
+    /// The random part of the reference; the function builds the reference from the new id.
+    reference_tail: u16,
     request_key: Option<&'a str>,
     panel_id: Option<i64>,
     status: &'static str,
@@ -255,7 +256,7 @@ fn batch_row<'a>(n: usize, new: &'a NewOrder, texts: &'a Texts) -> BatchRow<'a> 
         provider_id: new.provider_id,
         provider_service_id: new.provider_service_id.as_deref(),
         now: new.now,
-        reference: &new.reference,
+        reference_tail: new.reference_tail,
         request_key: new.request_key.as_deref(),
         panel_id: new.panel,
         status: OrderStatus::Queued.as_str(),
@@ -418,6 +419,13 @@ mod tests {
                 _ => None,
             })
             .collect();
+        // Each placed order's reference is the application's (`NewOrder::reference`), which
+        // the function built from the order's new id and the batch row's random tail.
+        for (new, read) in news.iter().zip(&reads) {
+            if let Read::Order(o) = read {
+                assert_eq!(o.reference, new.reference(o.id));
+            }
+        }
         // After the stored order's charge, each user's rows in the batch's order.
         let mut after: Vec<(i64, String, i64)> = ledger.into_iter().skip(1).collect();
         after.sort_by_key(|row| row.0);
@@ -429,6 +437,22 @@ mod tests {
                 (poor.0, ledger::charge_key(ids[1]), 10_000),
             ]
         );
+        // Past 2³⁶ the id takes a tenth hex digit, which `lpad` alone would cut off.
+        sqlx::query("SELECT setval(pg_get_serial_sequence('orders', 'id'), 68719476735)")
+            .execute(&db.store.write)
+            .await
+            .expect("setval");
+        let far = [order(rich, "far", "100", None)];
+        let reads = write_batch(&db.store.write, &[&far[0]], &texts).await;
+        let Ok(reads) = reads else {
+            panic!("the batch failed")
+        };
+        let Some(Read::Order(o)) = reads.first() else {
+            panic!("not placed")
+        };
+        assert_eq!(o.id.0, 1 << 36);
+        assert_eq!(o.reference, far[0].reference(o.id));
+        assert_eq!(o.reference.len(), 14);
     }
 
     #[test]

@@ -65,7 +65,8 @@ async fn owned_by_ids(
 
 /// A new order's row, computed once from the service, the spec and the placement for either
 /// writer (this module's transaction or the SQLite group commit, [`group`]): the values of
-/// `$1`…`$19` of [`INSERT_ORDER`], in that order.
+/// `$1`…`$19` of [`INSERT_ORDER`], in that order, except the reference (`$17`), which is built
+/// from the id when the writer knows it ([`NewOrder::reference`]), and the id (`$20`).
 #[derive(Debug)]
 pub(crate) struct NewOrder {
     pub user: UserId,
@@ -88,7 +89,8 @@ pub(crate) struct NewOrder {
     /// Epoch milliseconds (`created_at`, `updated_at`).
     pub now: i64,
     pub provider_service_id: Option<String>,
-    pub reference: String,
+    /// The random part of the public reference (`smmd_domain::reference`).
+    pub reference_tail: u16,
     pub request_key: Option<String>,
     pub panel: Option<i64>,
 }
@@ -118,10 +120,15 @@ impl NewOrder {
             provider_id: svc.provider_id.map(|p| p.0),
             now,
             provider_service_id: svc.provider_service_id.clone(),
-            reference: new_reference(),
+            reference_tail: rand::random(),
             request_key: placement.request_key.map(str::to_string),
             panel: placement.panel,
         })
+    }
+
+    /// The public reference of this order once it has id `id`.
+    pub(crate) fn reference(&self, id: OrderId) -> String {
+        smmd_domain::reference::reference(id.0, self.reference_tail)
     }
 
     /// The order's charge as the ledger names it: `(key, reason)`.
@@ -133,14 +140,38 @@ impl NewOrder {
     }
 }
 
-/// The order row of a placement, `$1`…`$19` from [`NewOrder`]. The unique index
+/// The order row of a placement, `$1`…`$19` from [`NewOrder`], the id `$20` taken before (so
+/// that the reference `$17` can be built from it: [`next_order_id`]). The unique index
 /// `orders_active_link` refuses a second active order for the same (user, service, link) when
 /// the service enforces the rule (`link_key` set); `request_key` is unique per user.
 pub(crate) const INSERT_ORDER: &str =
-    "INSERT INTO orders (user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
+    "INSERT INTO orders (id, user_id, service_id, status, link, link_key, quantity, runs, interval_minutes, total_quantity, \
      charge, extras, guarantee_days, refill, cancel, provider_id, provider_service_id, created_at, updated_at, \
      reference, request_key, panel_id) \
-     VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19)";
+     VALUES ($20, $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19)";
+
+/// The id the next order inserted into `orders` gets, read inside the writing transaction
+/// before the insert (which then names it), so that its reference can be built from it. On
+/// SQLite one past `orders`' AUTOINCREMENT counter (the number SQLite would choose: the counter
+/// is never below an id ever used, archived orders' included); the transaction writes, and
+/// SQLite has one writer, so nobody takes it in between. On PostgreSQL the next value of the
+/// identity's sequence, taken for good (as an insert would; a rolled-back placement leaves a
+/// gap either way).
+pub(crate) const NEXT_ORDER_ID_SQLITE: &str =
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'orders'), 0) + 1";
+
+/// [`NEXT_ORDER_ID_SQLITE`] on a transaction of either backend.
+async fn next_order_id(
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
+) -> StoreResult<OrderId> {
+    let sql = match dialect {
+        Dialect::Sqlite => NEXT_ORDER_ID_SQLITE,
+        Dialect::Postgres => "SELECT nextval(pg_get_serial_sequence('orders', 'id'))",
+    };
+    let id: i64 = sqlx::query_scalar(sql).fetch_one(&mut **tx).await.db()?;
+    Ok(OrderId(id))
+}
 
 /// A placement's store error as the caller sees it: a second active order for the link is the
 /// customer's error (`ActiveOrderWithLink`), everything else the store's.
@@ -190,6 +221,8 @@ async fn place_alone(
     let (user, now) = (new.user, new.now);
     let mut tx = s.begin().await?;
     // 1. The order row.
+    let id = next_order_id(&mut tx, s.dialect).await?;
+    let reference = new.reference(id);
     let row = sqlx::query(&format!("{INSERT_ORDER} RETURNING {ORDER_COLS}"))
         .bind(new.user.0)
         .bind(new.service)
@@ -207,9 +240,10 @@ async fn place_alone(
         .bind(new.provider_id)
         .bind(new.now)
         .bind(new.provider_service_id)
-        .bind(new.reference)
+        .bind(reference)
         .bind(new.request_key)
         .bind(new.panel)
+        .bind(id.0)
         .fetch_one(&mut *tx)
         .await
         .map_err(crate::map_err)
@@ -292,7 +326,7 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
         .bind(o.remains)
         .bind(o.created_at)
         .bind(o.completed_at)
-        .bind(new_reference())
+        .bind(smmd_domain::reference::reference(o.id.0, rand::random()))
         .execute(&mut *tx)
         .await
         .db()?;
@@ -307,14 +341,6 @@ pub(crate) async fn import_orders(s: &SqlStore, list: &[ImportedOrder]) -> Store
         .db()?;
     }
     s.commit(tx).await
-}
-
-/// A new public order reference: 6 random bytes as 12 lower-case hex characters.
-fn new_reference() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 6];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An order by id, live or archived.

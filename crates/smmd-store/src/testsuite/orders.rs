@@ -514,6 +514,21 @@ pub async fn a_request_key_places_one_order_and_finds_it_again(store: Arc<dyn St
     assert_ledger_consistent(&store).await;
 }
 
+/// `o`'s public reference is built from its id (`smmd_domain::reference`): 9 hex digits of the
+/// id, then 4 random ones. Whatever path placed it (a batch of either backend, alone, one at a
+/// time after a refused batch), so references are unique and in id order.
+pub fn assert_reference_of(o: &Order) {
+    let r = &o.reference;
+    assert!(
+        r.len() == 13
+            && r.starts_with(&format!("{:09x}", o.id.0))
+            && smmd_domain::reference::is_reference(r)
+            && r.bytes().all(|b| !b.is_ascii_uppercase()),
+        "order #{}: reference {r}",
+        o.id
+    );
+}
+
 /// A storm of concurrent placements, the proof of the group commit (issue 20): 316 placements
 /// at once from 35 users, mixing orders that fit the balance with orders past it, second
 /// active orders for a link, repeated request keys and a referred user's orders (placed alone,
@@ -596,6 +611,7 @@ pub async fn placement_storm_across(stores: &[Arc<dyn Store>]) {
         match (kind, outcome) {
             (_, Ok(o)) => {
                 assert_eq!((o.user_id, o.charge), (u, m("0.09")));
+                assert_reference_of(&o);
                 placed.entry(u).or_default().push(o);
             }
             (Kind::Funds, Err(PlaceOrderError::Rejected(OrderError::InsufficientFunds)))

@@ -36,13 +36,13 @@ pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn
         .expect("placed");
     accept(&store, &mine[0]).await;
 
-    // References are 12 hex characters, unique, and find the order.
+    // References are built from the ids: unique, in id order, and they find the order.
+    mine.iter().for_each(super::orders::assert_reference_of);
     let mut refs: Vec<&str> = mine.iter().map(|o| o.reference.as_str()).collect();
-    assert!(refs
-        .iter()
-        .all(|r| r.len() == 12 && r.chars().all(|c| c.is_ascii_hexdigit())));
+    let placed = refs.clone();
     refs.sort_unstable();
     refs.dedup();
+    assert_eq!(refs, placed);
     assert_eq!(refs.len(), 7);
     let by_ref = store
         .order_by_reference(&mine[3].reference)
@@ -51,7 +51,7 @@ pub async fn order_searches_filter_page_and_use_public_references(store: Arc<dyn
         .expect("found");
     assert_eq!(by_ref.id, mine[3].id);
     assert!(store
-        .order_by_reference("000000000000")
+        .order_by_reference(&smmd_domain::reference::reference(mine[6].id.0 + 100, 0))
         .await
         .expect("read")
         .is_none());

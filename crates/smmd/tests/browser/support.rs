@@ -214,15 +214,13 @@ pub async fn wait_for_path(c: &Client, prefix: &str) -> url::Url {
     );
 }
 
-/// Waits (up to 15 s) for an order page (`/orders/<12 hex>`, not `/orders/new`) and returns
+/// Waits (up to 15 s) for an order page (`/orders/<reference>`, not `/orders/new`) and returns
 /// the order's reference.
 pub async fn wait_for_order_page(c: &Client) -> String {
     for _ in 0..150 {
         let url = c.current_url().await.expect("url");
         if let Some(r) = url.path().strip_prefix("/orders/") {
-            if r.len() == 12
-                && r.bytes().all(|b| b.is_ascii_hexdigit())
-                && c.find(Locator::Css("main")).await.is_ok()
+            if smmd_domain::reference::is_reference(r) && c.find(Locator::Css("main")).await.is_ok()
             {
                 return r.to_string();
             }

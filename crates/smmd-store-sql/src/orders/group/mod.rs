@@ -30,7 +30,7 @@ use smmd_domain::{Money, OrderId};
 use smmd_store::{LedgerKind, Order, PlaceOrderError, StoreError};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{placement_error, NewOrder, INSERT_ORDER};
+use super::{placement_error, NewOrder, INSERT_ORDER, NEXT_ORDER_ID_SQLITE};
 use crate::direct::bind;
 use crate::events::INSERT_EVENT;
 use crate::pool::Db;
@@ -433,8 +433,13 @@ fn place(conn: &Connection, new: &NewOrder) -> Result<OrderId, PlaceOrderError> 
     Ok(id)
 }
 
-/// The order row; its id.
+/// The order row, under the id SQLite would give it (read first, so that the reference can be
+/// built from it: `NEXT_ORDER_ID_SQLITE`); its id.
 fn insert_order(conn: &Connection, new: &NewOrder) -> rusqlite::Result<OrderId> {
+    let id = OrderId(
+        conn.prepare_cached(NEXT_ORDER_ID_SQLITE)?
+            .query_row([], |r| r.get(0))?,
+    );
     // No `RETURNING` here or below: SQLite answers one through a temporary table it creates
     // and drops on every execution (a b-tree, a page cache, a zeroed page), which a profile of
     // this path put at ~7 % of an order's instructions; the id and the balance are read back
@@ -459,12 +464,13 @@ fn insert_order(conn: &Connection, new: &NewOrder) -> rusqlite::Result<OrderId> 
             &new.provider_id,
             &new.now,
             &new.provider_service_id,
-            &new.reference,
+            &new.reference(id),
             &new.request_key,
             &new.panel,
+            &id.0,
         ],
     )?;
-    Ok(OrderId(conn.last_insert_rowid()))
+    Ok(id)
 }
 
 /// Why [`charge_and_log`] stopped.
