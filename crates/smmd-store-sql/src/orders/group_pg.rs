@@ -7,13 +7,14 @@
 //! as SQLite's ([`super::group`]), one queue per writer task ([`WRITERS`], each for its own
 //! users); a writer takes every placement waiting in its queue (at most [`MAX_BATCH`]), sorts
 //! them by user (batches of several writers and instances then take users' row locks in one
-//! order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035, 0036): one
-//! statement, so one round trip and one commit for the batch. The function (migration 0035; 0036 builds each reference from the new id)
-//! locks the batch's users, decides each order as the one-at-a-time path would (per user by
-//! arrival: a referred user's order back to be placed alone, the unique rules against stored
-//! rows and the batch's earlier orders, the conditional debit), then writes the placed orders,
-//! debits, ledger rows under the charge key and `placed` events by sets; a refused order (no
-//! funds, an active order for the link, a used request key) writes nothing. The function
+//! order) and sends them as one JSON array to `smmd_place_orders` (migrations 0033, 0035,
+//! 0036): one statement, so one round trip and one commit for the batch. The function
+//! (migration 0035; since 0036 it builds each reference from the new id) locks the batch's
+//! users, decides each order as the one-at-a-time path would (per user by arrival: a referred
+//! user's order back to be placed alone, the unique rules against stored rows and the batch's
+//! earlier orders, the conditional debit), then writes the placed orders, debits, ledger rows
+//! under the charge key and `placed` events by sets; a refused order (no funds, an active
+//! order for the link, a used request key) writes nothing. The function
 //! answers with each placed order's row as committed, and each caller is answered with it.
 //!
 //! A referred user's order is handed back to be placed alone (its commission is written by

@@ -150,17 +150,17 @@ pub(crate) const INSERT_ORDER: &str =
      reference, request_key, panel_id) \
      VALUES ($20, $1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15, $15, $17, $18, $19)";
 
-/// The id the next order inserted into `orders` gets, read inside the writing transaction
-/// before the insert (which then names it), so that its reference can be built from it. On
-/// SQLite one past `orders`' AUTOINCREMENT counter (the number SQLite would choose: the counter
-/// is never below an id ever used, archived orders' included); the transaction writes, and
-/// SQLite has one writer, so nobody takes it in between. On PostgreSQL the next value of the
-/// identity's sequence, taken for good (as an insert would; a rolled-back placement leaves a
-/// gap either way).
+/// The id the next order inserted into `orders` gets on SQLite, read inside the writing
+/// transaction before the insert (which then names it), so that its reference can be built
+/// from it: one past `orders`' AUTOINCREMENT counter (the number SQLite would choose: the
+/// counter is never below an id ever used, archived orders' included). The transaction
+/// writes, and SQLite has one writer, so nobody takes it in between.
 pub(crate) const NEXT_ORDER_ID_SQLITE: &str =
     "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'orders'), 0) + 1";
 
-/// [`NEXT_ORDER_ID_SQLITE`] on a transaction of either backend.
+/// The next order's id on a transaction of either backend: [`NEXT_ORDER_ID_SQLITE`], or on
+/// PostgreSQL the next value of the identity's sequence, taken for good (as an insert would;
+/// a rolled-back placement leaves a gap either way).
 async fn next_order_id(
     tx: &mut Transaction<'static, Any>,
     dialect: Dialect,
