@@ -231,14 +231,33 @@ pub fn error_value(message: &str) -> Value {
     serde_json::json!({ "error": message })
 }
 
-/// One order in `action=status` (spec §4.3): all five fields are strings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct StatusItem {
-    pub charge: String,
-    pub start_count: String,
-    pub status: String,
-    pub remains: String,
-    pub currency: String,
+/// One order in `action=status` (spec §4.3): all five fields are JSON strings. The numbers
+/// are kept as numbers and written as their decimal text (`charge` in the panel currency's
+/// units, `"0.090000"` style), so an answer is serialised without a `String` per field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusItem<'a> {
+    #[serde(serialize_with = "as_text")]
+    pub charge: smmd_domain::Money,
+    #[serde(serialize_with = "as_text")]
+    pub start_count: i64,
+    pub status: &'a str,
+    #[serde(serialize_with = "as_text")]
+    pub remains: i64,
+    pub currency: &'a str,
+}
+
+/// `{"balance": "…", "currency": "…"}` of `action=balance` (spec §4.2): the balance as decimal
+/// text in the panel currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceItem<'a> {
+    #[serde(serialize_with = "as_text")]
+    pub balance: smmd_domain::Money,
+    pub currency: &'a str,
+}
+
+/// Writes a value as a JSON string of its `Display` text (API v2 sends numbers as strings).
+fn as_text<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 /// One service in `action=services` (spec §4.1, canonical types of §7.1).
@@ -269,6 +288,36 @@ mod tests {
         list.iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect()
+    }
+
+    #[test]
+    fn status_and_balance_serialise_every_field_as_a_string_in_spec_order() {
+        let item = StatusItem {
+            charge: smmd_domain::Money::from_micros(278_190),
+            start_count: 3572,
+            status: "Partial",
+            remains: -5,
+            currency: "USD",
+        };
+        let text = serde_json::to_string(&item).expect("json");
+        assert_eq!(
+            text,
+            r#"{"charge":"0.27819","start_count":"3572","status":"Partial","remains":"-5","currency":"USD"}"#
+        );
+        // The same bytes as the tree the server built before (`preserve_order`).
+        let tree = serde_json::json!({
+            "charge": "0.27819", "start_count": "3572", "status": "Partial",
+            "remains": "-5", "currency": "USD"
+        });
+        assert_eq!(text, serde_json::to_string(&tree).expect("json"));
+        let balance = BalanceItem {
+            balance: smmd_domain::Money::from_micros(-1_500_000),
+            currency: "EUR",
+        };
+        assert_eq!(
+            serde_json::to_string(&balance).expect("json"),
+            r#"{"balance":"-1.50","currency":"EUR"}"#
+        );
     }
 
     #[test]

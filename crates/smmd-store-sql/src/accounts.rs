@@ -36,6 +36,20 @@ pub(crate) async fn create_user(s: &SqlStore, u: NewUser) -> StoreResult<User> {
     Ok(user)
 }
 
+/// One account's balance column: the whole of what API v2 `balance` reads.
+pub(crate) async fn balance(s: &SqlStore, id: UserId) -> StoreResult<Option<smmd_domain::Money>> {
+    const SQL: &str = "SELECT balance FROM users WHERE id = $1";
+    if let Some(direct) = &s.direct {
+        return direct.optional(SQL, &[&id.0], |r| rows::money(r, "balance"));
+    }
+    let row = sqlx::query(SQL)
+        .bind(id.0)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+    row.as_ref().map(|r| rows::money(r, "balance")).transpose()
+}
+
 pub(crate) async fn user(s: &SqlStore, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
     if let Some(direct) = &s.direct {
@@ -234,6 +248,10 @@ mod section {
 
         async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
             crate::accounts::user(self, id).await
+        }
+
+        async fn balance(&self, id: UserId) -> StoreResult<Option<smmd_domain::Money>> {
+            crate::accounts::balance(self, id).await
         }
 
         async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {

@@ -94,6 +94,13 @@ pub trait AccountStore: Send + Sync {
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
 
+    /// The wallet balance of account `id` alone (micro-units of the panel currency), as
+    /// committed; `None` if there is no such account. API v2 `action=balance` reads only this:
+    /// a store may answer it with one column instead of the whole [`User`].
+    async fn balance(&self, id: UserId) -> StoreResult<Option<Money>> {
+        Ok(self.user(id).await?.map(|u| u.balance))
+    }
+
     /// Case-insensitive e-mail lookup, with the password hash; `None` for a blocked account
     /// (`PayoutStore::set_user_blocked`), which cannot log in.
     async fn user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;

@@ -377,6 +377,16 @@ pub(crate) async fn orders_of_user(
     rows.iter().map(rows::order).collect()
 }
 
+/// The columns of an [`OrderStatusView`].
+const STATUS_COLS: &str = "id, status, charge, refunded, start_count, remains, total_quantity";
+
+/// One order's status row of a user, per table of [`ORDER_TABLES`]: built once, so the hot
+/// `status` call formats no SQL (the statement cache is keyed by this text).
+static STATUS_BY_ID: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    ORDER_TABLES
+        .map(|table| format!("SELECT {STATUS_COLS} FROM {table} WHERE user_id = $1 AND id = $2"))
+});
+
 pub(crate) async fn order_statuses(
     s: &SqlStore,
     user: UserId,
@@ -386,7 +396,7 @@ pub(crate) async fn order_statuses(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-    let cols = "id, status, charge, refunded, start_count, remains, total_quantity";
+    let cols = STATUS_COLS;
     if let Some(direct) = &s.direct {
         // The same statements as `owned_by_ids`, on this thread; one order (the common
         // `status` call) by its key alone, without the list.
@@ -394,15 +404,12 @@ pub(crate) async fn order_statuses(
         // building it for nothing at 1.3 % of the server's samples).
         let list = (ids.len() > 1).then(|| s.dialect.id_list(ids.iter().copied()));
         let mut out = Vec::with_capacity(ids.len());
-        for table in ORDER_TABLES {
+        for (table, by_id) in ORDER_TABLES.iter().zip(STATUS_BY_ID.iter()) {
             if out.len() == ids.len() {
                 break;
             }
             let found = match ids.as_slice() {
-                [one] => {
-                    let sql = format!("SELECT {cols} FROM {table} WHERE user_id = $1 AND id = $2");
-                    direct.all(&sql, &[&user.0, one], |r| rows::status_view(r))?
-                }
+                [one] => direct.all(by_id, &[&user.0, one], |r| rows::status_view(r))?,
                 _ => {
                     let sql = owned_by_ids_sql(s, cols, table);
                     direct.all(&sql, &[&user.0, &list], |r| rows::status_view(r))?

@@ -45,6 +45,18 @@ pub async fn balance_changes_are_idempotent_and_never_negative(store: Arc<dyn St
         .await
         .expect("exact debit");
     assert_eq!((e.amount, e.balance_after), (m("-10.5"), Money::ZERO));
+    // The one-column read API v2 `balance` answers from follows every change, and knows no
+    // other account.
+    assert_eq!(
+        store.balance(u.id).await.expect("balance"),
+        Some(Money::ZERO)
+    );
+    credit(&store, u.id, "0.000001", "pay:2").await;
+    assert_eq!(
+        store.balance(u.id).await.expect("balance"),
+        Some(m("0.000001"))
+    );
+    assert_eq!(store.balance(UserId(424_242)).await.expect("balance"), None);
     assert!(matches!(
         store.change_balance(debit("0", "adj:3")).await,
         Err(BalanceError::ZeroAmount)
@@ -59,13 +71,13 @@ pub async fn balance_changes_are_idempotent_and_never_negative(store: Arc<dyn St
     let entries = store.ledger(u.id, None, 10).await.expect("ledger");
     assert_eq!(
         entries.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
-        vec!["adj:2", "pay:1"]
+        vec!["pay:2", "adj:2", "pay:1"]
     );
     let older = store
         .ledger(u.id, Some(entries[0].id), 10)
         .await
         .expect("page");
-    assert_eq!(older.len(), 1);
+    assert_eq!(older.len(), 2);
     assert_ledger_consistent(&store).await;
 }
 
