@@ -49,17 +49,14 @@ fn json_reply(body: Value) -> Response {
 /// keeps a tree's members in the shape's order), a few allocations fewer on the hot path.
 fn typed_reply(body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => json_bytes(bytes),
         Err(e) => json_reply(internal(e)),
     }
+}
+
+/// HTTP 200 with a JSON body already serialised.
+fn json_bytes(body: impl IntoResponse) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The caller's identity from its key: the short-lived cache, else the store — the user's own
@@ -206,7 +203,7 @@ async fn services(st: &AppState, user: UserId) -> Response {
         Ok(b) => b,
         Err(e) => return json_reply(e),
     };
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    json_bytes(body)
 }
 
 async fn build_services(
