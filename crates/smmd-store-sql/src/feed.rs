@@ -4,13 +4,16 @@
 //! **Commit order.** SQLite commits one writer at a time, so row ids are commit order and a
 //! source is read by id. On PostgreSQL two transactions can commit out of id order, so each feed
 //! row carries the id of its transaction (`tx`, migration `0011_feed_commit_order`) and a source
-//! is read in `(tx, id)` order, only up to the *horizon*: `pg_snapshot_xmin` of a snapshot taken
-//! before the rows are read, the oldest transaction still in flight. Every transaction below it
-//! has ended, so its rows are all visible to the read that follows, and no row can later commit
-//! below a position already read past. A row of a transaction at or above the horizon waits
-//! (committed or not) and the read reports [`FeedRead::held`]; a transaction that stays open
-//! holds the feed back by as long (never loses a row). The horizon is cluster-wide: any long
-//! transaction on the server, in any database, delays the feed (not the pages).
+//! is read in `(tx, id)` order, only up to the *horizon*, from a snapshot taken no later than the
+//! rows are read: the oldest transaction of this database still in flight (else the snapshot's
+//! `xmax`). Every transaction below it that could write here has ended, so its rows are all
+//! visible to the read that follows, and no row can later commit below a position already read
+//! past. A row of a transaction at or above the horizon waits (committed or not) and the read
+//! reports [`FeedRead::held`]; a transaction of this database that stays open holds the feed back
+//! by as long (never loses a row). The horizon is `smmd_feed_horizon()` (migration `0037`, which
+//! gives the proof): a long transaction in another database of the same server (another panel,
+//! another application) holds back nothing here; hosted children share their root's database
+//! and its horizon.
 //!
 //! **Wake-up.** This store's commits (a watch channel) and, on PostgreSQL, `LISTEN smmd_feed`:
 //! the feed tables' triggers `NOTIFY` at commit, so every instance hears every instance.
@@ -30,17 +33,19 @@ use crate::{Dialect, Row, SqlResultExt, SqlStore};
 /// The PostgreSQL channel the migration's triggers notify when feed rows commit.
 pub const FEED_CHANNEL: &str = "smmd_feed";
 
-/// The oldest transaction still in flight on PostgreSQL (every row of an older one is readable
-/// now); on SQLite every committed row is readable, so `i64::MAX`.
+/// The oldest transaction still in flight on PostgreSQL that can write to this database
+/// (every row of an older one is readable now; `smmd_feed_horizon()`, migration `0037`, for
+/// why transactions of other databases are left out); on SQLite every committed row is
+/// readable, so `i64::MAX`. A statement of its own: its snapshot is taken before the reads
+/// that follow it.
 pub(crate) async fn horizon(s: &SqlStore) -> StoreResult<i64> {
     match s.dialect {
         Dialect::Sqlite => Ok(i64::MAX),
         Dialect::Postgres => {
-            let row =
-                sqlx::query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS h")
-                    .fetch_one(&s.read)
-                    .await
-                    .db()?;
+            let row = sqlx::query("SELECT smmd_feed_horizon() AS h")
+                .fetch_one(&s.read)
+                .await
+                .db()?;
             get(&row, "h")
         }
     }
@@ -108,6 +113,7 @@ pub(crate) async fn feed_after(
 /// of the horizon and four reads. On PostgreSQL the horizon and the four looks share the
 /// statement's snapshot, so every transaction below it has ended and shows no row after the
 /// cursor: the cursor may move up to it (a row committing later is at or above it).
+/// `smmd_feed_horizon()` is STABLE, so it reads the statement's snapshot too.
 async fn nothing_after(s: &SqlStore, c: FeedCursor) -> StoreResult<Option<i64>> {
     let sql = nothing_after_sql(s.dialect);
     let mut q = sqlx::query(&sql);
@@ -142,7 +148,7 @@ fn nothing_after_sql(d: Dialect) -> String {
     }
     };
     let horizon = match d {
-        Dialect::Postgres => "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        Dialect::Postgres => "smmd_feed_horizon()",
         Dialect::Sqlite => "CAST(0 AS BIGINT)",
     };
     format!(

@@ -56,8 +56,7 @@ mod across_instances {
             .await
             .expect("the other instance's commit arrives by NOTIFY")
             .expect("signal");
-        // Another test's transaction (another database, same server) can hold the horizon
-        // for a moment.
+        // Read until nothing is held back: a moment of grace, never a reason to miss the row.
         let mut items = Vec::new();
         for _ in 0..500 {
             items = db.store.feed_after(head, 10).await.expect("feed").items;
@@ -190,6 +189,97 @@ mod across_instances {
             replay.iter().map(|i| i.pos.id).collect::<Vec<_>>(),
             [ann_row]
         );
+    }
+
+    /// The horizon is this database's (migration `0037`, the push chain's CI flake): a
+    /// transaction left open in another database of the same server holds back nothing here,
+    /// where it held every row back until it ended. One open here still does, even before it
+    /// writes its feed row (its id comes with its first write, to `users`): its row, committed
+    /// after a later transaction's, is then read first, not skipped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_this_databases_transactions_hold_the_feed_back() {
+        use sqlx::Connection;
+        let Some(db) = fresh(Backend::Postgres).await else {
+            return;
+        };
+        let elsewhere = fresh(Backend::Postgres).await.expect("a second database");
+        let ann = user(&db.store, "ann@x.io").await;
+        let bob = user(&db.store, "bob@x.io").await;
+        let far = user(&elsewhere.store, "far@x.io").await;
+        let start = settled(&db.store, db.store.feed_head().await.expect("head"))
+            .await
+            .next;
+        let deposit = |key: &'static str, now: i64| BalanceChange {
+            user_id: bob.id,
+            amount: smmd_domain::Money::parse("2").expect("m"),
+            kind: LedgerKind::Deposit,
+            key: key.into(),
+            reason: String::new(),
+            actor_id: None,
+            now,
+            audit: None,
+        };
+        sqlx::any::install_default_drivers();
+        let open_write = |url: String, id: i64| async move {
+            let mut c = sqlx::AnyConnection::connect(&url).await.expect("connect");
+            sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+            sqlx::query("UPDATE users SET balance = balance + 1000000 WHERE id = $1")
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .expect("write");
+            c
+        };
+
+        // Another database's writer, left open: Bob's deposit here is read at once.
+        let mut far_tx = open_write(elsewhere.url.clone(), far.id.0).await;
+        db.store
+            .change_balance(deposit("bob:1", 2))
+            .await
+            .expect("deposit");
+        let first = db.store.feed_after(start, 100).await.expect("feed");
+        assert!(!first.held, "held back by another database: {first:?}");
+        let ledger_users = |r: &FeedRead| {
+            r.items
+                .iter()
+                .filter(|i| i.source == FeedSource::Ledger)
+                .map(|i| i.user_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ledger_users(&first), [Some(bob.id)]);
+
+        // A writer here, with an id and no feed row yet: Bob's next deposit waits behind it.
+        let mut ann_tx = open_write(db.url.clone(), ann.id.0).await;
+        db.store
+            .change_balance(deposit("bob:2", 3))
+            .await
+            .expect("deposit");
+        let early = db.store.feed_after(first.next, 100).await.expect("feed");
+        assert!(
+            early.items.is_empty(),
+            "read past an open transaction: {early:?}"
+        );
+        assert!(early.held, "Bob's row waits behind Ann's open transaction");
+        // Ann's ledger row: a later id than Bob's, an earlier transaction. It is read first.
+        sqlx::query(
+            "INSERT INTO ledger (user_id, amount, balance_after, idem_key, kind, created_at) \
+             VALUES ($1, 1000000, 1000000, 'ann:1', 'deposit', 4)",
+        )
+        .bind(ann.id.0)
+        .execute(&mut ann_tx)
+        .await
+        .expect("ledger row");
+        sqlx::query("COMMIT")
+            .execute(&mut ann_tx)
+            .await
+            .expect("commit");
+        let read = settled(&db.store, early.next).await;
+        assert_eq!(ledger_users(&read), [Some(ann.id), Some(bob.id)]);
+        assert!(settled(&db.store, read.next).await.items.is_empty());
+        sqlx::query("ROLLBACK")
+            .execute(&mut far_tx)
+            .await
+            .expect("rollback");
     }
 
     /// Group commit across instances (issue 20): three instances of one database share the

@@ -528,7 +528,7 @@ pub trait FeedStore: Send + Sync {
     /// Up to `limit` rows of each source after `cursor`, in feed order per source, and the
     /// cursor after them. Commit-ordered: a row is read only once every transaction that could
     /// still commit a row before it in feed order has ended (on PostgreSQL, rows of
-    /// transactions older than the oldest one in flight, `pg_snapshot_xmin`), so a reader that
+    /// transactions older than the oldest one of this database in flight), so a reader that
     /// moves its cursor to `next` never skips a row that commits later. Rows committed but held
     /// back that way set [`FeedRead::held`].
     async fn feed_after(&self, cursor: FeedCursor, limit: i64) -> StoreResult<FeedRead>;
