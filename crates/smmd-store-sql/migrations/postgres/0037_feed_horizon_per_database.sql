@@ -22,10 +22,11 @@
 -- "anything new?" look), or take it alone before the statements that read. The sessions are
 -- live, not MVCC: read while the function runs, after S, and after `pg_stat_clear_snapshot()`
 -- (a session list cached earlier in the caller's transaction could predate S). `backend_xid`
--- is shown to every role; where grants were revoked, the old server-wide horizon. Hosted child panels share
--- their root's database: they hold each other back as before, but no longer behind other
--- databases. Cost: nothing when no transaction is in flight on the server, else one pass over
--- the session slots (~45 µs at 100 connections, measured; reading `pg_locks` instead was 0.6 ms).
+-- is shown to every role; where grants hide it, the old server-wide horizon. Hosted child panels
+-- share their root's database: they hold each other back as before, but no longer behind other
+-- databases. Cost (measured, 1,000 calls): ~2 µs when no transaction is in flight on the
+-- server, else one pass over the session slots, ~68 µs with 37 in flight (reading `pg_locks`
+-- instead was 0.6 ms).
 CREATE OR REPLACE FUNCTION smmd_feed_horizon()
 RETURNS BIGINT
 LANGUAGE plpgsql
