@@ -607,6 +607,76 @@ async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn S
     );
 }
 
+/// A job that wakes its own schedule as it ends (`notifications.deliver` after a run whose
+/// events were held back) runs again every time: the wake arrives while its run is in flight
+/// and the engine looks as the run ends, and a run that ends between bringing the schedule
+/// forward and looking whether it is busy does not lose the wake (it did, about one time in
+/// two on a loaded machine, leaving the schedule for its next tick an hour away).
+async fn a_job_that_wakes_itself_as_it_ends_runs_again_each_time(store: Arc<dyn Store>) {
+    const RUNS: u32 = 30;
+    let db_now = store.db_now_ms().await.expect("db clock");
+    store
+        .ensure_schedule(schedule(
+            "again",
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now + 3_600_000,
+        ))
+        .await
+        .expect("schedule");
+    struct Again {
+        runs: AtomicU32,
+        wake: smmd_jobs::Wake,
+    }
+    #[async_trait]
+    impl Job for Again {
+        async fn run(&self, _: JobContext) -> Result<Counters, JobError> {
+            if self.runs.fetch_add(1, Ordering::SeqCst) + 1 < RUNS {
+                self.wake.wake("again");
+            }
+            Ok(Counters::new())
+        }
+    }
+    let mut e = Engine::new(
+        store.clone(),
+        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: "again".into(),
+            time_source: TimeSource::Database,
+            poll: std::time::Duration::from_secs(60),
+            ..EngineConfig::default()
+        },
+    );
+    let job = Arc::new(Again {
+        runs: AtomicU32::new(0),
+        wake: e.wake(),
+    });
+    e.register("again", job.clone());
+    let wake = e.wake();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(e.run_until(async {
+        let _ = stopped.await;
+    }));
+    wake.wake("again");
+    let bound = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while job.runs.load(Ordering::SeqCst) < RUNS && std::time::Instant::now() < bound {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    running.await.expect("engine");
+    assert_eq!(
+        job.runs.load(Ordering::SeqCst),
+        RUNS,
+        "a wake was lost (or one too many ran)"
+    );
+    let r = runs(&store, "again").await;
+    assert_eq!(r.len(), RUNS as usize);
+    assert!(r.iter().all(|r| r.state.as_str() == "succeeded"));
+}
+
 /// A lean engine (hosted children) measures the database clock's offset at most once per
 /// poll and reads "now" as its own clock plus that offset in between: a tick due 30 s after
 /// the measurement runs when its own clock moved 30 s (the database's barely did), and after a
@@ -719,6 +789,7 @@ async fn a_nudge_starts_a_queued_run_before_the_poll(store: Arc<dyn Store>) {
 }
 
 both_stores!(
+    a_job_that_wakes_itself_as_it_ends_runs_again_each_time,
     a_lean_engine_reads_the_database_clock_once_per_poll,
     a_nudge_starts_a_queued_run_before_the_poll,
     a_wake_runs_the_schedule_now_and_a_busy_one_once_after,

@@ -651,37 +651,53 @@ pub(crate) async fn bring_forward(
     name: &str,
     now: i64,
 ) -> StoreResult<BroughtForward> {
-    let moved = sqlx::query(
-        "UPDATE schedules SET next_run_at = $1 WHERE name = $2 AND enabled = 1 AND next_run_at > $1 \
-         AND NOT EXISTS (SELECT 1 FROM schedule_runs r WHERE r.schedule_id = schedules.id \
-         AND r.state IN ('pending', 'running'))",
-    )
-    .bind(now)
-    .bind(name)
-    .execute(&s.write)
-    .await
-    .db()?;
-    if moved.rows_affected() == 1 {
-        return Ok(BroughtForward::Moved);
+    // Two ways a wake was lost until the next tick (a job that wakes its own schedule as it
+    // ends met both): a run that ends between the update and the look leaves the schedule free
+    // with its cursor ahead, so the update is tried again; and a cursor moved to the very
+    // millisecond of the tick just run would be claimed as that tick again, which runs once,
+    // so the cursor goes at least a millisecond past the schedule's last tick.
+    for _ in 0..3 {
+        let moved = sqlx::query(
+            "UPDATE schedules SET next_run_at = COALESCE((SELECT CASE WHEN MAX(r.scheduled_for) >= $1 \
+             THEN MAX(r.scheduled_for) + 1 END FROM schedule_runs r \
+             WHERE r.schedule_id = schedules.id AND r.kind = 'tick'), $1) \
+             WHERE name = $2 AND enabled = 1 AND next_run_at > $1 \
+             AND NOT EXISTS (SELECT 1 FROM schedule_runs r WHERE r.schedule_id = schedules.id \
+             AND r.state IN ('pending', 'running'))",
+        )
+        .bind(now)
+        .bind(name)
+        .execute(&s.write)
+        .await
+        .db()?;
+        if moved.rows_affected() == 1 {
+            return Ok(BroughtForward::Moved);
+        }
+        let row = sqlx::query(
+            "SELECT next_run_at, (SELECT COUNT(*) FROM schedule_runs r WHERE r.schedule_id = schedules.id \
+             AND r.state IN ('pending', 'running')) AS busy FROM schedules WHERE name = $1 AND enabled = 1",
+        )
+        .bind(name)
+        .fetch_optional(&s.read)
+        .await
+        .db()?;
+        let Some(row) = row else {
+            return Ok(BroughtForward::Unknown);
+        };
+        let busy: i64 = row.try_get("busy").db()?;
+        let cursor: Option<i64> = row.try_get("next_run_at").db()?;
+        match (busy, cursor) {
+            (0, Some(at)) if at > now => continue,
+            // Not busy and not moved: its cursor is due already, or was just claimed by
+            // another pass (which runs it), or it has none (an expression that no longer
+            // parses).
+            (0, _) => return Ok(BroughtForward::AlreadyDue),
+            _ => return Ok(BroughtForward::Busy),
+        }
     }
-    let row = sqlx::query(
-        "SELECT next_run_at, (SELECT COUNT(*) FROM schedule_runs r WHERE r.schedule_id = schedules.id \
-         AND r.state IN ('pending', 'running')) AS busy FROM schedules WHERE name = $1 AND enabled = 1",
-    )
-    .bind(name)
-    .fetch_optional(&s.read)
-    .await
-    .db()?;
-    let Some(row) = row else {
-        return Ok(BroughtForward::Unknown);
-    };
-    let busy: i64 = row.try_get("busy").db()?;
-    // Not busy and not moved: its cursor is due already, or was just claimed by another pass
-    // (which runs it), or it has none (an expression that no longer parses).
-    Ok(match busy {
-        0 => BroughtForward::AlreadyDue,
-        _ => BroughtForward::Busy,
-    })
+    // Still free and ahead after three tries (runs starting and ending that fast): the engine
+    // keeps the wake and asks again at its next pass.
+    Ok(BroughtForward::Busy)
 }
 
 pub(crate) async fn release_run(

@@ -163,7 +163,8 @@ pub enum TriggerOutcome {
 /// What [`SchedulerStore::bring_forward`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BroughtForward {
-    /// The schedule's cursor is now `now`: the next claim runs a tick at once.
+    /// The schedule's cursor is now `now` (or just past its last tick): the next claim runs
+    /// a tick at once.
     Moved,
     /// Its cursor was already due (`<= now`): the next claim runs it anyway.
     AlreadyDue,
@@ -306,7 +307,9 @@ pub trait SchedulerStore: Send + Sync {
     /// Moves the cursor of the enabled schedule `name` to `now` when it is later and no run of
     /// it is pending or running, so the next claim runs a tick at once (scheduled for `now`,
     /// an ordinary tick with the same once-per-tick guarantees) and the cursor then returns to
-    /// the calendar. A wake-up ahead of the calendar (an order placed: dispatch it now), not an
+    /// the calendar. When its last tick is at or after `now` (a run that ended within the
+    /// millisecond it started), the cursor goes a millisecond past that tick instead: a tick
+    /// already run is never claimed again, so the wake-up is a new one. A wake-up ahead of the calendar (an order placed: dispatch it now), not an
     /// audited "run now". Not audited, wakes no feed.
     async fn bring_forward(&self, name: &str, now: i64) -> StoreResult<BroughtForward>;
 
