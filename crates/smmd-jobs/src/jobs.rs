@@ -230,15 +230,52 @@ pub const NOTIFICATIONS_DELIVER: &str = "notifications.deliver";
 
 /// [`smmd_notify::run`] as a [`Job`]; a store failure is transient (the cursors and the outbox
 /// make the next run carry on where this one stopped).
-struct DeliverJob(smmd_notify::Notifier);
+///
+/// A run that found new events held back behind a transaction in flight (the report's
+/// [`smmd_notify::HELD_BACK`]: one of this database's transactions open for over the run's
+/// 1 s settle) wakes its own schedule, so the next run starts as this one ends instead of at
+/// the next tick (10 s by default; a hosted child's sweep is 5 min): the events behind it are
+/// notified moments after it ends. At most [`FOLLOW_UPS`] such runs in a row, so a transaction
+/// left open for good costs the schedule's pace, not a run every second.
+struct DeliverJob {
+    notifier: smmd_notify::Notifier,
+    wake: crate::Wake,
+    follow_ups: FollowUps,
+}
 
 #[async_trait]
 impl Job for DeliverJob {
     async fn run(&self, _ctx: JobContext) -> Result<Counters, JobError> {
-        let report = smmd_notify::run(&self.0)
+        let report = smmd_notify::run(&self.notifier)
             .await
             .map_err(|e| JobError::Transient(e.to_string()))?;
+        let held = report.get(smmd_notify::HELD_BACK).is_some_and(|n| *n > 0);
+        if self.follow_ups.after(held) {
+            self.wake.wake(NOTIFICATIONS_DELIVER);
+        }
         Ok(report.into_iter().collect())
+    }
+}
+
+/// The most runs of `notifications.deliver` in a row that a held-back run brings forward
+/// (each waits up to 1 s for the feed to settle: about a minute of following a transaction).
+pub const FOLLOW_UPS: u32 = 60;
+
+/// Counts the runs in a row that found events held back ([`DeliverJob`]).
+#[derive(Default)]
+struct FollowUps(std::sync::atomic::AtomicU32);
+
+impl FollowUps {
+    /// Whether the run that just ended (`held`: it found events held back) asks for the next
+    /// one now: yes for the first [`FOLLOW_UPS`] held runs in a row; a run that was not held
+    /// starts the count again.
+    fn after(&self, held: bool) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !held {
+            self.0.store(0, Relaxed);
+            return false;
+        }
+        self.0.fetch_add(1, Relaxed).saturating_add(1) <= FOLLOW_UPS
     }
 }
 
@@ -330,7 +367,12 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
         }
     }
     if let Some(notifier) = deps.notify {
-        engine.register(NOTIFICATIONS_DELIVER, Arc::new(DeliverJob(notifier)));
+        let job = DeliverJob {
+            notifier,
+            wake: engine.wake(),
+            follow_ups: FollowUps::default(),
+        };
+        engine.register(NOTIFICATIONS_DELIVER, Arc::new(job));
     }
     engine.register(
         crate::rates::RATES_ECB,
@@ -380,4 +422,25 @@ pub fn register_all(engine: &mut Engine, deps: JobDeps) {
             work: deps.canary_work,
         }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_runs_follow_up_at_most_the_bound_in_a_row_and_a_clear_run_resets() {
+        let f = FollowUps::default();
+        assert!(!f.after(false), "a run that was not held asks for nothing");
+        for n in 1..=FOLLOW_UPS {
+            assert!(f.after(true), "held run {n} in a row follows up");
+        }
+        assert!(
+            !f.after(true),
+            "past the bound the schedule's pace takes over"
+        );
+        assert!(!f.after(true));
+        assert!(!f.after(false));
+        assert!(f.after(true), "after a clear run the count starts again");
+    }
 }

@@ -213,8 +213,14 @@ impl Notifier {
     }
 }
 
-/// Counters of one run (the job's report): `notified`, `alerts`, `sent`, `retried`, `failed`.
+/// Counters of one run (the job's report): `notified`, `alerts`, `sent`, `retried`, `failed`,
+/// and [`HELD_BACK`].
 pub type Report = BTreeMap<String, i64>;
+
+/// The report's `held_back`: 1 when a transaction in flight still held new feed rows back
+/// after the run waited its 1 s to settle, so rows committed behind it are left for a later
+/// run (`notifications.deliver` then runs again at once: `smmd_jobs::jobs`); else 0.
+pub const HELD_BACK: &str = "held_back";
 
 /// Delays before the 2nd, 3rd… attempt of a delivery; after the last, it fails.
 pub const RETRY_DELAYS_MS: [i64; 5] = [30_000, 120_000, 600_000, 3_600_000, 21_600_000];
@@ -231,9 +237,11 @@ pub async fn run(n: &Notifier) -> StoreResult<Report> {
     let mut report = Report::new();
     // Events committed a moment ago by a transaction that ended behind another one are read in
     // this run rather than the next (the cursors never pass them either way).
-    if !n.store.feed_settled(SETTLE).await? {
+    let held = !n.store.feed_settled(SETTLE).await?;
+    if held {
         tracing::info!("notifications: a transaction in flight holds back new events; they are read in a later run");
     }
+    report.insert(HELD_BACK.into(), i64::from(held));
     let notified = collect_events(n).await?;
     report.insert("notified".into(), notified as i64);
     let (alerts, alert_messages) = collect_alerts(n).await?;
