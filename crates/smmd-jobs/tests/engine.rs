@@ -52,6 +52,55 @@ fn engine(store: &Arc<dyn Store>, clock: &ManualClock, instance: &str) -> Engine
     )
 }
 
+/// An hourly schedule `name` whose next tick is an hour after the database's now, which it
+/// returns (epoch ms): only a wake runs it within a test.
+async fn hourly(store: &Arc<dyn Store>, name: &str) -> i64 {
+    let db_now = store.db_now_ms().await.expect("db clock");
+    store
+        .ensure_schedule(schedule(
+            name,
+            "@every 1h",
+            "fire_once",
+            1,
+            60_000,
+            db_now + 3_600_000,
+        ))
+        .await
+        .expect("schedule");
+    db_now
+}
+
+/// An engine on the system clock that reads the database's and polls every minute, as
+/// `smmd serve` runs one (`lean`: with a hosted child's lean passes).
+fn serving_engine(store: &Arc<dyn Store>, instance: &str, lean: bool) -> Engine {
+    Engine::new(
+        store.clone(),
+        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
+        EngineConfig {
+            instance: instance.into(),
+            time_source: TimeSource::Database,
+            poll: std::time::Duration::from_secs(60),
+            lean_passes: lean,
+            ..EngineConfig::default()
+        },
+    )
+}
+
+/// Runs `e` in the background until the returned sender is used (or dropped); await the
+/// handle after it.
+fn run_in_background(
+    e: Engine,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(e.run_until(async {
+        let _ = stopped.await;
+    }));
+    (stop, running)
+}
+
 async fn runs(store: &Arc<dyn Store>, name: &str) -> Vec<RunRecord> {
     let id = store
         .schedules()
@@ -458,10 +507,7 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
     );
     e.register("quick", Arc::new(Sleep(300, quick_started.clone())));
     e.register("long", Arc::new(Sleep(60_000, long_started.clone())));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(e.run_until(async {
-        let _ = stopped.await;
-    }));
+    let (stop, running) = run_in_background(e);
     quick_started.notified().await;
     long_started.notified().await;
     let _ = stop.send(());
@@ -505,18 +551,7 @@ async fn shutdown_finishes_or_hands_back_runs_in_flight(store: Arc<dyn Store>) {
 /// once although its next tick is an hour away; a wake while the run is in flight waits for it
 /// and makes one more run, not one per wake; each is an ordinary recorded tick.
 async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn Store>) {
-    let db_now = store.db_now_ms().await.expect("db clock");
-    store
-        .ensure_schedule(schedule(
-            "dispatch",
-            "@every 1h",
-            "fire_once",
-            1,
-            60_000,
-            db_now + 3_600_000,
-        ))
-        .await
-        .expect("schedule");
+    let db_now = hourly(&store, "dispatch").await;
     struct Gate {
         started: tokio::sync::mpsc::UnboundedSender<i64>,
         go: Arc<tokio::sync::Semaphore>,
@@ -531,17 +566,7 @@ async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn S
     }
     let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
     let go = Arc::new(tokio::sync::Semaphore::new(0));
-    let mut e = Engine::new(
-        store.clone(),
-        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
-        EngineConfig {
-            instance: "woken".into(),
-            time_source: TimeSource::Database,
-            poll: std::time::Duration::from_secs(60),
-            lean_passes: true,
-            ..EngineConfig::default()
-        },
-    );
+    let mut e = serving_engine(&store, "woken", true);
     e.register(
         "dispatch",
         Arc::new(Gate {
@@ -550,10 +575,7 @@ async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn S
         }),
     );
     let wake = e.wake();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(e.run_until(async {
-        let _ = stopped.await;
-    }));
+    let (stop, running) = run_in_background(e);
     let bound = std::time::Duration::from_secs(10);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(starts.try_recv().is_err(), "nothing is due for an hour");
@@ -614,18 +636,7 @@ async fn a_wake_runs_the_schedule_now_and_a_busy_one_once_after(store: Arc<dyn S
 /// two on a loaded machine, leaving the schedule for its next tick an hour away).
 async fn a_job_that_wakes_itself_as_it_ends_runs_again_each_time(store: Arc<dyn Store>) {
     const RUNS: u32 = 30;
-    let db_now = store.db_now_ms().await.expect("db clock");
-    store
-        .ensure_schedule(schedule(
-            "again",
-            "@every 1h",
-            "fire_once",
-            1,
-            60_000,
-            db_now + 3_600_000,
-        ))
-        .await
-        .expect("schedule");
+    hourly(&store, "again").await;
     struct Again {
         runs: AtomicU32,
         wake: smmd_jobs::Wake,
@@ -639,26 +650,14 @@ async fn a_job_that_wakes_itself_as_it_ends_runs_again_each_time(store: Arc<dyn 
             Ok(Counters::new())
         }
     }
-    let mut e = Engine::new(
-        store.clone(),
-        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
-        EngineConfig {
-            instance: "again".into(),
-            time_source: TimeSource::Database,
-            poll: std::time::Duration::from_secs(60),
-            ..EngineConfig::default()
-        },
-    );
+    let mut e = serving_engine(&store, "again", false);
     let job = Arc::new(Again {
         runs: AtomicU32::new(0),
         wake: e.wake(),
     });
     e.register("again", job.clone());
     let wake = e.wake();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(e.run_until(async {
-        let _ = stopped.await;
-    }));
+    let (stop, running) = run_in_background(e);
     wake.wake("again");
     let bound = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while job.runs.load(Ordering::SeqCst) < RUNS && std::time::Instant::now() < bound {
@@ -729,19 +728,8 @@ async fn a_lean_engine_reads_the_database_clock_once_per_poll(store: Arc<dyn Sto
 /// "Run now" queues a run; a nudge makes the engine start it at once instead of at its next
 /// poll, and nothing else is brought forward.
 async fn a_nudge_starts_a_queued_run_before_the_poll(store: Arc<dyn Store>) {
-    let db_now = store.db_now_ms().await.expect("db clock");
     for name in ["report", "other"] {
-        store
-            .ensure_schedule(schedule(
-                name,
-                "@every 1h",
-                "fire_once",
-                1,
-                60_000,
-                db_now + 3_600_000,
-            ))
-            .await
-            .expect("schedule");
+        hourly(&store, name).await;
     }
     let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
     struct Tell(tokio::sync::mpsc::UnboundedSender<String>, &'static str);
@@ -752,24 +740,11 @@ async fn a_nudge_starts_a_queued_run_before_the_poll(store: Arc<dyn Store>) {
             Ok(Counters::new())
         }
     }
-    let mut e = Engine::new(
-        store.clone(),
-        Arc::new(smmd_domain::SystemClock) as Arc<dyn Clock>,
-        EngineConfig {
-            instance: "nudged".into(),
-            time_source: TimeSource::Database,
-            poll: std::time::Duration::from_secs(60),
-            lean_passes: true,
-            ..EngineConfig::default()
-        },
-    );
+    let mut e = serving_engine(&store, "nudged", true);
     e.register("report", Arc::new(Tell(started.clone(), "report")));
     e.register("other", Arc::new(Tell(started, "other")));
     let wake = e.wake();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(e.run_until(async {
-        let _ = stopped.await;
-    }));
+    let (stop, running) = run_in_background(e);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let now = store.db_now_ms().await.expect("db clock");
     smmd_jobs::control::run_now(store.as_ref(), "report", "admin:k1", "admin@x", now)

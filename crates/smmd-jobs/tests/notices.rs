@@ -53,18 +53,9 @@ async fn complete(store: &Arc<dyn Store>, o: &Order, now: i64) {
     ] {
         store
             .apply_order_update(OrderUpdate {
-                order_id: o.id,
-                expected,
-                event,
-                start_count: Some(10),
                 remains,
                 provider_order_id: Some(format!("p{}", o.id)),
-                provider_charge: None,
-                offer: None,
-                note: None,
-                route_reason: None,
-                now,
-                audit: None,
+                ..OrderUpdate::new(o.id, expected, event, now)
             })
             .await
             .expect("update");
